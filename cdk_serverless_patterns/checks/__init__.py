@@ -1,0 +1,27 @@
+"""Checks: cdk-nag's AwsSolutions and Serverless packs plus the library's own rules.
+
+``enable_checks(app)`` (contract) adds all three as CDK validation plugins; synth
+then fails on any unacknowledged error and writes
+``cdk.out/validation-report.json``.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import App, Validations
+from cdk_nag import AwsSolutionsChecks, ServerlessChecks
+
+from .base import Finding, Rule
+from .plugin import ServerlessPatternsChecks
+
+__all__ = ["enable_checks", "ServerlessPatternsChecks", "Rule", "Finding"]
+
+
+def enable_checks(app: App, *, patterns_checks: bool = True) -> None:
+    """Add AwsSolutions, Serverless and :class:`ServerlessPatternsChecks` to ``app`` (contract).
+
+    :param patterns_checks: also run the library's own rule pack. Default: True.
+    """
+    plugins = [AwsSolutionsChecks(app), ServerlessChecks(app)]
+    if patterns_checks:
+        plugins.append(ServerlessPatternsChecks())
+    Validations.of(app).add_plugins(*plugins)

@@ -1,0 +1,67 @@
+"""The library's one error type and the collector that builds it.
+
+Validation follows aws-cdk's ``validate-all-props`` style: every rule is checked,
+every failure is collected, and one :class:`PatternConfigError` reports them all,
+before a single child construct exists. Values that resolve only at deploy time
+(CDK tokens) are skipped rather than guessed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_cdk import Token
+
+
+class PatternConfigError(ValueError):
+    """Raised at construction time for every invalid input (contract).
+
+    The message names the construct path, the field, the value given, what is
+    allowed and how to fix it. ``problems`` holds one line per failed rule.
+    """
+
+    def __init__(self, path: str, problems: list[str]) -> None:
+        self.path = path
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"Invalid configuration for '{path}':\n{lines}")
+
+
+def is_token(value: Any) -> bool:
+    """True when ``value`` is only known at deploy time (skip validating it)."""
+    if isinstance(value, str):
+        return Token.is_unresolved(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return Token.is_unresolved(value)
+    return False
+
+
+@dataclass
+class Problems:
+    """Collects validation failures for one construct path, then raises once."""
+
+    path: str
+    items: list[str] = field(default_factory=list)
+
+    def add(self, field_name: str, value: Any, allowed: str, fix: str) -> None:
+        """Record that ``field_name`` = ``value`` is invalid."""
+        self.items.append(f"{field_name}={value!r} is invalid: allowed {allowed}. Fix: {fix}")
+
+    def check(self, ok: bool, field_name: str, value: Any, allowed: str, fix: str) -> None:
+        """Record a failure unless ``ok``."""
+        if not ok:
+            self.add(field_name, value, allowed, fix)
+
+    def extend(self, other: "Problems") -> None:
+        self.items.extend(other.items)
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise PatternConfigError(self.path, self.items)
+
+
+def child_path(scope: Any, construct_id: str) -> str:
+    """The path a construct will have once created under ``scope`` (for messages)."""
+    parent = scope.node.path
+    return f"{parent}/{construct_id}" if parent else construct_id

@@ -1,0 +1,39 @@
+"""Environment variable names shared by constructs (which set them) and handlers
+(which read them), so the two cannot drift."""
+
+from __future__ import annotations
+
+import os
+
+#: DynamoDB table an ApiBackend's handlers use.
+TABLE_NAME = "TABLE_NAME"
+#: Fan-in state table of a FanOutFanIn.
+FAN_IN_TABLE = "FAN_IN_TABLE_NAME"
+#: Queue that triggers a FanOutFanIn's aggregator.
+AGGREGATOR_QUEUE_URL = "AGGREGATOR_QUEUE_URL"
+#: SNS topic a FanOutFanIn's jobs are published to.
+FAN_OUT_TOPIC_ARN = "FAN_OUT_TOPIC_ARN"
+#: Event store table of a Cqrs.
+EVENT_STORE_TABLE = "EVENT_STORE_TABLE_NAME"
+#: Read model table of a Cqrs.
+READ_MODEL_TABLE = "READ_MODEL_TABLE_NAME"
+#: Result store of an EventProcessing / StreamProcessing.
+RESULT_TABLE = "RESULT_TABLE_NAME"
+#: Notification topic of an EventProcessing.
+NOTIFY_TOPIC_ARN = "NOTIFY_TOPIC_ARN"
+#: Name of the pattern-level service, used in structured logs.
+SERVICE_NAME = "SERVICE_NAME"
+
+
+def require(name: str, explicit: str | None = None) -> str:
+    """``explicit`` if given, else the environment variable ``name``.
+
+    Raises a ``RuntimeError`` naming the variable when neither is set, which
+    happens when a handler runs outside the construct that configures it.
+    """
+    if explicit:
+        return explicit
+    value = os.environ.get(name)
+    if not value:
+        raise RuntimeError(f"environment variable {name} is not set; pass the value explicitly or deploy the handler with its construct")
+    return value

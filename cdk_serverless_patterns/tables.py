@@ -1,0 +1,51 @@
+"""The table helper: the one place the library makes DynamoDB tables.
+
+Stateful defaults from the design: on-demand billing, encryption at rest,
+point-in-time recovery, deletion protection and ``RemovalPolicy.RETAIN``. A
+sandbox opts out explicitly with ``removal_policy=RemovalPolicy.DESTROY``,
+which also lifts deletion protection (otherwise the stack could never delete it).
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from constructs import Construct
+
+
+def create_table(
+    scope: Construct,
+    construct_id: str,
+    *,
+    partition_key: str = "pk",
+    sort_key: Optional[str] = None,
+    sort_key_type: dynamodb.AttributeType = dynamodb.AttributeType.STRING,
+    removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+    stream: Optional[dynamodb.StreamViewType] = None,
+    time_to_live_attribute: Optional[str] = None,
+) -> dynamodb.Table:
+    """An on-demand, encrypted table with PITR and deletion protection.
+
+    :param partition_key: string partition key name. Default ``"pk"``.
+    :param sort_key: optional sort key name (type ``sort_key_type``, default string).
+    :param removal_policy: default RETAIN; DESTROY also turns deletion protection off.
+    :param stream: stream view type. Default: no stream.
+    :param time_to_live_attribute: TTL attribute name. Default: none.
+    """
+    return dynamodb.Table(
+        scope,
+        construct_id,
+        partition_key=dynamodb.Attribute(name=partition_key, type=dynamodb.AttributeType.STRING),
+        sort_key=dynamodb.Attribute(name=sort_key, type=sort_key_type) if sort_key else None,
+        billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+        encryption=dynamodb.TableEncryption.AWS_MANAGED,
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True
+        ),
+        deletion_protection=removal_policy == RemovalPolicy.RETAIN,
+        removal_policy=removal_policy,
+        stream=stream,
+        time_to_live_attribute=time_to_live_attribute,
+    )

@@ -1,0 +1,1 @@
+"""Example apps: one realistic stack per pattern (see examples/app.py)."""

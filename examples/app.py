@@ -1,0 +1,38 @@
+"""The CDK app that ``cdk.json`` runs: every example stack, with all checks on.
+
+Each sub-package of ``examples/`` that has a ``stack.py`` with a
+``build(app) -> list[Stack]`` function is one example; they are discovered, so
+adding an example is adding a folder.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Optional
+
+import aws_cdk as cdk
+
+from cdk_serverless_patterns import enable_checks
+
+EXAMPLES_DIR = Path(__file__).parent
+
+
+def example_names() -> list[str]:
+    """Names of the example packages, sorted."""
+    return sorted(p.parent.name for p in EXAMPLES_DIR.glob("*/stack.py"))
+
+
+def build_app(outdir: Optional[str] = None) -> tuple[cdk.App, dict[str, list[cdk.Stack]]]:
+    """The app with every example stack, and the stacks each example built."""
+    app = cdk.App(outdir=outdir)
+    enable_checks(app)
+    stacks = {
+        name: list(importlib.import_module(f"examples.{name}.stack").build(app))
+        for name in example_names()
+    }
+    return app, stacks
+
+
+if __name__ == "__main__":
+    build_app()[0].synth()

@@ -1,0 +1,49 @@
+"""Helpers shared by the test modules (no fixtures here; see conftest.py)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Iterable
+
+import aws_cdk as cdk
+from aws_cdk import assertions
+
+FIXTURES = Path(__file__).parent / "fixtures"
+HANDLER_DIR = FIXTURES / "handler"
+
+_HASH = re.compile(r"[0-9a-f]{64}")
+_VERSION_ID = re.compile(r"(CurrentVersion[0-9A-F]{8})[0-9a-f]{32}")
+
+
+def normalize_template(template: dict[str, Any]) -> dict[str, Any]:
+    """The template with asset hashes and hash-suffixed version ids replaced.
+
+    What is left is what the construct decided, so a snapshot diff is a real change.
+    """
+    text = json.dumps(template, sort_keys=True, indent=1)
+    text = _HASH.sub("<asset-hash>", text)
+    text = _VERSION_ID.sub(r"\1<code-hash>", text)
+    return json.loads(text)
+
+
+def template_of(stack: cdk.Stack) -> assertions.Template:
+    return assertions.Template.from_stack(stack)
+
+
+def report_violations(report_path: Path, stack_names: Iterable[str] | None = None) -> list[str]:
+    """Unacknowledged findings in a validation report, one line each.
+
+    Restricted to constructs under ``stack_names`` when given.
+    """
+    report = json.loads(report_path.read_text())
+    lines = []
+    prefixes = tuple(f"{s}/" for s in stack_names) if stack_names else None
+    for plugin in report.get("pluginReports", []):
+        for violation in plugin.get("violations", []):
+            for construct in violation.get("violatingConstructs", []):
+                path = construct.get("constructPath", "")
+                if prefixes is None or path.startswith(prefixes):
+                    lines.append(f"{plugin['pluginName']}: {violation['ruleName']} at {path}")
+    return lines
