@@ -23,16 +23,19 @@ def example_names() -> list[str]:
     return sorted(p.parent.name for p in EXAMPLES_DIR.glob("*/stack.py"))
 
 
-def build_app(outdir: Optional[str] = None) -> tuple[cdk.App, dict[str, list[cdk.Stack]]]:
-    """The app with every example stack, and the stacks each example built."""
+def build_example(app: cdk.App, name: str) -> list[cdk.Stack]:
+    """Add the stacks of example ``name`` to ``app``."""
+    return list(importlib.import_module(f"examples.{name}.stack").build(app))
+
+
+def build_app(outdir: Optional[str] = None) -> cdk.App:
+    """The app with every example stack and all checks enabled."""
     app = cdk.App(outdir=outdir)
     enable_checks(app)
-    stacks = {
-        name: list(importlib.import_module(f"examples.{name}.stack").build(app))
-        for name in example_names()
-    }
-    return app, stacks
+    for name in example_names():
+        build_example(app, name)
+    return app
 
 
 if __name__ == "__main__":
-    build_app()[0].synth()
+    build_app().synth()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Optional
 
 import pytest
 
@@ -12,27 +13,47 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 
 @dataclass
-class ExamplesAssembly:
+class SynthesizedExample:
+    """One example app, synthesized once with all checks enabled."""
+
+    name: str
     outdir: Path
-    stacks: dict  # example name -> list of stack names
-    error: Exception | None
+    stack_names: list[str]
+    error: Optional[Exception]
 
     @property
     def report(self) -> Path:
         return self.outdir / "validation-report.json"
 
+    def template_path(self, stack_name: str) -> Path:
+        return self.outdir / f"{stack_name}.template.json"
+
 
 @pytest.fixture(scope="session")
-def examples_assembly(tmp_path_factory: pytest.TempPathFactory) -> ExamplesAssembly:
-    """Every example stack, synthesized once with all checks enabled."""
-    from examples.app import build_app
+def synthesized_example(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], SynthesizedExample]:
+    """``synthesized_example(name)``: that example's app, synthesized at most once.
 
-    outdir = tmp_path_factory.mktemp("examples-cdk-out")
-    app, stacks = build_app(str(outdir))
-    error = None
-    try:
-        app.synth()
-    except Exception as exc:  # ValidationFailed: the report says why; tests show it
-        error = exc
-    names = {name: [s.stack_name for s in built] for name, built in stacks.items()}
-    return ExamplesAssembly(outdir=outdir, stacks=names, error=error)
+    Each example gets its own app, so one broken example cannot fail the others.
+    """
+    import aws_cdk as cdk
+
+    from cdk_serverless_patterns import enable_checks
+    from examples.app import build_example
+
+    cache: dict[str, SynthesizedExample] = {}
+
+    def get(name: str) -> SynthesizedExample:
+        if name not in cache:
+            outdir = tmp_path_factory.mktemp(f"cdk-out-{name}")
+            app = cdk.App(outdir=str(outdir))
+            enable_checks(app)
+            stacks = build_example(app, name)
+            error = None
+            try:
+                app.synth()
+            except Exception as exc:  # ValidationFailed: the report says why
+                error = exc
+            cache[name] = SynthesizedExample(name, outdir, [s.artifact_id for s in stacks], error)
+        return cache[name]
+
+    return get

@@ -1,4 +1,8 @@
-"""Every example app: zero unacknowledged findings, cfn-lint clean, snapshot."""
+"""Every example app: zero unacknowledged findings, cfn-lint clean, snapshot.
+
+Snapshots are one JSON file per example stack under ``__snapshots__/test_examples/``,
+with asset hashes normalized; update with ``pytest tests/test_examples.py --snapshot-update``.
+"""
 
 from __future__ import annotations
 
@@ -8,32 +12,39 @@ import sys
 from pathlib import Path
 
 import pytest
+from syrupy.extensions.json import JSONSnapshotExtension
 
 from examples.app import example_names
 from tests.support import normalize_template, report_violations
 
+CFN_LINT = str(Path(sys.executable).with_name("cfn-lint"))
 
-def test_synth_passes_all_checks(examples_assembly):
-    violations = report_violations(examples_assembly.report)
+
+@pytest.fixture
+def snapshot_json(snapshot):
+    return snapshot.use_extension(JSONSnapshotExtension)
+
+
+@pytest.mark.parametrize("example", example_names())
+def test_example_passes_all_checks(synthesized_example, example):
+    synthesized = synthesized_example(example)
+    violations = report_violations(synthesized.report)
     assert violations == [], "unacknowledged findings:\n" + "\n".join(violations)
-    assert examples_assembly.error is None, str(examples_assembly.error)
+    assert synthesized.error is None, str(synthesized.error)
 
 
-def test_every_template_is_cfn_lint_clean(examples_assembly):
-    templates = sorted(str(p) for p in examples_assembly.outdir.glob("*.template.json"))
-    assert templates, "no templates synthesized"
-    result = subprocess.run(
-        [str(Path(sys.executable).with_name("cfn-lint")), "--format", "parseable", *templates],
-        capture_output=True,
-        text=True,
-    )
+@pytest.mark.parametrize("example", example_names())
+def test_example_is_cfn_lint_clean(synthesized_example, example):
+    synthesized = synthesized_example(example)
+    templates = [str(synthesized.template_path(s)) for s in synthesized.stack_names]
+    result = subprocess.run([CFN_LINT, "--format", "parseable", *templates], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("example", example_names())
-def test_example_snapshot(examples_assembly, example, snapshot):
-    stacks = examples_assembly.stacks[example]
-    assert stacks, f"example {example} built no stack"
-    for stack_name in stacks:
-        template = json.loads((examples_assembly.outdir / f"{stack_name}.template.json").read_text())
-        assert normalize_template(template) == snapshot(name=stack_name)
+def test_example_snapshot(synthesized_example, example, snapshot_json):
+    synthesized = synthesized_example(example)
+    assert synthesized.stack_names, f"example {example} built no stack"
+    for stack_name in synthesized.stack_names:
+        template = json.loads(synthesized.template_path(stack_name).read_text())
+        assert normalize_template(template) == snapshot_json(name=stack_name)
