@@ -149,11 +149,11 @@ def _validate_timeout(
     if not isinstance(spec.timeout, Duration):
         problems.add(f"{p}.timeout", spec.timeout, "an aws_cdk.Duration", "pass Duration.seconds(10)")
         return
-    seconds = spec.timeout.to_seconds()
+    seconds = spec.timeout.to_milliseconds() / 1000
     problems.check(
         defaults.TIMEOUT_MIN_S <= seconds <= defaults.TIMEOUT_MAX_S,
         f"{p}.timeout",
-        f"{seconds} s",
+        f"{seconds:g} s",
         f"{defaults.TIMEOUT_MIN_S}-{defaults.TIMEOUT_MAX_S} s (Lambda's 15 minute maximum)",
         "pass a Duration within that range; move longer work to Step Functions or ECS",
     )
@@ -161,7 +161,7 @@ def _validate_timeout(
         problems.check(
             seconds <= max_timeout_s,
             f"{p}.timeout",
-            f"{seconds} s",
+            f"{seconds:g} s",
             f"at most {max_timeout_s:g} s ({reason})",
             f"pass timeout=Duration.seconds({int(max_timeout_s)}) or less, or make the work asynchronous",
         )
