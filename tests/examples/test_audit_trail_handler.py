@@ -1,0 +1,66 @@
+"""The audit-trail example handler against a moto DynamoDB table."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from examples.audit_trail.handler import recorder
+
+EVENT = {
+    "event_id": "evt-1",
+    "actor": "user:42",
+    "action": "order.cancel",
+    "resource": "order:981",
+    "occurred_at": "2026-11-23T10:00:00Z",
+    "detail": {"reason": "customer request"},
+}
+
+
+@pytest.fixture
+def table(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    with mock_aws():
+        ddb = boto3.resource("dynamodb", region_name="eu-west-1")
+        table = ddb.create_table(
+            TableName="audit",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        yield table
+
+
+def test_records_a_valid_event(table):
+    assert recorder.handler(EVENT, None, table=table) == {"recorded": True, "event_id": "evt-1"}
+    items = table.scan()["Items"]
+    assert len(items) == 1
+    assert items[0]["pk"] == "RESOURCE#order:981"
+    assert items[0]["sk"].startswith("2026-11-23T10:00:00+00:00#evt-1")
+    assert items[0]["detail"] == {"reason": "customer request"}
+
+
+def test_redelivery_is_idempotent(table):
+    recorder.handler(EVENT, None, table=table)
+    assert recorder.handler(EVENT, None, table=table) == {"recorded": False, "event_id": "evt-1"}
+    assert table.scan()["Count"] == 1
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"actor": ""}, "missing required string fields: actor"),
+        ({"event_id": None}, "missing required string fields: event_id"),
+        ({"occurred_at": "yesterday"}, "not an ISO-8601 timestamp"),
+        ({"occurred_at": "2026-11-23T10:00:00"}, "must carry a timezone"),
+        ({"detail": ["x"]}, "detail must be an object"),
+    ],
+)
+def test_invalid_events_raise_and_write_nothing(table, change, message):
+    with pytest.raises(ValueError, match=message):
+        recorder.handler({**EVENT, **change}, None, table=table)
+    assert table.scan()["Count"] == 0
