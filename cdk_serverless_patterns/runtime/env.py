@@ -13,10 +13,16 @@ FAN_IN_TABLE = "FAN_IN_TABLE_NAME"
 AGGREGATOR_QUEUE_URL = "AGGREGATOR_QUEUE_URL"
 #: SNS topic a FanOutFanIn's jobs are published to.
 FAN_OUT_TOPIC_ARN = "FAN_OUT_TOPIC_ARN"
+#: Seconds a FanOutFanIn keeps job state after its last write (DynamoDB TTL).
+FAN_IN_RETENTION = "FAN_IN_RETENTION_SECONDS"
+#: The part name of a FanOutFanIn worker (its key in ``workers``).
+FAN_OUT_WORKER = "FAN_OUT_WORKER_NAME"
 #: Event store table of a Cqrs.
 EVENT_STORE_TABLE = "EVENT_STORE_TABLE_NAME"
 #: Read model table of a Cqrs.
 READ_MODEL_TABLE = "READ_MODEL_TABLE_NAME"
+#: Name of the projection a Cqrs projector builds (its items' sort key in the read model).
+PROJECTION_NAME = "PROJECTION_NAME"
 #: Result store of an EventProcessing / StreamProcessing.
 RESULT_TABLE = "RESULT_TABLE_NAME"
 #: Notification topic of an EventProcessing.

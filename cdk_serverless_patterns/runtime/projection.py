@@ -1,0 +1,174 @@
+"""Idempotent read-model projections for :class:`~cdk_serverless_patterns.Cqrs`.
+
+A projector receives one event-store event per invocation from the event bus
+(at least once, in any order, and again on every archive replay). The read
+model holds one item per (aggregate, projection) with the aggregate version it
+reflects; :func:`project` applies an event only when it is the *next* version:
+
+* ``version <= stored`` — a duplicate delivery or a replay: skipped, nothing
+  written, returns False.
+* ``version == stored + 1`` — applied with a conditional put (the stored
+  version must still be what was read), returns True.
+* ``version > stored + 1`` — an earlier event has not been projected yet
+  (EventBridge does not keep order): :class:`OutOfOrderError` is raised so
+  Lambda retries the invocation later, then sends it to the projector's
+  on-failure queue.
+
+Usage in a projector::
+
+    from cdk_serverless_patterns.runtime import projection
+
+    def apply(view, event):
+        view = dict(view or {"status": "NEW"})
+        if event["type"] == "OrderPlaced":
+            view.update(status="PLACED", total=event["data"]["total"])
+        return view
+
+    def handler(event, context):
+        projection.project(event, apply)
+
+and in a query handler: ``projection.get_view(order_id, projection="order-summary")``.
+
+Read-model item: ``{"aggregate_id", "projection", "version", "updated_at", "view": {...}}``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Callable, Mapping, Optional
+
+from . import env
+from .event_store import deserialize_item, serialize_item
+
+#: Key attribute names of the read-model table (the construct uses the same).
+AGGREGATE_ID = "aggregate_id"
+PROJECTION = "projection"
+#: How often a conditional write lost against a concurrent projector is retried.
+MAX_ATTEMPTS = 5
+
+Apply = Callable[[Optional[dict[str, Any]], dict[str, Any]], Mapping[str, Any]]
+
+_client: Any = None
+
+
+class OutOfOrderError(Exception):
+    """The event is ahead of the read model: an earlier version is still missing.
+
+    Raised so the invocation fails and Lambda retries it once the earlier event
+    has been projected.
+    """
+
+
+def _dynamodb(client: Any = None) -> Any:
+    global _client
+    if client is not None:
+        return client
+    if _client is None:
+        import boto3  # lazy: keeps the module import free at cold start
+
+        _client = boto3.client("dynamodb")
+    return _client
+
+
+def event_from_bus(bus_event: Mapping[str, Any]) -> dict[str, Any]:
+    """The event-store envelope carried by an EventBridge event from the Cqrs pipe.
+
+    The pipe forwards the DynamoDB stream record unchanged as ``detail``;
+    the event is its ``dynamodb.NewImage``. Also accepts the stream record
+    itself (``{"dynamodb": {...}}``) or an already plain envelope.
+    """
+    record = bus_event.get("detail", bus_event)
+    if not isinstance(record, Mapping):
+        raise ValueError("not an event-store event: 'detail' is not an object")
+    image = (record.get("dynamodb") or {}).get("NewImage")
+    event = deserialize_item(image) if image is not None else dict(record)
+    missing = [k for k in ("aggregate_id", "version", "type") if k not in event]
+    if missing:
+        raise ValueError(f"not an event-store event: missing {', '.join(missing)}")
+    if not isinstance(event["version"], int) or event["version"] < 1:
+        raise ValueError(f"not an event-store event: version {event['version']!r} is not a positive integer")
+    return event
+
+
+def _key(aggregate_id: str, projection: str) -> dict[str, Any]:
+    return serialize_item({AGGREGATE_ID: aggregate_id, PROJECTION: projection})
+
+
+def project(
+    bus_event: Mapping[str, Any],
+    apply: Apply,
+    *,
+    projection: Optional[str] = None,
+    table_name: Optional[str] = None,
+    client: Any = None,
+) -> bool:
+    """Apply one event to its aggregate's view, exactly once; True if it changed the view.
+
+    :param bus_event: the EventBridge event the projector was invoked with.
+    :param apply: ``apply(view_or_None, event) -> new view`` (a dict); pure,
+        no side effects (it may run again after a lost conditional write).
+    :param projection: default: the ``PROJECTION_NAME`` variable the construct sets.
+    :param table_name: default: the ``READ_MODEL_TABLE_NAME`` variable.
+    :raises OutOfOrderError: an earlier version is not projected yet (retried).
+    """
+    name = env.require(env.PROJECTION_NAME, projection)
+    table = env.require(env.READ_MODEL_TABLE, table_name)
+    event = event_from_bus(bus_event)
+    ddb = _dynamodb(client)
+    key = _key(event["aggregate_id"], name)
+    for _ in range(MAX_ATTEMPTS):
+        stored = ddb.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
+        current = deserialize_item(stored) if stored else None
+        stored_version = current["version"] if current else 0
+        if event["version"] <= stored_version:
+            return False  # duplicate delivery or replay: already reflected
+        if event["version"] != stored_version + 1:
+            raise OutOfOrderError(
+                f"{name}: event {event['type']} v{event['version']} of {event['aggregate_id']!r} arrived "
+                f"before v{stored_version + 1}; retrying later"
+            )
+        view = apply(dict(current["view"]) if current else None, event)
+        if not isinstance(view, Mapping):
+            raise TypeError(f"{name}: apply() must return the new view as a dict, got {type(view).__name__}")
+        item = {
+            AGGREGATE_ID: event["aggregate_id"],
+            PROJECTION: name,
+            "version": event["version"],
+            "updated_at": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "view": dict(view),
+        }
+        condition = (
+            {"ConditionExpression": "attribute_not_exists(#a)", "ExpressionAttributeNames": {"#a": AGGREGATE_ID}}
+            if current is None
+            else {
+                "ConditionExpression": "#v = :v",
+                "ExpressionAttributeNames": {"#v": "version"},
+                "ExpressionAttributeValues": serialize_item({":v": stored_version}),
+            }
+        )
+        try:
+            ddb.put_item(TableName=table, Item=serialize_item(item), **condition)
+            return True
+        except Exception as err:  # botocore's ClientError, without importing botocore here
+            code = (getattr(err, "response", None) or {}).get("Error", {}).get("Code")
+            if code != "ConditionalCheckFailedException":
+                raise
+            # a concurrent projector moved the view: read it again
+    raise OutOfOrderError(f"{name}: lost {MAX_ATTEMPTS} conditional writes on {event['aggregate_id']!r}; retrying later")
+
+
+def get_view(
+    aggregate_id: str,
+    *,
+    projection: str,
+    table_name: Optional[str] = None,
+    client: Any = None,
+) -> Optional[dict[str, Any]]:
+    """The read-model item of ``aggregate_id`` in ``projection``, or None.
+
+    Returns ``{"aggregate_id", "projection", "version", "updated_at", "view"}``.
+    Eventually consistent reads: the read model lags the event store anyway.
+    """
+    table = env.require(env.READ_MODEL_TABLE, table_name)
+    item = _dynamodb(client).get_item(TableName=table, Key=_key(aggregate_id, projection)).get("Item")
+    return deserialize_item(item) if item else None
