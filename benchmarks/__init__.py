@@ -1,0 +1,1 @@
+"""Benchmarks: synth speed vs AWS Solutions Constructs, cost per example stack."""

@@ -1,0 +1,137 @@
+"""Run every benchmark and print the tables (``bash scripts/benchmark.sh``).
+
+1. Synth speed: each workload synthesized with this library and with AWS
+   Solutions Constructs, alternately, ``--rounds`` times each, every run in a
+   fresh process; medians of whole-process wall time and of in-process time.
+2. Resources and cdk-nag findings (AwsSolutions + Serverless) for both sides.
+3. Monthly Lambda cost of every example stack, arm64 vs x86_64.
+4. Import time of ``cdk_serverless_patterns.runtime`` in a fresh interpreter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.cost import Assumptions, stack_cost
+from benchmarks.workloads import WORKLOADS
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "PYTHONPATH": str(ROOT)}
+
+
+def synth_once(side: str, workload: str, checks: bool = False) -> dict:
+    with tempfile.TemporaryDirectory() as outdir:
+        args = [sys.executable, "-m", "benchmarks.synth_one", side, workload, outdir] + (["--checks"] if checks else [])
+        start = time.perf_counter()
+        proc = subprocess.run(args, capture_output=True, text=True, env=ENV, cwd=ROOT)
+        wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"{side}/{workload} failed:\n{proc.stderr[-3000:]}")
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["wall_s"] = wall
+    return result
+
+
+def synth_speed(rounds: int) -> list[dict]:
+    rows = []
+    for workload in WORKLOADS:
+        runs: dict[str, list[dict]] = {"ours": [], "anchor": []}
+        for i in range(rounds):
+            order = ("ours", "anchor") if i % 2 == 0 else ("anchor", "ours")
+            for side in order:
+                runs[side].append(synth_once(side, workload))
+        checked = {side: synth_once(side, workload, checks=True) for side in ("ours", "anchor")}
+        row = {"workload": workload}
+        for side in ("ours", "anchor"):
+            row[f"{side}_wall_s"] = statistics.median(r["wall_s"] for r in runs[side])
+            row[f"{side}_in_process_s"] = statistics.median(r["in_process_s"] for r in runs[side])
+            row[f"{side}_build_synth_s"] = statistics.median(r["build_s"] + r["synth_s"] for r in runs[side])
+            row[f"{side}_resources"] = checked[side]["resources"]
+            row[f"{side}_findings"] = checked[side]["findings"]
+        row["ratio_wall"] = row["ours_wall_s"] / row["anchor_wall_s"]
+        rows.append(row)
+    return rows
+
+
+def example_costs(assumptions: Assumptions) -> list[tuple[str, object]]:
+    code = (
+        "import json, sys, tempfile, os\n"
+        "os.environ.setdefault('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20')\n"
+        "import aws_cdk as cdk\n"
+        "from examples.app import build_example, example_names\n"
+        "out = tempfile.mkdtemp()\n"
+        "app = cdk.App(outdir=out)\n"
+        "for n in example_names(): build_example(app, n)\n"
+        "app.synth()\n"
+        "print(out)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV, cwd=ROOT, check=True)
+    outdir = Path(proc.stdout.strip().splitlines()[-1])
+    return [
+        (p.name.removesuffix(".template.json"), stack_cost(json.loads(p.read_text()), assumptions))
+        for p in sorted(outdir.glob("*.template.json"))
+    ]
+
+
+def runtime_import_ms() -> float:
+    code = (
+        "import time; t=time.perf_counter(); import cdk_serverless_patterns.runtime.batch, "
+        "cdk_serverless_patterns.runtime.log, cdk_serverless_patterns.runtime.env; "
+        "import sys; assert not any(m.split('.')[0] in ('aws_cdk','jsii') for m in sys.modules); "
+        "print((time.perf_counter()-t)*1000)"
+    )
+    samples = [
+        float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV, cwd=ROOT, check=True).stdout)
+        for _ in range(5)
+    ]
+    return statistics.median(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--invocations", type=int, default=Assumptions.invocations_per_month)
+    parser.add_argument("--duration-ms", type=float, default=Assumptions.average_duration_ms)
+    args = parser.parse_args()
+    assumptions = Assumptions(args.invocations, args.duration_ms)
+
+    import aws_cdk
+
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"aws-cdk-lib {aws_cdk.__version__ if hasattr(aws_cdk, '__version__') else '?'}")
+    rows = synth_speed(args.rounds)
+    print(f"\n## Synth speed (median of {args.rounds} alternating runs, each a fresh process)\n")
+    print("| workload | ours wall s | anchor wall s | ratio | ours build+synth s | anchor build+synth s | resources ours/anchor | nag open (ack) ours | nag open (ack) anchor |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(
+            f"| {r['workload']} | {r['ours_wall_s']:.2f} | {r['anchor_wall_s']:.2f} | {r['ratio_wall']:.2f}x | "
+            f"{r['ours_build_synth_s']:.2f} | {r['anchor_build_synth_s']:.2f} | {r['ours_resources']}/{r['anchor_resources']} | "
+            f"{r['ours_findings']['open']} ({r['ours_findings']['acknowledged']}) | "
+            f"{r['anchor_findings']['open']} ({r['anchor_findings']['acknowledged']}) |"
+        )
+    total_ours = sum(r["ours_wall_s"] for r in rows)
+    total_anchor = sum(r["anchor_wall_s"] for r in rows)
+    print(f"\nall workloads: ours {total_ours:.2f} s, anchor {total_anchor:.2f} s, ratio {total_ours / total_anchor:.2f}x")
+
+    print(f"\n## Monthly Lambda cost per example stack ({assumptions.invocations_per_month:,} invocations and "
+          f"{assumptions.average_duration_ms:g} ms average per function; requests + compute)\n")
+    print("| stack | functions | arm64 (as built) $ | same on x86_64 $ | saving |")
+    print("|---|---|---|---|---|")
+    for name, cost in example_costs(assumptions):
+        print(f"| {name} | {cost.functions} | {cost.total_as_built_usd:.2f} | {cost.total_x86_usd:.2f} | {cost.saving_pct:.1f}% |")
+
+    print(f"\n## Runtime import (fresh interpreter, median of 5): {runtime_import_ms():.1f} ms, no aws_cdk/jsii loaded")
+
+
+if __name__ == "__main__":
+    main()

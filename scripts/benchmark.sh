@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Benchmarks (issue 12): synth speed vs AWS Solutions Constructs, resources and
+# findings, cost per example stack, runtime import time. Uses its own virtualenv
+# (.venv-bench): the anchor pins an aws-cdk-lib range of its own, and both sides
+# are measured on that same aws-cdk-lib.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -x .venv-bench/bin/python ]; then
+  python3 -m venv .venv-bench
+  .venv-bench/bin/python -m pip install --quiet --upgrade pip
+fi
+.venv-bench/bin/python -m pip install --quiet -e '.[benchmark]'
+exec .venv-bench/bin/python -m benchmarks.run "$@"
