@@ -91,10 +91,15 @@ def anchor_hourly_job(stack: cdk.Stack) -> None:
 
 
 def anchor_cdn_api(stack: cdk.Stack) -> None:
+    from aws_cdk import aws_apigateway as apigateway
     from aws_solutions_constructs.aws_cloudfront_apigateway_lambda import CloudFrontToApiGatewayToLambda
 
+    # The anchor requires an explicit authorization type; IAM adds no resources.
     CloudFrontToApiGatewayToLambda(
-        stack, "Site", lambda_function_props=_anchor_function_props(), api_gateway_props={}
+        stack,
+        "Site",
+        lambda_function_props=_anchor_function_props(),
+        api_gateway_props={"defaultMethodOptions": {"authorizationType": apigateway.AuthorizationType.IAM}},
     )
 
 
