@@ -97,3 +97,35 @@ ALARM_PERIOD = Duration.minutes(5)
 DURATION_ALARM_FRACTION = 0.8
 #: Oldest-message alarm fires when a message waits this long.
 QUEUE_AGE_ALARM = Duration.minutes(15)
+
+# --- Step Functions (Saga) --------------------------------------------------
+#: State names: 1-80 characters; no whitespace, brackets, wildcards, quotes or
+#: ``# % \ ^ | ~ ` $ & , ; : /``; only ``0-9 A-Z a-z - _`` for CloudWatch logging.
+#: https://docs.aws.amazon.com/step-functions/latest/apireference/API_StateExitedEventDetails.html
+SFN_STATE_NAME_MAX = 80
+#: A Standard workflow execution (and a task token wait) lasts at most one year.
+#: https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html
+SFN_MAX_DURATION = Duration.days(365)
+#: Errors that mean "Lambda could not run the function this time", not "the
+#: function said no": AWS recommends retrying them.
+#: https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html
+SAGA_TRANSIENT_LAMBDA_ERRORS = (
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+    "Lambda.Unknown",
+)
+#: Transient-error retries: 2 s, 4 s, 8 s ... capped at 30 s, full jitter so
+#: throttled executions do not retry in lock step.
+SAGA_RETRY_INTERVAL = Duration.seconds(2)
+SAGA_RETRY_BACKOFF_RATE = 2.0
+SAGA_RETRY_MAX_DELAY = Duration.seconds(30)
+SAGA_RETRY_ATTEMPTS = 4
+#: A compensation must eventually succeed, so it also retries its own errors
+#: (a downstream outage while refunding) this many times, 10 s apart and up.
+SAGA_COMPENSATION_RETRY_ATTEMPTS = 5
+SAGA_COMPENSATION_RETRY_INTERVAL = Duration.seconds(10)
+SAGA_COMPENSATION_RETRY_MAX_DELAY = Duration.minutes(5)
+#: How long a human approval waits before it counts as a rejection.
+SAGA_APPROVAL_TIMEOUT = Duration.hours(24)
