@@ -31,6 +31,7 @@ _EXPORTS: dict[str, str] = {
     "FanOutFanIn": ".fan_out",
     "Saga": ".saga",
     "SagaStep": ".saga",
+    "SagaApproval": ".saga",
     "Cqrs": ".cqrs",
     "ScheduledJob": ".schedule",
     "EdgeSite": ".edge",
