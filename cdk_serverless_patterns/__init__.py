@@ -26,6 +26,9 @@ _EXPORTS: dict[str, str] = {
     # patterns
     "ApiBackend": ".api",
     "ApiAuth": ".api",
+    "ApiCache": ".api",
+    "Route": ".api_routes",
+    "parse_route": ".api_routes",
     "EventProcessing": ".events",
     "StreamProcessing": ".streams",
     "FanOutFanIn": ".fan_out",

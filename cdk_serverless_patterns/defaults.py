@@ -86,9 +86,167 @@ MAX_RECEIVE_COUNT = 5
 #: DLQs keep messages for the SQS maximum, 14 days, to leave time to redrive.
 DLQ_RETENTION = Duration.days(14)
 
+# --- EventBridge Scheduler (ScheduledJob) -------------------------------------
+#: Time zone schedule expressions are evaluated in.
+SCHEDULE_TIMEZONE = "UTC"
+#: Scheduler retry policy (https://docs.aws.amazon.com/scheduler/latest/APIReference/API_RetryPolicy.html):
+#: MaximumRetryAttempts 0-185, MaximumEventAgeInSeconds 60-86400.
+SCHEDULER_RETRY_ATTEMPTS_MIN = 0
+SCHEDULER_RETRY_ATTEMPTS_MAX = 185
+SCHEDULER_MAX_EVENT_AGE_MIN_S = 60
+SCHEDULER_MAX_EVENT_AGE_MAX_S = 86400
+#: We keep AWS's 185 attempts (exponential backoff, so they are cheap) but stop
+#: after 1 h: a run that Scheduler could not hand to Lambda within an hour lands
+#: in the schedule's DLQ (alarmed) instead of running hours late.
+SCHEDULER_RETRY_ATTEMPTS = 185
+SCHEDULER_MAX_EVENT_AGE = Duration.hours(1)
+#: Flexible time window, 1-1440 minutes
+#: (https://docs.aws.amazon.com/scheduler/latest/APIReference/API_FlexibleTimeWindow.html).
+SCHEDULE_FLEXIBLE_WINDOW_MIN_MINUTES = 1
+SCHEDULE_FLEXIBLE_WINDOW_MAX_MINUTES = 1440
+#: Lambda asynchronous invocation limits (EventInvokeConfig):
+#: https://docs.aws.amazon.com/lambda/latest/api/API_PutFunctionEventInvokeConfig.html
+ASYNC_MAX_EVENT_AGE_MIN_S = 60
+ASYNC_MAX_EVENT_AGE_MAX_S = 21600
+#: Scheduler invokes targets with 60 s precision
+#: (https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html); the
+#: "did not run" alarm window adds this to the rate so a late run is not a miss.
+SCHEDULE_PRECISION = Duration.seconds(60)
+#: CloudWatch: an alarm period is a multiple of 60 s (10/20/30 are high-resolution
+#: only) and Period x EvaluationPeriods is at most 7 days
+#: (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html).
+ALARM_MAX_EVALUATION_S = 7 * 24 * 3600
+
 # --- API Gateway ------------------------------------------------------------
 #: REST API integration timeout (default quota): 29 seconds.
 API_INTEGRATION_TIMEOUT_S = 29
+
+# --- S3 (SecureBucket, EventProcessing) -------------------------------------
+#: Buckets deny requests over TLS older than 1.2 (on top of denying plain HTTP).
+S3_MINIMUM_TLS_VERSION = 1.2
+#: Server access logs are kept one year, then expire.
+ACCESS_LOG_EXPIRATION = Duration.days(365)
+#: Parts of abandoned multipart uploads are billed until aborted.
+ABORT_INCOMPLETE_UPLOADS_AFTER = Duration.days(7)
+#: S3 object keys are at most 1024 bytes (UTF-8).
+#: https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html
+S3_KEY_MAX_BYTES = 1024
+
+# --- EventBridge rule targets (EventProcessing) ------------------------------
+#: Target retry policy: MaximumRetryAttempts 0-185, MaximumEventAgeInSeconds 60-86400.
+#: https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_RetryPolicy.html
+RULE_RETRY_ATTEMPTS_MIN = 0
+RULE_RETRY_ATTEMPTS_MAX = 185
+RULE_MAX_EVENT_AGE_MIN_S = 60
+RULE_MAX_EVENT_AGE_MAX_S = 86400
+#: AWS's 185 attempts (exponential backoff) but at most 1 h, like Lambda's async
+#: queue: an event EventBridge could not hand over within an hour lands in the
+#: target DLQ (alarmed) instead of being retried for a day.
+RULE_RETRY_ATTEMPTS = 185
+RULE_MAX_EVENT_AGE = Duration.hours(1)
+
+# --- SQS event source mappings (EventProcessing buffer) ----------------------
+#: Standard queues: BatchSize 1-10000; above 10 a batching window of at least
+#: 1 s is required; MaximumBatchingWindowInSeconds 0-300.
+#: https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html
+SQS_BATCH_SIZE_MIN = 1
+SQS_BATCH_SIZE_MAX = 10000
+SQS_BATCH_SIZE_WITHOUT_WINDOW_MAX = 10
+SQS_BATCH_SIZE = 10
+BATCHING_WINDOW_MAX_S = 300
+
+# --- Fan-out / fan-in (FanOutFanIn) ------------------------------------------
+#: ScalingConfig.MaximumConcurrency of an SQS event source: 2-1000.
+#: https://docs.aws.amazon.com/lambda/latest/dg/API_ScalingConfig.html
+SQS_MAX_CONCURRENCY_MIN = 2
+SQS_MAX_CONCURRENCY_MAX = 1000
+#: Job state (DynamoDB TTL) is kept this long after its last write: longer than
+#: SQS's 14-day maximum message retention, so a late duplicate never finds its
+#: job gone and starts it again. Must equal runtime.fan_in.DEFAULT_RETENTION_S.
+FAN_IN_JOB_RETENTION = Duration.days(30)
+#: Allowed job retention: at least one day (in-flight retries need their job), at
+#: most a year (finished jobs are not an archive; the aggregator stores results).
+FAN_IN_JOB_RETENTION_MIN = Duration.days(1)
+FAN_IN_JOB_RETENTION_MAX = Duration.days(365)
+#: A worker name is its construct id, its part name and part of its queue's
+#: name: letters, digits, '-' and '_', starting with a letter, at most 64.
+FAN_OUT_WORKER_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,63}$"
+
+# --- Kinesis (StreamProcessing) ----------------------------------------------
+#: Event source mapping parameters for Kinesis:
+#: https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-parameters.html
+#: BatchSize 1-10000 (default 100), MaximumBatchingWindowInSeconds 0-300,
+#: ParallelizationFactor 1-10, MaximumRetryAttempts -1 (infinite) to 10000,
+#: MaximumRecordAgeInSeconds -1 (infinite) or 60-604800.
+KINESIS_BATCH_SIZE_MIN = 1
+KINESIS_BATCH_SIZE_MAX = 10000
+KINESIS_BATCH_SIZE = 100
+KINESIS_PARALLELIZATION_MIN = 1
+KINESIS_PARALLELIZATION_MAX = 10
+KINESIS_RETRY_ATTEMPTS_MIN = -1
+KINESIS_RETRY_ATTEMPTS_MAX = 10000
+KINESIS_RECORD_AGE_MIN_S = 60
+KINESIS_RECORD_AGE_MAX_S = 604800
+#: Bounded, unlike Lambda's default of infinite: a poison record blocks its
+#: shard until retries run out. Bisecting (on by default) isolates the bad
+#: record first, so a few whole-batch retries are enough for transient faults.
+KINESIS_RETRY_ATTEMPTS = 3
+#: Records older than this skip to the on-failure queue. The queue receives
+#: only the batch's shard and sequence numbers, not the data, so the default
+#: leaves most of the stream's 24 h retention to re-read the records.
+KINESIS_MAX_RECORD_AGE = Duration.hours(1)
+#: Stream retention: 24 h (the minimum and default) to 8760 h (365 days).
+#: https://docs.aws.amazon.com/streams/latest/dev/kinesis-extended-retention.html
+KINESIS_RETENTION = Duration.hours(24)
+KINESIS_RETENTION_MIN_H = 24
+KINESIS_RETENTION_MAX_H = 8760
+#: IteratorAge alarm: the oldest unread record has waited this long.
+ITERATOR_AGE_ALARM = Duration.minutes(5)
+#: Why API-backed functions are held to API_INTEGRATION_TIMEOUT_S (shown in errors).
+#: https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html
+API_TIMEOUT_REASON = "API Gateway REST integration timeout"
+#: Resources per REST API (default quota, adjustable): 300. Same page.
+API_MAX_RESOURCES = 300
+#: Stage name of every ApiBackend unless overridden.
+API_STAGE_NAME = "prod"
+#: Stage throttling. Account quota is 10,000 rps steady / 5,000 burst per Region,
+#: shared by every API in the account; one API's default takes a tenth of it, so a
+#: runaway client cannot starve the others. (Lambda's default 1,000 concurrent
+#: executions at ~100 ms per request also serve about 10,000 rps.)
+#: https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html
+API_THROTTLING_RATE_LIMIT = 1000
+API_THROTTLING_BURST_LIMIT = 2000
+#: Lambda authorizer / Cognito authorizer result cache: 5 minutes (API Gateway's
+#: own default), 0-3600 s allowed.
+#: https://docs.aws.amazon.com/apigateway/latest/api/API_Authorizer.html
+AUTHORIZER_CACHE_TTL = Duration.minutes(5)
+AUTHORIZER_CACHE_TTL_MAX_S = 3600
+#: Cognito password policy minimum length for pools ApiBackend creates (Cognito
+#: allows 6-99; NIST SP 800-63B and cdk-nag COG1 want at least 8).
+PASSWORD_MIN_LENGTH = 12
+#: Stage cache: TTL 0-3600 s (default 300 s) and the allowed cluster sizes in GB.
+#: https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-caching.html
+API_CACHE_TTL = Duration.minutes(5)
+API_CACHE_TTL_MAX_S = 3600
+API_CACHE_SIZES_GB = ("0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237")
+#: Alarms: 5XX rate (the stage's 5XXError Average is the fraction of requests
+#: that failed) at 1%, 4XX rate at 10% (clients err more often; a spike means a
+#: broken client or an attack), p95 latency SLO 1 s.
+API_SERVER_ERROR_RATE = 0.01
+API_CLIENT_ERROR_RATE = 0.10
+API_LATENCY_SLO = Duration.seconds(1)
+#: WAF rate-based rule: requests per source IP per 5 minutes before blocking.
+#: AWS WAF allows 10-2,000,000,000.
+#: https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-rate-based.html
+WAF_RATE_LIMIT_PER_5_MIN = 2000
+WAF_RATE_LIMIT_MIN = 10
+WAF_RATE_LIMIT_MAX = 2_000_000_000
+#: AWS managed rule groups the default web ACL uses (each one counts as a rule for pricing).
+WAF_MANAGED_RULE_GROUPS = (
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesAmazonIpReputationList",
+)
 
 # --- Alarms -----------------------------------------------------------------
 #: Evaluation period for every alarm.
@@ -97,6 +255,42 @@ ALARM_PERIOD = Duration.minutes(5)
 DURATION_ALARM_FRACTION = 0.8
 #: Oldest-message alarm fires when a message waits this long.
 QUEUE_AGE_ALARM = Duration.minutes(15)
+
+# --- Lambda@Edge ------------------------------------------------------------
+#: Lambda@Edge functions are created in US East (N. Virginia) and replicated.
+#: https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-at-edge-function-restrictions.html
+EDGE_REGION = "us-east-1"
+#: Viewer request/response events: 128 MB and 5 s; origin request/response
+#: events: Lambda's own memory range and 30 s.
+#: https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html#limits-lambda-at-edge
+EDGE_VIEWER_MAX_MEMORY_MB = 128
+EDGE_VIEWER_MAX_TIMEOUT_S = 5
+EDGE_ORIGIN_MAX_MEMORY_MB = MEMORY_MAX_MB
+EDGE_ORIGIN_MAX_TIMEOUT_S = 30
+#: Runtime families Lambda@Edge supports (Node.js and Python).
+EDGE_RUNTIME_FAMILIES = ("nodejs", "python")
+
+# --- CloudFront -------------------------------------------------------------
+#: Price class 100 (North America, Europe, Israel): the cheapest edge set; pass
+#: PRICE_CLASS_ALL for viewers elsewhere.
+#: https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/PriceClass.html
+CLOUDFRONT_PRICE_CLASS_NAME = "PRICE_CLASS_100"
+#: Object served for requests to "/".
+CLOUDFRONT_DEFAULT_ROOT_OBJECT = "index.html"
+#: Path pattern routed to an ApiBackend origin.
+CLOUDFRONT_API_PATH_PATTERN = "/api/*"
+#: CloudFront Functions: viewer events only, function code at most 10 KB.
+#: https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html#limits-functions
+CLOUDFRONT_FUNCTION_MAX_BYTES = 10 * 1024
+#: HSTS max-age: two years, the value hstspreload.org requires.
+HSTS_MAX_AGE = Duration.days(730)
+#: Access logs (distribution and bucket) expire after this many days.
+ACCESS_LOG_EXPIRATION = Duration.days(90)
+#: 5xxErrorRate alarm threshold (percent of viewer requests, 5-minute average).
+CLOUDFRONT_5XX_RATE_ALARM_PERCENT = 5
+#: Rate-based WAF rule: requests per IP per 5 minutes before blocking.
+#: https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-rate-based.html
+WAF_RATE_LIMIT_PER_5_MIN = 2000
 
 # --- Step Functions (Saga) --------------------------------------------------
 #: State names: 1-80 characters; no whitespace, brackets, wildcards, quotes or
@@ -129,3 +323,48 @@ SAGA_COMPENSATION_RETRY_INTERVAL = Duration.seconds(10)
 SAGA_COMPENSATION_RETRY_MAX_DELAY = Duration.minutes(5)
 #: How long a human approval waits before it counts as a rejection.
 SAGA_APPROVAL_TIMEOUT = Duration.hours(24)
+
+# --- CQRS + event sourcing (Cqrs) ---------------------------------------------
+#: Archive RetentionDays is an integer >= 0; 0 keeps events indefinitely.
+#: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-events-archive.html
+#: Default 0 (forever): a new projection can then be built by replaying the
+#: whole history, which is what the archive is for.
+CQRS_ARCHIVE_RETENTION_DAYS = 0
+#: Source of the events the pipe puts on the bus: "cqrs.<construct id>". EventBridge
+#: reserves sources starting with "aws." for AWS services.
+CQRS_EVENT_SOURCE_PREFIX = "cqrs."
+EVENT_SOURCE_RESERVED_PREFIX = "aws."
+#: PutEvents Source and DetailType are at most 256 / 128 characters
+#: (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEventsRequestEntry.html);
+#: the pipe copies an event's type into DetailType.
+EVENT_SOURCE_MAX_CHARS = 256
+EVENT_DETAIL_TYPE_MAX_CHARS = 128
+#: Projection names become construct ids, env values and read-model sort keys.
+PROJECTION_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,63}$"
+#: Pipes DynamoDB stream source (https://docs.aws.amazon.com/eventbridge/latest/pipes-reference/API_PipeSourceDynamoDBStreamParameters.html):
+#: BatchSize 1-10000, but an event bus target takes at most 10 events per batch
+#: (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-batching-concurrency.html).
+PIPE_BATCH_SIZE_MIN = 1
+PIPE_BATCH_SIZE_MAX = 10
+PIPE_BATCH_SIZE = 10
+#: MaximumRetryAttempts -1 (infinite) or 0-10000; MaximumRecordAgeInSeconds -1
+#: (infinite) or up to 604800. We require finite values: an infinite retry of a
+#: poison record would block its shard until the stream drops it.
+PIPE_RETRY_ATTEMPTS_MAX = 10000
+PIPE_RECORD_AGE_MIN_S = 60
+PIPE_RECORD_AGE_MAX_S = 604800
+#: 10 retries (exponential backoff, halving the batch each time) ride out PutEvents
+#: throttling; a record still failing goes to the pipe's DLQ (alarmed) and can be
+#: republished from the event store.
+PIPE_RETRY_ATTEMPTS = 10
+#: DynamoDB streams keep records 24 hours, so a longer age would never apply.
+#: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Streams.html
+PIPE_MAX_RECORD_AGE = Duration.hours(24)
+#: Pipe log levels (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-logs.html);
+#: ERROR logs failed executions only, without payloads (events may carry personal data).
+PIPE_LOG_LEVELS = ("OFF", "ERROR", "INFO", "TRACE")
+PIPE_LOG_LEVEL = "ERROR"
+#: Projection lag: alarm when a projector's oldest queued event (Lambda's
+#: AsyncEventAge) is this old.
+#: https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html
+PROJECTION_LAG_ALARM = Duration.minutes(5)

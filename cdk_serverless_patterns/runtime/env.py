@@ -29,6 +29,8 @@ RESULT_TABLE = "RESULT_TABLE_NAME"
 NOTIFY_TOPIC_ARN = "NOTIFY_TOPIC_ARN"
 #: Name of the pattern-level service, used in structured logs.
 SERVICE_NAME = "SERVICE_NAME"
+#: Comma-separated CORS origins an ApiBackend allows (handlers echo a matching Origin).
+CORS_ALLOW_ORIGINS = "CORS_ALLOW_ORIGINS"
 
 
 def require(name: str, explicit: str | None = None) -> str:
