@@ -1,0 +1,161 @@
+"""Nightly session clean-up: delete expired sessions, write a report, emit metrics.
+
+Invoked by EventBridge Scheduler (through ScheduledJob) with::
+
+    {"job": "session-cleanup", "page_size": 200,
+     "schedule": {"arn": "...", "scheduled_time": "2026-11-24T02:30:00Z",
+                  "execution_id": "...", "attempt": "1"}}
+
+What it promises:
+
+* **Only expired sessions go.** Each delete is conditional on ``expires_at``
+  still being in the past, so a session renewed between the scan and the
+  delete survives (BatchWriteItem has no conditions, hence one DeleteItem per
+  expired session; the scan pages bound each batch).
+* **Safe to run twice.** Deleting an already-deleted session is a no-op, and
+  the report is keyed by the scheduled time, so a retried or duplicated
+  delivery of the same run rewrites the same report.
+* **Stops before its timeout.** When less than ``SAFETY_MARGIN_MS`` remain it
+  stops, records ``complete: false`` and leaves the rest to the next run.
+* **Failures are loud.** An invalid event or an AWS error raises: Lambda
+  retries, then the event lands in the job's failure queue (alarmed).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from datetime import datetime, timezone
+from typing import Any, Callable, Optional
+
+import boto3
+from boto3.dynamodb.conditions import Attr
+from botocore.exceptions import ClientError
+
+if __package__:  # imported as examples.nightly_report.handler.cleanup (tests, the stack)
+    from . import settings
+else:  # packaged flat in the Lambda asset
+    import settings  # type: ignore[import-not-found,no-redef]
+
+log = logging.getLogger("nightly-report")
+log.setLevel(logging.INFO)
+
+DEFAULT_PAGE_SIZE = 200
+MAX_PAGE_SIZE = 1000
+#: Stop this long before the Lambda timeout so the report is always written.
+SAFETY_MARGIN_MS = 15_000
+_resources: dict[str, Any] = {}
+
+
+def _table(env_name: str) -> Any:
+    if env_name not in _resources:
+        _resources[env_name] = boto3.resource("dynamodb").Table(os.environ[env_name])
+    return _resources[env_name]
+
+
+def parse_event(event: Any) -> dict[str, Any]:
+    """The validated run parameters, or ``ValueError`` saying what is wrong."""
+    if not isinstance(event, dict):
+        raise ValueError(f"event must be an object, got {type(event).__name__}")
+    context = event.get("schedule")
+    if not isinstance(context, dict) or not isinstance(context.get("scheduled_time"), str):
+        raise ValueError("event.schedule.scheduled_time is missing; invoke the job through its schedule")
+    try:
+        scheduled = datetime.fromisoformat(context["scheduled_time"].replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValueError(f"scheduled_time is not ISO-8601: {context['scheduled_time']!r}") from exc
+    if scheduled.tzinfo is None:
+        raise ValueError("scheduled_time must carry a time zone, e.g. 2026-11-24T02:30:00Z")
+    page_size = event.get("page_size", DEFAULT_PAGE_SIZE)
+    if not isinstance(page_size, int) or isinstance(page_size, bool) or not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise ValueError(f"page_size must be an integer 1-{MAX_PAGE_SIZE}, got {page_size!r}")
+    return {
+        "job": str(event.get("job", "session-cleanup")),
+        "scheduled_time": scheduled.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "cutoff": int(scheduled.timestamp()),
+        "execution_id": str(context.get("execution_id", "")),
+        "page_size": page_size,
+    }
+
+
+def delete_expired(
+    sessions: Any, cutoff: int, page_size: int, time_left_ms: Callable[[], int]
+) -> dict[str, Any]:
+    """Delete sessions that expired before ``cutoff``; returns the counts."""
+    scanned = deleted = renewed = 0
+    complete = True
+    scan_args: dict[str, Any] = {
+        "FilterExpression": Attr("expires_at").lt(cutoff),
+        "ProjectionExpression": "session_id",
+        "Limit": page_size,
+    }
+    while True:
+        if time_left_ms() < SAFETY_MARGIN_MS:
+            complete = False
+            break
+        page = sessions.scan(**scan_args)
+        scanned += page.get("ScannedCount", 0)
+        for item in page.get("Items", []):
+            try:
+                sessions.delete_item(
+                    Key={"session_id": item["session_id"]},
+                    ConditionExpression=Attr("expires_at").lt(cutoff),
+                )
+                deleted += 1
+            except ClientError as err:
+                if err.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise
+                renewed += 1  # renewed (or already deleted) since the scan: keep it
+        if "LastEvaluatedKey" not in page:
+            break
+        scan_args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return {"scanned": scanned, "deleted": deleted, "skipped_renewed": renewed, "complete": complete}
+
+
+def emit_metrics(job: str, counts: dict[str, Any]) -> None:
+    """CloudWatch embedded metric format: one log line, no PutMetricData permission needed."""
+    print(
+        json.dumps(
+            {
+                "_aws": {
+                    "Timestamp": int(time.time() * 1000),
+                    "CloudWatchMetrics": [
+                        {
+                            "Namespace": settings.METRIC_NAMESPACE,
+                            "Dimensions": [["Job"]],
+                            "Metrics": [
+                                {"Name": "ExpiredSessionsDeleted", "Unit": "Count"},
+                                {"Name": "SessionsScanned", "Unit": "Count"},
+                                {"Name": "CleanupIncomplete", "Unit": "Count"},
+                            ],
+                        }
+                    ],
+                },
+                "Job": job,
+                "ExpiredSessionsDeleted": counts["deleted"],
+                "SessionsScanned": counts["scanned"],
+                "CleanupIncomplete": 0 if counts["complete"] else 1,
+            }
+        )
+    )
+
+
+def handler(event: Any, context: Any, *, sessions: Optional[Any] = None, reports: Optional[Any] = None) -> dict[str, Any]:
+    run = parse_event(event)
+    sessions = sessions if sessions is not None else _table(settings.SESSIONS_TABLE)
+    reports = reports if reports is not None else _table(settings.REPORTS_TABLE)
+    time_left = context.get_remaining_time_in_millis if context is not None else (lambda: 900_000)
+    counts = delete_expired(sessions, run["cutoff"], run["page_size"], time_left)
+    report = {
+        "job": run["job"],
+        "scheduled_time": run["scheduled_time"],
+        "execution_id": run["execution_id"],
+        "finished_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        **counts,
+    }
+    reports.put_item(Item=report)
+    emit_metrics(run["job"], counts)
+    log.info("session clean-up finished", extra={"report": report})
+    return report
