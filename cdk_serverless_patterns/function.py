@@ -33,6 +33,7 @@ from .alarms import create_alarm, sum_metric
 from .errors import Problems, child_path, is_token
 from .logs import create_log_group
 from .queues import FailureQueue
+from .runtime_layer import runtime_layers_for
 
 _HANDLER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 #: Lambda: keys start with a letter, then letters, digits or underscores.
@@ -384,7 +385,8 @@ class ServerlessFunction(Construct):
             environment={**spec.environment, **(environment or {})},
             reserved_concurrent_executions=spec.reserved_concurrency,
             description=spec.description,
-            layers=list(spec.layers) or None,
+            # the runtime layer lets handlers import cdk_serverless_patterns.runtime
+            layers=[*spec.layers, *runtime_layers_for(self, spec.resolved_runtime)] or None,
             role=self.role,
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
