@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Optional, Sequence
 
-from aws_cdk import Annotations, Duration, Names, RemovalPolicy
+from aws_cdk import Annotations, Duration, Names, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
@@ -385,6 +385,12 @@ class Saga(Construct):
             ),
             comment=f"Saga {self.node.path}: " + " -> ".join(s.name for s in self.steps),
         )
+        # CDK makes the state machine depend on its role and the role's policy; GetAtt
+        # already implies the role (cfn-lint W3005), so keep only the policy.
+        role_policy = self.state_machine.role.node.find_child("DefaultPolicy")
+        self.state_machine.node.default_child.add_override(
+            "DependsOn", [Stack.of(self).get_logical_id(role_policy.node.default_child)]
+        )
         if timeout is not None:
             Annotations.of(self).add_warning_v2(
                 "cdk-serverless-patterns:saga-timeout",
@@ -395,7 +401,7 @@ class Saga(Construct):
             # Publishing to an encrypted topic needs the key (SnsPublish grants only sns:Publish).
             created_topic.key.grant(self.state_machine, "kms:Decrypt", "kms:GenerateDataKey")
         acknowledge(
-            self.state_machine.role.node.find_child("DefaultPolicy"),
+            role_policy,
             AWS_SOLUTIONS + "IAM5[Resource::*]",
             "The '*' resources are those Step Functions documents for CloudWatch Logs log delivery "
             "(logs:CreateLogDelivery, GetLogDelivery, ..., DescribeLogGroups) and X-Ray "

@@ -1,0 +1,87 @@
+"""Order saga: reserve inventory, charge payment, ship — or undo what was done.
+
+A Step Functions Standard workflow built by :class:`Saga`:
+
+    reserve_inventory ──► charge_payment ──► ship_order ──► Saga-Succeeded
+          │ fails              │ fails            │ fails
+          ▼                    ▼                  ▼
+       Saga-Failed    refund_payment (own     refund_payment
+                      failure: the charge     release_inventory
+                      may have been captured)  ──► Saga-Failed
+                      release_inventory ──► Saga-Failed
+
+Start one execution per order, named after the order id::
+
+    aws stepfunctions start-execution --state-machine-arn <OrderSagaStateMachine> \
+      --name o-1 --input '{"order_id": "o-1", "customer_id": "c-7",
+        "items": [{"sku": "book-1", "quantity": 2, "unit_price_cents": 1250}],
+        "address": {"name": "Ada", "line1": "1 Rue X", "city": "Paris", "postcode": "75001", "country": "FR"},
+        "simulate_failure": "ship"}'
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from cdk_serverless_patterns import FunctionSpec, Saga, SagaStep
+from cdk_serverless_patterns.runtime import env
+from cdk_serverless_patterns.tables import create_table
+from cdk_serverless_patterns.topics import EncryptedTopic
+
+HANDLER_DIR = Path(__file__).parent / "handler"
+
+
+class OrderSagaStack(cdk.Stack):
+    def __init__(self, scope: Construct, construct_id: str, **kwargs) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        alarms = EncryptedTopic(self, "Alarms", service_publishers=["cloudwatch.amazonaws.com"])
+        self.table = create_table(self, "Orders", partition_key="pk", sort_key="sk")
+
+        def spec(handler: str, description: str) -> FunctionSpec:
+            return FunctionSpec(
+                code=HANDLER_DIR,
+                handler=f"orders.{handler}",
+                description=description,
+                environment={env.TABLE_NAME: self.table.table_name, env.SERVICE_NAME: "order-saga"},
+            )
+
+        self.saga = Saga(
+            self,
+            "OrderSaga",
+            steps=[
+                SagaStep(
+                    "reserve_inventory",
+                    action=spec("reserve_inventory", "Reserves stock for an order"),
+                    compensation=spec("release_inventory", "Returns an order's reserved stock"),
+                ),
+                SagaStep(
+                    "charge_payment",
+                    action=spec("charge_payment", "Charges an order's total"),
+                    compensation=spec("refund_payment", "Refunds an order's payment"),
+                    # A provider timeout can leave a captured payment behind.
+                    compensate_on_own_failure=True,
+                ),
+                SagaStep("ship_order", action=spec("ship_order", "Hands an order to the carrier")),
+            ],
+            alarm_topic=alarms.topic,
+        )
+        # Least privilege, from what each handler does (transactions need the
+        # item-level actions they contain; there is no TransactWriteItems action).
+        functions = self.saga.functions
+        grants = [
+            (functions["reserve_inventory"].action, ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")),
+            (functions["reserve_inventory"].compensation, ("dynamodb:GetItem", "dynamodb:UpdateItem")),
+            (functions["charge_payment"].action, ("dynamodb:GetItem", "dynamodb:PutItem")),
+            (functions["charge_payment"].compensation, ("dynamodb:GetItem", "dynamodb:UpdateItem")),
+            (functions["ship_order"].action, ("dynamodb:GetItem", "dynamodb:PutItem")),
+        ]
+        for function, actions in grants:
+            self.table.grant(function.role, *actions)
+        cdk.CfnOutput(self, "OrderSagaStateMachine", value=self.saga.state_machine.state_machine_arn)
+
+
+def build(app: cdk.App) -> list[cdk.Stack]:
+    return [OrderSagaStack(app, "OrderSagaExample")]
