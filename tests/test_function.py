@@ -186,3 +186,28 @@ def test_function_depends_on_its_policy_not_redundantly_on_its_role(built):
     fn_id = built["stack"].get_logical_id(built["sync"].function.node.default_child)
     depends = built["template"].to_json()["Resources"][fn_id]["DependsOn"]
     assert len(depends) == 1 and depends[0].startswith("SyncRoleDefaultPolicy"), depends
+
+
+def test_one_runtime_layer_per_stack_attached_to_every_python_function(built):
+    layers = built["template"].find_resources("AWS::Lambda::LayerVersion")
+    assert len(layers) == 1
+    layer_ref = {"Ref": next(iter(layers))}
+    for name in ("sync", "async", "tuned"):
+        assert layer_ref in _function_props(built, name)["Layers"]
+
+
+def test_runtime_layer_content_imports_without_the_library(tmp_path):
+    import subprocess
+    import sys
+
+    from cdk_serverless_patterns.runtime_layer import _CopyRuntimePackage
+
+    assert _CopyRuntimePackage().try_bundle(str(tmp_path), None)
+    probe = (
+        "import sys; sys.path.insert(0, sys.argv[1]); "
+        "import cdk_serverless_patterns.runtime.batch as b, cdk_serverless_patterns.runtime.env; print(b.__file__)"
+    )
+    # -S: no site-packages, so only the layer's copy can be imported
+    out = subprocess.run([sys.executable, "-S", "-c", probe, str(tmp_path / "python")], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().startswith(str(tmp_path / "python" / "cdk_serverless_patterns" / "runtime"))
