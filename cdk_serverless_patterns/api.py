@@ -766,7 +766,7 @@ def _cors_options(origins: Sequence[str], parsed: Mapping[Route, Any]) -> apigw.
     return apigw.CorsOptions(
         allow_origins=list(origins),
         allow_methods=apigw.Cors.ALL_METHODS if "ANY" in methods else methods + ["OPTIONS"],
-        allow_headers=[*apigw.Cors.DEFAULT_HEADERS, "X-Correlation-Id"],
+        allow_headers=[*apigw.Cors.DEFAULT_HEADERS, "X-Correlation-Id", "Idempotency-Key"],
         max_age=Duration.hours(1),
     )
 

@@ -1,0 +1,195 @@
+"""JSON responses and errors for handlers behind API Gateway (Lambda proxy integration).
+
+A handler raises :class:`HttpError` for anything the caller did wrong and lets
+:func:`api_handler` turn it into a JSON error; anything unexpected becomes a
+500 that reveals nothing but the request id (the details go to the log)::
+
+    from cdk_serverless_patterns.runtime.http import HttpError, api_handler, json_body, json_response
+
+    @api_handler
+    def handler(event, context):
+        order = json_body(event)
+        if "items" not in order:
+            raise HttpError(400, "validation_error", "items is required")
+        return json_response(201, {"id": "..."})
+
+Error bodies look like ``{"error": {"code": "...", "message": "...", "request_id": "..."}}``.
+CORS: when the ``CORS_ALLOW_ORIGINS`` variable (set by ``ApiBackend``) lists
+the request's ``Origin`` (or is ``*``), responses carry the matching
+``Access-Control-Allow-Origin`` header.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import os
+from decimal import Decimal
+from typing import Any, Callable, Mapping, Optional
+
+from . import env
+from .log import correlation_id, get_logger
+
+_log = get_logger("http")
+_CURRENT_EVENT: dict[str, Any] = {}
+
+
+class HttpError(Exception):
+    """An error the caller can act on: ``status`` (4XX), a stable ``code``, a ``message``."""
+
+    def __init__(self, status: int, code: str, message: str, details: Optional[Any] = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+def _json_default(value: Any) -> Any:
+    # DynamoDB returns numbers as Decimal; integers stay integers.
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def cors_headers(event: Optional[Mapping[str, Any]]) -> dict[str, str]:
+    """``Access-Control-Allow-Origin`` for ``event``'s Origin when it is allowed."""
+    allowed = [o.strip() for o in os.environ.get(env.CORS_ALLOW_ORIGINS, "").split(",") if o.strip()]
+    if not allowed:
+        return {}
+    if "*" in allowed:
+        return {"Access-Control-Allow-Origin": "*"}
+    headers = {k.lower(): v for k, v in ((event or {}).get("headers") or {}).items()}
+    origin = headers.get("origin")
+    if origin in allowed:
+        return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+    return {}
+
+
+def json_response(
+    status: int,
+    body: Any = None,
+    *,
+    headers: Optional[Mapping[str, str]] = None,
+    event: Optional[Mapping[str, Any]] = None,
+) -> dict[str, Any]:
+    """A proxy-integration response with a JSON body (``None`` → empty body, e.g. for 204)."""
+    merged = {"Content-Type": "application/json", **cors_headers(event if event is not None else _CURRENT_EVENT)}
+    merged.update(headers or {})
+    return {
+        "statusCode": status,
+        "headers": merged,
+        "body": "" if body is None else json.dumps(body, default=_json_default, separators=(",", ":")),
+    }
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    details: Optional[Any] = None,
+    event: Optional[Mapping[str, Any]] = None,
+) -> dict[str, Any]:
+    """The JSON error response every API handler returns."""
+    event = event if event is not None else _CURRENT_EVENT
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        error["details"] = details
+    request_id = ((event or {}).get("requestContext") or {}).get("requestId")
+    if request_id:
+        error["request_id"] = request_id
+    return json_response(status, {"error": error}, event=event)
+
+
+def json_body(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The request body as a JSON object; :class:`HttpError` 400 when it is not one."""
+    raw = event.get("body")
+    if raw is None or raw == "":
+        raise HttpError(400, "invalid_body", "the request body must be a JSON object")
+    if event.get("isBase64Encoded"):
+        try:
+            raw = base64.b64decode(raw).decode("utf-8")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise HttpError(400, "invalid_body", "the request body is not valid UTF-8") from exc
+    try:
+        body = json.loads(raw, parse_float=Decimal)
+    except ValueError as exc:
+        raise HttpError(400, "invalid_body", f"the request body is not valid JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise HttpError(400, "invalid_body", "the request body must be a JSON object")
+    return body
+
+
+def path_parameter(event: Mapping[str, Any], name: str) -> str:
+    """A path parameter; :class:`HttpError` 400 when it is missing or empty."""
+    value = (event.get("pathParameters") or {}).get(name)
+    if not value:
+        raise HttpError(400, "missing_parameter", f"path parameter {name!r} is required")
+    return str(value)
+
+
+def query_parameter(event: Mapping[str, Any], name: str, default: Optional[str] = None) -> Optional[str]:
+    """A query string parameter, or ``default``."""
+    return (event.get("queryStringParameters") or {}).get(name, default)
+
+
+def header(event: Mapping[str, Any], name: str) -> Optional[str]:
+    """A request header, case-insensitively."""
+    wanted = name.lower()
+    for key, value in (event.get("headers") or {}).items():
+        if key.lower() == wanted:
+            return value
+    return None
+
+
+def caller_id(event: Mapping[str, Any]) -> Optional[str]:
+    """Who is calling, as the gateway authorized it.
+
+    Cognito: the ``sub`` claim; Lambda authorizer: its ``principalId``; IAM: the
+    caller's ARN. None for a public API.
+    """
+    context = event.get("requestContext") or {}
+    authorizer = context.get("authorizer") or {}
+    claims = authorizer.get("claims") or {}
+    if claims.get("sub"):
+        return str(claims["sub"])
+    if authorizer.get("principalId"):
+        return str(authorizer["principalId"])
+    identity = context.get("identity") or {}
+    return identity.get("userArn") or None
+
+
+def api_handler(fn: Callable[[dict[str, Any], Any], dict[str, Any]]) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """Wrap a proxy handler: :class:`HttpError` → its JSON error, anything else → 500.
+
+    Logs one structured line per request (method, resource, status, correlation id).
+    """
+
+    @functools.wraps(fn)
+    def wrapper(event: dict[str, Any], context: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        _CURRENT_EVENT.clear()
+        _CURRENT_EVENT.update(event)
+        log = _log.bind(
+            correlation_id=correlation_id(event),
+            http_method=event.get("httpMethod"),
+            resource=event.get("resource"),
+        )
+        try:
+            response = fn(event, context, *args, **kwargs)
+        except HttpError as err:
+            log.info("request rejected", extra={"status": err.status, "error_code": err.code})
+            response = error_response(err.status, err.code, err.message, details=err.details, event=event)
+        except Exception:  # noqa: BLE001 - the caller gets a 500, the log gets the traceback
+            log.exception("request failed")
+            response = error_response(500, "internal_error", "internal server error", event=event)
+        else:
+            log.info("request handled", extra={"status": response.get("statusCode")})
+        finally:
+            _CURRENT_EVENT.clear()
+        return response
+
+    return wrapper

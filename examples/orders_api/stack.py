@@ -1,0 +1,80 @@
+"""Orders API: an ApiBackend with Cognito auth, a table, and three functions.
+
+* POST /orders          → ``orders.create`` (read-write)
+* GET /orders, GET /orders/{id} → ``orders.read`` (one shared, read-only function)
+* DELETE /orders/{id}   → ``orders.cancel`` (read-write)
+
+API Gateway rejects malformed order bodies (JSON schema) before any Lambda
+runs; the handlers validate again and answer with JSON errors.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from cdk_serverless_patterns import ApiBackend, FunctionSpec
+from cdk_serverless_patterns.runtime import env
+from cdk_serverless_patterns.topics import EncryptedTopic
+
+HANDLER_DIR = Path(__file__).parent / "handler"
+
+#: What API Gateway checks before invoking ``orders.create`` (JSON schema draft 4).
+ORDER_SCHEMA = {
+    "type": "object",
+    "required": ["items"],
+    "additionalProperties": False,
+    "properties": {
+        "currency": {"type": "string", "enum": ["EUR", "USD", "GBP"]},
+        "items": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 50,
+            "items": {
+                "type": "object",
+                "required": ["sku", "quantity", "unit_price_cents"],
+                "additionalProperties": False,
+                "properties": {
+                    "sku": {"type": "string", "pattern": "^[A-Z0-9][A-Z0-9\\-]{0,31}$"},
+                    "quantity": {"type": "integer", "minimum": 1, "maximum": 1000},
+                    "unit_price_cents": {"type": "integer", "minimum": 0},
+                },
+            },
+        },
+    },
+}
+
+
+class OrdersApiStack(cdk.Stack):
+    def __init__(self, scope: Construct, construct_id: str, **kwargs) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        alarms = EncryptedTopic(self, "Alarms", service_publishers=["cloudwatch.amazonaws.com"])
+        read = FunctionSpec(code=HANDLER_DIR, handler="orders.read", description="Lists and reads orders")
+        self.backend = ApiBackend(
+            self,
+            "Orders",
+            routes={
+                "POST /orders": FunctionSpec(
+                    code=HANDLER_DIR, handler="orders.create", description="Validates and stores new orders"
+                ),
+                "GET /orders": read,
+                "GET /orders/{id}": read,
+                "DELETE /orders/{id}": FunctionSpec(
+                    code=HANDLER_DIR, handler="orders.cancel", description="Cancels pending orders"
+                ),
+            },
+            table=True,
+            environment={env.SERVICE_NAME: "orders-api"},
+            request_schemas={"POST /orders": ORDER_SCHEMA},
+            cors_allow_origins=["https://shop.example.com"],
+            alarm_topic=alarms.topic,
+        )
+        cdk.CfnOutput(self, "ApiUrl", value=self.backend.url)
+        cdk.CfnOutput(self, "UserPoolId", value=self.backend.user_pool.user_pool_id)
+        cdk.CfnOutput(self, "UserPoolClientId", value=self.backend.user_pool_client.user_pool_client_id)
+
+
+def build(app: cdk.App) -> list[cdk.Stack]:
+    return [OrdersApiStack(app, "OrdersApiExample")]
