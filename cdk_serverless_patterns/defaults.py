@@ -369,3 +369,17 @@ PIPE_LOG_LEVEL = "ERROR"
 #: AsyncEventAge) is this old.
 #: https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html
 PROJECTION_LAG_ALARM = Duration.minutes(5)
+
+# --- ServerlessPatternsChecks (checks/) ---------------------------------------
+#: What Lambda and SQS use when a template leaves the property out.
+#: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-lambda-function.html
+#: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-sqs-queue.html
+LAMBDA_DEFAULT_MEMORY_MB = 128
+LAMBDA_DEFAULT_TIMEOUT_S = 3
+SQS_DEFAULT_VISIBILITY_S = 30
+#: HTTP API (API Gateway v2) integrations time out after at most 30 s.
+#: https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html
+HTTP_API_INTEGRATION_TIMEOUT_S = 30
+#: Lambda@Edge rejects functions with more than 512 MB of ephemeral storage.
+#: https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-at-edge-function-restrictions.html
+EDGE_MAX_EPHEMERAL_STORAGE_MB = 512

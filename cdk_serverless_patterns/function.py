@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Optional, Sequence, Union
 
-from aws_cdk import Annotations, Duration, RemovalPolicy, Stack
+from aws_cdk import Annotations, ArnFormat, Duration, Environment, Names, RemovalPolicy, Stack, Stage, Token
+from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -271,6 +272,95 @@ def _validate_environment(problems: Problems, env: Mapping[str, str], p: str) ->
     )
 
 
+def validate_lambda_edge_spec(
+    problems: Problems,
+    spec: FunctionSpec,
+    *,
+    field_prefix: str = "spec",
+    extra_environment: Optional[Mapping[str, str]] = None,
+) -> None:
+    """Add every way ``spec`` breaks Lambda@Edge's restrictions to ``problems``.
+
+    Event-specific quotas (viewer events: 128 MB, 5 s) are the caller's to check.
+    https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-at-edge-function-restrictions.html
+    """
+    p = field_prefix
+    if not isinstance(spec, FunctionSpec):
+        return  # validate_spec reports it
+    problems.check(
+        spec.architecture.name == lambda_.Architecture.X86_64.name,
+        f"{p}.architecture",
+        spec.architecture.name,
+        "X86_64 only (Lambda@Edge does not run arm64 functions; FunctionSpec defaults to ARM_64)",
+        "pass architecture=aws_lambda.Architecture.X86_64 in the edge function's spec",
+    )
+    env = {**spec.environment, **(extra_environment or {})}
+    problems.check(
+        not env,
+        f"{p}.environment",
+        sorted(env),
+        "no environment variables (Lambda@Edge rejects them)",
+        "put configuration in the code package (a constants module or bundled JSON file)",
+    )
+    problems.check(
+        not spec.layers,
+        f"{p}.layers",
+        f"{len(spec.layers)} layer(s)",
+        "no layers (Lambda@Edge rejects them)",
+        "bundle dependencies into the code directory",
+    )
+    problems.check(
+        spec.provisioned_concurrency is None,
+        f"{p}.provisioned_concurrency",
+        spec.provisioned_concurrency,
+        "None (Lambda@Edge does not support provisioned concurrency)",
+        "drop provisioned_concurrency",
+    )
+    problems.check(
+        spec.reserved_concurrency is None,
+        f"{p}.reserved_concurrency",
+        spec.reserved_concurrency,
+        "None (replicas run on each Region's shared concurrency; a reservation on the us-east-1 "
+        "function does not cap or protect them)",
+        "drop reserved_concurrency; ask for a higher Regional concurrency quota instead",
+    )
+    problems.check(
+        not spec.snap_start,
+        f"{p}.snap_start",
+        spec.snap_start,
+        "False (SnapStart is not among the Lambda features Lambda@Edge supports)",
+        "drop snap_start; keep edge handlers small so cold starts stay short",
+    )
+    family = spec.resolved_runtime.family
+    family_name = family.name.lower() if family is not None else str(spec.resolved_runtime.name)
+    problems.check(
+        family_name in defaults.EDGE_RUNTIME_FAMILIES,
+        f"{p}.runtime",
+        spec.resolved_runtime.name,
+        "a Node.js or Python runtime (the runtimes Lambda@Edge supports)",
+        "pass runtime=aws_lambda.Runtime.PYTHON_3_x or NODEJS_x_X, or leave the default",
+    )
+
+
+def _validate_lambda_edge_scope(problems: Problems, scope: Construct, invocation: Invocation) -> None:
+    problems.check(
+        invocation is Invocation.SYNC,
+        "invocation",
+        invocation.name,
+        "SYNC (CloudFront invokes Lambda@Edge synchronously; it has no asynchronous DLQ)",
+        "leave invocation at its default",
+    )
+    region = Stack.of(scope).region
+    problems.check(
+        not Token.is_unresolved(region),
+        "stack region",
+        region,
+        "a concrete Region (Lambda@Edge lives in us-east-1; from another Region CDK deploys it "
+        "through a companion stack and must know where the parent stack is)",
+        "give the stack env=Environment(account=..., region=...) — ideally region='us-east-1'",
+    )
+
+
 class ServerlessFunction(Construct):
     """A Lambda function with the production checklist built in (contract).
 
@@ -287,9 +377,22 @@ class ServerlessFunction(Construct):
         over the spec's.
     :param max_timeout: ``(seconds, reason)`` — a tighter timeout limit set by
         the integration (API Gateway's 29 s).
+    :param lambda_edge: make a Lambda@Edge function instead. Default: False.
+        The spec must fit Lambda@Edge (:func:`validate_lambda_edge_spec`:
+        x86_64, no environment, layers, provisioned/reserved concurrency or
+        SnapStart; Node.js or Python) and the stack needs a concrete region.
+        CloudFront's ``EdgeFunction`` puts the function, its role and log group
+        in us-east-1 (a companion stack when this stack is elsewhere) and
+        publishes a version. Lambda@Edge rejects X-Ray, DLQs and aliases, so
+        there is no tracing, no ``alias`` (None; use ``version``) and no
+        function alarms: replicas report metrics in the Region where they run,
+        so alarm on the distribution instead (EdgeSite does). Replicas log to a
+        log group of the same name in every Region they run in; only the
+        us-east-1 one is created here with retention.
 
     Attributes: ``function``, ``alias`` (``live``; wire triggers here), ``role``,
-    ``log_group``, ``alarms``, ``dead_letter_queue`` (ASYNC only, else None).
+    ``log_group``, ``alarms``, ``dead_letter_queue`` (ASYNC only, else None);
+    Lambda@Edge only: ``version`` (the published version to associate).
     """
 
     def __init__(
@@ -307,6 +410,7 @@ class ServerlessFunction(Construct):
         async_max_event_age: Optional[Duration] = None,
         environment: Optional[Mapping[str, str]] = None,
         max_timeout: Optional[tuple[float, str]] = None,
+        lambda_edge: bool = False,
     ) -> None:
         retries = async_retry_attempts if async_retry_attempts is not None else defaults.ASYNC_RETRY_ATTEMPTS
         max_age = async_max_event_age if async_max_event_age is not None else defaults.ASYNC_MAX_EVENT_AGE
@@ -318,6 +422,15 @@ class ServerlessFunction(Construct):
             max_timeout_reason=max_timeout[1] if max_timeout else "",
             extra_environment=environment,
         )
+        if lambda_edge:
+            validate_lambda_edge_spec(problems, spec, extra_environment=environment)
+            _validate_lambda_edge_scope(problems, scope, invocation)
+            problems.raise_if_any()
+            super().__init__(scope, construct_id)
+            self.spec = spec
+            self.invocation = invocation
+            self._build_lambda_edge(log_retention, removal_policy)
+            return
         problems.check(
             0 <= retries <= 2,
             "async_retry_attempts",
@@ -475,6 +588,110 @@ class ServerlessFunction(Construct):
             "PutTelemetryRecords support no resource-level permissions (AWS documents '*' as their only "
             "resource). The library's own grants name their resources.",
         )
+
+    def _build_lambda_edge(self, log_retention: Optional[logs.RetentionDays], removal_policy: RemovalPolicy) -> None:
+        """The Lambda@Edge variant: same role/log discipline, EdgeFunction for placement."""
+        spec = self.spec
+        parent = Stack.of(self)
+        if parent.region == defaults.EDGE_REGION:
+            home: Construct = self
+            function_id, stack_id = "Function", None
+        else:
+            # EdgeFunction puts the function straight into a companion us-east-1
+            # stack. Its role and log group must live there too (CloudFormation
+            # has no cross-Region references), so create that stack first, under
+            # the id EdgeFunction is then given, and put them in it.
+            stack_id = f"{parent.artifact_id}EdgeFunctions"
+            stage = Stage.of(parent)
+            edge_stack = stage.node.try_find_child(stack_id) or Stack(
+                stage,
+                stack_id,
+                env=Environment(account=parent.account, region=defaults.EDGE_REGION),
+                tags=parent.tags.tag_values(),
+            )
+            function_id = Names.unique_id(self)
+            home = Construct(edge_stack, f"{function_id}Execution")
+
+        self.log_group = create_log_group(home, "LogGroup", retention=log_retention, removal_policy=removal_policy)
+        self.role = iam.Role(
+            home,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Execution role of Lambda@Edge {self.node.path} (least privilege, no managed policies)",
+        )
+        # Replicas log in the Region that serves the viewer, to a log group with
+        # this same name, created there on first use: any Region, this name only.
+        home_stack = Stack.of(home)
+        log_group_arn = home_stack.format_arn(
+            service="logs",
+            region="*",
+            resource="log-group",
+            resource_name=self.log_group.log_group_name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[log_group_arn, f"{log_group_arn}:*"],
+            )
+        )
+        # EdgeFunction adds edgelambda.amazonaws.com to the role's trust policy,
+        # publishes a version and, across Regions, hands its ARN back via SSM.
+        self.version = cloudfront.experimental.EdgeFunction(
+            self,
+            function_id,
+            stack_id=stack_id,
+            code=_code(spec.code),
+            handler=spec.handler,
+            runtime=spec.resolved_runtime,
+            architecture=lambda_.Architecture.X86_64,
+            memory_size=spec.memory_size,
+            timeout=spec.timeout,
+            description=spec.description,
+            role=self.role,
+            log_group=self.log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
+            system_log_level_v2=lambda_.SystemLogLevel.WARN,
+        )
+        self.function = self.version.lambda_
+        cfn_function = self.function.node.default_child
+        policy = self.role.node.find_child("DefaultPolicy")
+        cfn_function.add_override("DependsOn", [home_stack.get_logical_id(policy.node.default_child)])
+        self.alias = None
+        self.dead_letter_queue = None
+        self.alarms = []
+
+        acknowledge(
+            self.function,
+            SERVERLESS + "LambdaDLQ",
+            "Lambda@Edge does not support dead-letter queues: CloudFront invokes the function "
+            "synchronously and a failure reaches the viewer as a 5xx, which the distribution's "
+            "5xxErrorRate alarm watches.",
+        )
+        acknowledge(
+            self.function,
+            SERVERLESS + "LambdaTracing",
+            "Lambda@Edge does not support AWS X-Ray active tracing; requests are traced through "
+            "CloudFront access logs and the function's JSON logs instead.",
+        )
+        acknowledge(
+            self.function,
+            "ServerlessPatterns::SP-LAMBDA-ARM64",
+            "Lambda@Edge runs only x86_64 functions; arm64 is rejected at deployment.",
+        )
+        # cdk-nag names each wildcard resource the way it renders it.
+        account = "<AWS::AccountId>" if Token.is_unresolved(home_stack.account) else home_stack.account
+        log_group_id = home_stack.resolve(home_stack.get_logical_id(self.log_group.node.default_child))
+        rendered = f"arn:<AWS::Partition>:logs:*:{account}:log-group:<{log_group_id}>"
+        for resource in (rendered, f"{rendered}:*"):
+            acknowledge(
+                policy,
+                f"{AWS_SOLUTIONS}IAM5[Resource::{resource}]",
+                "The Region is the only wildcard (plus this log group's streams): Lambda@Edge replicas "
+                "log in whichever Region serves the viewer, unknown in advance, to a log group of this "
+                "function's own log group name.",
+            )
 
 
 def _code(code: Union[str, os.PathLike, lambda_.Code]) -> lambda_.Code:
