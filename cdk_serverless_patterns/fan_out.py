@@ -257,8 +257,18 @@ class FanOutFanIn(Construct):
         return list(self.workers)
 
     def grant_start_jobs(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` publish jobs (``sns:Publish`` on the topic and use of its key)."""
-        return self.topic.grant_publish(grantee)
+        """Let ``grantee`` publish jobs: ``sns:Publish`` on the topic and, for an
+        encrypted topic, ``kms:GenerateDataKey`` + ``kms:Decrypt`` on its key.
+
+        Named actions rather than ``Topic.grant_publish``'s ``kms:GenerateDataKey*``
+        wildcard: SNS needs exactly these two to encrypt a published message.
+        """
+        grant = iam.Grant.add_to_principal_or_resource(
+            grantee=grantee, actions=["sns:Publish"], resource_arns=[self.topic.topic_arn], resource=self.topic
+        )
+        if self.topic.master_key is not None:
+            self.topic.master_key.grant(grantee, "kms:GenerateDataKey", "kms:Decrypt")
+        return grant
 
 
 def _validate(
