@@ -242,7 +242,7 @@ def _validate_duration(problems: Problems, field: str, value: Any, fix: str) -> 
     problems.check(
         1 <= seconds <= defaults.SFN_MAX_DURATION.to_seconds(),
         field,
-        f"{seconds:g} s",
+        value.to_human_string(),
         f"1 s - {defaults.SFN_MAX_DURATION.to_days():g} days (a Standard workflow runs at most one year)",
         fix,
     )

@@ -1,0 +1,531 @@
+"""Saga: the generated state machine, walked state by state, plus one test per validation rule.
+
+The definition is read back from the synthesized template (an ``Fn::Join`` of
+string parts and ``Ref``/``GetAtt`` tokens), so these tests check what Step
+Functions will actually run, not what the construct meant to build.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import assertions
+
+from cdk_serverless_patterns import FunctionSpec, PatternConfigError, Saga, SagaApproval, SagaStep, enable_checks
+from cdk_serverless_patterns import defaults
+from cdk_serverless_patterns.saga import STEP_NAME_MAX
+from cdk_serverless_patterns.topics import EncryptedTopic
+from tests.support import HANDLER_DIR, report_violations
+
+TRANSIENT = list(defaults.SAGA_TRANSIENT_LAMBDA_ERRORS)
+
+
+def spec(**changes: Any) -> FunctionSpec:
+    return FunctionSpec(code=str(HANDLER_DIR), handler="app.handler", **changes)
+
+
+# --- reading the definition back ----------------------------------------------
+
+
+def _token(part: dict[str, Any]) -> str:
+    if "Ref" in part:
+        return f"<Ref:{part['Ref']}>"
+    if "Fn::GetAtt" in part:
+        return "<GetAtt:{}.{}>".format(*part["Fn::GetAtt"])
+    raise AssertionError(f"unexpected token in the definition: {part}")
+
+
+def definition_of(template: dict[str, Any], logical_id: str | None = None) -> dict[str, Any]:
+    """The state machine's definition as JSON, tokens replaced by placeholders."""
+    machines = {k: v for k, v in template["Resources"].items() if v["Type"] == "AWS::StepFunctions::StateMachine"}
+    assert machines, "no state machine in the template"
+    resource = machines[logical_id] if logical_id else next(iter(machines.values()))
+    body = resource["Properties"]["DefinitionString"]
+    if isinstance(body, str):
+        return json.loads(body)
+    separator, parts = body["Fn::Join"]
+    text = separator.join(p if isinstance(p, str) else _token(p) for p in parts)
+    return json.loads(text)
+
+
+def _catch_target(state: dict[str, Any]) -> str:
+    catchers = state.get("Catch", [])
+    assert [c["ErrorEquals"] for c in catchers] == [["States.ALL"]], state
+    return catchers[0]["Next"]
+
+
+def walk(definition: dict[str, Any], start: str, *, approve: bool = True) -> list[str]:
+    """State names from ``start`` to a terminal state, following Next (Choice: approve or not)."""
+    states = definition["States"]
+    path, name = [], start
+    for _ in range(len(states) + 1):
+        path.append(name)
+        state = states[name]
+        if state["Type"] in ("Succeed", "Fail"):
+            return path
+        if state["Type"] == "Choice":
+            name = state["Choices"][0]["Next"] if approve else state["Default"]
+        else:
+            name = state["Next"]
+    raise AssertionError(f"no terminal state reached from {start}: {path}")
+
+
+def happy_path(definition: dict[str, Any]) -> list[str]:
+    return walk(definition, definition["StartAt"])
+
+
+def failure_path(definition: dict[str, Any], failing_state: str) -> list[str]:
+    """What runs when ``failing_state`` fails: its catcher's target to the end."""
+    return walk(definition, _catch_target(definition["States"][failing_state]))
+
+
+def tasks_of(definition: dict[str, Any], path: list[str]) -> list[str]:
+    return [name for name in path if definition["States"][name]["Type"] == "Task"]
+
+
+# --- fixtures: one app, synthesized once ---------------------------------------
+
+
+class Built:
+    def __init__(self) -> None:
+        self.app = cdk.App()
+        enable_checks(self.app)
+        self.basic_stack = cdk.Stack(self.app, "SagaBasic")
+        shared = spec()
+        self.basic = Saga(
+            self.basic_stack,
+            "Saga",
+            steps=[
+                SagaStep("a", action=spec(), compensation=spec()),
+                SagaStep("b", action=spec()),
+                SagaStep("c", action=shared, compensation=shared, compensate_on_own_failure=True),
+                SagaStep("d", action=spec()),
+            ],
+        )
+        self.approval_stack = cdk.Stack(self.app, "SagaApproval")
+        self.approval_alarm_topic = EncryptedTopic(
+            self.approval_stack, "AlarmTopic", service_publishers=["cloudwatch.amazonaws.com"]
+        ).topic
+        self.approval = Saga(
+            self.approval_stack,
+            "Saga",
+            steps=[
+                SagaStep("reserve", action=spec(), compensation=spec()),
+                SagaStep("charge", action=spec(), compensation=spec()),
+                SagaStep("ship", action=spec()),
+            ],
+            approval=SagaApproval(before="ship", timeout=cdk.Duration.hours(2)),
+            timeout=cdk.Duration.days(3),
+            alarm_topic=self.approval_alarm_topic,
+            retry_attempts=2,
+            compensation_retry_attempts=7,
+        )
+        self.quiet_stack = cdk.Stack(self.app, "SagaQuiet")
+        self.quiet = Saga(self.quiet_stack, "Saga", steps=[SagaStep("only", action=spec())], create_alarms=False)
+        self.synth_error: Exception | None = None
+        try:
+            self.assembly = self.app.synth()
+        except Exception as exc:  # ValidationFailed: the report lists the findings
+            self.synth_error = exc
+        self.basic_template = assertions.Template.from_stack(self.basic_stack)
+        self.approval_template = assertions.Template.from_stack(self.approval_stack)
+        self.quiet_template = assertions.Template.from_stack(self.quiet_stack)
+        self.basic_definition = definition_of(self.basic_template.to_json())
+        self.approval_definition = definition_of(self.approval_template.to_json())
+
+
+@pytest.fixture(scope="module")
+def built() -> Built:
+    return Built()
+
+
+# --- the happy path and every failure path --------------------------------------
+
+
+def test_happy_path_runs_every_step_in_order_then_succeeds(built):
+    path = happy_path(built.basic_definition)
+    assert path == ["Start-Saga", "a", "b", "c", "d", "Saga-Succeeded"]
+    assert tasks_of(built.basic_definition, path) == ["a", "b", "c", "d"]
+
+
+@pytest.mark.parametrize(
+    "failing, expected",
+    [
+        # nothing completed before a: straight to Fail
+        ("a", ["a-Failed", "Saga-Failed"]),
+        # a completed; b has no compensation of its own
+        ("b", ["b-Failed", "Compensate-a", "Saga-Failed"]),
+        # c is compensate_on_own_failure: its own compensation first; b has none
+        ("c", ["c-Failed", "Compensate-c", "Compensate-a", "Saga-Failed"]),
+        # d fails: c then a, in reverse order
+        ("d", ["d-Failed", "Compensate-c", "Compensate-a", "Saga-Failed"]),
+    ],
+)
+def test_failure_at_each_step_compensates_completed_steps_in_reverse(built, failing, expected):
+    assert failure_path(built.basic_definition, failing) == expected
+
+
+def test_failure_record_names_the_failed_step_and_keeps_the_error(built):
+    states = built.basic_definition["States"]
+    for step in "abcd":
+        assert states[step]["Catch"][0]["ResultPath"] == "$.failure.error"
+        record = states[f"{step}-Failed"]
+        assert (record["Type"], record["Result"], record["ResultPath"]) == ("Pass", step, "$.failure.step")
+
+
+def test_fail_state_error_and_cause_name_the_failed_step(built):
+    fail = built.basic_definition["States"]["Saga-Failed"]
+    assert fail["Type"] == "Fail"
+    assert fail["ErrorPath"] == "States.Format('Saga.{}.Failed', $.failure.step)"
+    assert fail["CausePath"].startswith("States.Format('Step {} failed")
+    assert "$.failure.step, States.JsonToString($.failure.error))" in fail["CausePath"]
+
+
+def test_input_is_kept_and_each_step_result_has_its_own_path(built):
+    states = built.basic_definition["States"]
+    assert states["Start-Saga"]["Parameters"] == {"input.$": "$", "results": {}}
+    for step in "abcd":
+        assert states[step]["ResultPath"] == f"$.results.{step}"
+        assert states[step]["Parameters"] == {
+            "saga": {"step": step, "phase": "action", "execution_id.$": "$$.Execution.Id"},
+            "input.$": "$.input",
+            "results.$": "$.results",
+        }
+    compensate = states["Compensate-a"]
+    assert compensate["ResultPath"] == "$.compensations.a"
+    assert compensate["Parameters"]["saga"] == {
+        "step": "a",
+        "phase": "compensate",
+        "execution_id.$": "$$.Execution.Id",
+        "failure.$": "$.failure",
+    }
+
+
+def test_actions_retry_only_transient_lambda_errors_with_full_jitter(built):
+    states = built.basic_definition["States"]
+    for step in "abcd":
+        assert states[step]["Retry"] == [
+            {
+                "ErrorEquals": TRANSIENT,
+                "IntervalSeconds": 2,
+                "MaxAttempts": defaults.SAGA_RETRY_ATTEMPTS,
+                "BackoffRate": 2,
+                "MaxDelaySeconds": 30,
+                "JitterStrategy": "FULL",
+            }
+        ]
+
+
+def test_compensations_retry_transient_errors_then_any_error(built):
+    retry = built.basic_definition["States"]["Compensate-c"]["Retry"]
+    assert [r["ErrorEquals"] for r in retry] == [TRANSIENT, ["States.ALL"]]
+    assert retry[1] == {
+        "ErrorEquals": ["States.ALL"],
+        "IntervalSeconds": 10,
+        "MaxAttempts": defaults.SAGA_COMPENSATION_RETRY_ATTEMPTS,
+        "BackoffRate": 2,
+        "MaxDelaySeconds": 300,
+        "JitterStrategy": "FULL",
+    }
+    assert all(r["JitterStrategy"] == "FULL" for r in retry)
+    # A compensation that exhausts its retries stops there (redrivable), it is not caught.
+    assert "Catch" not in built.basic_definition["States"]["Compensate-c"]
+
+
+def test_retry_options_reach_the_definition(built):
+    states = built.approval_definition["States"]
+    assert states["charge"]["Retry"][0]["MaxAttempts"] == 2
+    assert states["Compensate-charge"]["Retry"][1]["MaxAttempts"] == 7
+
+
+def test_tasks_invoke_the_live_aliases_synchronously(built):
+    states = built.basic_definition["States"]
+    aliases = {
+        step: built.basic_stack.get_logical_id(fns.action.alias.node.default_child)
+        for step, fns in built.basic.functions.items()
+    }
+    for step in "abcd":
+        assert states[step]["Resource"] == f"<Ref:{aliases[step]}>"
+    comp_c = built.basic_stack.get_logical_id(built.basic.functions["c"].compensation.alias.node.default_child)
+    assert states["Compensate-c"]["Resource"] == f"<Ref:{comp_c}>"
+
+
+def test_one_function_per_spec_object(built):
+    functions = built.basic.functions
+    assert functions["c"].action is functions["c"].compensation
+    assert functions["b"].compensation is None
+    # a, a-compensation, b, c (shared), d
+    built.basic_template.resource_count_is("AWS::Lambda::Function", 5)
+
+
+def test_state_machine_role_invokes_only_the_aliases(built):
+    policies = built.basic_template.find_resources("AWS::IAM::Policy")
+    machine_policy = next(p for k, p in policies.items() if k.startswith("SagaStateMachineRole"))
+    statements = machine_policy["Properties"]["PolicyDocument"]["Statement"]
+    invoke = [s for s in statements if s["Action"] == "lambda:InvokeFunction"]
+    assert len(invoke) == 5
+    assert all(set(s["Resource"]) == {"Ref"} and "Alias" in s["Resource"]["Ref"] for s in invoke)
+    wildcard = [s for s in statements if s["Resource"] == "*"]
+    assert {a.split(":")[0] for s in wildcard for a in s["Action"]} == {"logs", "xray"}
+
+
+def test_standard_workflow_with_all_logs_and_tracing(built):
+    built.basic_template.has_resource_properties(
+        "AWS::StepFunctions::StateMachine",
+        {
+            "StateMachineType": "STANDARD",
+            "TracingConfiguration": {"Enabled": True},
+            "LoggingConfiguration": {
+                "Level": "ALL",
+                "IncludeExecutionData": True,
+                "Destinations": [
+                    {"CloudWatchLogsLogGroup": {"LogGroupArn": {"Fn::GetAtt": [assertions.Match.any_value(), "Arn"]}}}
+                ],
+            },
+        },
+    )
+    groups = built.basic_template.find_resources(
+        "AWS::Logs::LogGroup", {"Properties": {"LogGroupName": assertions.Match.string_like_regexp("^/aws/vendedlogs/states/")}}
+    )
+    assert len(groups) == 1
+    (group,) = groups.values()
+    assert group["Properties"]["RetentionInDays"] == 30
+    assert group["DeletionPolicy"] == "Retain"
+    assert "TimeoutSeconds" not in built.basic_definition
+
+
+def test_state_machine_alarms(built):
+    for metric in ("ExecutionsFailed", "ExecutionsTimedOut", "ExecutionThrottled"):
+        built.approval_template.has_resource_properties(
+            "AWS::CloudWatch::Alarm",
+            {
+                "Namespace": "AWS/States",
+                "MetricName": metric,
+                "Statistic": "Sum",
+                "Threshold": 1,
+                "AlarmActions": [{"Ref": assertions.Match.string_like_regexp("^AlarmTopic")}],
+            },
+        )
+    # 5 functions x (errors, throttles, duration) + 3 state machine alarms
+    assert len(built.approval.alarms) == 18
+    built.approval_template.resource_count_is("AWS::CloudWatch::Alarm", 18)
+
+
+def test_create_alarms_false_creates_none(built):
+    built.quiet_template.resource_count_is("AWS::CloudWatch::Alarm", 0)
+    assert built.quiet.alarms == []
+
+
+def test_timeout_option_and_its_warning(built):
+    assert built.approval_definition["TimeoutSeconds"] == 3 * 24 * 3600
+    warnings = assertions.Annotations.from_stack(built.approval_stack).find_warning(
+        "/SagaApproval/Saga", assertions.Match.string_like_regexp("execution timeout stops the saga")
+    )
+    assert len(warnings) == 1
+
+
+# --- human approval ---------------------------------------------------------------
+
+
+def test_approval_sits_before_its_step_on_the_happy_path(built):
+    path = happy_path(built.approval_definition)
+    assert path == [
+        "Start-Saga", "reserve", "charge", "Await-Approval", "Check-Approval", "ship", "Saga-Succeeded"
+    ]
+
+
+def test_failure_at_every_step_of_the_approval_saga(built):
+    definition = built.approval_definition
+    assert failure_path(definition, "reserve") == ["reserve-Failed", "Saga-Failed"]
+    assert failure_path(definition, "charge") == ["charge-Failed", "Compensate-reserve", "Saga-Failed"]
+    assert failure_path(definition, "ship") == [
+        "ship-Failed", "Compensate-charge", "Compensate-reserve", "Saga-Failed"
+    ]
+    # SendTaskFailure or the timeout: caught
+    assert failure_path(definition, "Await-Approval") == [
+        "Approval-Failed", "Compensate-charge", "Compensate-reserve", "Saga-Failed"
+    ]
+    # an answer other than {"approved": true}: the Choice's default
+    rejected = walk(definition, "Check-Approval", approve=False)
+    assert rejected == ["Check-Approval", "Approval-Rejected", "Compensate-charge", "Compensate-reserve", "Saga-Failed"]
+
+
+def test_approval_waits_for_a_task_token_with_a_timeout(built):
+    states = built.approval_definition["States"]
+    wait = states["Await-Approval"]
+    assert wait["Resource"] == "arn:<Ref:AWS::Partition>:states:::sns:publish.waitForTaskToken"
+    assert wait["TimeoutSeconds"] == 2 * 3600
+    assert wait["ResultPath"] == "$.approval"
+    assert wait["Parameters"]["Message"]["taskToken.$"] == "$$.Task.Token"
+    assert wait["Parameters"]["TopicArn"].startswith("<Ref:SagaApprovalTopic")
+    check = states["Check-Approval"]
+    assert check["Choices"][0]["And"] == [
+        {"Variable": "$.approval.approved", "IsPresent": True},
+        {"Variable": "$.approval.approved", "IsBoolean": True},
+        {"Variable": "$.approval.approved", "BooleanEquals": True},
+    ]
+    rejected = states["Approval-Rejected"]
+    assert rejected["Parameters"]["error"]["Error"] == "Saga.ApprovalRejected"
+    assert rejected["ResultPath"] == "$.failure"
+
+
+def test_approval_topic_is_encrypted_and_the_machine_may_use_its_key(built):
+    built.approval_template.has_resource_properties(
+        "AWS::SNS::Topic", {"KmsMasterKeyId": {"Fn::GetAtt": [assertions.Match.string_like_regexp("^SagaApprovalTopicKey"), "Arn"]}}
+    )
+    built.approval_template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": assertions.Match.array_with(
+                    [
+                        {
+                            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                            "Effect": "Allow",
+                            "Resource": {"Fn::GetAtt": [assertions.Match.string_like_regexp("^SagaApprovalTopicKey"), "Arn"]},
+                        }
+                    ]
+                )
+            }
+        },
+    )
+    assert built.approval.approval_topic is not None
+    assert built.basic.approval_topic is None
+
+
+def test_every_saga_passes_cdk_nag_and_library_checks(built):
+    assert built.synth_error is None, str(built.synth_error)
+    assert report_violations(Path(built.assembly.directory) / "validation-report.json") == []
+
+
+# --- the example: every failure path of the order saga ------------------------------
+
+
+def test_order_saga_example_paths(synthesized_example):
+    example = synthesized_example("order_saga")
+    template = json.loads(example.template_path("OrderSagaExample").read_text())
+    definition = definition_of(template)
+    assert tasks_of(definition, happy_path(definition)) == ["reserve_inventory", "charge_payment", "ship_order"]
+    assert failure_path(definition, "reserve_inventory") == ["reserve_inventory-Failed", "Saga-Failed"]
+    assert failure_path(definition, "charge_payment") == [
+        "charge_payment-Failed", "Compensate-charge_payment", "Compensate-reserve_inventory", "Saga-Failed"
+    ]
+    assert failure_path(definition, "ship_order") == [
+        "ship_order-Failed", "Compensate-charge_payment", "Compensate-reserve_inventory", "Saga-Failed"
+    ]
+
+
+# --- validation: one test per rule ----------------------------------------------------
+
+
+def _error(**options: Any) -> str:
+    stack = cdk.Stack(cdk.App(), "S")
+    with pytest.raises(PatternConfigError) as caught:
+        Saga(stack, "Saga", **options)
+    assert stack.node.children == [], "nothing may be created from invalid input"
+    message = str(caught.value)
+    assert message.startswith("Invalid configuration for 'S/Saga':")
+    return message
+
+
+def test_rejects_no_steps():
+    message = _error(steps=[])
+    assert "steps=[] is invalid: allowed a non-empty list of SagaStep" in message
+
+
+def test_rejects_something_that_is_not_a_saga_step():
+    message = _error(steps=[("a", spec())])
+    assert "steps[0]='tuple' is invalid: allowed a SagaStep" in message
+
+
+def test_rejects_duplicate_step_names():
+    message = _error(steps=[SagaStep("a", action=spec()), SagaStep("a", action=spec())])
+    assert "steps[1].name='a' is invalid: allowed a name no other step uses" in message
+    assert "steps[0].name" not in message
+
+
+def test_rejects_a_step_name_that_is_too_long():
+    name = "x" * (STEP_NAME_MAX + 1)
+    message = _error(steps=[SagaStep(name, action=spec())])
+    assert f"steps[0].name='{name}' is invalid: allowed at most {STEP_NAME_MAX} characters" in message
+    assert "Step Functions state names are at most 80" in message
+    # the longest allowed name is fine: its compensation state is exactly 80 characters
+    Saga(cdk.Stack(cdk.App(), "S"), "Saga", steps=[SagaStep("y" * STEP_NAME_MAX, action=spec())])
+
+
+@pytest.mark.parametrize("name", ["charge payment", "charge/payment", "a$b", "ship-order", "1st", "é"])
+def test_rejects_step_names_with_characters_step_functions_or_json_paths_reject(name):
+    message = _error(steps=[SagaStep(name, action=spec())])
+    assert f"steps[0].name={name!r} is invalid: allowed letters, digits and '_', starting with a letter" in message
+
+
+def test_rejects_an_empty_step_name():
+    message = _error(steps=[SagaStep("", action=spec())])
+    assert "steps[0].name='' is invalid: allowed a non-empty string" in message
+
+
+def test_rejects_compensate_on_own_failure_without_a_compensation():
+    message = _error(steps=[SagaStep("a", action=spec(), compensate_on_own_failure=True), SagaStep("b", action=spec())])
+    assert "steps[0].compensate_on_own_failure=True is invalid: allowed only on a step that has a compensation" in message
+
+
+def test_rejects_a_compensation_on_the_last_step_that_could_never_run():
+    message = _error(steps=[SagaStep("a", action=spec()), SagaStep("b", action=spec(), compensation=spec())])
+    assert "steps[1].compensation='b' is invalid: allowed a compensation only where it can run" in message
+    assert "set compensate_on_own_failure=True" in message
+
+
+def test_rejects_an_invalid_function_spec_with_its_field():
+    message = _error(steps=[SagaStep("a", action=spec(memory_size=64))])
+    assert "steps[0].action.memory_size=64 is invalid: allowed 128-10240 MB" in message
+
+
+def test_rejects_an_approval_before_an_unknown_step():
+    message = _error(steps=[SagaStep("a", action=spec())], approval=SagaApproval(before="ship"))
+    assert "approval.before='ship' is invalid: allowed the name of a step (a)" in message
+
+
+def test_rejects_an_approval_timeout_beyond_one_year():
+    message = _error(
+        steps=[SagaStep("a", action=spec())], approval=SagaApproval(before="a", timeout=cdk.Duration.days(366))
+    )
+    assert "approval.timeout='366 days' is invalid: allowed 1 s - 365 days" in message
+
+
+def test_rejects_something_that_is_not_an_approval():
+    message = _error(steps=[SagaStep("a", action=spec())], approval="a")
+    assert "approval='str' is invalid: allowed a SagaApproval" in message
+
+
+def test_rejects_an_execution_timeout_beyond_one_year():
+    message = _error(steps=[SagaStep("a", action=spec())], timeout=cdk.Duration.days(366))
+    assert "timeout='366 days' is invalid: allowed 1 s - 365 days (a Standard workflow runs at most one year)" in message
+
+
+def test_rejects_an_execution_timeout_that_is_not_a_duration():
+    message = _error(steps=[SagaStep("a", action=spec())], timeout=3600)
+    assert "timeout=3600 is invalid: allowed an aws_cdk.Duration" in message
+
+
+def test_rejects_negative_retry_attempts():
+    message = _error(steps=[SagaStep("a", action=spec())], retry_attempts=-1, compensation_retry_attempts=-2)
+    assert "retry_attempts=-1 is invalid: allowed an integer 0-99999999" in message
+    assert "compensation_retry_attempts=-2 is invalid" in message
+
+
+def test_reports_every_problem_at_once():
+    error = None
+    try:
+        Saga(
+            cdk.Stack(cdk.App(), "S"),
+            "Saga",
+            steps=[SagaStep("a b", action=spec()), SagaStep("a b", action=spec(timeout=cdk.Duration.minutes(20)))],
+            timeout=cdk.Duration.days(400),
+        )
+    except PatternConfigError as exc:
+        error = exc
+    assert error is not None and len(error.problems) == 5
