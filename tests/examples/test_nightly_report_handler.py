@@ -1,0 +1,162 @@
+"""The nightly-report clean-up handler against moto DynamoDB tables."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from examples.nightly_report.handler import cleanup
+
+SCHEDULED = "2026-11-24T02:30:00Z"
+CUTOFF = int(datetime(2026, 11, 24, 2, 30, tzinfo=timezone.utc).timestamp())
+
+
+def event(**overrides):
+    base = {
+        "job": "session-cleanup",
+        "page_size": 2,
+        "schedule": {"arn": "arn:aws:scheduler:::schedule/default/x", "scheduled_time": SCHEDULED, "execution_id": "exec-1", "attempt": "1"},
+    }
+    base.update(overrides)
+    return base
+
+
+class Context:
+    def __init__(self, remaining_ms: int = 300_000) -> None:
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+@pytest.fixture
+def tables(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    with mock_aws():
+        ddb = boto3.resource("dynamodb", region_name="eu-west-1")
+        sessions = ddb.create_table(
+            TableName="sessions",
+            KeySchema=[{"AttributeName": "session_id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "session_id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        reports = ddb.create_table(
+            TableName="reports",
+            KeySchema=[
+                {"AttributeName": "job", "KeyType": "HASH"},
+                {"AttributeName": "scheduled_time", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "job", "AttributeType": "S"},
+                {"AttributeName": "scheduled_time", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        for i in range(5):
+            sessions.put_item(Item={"session_id": f"old-{i}", "expires_at": CUTOFF - 60 - i})
+        for i in range(3):
+            sessions.put_item(Item={"session_id": f"live-{i}", "expires_at": CUTOFF + 3600})
+        sessions.put_item(Item={"session_id": "no-expiry"})
+        yield sessions, reports
+
+
+def remaining_ids(sessions) -> set[str]:
+    return {item["session_id"] for item in sessions.scan()["Items"]}
+
+
+def test_deletes_only_expired_sessions_across_pages_and_writes_a_report(tables, capsys):
+    sessions, reports = tables
+    report = cleanup.handler(event(), Context(), sessions=sessions, reports=reports)
+    assert remaining_ids(sessions) == {"live-0", "live-1", "live-2", "no-expiry"}
+    assert report["deleted"] == 5 and report["scanned"] == 9 and report["complete"] is True
+    stored = reports.get_item(Key={"job": "session-cleanup", "scheduled_time": SCHEDULED})["Item"]
+    assert stored["deleted"] == 5 and stored["execution_id"] == "exec-1"
+    metrics = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert metrics["ExpiredSessionsDeleted"] == 5 and metrics["CleanupIncomplete"] == 0
+    assert metrics["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "NightlyReport"
+
+
+def test_a_duplicate_delivery_of_the_same_run_is_harmless(tables):
+    sessions, reports = tables
+    cleanup.handler(event(), Context(), sessions=sessions, reports=reports)
+    again = cleanup.handler(event(), Context(), sessions=sessions, reports=reports)
+    assert again["deleted"] == 0
+    assert remaining_ids(sessions) == {"live-0", "live-1", "live-2", "no-expiry"}
+    assert len(reports.scan()["Items"]) == 1  # same scheduled_time: the report is rewritten, not duplicated
+
+
+def test_a_session_renewed_after_the_scan_survives(tables):
+    sessions, reports = tables
+
+    class RenewingTable:
+        """Renews old-0 between the scan and its delete, as a user signing in would."""
+
+        def scan(self, **kwargs):
+            page = sessions.scan(**kwargs)
+            sessions.update_item(
+                Key={"session_id": "old-0"},
+                UpdateExpression="SET expires_at = :later",
+                ExpressionAttributeValues={":later": CUTOFF + 86400},
+            )
+            return page
+
+        def delete_item(self, **kwargs):
+            return sessions.delete_item(**kwargs)
+
+    report = cleanup.handler(event(page_size=100), Context(), sessions=RenewingTable(), reports=reports)
+    assert "old-0" in remaining_ids(sessions)
+    assert report["skipped_renewed"] == 1 and report["deleted"] == 4
+
+
+def test_stops_before_the_timeout_and_reports_incomplete(tables):
+    sessions, reports = tables
+    report = cleanup.handler(event(), Context(remaining_ms=cleanup.SAFETY_MARGIN_MS - 1), sessions=sessions, reports=reports)
+    assert report["complete"] is False and report["deleted"] == 0
+    assert len(remaining_ids(sessions)) == 9
+    assert reports.scan()["Items"][0]["complete"] is False
+
+
+def test_aws_errors_propagate_so_lambda_retries(tables):
+    sessions, reports = tables
+
+    class BrokenTable:
+        def scan(self, **kwargs):
+            return sessions.scan(**kwargs)
+
+        def delete_item(self, **kwargs):
+            raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}, "DeleteItem")
+
+    with pytest.raises(ClientError):
+        cleanup.handler(event(), Context(), sessions=BrokenTable(), reports=reports)
+    assert reports.scan()["Items"] == []
+
+
+@pytest.mark.parametrize(
+    ("bad_event", "message"),
+    [
+        ("not an object", "event must be an object"),
+        ({"job": "x"}, "scheduled_time is missing"),
+        ({"schedule": {"scheduled_time": "yesterday"}}, "not ISO-8601"),
+        ({"schedule": {"scheduled_time": "2026-11-24T02:30:00"}}, "must carry a time zone"),
+        (event(page_size=0), "page_size must be an integer"),
+        (event(page_size="10"), "page_size must be an integer"),
+    ],
+)
+def test_invalid_events_are_rejected(tables, bad_event, message):
+    sessions, reports = tables
+    with pytest.raises(ValueError, match=message):
+        cleanup.handler(bad_event, Context(), sessions=sessions, reports=reports)
+
+
+def test_reads_table_names_from_the_environment(tables, monkeypatch):
+    sessions, reports = tables
+    monkeypatch.setenv(cleanup.settings.SESSIONS_TABLE, "sessions")
+    monkeypatch.setenv(cleanup.settings.REPORTS_TABLE, "reports")
+    monkeypatch.setattr(cleanup, "_resources", {})
+    report = cleanup.handler(event(), Context())
+    assert report["deleted"] == 5
