@@ -36,6 +36,7 @@ _EXPORTS: dict[str, str] = {
     "SagaStep": ".saga",
     "SagaApproval": ".saga",
     "Cqrs": ".cqrs",
+    "CqrsProjection": ".cqrs",
     "ScheduledJob": ".schedule",
     "EdgeSite": ".edge",
 }

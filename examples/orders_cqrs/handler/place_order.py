@@ -1,0 +1,37 @@
+"""POST /orders — place an order: one OrderPlaced event on a new aggregate.
+
+The client may send its own ``order_id`` to make retries safe: a second
+request with the same id finds the aggregate taken and gets 409 instead of a
+duplicate order.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from cdk_serverless_patterns.runtime import event_store
+from cdk_serverless_patterns.runtime.log import correlation_id, get_logger
+
+from orders import ORDER_PLACED, InvalidRequest, parse_body, response, validate_order, ID_RE
+
+log = get_logger("orders-place")
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    try:
+        body = parse_body(event)
+        data = validate_order(body)
+        order_id = body.get("order_id", str(uuid.uuid4()))
+        if not isinstance(order_id, str) or not ID_RE.match(order_id):
+            raise InvalidRequest("order_id must be 1-64 letters, digits, '-' or '_'")
+    except InvalidRequest as exc:
+        return response(400, {"message": str(exc)})
+    try:
+        version = event_store.append(
+            order_id, 0, [{"type": ORDER_PLACED, "data": data}], correlation_id=correlation_id(event)
+        )
+    except event_store.ConcurrencyError:
+        return response(409, {"message": f"order {order_id} already exists", "order_id": order_id})
+    log.info("order placed", extra={"order_id": order_id, "items": len(data["items"])})
+    return response(201, {"order_id": order_id, "version": version})

@@ -1,0 +1,50 @@
+"""Orders with CQRS and event sourcing.
+
+Commands ``POST /orders`` and ``POST /orders/{id}/cancel`` append events to the
+event store; the ``order-summary`` projection folds them into the read model;
+the query ``GET /orders/{id}`` reads it. All behind one Cognito-protected API.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from cdk_serverless_patterns import Cqrs, FunctionSpec
+from cdk_serverless_patterns.topics import EncryptedTopic
+
+HANDLER_DIR = Path(__file__).parent / "handler"
+
+
+class OrdersCqrsStack(cdk.Stack):
+    def __init__(self, scope: Construct, construct_id: str, **kwargs) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        alarms = EncryptedTopic(self, "Alarms", service_publishers=["cloudwatch.amazonaws.com"])
+        self.orders = Cqrs(
+            self,
+            "Orders",
+            commands={
+                "POST /orders": FunctionSpec(HANDLER_DIR, "place_order.handler", description="Places an order"),
+                "POST /orders/{id}/cancel": FunctionSpec(
+                    HANDLER_DIR, "cancel_order.handler", description="Cancels a placed order"
+                ),
+            },
+            projections={
+                "order-summary": FunctionSpec(
+                    HANDLER_DIR, "order_summary.handler", description="Projects orders into their summary view"
+                ),
+            },
+            queries={
+                "GET /orders/{id}": FunctionSpec(HANDLER_DIR, "get_order.handler", description="Reads an order summary"),
+            },
+            event_source="com.example.orders",
+            archive_retention_days=365,
+            alarm_topic=alarms.topic,
+        )
+        cdk.CfnOutput(self, "ApiUrl", value=self.orders.url)
+
+
+def build(app: cdk.App) -> list[cdk.Stack]:
+    return [OrdersCqrsStack(app, "OrdersCqrsExample")]
