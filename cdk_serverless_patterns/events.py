@@ -25,6 +25,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
@@ -32,7 +33,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from . import defaults
-from .acknowledge import AWS_SOLUTIONS, SERVERLESS, acknowledge
+from .acknowledge import AWS_SOLUTIONS, acknowledge
 from .alarms import create_alarm, dashboard as create_dashboard, sum_metric
 from .buckets import SecureBucket
 from .errors import Problems, child_path, is_token
@@ -41,6 +42,7 @@ from .nag_ids import resource_finding
 from .queues import FailureQueue, WorkQueue, validate_work_queue
 from .results import ResultTable, grant_result_writes, looks_like, resolve_result_table, validate_result_table
 from .runtime import env
+from .sqs_consumers import consume_queue
 from .topics import EncryptedTopic
 
 #: Characters S3 leaves as they are when it URL-encodes object keys in event
@@ -219,6 +221,7 @@ class EventProcessing(Construct):
                 create_alarms,
             )
         else:
+            self._configure_alias_async_invoke()
             self.rule.add_target(
                 targets.LambdaFunction(
                     self.processor.alias,
@@ -284,6 +287,22 @@ class EventProcessing(Construct):
                     )
                 )
 
+    def _configure_alias_async_invoke(self) -> None:
+        """Retry settings and on-failure queue on the ``live`` alias the rule invokes.
+
+        Lambda applies event-invoke configs per qualifier: the function-level
+        (``$LATEST``) one does not cover invocations of the alias. Skipped when
+        ServerlessFunction already configured the alias.
+        """
+        alias = self.processor.alias
+        if alias.node.try_find_child("EventInvokeConfig") is not None or self.processor.dead_letter_queue is None:
+            return
+        alias.configure_async_invoke(
+            on_failure=destinations.SqsDestination(self.processor.dead_letter_queue),
+            retry_attempts=defaults.ASYNC_RETRY_ATTEMPTS,
+            max_event_age=defaults.ASYNC_MAX_EVENT_AGE,
+        )
+
     def _wire_buffer(
         self,
         batch_size: int,
@@ -311,21 +330,13 @@ class EventProcessing(Construct):
                 max_event_age=event_age,
             )
         )
-        self.buffer.queue.grant_consume_messages(self.processor.role)
-        self.buffer_mapping = lambda_.EventSourceMapping(
+        self.buffer_mapping = consume_queue(
             self,
             "BufferMapping",
-            target=self.processor.alias,
-            event_source_arn=self.buffer.queue.queue_arn,
+            consumer=self.processor,
+            queue=self.buffer.queue,
             batch_size=batch_size,
             max_batching_window=window,
-            report_batch_item_failures=True,
-        )
-        acknowledge(
-            self.buffer_mapping,
-            SERVERLESS + "LambdaEventSourceMappingDestination",
-            "SQS event source mappings do not support OnFailure destinations (only stream and Kafka sources do); "
-            "events that keep failing move to the buffer queue's redrive dead-letter queue, which is alarmed.",
         )
 
     def _rule_alarms(self, alarm_topic: Optional[sns.ITopic]) -> list[cloudwatch.Alarm]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -79,10 +80,13 @@ def consume_queue(
     queue: sqs.IQueue,
     batch_size: Optional[int] = None,
     max_concurrency: Optional[int] = None,
+    max_batching_window: Optional[Duration] = None,
 ) -> lambda_.EventSourceMapping:
     """Wire ``queue`` to ``consumer``'s alias with partial batch failure reporting.
 
-    Validate first with :func:`validate_queue_consumer`. Grants the consumer
+    Validate first with :func:`validate_queue_consumer` (or, with a
+    ``max_batching_window``, the caller's own rules: batches above 10 need a
+    window of at least 1 s). Grants the consumer
     what polling needs (receive, delete, change visibility, attributes).
     """
     mapping = lambda_.EventSourceMapping(
@@ -93,6 +97,7 @@ def consume_queue(
         batch_size=batch_size if batch_size is not None else defaults.SQS_BATCH_SIZE,
         report_batch_item_failures=True,
         max_concurrency=max_concurrency,
+        max_batching_window=max_batching_window,
     )
     # Lands in the role's default policy, which the function (hence its alias and
     # this mapping) already depends on, so the grant exists before Lambda polls.

@@ -1,0 +1,269 @@
+"""Imports an orders CSV uploaded under ``uploads/`` into the orders table.
+
+Invoked by EventBridge with an S3 "Object Created" event. Each object version
+is imported once: the idempotency key is ``bucket/key#version-id`` (the ETag
+when the bucket is not versioned), claimed with a conditional write before
+any work and marked done after the notification is published.
+
+* A redelivered event for a finished import returns ``duplicate`` and changes
+  nothing; one still being imported by another invocation returns
+  ``in-progress``.
+* A file that is not a valid orders CSV is *rejected*: nothing is written, a
+  ``REJECTED`` notification says why, and it is not retried (retrying cannot
+  fix a file).
+* Anything else (S3, DynamoDB or SNS failing) releases the claim and raises,
+  so Lambda retries the event and finally moves it to the failure queue.
+
+One notification is published per file. Only a crash between publishing and
+marking the import done (after which the claim's lease expires and the event
+is retried) can publish twice; every message carries the idempotency key as a
+message attribute so subscribers can drop the duplicate.
+
+CSV format (UTF-8, header required)::
+
+    order_id,customer_id,amount,currency
+    A-1001,C-17,25.90,EUR
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import time
+import uuid
+from decimal import Decimal, InvalidOperation
+from typing import Any, Optional
+from urllib.parse import unquote_plus
+
+import boto3
+from botocore.exceptions import ClientError
+
+from cdk_serverless_patterns.runtime import env
+from cdk_serverless_patterns.runtime.log import get_logger
+
+COLUMNS = ("order_id", "customer_id", "amount", "currency")
+MAX_BYTES = 10 * 1024 * 1024
+MAX_ROWS = 50_000
+#: Claims of invocations that died are taken over after this long (the
+#: function's timeout when the context says it, plus a margin).
+DEFAULT_LEASE_S = 15 * 60
+_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+
+log = get_logger("csv-ingest")
+_clients: dict[str, Any] = {}
+
+
+class RejectedFile(ValueError):
+    """The file cannot be imported as it is; retrying will not help."""
+
+
+def _client(name: str) -> Any:
+    if name not in _clients:
+        _clients[name] = boto3.client(name)
+    return _clients[name]
+
+
+def _table() -> Any:
+    if "table" not in _clients:
+        _clients["table"] = boto3.resource("dynamodb").Table(env.require(env.RESULT_TABLE))
+    return _clients["table"]
+
+
+def object_from_event(event: dict[str, Any]) -> dict[str, Any]:
+    """Bucket, key (URL-decoded), version id, ETag and size of the event's object."""
+    if event.get("source") != "aws.s3" or event.get("detail-type") != "Object Created":
+        raise ValueError(f"not an S3 Object Created event: {event.get('source')!r} {event.get('detail-type')!r}")
+    detail = event.get("detail") or {}
+    obj = detail.get("object") or {}
+    bucket = (detail.get("bucket") or {}).get("name")
+    if not bucket or not obj.get("key"):
+        raise ValueError("event has no bucket name or object key")
+    return {
+        "bucket": bucket,
+        # S3 URL-encodes keys in events ("my file.csv" arrives as "my+file.csv").
+        "key": unquote_plus(obj["key"]),
+        "version_id": obj.get("version-id"),
+        "etag": obj.get("etag", ""),
+        "size": int(obj.get("size", 0)),
+    }
+
+
+def idempotency_key(obj: dict[str, Any]) -> str:
+    return f"{obj['bucket']}/{obj['key']}#{obj['version_id'] or obj['etag']}"
+
+
+def parse_orders(text: str) -> list[dict[str, Any]]:
+    """The order rows of ``text``; raises :class:`RejectedFile` naming every bad line (first 20)."""
+    reader = csv.DictReader(io.StringIO(text))
+    header = tuple(h.strip() for h in (reader.fieldnames or ()))
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise RejectedFile(f"header is missing column(s) {', '.join(missing)}; expected {','.join(COLUMNS)}")
+    orders: list[dict[str, Any]] = []
+    errors: list[str] = []
+    seen: set[str] = set()
+    for line, row in enumerate(reader, start=2):
+        values = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
+        problem = _row_problem(values, seen)
+        if problem:
+            errors.append(f"line {line}: {problem}")
+            continue
+        seen.add(values["order_id"])
+        orders.append(
+            {
+                "order_id": values["order_id"],
+                "customer_id": values["customer_id"],
+                "amount": Decimal(values["amount"]),
+                "currency": values["currency"],
+            }
+        )
+        if len(orders) > MAX_ROWS:
+            raise RejectedFile(f"more than {MAX_ROWS} rows; split the file")
+    if errors:
+        raise RejectedFile("; ".join(errors[:20]) + (f" (and {len(errors) - 20} more)" if len(errors) > 20 else ""))
+    if not orders:
+        raise RejectedFile("the file has a header but no rows")
+    return orders
+
+
+def _row_problem(values: dict[str, str], seen: set[str]) -> Optional[str]:
+    if not _ID_RE.match(values.get("order_id", "")):
+        return "order_id must be 1-64 letters, digits, '-' or '_'"
+    if values["order_id"] in seen:
+        return f"order_id {values['order_id']} appears twice"
+    if not _ID_RE.match(values.get("customer_id", "")):
+        return "customer_id must be 1-64 letters, digits, '-' or '_'"
+    try:
+        amount = Decimal(values.get("amount", ""))
+    except InvalidOperation:
+        return f"amount {values.get('amount')!r} is not a number"
+    if not amount.is_finite() or amount <= 0 or amount.as_tuple().exponent < -2:
+        return f"amount {values['amount']} must be positive with at most 2 decimals"
+    if not _CURRENCY_RE.match(values.get("currency", "")):
+        return f"currency {values.get('currency')!r} must be a 3-letter ISO code like EUR"
+    return None
+
+
+def handler(event: dict[str, Any], context: Any, *, s3: Any = None, table: Any = None, sns: Any = None) -> dict[str, Any]:
+    obj = object_from_event(event)
+    s3 = s3 if s3 is not None else _client("s3")
+    sns = sns if sns is not None else _client("sns")
+    table = table if table is not None else _table()
+    key = idempotency_key(obj)
+    marker = {"pk": f"UPLOAD#{obj['bucket']}/{obj['key']}", "sk": f"VERSION#{obj['version_id'] or obj['etag']}"}
+    token = uuid.uuid4().hex
+    lease = DEFAULT_LEASE_S
+    if context is not None and hasattr(context, "get_remaining_time_in_millis"):
+        lease = context.get_remaining_time_in_millis() // 1000 + 60
+    state = _claim(table, marker, token, lease)
+    if state != "claimed":
+        log.info("import skipped", extra={"idempotency_key": key, "state": state})
+        return {"status": state, "idempotency_key": key}
+    try:
+        try:
+            orders = _read_orders(s3, obj)
+        except RejectedFile as rejected:
+            _notify(sns, obj, key, status="REJECTED", reason=str(rejected))
+            _complete(table, marker, token, status="REJECTED", reason=str(rejected))
+            log.warning("file rejected", extra={"idempotency_key": key, "reason": str(rejected)})
+            return {"status": "rejected", "idempotency_key": key, "reason": str(rejected)}
+        _write_orders(table, orders, obj)
+        _notify(sns, obj, key, status="IMPORTED", rows=len(orders))
+        _complete(table, marker, token, status="IMPORTED", rows=len(orders))
+    except Exception:
+        _release(table, marker, token)
+        raise
+    log.info("file imported", extra={"idempotency_key": key, "rows": len(orders)})
+    return {"status": "imported", "idempotency_key": key, "rows": len(orders)}
+
+
+def _claim(table: Any, marker: dict[str, str], token: str, lease_s: int) -> str:
+    now = int(time.time())
+    try:
+        table.put_item(
+            Item={**marker, "status": "IN_PROGRESS", "claim": token, "lease_until": now + lease_s},
+            ConditionExpression="attribute_not_exists(pk) OR (#s = :in_progress AND lease_until < :now)",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":in_progress": "IN_PROGRESS", ":now": now},
+        )
+        return "claimed"
+    except ClientError as err:
+        if err.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+    current = table.get_item(Key=marker, ConsistentRead=True).get("Item") or {}
+    return "in-progress" if current.get("status") == "IN_PROGRESS" else "duplicate"
+
+
+def _complete(table: Any, marker: dict[str, str], token: str, *, status: str, **fields: Any) -> None:
+    names = {"#s": "status", **{f"#{k}": k for k in fields}}
+    values = {":status": status, ":token": token, ":done": int(time.time()), **{f":{k}": v for k, v in fields.items()}}
+    sets = ", ".join(["#s = :status", "completed_at = :done", *(f"#{k} = :{k}" for k in fields)])
+    table.update_item(
+        Key=marker,
+        UpdateExpression=f"SET {sets} REMOVE lease_until",
+        ConditionExpression="claim = :token",
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=values,
+    )
+
+
+def _release(table: Any, marker: dict[str, str], token: str) -> None:
+    """End the claim's lease now, so Lambda's retry can take it over at once."""
+    try:
+        table.update_item(
+            Key=marker,
+            UpdateExpression="SET lease_until = :expired",
+            ConditionExpression="claim = :token AND #s = :in_progress",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":expired": 0, ":token": token, ":in_progress": "IN_PROGRESS"},
+        )
+    except ClientError:
+        log.exception("could not release the claim; the retry waits for its lease to expire")
+
+
+def _read_orders(s3: Any, obj: dict[str, Any]) -> list[dict[str, Any]]:
+    if obj["size"] > MAX_BYTES:
+        raise RejectedFile(f"file is {obj['size']} bytes; at most {MAX_BYTES} are accepted")
+    request = {"Bucket": obj["bucket"], "Key": obj["key"]}
+    if obj["version_id"]:
+        request["VersionId"] = obj["version_id"]
+    body = s3.get_object(**request)["Body"].read(MAX_BYTES + 1)
+    if len(body) > MAX_BYTES:
+        raise RejectedFile(f"file is larger than {MAX_BYTES} bytes")
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise RejectedFile(f"file is not UTF-8 text ({err.reason} at byte {err.start})") from err
+    return parse_orders(text)
+
+
+def _write_orders(table: Any, orders: list[dict[str, Any]], obj: dict[str, Any]) -> None:
+    # Keyed by order id: writing the same file again writes the same items.
+    source = f"s3://{obj['bucket']}/{obj['key']}"
+    with table.batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
+        for order in orders:
+            batch.put_item(
+                Item={
+                    "pk": f"ORDER#{order['order_id']}",
+                    "sk": "ORDER",
+                    **order,
+                    "source": source,
+                    "source_version": obj["version_id"] or obj["etag"],
+                }
+            )
+
+
+def _notify(sns: Any, obj: dict[str, Any], key: str, *, status: str, **fields: Any) -> None:
+    sns.publish(
+        TopicArn=env.require(env.NOTIFY_TOPIC_ARN),
+        Subject=f"Orders import {status.lower()}: {obj['key']}"[:100],
+        Message=json.dumps({"status": status, "bucket": obj["bucket"], "key": obj["key"],
+                            "version_id": obj["version_id"], "idempotency_key": key, **fields}),
+        MessageAttributes={
+            "status": {"DataType": "String", "StringValue": status},
+            "idempotency_key": {"DataType": "String", "StringValue": key},
+        },
+    )
