@@ -333,7 +333,7 @@ def _validate(
         problems.check(
             low.to_seconds() <= retention.to_seconds() <= high.to_seconds(),
             "job_retention",
-            f"{retention.to_seconds()} s",
+            f"{retention.to_seconds():g} s",
             f"{low.to_days():g}-{high.to_days():g} days",
             "pass e.g. Duration.days(30); it must outlive any redelivery of a job's messages",
         )
