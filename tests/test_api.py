@@ -1,0 +1,454 @@
+"""ApiBackend behaviour: one app with every auth flavour, synthesized once with all checks."""
+
+from __future__ import annotations
+
+import json
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import Duration
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk.assertions import Match, Template
+
+from cdk_serverless_patterns import ApiAuth, ApiBackend, ApiCache, FunctionSpec, enable_checks
+from cdk_serverless_patterns.topics import EncryptedTopic
+from tests.support import HANDLER_DIR, report_violations
+
+WAF_ARN = "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/shared/0c1d2e3f"
+
+
+def spec(**changes) -> FunctionSpec:
+    return FunctionSpec(code=HANDLER_DIR, handler="app.handler").replace(**changes)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    outdir = tmp_path_factory.mktemp("cdk-out-api")
+    app = cdk.App(outdir=str(outdir))
+    enable_checks(app)
+    backends = {}
+
+    stack = cdk.Stack(app, "Default")
+    topic = EncryptedTopic(stack, "Alarms", service_publishers=["cloudwatch.amazonaws.com"]).topic
+    read = spec()
+    backends["Default"] = ApiBackend(
+        stack,
+        "Api",
+        routes={
+            "GET /items/{id}": read,
+            "get /items": read,
+            "POST /items": spec(timeout=Duration.seconds(29)),
+            "ANY /admin/{proxy+}": spec(),
+        },
+        table=True,
+        environment={"STAGE_LABEL": "test"},
+        alarm_topic=topic,
+        removal_policy=cdk.RemovalPolicy.DESTROY,
+    )
+
+    stack = cdk.Stack(app, "LambdaAuth")
+    existing = dynamodb.Table.from_table_name(stack, "Existing", "existing-items")
+    backends["LambdaAuth"] = ApiBackend(
+        stack,
+        "Api",
+        routes={"GET /items/{id}": spec(), "PUT /items/{id}": spec()},
+        auth=ApiAuth.lambda_authorizer(spec(), results_cache_ttl=Duration.minutes(1)),
+        table=existing,
+        cache=ApiCache(routes=["GET /items/{id}"], ttl=Duration.minutes(2), query_parameters=["view"]),
+        api_key_required=True,
+        usage_plan_quota_per_day=1000,
+        cors_allow_origins=["https://a.example.com", "https://b.example.com"],
+        waf=WAF_ARN,
+        throttling_rate_limit=50,
+        throttling_burst_limit=100,
+        latency_slo=Duration.millis(300),
+        create_alarms=False,
+    )
+
+    stack = cdk.Stack(app, "RequestAuth")
+    backends["RequestAuth"] = ApiBackend(
+        stack,
+        "Api",
+        routes={"GET /": spec()},
+        auth=ApiAuth.lambda_authorizer(spec(), identity_sources=["method.request.header.X-Api-Token"]),
+        removal_policy=cdk.RemovalPolicy.DESTROY,
+    )
+
+    stack = cdk.Stack(app, "Iam")
+    backends["Iam"] = ApiBackend(stack, "Api", routes={"POST /jobs": spec()}, auth=ApiAuth.iam(), waf=False)
+
+    stack = cdk.Stack(app, "Public")
+    backends["Public"] = ApiBackend(
+        stack,
+        "Api",
+        routes={"GET /catalogue": spec()},
+        auth=ApiAuth.none("Public product catalogue: read-only, no personal data"),
+    )
+
+    stack = cdk.Stack(app, "ExistingPool")
+    pool = cognito.UserPool.from_user_pool_id(stack, "Pool", "eu-west-1_abcdefghi")
+    backends["ExistingPool"] = ApiBackend(
+        stack, "Api", routes={"GET /me": spec()}, auth=ApiAuth.cognito(pool, scopes=["orders/read"])
+    )
+
+    error = None
+    try:
+        app.synth()
+    except Exception as exc:  # the report says why
+        error = exc
+    templates = {name: Template.from_stack(b.node.scope) for name, b in backends.items()}
+    return backends, templates, outdir / "validation-report.json", error
+
+
+def test_default_and_variants_have_no_unacknowledged_findings(built):
+    _, _, report, _ = built
+    violations = report_violations(report)
+    # Only the explicit waf=False opt-out is left for its owner to acknowledge.
+    assert violations == ["AwsSolutions: AwsSolutions-APIG3 at Iam/Api/Api/DeploymentStage.prod/Resource"], violations
+
+
+def test_synth_succeeds(built):
+    assert built[3] is None, str(built[3])
+
+
+# --- routes and functions -----------------------------------------------------
+
+
+def test_functions_are_keyed_by_normalised_route_and_shared_by_spec(built):
+    backend = built[0]["Default"]
+    assert list(backend.functions) == ["GET /items/{id}", "GET /items", "POST /items", "ANY /admin/{proxy+}"]
+    assert backend.functions["GET /items/{id}"] is backend.functions["GET /items"]
+    assert len(set(backend.functions.values())) == 3
+    built[1]["Default"].resource_count_is("AWS::Lambda::Function", 3)
+
+
+def test_integrations_target_the_live_alias(built):
+    template = built[1]["Default"]
+    methods = template.find_resources("AWS::ApiGateway::Method", {"Properties": {"Integration": {"Type": "AWS_PROXY"}}})
+    assert len(methods) == 4
+    for method in methods.values():
+        uri = json.dumps(method["Properties"]["Integration"]["Uri"])
+        assert "Alias" in uri, uri
+
+
+def test_lambda_permissions_only_for_deployed_methods(built):
+    template = built[1]["Default"]
+    permissions = template.find_resources("AWS::Lambda::Permission")
+    assert len(permissions) == 4  # one per method, no test-invoke permissions
+    for permission in permissions.values():
+        assert "test-invoke-stage" not in json.dumps(permission)
+
+
+def test_proxy_and_path_parameters(built):
+    built[1]["Default"].has_resource_properties("AWS::ApiGateway::Resource", {"PathPart": "{proxy+}"})
+    built[1]["Default"].has_resource_properties(
+        "AWS::ApiGateway::Method", {"HttpMethod": "ANY", "RequestParameters": {"method.request.path.proxy": True}}
+    )
+
+
+def test_every_function_gets_table_name_and_extra_environment(built):
+    functions = built[1]["Default"].find_resources("AWS::Lambda::Function")
+    for function in functions.values():
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert variables["STAGE_LABEL"] == "test"
+        assert "Ref" in variables["TABLE_NAME"]
+
+
+def _actions(template: Template, role_fragment: str) -> set[str]:
+    actions: set[str] = set()
+    for logical_id, policy in template.find_resources("AWS::IAM::Policy").items():
+        if role_fragment in logical_id:
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                found = statement["Action"]
+                actions.update([found] if isinstance(found, str) else found)
+    return actions
+
+
+def test_read_routes_get_read_only_grants(built):
+    template = built[1]["Default"]
+    read = _actions(template, "GetItemsId")
+    write = _actions(template, "PostItems")
+    proxy = _actions(template, "AnyAdmin")
+    assert "dynamodb:GetItem" in read and "dynamodb:PutItem" not in read and "dynamodb:DeleteItem" not in read
+    assert {"dynamodb:PutItem", "dynamodb:DeleteItem"} <= write
+    assert "dynamodb:PutItem" in proxy  # ANY may write
+
+
+def test_created_table_is_on_demand_with_pitr(built):
+    backend = built[0]["Default"]
+    assert backend.table is not None
+    built[1]["Default"].has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {
+            "BillingMode": "PAY_PER_REQUEST",
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            "SSESpecification": {"SSEEnabled": True},
+        },
+    )
+
+
+def test_existing_table_is_used_and_granted(built):
+    backend = built[0]["LambdaAuth"]
+    assert backend.table is not None
+    template = built[1]["LambdaAuth"]
+    template.resource_count_is("AWS::DynamoDB::Table", 0)
+    assert "existing-items" in json.dumps(template.find_resources("AWS::IAM::Policy"))
+
+
+# --- stage ----------------------------------------------------------------------
+
+
+def test_stage_defaults(built):
+    template = built[1]["Default"]
+    template.has_resource_properties(
+        "AWS::ApiGateway::Stage",
+        {
+            "StageName": "prod",
+            "TracingEnabled": True,
+            "MethodSettings": Match.array_with(
+                [
+                    Match.object_like(
+                        {
+                            "HttpMethod": "*",
+                            "ResourcePath": "/*",
+                            "ThrottlingRateLimit": 1000,
+                            "ThrottlingBurstLimit": 2000,
+                            "LoggingLevel": "ERROR",
+                            "DataTraceEnabled": False,
+                            "MetricsEnabled": True,
+                        }
+                    )
+                ]
+            ),
+        },
+    )
+    stage = next(iter(template.find_resources("AWS::ApiGateway::Stage").values()))
+    log_format = json.loads(stage["Properties"]["AccessLogSetting"]["Format"])
+    assert log_format["requestId"] == "$context.requestId" and log_format["status"] == "$context.status"
+
+
+def test_regional_endpoint_and_no_account_cloudwatch_role(built):
+    template = built[1]["Default"]
+    template.has_resource_properties("AWS::ApiGateway::RestApi", {"EndpointConfiguration": {"Types": ["REGIONAL"]}})
+    template.resource_count_is("AWS::ApiGateway::Account", 0)
+
+
+def test_request_validator_checks_body_and_parameters(built):
+    template = built[1]["Default"]
+    template.has_resource_properties(
+        "AWS::ApiGateway::RequestValidator", {"ValidateRequestBody": True, "ValidateRequestParameters": True}
+    )
+    for method in template.find_resources("AWS::ApiGateway::Method").values():
+        assert "RequestValidatorId" in method["Properties"]
+
+
+def test_custom_throttling(built):
+    built[1]["LambdaAuth"].has_resource_properties(
+        "AWS::ApiGateway::Stage",
+        {"MethodSettings": Match.array_with([Match.object_like({"ThrottlingRateLimit": 50, "ThrottlingBurstLimit": 100})])},
+    )
+
+
+def test_cache_is_encrypted_and_keyed_per_caller(built):
+    template = built[1]["LambdaAuth"]
+    template.has_resource_properties(
+        "AWS::ApiGateway::Stage",
+        {
+            "CacheClusterEnabled": True,
+            "CacheClusterSize": "0.5",
+            "MethodSettings": Match.array_with(
+                [
+                    Match.object_like(
+                        {
+                            "HttpMethod": "GET",
+                            "ResourcePath": "/~1items~1{id}",
+                            "CachingEnabled": True,
+                            "CacheDataEncrypted": True,
+                            "CacheTtlInSeconds": 120,
+                        }
+                    )
+                ]
+            ),
+        },
+    )
+    template.has_resource_properties(
+        "AWS::ApiGateway::Method",
+        {
+            "HttpMethod": "GET",
+            "Integration": {
+                "CacheKeyParameters": [
+                    "method.request.path.id",
+                    "method.request.querystring.view",
+                    "method.request.header.Authorization",
+                ]
+            },
+        },
+    )
+
+
+def test_api_key_and_usage_plan(built):
+    backend = built[0]["LambdaAuth"]
+    assert backend.usage_plan is not None and backend.api_key is not None
+    template = built[1]["LambdaAuth"]
+    template.has_resource_properties(
+        "AWS::ApiGateway::UsagePlan",
+        {"Quota": {"Limit": 1000, "Period": "DAY"}, "Throttle": {"RateLimit": 50, "BurstLimit": 100}},
+    )
+    template.resource_count_is("AWS::ApiGateway::UsagePlanKey", 1)
+    template.has_resource_properties("AWS::ApiGateway::Method", {"HttpMethod": "PUT", "ApiKeyRequired": True})
+
+
+def test_cors_preflight_and_handler_origins(built):
+    template = built[1]["LambdaAuth"]
+    template.has_resource_properties("AWS::ApiGateway::Method", {"HttpMethod": "OPTIONS", "AuthorizationType": "NONE"})
+    origins = [
+        function["Properties"].get("Environment", {}).get("Variables", {}).get("CORS_ALLOW_ORIGINS")
+        for function in template.find_resources("AWS::Lambda::Function").values()
+    ]
+    # Both route functions get the list; the authorizer answers no browser directly.
+    assert sorted(origins, key=str) == [None] + ["https://a.example.com,https://b.example.com"] * 2
+    template.resource_count_is("AWS::ApiGateway::GatewayResponse", 0)  # several origins: no static header
+
+
+# --- auth -----------------------------------------------------------------------
+
+
+def test_default_auth_creates_a_strict_user_pool(built):
+    backend = built[0]["Default"]
+    assert backend.user_pool is not None and backend.user_pool_client is not None
+    template = built[1]["Default"]
+    template.has_resource_properties(
+        "AWS::Cognito::UserPool",
+        {
+            "MfaConfiguration": "ON",
+            "EnabledMfas": ["SOFTWARE_TOKEN_MFA"],
+            "UserPoolTier": "PLUS",
+            "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True},
+            "Policies": {
+                "PasswordPolicy": Match.object_like(
+                    {
+                        "MinimumLength": 12,
+                        "RequireLowercase": True,
+                        "RequireUppercase": True,
+                        "RequireNumbers": True,
+                        "RequireSymbols": True,
+                    }
+                )
+            },
+            "UserPoolAddOns": {"AdvancedSecurityMode": "ENFORCED"},
+        },
+    )
+    template.has_resource_properties("AWS::ApiGateway::Authorizer", {"Type": "COGNITO_USER_POOLS"})
+    for method in template.find_resources("AWS::ApiGateway::Method").values():
+        assert method["Properties"]["AuthorizationType"] == "COGNITO_USER_POOLS"
+
+
+def test_existing_pool_with_scopes(built):
+    backend = built[0]["ExistingPool"]
+    assert backend.user_pool is not None and backend.user_pool_client is None
+    template = built[1]["ExistingPool"]
+    template.resource_count_is("AWS::Cognito::UserPool", 0)
+    template.has_resource_properties(
+        "AWS::ApiGateway::Method", {"AuthorizationType": "COGNITO_USER_POOLS", "AuthorizationScopes": ["orders/read"]}
+    )
+
+
+def test_token_lambda_authorizer_through_alias(built):
+    backend = built[0]["LambdaAuth"]
+    assert backend.authorizer_function is not None and backend.user_pool is None
+    template = built[1]["LambdaAuth"]
+    template.has_resource_properties(
+        "AWS::ApiGateway::Authorizer",
+        {
+            "Type": "TOKEN",
+            "IdentitySource": "method.request.header.Authorization",
+            "AuthorizerResultTtlInSeconds": 60,
+        },
+    )
+    authorizer = next(iter(template.find_resources("AWS::ApiGateway::Authorizer").values()))
+    assert "AuthorizerFunctionAlias" in json.dumps(authorizer["Properties"]["AuthorizerUri"])
+    template.has_resource_properties("AWS::ApiGateway::Method", {"HttpMethod": "PUT", "AuthorizationType": "CUSTOM"})
+
+
+def test_request_lambda_authorizer(built):
+    built[1]["RequestAuth"].has_resource_properties(
+        "AWS::ApiGateway::Authorizer",
+        {"Type": "REQUEST", "IdentitySource": "method.request.header.X-Api-Token", "AuthorizerResultTtlInSeconds": 300},
+    )
+
+
+def test_iam_and_public_auth(built):
+    built[1]["Iam"].has_resource_properties("AWS::ApiGateway::Method", {"AuthorizationType": "AWS_IAM"})
+    built[1]["Public"].has_resource_properties("AWS::ApiGateway::Method", {"AuthorizationType": "NONE"})
+    built[1]["Iam"].resource_count_is("AWS::ApiGateway::Authorizer", 0)
+    assert built[0]["Iam"].user_pool is None
+
+
+# --- WAF ------------------------------------------------------------------------
+
+
+def test_default_web_acl_with_managed_rules_and_rate_limit(built):
+    backend = built[0]["Default"]
+    assert backend.web_acl is not None
+    template = built[1]["Default"]
+    acl = next(iter(template.find_resources("AWS::WAFv2::WebACL").values()))["Properties"]
+    assert acl["Scope"] == "REGIONAL" and acl["DefaultAction"] == {"Allow": {}}
+    names = [rule["Name"] for rule in acl["Rules"]]
+    assert names == [
+        "AWSManagedRulesCommonRuleSet",
+        "AWSManagedRulesKnownBadInputsRuleSet",
+        "AWSManagedRulesAmazonIpReputationList",
+        "RateLimitPerIp",
+    ]
+    assert acl["Rules"][-1]["Statement"]["RateBasedStatement"] == {
+        "AggregateKeyType": "IP",
+        "EvaluationWindowSec": 300,
+        "Limit": 2000,
+    }
+    template.resource_count_is("AWS::WAFv2::WebACLAssociation", 1)
+
+
+def test_existing_web_acl_is_associated(built):
+    template = built[1]["LambdaAuth"]
+    template.resource_count_is("AWS::WAFv2::WebACL", 0)
+    template.has_resource_properties("AWS::WAFv2::WebACLAssociation", {"WebACLArn": WAF_ARN})
+
+
+def test_waf_can_be_turned_off(built):
+    assert built[0]["Iam"].web_acl is None
+    built[1]["Iam"].resource_count_is("AWS::WAFv2::WebACLAssociation", 0)
+
+
+# --- alarms ---------------------------------------------------------------------
+
+
+def test_alarms(built):
+    backend = built[0]["Default"]
+    # 3 functions x (errors, throttles, duration) + 5XX rate, 4XX rate, latency.
+    assert len(backend.alarms) == 12
+    template = built[1]["Default"]
+    template.resource_count_is("AWS::CloudWatch::Alarm", 12)
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {"MetricName": "5XXError", "Statistic": "Average", "Threshold": 0.01, "AlarmActions": Match.any_value()},
+    )
+    template.has_resource_properties("AWS::CloudWatch::Alarm", {"MetricName": "4XXError", "Threshold": 0.1})
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm", {"MetricName": "Latency", "ExtendedStatistic": "p95", "Threshold": 1000}
+    )
+
+
+def test_alarms_off_keeps_none(built):
+    assert built[0]["LambdaAuth"].alarms == []
+    built[1]["LambdaAuth"].resource_count_is("AWS::CloudWatch::Alarm", 0)
+
+
+def test_authorizer_function_alarms_are_included(built):
+    backend = built[0]["RequestAuth"]
+    assert len(backend.alarms) == 3 + 3 + 3  # route function, authorizer function, API
+
+
+def test_url_is_a_string(built):
+    assert isinstance(built[0]["Default"].url, str)
