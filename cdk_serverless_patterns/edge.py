@@ -274,7 +274,9 @@ class EdgeSite(Construct):
             create_alarm(
                 self,
                 "ErrorRateAlarm",
-                metric=self.distribution.metric5xx_error_rate(period=defaults.ALARM_PERIOD, statistic="Average"),
+                metric=_cloudfront_metric(
+                    "5xxErrorRate", "Average", DistributionId=self.distribution.distribution_id
+                ),
                 threshold=defaults.CLOUDFRONT_5XX_RATE_ALARM_PERCENT,
                 description=(
                     f"{self.node.path}: over {defaults.CLOUDFRONT_5XX_RATE_ALARM_PERCENT}% of viewer requests "
@@ -284,24 +286,29 @@ class EdgeSite(Construct):
             )
         ]
         for event, fn in self.cloudfront_functions.items():
-            metric = cloudwatch.Metric(
-                namespace="AWS/CloudFront",
-                metric_name="FunctionExecutionErrors",
-                dimensions_map={"FunctionName": fn.function_name, "Region": "Global"},
-                statistic="Sum",
-                period=defaults.ALARM_PERIOD,
-            )
             alarms.append(
                 create_alarm(
                     self,
                     f"{fn.node.id}ErrorsAlarm",
-                    metric=metric,
+                    metric=_cloudfront_metric("FunctionExecutionErrors", "Sum", FunctionName=fn.function_name),
                     threshold=1,
                     description=f"{self.node.path}: the {event} CloudFront Function failed.",
                     alarm_topic=topic,
                 )
             )
         return alarms
+
+
+def _cloudfront_metric(name: str, statistic: str, **dimensions: str) -> cloudwatch.Metric:
+    """A CloudFront metric. CloudFront publishes with ``Region=Global`` (in us-east-1);
+    a metric without that dimension never has data."""
+    return cloudwatch.Metric(
+        namespace="AWS/CloudFront",
+        metric_name=name,
+        dimensions_map={**dimensions, "Region": "Global"},
+        statistic=statistic,
+        period=defaults.ALARM_PERIOD,
+    )
 
 
 def _validate(
