@@ -10,11 +10,14 @@ is what the fan-in protocol must survive, stay fully concurrent.
 
 from __future__ import annotations
 
+import importlib
 import json
 import random
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import boto3
 import pytest
@@ -438,3 +441,106 @@ def test_runtime_does_not_import_cdk():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- the image_jobs example's handlers, end to end ---------------------------------
+
+EXAMPLE_HANDLERS = Path(__file__).parent.parent / "examples" / "image_jobs" / "handler"
+IMAGE = {
+    "image_id": "img-42",
+    "bucket": "photos",
+    "key": "2026/cat.JPG",
+    "width": 4032,
+    "height": 3024,
+    "size_bytes": 2_480_000,
+    "content_type": "image/jpeg",
+}
+
+
+@pytest.fixture
+def image_handlers(monkeypatch):
+    """The example's handler modules, imported the way Lambda does (handler dir on sys.path)."""
+    names = ("imaging", "submit", "thumbnail", "metadata", "aggregate")
+    saved = {n: sys.modules.pop(n) for n in names if n in sys.modules}
+    monkeypatch.syspath_prepend(str(EXAMPLE_HANDLERS))
+    modules = {n: importlib.import_module(n) for n in names}
+    yield modules
+    for n in names:
+        sys.modules.pop(n, None)
+    sys.modules.update(saved)
+
+
+def _sqs_event(messages):
+    return {"Records": [{"messageId": m["MessageId"], "body": m["Body"]} for m in messages]}
+
+
+def test_image_job_example_runs_end_to_end(aws, image_handlers, monkeypatch):
+    sqs, dynamodb = aws["sqs"], aws["dynamodb"]
+    sns = boto3.client("sns", region_name=REGION)
+    topic = sns.create_topic(Name="image-jobs")["TopicArn"]
+    worker_queues = {}
+    for name in ("thumbnail", "metadata"):
+        url = sqs.create_queue(QueueName=f"{name}-jobs")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(
+            TopicArn=topic,
+            Protocol="sqs",
+            Endpoint=arn,
+            Attributes={"RawMessageDelivery": "true", "FilterPolicy": json.dumps({"content_type": ["image/jpeg", "image/png"]})},
+        )
+        worker_queues[name] = url
+    dynamodb.create_table(
+        TableName="image-records",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    monkeypatch.setenv(env.FAN_OUT_TOPIC_ARN, topic)
+    monkeypatch.setenv("IMAGE_JOB_PARTS", "thumbnail,metadata")
+    monkeypatch.setenv("IMAGE_RESULTS_TABLE_NAME", "image-records")
+
+    with pytest.raises(ValueError, match="width must be an integer"):
+        image_handlers["submit"].handler({**IMAGE, "width": 0}, None, sns_client=sns)
+    job_id = image_handlers["submit"].handler(IMAGE, None, sns_client=sns)["job_id"]
+    assert job_id == "image-img-42"
+
+    deliveries = {n: sqs.receive_message(QueueUrl=u, MaxNumberOfMessages=10)["Messages"] for n, u in worker_queues.items()}
+    assert all(len(m) == 1 for m in deliveries.values())
+    monkeypatch.setenv(env.FAN_OUT_WORKER, "thumbnail")
+    assert image_handlers["thumbnail"].handler(_sqs_event(deliveries["thumbnail"]), None) == {"batchItemFailures": []}
+    assert aggregator_messages(aws) == []
+    monkeypatch.setenv(env.FAN_OUT_WORKER, "metadata")
+    # The metadata job is delivered twice (SQS at-least-once): it counts once.
+    twice = deliveries["metadata"] * 2
+    assert image_handlers["metadata"].handler(_sqs_event(twice), None) == {"batchItemFailures": []}
+    trigger = aggregator_messages(aws)
+    assert trigger == [{"job_id": job_id}]
+
+    record = {"messageId": "m-1", "body": json.dumps(trigger[0])}
+    assert image_handlers["aggregate"].handler({"Records": [record, record]}, None) == {"batchItemFailures": []}
+    items = dynamodb.scan(TableName="image-records")["Items"]
+    assert len(items) == 1
+    combined = json.loads(items[0]["record"]["S"])
+    assert combined["source"] == "s3://photos/2026/cat.JPG"
+    assert combined["thumbnails"]["128"] == {"key": "thumbnails/img-42/128.jpeg", "width": 128, "height": 96}
+    assert combined["thumbnails"]["1024"]["width"] == 1024 and combined["thumbnails"]["1024"]["height"] == 768
+    assert combined["metadata"]["aspect_ratio"] == "4:3"
+    assert combined["metadata"]["orientation"] == "landscape"
+    assert combined["metadata"]["extension_matches_type"] is True
+    assert combined["metadata"]["megapixels"] == 12.19
+
+
+def test_image_workers_report_invalid_jobs_as_batch_item_failures(aws, image_handlers, monkeypatch):
+    monkeypatch.setenv(env.FAN_OUT_WORKER, "thumbnail")
+    bad = jobs.new_job_message({**IMAGE, "content_type": "text/plain"}, parts=["thumbnail", "metadata"], job_id="bad")
+    good = jobs.new_job_message(IMAGE, parts=["thumbnail", "metadata"], job_id="good")
+    event = {"Records": [{"messageId": "bad-1", "body": bad.to_json()}, {"messageId": "good-1", "body": good.to_json()}]}
+    assert image_handlers["thumbnail"].handler(event, None) == {"batchItemFailures": [{"itemIdentifier": "bad-1"}]}
+    assert job_items(aws["dynamodb"], "bad") == []
+    assert set(fan_in.load_job("good").results) == {"thumbnail"}
+
+
+def test_image_aggregator_refuses_incomplete_jobs(aws, image_handlers):
+    fan_in.complete_part("half", "thumbnail", expected=2, result={"source": "s3://b/k", "thumbnails": []})
+    response = image_handlers["aggregate"].handler({"Records": [{"messageId": "h", "body": '{"job_id": "half"}'}]}, None)
+    assert response == {"batchItemFailures": [{"itemIdentifier": "h"}]}
