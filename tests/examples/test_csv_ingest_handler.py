@@ -1,0 +1,166 @@
+"""The csv_ingest importer against moto S3, DynamoDB and SNS (+ an SQS subscriber to read notifications)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from examples.csv_ingest.handler import importer
+
+BUCKET = "orders-uploads"
+GOOD_CSV = b"order_id,customer_id,amount,currency\nA-1,C-1,25.90,EUR\nA-2,C-2,10,USD\n"
+
+
+class Env:
+    def __init__(self, s3, table, sns, sqs, queue_url):
+        self.s3, self.table, self.sns, self.sqs, self.queue_url = s3, table, sns, sqs, queue_url
+
+    def upload(self, key: str, body: bytes) -> dict:
+        put = self.s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+        return s3_event(key.replace(" ", "+"), put["VersionId"], put["ETag"].strip('"'), len(body))
+
+    def notifications(self) -> list[dict]:
+        messages = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        return [json.loads(json.loads(m["Body"])["Message"]) for m in messages]
+
+    def invoke(self, event):
+        return importer.handler(event, None, s3=self.s3, table=self.table, sns=self.sns)
+
+
+def s3_event(key: str, version: str, etag: str, size: int) -> dict:
+    return {
+        "version": "0",
+        "id": "17793124-05d4-b198-2fde-7ededc63b103",
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "detail": {
+            "version": "0",
+            "bucket": {"name": BUCKET},
+            "object": {"key": key, "size": size, "etag": etag, "version-id": version, "sequencer": "00617F08299329D189"},
+            "reason": "PutObject",
+        },
+    }
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    with mock_aws():
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        dynamodb = boto3.resource("dynamodb")
+        table = dynamodb.create_table(
+            TableName="results",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        sns = boto3.client("sns")
+        topic = sns.create_topic(Name="notify")["TopicArn"]
+        sqs = boto3.client("sqs")
+        queue_url = sqs.create_queue(QueueName="subscriber")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+        monkeypatch.setenv("NOTIFY_TOPIC_ARN", topic)
+        yield Env(s3, table, sns, sqs, queue_url)
+
+
+def test_imports_every_row_and_notifies_once(aws):
+    event = aws.upload("uploads/day 1.csv", GOOD_CSV)
+    result = aws.invoke(event)
+    assert result["status"] == "imported" and result["rows"] == 2
+    order = aws.table.get_item(Key={"pk": "ORDER#A-1", "sk": "ORDER"})["Item"]
+    assert order["amount"] == Decimal("25.90") and order["currency"] == "EUR"
+    assert order["source"] == f"s3://{BUCKET}/uploads/day 1.csv"  # key URL-decoded
+    [note] = aws.notifications()
+    assert note["status"] == "IMPORTED" and note["rows"] == 2 and note["idempotency_key"] == result["idempotency_key"]
+    marker = aws.table.get_item(Key={"pk": f"UPLOAD#{BUCKET}/uploads/day 1.csv", "sk": f"VERSION#{event['detail']['object']['version-id']}"})["Item"]
+    assert marker["status"] == "IMPORTED" and "lease_until" not in marker
+
+
+def test_redelivered_event_is_a_duplicate_and_changes_nothing(aws):
+    event = aws.upload("uploads/a.csv", GOOD_CSV)
+    aws.invoke(event)
+    aws.notifications()
+    aws.table.delete_item(Key={"pk": "ORDER#A-2", "sk": "ORDER"})
+    assert aws.invoke(event)["status"] == "duplicate"
+    assert "Item" not in aws.table.get_item(Key={"pk": "ORDER#A-2", "sk": "ORDER"})
+    assert aws.notifications() == []
+
+
+def test_new_version_of_the_same_key_is_imported_again(aws):
+    aws.invoke(aws.upload("uploads/a.csv", GOOD_CSV))
+    second = aws.invoke(aws.upload("uploads/a.csv", b"order_id,customer_id,amount,currency\nA-1,C-1,99.00,EUR\n"))
+    assert second["status"] == "imported"
+    assert aws.table.get_item(Key={"pk": "ORDER#A-1", "sk": "ORDER"})["Item"]["amount"] == Decimal("99.00")
+
+
+def test_invalid_rows_reject_the_whole_file_with_reasons(aws):
+    body = b"order_id,customer_id,amount,currency\nA-1,C-1,-5,EUR\nA-1,C-2,1.234,eur\nA 3,C-3,1,USD\n"
+    result = aws.invoke(aws.upload("uploads/bad.csv", body))
+    assert result["status"] == "rejected"
+    assert "line 2: amount -5 must be positive" in result["reason"]
+    assert "line 3: amount 1.234 must be positive with at most 2 decimals" in result["reason"]
+    assert "line 4: order_id must be" in result["reason"]
+    assert "Item" not in aws.table.get_item(Key={"pk": "ORDER#A-1", "sk": "ORDER"})
+    [note] = aws.notifications()
+    assert note["status"] == "REJECTED" and "line 2" in note["reason"]
+    # A rejected file is final: its redelivery is a duplicate, not a new attempt.
+    assert aws.invoke(s3_event("uploads/bad.csv", note["version_id"], "x", len(body)))["status"] == "duplicate"
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"order_id,amount\nA-1,1\n", "header is missing column(s) customer_id, currency"),
+        (b"order_id,customer_id,amount,currency\n", "no rows"),
+        (b"order_id,customer_id,amount,currency\nA-1,C-1,1,EUR\nA-1,C-2,2,EUR\n", "order_id A-1 appears twice"),
+        (b"order_id,customer_id,amount,currency\nA-1,C-1,abc,EUR\n", "amount 'abc' is not a number"),
+        (b"\xff\xfe\x00bad", "not UTF-8"),
+    ],
+)
+def test_rejection_reasons(aws, body, reason):
+    result = aws.invoke(aws.upload("uploads/r.csv", body))
+    assert result["status"] == "rejected" and reason in result["reason"]
+
+
+def test_oversized_file_is_rejected_without_download(aws):
+    event = aws.upload("uploads/big.csv", GOOD_CSV)
+    event["detail"]["object"]["size"] = importer.MAX_BYTES + 1
+    assert "at most" in aws.invoke(event)["reason"]
+
+
+def test_infrastructure_failure_releases_the_claim_and_raises(aws):
+    event = aws.upload("uploads/a.csv", GOOD_CSV)
+
+    class FailingSns:
+        def publish(self, **_):
+            raise ClientError({"Error": {"Code": "InternalError", "Message": "boom"}}, "Publish")
+
+    with pytest.raises(ClientError):
+        importer.handler(event, None, s3=aws.s3, table=aws.table, sns=FailingSns())
+    # Lambda's retry takes the claim over at once and completes the import.
+    assert aws.invoke(event)["status"] == "imported"
+    assert len(aws.notifications()) == 1
+
+
+def test_concurrent_delivery_sees_the_claim_in_progress(aws):
+    event = aws.upload("uploads/a.csv", GOOD_CSV)
+    version = event["detail"]["object"]["version-id"]
+    marker = {"pk": f"UPLOAD#{BUCKET}/uploads/a.csv", "sk": f"VERSION#{version}"}
+    aws.table.put_item(Item={**marker, "status": "IN_PROGRESS", "claim": "other", "lease_until": 2**40})
+    assert aws.invoke(event)["status"] == "in-progress"
+    # An expired lease (the other invocation died) is taken over.
+    aws.table.update_item(Key=marker, UpdateExpression="SET lease_until = :z", ExpressionAttributeValues={":z": 0})
+    assert aws.invoke(event)["status"] == "imported"
+
+
+def test_rejects_events_that_are_not_s3_object_created(aws):
+    with pytest.raises(ValueError, match="not an S3 Object Created event"):
+        aws.invoke({"source": "aws.s3", "detail-type": "Object Deleted", "detail": {}})
