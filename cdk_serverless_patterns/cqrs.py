@@ -73,10 +73,10 @@ class CqrsProjection:
     :param handler: the projector function.
     :param event_types: event ``type`` values the projection's rule lets
         through (matched on ``detail-type``). Default: all events of the store.
-        Filtering on the bus saves invocations, but a projection that filters
-        must still see every event that changes its view, because the
-        projector applies versions strictly in order (a filtered-out version
-        counts as applied: see ``runtime.projection``).
+        Filtering on the bus saves invocations; the projector still advances
+        its view version by version, reading the versions it did not receive
+        from the event store and applying only these types
+        (``runtime.projection.project``).
     """
 
     handler: FunctionSpec
@@ -93,7 +93,8 @@ class Cqrs(Construct):
     :param projections: ``{"order-summary": spec or CqrsProjection(...)}`` (at
         least one). Names: a letter, then letters, digits, ``-`` or ``_``, at most
         64 characters. Each gets a bus rule, a projector (invoked asynchronously,
-        with a delivery DLQ and retries) and write access to its read-model items.
+        with a delivery DLQ and retries), ``GetItem``/``PutItem`` on the read
+        model and ``Query`` (read-only catch-up) on the event store.
     :param queries: ``{"GET /orders/{id}": spec}``. Default: none. Read-only
         access to the read model. May not reuse a command route or spec.
     :param auth: ``ApiAuth`` for the API. Default: ``ApiBackend``'s (Cognito).
@@ -455,14 +456,22 @@ class Cqrs(Construct):
             environment={
                 **(environment or {}),
                 env.READ_MODEL_TABLE: self.read_model.table_name,
+                env.EVENT_STORE_TABLE: self.event_store.table_name,
                 env.PROJECTION_NAME: name,
+                **(
+                    {env.PROJECTION_EVENT_TYPES: json.dumps(list(projection.event_types))}
+                    if projection.event_types
+                    else {}
+                ),
             },
             alarm_topic=alarm_topic,
             create_alarms=create_alarms,
             removal_policy=removal_policy,
         )
         # Projectors write only the read model: read the current view, put the next.
+        # On the event store they may only Query, to catch up on versions they missed.
         self.read_model.grant(projector.role, "dynamodb:GetItem", "dynamodb:PutItem")
+        self.event_store.grant(projector.role, "dynamodb:Query")
         delivery = FailureQueue(
             scope,
             "DeliveryFailures",
@@ -604,7 +613,13 @@ def _validate(
                 problems,
                 projection.handler,
                 field_prefix=field,
-                extra_environment={**(environment or {}), env.READ_MODEL_TABLE: "x", env.PROJECTION_NAME: "x"},
+                extra_environment={
+                    **(environment or {}),
+                    env.READ_MODEL_TABLE: "x",
+                    env.EVENT_STORE_TABLE: "x",
+                    env.PROJECTION_NAME: "x",
+                    env.PROJECTION_EVENT_TYPES: json.dumps(list(projection.event_types or ())),
+                },
             )
             types = projection.event_types
             types_ok = not isinstance(types, str) and all(

@@ -208,16 +208,20 @@ def test_projectors_are_async_with_their_name_and_read_model(built):
         variables = fn["Properties"]["Environment"]["Variables"]
         assert variables[env.PROJECTION_NAME] == name
         assert variables[env.READ_MODEL_TABLE] == {"Ref": logical_id(stack, cqrs.read_model)}
-        assert env.EVENT_STORE_TABLE not in variables
+        assert variables[env.EVENT_STORE_TABLE] == {"Ref": logical_id(stack, cqrs.event_store)}
+    audit = template.to_json()["Resources"][stack.get_logical_id(cqrs.projectors["audit"].function.node.default_child)]
+    assert audit["Properties"]["Environment"]["Variables"][env.PROJECTION_EVENT_TYPES] == '["OrderCancelled"]'
+    summary = cqrs.projectors["order-summary"].function.node.default_child
+    assert env.PROJECTION_EVENT_TYPES not in template.to_json()["Resources"][stack.get_logical_id(summary)]["Properties"]["Environment"]["Variables"]
 
 
-def test_projectors_write_only_the_read_model(built):
+def test_projectors_write_only_the_read_model_and_may_only_query_the_store(built):
     stack, cqrs, template = built
     store, model = logical_id(stack, cqrs.event_store), logical_id(stack, cqrs.read_model)
     for projector in cqrs.projectors.values():
         statements = policy_statements(template, stack, projector)
         assert dynamo_actions(statements, model) == {"dynamodb:GetItem", "dynamodb:PutItem"}
-        assert dynamo_actions(statements, store) == set()
+        assert dynamo_actions(statements, store) == {"dynamodb:Query"}
 
 
 # --- commands and queries --------------------------------------------------------------

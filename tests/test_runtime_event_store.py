@@ -75,6 +75,7 @@ def test_load_returns_events_in_version_order_across_pages(client):
     assert [e["version"] for e in history] == list(range(1, 49))
     assert [e["type"] for e in history[:5]] == ["E0-0", "E0-1", "E0-2", "E0-3", "E1-0"]
     assert load("order-1", after_version=46, client=client)[0]["version"] == 47
+    assert [e["version"] for e in load("order-1", after_version=3, until_version=6, client=client)] == [4, 5, 6]
 
 
 def test_load_of_unknown_aggregate_is_empty(client):
@@ -130,6 +131,7 @@ def test_consecutive_appends_continue_the_version(client):
         (("a", 0, [placed()] * 101), "at most 100 fit in one DynamoDB transaction"),
         (("a", 3, [placed()] * 100), "at most 99 fit in one DynamoDB transaction"),
         (("a", 0, [{"type": "X", "data": {"v": float("nan")}}]), "must be finite"),
+        (("a", 0, [{"type": "X" * 129}]), "at most 128 \\(it becomes the EventBridge detail-type\\)"),
     ],
 )
 def test_invalid_arguments_raise_before_writing(client, args, message):

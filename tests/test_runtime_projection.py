@@ -7,10 +7,12 @@ import pytest
 from moto import mock_aws
 
 from cdk_serverless_patterns.runtime import env
+from cdk_serverless_patterns.runtime import event_store
 from cdk_serverless_patterns.runtime.event_store import serialize_item
 from cdk_serverless_patterns.runtime.projection import OutOfOrderError, event_from_bus, get_view, project
 
 TABLE = "read-model"
+STORE = "events"
 
 
 @pytest.fixture
@@ -18,6 +20,8 @@ def client(monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     monkeypatch.setenv(env.READ_MODEL_TABLE, TABLE)
     monkeypatch.setenv(env.PROJECTION_NAME, "order-summary")
+    monkeypatch.delenv(env.EVENT_STORE_TABLE, raising=False)
+    monkeypatch.delenv(env.PROJECTION_EVENT_TYPES, raising=False)
     with mock_aws():
         ddb = boto3.client("dynamodb", region_name="eu-west-1")
         ddb.create_table(
@@ -29,6 +33,18 @@ def client(monkeypatch):
             AttributeDefinitions=[
                 {"AttributeName": "aggregate_id", "AttributeType": "S"},
                 {"AttributeName": "projection", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        ddb.create_table(
+            TableName=STORE,
+            KeySchema=[
+                {"AttributeName": "aggregate_id", "KeyType": "HASH"},
+                {"AttributeName": "version", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "aggregate_id", "AttributeType": "S"},
+                {"AttributeName": "version", "AttributeType": "N"},
             ],
             BillingMode="PAY_PER_REQUEST",
         )
@@ -94,8 +110,8 @@ def test_duplicates_and_replays_change_nothing(client):
     assert get_view("order-1", projection="order-summary", client=client) == before
 
 
-def test_event_ahead_of_the_view_raises_for_a_retry(client):
-    with pytest.raises(OutOfOrderError, match="arrived before v1"):
+def test_event_ahead_of_the_view_raises_for_a_retry_without_an_event_store(client):
+    with pytest.raises(OutOfOrderError, match="arrived before v1 and no event store is configured"):
         project(bus_event(2), count_items, client=client)
     assert get_view("order-1", projection="order-summary", client=client) is None
     project(bus_event(1), count_items, client=client)
@@ -127,3 +143,47 @@ def test_lost_conditional_write_rereads_and_reapplies(client):
 def test_apply_must_return_a_dict(client):
     with pytest.raises(TypeError, match="must return the new view"):
         project(bus_event(1), lambda view, event: None, client=client)
+
+
+def stored_event(version: int, type_: str = "ItemAdded", **data) -> dict:
+    """The bus event of a version that is also in the event store."""
+    return bus_event(version, type_, **data)
+
+
+def fill_store(client, types):
+    version = 0
+    for type_ in types:
+        version = event_store.append("order-1", version, [{"type": type_, "data": {"n": 1}}], table_name=STORE, client=client)
+
+
+def test_gap_is_caught_up_from_the_event_store_in_order(client, monkeypatch):
+    monkeypatch.setenv(env.EVENT_STORE_TABLE, STORE)
+    fill_store(client, ["ItemAdded"] * 4)
+    assert project(stored_event(3), count_items, client=client) is True
+    item = get_view("order-1", projection="order-summary", client=client)
+    assert item["version"] == 3
+    assert item["view"]["seen"] == [1, 2, 3]
+    # the late deliveries of v1 and v2 are now duplicates
+    assert project(stored_event(1), count_items, client=client) is False
+    assert project(stored_event(2), count_items, client=client) is False
+    assert project(stored_event(4), count_items, client=client) is True
+    assert get_view("order-1", projection="order-summary", client=client)["view"]["seen"] == [1, 2, 3, 4]
+
+
+def test_filtered_projection_skips_other_types_during_catch_up(client, monkeypatch):
+    monkeypatch.setenv(env.EVENT_STORE_TABLE, STORE)
+    monkeypatch.setenv(env.PROJECTION_EVENT_TYPES, '["ItemAdded"]')
+    fill_store(client, ["ItemAdded", "Renamed", "Renamed", "ItemAdded"])
+    project(stored_event(1), count_items, client=client)
+    # v2 and v3 are filtered out by the rule and never delivered
+    assert project(stored_event(4), count_items, client=client) is True
+    item = get_view("order-1", projection="order-summary", client=client)
+    assert item["version"] == 4
+    assert item["view"]["seen"] == [1, 4]
+
+
+def test_catch_up_waits_when_the_store_lacks_versions(client):
+    fill_store(client, ["ItemAdded"])
+    with pytest.raises(OutOfOrderError, match="does not hold versions 1-3"):
+        project(stored_event(3), count_items, event_store_table=STORE, client=client)
+    assert get_view("order-1", projection="order-summary", client=client) is None

@@ -23,12 +23,19 @@ EVENT_STORE_TABLE = "EVENT_STORE_TABLE_NAME"
 READ_MODEL_TABLE = "READ_MODEL_TABLE_NAME"
 #: Name of the projection a Cqrs projector builds (its items' sort key in the read model).
 PROJECTION_NAME = "PROJECTION_NAME"
+#: JSON list of the event types a Cqrs projection's rule lets through (unset: all).
+PROJECTION_EVENT_TYPES = "PROJECTION_EVENT_TYPES"
 #: Result store of an EventProcessing / StreamProcessing.
 RESULT_TABLE = "RESULT_TABLE_NAME"
 #: Notification topic of an EventProcessing.
 NOTIFY_TOPIC_ARN = "NOTIFY_TOPIC_ARN"
 #: Name of the pattern-level service, used in structured logs.
 SERVICE_NAME = "SERVICE_NAME"
+#: Idempotency marker of an at-least-once consumer: a non-empty value saying how
+#: the handler makes a redelivered record harmless (e.g. "conditional put on
+#: event id"). ServerlessPatternsChecks' SP-IDEMPOTENCY rule accepts it (or the
+#: function tag of the same meaning) in place of ReportBatchItemFailures.
+IDEMPOTENCY = "IDEMPOTENCY"
 #: Comma-separated CORS origins an ApiBackend allows (handlers echo a matching Origin).
 CORS_ALLOW_ORIGINS = "CORS_ALLOW_ORIGINS"
 

@@ -52,6 +52,9 @@ MAX_EVENTS_PER_APPEND = MAX_TRANSACTION_ITEMS - 1
 #: Key attribute names of the event store table (the construct uses the same).
 AGGREGATE_ID = "aggregate_id"
 VERSION = "version"
+#: The type becomes the event's EventBridge detail-type: at most 128 characters.
+#: https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEventsRequestEntry.html
+MAX_TYPE_CHARS = 128
 #: Keys an event passed to :func:`append` may have.
 EVENT_KEYS = frozenset({"type", "data"})
 
@@ -150,6 +153,11 @@ def _validate(aggregate_id: Any, expected_version: Any, events: Any) -> None:
             raise ValueError(f"events[{index}] must be a dict with a 'type', got {type(event).__name__}")
         if not isinstance(event.get("type"), str) or not event["type"].strip():
             raise ValueError(f"events[{index}] needs a non-empty string 'type', got {event.get('type')!r}")
+        if len(event["type"]) > MAX_TYPE_CHARS:
+            raise ValueError(
+                f"events[{index}]['type'] is {len(event['type'])} characters; at most {MAX_TYPE_CHARS} "
+                "(it becomes the EventBridge detail-type)"
+            )
         extra = sorted(set(event) - EVENT_KEYS)
         if extra:
             raise ValueError(
@@ -260,23 +268,30 @@ def load(
     *,
     table_name: Optional[str] = None,
     after_version: int = 0,
+    until_version: Optional[int] = None,
     client: Any = None,
 ) -> list[dict[str, Any]]:
     """All events of ``aggregate_id`` in version order (contract); ``[]`` if none.
 
     Strongly consistent and paginated, so a command handler sees every event
     appended before it started. ``after_version`` skips events up to and
-    including that version (e.g. after a snapshot).
+    including that version (e.g. after a snapshot); ``until_version`` stops
+    after that version.
     """
     if not isinstance(aggregate_id, str) or not aggregate_id:
         raise ValueError(f"aggregate_id must be a non-empty string, got {aggregate_id!r}")
     table = env.require(env.EVENT_STORE_TABLE, table_name)
     ddb = _dynamodb(client)
+    if until_version is None:
+        condition, values = "#a = :a AND #v > :v", {":a": aggregate_id, ":v": after_version}
+    else:
+        condition = "#a = :a AND #v BETWEEN :v AND :u"
+        values = {":a": aggregate_id, ":v": after_version + 1, ":u": until_version}
     request: dict[str, Any] = {
         "TableName": table,
-        "KeyConditionExpression": "#a = :a AND #v > :v",
+        "KeyConditionExpression": condition,
         "ExpressionAttributeNames": {"#a": AGGREGATE_ID, "#v": VERSION},
-        "ExpressionAttributeValues": serialize_item({":a": aggregate_id, ":v": after_version}),
+        "ExpressionAttributeValues": serialize_item(values),
         "ConsistentRead": True,
         "ScanIndexForward": True,
     }
