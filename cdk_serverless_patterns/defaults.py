@@ -116,6 +116,9 @@ SCHEDULE_PRECISION = Duration.seconds(60)
 #: only) and Period x EvaluationPeriods is at most 7 days
 #: (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html).
 ALARM_MAX_EVALUATION_S = 7 * 24 * 3600
+#: AWS::Scheduler::Schedule Description: at most 512 characters
+#: (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-scheduler-schedule.html).
+SCHEDULE_DESCRIPTION_MAX = 512
 
 # --- API Gateway ------------------------------------------------------------
 #: REST API integration timeout (default quota): 29 seconds.

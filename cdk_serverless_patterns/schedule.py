@@ -51,6 +51,8 @@ from .function import FunctionSpec, Invocation, ServerlessFunction, validate_spe
 from .queues import FailureQueue
 from .schedule_expressions import ParsedSchedule, check_schedule, check_timezone
 
+#: ``ParsedSchedule.kind`` of an expression only known at deploy time (a token).
+UNRESOLVED = "unresolved"
 #: Key of the scheduler context object in every run's event; user payload keys may not use it.
 CONTEXT_KEY = "schedule"
 
@@ -150,6 +152,7 @@ class ScheduledJob(Construct):
             max_age=max_age,
             job_age=job_age,
             environment=environment,
+            description=description,
         )
         problems.raise_if_any()
         assert parsed is not None  # every path that leaves it None adds a problem
@@ -333,14 +336,27 @@ def _validate(
     max_age: Duration,
     job_age: Duration,
     environment: Optional[Mapping[str, str]],
+    description: Optional[str],
 ) -> Optional[ParsedSchedule]:
     """Every rule of a ScheduledJob; returns the parsed expression when it is valid."""
-    tz_issue = check_timezone(tz)
+    # Values known only at deploy time (parameters, imports) are passed through unchecked.
+    tz_issue = None if is_token(tz) else check_timezone(tz)
     if tz_issue is not None:
         problems.add("timezone", tz, tz_issue.allowed, tz_issue.fix)
-    parsed, issues = check_schedule(schedule, timezone=tz if tz_issue is None else "UTC")
-    for issue in issues:
-        problems.add("schedule", schedule, issue.allowed, issue.fix)
+    if is_token(schedule):
+        parsed: Optional[ParsedSchedule] = ParsedSchedule(UNRESOLVED, schedule)
+    else:
+        parsed, issues = check_schedule(schedule, timezone=tz if tz_issue is None and not is_token(tz) else "UTC")
+        for issue in issues:
+            problems.add("schedule", schedule, issue.allowed, issue.fix)
+    if description is not None and not is_token(description):
+        problems.check(
+            isinstance(description, str) and len(description) <= defaults.SCHEDULE_DESCRIPTION_MAX,
+            "description",
+            f"{len(description)} characters" if isinstance(description, str) else description,
+            f"a string of at most {defaults.SCHEDULE_DESCRIPTION_MAX} characters (Scheduler)",
+            "shorten the description",
+        )
 
     validate_spec(problems, job, field_prefix="job", extra_environment=environment)
     if isinstance(job, FunctionSpec) and not allow_overlap:

@@ -50,6 +50,8 @@ WEEKDAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
 #: Valid example used in fixes when nothing better can be derived.
 CRON_EXAMPLE = "cron(0 2 * * ? *)"
 RATE_EXAMPLE = "rate(15 minutes)"
+#: ScheduleExpression is at most 256 characters (AWS::Scheduler::Schedule resource schema).
+EXPRESSION_MAX_LENGTH = 256
 #: Names in the tz database that are not time zones.
 _NOT_ZONES = frozenset({"Factory", "localtime", "posixrules"})
 
@@ -117,6 +119,8 @@ def check_schedule(
     """``(parsed, [])`` for a valid expression, ``(None, issues)`` otherwise."""
     if not isinstance(expression, str):
         return None, [Issue("a string: rate(...), cron(...) or at(...)", f"pass e.g. {RATE_EXAMPLE!r}")]
+    if len(expression) > EXPRESSION_MAX_LENGTH:
+        return None, [Issue(f"at most {EXPRESSION_MAX_LENGTH} characters", "simplify the expression, e.g. use ranges (1-5) instead of lists")]
     text = expression.strip()
     if text != expression:
         return None, [Issue("no leading or trailing whitespace", f"pass {text!r}")]

@@ -359,6 +359,20 @@ def test_job_spec_is_validated_up_front():
     assert "job.memory_size=64" in str(err)
 
 
+def test_description_length():
+    err = _error(description="x" * 513)
+    assert "description='513 characters'" in str(err) and "at most 512" in str(err)
+
+
+def test_deploy_time_values_are_passed_through_unchecked():
+    stack = cdk.Stack(cdk.App(), "S")
+    expression = cdk.CfnParameter(stack, "Expression").value_as_string
+    zone = cdk.CfnParameter(stack, "Zone").value_as_string
+    job = ScheduledJob(stack, "Job", schedule=expression, timezone=zone, job=SPEC)
+    assert job.expression.kind == "unresolved"
+    assert job.did_not_run_alarm is None
+
+
 def test_all_problems_are_reported_at_once():
     err = _error(schedule="rate(5 minute)", timezone="Mars/Base", retry_attempts=500)
     assert len(err.problems) == 3

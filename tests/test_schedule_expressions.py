@@ -133,6 +133,7 @@ INVALID = [
     ("", "rate(value unit), cron("),
     (" rate(5 minutes)", "no leading or trailing whitespace"),
     (42, "a string"),
+    ("cron(" + ",".join(str(m) for m in range(60)) * 2 + " * * * ? *)", "at most 256 characters"),
 ]
 
 
