@@ -10,10 +10,24 @@ from __future__ import annotations
 from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
-from .base import Finding, Rule
-from .plugin import ServerlessPatternsChecks
+from .base import ERROR, WARNING, Finding, Rule
+from .graph import TemplateGraph
+from .plugin import ACK_PREFIX, PLUGIN_NAME, ServerlessPatternsChecks
+from .rules import RULES, RULES_BY_ID
 
-__all__ = ["enable_checks", "ServerlessPatternsChecks", "Rule", "Finding"]
+__all__ = [
+    "enable_checks",
+    "ServerlessPatternsChecks",
+    "Rule",
+    "Finding",
+    "TemplateGraph",
+    "RULES",
+    "RULES_BY_ID",
+    "ERROR",
+    "WARNING",
+    "PLUGIN_NAME",
+    "ACK_PREFIX",
+]
 
 
 def enable_checks(app: App, *, patterns_checks: bool = True) -> None:
