@@ -17,12 +17,9 @@ Everything AWS would reject at deploy time is reported here, each problem with
 the expression, what is allowed and a corrected example. Nothing in this module
 needs aws_cdk, so it can be used (and tested) on its own::
 
-    >>> parse_schedule("rate(15 minutes)").rate_seconds
-    900
-    >>> parse_schedule("cron(0 2 * * *)")
-    Traceback (most recent call last):
-    ...
-    ScheduleExpressionError: ...
+    parse_schedule("rate(15 minutes)").rate_seconds   # 900
+    parse_schedule("cron(0 2 * * *)")                 # ScheduleExpressionError:
+    # ... five-field Unix cron ... write 'cron(0 2 * * ? *)'
 """
 
 from __future__ import annotations

@@ -208,3 +208,17 @@ def test_missing_tz_database_is_reported(monkeypatch):
     monkeypatch.setattr(schedule_expressions, "known_timezones", lambda: frozenset())
     issue = check_timezone("UTC")
     assert issue is not None and "tzdata" in issue.fix
+
+
+def test_validator_is_pure_python():
+    """Usable without jsii/aws_cdk (e.g. in a pre-commit hook or a handler)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, cdk_serverless_patterns.schedule_expressions as s; "
+        "s.parse_schedule('rate(5 minutes)'); "
+        "assert not any(m.split('.')[0] in ('aws_cdk', 'jsii') for m in sys.modules), 'aws_cdk imported'"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
