@@ -112,9 +112,10 @@ class SagaApproval:
     :param before: name of the step that needs the approval.
     :param timeout: how long to wait; then the approval counts as rejected.
         1 s - 1 year (Step Functions task token limit). Default 24 hours.
-    :param topic: existing topic to publish to (typed as ``ITopic``; if it is
-        encrypted with a customer key, grant the state machine's role use of
-        that key). Default: the saga creates an :class:`EncryptedTopic`.
+    :param topic: existing topic to publish to (typed as ``ITopic``). When it
+        exposes its ``master_key`` the state machine is granted that key; for an
+        imported topic encrypted with a customer key, grant the key yourself.
+        Default: the saga creates an :class:`EncryptedTopic`.
     """
 
     before: str
@@ -178,6 +179,17 @@ def _validate(
         _validate_approval(problems, approval, seen)
     if timeout is not None:
         _validate_duration(problems, "timeout", timeout, "pass e.g. Duration.hours(1), or None for no execution timeout")
+    if isinstance(approval, SagaApproval) and isinstance(timeout, Duration):
+        wait = approval.timeout if approval.timeout is not None else defaults.SAGA_APPROVAL_TIMEOUT
+        if isinstance(wait, Duration):
+            problems.check(
+                wait.to_seconds() < timeout.to_seconds(),
+                "approval.timeout",
+                wait.to_human_string(),
+                f"shorter than the execution timeout ({timeout.to_human_string()}): otherwise the execution "
+                "times out while waiting and the completed steps are never compensated",
+                "shorten approval.timeout or lengthen timeout (or leave timeout unset)",
+            )
     for field, value in (("retry_attempts", retry_attempts), ("compensation_retry_attempts", compensation_retry_attempts)):
         problems.check(
             isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _MAX_ATTEMPTS_LIMIT,
@@ -280,7 +292,8 @@ class Saga(Construct):
     :param timeout: execution timeout, 1 s - 1 year. Default: none (Step
         Functions' one year). Every task is already bounded (function timeouts,
         retries, the approval timeout), and an execution timeout would stop a
-        compensation halfway, so set one only as a backstop.
+        compensation halfway, so set one only as a backstop (longer than the
+        approval timeout).
     :param retry_attempts: retries of transient Lambda errors
         (:data:`defaults.SAGA_TRANSIENT_LAMBDA_ERRORS`) per task, 2 s doubling to
         30 s with full jitter. Default 4.
@@ -288,7 +301,8 @@ class Saga(Construct):
         compensation (it must eventually succeed), 10 s doubling to 5 min with
         full jitter. Default 5. A compensation that still fails stops the
         execution at that compensation: fix the cause and redrive the execution
-        (``aws stepfunctions redrive-execution``) to run the remaining ones.
+        within 14 days (``aws stepfunctions redrive-execution``); it resumes at
+        that compensation and runs the remaining ones.
     :param include_execution_data: log state input and output (ALL level logs
         always). Default True; set False if inputs carry data that must not
         reach CloudWatch Logs.
@@ -356,11 +370,12 @@ class Saga(Construct):
             self.functions[step.name] = SagaStepFunctions(action, compensation)
 
         self.approval_topic: Optional[sns.ITopic] = None
-        created_topic: Optional[EncryptedTopic] = None
         if approval is not None:
-            if approval.topic is None:
-                created_topic = EncryptedTopic(self, "ApprovalTopic", display_name="Saga approval requests")
-            self.approval_topic = approval.topic if approval.topic is not None else created_topic.topic
+            self.approval_topic = (
+                approval.topic
+                if approval.topic is not None
+                else EncryptedTopic(self, "ApprovalTopic", display_name="Saga approval requests").topic
+            )
 
         self.log_group = create_log_group(
             self,
@@ -397,9 +412,10 @@ class Saga(Construct):
                 "An execution timeout stops the saga wherever it is, including halfway through its "
                 "compensations; keep it well above the longest run (tasks, retries, approval).",
             )
-        if created_topic is not None:
-            # Publishing to an encrypted topic needs the key (SnsPublish grants only sns:Publish).
-            created_topic.key.grant(self.state_machine, "kms:Decrypt", "kms:GenerateDataKey")
+        approval_key = self.approval_topic.master_key if self.approval_topic is not None else None
+        if approval_key is not None:
+            # Publishing to an encrypted topic needs its key (SnsPublish grants only sns:Publish).
+            approval_key.grant(self.state_machine, "kms:Decrypt", "kms:GenerateDataKey")
         acknowledge(
             role_policy,
             AWS_SOLUTIONS + "IAM5[Resource::*]",

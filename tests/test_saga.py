@@ -125,7 +125,14 @@ class Built:
             compensation_retry_attempts=7,
         )
         self.quiet_stack = cdk.Stack(self.app, "SagaQuiet")
-        self.quiet = Saga(self.quiet_stack, "Saga", steps=[SagaStep("only", action=spec())], create_alarms=False)
+        self.existing_topic = EncryptedTopic(self.quiet_stack, "Approvers").topic
+        self.quiet = Saga(
+            self.quiet_stack,
+            "Saga",
+            steps=[SagaStep("only", action=spec())],
+            approval=SagaApproval(before="only", topic=self.existing_topic),
+            create_alarms=False,
+        )
         self.synth_error: Exception | None = None
         try:
             self.assembly = self.app.synth()
@@ -397,6 +404,30 @@ def test_approval_topic_is_encrypted_and_the_machine_may_use_its_key(built):
     assert built.basic.approval_topic is None
 
 
+def test_approval_publishes_to_an_existing_topic_and_may_use_its_key(built):
+    assert built.quiet.approval_topic is built.existing_topic
+    built.quiet_template.resource_count_is("AWS::SNS::Topic", 1)
+    wait = definition_of(built.quiet_template.to_json())["States"]["Await-Approval"]
+    assert wait["Parameters"]["TopicArn"].startswith("<Ref:ApproversTopic")
+    assert wait["TimeoutSeconds"] == int(defaults.SAGA_APPROVAL_TIMEOUT.to_seconds())
+    built.quiet_template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": assertions.Match.array_with(
+                    [
+                        {
+                            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                            "Effect": "Allow",
+                            "Resource": {"Fn::GetAtt": [assertions.Match.string_like_regexp("^ApproversKey"), "Arn"]},
+                        }
+                    ]
+                )
+            }
+        },
+    )
+
+
 def test_every_saga_passes_cdk_nag_and_library_checks(built):
     assert built.synth_error is None, str(built.synth_error)
     assert report_violations(Path(built.assembly.directory) / "validation-report.json") == []
@@ -494,6 +525,15 @@ def test_rejects_an_approval_timeout_beyond_one_year():
         steps=[SagaStep("a", action=spec())], approval=SagaApproval(before="a", timeout=cdk.Duration.days(366))
     )
     assert "approval.timeout='366 days' is invalid: allowed 1 s - 365 days" in message
+
+
+def test_rejects_an_approval_that_outlasts_the_execution_timeout():
+    message = _error(
+        steps=[SagaStep("a", action=spec())],
+        approval=SagaApproval(before="a"),
+        timeout=cdk.Duration.hours(12),
+    )
+    assert "approval.timeout='1 day' is invalid: allowed shorter than the execution timeout (12 hours)" in message
 
 
 def test_rejects_something_that_is_not_an_approval():
