@@ -301,8 +301,12 @@ def _validate(
             "starting with a letter, at most 64 characters",
             "rename the worker, e.g. 'thumbnail' or 'extract-metadata'",
         )
+    # The variables the construct adds count toward Lambda's 4 KB (their deploy-time
+    # values are tokens, which ServerlessFunction does not count either).
+    worker_env = {env.FAN_IN_TABLE: "", env.AGGREGATOR_QUEUE_URL: "", env.FAN_OUT_WORKER: "", env.FAN_IN_RETENTION: ""}
     for field_prefix, spec in consumers:
-        validate_spec(problems, spec, field_prefix=field_prefix)
+        extra = {env.FAN_IN_TABLE: ""} if field_prefix == "aggregator" else worker_env
+        validate_spec(problems, spec, field_prefix=field_prefix, extra_environment=extra)
         if not isinstance(spec, FunctionSpec):
             continue
         if isinstance(spec.timeout, Duration):
