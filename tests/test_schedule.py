@@ -376,3 +376,14 @@ def test_deploy_time_values_are_passed_through_unchecked():
 def test_all_problems_are_reported_at_once():
     err = _error(schedule="rate(5 minute)", timezone="Mars/Base", retry_attempts=500)
     assert len(err.problems) == 3
+
+
+def test_default_construct_has_no_unacknowledged_findings(tmp_path):
+    from cdk_serverless_patterns import enable_checks
+    from tests.support import report_violations
+
+    app = cdk.App(outdir=str(tmp_path))
+    enable_checks(app)
+    ScheduledJob(cdk.Stack(app, "Checked"), "Job", schedule="rate(15 minutes)", job=SPEC)
+    app.synth()
+    assert report_violations(tmp_path / "validation-report.json") == []
