@@ -471,3 +471,67 @@ def test_rules_are_documented():
         assert f"`{rule.id}`" in doc, f"{rule.id} missing from docs/checks.md"
         assert rule.severity in (ERROR, WARNING)
     assert set(RULES_BY_ID) == {rule.id for rule in RULES}
+
+
+# --- reference resolution (plain templates, no synthesis) ---------------------------------
+_GRAPH = TemplateGraph(
+    {
+        "Resources": {
+            "Fn": {"Type": "AWS::Lambda::Function", "Properties": {"Timeout": 10}},
+            "V1": {"Type": "AWS::Lambda::Version", "Properties": {"FunctionName": {"Ref": "Fn"}}},
+            "Live": {
+                "Type": "AWS::Lambda::Alias",
+                "Properties": {"FunctionName": {"Ref": "Fn"}, "FunctionVersion": {"Fn::GetAtt": ["V1", "Version"]}, "Name": "live"},
+            },
+            "OnAlias": {
+                "Type": "AWS::Lambda::EventInvokeConfig",
+                "Properties": {
+                    "FunctionName": {"Ref": "Fn"},
+                    "Qualifier": {"Fn::Select": [7, {"Fn::Split": [":", {"Ref": "Live"}]}]},
+                    "DestinationConfig": {"OnFailure": {"Destination": "arn:aws:sqs:eu-west-1:1:q"}},
+                },
+            },
+        }
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ({"Ref": "Fn"}, {("Fn", None)}),
+        ({"Fn::GetAtt": "Fn.Arn"}, {("Fn", None)}),
+        ({"Fn::Sub": "arn:${AWS::Partition}:x/${Fn.Arn}/invocations"}, {("Fn", None)}),
+        ({"Ref": "Live"}, {("Fn", "live")}),
+        ({"Ref": "V1"}, {("Fn", "#version:V1")}),
+        ({"Fn::Join": ["", [{"Fn::GetAtt": ["Fn", "Arn"]}, ":*"]]}, {("Fn", "*")}),
+        ({"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":apigateway:path/functions/", {"Ref": "Live"}, "/invocations"]]}, {("Fn", "live")}),
+        ({"Ref": "AWS::Region"}, set()),
+        ("arn:aws:lambda:eu-west-1:1:function:elsewhere", set()),
+    ],
+)
+def test_function_targets_follow_references(value, expected):
+    assert {(t.function, t.qualifier) for t in _GRAPH.function_targets(value)} == expected
+
+
+def test_async_failure_handling_is_per_qualifier():
+    from cdk_serverless_patterns.checks.graph import Target
+
+    assert _GRAPH.handles_async_failures(Target("Fn", "live"))
+    assert not _GRAPH.handles_async_failures(Target("Fn", None))
+
+
+def test_values_known_only_at_deploy_time_are_skipped(tmp_path):
+    template = {
+        "Parameters": {"Visibility": {"Type": "Number"}},
+        "Resources": {
+            "Fn": {"Type": "AWS::Lambda::Function", "Properties": {"Architectures": ["arm64"], "MemorySize": 256, "Timeout": 10, "LoggingConfig": {"LogGroup": "l"}}},
+            "Q": {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeout": {"Ref": "Visibility"}}},
+            "Esm": {
+                "Type": "AWS::Lambda::EventSourceMapping",
+                "Properties": {"FunctionName": {"Ref": "Fn"}, "EventSourceArn": {"Fn::GetAtt": ["Q", "Arn"]}, "FunctionResponseTypes": ["ReportBatchItemFailures"]},
+            },
+        },
+    }
+    report = _validate(tmp_path, template)
+    assert report.violations == [] and report.success is True

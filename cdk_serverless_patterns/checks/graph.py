@@ -488,6 +488,11 @@ class TemplateGraph:
         dlq = self.functions.get(function, {}).get("DeadLetterConfig")
         return isinstance(dlq, Mapping) and bool(dlq.get("TargetArn"))
 
+    def configured_for_async(self, function: str) -> bool:
+        """The function keeps failed async events for some qualifier (DLQ or
+        on-failure destination): it is meant to be invoked asynchronously."""
+        return self.has_dead_letter_config(function) or function in self._on_failure_qualifiers
+
     def handles_async_failures(self, target: Target) -> bool:
         """Failed async invocations of ``target`` end up somewhere: a DLQ on the
         function, or an on-failure destination configured for the qualifier the

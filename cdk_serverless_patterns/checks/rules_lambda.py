@@ -7,7 +7,7 @@ from typing import Any, Iterable, Mapping
 
 from .. import defaults
 from .base import ERROR, WARNING, Finding, Rule
-from .graph import TemplateGraph, Target, number
+from .graph import TemplateGraph, Target
 
 
 def lambda_not_arm64(graph: TemplateGraph) -> Iterable[Finding]:
@@ -98,17 +98,13 @@ def _describe_qualifier(target: Target) -> str:
 def sync_invoke_chains(graph: TemplateGraph) -> Iterable[Finding]:
     """A function allowed to invoke another function, where a caller waits on
     either end (API, function URL, load balancer, AppSync): Lambda -> Lambda."""
-    async_configured = {
-        fn for fn in graph.functions
-        if graph.has_dead_letter_config(fn) or fn in graph._on_failure_qualifiers  # noqa: SLF001
-    }
     for fn in graph.user_functions:
         role = graph.role_of(fn)
         if not role:
             continue
         callees = sorted({t.function for t in graph.invocable_by(role)} - {fn})
         for callee in callees:
-            if callee in async_configured or callee not in graph.functions:
+            if callee not in graph.functions or graph.configured_for_async(callee):
                 continue  # an asynchronous target (has a failure destination): fire-and-forget is fine
             fronts = graph.sync_fronts.get(fn, []) + graph.sync_fronts.get(callee, [])
             if not fronts:
