@@ -7,4 +7,12 @@ what a handler uses. Submodules:
 * :mod:`.env` — names of the environment variables constructs set and handlers read.
 * :mod:`.log` — JSON logging with correlation fields.
 * :mod:`.batch` — partial batch failure responses for SQS, Kinesis and DynamoDB streams.
+* :mod:`.http` — JSON responses and errors for API Gateway handlers.
+* :mod:`.fan_in` — exactly-once fan-in completion (``complete_part``, contract).
+* :mod:`.jobs` — start a fan-out job and run one worker's part.
+* :mod:`.event_store` — append-only event store with optimistic concurrency (contract).
+* :mod:`.projection` — idempotent read-model writes for CQRS projectors.
+
+Every Python ``ServerlessFunction`` gets this package through a Lambda layer
+(:mod:`cdk_serverless_patterns.runtime_layer`).
 """
