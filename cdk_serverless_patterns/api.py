@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Sequence, Union
 
-from aws_cdk import Annotations, Duration, RemovalPolicy
+from aws_cdk import Annotations, Aws, Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cognito as cognito
@@ -34,6 +34,7 @@ from constructs import Construct
 from . import defaults
 from .acknowledge import AWS_SOLUTIONS, acknowledge
 from .alarms import create_alarm
+from .alarms import dashboard as alarm_dashboard
 from .api_auth import ApiAuth, AuthKind, build_authorizer, implements, validate_auth
 from .api_routes import Route, RouteError, parse_route, routes_by_value, validate_routes
 from .errors import Problems, child_path, is_token
@@ -119,12 +120,15 @@ class ApiBackend(Construct):
     :param detailed_metrics: per-method CloudWatch metrics (billed as custom
         metrics). Default True.
     :param log_retention: access and function logs. Default one month.
+    :param dashboard: a CloudWatch dashboard with one widget per alarm. Default
+        False (dashboards bill per month).
 
     Attributes: ``api`` (RestApi), ``url``, ``stage``, ``functions`` ("METHOD
     /path" → ServerlessFunction), ``routes`` (Route → ServerlessFunction),
     ``table``, ``user_pool``, ``user_pool_client``, ``authorizer``,
     ``authorizer_function``, ``access_log_group``, ``request_validator``,
-    ``web_acl``, ``usage_plan``, ``api_key``, ``alarms``.
+    ``web_acl``, ``usage_plan``, ``api_key``, ``alarms``, ``dashboard``,
+    ``execute_api_domain_name`` and ``stage_name`` (for a CloudFront origin).
     """
 
     def __init__(
@@ -154,6 +158,7 @@ class ApiBackend(Construct):
         client_error_rate: Optional[float] = None,
         detailed_metrics: bool = True,
         log_retention: Optional[logs.RetentionDays] = None,
+        dashboard: bool = False,
     ) -> None:
         auth = auth if auth is not None else ApiAuth.cognito()
         options = _Options(
@@ -234,6 +239,12 @@ class ApiBackend(Construct):
         )
         self.stage: apigw.Stage = self.api.deployment_stage
         self.url: str = self.api.url
+        #: ``<api id>.execute-api.<region>.<suffix>``: the origin a CloudFront
+        #: distribution (EdgeSite) points at; requests then start with ``/<stage_name>``.
+        self.execute_api_domain_name: str = (
+            f"{self.api.rest_api_id}.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}"
+        )
+        self.stage_name: str = options.stage_name
         self.request_validator = self.api.add_request_validator(
             "RequestValidator", validate_request_body=True, validate_request_parameters=True
         )
@@ -292,6 +303,7 @@ class ApiBackend(Construct):
             )
 
         self._acknowledge(auth)
+        self._warn_on_weakened_defaults(auth)
 
         # --- alarms -------------------------------------------------------
         self.alarms: list[cloudwatch.Alarm] = []
@@ -302,6 +314,9 @@ class ApiBackend(Construct):
             self.alarms.extend(function.alarms)
         if create_alarms:
             self.alarms.extend(self._create_alarms(options, alarm_topic))
+        self.dashboard: Optional[cloudwatch.Dashboard] = (
+            alarm_dashboard(self, "Dashboard", self.alarms) if dashboard and self.alarms else None
+        )
 
     # ------------------------------------------------------------------
     def _request_models(self, schemas: Mapping[str, Mapping[str, Any]]) -> dict[Route, apigw.IModel]:
@@ -393,6 +408,20 @@ class ApiBackend(Construct):
                 "a Cognito user pool authorizer is one option among those (APIG4 still checks that "
                 "every method is authorized).",
             )
+
+    def _warn_on_weakened_defaults(self, auth: ApiAuth) -> None:
+        if auth.kind is AuthKind.COGNITO and auth.user_pool is None:
+            if not auth.mfa_required:
+                Annotations.of(self).add_warning_v2(
+                    "cdk-serverless-patterns:api-mfa-optional",
+                    "mfa_required=False: MFA is optional in the new user pool (cdk-nag AwsSolutions-COG2).",
+                )
+            if auth.feature_plan is not None and auth.feature_plan != cognito.FeaturePlan.PLUS:
+                Annotations.of(self).add_warning_v2(
+                    "cdk-serverless-patterns:api-no-threat-protection",
+                    f"feature_plan={auth.feature_plan}: the user pool has no threat protection "
+                    "(cdk-nag AwsSolutions-COG8); acknowledge the finding with your reason.",
+                )
 
     def _create_alarms(self, options: "_Options", topic: Optional[sns.ITopic]) -> list[cloudwatch.Alarm]:
         stage, path = self.stage, self.node.path
@@ -739,7 +768,7 @@ def _stage_options(
     if cache is not None:
         ttl = cache.ttl if cache.ttl is not None else defaults.API_CACHE_TTL
         method_options = {
-            f"{_route_of(k).path.rstrip('/')}/GET": apigw.MethodDeploymentOptions(
+            f"{_route_of(k).path}/GET": apigw.MethodDeploymentOptions(
                 caching_enabled=True, cache_data_encrypted=True, cache_ttl=ttl
             )
             for k in cache.routes

@@ -9,9 +9,10 @@ import pytest
 from aws_cdk import Duration
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Annotations, Match, Template
 
 from cdk_serverless_patterns import ApiAuth, ApiBackend, ApiCache, FunctionSpec, enable_checks
+from cdk_serverless_patterns.acknowledge import acknowledge
 from cdk_serverless_patterns.topics import EncryptedTopic
 from tests.support import HANDLER_DIR, report_violations
 
@@ -92,6 +93,24 @@ def built(tmp_path_factory):
         stack, "Api", routes={"GET /me": spec()}, auth=ApiAuth.cognito(pool, scopes=["orders/read"])
     )
 
+    stack = cdk.Stack(app, "Tuned")
+    backends["Tuned"] = ApiBackend(
+        stack,
+        "Api",
+        routes={"GET /": spec()},
+        auth=ApiAuth.cognito(mfa_required=False, feature_plan=cognito.FeaturePlan.ESSENTIALS),
+        cache=ApiCache(routes=["GET /"]),
+        dashboard=True,
+        stage_name="v1",
+        removal_policy=cdk.RemovalPolicy.DESTROY,
+    )
+    # The owner of an opt-out acknowledges the finding it causes (COG8 is an error).
+    acknowledge(
+        backends["Tuned"].user_pool,
+        "AwsSolutions::AwsSolutions-COG8",
+        "Internal tool with few users; threat protection is not worth the Plus plan here.",
+    )
+
     error = None
     try:
         app.synth()
@@ -104,8 +123,11 @@ def built(tmp_path_factory):
 def test_default_and_variants_have_no_unacknowledged_findings(built):
     _, _, report, _ = built
     violations = report_violations(report)
-    # Only the explicit waf=False opt-out is left for its owner to acknowledge.
-    assert violations == ["AwsSolutions: AwsSolutions-APIG3 at Iam/Api/Api/DeploymentStage.prod/Resource"], violations
+    # Only explicit opt-outs of secure defaults are left for their owners to acknowledge.
+    assert sorted(violations) == [
+        "AwsSolutions: AwsSolutions-APIG3 at Iam/Api/Api/DeploymentStage.prod/Resource",
+        "AwsSolutions: AwsSolutions-COG2 at Tuned/Api/UserPool/Resource",
+    ], violations
 
 
 def test_synth_succeeds(built):
@@ -452,3 +474,34 @@ def test_authorizer_function_alarms_are_included(built):
 
 def test_url_is_a_string(built):
     assert isinstance(built[0]["Default"].url, str)
+
+
+def test_opt_outs_of_secure_defaults_warn(built):
+    warnings = Annotations.from_stack(built[0]["Tuned"].node.scope)
+    warnings.has_warning("/Tuned/Api", Match.string_like_regexp("mfa_required=False"))
+    warnings.has_warning("/Tuned/Api", Match.string_like_regexp("no threat protection"))
+    Annotations.from_stack(built[0]["Iam"].node.scope).has_warning("/Iam/Api", Match.string_like_regexp("no WAF"))
+    built[1]["Tuned"].has_resource_properties("AWS::Cognito::UserPool", {"MfaConfiguration": "OPTIONAL"})
+
+
+def test_root_route_cache_stage_name_and_dashboard(built):
+    backend = built[0]["Tuned"]
+    assert backend.dashboard is not None and backend.stage_name == "v1"
+    template = built[1]["Tuned"]
+    template.resource_count_is("AWS::CloudWatch::Dashboard", 1)
+    template.has_resource_properties(
+        "AWS::ApiGateway::Stage",
+        {
+            "StageName": "v1",
+            "MethodSettings": Match.array_with(
+                [Match.object_like({"HttpMethod": "GET", "ResourcePath": "/", "CachingEnabled": True})]
+            ),
+        },
+    )
+
+
+def test_execute_api_domain_name_for_cloudfront(built):
+    stack = built[0]["Default"].node.scope
+    resolved = json.dumps(stack.resolve(built[0]["Default"].execute_api_domain_name))
+    assert "ApiF70053CD" in resolved or "Ref" in resolved
+    assert ".execute-api." in resolved and "AWS::URLSuffix" in resolved
