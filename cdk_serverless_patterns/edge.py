@@ -144,6 +144,8 @@ class EdgeSite(Construct):
             removal_policy=removal_policy,
         )
         self.edge_functions: dict[str, ServerlessFunction] = logic.edge_functions
+        if self.edge_functions and not in_edge_region:
+            _drop_redundant_provider_dependency(Stack.of(self))
         self.cloudfront_functions: dict[str, cloudfront.Function] = logic.cloudfront_functions
 
         self.web_acl = None
@@ -297,6 +299,15 @@ class EdgeSite(Construct):
                 )
             )
         return alarms
+
+
+def _drop_redundant_provider_dependency(stack: Stack) -> None:
+    """CDK's cross-Region ARN reader declares DependsOn its role next to a GetAtt of
+    it (cfn-lint W3005); the GetAtt already orders them."""
+    provider = stack.node.try_find_child("Custom::CrossRegionStringParameterReaderCustomResourceProvider")
+    handler = provider.node.try_find_child("Handler") if provider is not None else None
+    if handler is not None:
+        handler.add_deletion_override("DependsOn")
 
 
 def _cloudfront_metric(name: str, statistic: str, **dimensions: str) -> cloudwatch.Metric:

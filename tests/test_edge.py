@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -25,6 +27,7 @@ WEB_ACL_ARN = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/site/abcd"
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+CFN_LINT = str(Path(sys.executable).with_name("cfn-lint"))
 
 
 def edge_spec(**changes) -> FunctionSpec:
@@ -107,6 +110,22 @@ def _distribution(template: Template) -> dict:
 
 def test_default_site_has_no_unacknowledged_findings(built):
     assert report_violations(built["outdir"] / "validation-report.json", ["Default"]) == []
+
+
+def test_full_site_has_no_unacknowledged_findings(built):
+    assert report_violations(built["outdir"] / "validation-report.json", ["Full"]) == []
+
+
+def test_outside_us_east_1_only_the_missing_waf_is_reported(built):
+    violations = report_violations(built["outdir"] / "validation-report.json", ["Remote", "RemoteEdgeFunctions"])
+    assert violations == ["AwsSolutions: AwsSolutions-CFR2 at Remote/Site/Distribution/Resource"]
+
+
+def test_every_template_is_cfn_lint_clean(built):
+    names = ["Default", "Full", "Remote", "RemoteEdgeFunctions"]
+    templates = [str(built["outdir"] / f"{name}.template.json") for name in names]
+    result = subprocess.run([CFN_LINT, "--format", "parseable", *templates], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_https_http2_and_3_logging_price_class_root_object(built):
