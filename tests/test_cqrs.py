@@ -204,6 +204,23 @@ def test_projectors_are_async_with_their_name_and_read_model(built):
     stack, cqrs, template = built
     for name, projector in cqrs.projectors.items():
         assert projector.dead_letter_queue is not None  # ASYNC: on-failure destination
+        # the rule invokes the alias, whose async settings are separate from $LATEST's
+        template.has_resource_properties(
+            "AWS::Lambda::EventInvokeConfig",
+            {
+                "FunctionName": {"Ref": stack.get_logical_id(projector.function.node.default_child)},
+                "Qualifier": {"Fn::Select": [7, {"Fn::Split": [":", {"Ref": stack.get_logical_id(projector.alias.node.default_child)}]}]},
+                "MaximumRetryAttempts": 2,
+                "MaximumEventAgeInSeconds": 3600,
+                "DestinationConfig": {
+                    "OnFailure": {
+                        "Destination": {
+                            "Fn::GetAtt": [stack.get_logical_id(projector.dead_letter_queue.node.default_child), "Arn"]
+                        }
+                    }
+                },
+            },
+        )
         fn = template.to_json()["Resources"][stack.get_logical_id(projector.function.node.default_child)]
         variables = fn["Properties"]["Environment"]["Variables"]
         assert variables[env.PROJECTION_NAME] == name
