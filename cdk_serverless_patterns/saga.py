@@ -451,8 +451,10 @@ class Saga(Construct):
         )
 
     def _definition(self) -> sfn.IChainable:
+        # States get their own scope: a step may be called "StateMachine" or "ExecutionLogs".
+        self._states = Construct(self, "States")
         fail = sfn.Fail(
-            self,
+            self._states,
             FAIL_STATE,
             error_path=sfn.JsonPath.format("Saga.{}.Failed", sfn.JsonPath.string_at("$.failure.step")),
             cause_path=sfn.JsonPath.format(
@@ -478,27 +480,26 @@ class Saga(Construct):
             last_completed = index if include_own else index - 1
             return entry_after[last_completed] if last_completed >= 0 else fail
 
-        start = sfn.Pass(self, START_STATE, parameters={"input": sfn.JsonPath.object_at("$"), "results": {}})
+        start = sfn.Pass(self._states, START_STATE, parameters={"input": sfn.JsonPath.object_at("$"), "results": {}})
         head: sfn.INextable = start
         for index, step in enumerate(self.steps):
             action = self._action_task(step)
             record = sfn.Pass(
-                self, failure_state_name(step.name), result=sfn.Result.from_string(step.name), result_path="$.failure.step"
+                self._states, failure_state_name(step.name), result=sfn.Result.from_string(step.name), result_path="$.failure.step"
             )
             record.next(entry_for_failure_at(index, step.compensate_on_own_failure))
             action.add_catch(record, errors=[sfn.Errors.ALL], result_path="$.failure.error")
             if self.approval is not None and self.approval.before == step.name:
-                approval_task, check = self._approval(entry_for_failure_at(index, False), action)
-                head.next(approval_task)
+                head.next(self._approval(entry_for_failure_at(index, False), action))
             else:
                 head.next(action)
             head = action
-        head.next(sfn.Succeed(self, SUCCEED_STATE))
+        head.next(sfn.Succeed(self._states, SUCCEED_STATE))
         return start
 
     def _action_task(self, step: SagaStep) -> tasks.LambdaInvoke:
         task = tasks.LambdaInvoke(
-            self,
+            self._states,
             step.name,
             lambda_function=self.functions[step.name].action.alias,
             payload=_payload(step.name, "action"),
@@ -514,7 +515,7 @@ class Saga(Construct):
         functions = self.functions[step.name]
         assert functions.compensation is not None
         task = tasks.LambdaInvoke(
-            self,
+            self._states,
             compensation_state_name(step.name),
             lambda_function=functions.compensation.alias,
             payload=_payload(step.name, "compensate"),
@@ -534,13 +535,11 @@ class Saga(Construct):
         )
         return task
 
-    def _approval(
-        self, on_reject: sfn.IChainable, on_approve: sfn.IChainable
-    ) -> tuple[tasks.SnsPublish, sfn.Choice]:
+    def _approval(self, on_reject: sfn.IChainable, on_approve: sfn.IChainable) -> tasks.SnsPublish:
         approval = self.approval
         assert approval is not None and self.approval_topic is not None
         wait = tasks.SnsPublish(
-            self,
+            self._states,
             APPROVAL_STATE,
             topic=self.approval_topic,
             subject=f"Approval needed before step {approval.before}",
@@ -563,12 +562,12 @@ class Saga(Construct):
             comment=f"Human approval before {approval.before}; timeout counts as rejection",
         )
         failed = sfn.Pass(
-            self, APPROVAL_FAILED_STATE, result=sfn.Result.from_string(APPROVAL_STATE), result_path="$.failure.step"
+            self._states, APPROVAL_FAILED_STATE, result=sfn.Result.from_string(APPROVAL_STATE), result_path="$.failure.step"
         )
         failed.next(on_reject)
         wait.add_catch(failed, errors=[sfn.Errors.ALL], result_path="$.failure.error")
         rejected = sfn.Pass(
-            self,
+            self._states,
             APPROVAL_REJECTED_STATE,
             parameters={
                 "step": APPROVAL_STATE,
@@ -585,9 +584,8 @@ class Saga(Construct):
             sfn.Condition.is_boolean("$.approval.approved"),
             sfn.Condition.boolean_equals("$.approval.approved", True),
         )
-        check = sfn.Choice(self, APPROVAL_CHOICE_STATE).when(approved, on_approve).otherwise(rejected)
-        wait.next(check)
-        return wait, check
+        wait.next(sfn.Choice(self._states, APPROVAL_CHOICE_STATE).when(approved, on_approve).otherwise(rejected))
+        return wait
 
     def _create_alarms(self, topic: Optional[sns.ITopic]) -> list[cloudwatch.Alarm]:
         machine = self.state_machine

@@ -450,6 +450,15 @@ def test_order_saga_example_paths(synthesized_example):
     ]
 
 
+def test_step_names_cannot_collide_with_the_sagas_own_constructs():
+    stack = cdk.Stack(cdk.App(), "S")
+    names = ["StateMachine", "ExecutionLogs", "States", "x", "xAction"]
+    saga = Saga(stack, "Saga", steps=[SagaStep(n, action=spec()) for n in names], create_alarms=False)
+    definition = definition_of(assertions.Template.from_stack(stack).to_json())
+    assert tasks_of(definition, happy_path(definition)) == names
+    assert list(saga.functions) == names
+
+
 # --- validation: one test per rule ----------------------------------------------------
 
 
