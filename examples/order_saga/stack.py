@@ -1,14 +1,15 @@
 """Order saga: reserve inventory, charge payment, ship — or undo what was done.
 
-A Step Functions Standard workflow built by :class:`Saga`:
+A Step Functions Standard workflow built by :class:`Saga`::
 
-    reserve_inventory ──► charge_payment ──► ship_order ──► Saga-Succeeded
-          │ fails              │ fails            │ fails
-          ▼                    ▼                  ▼
-       Saga-Failed    refund_payment (own     refund_payment
-                      failure: the charge     release_inventory
-                      may have been captured)  ──► Saga-Failed
-                      release_inventory ──► Saga-Failed
+    reserve_inventory ─▶ charge_payment ─▶ ship_order ─▶ Saga-Succeeded
+      │ fails              │ fails            │ fails
+      ▼                    ▼                  │
+    Saga-Failed          Compensate-charge_payment ◀─┘   (charge_payment is compensate_on_own_failure:
+                           ▼                              a provider timeout may have captured money)
+                         Compensate-reserve_inventory
+                           ▼
+                         Saga-Failed   (error "Saga.<step>.Failed", cause names the step)
 
 Start one execution per order, named after the order id::
 
