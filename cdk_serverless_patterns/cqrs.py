@@ -48,6 +48,7 @@ from constructs import Construct
 from . import defaults
 from .acknowledge import AWS_SOLUTIONS, acknowledge
 from .alarms import create_alarm, max_metric, sum_metric
+from .alarms import dashboard as alarm_dashboard
 from .api import ApiBackend
 from .api_routes import Route, validate_routes
 from .async_invoke import configure_alias_async_invoke
@@ -131,6 +132,8 @@ class Cqrs(Construct):
     :param alarm_topic: SNS topic for the alarms. Default: none.
     :param create_alarms: pipe failures/throttles, DLQ depths, function errors,
         projection lag. Default True.
+    :param dashboard: a CloudWatch dashboard with one widget per alarm (API,
+        pipe, queues, functions, lag). Default False (dashboards bill per month).
     :param removal_policy: of the tables and log groups. Default RETAIN.
 
     Attributes: ``api`` (the REST API), ``api_backend``, ``url``,
@@ -138,7 +141,7 @@ class Cqrs(Construct):
     ``pipe_role``, ``pipe_dead_letter_queue``, ``pipe_log_group``, ``commands``
     and ``queries`` (route key → ServerlessFunction), ``projectors`` and
     ``rules`` and ``delivery_dead_letter_queues`` (projection name → ...),
-    ``user_pool``, ``alarms``.
+    ``user_pool``, ``alarms``, ``dashboard`` (or None).
     """
 
     def __init__(
@@ -165,6 +168,7 @@ class Cqrs(Construct):
         api_options: Optional[Mapping[str, Any]] = None,
         alarm_topic: Optional[sns.ITopic] = None,
         create_alarms: bool = True,
+        dashboard: bool = False,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         source = event_source if event_source is not None else f"{defaults.CQRS_EVENT_SOURCE_PREFIX}{construct_id}"
@@ -314,6 +318,9 @@ class Cqrs(Construct):
         for function in _unique(self.queries.values()):
             self.read_model.grant(function.role, "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
         self.alarms.extend(self.api_backend.alarms)
+        self.dashboard: Optional[cloudwatch.Dashboard] = (
+            alarm_dashboard(self, "Dashboard", self.alarms) if dashboard and self.alarms else None
+        )
 
     # ------------------------------------------------------------------------
     def _build_pipe(

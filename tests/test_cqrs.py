@@ -36,6 +36,7 @@ def built():
             "audit": CqrsProjection(AUDIT, event_types=["OrderCancelled"]),
         },
         archive_retention_days=30,
+        dashboard=True,
     )
     return stack, cqrs, template_of(stack)
 
@@ -297,6 +298,7 @@ def test_alarms_cover_pipe_failures_dlqs_projector_errors_and_lag(built):
     # pipe DLQ + per projection: delivery DLQ and async on-failure queue
     assert len(depth) == 1 + 2 * 2
     assert len(cqrs.alarms) == len(alarms)
+    assert len(resources(template, "AWS::CloudWatch::Dashboard")) == 1 and cqrs.dashboard is not None
     for projector in cqrs.projectors.values():
         assert set(projector.alarms) <= set(cqrs.alarms)
 
@@ -349,6 +351,7 @@ def test_create_alarms_false_creates_none(existing):
     _, cqrs, template = existing
     assert resources(template, "AWS::CloudWatch::Alarm") == {}
     assert cqrs.alarms == []
+    assert cqrs.dashboard is None
 
 
 # --- validation: one test per rule ---------------------------------------------------------
