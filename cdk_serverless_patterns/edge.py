@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence
 
 from aws_cdk import Annotations, RemovalPolicy, Stack, Token
 from aws_cdk import aws_apigateway as apigateway
@@ -34,6 +34,9 @@ from .edge_functions import EdgeLogic, FunctionFile, validate_cloudfront_functio
 from .edge_security import access_log_bucket, default_web_acl, security_headers_policy
 from .errors import Problems, child_path, is_token
 from .function import FunctionSpec, ServerlessFunction
+
+if TYPE_CHECKING:  # pragma: no cover - typing only; api.py is not needed at runtime
+    from .api import ApiBackend
 
 __all__ = ["EdgeSite"]
 
@@ -99,7 +102,7 @@ class EdgeSite(Construct):
         construct_id: str,
         *,
         bucket: Optional[s3.IBucket] = None,
-        api: Optional[Any] = None,
+        api: Optional["ApiBackend"] = None,
         edge_functions: Optional[Mapping[str, FunctionSpec]] = None,
         cloudfront_functions: Optional[Mapping[str, FunctionFile]] = None,
         domain_name: Optional[str] = None,
