@@ -189,19 +189,21 @@ class EventProcessing(Construct):
         )
         self._grant_processor()
 
-        self.dead_letter_queue_construct = FailureQueue(
+        self._target_failures = FailureQueue(
             self,
             "TargetDeadLetter",
             purpose=f"S3 events the rule of {self.node.path} could not deliver",
             alarm_topic=alarm_topic,
             create_alarms=create_alarms,
         )
-        self.dead_letter_queue: sqs.IQueue = self.dead_letter_queue_construct.queue
+        self.dead_letter_queue: sqs.IQueue = self._target_failures.queue
         self.rule = events.Rule(
             self,
             "Rule",
-            description=f"Object Created in the bucket of {self.node.path}"
-            + (f", keys {prefix or ''}*{suffix or ''}" if prefix or suffix else ""),
+            description=(  # EventBridge allows 512 characters
+                f"Object Created in the bucket of {self.node.path}"
+                + (f", keys {prefix or ''}*{suffix or ''}" if prefix or suffix else "")
+            )[:512],
             event_pattern=events.EventPattern(
                 source=["aws.s3"],
                 detail_type=["Object Created"],
@@ -233,7 +235,7 @@ class EventProcessing(Construct):
 
         self.alarms: list[cloudwatch.Alarm] = [
             *self.processor.alarms,
-            *self.dead_letter_queue_construct.alarms,
+            *self._target_failures.alarms,
             *(self.buffer.alarms if self.buffer else []),
         ]
         if create_alarms:
