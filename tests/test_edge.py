@@ -496,3 +496,11 @@ def test_all_problems_reported_at_once():
         domain_name="www.example.com",
     )
     assert message.count("Fix:") == 3
+
+
+def test_lambda_edge_function_needs_a_concrete_region():
+    stack = cdk.Stack(cdk.App(), "V")
+    with pytest.raises(PatternConfigError) as info:
+        ServerlessFunction(stack, "Fn", edge_spec(), lambda_edge=True)
+    assert "stack region=" in str(info.value) and "a concrete Region" in str(info.value)
+    assert stack.node.try_find_child("Fn") is None
