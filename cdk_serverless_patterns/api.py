@@ -321,19 +321,22 @@ class ApiBackend(Construct):
     # ------------------------------------------------------------------
     def _request_models(self, schemas: Mapping[str, Mapping[str, Any]]) -> dict[Route, apigw.IModel]:
         models: dict[Route, apigw.IModel] = {}
+        if not schemas:
+            return models
+        scope = Construct(self, "RequestModels")
         for key, schema in schemas.items():
             route = _route_of(key)
-            name = _function_id(route) + "Model"
+            name = _function_id(route)
             body = {"$schema": "http://json-schema.org/draft-04/schema#", **dict(schema)}
             cfn = apigw.CfnModel(
-                self,
+                scope,
                 name,
                 rest_api_id=self.api.rest_api_id,
                 content_type="application/json",
                 schema=body,
                 description=f"Request body of {route.key}",
             )
-            models[route] = apigw.Model.from_model_name(self, f"{name}Ref", cfn.ref)
+            models[route] = apigw.Model.from_model_name(scope, f"{name}Ref", cfn.ref)
         return models
 
     def _add_method(
@@ -492,7 +495,12 @@ def _validate(
     if environment is not None and not isinstance(environment, Mapping):
         problems.add("environment", type(environment).__name__, "a mapping of str to str", "pass {'NAME': 'value'}")
         environment = None
-    extra_env = {**({env.TABLE_NAME: "x"} if table else {}), **(environment or {})}
+    # Placeholders for what the construct adds, so the 4 KB budget counts them.
+    extra_env = {
+        **({env.TABLE_NAME: "x" * 255} if table else {}),
+        **({env.CORS_ALLOW_ORIGINS: ",".join(map(str, cors_allow_origins))} if cors_allow_origins else {}),
+        **(environment or {}),
+    }
     for route, spec in parsed.items():
         validate_spec(
             problems,

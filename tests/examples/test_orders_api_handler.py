@@ -43,6 +43,7 @@ def event(method, resource, *, customer="alice", body=None, path=None, query=Non
         "isBase64Encoded": False,
         "requestContext": {
             "requestId": "req-1",
+            "path": f"/prod{resource}",
             "authorizer": {"claims": {"sub": customer}} if customer else {},
         },
     }
@@ -61,7 +62,7 @@ def test_create_stores_a_pending_order(table):
     status, body, headers = create(table)
     assert status == 201
     assert body["status"] == "PENDING" and body["total_cents"] == 2500 and body["currency"] == "EUR"
-    assert headers["Location"] == f"/orders/{body['id']}"
+    assert headers["Location"] == f"/prod/orders/{body['id']}"
     assert headers["Access-Control-Allow-Origin"] == "https://shop.example.com"
     [item] = table.scan()["Items"]
     assert item["pk"] == "CUSTOMER#alice" and item["sk"] == f"ORDER#{body['id']}"

@@ -152,7 +152,9 @@ def create(event: dict[str, Any], context: Any, table: Any = None) -> dict[str, 
         log.info("duplicate order request answered", extra={"order_id": order_id})
         return json_response(200, _public(existing))
     log.info("order created", extra={"order_id": order_id, "total_cents": order["total_cents"]})
-    return json_response(201, _public(item), headers={"Location": f"/orders/{order_id}"})
+    # requestContext.path is the path the client called (with the stage or base path).
+    base = (event.get("requestContext") or {}).get("path") or event.get("path") or "/orders"
+    return json_response(201, _public(item), headers={"Location": f"{base.rstrip('/')}/{order_id}"})
 
 
 @api_handler
