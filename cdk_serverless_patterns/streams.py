@@ -55,6 +55,9 @@ class StreamProcessing(Construct):
         key instead (compliance); the processor may decrypt with it. Default:
         the AWS-managed key (no per-consumer key costs, AwsSolutions-KDS3).
     :param retention_period: of the new stream, 24 h-8760 h. Default 24 h.
+    :param shard_count: give the new stream this many shards in provisioned
+        mode (>= 1; steady, predictable traffic is cheaper provisioned).
+        Default: on-demand capacity mode (no shards to manage).
     :param batch_size: records per invocation, 1-10000. Default 100.
     :param max_batching_window: gather records up to this long, 0-300 s.
         Default 0 (invoke as soon as records arrive).
@@ -97,6 +100,7 @@ class StreamProcessing(Construct):
         stream: Optional[kinesis.IStream] = None,
         encryption_key: Optional[kms.IKey] = None,
         retention_period: Optional[Duration] = None,
+        shard_count: Optional[int] = None,
         batch_size: Optional[int] = None,
         max_batching_window: Optional[Duration] = None,
         parallelization_factor: Optional[int] = None,
@@ -127,7 +131,11 @@ class StreamProcessing(Construct):
             "a kinesis.IStream or None (create one)",
             "pass kinesis.Stream.from_stream_arn(self, 'Clicks', arn) or leave stream out",
         )
-        for name, given in (("encryption_key", encryption_key), ("retention_period", retention_period)):
+        for name, given in (
+            ("encryption_key", encryption_key),
+            ("retention_period", retention_period),
+            ("shard_count", shard_count),
+        ):
             problems.check(
                 stream is None or given is None,
                 name,
@@ -142,6 +150,14 @@ class StreamProcessing(Construct):
             "a kms.IKey or None (the AWS-managed alias/aws/kinesis key)",
             "pass kms.Key(...) or leave encryption_key out",
         )
+        if shard_count is not None and not is_token(shard_count):
+            problems.check(
+                isinstance(shard_count, int) and not isinstance(shard_count, bool) and shard_count >= 1,
+                "shard_count",
+                shard_count,
+                "an integer >= 1 (provisioned mode), or None for on-demand",
+                "pass shard_count=2, or leave it out for on-demand capacity",
+            )
         _validate_mapping(problems, size, max_batching_window, parallelization, retries, record_age)
         _validate_durations(problems, retention if stream is None else None, record_age, iterator_age)
         validate_result_table(problems, result_table)
@@ -152,7 +168,8 @@ class StreamProcessing(Construct):
             self.stream: kinesis.IStream = kinesis.Stream(
                 self,
                 "Stream",
-                stream_mode=kinesis.StreamMode.ON_DEMAND,
+                stream_mode=kinesis.StreamMode.ON_DEMAND if shard_count is None else kinesis.StreamMode.PROVISIONED,
+                shard_count=shard_count,
                 encryption=kinesis.StreamEncryption.KMS if encryption_key else kinesis.StreamEncryption.MANAGED,
                 encryption_key=encryption_key,
                 retention_period=retention,

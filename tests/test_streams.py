@@ -48,6 +48,7 @@ def synthesized(tmp_path_factory):
         processor=SPEC,
         encryption_key=kms.Key(cmk_stack, "Key", enable_key_rotation=True),
         retention_period=Duration.days(7),
+        shard_count=2,
         max_record_age=Duration.days(6),
         starting_position=lambda_.StartingPosition.LATEST,
         removal_policy=RemovalPolicy.DESTROY,
@@ -182,6 +183,8 @@ def test_customer_managed_key(synthesized):
     key_id = next(iter(t.find_resources("AWS::KMS::Key")))
     assert stream["Properties"]["StreamEncryption"] == {"EncryptionType": "KMS", "KeyId": {"Fn::GetAtt": [key_id, "Arn"]}}
     assert stream["Properties"]["RetentionPeriodHours"] == 168 and stream["DeletionPolicy"] == "Delete"
+    assert stream["Properties"]["StreamModeDetails"] == {"StreamMode": "PROVISIONED"}
+    assert stream["Properties"]["ShardCount"] == 2
     decrypt = [s for s in processor_statements(t) if "kms:Decrypt" in _list(s["Action"])]
     assert decrypt and decrypt[0]["Resource"] == {"Fn::GetAtt": [key_id, "Arn"]}
     assert only(t, "AWS::Lambda::EventSourceMapping")["Properties"]["StartingPosition"] == "LATEST"
@@ -256,11 +259,17 @@ def test_retention_out_of_range(retention):
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("encryption_key", "key"), ("retention_period", Duration.days(2))],
+    [("encryption_key", "key"), ("retention_period", Duration.days(2)), ("shard_count", 2)],
 )
 def test_stream_settings_with_an_existing_stream(field, value):
     message = build(stream=existing_stream(), **{field: value})
     assert f"{field}=" in message and "only when the construct creates the stream" in message
+
+
+@pytest.mark.parametrize("count", [0, 1.5])
+def test_shard_count_not_a_positive_integer(count):
+    message = build(shard_count=count)
+    assert f"shard_count={count}" in message and "an integer >= 1" in message
 
 
 def test_stream_of_wrong_type():
