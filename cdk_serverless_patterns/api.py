@@ -501,11 +501,12 @@ def _validate(
         **({env.CORS_ALLOW_ORIGINS: ",".join(map(str, cors_allow_origins))} if cors_allow_origins else {}),
         **(environment or {}),
     }
-    for route, spec in parsed.items():
+    # Once per distinct spec: a shared (lambdalith) spec is reported under its first route.
+    for spec, group in routes_by_value(parsed).values():
         validate_spec(
             problems,
             spec,
-            field_prefix=f"routes[{route.key!r}]",
+            field_prefix=f"routes[{group[0].key!r}]",
             max_timeout_s=defaults.API_INTEGRATION_TIMEOUT_S,
             max_timeout_reason=defaults.API_TIMEOUT_REASON,
             extra_environment=extra_env,

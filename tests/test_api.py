@@ -505,3 +505,15 @@ def test_execute_api_domain_name_for_cloudfront(built):
     resolved = json.dumps(stack.resolve(built[0]["Default"].execute_api_domain_name))
     assert "ApiF70053CD" in resolved or "Ref" in resolved
     assert ".execute-api." in resolved and "AWS::URLSuffix" in resolved
+
+
+def test_every_variant_is_cfn_lint_clean(built):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    templates = sorted(str(p) for p in built[2].parent.glob("*.template.json"))
+    assert len(templates) == 7
+    cfn_lint = str(Path(sys.executable).with_name("cfn-lint"))
+    result = subprocess.run([cfn_lint, "--format", "parseable", *templates], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

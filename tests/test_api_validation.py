@@ -317,3 +317,9 @@ def test_waf_rate_limit_range(limit):
 def test_all_problems_reported_at_once():
     message = _error(routes={"FETCH /a": SPEC, "GET b": SPEC}, throttling_rate_limit=0, table="x")
     assert message.count("  - ") == 4
+
+
+def test_shared_spec_is_reported_once():
+    slow = SPEC.replace(timeout=Duration.seconds(60))
+    message = _error(routes={"GET /a": slow, "POST /a": slow})
+    assert message.count("  - ") == 1 and "routes['GET /a'].timeout" in message
