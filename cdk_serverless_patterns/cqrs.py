@@ -52,7 +52,7 @@ from .alarms import dashboard as alarm_dashboard
 from .api import ApiBackend
 from .api_routes import Route, validate_routes
 from .async_invoke import configure_alias_async_invoke
-from .errors import Problems, child_path, is_token
+from .errors import PatternConfigError, Problems, child_path, is_token
 from .function import FunctionSpec, Invocation, ServerlessFunction, validate_spec
 from .logs import create_log_group
 from .queues import FailureQueue
@@ -234,6 +234,20 @@ class Cqrs(Construct):
             )
         )
 
+        # --- commands and queries: one API, before anything else can exist ------
+        # ApiBackend validates auth and api_options itself; built right after the
+        # tables (which cannot fail), a problem there leaves nothing behind.
+        self._build_api(
+            parsed_commands,
+            parsed_queries,
+            auth=auth,
+            api_options=api_options,
+            environment=environment,
+            alarm_topic=alarm_topic,
+            create_alarms=create_alarms,
+            removal_policy=removal_policy,
+        )
+
         # --- bus and archive ---------------------------------------------------
         self.event_bus: events.IEventBus = (
             event_bus
@@ -280,43 +294,7 @@ class Cqrs(Construct):
                 removal_policy=removal_policy,
             )
 
-        # --- commands and queries: one API ---------------------------------------
-        routes = {**{r.key: s for r, s in parsed_commands.items()}, **{r.key: s for r, s in parsed_queries.items()}}
-        api_kwargs: dict[str, Any] = dict(api_options or {})
-        if auth is not None:
-            api_kwargs["auth"] = auth
-        self.api_backend = ApiBackend(
-            self,
-            "Api",
-            routes=routes,
-            table=None,
-            environment={
-                **(environment or {}),
-                env.EVENT_STORE_TABLE: self.event_store.table_name,
-                env.READ_MODEL_TABLE: self.read_model.table_name,
-            },
-            alarm_topic=alarm_topic,
-            create_alarms=create_alarms,
-            removal_policy=removal_policy,
-            **api_kwargs,
-        )
-        self.api = self.api_backend.api
-        self.url = self.api_backend.url
-        self.user_pool = self.api_backend.user_pool
-        self.commands = {r.key: self._route_function(r) for r in parsed_commands}
-        self.queries = {r.key: self._route_function(r) for r in parsed_queries}
-        for function in _unique(self.commands.values()):
-            # Append-only: put new versions (conditional), check the expected one,
-            # read history. No UpdateItem/DeleteItem/BatchWriteItem, nothing on the read model.
-            self.event_store.grant(
-                function.role,
-                "dynamodb:PutItem",
-                "dynamodb:ConditionCheckItem",
-                "dynamodb:Query",
-                "dynamodb:GetItem",
-            )
-        for function in _unique(self.queries.values()):
-            self.read_model.grant(function.role, "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
+        self._grant_routes()
         self.alarms.extend(self.api_backend.alarms)
         self.dashboard: Optional[cloudwatch.Dashboard] = (
             alarm_dashboard(self, "Dashboard", self.alarms) if dashboard and self.alarms else None
@@ -526,6 +504,62 @@ class Cqrs(Construct):
                     alarm_topic=alarm_topic,
                 )
             )
+
+    def _build_api(
+        self,
+        parsed_commands: Mapping[Route, FunctionSpec],
+        parsed_queries: Mapping[Route, FunctionSpec],
+        *,
+        auth: Optional[Any],
+        api_options: Optional[Mapping[str, Any]],
+        environment: Optional[Mapping[str, str]],
+        alarm_topic: Optional[sns.ITopic],
+        create_alarms: bool,
+        removal_policy: RemovalPolicy,
+    ) -> None:
+        routes = {r.key: s for r, s in {**parsed_commands, **parsed_queries}.items()}
+        api_kwargs: dict[str, Any] = dict(api_options or {})
+        if auth is not None:
+            api_kwargs["auth"] = auth
+        try:
+            self.api_backend = ApiBackend(
+                self,
+                "Api",
+                routes=routes,
+                table=None,
+                environment={
+                    **(environment or {}),
+                    env.EVENT_STORE_TABLE: self.event_store.table_name,
+                    env.READ_MODEL_TABLE: self.read_model.table_name,
+                },
+                alarm_topic=alarm_topic,
+                create_alarms=create_alarms,
+                removal_policy=removal_policy,
+                **api_kwargs,
+            )
+        except PatternConfigError:
+            # Bad auth/api_options: take this construct (only its tables so far) out of the tree.
+            self.node.scope.node.try_remove_child(self.node.id)
+            raise
+        self.api = self.api_backend.api
+        self.url = self.api_backend.url
+        self.user_pool = self.api_backend.user_pool
+        self.commands = {r.key: self._route_function(r) for r in parsed_commands}
+        self.queries = {r.key: self._route_function(r) for r in parsed_queries}
+
+    def _grant_routes(self) -> None:
+        for function in _unique(self.commands.values()):
+            # Append-only: put new versions (conditional), check the expected one,
+            # read history. No UpdateItem/DeleteItem/BatchWriteItem, nothing on the read model.
+            self.event_store.grant(
+                function.role,
+                "dynamodb:PutItem",
+                "dynamodb:ConditionCheckItem",
+                "dynamodb:Query",
+                "dynamodb:GetItem",
+            )
+        for function in _unique(self.queries.values()):
+            self.read_model.grant(function.role, "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
 
     def _route_function(self, route: Route) -> ServerlessFunction:
         functions = self.api_backend.functions

@@ -470,6 +470,15 @@ def test_api_options_that_cqrs_sets():
     invalid(r"api_options=\['table'\] is invalid: allowed ApiBackend options other than", api_options={"table": True})
 
 
+def test_invalid_api_option_value_leaves_nothing_behind():
+    stack = cdk.Stack(cdk.App(), "V")
+    with pytest.raises(PatternConfigError, match=r"Invalid configuration for 'V/Orders/Api'[\s\S]*stage_name='bad stage'"):
+        Cqrs(stack, "Orders", commands={"POST /orders": spec()}, projections={"summary": spec()},
+             api_options={"stage_name": "bad stage"})
+    assert stack.node.try_find_child("Orders") is None
+    assert template_of(stack).to_json().get("Resources", {}) == {}
+
+
 def test_all_problems_reported_at_once_and_nothing_built():
     stack = cdk.Stack(cdk.App(), "V")
     with pytest.raises(PatternConfigError) as caught:
