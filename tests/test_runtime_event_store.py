@@ -233,3 +233,37 @@ def test_client_is_created_lazily_once(client, monkeypatch):
     append("order-1", 0, [placed()])
     load("order-1")
     assert created == ["dynamodb"]
+
+
+def test_current_version_reads_the_latest_version_only(client):
+    assert event_store.current_version("order-1", client=client) == 0
+    append("order-1", 0, [placed(), placed(), placed()], client=client)
+    assert event_store.current_version("order-1", client=client) == 3
+
+
+class CancellingClient:
+    """A client whose transaction is cancelled for ``reason`` (as DynamoDB reports it)."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+    def transact_write_items(self, **kwargs):
+        from botocore.exceptions import ClientError
+
+        reasons = [{"Code": "None"}] * (len(kwargs["TransactItems"]) - 1) + [{"Code": self.reason}]
+        raise ClientError(
+            {"Error": {"Code": "TransactionCanceledException", "Message": "cancelled"}, "CancellationReasons": reasons},
+            "TransactWriteItems",
+        )
+
+
+def test_transaction_conflict_is_a_concurrency_error():
+    with pytest.raises(ConcurrencyError, match="a concurrent transaction on the same items"):
+        append("order-1", 0, [placed()], table_name=TABLE, client=CancellingClient("TransactionConflict"))
+
+
+def test_other_cancellation_reasons_are_not_concurrency_errors():
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError):
+        append("order-1", 0, [placed()], table_name=TABLE, client=CancellingClient("ThrottlingError"))
