@@ -288,13 +288,8 @@ CLOUDFRONT_API_PATH_PATTERN = "/api/*"
 CLOUDFRONT_FUNCTION_MAX_BYTES = 10 * 1024
 #: HSTS max-age: two years, the value hstspreload.org requires.
 HSTS_MAX_AGE = Duration.days(730)
-#: Access logs (distribution and bucket) expire after this many days.
-ACCESS_LOG_EXPIRATION = Duration.days(90)
 #: 5xxErrorRate alarm threshold (percent of viewer requests, 5-minute average).
 CLOUDFRONT_5XX_RATE_ALARM_PERCENT = 5
-#: Rate-based WAF rule: requests per IP per 5 minutes before blocking.
-#: https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-rate-based.html
-WAF_RATE_LIMIT_PER_5_MIN = 2000
 
 # --- Step Functions (Saga) --------------------------------------------------
 #: State names: 1-80 characters; no whitespace, brackets, wildcards, quotes or

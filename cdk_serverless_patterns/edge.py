@@ -21,7 +21,6 @@ from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
@@ -30,10 +29,12 @@ from constructs import Construct
 from . import defaults
 from .acknowledge import AWS_SOLUTIONS, acknowledge
 from .alarms import create_alarm
+from .buckets import SecureBucket, create_access_log_bucket
 from .edge_functions import EdgeLogic, FunctionFile, validate_cloudfront_functions, validate_edge_functions
-from .edge_security import access_log_bucket, default_web_acl, security_headers_policy
+from .edge_security import security_headers_policy
 from .errors import Problems, child_path, is_token
 from .function import FunctionSpec, ServerlessFunction
+from .waf import create_web_acl
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; api.py is not needed at runtime
     from .api import ApiBackend
@@ -136,8 +137,33 @@ class EdgeSite(Construct):
         region = Stack.of(self).region
         in_edge_region = region == defaults.EDGE_REGION
 
-        self.log_bucket = access_log_bucket(self, "AccessLogs", removal_policy=removal_policy)
-        self.bucket: s3.IBucket = bucket if bucket is not None else self._new_bucket(removal_policy)
+        # CloudFront standard logging (legacy) delivers through an ACL grant to
+        # the awslogsdelivery account, so this log bucket keeps ACLs enabled.
+        self.log_bucket = create_access_log_bucket(
+            self,
+            "AccessLogs",
+            removal_policy=removal_policy,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+        )
+        self.origin_bucket: Optional[SecureBucket] = None
+        if bucket is None:
+            self.origin_bucket = SecureBucket(
+                self,
+                "Origin",
+                removal_policy=removal_policy,
+                access_log_bucket=self.log_bucket,
+                access_log_prefix=_S3_LOG_PREFIX,
+            )
+            self.bucket: s3.IBucket = self.origin_bucket.bucket
+        else:
+            self.bucket = bucket
+            acknowledge(
+                self.log_bucket,
+                AWS_SOLUTIONS + "S1",
+                "This is the access-log destination (CloudFront's logs; the origin bucket is the caller's own "
+                "and logs where its owner decided). Logging a log bucket into itself would log every one of "
+                "its own log deliveries.",
+            )
         self.response_headers_policy = security_headers_policy(self, "SecurityHeaders")
         logic = EdgeLogic(
             self,
@@ -153,7 +179,7 @@ class EdgeSite(Construct):
 
         self.web_acl = None
         if web_acl_arn is None and in_edge_region:
-            self.web_acl = default_web_acl(self, "WebAcl")
+            self.web_acl = create_web_acl(self, "WebAcl", waf_scope="CLOUDFRONT")
             web_acl_arn = self.web_acl.attr_arn
         elif web_acl_arn is None:
             Annotations.of(self).add_warning_v2(
@@ -223,36 +249,6 @@ class EdgeSite(Construct):
                 f"No alarms: CloudFront publishes its metrics only in us-east-1 and this stack is in {region}. "
                 "Deploy the EdgeSite's stack in us-east-1 to get them.",
             )
-
-    def _new_bucket(self, removal_policy: RemovalPolicy) -> s3.Bucket:
-        bucket = s3.Bucket(
-            self,
-            "Bucket",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=self.log_bucket,
-            server_access_logs_prefix=_S3_LOG_PREFIX,
-            removal_policy=removal_policy,
-        )
-        # The log bucket keeps ACLs on for CloudFront, so CDK would fall back to the
-        # legacy LogDeliveryWrite ACL for S3 access logs; grant the logging service
-        # through the bucket policy instead, for this bucket and prefix only.
-        self.log_bucket.node.default_child.add_property_deletion_override("AccessControl")
-        self.log_bucket.add_to_resource_policy(
-            iam.PolicyStatement(
-                principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
-                actions=["s3:PutObject"],
-                resources=[self.log_bucket.arn_for_objects(f"{_S3_LOG_PREFIX}*")],
-                conditions={
-                    "ArnLike": {"aws:SourceArn": bucket.bucket_arn},
-                    "StringEquals": {"aws:SourceAccount": Stack.of(self).account},
-                },
-            )
-        )
-        return bucket
 
     def _acknowledge(
         self, certificate: Optional[acm.ICertificate], geo_restriction: Optional[cloudfront.GeoRestriction]

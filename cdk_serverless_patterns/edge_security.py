@@ -1,23 +1,14 @@
-"""Security pieces of an :class:`~cdk_serverless_patterns.edge.EdgeSite`: response headers, WAF, log bucket."""
+"""The response headers policy of an :class:`~cdk_serverless_patterns.edge.EdgeSite`.
+
+(Its web ACL and buckets come from the shared :mod:`.waf` and :mod:`.buckets` helpers.)
+"""
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
 from aws_cdk import aws_cloudfront as cloudfront
-from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from . import defaults
-from .acknowledge import AWS_SOLUTIONS, acknowledge
-
-#: AWS managed rule groups every default web ACL carries (no extra WCU fees).
-#: https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-baseline.html
-MANAGED_RULE_GROUPS = (
-    "AWSManagedRulesAmazonIpReputationList",
-    "AWSManagedRulesCommonRuleSet",
-    "AWSManagedRulesKnownBadInputsRuleSet",
-)
 
 
 def security_headers_policy(scope: Construct, construct_id: str) -> cloudfront.ResponseHeadersPolicy:
@@ -45,79 +36,3 @@ def security_headers_policy(scope: Construct, construct_id: str) -> cloudfront.R
             xss_protection=cloudfront.ResponseHeadersXSSProtection(protection=True, mode_block=True, override=True),
         ),
     )
-
-
-def default_web_acl(scope: Construct, construct_id: str) -> wafv2.CfnWebACL:
-    """A CLOUDFRONT-scope web ACL: AWS managed baseline rule groups plus a per-IP rate limit.
-
-    CloudFront web ACLs must be created in us-east-1; the caller checks the Region.
-    """
-    metric_prefix = scope.node.path.replace("/", "-")[:100]
-
-    def visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
-        return wafv2.CfnWebACL.VisibilityConfigProperty(
-            cloud_watch_metrics_enabled=True, metric_name=f"{metric_prefix}-{name}"[:128], sampled_requests_enabled=True
-        )
-
-    rules = [
-        wafv2.CfnWebACL.RuleProperty(
-            name=group,
-            priority=index,
-            override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
-            statement=wafv2.CfnWebACL.StatementProperty(
-                managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                    vendor_name="AWS", name=group
-                )
-            ),
-            visibility_config=visibility(group),
-        )
-        for index, group in enumerate(MANAGED_RULE_GROUPS)
-    ]
-    rules.append(
-        wafv2.CfnWebACL.RuleProperty(
-            name="RateLimitPerIp",
-            priority=len(MANAGED_RULE_GROUPS),
-            action=wafv2.CfnWebACL.RuleActionProperty(block={}),
-            statement=wafv2.CfnWebACL.StatementProperty(
-                rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                    limit=defaults.WAF_RATE_LIMIT_PER_5_MIN, aggregate_key_type="IP"
-                )
-            ),
-            visibility_config=visibility("RateLimitPerIp"),
-        )
-    )
-    return wafv2.CfnWebACL(
-        scope,
-        construct_id,
-        scope="CLOUDFRONT",
-        default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
-        visibility_config=visibility("WebAcl"),
-        rules=rules,
-    )
-
-
-def access_log_bucket(scope: Construct, construct_id: str, *, removal_policy: RemovalPolicy) -> s3.Bucket:
-    """Private bucket for CloudFront standard logs and the origin bucket's S3 access logs.
-
-    CloudFront standard logging (legacy) writes with an ACL grant to the
-    awslogsdelivery account, so ACLs must be enabled: BUCKET_OWNER_PREFERRED
-    keeps the delivered objects owned by this account. Public access stays blocked
-    (the grant is not public). Logs expire after :data:`defaults.ACCESS_LOG_EXPIRATION`.
-    """
-    bucket = s3.Bucket(
-        scope,
-        construct_id,
-        encryption=s3.BucketEncryption.S3_MANAGED,
-        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-        enforce_ssl=True,
-        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
-        lifecycle_rules=[s3.LifecycleRule(expiration=defaults.ACCESS_LOG_EXPIRATION)],
-        removal_policy=removal_policy,
-    )
-    acknowledge(
-        bucket,
-        AWS_SOLUTIONS + "S1",
-        "This bucket is the access-log destination itself; logging its own access into itself would "
-        "log every log delivery (AWS advises against it), and a further bucket would only move the question.",
-    )
-    return bucket

@@ -16,6 +16,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
 
+from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns import ApiBackend, EdgeSite, FunctionSpec, PatternConfigError, enable_checks
 from cdk_serverless_patterns.function import Invocation, ServerlessFunction
 from tests.support import HANDLER_DIR, report_violations
@@ -75,6 +76,9 @@ def built(tmp_path_factory, js_file):
         error_responses=[cloudfront.ErrorResponse(http_status=404, response_http_status=404, response_page_path="/404.html")],
     )
 
+    existing = cdk.Stack(app, "Existing", env=US_EAST_1)
+    existing_site = EdgeSite(existing, "Site", bucket=s3.Bucket.from_bucket_name(existing, "Content", "my-site-content"))
+
     remote = cdk.Stack(app, "Remote", env=EU_WEST_1)
     remote_site = EdgeSite(remote, "Site", edge_functions={"viewer-request": edge_spec()})
     error = None
@@ -92,6 +96,8 @@ def built(tmp_path_factory, js_file):
         "default": default_site,
         "full": full_site,
         "remote": remote_site,
+        "existing": existing_site,
+        "t_existing": template("Existing"),
         "remote_stack": remote,
         "t_default": template("Default"),
         "t_full": template("Full"),
@@ -116,13 +122,23 @@ def test_full_site_has_no_unacknowledged_findings(built):
     assert report_violations(built["outdir"] / "validation-report.json", ["Full"]) == []
 
 
+def test_existing_bucket_served_as_is_and_no_findings(built):
+    assert report_violations(built["outdir"] / "validation-report.json", ["Existing"]) == []
+    template = built["t_existing"]
+    template.resource_count_is("AWS::S3::Bucket", 1)  # the log bucket only
+    assert built["existing"].origin_bucket is None
+    assert built["existing"].bucket.bucket_name == "my-site-content"
+    (origin,) = _distribution(template)["Origins"]
+    assert "my-site-content" in json.dumps(origin["DomainName"])
+
+
 def test_outside_us_east_1_only_the_missing_waf_is_reported(built):
     violations = report_violations(built["outdir"] / "validation-report.json", ["Remote", "RemoteEdgeFunctions"])
     assert violations == ["AwsSolutions: AwsSolutions-CFR2 at Remote/Site/Distribution/Resource"]
 
 
 def test_every_template_is_cfn_lint_clean(built):
-    names = ["Default", "Full", "Remote", "RemoteEdgeFunctions"]
+    names = ["Default", "Full", "Existing", "Remote", "RemoteEdgeFunctions"]
     templates = [str(built["outdir"] / f"{name}.template.json") for name in names]
     result = subprocess.run([CFN_LINT, "--format", "parseable", *templates], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -176,7 +192,7 @@ def test_log_bucket_keeps_acls_for_cloudfront_but_grants_s3_logging_by_policy(bu
     props = template.to_json()["Resources"][cdk.Stack.of(site).get_logical_id(log_id)]["Properties"]
     assert props["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]}
     assert "AccessControl" not in props
-    assert props["LifecycleConfiguration"]["Rules"][0]["ExpirationInDays"] == 90
+    assert props["LifecycleConfiguration"]["Rules"][0]["ExpirationInDays"] == defaults.ACCESS_LOG_EXPIRATION.to_days()
     template.has_resource_properties(
         "AWS::S3::BucketPolicy",
         {
