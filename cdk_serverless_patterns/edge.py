@@ -91,7 +91,8 @@ class EdgeSite(Construct):
     :param log_retention: retention of the Lambda@Edge log groups. Default one month.
     :param removal_policy: of the buckets and log groups. Default: RETAIN.
 
-    Attributes: ``distribution``, ``bucket``, ``log_bucket``, ``response_headers_policy``,
+    Attributes: ``distribution``, ``bucket``, ``origin_bucket`` (the ``SecureBucket``
+    when one was created, else None), ``log_bucket``, ``response_headers_policy``,
     ``edge_functions`` (event → ServerlessFunction), ``cloudfront_functions``
     (event → cloudfront.Function), ``web_acl`` (CfnWebACL or None), ``web_acl_arn``,
     ``api``, ``url``, ``alarms``.
