@@ -35,6 +35,7 @@ _EXPORTS: dict[str, str] = {
     "Saga": ".saga",
     "SagaStep": ".saga",
     "SagaApproval": ".saga",
+    "SagaStartApi": ".saga_api",
     "Cqrs": ".cqrs",
     "CqrsProjection": ".cqrs",
     "ScheduledJob": ".schedule",

@@ -35,6 +35,7 @@ from .alarms import create_alarm, sum_metric
 from .errors import Problems, child_path
 from .function import FunctionSpec, Invocation, ServerlessFunction, validate_spec
 from .logs import create_log_group
+from .saga_api import SagaStartApi, SagaStartApiResources, validate_start_api
 from .topics import EncryptedTopic
 
 #: Step names become state names and JSON keys (``$.results.<name>``): letters,
@@ -138,6 +139,7 @@ def _validate(
     timeout: Optional[Duration],
     retry_attempts: int,
     compensation_retry_attempts: int,
+    start_api: Optional[SagaStartApi] = None,
 ) -> None:
     """Every rule of :class:`Saga`, collected into ``problems``."""
     if not isinstance(steps, (list, tuple)) or not steps:
@@ -198,6 +200,8 @@ def _validate(
             f"an integer 0-{_MAX_ATTEMPTS_LIMIT} (Step Functions Retry MaxAttempts)",
             "pass a small integer such as 3",
         )
+    if start_api is not None:
+        validate_start_api(problems, start_api)
 
 
 def _validate_step_name(problems: Problems, field: str, name: Any, seen: set[str]) -> None:
@@ -303,6 +307,10 @@ class Saga(Construct):
         execution at that compensation: fix the cause and redrive the execution
         within 14 days (``aws stepfunctions redrive-execution``); it resumes at
         that compensation and runs the remaining ones.
+    :param start_api: ``POST /executions`` on a REST API (IAM auth, WAF,
+        throttling, schema validation, access logs) that starts executions
+        through API Gateway's Step Functions integration
+        (:class:`~cdk_serverless_patterns.saga_api.SagaStartApi`). Default: none.
     :param include_execution_data: log state input and output (ALL level logs
         always). Default True; set False if inputs carry data that must not
         reach CloudWatch Logs.
@@ -316,7 +324,8 @@ class Saga(Construct):
 
     Attributes: ``state_machine``, ``functions`` (step name ->
     :class:`SagaStepFunctions`), ``log_group``, ``approval_topic`` (or None),
-    ``alarms``.
+    ``start_api`` (:class:`~cdk_serverless_patterns.saga_api.SagaStartApiResources`
+    or None), ``alarms``.
     """
 
     def __init__(
@@ -329,6 +338,7 @@ class Saga(Construct):
         timeout: Optional[Duration] = None,
         retry_attempts: Optional[int] = None,
         compensation_retry_attempts: Optional[int] = None,
+        start_api: Optional[SagaStartApi] = None,
         include_execution_data: bool = True,
         alarm_topic: Optional[sns.ITopic] = None,
         create_alarms: bool = True,
@@ -342,7 +352,7 @@ class Saga(Construct):
             else defaults.SAGA_COMPENSATION_RETRY_ATTEMPTS
         )
         problems = Problems(child_path(scope, construct_id))
-        _validate(problems, steps, approval, timeout, retries, compensation_retries)
+        _validate(problems, steps, approval, timeout, retries, compensation_retries, start_api)
         problems.raise_if_any()
         super().__init__(scope, construct_id)
 
@@ -432,6 +442,20 @@ class Saga(Construct):
         ]
         if create_alarms:
             self.alarms.extend(self._create_alarms(alarm_topic))
+
+        self.start_api: Optional[SagaStartApiResources] = None
+        if start_api is not None:
+            self.start_api = SagaStartApiResources(
+                self,
+                "StartApi",
+                options=start_api,
+                state_machine=self.state_machine,
+                alarm_topic=alarm_topic,
+                create_alarms=create_alarms,
+                log_retention=log_retention,
+                removal_policy=removal_policy,
+            )
+            self.alarms.extend(self.start_api.alarms)
 
     # --- construction ------------------------------------------------------
 

@@ -14,10 +14,12 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import assertions
+from aws_cdk import aws_iam as iam
 
 from cdk_serverless_patterns import FunctionSpec, PatternConfigError, Saga, SagaApproval, SagaStep, enable_checks
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.saga import STEP_NAME_MAX
+from cdk_serverless_patterns.saga_api import SagaStartApi
 from cdk_serverless_patterns.topics import EncryptedTopic
 from tests.support import HANDLER_DIR, report_violations
 
@@ -123,7 +125,19 @@ class Built:
             alarm_topic=self.approval_alarm_topic,
             retry_attempts=2,
             compensation_retry_attempts=7,
+            start_api=SagaStartApi(
+                input_schema={
+                    "type": "object",
+                    "required": ["order_id", "items"],
+                    "properties": {"order_id": {"type": "string"}, "items": {"type": "array", "minItems": 1}},
+                },
+                execution_name_field="order_id",
+                rate_limit=50,
+                burst_limit=100,
+            ),
         )
+        self.caller = iam.Role(self.approval_stack, "Caller", assumed_by=iam.AccountRootPrincipal())
+        self.approval.start_api.grant_start(self.caller)
         self.quiet_stack = cdk.Stack(self.app, "SagaQuiet")
         self.existing_topic = EncryptedTopic(self.quiet_stack, "Approvers").topic
         self.quiet = Saga(
@@ -317,9 +331,9 @@ def test_state_machine_alarms(built):
                 "AlarmActions": [{"Ref": assertions.Match.string_like_regexp("^AlarmTopic")}],
             },
         )
-    # 5 functions x (errors, throttles, duration) + 3 state machine alarms
-    assert len(built.approval.alarms) == 18
-    built.approval_template.resource_count_is("AWS::CloudWatch::Alarm", 18)
+    # 5 functions x (errors, throttles, duration) + 3 state machine alarms + start API 5XX
+    assert len(built.approval.alarms) == 19
+    built.approval_template.resource_count_is("AWS::CloudWatch::Alarm", 19)
 
 
 def test_create_alarms_false_creates_none(built):
@@ -426,6 +440,105 @@ def test_approval_publishes_to_an_existing_topic_and_may_use_its_key(built):
             }
         },
     )
+
+
+# --- start API ----------------------------------------------------------------------
+
+
+def _logical_id(stack: cdk.Stack, construct: Any) -> str:
+    return stack.get_logical_id(construct.node.default_child)
+
+
+def test_start_api_posts_straight_to_step_functions_with_iam_auth(built):
+    stack, saga = built.approval_stack, built.approval
+    machine = _logical_id(stack, saga.state_machine)
+    methods = built.approval_template.find_resources("AWS::ApiGateway::Method")
+    (method,) = methods.values()
+    props = method["Properties"]
+    assert (props["HttpMethod"], props["AuthorizationType"]) == ("POST", "AWS_IAM")
+    integration = props["Integration"]
+    assert integration["Type"] == "AWS"
+    assert integration["Uri"]["Fn::Join"][1][-1] == ":states:action/StartExecution"
+    assert integration["PassthroughBehavior"] == "NEVER"
+    template = integration["RequestTemplates"]["application/json"]["Fn::Join"][1]
+    assert template[1] == {"Ref": machine}
+    assert "\"name\": \"$util.escapeJavaScript($input.path('$.order_id'))" in template[2]
+    assert "\"input\": \"$util.escapeJavaScript($input.json('$'))" in template[2]
+    assert [r["StatusCode"] for r in integration["IntegrationResponses"]] == ["200", "400", "500"]
+    built.approval_template.has_resource_properties(
+        "AWS::ApiGateway::Resource", {"PathPart": "executions"}
+    )
+
+
+def test_start_api_validates_the_body_against_the_schema(built):
+    built.approval_template.has_resource_properties(
+        "AWS::ApiGateway::Model",
+        {
+            "ContentType": "application/json",
+            "Schema": {
+                "$schema": "http://json-schema.org/draft-04/schema#",
+                "type": "object",
+                "required": ["order_id", "items"],
+            },
+        },
+    )
+    built.approval_template.has_resource_properties(
+        "AWS::ApiGateway::RequestValidator", {"ValidateRequestBody": True, "ValidateRequestParameters": True}
+    )
+
+
+def test_start_api_role_may_only_start_this_state_machine(built):
+    stack, saga = built.approval_stack, built.approval
+    role = _logical_id(stack, saga.start_api.role)
+    policies = built.approval_template.find_resources(
+        "AWS::IAM::Policy", {"Properties": {"Roles": [{"Ref": role}]}}
+    )
+    (policy,) = policies.values()
+    assert policy["Properties"]["PolicyDocument"]["Statement"] == [
+        {"Action": "states:StartExecution", "Effect": "Allow", "Resource": {"Ref": _logical_id(stack, saga.state_machine)}}
+    ]
+
+
+def test_start_api_stage_is_throttled_logged_traced_and_behind_waf(built):
+    built.approval_template.has_resource_properties(
+        "AWS::ApiGateway::Stage",
+        {
+            "TracingEnabled": True,
+            "MethodSettings": [
+                {
+                    "HttpMethod": "*",
+                    "ResourcePath": "/*",
+                    "LoggingLevel": "ERROR",
+                    "DataTraceEnabled": False,
+                    "MetricsEnabled": False,
+                    "ThrottlingRateLimit": 50,
+                    "ThrottlingBurstLimit": 100,
+                }
+            ],
+            "AccessLogSetting": {"Format": assertions.Match.string_like_regexp('^\\{"requestId"')},
+        },
+    )
+    built.approval_template.has_resource_properties(
+        "AWS::WAFv2::WebACL", {"Scope": "REGIONAL", "DefaultAction": {"Allow": {}}}
+    )
+    built.approval_template.resource_count_is("AWS::WAFv2::WebACLAssociation", 1)
+
+
+def test_start_api_grant_start_allows_invoking_only_that_method(built):
+    caller = _logical_id(built.approval_stack, built.caller)
+    policies = built.approval_template.find_resources(
+        "AWS::IAM::Policy", {"Properties": {"Roles": [{"Ref": caller}]}}
+    )
+    (policy,) = policies.values()
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "execute-api:Invoke"
+    stage = _logical_id(built.approval_stack, built.approval.start_api.api.deployment_stage)
+    assert statement["Resource"]["Fn::Join"][1][-2:] == [{"Ref": stage}, "/POST/executions"]
+
+
+def test_no_start_api_unless_asked(built):
+    assert built.basic.start_api is None
+    built.basic_template.resource_count_is("AWS::ApiGateway::RestApi", 0)
 
 
 def test_every_saga_passes_cdk_nag_and_library_checks(built):
@@ -543,6 +656,40 @@ def test_rejects_an_approval_that_outlasts_the_execution_timeout():
         timeout=cdk.Duration.hours(12),
     )
     assert "approval.timeout='1 day' is invalid: allowed shorter than the execution timeout (12 hours)" in message
+
+
+def test_rejects_a_start_api_that_is_not_a_saga_start_api():
+    message = _error(steps=[SagaStep("a", action=spec())], start_api=True)
+    assert "start_api='bool' is invalid: allowed a SagaStartApi" in message
+
+
+def test_rejects_an_execution_name_field_that_is_not_a_field_name():
+    message = _error(steps=[SagaStep("a", action=spec())], start_api=SagaStartApi(execution_name_field="order.id"))
+    assert "start_api.execution_name_field='order.id' is invalid: allowed a top-level JSON field name" in message
+
+
+def test_rejects_an_input_schema_that_does_not_require_the_name_field():
+    message = _error(
+        steps=[SagaStep("a", action=spec())],
+        start_api=SagaStartApi(input_schema={"type": "object"}, execution_name_field="order_id"),
+    )
+    assert "start_api.input_schema='required=[]' is invalid: allowed a schema that requires the execution name field 'order_id'" in message
+
+
+def test_rejects_an_input_schema_that_is_not_an_object_schema():
+    message = _error(steps=[SagaStep("a", action=spec())], start_api=SagaStartApi(input_schema={"type": "array"}))
+    assert "start_api.input_schema={'type': 'array'} is invalid: allowed a JSON schema (draft 4) mapping for an object" in message
+
+
+def test_rejects_non_positive_start_api_throttling():
+    message = _error(steps=[SagaStep("a", action=spec())], start_api=SagaStartApi(rate_limit=0, burst_limit=-1))
+    assert "start_api.rate_limit=0 is invalid: allowed a positive number of requests per second" in message
+    assert "start_api.burst_limit=-1 is invalid: allowed an integer >= 0" in message
+
+
+def test_rejects_a_waf_rate_limit_outside_aws_wafs_range():
+    message = _error(steps=[SagaStep("a", action=spec())], start_api=SagaStartApi(waf_rate_limit=5))
+    assert "start_api.waf_rate_limit=5 is invalid: allowed an integer 10-2000000000 (AWS WAF rate-based rule)" in message
 
 
 def test_rejects_something_that_is_not_an_approval():

@@ -1,0 +1,294 @@
+"""The optional HTTP front door of a :class:`~cdk_serverless_patterns.saga.Saga`.
+
+``POST /executions`` starts an execution through API Gateway's direct Step
+Functions integration (``states:StartExecution``, no Lambda in between),
+authorized with IAM (SigV4)::
+
+    caller (SigV4) ─► WAF ─► REST API stage (throttling, JSON access logs, X-Ray,
+                             ERROR execution logs) ─► POST /executions
+                             (body validated against a JSON schema)
+                             ─► integration role: states:StartExecution on this
+                                state machine only ─► Step Functions
+
+The request body becomes the execution input. With ``execution_name_field``,
+that input field names the execution, which makes starts idempotent: a retry
+with the same name and input returns the running execution, a different input
+under the same name is rejected (400 ``ExecutionAlreadyExists``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_wafv2 as wafv2
+from constructs import Construct
+
+from . import defaults
+from .acknowledge import AWS_SOLUTIONS, acknowledge
+from .alarms import create_alarm, sum_metric
+from .errors import Problems
+from .logs import create_log_group
+from .rest_api import secure_stage_options
+from .waf import create_web_acl
+
+_FIELD_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: Step Functions execution names: 1-80 characters, none of whitespace, brackets,
+#: wildcards, ``" # % \\ ^ | ~ ` $ & , ; : /`` or control characters.
+#: https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html
+EXECUTION_NAME_PATTERN = r"^[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$"
+#: ``$util.escapeJavaScript`` escapes ``'`` as ``\\'``, which is not valid JSON; undo it.
+_UNESCAPE_QUOTE = r""".replaceAll("\\'","'")"""
+RESOURCE_PATH = "executions"
+
+
+@dataclass(frozen=True)
+class SagaStartApi:
+    """``POST /executions`` with IAM auth, starting the saga (see module docstring).
+
+    :param input_schema: JSON schema (draft 4) the request body must match;
+        API Gateway rejects anything else with 400 before Step Functions sees
+        it. Default: any JSON object (plus the name field, when set).
+    :param execution_name_field: top-level input field used as execution name
+        (e.g. ``"order_id"``) for idempotent starts. Must be ``required`` in
+        ``input_schema`` when both are given. Default: none (Step Functions
+        generates a name; every POST starts a new execution).
+    :param rate_limit: stage throttling, requests per second. Default
+        :data:`defaults.API_THROTTLING_RATE_LIMIT`.
+    :param burst_limit: default :data:`defaults.API_THROTTLING_BURST_LIMIT`.
+    :param waf_rate_limit: requests per source IP per 5 minutes before the web
+        ACL blocks, 10-2,000,000,000. Default :data:`defaults.WAF_RATE_LIMIT_PER_5_MIN`.
+    """
+
+    input_schema: Optional[Mapping[str, Any]] = None
+    execution_name_field: Optional[str] = None
+    rate_limit: Optional[float] = None
+    burst_limit: Optional[int] = None
+    waf_rate_limit: Optional[int] = None
+
+
+def validate_start_api(problems: Problems, api: Any) -> None:
+    """Every rule of :class:`SagaStartApi`, collected into ``problems``."""
+    if not isinstance(api, SagaStartApi):
+        problems.add("start_api", type(api).__name__, "a SagaStartApi", "pass start_api=SagaStartApi()")
+        return
+    field = api.execution_name_field
+    if field is not None:
+        problems.check(
+            isinstance(field, str) and bool(_FIELD_RE.match(field)),
+            "start_api.execution_name_field",
+            field,
+            "a top-level JSON field name: letters, digits and '_', not starting with a digit",
+            "name the input field that identifies the business transaction, e.g. 'order_id'",
+        )
+    schema = api.input_schema
+    if schema is not None:
+        problems.check(
+            isinstance(schema, Mapping) and schema.get("type", "object") == "object",
+            "start_api.input_schema",
+            schema,
+            "a JSON schema (draft 4) mapping for an object (the execution input is a JSON object)",
+            "pass e.g. {'type': 'object', 'required': ['order_id'], 'properties': {...}}",
+        )
+        if isinstance(schema, Mapping) and isinstance(field, str):
+            problems.check(
+                field in (schema.get("required") or ()),
+                "start_api.input_schema",
+                f"required={list(schema.get('required') or ())}",
+                f"a schema that requires the execution name field {field!r}",
+                f"add {field!r} to the schema's 'required' list",
+            )
+    if api.rate_limit is not None:
+        problems.check(
+            isinstance(api.rate_limit, (int, float)) and not isinstance(api.rate_limit, bool) and api.rate_limit > 0,
+            "start_api.rate_limit",
+            api.rate_limit,
+            "a positive number of requests per second",
+            f"pass e.g. {defaults.API_THROTTLING_RATE_LIMIT}",
+        )
+    if api.burst_limit is not None:
+        problems.check(
+            isinstance(api.burst_limit, int) and not isinstance(api.burst_limit, bool) and api.burst_limit >= 0,
+            "start_api.burst_limit",
+            api.burst_limit,
+            "an integer >= 0",
+            f"pass e.g. {defaults.API_THROTTLING_BURST_LIMIT}",
+        )
+    if api.waf_rate_limit is not None:
+        problems.check(
+            isinstance(api.waf_rate_limit, int)
+            and defaults.WAF_RATE_LIMIT_MIN <= api.waf_rate_limit <= defaults.WAF_RATE_LIMIT_MAX,
+            "start_api.waf_rate_limit",
+            api.waf_rate_limit,
+            f"an integer {defaults.WAF_RATE_LIMIT_MIN}-{defaults.WAF_RATE_LIMIT_MAX} (AWS WAF rate-based rule)",
+            f"pass e.g. {defaults.WAF_RATE_LIMIT_PER_5_MIN}",
+        )
+
+
+def _input_schema(api: SagaStartApi) -> dict[str, Any]:
+    if api.input_schema is not None:
+        schema = dict(api.input_schema)
+    else:
+        schema = {"type": "object"}
+        if api.execution_name_field is not None:
+            schema["required"] = [api.execution_name_field]
+            schema["properties"] = {
+                api.execution_name_field: {"type": "string", "pattern": EXECUTION_NAME_PATTERN}
+            }
+    return {"$schema": "http://json-schema.org/draft-04/schema#", **schema}
+
+
+def _request_template(state_machine_arn: str, name_field: Optional[str]) -> str:
+    name = (
+        f""""name": "$util.escapeJavaScript($input.path('$.{name_field}')){_UNESCAPE_QUOTE}", """
+        if name_field
+        else ""
+    )
+    return (
+        "{"
+        f'"stateMachineArn": "{state_machine_arn}", '
+        f"{name}"
+        f""""input": "$util.escapeJavaScript($input.json('$')){_UNESCAPE_QUOTE}\""""
+        "}"
+    )
+
+
+class SagaStartApiResources(Construct):
+    """What :class:`SagaStartApi` builds: ``api``, ``url``, ``web_acl``,
+    ``access_log_group``, ``role`` (the integration's), ``alarms``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        options: SagaStartApi,
+        state_machine: sfn.IStateMachine,
+        alarm_topic: Optional[sns.ITopic],
+        create_alarms: bool,
+        log_retention: Optional[logs.RetentionDays],
+        removal_policy: RemovalPolicy,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.access_log_group = create_log_group(
+            self, "AccessLogs", retention=log_retention, removal_policy=removal_policy
+        )
+        self.api = apigw.RestApi(
+            self,
+            "Api",
+            description=f"Starts executions of {scope.node.path}",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            # CDK's account-level CloudWatch role uses an AWS managed policy
+            # (AwsSolutions-IAM4); the account sets it once (see the README).
+            cloud_watch_role=False,
+            deploy_options=secure_stage_options(
+                log_group=self.access_log_group, rate_limit=options.rate_limit, burst_limit=options.burst_limit
+            ),
+        )
+        self.url: str = self.api.url
+        self.role = iam.Role(
+            self,
+            "IntegrationRole",
+            assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+            description=f"API Gateway starts executions of {scope.node.path} (nothing else)",
+        )
+        state_machine.grant_start_execution(self.role)
+
+        model = apigw.CfnModel(
+            self,
+            "ExecutionInput",
+            rest_api_id=self.api.rest_api_id,
+            content_type="application/json",
+            schema=_input_schema(options),
+            description="Execution input of the saga",
+        )
+        validator = self.api.add_request_validator(
+            "RequestValidator", validate_request_body=True, validate_request_parameters=True
+        )
+        json_error = '{"message": "$util.escapeJavaScript($input.path(\'$.message\'))' + _UNESCAPE_QUOTE + '"}'
+        integration = apigw.AwsIntegration(
+            service="states",
+            action="StartExecution",
+            integration_http_method="POST",
+            options=apigw.IntegrationOptions(
+                credentials_role=self.role,
+                passthrough_behavior=apigw.PassthroughBehavior.NEVER,
+                request_templates={
+                    "application/json": _request_template(
+                        state_machine.state_machine_arn, options.execution_name_field
+                    )
+                },
+                integration_responses=[
+                    apigw.IntegrationResponse(status_code="200"),
+                    # ExecutionAlreadyExists, InvalidName, InvalidExecutionInput...
+                    apigw.IntegrationResponse(
+                        status_code="400",
+                        selection_pattern=r"4\d{2}",
+                        response_templates={"application/json": json_error},
+                    ),
+                    apigw.IntegrationResponse(
+                        status_code="500",
+                        selection_pattern=r"5\d{2}",
+                        response_templates={"application/json": '{"message": "Internal error"}'},
+                    ),
+                ],
+            ),
+        )
+        self.method = self.api.root.add_resource(RESOURCE_PATH).add_method(
+            "POST",
+            integration,
+            authorization_type=apigw.AuthorizationType.IAM,
+            request_validator=validator,
+            request_models={
+                "application/json": apigw.Model.from_model_name(self, "ExecutionInputModel", model.ref)
+            },
+            method_responses=[apigw.MethodResponse(status_code=code) for code in ("200", "400", "500")],
+        )
+
+        self.web_acl: wafv2.CfnWebACL = create_web_acl(
+            self, "WebAcl", rate_limit=options.waf_rate_limit, metric_name="SagaStartApiWebAcl"
+        )
+        wafv2.CfnWebACLAssociation(
+            self,
+            "WebAclAssociation",
+            resource_arn=self.api.deployment_stage.stage_arn,
+            web_acl_arn=self.web_acl.attr_arn,
+        )
+        acknowledge(
+            self.api,
+            AWS_SOLUTIONS + "COG4",
+            "POST /executions is authorized with IAM (SigV4): callers are services and operators "
+            "with AWS credentials granted execute-api:Invoke, not end users with a Cognito identity; "
+            "AwsSolutions-APIG4 still checks that the method is authorized.",
+        )
+
+        self.alarms: list[cloudwatch.Alarm] = []
+        if create_alarms:
+            stage = self.api.deployment_stage
+            self.alarms = [
+                create_alarm(
+                    self,
+                    "ServerErrorsAlarm",
+                    metric=sum_metric(stage.metric_server_error()),
+                    threshold=1,
+                    description=f"{self.node.path}: starting executions returned 5XX "
+                    "(Step Functions unavailable or throttling StartExecution).",
+                    alarm_topic=alarm_topic,
+                ),
+            ]
+
+    def grant_start(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Allow ``grantee`` to call ``POST /executions`` (execute-api:Invoke on that method only)."""
+        return iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["execute-api:Invoke"],
+            resource_arns=[self.api.arn_for_execute_api("POST", f"/{RESOURCE_PATH}", self.api.deployment_stage.stage_name)],
+        )
