@@ -16,9 +16,7 @@ object share one function. Every function is invoked synchronously through its
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Sequence, Union
 
 from aws_cdk import Annotations, Aws, Duration, RemovalPolicy
@@ -35,42 +33,24 @@ from . import defaults
 from .acknowledge import AWS_SOLUTIONS, acknowledge
 from .alarms import create_alarm
 from .alarms import dashboard as alarm_dashboard
-from .api_auth import ApiAuth, AuthKind, build_authorizer, implements, validate_auth
-from .api_routes import Route, RouteError, parse_route, routes_by_value, validate_routes
-from .errors import Problems, child_path, is_token
-from .function import FunctionSpec, Invocation, ServerlessFunction, validate_spec
+from .api_auth import ApiAuth, AuthKind, build_authorizer
+from .api_routes import Route, parse_route, routes_by_value
+from .api_stage import (
+    ApiCache,
+    ApiSettings,
+    cors_gateway_responses,
+    cors_options,
+    create_web_acl,
+    stage_options,
+)
+from .api_validation import validate_api
+from .errors import child_path
+from .function import FunctionSpec, Invocation, ServerlessFunction
 from .logs import create_log_group
-from .tables import create_table
 from .runtime import env
+from .tables import create_table
 
 __all__ = ["ApiAuth", "ApiBackend", "ApiCache", "Route"]
-
-_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE", "ANY"})
-_STAGE_NAME_RE = re.compile(r"^[a-zA-Z0-9_]{1,128}$")
-_ORIGIN_RE = re.compile(r"^https?://[a-zA-Z0-9.\-*]+(:\d{1,5})?$")
-_WEB_ACL_ARN_RE = re.compile(r"^arn:aws[a-z\-]*:wafv2:[a-z0-9\-]+:\d{12}:regional/webacl/.+$")
-
-
-@dataclass(frozen=True)
-class ApiCache:
-    """Stage cache for selected GET routes (encrypted, keyed per caller).
-
-    :param routes: GET route keys of the ``ApiBackend`` to cache, e.g.
-        ``["GET /products/{id}"]``. Each is cached per path parameter, per
-        ``query_parameters``, and per caller identity header (``Authorization``
-        for Cognito and TOKEN authorizers), so one user never sees another's
-        cached response.
-    :param ttl: 0-3600 s. Default 5 minutes.
-    :param size_gb: cache cluster size, one of 0.5, 1.6, 6.1, 13.5, 28.4, 58.2,
-        118, 237 (GB). Default ``"0.5"``. Billed per hour while the stage exists.
-    :param query_parameters: query string parameters that change the response
-        (part of the cache key). Default: none.
-    """
-
-    routes: Sequence[str]
-    ttl: Optional[Duration] = None
-    size_gb: str = "0.5"
-    query_parameters: Sequence[str] = ()
 
 
 class ApiBackend(Construct):
@@ -161,7 +141,7 @@ class ApiBackend(Construct):
         dashboard: bool = False,
     ) -> None:
         auth = auth if auth is not None else ApiAuth.cognito()
-        options = _Options(
+        options = ApiSettings(
             stage_name=stage_name if stage_name is not None else defaults.API_STAGE_NAME,
             rate=throttling_rate_limit if throttling_rate_limit is not None else defaults.API_THROTTLING_RATE_LIMIT,
             burst=throttling_burst_limit if throttling_burst_limit is not None else defaults.API_THROTTLING_BURST_LIMIT,
@@ -171,7 +151,7 @@ class ApiBackend(Construct):
             client_error_rate=client_error_rate if client_error_rate is not None else defaults.API_CLIENT_ERROR_RATE,
         )
         origins = [cors_allow_origins] if isinstance(cors_allow_origins, str) else cors_allow_origins
-        parsed = _validate(
+        parsed = validate_api(
             child_path(scope, construct_id),
             routes=routes,
             auth=auth,
@@ -234,8 +214,8 @@ class ApiBackend(Construct):
             # The account-level CloudWatch role CDK would create uses an AWS managed
             # policy (AwsSolutions-IAM4); the account needs it set once (see docs).
             cloud_watch_role=False,
-            default_cors_preflight_options=_cors_options(origins, parsed) if origins else None,
-            deploy_options=_stage_options(options, self.access_log_group, cache, parsed, detailed_metrics),
+            default_cors_preflight_options=cors_options(origins, parsed) if origins else None,
+            deploy_options=stage_options(options, self.access_log_group, cache, parsed, detailed_metrics),
         )
         self.stage: apigw.Stage = self.api.deployment_stage
         self.url: str = self.api.url
@@ -249,7 +229,7 @@ class ApiBackend(Construct):
             "RequestValidator", validate_request_body=True, validate_request_parameters=True
         )
         if origins and len(origins) == 1:
-            _cors_gateway_responses(self.api, origins[0])
+            cors_gateway_responses(self.api, origins[0])
         models = self._request_models(request_schemas or {})
 
         # --- functions and methods -----------------------------------------
@@ -286,7 +266,7 @@ class ApiBackend(Construct):
         # --- WAF ----------------------------------------------------------
         self.web_acl: Optional[wafv2.CfnWebACL] = None
         if waf is True:
-            self.web_acl = _create_web_acl(self, options.waf_rate_limit)
+            self.web_acl = create_web_acl(self, options.waf_rate_limit)
             web_acl_arn = self.web_acl.attr_arn
         elif isinstance(waf, str):
             web_acl_arn = waf
@@ -426,7 +406,7 @@ class ApiBackend(Construct):
                     "(cdk-nag AwsSolutions-COG8); acknowledge the finding with your reason.",
                 )
 
-    def _create_alarms(self, options: "_Options", topic: Optional[sns.ITopic]) -> list[cloudwatch.Alarm]:
+    def _create_alarms(self, options: ApiSettings, topic: Optional[sns.ITopic]) -> list[cloudwatch.Alarm]:
         stage, path = self.stage, self.node.path
         period = defaults.ALARM_PERIOD
         slo_ms = options.latency_slo.to_milliseconds()
@@ -461,260 +441,6 @@ class ApiBackend(Construct):
         ]
 
 
-# --- options and validation ------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Options:
-    stage_name: str
-    rate: float
-    burst: int
-    waf_rate_limit: int
-    latency_slo: Duration
-    server_error_rate: float
-    client_error_rate: float
-
-
-def _validate(
-    path: str,
-    *,
-    routes: Any,
-    auth: Any,
-    table: Any,
-    environment: Any,
-    options: _Options,
-    cors_allow_origins: Optional[Sequence[str]],
-    request_schemas: Any,
-    cache: Any,
-    usage_plan_quota_per_day: Any,
-    waf: Any,
-) -> dict[Route, FunctionSpec]:
-    """Every rule of ApiBackend, collected into one PatternConfigError."""
-    problems = Problems(path)
-    parsed = validate_routes(problems, routes)
-    if environment is not None and not isinstance(environment, Mapping):
-        problems.add("environment", type(environment).__name__, "a mapping of str to str", "pass {'NAME': 'value'}")
-        environment = None
-    # Placeholders for what the construct adds, so the 4 KB budget counts them.
-    extra_env = {
-        **({env.TABLE_NAME: "x" * 255} if table else {}),
-        **({env.CORS_ALLOW_ORIGINS: ",".join(map(str, cors_allow_origins))} if cors_allow_origins else {}),
-        **(environment or {}),
-    }
-    # Once per distinct spec: a shared (lambdalith) spec is reported under its first route.
-    for spec, group in routes_by_value(parsed).values():
-        validate_spec(
-            problems,
-            spec,
-            field_prefix=f"routes[{group[0].key!r}]",
-            max_timeout_s=defaults.API_INTEGRATION_TIMEOUT_S,
-            max_timeout_reason=defaults.API_TIMEOUT_REASON,
-            extra_environment=extra_env,
-        )
-    resources = {"/".join(route.segments[: i + 1]) for route in parsed for i in range(len(route.segments))}
-    problems.check(
-        len(resources) <= defaults.API_MAX_RESOURCES,
-        "routes",
-        f"{len(resources)} resources",
-        f"at most {defaults.API_MAX_RESOURCES} path resources per REST API (API Gateway quota)",
-        "split the API, use a '{proxy+}' route, or raise the quota and this limit",
-    )
-    validate_auth(problems, auth)
-    problems.check(
-        table is None or isinstance(table, bool) or implements(table, "table_name", "grant_read_data"),
-        "table",
-        type(table).__name__,
-        "True (create one), an existing ITable, or None",
-        "pass table=True or dynamodb.Table.from_table_name(...)",
-    )
-    _validate_stage(problems, options)
-    _validate_cors(problems, cors_allow_origins, parsed)
-    _validate_schemas(problems, request_schemas, parsed)
-    _validate_cache(problems, cache, parsed)
-    if usage_plan_quota_per_day is not None:
-        problems.check(
-            isinstance(usage_plan_quota_per_day, int) and usage_plan_quota_per_day > 0,
-            "usage_plan_quota_per_day",
-            usage_plan_quota_per_day,
-            "an integer > 0 (requests per API key per day)",
-            "pass e.g. 10000, or None for no quota",
-        )
-    if isinstance(waf, str):
-        problems.check(
-            is_token(waf) or bool(_WEB_ACL_ARN_RE.match(waf)),
-            "waf",
-            waf,
-            "True, False, or a REGIONAL WAFv2 web ACL ARN (arn:aws:wafv2:<region>:<account>:regional/webacl/...)",
-            "pass the ARN of a regional web ACL (CloudFront-scoped ACLs cannot attach to a stage)",
-        )
-    else:
-        problems.check(isinstance(waf, bool), "waf", waf, "True, False or a web ACL ARN", "pass waf=True")
-    problems.raise_if_any()
-    return parsed
-
-
-def _validate_stage(problems: Problems, o: _Options) -> None:
-    problems.check(
-        isinstance(o.stage_name, str) and bool(_STAGE_NAME_RE.match(o.stage_name)),
-        "stage_name",
-        o.stage_name,
-        "1-128 letters, digits or '_' (API Gateway stage names)",
-        "pass e.g. stage_name='prod'",
-    )
-    if not is_token(o.rate):
-        problems.check(
-            isinstance(o.rate, (int, float)) and not isinstance(o.rate, bool) and o.rate > 0,
-            "throttling_rate_limit",
-            o.rate,
-            "a number of requests per second > 0",
-            f"pass e.g. {defaults.API_THROTTLING_RATE_LIMIT}",
-        )
-    if not is_token(o.burst):
-        problems.check(
-            isinstance(o.burst, int) and not isinstance(o.burst, bool) and o.burst > 0,
-            "throttling_burst_limit",
-            o.burst,
-            "an integer number of requests > 0",
-            f"pass e.g. {defaults.API_THROTTLING_BURST_LIMIT}",
-        )
-    problems.check(
-        isinstance(o.waf_rate_limit, int)
-        and defaults.WAF_RATE_LIMIT_MIN <= o.waf_rate_limit <= defaults.WAF_RATE_LIMIT_MAX,
-        "waf_rate_limit",
-        o.waf_rate_limit,
-        f"an integer {defaults.WAF_RATE_LIMIT_MIN}-{defaults.WAF_RATE_LIMIT_MAX:,} (requests per IP per 5 minutes)",
-        f"pass e.g. {defaults.WAF_RATE_LIMIT_PER_5_MIN}",
-    )
-    if not isinstance(o.latency_slo, Duration):
-        problems.add("latency_slo", o.latency_slo, "an aws_cdk.Duration", "pass Duration.millis(500)")
-    else:
-        slo = o.latency_slo.to_milliseconds()
-        problems.check(
-            0 < slo <= defaults.API_INTEGRATION_TIMEOUT_S * 1000,
-            "latency_slo",
-            f"{slo:g} ms",
-            f"more than 0 and at most {defaults.API_INTEGRATION_TIMEOUT_S} s (the integration timeout)",
-            "pass e.g. Duration.millis(500)",
-        )
-    for name, rate in (("server_error_rate", o.server_error_rate), ("client_error_rate", o.client_error_rate)):
-        problems.check(
-            isinstance(rate, (int, float)) and not isinstance(rate, bool) and 0 < rate <= 1,
-            name,
-            rate,
-            "a fraction of requests in (0, 1]",
-            "pass e.g. 0.01 for 1%",
-        )
-
-
-def _validate_cors(problems: Problems, origins: Optional[Sequence[str]], parsed: Mapping[Route, Any]) -> None:
-    if origins is None:
-        return
-    problems.check(len(origins) > 0, "cors_allow_origins", list(origins), "at least one origin", "pass ['https://app.example.com'] or None")
-    for origin in origins:
-        problems.check(
-            isinstance(origin, str) and (origin == "*" or bool(_ORIGIN_RE.match(origin))),
-            "cors_allow_origins",
-            origin,
-            "'*' or an origin 'https://host[:port]' without path or trailing '/'",
-            "pass e.g. 'https://app.example.com'",
-        )
-    for route in parsed:
-        problems.check(
-            route.method != "OPTIONS",
-            f"routes[{route.key!r}]",
-            route.key,
-            "no OPTIONS routes when cors_allow_origins is set (the preflight OPTIONS methods are generated)",
-            "drop the OPTIONS route or drop cors_allow_origins and answer preflight yourself",
-        )
-
-
-def _validate_schemas(problems: Problems, schemas: Any, parsed: Mapping[Route, Any]) -> None:
-    if schemas is None:
-        return
-    if not isinstance(schemas, Mapping):
-        problems.add("request_schemas", type(schemas).__name__, "a mapping of route key to JSON schema", "pass {'POST /items': {...}}")
-        return
-    for key, schema in schemas.items():
-        route = _try_route(key)
-        if route is None or route not in parsed:
-            problems.add(
-                f"request_schemas[{key!r}]", key, "a route key present in routes", "use the exact route of a body-carrying route"
-            )
-            continue
-        problems.check(
-            route.method in _BODY_METHODS,
-            f"request_schemas[{key!r}]",
-            key,
-            f"a route whose method carries a body ({', '.join(sorted(_BODY_METHODS))})",
-            "validate query/path input in the handler instead",
-        )
-        problems.check(
-            isinstance(schema, Mapping) and "type" in schema,
-            f"request_schemas[{key!r}]",
-            schema if not isinstance(schema, Mapping) else "schema without 'type'",
-            "a JSON schema (draft 4) object with a 'type'",
-            "pass e.g. {'type': 'object', 'required': ['sku'], 'properties': {...}}",
-        )
-        if isinstance(schema, Mapping):
-            try:
-                json.dumps(dict(schema))
-            except (TypeError, ValueError):
-                problems.add(f"request_schemas[{key!r}]", "not JSON-serialisable", "plain JSON values", "use dicts, lists, str, numbers")
-
-
-def _validate_cache(problems: Problems, cache: Any, parsed: Mapping[Route, Any]) -> None:
-    if cache is None:
-        return
-    if not isinstance(cache, ApiCache):
-        problems.add("cache", type(cache).__name__, "an ApiCache", "pass ApiCache(routes=['GET /items'])")
-        return
-    problems.check(bool(cache.routes), "cache.routes", list(cache.routes), "at least one GET route", "name the GET routes to cache")
-    for key in cache.routes:
-        route = _try_route(key)
-        problems.check(
-            route is not None and route in parsed and route.method == "GET",
-            "cache.routes",
-            key,
-            "GET route keys present in routes (API Gateway caches GET responses)",
-            "list only GET routes of this API",
-        )
-    ttl = cache.ttl if cache.ttl is not None else defaults.API_CACHE_TTL
-    if not isinstance(ttl, Duration):
-        problems.add("cache.ttl", ttl, "an aws_cdk.Duration", "pass Duration.minutes(5)")
-    else:
-        problems.check(
-            0 <= ttl.to_seconds() <= defaults.API_CACHE_TTL_MAX_S,
-            "cache.ttl",
-            f"{ttl.to_seconds()} s",
-            f"0-{defaults.API_CACHE_TTL_MAX_S} s (API Gateway cache)",
-            "pass e.g. Duration.minutes(5)",
-        )
-    problems.check(
-        cache.size_gb in defaults.API_CACHE_SIZES_GB,
-        "cache.size_gb",
-        cache.size_gb,
-        f"one of {', '.join(defaults.API_CACHE_SIZES_GB)} (GB, as a string)",
-        "pass size_gb='0.5'",
-    )
-    for name in cache.query_parameters:
-        problems.check(
-            isinstance(name, str) and bool(re.match(r"^[A-Za-z0-9_.\-]+$", name)),
-            "cache.query_parameters",
-            name,
-            "query string parameter names",
-            "pass e.g. ['page', 'status']",
-        )
-
-
-# --- construction helpers --------------------------------------------------
-
-
-def _try_route(key: Any) -> Optional[Route]:
-    try:
-        return parse_route(key)
-    except RouteError:
-        return None
-
 
 def _route_of(key: str) -> Route:
     return parse_route(key)
@@ -737,126 +463,3 @@ def _unique_id(base: str, used: set[str]) -> str:
 
 def _create_api_table(scope: Construct, removal_policy: RemovalPolicy) -> dynamodb.Table:
     return create_table(scope, "Table", partition_key="pk", sort_key="sk", removal_policy=removal_policy)
-
-
-_ACCESS_LOG_FIELDS = {
-    "requestId": "$context.requestId",
-    "extendedRequestId": "$context.extendedRequestId",
-    "requestTime": "$context.requestTime",
-    "ip": "$context.identity.sourceIp",
-    "userAgent": "$context.identity.userAgent",
-    "caller": "$context.identity.caller",
-    "user": "$context.identity.user",
-    "principalId": "$context.authorizer.principalId",
-    "cognitoSubject": "$context.authorizer.claims.sub",
-    "httpMethod": "$context.httpMethod",
-    "resourcePath": "$context.resourcePath",
-    "path": "$context.path",
-    "protocol": "$context.protocol",
-    "status": "$context.status",
-    "responseLength": "$context.responseLength",
-    "responseLatency": "$context.responseLatency",
-    "integrationLatency": "$context.integration.latency",
-    "integrationStatus": "$context.integration.status",
-    "integrationError": "$context.integration.error",
-    "authorizerError": "$context.authorizer.error",
-    "wafStatus": "$context.waf.status",
-    "errorMessage": "$context.error.message",
-    "xrayTraceId": "$context.xrayTraceId",
-}
-
-
-def _stage_options(
-    o: _Options,
-    log_group: logs.ILogGroup,
-    cache: Optional[ApiCache],
-    parsed: Mapping[Route, Any],
-    detailed_metrics: bool,
-) -> apigw.StageOptions:
-    method_options = None
-    if cache is not None:
-        ttl = cache.ttl if cache.ttl is not None else defaults.API_CACHE_TTL
-        method_options = {
-            f"{_route_of(k).path}/GET": apigw.MethodDeploymentOptions(
-                caching_enabled=True, cache_data_encrypted=True, cache_ttl=ttl
-            )
-            for k in cache.routes
-        }
-    return apigw.StageOptions(
-        stage_name=o.stage_name,
-        throttling_rate_limit=o.rate,
-        throttling_burst_limit=o.burst,
-        # ERROR, not INFO: INFO execution logs can hold request data and cost more.
-        logging_level=apigw.MethodLoggingLevel.ERROR,
-        data_trace_enabled=False,
-        metrics_enabled=detailed_metrics,
-        tracing_enabled=True,
-        access_log_destination=apigw.LogGroupLogDestination(log_group),
-        access_log_format=apigw.AccessLogFormat.custom(json.dumps(_ACCESS_LOG_FIELDS)),
-        cache_cluster_enabled=True if cache is not None else None,
-        cache_cluster_size=cache.size_gb if cache is not None else None,
-        method_options=method_options,
-    )
-
-
-def _cors_options(origins: Sequence[str], parsed: Mapping[Route, Any]) -> apigw.CorsOptions:
-    methods = sorted({r.method for r in parsed})
-    return apigw.CorsOptions(
-        allow_origins=list(origins),
-        allow_methods=apigw.Cors.ALL_METHODS if "ANY" in methods else methods + ["OPTIONS"],
-        allow_headers=[*apigw.Cors.DEFAULT_HEADERS, "X-Correlation-Id", "Idempotency-Key"],
-        max_age=Duration.hours(1),
-    )
-
-
-def _cors_gateway_responses(api: apigw.RestApi, origin: str) -> None:
-    """Errors API Gateway answers itself (401, 403, 429, 5XX) carry CORS headers too,
-    so browsers show the real error instead of a CORS failure."""
-    headers = {"Access-Control-Allow-Origin": f"'{origin}'"}
-    if origin != "*":
-        headers["Vary"] = "'Origin'"
-    api.add_gateway_response("Default4xx", type=apigw.ResponseType.DEFAULT_4_XX, response_headers=headers)
-    api.add_gateway_response("Default5xx", type=apigw.ResponseType.DEFAULT_5_XX, response_headers=headers)
-
-
-def _create_web_acl(scope: Construct, rate_limit: int) -> wafv2.CfnWebACL:
-    def visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
-        return wafv2.CfnWebACL.VisibilityConfigProperty(
-            cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
-        )
-
-    rules = [
-        wafv2.CfnWebACL.RuleProperty(
-            name=group,
-            priority=priority,
-            override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
-            statement=wafv2.CfnWebACL.StatementProperty(
-                managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                    vendor_name="AWS", name=group
-                )
-            ),
-            visibility_config=visibility(group),
-        )
-        for priority, group in enumerate(defaults.WAF_MANAGED_RULE_GROUPS)
-    ]
-    rules.append(
-        wafv2.CfnWebACL.RuleProperty(
-            name="RateLimitPerIp",
-            priority=len(rules),
-            action=wafv2.CfnWebACL.RuleActionProperty(block={}),
-            statement=wafv2.CfnWebACL.StatementProperty(
-                rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                    limit=rate_limit, aggregate_key_type="IP", evaluation_window_sec=300
-                )
-            ),
-            visibility_config=visibility("RateLimitPerIp"),
-        )
-    )
-    return wafv2.CfnWebACL(
-        scope,
-        "WebAcl",
-        scope="REGIONAL",
-        default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
-        visibility_config=visibility("ApiWebAcl"),
-        rules=rules,
-    )

@@ -1,0 +1,179 @@
+"""Stage, CORS and WAF building blocks of ``ApiBackend`` (internal).
+
+What the stage looks like (throttling, JSON access logs, execution logging,
+X-Ray, cache), the CORS preflight and gateway responses, and the default WAF
+web ACL; ``api.py`` composes them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional, Sequence
+
+from aws_cdk import Duration
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_wafv2 as wafv2
+from constructs import Construct
+
+from . import defaults
+from .api_routes import Route, parse_route
+
+
+@dataclass(frozen=True)
+class ApiCache:
+    """Stage cache for selected GET routes (encrypted, keyed per caller).
+
+    :param routes: GET route keys of the ``ApiBackend`` to cache, e.g.
+        ``["GET /products/{id}"]``. Each is cached per path parameter, per
+        ``query_parameters``, and per caller identity header (``Authorization``
+        for Cognito and TOKEN authorizers), so one user never sees another's
+        cached response.
+    :param ttl: 0-3600 s. Default 5 minutes.
+    :param size_gb: cache cluster size, one of 0.5, 1.6, 6.1, 13.5, 28.4, 58.2,
+        118, 237 (GB). Default ``"0.5"``. Billed per hour while the stage exists.
+    :param query_parameters: query string parameters that change the response
+        (part of the cache key). Default: none.
+    """
+
+    routes: Sequence[str]
+    ttl: Optional[Duration] = None
+    size_gb: str = "0.5"
+    query_parameters: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """ApiBackend's stage-level settings, defaults resolved (internal)."""
+
+    stage_name: str
+    rate: float
+    burst: int
+    waf_rate_limit: int
+    latency_slo: Duration
+    server_error_rate: float
+    client_error_rate: float
+
+
+ACCESS_LOG_FIELDS = {
+    "requestId": "$context.requestId",
+    "extendedRequestId": "$context.extendedRequestId",
+    "requestTime": "$context.requestTime",
+    "ip": "$context.identity.sourceIp",
+    "userAgent": "$context.identity.userAgent",
+    "caller": "$context.identity.caller",
+    "user": "$context.identity.user",
+    "principalId": "$context.authorizer.principalId",
+    "cognitoSubject": "$context.authorizer.claims.sub",
+    "httpMethod": "$context.httpMethod",
+    "resourcePath": "$context.resourcePath",
+    "path": "$context.path",
+    "protocol": "$context.protocol",
+    "status": "$context.status",
+    "responseLength": "$context.responseLength",
+    "responseLatency": "$context.responseLatency",
+    "integrationLatency": "$context.integration.latency",
+    "integrationStatus": "$context.integration.status",
+    "integrationError": "$context.integration.error",
+    "authorizerError": "$context.authorizer.error",
+    "wafStatus": "$context.waf.status",
+    "errorMessage": "$context.error.message",
+    "xrayTraceId": "$context.xrayTraceId",
+}
+
+
+def stage_options(
+    o: ApiSettings,
+    log_group: logs.ILogGroup,
+    cache: Optional[ApiCache],
+    parsed: Mapping[Route, Any],
+    detailed_metrics: bool,
+) -> apigw.StageOptions:
+    method_options = None
+    if cache is not None:
+        ttl = cache.ttl if cache.ttl is not None else defaults.API_CACHE_TTL
+        method_options = {
+            f"{parse_route(k).path}/GET": apigw.MethodDeploymentOptions(
+                caching_enabled=True, cache_data_encrypted=True, cache_ttl=ttl
+            )
+            for k in cache.routes
+        }
+    return apigw.StageOptions(
+        stage_name=o.stage_name,
+        throttling_rate_limit=o.rate,
+        throttling_burst_limit=o.burst,
+        # ERROR, not INFO: INFO execution logs can hold request data and cost more.
+        logging_level=apigw.MethodLoggingLevel.ERROR,
+        data_trace_enabled=False,
+        metrics_enabled=detailed_metrics,
+        tracing_enabled=True,
+        access_log_destination=apigw.LogGroupLogDestination(log_group),
+        access_log_format=apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS)),
+        cache_cluster_enabled=True if cache is not None else None,
+        cache_cluster_size=cache.size_gb if cache is not None else None,
+        method_options=method_options,
+    )
+
+
+def cors_options(origins: Sequence[str], parsed: Mapping[Route, Any]) -> apigw.CorsOptions:
+    methods = sorted({r.method for r in parsed})
+    return apigw.CorsOptions(
+        allow_origins=list(origins),
+        allow_methods=apigw.Cors.ALL_METHODS if "ANY" in methods else methods + ["OPTIONS"],
+        allow_headers=[*apigw.Cors.DEFAULT_HEADERS, "X-Correlation-Id", "Idempotency-Key"],
+        max_age=Duration.hours(1),
+    )
+
+
+def cors_gateway_responses(api: apigw.RestApi, origin: str) -> None:
+    """Errors API Gateway answers itself (401, 403, 429, 5XX) carry CORS headers too,
+    so browsers show the real error instead of a CORS failure."""
+    headers = {"Access-Control-Allow-Origin": f"'{origin}'"}
+    if origin != "*":
+        headers["Vary"] = "'Origin'"
+    api.add_gateway_response("Default4xx", type=apigw.ResponseType.DEFAULT_4_XX, response_headers=headers)
+    api.add_gateway_response("Default5xx", type=apigw.ResponseType.DEFAULT_5_XX, response_headers=headers)
+
+
+def create_web_acl(scope: Construct, rate_limit: int) -> wafv2.CfnWebACL:
+    def visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+        return wafv2.CfnWebACL.VisibilityConfigProperty(
+            cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
+        )
+
+    rules = [
+        wafv2.CfnWebACL.RuleProperty(
+            name=group,
+            priority=priority,
+            override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+            statement=wafv2.CfnWebACL.StatementProperty(
+                managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                    vendor_name="AWS", name=group
+                )
+            ),
+            visibility_config=visibility(group),
+        )
+        for priority, group in enumerate(defaults.WAF_MANAGED_RULE_GROUPS)
+    ]
+    rules.append(
+        wafv2.CfnWebACL.RuleProperty(
+            name="RateLimitPerIp",
+            priority=len(rules),
+            action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+            statement=wafv2.CfnWebACL.StatementProperty(
+                rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                    limit=rate_limit, aggregate_key_type="IP", evaluation_window_sec=300
+                )
+            ),
+            visibility_config=visibility("RateLimitPerIp"),
+        )
+    )
+    return wafv2.CfnWebACL(
+        scope,
+        "WebAcl",
+        scope="REGIONAL",
+        default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+        visibility_config=visibility("ApiWebAcl"),
+        rules=rules,
+    )
