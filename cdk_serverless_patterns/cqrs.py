@@ -113,7 +113,8 @@ class Cqrs(Construct):
         >= 0; 0 keeps them forever. Default 0, so any projection can be rebuilt
         by replaying the full history.
     :param pipe_batch_size: stream records per pipe batch, 1-10 (an event bus
-        target takes at most 10). Default 10.
+        target takes at most 10). Default 1: every record is published with the
+        detail-type read from itself; raise it for throughput.
     :param pipe_retry_attempts: retries of a failing batch, 0-10000. Default 10;
         then the batch's description goes to the pipe DLQ.
     :param pipe_max_record_age: records older than this go to the pipe DLQ,

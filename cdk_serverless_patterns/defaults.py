@@ -345,7 +345,10 @@ PROJECTION_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,63}$"
 #: (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-batching-concurrency.html).
 PIPE_BATCH_SIZE_MIN = 1
 PIPE_BATCH_SIZE_MAX = 10
-PIPE_BATCH_SIZE = 10
+#: Default 1: each record becomes its own PutEvents entry whose detail-type is
+#: read from that record (a dynamic path), with no dependence on how Pipes
+#: resolves dynamic parameters inside a batch; raise it for throughput.
+PIPE_BATCH_SIZE = 1
 #: MaximumRetryAttempts -1 (infinite) or 0-10000; MaximumRecordAgeInSeconds -1
 #: (infinite) or up to 604800. We require finite values: an infinite retry of a
 #: poison record would block its shard until the stream drops it.

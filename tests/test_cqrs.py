@@ -116,7 +116,7 @@ def test_pipe_reads_inserts_only_with_dlq_retries_and_publishes_to_the_bus(built
                     "FilterCriteria": {"Filters": [{"Pattern": json.dumps({"eventName": ["INSERT"]})}]},
                     "DynamoDBStreamParameters": {
                         "StartingPosition": "TRIM_HORIZON",
-                        "BatchSize": 10,
+                        "BatchSize": 1,
                         "MaximumRetryAttempts": 10,
                         "MaximumRecordAgeInSeconds": 86400,
                         "OnPartialBatchItemFailure": "AUTOMATIC_BISECT",
@@ -322,7 +322,7 @@ def existing():
         event_bus=bus,
         event_source="com.example.orders",
         pipe_log_level="OFF",
-        pipe_batch_size=1,
+        pipe_batch_size=10,
         create_alarms=False,
         removal_policy=RemovalPolicy.DESTROY,
     )
@@ -338,7 +338,7 @@ def test_existing_tables_and_bus_are_used_not_created(existing):
         {
             "Source": "arn:aws:dynamodb:eu-west-1:123456789012:table/events/stream/2026",
             "LogConfiguration": Match.absent(),
-            "SourceParameters": {"DynamoDBStreamParameters": Match.object_like({"BatchSize": 1})},
+            "SourceParameters": {"DynamoDBStreamParameters": Match.object_like({"BatchSize": 10})},
             "TargetParameters": {"EventBridgeEventBusParameters": {"Source": "com.example.orders", "DetailType": Match.any_value()}},
         },
     )

@@ -187,3 +187,10 @@ def test_catch_up_waits_when_the_store_lacks_versions(client):
     with pytest.raises(OutOfOrderError, match="does not hold versions 1-3"):
         project(stored_event(3), count_items, event_store_table=STORE, client=client)
     assert get_view("order-1", projection="order-summary", client=client) is None
+
+
+def test_filtered_projection_ignores_a_delivered_event_of_another_type(client):
+    project(bus_event(1), count_items, event_types=["ItemAdded"], client=client)
+    assert project(bus_event(2, "Renamed"), count_items, event_types=["ItemAdded"], client=client) is True
+    item = get_view("order-1", projection="order-summary", client=client)
+    assert item["version"] == 2 and item["view"]["seen"] == [1]

@@ -141,7 +141,7 @@ def project(
         if event["version"] <= stored_version:
             return False  # duplicate delivery or replay: already reflected
         if event["version"] == stored_version + 1:
-            pending = [event]
+            pending = [event] if types is None or event["type"] in types else []
         else:
             pending = _missing_versions(name, event, stored_version, store, types, ddb)
         view: Optional[dict[str, Any]] = dict(current["view"]) if current else None
