@@ -11,7 +11,9 @@ A Step Functions Standard workflow built by :class:`Saga`::
                            ▼
                          Saga-Failed   (error "Saga.<step>.Failed", cause names the step)
 
-Start one execution per order, named after the order id::
+Start one execution per order, named after the order id, with a SigV4-signed
+``POST <StartOrderUrl>`` of the order JSON (callers need ``execute-api:Invoke``,
+see ``saga.start_api.grant_start``), or directly::
 
     aws stepfunctions start-execution --state-machine-arn <OrderSagaStateMachine> \
       --name o-1 --input '{"order_id": "o-1", "customer_id": "c-7",
@@ -27,12 +29,38 @@ from pathlib import Path
 import aws_cdk as cdk
 from constructs import Construct
 
-from cdk_serverless_patterns import FunctionSpec, Saga, SagaStep
+from cdk_serverless_patterns import FunctionSpec, Saga, SagaStartApi, SagaStep
 from cdk_serverless_patterns.runtime import env
 from cdk_serverless_patterns.tables import create_table
 from cdk_serverless_patterns.topics import EncryptedTopic
 
 HANDLER_DIR = Path(__file__).parent / "handler"
+
+#: What POST /executions accepts; the handlers validate the details again.
+ORDER_SCHEMA = {
+    "type": "object",
+    "required": ["order_id", "customer_id", "items", "address"],
+    "properties": {
+        "order_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,80}$"},
+        "customer_id": {"type": "string", "minLength": 1},
+        "items": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 25,
+            "items": {
+                "type": "object",
+                "required": ["sku", "quantity", "unit_price_cents"],
+                "properties": {
+                    "sku": {"type": "string", "minLength": 1},
+                    "quantity": {"type": "integer", "minimum": 1},
+                    "unit_price_cents": {"type": "integer", "minimum": 1},
+                },
+            },
+        },
+        "address": {"type": "object", "required": ["name", "line1", "city", "postcode", "country"]},
+        "simulate_failure": {"enum": ["reserve", "charge", "charge_after_capture", "ship"]},
+    },
+}
 
 
 class OrderSagaStack(cdk.Stack):
@@ -67,6 +95,8 @@ class OrderSagaStack(cdk.Stack):
                 ),
                 SagaStep("ship_order", action=spec("ship_order", "Hands an order to the carrier")),
             ],
+            # POST /executions (SigV4) starts one execution per order id.
+            start_api=SagaStartApi(input_schema=ORDER_SCHEMA, execution_name_field="order_id"),
             alarm_topic=alarms.topic,
         )
         # Least privilege, from what each handler does (transactions need the
@@ -82,6 +112,7 @@ class OrderSagaStack(cdk.Stack):
         for function, actions in grants:
             self.table.grant(function.role, *actions)
         cdk.CfnOutput(self, "OrderSagaStateMachine", value=self.saga.state_machine.state_machine_arn)
+        cdk.CfnOutput(self, "StartOrderUrl", value=self.saga.start_api.url + "executions")
 
 
 def build(app: cdk.App) -> list[cdk.Stack]:
