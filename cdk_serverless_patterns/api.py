@@ -33,7 +33,7 @@ from . import defaults
 from .acknowledge import AWS_SOLUTIONS, acknowledge
 from .alarms import create_alarm
 from .alarms import dashboard as alarm_dashboard
-from .api_auth import ApiAuth, AuthKind, build_authorizer
+from .api_auth import ApiAuth, AuthKind, BuiltAuth, build_authorizer
 from .api_routes import Route, parse_route, routes_by_value
 from .api_stage import (
     ApiCache,
@@ -323,7 +323,7 @@ class ApiBackend(Construct):
         self,
         route: Route,
         function: ServerlessFunction,
-        built: Any,
+        built: BuiltAuth,
         model: Optional[apigw.IModel],
         cached: bool,
         cache: Optional[ApiCache],
@@ -337,10 +337,9 @@ class ApiBackend(Construct):
             for name in cache.query_parameters:
                 parameters[f"method.request.querystring.{name}"] = False
                 cache_keys.append(f"method.request.querystring.{name}")
-            header = self.auth.token_header
-            if header is not None:
-                parameters[f"method.request.header.{header}"] = True
-                cache_keys.append(f"method.request.header.{header}")
+            for source in self.auth.identity_cache_keys:
+                parameters[source] = True
+                cache_keys.append(source)
         integration = apigw.LambdaIntegration(
             function.alias,
             proxy=True,
@@ -352,7 +351,7 @@ class ApiBackend(Construct):
         resource.add_method(
             route.method,
             integration,
-            authorization_type=self._built_type(),
+            authorization_type=built.authorization_type,
             authorizer=self.authorizer,
             authorization_scopes=list(self.auth.scopes) or None,
             request_validator=self.request_validator,
@@ -360,14 +359,6 @@ class ApiBackend(Construct):
             request_models={"application/json": model} if model is not None else None,
             api_key_required=api_key_required or None,
         )
-
-    def _built_type(self) -> apigw.AuthorizationType:
-        return {
-            AuthKind.COGNITO: apigw.AuthorizationType.COGNITO,
-            AuthKind.LAMBDA: apigw.AuthorizationType.CUSTOM,
-            AuthKind.IAM: apigw.AuthorizationType.IAM,
-            AuthKind.NONE: apigw.AuthorizationType.NONE,
-        }[self.auth.kind]
 
     def _grant_table(self, function: ServerlessFunction, group: list[Route]) -> None:
         if self.table is None:

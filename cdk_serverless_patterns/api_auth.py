@@ -149,11 +149,23 @@ class ApiAuth:
         return cls(AuthKind.NONE, reason=reason)
 
     @property
-    def token_header(self) -> Optional[str]:
-        """The header that carries the caller's identity, if one does (for cache keys)."""
-        if self.kind is AuthKind.COGNITO or (self.kind is AuthKind.LAMBDA and not self.identity_sources):
-            return "Authorization"
-        return None
+    def identity_cache_keys(self) -> tuple[str, ...]:
+        """Request parameters that identify the caller, for response cache keys.
+
+        A cached response must never be served to another caller: Cognito, TOKEN
+        authorizers and IAM carry the identity in ``Authorization`` (SigV4
+        signatures differ per request, so IAM-authorized responses effectively
+        never hit the cache: safe, not useful); REQUEST authorizers in their
+        header/query identity sources. A public API has no caller identity.
+        """
+        if self.kind is AuthKind.NONE:
+            return ()
+        if self.kind is AuthKind.LAMBDA and self.identity_sources:
+            return tuple(
+                s for s in self.identity_sources
+                if s.startswith(("method.request.header.", "method.request.querystring."))
+            )
+        return ("method.request.header.Authorization",)
 
 
 def validate_auth(problems: Problems, auth: Any, *, field_name: str = "auth") -> None:

@@ -27,9 +27,9 @@ class ApiCache:
 
     :param routes: GET route keys of the ``ApiBackend`` to cache, e.g.
         ``["GET /products/{id}"]``. Each is cached per path parameter, per
-        ``query_parameters``, and per caller identity header (``Authorization``
-        for Cognito and TOKEN authorizers), so one user never sees another's
-        cached response.
+        ``query_parameters``, and per caller identity (``Authorization`` for
+        Cognito, TOKEN authorizers and IAM; a REQUEST authorizer's identity
+        sources), so one caller is never served another's cached response.
     :param ttl: 0-3600 s. Default 5 minutes.
     :param size_gb: cache cluster size, one of 0.5, 1.6, 6.1, 13.5, 28.4, 58.2,
         118, 237 (GB). Default ``"0.5"``. Billed per hour while the stage exists.

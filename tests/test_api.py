@@ -73,6 +73,7 @@ def built(tmp_path_factory):
         "Api",
         routes={"GET /": spec()},
         auth=ApiAuth.lambda_authorizer(spec(), identity_sources=["method.request.header.X-Api-Token"]),
+        cache=ApiCache(routes=["GET /"]),
         removal_policy=cdk.RemovalPolicy.DESTROY,
     )
 
@@ -517,3 +518,21 @@ def test_every_variant_is_cfn_lint_clean(built):
     cfn_lint = str(Path(sys.executable).with_name("cfn-lint"))
     result = subprocess.run([cfn_lint, "--format", "parseable", *templates], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_cache_key_uses_request_authorizer_identity_sources(built):
+    built[1]["RequestAuth"].has_resource_properties(
+        "AWS::ApiGateway::Method",
+        {
+            "HttpMethod": "GET",
+            "RequestParameters": {"method.request.header.X-Api-Token": True},
+            "Integration": {"CacheKeyParameters": ["method.request.header.X-Api-Token"]},
+        },
+    )
+
+
+def test_public_cache_has_no_identity_key():
+    from cdk_serverless_patterns.api_auth import ApiAuth as Auth
+
+    assert Auth.none("Public catalogue with no personal data").identity_cache_keys == ()
+    assert Auth.iam().identity_cache_keys == ("method.request.header.Authorization",)
