@@ -37,7 +37,7 @@ from .acknowledge import AWS_SOLUTIONS, acknowledge
 from .alarms import create_alarm, sum_metric
 from .errors import Problems
 from .logs import create_log_group
-from .rest_api import secure_stage_options
+from .api_stage import ApiSettings, stage_options
 from .waf import create_web_acl
 
 _FIELD_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -161,6 +161,18 @@ def _request_template(state_machine_arn: str, name_field: Optional[str]) -> str:
     )
 
 
+def _stage_settings(api: SagaStartApi) -> ApiSettings:
+    return ApiSettings(
+        stage_name=defaults.API_STAGE_NAME,
+        rate=api.rate_limit if api.rate_limit is not None else defaults.API_THROTTLING_RATE_LIMIT,
+        burst=api.burst_limit if api.burst_limit is not None else defaults.API_THROTTLING_BURST_LIMIT,
+        waf_rate_limit=api.waf_rate_limit if api.waf_rate_limit is not None else defaults.WAF_RATE_LIMIT_PER_5_MIN,
+        latency_slo=defaults.API_LATENCY_SLO,
+        server_error_rate=defaults.API_SERVER_ERROR_RATE,
+        client_error_rate=defaults.API_CLIENT_ERROR_RATE,
+    )
+
+
 class SagaStartApiResources(Construct):
     """What :class:`SagaStartApi` builds: ``api``, ``url``, ``web_acl``,
     ``access_log_group``, ``role`` (the integration's), ``alarms``."""
@@ -189,8 +201,10 @@ class SagaStartApiResources(Construct):
             # CDK's account-level CloudWatch role uses an AWS managed policy
             # (AwsSolutions-IAM4); the account sets it once (see the README).
             cloud_watch_role=False,
-            deploy_options=secure_stage_options(
-                log_group=self.access_log_group, rate_limit=options.rate_limit, burst_limit=options.burst_limit
+            # The same stage as every ApiBackend: throttling, ERROR execution logs
+            # without request data, JSON access logs, X-Ray.
+            deploy_options=stage_options(
+                _stage_settings(options), self.access_log_group, cache=None, parsed={}, detailed_metrics=False
             ),
         )
         self.url: str = self.api.url
