@@ -4,8 +4,10 @@ Each :class:`SagaStep` is an action Lambda and, optionally, a compensation
 Lambda that undoes it. Steps run in order; transient Lambda errors are retried
 with exponential backoff and full jitter; any other failure at step *k* runs the
 compensations of the steps that completed (*k-1* ... *1*, in reverse order) and
-ends in a ``Fail`` state that names the failed step. See ``docs/patterns/saga.md``
-for the generated workflow.
+ends in a ``Fail`` state that names the failed step. Optional: a human approval
+before one step (task token over SNS) and ``POST /executions`` to start
+executions (:mod:`.saga_api`). See ``docs/patterns/saga.md`` for the generated
+workflow.
 
 State shape (what every Lambda receives, see :func:`_payload`)::
 
