@@ -40,7 +40,6 @@ from .api_stage import (
     ApiSettings,
     cors_gateway_responses,
     cors_options,
-    create_web_acl,
     stage_options,
 )
 from .api_validation import validate_api
@@ -49,6 +48,7 @@ from .function import FunctionSpec, Invocation, ServerlessFunction
 from .logs import create_log_group
 from .runtime import env
 from .tables import create_table
+from .waf import create_web_acl
 
 __all__ = ["ApiAuth", "ApiBackend", "ApiCache", "Route"]
 
@@ -266,7 +266,7 @@ class ApiBackend(Construct):
         # --- WAF ----------------------------------------------------------
         self.web_acl: Optional[wafv2.CfnWebACL] = None
         if waf is True:
-            self.web_acl = create_web_acl(self, options.waf_rate_limit)
+            self.web_acl = create_web_acl(self, "WebAcl", rate_limit=options.waf_rate_limit, metric_name="ApiWebAcl")
             web_acl_arn = self.web_acl.attr_arn
         elif isinstance(waf, str):
             web_acl_arn = waf

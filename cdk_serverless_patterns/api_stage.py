@@ -1,8 +1,8 @@
-"""Stage, CORS and WAF building blocks of ``ApiBackend`` (internal).
+"""Stage and CORS building blocks of ``ApiBackend`` (also used by ``saga_api``).
 
 What the stage looks like (throttling, JSON access logs, execution logging,
-X-Ray, cache), the CORS preflight and gateway responses, and the default WAF
-web ACL; ``api.py`` composes them.
+X-Ray, cache), the CORS preflight and gateway responses; ``api.py`` composes
+them with the shared web ACL of :mod:`.waf`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from typing import Any, Mapping, Optional, Sequence
 from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_wafv2 as wafv2
-from constructs import Construct
 
 from . import defaults
 from .api_routes import Route, parse_route
@@ -134,46 +132,3 @@ def cors_gateway_responses(api: apigw.RestApi, origin: str) -> None:
         headers["Vary"] = "'Origin'"
     api.add_gateway_response("Default4xx", type=apigw.ResponseType.DEFAULT_4_XX, response_headers=headers)
     api.add_gateway_response("Default5xx", type=apigw.ResponseType.DEFAULT_5_XX, response_headers=headers)
-
-
-def create_web_acl(scope: Construct, rate_limit: int) -> wafv2.CfnWebACL:
-    def visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
-        return wafv2.CfnWebACL.VisibilityConfigProperty(
-            cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
-        )
-
-    rules = [
-        wafv2.CfnWebACL.RuleProperty(
-            name=group,
-            priority=priority,
-            override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
-            statement=wafv2.CfnWebACL.StatementProperty(
-                managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                    vendor_name="AWS", name=group
-                )
-            ),
-            visibility_config=visibility(group),
-        )
-        for priority, group in enumerate(defaults.WAF_MANAGED_RULE_GROUPS)
-    ]
-    rules.append(
-        wafv2.CfnWebACL.RuleProperty(
-            name="RateLimitPerIp",
-            priority=len(rules),
-            action=wafv2.CfnWebACL.RuleActionProperty(block={}),
-            statement=wafv2.CfnWebACL.StatementProperty(
-                rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                    limit=rate_limit, aggregate_key_type="IP", evaluation_window_sec=300
-                )
-            ),
-            visibility_config=visibility("RateLimitPerIp"),
-        )
-    )
-    return wafv2.CfnWebACL(
-        scope,
-        "WebAcl",
-        scope="REGIONAL",
-        default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
-        visibility_config=visibility("ApiWebAcl"),
-        rules=rules,
-    )
