@@ -51,7 +51,6 @@ from .alarms import create_alarm, max_metric, sum_metric
 from .alarms import dashboard as alarm_dashboard
 from .api import ApiBackend
 from .api_routes import Route, validate_routes
-from .async_invoke import configure_alias_async_invoke
 from .errors import PatternConfigError, Problems, child_path, is_token
 from .function import FunctionSpec, Invocation, ServerlessFunction, validate_spec
 from .logs import create_log_group
@@ -455,8 +454,6 @@ class Cqrs(Construct):
             create_alarms=create_alarms,
             removal_policy=removal_policy,
         )
-        # The rule invokes the alias: it needs its own retries and on-failure queue.
-        configure_alias_async_invoke(projector)
         # Projectors write only the read model: read the current view, put the next.
         # On the event store they may only Query, to catch up on versions they missed.
         self.read_model.grant(projector.role, "dynamodb:GetItem", "dynamodb:PutItem")

@@ -25,7 +25,6 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
@@ -223,7 +222,6 @@ class EventProcessing(Construct):
                 create_alarms,
             )
         else:
-            self._configure_alias_async_invoke()
             self.rule.add_target(
                 targets.LambdaFunction(
                     self.processor.alias,
@@ -288,22 +286,6 @@ class EventProcessing(Construct):
                         actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[self._topic_key.key_arn]
                     )
                 )
-
-    def _configure_alias_async_invoke(self) -> None:
-        """Retry settings and on-failure queue on the ``live`` alias the rule invokes.
-
-        Lambda applies event-invoke configs per qualifier: the function-level
-        (``$LATEST``) one does not cover invocations of the alias. Skipped when
-        ServerlessFunction already configured the alias.
-        """
-        alias = self.processor.alias
-        if alias.node.try_find_child("EventInvokeConfig") is not None or self.processor.dead_letter_queue is None:
-            return
-        alias.configure_async_invoke(
-            on_failure=destinations.SqsDestination(self.processor.dead_letter_queue),
-            retry_attempts=defaults.ASYNC_RETRY_ATTEMPTS,
-            max_event_age=defaults.ASYNC_MAX_EVENT_AGE,
-        )
 
     def _wire_buffer(
         self,

@@ -507,9 +507,6 @@ class ServerlessFunction(Construct):
             system_log_level_v2=lambda_.SystemLogLevel.WARN,
             tracing=lambda_.Tracing.ACTIVE,
             snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if spec.snap_start else None,
-            retry_attempts=retries if failure else None,
-            max_event_age=max_age if failure else None,
-            on_failure=destinations.SqsDestination(failure.queue) if failure else None,
         )
         # CDK makes the function depend on its role and the role's policy; the role
         # dependency is already implied by GetAtt (cfn-lint W3005), keep only the policy.
@@ -522,6 +519,11 @@ class ServerlessFunction(Construct):
             alias_name=defaults.ALIAS_NAME,
             version=self.function.current_version,
             provisioned_concurrent_executions=spec.provisioned_concurrency,
+            # Lambda keeps async settings per qualifier, and every trigger invokes
+            # this alias: configure them here, not on $LATEST.
+            retry_attempts=retries if failure else None,
+            max_event_age=max_age if failure else None,
+            on_failure=destinations.SqsDestination(failure.queue) if failure else None,
         )
         self._acknowledge_known_findings(failure is not None)
 

@@ -36,7 +36,6 @@ from typing import Any, Mapping, Optional
 from aws_cdk import Annotations, Duration, RemovalPolicy, Stack, TimeZone
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as targets
@@ -173,7 +172,6 @@ class ScheduledJob(Construct):
             async_max_event_age=job_age,
             environment=environment,
         )
-        self._configure_alias_async_invoke(job_age)
         self._warn_about_overlap(parsed, job_spec, allow_overlap)
 
         self.failure_queue = FailureQueue(
@@ -212,23 +210,6 @@ class ScheduledJob(Construct):
             self.did_not_run_alarm = self._did_not_run_alarm(parsed, flexible_window, job_spec, allow_overlap, alarm_topic)
             if self.did_not_run_alarm is not None:
                 self.alarms.append(self.did_not_run_alarm)
-
-    def _configure_alias_async_invoke(self, job_age: Duration) -> None:
-        """Give the ``live`` alias the job's asynchronous-invocation settings.
-
-        Lambda keeps EventInvokeConfig per qualifier: the function-level one
-        (``$LATEST``) does not apply when Scheduler invokes the alias, so without
-        this the alias would fall back to Lambda's defaults (6 h, no on-failure
-        destination). Skipped if ServerlessFunction already configured the alias.
-        """
-        alias = self.job.alias
-        if alias.node.try_find_child("EventInvokeConfig") is not None or self.job.dead_letter_queue is None:
-            return
-        alias.configure_async_invoke(
-            on_failure=destinations.SqsDestination(self.job.dead_letter_queue),
-            retry_attempts=defaults.ASYNC_RETRY_ATTEMPTS,
-            max_event_age=job_age,
-        )
 
     def _scheduler_role(self) -> iam.Role:
         """A role only Scheduler in this account (default group) can assume, allowed to invoke only the alias.

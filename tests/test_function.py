@@ -211,3 +211,10 @@ def test_runtime_layer_content_imports_without_the_library(tmp_path):
     out = subprocess.run([sys.executable, "-S", "-c", probe, str(tmp_path / "python")], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().startswith(str(tmp_path / "python" / "cdk_serverless_patterns" / "runtime"))
+
+
+def test_async_settings_live_on_the_alias_that_triggers_invoke(built):
+    configs = built["template"].find_resources("AWS::Lambda::EventInvokeConfig")
+    assert len(configs) == 1, "one config, on the alias; none on $LATEST"
+    props = next(iter(configs.values()))["Properties"]
+    assert props["Qualifier"] == "live"
