@@ -217,4 +217,6 @@ def test_async_settings_live_on_the_alias_that_triggers_invoke(built):
     configs = built["template"].find_resources("AWS::Lambda::EventInvokeConfig")
     assert len(configs) == 1, "one config, on the alias; none on $LATEST"
     props = next(iter(configs.values()))["Properties"]
-    assert props["Qualifier"] == "live"
+    alias_id = built["stack"].get_logical_id(built["async"].alias.node.default_child)
+    # the alias ARN's 8th field is its name
+    assert props["Qualifier"] == {"Fn::Select": [7, {"Fn::Split": [":", {"Ref": alias_id}]}]}
