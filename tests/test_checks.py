@@ -535,3 +535,32 @@ def test_values_known_only_at_deploy_time_are_skipped(tmp_path):
     }
     report = _validate(tmp_path, template)
     assert report.violations == [] and report.success is True
+
+
+def test_graph_finds_every_kind_of_front_and_trigger():
+    fn = {"Type": "AWS::Lambda::Function", "Properties": {}}
+    arn = lambda lid: {"Fn::GetAtt": [lid, "Arn"]}  # noqa: E731
+    graph = TemplateGraph(
+        {
+            "Resources": {
+                **{name: fn for name in ("Url", "Alb", "AppSync", "Http", "Auth", "Sched", "Topic", "Sub", "Native")},
+                "U": {"Type": "AWS::Lambda::Url", "Properties": {"TargetFunctionArn": arn("Url")}},
+                "TG": {"Type": "AWS::ElasticLoadBalancingV2::TargetGroup", "Properties": {"TargetType": "lambda", "Targets": [{"Id": arn("Alb")}]}},
+                "DS": {"Type": "AWS::AppSync::DataSource", "Properties": {"LambdaConfig": {"LambdaFunctionArn": arn("AppSync")}}},
+                "I": {"Type": "AWS::ApiGatewayV2::Integration", "Properties": {"IntegrationType": "AWS_PROXY", "IntegrationUri": arn("Http")}},
+                "A": {"Type": "AWS::ApiGateway::Authorizer", "Properties": {"AuthorizerUri": {"Fn::Sub": "arn:x:path/functions/${Auth.Arn}/invocations"}}},
+                "S": {"Type": "AWS::Scheduler::Schedule", "Properties": {"Target": {"Arn": arn("Sched")}}},
+                "T": {"Type": "AWS::SNS::Topic", "Properties": {"Subscription": [{"Protocol": "lambda", "Endpoint": arn("Topic")}]}},
+                "TS": {"Type": "AWS::SNS::Subscription", "Properties": {"Protocol": "lambda", "Endpoint": arn("Sub")}},
+                "Q": {"Type": "AWS::SNS::Subscription", "Properties": {"Protocol": "sqs", "Endpoint": arn("Native")}},
+                "B": {"Type": "AWS::S3::Bucket", "Properties": {"NotificationConfiguration": {"LambdaConfigurations": [{"Function": arn("Native")}]}}},
+            }
+        }
+    )
+    assert set(graph.sync_fronts) == {"Url", "Alb", "AppSync", "Http", "Auth"}
+    assert {(t.kind, t.target.function) for t in graph.async_triggers} == {
+        ("EventBridge Scheduler schedule", "Sched"),
+        ("SNS subscription", "Topic"),
+        ("SNS subscription", "Sub"),
+        ("S3 event notification", "Native"),
+    }
