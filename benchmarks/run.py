@@ -104,10 +104,13 @@ def main() -> None:
     args = parser.parse_args()
     assumptions = Assumptions(args.invocations, args.duration_ms)
 
-    import aws_cdk
+    from importlib.metadata import version
 
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"aws-cdk-lib {aws_cdk.__version__ if hasattr(aws_cdk, '__version__') else '?'}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"aws-cdk-lib {version('aws-cdk-lib')}, cdk-nag {version('cdk-nag')}, "
+        f"aws-solutions-constructs {version('aws-solutions-constructs.core')}"
+    )
     rows = synth_speed(args.rounds)
     print(f"\n## Synth speed (median of {args.rounds} alternating runs, each a fresh process)\n")
     print("| workload | ours wall s | anchor wall s | ratio | ours build+synth s | anchor build+synth s | resources ours/anchor | nag open (ack) ours | nag open (ack) anchor |")

@@ -29,7 +29,7 @@ def main(side: str, workload: str, outdir: str, checks: bool) -> None:
         from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
         cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
-    stack = cdk.Stack(app, f"{side}-{workload}".replace("_", "-"), env=cdk.Environment(account="111111111111", region="eu-west-1"))
+    stack = cdk.Stack(app, f"{side}-{workload}".replace("_", "-"), env=cdk.Environment(account="111111111111", region="us-east-1"))
     BUILDERS[side][workload](stack)
     t_built = time.perf_counter()
     failed = False

@@ -10,4 +10,5 @@ if [ ! -x .venv-bench/bin/python ]; then
   .venv-bench/bin/python -m pip install --quiet --upgrade pip
 fi
 .venv-bench/bin/python -m pip install --quiet -e '.[benchmark]'
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
 exec .venv-bench/bin/python -m benchmarks.run "$@"
