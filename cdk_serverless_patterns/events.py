@@ -42,6 +42,7 @@ from .queues import FailureQueue, WorkQueue, validate_work_queue
 from .results import ResultTable, grant_result_writes, looks_like, resolve_result_table, validate_result_table
 from .runtime import env
 from .sqs_consumers import consume_queue
+from .topic_grants import grant_publish
 from .topics import EncryptedTopic
 
 #: Characters S3 leaves as they are when it URL-encodes object keys in event
@@ -163,10 +164,8 @@ class EventProcessing(Construct):
 
         self.table: Optional[dynamodb.ITable] = resolve_result_table(self, "Results", result_table, removal_policy)
         self.topic: Optional[sns.ITopic] = None
-        self._topic_key = None
         if notify is True:
-            encrypted = EncryptedTopic(self, "Notifications")
-            self.topic, self._topic_key = encrypted.topic, encrypted.key
+            self.topic = EncryptedTopic(self, "Notifications").topic
         elif notify is not False:
             self.topic = notify  # type: ignore[assignment]
 
@@ -278,14 +277,8 @@ class EventProcessing(Construct):
         if self.table is not None:
             grant_result_writes(self.table, role)
         if self.topic is not None:
-            role.add_to_principal_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=[self.topic.topic_arn]))
-            if self._topic_key is not None:
-                # Exact actions SNS needs to encrypt a message (not CDK's GenerateDataKey*).
-                role.add_to_principal_policy(
-                    iam.PolicyStatement(
-                        actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[self._topic_key.key_arn]
-                    )
-                )
+            # Also the key of an existing encrypted topic: SNS encrypts with the publisher's permissions.
+            grant_publish(self.topic, role)
 
     def _wire_buffer(
         self,

@@ -39,6 +39,7 @@ from .queues import FailureQueue, WorkQueue, validate_work_queue
 from .runtime import env, fan_in
 from .sqs_consumers import consume_queue, validate_queue_consumer
 from .tables import create_table
+from .topic_grants import grant_publish
 from .topics import EncryptedTopic
 
 _WORKER_NAME = re.compile(defaults.FAN_OUT_WORKER_NAME_PATTERN)
@@ -263,12 +264,7 @@ class FanOutFanIn(Construct):
         Named actions rather than ``Topic.grant_publish``'s ``kms:GenerateDataKey*``
         wildcard: SNS needs exactly these two to encrypt a published message.
         """
-        grant = iam.Grant.add_to_principal_or_resource(
-            grantee=grantee, actions=["sns:Publish"], resource_arns=[self.topic.topic_arn], resource=self.topic
-        )
-        if self.topic.master_key is not None:
-            self.topic.master_key.grant(grantee, "kms:GenerateDataKey", "kms:Decrypt")
-        return grant
+        return grant_publish(self.topic, grantee)
 
 
 def _validate(

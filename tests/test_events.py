@@ -269,6 +269,22 @@ def test_existing_bucket_topic_and_table(synthesized):
     assert "arn:" in json.dumps(s3_statement["Resource"]) and "company-uploads/*" in json.dumps(s3_statement["Resource"])
 
 
+def test_existing_kms_encrypted_topic_gets_its_key_grant():
+    # An existing topic encrypted with a customer managed key: SNS encrypts each
+    # published message with the publisher's permissions, so without
+    # kms:GenerateDataKey + kms:Decrypt on that key every Publish is denied.
+    stack = cdk.Stack(cdk.App(), "EncryptedTopic")
+    key_arn = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+    topic = sns.Topic.from_topic_attributes(stack, "Topic", topic_arn=TOPIC_ARN, key_arn=key_arn)
+    EventProcessing(stack, "Ingest", processor=SPEC, notify=topic)
+    policy = next(
+        p for lid, p in resources(Template.from_stack(stack), "AWS::IAM::Policy").items() if "Processor" in lid
+    )
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert {"Action": "sns:Publish", "Effect": "Allow", "Resource": TOPIC_ARN} in statements
+    assert {"Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Effect": "Allow", "Resource": key_arn} in statements
+
+
 def test_no_topic_no_filter_no_alarms(synthesized):
     t = synthesized["templates"]["Quiet"]
     c = synthesized["quiet"]
