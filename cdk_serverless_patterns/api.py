@@ -40,6 +40,7 @@ from .api_stage import (
     ApiSettings,
     cors_gateway_responses,
     cors_options,
+    rest_api_name,
     stage_options,
 )
 from .api_validation import validate_api
@@ -209,6 +210,8 @@ class ApiBackend(Construct):
         self.api = apigw.RestApi(
             self,
             "Api",
+            # Unique: API Gateway metrics (and so the alarms below) are keyed by API name.
+            rest_api_name=rest_api_name(self),
             description=f"ApiBackend {self.node.path}",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             # The account-level CloudWatch role CDK would create uses an AWS managed

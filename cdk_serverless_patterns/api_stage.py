@@ -11,9 +11,10 @@ import json
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Sequence
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Names
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_logs as logs
+from constructs import Construct
 
 from . import defaults
 from .api_routes import Route, parse_route
@@ -52,6 +53,20 @@ class ApiSettings:
     latency_slo: Duration
     server_error_rate: float
     client_error_rate: float
+
+
+def rest_api_name(owner: Construct) -> str:
+    """A REST API name unique in the account and Region: ``<stack>-<path>-<hash>``.
+
+    API Gateway publishes its metrics by ``ApiName`` (and ``Stage``), not by API
+    id, so two APIs of the same name in one account and Region (CDK's default
+    name is the construct id, ``"Api"`` for every pattern) feed the same metrics:
+    each API's 5XX/4XX/latency alarms would fire on the other's traffic. Stack
+    names are unique per account and Region, construct paths within a stack.
+    (CDK drops a ``Default`` id from the name, as it does in logical ids.)
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-metrics-and-dimensions.html
+    """
+    return Names.unique_resource_name(owner, separator="-")
 
 
 ACCESS_LOG_FIELDS = {

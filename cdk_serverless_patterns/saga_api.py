@@ -37,7 +37,7 @@ from .acknowledge import AWS_SOLUTIONS, acknowledge
 from .alarms import create_alarm, sum_metric
 from .errors import Problems
 from .logs import create_log_group
-from .api_stage import ApiSettings, stage_options
+from .api_stage import ApiSettings, rest_api_name, stage_options
 from .waf import create_web_acl
 
 _FIELD_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -196,6 +196,8 @@ class SagaStartApiResources(Construct):
         self.api = apigw.RestApi(
             self,
             "Api",
+            # Unique: API Gateway metrics (and so the 5XX alarm) are keyed by API name.
+            rest_api_name=rest_api_name(self),
             description=f"Starts executions of {scope.node.path}",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             # CDK's account-level CloudWatch role uses an AWS managed policy

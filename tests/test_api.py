@@ -463,6 +463,23 @@ def test_alarms(built):
     )
 
 
+def test_api_names_are_unique_and_the_alarms_watch_their_own_api(built):
+    # API Gateway metrics are keyed by ApiName: two APIs named alike (CDK's default
+    # is the construct id, "Api") would share one set of metrics and alarms.
+    names = {}
+    for key, template in built[1].items():
+        (api,) = template.find_resources("AWS::ApiGateway::RestApi").values()
+        names[key] = api["Properties"]["Name"]
+    assert len(set(names.values())) == len(names), names
+    assert names["RequestAuth"].startswith("RequestAuth-Api-"), names
+    alarms = built[1]["RequestAuth"].find_resources(
+        "AWS::CloudWatch::Alarm", {"Properties": {"Namespace": "AWS/ApiGateway"}}
+    )
+    assert len(alarms) == 3
+    for alarm in alarms.values():
+        assert {"Name": "ApiName", "Value": names["RequestAuth"]} in alarm["Properties"]["Dimensions"]
+
+
 def test_alarms_off_keeps_none(built):
     assert built[0]["LambdaAuth"].alarms == []
     built[1]["LambdaAuth"].resource_count_is("AWS::CloudWatch::Alarm", 0)

@@ -524,6 +524,20 @@ def test_start_api_stage_is_throttled_logged_traced_and_behind_waf(built):
     built.approval_template.resource_count_is("AWS::WAFv2::WebACLAssociation", 1)
 
 
+def test_start_api_has_its_own_name_and_its_alarm_watches_it(built):
+    # API Gateway metrics are keyed by ApiName; CDK's default name ("Api") would be
+    # shared with every other API of the account (ApiBackend's included).
+    (api,) = built.approval_template.find_resources("AWS::ApiGateway::RestApi").values()
+    name = api["Properties"]["Name"]
+    assert name.startswith("SagaApproval-Saga-StartApi-"), name
+    alarms = built.approval_template.find_resources(
+        "AWS::CloudWatch::Alarm", {"Properties": {"Namespace": "AWS/ApiGateway"}}
+    )
+    assert alarms
+    for alarm in alarms.values():
+        assert {"Name": "ApiName", "Value": name} in alarm["Properties"]["Dimensions"]
+
+
 def test_start_api_grant_start_allows_invoking_only_that_method(built):
     caller = _logical_id(built.approval_stack, built.caller)
     policies = built.approval_template.find_resources(
