@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import boto3
 import pytest
 from moto import mock_aws
@@ -63,4 +65,20 @@ def test_redelivery_is_idempotent(table):
 def test_invalid_events_raise_and_write_nothing(table, change, message):
     with pytest.raises(ValueError, match=message):
         recorder.handler({**EVENT, **change}, None, table=table)
+    assert table.scan()["Count"] == 0
+
+
+def test_numbers_with_fractions_in_detail_are_stored(table):
+    # Lambda hands the handler JSON numbers as Python floats, which the boto3
+    # table resource refuses ("Float types are not supported"): such an event
+    # would fail every retry and end in the on-failure queue.
+    event = {**EVENT, "detail": {"amount": 12.5, "lines": [{"weight": 0.3, "count": 2}]}}
+    assert recorder.handler(event, None, table=table) == {"recorded": True, "event_id": "evt-1"}
+    detail = table.scan()["Items"][0]["detail"]
+    assert detail == {"amount": Decimal("12.5"), "lines": [{"weight": Decimal("0.3"), "count": 2}]}
+
+
+def test_non_finite_numbers_in_detail_are_rejected(table):
+    with pytest.raises(ValueError, match="must be finite"):
+        recorder.handler({**EVENT, "detail": {"ratio": float("nan")}}, None, table=table)
     assert table.scan()["Count"] == 0

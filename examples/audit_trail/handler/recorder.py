@@ -19,6 +19,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
+from cdk_serverless_patterns.runtime.event_store import to_dynamo
 from cdk_serverless_patterns.runtime.log import get_logger
 
 REQUIRED = ("event_id", "actor", "action", "resource", "occurred_at")
@@ -46,6 +47,8 @@ def validate(event: dict[str, Any]) -> dict[str, Any]:
     detail = event.get("detail", {})
     if not isinstance(detail, dict):
         raise ValueError("detail must be an object")
+    # JSON numbers arrive as floats, which DynamoDB (boto3) only takes as Decimal.
+    detail = to_dynamo(detail)
     return {
         "pk": f"RESOURCE#{event['resource']}",
         "sk": f"{occurred.isoformat()}#{event['event_id']}",
