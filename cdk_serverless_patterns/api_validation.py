@@ -114,30 +114,7 @@ def _validate_stage(problems: Problems, o: ApiSettings) -> None:
         "1-128 letters, digits or '_' (API Gateway stage names)",
         "pass e.g. stage_name='prod'",
     )
-    if not is_token(o.rate):
-        problems.check(
-            isinstance(o.rate, (int, float)) and not isinstance(o.rate, bool) and o.rate > 0,
-            "throttling_rate_limit",
-            o.rate,
-            "a number of requests per second > 0",
-            f"pass e.g. {defaults.API_THROTTLING_RATE_LIMIT}",
-        )
-    if not is_token(o.burst):
-        problems.check(
-            isinstance(o.burst, int) and not isinstance(o.burst, bool) and o.burst > 0,
-            "throttling_burst_limit",
-            o.burst,
-            "an integer number of requests > 0",
-            f"pass e.g. {defaults.API_THROTTLING_BURST_LIMIT}",
-        )
-    problems.check(
-        isinstance(o.waf_rate_limit, int)
-        and defaults.WAF_RATE_LIMIT_MIN <= o.waf_rate_limit <= defaults.WAF_RATE_LIMIT_MAX,
-        "waf_rate_limit",
-        o.waf_rate_limit,
-        f"an integer {defaults.WAF_RATE_LIMIT_MIN}-{defaults.WAF_RATE_LIMIT_MAX:,} (requests per IP per 5 minutes)",
-        f"pass e.g. {defaults.WAF_RATE_LIMIT_PER_5_MIN}",
-    )
+    validate_throttling(problems, o.rate, o.burst, o.waf_rate_limit)
     if not isinstance(o.latency_slo, Duration):
         problems.add("latency_slo", o.latency_slo, "an aws_cdk.Duration", "pass Duration.millis(500)")
     else:
@@ -157,6 +134,45 @@ def _validate_stage(problems: Problems, o: ApiSettings) -> None:
             "a fraction of requests in (0, 1]",
             "pass e.g. 0.01 for 1%",
         )
+
+
+def validate_throttling(
+    problems: Problems,
+    rate: Any,
+    burst: Any,
+    waf_rate_limit: Any,
+    *,
+    rate_field: str = "throttling_rate_limit",
+    burst_field: str = "throttling_burst_limit",
+    waf_field: str = "waf_rate_limit",
+) -> None:
+    """Stage throttling and WAF rate limit of a REST API front door (ApiBackend, Saga
+    start API). A burst of 0 is an empty token bucket: API Gateway answers every
+    request with 429, so both limits must be > 0."""
+    if not is_token(rate):
+        problems.check(
+            isinstance(rate, (int, float)) and not isinstance(rate, bool) and rate > 0,
+            rate_field,
+            rate,
+            "a number of requests per second > 0",
+            f"pass e.g. {defaults.API_THROTTLING_RATE_LIMIT}",
+        )
+    if not is_token(burst):
+        problems.check(
+            isinstance(burst, int) and not isinstance(burst, bool) and burst > 0,
+            burst_field,
+            burst,
+            "an integer number of requests > 0",
+            f"pass e.g. {defaults.API_THROTTLING_BURST_LIMIT}",
+        )
+    problems.check(
+        isinstance(waf_rate_limit, int)
+        and defaults.WAF_RATE_LIMIT_MIN <= waf_rate_limit <= defaults.WAF_RATE_LIMIT_MAX,
+        waf_field,
+        waf_rate_limit,
+        f"an integer {defaults.WAF_RATE_LIMIT_MIN}-{defaults.WAF_RATE_LIMIT_MAX:,} (requests per IP per 5 minutes)",
+        f"pass e.g. {defaults.WAF_RATE_LIMIT_PER_5_MIN}",
+    )
 
 
 def _validate_cors(problems: Problems, origins: Optional[Sequence[str]], parsed: Mapping[Route, Any]) -> None:

@@ -38,6 +38,7 @@ from .alarms import create_alarm, sum_metric
 from .errors import Problems
 from .logs import create_log_group
 from .api_stage import ApiSettings, rest_api_name, stage_options
+from .api_validation import validate_throttling
 from .waf import create_web_acl
 
 _FIELD_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -106,31 +107,16 @@ def validate_start_api(problems: Problems, api: Any) -> None:
                 f"a schema that requires the execution name field {field!r}",
                 f"add {field!r} to the schema's 'required' list",
             )
-    if api.rate_limit is not None:
-        problems.check(
-            isinstance(api.rate_limit, (int, float)) and not isinstance(api.rate_limit, bool) and api.rate_limit > 0,
-            "start_api.rate_limit",
-            api.rate_limit,
-            "a positive number of requests per second",
-            f"pass e.g. {defaults.API_THROTTLING_RATE_LIMIT}",
-        )
-    if api.burst_limit is not None:
-        problems.check(
-            isinstance(api.burst_limit, int) and not isinstance(api.burst_limit, bool) and api.burst_limit >= 0,
-            "start_api.burst_limit",
-            api.burst_limit,
-            "an integer >= 0",
-            f"pass e.g. {defaults.API_THROTTLING_BURST_LIMIT}",
-        )
-    if api.waf_rate_limit is not None:
-        problems.check(
-            isinstance(api.waf_rate_limit, int)
-            and defaults.WAF_RATE_LIMIT_MIN <= api.waf_rate_limit <= defaults.WAF_RATE_LIMIT_MAX,
-            "start_api.waf_rate_limit",
-            api.waf_rate_limit,
-            f"an integer {defaults.WAF_RATE_LIMIT_MIN}-{defaults.WAF_RATE_LIMIT_MAX} (AWS WAF rate-based rule)",
-            f"pass e.g. {defaults.WAF_RATE_LIMIT_PER_5_MIN}",
-        )
+    settings = _stage_settings(api)
+    validate_throttling(
+        problems,
+        settings.rate,
+        settings.burst,
+        settings.waf_rate_limit,
+        rate_field="start_api.rate_limit",
+        burst_field="start_api.burst_limit",
+        waf_field="start_api.waf_rate_limit",
+    )
 
 
 def _input_schema(api: SagaStartApi) -> dict[str, Any]:

@@ -697,13 +697,22 @@ def test_rejects_an_input_schema_that_is_not_an_object_schema():
 
 def test_rejects_non_positive_start_api_throttling():
     message = _error(steps=[SagaStep("a", action=spec())], start_api=SagaStartApi(rate_limit=0, burst_limit=-1))
-    assert "start_api.rate_limit=0 is invalid: allowed a positive number of requests per second" in message
-    assert "start_api.burst_limit=-1 is invalid: allowed an integer >= 0" in message
+    assert "start_api.rate_limit=0 is invalid: allowed a number of requests per second > 0" in message
+    assert "start_api.burst_limit=-1 is invalid: allowed an integer number of requests > 0" in message
+
+
+def test_rejects_a_zero_start_api_burst_that_would_throttle_every_request():
+    # The burst is the size of API Gateway's token bucket: 0 answers every request with 429.
+    message = _error(steps=[SagaStep("a", action=spec())], start_api=SagaStartApi(burst_limit=0))
+    assert "start_api.burst_limit=0 is invalid: allowed an integer number of requests > 0" in message
 
 
 def test_rejects_a_waf_rate_limit_outside_aws_wafs_range():
     message = _error(steps=[SagaStep("a", action=spec())], start_api=SagaStartApi(waf_rate_limit=5))
-    assert "start_api.waf_rate_limit=5 is invalid: allowed an integer 10-2000000000 (AWS WAF rate-based rule)" in message
+    assert (
+        "start_api.waf_rate_limit=5 is invalid: allowed an integer 10-2,000,000,000 (requests per IP per 5 minutes)"
+        in message
+    )
 
 
 def test_rejects_something_that_is_not_an_approval():
