@@ -47,8 +47,8 @@ _WORKER_NAME = re.compile(defaults.FAN_OUT_WORKER_NAME_PATTERN)
 #: a consistent read of the job item, the transactional put + update, and the
 #: notified_at update. No Query, Scan or Delete.
 WORKER_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
-#: What load_job needs: one strongly consistent Query of the job's items.
-AGGREGATOR_TABLE_ACTIONS = ("dynamodb:Query", "dynamodb:GetItem")
+#: What load_job needs: one strongly consistent Query of the job's items (no GetItem).
+AGGREGATOR_TABLE_ACTIONS = ("dynamodb:Query",)
 
 
 class FanOutFanIn(Construct):
