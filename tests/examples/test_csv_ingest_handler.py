@@ -164,3 +164,32 @@ def test_concurrent_delivery_sees_the_claim_in_progress(aws):
 def test_rejects_events_that_are_not_s3_object_created(aws):
     with pytest.raises(ValueError, match="not an S3 Object Created event"):
         aws.invoke({"source": "aws.s3", "detail-type": "Object Deleted", "detail": {}})
+
+
+class SubjectCheckingSns:
+    """The moto client, plus SNS's documented Subject rule that moto does not apply:
+    "UTF-8 text with no line breaks or control characters, and less than 100 characters long"."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def publish(self, **kwargs):
+        subject = kwargs.get("Subject")
+        if subject is not None and (len(subject) >= 100 or any(ord(c) < 32 or ord(c) == 127 for c in subject)):
+            raise ClientError({"Error": {"Code": "InvalidParameter", "Message": "Invalid parameter: Subject"}}, "Publish")
+        return self.client.publish(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "uploads/partners/acme-corporation/2026/11/23/orders-export-full-batch-000001.csv",  # subject would be 100+
+        "uploads/tab\tand\nnewline.csv",  # S3 keys may hold control characters
+    ],
+)
+def test_notification_subject_is_valid_for_any_key(aws, key):
+    event = aws.upload(key, GOOD_CSV)
+    result = importer.handler(event, None, s3=aws.s3, table=aws.table, sns=SubjectCheckingSns(aws.sns))
+    assert result["status"] == "imported"
+    [note] = aws.notifications()
+    assert note["key"] == key  # the full key is in the message body

@@ -51,6 +51,10 @@ MAX_ROWS = 50_000
 DEFAULT_LEASE_S = 15 * 60
 _ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+#: SNS Subject: "no line breaks or control characters, and less than 100 characters long".
+#: https://docs.aws.amazon.com/sns/latest/api/API_Publish.html
+SUBJECT_MAX_CHARS = 99
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 log = get_logger("csv-ingest")
 _clients: dict[str, Any] = {}
@@ -256,10 +260,21 @@ def _write_orders(table: Any, orders: list[dict[str, Any]], obj: dict[str, Any])
             )
 
 
+def _subject(text: str) -> str:
+    """``text`` as a valid SNS Subject: no line breaks or control characters, under 100 characters.
+
+    Object keys may hold both and be up to 1024 bytes; an invalid subject would
+    fail every publish (and so every retry of the import). The message body
+    carries the full key.
+    """
+    clean = _CONTROL_RE.sub(" ", text)
+    return clean if len(clean) <= SUBJECT_MAX_CHARS else clean[: SUBJECT_MAX_CHARS - 3] + "..."
+
+
 def _notify(sns: Any, obj: dict[str, Any], key: str, *, status: str, **fields: Any) -> None:
     sns.publish(
         TopicArn=env.require(env.NOTIFY_TOPIC_ARN),
-        Subject=f"Orders import {status.lower()}: {obj['key']}"[:100],
+        Subject=_subject(f"Orders import {status.lower()}: {obj['key']}"),
         Message=json.dumps({"status": status, "bucket": obj["bucket"], "key": obj["key"],
                             "version_id": obj["version_id"], "idempotency_key": key, **fields}),
         MessageAttributes={
