@@ -40,6 +40,7 @@ from .api_stage import (
     ApiSettings,
     cors_gateway_responses,
     cors_options,
+    request_model,
     rest_api_name,
     stage_options,
 )
@@ -310,16 +311,14 @@ class ApiBackend(Construct):
         for key, schema in schemas.items():
             route = _route_of(key)
             name = _function_id(route)
-            body = {"$schema": "http://json-schema.org/draft-04/schema#", **dict(schema)}
-            cfn = apigw.CfnModel(
+            models[route] = request_model(
                 scope,
                 name,
-                rest_api_id=self.api.rest_api_id,
-                content_type="application/json",
-                schema=body,
+                api=self.api,
+                schema=schema,
                 description=f"Request body of {route.key}",
+                reference_id=f"{name}Ref",
             )
-            models[route] = apigw.Model.from_model_name(scope, f"{name}Ref", cfn.ref)
         return models
 
     def _add_method(

@@ -55,6 +55,40 @@ class ApiSettings:
     client_error_rate: float
 
 
+#: JSON schema draft API Gateway models use.
+JSON_SCHEMA_DRAFT_4 = "http://json-schema.org/draft-04/schema#"
+
+
+def request_model(
+    scope: Construct,
+    construct_id: str,
+    *,
+    api: apigw.RestApi,
+    schema: Mapping[str, Any],
+    description: str,
+    reference_id: str,
+) -> apigw.IModel:
+    """A JSON-schema request model of ``api`` (draft 4), ready for ``request_models``.
+
+    The schema is also folded into the logical id of the API's deployment, as
+    CDK's own ``Model`` does: a stage serves the API as of its last deployment,
+    so without this a changed schema would be saved on the API but never
+    deployed, and the stage would keep validating bodies against the old one.
+    """
+    body = {"$schema": JSON_SCHEMA_DRAFT_4, **dict(schema)}
+    model = apigw.CfnModel(
+        scope,
+        construct_id,
+        rest_api_id=api.rest_api_id,
+        content_type="application/json",
+        schema=body,
+        description=description,
+    )
+    if api.latest_deployment is not None:
+        api.latest_deployment.add_to_logical_id({"model": {"id": model.node.path, "schema": body}})
+    return apigw.Model.from_model_name(scope, reference_id, model.ref)
+
+
 def rest_api_name(owner: Construct) -> str:
     """A REST API name unique in the account and Region: ``<stack>-<path>-<hash>``.
 

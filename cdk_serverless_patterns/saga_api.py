@@ -37,7 +37,7 @@ from .acknowledge import AWS_SOLUTIONS, acknowledge
 from .alarms import create_alarm, sum_metric
 from .errors import Problems
 from .logs import create_log_group
-from .api_stage import ApiSettings, rest_api_name, stage_options
+from .api_stage import ApiSettings, request_model, rest_api_name, stage_options
 from .api_validation import validate_throttling
 from .waf import create_web_acl
 
@@ -129,7 +129,7 @@ def _input_schema(api: SagaStartApi) -> dict[str, Any]:
             schema["properties"] = {
                 api.execution_name_field: {"type": "string", "pattern": EXECUTION_NAME_PATTERN}
             }
-    return {"$schema": "http://json-schema.org/draft-04/schema#", **schema}
+    return schema
 
 
 def _request_template(state_machine_arn: str, name_field: Optional[str]) -> str:
@@ -204,13 +204,13 @@ class SagaStartApiResources(Construct):
         )
         state_machine.grant_start_execution(self.role)
 
-        model = apigw.CfnModel(
+        model = request_model(
             self,
             "ExecutionInput",
-            rest_api_id=self.api.rest_api_id,
-            content_type="application/json",
+            api=self.api,
             schema=_input_schema(options),
             description="Execution input of the saga",
+            reference_id="ExecutionInputModel",
         )
         validator = self.api.add_request_validator(
             "RequestValidator", validate_request_body=True, validate_request_parameters=True
@@ -250,7 +250,7 @@ class SagaStartApiResources(Construct):
             authorization_type=apigw.AuthorizationType.IAM,
             request_validator=validator,
             request_models={
-                "application/json": apigw.Model.from_model_name(self, "ExecutionInputModel", model.ref)
+                "application/json": model
             },
             method_responses=[apigw.MethodResponse(status_code=code) for code in ("200", "400", "500")],
         )

@@ -480,6 +480,29 @@ def test_api_names_are_unique_and_the_alarms_watch_their_own_api(built):
         assert {"Name": "ApiName", "Value": names["RequestAuth"]} in alarm["Properties"]["Dimensions"]
 
 
+def _deployment_ids(template: Template) -> set[str]:
+    return set(template.find_resources("AWS::ApiGateway::Deployment"))
+
+
+def test_a_changed_request_schema_is_deployed():
+    # A stage serves the API as of its last deployment: a schema change must make
+    # a new Deployment, or the stage keeps validating against the old schema.
+    def deployments(schema):
+        stack = cdk.Stack(cdk.App(), "S")
+        ApiBackend(
+            stack,
+            "Api",
+            routes={"POST /items": spec()},
+            request_schemas={"POST /items": schema},
+            create_alarms=False,
+        )
+        return _deployment_ids(Template.from_stack(stack))
+
+    before = deployments({"type": "object", "required": ["sku"]})
+    assert before == deployments({"type": "object", "required": ["sku"]})
+    assert before != deployments({"type": "object", "required": ["sku", "quantity"]})
+
+
 def test_alarms_off_keeps_none(built):
     assert built[0]["LambdaAuth"].alarms == []
     built[1]["LambdaAuth"].resource_count_is("AWS::CloudWatch::Alarm", 0)

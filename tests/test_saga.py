@@ -538,6 +538,24 @@ def test_start_api_has_its_own_name_and_its_alarm_watches_it(built):
         assert {"Name": "ApiName", "Value": name} in alarm["Properties"]["Dimensions"]
 
 
+def test_a_changed_start_api_schema_is_deployed():
+    # The stage serves the API as of its last deployment: a schema change must make
+    # a new Deployment, or the stage keeps validating starts against the old schema.
+    def deployments(required):
+        stack = cdk.Stack(cdk.App(), "S")
+        Saga(
+            stack,
+            "Saga",
+            steps=[SagaStep("a", action=spec())],
+            start_api=SagaStartApi(input_schema={"type": "object", "required": required}),
+            create_alarms=False,
+        )
+        return set(assertions.Template.from_stack(stack).find_resources("AWS::ApiGateway::Deployment"))
+
+    assert deployments(["order_id"]) == deployments(["order_id"])
+    assert deployments(["order_id"]) != deployments(["order_id", "items"])
+
+
 def test_start_api_grant_start_allows_invoking_only_that_method(built):
     caller = _logical_id(built.approval_stack, built.caller)
     policies = built.approval_template.find_resources(
