@@ -18,6 +18,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from . import defaults
+from .edge_security import cloudfront_comment
 from .errors import Problems
 from .function import FunctionSpec, ServerlessFunction, validate_lambda_edge_spec, validate_spec
 
@@ -143,7 +144,7 @@ class EdgeLogic:
                 f"Function{_camel(event)}",
                 code=cloudfront.FunctionCode.from_file(file_path=str(path)),
                 runtime=cloudfront.FunctionRuntime.JS_2_0,
-                comment=f"{event} of {scope.node.path}",
+                comment=cloudfront_comment(f"{event} of {scope.node.path}"),
             )
             for event, path in cloudfront_functions.items()
         }

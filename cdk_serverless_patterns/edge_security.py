@@ -10,6 +10,18 @@ from constructs import Construct
 
 from . import defaults
 
+#: CloudFront comments (function config, response headers policy, distribution):
+#: at most 128 characters, enforced at deploy time.
+#: https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_FunctionConfig.html
+CLOUDFRONT_COMMENT_MAX = 128
+
+
+def cloudfront_comment(text: str) -> str:
+    """``text`` cut to CloudFront's 128-character comment limit (as CDK's Distribution does)."""
+    if len(text) <= CLOUDFRONT_COMMENT_MAX:
+        return text
+    return text[: CLOUDFRONT_COMMENT_MAX - 3] + "..."
+
 
 def security_headers_policy(scope: Construct, construct_id: str) -> cloudfront.ResponseHeadersPolicy:
     """HSTS (2 years, subdomains), nosniff, DENY framing, strict referrer, XSS block.
@@ -21,7 +33,7 @@ def security_headers_policy(scope: Construct, construct_id: str) -> cloudfront.R
     return cloudfront.ResponseHeadersPolicy(
         scope,
         construct_id,
-        comment=f"Security headers of {scope.node.path}",
+        comment=cloudfront_comment(f"Security headers of {scope.node.path}"),
         security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
             strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
                 access_control_max_age=defaults.HSTS_MAX_AGE, include_subdomains=True, override=True

@@ -15,6 +15,7 @@ from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
+from constructs import Construct
 
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns import ApiBackend, EdgeSite, FunctionSpec, PatternConfigError, enable_checks
@@ -342,6 +343,28 @@ def test_outside_us_east_1_no_waf_or_alarms_and_a_warning_says_why(built):
 
 
 # --- validation: one test per rule ------------------------------------------------
+
+
+def test_comments_fit_cloudfronts_128_characters_under_a_long_path(js_file):
+    # CloudFront rejects comments over 128 characters at deploy time; CDK trims only
+    # the distribution's, so the function's and the headers policy's must be cut too.
+    stack = cdk.Stack(cdk.App(), "S", env=US_EAST_1)
+    parent = stack
+    for index in range(6):
+        parent = Construct(parent, f"AVeryLongConstructIdForNesting{index}")
+    EdgeSite(parent, "Site", cloudfront_functions={"viewer-response": js_file}, create_alarms=False)
+    template = Template.from_stack(stack)
+    comments = [
+        *(f["Properties"]["FunctionConfig"]["Comment"] for f in template.find_resources("AWS::CloudFront::Function").values()),
+        *(
+            p["Properties"]["ResponseHeadersPolicyConfig"]["Comment"]
+            for p in template.find_resources("AWS::CloudFront::ResponseHeadersPolicy").values()
+        ),
+    ]
+    assert len(comments) == 2
+    for comment in comments:
+        assert len(comment) <= 128, comment
+        assert comment.endswith("..."), comment
 
 
 def _error(env: cdk.Environment | None = US_EAST_1, **options) -> str:
