@@ -51,6 +51,7 @@ from .alarms import create_alarm, max_metric, sum_metric
 from .alarms import dashboard as alarm_dashboard
 from .api import ApiBackend
 from .api_routes import Route, validate_routes
+from .delivery_rules import duration_seconds, validate_target_retry_policy
 from .errors import PatternConfigError, Problems, child_path, is_token
 from .function import FunctionSpec, Invocation, ServerlessFunction, validate_spec
 from .logs import create_log_group
@@ -720,10 +721,13 @@ def _validate(
         f"one of {', '.join(defaults.PIPE_LOG_LEVELS)}",
         "pass 'ERROR' (failed executions only) or 'OFF'",
     )
-    _check_int(problems, "projector_retry_attempts", projector_retry_attempts, defaults.RULE_RETRY_ATTEMPTS_MIN,
-               defaults.RULE_RETRY_ATTEMPTS_MAX, "EventBridge target retry policy", "pass e.g. 185")
-    _check_duration(problems, "projector_max_event_age", projector_max_event_age, defaults.RULE_MAX_EVENT_AGE_MIN_S,
-                    defaults.RULE_MAX_EVENT_AGE_MAX_S, "EventBridge target retry policy", "pass e.g. Duration.hours(1)")
+    validate_target_retry_policy(
+        problems,
+        projector_retry_attempts,
+        projector_max_event_age,
+        retries_field="projector_retry_attempts",
+        age_field="projector_max_event_age",
+    )
     owned = sorted(set(api_options or {}) & _API_OPTIONS_SET_BY_CQRS)
     problems.check(
         not owned,
@@ -749,8 +753,4 @@ def _check_int(problems: Problems, field: str, value: Any, low: int, high: int, 
 
 
 def _check_duration(problems: Problems, field: str, value: Any, low_s: int, high_s: int, source: str, fix: str) -> None:
-    if not isinstance(value, Duration):
-        problems.add(field, value, "an aws_cdk.Duration", fix)
-        return
-    seconds = value.to_seconds()
-    problems.check(low_s <= seconds <= high_s, field, f"{seconds:g} s", f"{low_s}-{high_s} s ({source})", fix)
+    duration_seconds(problems, field, value, low_s=low_s, high_s=high_s, allowed=f"{low_s}-{high_s} s ({source})", fix=fix)

@@ -35,6 +35,7 @@ from . import defaults
 from .acknowledge import AWS_SOLUTIONS, acknowledge
 from .alarms import create_alarm, dashboard as create_dashboard, sum_metric
 from .buckets import SecureBucket
+from .delivery_rules import format_seconds, validate_batching_window, validate_target_retry_policy
 from .errors import Problems, child_path, is_token
 from .function import FunctionSpec, Invocation, ServerlessFunction, validate_spec
 from .nag_ids import resource_finding
@@ -143,7 +144,7 @@ class EventProcessing(Construct):
             "pass notify=True or notify=sns.Topic.from_topic_arn(...)",
         )
         validate_result_table(problems, result_table)
-        _validate_retry_policy(problems, retries, event_age)
+        validate_target_retry_policy(problems, retries, event_age)
         _validate_buffer(problems, processor, buffer, batch_size, max_batching_window, receive_count)
         problems.raise_if_any()
         super().__init__(scope, construct_id)
@@ -379,29 +380,6 @@ def _validate_key_filter(problems: Problems, field: str, value: Optional[str]) -
     )
 
 
-def _validate_retry_policy(problems: Problems, retries: int, event_age: Duration) -> None:
-    if not is_token(retries):
-        problems.check(
-            isinstance(retries, int)
-            and defaults.RULE_RETRY_ATTEMPTS_MIN <= retries <= defaults.RULE_RETRY_ATTEMPTS_MAX,
-            "retry_attempts",
-            retries,
-            f"{defaults.RULE_RETRY_ATTEMPTS_MIN}-{defaults.RULE_RETRY_ATTEMPTS_MAX} (EventBridge target retry policy)",
-            "pass e.g. retry_attempts=185 and bound the retries with max_event_age",
-        )
-    if not isinstance(event_age, Duration):
-        problems.add("max_event_age", event_age, "an aws_cdk.Duration", "pass Duration.hours(1)")
-        return
-    seconds = event_age.to_seconds()
-    problems.check(
-        defaults.RULE_MAX_EVENT_AGE_MIN_S <= seconds <= defaults.RULE_MAX_EVENT_AGE_MAX_S,
-        "max_event_age",
-        f"{seconds} s",
-        f"{defaults.RULE_MAX_EVENT_AGE_MIN_S}-{defaults.RULE_MAX_EVENT_AGE_MAX_S} s (EventBridge target retry policy)",
-        "pass a Duration between 1 minute and 24 hours, e.g. Duration.hours(1)",
-    )
-
-
 def _validate_buffer(
     problems: Problems,
     processor: FunctionSpec,
@@ -428,24 +406,13 @@ def _validate_buffer(
         f"{defaults.SQS_BATCH_SIZE_MIN}-{defaults.SQS_BATCH_SIZE_MAX} (SQS event source, standard queue)",
         "pass e.g. batch_size=10",
     )
-    window_s = None
-    if window is not None:
-        if not isinstance(window, Duration):
-            problems.add("max_batching_window", window, "an aws_cdk.Duration", "pass Duration.seconds(5)")
-        else:
-            window_s = window.to_seconds()
-            problems.check(
-                0 <= window_s <= defaults.BATCHING_WINDOW_MAX_S,
-                "max_batching_window",
-                f"{window_s} s",
-                f"0-{defaults.BATCHING_WINDOW_MAX_S} s (Lambda event source mapping)",
-                "pass at most Duration.minutes(5)",
-            )
-    if isinstance(size, int) and size > defaults.SQS_BATCH_SIZE_WITHOUT_WINDOW_MAX:
+    window_s = validate_batching_window(problems, window)
+    # An invalid window is already reported; only a missing or valid one is judged here.
+    if isinstance(size, int) and size > defaults.SQS_BATCH_SIZE_WITHOUT_WINDOW_MAX and (window is None or window_s is not None):
         problems.check(
             window_s is not None and window_s >= 1,
             "max_batching_window",
-            f"{window_s} s" if window_s is not None else None,
+            f"{format_seconds(window_s)} s" if window_s is not None else None,
             f"at least 1 s when batch_size > {defaults.SQS_BATCH_SIZE_WITHOUT_WINDOW_MAX} (SQS event source)",
             "pass max_batching_window=Duration.seconds(1) or more, or batch_size<=10",
         )

@@ -36,6 +36,7 @@ from constructs import Construct
 from . import defaults
 from .acknowledge import AWS_SOLUTIONS, acknowledge
 from .alarms import create_alarm, dashboard as create_dashboard, max_metric
+from .delivery_rules import duration_seconds, format_seconds, validate_batching_window
 from .errors import Problems, child_path, is_token
 from .function import FunctionSpec, Invocation, ServerlessFunction, validate_spec
 from .queues import FailureQueue
@@ -245,7 +246,8 @@ class StreamProcessing(Construct):
                     metric=max_metric(self.stream.metric_get_records_iterator_age_milliseconds()),
                     threshold=iterator_age.to_milliseconds(),
                     description=(
-                        f"{self.node.path}: records have waited {iterator_age.to_seconds()} s or more in the stream; "
+                        f"{self.node.path}: records have waited {format_seconds(iterator_age.to_seconds(integral=False))} s "
+                        "or more in the stream; "
                         "the processor is falling behind or stuck on failing records."
                     ),
                     alarm_topic=alarm_topic,
@@ -272,17 +274,7 @@ def _validate_mapping(
             f"{defaults.KINESIS_BATCH_SIZE_MIN}-{defaults.KINESIS_BATCH_SIZE_MAX} (Kinesis event source)",
             "pass e.g. batch_size=100",
         )
-    if window is not None:
-        if not isinstance(window, Duration):
-            problems.add("max_batching_window", window, "an aws_cdk.Duration", "pass Duration.seconds(5)")
-        else:
-            problems.check(
-                0 <= window.to_seconds() <= defaults.BATCHING_WINDOW_MAX_S,
-                "max_batching_window",
-                f"{window.to_seconds()} s",
-                f"0-{defaults.BATCHING_WINDOW_MAX_S} s (Lambda event source mapping)",
-                "pass at most Duration.minutes(5)",
-            )
+    validate_batching_window(problems, window)
     if not is_token(parallelization):
         problems.check(
             isinstance(parallelization, int)
@@ -302,17 +294,15 @@ def _validate_mapping(
             f"{defaults.KINESIS_RETRY_ATTEMPTS_MAX} (Kinesis event source)",
             "pass e.g. max_retry_attempts=3",
         )
-    if isinstance(record_age, Duration):
-        seconds = record_age.to_seconds()
-        problems.check(
-            defaults.KINESIS_RECORD_AGE_MIN_S <= seconds <= defaults.KINESIS_RECORD_AGE_MAX_S,
-            "max_record_age",
-            f"{seconds} s",
-            f"{defaults.KINESIS_RECORD_AGE_MIN_S} s-{defaults.KINESIS_RECORD_AGE_MAX_S} s (Kinesis event source)",
-            "pass a Duration between 1 minute and 7 days, e.g. Duration.hours(1)",
-        )
-    else:
-        problems.add("max_record_age", record_age, "an aws_cdk.Duration", "pass Duration.hours(1)")
+    duration_seconds(
+        problems,
+        "max_record_age",
+        record_age,
+        low_s=defaults.KINESIS_RECORD_AGE_MIN_S,
+        high_s=defaults.KINESIS_RECORD_AGE_MAX_S,
+        allowed=f"{defaults.KINESIS_RECORD_AGE_MIN_S} s-{defaults.KINESIS_RECORD_AGE_MAX_S} s (Kinesis event source)",
+        fix="pass a Duration between 1 minute and 7 days, e.g. Duration.hours(1)",
+    )
 
 
 def _validate_durations(
@@ -322,25 +312,27 @@ def _validate_durations(
         if not isinstance(retention, Duration):
             problems.add("retention_period", retention, "an aws_cdk.Duration", "pass Duration.hours(24)")
         else:
-            hours = retention.to_seconds() / 3600
+            hours = retention.to_seconds(integral=False) / 3600
             problems.check(
-                defaults.KINESIS_RETENTION_MIN_H <= hours <= defaults.KINESIS_RETENTION_MAX_H,
+                defaults.KINESIS_RETENTION_MIN_H <= hours <= defaults.KINESIS_RETENTION_MAX_H and hours == int(hours),
                 "retention_period",
                 f"{hours:g} h",
-                f"{defaults.KINESIS_RETENTION_MIN_H}-{defaults.KINESIS_RETENTION_MAX_H} h (Kinesis data retention)",
+                f"{defaults.KINESIS_RETENTION_MIN_H}-{defaults.KINESIS_RETENTION_MAX_H} h (Kinesis data retention), in whole hours",
                 "pass e.g. Duration.hours(24) or Duration.days(7)",
             )
             if isinstance(record_age, Duration):
+                age_s = record_age.to_seconds(integral=False)
+                retention_s = retention.to_seconds(integral=False)
                 problems.check(
-                    record_age.to_seconds() < retention.to_seconds(),
+                    age_s < retention_s,
                     "max_record_age",
-                    f"{record_age.to_seconds()} s",
-                    f"shorter than the stream's retention ({retention.to_seconds()} s), so records sent to the "
+                    f"{format_seconds(age_s)} s",
+                    f"shorter than the stream's retention ({format_seconds(retention_s)} s), so records sent to the "
                     "on-failure queue can still be re-read from the stream",
                     "lower max_record_age or raise retention_period",
                 )
     problems.check(
-        isinstance(iterator_age, Duration) and iterator_age.to_seconds() > 0,
+        isinstance(iterator_age, Duration) and iterator_age.to_seconds(integral=False) > 0,
         "iterator_age_alarm",
         iterator_age,
         "a positive aws_cdk.Duration",

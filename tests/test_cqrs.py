@@ -459,6 +459,12 @@ def test_projector_max_event_age_out_of_range():
     invalid(r"projector_max_event_age='30 s' is invalid: allowed 60-86400 s", projector_max_event_age=Duration.seconds(30))
 
 
+@pytest.mark.parametrize("field", ["projector_max_event_age", "pipe_max_record_age"])
+def test_ages_in_fractions_of_a_second(field):
+    # EventBridge and Pipes take whole seconds; Duration.to_seconds() would raise a jsii error.
+    invalid(rf"{field}='61.5 s' is invalid: allowed 60-\d+ s \(.*\), in whole seconds", **{field: Duration.millis(61500)})
+
+
 def test_existing_event_store_without_stream():
     stack = cdk.Stack(cdk.App(), "V")
     table = dynamodb.Table.from_table_name(stack, "T", "events")

@@ -391,6 +391,19 @@ def test_batching_window_above_five_minutes():
     assert "max_batching_window='301 s'" in message and "0-300 s" in message
 
 
+@pytest.mark.parametrize(
+    "options, field",
+    [
+        ({"max_event_age": Duration.millis(61500)}, "max_event_age='61.5 s'"),
+        ({"buffer": True, "max_batching_window": Duration.millis(1500)}, "max_batching_window='1.5 s'"),
+    ],
+)
+def test_durations_in_fractions_of_a_second(options, field):
+    # EventBridge and Lambda take whole seconds; Duration.to_seconds() would raise a jsii error.
+    message = build(**options)
+    assert field in message and "in whole seconds" in message
+
+
 def test_processor_timeout_too_long_for_the_buffer_visibility():
     message = build(buffer=True, processor=SPEC.replace(timeout=Duration.hours(3)))
     assert "processor.timeout='10800 s'" in message and "12 h maximum" in message

@@ -246,6 +246,32 @@ def test_max_record_age_out_of_range(age):
     assert "max_record_age=" in message and "60 s-604800 s" in message
 
 
+@pytest.mark.parametrize(
+    "options, field",
+    [
+        ({"max_record_age": Duration.millis(61500)}, "max_record_age='61.5 s'"),
+        ({"max_batching_window": Duration.millis(1500)}, "max_batching_window='1.5 s'"),
+    ],
+)
+def test_durations_in_fractions_of_a_second(options, field):
+    # Lambda takes whole seconds; Duration.to_seconds() would raise a jsii error.
+    message = build(**options)
+    assert field in message and "in whole seconds" in message
+
+
+def test_retention_in_fractions_of_an_hour():
+    # Kinesis retention is whole hours: the Stream construct would fail after the processor exists.
+    message = build(retention_period=Duration.minutes(90 * 24 + 30))
+    assert "retention_period='36.5 h'" in message and "whole hours" in message
+
+
+def test_iterator_age_alarm_below_a_second_is_allowed():
+    stack = cdk.Stack(cdk.App(), "S")
+    StreamProcessing(stack, "Clicks", processor=SPEC, iterator_age_alarm=Duration.millis(1500))
+    alarms = Template.from_stack(stack).find_resources("AWS::CloudWatch::Alarm")
+    assert any(a["Properties"].get("Threshold") == 1500 for a in alarms.values())
+
+
 def test_max_record_age_not_shorter_than_retention():
     message = build(max_record_age=Duration.hours(24))
     assert "max_record_age='86400 s'" in message and "shorter than the stream's retention" in message
