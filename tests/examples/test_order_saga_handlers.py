@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from examples.order_saga.handler import orders
@@ -194,3 +195,69 @@ def test_a_released_order_cannot_be_reserved_again(table):
     with pytest.raises(orders.ReservationReleased):
         orders.reserve_inventory(call("reserve_inventory"), None, table=table)
     assert stock(table, "book-1") == 5
+
+
+# --- concurrent transactions on the same SKU ------------------------------------
+
+
+def _conflict_once(monkeypatch, table) -> list[int]:
+    """The next TransactWriteItems is cancelled by a concurrent transaction (as DynamoDB
+    does when another order updates the same STOCK item); later calls go through."""
+    client = table.meta.client
+    real = client.transact_write_items
+    calls: list[int] = []
+
+    def transact_write_items(**kwargs):
+        calls.append(len(kwargs["TransactItems"]))
+        if len(calls) == 1:
+            raise ClientError(
+                {
+                    "Error": {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"},
+                    "CancellationReasons": [{"Code": "None"}] + [{"Code": "TransactionConflict"}]
+                    * (len(kwargs["TransactItems"]) - 1),
+                },
+                "TransactWriteItems",
+            )
+        return real(**kwargs)
+
+    monkeypatch.setattr(client, "transact_write_items", transact_write_items)
+    monkeypatch.setattr(orders.time, "sleep", lambda seconds: None)
+    return calls
+
+
+def test_reserve_retries_a_transaction_conflict_instead_of_reporting_out_of_stock(table, monkeypatch):
+    calls = _conflict_once(monkeypatch, table)
+    result = orders.reserve_inventory(call("reserve_inventory"), None, table=table)
+    assert result["status"] == "RESERVED"
+    assert len(calls) == 2
+    assert (stock(table, "book-1"), stock(table, "pen-9")) == (3, 0)
+
+
+def test_release_after_a_transaction_conflict_really_returns_the_stock(table, monkeypatch):
+    orders.reserve_inventory(call("reserve_inventory"), None, table=table)
+    calls = _conflict_once(monkeypatch, table)
+    result = orders.release_inventory(call("reserve_inventory", "compensate"), None, table=table)
+    assert result == {"order_id": "o-1", "released": True}
+    assert len(calls) == 2
+    assert record(table, "RESERVATION")["status"] == "RELEASED"
+    assert (stock(table, "book-1"), stock(table, "pen-9")) == (5, 1)
+
+
+def test_a_lasting_conflict_fails_the_compensation_so_step_functions_retries_it(table, monkeypatch):
+    orders.reserve_inventory(call("reserve_inventory"), None, table=table)
+    client = table.meta.client
+
+    def always_conflicting(**kwargs):
+        raise ClientError(
+            {
+                "Error": {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"},
+                "CancellationReasons": [{"Code": "TransactionConflict"}] * len(kwargs["TransactItems"]),
+            },
+            "TransactWriteItems",
+        )
+
+    monkeypatch.setattr(client, "transact_write_items", always_conflicting)
+    monkeypatch.setattr(orders.time, "sleep", lambda seconds: None)
+    with pytest.raises(ClientError):
+        orders.release_inventory(call("reserve_inventory", "compensate"), None, table=table)
+    assert record(table, "RESERVATION")["status"] == "RESERVED"

@@ -34,6 +34,8 @@ from __future__ import annotations
 
 import logging
 import os
+import random
+import time
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -47,6 +49,9 @@ log.setLevel(logging.INFO)
 
 TABLE_ENV = "TABLE_NAME"
 MAX_ITEMS = 25  # one DynamoDB transaction holds 100 actions; stay well below
+#: A transaction cancelled by a concurrent one on the same item (another order of
+#: the same SKU) is retried this many times, with jittered backoff, before failing.
+TRANSACTION_ATTEMPTS = 5
 SIMULATED_FAILURES = ("reserve", "charge", "charge_after_capture", "ship")
 _table = None
 
@@ -164,7 +169,30 @@ def _get(table: Any, pk: str, sk: str) -> Optional[dict[str, Any]]:
 
 
 def _is_conditional_failure(err: ClientError) -> bool:
-    return err.response["Error"]["Code"] in ("ConditionalCheckFailedException", "TransactionCanceledException")
+    """True only when a condition failed: a plain ConditionalCheckFailedException, or a
+    cancelled transaction whose every cancellation reason is a failed condition (or
+    none). A transaction cancelled by a conflict or throttling changed nothing and
+    says nothing about the items: it must not be read as "already done"."""
+    code = err.response["Error"]["Code"]
+    if code == "ConditionalCheckFailedException":
+        return True
+    if code != "TransactionCanceledException":
+        return False
+    reasons = {reason.get("Code") for reason in err.response.get("CancellationReasons") or []}
+    return "ConditionalCheckFailed" in reasons and reasons <= {"ConditionalCheckFailed", "None", None}
+
+
+def _transact(table: Any, writes: list[dict[str, Any]]) -> None:
+    """``TransactWriteItems``, retried while it is cancelled by a concurrent transaction."""
+    for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
+        try:
+            table.meta.client.transact_write_items(TransactItems=writes)
+            return
+        except ClientError as err:
+            reasons = {reason.get("Code") for reason in err.response.get("CancellationReasons") or []}
+            if "TransactionConflict" not in reasons or attempt == TRANSACTION_ATTEMPTS:
+                raise
+            time.sleep(random.uniform(0, 0.05 * 2**attempt))
 
 
 def _plain(value: Any) -> Any:
@@ -208,7 +236,7 @@ def reserve_inventory(event: dict[str, Any], context: Any, table: Any = None) ->
         for line in order.lines
     ]
     try:
-        table.meta.client.transact_write_items(TransactItems=writes)
+        _transact(table, writes)
     except ClientError as err:
         if not _is_conditional_failure(err):
             raise
@@ -262,7 +290,7 @@ def release_inventory(event: dict[str, Any], context: Any, table: Any = None) ->
         for item in reservation["items"]
     ]
     try:
-        table.meta.client.transact_write_items(TransactItems=writes)
+        _transact(table, writes)
     except ClientError as err:
         if not _is_conditional_failure(err):
             raise
