@@ -33,7 +33,8 @@ from constructs import Construct
 
 from . import defaults
 from .alarms import dashboard as make_dashboard
-from .errors import Problems, child_path, is_token
+from .delivery_rules import duration_seconds
+from .errors import Problems, child_path
 from .function import FunctionSpec, Invocation, ServerlessFunction, validate_spec
 from .queues import FailureQueue, WorkQueue, validate_work_queue
 from .runtime import env, fan_in
@@ -326,17 +327,16 @@ def _validate(
         f"keys that are worker names ({', '.join(map(repr, workers)) or 'none'})",
         "key each filter policy by the name of the worker it filters for",
     )
-    if not isinstance(retention, Duration):
-        problems.add("job_retention", retention, "an aws_cdk.Duration", "pass Duration.days(30)")
-    elif not is_token(retention.to_seconds()):
-        low, high = defaults.FAN_IN_JOB_RETENTION_MIN, defaults.FAN_IN_JOB_RETENTION_MAX
-        problems.check(
-            low.to_seconds() <= retention.to_seconds() <= high.to_seconds(),
-            "job_retention",
-            f"{retention.to_seconds():g} s",
-            f"{low.to_days():g}-{high.to_days():g} days",
-            "pass e.g. Duration.days(30); it must outlive any redelivery of a job's messages",
-        )
+    low, high = defaults.FAN_IN_JOB_RETENTION_MIN, defaults.FAN_IN_JOB_RETENTION_MAX
+    duration_seconds(
+        problems,
+        "job_retention",
+        retention,
+        low_s=int(low.to_seconds()),
+        high_s=int(high.to_seconds()),
+        allowed=f"{low.to_days():g}-{high.to_days():g} days",
+        fix="pass e.g. Duration.days(30); it must outlive any redelivery of a job's messages",
+    )
     # The same consumer rule failing for every function reads better once.
     problems.items = list(dict.fromkeys(problems.items))
     problems.raise_if_any()

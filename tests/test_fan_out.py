@@ -341,6 +341,12 @@ def test_rejects_job_retention_outside_one_to_365_days():
     assert "job_retention='3600 s' is invalid: allowed 1-365 days" in message
 
 
+def test_rejects_job_retention_in_fractions_of_a_second():
+    # The TTL is whole seconds; Duration.to_seconds() would raise a jsii error instead.
+    message = _error(job_retention=Duration.millis(2 * 86400 * 1000 + 500))
+    assert "job_retention='172800.5 s' is invalid: allowed 1-365 days, in whole seconds" in message
+
+
 def test_reports_bad_function_specs_with_their_worker():
     message = _error(workers={"w": SPEC.replace(memory_size=64)}, aggregator=SPEC.replace(handler="nodots"))
     assert "workers['w'].memory_size=64 is invalid" in message
