@@ -50,7 +50,7 @@ def test_viewer_with_cookie_is_served_their_variant(uri, variant, expected):
 def test_new_viewer_gets_a_variant_cookie_and_a_redirect_to_the_same_url():
     result = ab_test.viewer_request(event("/pricing", querystring="ref=ad"), None, rand=lambda: 0.1)
     assert result["status"] == "302"
-    assert result["headers"]["location"][0]["value"] == "/pricing?ref=ad"
+    assert result["headers"]["location"][0]["value"] == "/pricing?ref=ad&ab-assigned=b"
     cookie = result["headers"]["set-cookie"][0]["value"]
     assert cookie.startswith("ab-variant=b;")
     for attribute in ("Path=/", "Secure", "HttpOnly", "SameSite=Lax", f"Max-Age={ab_test.COOKIE_MAX_AGE_S}"):
@@ -70,6 +70,24 @@ def test_tampered_cookie_is_reassigned():
     result = ab_test.viewer_request(event("/", cookie="ab-variant=../../etc"), None, rand=lambda: 0.9)
     assert result["status"] == "302"
     assert result["headers"]["set-cookie"][0]["value"].startswith("ab-variant=a;")
+
+
+def test_a_client_without_cookies_is_served_after_one_redirect_not_looped():
+    # Crawlers, curl and health checks keep no cookies: redirecting them again would
+    # loop forever (and keep search engines off the site).
+    first = ab_test.viewer_request(event("/pricing", querystring="ref=ad"), None, rand=lambda: 0.1)
+    location = first["headers"]["location"][0]["value"]
+    uri, _, query = location.partition("?")
+    second = ab_test.viewer_request(event(uri, querystring=query), None, rand=lambda: 0.9)
+    assert "status" not in second
+    assert second["uri"] == "/b/pricing"
+    assert second["querystring"] == "ref=ad"
+
+
+def test_an_invalid_assignment_marker_is_ignored():
+    result = ab_test.viewer_request(event("/", querystring="ab-assigned=../x"), None, rand=lambda: 0.9)
+    assert result["status"] == "302"
+    assert result["headers"]["location"][0]["value"] == "/?ab-assigned=a"
 
 
 @pytest.mark.parametrize("uri", ["/a/index.html", "/b/pricing", "/b"])

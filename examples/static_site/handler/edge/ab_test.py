@@ -9,7 +9,11 @@ viewer is assigned a variant once and keeps it:
   is the rewritten URI, so both variants cache independently;
 * no cookie, or a value that is not a variant → the viewer gets a variant
   (``B_SHARE`` of viewers get ``b``) and a 302 back to the same URL that sets the
-  cookie, so the choice sticks from the first request on;
+  cookie, so the choice sticks from the first request on. The redirect carries
+  the variant in ``ab-assigned=<v>``; a request that has it but still no cookie
+  comes from a client that does not keep cookies (crawlers, ``curl``, health
+  checks) and is served that variant instead of being redirected again, which
+  would loop forever;
 * paths already inside a build (``/a/...``, ``/b/...``) pass unchanged, which
   lets the team preview either variant directly.
 
@@ -29,6 +33,8 @@ B_SHARE = 0.5
 #: How long a viewer keeps the variant: 30 days.
 COOKIE_MAX_AGE_S = 30 * 24 * 3600
 INDEX_DOCUMENT = "index.html"
+#: Query parameter of the assignment redirect (see the module docstring).
+ASSIGNED_PARAM = "ab-assigned"
 
 
 def viewer_request(event: Mapping[str, Any], context: Any = None, *, rand: Callable[[], float] = random.random) -> dict:
@@ -39,9 +45,25 @@ def viewer_request(event: Mapping[str, Any], context: Any = None, *, rand: Calla
         return request
     variant = variant_from_cookies(request.get("headers", {}))
     if variant is None:
-        return _assign(request, choose_variant(rand()))
+        assigned, rest = _take_assigned(request.get("querystring") or "")
+        if assigned is None:
+            return _assign(request, choose_variant(rand()))
+        # Redirected once already and still no cookie: serve, never redirect again.
+        variant, request["querystring"] = assigned, rest
     request["uri"] = rewrite_uri(uri, variant)
     return request
+
+
+def _take_assigned(querystring: str) -> tuple[Optional[str], str]:
+    """The variant in :data:`ASSIGNED_PARAM` (if valid) and the query string without it."""
+    assigned, rest = None, []
+    for pair in querystring.split("&") if querystring else []:
+        name, _, value = pair.partition("=")
+        if name != ASSIGNED_PARAM:
+            rest.append(pair)
+        elif value in VARIANTS:
+            assigned = value
+    return assigned, "&".join(rest)
 
 
 def choose_variant(draw: float) -> str:
@@ -75,8 +97,9 @@ def _inside_a_build(uri: str) -> bool:
 
 def _assign(request: Mapping[str, Any], variant: str) -> dict:
     location = request.get("uri") or "/"
-    if request.get("querystring"):
-        location += "?" + request["querystring"]
+    _, rest = _take_assigned(request.get("querystring") or "")
+    query = [q for q in [rest, f"{ASSIGNED_PARAM}={variant}"] if q]
+    location += "?" + "&".join(query)
     cookie = f"{COOKIE_NAME}={variant}; Path=/; Max-Age={COOKIE_MAX_AGE_S}; Secure; HttpOnly; SameSite=Lax"
     return {
         "status": "302",
