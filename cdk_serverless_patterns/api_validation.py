@@ -23,7 +23,9 @@ from .function import FunctionSpec, validate_spec
 from .runtime import env
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE", "ANY"})
-_STAGE_NAME_RE = re.compile(r"^[a-zA-Z0-9_]{1,128}$")
+#: "Stage names can only contain alphanumeric characters, hyphens, and underscores.
+#: Maximum length is 128 characters." https://docs.aws.amazon.com/apigateway/latest/api/API_Stage.html
+_STAGE_NAME_RE = re.compile(r"^[a-zA-Z0-9_-]{1,128}$")
 _ORIGIN_RE = re.compile(r"^https?://[a-zA-Z0-9.\-*]+(:\d{1,5})?$")
 _WEB_ACL_ARN_RE = re.compile(r"^arn:aws[a-z\-]*:wafv2:[a-z0-9\-]+:\d{12}:regional/webacl/.+$")
 
@@ -111,7 +113,7 @@ def _validate_stage(problems: Problems, o: ApiSettings) -> None:
         isinstance(o.stage_name, str) and bool(_STAGE_NAME_RE.match(o.stage_name)),
         "stage_name",
         o.stage_name,
-        "1-128 letters, digits or '_' (API Gateway stage names)",
+        "1-128 letters, digits, '-' or '_' (API Gateway stage names)",
         "pass e.g. stage_name='prod'",
     )
     validate_throttling(problems, o.rate, o.burst, o.waf_rate_limit)

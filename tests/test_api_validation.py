@@ -222,7 +222,13 @@ def test_throttling_burst_must_be_a_positive_integer(burst):
 
 
 def test_stage_name_characters():
-    assert "stage_name='my-stage'" in _error(stage_name="my-stage")
+    message = _error(stage_name="my stage")
+    assert "stage_name='my stage' is invalid: allowed 1-128 letters, digits, '-' or '_'" in message
+
+
+def test_stage_name_may_hold_hyphens():
+    # API Gateway allows alphanumerics, '-' and '_'; another rule makes construction fail cheaply.
+    assert "stage_name" not in _error(stage_name="prod-eu_1", throttling_rate_limit=0)
 
 
 def test_latency_slo_above_integration_timeout():
