@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import json
 import random
+import re
 import sys
 import threading
 import time
@@ -53,7 +54,7 @@ def aws(monkeypatch):
         queue_url = sqs.create_queue(QueueName="aggregator")["QueueUrl"]
         monkeypatch.setenv(env.FAN_IN_TABLE, TABLE)
         monkeypatch.setenv(env.AGGREGATOR_QUEUE_URL, queue_url)
-        fan_in.set_clients(dynamodb=dynamodb, sqs=sqs)
+        fan_in.set_clients(dynamodb=StrictExpressionsClient(dynamodb), sqs=sqs)
         yield {"dynamodb": dynamodb, "sqs": sqs, "queue_url": queue_url}
         fan_in.set_clients()
 
@@ -106,6 +107,50 @@ class SerializedClient:
         return call
 
 
+class StrictExpressionsClient:
+    """A DynamoDB client proxy that rejects unused expression attributes, as DynamoDB does.
+
+    DynamoDB fails a request (in a transaction: the whole transaction) whose
+    ``ExpressionAttributeValues``/``Names`` hold a key none of its expressions
+    uses ("Value provided in ExpressionAttributeValues unused in expressions");
+    moto does not check this inside ``TransactWriteItems``.
+    """
+
+    _EXPRESSIONS = ("UpdateExpression", "ConditionExpression", "ProjectionExpression", "KeyConditionExpression",
+                    "FilterExpression")
+
+    def __init__(self, client):
+        self._client = client
+        self.exceptions = client.exceptions
+
+    @classmethod
+    def check(cls, request, operation):
+        text = " ".join(request.get(e, "") for e in cls._EXPRESSIONS)
+        for kind in ("Values", "Names"):
+            for key in request.get(f"ExpressionAttribute{kind}") or {}:
+                if not re.search(re.escape(key) + r"(?![A-Za-z0-9_])", text):
+                    raise ClientError(
+                        {"Error": {"Code": "ValidationException",
+                                   "Message": f"Value provided in ExpressionAttribute{kind} unused in expressions: "
+                                              f"keys: {{{key}}}"}},
+                        operation,
+                    )
+
+    def __getattr__(self, name):
+        method = getattr(self._client, name)
+
+        def call(**kwargs):
+            if name == "transact_write_items":
+                for action in kwargs["TransactItems"]:
+                    for request in action.values():
+                        self.check(request, "TransactWriteItems")
+            elif name in ("update_item", "put_item", "delete_item", "query", "get_item"):
+                self.check(kwargs, name)
+            return method(**kwargs)
+
+        return call
+
+
 def job_items(dynamodb, job_id):
     items = dynamodb.query(
         TableName=TABLE,
@@ -137,6 +182,16 @@ def test_last_missing_part_completes_the_job_once(aws):
     job = fan_in.load_job("job-1")
     assert job.complete and job.completed_by == "c" and job.expected == 3
     assert job.results == {"a": {"n": 1}, "b": {"n": 2}, "c": {"n": 3}}
+
+
+def test_every_request_uses_all_its_expression_attributes(aws):
+    # DynamoDB rejects unused ExpressionAttributeValues: the first part of a
+    # multi-part job once carried an unused ':part' and failed on every delivery.
+    strict = StrictExpressionsClient(aws["dynamodb"])
+    assert [fan_in.complete_part("strict", p, expected=3, client=strict) for p in ("a", "b", "c")] == [False, False, True]
+    assert fan_in.complete_part("strict", "a", expected=3, client=strict) is False
+    fan_in.notify_aggregator("strict", dynamodb_client=strict)
+    assert fan_in.load_job("strict", client=strict).complete
 
 
 def test_single_part_job_completes_on_its_only_part(aws):

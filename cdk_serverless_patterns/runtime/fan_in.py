@@ -237,8 +237,10 @@ def _record(
 ) -> None:
     now = int(time.time())
     expires = now + _retention(retention_seconds)
+    # DynamoDB rejects a request (here: the whole transaction) with an
+    # ExpressionAttributeValues key no expression uses, so ':part' and ':count'
+    # are only added when the update or the condition below refers to them.
     values: dict[str, Any] = {
-        ":part": {"S": part},
         ":partset": {"SS": [part]},
         ":expected": {"N": str(expected)},
         ":now": {"N": str(now)},
@@ -248,10 +250,12 @@ def _record(
     if recorded_count == 0:
         size_condition = "attribute_not_exists(parts)"
     else:
-        size_condition = "(NOT contains(parts, :part) AND size(parts) = :count)"
+        size_condition = "NOT contains(parts, :part) AND size(parts) = :count"
+        values[":part"] = {"S": part}
         values[":count"] = {"N": str(recorded_count)}
     if final:
         update += ", completed_at = :now, completed_by = :part"
+        values[":part"] = {"S": part}
     condition = (
         "attribute_not_exists(completed_at) AND (attribute_not_exists(expected) OR expected = :expected) AND "
         + size_condition
