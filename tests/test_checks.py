@@ -152,6 +152,8 @@ def build_violations(app: cdk.App) -> None:
     consumer = good_function(s, "Consumer")
     queue = sqs.Queue(s, "Work", visibility_timeout=Duration.seconds(60))
     consumer.add_event_source(event_sources.SqsEventSource(queue))
+    unmarked = good_function(s, "Nightly", on_failure=destinations.SqsDestination(failure_queue(s, "NightlyFailures")))
+    events.Rule(s, "NightlyRule", schedule=events.Schedule.rate(Duration.days(1)), targets=[targets.LambdaFunction(unmarked)])
 
     s = cdk.Stack(app, "ApiTimeout")
     rest_api_with(s, good_function(s, "Slow", timeout=Duration.seconds(60)))
@@ -221,12 +223,19 @@ def build_compliant(app: cdk.App) -> None:
     )
 
     s = cdk.Stack(app, "AsyncFailure")
-    on_alias = good_function(s, "OnAlias")
+    on_alias = good_function(s, "OnAlias", environment={env.IDEMPOTENCY: "upsert keyed by the event id"})
     alias = live_alias(on_alias, on_failure=destinations.SqsDestination(failure_queue(s, "AliasFailures")))
     events.Rule(s, "Every5", schedule=events.Schedule.rate(Duration.minutes(5)), targets=[targets.LambdaFunction(alias)])
-    latest = good_function(s, "Latest", on_failure=destinations.SqsDestination(failure_queue(s, "LatestFailures")))
+    latest = good_function(
+        s,
+        "Latest",
+        environment={env.IDEMPOTENCY: "claim marker keyed by object key and version id"},
+        on_failure=destinations.SqsDestination(failure_queue(s, "LatestFailures")),
+    )
     s3.Bucket(s, "Uploads").add_object_created_notification(s3n.LambdaDestination(latest))
-    with_dlq = good_function(s, "WithDlq", dead_letter_queue_enabled=True)
+    with_dlq = good_function(
+        s, "WithDlq", dead_letter_queue_enabled=True, environment={env.IDEMPOTENCY: "conditional put on message id"}
+    )
     sns.Topic(s, "Topic").add_subscription(subscriptions.LambdaSubscription(with_dlq))
 
     s = cdk.Stack(app, "SyncChain")
@@ -263,6 +272,13 @@ def build_compliant(app: cdk.App) -> None:
     tagged = good_function(s, "Tagged")
     cdk.Tags.of(tagged).add("idempotency", "dedupe table keyed by message id")
     tagged.add_event_source(event_sources.SqsEventSource(sqs.Queue(s, "Other", visibility_timeout=Duration.seconds(60))))
+    nightly = good_function(
+        s,
+        "Nightly",
+        environment={env.IDEMPOTENCY: "report keyed by scheduled time"},
+        on_failure=destinations.SqsDestination(failure_queue(s, "NightlyFailures")),
+    )
+    events.Rule(s, "NightlyRule", schedule=events.Schedule.rate(Duration.days(1)), targets=[targets.LambdaFunction(nightly)])
 
     s = cdk.Stack(app, "ApiTimeout")
     rest_api_with(s, good_function(s, "Quick", timeout=Duration.seconds(29)), timeout=Duration.seconds(29))
@@ -392,7 +408,10 @@ def test_sqs_visibility_flags_queue_shorter_than_six_timeouts(violating, complia
 
 def test_idempotency_flags_consumer_without_partial_batch_or_marker(violating, compliant):
     found = findings(violating, "SP-IDEMPOTENCY", "Idempotency")
-    assert len(found) == 1 and next(iter(found)).startswith("Idempotency/Consumer/SqsEventSource")
+    assert len(found) == 2, found
+    assert any(path.startswith("Idempotency/Consumer/SqsEventSource") for path in found)
+    assert "Idempotency/NightlyRule/Resource" in found
+    assert "delivered at least once" in found["Idempotency/NightlyRule/Resource"]
     assert findings(compliant, "SP-IDEMPOTENCY", "Idempotency") == {}
 
 

@@ -61,6 +61,21 @@ def at_least_once_without_idempotency(graph: TemplateGraph) -> Iterable[Finding]
             f"{source} -> {function}: one failed record redelivers the whole batch, and the function "
             f"declares no idempotency ({IDEMPOTENCY_ENV} environment variable or '{IDEMPOTENCY_TAG}' tag)",
         )
+    # EventBridge rules, Scheduler, S3 and SNS deliver at least once and Lambda's
+    # async queue retries: no batch to report on, so the handler must be idempotent.
+    reported: set[tuple[str, str]] = set()
+    for trigger in graph.async_triggers:
+        key = (trigger.source, trigger.target.function)
+        if key in reported or has_idempotency_marker(graph, trigger.target.function):
+            continue
+        reported.add(key)
+        yield Finding(
+            trigger.source,
+            "Properties",
+            f"{trigger.kind} {trigger.source} -> {trigger.target.function}: delivered at least once and retried "
+            f"by Lambda's async queue, and the function declares no idempotency ({IDEMPOTENCY_ENV} environment "
+            f"variable or '{IDEMPOTENCY_TAG}' tag)",
+        )
 
 
 RULES: list[Rule] = [
@@ -77,9 +92,10 @@ RULES: list[Rule] = [
     Rule(
         "SP-IDEMPOTENCY",
         WARNING,
-        "At-least-once consumer (SQS, Kinesis or DynamoDB stream event source mapping) without "
-        "partial batch responses and without an idempotency marker: a single bad record makes Lambda "
-        "redeliver the whole batch, so records that succeeded run again.",
+        "At-least-once consumer without partial batch responses and without an idempotency marker: "
+        "for an SQS, Kinesis or DynamoDB stream mapping a single bad record makes Lambda redeliver the "
+        "whole batch, so records that succeeded run again; an asynchronous target (EventBridge rule or "
+        "Scheduler, S3, SNS) receives duplicates and retries with nothing to report them on.",
         "Enable report_batch_item_failures=True and return failures with "
         "cdk_serverless_patterns.runtime.batch.process_batch; or make the handler idempotent and say so "
         f"with the environment variable {IDEMPOTENCY_ENV}='<how>' (or tag '{IDEMPOTENCY_TAG}') on the function.",

@@ -15,6 +15,7 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from cdk_serverless_patterns import EventProcessing, FunctionSpec
+from cdk_serverless_patterns.runtime import env
 from cdk_serverless_patterns.topics import EncryptedTopic
 
 HANDLER_DIR = Path(__file__).parent / "handler"
@@ -33,6 +34,7 @@ class CsvIngestStack(cdk.Stack):
                 memory_size=512,  # csv parsing of files up to 10 MB
                 timeout=cdk.Duration.seconds(60),
                 description="Imports order CSVs from uploads/ once per object version",
+                environment={env.IDEMPOTENCY: "claim marker keyed by bucket/key#version-id"},
             ),
             prefix="uploads/",
             suffix=".csv",

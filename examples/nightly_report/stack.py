@@ -16,6 +16,7 @@ from aws_cdk import Duration
 from constructs import Construct
 
 from cdk_serverless_patterns import FunctionSpec, ScheduledJob
+from cdk_serverless_patterns.runtime import env
 from cdk_serverless_patterns.tables import create_table
 from cdk_serverless_patterns.topics import EncryptedTopic
 
@@ -42,6 +43,7 @@ class NightlyReportStack(cdk.Stack):
                 timeout=Duration.minutes(5),
                 memory_size=512,
                 description="Deletes expired sessions and writes a clean-up report",
+                environment={env.IDEMPOTENCY: "conditional deletes; report keyed by scheduled_time"},
             ),
             payload={"job": "session-cleanup", "page_size": 200},
             environment={

@@ -13,6 +13,7 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from cdk_serverless_patterns import Cqrs, FunctionSpec
+from cdk_serverless_patterns.runtime import env
 from cdk_serverless_patterns.topics import EncryptedTopic
 
 HANDLER_DIR = Path(__file__).parent / "handler"
@@ -33,7 +34,10 @@ class OrdersCqrsStack(cdk.Stack):
             },
             projections={
                 "order-summary": FunctionSpec(
-                    HANDLER_DIR, "order_summary.handler", description="Projects orders into their summary view"
+                    HANDLER_DIR,
+                    "order_summary.handler",
+                    description="Projects orders into their summary view",
+                    environment={env.IDEMPOTENCY: "runtime.projection applies each aggregate version once"},
                 ),
             },
             queries={
