@@ -2,9 +2,9 @@
 
 ``POST /executions`` starts an execution through API Gateway's direct Step
 Functions integration (``states:StartExecution``, no Lambda in between),
-authorized with IAM (SigV4)::
+authorized with IAM (SigV4, the default) or a Cognito user pool::
 
-    caller (SigV4) ─► WAF ─► REST API stage (throttling, JSON access logs, X-Ray,
+    caller (SigV4 │ Cognito token) ─► WAF ─► REST API stage (throttling, JSON access logs, X-Ray,
                              ERROR execution logs) ─► POST /executions
                              (body validated against a JSON schema)
                              ─► integration role: states:StartExecution on this
@@ -38,6 +38,7 @@ from .alarms import create_alarm, sum_metric
 from .errors import Problems
 from .logs import create_log_group
 from .api_stage import ApiSettings, request_model, rest_api_name, stage_options
+from .api_auth import ApiAuth, AuthKind, build_authorizer, validate_auth
 from .api_validation import validate_throttling
 from .waf import create_web_acl
 
@@ -67,6 +68,10 @@ class SagaStartApi:
     :param burst_limit: default :data:`defaults.API_THROTTLING_BURST_LIMIT`.
     :param waf_rate_limit: requests per source IP per 5 minutes before the web
         ACL blocks, 10-2,000,000,000. Default :data:`defaults.WAF_RATE_LIMIT_PER_5_MIN`.
+    :param auth: ``ApiAuth.iam()`` (callers sign with SigV4 and need
+        ``execute-api:Invoke``, see ``grant_start``) or ``ApiAuth.cognito(user_pool,
+        scopes=...)`` (callers present a token of that pool; ``user_pool=None``
+        creates one with ApiBackend's defaults). Default ``ApiAuth.iam()``.
     """
 
     input_schema: Optional[Mapping[str, Any]] = None
@@ -74,6 +79,7 @@ class SagaStartApi:
     rate_limit: Optional[float] = None
     burst_limit: Optional[int] = None
     waf_rate_limit: Optional[int] = None
+    auth: Optional[ApiAuth] = None
 
 
 def validate_start_api(problems: Problems, api: Any) -> None:
@@ -106,6 +112,17 @@ def validate_start_api(problems: Problems, api: Any) -> None:
                 f"required={list(schema.get('required') or ())}",
                 f"a schema that requires the execution name field {field!r}",
                 f"add {field!r} to the schema's 'required' list",
+            )
+    if api.auth is not None:
+        kind = api.auth.kind if isinstance(api.auth, ApiAuth) else None
+        if kind in (AuthKind.IAM, AuthKind.COGNITO):
+            validate_auth(problems, api.auth, field_name="start_api.auth")
+        else:
+            problems.add(
+                "start_api.auth",
+                f"ApiAuth.{kind.value}" if kind is not None else type(api.auth).__name__,
+                "ApiAuth.iam() or ApiAuth.cognito(...) (who may start executions is always authorized at the gateway)",
+                "pass auth=ApiAuth.iam() for services, or ApiAuth.cognito(user_pool) for signed-in users",
             )
     settings = _stage_settings(api)
     validate_throttling(
@@ -161,7 +178,9 @@ def _stage_settings(api: SagaStartApi) -> ApiSettings:
 
 class SagaStartApiResources(Construct):
     """What :class:`SagaStartApi` builds: ``api``, ``url``, ``web_acl``,
-    ``access_log_group``, ``role`` (the integration's), ``alarms``."""
+    ``access_log_group``, ``role`` (the integration's), ``alarms``; with Cognito
+    auth also ``authorizer``, ``user_pool`` and ``user_pool_client`` (a created
+    pool's), else None."""
 
     def __init__(
         self,
@@ -244,10 +263,18 @@ class SagaStartApiResources(Construct):
                 ],
             ),
         )
+        auth = options.auth if options.auth is not None else ApiAuth.iam()
+        self.auth = auth
+        built = build_authorizer(self, auth, removal_policy=removal_policy, make_function=_no_function)
+        self.authorizer = built.authorizer
+        self.user_pool = built.user_pool
+        self.user_pool_client = built.user_pool_client
         self.method = self.api.root.add_resource(RESOURCE_PATH).add_method(
             "POST",
             integration,
-            authorization_type=apigw.AuthorizationType.IAM,
+            authorization_type=built.authorization_type,
+            authorizer=built.authorizer,
+            authorization_scopes=list(auth.scopes) or None,
             request_validator=validator,
             request_models={
                 "application/json": model
@@ -264,13 +291,14 @@ class SagaStartApiResources(Construct):
             resource_arn=self.api.deployment_stage.stage_arn,
             web_acl_arn=self.web_acl.attr_arn,
         )
-        acknowledge(
-            self.api,
-            AWS_SOLUTIONS + "COG4",
-            "POST /executions is authorized with IAM (SigV4): callers are services and operators "
-            "with AWS credentials granted execute-api:Invoke, not end users with a Cognito identity; "
-            "AwsSolutions-APIG4 still checks that the method is authorized.",
-        )
+        if auth.kind is AuthKind.IAM:
+            acknowledge(
+                self.api,
+                AWS_SOLUTIONS + "COG4",
+                "POST /executions is authorized with IAM (SigV4): callers are services and operators "
+                "with AWS credentials granted execute-api:Invoke, not end users with a Cognito identity; "
+                "AwsSolutions-APIG4 still checks that the method is authorized.",
+            )
 
         self.alarms: list[cloudwatch.Alarm] = []
         if create_alarms:
@@ -288,9 +316,15 @@ class SagaStartApiResources(Construct):
             ]
 
     def grant_start(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Allow ``grantee`` to call ``POST /executions`` (execute-api:Invoke on that method only)."""
+        """Allow ``grantee`` to call ``POST /executions`` (execute-api:Invoke on that method only).
+
+        What IAM auth checks; with Cognito auth the caller's token decides instead."""
         return iam.Grant.add_to_principal(
             grantee=grantee,
             actions=["execute-api:Invoke"],
             resource_arns=[self.api.arn_for_execute_api("POST", f"/{RESOURCE_PATH}", self.api.deployment_stage.stage_name)],
         )
+
+
+def _no_function(*_: Any) -> Any:
+    raise AssertionError("the start API takes no Lambda authorizer (validated before)")

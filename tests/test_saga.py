@@ -14,9 +14,18 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import assertions
+from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
 
-from cdk_serverless_patterns import FunctionSpec, PatternConfigError, Saga, SagaApproval, SagaStep, enable_checks
+from cdk_serverless_patterns import (
+    ApiAuth,
+    FunctionSpec,
+    PatternConfigError,
+    Saga,
+    SagaApproval,
+    SagaStep,
+    enable_checks,
+)
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.saga import STEP_NAME_MAX
 from cdk_serverless_patterns.saga_api import SagaStartApi
@@ -147,6 +156,22 @@ class Built:
             approval=SagaApproval(before="only", topic=self.existing_topic),
             create_alarms=False,
         )
+        self.cognito_stack = cdk.Stack(self.app, "SagaCognito")
+        pool = cognito.UserPool.from_user_pool_id(self.cognito_stack, "Pool", "eu-west-1_abcdefghi")
+        self.cognito = Saga(
+            self.cognito_stack,
+            "Saga",
+            steps=[SagaStep("only", action=spec())],
+            start_api=SagaStartApi(auth=ApiAuth.cognito(pool, scopes=["orders/start"])),
+            create_alarms=False,
+        )
+        self.new_pool = Saga(
+            self.cognito_stack,
+            "NewPoolSaga",
+            steps=[SagaStep("only", action=spec())],
+            start_api=SagaStartApi(auth=ApiAuth.cognito()),
+            create_alarms=False,
+        )
         self.synth_error: Exception | None = None
         try:
             self.assembly = self.app.synth()
@@ -155,6 +180,7 @@ class Built:
         self.basic_template = assertions.Template.from_stack(self.basic_stack)
         self.approval_template = assertions.Template.from_stack(self.approval_stack)
         self.quiet_template = assertions.Template.from_stack(self.quiet_stack)
+        self.cognito_template = assertions.Template.from_stack(self.cognito_stack)
         self.basic_definition = definition_of(self.basic_template.to_json())
         self.approval_definition = definition_of(self.approval_template.to_json())
 
@@ -556,6 +582,23 @@ def test_a_changed_start_api_schema_is_deployed():
     assert deployments(["order_id"]) != deployments(["order_id", "items"])
 
 
+def test_start_api_with_cognito_auth_checks_the_pool_token_and_scopes(built):
+    template = built.cognito_template
+    authorizers = template.find_resources("AWS::ApiGateway::Authorizer")
+    assert len(authorizers) == 2
+    assert {a["Properties"]["Type"] for a in authorizers.values()} == {"COGNITO_USER_POOLS"}
+    assert any("eu-west-1_abcdefghi" in json.dumps(a["Properties"]["ProviderARNs"]) for a in authorizers.values())
+    methods = template.find_resources("AWS::ApiGateway::Method", {"Properties": {"HttpMethod": "POST"}})
+    assert sorted(m["Properties"]["AuthorizationType"] for m in methods.values()) == ["COGNITO_USER_POOLS"] * 2
+    scoped = [m for m in methods.values() if m["Properties"].get("AuthorizationScopes")]
+    assert [m["Properties"]["AuthorizationScopes"] for m in scoped] == [["orders/start"]]
+    assert built.cognito.start_api.user_pool is not None and built.cognito.start_api.user_pool_client is None
+    # ApiAuth.cognito() without a pool creates one, with ApiBackend's secure defaults.
+    template.resource_count_is("AWS::Cognito::UserPool", 1)
+    template.has_resource_properties("AWS::Cognito::UserPool", {"MfaConfiguration": "ON"})
+    assert built.new_pool.start_api.user_pool_client is not None
+
+
 def test_start_api_grant_start_allows_invoking_only_that_method(built):
     caller = _logical_id(built.approval_stack, built.caller)
     policies = built.approval_template.find_resources(
@@ -723,6 +766,24 @@ def test_rejects_a_zero_start_api_burst_that_would_throttle_every_request():
     # The burst is the size of API Gateway's token bucket: 0 answers every request with 429.
     message = _error(steps=[SagaStep("a", action=spec())], start_api=SagaStartApi(burst_limit=0))
     assert "start_api.burst_limit=0 is invalid: allowed an integer number of requests > 0" in message
+
+
+@pytest.mark.parametrize(
+    ("auth", "shown"),
+    [
+        (ApiAuth.none("Anyone may start an order saga, really, on purpose"), "ApiAuth.none"),
+        (ApiAuth.lambda_authorizer(spec()), "ApiAuth.lambda"),
+        ("iam", "str"),
+    ],
+)
+def test_rejects_a_start_api_auth_other_than_iam_or_cognito(auth, shown):
+    message = _error(steps=[SagaStep("a", action=spec())], start_api=SagaStartApi(auth=auth))
+    assert f"start_api.auth={shown!r} is invalid: allowed ApiAuth.iam() or ApiAuth.cognito(...)" in message
+
+
+def test_rejects_a_cognito_start_api_auth_with_a_bad_pool():
+    message = _error(steps=[SagaStep("a", action=spec())], start_api=SagaStartApi(auth=ApiAuth.cognito("pool-id")))
+    assert "start_api.auth.user_pool='str' is invalid: allowed an IUserPool" in message
 
 
 def test_rejects_a_waf_rate_limit_outside_aws_wafs_range():
