@@ -224,8 +224,10 @@ class EdgeSite(Construct):
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             domain_names=[domain_name] if domain_name else None,
             certificate=certificate,
-            minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
-            ssl_support_method=cloudfront.SSLMethod.SNI,
+            # TLS policy and SNI only mean something with a custom certificate; CDK warns
+            # (and ignores them) on the default *.cloudfront.net one.
+            minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 if certificate else None,
+            ssl_support_method=cloudfront.SSLMethod.SNI if certificate else None,
             price_class=price_class
             if price_class is not None
             else getattr(cloudfront.PriceClass, defaults.CLOUDFRONT_PRICE_CLASS_NAME),
