@@ -48,3 +48,18 @@ def test_example_snapshot(synthesized_example, example, snapshot_json):
     for stack_name in synthesized.stack_names:
         template = json.loads(synthesized.template_path(stack_name).read_text())
         assert normalize_template(template) == snapshot_json(name=stack_name)
+
+
+@pytest.mark.parametrize("example", example_names())
+def test_example_synthesizes_without_warnings(synthesized_example, example):
+    """CDK's own annotations (ignored props, deprecated APIs) stay quiet too."""
+    synthesized = synthesized_example(example)
+    manifest = json.loads((synthesized.outdir / "manifest.json").read_text())
+    noisy = [
+        f"{path}: {entry['type']}: {entry.get('data')}"
+        for artifact in manifest["artifacts"].values()
+        for path, entries in (artifact.get("metadata") or {}).items()
+        for entry in entries
+        if entry["type"] in ("aws:cdk:warning", "aws:cdk:error")
+    ]
+    assert noisy == []
