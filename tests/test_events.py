@@ -16,7 +16,12 @@ from cdk_serverless_patterns import EventProcessing, FunctionSpec, PatternConfig
 from cdk_serverless_patterns.runtime import env
 from tests.support import HANDLER_DIR, report_violations
 
-SPEC = FunctionSpec(code=HANDLER_DIR, handler="app.handler")
+SPEC = FunctionSpec(
+    code=HANDLER_DIR,
+    handler="app.handler",
+    # EventBridge invokes asynchronously (at least once): SP-IDEMPOTENCY wants the handler's answer.
+    environment={env.IDEMPOTENCY: "marker keyed by bucket/key#version-id"},
+)
 TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:uploads"
 
 
