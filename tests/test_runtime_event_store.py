@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from cdk_serverless_patterns.runtime import env, event_store
@@ -76,6 +78,37 @@ def test_load_returns_events_in_version_order_across_pages(client):
     assert [e["type"] for e in history[:5]] == ["E0-0", "E0-1", "E0-2", "E0-3", "E1-0"]
     assert load("order-1", after_version=46, client=client)[0]["version"] == 47
     assert [e["version"] for e in load("order-1", after_version=3, until_version=6, client=client)] == [4, 5, 6]
+
+
+class BetweenCheckingClient:
+    """DynamoDB rejects ``BETWEEN :low AND :high`` with high < low (ValidationException); moto returns []."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+    def query(self, **kwargs):
+        match = re.search(r"BETWEEN (:\w+) AND (:\w+)", kwargs["KeyConditionExpression"])
+        if match:
+            values = kwargs["ExpressionAttributeValues"]
+            low, high = (int(values[key]["N"]) for key in match.groups())
+            if high < low:
+                raise ClientError(
+                    {"Error": {"Code": "ValidationException", "Message": "Invalid KeyConditionExpression: The "
+                               "BETWEEN operator requires upper bound to be greater than or equal to lower bound"}},
+                    "Query",
+                )
+        return self._client.query(**kwargs)
+
+
+def test_load_of_an_empty_version_range_is_empty(client):
+    append("order-1", 0, [placed(), placed()], client=client)
+    strict = BetweenCheckingClient(client)
+    assert load("order-1", after_version=2, until_version=2, client=strict) == []
+    assert load("order-1", after_version=2, until_version=1, client=strict) == []
+    assert [e["version"] for e in load("order-1", after_version=1, until_version=2, client=strict)] == [2]
 
 
 def test_load_of_unknown_aggregate_is_empty(client):

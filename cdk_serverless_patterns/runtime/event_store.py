@@ -282,6 +282,9 @@ def load(
         raise ValueError(f"aggregate_id must be a non-empty string, got {aggregate_id!r}")
     table = env.require(env.EVENT_STORE_TABLE, table_name)
     ddb = _dynamodb(client)
+    if until_version is not None and until_version <= after_version:
+        # An empty range; DynamoDB rejects BETWEEN with its upper bound below the lower one.
+        return []
     if until_version is None:
         condition, values = "#a = :a AND #v > :v", {":a": aggregate_id, ":v": after_version}
     else:
