@@ -167,9 +167,11 @@ SQS_MAX_CONCURRENCY_MAX = 1000
 #: SQS's 14-day maximum message retention, so a late duplicate never finds its
 #: job gone and starts it again. Must equal runtime.fan_in.DEFAULT_RETENTION_S.
 FAN_IN_JOB_RETENTION = Duration.days(30)
-#: Allowed job retention: at least one day (in-flight retries need their job), at
-#: most a year (finished jobs are not an archive; the aggregator stores results).
-FAN_IN_JOB_RETENTION_MIN = Duration.days(1)
+#: Allowed job retention: at least 14 days, SQS's maximum message retention (each
+#: part item expires that long after its own write, so an earlier part must outlive
+#: the latest possible redelivery of a later one), at most a year (finished jobs are
+#: not an archive; the aggregator stores results).
+FAN_IN_JOB_RETENTION_MIN = Duration.days(14)
 FAN_IN_JOB_RETENTION_MAX = Duration.days(365)
 #: A worker name is its construct id, its part name and part of its queue's
 #: name: letters, digits, '-' and '_', starting with a letter, at most 64.

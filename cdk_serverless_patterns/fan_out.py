@@ -82,7 +82,7 @@ class FanOutFanIn(Construct):
         Default: none (Lambda scales up to the account's concurrency). Set it to
         protect a downstream system.
     :param job_retention: how long job state is kept after its last write
-        (DynamoDB TTL), 1-365 days. Default: 30 days, longer than SQS's 14-day
+        (DynamoDB TTL), 14-365 days. Default: 30 days, longer than SQS's 14-day
         maximum retention so a late duplicate never restarts a finished job.
     :param alarm_topic: SNS topic for every alarm. Default: none.
     :param create_alarms: queue age, DLQ depth and function alarms. Default: True.

@@ -336,15 +336,15 @@ def test_rejects_filter_policies_for_unknown_workers():
     assert "filter_policies=['nope'] is invalid: allowed keys that are worker names ('w')" in message
 
 
-def test_rejects_job_retention_outside_one_to_365_days():
+def test_rejects_job_retention_outside_14_to_365_days():
     message = _error(job_retention=Duration.hours(1))
-    assert "job_retention='3600 s' is invalid: allowed 1-365 days" in message
+    assert "job_retention='3600 s' is invalid: allowed 14-365 days" in message
 
 
 def test_rejects_job_retention_in_fractions_of_a_second():
     # The TTL is whole seconds; Duration.to_seconds() would raise a jsii error instead.
-    message = _error(job_retention=Duration.millis(2 * 86400 * 1000 + 500))
-    assert "job_retention='172800.5 s' is invalid: allowed 1-365 days, in whole seconds" in message
+    message = _error(job_retention=Duration.millis(20 * 86400 * 1000 + 500))
+    assert "job_retention='1728000.5 s' is invalid: allowed 14-365 days, in whole seconds" in message
 
 
 def test_reports_bad_function_specs_with_their_worker():
