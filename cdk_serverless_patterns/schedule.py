@@ -206,7 +206,12 @@ class ScheduledJob(Construct):
 
         self.alarms: list[cloudwatch.Alarm] = [*self.job.alarms, *self.failure_queue.alarms]
         self.did_not_run_alarm: Optional[cloudwatch.Alarm] = None
-        if create_alarms and enabled and parsed.kind == "rate":
+        if create_alarms and enabled and parsed.kind == "rate" and (start_date or end_date):
+            # Outside its dates the schedule rightly does not run; the alarm would fire forever.
+            Annotations.of(self).add_info(
+                "No 'did not run' alarm: the schedule has a start_date or end_date, outside which it does not run."
+            )
+        elif create_alarms and enabled and parsed.kind == "rate":
             self.did_not_run_alarm = self._did_not_run_alarm(parsed, flexible_window, job_spec, allow_overlap, alarm_topic)
             if self.did_not_run_alarm is not None:
                 self.alarms.append(self.did_not_run_alarm)

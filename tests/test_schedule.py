@@ -233,6 +233,15 @@ def test_no_did_not_run_alarm_for_cron_or_disabled_schedules(built):
     t["Configured"].resource_count_is("AWS::CloudWatch::Alarm", 5)
 
 
+def test_no_did_not_run_alarm_when_the_schedule_has_dates():
+    stack = cdk.Stack(cdk.App(), "Dated")
+    job = ScheduledJob(
+        stack, "Job", schedule="rate(1 hour)", job=SPEC.replace(environment={env.IDEMPOTENCY: "upsert"}), end_date=END
+    )
+    assert job.did_not_run_alarm is None
+    assert all(a.metric.metric_name != "Invocations" for a in job.alarms)
+
+
 def test_did_not_run_period_adds_the_flexible_window(built):
     _, jobs, t = built
     alarm = jobs["Flexible"].did_not_run_alarm
