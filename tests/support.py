@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Optional
 
 import aws_cdk as cdk
 from aws_cdk import assertions
@@ -47,3 +47,32 @@ def report_violations(report_path: Path, stack_names: Iterable[str] | None = Non
                 if prefixes is None or path.startswith(prefixes):
                     lines.append(f"{plugin['pluginName']}: {violation['ruleName']} at {path}")
     return lines
+
+
+def config_error(
+    construct: Callable[..., Any],
+    construct_id: str,
+    *,
+    stack_id: str = "V",
+    env: Optional[cdk.Environment] = None,
+    **options: Any,
+):
+    """Build ``construct`` with ``options`` in a fresh stack, expecting a PatternConfigError.
+
+    Asserts that invalid input created nothing (the construct is not in the
+    tree) and returns the error, so each validation test checks its message.
+    """
+    import pytest
+
+    from cdk_serverless_patterns import PatternConfigError
+
+    stack = cdk.Stack(cdk.App(), stack_id, env=env)
+    with pytest.raises(PatternConfigError) as info:
+        construct(stack, construct_id, **options)
+    assert stack.node.try_find_child(construct_id) is None, "invalid input must create nothing"
+    return info.value
+
+
+def as_list(value: Any) -> list:
+    """A CloudFormation value that may be a scalar or a list, as a list."""
+    return value if isinstance(value, list) else [value]

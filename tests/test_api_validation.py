@@ -13,18 +13,14 @@ from aws_cdk import Duration
 from cdk_serverless_patterns import ApiAuth, ApiBackend, ApiCache, FunctionSpec, PatternConfigError
 from cdk_serverless_patterns.api_routes import Route, RouteError, parse_route, routes_by_value, validate_routes
 from cdk_serverless_patterns.errors import Problems
-from tests.support import HANDLER_DIR
+from tests.support import HANDLER_DIR, config_error
 
 SPEC = FunctionSpec(code=HANDLER_DIR, handler="app.handler")
 
 
 def _error(**options) -> str:
-    stack = cdk.Stack(cdk.App(), "V")
     options.setdefault("routes", {"GET /items": SPEC})
-    with pytest.raises(PatternConfigError) as info:
-        ApiBackend(stack, "Api", **options)
-    assert stack.node.try_find_child("Api") is None, "invalid input must create no resources"
-    message = str(info.value)
+    message = str(config_error(ApiBackend, "Api", **options))
     assert "V/Api" in message and "Fix:" in message, message
     return message
 

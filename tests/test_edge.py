@@ -20,7 +20,7 @@ from constructs import Construct
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns import ApiBackend, EdgeSite, FunctionSpec, PatternConfigError, enable_checks
 from cdk_serverless_patterns.function import Invocation, ServerlessFunction
-from tests.support import HANDLER_DIR, report_violations
+from tests.support import HANDLER_DIR, config_error, report_violations
 
 US_EAST_1 = cdk.Environment(account="123456789012", region="us-east-1")
 EU_WEST_1 = cdk.Environment(account="123456789012", region="eu-west-1")
@@ -368,11 +368,7 @@ def test_comments_fit_cloudfronts_128_characters_under_a_long_path(js_file):
 
 
 def _error(env: cdk.Environment | None = US_EAST_1, **options) -> str:
-    stack = cdk.Stack(cdk.App(), "V", env=env)
-    with pytest.raises(PatternConfigError) as info:
-        EdgeSite(stack, "Site", **options)
-    assert stack.node.try_find_child("Site") is None, "invalid input must create nothing"
-    message = str(info.value)
+    message = str(config_error(EdgeSite, "Site", env=env, **options))
     assert "V/Site" in message and "Fix:" in message, message
     return message
 

@@ -11,7 +11,7 @@ from aws_cdk import Duration, assertions
 
 from cdk_serverless_patterns import FunctionSpec, PatternConfigError, ScheduledJob
 from cdk_serverless_patterns.runtime import env
-from tests.support import HANDLER_DIR
+from tests.support import HANDLER_DIR, config_error
 
 SPEC = FunctionSpec(code=HANDLER_DIR, handler="app.handler")
 START = datetime(2030, 1, 1, 0, 0, tzinfo=timezone.utc)
@@ -270,13 +270,10 @@ def test_warns_about_backlog_and_provisioned_concurrency_without_overlap(built):
 
 
 def _error(**overrides) -> PatternConfigError:
-    stack = cdk.Stack(cdk.App(), "S")
     options = {"schedule": "rate(1 hour)", "job": SPEC, **overrides}
-    with pytest.raises(PatternConfigError) as err:
-        ScheduledJob(stack, "Job", **options)
-    assert stack.node.try_find_child("Job") is None, "nothing may be created on invalid input"
-    assert err.value.path == "S/Job"
-    return err.value
+    error = config_error(ScheduledJob, "Job", stack_id="S", **options)
+    assert error.path == "S/Job"
+    return error
 
 
 def test_invalid_expression_shows_expression_and_correction():

@@ -12,9 +12,9 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Annotations, Match, Template
 
-from cdk_serverless_patterns import FunctionSpec, PatternConfigError, StreamProcessing, enable_checks
+from cdk_serverless_patterns import FunctionSpec, StreamProcessing, enable_checks
 from cdk_serverless_patterns.runtime import env
-from tests.support import HANDLER_DIR, report_violations
+from tests.support import HANDLER_DIR, as_list, config_error, report_violations
 
 SPEC = FunctionSpec(code=HANDLER_DIR, handler="app.handler")
 STREAM_ARN = "arn:aws:kinesis:eu-west-1:123456789012:stream/clicks"
@@ -126,8 +126,8 @@ def test_processor_role_reads_this_stream_and_sends_to_the_failure_queue_only(sy
     kinesis_statement = next(s for s in statements if any(a.startswith("kinesis:") for a in s["Action"]))
     assert kinesis_statement["Resource"] == {"Fn::GetAtt": [stream_id, "Arn"]}
     assert "kinesis:GetRecords" in kinesis_statement["Action"]
-    assert not any(a.startswith(("kinesis:Put", "kms:")) for s in statements for a in _list(s["Action"]))
-    send = next(s for s in statements if "sqs:SendMessage" in _list(s["Action"]))
+    assert not any(a.startswith(("kinesis:Put", "kms:")) for s in statements for a in as_list(s["Action"]))
+    send = next(s for s in statements if "sqs:SendMessage" in as_list(s["Action"]))
     assert send["Resource"]["Fn::GetAtt"][0] == next(iter(t.find_resources("AWS::SQS::Queue")))
     # The only '*' resource is X-Ray's (acknowledged by ServerlessFunction).
     star = [s for s in statements if s["Resource"] == "*"]
@@ -139,7 +139,7 @@ def test_result_table_and_environment(synthesized):
     variables = only(t, "AWS::Lambda::Function")["Properties"]["Environment"]["Variables"]
     table_id = next(iter(t.find_resources("AWS::DynamoDB::Table")))
     assert variables[env.RESULT_TABLE] == {"Ref": table_id}
-    dynamo = next(s for s in processor_statements(t) if "dynamodb:UpdateItem" in _list(s["Action"]))
+    dynamo = next(s for s in processor_statements(t) if "dynamodb:UpdateItem" in as_list(s["Action"]))
     assert dynamo["Resource"] == [{"Fn::GetAtt": [table_id, "Arn"]}]
 
 
@@ -170,7 +170,7 @@ def test_existing_stream_with_tuned_mapping(synthesized):
     assert "MaximumRetryAttempts" not in mapping  # -1: Lambda's "until the record expires"
     assert mapping["BisectBatchOnFunctionError"] is False
     assert mapping["DestinationConfig"]["OnFailure"]["Destination"]
-    kinesis_statement = next(s for s in processor_statements(t) if any(a.startswith("kinesis:") for a in _list(s["Action"])))
+    kinesis_statement = next(s for s in processor_statements(t) if any(a.startswith("kinesis:") for a in as_list(s["Action"])))
     assert kinesis_statement["Resource"] == STREAM_ARN
     age = next(a for a in t.find_resources("AWS::CloudWatch::Alarm").values() if a["Properties"].get("MetricName") == "GetRecords.IteratorAgeMilliseconds")
     assert age["Properties"]["Threshold"] == 60000
@@ -185,26 +185,18 @@ def test_customer_managed_key(synthesized):
     assert stream["Properties"]["RetentionPeriodHours"] == 168 and stream["DeletionPolicy"] == "Delete"
     assert stream["Properties"]["StreamModeDetails"] == {"StreamMode": "PROVISIONED"}
     assert stream["Properties"]["ShardCount"] == 2
-    decrypt = [s for s in processor_statements(t) if "kms:Decrypt" in _list(s["Action"])]
+    decrypt = [s for s in processor_statements(t) if "kms:Decrypt" in as_list(s["Action"])]
     assert decrypt and decrypt[0]["Resource"] == {"Fn::GetAtt": [key_id, "Arn"]}
     assert only(t, "AWS::Lambda::EventSourceMapping")["Properties"]["StartingPosition"] == "LATEST"
     assert t.find_resources("AWS::CloudWatch::Alarm") == {} and synthesized["cmk"].alarms == []
-
-
-def _list(value):
-    return value if isinstance(value, list) else [value]
 
 
 # --- validation: one test per rule ------------------------------------------------
 
 
 def build(**options):
-    scope = cdk.Stack(cdk.App(), "S")
     options.setdefault("processor", SPEC)
-    with pytest.raises(PatternConfigError) as err:
-        StreamProcessing(scope, "Clicks", **options)
-    assert scope.node.try_find_child("Clicks") is None  # nothing was created
-    return str(err.value)
+    return str(config_error(StreamProcessing, "Clicks", stack_id="S", **options))
 
 
 def existing_stream():
