@@ -699,4 +699,6 @@ class ServerlessFunction(Construct):
 def _code(code: Union[str, os.PathLike, lambda_.Code]) -> lambda_.Code:
     if isinstance(code, lambda_.Code):
         return code
-    return lambda_.Code.from_asset(str(code))
+    # Resolve here: validation looked at the path relative to Python's working
+    # directory, and the jsii kernel (a separate process) must see the same one.
+    return lambda_.Code.from_asset(str(Path(code).resolve()))
