@@ -677,11 +677,6 @@ class ServerlessFunction(Construct):
             "Lambda@Edge does not support AWS X-Ray active tracing; requests are traced through "
             "CloudFront access logs and the function's JSON logs instead.",
         )
-        acknowledge(
-            self.function,
-            "ServerlessPatterns::SP-LAMBDA-ARM64",
-            "Lambda@Edge runs only x86_64 functions; arm64 is rejected at deployment.",
-        )
         # cdk-nag names each wildcard resource the way it renders it.
         account = "<AWS::AccountId>" if Token.is_unresolved(home_stack.account) else home_stack.account
         log_group_id = home_stack.resolve(home_stack.get_logical_id(self.log_group.node.default_child))
