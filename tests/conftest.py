@@ -39,6 +39,7 @@ def synthesized_example(tmp_path_factory: pytest.TempPathFactory) -> Callable[[s
 
     from cdk_serverless_patterns import enable_checks
     from examples.app import build_example
+    from tests.support import synth_keeping_error
 
     cache: dict[str, SynthesizedExample] = {}
 
@@ -48,11 +49,7 @@ def synthesized_example(tmp_path_factory: pytest.TempPathFactory) -> Callable[[s
             app = cdk.App(outdir=str(outdir))
             enable_checks(app)
             stacks = build_example(app, name)
-            error = None
-            try:
-                app.synth()
-            except Exception as exc:  # ValidationFailed: the report says why
-                error = exc
+            error = synth_keeping_error(app)
             cache[name] = SynthesizedExample(name, outdir, [s.artifact_id for s in stacks], error)
         return cache[name]
 

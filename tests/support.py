@@ -76,3 +76,21 @@ def config_error(
 def as_list(value: Any) -> list:
     """A CloudFormation value that may be a scalar or a list, as a list."""
     return value if isinstance(value, list) else [value]
+
+
+def synth_keeping_error(app: cdk.App) -> Optional[Exception]:
+    """Synthesize ``app``; return the error instead of raising it.
+
+    With checks enabled, synth raises ValidationFailed on findings; the tests
+    then read the validation report to say which, so the error is kept, not raised.
+    """
+    try:
+        app.synth()
+    except Exception as exc:  # ValidationFailed: the report says why
+        return exc
+    return None
+
+
+def read_template(outdir: Path, stack_name: str) -> assertions.Template:
+    """The synthesized template of ``stack_name`` in ``outdir``."""
+    return assertions.Template.from_json(json.loads((Path(outdir) / f"{stack_name}.template.json").read_text()))

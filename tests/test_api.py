@@ -14,7 +14,7 @@ from aws_cdk.assertions import Annotations, Match, Template
 from cdk_serverless_patterns import ApiAuth, ApiBackend, ApiCache, FunctionSpec, enable_checks
 from cdk_serverless_patterns.acknowledge import acknowledge
 from cdk_serverless_patterns.topics import EncryptedTopic
-from tests.support import HANDLER_DIR, report_violations
+from tests.support import HANDLER_DIR, report_violations, synth_keeping_error
 
 WAF_ARN = "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/shared/0c1d2e3f"
 
@@ -112,11 +112,7 @@ def built(tmp_path_factory):
         "Internal tool with few users; threat protection is not worth the Plus plan here.",
     )
 
-    error = None
-    try:
-        app.synth()
-    except Exception as exc:  # the report says why
-        error = exc
+    error = synth_keeping_error(app)
     templates = {name: Template.from_stack(b.node.scope) for name, b in backends.items()}
     return backends, templates, outdir / "validation-report.json", error
 

@@ -48,6 +48,7 @@ from cdk_serverless_patterns.checks import (
     TemplateGraph,
 )
 from cdk_serverless_patterns.runtime import env
+from tests.support import synth_keeping_error
 
 CODE = lambda_.Code.from_inline("def handler(event, context):\n    return event\n")
 US_EAST_1 = cdk.Environment(region="us-east-1")
@@ -322,11 +323,7 @@ def _synth(tmp_path_factory: pytest.TempPathFactory, name: str, build) -> Simple
     app = cdk.App(outdir=str(outdir))
     Validations.of(app).add_plugins(ServerlessPatternsChecks())
     build(app)
-    error = None
-    try:
-        app.synth()
-    except Exception as exc:  # errors fail synthesis; the report says why
-        error = exc
+    error = synth_keeping_error(app)
     report = json.loads((Path(outdir) / "validation-report.json").read_text()) if (Path(outdir) / "validation-report.json").exists() else {}
     plugin = next((p for p in report.get("pluginReports", []) if p["pluginName"] == PLUGIN_NAME), {})
     return SimpleNamespace(outdir=Path(outdir), error=error, plugin=plugin)

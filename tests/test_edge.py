@@ -20,7 +20,7 @@ from constructs import Construct
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns import ApiBackend, EdgeSite, FunctionSpec, PatternConfigError, enable_checks
 from cdk_serverless_patterns.function import Invocation, ServerlessFunction
-from tests.support import HANDLER_DIR, config_error, report_violations
+from tests.support import HANDLER_DIR, config_error, read_template, report_violations, synth_keeping_error
 
 US_EAST_1 = cdk.Environment(account="123456789012", region="us-east-1")
 EU_WEST_1 = cdk.Environment(account="123456789012", region="eu-west-1")
@@ -82,14 +82,8 @@ def built(tmp_path_factory, js_file):
 
     remote = cdk.Stack(app, "Remote", env=EU_WEST_1)
     remote_site = EdgeSite(remote, "Site", edge_functions={"viewer-request": edge_spec()})
-    error = None
-    try:
-        app.synth()
-    except Exception as exc:  # ValidationFailed: the report says why
-        error = exc
+    error = synth_keeping_error(app)
 
-    def template(name: str) -> Template:
-        return Template.from_json(json.loads((outdir / f"{name}.template.json").read_text()))
 
     return {
         "outdir": outdir,
@@ -98,12 +92,12 @@ def built(tmp_path_factory, js_file):
         "full": full_site,
         "remote": remote_site,
         "existing": existing_site,
-        "t_existing": template("Existing"),
+        "t_existing": read_template(outdir, "Existing"),
         "remote_stack": remote,
-        "t_default": template("Default"),
-        "t_full": template("Full"),
-        "t_remote": template("Remote"),
-        "t_companion": template("RemoteEdgeFunctions"),
+        "t_default": read_template(outdir, "Default"),
+        "t_full": read_template(outdir, "Full"),
+        "t_remote": read_template(outdir, "Remote"),
+        "t_companion": read_template(outdir, "RemoteEdgeFunctions"),
     }
 
 

@@ -14,7 +14,7 @@ from aws_cdk.assertions import Match, Template
 
 from cdk_serverless_patterns import EventProcessing, FunctionSpec, enable_checks
 from cdk_serverless_patterns.runtime import env
-from tests.support import HANDLER_DIR, as_list, config_error, report_violations
+from tests.support import HANDLER_DIR, as_list, config_error, read_template, report_violations, synth_keeping_error
 
 SPEC = FunctionSpec(
     code=HANDLER_DIR,
@@ -57,21 +57,15 @@ def synthesized(tmp_path_factory):
         result_table=dynamodb.Table.from_table_name(existing_stack, "Table", "results"),
     )
     quiet = EventProcessing(cdk.Stack(app, "Quiet"), "Ingest", processor=SPEC, notify=False, create_alarms=False)
-    error = None
-    try:
-        app.synth()
-    except Exception as exc:  # the validation report says why
-        error = exc
+    error = synth_keeping_error(app)
 
-    def template(name):
-        return Template.from_json(json.loads((outdir / f"{name}.template.json").read_text()))
 
     return {
         "default": default,
         "buffered": buffered,
         "existing": existing,
         "quiet": quiet,
-        "templates": {n: template(n) for n in ("Default", "Buffered", "Existing", "Quiet")},
+        "templates": {n: read_template(outdir, n) for n in ("Default", "Buffered", "Existing", "Quiet")},
         "report": outdir / "validation-report.json",
         "error": error,
     }

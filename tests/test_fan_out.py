@@ -15,7 +15,7 @@ from aws_cdk.assertions import Match, Template
 
 from cdk_serverless_patterns import FanOutFanIn, FunctionSpec, enable_checks
 from cdk_serverless_patterns.runtime import env, fan_in
-from tests.support import HANDLER_DIR, config_error, report_violations
+from tests.support import HANDLER_DIR, config_error, report_violations, synth_keeping_error
 
 SPEC = FunctionSpec(code=HANDLER_DIR, handler="app.handler")
 SLOW_SPEC = SPEC.replace(timeout=Duration.seconds(40))
@@ -50,11 +50,7 @@ def synthesized(tmp_path_factory):
         create_alarms=False,
         removal_policy=RemovalPolicy.DESTROY,
     )
-    error = None
-    try:
-        app.synth()
-    except Exception as exc:  # the validation report says why
-        error = exc
+    error = synth_keeping_error(app)
     return {
         "fan": fan,
         "custom": custom,

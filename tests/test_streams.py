@@ -14,7 +14,7 @@ from aws_cdk.assertions import Annotations, Match, Template
 
 from cdk_serverless_patterns import FunctionSpec, StreamProcessing, enable_checks
 from cdk_serverless_patterns.runtime import env
-from tests.support import HANDLER_DIR, as_list, config_error, report_violations
+from tests.support import HANDLER_DIR, as_list, config_error, read_template, report_violations, synth_keeping_error
 
 SPEC = FunctionSpec(code=HANDLER_DIR, handler="app.handler")
 STREAM_ARN = "arn:aws:kinesis:eu-west-1:123456789012:stream/clicks"
@@ -54,21 +54,15 @@ def synthesized(tmp_path_factory):
         removal_policy=RemovalPolicy.DESTROY,
         create_alarms=False,
     )
-    error = None
-    try:
-        app.synth()
-    except Exception as exc:  # the validation report says why
-        error = exc
+    error = synth_keeping_error(app)
 
-    def template(name):
-        return Template.from_json(json.loads((outdir / f"{name}.template.json").read_text()))
 
     return {
         "default": default,
         "existing": existing,
         "cmk": cmk,
         "existing_stack": existing_stack,
-        "templates": {n: template(n) for n in ("Default", "Existing", "CustomerKey")},
+        "templates": {n: read_template(outdir, n) for n in ("Default", "Existing", "CustomerKey")},
         "report": outdir / "validation-report.json",
         "error": error,
     }
