@@ -94,3 +94,17 @@ def synth_keeping_error(app: cdk.App) -> Optional[Exception]:
 def read_template(outdir: Path, stack_name: str) -> assertions.Template:
     """The synthesized template of ``stack_name`` in ``outdir``."""
     return assertions.Template.from_json(json.loads((Path(outdir) / f"{stack_name}.template.json").read_text()))
+
+
+def create_moto_table(ddb: Any, name: str, partition_key: str, sort_key: Optional[str] = None, sort_type: str = "S") -> Any:
+    """An on-demand table with a string partition key (and optional sort key) in moto.
+
+    ``ddb`` is a boto3 DynamoDB client or resource; returns what its ``create_table`` returns.
+    """
+    keys = [(partition_key, "HASH", "S")] + ([(sort_key, "RANGE", sort_type)] if sort_key else [])
+    return ddb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": k, "KeyType": kind} for k, kind, _ in keys],
+        AttributeDefinitions=[{"AttributeName": k, "AttributeType": t} for k, _, t in keys],
+        BillingMode="PAY_PER_REQUEST",
+    )

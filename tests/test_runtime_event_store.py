@@ -13,6 +13,7 @@ from moto import mock_aws
 
 from cdk_serverless_patterns.runtime import env, event_store
 from cdk_serverless_patterns.runtime.event_store import ConcurrencyError, append, load
+from tests.support import create_moto_table
 
 TABLE = "events"
 
@@ -23,18 +24,7 @@ def client(monkeypatch):
     monkeypatch.setenv(env.EVENT_STORE_TABLE, TABLE)
     with mock_aws():
         ddb = boto3.client("dynamodb", region_name="eu-west-1")
-        ddb.create_table(
-            TableName=TABLE,
-            KeySchema=[
-                {"AttributeName": "aggregate_id", "KeyType": "HASH"},
-                {"AttributeName": "version", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "aggregate_id", "AttributeType": "S"},
-                {"AttributeName": "version", "AttributeType": "N"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_moto_table(ddb, TABLE, "aggregate_id", "version", sort_type="N")
         yield ddb
 
 

@@ -26,6 +26,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from cdk_serverless_patterns.runtime import env, fan_in, jobs
+from tests.support import create_moto_table
 
 REGION = "eu-west-1"
 TABLE = "fan-in-state"
@@ -38,18 +39,7 @@ def aws(monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name=REGION)
-        dynamodb.create_table(
-            TableName=TABLE,
-            KeySchema=[
-                {"AttributeName": fan_in.PARTITION_KEY, "KeyType": "HASH"},
-                {"AttributeName": fan_in.SORT_KEY, "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": fan_in.PARTITION_KEY, "AttributeType": "S"},
-                {"AttributeName": fan_in.SORT_KEY, "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_moto_table(dynamodb, TABLE, fan_in.PARTITION_KEY, fan_in.SORT_KEY)
         sqs = boto3.client("sqs", region_name=REGION)
         queue_url = sqs.create_queue(QueueName="aggregator")["QueueUrl"]
         monkeypatch.setenv(env.FAN_IN_TABLE, TABLE)
@@ -544,12 +534,7 @@ def test_image_job_example_runs_end_to_end(aws, image_handlers, monkeypatch):
             Attributes={"RawMessageDelivery": "true", "FilterPolicy": json.dumps({"content_type": ["image/jpeg", "image/png"]})},
         )
         worker_queues[name] = url
-    dynamodb.create_table(
-        TableName="image-records",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_moto_table(dynamodb, "image-records", "pk")
     monkeypatch.setenv(env.FAN_OUT_TOPIC_ARN, topic)
     monkeypatch.setenv("IMAGE_JOB_PARTS", "thumbnail,metadata")
     monkeypatch.setenv("IMAGE_RESULTS_TABLE_NAME", "image-records")

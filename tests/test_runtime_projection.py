@@ -10,6 +10,7 @@ from cdk_serverless_patterns.runtime import env
 from cdk_serverless_patterns.runtime import event_store
 from cdk_serverless_patterns.runtime.event_store import serialize_item
 from cdk_serverless_patterns.runtime.projection import OutOfOrderError, event_from_bus, get_view, project
+from tests.support import create_moto_table
 
 TABLE = "read-model"
 STORE = "events"
@@ -24,30 +25,8 @@ def client(monkeypatch):
     monkeypatch.delenv(env.PROJECTION_EVENT_TYPES, raising=False)
     with mock_aws():
         ddb = boto3.client("dynamodb", region_name="eu-west-1")
-        ddb.create_table(
-            TableName=TABLE,
-            KeySchema=[
-                {"AttributeName": "aggregate_id", "KeyType": "HASH"},
-                {"AttributeName": "projection", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "aggregate_id", "AttributeType": "S"},
-                {"AttributeName": "projection", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        ddb.create_table(
-            TableName=STORE,
-            KeySchema=[
-                {"AttributeName": "aggregate_id", "KeyType": "HASH"},
-                {"AttributeName": "version", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "aggregate_id", "AttributeType": "S"},
-                {"AttributeName": "version", "AttributeType": "N"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_moto_table(ddb, TABLE, "aggregate_id", "projection")
+        create_moto_table(ddb, STORE, "aggregate_id", "version", sort_type="N")
         yield ddb
 
 

@@ -9,6 +9,7 @@ import pytest
 from moto import mock_aws
 
 from examples.audit_trail.handler import recorder
+from tests.support import create_moto_table
 
 EVENT = {
     "event_id": "evt-1",
@@ -25,15 +26,7 @@ def table(monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     with mock_aws():
         ddb = boto3.resource("dynamodb", region_name="eu-west-1")
-        table = ddb.create_table(
-            TableName="audit",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        table = create_moto_table(ddb, "audit", "pk", "sk")
         yield table
 
 

@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from examples.clickstream.handler import aggregator
+from tests.support import create_moto_table
 
 TABLE = "page-views"
 
@@ -39,12 +40,7 @@ def dynamodb(monkeypatch):
     monkeypatch.setenv("RESULT_TABLE_NAME", TABLE)
     with mock_aws():
         client = boto3.client("dynamodb")
-        client.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_moto_table(client, TABLE, "pk", "sk")
         yield client
 
 

@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from examples.csv_ingest.handler import importer
+from tests.support import create_moto_table
 
 BUCKET = "orders-uploads"
 GOOD_CSV = b"order_id,customer_id,amount,currency\nA-1,C-1,25.90,EUR\nA-2,C-2,10,USD\n"
@@ -55,12 +56,7 @@ def aws(monkeypatch):
         s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
         s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
         dynamodb = boto3.resource("dynamodb")
-        table = dynamodb.create_table(
-            TableName="results",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        table = create_moto_table(dynamodb, "results", "pk", "sk")
         sns = boto3.client("sns")
         topic = sns.create_topic(Name="notify")["TopicArn"]
         sqs = boto3.client("sqs")

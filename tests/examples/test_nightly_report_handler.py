@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from examples.nightly_report.handler import cleanup
+from tests.support import create_moto_table
 
 SCHEDULED = "2026-11-24T02:30:00Z"
 CUTOFF = int(datetime(2026, 11, 24, 2, 30, tzinfo=timezone.utc).timestamp())
@@ -39,24 +40,8 @@ def tables(monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     with mock_aws():
         ddb = boto3.resource("dynamodb", region_name="eu-west-1")
-        sessions = ddb.create_table(
-            TableName="sessions",
-            KeySchema=[{"AttributeName": "session_id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "session_id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        reports = ddb.create_table(
-            TableName="reports",
-            KeySchema=[
-                {"AttributeName": "job", "KeyType": "HASH"},
-                {"AttributeName": "scheduled_time", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "job", "AttributeType": "S"},
-                {"AttributeName": "scheduled_time", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        sessions = create_moto_table(ddb, "sessions", "session_id")
+        reports = create_moto_table(ddb, "reports", "job", "scheduled_time")
         for i in range(5):
             sessions.put_item(Item={"session_id": f"old-{i}", "expires_at": CUTOFF - 60 - i})
         for i in range(3):

@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from examples.order_saga.handler import orders
+from tests.support import create_moto_table
 
 ORDER = {
     "order_id": "o-1",
@@ -40,15 +41,7 @@ def table(monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     with mock_aws():
         ddb = boto3.resource("dynamodb", region_name="eu-west-1")
-        table = ddb.create_table(
-            TableName="orders",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        table = create_moto_table(ddb, "orders", "pk", "sk")
         table.put_item(Item={"pk": "SKU#book-1", "sk": "STOCK", "available": 5})
         table.put_item(Item={"pk": "SKU#pen-9", "sk": "STOCK", "available": 1})
         yield table

@@ -10,6 +10,7 @@ import pytest
 from moto import mock_aws
 
 from examples.orders_api.handler import orders
+from tests.support import create_moto_table
 
 ORDER = {"currency": "EUR", "items": [{"sku": "MUG-1", "quantity": 2, "unit_price_cents": 1250}]}
 
@@ -20,15 +21,7 @@ def table(monkeypatch):
     monkeypatch.setenv("CORS_ALLOW_ORIGINS", "https://shop.example.com")
     with mock_aws():
         ddb = boto3.resource("dynamodb", region_name="eu-west-1")
-        yield ddb.create_table(
-            TableName="orders",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        yield create_moto_table(ddb, "orders", "pk", "sk")
 
 
 def event(method, resource, *, customer="alice", body=None, path=None, query=None, headers=None):
