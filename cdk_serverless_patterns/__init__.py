@@ -4,10 +4,20 @@ Public API (contract): ``FunctionSpec``, ``ServerlessFunction``,
 ``PatternConfigError``, ``enable_checks``, ``ServerlessPatternsChecks`` and one
 construct per pattern.
 
+The package is laid out as the architecture is:
+
+* ``patterns/`` — one module or sub-package per pattern (``api/``, ``events``,
+  ``streams``, ``fan_out``, ``saga/``, ``cqrs``, ``schedule/``, ``edge/``);
+* ``building_blocks/`` — what every pattern is made of (``function``,
+  ``queues``, ``topics``, ``tables``, ``alarms``, ``logs``, ...);
+* ``checks/`` — the ServerlessPatterns rule pack and ``enable_checks``;
+* ``runtime/`` — handler-side helpers (no aws_cdk import).
+
 Exports are resolved lazily (PEP 562): Lambda handlers import
 ``cdk_serverless_patterns.runtime``, which imports this package first, and
-must not pay for aws_cdk/jsii at cold start. To export a name, add it to
-``_EXPORTS`` (name -> module).
+must not pay for aws_cdk/jsii at cold start. Type checkers read the explicit
+re-exports under ``TYPE_CHECKING`` below; a test keeps them and ``_EXPORTS``
+in step.
 """
 
 from __future__ import annotations
@@ -15,34 +25,62 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+__version__ = "0.2.0"
+
 _EXPORTS: dict[str, str] = {
     # foundation
-    "FunctionSpec": ".function",
-    "Invocation": ".function",
-    "ServerlessFunction": ".function",
+    "FunctionSpec": ".building_blocks.function",
+    "Invocation": ".building_blocks.function",
+    "ServerlessFunction": ".building_blocks.function",
+    "EncryptedTopic": ".building_blocks.topics",
     "PatternConfigError": ".errors",
     "ServerlessPatternsChecks": ".checks",
     "enable_checks": ".checks",
     # patterns
-    "ApiBackend": ".api",
-    "ApiAuth": ".api",
-    "ApiCache": ".api",
-    "Route": ".api_routes",
-    "parse_route": ".api_routes",
-    "EventProcessing": ".events",
-    "StreamProcessing": ".streams",
-    "FanOutFanIn": ".fan_out",
-    "Saga": ".saga",
-    "SagaStep": ".saga",
-    "SagaApproval": ".saga",
-    "SagaStartApi": ".saga_api",
-    "Cqrs": ".cqrs",
-    "CqrsProjection": ".cqrs",
-    "ScheduledJob": ".schedule",
-    "EdgeSite": ".edge",
+    "ApiBackend": ".patterns.api.backend",
+    "ApiAuth": ".patterns.api.auth",
+    "ApiCache": ".patterns.api.stage",
+    "Route": ".patterns.api.routes",
+    "parse_route": ".patterns.api.routes",
+    "EventProcessing": ".patterns.events",
+    "StreamProcessing": ".patterns.streams",
+    "FanOutFanIn": ".patterns.fan_out",
+    "Saga": ".patterns.saga.workflow",
+    "SagaStep": ".patterns.saga.workflow",
+    "SagaApproval": ".patterns.saga.workflow",
+    "SagaStartApi": ".patterns.saga.start_api",
+    "Cqrs": ".patterns.cqrs",
+    "CqrsProjection": ".patterns.cqrs",
+    "ScheduledJob": ".patterns.schedule.job",
+    "EdgeSite": ".patterns.edge.site",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "ApiAuth",
+    "ApiBackend",
+    "ApiCache",
+    "Cqrs",
+    "CqrsProjection",
+    "EdgeSite",
+    "EncryptedTopic",
+    "EventProcessing",
+    "FanOutFanIn",
+    "FunctionSpec",
+    "Invocation",
+    "PatternConfigError",
+    "Route",
+    "Saga",
+    "SagaApproval",
+    "SagaStartApi",
+    "SagaStep",
+    "ScheduledJob",
+    "ServerlessFunction",
+    "ServerlessPatternsChecks",
+    "StreamProcessing",
+    "__version__",
+    "enable_checks",
+    "parse_route",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -59,6 +97,26 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from .checks import ServerlessPatternsChecks, enable_checks
-    from .errors import PatternConfigError
-    from .function import FunctionSpec, Invocation, ServerlessFunction
+    from .building_blocks.function import FunctionSpec as FunctionSpec
+    from .building_blocks.function import Invocation as Invocation
+    from .building_blocks.function import ServerlessFunction as ServerlessFunction
+    from .building_blocks.topics import EncryptedTopic as EncryptedTopic
+    from .checks import ServerlessPatternsChecks as ServerlessPatternsChecks
+    from .checks import enable_checks as enable_checks
+    from .errors import PatternConfigError as PatternConfigError
+    from .patterns.api.auth import ApiAuth as ApiAuth
+    from .patterns.api.backend import ApiBackend as ApiBackend
+    from .patterns.api.routes import Route as Route
+    from .patterns.api.routes import parse_route as parse_route
+    from .patterns.api.stage import ApiCache as ApiCache
+    from .patterns.cqrs import Cqrs as Cqrs
+    from .patterns.cqrs import CqrsProjection as CqrsProjection
+    from .patterns.edge.site import EdgeSite as EdgeSite
+    from .patterns.events import EventProcessing as EventProcessing
+    from .patterns.fan_out import FanOutFanIn as FanOutFanIn
+    from .patterns.saga.start_api import SagaStartApi as SagaStartApi
+    from .patterns.saga.workflow import Saga as Saga
+    from .patterns.saga.workflow import SagaApproval as SagaApproval
+    from .patterns.saga.workflow import SagaStep as SagaStep
+    from .patterns.schedule.job import ScheduledJob as ScheduledJob
+    from .patterns.streams import StreamProcessing as StreamProcessing

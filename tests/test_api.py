@@ -11,9 +11,15 @@ from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk.assertions import Annotations, Match, Template
 
-from cdk_serverless_patterns import ApiAuth, ApiBackend, ApiCache, FunctionSpec, enable_checks
-from cdk_serverless_patterns.acknowledge import acknowledge
-from cdk_serverless_patterns.topics import EncryptedTopic
+from cdk_serverless_patterns import (
+    ApiAuth,
+    ApiBackend,
+    ApiCache,
+    FunctionSpec,
+    enable_checks,
+)
+from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
+from cdk_serverless_patterns.checks.acknowledge import acknowledge
 from tests.support import HANDLER_DIR, report_violations, synth_keeping_error
 
 WAF_ARN = "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/shared/0c1d2e3f"
@@ -568,7 +574,7 @@ def test_cache_key_uses_request_authorizer_identity_sources(built):
 
 
 def test_public_cache_has_no_identity_key():
-    from cdk_serverless_patterns.api_auth import ApiAuth as Auth
+    from cdk_serverless_patterns.patterns.api.auth import ApiAuth as Auth
 
     assert Auth.none("Public catalogue with no personal data").identity_cache_keys == ()
     assert Auth.iam().identity_cache_keys == ("method.request.header.Authorization",)

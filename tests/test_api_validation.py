@@ -10,9 +10,21 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration
 
-from cdk_serverless_patterns import ApiAuth, ApiBackend, ApiCache, FunctionSpec, PatternConfigError
-from cdk_serverless_patterns.api_routes import Route, RouteError, parse_route, routes_by_value, validate_routes
+from cdk_serverless_patterns import (
+    ApiAuth,
+    ApiBackend,
+    ApiCache,
+    FunctionSpec,
+    PatternConfigError,
+)
 from cdk_serverless_patterns.errors import Problems
+from cdk_serverless_patterns.patterns.api.routes import (
+    Route,
+    RouteError,
+    parse_route,
+    routes_by_value,
+    validate_routes,
+)
 from tests.support import HANDLER_DIR, config_error
 
 SPEC = FunctionSpec(code=HANDLER_DIR, handler="app.handler")

@@ -8,10 +8,13 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk.assertions import Match, Template
 
 from cdk_serverless_patterns import PatternConfigError
-from cdk_serverless_patterns.alarms import dashboard
-from cdk_serverless_patterns.queues import WorkQueue, visibility_timeout_for
-from cdk_serverless_patterns.tables import create_table
-from cdk_serverless_patterns.topics import EncryptedTopic
+from cdk_serverless_patterns.building_blocks.alarms import dashboard
+from cdk_serverless_patterns.building_blocks.queues import (
+    WorkQueue,
+    visibility_timeout_for,
+)
+from cdk_serverless_patterns.building_blocks.tables import create_table
+from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
 
 
 @pytest.fixture(scope="module")

@@ -36,7 +36,6 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import custom_resources as cr
 
-from cdk_serverless_patterns.acknowledge import acknowledge
 from cdk_serverless_patterns.checks import (
     ACK_PREFIX,
     ERROR,
@@ -47,6 +46,7 @@ from cdk_serverless_patterns.checks import (
     ServerlessPatternsChecks,
     TemplateGraph,
 )
+from cdk_serverless_patterns.checks.acknowledge import acknowledge
 from cdk_serverless_patterns.runtime import env
 from tests.support import synth_keeping_error
 

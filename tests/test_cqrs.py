@@ -11,7 +11,12 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk.assertions import Match
 
-from cdk_serverless_patterns import Cqrs, CqrsProjection, FunctionSpec, PatternConfigError
+from cdk_serverless_patterns import (
+    Cqrs,
+    CqrsProjection,
+    FunctionSpec,
+    PatternConfigError,
+)
 from cdk_serverless_patterns.runtime import env
 from tests.support import HANDLER_DIR, template_of
 

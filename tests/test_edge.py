@@ -17,10 +17,25 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
 from constructs import Construct
 
-from cdk_serverless_patterns import defaults
-from cdk_serverless_patterns import ApiBackend, EdgeSite, FunctionSpec, PatternConfigError, enable_checks
-from cdk_serverless_patterns.function import Invocation, ServerlessFunction
-from tests.support import HANDLER_DIR, config_error, read_template, report_violations, synth_keeping_error
+from cdk_serverless_patterns import (
+    ApiBackend,
+    EdgeSite,
+    FunctionSpec,
+    PatternConfigError,
+    defaults,
+    enable_checks,
+)
+from cdk_serverless_patterns.building_blocks.function import (
+    Invocation,
+    ServerlessFunction,
+)
+from tests.support import (
+    HANDLER_DIR,
+    config_error,
+    read_template,
+    report_violations,
+    synth_keeping_error,
+)
 
 US_EAST_1 = cdk.Environment(account="123456789012", region="us-east-1")
 EU_WEST_1 = cdk.Environment(account="123456789012", region="eu-west-1")

@@ -15,7 +15,12 @@ from aws_cdk.assertions import Match, Template
 
 from cdk_serverless_patterns import FanOutFanIn, FunctionSpec, enable_checks
 from cdk_serverless_patterns.runtime import env, fan_in
-from tests.support import HANDLER_DIR, config_error, report_violations, synth_keeping_error
+from tests.support import (
+    HANDLER_DIR,
+    config_error,
+    report_violations,
+    synth_keeping_error,
+)
 
 SPEC = FunctionSpec(code=HANDLER_DIR, handler="app.handler")
 SLOW_SPEC = SPEC.replace(timeout=Duration.seconds(40))

@@ -200,7 +200,9 @@ def test_runtime_layer_content_imports_without_the_library(tmp_path):
     import subprocess
     import sys
 
-    from cdk_serverless_patterns.runtime_layer import _CopyRuntimePackage
+    from cdk_serverless_patterns.building_blocks.runtime_layer import (
+        _CopyRuntimePackage,
+    )
 
     assert _CopyRuntimePackage().try_bundle(str(tmp_path), None)
     probe = (

@@ -11,7 +11,12 @@ import pytest
 from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 
-from cdk_serverless_patterns import FunctionSpec, Invocation, PatternConfigError, ServerlessFunction
+from cdk_serverless_patterns import (
+    FunctionSpec,
+    Invocation,
+    PatternConfigError,
+    ServerlessFunction,
+)
 from tests.support import HANDLER_DIR
 
 

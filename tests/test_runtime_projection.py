@@ -6,10 +6,14 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from cdk_serverless_patterns.runtime import env
-from cdk_serverless_patterns.runtime import event_store
+from cdk_serverless_patterns.runtime import env, event_store
 from cdk_serverless_patterns.runtime.event_store import serialize_item
-from cdk_serverless_patterns.runtime.projection import OutOfOrderError, event_from_bus, get_view, project
+from cdk_serverless_patterns.runtime.projection import (
+    OutOfOrderError,
+    event_from_bus,
+    get_view,
+    project,
+)
 from tests.support import create_moto_table
 
 TABLE = "read-model"

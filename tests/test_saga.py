@@ -24,12 +24,12 @@ from cdk_serverless_patterns import (
     Saga,
     SagaApproval,
     SagaStep,
+    defaults,
     enable_checks,
 )
-from cdk_serverless_patterns import defaults
-from cdk_serverless_patterns.saga import STEP_NAME_MAX
-from cdk_serverless_patterns.saga_api import SagaStartApi
-from cdk_serverless_patterns.topics import EncryptedTopic
+from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
+from cdk_serverless_patterns.patterns.saga.start_api import SagaStartApi
+from cdk_serverless_patterns.patterns.saga.workflow import STEP_NAME_MAX
 from tests.support import HANDLER_DIR, report_violations
 
 TRANSIENT = list(defaults.SAGA_TRANSIENT_LAMBDA_ERRORS)

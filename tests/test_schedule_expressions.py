@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from cdk_serverless_patterns.schedule_expressions import (
+from cdk_serverless_patterns.patterns.schedule.expressions import (
     ScheduleExpressionError,
     check_schedule,
     check_timezone,
@@ -203,7 +203,9 @@ def test_unknown_timezones_are_rejected(name, fix):
 
 
 def test_missing_tz_database_is_reported(monkeypatch):
-    from cdk_serverless_patterns import schedule_expressions
+    from cdk_serverless_patterns.patterns.schedule import (
+        expressions as schedule_expressions,
+    )
 
     monkeypatch.setattr(schedule_expressions, "known_timezones", lambda: frozenset())
     issue = check_timezone("UTC")
@@ -216,7 +218,7 @@ def test_validator_is_pure_python():
     import sys
 
     code = (
-        "import sys, cdk_serverless_patterns.schedule_expressions as s; "
+        "import sys, cdk_serverless_patterns.patterns.schedule.expressions as s; "
         "s.parse_schedule('rate(5 minutes)'); "
         "assert not any(m.split('.')[0] in ('aws_cdk', 'jsii') for m in sys.modules), 'aws_cdk imported'"
     )

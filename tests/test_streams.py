@@ -14,7 +14,14 @@ from aws_cdk.assertions import Annotations, Match, Template
 
 from cdk_serverless_patterns import FunctionSpec, StreamProcessing, enable_checks
 from cdk_serverless_patterns.runtime import env
-from tests.support import HANDLER_DIR, as_list, config_error, read_template, report_violations, synth_keeping_error
+from tests.support import (
+    HANDLER_DIR,
+    as_list,
+    config_error,
+    read_template,
+    report_violations,
+    synth_keeping_error,
+)
 
 SPEC = FunctionSpec(code=HANDLER_DIR, handler="app.handler")
 STREAM_ARN = "arn:aws:kinesis:eu-west-1:123456789012:stream/clicks"

@@ -14,5 +14,5 @@ what a handler uses. Submodules:
 * :mod:`.projection` — idempotent read-model writes for CQRS projectors.
 
 Every Python ``ServerlessFunction`` gets this package through a Lambda layer
-(:mod:`cdk_serverless_patterns.runtime_layer`).
+(:mod:`cdk_serverless_patterns.building_blocks.runtime_layer`).
 """

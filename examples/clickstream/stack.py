@@ -16,8 +16,8 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from cdk_serverless_patterns import FunctionSpec, StreamProcessing
-from cdk_serverless_patterns.tables import create_table
-from cdk_serverless_patterns.topics import EncryptedTopic
+from cdk_serverless_patterns.building_blocks.tables import create_table
+from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
 
 HANDLER_DIR = Path(__file__).parent / "handler"
 

@@ -15,8 +15,8 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from cdk_serverless_patterns import EventProcessing, FunctionSpec
+from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
 from cdk_serverless_patterns.runtime import env
-from cdk_serverless_patterns.topics import EncryptedTopic
 
 HANDLER_DIR = Path(__file__).parent / "handler"
 

@@ -16,8 +16,8 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from cdk_serverless_patterns import FanOutFanIn, FunctionSpec, ServerlessFunction
-from cdk_serverless_patterns.tables import create_table
-from cdk_serverless_patterns.topics import EncryptedTopic
+from cdk_serverless_patterns.building_blocks.tables import create_table
+from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
 
 HANDLER_DIR = Path(__file__).parent / "handler"
 #: Must match handler/imaging.py FORMATS: other content types never reach the workers.

@@ -16,9 +16,9 @@ from aws_cdk import Duration
 from constructs import Construct
 
 from cdk_serverless_patterns import FunctionSpec, ScheduledJob
+from cdk_serverless_patterns.building_blocks.tables import create_table
+from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
 from cdk_serverless_patterns.runtime import env
-from cdk_serverless_patterns.tables import create_table
-from cdk_serverless_patterns.topics import EncryptedTopic
 
 from .handler import settings
 

@@ -30,9 +30,9 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from cdk_serverless_patterns import FunctionSpec, Saga, SagaStartApi, SagaStep
+from cdk_serverless_patterns.building_blocks.tables import create_table
+from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
 from cdk_serverless_patterns.runtime import env
-from cdk_serverless_patterns.tables import create_table
-from cdk_serverless_patterns.topics import EncryptedTopic
 
 HANDLER_DIR = Path(__file__).parent / "handler"
 

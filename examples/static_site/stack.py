@@ -22,8 +22,8 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from cdk_serverless_patterns import ApiBackend, EdgeSite, FunctionSpec
+from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
 from cdk_serverless_patterns.runtime import env
-from cdk_serverless_patterns.topics import EncryptedTopic
 
 HANDLER_DIR = Path(__file__).parent / "handler"
 #: Countries the shop sells to (ISO 3166-1 alpha-2); everyone else gets a 403.

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from imaging import metadata, validate_image
+
 from cdk_serverless_patterns.runtime.batch import process_batch
 from cdk_serverless_patterns.runtime.jobs import JobMessage, run_part
-from imaging import metadata, validate_image
 
 
 def work(job: JobMessage) -> dict[str, Any]:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from imaging import validate_image
+
 from cdk_serverless_patterns.runtime.jobs import start_job
 from cdk_serverless_patterns.runtime.log import get_logger
-from imaging import validate_image
 
 #: Set by the stack from FanOutFanIn.worker_names, so the job always lists every worker.
 PARTS_ENV = "IMAGE_JOB_PARTS"

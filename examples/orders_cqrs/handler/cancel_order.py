@@ -9,10 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from orders import (
+    ORDER_CANCELLED,
+    InvalidRequest,
+    current_state,
+    order_id_from_path,
+    parse_body,
+    response,
+)
+
 from cdk_serverless_patterns.runtime import event_store
 from cdk_serverless_patterns.runtime.log import correlation_id, get_logger
-
-from orders import ORDER_CANCELLED, InvalidRequest, current_state, order_id_from_path, parse_body, response
 
 ATTEMPTS = 3
 log = get_logger("orders-cancel")

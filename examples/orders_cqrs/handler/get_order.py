@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from cdk_serverless_patterns.runtime import projection
-
 from orders import PROJECTION, InvalidRequest, order_id_from_path, response
+
+from cdk_serverless_patterns.runtime import projection
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

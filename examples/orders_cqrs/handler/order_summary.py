@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from orders import summarize
+
 from cdk_serverless_patterns.runtime import projection
 from cdk_serverless_patterns.runtime.log import get_logger
-
-from orders import summarize
 
 log = get_logger("orders-summary")
 

@@ -10,10 +10,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from orders import (
+    ID_RE,
+    ORDER_PLACED,
+    InvalidRequest,
+    parse_body,
+    response,
+    validate_order,
+)
+
 from cdk_serverless_patterns.runtime import event_store
 from cdk_serverless_patterns.runtime.log import correlation_id, get_logger
-
-from orders import ORDER_PLACED, InvalidRequest, parse_body, response, validate_order, ID_RE
 
 log = get_logger("orders-place")
 

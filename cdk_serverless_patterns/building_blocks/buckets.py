@@ -1,0 +1,168 @@
+"""The bucket helper: the one place the library makes S3 buckets.
+
+* :func:`create_access_log_bucket` — a bucket that receives S3 server access
+  logs (or other service logs): SSE-S3 (log delivery cannot use SSE-KMS),
+  private, SSL-only, ACLs disabled, logs expire after
+  :data:`defaults.ACCESS_LOG_EXPIRATION`.
+* :class:`SecureBucket` — a private, encrypted, SSL-only (TLS 1.2+), versioned
+  data bucket whose server access logs go to its own (or a given) log bucket,
+  optionally sending its events to EventBridge.
+
+Log delivery is granted with a bucket policy scoped to the source bucket (not
+the legacy ``LogDeliveryWrite`` ACL, which CDK would otherwise pick unless the
+app sets the ``@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy`` flag), so the
+result does not depend on the app's feature flags.
+
+EventBridge delivery is turned on with the bucket's own
+``NotificationConfiguration.EventBridgeConfiguration`` property. CDK's
+``event_bridge_enabled=True`` would instead add the ``Custom::S3BucketNotifications``
+resource and its helper Lambda (x86_64, unmanaged runtime) for a setting
+CloudFormation supports natively. Consequence: do not call
+``add_event_notification`` on a ``SecureBucket(event_bridge=True)`` — the
+custom resource would overwrite the configuration; route events with
+EventBridge rules instead.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from cdk_serverless_patterns import defaults
+
+
+def create_access_log_bucket(
+    scope: Construct,
+    construct_id: str,
+    *,
+    removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+    expiration: Optional[Duration] = None,
+    object_ownership: s3.ObjectOwnership = s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+) -> s3.Bucket:
+    """A private, SSL-only bucket for access logs.
+
+    :param removal_policy: default RETAIN (logs are evidence after an incident).
+        DESTROY only succeeds on an empty bucket: the library adds no
+        auto-delete custom resource.
+    :param expiration: logs are deleted after this long. Default
+        :data:`defaults.ACCESS_LOG_EXPIRATION`.
+    :param object_ownership: default ``BUCKET_OWNER_ENFORCED`` (ACLs off), right
+        for S3 server access logs delivered through a bucket policy. CloudFront
+        standard logs (legacy) need ``BUCKET_OWNER_PREFERRED``.
+
+    AwsSolutions-S1 (the log bucket's own access logs) is satisfied as soon as
+    another bucket in the stack logs into this one, which is how it is used;
+    logging a log bucket into itself would log its own log deliveries forever.
+    """
+    return s3.Bucket(
+        scope,
+        construct_id,
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        enforce_ssl=True,
+        minimum_tls_version=defaults.S3_MINIMUM_TLS_VERSION,
+        object_ownership=object_ownership,
+        removal_policy=removal_policy,
+        lifecycle_rules=[
+            s3.LifecycleRule(
+                id="ExpireAccessLogs",
+                expiration=expiration if expiration is not None else defaults.ACCESS_LOG_EXPIRATION,
+                abort_incomplete_multipart_upload_after=defaults.ABORT_INCOMPLETE_UPLOADS_AFTER,
+            )
+        ],
+    )
+
+
+def grant_access_log_delivery(log_bucket: s3.IBucket, source: s3.IBucket, prefix: str) -> None:
+    """Let S3's logging service write ``source``'s access logs under ``prefix``.
+
+    Scoped with ``aws:SourceArn`` and ``aws:SourceAccount`` so no other bucket
+    can deliver into this prefix (AWS's recommended policy for server access
+    logging). A no-op for imported log buckets, whose policy CDK cannot change.
+    """
+    log_bucket.add_to_resource_policy(
+        iam.PolicyStatement(
+            principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
+            actions=["s3:PutObject"],
+            resources=[log_bucket.arn_for_objects(f"{prefix}*")],
+            conditions={
+                "ArnLike": {"aws:SourceArn": source.bucket_arn},
+                "StringEquals": {"aws:SourceAccount": Stack.of(source).account},
+            },
+        )
+    )
+
+
+class SecureBucket(Construct):
+    """A private data bucket with the production checklist built in.
+
+    SSE-S3 encryption, all public access blocked, SSL-only with TLS 1.2 or
+    newer, ACLs disabled, versioning on, incomplete multipart uploads aborted,
+    server access logs delivered to a log bucket.
+
+    :param removal_policy: of the bucket and of the log bucket it creates.
+        Default RETAIN. DESTROY only succeeds on empty buckets (no auto-delete
+        custom resource is added).
+    :param versioned: default True (recover overwritten or deleted objects; the
+        version id also identifies what a processor has seen).
+    :param access_log_bucket: where server access logs go. Default: a new
+        bucket from :func:`create_access_log_bucket`, exposed as
+        ``access_log_bucket``. A given ``s3.Bucket`` gets the delivery policy
+        statement; an imported one must already allow delivery.
+    :param access_log_prefix: key prefix of the logs. Default ``"<construct id>/"``.
+    :param event_bridge: send the bucket's events to EventBridge. Default False.
+
+    Attributes: ``bucket``, ``access_log_bucket``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        versioned: bool = True,
+        access_log_bucket: Optional[s3.IBucket] = None,
+        access_log_prefix: Optional[str] = None,
+        event_bridge: bool = False,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.access_log_bucket: s3.IBucket = (
+            access_log_bucket
+            if access_log_bucket is not None
+            else create_access_log_bucket(self, "AccessLogs", removal_policy=removal_policy)
+        )
+        prefix = access_log_prefix if access_log_prefix is not None else f"{construct_id}/"
+        self.bucket = s3.Bucket(
+            self,
+            "Bucket",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            minimum_tls_version=defaults.S3_MINIMUM_TLS_VERSION,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            versioned=versioned,
+            removal_policy=removal_policy,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="AbortIncompleteUploads",
+                    abort_incomplete_multipart_upload_after=defaults.ABORT_INCOMPLETE_UPLOADS_AFTER,
+                )
+            ],
+        )
+        cfn_bucket: s3.CfnBucket = self.bucket.node.default_child  # type: ignore[assignment]
+        # Set on the L1 so CDK does not pick the legacy ACL path (see module docstring).
+        cfn_bucket.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
+            destination_bucket_name=self.access_log_bucket.bucket_name, log_file_prefix=prefix
+        )
+        grant_access_log_delivery(self.access_log_bucket, self.bucket, prefix)
+        if event_bridge:
+            cfn_bucket.notification_configuration = s3.CfnBucket.NotificationConfigurationProperty(
+                event_bridge_configuration=s3.CfnBucket.EventBridgeConfigurationProperty(
+                    event_bridge_enabled=True
+                )
+            )

@@ -1,0 +1,714 @@
+"""``FunctionSpec`` and ``ServerlessFunction``: the only way the library makes a Lambda.
+
+A :class:`FunctionSpec` describes a function without a CDK scope, so patterns can
+be configured declaratively. :class:`ServerlessFunction` turns one into a
+function that already meets the production checklist: arm64, its own
+least-privilege role, its own retained log group, JSON logs, active X-Ray, a
+``live`` alias, an async DLQ when invoked asynchronously, and alarms.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping, Optional, Sequence, Union
+
+from aws_cdk import (
+    Annotations,
+    ArnFormat,
+    Duration,
+    Environment,
+    Names,
+    RemovalPolicy,
+    Stack,
+    Stage,
+    Token,
+)
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from cdk_serverless_patterns import defaults
+from cdk_serverless_patterns.checks.acknowledge import (
+    AWS_SOLUTIONS,
+    SERVERLESS,
+    acknowledge,
+)
+from cdk_serverless_patterns.errors import Problems, child_path, is_token
+
+from .alarms import create_alarm, sum_metric
+from .logs import create_log_group
+from .queues import FailureQueue
+from .runtime_layer import runtime_layers_for
+
+_HANDLER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
+#: Lambda: keys start with a letter, then letters, digits or underscores.
+_ENV_KEY_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]+$")
+_MODULE_SUFFIXES = {"python": (".py",), "nodejs": (".js", ".mjs", ".cjs")}
+
+
+@dataclass(frozen=True, eq=False)
+class FunctionSpec:
+    """What one Lambda function should be (contract). No CDK scope needed.
+
+    Specs compare by identity: routes given the *same* spec object share one
+    function. Validation happens when a construct uses the spec.
+
+    :param code: a directory holding the handler code, or an ``aws_lambda.Code``.
+    :param handler: ``"module.function"`` (dotted packages allowed).
+    :param runtime: default: the newest Python runtime aws-cdk-lib offers.
+    :param memory_size: MB, 128-10240. Default: 256.
+    :param timeout: 1 s-15 min. Default: 10 s.
+    :param architecture: default ``ARM_64`` (Graviton: ~20% cheaper per GB-s).
+    :param environment: extra environment variables (keys may not be Lambda's
+        reserved ones; all variables together at most 4 KB).
+    :param reserved_concurrency: caps the function's concurrency. Default: none
+        (shares the account's unreserved pool).
+    :param provisioned_concurrency: pre-initialised environments on the ``live``
+        alias. Default: none.
+    :param snap_start: SnapStart on published versions. Default: False.
+    :param description: default: none.
+    :param layers: layers carrying dependencies (no Docker bundling). Default: none.
+    """
+
+    code: Union[str, os.PathLike, lambda_.Code]
+    handler: str
+    runtime: Optional[lambda_.Runtime] = None
+    memory_size: int = defaults.MEMORY_MB
+    timeout: Duration = field(default_factory=lambda: defaults.TIMEOUT)
+    architecture: lambda_.Architecture = field(default_factory=lambda: lambda_.Architecture.ARM_64)
+    environment: Mapping[str, str] = field(default_factory=dict)
+    reserved_concurrency: Optional[int] = None
+    provisioned_concurrency: Optional[int] = None
+    snap_start: bool = False
+    description: Optional[str] = None
+    layers: Sequence[lambda_.ILayerVersion] = ()
+
+    def replace(self, **changes: object) -> "FunctionSpec":
+        """A copy with ``changes`` applied (specs are immutable)."""
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def resolved_runtime(self) -> lambda_.Runtime:
+        return self.runtime if self.runtime is not None else defaults.newest_python_runtime()
+
+
+class Invocation(enum.Enum):
+    """How a function is invoked; decides its failure handling.
+
+    * ``SYNC`` — the caller waits (API Gateway, Step Functions, direct invoke);
+      errors return to the caller, no DLQ.
+    * ``ASYNC`` — Lambda's async queue (EventBridge, S3, SNS, Scheduler); retries
+      and an on-failure destination queue.
+    * ``EVENT_SOURCE`` — an event source mapping polls (SQS, Kinesis, DynamoDB
+      streams); failures go to the queue's DLQ or the mapping's destination.
+    """
+
+    SYNC = "sync"
+    ASYNC = "async"
+    EVENT_SOURCE = "event-source"
+
+
+def validate_spec(
+    problems: Problems,
+    spec: FunctionSpec,
+    *,
+    field_prefix: str = "spec",
+    max_timeout_s: Optional[float] = None,
+    max_timeout_reason: str = "",
+    extra_environment: Optional[Mapping[str, str]] = None,
+) -> None:
+    """Add every problem with ``spec`` to ``problems``.
+
+    Patterns call this for each spec before creating anything, and may pass a
+    tighter ``max_timeout_s`` (API Gateway's 29 s, for example).
+    """
+    p = field_prefix
+    if not isinstance(spec, FunctionSpec):
+        problems.add(p, type(spec).__name__, "a FunctionSpec", "pass FunctionSpec(code=..., handler=...)")
+        return
+    if not is_token(spec.memory_size):
+        problems.check(
+            isinstance(spec.memory_size, int)
+            and defaults.MEMORY_MIN_MB <= spec.memory_size <= defaults.MEMORY_MAX_MB,
+            f"{p}.memory_size",
+            spec.memory_size,
+            f"{defaults.MEMORY_MIN_MB}-{defaults.MEMORY_MAX_MB} MB (Lambda quota)",
+            "pass memory_size within that range, e.g. 256",
+        )
+    _validate_timeout(problems, spec, p, max_timeout_s, max_timeout_reason)
+    _validate_handler_and_code(problems, spec, p)
+    _validate_concurrency(problems, spec, p)
+    env = {**spec.environment, **(extra_environment or {})}
+    _validate_environment(problems, env, f"{p}.environment")
+    problems.check(
+        spec.architecture.name in (lambda_.Architecture.ARM_64.name, lambda_.Architecture.X86_64.name),
+        f"{p}.architecture",
+        spec.architecture.name,
+        "ARM_64 or X86_64",
+        "use aws_lambda.Architecture.ARM_64",
+    )
+
+
+def _validate_timeout(
+    problems: Problems, spec: FunctionSpec, p: str, max_timeout_s: Optional[float], reason: str
+) -> None:
+    if not isinstance(spec.timeout, Duration):
+        problems.add(f"{p}.timeout", spec.timeout, "an aws_cdk.Duration", "pass Duration.seconds(10)")
+        return
+    seconds = spec.timeout.to_milliseconds() / 1000
+    problems.check(
+        defaults.TIMEOUT_MIN_S <= seconds <= defaults.TIMEOUT_MAX_S,
+        f"{p}.timeout",
+        f"{seconds:g} s",
+        f"{defaults.TIMEOUT_MIN_S}-{defaults.TIMEOUT_MAX_S} s (Lambda's 15 minute maximum)",
+        "pass a Duration within that range; move longer work to Step Functions or ECS",
+    )
+    if max_timeout_s is not None and seconds <= defaults.TIMEOUT_MAX_S:
+        problems.check(
+            seconds <= max_timeout_s,
+            f"{p}.timeout",
+            f"{seconds:g} s",
+            f"at most {max_timeout_s:g} s ({reason})",
+            f"pass timeout=Duration.seconds({int(max_timeout_s)}) or less, or make the work asynchronous",
+        )
+
+
+def _validate_handler_and_code(problems: Problems, spec: FunctionSpec, p: str) -> None:
+    handler_ok = isinstance(spec.handler, str) and bool(_HANDLER_RE.match(spec.handler))
+    problems.check(
+        handler_ok,
+        f"{p}.handler",
+        spec.handler,
+        "'module.function' (dotted packages allowed, e.g. 'orders.api.handler')",
+        "name the module file without its extension, then the function: handler='app.handler'",
+    )
+    if isinstance(spec.code, lambda_.Code):
+        return  # an asset or bucket the user built; nothing to look at here
+    if not isinstance(spec.code, (str, os.PathLike)):
+        problems.add(f"{p}.code", spec.code, "a directory path or an aws_lambda.Code", "pass code='path/to/dir'")
+        return
+    directory = Path(spec.code)
+    if not directory.is_dir():
+        problems.add(
+            f"{p}.code",
+            str(spec.code),
+            "an existing directory with the handler code",
+            f"create the directory or fix the path (resolved to {directory.resolve()})",
+        )
+        return
+    if not handler_ok:
+        return
+    family = spec.resolved_runtime.family
+    suffixes = next(
+        (sfx for name, sfx in _MODULE_SUFFIXES.items() if family is not None and family.name.lower() == name),
+        None,
+    )
+    if suffixes is None:
+        return
+    module = spec.handler.rsplit(".", 1)[0].replace(".", "/")
+    candidates = [directory / f"{module}{s}" for s in suffixes] + [directory / module / "__init__.py"]
+    problems.check(
+        any(c.is_file() for c in candidates),
+        f"{p}.handler",
+        spec.handler,
+        f"a module file that exists in {directory} (looked for {', '.join(str(c.name) for c in candidates[:len(suffixes)])})",
+        f"add {module}{suffixes[0]} to the code directory or fix the handler's module name",
+    )
+
+
+def _validate_concurrency(problems: Problems, spec: FunctionSpec, p: str) -> None:
+    reserved, provisioned = spec.reserved_concurrency, spec.provisioned_concurrency
+    if reserved is not None:
+        problems.check(
+            isinstance(reserved, int) and reserved >= 0,
+            f"{p}.reserved_concurrency",
+            reserved,
+            "an integer >= 0 (0 stops all invocations)",
+            "pass a non-negative integer or None to share the account pool",
+        )
+    if provisioned is not None:
+        problems.check(
+            isinstance(provisioned, int) and provisioned >= 1,
+            f"{p}.provisioned_concurrency",
+            provisioned,
+            "an integer >= 1",
+            "pass at least 1, or None for on-demand only",
+        )
+    if isinstance(reserved, int) and isinstance(provisioned, int):
+        problems.check(
+            provisioned <= reserved,
+            f"{p}.provisioned_concurrency",
+            provisioned,
+            f"<= reserved_concurrency ({reserved})",
+            "raise reserved_concurrency or lower provisioned_concurrency",
+        )
+    if spec.snap_start and provisioned is not None:
+        problems.add(
+            f"{p}.snap_start",
+            True,
+            "SnapStart without provisioned concurrency (Lambda does not support both)",
+            "drop snap_start or provisioned_concurrency",
+        )
+
+
+def _validate_environment(problems: Problems, env: Mapping[str, str], p: str) -> None:
+    size = 0
+    for key, value in env.items():
+        reserved = key in defaults.RESERVED_ENV_KEYS or key.startswith(defaults.RESERVED_ENV_PREFIXES)
+        problems.check(
+            isinstance(key, str) and bool(_ENV_KEY_RE.match(key)) and not reserved,
+            f"{p}[{key!r}]",
+            key,
+            "a name of letters, digits and '_' starting with a letter, at least 2 characters, "
+            "and not reserved by Lambda (AWS_REGION, AWS_LAMBDA_*, _HANDLER, ...)",
+            "rename the variable, e.g. with your application's prefix",
+        )
+        if not isinstance(value, str):
+            problems.add(f"{p}[{key!r}]", value, "a string value", f"pass str({value!r})")
+            continue
+        size += len(key.encode()) + (0 if is_token(value) else len(value.encode()))
+    problems.check(
+        size <= defaults.ENV_MAX_BYTES,
+        p,
+        f"{size} bytes",
+        f"at most {defaults.ENV_MAX_BYTES} bytes in total (Lambda quota)",
+        "move large values to SSM Parameter Store or Secrets Manager and pass their names",
+    )
+
+
+def validate_lambda_edge_spec(
+    problems: Problems,
+    spec: FunctionSpec,
+    *,
+    field_prefix: str = "spec",
+    extra_environment: Optional[Mapping[str, str]] = None,
+) -> None:
+    """Add every way ``spec`` breaks Lambda@Edge's restrictions to ``problems``.
+
+    Event-specific quotas (viewer events: 128 MB, 5 s) are the caller's to check.
+    https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-at-edge-function-restrictions.html
+    """
+    p = field_prefix
+    if not isinstance(spec, FunctionSpec):
+        return  # validate_spec reports it
+    problems.check(
+        spec.architecture.name == lambda_.Architecture.X86_64.name,
+        f"{p}.architecture",
+        spec.architecture.name,
+        "X86_64 only (Lambda@Edge does not run arm64 functions; FunctionSpec defaults to ARM_64)",
+        "pass architecture=aws_lambda.Architecture.X86_64 in the edge function's spec",
+    )
+    env = {**spec.environment, **(extra_environment or {})}
+    problems.check(
+        not env,
+        f"{p}.environment",
+        sorted(env),
+        "no environment variables (Lambda@Edge rejects them)",
+        "put configuration in the code package (a constants module or bundled JSON file)",
+    )
+    problems.check(
+        not spec.layers,
+        f"{p}.layers",
+        f"{len(spec.layers)} layer(s)",
+        "no layers (Lambda@Edge rejects them)",
+        "bundle dependencies into the code directory",
+    )
+    problems.check(
+        spec.provisioned_concurrency is None,
+        f"{p}.provisioned_concurrency",
+        spec.provisioned_concurrency,
+        "None (Lambda@Edge does not support provisioned concurrency)",
+        "drop provisioned_concurrency",
+    )
+    problems.check(
+        spec.reserved_concurrency is None,
+        f"{p}.reserved_concurrency",
+        spec.reserved_concurrency,
+        "None (replicas run on each Region's shared concurrency; a reservation on the us-east-1 "
+        "function does not cap or protect them)",
+        "drop reserved_concurrency; ask for a higher Regional concurrency quota instead",
+    )
+    problems.check(
+        not spec.snap_start,
+        f"{p}.snap_start",
+        spec.snap_start,
+        "False (SnapStart is not among the Lambda features Lambda@Edge supports)",
+        "drop snap_start; keep edge handlers small so cold starts stay short",
+    )
+    family = spec.resolved_runtime.family
+    family_name = family.name.lower() if family is not None else str(spec.resolved_runtime.name)
+    problems.check(
+        family_name in defaults.EDGE_RUNTIME_FAMILIES,
+        f"{p}.runtime",
+        spec.resolved_runtime.name,
+        "a Node.js or Python runtime (the runtimes Lambda@Edge supports)",
+        "pass runtime=aws_lambda.Runtime.PYTHON_3_x or NODEJS_x_X, or leave the default",
+    )
+
+
+def _validate_lambda_edge_scope(problems: Problems, scope: Construct, invocation: Invocation) -> None:
+    problems.check(
+        invocation is Invocation.SYNC,
+        "invocation",
+        invocation.name,
+        "SYNC (CloudFront invokes Lambda@Edge synchronously; it has no asynchronous DLQ)",
+        "leave invocation at its default",
+    )
+    region = Stack.of(scope).region
+    problems.check(
+        not Token.is_unresolved(region),
+        "stack region",
+        region,
+        "a concrete Region (Lambda@Edge lives in us-east-1; from another Region CDK deploys it "
+        "through a companion stack and must know where the parent stack is)",
+        "give the stack env=Environment(account=..., region=...) — ideally region='us-east-1'",
+    )
+
+
+class ServerlessFunction(Construct):
+    """A Lambda function with the production checklist built in (contract).
+
+    :param spec: the :class:`FunctionSpec`.
+    :param invocation: how it is invoked (:class:`Invocation`). Default ``SYNC``.
+        ``ASYNC`` adds an on-failure destination queue and retry settings.
+    :param alarm_topic: SNS topic for its alarms. Default: none.
+    :param create_alarms: errors, throttles and p95 duration alarms. Default: True.
+    :param log_retention: default one month.
+    :param removal_policy: of the log group. Default: RETAIN.
+    :param async_retry_attempts: 0-2, ASYNC only. Default: 2.
+    :param async_max_event_age: 60 s-6 h, ASYNC only. Default: 1 h.
+    :param environment: variables the pattern adds (table names...), merged
+        over the spec's.
+    :param max_timeout: ``(seconds, reason)`` — a tighter timeout limit set by
+        the integration (API Gateway's 29 s).
+    :param lambda_edge: make a Lambda@Edge function instead. Default: False.
+        The spec must fit Lambda@Edge (:func:`validate_lambda_edge_spec`:
+        x86_64, no environment, layers, provisioned/reserved concurrency or
+        SnapStart; Node.js or Python) and the stack needs a concrete region.
+        CloudFront's ``EdgeFunction`` puts the function, its role and log group
+        in us-east-1 (a companion stack when this stack is elsewhere) and
+        publishes a version. Lambda@Edge rejects X-Ray, DLQs and aliases, so
+        there is no tracing, no ``alias`` (None; use ``version``) and no
+        function alarms: replicas report metrics in the Region where they run,
+        so alarm on the distribution instead (EdgeSite does). Replicas log to a
+        log group of the same name in every Region they run in; only the
+        us-east-1 one is created here with retention.
+
+    Attributes: ``function``, ``alias`` (``live``; wire triggers here), ``role``,
+    ``log_group``, ``alarms``, ``dead_letter_queue`` (ASYNC only, else None);
+    Lambda@Edge only: ``version`` (the published version to associate).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        spec: FunctionSpec,
+        *,
+        invocation: Invocation = Invocation.SYNC,
+        alarm_topic: Optional[sns.ITopic] = None,
+        create_alarms: bool = True,
+        log_retention: Optional[logs.RetentionDays] = None,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        async_retry_attempts: Optional[int] = None,
+        async_max_event_age: Optional[Duration] = None,
+        environment: Optional[Mapping[str, str]] = None,
+        max_timeout: Optional[tuple[float, str]] = None,
+        lambda_edge: bool = False,
+    ) -> None:
+        retries = async_retry_attempts if async_retry_attempts is not None else defaults.ASYNC_RETRY_ATTEMPTS
+        max_age = async_max_event_age if async_max_event_age is not None else defaults.ASYNC_MAX_EVENT_AGE
+        problems = Problems(child_path(scope, construct_id))
+        validate_spec(
+            problems,
+            spec,
+            max_timeout_s=max_timeout[0] if max_timeout else None,
+            max_timeout_reason=max_timeout[1] if max_timeout else "",
+            extra_environment=environment,
+        )
+        if lambda_edge:
+            validate_lambda_edge_spec(problems, spec, extra_environment=environment)
+            _validate_lambda_edge_scope(problems, scope, invocation)
+            problems.raise_if_any()
+            super().__init__(scope, construct_id)
+            self.spec = spec
+            self.invocation = invocation
+            self._build_lambda_edge(log_retention, removal_policy)
+            return
+        problems.check(
+            0 <= retries <= 2,
+            "async_retry_attempts",
+            retries,
+            "0-2 (Lambda asynchronous invocation)",
+            "pass 0, 1 or 2",
+        )
+        problems.check(
+            60 <= max_age.to_seconds() <= 21600,
+            "async_max_event_age",
+            f"{max_age.to_seconds()} s",
+            "60 s-6 h (Lambda asynchronous invocation)",
+            "pass e.g. Duration.hours(1)",
+        )
+        problems.raise_if_any()
+        super().__init__(scope, construct_id)
+        self.spec = spec
+        self.invocation = invocation
+
+        if spec.architecture.name != lambda_.Architecture.ARM_64.name:
+            Annotations.of(self).add_warning_v2(
+                "cdk-serverless-patterns:x86",
+                "This function runs on x86_64; arm64 (Graviton) is ~20% cheaper per GB-second. "
+                "Keep x86_64 only for binary dependencies that lack arm64 builds.",
+            )
+
+        self.log_group = create_log_group(
+            self, "LogGroup", retention=log_retention, removal_policy=removal_policy
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Execution role of {self.node.path} (least privilege, no managed policies)",
+        )
+        # Only its own log group: streams are created inside it, which needs ':*'.
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[self.log_group.log_group_arn],
+            )
+        )
+
+        self.dead_letter_queue: Optional[sqs.IQueue] = None
+        failure: Optional[FailureQueue] = None
+        if invocation is Invocation.ASYNC:
+            failure = FailureQueue(
+                self,
+                "AsyncFailures",
+                purpose=f"asynchronous invocations of {self.node.path}",
+                alarm_topic=alarm_topic,
+                create_alarms=create_alarms,
+            )
+            self.dead_letter_queue = failure.queue
+
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            code=_code(spec.code),
+            handler=spec.handler,
+            runtime=spec.resolved_runtime,
+            architecture=spec.architecture,
+            memory_size=spec.memory_size,
+            timeout=spec.timeout,
+            environment={**spec.environment, **(environment or {})},
+            reserved_concurrent_executions=spec.reserved_concurrency,
+            description=spec.description,
+            # the runtime layer lets handlers import cdk_serverless_patterns.runtime
+            layers=[*spec.layers, *runtime_layers_for(self, spec.resolved_runtime)] or None,
+            role=self.role,
+            log_group=self.log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
+            system_log_level_v2=lambda_.SystemLogLevel.WARN,
+            tracing=lambda_.Tracing.ACTIVE,
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if spec.snap_start else None,
+        )
+        # CDK makes the function depend on its role and the role's policy; the role
+        # dependency is already implied by GetAtt (cfn-lint W3005), keep only the policy.
+        cfn_function = self.function.node.default_child
+        policy_resource = self.role.node.find_child("DefaultPolicy").node.default_child
+        cfn_function.add_override("DependsOn", [Stack.of(self).get_logical_id(policy_resource)])
+        self.alias = lambda_.Alias(
+            self,
+            "Alias",
+            alias_name=defaults.ALIAS_NAME,
+            version=self.function.current_version,
+            provisioned_concurrent_executions=spec.provisioned_concurrency,
+            # Lambda keeps async settings per qualifier, and every trigger invokes
+            # this alias: configure them here, not on $LATEST.
+            retry_attempts=retries if failure else None,
+            max_event_age=max_age if failure else None,
+            on_failure=destinations.SqsDestination(failure.queue) if failure else None,
+        )
+        self._acknowledge_known_findings(failure is not None)
+
+        self.alarms: list[cloudwatch.Alarm] = list(failure.alarms) if failure else []
+        if create_alarms:
+            self.alarms.extend(self._create_alarms(alarm_topic))
+
+    @property
+    def timeout(self) -> Duration:
+        return self.spec.timeout
+
+    def _create_alarms(self, topic: Optional[sns.ITopic]) -> list[cloudwatch.Alarm]:
+        fn = self.function
+        limit_ms = self.spec.timeout.to_milliseconds() * defaults.DURATION_ALARM_FRACTION
+        return [
+            create_alarm(
+                self,
+                "ErrorsAlarm",
+                metric=sum_metric(fn.metric_errors()),
+                threshold=1,
+                description=f"{self.node.path} returned errors.",
+                alarm_topic=topic,
+            ),
+            create_alarm(
+                self,
+                "ThrottlesAlarm",
+                metric=sum_metric(fn.metric_throttles()),
+                threshold=1,
+                description=f"{self.node.path} was throttled: raise its concurrency or slow the caller.",
+                alarm_topic=topic,
+            ),
+            create_alarm(
+                self,
+                "DurationAlarm",
+                metric=fn.metric_duration(statistic="p95", period=defaults.ALARM_PERIOD),
+                threshold=limit_ms,
+                description=(
+                    f"{self.node.path}: p95 duration is at {defaults.DURATION_ALARM_FRACTION:.0%} of its "
+                    f"{self.spec.timeout.to_seconds()} s timeout; it will soon time out."
+                ),
+                alarm_topic=topic,
+            ),
+        ]
+
+    def _acknowledge_known_findings(self, has_destination: bool) -> None:
+        if has_destination:
+            dlq_reason = (
+                "Failed asynchronous invocations go to an on-failure destination queue "
+                "(EventInvokeConfig), the successor of DeadLetterConfig that also records the error; "
+                "configuring both would deliver every failure twice."
+            )
+        else:
+            dlq_reason = (
+                "This function is not invoked asynchronously (synchronous callers receive its errors; "
+                "event source mappings route failures to their own queue or destination). "
+                "DeadLetterConfig only applies to asynchronous invocations, so it would never be used."
+            )
+        acknowledge(self.function, SERVERLESS + "LambdaDLQ", dlq_reason)
+        policy = self.role.node.find_child("DefaultPolicy")
+        acknowledge(
+            policy,
+            AWS_SOLUTIONS + "IAM5[Resource::*]",
+            "The '*' resource is the one CDK adds for active tracing: X-Ray's PutTraceSegments and "
+            "PutTelemetryRecords support no resource-level permissions (AWS documents '*' as their only "
+            "resource). The library's own grants name their resources.",
+        )
+
+    def _build_lambda_edge(self, log_retention: Optional[logs.RetentionDays], removal_policy: RemovalPolicy) -> None:
+        """The Lambda@Edge variant: same role/log discipline, EdgeFunction for placement."""
+        spec = self.spec
+        parent = Stack.of(self)
+        if parent.region == defaults.EDGE_REGION:
+            home: Construct = self
+            function_id, stack_id = "Function", None
+        else:
+            # EdgeFunction puts the function straight into a companion us-east-1
+            # stack. Its role and log group must live there too (CloudFormation
+            # has no cross-Region references), so create that stack first, under
+            # the id EdgeFunction is then given, and put them in it.
+            stack_id = f"{parent.artifact_id}EdgeFunctions"
+            stage = Stage.of(parent)
+            edge_stack = stage.node.try_find_child(stack_id) or Stack(
+                stage,
+                stack_id,
+                env=Environment(account=parent.account, region=defaults.EDGE_REGION),
+                tags=parent.tags.tag_values(),
+            )
+            function_id = Names.unique_id(self)
+            home = Construct(edge_stack, f"{function_id}Execution")
+
+        self.log_group = create_log_group(home, "LogGroup", retention=log_retention, removal_policy=removal_policy)
+        self.role = iam.Role(
+            home,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Execution role of Lambda@Edge {self.node.path} (least privilege, no managed policies)",
+        )
+        # Replicas log in the Region that serves the viewer, to a log group with
+        # this same name, created there on first use: any Region, this name only.
+        home_stack = Stack.of(home)
+        log_group_arn = home_stack.format_arn(
+            service="logs",
+            region="*",
+            resource="log-group",
+            resource_name=self.log_group.log_group_name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[log_group_arn, f"{log_group_arn}:*"],
+            )
+        )
+        # EdgeFunction adds edgelambda.amazonaws.com to the role's trust policy,
+        # publishes a version and, across Regions, hands its ARN back via SSM.
+        self.version = cloudfront.experimental.EdgeFunction(
+            self,
+            function_id,
+            stack_id=stack_id,
+            code=_code(spec.code),
+            handler=spec.handler,
+            runtime=spec.resolved_runtime,
+            architecture=lambda_.Architecture.X86_64,
+            memory_size=spec.memory_size,
+            timeout=spec.timeout,
+            description=spec.description,
+            role=self.role,
+            log_group=self.log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
+            system_log_level_v2=lambda_.SystemLogLevel.WARN,
+        )
+        self.function = self.version.lambda_
+        cfn_function = self.function.node.default_child
+        policy = self.role.node.find_child("DefaultPolicy")
+        cfn_function.add_override("DependsOn", [home_stack.get_logical_id(policy.node.default_child)])
+        self.alias = None
+        self.dead_letter_queue = None
+        self.alarms = []
+
+        acknowledge(
+            self.function,
+            SERVERLESS + "LambdaDLQ",
+            "Lambda@Edge does not support dead-letter queues: CloudFront invokes the function "
+            "synchronously and a failure reaches the viewer as a 5xx, which the distribution's "
+            "5xxErrorRate alarm watches.",
+        )
+        acknowledge(
+            self.function,
+            SERVERLESS + "LambdaTracing",
+            "Lambda@Edge does not support AWS X-Ray active tracing; requests are traced through "
+            "CloudFront access logs and the function's JSON logs instead.",
+        )
+        # cdk-nag names each wildcard resource the way it renders it.
+        account = "<AWS::AccountId>" if Token.is_unresolved(home_stack.account) else home_stack.account
+        log_group_id = home_stack.resolve(home_stack.get_logical_id(self.log_group.node.default_child))
+        rendered = f"arn:<AWS::Partition>:logs:*:{account}:log-group:<{log_group_id}>"
+        for resource in (rendered, f"{rendered}:*"):
+            acknowledge(
+                policy,
+                f"{AWS_SOLUTIONS}IAM5[Resource::{resource}]",
+                "The Region is the only wildcard (plus this log group's streams): Lambda@Edge replicas "
+                "log in whichever Region serves the viewer, unknown in advance, to a log group of this "
+                "function's own log group name.",
+            )
+
+
+def _code(code: Union[str, os.PathLike, lambda_.Code]) -> lambda_.Code:
+    if isinstance(code, lambda_.Code):
+        return code
+    # Resolve here: validation looked at the path relative to Python's working
+    # directory, and the jsii kernel (a separate process) must see the same one.
+    return lambda_.Code.from_asset(str(Path(code).resolve()))

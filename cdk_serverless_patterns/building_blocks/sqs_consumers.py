@@ -1,0 +1,114 @@
+"""SQS → Lambda consumption: one event source mapping on a function's ``live`` alias.
+
+Shared by patterns whose functions read a :class:`~.queues.WorkQueue`:
+``ReportBatchItemFailures`` is always on (only failed messages are retried, and
+after ``max_receive_count`` receives they move to the queue's DLQ), and an
+optional maximum concurrency bounds how many invocations the queue may drive.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from aws_cdk import Duration
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from cdk_serverless_patterns import defaults
+from cdk_serverless_patterns.checks.acknowledge import SERVERLESS, acknowledge
+from cdk_serverless_patterns.errors import Problems, is_token
+
+from .function import ServerlessFunction
+
+
+def validate_queue_consumer(
+    problems: Problems,
+    *,
+    batch_size: int,
+    max_concurrency: Optional[int],
+    reserved_concurrency: Optional[int] = None,
+    field_prefix: str = "",
+) -> None:
+    """Rules for an SQS event source without a batching window.
+
+    ``reserved_concurrency`` is the consuming function's, when set: a maximum
+    concurrency above it only produces throttles (AWS advises keeping it at or
+    below the reserved concurrency).
+    """
+    p = f"{field_prefix}." if field_prefix else ""
+    if not is_token(batch_size):
+        problems.check(
+            isinstance(batch_size, int)
+            and not isinstance(batch_size, bool)
+            and defaults.SQS_BATCH_SIZE_MIN <= batch_size <= defaults.SQS_BATCH_SIZE_WITHOUT_WINDOW_MAX,
+            f"{p}batch_size",
+            batch_size,
+            f"{defaults.SQS_BATCH_SIZE_MIN}-{defaults.SQS_BATCH_SIZE_WITHOUT_WINDOW_MAX} (larger SQS batches "
+            "need a batching window, which delays every message)",
+            f"pass batch_size between 1 and {defaults.SQS_BATCH_SIZE_WITHOUT_WINDOW_MAX}",
+        )
+    if max_concurrency is None or is_token(max_concurrency):
+        return
+    in_range = (
+        isinstance(max_concurrency, int)
+        and not isinstance(max_concurrency, bool)
+        and defaults.SQS_MAX_CONCURRENCY_MIN <= max_concurrency <= defaults.SQS_MAX_CONCURRENCY_MAX
+    )
+    problems.check(
+        in_range,
+        f"{p}max_concurrency",
+        max_concurrency,
+        f"{defaults.SQS_MAX_CONCURRENCY_MIN}-{defaults.SQS_MAX_CONCURRENCY_MAX} (Lambda ScalingConfig for SQS)",
+        "pass a value in that range, or None for no limit beyond the account's concurrency",
+    )
+    if in_range and isinstance(reserved_concurrency, int):
+        problems.check(
+            max_concurrency <= reserved_concurrency,
+            f"{p}max_concurrency",
+            max_concurrency,
+            f"<= the function's reserved_concurrency ({reserved_concurrency}); above it Lambda throttles "
+            "and messages are received again, counting toward max_receive_count",
+            "lower max_concurrency or raise reserved_concurrency",
+        )
+
+
+def consume_queue(
+    scope: Construct,
+    construct_id: str,
+    *,
+    consumer: ServerlessFunction,
+    queue: sqs.IQueue,
+    batch_size: Optional[int] = None,
+    max_concurrency: Optional[int] = None,
+    max_batching_window: Optional[Duration] = None,
+) -> lambda_.EventSourceMapping:
+    """Wire ``queue`` to ``consumer``'s alias with partial batch failure reporting.
+
+    Validate first with :func:`validate_queue_consumer` (or, with a
+    ``max_batching_window``, the caller's own rules: batches above 10 need a
+    window of at least 1 s). Grants the consumer
+    what polling needs (receive, delete, change visibility, attributes).
+    """
+    mapping = lambda_.EventSourceMapping(
+        scope,
+        construct_id,
+        target=consumer.alias,
+        event_source_arn=queue.queue_arn,
+        batch_size=batch_size if batch_size is not None else defaults.SQS_BATCH_SIZE,
+        report_batch_item_failures=True,
+        max_concurrency=max_concurrency,
+        max_batching_window=max_batching_window,
+    )
+    # Lands in the role's default policy, which the function (hence its alias and
+    # this mapping) already depends on, so the grant exists before Lambda polls.
+    queue.grant_consume_messages(consumer.role)
+    acknowledge(
+        mapping,
+        SERVERLESS + "LambdaEventSourceMappingDestination",
+        "SQS event source mappings do not support an on-failure destination (Lambda offers it for stream "
+        "and Kafka sources only). Failed messages are reported individually (ReportBatchItemFailures), "
+        "retried by SQS and moved to the queue's dead-letter queue after max_receive_count receives; that "
+        "queue's depth is alarmed.",
+    )
+    return mapping

@@ -1,0 +1,463 @@
+"""``ApiBackend``: API Gateway REST API → Lambda per route (or a shared
+"lambdalith") → optional DynamoDB table, with auth at the gateway.
+
+::
+
+    client ─► WAF web ACL ─► API Gateway REST API (stage: throttling, access logs,
+                             │  X-Ray, execution logs, request validation, cache)
+                             ├─ authorizer (Cognito user pool │ Lambda │ IAM)
+                             ├─ GET  /orders/{id} ─► live alias ─► Lambda ─┐ read
+                             └─ POST /orders      ─► live alias ─► Lambda ─┴ read/write ─► DynamoDB
+
+Routes are ``{"METHOD /path": FunctionSpec}``; routes given the *same* spec
+object share one function. Every function is invoked synchronously through its
+``live`` alias, so its timeout is held to API Gateway's 29 s.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping, Optional, Sequence, Union
+
+from aws_cdk import Annotations, Aws, Duration, RemovalPolicy
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_wafv2 as wafv2
+from constructs import Construct
+
+from cdk_serverless_patterns import defaults
+from cdk_serverless_patterns.building_blocks.alarms import create_alarm
+from cdk_serverless_patterns.building_blocks.alarms import dashboard as alarm_dashboard
+from cdk_serverless_patterns.building_blocks.function import (
+    FunctionSpec,
+    Invocation,
+    ServerlessFunction,
+)
+from cdk_serverless_patterns.building_blocks.logs import create_log_group
+from cdk_serverless_patterns.building_blocks.tables import create_table
+from cdk_serverless_patterns.building_blocks.waf import create_web_acl
+from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge
+from cdk_serverless_patterns.errors import child_path
+from cdk_serverless_patterns.runtime import env
+
+from .auth import ApiAuth, AuthKind, BuiltAuth, build_authorizer
+from .routes import Route, parse_route, routes_by_value
+from .stage import (
+    ApiCache,
+    ApiSettings,
+    cors_gateway_responses,
+    cors_options,
+    request_model,
+    rest_api_name,
+    stage_options,
+)
+from .validation import validate_api
+
+__all__ = ["ApiAuth", "ApiBackend", "ApiCache", "Route"]
+
+
+class ApiBackend(Construct):
+    """A REST API whose routes are Lambda functions, with auth at the gateway (contract).
+
+    :param routes: ``{"METHOD /path": FunctionSpec}``, at least one. Methods GET
+        POST PUT PATCH DELETE HEAD OPTIONS ANY (case-insensitive); paths start with
+        ``/`` and may hold ``{param}`` segments and a final ``{proxy+}``. Routes
+        given the same spec object share one function. Function timeouts ≤ 29 s.
+    :param auth: an :class:`ApiAuth`. Default ``ApiAuth.cognito()`` (a new user
+        pool). A public API needs ``ApiAuth.none(reason)``, explicitly.
+    :param table: ``True`` creates a table (``pk``/``sk`` strings, on-demand,
+        encrypted, PITR, deletion protection); an existing ``ITable`` is used
+        as is. GET/HEAD/OPTIONS functions get read-only grants, others read-write;
+        the name reaches handlers as ``TABLE_NAME``. Default: no table.
+    :param environment: extra variables merged into every route function's
+        environment (over the spec's). Default: none.
+    :param alarm_topic: SNS topic for every alarm. Default: none.
+    :param create_alarms: 5XX rate, 4XX rate, p95 latency and each function's
+        alarms. Default True.
+    :param removal_policy: of the table, user pool and log groups. Default RETAIN.
+    :param stage_name: default ``"prod"``.
+    :param throttling_rate_limit: stage steady-state requests per second, > 0.
+        Default 1000 (a tenth of the account's 10,000 rps quota).
+    :param throttling_burst_limit: stage burst, integer > 0. Default 2000.
+    :param cors_allow_origins: origins allowed by CORS (``"https://app.example.com"``
+        or ``"*"``). Adds OPTIONS preflight to every resource and gives handlers
+        the list as ``CORS_ALLOW_ORIGINS``. Default: none (no CORS).
+    :param request_schemas: ``{"POST /orders": {JSON schema draft 4}}``: API
+        Gateway rejects bodies that do not match with a 400 before any Lambda
+        runs. Default: none (bodies validated by the handlers only).
+    :param cache: an :class:`ApiCache`. Default: no cache (it bills per hour).
+    :param api_key_required: every method requires an API key; creates a usage
+        plan (stage throttling) and one key (``.api_key``). Default False.
+    :param usage_plan_quota_per_day: requests per key per day when
+        ``api_key_required``. Default: no quota.
+    :param waf: ``True`` (default) associates a new regional web ACL (AWS
+        managed common, known-bad-inputs and IP-reputation rule groups plus a
+        per-IP rate limit); a web ACL ARN associates that one; ``False`` none.
+        Costs about USD 9/month + 0.60 per million requests.
+    :param waf_rate_limit: requests per IP per 5 minutes before WAF blocks,
+        10-2,000,000,000. Default 2000.
+    :param latency_slo: p95 latency the latency alarm holds the API to, > 0 and
+        ≤ 29 s. Default 1 s.
+    :param server_error_rate: 5XX fraction that alarms, (0, 1]. Default 0.01.
+    :param client_error_rate: 4XX fraction that alarms, (0, 1]. Default 0.10.
+    :param detailed_metrics: per-method CloudWatch metrics (billed as custom
+        metrics). Default True.
+    :param log_retention: access and function logs. Default one month.
+    :param dashboard: a CloudWatch dashboard with one widget per alarm. Default
+        False (dashboards bill per month).
+
+    Attributes: ``api`` (RestApi), ``url``, ``stage``, ``functions`` ("METHOD
+    /path" → ServerlessFunction), ``routes`` (Route → ServerlessFunction),
+    ``table``, ``user_pool``, ``user_pool_client``, ``authorizer``,
+    ``authorizer_function``, ``access_log_group``, ``request_validator``,
+    ``web_acl``, ``usage_plan``, ``api_key``, ``alarms``, ``dashboard``,
+    ``execute_api_domain_name`` and ``stage_name`` (for a CloudFront origin).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        routes: Mapping[str, FunctionSpec],
+        auth: Optional[ApiAuth] = None,
+        table: Union[bool, dynamodb.ITable, None] = None,
+        environment: Optional[Mapping[str, str]] = None,
+        alarm_topic: Optional[sns.ITopic] = None,
+        create_alarms: bool = True,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        stage_name: Optional[str] = None,
+        throttling_rate_limit: Optional[float] = None,
+        throttling_burst_limit: Optional[int] = None,
+        cors_allow_origins: Optional[Sequence[str]] = None,
+        request_schemas: Optional[Mapping[str, Mapping[str, Any]]] = None,
+        cache: Optional[ApiCache] = None,
+        api_key_required: bool = False,
+        usage_plan_quota_per_day: Optional[int] = None,
+        waf: Union[bool, str] = True,
+        waf_rate_limit: Optional[int] = None,
+        latency_slo: Optional[Duration] = None,
+        server_error_rate: Optional[float] = None,
+        client_error_rate: Optional[float] = None,
+        detailed_metrics: bool = True,
+        log_retention: Optional[logs.RetentionDays] = None,
+        dashboard: bool = False,
+    ) -> None:
+        auth = auth if auth is not None else ApiAuth.cognito()
+        options = ApiSettings(
+            stage_name=stage_name if stage_name is not None else defaults.API_STAGE_NAME,
+            rate=throttling_rate_limit if throttling_rate_limit is not None else defaults.API_THROTTLING_RATE_LIMIT,
+            burst=throttling_burst_limit if throttling_burst_limit is not None else defaults.API_THROTTLING_BURST_LIMIT,
+            waf_rate_limit=waf_rate_limit if waf_rate_limit is not None else defaults.WAF_RATE_LIMIT_PER_5_MIN,
+            latency_slo=latency_slo if latency_slo is not None else defaults.API_LATENCY_SLO,
+            server_error_rate=server_error_rate if server_error_rate is not None else defaults.API_SERVER_ERROR_RATE,
+            client_error_rate=client_error_rate if client_error_rate is not None else defaults.API_CLIENT_ERROR_RATE,
+        )
+        origins = [cors_allow_origins] if isinstance(cors_allow_origins, str) else cors_allow_origins
+        parsed = validate_api(
+            child_path(scope, construct_id),
+            routes=routes,
+            auth=auth,
+            table=table,
+            environment=environment,
+            options=options,
+            cors_allow_origins=origins,
+            request_schemas=request_schemas,
+            cache=cache,
+            usage_plan_quota_per_day=usage_plan_quota_per_day,
+            waf=waf,
+        )
+        super().__init__(scope, construct_id)
+        self.auth = auth
+
+        # --- table --------------------------------------------------------
+        self.table: Optional[dynamodb.ITable] = None
+        if table is True:
+            self.table = _create_api_table(self, removal_policy)
+        elif table is not None and table is not False:
+            self.table = table
+
+        function_env: dict[str, str] = {}
+        if self.table is not None:
+            function_env[env.TABLE_NAME] = self.table.table_name
+        if origins:
+            function_env[env.CORS_ALLOW_ORIGINS] = ",".join(origins)
+        function_env.update(environment or {})
+
+        def make_function(fid: str, spec: FunctionSpec, extra: Optional[Mapping[str, str]] = None) -> ServerlessFunction:
+            return ServerlessFunction(
+                self,
+                fid,
+                spec,
+                invocation=Invocation.SYNC,
+                alarm_topic=alarm_topic,
+                create_alarms=create_alarms,
+                log_retention=log_retention,
+                removal_policy=removal_policy,
+                environment=extra,
+                max_timeout=(defaults.API_INTEGRATION_TIMEOUT_S, defaults.API_TIMEOUT_REASON),
+            )
+
+        # --- auth ---------------------------------------------------------
+        built = build_authorizer(self, auth, removal_policy=removal_policy, make_function=make_function)
+        self.user_pool: Optional[cognito.IUserPool] = built.user_pool
+        self.user_pool_client: Optional[cognito.UserPoolClient] = built.user_pool_client
+        self.authorizer: Optional[apigw.IAuthorizer] = built.authorizer
+        self.authorizer_function: Optional[ServerlessFunction] = built.authorizer_function
+
+        # --- REST API and stage --------------------------------------------
+        self.access_log_group = create_log_group(
+            self, "AccessLogs", retention=log_retention, removal_policy=removal_policy
+        )
+        self.api = apigw.RestApi(
+            self,
+            "Api",
+            # Unique: API Gateway metrics (and so the alarms below) are keyed by API name.
+            rest_api_name=rest_api_name(self),
+            description=f"ApiBackend {self.node.path}",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            # The account-level CloudWatch role CDK would create uses an AWS managed
+            # policy (AwsSolutions-IAM4); the account needs it set once (see docs).
+            cloud_watch_role=False,
+            default_cors_preflight_options=cors_options(origins, parsed) if origins else None,
+            deploy_options=stage_options(options, self.access_log_group, cache, parsed, detailed_metrics),
+        )
+        self.stage: apigw.Stage = self.api.deployment_stage
+        self.url: str = self.api.url
+        #: ``<api id>.execute-api.<region>.<suffix>``: the origin a CloudFront
+        #: distribution (EdgeSite) points at; requests then start with ``/<stage_name>``.
+        self.execute_api_domain_name: str = (
+            f"{self.api.rest_api_id}.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}"
+        )
+        self.stage_name: str = options.stage_name
+        self.request_validator = self.api.add_request_validator(
+            "RequestValidator", validate_request_body=True, validate_request_parameters=True
+        )
+        if origins and len(origins) == 1:
+            cors_gateway_responses(self.api, origins[0])
+        models = self._request_models(request_schemas or {})
+
+        # --- functions and methods -----------------------------------------
+        self.functions: dict[str, ServerlessFunction] = {}
+        self.routes: dict[Route, ServerlessFunction] = {}
+        used_ids: set[str] = set()
+        cached = {_route_of(k) for k in cache.routes} if cache else set()
+        for spec, group in routes_by_value(parsed).values():
+            fid = _unique_id(_function_id(group[0]), used_ids)
+            function = make_function(fid, spec, function_env)
+            for route in group:
+                self.functions[route.key] = function
+                self.routes[route] = function
+                self._add_method(route, function, built, models.get(route), route in cached, cache, api_key_required)
+            self._grant_table(function, group)
+
+        # --- usage plan / API key ------------------------------------------
+        self.usage_plan: Optional[apigw.UsagePlan] = None
+        self.api_key: Optional[apigw.IApiKey] = None
+        if api_key_required:
+            self.usage_plan = self.api.add_usage_plan(
+                "UsagePlan",
+                throttle=apigw.ThrottleSettings(rate_limit=options.rate, burst_limit=options.burst),
+                quota=(
+                    apigw.QuotaSettings(limit=usage_plan_quota_per_day, period=apigw.Period.DAY)
+                    if usage_plan_quota_per_day is not None
+                    else None
+                ),
+            )
+            self.usage_plan.add_api_stage(stage=self.stage)
+            self.api_key = self.api.add_api_key("ApiKey")
+            self.usage_plan.add_api_key(self.api_key)
+
+        # --- WAF ----------------------------------------------------------
+        self.web_acl: Optional[wafv2.CfnWebACL] = None
+        if waf is True:
+            self.web_acl = create_web_acl(self, "WebAcl", rate_limit=options.waf_rate_limit, metric_name="ApiWebAcl")
+            web_acl_arn = self.web_acl.attr_arn
+        elif isinstance(waf, str):
+            web_acl_arn = waf
+        else:
+            web_acl_arn = None
+            Annotations.of(self).add_warning_v2(
+                "cdk-serverless-patterns:api-no-waf",
+                "waf=False: this API has no WAF web ACL (cdk-nag AwsSolutions-APIG3). "
+                "Put it behind CloudFront with WAF, or acknowledge the finding with your reason.",
+            )
+        if web_acl_arn is not None:
+            wafv2.CfnWebACLAssociation(
+                self, "WebAclAssociation", resource_arn=self.stage.stage_arn, web_acl_arn=web_acl_arn
+            )
+
+        self._acknowledge(auth)
+        self._warn_on_weakened_defaults(auth)
+
+        # --- alarms -------------------------------------------------------
+        self.alarms: list[cloudwatch.Alarm] = []
+        functions = list(dict.fromkeys(self.routes.values()))
+        if self.authorizer_function is not None:
+            functions.append(self.authorizer_function)
+        for function in functions:
+            self.alarms.extend(function.alarms)
+        if create_alarms:
+            self.alarms.extend(self._create_alarms(options, alarm_topic))
+        self.dashboard: Optional[cloudwatch.Dashboard] = (
+            alarm_dashboard(self, "Dashboard", self.alarms) if dashboard and self.alarms else None
+        )
+
+    # ------------------------------------------------------------------
+    def _request_models(self, schemas: Mapping[str, Mapping[str, Any]]) -> dict[Route, apigw.IModel]:
+        models: dict[Route, apigw.IModel] = {}
+        if not schemas:
+            return models
+        scope = Construct(self, "RequestModels")
+        for key, schema in schemas.items():
+            route = _route_of(key)
+            name = _function_id(route)
+            models[route] = request_model(
+                scope,
+                name,
+                api=self.api,
+                schema=schema,
+                description=f"Request body of {route.key}",
+                reference_id=f"{name}Ref",
+            )
+        return models
+
+    def _add_method(
+        self,
+        route: Route,
+        function: ServerlessFunction,
+        built: BuiltAuth,
+        model: Optional[apigw.IModel],
+        cached: bool,
+        cache: Optional[ApiCache],
+        api_key_required: bool,
+    ) -> None:
+        resource = self.api.root if route.path == "/" else self.api.root.resource_for_path(route.path)
+        parameters = {f"method.request.path.{name}": True for name in route.path_parameters}
+        cache_keys: list[str] = []
+        if cached and cache is not None:
+            cache_keys = list(parameters)
+            for name in cache.query_parameters:
+                parameters[f"method.request.querystring.{name}"] = False
+                cache_keys.append(f"method.request.querystring.{name}")
+            for source in self.auth.identity_cache_keys:
+                parameters[source] = True
+                cache_keys.append(source)
+        integration = apigw.LambdaIntegration(
+            function.alias,
+            proxy=True,
+            # Console test-invoke permissions are a convenience; keep the resource
+            # policy to the deployed methods only.
+            allow_test_invoke=False,
+            cache_key_parameters=cache_keys or None,
+        )
+        resource.add_method(
+            route.method,
+            integration,
+            authorization_type=built.authorization_type,
+            authorizer=self.authorizer,
+            authorization_scopes=list(self.auth.scopes) or None,
+            request_validator=self.request_validator,
+            request_parameters=parameters or None,
+            request_models={"application/json": model} if model is not None else None,
+            api_key_required=api_key_required or None,
+        )
+
+    def _grant_table(self, function: ServerlessFunction, group: list[Route]) -> None:
+        if self.table is None:
+            return
+        if all(route.is_read_only for route in group):
+            self.table.grant_read_data(function.role)
+        else:
+            self.table.grant_read_write_data(function.role)
+
+    def _acknowledge(self, auth: ApiAuth) -> None:
+        if auth.kind is AuthKind.NONE:
+            acknowledge(self.api, AWS_SOLUTIONS + "APIG4", f"Public API by explicit ApiAuth.none(): {auth.reason}")
+            acknowledge(self.api, AWS_SOLUTIONS + "COG4", f"Public API by explicit ApiAuth.none(): {auth.reason}")
+        elif auth.kind in (AuthKind.LAMBDA, AuthKind.IAM):
+            how = "a Lambda authorizer" if auth.kind is AuthKind.LAMBDA else "IAM (SigV4) authorization"
+            acknowledge(
+                self.api,
+                AWS_SOLUTIONS + "COG4",
+                f"Every method is authorized at the gateway by {how}, chosen explicitly with "
+                f"ApiAuth.{auth.kind.value if auth.kind is AuthKind.IAM else 'lambda_authorizer'}(); "
+                "a Cognito user pool authorizer is one option among those (APIG4 still checks that "
+                "every method is authorized).",
+            )
+
+    def _warn_on_weakened_defaults(self, auth: ApiAuth) -> None:
+        if auth.kind is AuthKind.COGNITO and auth.user_pool is None:
+            if not auth.mfa_required:
+                Annotations.of(self).add_warning_v2(
+                    "cdk-serverless-patterns:api-mfa-optional",
+                    "mfa_required=False: MFA is optional in the new user pool (cdk-nag AwsSolutions-COG2).",
+                )
+            if auth.feature_plan is not None and auth.feature_plan != cognito.FeaturePlan.PLUS:
+                Annotations.of(self).add_warning_v2(
+                    "cdk-serverless-patterns:api-no-threat-protection",
+                    f"feature_plan={auth.feature_plan}: the user pool has no threat protection "
+                    "(cdk-nag AwsSolutions-COG8); acknowledge the finding with your reason.",
+                )
+
+    def _create_alarms(self, options: ApiSettings, topic: Optional[sns.ITopic]) -> list[cloudwatch.Alarm]:
+        stage, path = self.stage, self.node.path
+        period = defaults.ALARM_PERIOD
+        slo_ms = options.latency_slo.to_milliseconds()
+        return [
+            create_alarm(
+                self,
+                "ServerErrorRateAlarm",
+                metric=stage.metric_server_error(statistic="Average", period=period),
+                threshold=options.server_error_rate,
+                description=f"{path}: more than {options.server_error_rate:.1%} of requests returned 5XX.",
+                alarm_topic=topic,
+            ),
+            create_alarm(
+                self,
+                "ClientErrorRateAlarm",
+                metric=stage.metric_client_error(statistic="Average", period=period),
+                threshold=options.client_error_rate,
+                description=(
+                    f"{path}: more than {options.client_error_rate:.1%} of requests returned 4XX "
+                    "(a broken client, expired credentials, or someone probing the API)."
+                ),
+                alarm_topic=topic,
+            ),
+            create_alarm(
+                self,
+                "LatencyAlarm",
+                metric=stage.metric_latency(statistic="p95", period=period),
+                threshold=slo_ms,
+                description=f"{path}: p95 latency is above the {slo_ms:g} ms SLO.",
+                alarm_topic=topic,
+            ),
+        ]
+
+
+
+def _route_of(key: str) -> Route:
+    return parse_route(key)
+
+
+def _function_id(route: Route) -> str:
+    words = [route.method.capitalize()]
+    for segment in route.segments or ("root",):
+        words.extend(w.capitalize() for w in re.split(r"[^A-Za-z0-9]+", segment) if w)
+    return "".join(words)
+
+
+def _unique_id(base: str, used: set[str]) -> str:
+    candidate, n = base, 2
+    while candidate in used:
+        candidate, n = f"{base}{n}", n + 1
+    used.add(candidate)
+    return candidate
+
+
+def _create_api_table(scope: Construct, removal_policy: RemovalPolicy) -> dynamodb.Table:
+    return create_table(scope, "Table", partition_key="pk", sort_key="sk", removal_policy=removal_policy)

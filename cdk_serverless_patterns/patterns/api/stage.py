@@ -1,0 +1,184 @@
+"""Stage and CORS building blocks of ``ApiBackend`` (also used by ``saga_api``).
+
+What the stage looks like (throttling, JSON access logs, execution logging,
+X-Ray, cache), the CORS preflight and gateway responses; ``api.py`` composes
+them with the shared web ACL of :mod:`.waf`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional, Sequence
+
+from aws_cdk import Duration, Names
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from cdk_serverless_patterns import defaults
+
+from .routes import Route, parse_route
+
+
+@dataclass(frozen=True)
+class ApiCache:
+    """Stage cache for selected GET routes (encrypted, keyed per caller).
+
+    :param routes: GET route keys of the ``ApiBackend`` to cache, e.g.
+        ``["GET /products/{id}"]``. Each is cached per path parameter, per
+        ``query_parameters``, and per caller identity (``Authorization`` for
+        Cognito, TOKEN authorizers and IAM; a REQUEST authorizer's identity
+        sources), so one caller is never served another's cached response.
+    :param ttl: 0-3600 s. Default 5 minutes.
+    :param size_gb: cache cluster size, one of 0.5, 1.6, 6.1, 13.5, 28.4, 58.2,
+        118, 237 (GB). Default ``"0.5"``. Billed per hour while the stage exists.
+    :param query_parameters: query string parameters that change the response
+        (part of the cache key). Default: none.
+    """
+
+    routes: Sequence[str]
+    ttl: Optional[Duration] = None
+    size_gb: str = "0.5"
+    query_parameters: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """ApiBackend's stage-level settings, defaults resolved (internal)."""
+
+    stage_name: str
+    rate: float
+    burst: int
+    waf_rate_limit: int
+    latency_slo: Duration
+    server_error_rate: float
+    client_error_rate: float
+
+
+#: JSON schema draft API Gateway models use.
+JSON_SCHEMA_DRAFT_4 = "http://json-schema.org/draft-04/schema#"
+
+
+def request_model(
+    scope: Construct,
+    construct_id: str,
+    *,
+    api: apigw.RestApi,
+    schema: Mapping[str, Any],
+    description: str,
+    reference_id: str,
+) -> apigw.IModel:
+    """A JSON-schema request model of ``api`` (draft 4), ready for ``request_models``.
+
+    The schema is also folded into the logical id of the API's deployment, as
+    CDK's own ``Model`` does: a stage serves the API as of its last deployment,
+    so without this a changed schema would be saved on the API but never
+    deployed, and the stage would keep validating bodies against the old one.
+    """
+    body = {"$schema": JSON_SCHEMA_DRAFT_4, **dict(schema)}
+    model = apigw.CfnModel(
+        scope,
+        construct_id,
+        rest_api_id=api.rest_api_id,
+        content_type="application/json",
+        schema=body,
+        description=description,
+    )
+    if api.latest_deployment is not None:
+        api.latest_deployment.add_to_logical_id({"model": {"id": model.node.path, "schema": body}})
+    return apigw.Model.from_model_name(scope, reference_id, model.ref)
+
+
+def rest_api_name(owner: Construct) -> str:
+    """A REST API name unique in the account and Region: ``<stack>-<path>-<hash>``.
+
+    API Gateway publishes its metrics by ``ApiName`` (and ``Stage``), not by API
+    id, so two APIs of the same name in one account and Region (CDK's default
+    name is the construct id, ``"Api"`` for every pattern) feed the same metrics:
+    each API's 5XX/4XX/latency alarms would fire on the other's traffic. Stack
+    names are unique per account and Region, construct paths within a stack.
+    (CDK drops a ``Default`` id from the name, as it does in logical ids.)
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-metrics-and-dimensions.html
+    """
+    return Names.unique_resource_name(owner, separator="-")
+
+
+ACCESS_LOG_FIELDS = {
+    "requestId": "$context.requestId",
+    "extendedRequestId": "$context.extendedRequestId",
+    "requestTime": "$context.requestTime",
+    "ip": "$context.identity.sourceIp",
+    "userAgent": "$context.identity.userAgent",
+    "caller": "$context.identity.caller",
+    "user": "$context.identity.user",
+    "principalId": "$context.authorizer.principalId",
+    "cognitoSubject": "$context.authorizer.claims.sub",
+    "httpMethod": "$context.httpMethod",
+    "resourcePath": "$context.resourcePath",
+    "path": "$context.path",
+    "protocol": "$context.protocol",
+    "status": "$context.status",
+    "responseLength": "$context.responseLength",
+    "responseLatency": "$context.responseLatency",
+    "integrationLatency": "$context.integration.latency",
+    "integrationStatus": "$context.integration.status",
+    "integrationError": "$context.integration.error",
+    "authorizerError": "$context.authorizer.error",
+    "wafStatus": "$context.waf.status",
+    "errorMessage": "$context.error.message",
+    "xrayTraceId": "$context.xrayTraceId",
+}
+
+
+def stage_options(
+    o: ApiSettings,
+    log_group: logs.ILogGroup,
+    cache: Optional[ApiCache],
+    parsed: Mapping[Route, Any],
+    detailed_metrics: bool,
+) -> apigw.StageOptions:
+    method_options = None
+    if cache is not None:
+        ttl = cache.ttl if cache.ttl is not None else defaults.API_CACHE_TTL
+        method_options = {
+            f"{parse_route(k).path}/GET": apigw.MethodDeploymentOptions(
+                caching_enabled=True, cache_data_encrypted=True, cache_ttl=ttl
+            )
+            for k in cache.routes
+        }
+    return apigw.StageOptions(
+        stage_name=o.stage_name,
+        throttling_rate_limit=o.rate,
+        throttling_burst_limit=o.burst,
+        # ERROR, not INFO: INFO execution logs can hold request data and cost more.
+        logging_level=apigw.MethodLoggingLevel.ERROR,
+        data_trace_enabled=False,
+        metrics_enabled=detailed_metrics,
+        tracing_enabled=True,
+        access_log_destination=apigw.LogGroupLogDestination(log_group),
+        access_log_format=apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS)),
+        cache_cluster_enabled=True if cache is not None else None,
+        cache_cluster_size=cache.size_gb if cache is not None else None,
+        method_options=method_options,
+    )
+
+
+def cors_options(origins: Sequence[str], parsed: Mapping[Route, Any]) -> apigw.CorsOptions:
+    methods = sorted({r.method for r in parsed})
+    return apigw.CorsOptions(
+        allow_origins=list(origins),
+        allow_methods=apigw.Cors.ALL_METHODS if "ANY" in methods else methods + ["OPTIONS"],
+        allow_headers=[*apigw.Cors.DEFAULT_HEADERS, "X-Correlation-Id", "Idempotency-Key"],
+        max_age=Duration.hours(1),
+    )
+
+
+def cors_gateway_responses(api: apigw.RestApi, origin: str) -> None:
+    """Errors API Gateway answers itself (401, 403, 429, 5XX) carry CORS headers too,
+    so browsers show the real error instead of a CORS failure."""
+    headers = {"Access-Control-Allow-Origin": f"'{origin}'"}
+    if origin != "*":
+        headers["Vary"] = "'Origin'"
+    api.add_gateway_response("Default4xx", type=apigw.ResponseType.DEFAULT_4_XX, response_headers=headers)
+    api.add_gateway_response("Default5xx", type=apigw.ResponseType.DEFAULT_5_XX, response_headers=headers)

@@ -1,0 +1,285 @@
+"""Every rule of ``ApiBackend``, checked before anything is created (internal).
+
+Rules are collected into one :class:`~cdk_serverless_patterns.errors.Problems`
+and raised as one ``PatternConfigError``; route keys are checked by
+:mod:`.api_routes`, function specs by ``validate_spec``, auth by
+:func:`.api_auth.validate_auth`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Mapping, Optional, Sequence
+
+from aws_cdk import Duration
+
+from cdk_serverless_patterns import defaults
+from cdk_serverless_patterns.building_blocks.function import FunctionSpec, validate_spec
+from cdk_serverless_patterns.errors import Problems, is_token
+from cdk_serverless_patterns.runtime import env
+
+from .auth import implements, validate_auth
+from .routes import Route, RouteError, parse_route, routes_by_value, validate_routes
+from .stage import ApiCache, ApiSettings
+
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE", "ANY"})
+#: "Stage names can only contain alphanumeric characters, hyphens, and underscores.
+#: Maximum length is 128 characters." https://docs.aws.amazon.com/apigateway/latest/api/API_Stage.html
+_STAGE_NAME_RE = re.compile(r"^[a-zA-Z0-9_-]{1,128}$")
+_ORIGIN_RE = re.compile(r"^https?://[a-zA-Z0-9.\-*]+(:\d{1,5})?$")
+_WEB_ACL_ARN_RE = re.compile(r"^arn:aws[a-z\-]*:wafv2:[a-z0-9\-]+:\d{12}:regional/webacl/.+$")
+
+
+def validate_api(
+    path: str,
+    *,
+    routes: Any,
+    auth: Any,
+    table: Any,
+    environment: Any,
+    options: ApiSettings,
+    cors_allow_origins: Optional[Sequence[str]],
+    request_schemas: Any,
+    cache: Any,
+    usage_plan_quota_per_day: Any,
+    waf: Any,
+) -> dict[Route, FunctionSpec]:
+    """Every rule of ApiBackend, collected into one PatternConfigError."""
+    problems = Problems(path)
+    parsed = validate_routes(problems, routes)
+    if environment is not None and not isinstance(environment, Mapping):
+        problems.add("environment", type(environment).__name__, "a mapping of str to str", "pass {'NAME': 'value'}")
+        environment = None
+    # Placeholders for what the construct adds, so the 4 KB budget counts them.
+    extra_env = {
+        **({env.TABLE_NAME: "x" * 255} if table else {}),
+        **({env.CORS_ALLOW_ORIGINS: ",".join(map(str, cors_allow_origins))} if cors_allow_origins else {}),
+        **(environment or {}),
+    }
+    # Once per distinct spec: a shared (lambdalith) spec is reported under its first route.
+    for spec, group in routes_by_value(parsed).values():
+        validate_spec(
+            problems,
+            spec,
+            field_prefix=f"routes[{group[0].key!r}]",
+            max_timeout_s=defaults.API_INTEGRATION_TIMEOUT_S,
+            max_timeout_reason=defaults.API_TIMEOUT_REASON,
+            extra_environment=extra_env,
+        )
+    resources = {"/".join(route.segments[: i + 1]) for route in parsed for i in range(len(route.segments))}
+    problems.check(
+        len(resources) <= defaults.API_MAX_RESOURCES,
+        "routes",
+        f"{len(resources)} resources",
+        f"at most {defaults.API_MAX_RESOURCES} path resources per REST API (API Gateway quota)",
+        "split the API, use a '{proxy+}' route, or raise the quota and this limit",
+    )
+    validate_auth(problems, auth)
+    problems.check(
+        table is None or isinstance(table, bool) or implements(table, "table_name", "grant_read_data"),
+        "table",
+        type(table).__name__,
+        "True (create one), an existing ITable, or None",
+        "pass table=True or dynamodb.Table.from_table_name(...)",
+    )
+    _validate_stage(problems, options)
+    _validate_cors(problems, cors_allow_origins, parsed)
+    _validate_schemas(problems, request_schemas, parsed)
+    _validate_cache(problems, cache, parsed)
+    if usage_plan_quota_per_day is not None:
+        problems.check(
+            isinstance(usage_plan_quota_per_day, int) and usage_plan_quota_per_day > 0,
+            "usage_plan_quota_per_day",
+            usage_plan_quota_per_day,
+            "an integer > 0 (requests per API key per day)",
+            "pass e.g. 10000, or None for no quota",
+        )
+    if isinstance(waf, str):
+        problems.check(
+            is_token(waf) or bool(_WEB_ACL_ARN_RE.match(waf)),
+            "waf",
+            waf,
+            "True, False, or a REGIONAL WAFv2 web ACL ARN (arn:aws:wafv2:<region>:<account>:regional/webacl/...)",
+            "pass the ARN of a regional web ACL (CloudFront-scoped ACLs cannot attach to a stage)",
+        )
+    else:
+        problems.check(isinstance(waf, bool), "waf", waf, "True, False or a web ACL ARN", "pass waf=True")
+    problems.raise_if_any()
+    return parsed
+
+
+def _validate_stage(problems: Problems, o: ApiSettings) -> None:
+    problems.check(
+        isinstance(o.stage_name, str) and bool(_STAGE_NAME_RE.match(o.stage_name)),
+        "stage_name",
+        o.stage_name,
+        "1-128 letters, digits, '-' or '_' (API Gateway stage names)",
+        "pass e.g. stage_name='prod'",
+    )
+    validate_throttling(problems, o.rate, o.burst, o.waf_rate_limit)
+    if not isinstance(o.latency_slo, Duration):
+        problems.add("latency_slo", o.latency_slo, "an aws_cdk.Duration", "pass Duration.millis(500)")
+    else:
+        slo = o.latency_slo.to_milliseconds()
+        problems.check(
+            0 < slo <= defaults.API_INTEGRATION_TIMEOUT_S * 1000,
+            "latency_slo",
+            f"{slo:g} ms",
+            f"more than 0 and at most {defaults.API_INTEGRATION_TIMEOUT_S} s (the integration timeout)",
+            "pass e.g. Duration.millis(500)",
+        )
+    for name, rate in (("server_error_rate", o.server_error_rate), ("client_error_rate", o.client_error_rate)):
+        problems.check(
+            isinstance(rate, (int, float)) and not isinstance(rate, bool) and 0 < rate <= 1,
+            name,
+            rate,
+            "a fraction of requests in (0, 1]",
+            "pass e.g. 0.01 for 1%",
+        )
+
+
+def validate_throttling(
+    problems: Problems,
+    rate: Any,
+    burst: Any,
+    waf_rate_limit: Any,
+    *,
+    rate_field: str = "throttling_rate_limit",
+    burst_field: str = "throttling_burst_limit",
+    waf_field: str = "waf_rate_limit",
+) -> None:
+    """Stage throttling and WAF rate limit of a REST API front door (ApiBackend, Saga
+    start API). A burst of 0 is an empty token bucket: API Gateway answers every
+    request with 429, so both limits must be > 0."""
+    if not is_token(rate):
+        problems.check(
+            isinstance(rate, (int, float)) and not isinstance(rate, bool) and rate > 0,
+            rate_field,
+            rate,
+            "a number of requests per second > 0",
+            f"pass e.g. {defaults.API_THROTTLING_RATE_LIMIT}",
+        )
+    if not is_token(burst):
+        problems.check(
+            isinstance(burst, int) and not isinstance(burst, bool) and burst > 0,
+            burst_field,
+            burst,
+            "an integer number of requests > 0",
+            f"pass e.g. {defaults.API_THROTTLING_BURST_LIMIT}",
+        )
+    problems.check(
+        isinstance(waf_rate_limit, int)
+        and defaults.WAF_RATE_LIMIT_MIN <= waf_rate_limit <= defaults.WAF_RATE_LIMIT_MAX,
+        waf_field,
+        waf_rate_limit,
+        f"an integer {defaults.WAF_RATE_LIMIT_MIN}-{defaults.WAF_RATE_LIMIT_MAX:,} (requests per IP per 5 minutes)",
+        f"pass e.g. {defaults.WAF_RATE_LIMIT_PER_5_MIN}",
+    )
+
+
+def _validate_cors(problems: Problems, origins: Optional[Sequence[str]], parsed: Mapping[Route, Any]) -> None:
+    if origins is None:
+        return
+    problems.check(len(origins) > 0, "cors_allow_origins", list(origins), "at least one origin", "pass ['https://app.example.com'] or None")
+    for origin in origins:
+        problems.check(
+            isinstance(origin, str) and (origin == "*" or bool(_ORIGIN_RE.match(origin))),
+            "cors_allow_origins",
+            origin,
+            "'*' or an origin 'https://host[:port]' without path or trailing '/'",
+            "pass e.g. 'https://app.example.com'",
+        )
+    for route in parsed:
+        problems.check(
+            route.method != "OPTIONS",
+            f"routes[{route.key!r}]",
+            route.key,
+            "no OPTIONS routes when cors_allow_origins is set (the preflight OPTIONS methods are generated)",
+            "drop the OPTIONS route or drop cors_allow_origins and answer preflight yourself",
+        )
+
+
+def _validate_schemas(problems: Problems, schemas: Any, parsed: Mapping[Route, Any]) -> None:
+    if schemas is None:
+        return
+    if not isinstance(schemas, Mapping):
+        problems.add("request_schemas", type(schemas).__name__, "a mapping of route key to JSON schema", "pass {'POST /items': {...}}")
+        return
+    for key, schema in schemas.items():
+        route = try_route(key)
+        if route is None or route not in parsed:
+            problems.add(
+                f"request_schemas[{key!r}]", key, "a route key present in routes", "use the exact route of a body-carrying route"
+            )
+            continue
+        problems.check(
+            route.method in _BODY_METHODS,
+            f"request_schemas[{key!r}]",
+            key,
+            f"a route whose method carries a body ({', '.join(sorted(_BODY_METHODS))})",
+            "validate query/path input in the handler instead",
+        )
+        problems.check(
+            isinstance(schema, Mapping) and "type" in schema,
+            f"request_schemas[{key!r}]",
+            schema if not isinstance(schema, Mapping) else "schema without 'type'",
+            "a JSON schema (draft 4) object with a 'type'",
+            "pass e.g. {'type': 'object', 'required': ['sku'], 'properties': {...}}",
+        )
+        if isinstance(schema, Mapping):
+            try:
+                json.dumps(dict(schema))
+            except (TypeError, ValueError):
+                problems.add(f"request_schemas[{key!r}]", "not JSON-serialisable", "plain JSON values", "use dicts, lists, str, numbers")
+
+
+def _validate_cache(problems: Problems, cache: Any, parsed: Mapping[Route, Any]) -> None:
+    if cache is None:
+        return
+    if not isinstance(cache, ApiCache):
+        problems.add("cache", type(cache).__name__, "an ApiCache", "pass ApiCache(routes=['GET /items'])")
+        return
+    problems.check(bool(cache.routes), "cache.routes", list(cache.routes), "at least one GET route", "name the GET routes to cache")
+    for key in cache.routes:
+        route = try_route(key)
+        problems.check(
+            route is not None and route in parsed and route.method == "GET",
+            "cache.routes",
+            key,
+            "GET route keys present in routes (API Gateway caches GET responses)",
+            "list only GET routes of this API",
+        )
+    ttl = cache.ttl if cache.ttl is not None else defaults.API_CACHE_TTL
+    if not isinstance(ttl, Duration):
+        problems.add("cache.ttl", ttl, "an aws_cdk.Duration", "pass Duration.minutes(5)")
+    else:
+        problems.check(
+            0 <= ttl.to_seconds() <= defaults.API_CACHE_TTL_MAX_S,
+            "cache.ttl",
+            f"{ttl.to_seconds()} s",
+            f"0-{defaults.API_CACHE_TTL_MAX_S} s (API Gateway cache)",
+            "pass e.g. Duration.minutes(5)",
+        )
+    problems.check(
+        cache.size_gb in defaults.API_CACHE_SIZES_GB,
+        "cache.size_gb",
+        cache.size_gb,
+        f"one of {', '.join(defaults.API_CACHE_SIZES_GB)} (GB, as a string)",
+        "pass size_gb='0.5'",
+    )
+    for name in cache.query_parameters:
+        problems.check(
+            isinstance(name, str) and bool(re.match(r"^[A-Za-z0-9_.\-]+$", name)),
+            "cache.query_parameters",
+            name,
+            "query string parameter names",
+            "pass e.g. ['page', 'status']",
+        )
+
+
+def try_route(key: Any) -> Optional[Route]:
+    try:
+        return parse_route(key)
+    except RouteError:
+        return None

@@ -1,0 +1,774 @@
+"""``Cqrs``: event-sourced commands, an event bus with replay, projections, queries.
+
+::
+
+    POST /orders ─┐                       (commands: append-only)
+                  ├─ ApiBackend ─ command λ ──► event store (DynamoDB, aggregate_id + version)
+    GET /orders/{id} ─ query λ ◄── read model ◄──┐            │ stream (NEW_IMAGE)
+                                                 │            ▼
+                                      projector λ ◄─ rule ◄─ event bus ◄─ EventBridge Pipe
+                                      (per projection)       │ archive       (INSERT only, DLQ)
+
+Commands and queries are API routes served by :class:`~cdk_serverless_patterns.ApiBackend`
+(the same auth, throttling, logging and validation). Command handlers append
+events with :func:`cdk_serverless_patterns.runtime.event_store.append`
+(optimistic concurrency on the aggregate version) and may read the event store,
+but never update or delete an event, and have no access to the read model.
+Every new event reaches the bus through an EventBridge Pipe; each projection is
+a rule on the bus feeding a projector that folds events into the read model with
+:func:`cdk_serverless_patterns.runtime.projection.project` (idempotent against
+duplicates and archive replays). Query handlers only read the read model.
+
+Event shape on the bus: ``source`` is ``event_source`` (default
+``"cqrs.<construct id>"``), ``detail-type`` is the event's ``type``, and
+``detail`` is the DynamoDB stream record whose ``dynamodb.NewImage`` holds the
+stored event (``aggregate_id``, ``version``, ``type``, ``data``, ``event_id``,
+``timestamp``, ``correlation_id``) in DynamoDB JSON; ``runtime.projection.event_from_bus``
+decodes it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional, Sequence, Union
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_pipes as pipes
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from cdk_serverless_patterns import defaults
+from cdk_serverless_patterns.building_blocks.alarms import (
+    create_alarm,
+    max_metric,
+    sum_metric,
+)
+from cdk_serverless_patterns.building_blocks.alarms import dashboard as alarm_dashboard
+from cdk_serverless_patterns.building_blocks.delivery_rules import (
+    duration_seconds,
+    validate_target_retry_policy,
+)
+from cdk_serverless_patterns.building_blocks.function import (
+    FunctionSpec,
+    Invocation,
+    ServerlessFunction,
+    validate_spec,
+)
+from cdk_serverless_patterns.building_blocks.logs import create_log_group
+from cdk_serverless_patterns.building_blocks.queues import FailureQueue
+from cdk_serverless_patterns.building_blocks.tables import create_table
+from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge
+from cdk_serverless_patterns.errors import (
+    PatternConfigError,
+    Problems,
+    child_path,
+    is_token,
+)
+from cdk_serverless_patterns.runtime import env
+from cdk_serverless_patterns.runtime import event_store as store_runtime
+from cdk_serverless_patterns.runtime import projection as projection_runtime
+
+from .api.backend import ApiBackend
+from .api.routes import Route, validate_routes
+
+_PROJECTION_NAME_RE = re.compile(defaults.PROJECTION_NAME_PATTERN)
+_PIPES_NAMESPACE = "AWS/EventBridge/Pipes"
+_API_OPTIONS_SET_BY_CQRS = frozenset(
+    {"routes", "auth", "table", "environment", "alarm_topic", "create_alarms", "removal_policy"}
+)
+
+
+@dataclass(frozen=True)
+class CqrsProjection:
+    """A projection with options; a plain ``FunctionSpec`` means "every event".
+
+    :param handler: the projector function.
+    :param event_types: event ``type`` values the projection's rule lets
+        through (matched on ``detail-type``). Default: all events of the store.
+        Filtering on the bus saves invocations; the projector still advances
+        its view version by version, reading the versions it did not receive
+        from the event store and applying only these types
+        (``runtime.projection.project``).
+    """
+
+    handler: FunctionSpec
+    event_types: Sequence[str] = ()
+
+
+class Cqrs(Construct):
+    """CQRS with event sourcing (contract).
+
+    :param commands: ``{"POST /orders": spec, ...}`` (at least one); routes as
+        in ``ApiBackend``. Command functions may append to and read the event
+        store (``PutItem``, ``ConditionCheckItem``, ``Query``, ``GetItem``),
+        nothing else.
+    :param projections: ``{"order-summary": spec or CqrsProjection(...)}`` (at
+        least one). Names: a letter, then letters, digits, ``-`` or ``_``, at most
+        64 characters. Each gets a bus rule, a projector (invoked asynchronously,
+        with a delivery DLQ and retries), ``GetItem``/``PutItem`` on the read
+        model and ``Query`` (read-only catch-up) on the event store.
+    :param queries: ``{"GET /orders/{id}": spec}``. Default: none. Read-only
+        access to the read model. May not reuse a command route or spec.
+    :param auth: ``ApiAuth`` for the API. Default: ``ApiBackend``'s (Cognito).
+    :param event_store: an existing event store table (``ITable``) with keys
+        ``aggregate_id`` (string) / ``version`` (number) and a NEW_IMAGE stream.
+        Default: a new table (PITR, deletion protection, RETAIN).
+    :param read_model: an existing read-model table (``ITable``) with keys
+        ``aggregate_id`` / ``projection`` (strings). Default: a new table.
+    :param event_bus: an existing ``IEventBus`` to publish to. Default: a new bus
+        (AWS owned key: archives do not support customer managed keys).
+    :param event_source: the ``source`` of the events on the bus, up to 256
+        characters, not starting with ``aws.``. Default ``"cqrs.<construct id>"``.
+    :param archive_retention_days: days the archive keeps events, an integer
+        >= 0; 0 keeps them forever. Default 0, so any projection can be rebuilt
+        by replaying the full history.
+    :param pipe_batch_size: stream records per pipe batch, 1-10 (an event bus
+        target takes at most 10). Default 1: every record is published with the
+        detail-type read from itself; raise it for throughput.
+    :param pipe_retry_attempts: retries of a failing batch, 0-10000. Default 10;
+        then the batch's description goes to the pipe DLQ.
+    :param pipe_max_record_age: records older than this go to the pipe DLQ,
+        60 s-7 days. Default 24 h (the stream's retention).
+    :param pipe_log_level: ``"OFF"``, ``"ERROR"``, ``"INFO"`` or ``"TRACE"``
+        (CloudWatch Logs, without payloads). Default ``"ERROR"``.
+    :param projector_retry_attempts: EventBridge delivery retries to a
+        projector, 0-185. Default 185 (bounded by the age below).
+    :param projector_max_event_age: how long EventBridge keeps retrying a
+        delivery, 60 s-24 h. Default 1 h; then the event goes to the projection's
+        delivery DLQ.
+    :param environment: extra variables for every function.
+    :param api_options: further ``ApiBackend`` keyword options (``stage_name``,
+        ``throttling_rate_limit``, ``cors_allow_origins``, ``request_schemas``,
+        ``waf``, ...), passed through unchanged. Default: ApiBackend's defaults.
+    :param alarm_topic: SNS topic for the alarms. Default: none.
+    :param create_alarms: pipe failures/throttles, DLQ depths, function errors,
+        projection lag. Default True.
+    :param dashboard: a CloudWatch dashboard with one widget per alarm (API,
+        pipe, queues, functions, lag). Default False (dashboards bill per month).
+    :param removal_policy: of the tables and log groups. Default RETAIN.
+
+    Attributes: ``api`` (the REST API), ``api_backend``, ``url``,
+    ``event_store``, ``read_model``, ``event_bus``, ``archive``, ``pipe``,
+    ``pipe_role``, ``pipe_dead_letter_queue``, ``pipe_log_group``, ``commands``
+    and ``queries`` (route key → ServerlessFunction), ``projectors`` and
+    ``rules`` and ``delivery_dead_letter_queues`` (projection name → ...),
+    ``user_pool``, ``alarms``, ``dashboard`` (or None).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        commands: Mapping[str, FunctionSpec],
+        projections: Mapping[str, Union[FunctionSpec, CqrsProjection]],
+        queries: Optional[Mapping[str, FunctionSpec]] = None,
+        auth: Optional[Any] = None,
+        event_store: Optional[dynamodb.ITable] = None,
+        read_model: Optional[dynamodb.ITable] = None,
+        event_bus: Optional[events.IEventBus] = None,
+        event_source: Optional[str] = None,
+        archive_retention_days: Optional[int] = None,
+        pipe_batch_size: Optional[int] = None,
+        pipe_retry_attempts: Optional[int] = None,
+        pipe_max_record_age: Optional[Duration] = None,
+        pipe_log_level: Optional[str] = None,
+        projector_retry_attempts: Optional[int] = None,
+        projector_max_event_age: Optional[Duration] = None,
+        environment: Optional[Mapping[str, str]] = None,
+        api_options: Optional[Mapping[str, Any]] = None,
+        alarm_topic: Optional[sns.ITopic] = None,
+        create_alarms: bool = True,
+        dashboard: bool = False,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+    ) -> None:
+        source = event_source if event_source is not None else f"{defaults.CQRS_EVENT_SOURCE_PREFIX}{construct_id}"
+        retention_days = (
+            archive_retention_days if archive_retention_days is not None else defaults.CQRS_ARCHIVE_RETENTION_DAYS
+        )
+        batch_size = pipe_batch_size if pipe_batch_size is not None else defaults.PIPE_BATCH_SIZE
+        pipe_retries = pipe_retry_attempts if pipe_retry_attempts is not None else defaults.PIPE_RETRY_ATTEMPTS
+        record_age = pipe_max_record_age if pipe_max_record_age is not None else defaults.PIPE_MAX_RECORD_AGE
+        log_level = pipe_log_level if pipe_log_level is not None else defaults.PIPE_LOG_LEVEL
+        delivery_retries = (
+            projector_retry_attempts if projector_retry_attempts is not None else defaults.RULE_RETRY_ATTEMPTS
+        )
+        delivery_age = projector_max_event_age if projector_max_event_age is not None else defaults.RULE_MAX_EVENT_AGE
+        query_routes = queries if queries is not None else {}
+
+        problems = Problems(child_path(scope, construct_id))
+        parsed_commands, parsed_queries, parsed_projections = _validate(
+            problems,
+            commands=commands,
+            queries=query_routes,
+            projections=projections,
+            event_store=event_store,
+            event_source=source,
+            archive_retention_days=retention_days,
+            pipe_batch_size=batch_size,
+            pipe_retry_attempts=pipe_retries,
+            pipe_max_record_age=record_age,
+            pipe_log_level=log_level,
+            projector_retry_attempts=delivery_retries,
+            projector_max_event_age=delivery_age,
+            environment=environment,
+            api_options=api_options,
+        )
+        problems.raise_if_any()
+        super().__init__(scope, construct_id)
+        self.event_source = source
+        self.alarms: list[cloudwatch.Alarm] = []
+
+        # --- stores ------------------------------------------------------------
+        self.event_store: dynamodb.ITable = (
+            event_store
+            if event_store is not None
+            else create_table(
+                self,
+                "EventStore",
+                partition_key=store_runtime.AGGREGATE_ID,
+                sort_key=store_runtime.VERSION,
+                sort_key_type=dynamodb.AttributeType.NUMBER,
+                stream=dynamodb.StreamViewType.NEW_IMAGE,
+                removal_policy=removal_policy,
+            )
+        )
+        self.read_model: dynamodb.ITable = (
+            read_model
+            if read_model is not None
+            else create_table(
+                self,
+                "ReadModel",
+                partition_key=projection_runtime.AGGREGATE_ID,
+                sort_key=projection_runtime.PROJECTION,
+                removal_policy=removal_policy,
+            )
+        )
+
+        # --- commands and queries: one API, before anything else can exist ------
+        # ApiBackend validates auth and api_options itself; built right after the
+        # tables (which cannot fail), a problem there leaves nothing behind.
+        self._build_api(
+            parsed_commands,
+            parsed_queries,
+            auth=auth,
+            api_options=api_options,
+            environment=environment,
+            alarm_topic=alarm_topic,
+            create_alarms=create_alarms,
+            removal_policy=removal_policy,
+        )
+
+        # --- bus and archive ---------------------------------------------------
+        self.event_bus: events.IEventBus = (
+            event_bus
+            if event_bus is not None
+            else events.EventBus(self, "EventBus", description=f"Events appended to the event store of {self.node.path}")
+        )
+        self.archive = events.Archive(
+            self,
+            "Archive",
+            source_event_bus=self.event_bus,
+            event_pattern=events.EventPattern(source=[source]),
+            retention=Duration.days(retention_days) if retention_days > 0 else None,
+            description=f"Every event of {self.node.path}, for replaying into projections",
+        )
+
+        # --- publishing: stream -> pipe -> bus ----------------------------------
+        self._build_pipe(
+            source=source,
+            batch_size=batch_size,
+            retries=pipe_retries,
+            record_age=record_age,
+            log_level=log_level,
+            alarm_topic=alarm_topic,
+            create_alarms=create_alarms,
+            removal_policy=removal_policy,
+        )
+
+        # --- projections -------------------------------------------------------
+        self.projectors: dict[str, ServerlessFunction] = {}
+        self.rules: dict[str, events.Rule] = {}
+        self.delivery_dead_letter_queues: dict[str, Any] = {}
+        container = Construct(self, "Projections")
+        for name, projection in parsed_projections.items():
+            self._build_projection(
+                container,
+                name,
+                projection,
+                source=source,
+                retries=delivery_retries,
+                max_age=delivery_age,
+                environment=environment,
+                alarm_topic=alarm_topic,
+                create_alarms=create_alarms,
+                removal_policy=removal_policy,
+            )
+
+        self._grant_routes()
+        self.alarms.extend(self.api_backend.alarms)
+        self.dashboard: Optional[cloudwatch.Dashboard] = (
+            alarm_dashboard(self, "Dashboard", self.alarms) if dashboard and self.alarms else None
+        )
+
+    # ------------------------------------------------------------------------
+    def _build_pipe(
+        self,
+        *,
+        source: str,
+        batch_size: int,
+        retries: int,
+        record_age: Duration,
+        log_level: str,
+        alarm_topic: Optional[sns.ITopic],
+        create_alarms: bool,
+        removal_policy: RemovalPolicy,
+    ) -> None:
+        stack = Stack.of(self)
+        self.pipe_role = iam.Role(
+            self,
+            "PipeRole",
+            # Confused-deputy guard: only pipes of this account may assume it.
+            assumed_by=iam.ServicePrincipal(
+                "pipes.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}
+            ),
+            description=f"Publishes new events of {self.node.path} from the table stream to the bus",
+        )
+        failures = FailureQueue(
+            self,
+            "PipeFailures",
+            purpose=f"event store records {self.node.path}'s pipe could not publish (republish them from the store)",
+            alarm_topic=alarm_topic,
+            create_alarms=create_alarms,
+        )
+        self.pipe_dead_letter_queue = failures.queue
+        self.alarms.extend(failures.alarms)
+
+        self.event_store.grant_stream_read(self.pipe_role)
+        self.event_bus.grant_put_events_to(self.pipe_role)
+        failures.queue.grant(self.pipe_role, "sqs:SendMessage")
+
+        self.pipe_log_group: Optional[logs.LogGroup] = None
+        log_configuration = None
+        if log_level != "OFF":
+            self.pipe_log_group = create_log_group(self, "PipeLogs", removal_policy=removal_policy)
+            self.pipe_log_group.grant_write(self.pipe_role)
+            log_configuration = pipes.CfnPipe.PipeLogConfigurationProperty(
+                level=log_level,
+                cloudwatch_logs_log_destination=pipes.CfnPipe.CloudwatchLogsLogDestinationProperty(
+                    log_group_arn=self.pipe_log_group.log_group_arn
+                ),
+            )
+
+        stream_arn = self.event_store.table_stream_arn
+        self.pipe = pipes.CfnPipe(
+            self,
+            "Pipe",
+            description=f"New events of {self.node.path} -> event bus",
+            role_arn=self.pipe_role.role_arn,
+            source=stream_arn,
+            source_parameters=pipes.CfnPipe.PipeSourceParametersProperty(
+                # Events are only ever inserted; anything else (a restore, a manual
+                # fix) must not be published as a new event.
+                filter_criteria=pipes.CfnPipe.FilterCriteriaProperty(
+                    filters=[pipes.CfnPipe.FilterProperty(pattern=json.dumps({"eventName": ["INSERT"]}))]
+                ),
+                dynamo_db_stream_parameters=pipes.CfnPipe.PipeSourceDynamoDBStreamParametersProperty(
+                    # From the oldest record kept: nothing appended before the pipe
+                    # started is lost (projections ignore what they already have).
+                    starting_position="TRIM_HORIZON",
+                    batch_size=batch_size,
+                    maximum_batching_window_in_seconds=0,
+                    maximum_retry_attempts=retries,
+                    maximum_record_age_in_seconds=int(record_age.to_seconds()),
+                    on_partial_batch_item_failure="AUTOMATIC_BISECT",
+                    # One batch per shard at a time keeps each aggregate's order.
+                    parallelization_factor=1,
+                    dead_letter_config=pipes.CfnPipe.DeadLetterConfigProperty(arn=failures.queue.queue_arn),
+                ),
+            ),
+            target=self.event_bus.event_bus_arn,
+            target_parameters=pipes.CfnPipe.PipeTargetParametersProperty(
+                event_bridge_event_bus_parameters=pipes.CfnPipe.PipeTargetEventBridgeEventBusParametersProperty(
+                    # A dynamic path: the event's own type becomes the detail-type.
+                    detail_type="$.dynamodb.NewImage.type.S",
+                    source=source,
+                )
+            ),
+            log_configuration=log_configuration,
+        )
+        # The pipe starts polling as soon as it exists: its permissions must be in place.
+        policy = self.pipe_role.node.try_find_child("DefaultPolicy")
+        if policy is not None:
+            self.pipe.node.add_dependency(policy)
+        acknowledge(
+            self.pipe_role.node.find_child("DefaultPolicy"),
+            AWS_SOLUTIONS + "IAM5[Resource::*]",
+            "The '*' resource is dynamodb:ListStreams, which CDK's grant_stream_read adds and EventBridge Pipes "
+            "lists as required for a DynamoDB stream source; ListStreams supports no resource-level permissions. "
+            "Reading records (DescribeStream, GetShardIterator, GetRecords) is limited to this table's stream.",
+        )
+        if create_alarms:
+            for metric_name, meaning in (
+                ("ExecutionFailed", "failed to publish events to the bus; records go to the pipe DLQ after retries"),
+                ("ExecutionThrottled", "is throttled; projections fall behind the event store"),
+            ):
+                self.alarms.append(
+                    create_alarm(
+                        self,
+                        f"Pipe{metric_name}Alarm",
+                        metric=sum_metric(
+                            cloudwatch.Metric(
+                                namespace=_PIPES_NAMESPACE,
+                                metric_name=metric_name,
+                                dimensions_map={"PipeName": self.pipe.ref},
+                            )
+                        ),
+                        threshold=1,
+                        description=f"The event pipe of {self.node.path} {meaning}.",
+                        alarm_topic=alarm_topic,
+                    )
+                )
+
+    def _build_projection(
+        self,
+        container: Construct,
+        name: str,
+        projection: CqrsProjection,
+        *,
+        source: str,
+        retries: int,
+        max_age: Duration,
+        environment: Optional[Mapping[str, str]],
+        alarm_topic: Optional[sns.ITopic],
+        create_alarms: bool,
+        removal_policy: RemovalPolicy,
+    ) -> None:
+        scope = Construct(container, name)
+        projector = ServerlessFunction(
+            scope,
+            "Projector",
+            projection.handler,
+            invocation=Invocation.ASYNC,
+            environment={
+                **(environment or {}),
+                env.READ_MODEL_TABLE: self.read_model.table_name,
+                env.EVENT_STORE_TABLE: self.event_store.table_name,
+                env.PROJECTION_NAME: name,
+                **(
+                    {env.PROJECTION_EVENT_TYPES: json.dumps(list(projection.event_types))}
+                    if projection.event_types
+                    else {}
+                ),
+            },
+            alarm_topic=alarm_topic,
+            create_alarms=create_alarms,
+            removal_policy=removal_policy,
+        )
+        # Projectors write only the read model: read the current view, put the next.
+        # On the event store they may only Query, to catch up on versions they missed.
+        self.read_model.grant(projector.role, "dynamodb:GetItem", "dynamodb:PutItem")
+        self.event_store.grant(projector.role, "dynamodb:Query")
+        delivery = FailureQueue(
+            scope,
+            "DeliveryFailures",
+            purpose=f"events EventBridge could not deliver to projection {name!r} of {self.node.path}",
+            alarm_topic=alarm_topic,
+            create_alarms=create_alarms,
+        )
+        rule = events.Rule(
+            scope,
+            "Rule",
+            event_bus=self.event_bus,
+            description=f"Events of {self.node.path} for projection {name}",
+            event_pattern=events.EventPattern(
+                source=[source], detail_type=list(projection.event_types) or None
+            ),
+            targets=[
+                targets.LambdaFunction(
+                    projector.alias,
+                    dead_letter_queue=delivery.queue,
+                    retry_attempts=retries,
+                    max_event_age=max_age,
+                )
+            ],
+        )
+        self.projectors[name] = projector
+        self.rules[name] = rule
+        self.delivery_dead_letter_queues[name] = delivery.queue
+        self.alarms.extend(projector.alarms)
+        self.alarms.extend(delivery.alarms)
+        if create_alarms:
+            lag = defaults.PROJECTION_LAG_ALARM
+            self.alarms.append(
+                create_alarm(
+                    scope,
+                    "LagAlarm",
+                    metric=max_metric(projector.function.metric("AsyncEventAge")),
+                    threshold=lag.to_milliseconds(),
+                    description=(
+                        f"Projection {name!r} of {self.node.path} lags: events wait {lag.to_minutes()} min or more "
+                        "in its projector's queue (errors, throttling or out-of-order retries)."
+                    ),
+                    alarm_topic=alarm_topic,
+                )
+            )
+
+    def _build_api(
+        self,
+        parsed_commands: Mapping[Route, FunctionSpec],
+        parsed_queries: Mapping[Route, FunctionSpec],
+        *,
+        auth: Optional[Any],
+        api_options: Optional[Mapping[str, Any]],
+        environment: Optional[Mapping[str, str]],
+        alarm_topic: Optional[sns.ITopic],
+        create_alarms: bool,
+        removal_policy: RemovalPolicy,
+    ) -> None:
+        routes = {r.key: s for r, s in {**parsed_commands, **parsed_queries}.items()}
+        api_kwargs: dict[str, Any] = dict(api_options or {})
+        if auth is not None:
+            api_kwargs["auth"] = auth
+        try:
+            self.api_backend = ApiBackend(
+                self,
+                "Api",
+                routes=routes,
+                table=None,
+                environment={
+                    **(environment or {}),
+                    env.EVENT_STORE_TABLE: self.event_store.table_name,
+                    env.READ_MODEL_TABLE: self.read_model.table_name,
+                },
+                alarm_topic=alarm_topic,
+                create_alarms=create_alarms,
+                removal_policy=removal_policy,
+                **api_kwargs,
+            )
+        except PatternConfigError:
+            # Bad auth/api_options: take this construct (only its tables so far) out of the tree.
+            self.node.scope.node.try_remove_child(self.node.id)
+            raise
+        self.api = self.api_backend.api
+        self.url = self.api_backend.url
+        self.user_pool = self.api_backend.user_pool
+        self.commands = {r.key: self._route_function(r) for r in parsed_commands}
+        self.queries = {r.key: self._route_function(r) for r in parsed_queries}
+
+    def _grant_routes(self) -> None:
+        for function in _unique(self.commands.values()):
+            # Append-only: put new versions (conditional), check the expected one,
+            # read history. No UpdateItem/DeleteItem/BatchWriteItem, nothing on the read model.
+            self.event_store.grant(
+                function.role,
+                "dynamodb:PutItem",
+                "dynamodb:ConditionCheckItem",
+                "dynamodb:Query",
+                "dynamodb:GetItem",
+            )
+        for function in _unique(self.queries.values()):
+            self.read_model.grant(function.role, "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
+
+    def _route_function(self, route: Route) -> ServerlessFunction:
+        functions = self.api_backend.functions
+        for key in (route.key, route, f"{route.method.lower()} {route.path}"):
+            if key in functions:
+                return functions[key]
+        raise KeyError(f"ApiBackend made no function for {route.key!r}")
+
+
+def _unique(functions: Any) -> list[ServerlessFunction]:
+    seen: dict[int, ServerlessFunction] = {}
+    for function in functions:
+        seen.setdefault(id(function), function)
+    return list(seen.values())
+
+
+def _validate(
+    problems: Problems,
+    *,
+    commands: Any,
+    queries: Any,
+    projections: Any,
+    event_store: Optional[dynamodb.ITable],
+    event_source: Any,
+    archive_retention_days: Any,
+    pipe_batch_size: Any,
+    pipe_retry_attempts: Any,
+    pipe_max_record_age: Any,
+    pipe_log_level: Any,
+    projector_retry_attempts: Any,
+    projector_max_event_age: Any,
+    environment: Optional[Mapping[str, str]],
+    api_options: Optional[Mapping[str, Any]] = None,
+) -> tuple[dict[Route, FunctionSpec], dict[Route, FunctionSpec], dict[str, CqrsProjection]]:
+    """Every rule of :class:`Cqrs`, collected into ``problems``."""
+    api_limit = (defaults.API_INTEGRATION_TIMEOUT_S, "API Gateway's integration timeout")
+    parsed_commands = validate_routes(problems, commands, field_name="commands")
+    parsed_queries = validate_routes(
+        problems,
+        queries,
+        field_name="queries",
+        taken={route: "commands" for route in parsed_commands},
+        allow_empty=True,
+    )
+    extra_env = {**(environment or {}), env.EVENT_STORE_TABLE: "x", env.READ_MODEL_TABLE: "x"}
+    for field_name, parsed in (("commands", parsed_commands), ("queries", parsed_queries)):
+        for route, spec in parsed.items():
+            validate_spec(
+                problems,
+                spec,
+                field_prefix=f"{field_name}[{route.key!r}]",
+                max_timeout_s=api_limit[0],
+                max_timeout_reason=api_limit[1],
+                extra_environment=extra_env,
+            )
+    command_specs = {id(spec): route for route, spec in parsed_commands.items()}
+    for route, spec in parsed_queries.items():
+        if id(spec) in command_specs:
+            problems.add(
+                f"queries[{route.key!r}]",
+                "the FunctionSpec of command " + repr(command_specs[id(spec)].key),
+                "a spec not shared with a command (a shared spec is one function, which would get both "
+                "the command's event store and the query's read model access)",
+                "give the query its own FunctionSpec",
+            )
+
+    parsed_projections: dict[str, CqrsProjection] = {}
+    if not isinstance(projections, Mapping) or not projections:
+        problems.add(
+            "projections",
+            projections if isinstance(projections, Mapping) else type(projections).__name__,
+            "at least one projection {'name': FunctionSpec or CqrsProjection}",
+            "pass projections={'order-summary': FunctionSpec(...)}: without one, nothing reads the events",
+        )
+    else:
+        for name, value in projections.items():
+            field = f"projections[{name!r}]"
+            problems.check(
+                isinstance(name, str) and bool(_PROJECTION_NAME_RE.match(name)),
+                field,
+                name,
+                "a name of 1-64 letters, digits, '-' or '_' starting with a letter",
+                "rename the projection, e.g. 'order-summary'",
+            )
+            projection = value if isinstance(value, CqrsProjection) else CqrsProjection(value)
+            if not isinstance(projection.handler, FunctionSpec):
+                problems.add(
+                    field,
+                    type(value).__name__,
+                    "a FunctionSpec or CqrsProjection(handler=FunctionSpec, event_types=[...])",
+                    "pass the projector's FunctionSpec",
+                )
+                continue
+            validate_spec(
+                problems,
+                projection.handler,
+                field_prefix=field,
+                extra_environment={
+                    **(environment or {}),
+                    env.READ_MODEL_TABLE: "x",
+                    env.EVENT_STORE_TABLE: "x",
+                    env.PROJECTION_NAME: "x",
+                    env.PROJECTION_EVENT_TYPES: json.dumps(list(projection.event_types or ())),
+                },
+            )
+            types = projection.event_types
+            types_ok = not isinstance(types, str) and all(
+                isinstance(t, str) and 0 < len(t) <= defaults.EVENT_DETAIL_TYPE_MAX_CHARS for t in types
+            )
+            problems.check(
+                types_ok,
+                f"{field}.event_types",
+                types,
+                f"a list of event type names, each 1-{defaults.EVENT_DETAIL_TYPE_MAX_CHARS} characters "
+                "(EventBridge detail-type), or empty for all events",
+                "pass e.g. event_types=['OrderPlaced', 'OrderCancelled']",
+            )
+            parsed_projections[str(name)] = projection
+
+    if event_store is not None:
+        problems.check(
+            event_store.table_stream_arn is not None,
+            "event_store",
+            event_store.node.path,
+            "a table with a stream (NEW_IMAGE): the pipe reads new events from it",
+            "create it with stream=StreamViewType.NEW_IMAGE, or import it with "
+            "Table.from_table_attributes(..., table_stream_arn=...)",
+        )
+    if not is_token(event_source):
+        problems.check(
+            isinstance(event_source, str)
+            and 0 < len(event_source) <= defaults.EVENT_SOURCE_MAX_CHARS
+            and not event_source.startswith(defaults.EVENT_SOURCE_RESERVED_PREFIX),
+            "event_source",
+            event_source,
+            f"1-{defaults.EVENT_SOURCE_MAX_CHARS} characters, not starting with "
+            f"{defaults.EVENT_SOURCE_RESERVED_PREFIX!r} (reserved for AWS services)",
+            "pass e.g. event_source='com.example.orders'",
+        )
+    problems.check(
+        isinstance(archive_retention_days, int)
+        and not isinstance(archive_retention_days, bool)
+        and archive_retention_days >= 0,
+        "archive_retention_days",
+        archive_retention_days,
+        "an integer >= 0 (EventBridge archive; 0 keeps events forever)",
+        "pass 0 to keep every event, or a number of days such as 365",
+    )
+    _check_int(problems, "pipe_batch_size", pipe_batch_size, defaults.PIPE_BATCH_SIZE_MIN, defaults.PIPE_BATCH_SIZE_MAX,
+               "EventBridge Pipes: an event bus target takes at most 10 events per batch", "pass e.g. 10")
+    _check_int(problems, "pipe_retry_attempts", pipe_retry_attempts, 0, defaults.PIPE_RETRY_ATTEMPTS_MAX,
+               "EventBridge Pipes stream source; infinite (-1) would let one bad record block its shard",
+               "pass e.g. 10")
+    _check_duration(problems, "pipe_max_record_age", pipe_max_record_age, defaults.PIPE_RECORD_AGE_MIN_S,
+                    defaults.PIPE_RECORD_AGE_MAX_S, "EventBridge Pipes stream source", "pass e.g. Duration.hours(24)")
+    problems.check(
+        pipe_log_level in defaults.PIPE_LOG_LEVELS,
+        "pipe_log_level",
+        pipe_log_level,
+        f"one of {', '.join(defaults.PIPE_LOG_LEVELS)}",
+        "pass 'ERROR' (failed executions only) or 'OFF'",
+    )
+    validate_target_retry_policy(
+        problems,
+        projector_retry_attempts,
+        projector_max_event_age,
+        retries_field="projector_retry_attempts",
+        age_field="projector_max_event_age",
+    )
+    owned = sorted(set(api_options or {}) & _API_OPTIONS_SET_BY_CQRS)
+    problems.check(
+        not owned,
+        "api_options",
+        owned,
+        "ApiBackend options other than " + ", ".join(sorted(_API_OPTIONS_SET_BY_CQRS)) + " (Cqrs sets those)",
+        "pass auth, environment, alarm_topic, create_alarms and removal_policy to Cqrs itself; "
+        "routes are commands + queries",
+    )
+    return parsed_commands, parsed_queries, parsed_projections
+
+
+def _check_int(problems: Problems, field: str, value: Any, low: int, high: int, source: str, fix: str) -> None:
+    if is_token(value):
+        return
+    problems.check(
+        isinstance(value, int) and not isinstance(value, bool) and low <= value <= high,
+        field,
+        value,
+        f"an integer {low}-{high} ({source})",
+        fix,
+    )
+
+
+def _check_duration(problems: Problems, field: str, value: Any, low_s: int, high_s: int, source: str, fix: str) -> None:
+    duration_seconds(problems, field, value, low_s=low_s, high_s=high_s, allowed=f"{low_s}-{high_s} s ({source})", fix=fix)

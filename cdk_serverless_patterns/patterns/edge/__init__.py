@@ -1,0 +1,5 @@
+"""Edge: ``EdgeSite`` (CloudFront) with its Lambda@Edge functions and security headers.
+
+Import the public names from ``cdk_serverless_patterns``. This ``__init__`` imports
+nothing, so the pure-Python modules here stay importable without aws_cdk.
+"""

@@ -1,0 +1,449 @@
+"""``EventProcessing``: S3 → EventBridge rule → Lambda → result store, SNS notifications.
+
+::
+
+    S3 bucket ──(EventBridge, "Object Created")──▶ rule: bucket + prefix/suffix
+      │ access logs ▶ log bucket                     │ retry policy, DLQ ▶ FailureQueue
+      │                                              ▼
+      │                        processor (live alias, async)  ──▶ result table (optional)
+      │                          │ on failure ▶ FailureQueue   ──▶ SNS topic (notify)
+      └── processor reads only <prefix>*
+
+With ``buffer=True`` the rule sends to an SQS work queue instead and the
+processor polls it in batches (partial batch failures, redrive to a DLQ).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional, Union
+
+from aws_cdk import Annotations, Duration, RemovalPolicy
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from cdk_serverless_patterns import defaults
+from cdk_serverless_patterns.building_blocks.alarms import (
+    create_alarm,
+    sum_metric,
+)
+from cdk_serverless_patterns.building_blocks.alarms import (
+    dashboard as create_dashboard,
+)
+from cdk_serverless_patterns.building_blocks.buckets import SecureBucket
+from cdk_serverless_patterns.building_blocks.delivery_rules import (
+    format_seconds,
+    validate_batching_window,
+    validate_target_retry_policy,
+)
+from cdk_serverless_patterns.building_blocks.function import (
+    FunctionSpec,
+    Invocation,
+    ServerlessFunction,
+    validate_spec,
+)
+from cdk_serverless_patterns.building_blocks.queues import (
+    FailureQueue,
+    WorkQueue,
+    validate_work_queue,
+)
+from cdk_serverless_patterns.building_blocks.results import (
+    ResultTable,
+    grant_result_writes,
+    looks_like,
+    resolve_result_table,
+    validate_result_table,
+)
+from cdk_serverless_patterns.building_blocks.sqs_consumers import consume_queue
+from cdk_serverless_patterns.building_blocks.topic_grants import grant_publish
+from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
+from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge
+from cdk_serverless_patterns.checks.nag_ids import resource_finding
+from cdk_serverless_patterns.errors import Problems, child_path, is_token
+from cdk_serverless_patterns.runtime import env
+
+#: Characters S3 leaves as they are when it URL-encodes object keys in event
+#: notifications; a filter with any other character (space, '=', '+', ...)
+#: would be compared with the encoded key and silently never match.
+_KEY_FILTER_RE = re.compile(r"^[A-Za-z0-9/_.\-]+$")
+
+
+class EventProcessing(Construct):
+    """Process objects as they land in S3, through EventBridge (contract).
+
+    :param processor: the function that processes one object event
+        (:class:`FunctionSpec`). Invoked asynchronously through its ``live``
+        alias (or by an SQS event source mapping with ``buffer=True``). Its
+        role can read only the objects matching ``prefix``.
+    :param bucket: an existing bucket (``s3.IBucket``), which must already send
+        events to EventBridge (``EventBridgeConfiguration``). Default: a new
+        private, SSE-S3, SSL-only, versioned bucket with server access logs and
+        EventBridge delivery on (:class:`buckets.SecureBucket`).
+    :param prefix: only keys starting with this, e.g. ``"uploads/"``. Letters,
+        digits and ``/ _ . -`` only (S3 URL-encodes other characters in
+        events), at most 1024 bytes. Default: every key.
+    :param suffix: only keys ending with this, e.g. ``".csv"``. Same rules.
+        Default: every key.
+    :param notify: ``True`` creates an encrypted SNS topic the processor may
+        publish to (``NOTIFY_TOPIC_ARN``), an existing ``sns.ITopic`` is used as
+        is, ``False`` means none. Default True.
+    :param result_table: ``True`` creates a table (``pk``/``sk``), an existing
+        ``dynamodb.ITable`` is used, ``None``/``False`` means none. The name
+        reaches the processor as ``RESULT_TABLE_NAME``. Default None.
+    :param buffer: put an SQS work queue between the rule and the processor so
+        it receives batches. Default False (one invocation per object).
+    :param batch_size: records per batch with ``buffer=True``, 1-10000;
+        above 10 ``max_batching_window`` must be at least 1 s. Default 10.
+    :param max_batching_window: how long to gather a batch with ``buffer=True``,
+        0-300 s. Default 0 (invoke as soon as records are there).
+    :param max_receive_count: receives before a buffered event moves to the
+        buffer's DLQ, 1-1000. Default 5.
+    :param retry_attempts: EventBridge retries delivering to the target,
+        0-185. Default 185 (bounded by ``max_event_age``).
+    :param max_event_age: how long EventBridge keeps retrying, 60 s-24 h.
+        Default 1 h; then the event goes to the target DLQ (``dead_letter_queue``).
+    :param alarm_topic: SNS topic for every alarm. Default: none.
+    :param create_alarms: default True.
+    :param removal_policy: of the bucket, log bucket, table and log group it
+        creates. Default RETAIN.
+    :param log_retention: of the processor's logs. Default one month.
+    :param dashboard: add a CloudWatch dashboard of the alarms. Default False.
+
+    Attributes: ``bucket``, ``access_log_bucket`` (None for an existing bucket),
+    ``rule``, ``processor`` (:class:`ServerlessFunction`), ``topic`` (or None),
+    ``table`` (or None), ``dead_letter_queue`` (the rule target's DLQ),
+    ``buffer`` (:class:`WorkQueue` or None), ``alarms``, ``dashboard``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        processor: FunctionSpec,
+        bucket: Optional[s3.IBucket] = None,
+        prefix: Optional[str] = None,
+        suffix: Optional[str] = None,
+        notify: Union[bool, sns.ITopic] = True,
+        result_table: ResultTable = None,
+        buffer: bool = False,
+        batch_size: Optional[int] = None,
+        max_batching_window: Optional[Duration] = None,
+        max_receive_count: Optional[int] = None,
+        retry_attempts: Optional[int] = None,
+        max_event_age: Optional[Duration] = None,
+        alarm_topic: Optional[sns.ITopic] = None,
+        create_alarms: bool = True,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        log_retention: Optional[logs.RetentionDays] = None,
+        dashboard: bool = False,
+    ) -> None:
+        retries = retry_attempts if retry_attempts is not None else defaults.RULE_RETRY_ATTEMPTS
+        event_age = max_event_age if max_event_age is not None else defaults.RULE_MAX_EVENT_AGE
+        receive_count = max_receive_count if max_receive_count is not None else defaults.MAX_RECEIVE_COUNT
+        problems = Problems(child_path(scope, construct_id))
+        validate_spec(problems, processor, field_prefix="processor")
+        _validate_key_filter(problems, "prefix", prefix)
+        _validate_key_filter(problems, "suffix", suffix)
+        problems.check(
+            bucket is None or looks_like(bucket, "bucket_arn", "bucket_name", "arn_for_objects"),
+            "bucket",
+            type(bucket).__name__,
+            "an s3.IBucket or None (create one)",
+            "pass s3.Bucket.from_bucket_name(self, 'Uploads', 'name') or leave bucket out",
+        )
+        problems.check(
+            isinstance(notify, bool) or looks_like(notify, "topic_arn", "grant_publish"),
+            "notify",
+            type(notify).__name__,
+            "True (create a topic), False (none) or an existing sns.ITopic",
+            "pass notify=True or notify=sns.Topic.from_topic_arn(...)",
+        )
+        validate_result_table(problems, result_table)
+        validate_target_retry_policy(problems, retries, event_age)
+        _validate_buffer(problems, processor, buffer, batch_size, max_batching_window, receive_count)
+        problems.raise_if_any()
+        super().__init__(scope, construct_id)
+        self.prefix = prefix
+        self.suffix = suffix
+
+        self.access_log_bucket: Optional[s3.IBucket] = None
+        if bucket is None:
+            secure = SecureBucket(self, "Bucket", removal_policy=removal_policy, event_bridge=True)
+            self.bucket: s3.IBucket = secure.bucket
+            self.access_log_bucket = secure.access_log_bucket
+        else:
+            self.bucket = bucket
+            Annotations.of(self).add_info(
+                "The existing bucket must send its events to EventBridge "
+                "(NotificationConfiguration.EventBridgeConfiguration) or the rule never fires."
+            )
+
+        self.table: Optional[dynamodb.ITable] = resolve_result_table(self, "Results", result_table, removal_policy)
+        self.topic: Optional[sns.ITopic] = None
+        if notify is True:
+            self.topic = EncryptedTopic(self, "Notifications").topic
+        elif notify is not False:
+            self.topic = notify  # type: ignore[assignment]
+
+        environment = {}
+        if self.table is not None:
+            environment[env.RESULT_TABLE] = self.table.table_name
+        if self.topic is not None:
+            environment[env.NOTIFY_TOPIC_ARN] = self.topic.topic_arn
+        self.processor = ServerlessFunction(
+            self,
+            "Processor",
+            processor,
+            invocation=Invocation.EVENT_SOURCE if buffer else Invocation.ASYNC,
+            alarm_topic=alarm_topic,
+            create_alarms=create_alarms,
+            log_retention=log_retention,
+            removal_policy=removal_policy,
+            environment=environment,
+        )
+        self._grant_processor()
+
+        self._target_failures = FailureQueue(
+            self,
+            "TargetDeadLetter",
+            purpose=f"S3 events the rule of {self.node.path} could not deliver",
+            alarm_topic=alarm_topic,
+            create_alarms=create_alarms,
+        )
+        self.dead_letter_queue: sqs.IQueue = self._target_failures.queue
+        self.rule = events.Rule(
+            self,
+            "Rule",
+            description=(  # EventBridge allows 512 characters
+                f"Object Created in the bucket of {self.node.path}"
+                + (f", keys {prefix or ''}*{suffix or ''}" if prefix or suffix else "")
+            )[:512],
+            event_pattern=events.EventPattern(
+                source=["aws.s3"],
+                detail_type=["Object Created"],
+                detail=self._detail_pattern(),
+            ),
+        )
+        self.buffer: Optional[WorkQueue] = None
+        self.buffer_mapping: Optional[lambda_.EventSourceMapping] = None
+        if buffer:
+            self._wire_buffer(
+                batch_size if batch_size is not None else defaults.SQS_BATCH_SIZE,
+                max_batching_window,
+                receive_count,
+                retries,
+                event_age,
+                alarm_topic,
+                create_alarms,
+            )
+        else:
+            self.rule.add_target(
+                targets.LambdaFunction(
+                    self.processor.alias,
+                    dead_letter_queue=self.dead_letter_queue,
+                    retry_attempts=retries,
+                    max_event_age=event_age,
+                )
+            )
+
+        self.alarms: list[cloudwatch.Alarm] = [
+            *self.processor.alarms,
+            *self._target_failures.alarms,
+            *(self.buffer.alarms if self.buffer else []),
+        ]
+        if create_alarms:
+            self.alarms.extend(self._rule_alarms(alarm_topic))
+        self.dashboard: Optional[cloudwatch.Dashboard] = (
+            create_dashboard(self, "Dashboard", self.alarms) if dashboard else None
+        )
+
+    def _detail_pattern(self) -> dict:
+        detail: dict = {"bucket": {"name": [self.bucket.bucket_name]}}
+        if self.prefix and self.suffix:
+            # Two matchers on one field are OR-ed; a wildcard ANDs them. The
+            # allowed characters need no wildcard escaping.
+            matcher: Optional[dict] = {"wildcard": f"{self.prefix}*{self.suffix}"}
+        elif self.prefix:
+            matcher = {"prefix": self.prefix}
+        elif self.suffix:
+            matcher = {"suffix": self.suffix}
+        else:
+            matcher = None
+        if matcher is not None:
+            detail["object"] = {"key": [matcher]}
+        return detail
+
+    def _grant_processor(self) -> None:
+        role = self.processor.role
+        objects = self.bucket.arn_for_objects(f"{self.prefix or ''}*")
+        # Only what processing an object needs, only under the prefix: no
+        # List*, no GetBucket*, no writes.
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["s3:GetObject", "s3:GetObjectVersion"], resources=[objects])
+        )
+        if self.bucket.encryption_key is not None:
+            self.bucket.encryption_key.grant_decrypt(role)
+        policy = role.node.find_child("DefaultPolicy")
+        acknowledge(
+            policy,
+            f"{AWS_SOLUTIONS}IAM5[{resource_finding(self, objects)}]",
+            "The processor reads the objects it is notified about, whose keys are only known at run time; "
+            "the grant is limited to GetObject/GetObjectVersion on the configured key prefix of this one bucket.",
+        )
+        if self.table is not None:
+            grant_result_writes(self.table, role)
+        if self.topic is not None:
+            # Also the key of an existing encrypted topic: SNS encrypts with the publisher's permissions.
+            grant_publish(self.topic, role)
+
+    def _wire_buffer(
+        self,
+        batch_size: int,
+        window: Optional[Duration],
+        receive_count: int,
+        retries: int,
+        event_age: Duration,
+        alarm_topic: Optional[sns.ITopic],
+        create_alarms: bool,
+    ) -> None:
+        self.buffer = WorkQueue(
+            self,
+            "Buffer",
+            consumer_timeout=self.processor.timeout,
+            purpose=f"S3 events buffered for {self.node.path}",
+            max_receive_count=receive_count,
+            alarm_topic=alarm_topic,
+            create_alarms=create_alarms,
+        )
+        self.rule.add_target(
+            targets.SqsQueue(
+                self.buffer.queue,
+                dead_letter_queue=self.dead_letter_queue,
+                retry_attempts=retries,
+                max_event_age=event_age,
+            )
+        )
+        self.buffer_mapping = consume_queue(
+            self,
+            "BufferMapping",
+            consumer=self.processor,
+            queue=self.buffer.queue,
+            batch_size=batch_size,
+            max_batching_window=window,
+        )
+
+    def _rule_alarms(self, alarm_topic: Optional[sns.ITopic]) -> list[cloudwatch.Alarm]:
+        def rule_metric(name: str) -> cloudwatch.Metric:
+            return sum_metric(
+                cloudwatch.Metric(
+                    namespace="AWS/Events", metric_name=name, dimensions_map={"RuleName": self.rule.rule_name}
+                )
+            )
+
+        return [
+            create_alarm(
+                self,
+                "FailedInvocationsAlarm",
+                metric=rule_metric("FailedInvocations"),
+                threshold=1,
+                description=f"The rule of {self.node.path} failed to deliver events to its target permanently.",
+                alarm_topic=alarm_topic,
+            ),
+            create_alarm(
+                self,
+                "DeadLetterDeliveryAlarm",
+                metric=rule_metric("InvocationsFailedToBeSentToDlq"),
+                threshold=1,
+                description=(
+                    f"The rule of {self.node.path} could not put failed events into its DLQ: "
+                    "those events are lost. Check the DLQ's policy and existence."
+                ),
+                alarm_topic=alarm_topic,
+            ),
+        ]
+
+
+def _validate_key_filter(problems: Problems, field: str, value: Optional[str]) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str) or is_token(value):
+        problems.add(field, value, "a plain string known at synth time", f"pass {field}='uploads/' or leave it out")
+        return
+    problems.check(
+        value != "",
+        field,
+        value,
+        "a non-empty string, or None for every key",
+        f"leave {field} out to match every key",
+    )
+    if value == "":
+        return
+    problems.check(
+        bool(_KEY_FILTER_RE.match(value)),
+        field,
+        value,
+        "letters, digits and '/', '_', '.', '-' only (S3 URL-encodes other characters in event keys, "
+        "so the rule would never match)",
+        f"choose a {field} made of those characters, e.g. 'uploads/' or '.csv'",
+    )
+    problems.check(
+        len(value.encode()) <= defaults.S3_KEY_MAX_BYTES,
+        field,
+        f"{len(value.encode())} bytes",
+        f"at most {defaults.S3_KEY_MAX_BYTES} bytes (S3 key length)",
+        f"shorten the {field}",
+    )
+
+
+def _validate_buffer(
+    problems: Problems,
+    processor: FunctionSpec,
+    buffer: bool,
+    batch_size: Optional[int],
+    window: Optional[Duration],
+    receive_count: int,
+) -> None:
+    if not buffer:
+        for name, value in (("batch_size", batch_size), ("max_batching_window", window)):
+            problems.check(
+                value is None,
+                name,
+                value,
+                "only with buffer=True (without a buffer every object is its own invocation)",
+                f"pass buffer=True to batch through an SQS queue, or drop {name}",
+            )
+        return
+    size = batch_size if batch_size is not None else defaults.SQS_BATCH_SIZE
+    problems.check(
+        isinstance(size, int) and defaults.SQS_BATCH_SIZE_MIN <= size <= defaults.SQS_BATCH_SIZE_MAX,
+        "batch_size",
+        size,
+        f"{defaults.SQS_BATCH_SIZE_MIN}-{defaults.SQS_BATCH_SIZE_MAX} (SQS event source, standard queue)",
+        "pass e.g. batch_size=10",
+    )
+    window_s = validate_batching_window(problems, window)
+    # An invalid window is already reported; only a missing or valid one is judged here.
+    if isinstance(size, int) and size > defaults.SQS_BATCH_SIZE_WITHOUT_WINDOW_MAX and (window is None or window_s is not None):
+        problems.check(
+            window_s is not None and window_s >= 1,
+            "max_batching_window",
+            f"{format_seconds(window_s)} s" if window_s is not None else None,
+            f"at least 1 s when batch_size > {defaults.SQS_BATCH_SIZE_WITHOUT_WINDOW_MAX} (SQS event source)",
+            "pass max_batching_window=Duration.seconds(1) or more, or batch_size<=10",
+        )
+    if isinstance(processor, FunctionSpec) and isinstance(processor.timeout, Duration):
+        # The buffer's visibility timeout is 6x the processor's timeout (AWS), at most 12 h.
+        field_problems = Problems(problems.path)
+        validate_work_queue(field_problems, processor.timeout, receive_count)
+        for item in field_problems.items:
+            problems.items.append(item.replace("timeout=", "processor.timeout=", 1) if item.startswith("timeout=") else item)

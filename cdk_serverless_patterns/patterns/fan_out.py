@@ -1,0 +1,354 @@
+"""``FanOutFanIn``: SNS → one SQS queue per worker → workers → exactly-once aggregator.
+
+::
+
+    start_job() ──► SNS topic (KMS) ──┬─► queue[thumbnail] (+DLQ) ──► worker thumbnail ──┐
+                                      └─► queue[metadata]  (+DLQ) ──► worker metadata  ──┤ complete_part()
+                                                                                          ▼
+                          aggregator ◄── aggregator queue (+DLQ) ◄── winner ◄── state table (DynamoDB)
+
+A job is one message on the topic (shape in :mod:`.runtime.jobs`). Every worker
+queue receives it (raw delivery; an optional filter policy per worker), the
+worker does its part and records it with
+:func:`~.runtime.fan_in.submit_part`; the call that records the last missing
+part (exactly one per job, by conditional writes) sends the job id to the
+aggregator's queue, and the aggregator reads all results with
+:func:`~.runtime.fan_in.load_job`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Mapping, Optional
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from cdk_serverless_patterns import defaults
+from cdk_serverless_patterns.building_blocks.alarms import dashboard as make_dashboard
+from cdk_serverless_patterns.building_blocks.delivery_rules import duration_seconds
+from cdk_serverless_patterns.building_blocks.function import (
+    FunctionSpec,
+    Invocation,
+    ServerlessFunction,
+    validate_spec,
+)
+from cdk_serverless_patterns.building_blocks.queues import (
+    FailureQueue,
+    WorkQueue,
+    validate_work_queue,
+)
+from cdk_serverless_patterns.building_blocks.sqs_consumers import (
+    consume_queue,
+    validate_queue_consumer,
+)
+from cdk_serverless_patterns.building_blocks.tables import create_table
+from cdk_serverless_patterns.building_blocks.topic_grants import grant_publish
+from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
+from cdk_serverless_patterns.errors import Problems, child_path
+from cdk_serverless_patterns.runtime import env, fan_in
+
+_WORKER_NAME = re.compile(defaults.FAN_OUT_WORKER_NAME_PATTERN)
+#: What a worker's complete_part / submit_part call needs on the state table:
+#: a consistent read of the job item, the transactional put + update, and the
+#: notified_at update. No Query, Scan or Delete.
+WORKER_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+#: What load_job needs: one strongly consistent Query of the job's items (no GetItem).
+AGGREGATOR_TABLE_ACTIONS = ("dynamodb:Query",)
+
+
+class FanOutFanIn(Construct):
+    """Fan a job out to parallel workers and aggregate their results exactly once (contract).
+
+    :param workers: ``{"name": FunctionSpec}``, at least one. The name is the
+        worker's construct id and its part name in the fan-in (letters, digits,
+        ``-``, ``_``, starting with a letter, at most 64 characters). Each gets
+        its own queue, dead-letter queue and subscription.
+    :param aggregator: the function that runs once per completed job. It
+        receives SQS records whose body is ``{"job_id": ...}`` and must be
+        idempotent (SQS delivers at least once).
+    :param topic: an existing topic to fan out from. Default: a new
+        :class:`~.topics.EncryptedTopic` (own rotating KMS key, SSL only).
+    :param state_table: an existing table for fan-in state, with string keys
+        ``pk`` and ``sk`` and TTL on ``expires_at``. Default: a new on-demand,
+        encrypted table with point-in-time recovery and that TTL.
+    :param filter_policies: ``{"worker name": {attribute: sns.SubscriptionFilter}}``:
+        the worker only receives jobs whose message attributes match. A job
+        must then list only the workers that receive it in ``parts``.
+        Default: every worker receives every job.
+    :param max_receive_count: receives before a message moves to its queue's
+        DLQ, 1-1000. Default: 5 (a few retries for transient errors, then an
+        operator looks).
+    :param batch_size: messages per worker / aggregator invocation, 1-10.
+        Default: 10. Larger batches need a batching window, which would delay
+        every job.
+    :param max_concurrency: most concurrent invocations each queue may drive,
+        2-1000, at most a function's ``reserved_concurrency`` when that is set.
+        Default: none (Lambda scales up to the account's concurrency). Set it to
+        protect a downstream system.
+    :param job_retention: how long job state is kept after its last write
+        (DynamoDB TTL), 14-365 days. Default: 30 days, longer than SQS's 14-day
+        maximum retention so a late duplicate never restarts a finished job.
+    :param alarm_topic: SNS topic for every alarm. Default: none.
+    :param create_alarms: queue age, DLQ depth and function alarms. Default: True.
+    :param removal_policy: of the state table and the log groups. Default: RETAIN.
+    :param log_retention: of the functions' log groups. Default: one month.
+    :param dashboard: also create a CloudWatch dashboard of the alarms. Default: False.
+
+    Attributes: ``topic`` (``sns.ITopic``), ``encrypted_topic`` (the
+    EncryptedTopic, None when ``topic`` was given), ``queues`` (name →
+    :class:`~.queues.WorkQueue`), ``subscription_dead_letter_queues`` (name →
+    :class:`~.queues.FailureQueue` for deliveries SNS could not make),
+    ``subscriptions``, ``workers`` (name → :class:`ServerlessFunction`),
+    ``event_sources`` (name → mapping, the aggregator's under ``"aggregator"``),
+    ``aggregator``, ``aggregator_queue``, ``state_table``, ``alarms``,
+    ``dashboard``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        workers: Mapping[str, FunctionSpec],
+        aggregator: FunctionSpec,
+        topic: Optional[sns.ITopic] = None,
+        state_table: Optional[dynamodb.ITable] = None,
+        filter_policies: Optional[Mapping[str, Mapping[str, sns.SubscriptionFilter]]] = None,
+        max_receive_count: Optional[int] = None,
+        batch_size: Optional[int] = None,
+        max_concurrency: Optional[int] = None,
+        job_retention: Optional[Duration] = None,
+        alarm_topic: Optional[sns.ITopic] = None,
+        create_alarms: bool = True,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        log_retention: Optional[logs.RetentionDays] = None,
+        dashboard: bool = False,
+    ) -> None:
+        receive = max_receive_count if max_receive_count is not None else defaults.MAX_RECEIVE_COUNT
+        batch = batch_size if batch_size is not None else defaults.SQS_BATCH_SIZE
+        retention = job_retention if job_retention is not None else defaults.FAN_IN_JOB_RETENTION
+        policies = dict(filter_policies) if filter_policies is not None else {}
+        _validate(
+            child_path(scope, construct_id), workers, aggregator, policies, receive, batch, max_concurrency, retention
+        )
+        super().__init__(scope, construct_id)
+
+        self.encrypted_topic: Optional[EncryptedTopic] = None
+        if topic is None:
+            self.encrypted_topic = EncryptedTopic(self, "Topic")
+            topic = self.encrypted_topic.topic
+        self.topic: sns.ITopic = topic
+
+        if state_table is None:
+            state_table = create_table(
+                self,
+                "StateTable",
+                partition_key=fan_in.PARTITION_KEY,
+                sort_key=fan_in.SORT_KEY,
+                removal_policy=removal_policy,
+                time_to_live_attribute=fan_in.TTL_ATTRIBUTE,
+            )
+        self.state_table: dynamodb.ITable = state_table
+
+        function_options = dict(
+            invocation=Invocation.EVENT_SOURCE,
+            alarm_topic=alarm_topic,
+            create_alarms=create_alarms,
+            log_retention=log_retention,
+            removal_policy=removal_policy,
+        )
+        self.aggregator_queue = WorkQueue(
+            self,
+            "AggregatorQueue",
+            consumer_timeout=aggregator.timeout,
+            purpose=f"completed jobs of {self.node.path} waiting for the aggregator",
+            max_receive_count=receive,
+            alarm_topic=alarm_topic,
+            create_alarms=create_alarms,
+        )
+        self.aggregator = ServerlessFunction(
+            self,
+            "Aggregator",
+            aggregator,
+            environment={env.FAN_IN_TABLE: state_table.table_name},
+            **function_options,
+        )
+        state_table.grant(self.aggregator.role, *AGGREGATOR_TABLE_ACTIONS)
+        self.event_sources: dict[str, lambda_.EventSourceMapping] = {
+            "aggregator": consume_queue(
+                self,
+                "AggregatorEventSource",
+                consumer=self.aggregator,
+                queue=self.aggregator_queue.queue,
+                batch_size=batch,
+                max_concurrency=max_concurrency,
+            )
+        }
+
+        self.queues: dict[str, WorkQueue] = {}
+        self.subscription_dead_letter_queues: dict[str, FailureQueue] = {}
+        self.subscriptions: dict[str, sns.Subscription] = {}
+        self.workers: dict[str, ServerlessFunction] = {}
+        workers_scope = Construct(self, "Workers")
+        for name, spec in workers.items():
+            scope_ = Construct(workers_scope, name)
+            work_queue = WorkQueue(
+                scope_,
+                "Queue",
+                consumer_timeout=spec.timeout,
+                purpose=f"jobs for worker '{name}' of {self.node.path}",
+                max_receive_count=receive,
+                alarm_topic=alarm_topic,
+                create_alarms=create_alarms,
+            )
+            delivery_failures = FailureQueue(
+                scope_,
+                "SubscriptionDeadLetter",
+                purpose=f"SNS deliveries to the queue of worker '{name}' of {self.node.path}",
+                alarm_topic=alarm_topic,
+                create_alarms=create_alarms,
+            )
+            # SqsSubscription adds the queue policies that let this topic (only) send
+            # to the work queue and SNS send undeliverable messages to the DLQ.
+            subscription = subscriptions.SqsSubscription(
+                work_queue.queue,
+                raw_message_delivery=True,
+                dead_letter_queue=delivery_failures.queue,
+                filter_policy=policies.get(name),
+            )
+            self.subscriptions[name] = topic.add_subscription(subscription)
+            worker = ServerlessFunction(
+                scope_,
+                "Worker",
+                spec,
+                environment={
+                    env.FAN_IN_TABLE: state_table.table_name,
+                    env.AGGREGATOR_QUEUE_URL: self.aggregator_queue.queue.queue_url,
+                    env.FAN_OUT_WORKER: name,
+                    env.FAN_IN_RETENTION: str(int(retention.to_seconds())),
+                },
+                **function_options,
+            )
+            state_table.grant(worker.role, *WORKER_TABLE_ACTIONS)
+            self.aggregator_queue.queue.grant_send_messages(worker.role)
+            self.event_sources[name] = consume_queue(
+                scope_,
+                "EventSource",
+                consumer=worker,
+                queue=work_queue.queue,
+                batch_size=batch,
+                max_concurrency=max_concurrency,
+            )
+            self.queues[name] = work_queue
+            self.subscription_dead_letter_queues[name] = delivery_failures
+            self.workers[name] = worker
+
+        self.alarms: list[cloudwatch.Alarm] = [*self.aggregator_queue.alarms, *self.aggregator.alarms]
+        for name in self.workers:
+            self.alarms.extend(self.queues[name].alarms)
+            self.alarms.extend(self.subscription_dead_letter_queues[name].alarms)
+            self.alarms.extend(self.workers[name].alarms)
+        self.dashboard: Optional[cloudwatch.Dashboard] = (
+            make_dashboard(self, "Dashboard", self.alarms) if dashboard and self.alarms else None
+        )
+
+    @property
+    def publisher_environment(self) -> dict[str, str]:
+        """Environment for a function that calls ``runtime.jobs.start_job``."""
+        return {env.FAN_OUT_TOPIC_ARN: self.topic.topic_arn}
+
+    @property
+    def worker_names(self) -> list[str]:
+        """The part names a job lists to include every worker."""
+        return list(self.workers)
+
+    def grant_start_jobs(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` publish jobs: ``sns:Publish`` on the topic and, for an
+        encrypted topic, ``kms:GenerateDataKey`` + ``kms:Decrypt`` on its key.
+
+        Named actions rather than ``Topic.grant_publish``'s ``kms:GenerateDataKey*``
+        wildcard: SNS needs exactly these two to encrypt a published message.
+        """
+        return grant_publish(self.topic, grantee)
+
+
+def _validate(
+    path: str,
+    workers: Mapping[str, FunctionSpec],
+    aggregator: FunctionSpec,
+    policies: Mapping[str, object],
+    receive: int,
+    batch: int,
+    max_concurrency: Optional[int],
+    retention: Duration,
+) -> None:
+    problems = Problems(path)
+    if not isinstance(workers, Mapping) or not workers:
+        problems.add(
+            "workers",
+            workers if not isinstance(workers, Mapping) else dict(workers),
+            "a mapping of at least one worker name to a FunctionSpec",
+            "pass workers={'thumbnail': FunctionSpec(code=..., handler=...)}",
+        )
+        workers = {}
+    consumers: list[tuple[str, object]] = [(f"workers[{n!r}]", s) for n, s in workers.items()]
+    consumers.append(("aggregator", aggregator))
+    for name in workers:
+        problems.check(
+            isinstance(name, str) and bool(_WORKER_NAME.match(name)),
+            "workers",
+            name,
+            "worker names that are valid construct ids and part names: letters, digits, '-' and '_', "
+            "starting with a letter, at most 64 characters",
+            "rename the worker, e.g. 'thumbnail' or 'extract-metadata'",
+        )
+    # The variables the construct adds count toward Lambda's 4 KB (their deploy-time
+    # values are tokens, which ServerlessFunction does not count either).
+    worker_env = {env.FAN_IN_TABLE: "", env.AGGREGATOR_QUEUE_URL: "", env.FAN_OUT_WORKER: "", env.FAN_IN_RETENTION: ""}
+    for field_prefix, spec in consumers:
+        extra = {env.FAN_IN_TABLE: ""} if field_prefix == "aggregator" else worker_env
+        validate_spec(problems, spec, field_prefix=field_prefix, extra_environment=extra)
+        if not isinstance(spec, FunctionSpec):
+            continue
+        if isinstance(spec.timeout, Duration):
+            queue_problems = Problems(path)
+            validate_work_queue(queue_problems, spec.timeout, receive)
+            for item in queue_problems.items:
+                item = item if item.startswith("max_receive_count") else f"{field_prefix}.{item}"
+                if item not in problems.items:
+                    problems.items.append(item)
+        validate_queue_consumer(
+            problems,
+            batch_size=batch,
+            max_concurrency=max_concurrency,
+            reserved_concurrency=spec.reserved_concurrency,
+        )
+    unknown = sorted(set(policies) - set(workers))
+    problems.check(
+        not unknown,
+        "filter_policies",
+        unknown,
+        f"keys that are worker names ({', '.join(map(repr, workers)) or 'none'})",
+        "key each filter policy by the name of the worker it filters for",
+    )
+    low, high = defaults.FAN_IN_JOB_RETENTION_MIN, defaults.FAN_IN_JOB_RETENTION_MAX
+    duration_seconds(
+        problems,
+        "job_retention",
+        retention,
+        low_s=int(low.to_seconds()),
+        high_s=int(high.to_seconds()),
+        allowed=f"{low.to_days():g}-{high.to_days():g} days",
+        fix="pass e.g. Duration.days(30); it must outlive any redelivery of a job's messages",
+    )
+    # The same consumer rule failing for every function reads better once.
+    problems.items = list(dict.fromkeys(problems.items))
+    problems.raise_if_any()

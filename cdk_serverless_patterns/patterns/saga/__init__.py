@@ -1,0 +1,5 @@
+"""Saga: a Step Functions workflow with compensations, and an optional start API.
+
+Import the public names from ``cdk_serverless_patterns``. This ``__init__`` imports
+nothing, so the pure-Python modules here stay importable without aws_cdk.
+"""

@@ -1,0 +1,650 @@
+"""``Saga``: a Step Functions Standard workflow with compensating transactions.
+
+Each :class:`SagaStep` is an action Lambda and, optionally, a compensation
+Lambda that undoes it. Steps run in order; transient Lambda errors are retried
+with exponential backoff and full jitter; any other failure at step *k* runs the
+compensations of the steps that completed (*k-1* ... *1*, in reverse order) and
+ends in a ``Fail`` state that names the failed step. Optional: a human approval
+before one step (task token over SNS) and ``POST /executions`` to start
+executions (:mod:`.saga_api`). See ``docs/patterns/saga.md`` for the generated
+workflow.
+
+State shape (what every Lambda receives, see :func:`_payload`)::
+
+    {"input": <execution input, never overwritten>,
+     "results": {"<step>": <what the step's action returned>, ...},
+     "failure": {"step": "<failed state>", "error": {"Error": ..., "Cause": ...}},  # once failing
+     "compensations": {"<step>": <what the compensation returned>, ...}}
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Optional, Sequence
+
+from aws_cdk import Annotations, Duration, Names, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from cdk_serverless_patterns import defaults
+from cdk_serverless_patterns.building_blocks.alarms import create_alarm, sum_metric
+from cdk_serverless_patterns.building_blocks.function import (
+    FunctionSpec,
+    Invocation,
+    ServerlessFunction,
+    validate_spec,
+)
+from cdk_serverless_patterns.building_blocks.logs import create_log_group
+from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
+from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge
+from cdk_serverless_patterns.errors import Problems, child_path
+
+from .start_api import SagaStartApi, SagaStartApiResources, validate_start_api
+
+#: Step names become state names and JSON keys (``$.results.<name>``): letters,
+#: digits and ``_``, starting with a letter. The library's own states all contain
+#: a ``-``, so they can never collide with a step.
+_STEP_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_COMPENSATE_PREFIX = "Compensate-"
+_FAILED_SUFFIX = "-Failed"
+#: Longest step name whose derived state names still fit Step Functions' limit.
+STEP_NAME_MAX = defaults.SFN_STATE_NAME_MAX - max(len(_COMPENSATE_PREFIX), len(_FAILED_SUFFIX))
+#: States.Retry MaxAttempts ceiling (Amazon States Language).
+_MAX_ATTEMPTS_LIMIT = 99999999
+
+START_STATE = "Start-Saga"
+SUCCEED_STATE = "Saga-Succeeded"
+FAIL_STATE = "Saga-Failed"
+APPROVAL_STATE = "Await-Approval"
+APPROVAL_CHOICE_STATE = "Check-Approval"
+APPROVAL_REJECTED_STATE = "Approval-Rejected"
+APPROVAL_FAILED_STATE = "Approval-Failed"
+#: Error of the Fail state when an approver answers ``{"approved": false}``.
+APPROVAL_REJECTED_ERROR = "Saga.ApprovalRejected"
+
+
+def compensation_state_name(step: str) -> str:
+    """Name of the state that runs ``step``'s compensation."""
+    return f"{_COMPENSATE_PREFIX}{step}"
+
+
+def failure_state_name(step: str) -> str:
+    """Name of the state that records that ``step`` failed before compensating."""
+    return f"{step}{_FAILED_SUFFIX}"
+
+
+@dataclass(frozen=True)
+class SagaStep:
+    """One step of a :class:`Saga` (contract).
+
+    :param name: the step's name; also its state name and its key in
+        ``$.results``. Letters, digits and ``_``, starting with a letter, at most
+        :data:`STEP_NAME_MAX` (69) characters, unique within the saga.
+    :param action: the function that does the work. It receives the state (see
+        the module docstring) and returns what a compensation will need to undo
+        it (a reservation id, a payment id...). Raising an error fails the step.
+    :param compensation: the function that undoes ``action``. Default: none
+        (the step needs no undo, e.g. a read or a notification). It runs when a
+        *later* step fails, and must be idempotent: it is retried.
+    :param compensate_on_own_failure: also run this step's compensation when the
+        step itself fails — for actions that can be *partially applied* (a
+        payment provider timed out after taking the money). The compensation
+        then finds no ``results.<name>`` and must look up what, if anything,
+        happened (by execution id or order id). Default False: a failed action
+        is assumed to have changed nothing, which is true of an action that is
+        one conditional write or one idempotent API call. Requires ``compensation``.
+    """
+
+    name: str
+    action: FunctionSpec
+    compensation: Optional[FunctionSpec] = None
+    compensate_on_own_failure: bool = False
+
+
+@dataclass(frozen=True)
+class SagaApproval:
+    """A human approval inside a :class:`Saga`, using a Step Functions task token.
+
+    Before step ``before`` runs, the saga publishes to an SNS topic a message with
+    the ``taskToken``, the execution id, the input and the results so far, and
+    waits. The approver answers with ``SendTaskSuccess`` and output
+    ``{"approved": true}`` to continue; ``{"approved": false}`` (or anything
+    else), ``SendTaskFailure`` or the ``timeout`` compensate the completed steps
+    and fail the execution. Grant approvers with
+    ``saga.state_machine.grant_task_response(principal)``.
+
+    :param before: name of the step that needs the approval.
+    :param timeout: how long to wait; then the approval counts as rejected.
+        1 s - 1 year (Step Functions task token limit). Default 24 hours.
+    :param topic: existing topic to publish to (typed as ``ITopic``). When it
+        exposes its ``master_key`` the state machine is granted that key; for an
+        imported topic encrypted with a customer key, grant the key yourself.
+        Default: the saga creates an :class:`EncryptedTopic`.
+    """
+
+    before: str
+    timeout: Optional[Duration] = None
+    topic: Optional[sns.ITopic] = None
+
+
+@dataclass(frozen=True)
+class SagaStepFunctions:
+    """The functions of one step: ``action`` and ``compensation`` (or None)."""
+
+    action: ServerlessFunction
+    compensation: Optional[ServerlessFunction]
+
+
+def _validate(
+    problems: Problems,
+    steps: Any,
+    approval: Optional[SagaApproval],
+    timeout: Optional[Duration],
+    retry_attempts: int,
+    compensation_retry_attempts: int,
+    start_api: Optional[SagaStartApi] = None,
+) -> None:
+    """Every rule of :class:`Saga`, collected into ``problems``."""
+    if not isinstance(steps, (list, tuple)) or not steps:
+        problems.add(
+            "steps",
+            steps,
+            "a non-empty list of SagaStep",
+            "pass steps=[SagaStep('reserve', action=FunctionSpec(...), compensation=...), ...]",
+        )
+        steps = steps if isinstance(steps, (list, tuple)) else []
+    seen: set[str] = set()
+    for index, step in enumerate(steps):
+        field = f"steps[{index}]"
+        if not isinstance(step, SagaStep):
+            problems.add(field, type(step).__name__, "a SagaStep", "wrap it: SagaStep(name, action=spec)")
+            continue
+        _validate_step_name(problems, field, step.name, seen)
+        validate_spec(problems, step.action, field_prefix=f"{field}.action")
+        if step.compensation is not None:
+            validate_spec(problems, step.compensation, field_prefix=f"{field}.compensation")
+        problems.check(
+            not (step.compensate_on_own_failure and step.compensation is None),
+            f"{field}.compensate_on_own_failure",
+            True,
+            "only on a step that has a compensation (there is nothing else to run)",
+            "add compensation=FunctionSpec(...) to the step or drop compensate_on_own_failure",
+        )
+    last = steps[-1] if steps and isinstance(steps[-1], SagaStep) else None
+    if last is not None and last.compensation is not None and not last.compensate_on_own_failure:
+        problems.add(
+            f"steps[{len(steps) - 1}].compensation",
+            last.name,
+            "a compensation only where it can run: no step follows the last one, so its "
+            "compensation would run only if the step itself failed, which compensate_on_own_failure allows",
+            "remove the last step's compensation, or set compensate_on_own_failure=True if a failed "
+            "attempt can leave it partially applied",
+        )
+    if approval is not None:
+        _validate_approval(problems, approval, seen)
+    if timeout is not None:
+        _validate_duration(problems, "timeout", timeout, "pass e.g. Duration.hours(1), or None for no execution timeout")
+    if isinstance(approval, SagaApproval) and isinstance(timeout, Duration):
+        wait = approval.timeout if approval.timeout is not None else defaults.SAGA_APPROVAL_TIMEOUT
+        if isinstance(wait, Duration):
+            problems.check(
+                wait.to_seconds() < timeout.to_seconds(),
+                "approval.timeout",
+                wait.to_human_string(),
+                f"shorter than the execution timeout ({timeout.to_human_string()}): otherwise the execution "
+                "times out while waiting and the completed steps are never compensated",
+                "shorten approval.timeout or lengthen timeout (or leave timeout unset)",
+            )
+    for field, value in (("retry_attempts", retry_attempts), ("compensation_retry_attempts", compensation_retry_attempts)):
+        problems.check(
+            isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _MAX_ATTEMPTS_LIMIT,
+            field,
+            value,
+            f"an integer 0-{_MAX_ATTEMPTS_LIMIT} (Step Functions Retry MaxAttempts)",
+            "pass a small integer such as 3",
+        )
+    if start_api is not None:
+        validate_start_api(problems, start_api)
+
+
+def _validate_step_name(problems: Problems, field: str, name: Any, seen: set[str]) -> None:
+    if not isinstance(name, str) or not name:
+        problems.add(f"{field}.name", name, "a non-empty string", "name the step, e.g. 'reserve_inventory'")
+        return
+    problems.check(
+        len(name) <= STEP_NAME_MAX,
+        f"{field}.name",
+        name,
+        f"at most {STEP_NAME_MAX} characters (Step Functions state names are at most "
+        f"{defaults.SFN_STATE_NAME_MAX}, and the saga adds '{_COMPENSATE_PREFIX}' to name compensation states)",
+        "shorten the name",
+    )
+    problems.check(
+        bool(_STEP_NAME_RE.match(name)),
+        f"{field}.name",
+        name,
+        "letters, digits and '_', starting with a letter (Step Functions rejects whitespace, brackets, "
+        "wildcards and special characters in state names and logs only 0-9 A-Z a-z - _ to CloudWatch; "
+        "the name is also a JSON key in $.results.<name>)",
+        "use a name like 'charge_payment'",
+    )
+    problems.check(
+        name not in seen,
+        f"{field}.name",
+        name,
+        "a name no other step uses (state names are unique in a state machine)",
+        "rename one of the steps",
+    )
+    seen.add(name)
+
+
+def _validate_approval(problems: Problems, approval: Any, step_names: set[str]) -> None:
+    if not isinstance(approval, SagaApproval):
+        problems.add("approval", type(approval).__name__, "a SagaApproval", "pass SagaApproval(before='ship')")
+        return
+    problems.check(
+        approval.before in step_names,
+        "approval.before",
+        approval.before,
+        f"the name of a step ({', '.join(sorted(step_names)) or 'none defined'})",
+        "name the step that must wait for the approval",
+    )
+    if approval.timeout is not None:
+        _validate_duration(problems, "approval.timeout", approval.timeout, "pass e.g. Duration.hours(24)")
+
+
+def _validate_duration(problems: Problems, field: str, value: Any, fix: str) -> None:
+    if not isinstance(value, Duration):
+        problems.add(field, value, "an aws_cdk.Duration", fix)
+        return
+    seconds = value.to_seconds()
+    problems.check(
+        1 <= seconds <= defaults.SFN_MAX_DURATION.to_seconds(),
+        field,
+        value.to_human_string(),
+        f"1 s - {defaults.SFN_MAX_DURATION.to_days():g} days (a Standard workflow runs at most one year)",
+        fix,
+    )
+
+
+def _payload(step: str, phase: str) -> sfn.TaskInput:
+    """What a step's function receives: identity of the call plus the whole saga state."""
+    saga: dict[str, Any] = {
+        "step": step,
+        "phase": phase,
+        "execution_id": sfn.JsonPath.execution_id,
+    }
+    if phase == "compensate":
+        saga["failure"] = sfn.JsonPath.object_at("$.failure")
+    return sfn.TaskInput.from_object(
+        {
+            "saga": saga,
+            "input": sfn.JsonPath.object_at("$.input"),
+            "results": sfn.JsonPath.object_at("$.results"),
+        }
+    )
+
+
+class Saga(Construct):
+    """A saga: steps with compensations, orchestrated by Step Functions (contract).
+
+    :param steps: the steps, in order (at least one, unique names; see
+        :class:`SagaStep`). Action and compensation functions are
+        ``ServerlessFunction``s invoked synchronously by Step Functions through
+        their ``live`` alias. Passing the *same* ``FunctionSpec`` object twice
+        makes one function serve both (``saga.phase`` in its payload tells it
+        which job it has).
+    :param approval: an optional human approval before one step
+        (:class:`SagaApproval`). Default: none.
+    :param timeout: execution timeout, 1 s - 1 year. Default: none (Step
+        Functions' one year). Every task is already bounded (function timeouts,
+        retries, the approval timeout), and an execution timeout would stop a
+        compensation halfway, so set one only as a backstop (longer than the
+        approval timeout).
+    :param retry_attempts: retries of transient Lambda errors
+        (:data:`defaults.SAGA_TRANSIENT_LAMBDA_ERRORS`) per task, 2 s doubling to
+        30 s with full jitter. Default 4.
+    :param compensation_retry_attempts: retries of *any* other error of a
+        compensation (it must eventually succeed), 10 s doubling to 5 min with
+        full jitter. Default 5. A compensation that still fails stops the
+        execution at that compensation: fix the cause and redrive the execution
+        within 14 days (``aws stepfunctions redrive-execution``); it resumes at
+        that compensation and runs the remaining ones.
+    :param start_api: ``POST /executions`` on a REST API (IAM auth, WAF,
+        throttling, schema validation, access logs) that starts executions
+        through API Gateway's Step Functions integration
+        (:class:`~cdk_serverless_patterns.patterns.saga.start_api.SagaStartApi`). Default: none.
+    :param include_execution_data: log state input and output (ALL level logs
+        always). Default True; set False if inputs carry data that must not
+        reach CloudWatch Logs.
+    :param alarm_topic: SNS topic for every alarm. Default: none.
+    :param create_alarms: alarms on ExecutionsFailed, ExecutionsTimedOut,
+        ExecutionThrottled and each function's errors/throttles/duration.
+        Default True.
+    :param log_retention: of the execution log group and the functions' log
+        groups. Default: one month.
+    :param removal_policy: of the log groups. Default RETAIN (evidence after an incident).
+
+    Attributes: ``state_machine``, ``functions`` (step name ->
+    :class:`SagaStepFunctions`), ``log_group``, ``approval_topic`` (or None),
+    ``start_api`` (:class:`~cdk_serverless_patterns.patterns.saga.start_api.SagaStartApiResources`
+    or None), ``alarms``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        steps: Sequence[SagaStep],
+        approval: Optional[SagaApproval] = None,
+        timeout: Optional[Duration] = None,
+        retry_attempts: Optional[int] = None,
+        compensation_retry_attempts: Optional[int] = None,
+        start_api: Optional[SagaStartApi] = None,
+        include_execution_data: bool = True,
+        alarm_topic: Optional[sns.ITopic] = None,
+        create_alarms: bool = True,
+        log_retention: Optional[logs.RetentionDays] = None,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+    ) -> None:
+        retries = retry_attempts if retry_attempts is not None else defaults.SAGA_RETRY_ATTEMPTS
+        compensation_retries = (
+            compensation_retry_attempts
+            if compensation_retry_attempts is not None
+            else defaults.SAGA_COMPENSATION_RETRY_ATTEMPTS
+        )
+        problems = Problems(child_path(scope, construct_id))
+        _validate(problems, steps, approval, timeout, retries, compensation_retries, start_api)
+        problems.raise_if_any()
+        super().__init__(scope, construct_id)
+
+        self.steps = tuple(steps)
+        self.approval = approval
+        self._retries = retries
+        self._compensation_retries = compensation_retries
+        self._function_options = dict(
+            invocation=Invocation.SYNC,
+            alarm_topic=alarm_topic,
+            create_alarms=create_alarms,
+            log_retention=log_retention,
+            removal_policy=removal_policy,
+        )
+
+        self.functions: dict[str, SagaStepFunctions] = {}
+        by_spec: dict[int, ServerlessFunction] = {}
+        for step in self.steps:
+            action = self._function(by_spec, step.action, f"{step.name}Action")
+            compensation = (
+                self._function(by_spec, step.compensation, f"{step.name}Compensation")
+                if step.compensation is not None
+                else None
+            )
+            self.functions[step.name] = SagaStepFunctions(action, compensation)
+
+        self.approval_topic: Optional[sns.ITopic] = None
+        if approval is not None:
+            self.approval_topic = (
+                approval.topic
+                if approval.topic is not None
+                else EncryptedTopic(self, "ApprovalTopic", display_name="Saga approval requests").topic
+            )
+
+        self.log_group = create_log_group(
+            self,
+            "ExecutionLogs",
+            retention=log_retention,
+            removal_policy=removal_policy,
+            # The vendedlogs prefix keeps the log-delivery resource policy small
+            # (CloudWatch Logs limits it to 5,120 characters per account and Region).
+            log_group_name="/aws/vendedlogs/states/" + Names.unique_resource_name(self, max_length=200, separator="-"),
+        )
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            definition_body=sfn.DefinitionBody.from_chainable(self._definition()),
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            timeout=timeout,
+            tracing_enabled=True,
+            logs=sfn.LogOptions(
+                destination=self.log_group,
+                level=sfn.LogLevel.ALL,
+                include_execution_data=include_execution_data,
+            ),
+            comment=f"Saga {self.node.path}: " + " -> ".join(s.name for s in self.steps),
+        )
+        # CDK makes the state machine depend on its role and the role's policy; GetAtt
+        # already implies the role (cfn-lint W3005), so keep only the policy.
+        role_policy = self.state_machine.role.node.find_child("DefaultPolicy")
+        self.state_machine.node.default_child.add_override(
+            "DependsOn", [Stack.of(self).get_logical_id(role_policy.node.default_child)]
+        )
+        if timeout is not None:
+            Annotations.of(self).add_warning_v2(
+                "cdk-serverless-patterns:saga-timeout",
+                "An execution timeout stops the saga wherever it is, including halfway through its "
+                "compensations; keep it well above the longest run (tasks, retries, approval).",
+            )
+        approval_key = self.approval_topic.master_key if self.approval_topic is not None else None
+        if approval_key is not None:
+            # Publishing to an encrypted topic needs its key (SnsPublish grants only sns:Publish).
+            approval_key.grant(self.state_machine, "kms:Decrypt", "kms:GenerateDataKey")
+        acknowledge(
+            role_policy,
+            AWS_SOLUTIONS + "IAM5[Resource::*]",
+            "The '*' resources are those Step Functions documents for CloudWatch Logs log delivery "
+            "(logs:CreateLogDelivery, GetLogDelivery, ..., DescribeLogGroups) and X-Ray "
+            "(PutTraceSegments, PutTelemetryRecords, GetSamplingRules, GetSamplingTargets); these actions "
+            "support no resource-level permissions. Function invocations are granted per alias.",
+        )
+
+        self.alarms: list[cloudwatch.Alarm] = [
+            alarm
+            for fn in {id(f): f for f in by_spec.values()}.values()
+            for alarm in fn.alarms
+        ]
+        if create_alarms:
+            self.alarms.extend(self._create_alarms(alarm_topic))
+
+        self.start_api: Optional[SagaStartApiResources] = None
+        if start_api is not None:
+            self.start_api = SagaStartApiResources(
+                self,
+                "StartApi",
+                options=start_api,
+                state_machine=self.state_machine,
+                alarm_topic=alarm_topic,
+                create_alarms=create_alarms,
+                log_retention=log_retention,
+                removal_policy=removal_policy,
+            )
+            self.alarms.extend(self.start_api.alarms)
+
+    # --- construction ------------------------------------------------------
+
+    def _function(self, by_spec: dict[int, ServerlessFunction], spec: FunctionSpec, fid: str) -> ServerlessFunction:
+        if id(spec) not in by_spec:
+            by_spec[id(spec)] = ServerlessFunction(self, fid, spec, **self._function_options)
+        return by_spec[id(spec)]
+
+    def _retry_transient(self, task: sfn.TaskStateBase) -> None:
+        task.add_retry(
+            errors=list(defaults.SAGA_TRANSIENT_LAMBDA_ERRORS),
+            interval=defaults.SAGA_RETRY_INTERVAL,
+            backoff_rate=defaults.SAGA_RETRY_BACKOFF_RATE,
+            max_delay=defaults.SAGA_RETRY_MAX_DELAY,
+            max_attempts=self._retries,
+            jitter_strategy=sfn.JitterType.FULL,
+        )
+
+    def _definition(self) -> sfn.IChainable:
+        # States get their own scope: a step may be called "StateMachine" or "ExecutionLogs".
+        self._states = Construct(self, "States")
+        fail = sfn.Fail(
+            self._states,
+            FAIL_STATE,
+            error_path=sfn.JsonPath.format("Saga.{}.Failed", sfn.JsonPath.string_at("$.failure.step")),
+            cause_path=sfn.JsonPath.format(
+                "Step {} failed and the completed steps were compensated in reverse order. Error: {}",
+                sfn.JsonPath.string_at("$.failure.step"),
+                sfn.JsonPath.json_to_string(sfn.JsonPath.object_at("$.failure.error")),
+            ),
+        )
+        # One linear compensation chain, last step first, ending in the Fail state.
+        # A failure at step k enters it at the first compensation of a step before k
+        # (or of k itself when compensate_on_own_failure), so it runs exactly the
+        # compensations of the completed steps, in reverse order.
+        entry_after: list[sfn.IChainable] = []  # entry_after[i]: chain start covering steps[0..i]
+        chain: sfn.IChainable = fail
+        for step in self.steps:
+            if step.compensation is not None:
+                compensate = self._compensation_task(step)
+                compensate.next(chain)
+                chain = compensate
+            entry_after.append(chain)
+
+        def entry_for_failure_at(index: int, include_own: bool) -> sfn.IChainable:
+            last_completed = index if include_own else index - 1
+            return entry_after[last_completed] if last_completed >= 0 else fail
+
+        start = sfn.Pass(self._states, START_STATE, parameters={"input": sfn.JsonPath.object_at("$"), "results": {}})
+        head: sfn.INextable = start
+        for index, step in enumerate(self.steps):
+            action = self._action_task(step)
+            record = sfn.Pass(
+                self._states, failure_state_name(step.name), result=sfn.Result.from_string(step.name), result_path="$.failure.step"
+            )
+            record.next(entry_for_failure_at(index, step.compensate_on_own_failure))
+            action.add_catch(record, errors=[sfn.Errors.ALL], result_path="$.failure.error")
+            if self.approval is not None and self.approval.before == step.name:
+                head.next(self._approval(entry_for_failure_at(index, False), action))
+            else:
+                head.next(action)
+            head = action
+        head.next(sfn.Succeed(self._states, SUCCEED_STATE))
+        return start
+
+    def _action_task(self, step: SagaStep) -> tasks.LambdaInvoke:
+        task = tasks.LambdaInvoke(
+            self._states,
+            step.name,
+            lambda_function=self.functions[step.name].action.alias,
+            payload=_payload(step.name, "action"),
+            payload_response_only=True,
+            retry_on_service_exceptions=False,
+            result_path=f"$.results.{step.name}",
+            comment=f"Action of step {step.name}",
+        )
+        self._retry_transient(task)
+        return task
+
+    def _compensation_task(self, step: SagaStep) -> tasks.LambdaInvoke:
+        functions = self.functions[step.name]
+        assert functions.compensation is not None
+        task = tasks.LambdaInvoke(
+            self._states,
+            compensation_state_name(step.name),
+            lambda_function=functions.compensation.alias,
+            payload=_payload(step.name, "compensate"),
+            payload_response_only=True,
+            retry_on_service_exceptions=False,
+            result_path=f"$.compensations.{step.name}",
+            comment=f"Undo step {step.name}",
+        )
+        self._retry_transient(task)
+        task.add_retry(
+            errors=[sfn.Errors.ALL],
+            interval=defaults.SAGA_COMPENSATION_RETRY_INTERVAL,
+            backoff_rate=defaults.SAGA_RETRY_BACKOFF_RATE,
+            max_delay=defaults.SAGA_COMPENSATION_RETRY_MAX_DELAY,
+            max_attempts=self._compensation_retries,
+            jitter_strategy=sfn.JitterType.FULL,
+        )
+        return task
+
+    def _approval(self, on_reject: sfn.IChainable, on_approve: sfn.IChainable) -> tasks.SnsPublish:
+        approval = self.approval
+        assert approval is not None and self.approval_topic is not None
+        wait = tasks.SnsPublish(
+            self._states,
+            APPROVAL_STATE,
+            topic=self.approval_topic,
+            subject=f"Approval needed before step {approval.before}",
+            integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+            message=sfn.TaskInput.from_object(
+                {
+                    "taskToken": sfn.JsonPath.task_token,
+                    "execution_id": sfn.JsonPath.execution_id,
+                    "before_step": approval.before,
+                    "input": sfn.JsonPath.object_at("$.input"),
+                    "results": sfn.JsonPath.object_at("$.results"),
+                    "how_to_answer": "SendTaskSuccess with output {\"approved\": true} to continue; "
+                    "{\"approved\": false} or SendTaskFailure to reject (the saga compensates).",
+                }
+            ),
+            task_timeout=sfn.Timeout.duration(
+                approval.timeout if approval.timeout is not None else defaults.SAGA_APPROVAL_TIMEOUT
+            ),
+            result_path="$.approval",
+            comment=f"Human approval before {approval.before}; timeout counts as rejection",
+        )
+        failed = sfn.Pass(
+            self._states, APPROVAL_FAILED_STATE, result=sfn.Result.from_string(APPROVAL_STATE), result_path="$.failure.step"
+        )
+        failed.next(on_reject)
+        wait.add_catch(failed, errors=[sfn.Errors.ALL], result_path="$.failure.error")
+        rejected = sfn.Pass(
+            self._states,
+            APPROVAL_REJECTED_STATE,
+            parameters={
+                "step": APPROVAL_STATE,
+                "error": {
+                    "Error": APPROVAL_REJECTED_ERROR,
+                    "Cause": sfn.JsonPath.json_to_string(sfn.JsonPath.object_at("$.approval")),
+                },
+            },
+            result_path="$.failure",
+        )
+        rejected.next(on_reject)
+        approved = sfn.Condition.and_(
+            sfn.Condition.is_present("$.approval.approved"),
+            sfn.Condition.is_boolean("$.approval.approved"),
+            sfn.Condition.boolean_equals("$.approval.approved", True),
+        )
+        wait.next(sfn.Choice(self._states, APPROVAL_CHOICE_STATE).when(approved, on_approve).otherwise(rejected))
+        return wait
+
+    def _create_alarms(self, topic: Optional[sns.ITopic]) -> list[cloudwatch.Alarm]:
+        machine = self.state_machine
+        return [
+            create_alarm(
+                self,
+                "ExecutionsFailedAlarm",
+                metric=sum_metric(machine.metric_failed()),
+                threshold=1,
+                description=f"{self.node.path}: an execution failed (a step failed and was compensated, "
+                "or a compensation failed and needs a redrive).",
+                alarm_topic=topic,
+            ),
+            create_alarm(
+                self,
+                "ExecutionsTimedOutAlarm",
+                metric=sum_metric(machine.metric_timed_out()),
+                threshold=1,
+                description=f"{self.node.path}: an execution hit its timeout, possibly mid-compensation.",
+                alarm_topic=topic,
+            ),
+            create_alarm(
+                self,
+                "ExecutionThrottledAlarm",
+                metric=sum_metric(machine.metric_throttled()),
+                threshold=1,
+                description=f"{self.node.path}: state transitions were throttled; raise the quota or slow callers.",
+                alarm_topic=topic,
+            ),
+        ]

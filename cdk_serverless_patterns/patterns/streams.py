@@ -1,0 +1,361 @@
+"""``StreamProcessing``: Kinesis data stream → Lambda, with bounded retries and an on-failure queue.
+
+::
+
+    producers ──▶ Kinesis stream (on-demand, KMS)
+                     │ event source mapping: batch, window, parallelization,
+                     │ bisect on error, bounded retries / record age,
+                     │ ReportBatchItemFailures
+                     ▼
+                  processor (live alias) ──▶ result table (optional)
+                     │ records that exhaust retries / age
+                     ▼
+                  on-failure FailureQueue (shard + sequence numbers; depth alarm)
+
+The on-failure queue receives the *location* of the failed records (shard id,
+sequence number range), not the records: re-read them from the stream before
+its retention ends (``max_record_age`` defaults well below the retention).
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from aws_cdk import Annotations, Duration, RemovalPolicy
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kinesis as kinesis
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from cdk_serverless_patterns import defaults
+from cdk_serverless_patterns.building_blocks.alarms import (
+    create_alarm,
+    max_metric,
+)
+from cdk_serverless_patterns.building_blocks.alarms import (
+    dashboard as create_dashboard,
+)
+from cdk_serverless_patterns.building_blocks.delivery_rules import (
+    duration_seconds,
+    format_seconds,
+    validate_batching_window,
+)
+from cdk_serverless_patterns.building_blocks.function import (
+    FunctionSpec,
+    Invocation,
+    ServerlessFunction,
+    validate_spec,
+)
+from cdk_serverless_patterns.building_blocks.queues import FailureQueue
+from cdk_serverless_patterns.building_blocks.results import (
+    ResultTable,
+    grant_result_writes,
+    looks_like,
+    resolve_result_table,
+    validate_result_table,
+)
+from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge
+from cdk_serverless_patterns.errors import Problems, child_path, is_token
+from cdk_serverless_patterns.runtime import env
+
+
+class StreamProcessing(Construct):
+    """Process a Kinesis data stream with Lambda (contract).
+
+    :param processor: the function that receives batches of records
+        (:class:`FunctionSpec`). It must return a ``batchItemFailures``
+        response (``runtime.batch.process_batch(..., stop_on_first_failure=True)``).
+    :param stream: an existing ``kinesis.IStream``. Default: a new on-demand
+        stream encrypted with the AWS-managed ``alias/aws/kinesis`` KMS key.
+    :param encryption_key: encrypt the new stream with this customer-managed
+        key instead (compliance); the processor may decrypt with it. Default:
+        the AWS-managed key (no per-consumer key costs, AwsSolutions-KDS3).
+    :param retention_period: of the new stream, 24 h-8760 h. Default 24 h.
+    :param shard_count: give the new stream this many shards in provisioned
+        mode (>= 1; steady, predictable traffic is cheaper provisioned).
+        Default: on-demand capacity mode (no shards to manage).
+    :param batch_size: records per invocation, 1-10000. Default 100.
+    :param max_batching_window: gather records up to this long, 0-300 s.
+        Default 0 (invoke as soon as records arrive).
+    :param parallelization_factor: concurrent batches per shard, 1-10. Default 1
+        (strict per-shard order).
+    :param max_retry_attempts: retries of a failing batch, -1 (until the record
+        expires) to 10000. Default 3 (bounded: a poison record blocks its shard).
+    :param max_record_age: records older than this skip to the on-failure
+        queue, 60 s-7 days. Default 1 h. Must be shorter than the new stream's
+        retention, so the records can still be re-read from the stream.
+    :param bisect_batch_on_error: split a failing batch in two and retry each
+        half, isolating a bad record. Default True.
+    :param starting_position: default ``TRIM_HORIZON`` for a new stream (no
+        record written before the mapping exists is skipped), ``LATEST`` for an
+        existing one (no surprise replay of its whole retention).
+    :param result_table: ``True`` creates a table (``pk``/``sk``), an existing
+        ``dynamodb.ITable`` is used, ``None``/``False`` none. Its name reaches
+        the processor as ``RESULT_TABLE_NAME``. Default None.
+    :param iterator_age_alarm: alarm when the stream's oldest unread record
+        (``GetRecords.IteratorAgeMilliseconds``, maximum) is this old.
+        Default 5 minutes.
+    :param alarm_topic: SNS topic for every alarm. Default: none.
+    :param create_alarms: default True.
+    :param removal_policy: of the stream, table and log group it creates.
+        Default RETAIN.
+    :param log_retention: of the processor's logs. Default one month.
+    :param dashboard: add a CloudWatch dashboard of the alarms. Default False.
+
+    Attributes: ``stream``, ``processor`` (:class:`ServerlessFunction`),
+    ``failure_queue`` (the on-failure ``sqs.IQueue``), ``event_source_mapping``,
+    ``table`` (or None), ``alarms``, ``dashboard``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        processor: FunctionSpec,
+        stream: Optional[kinesis.IStream] = None,
+        encryption_key: Optional[kms.IKey] = None,
+        retention_period: Optional[Duration] = None,
+        shard_count: Optional[int] = None,
+        batch_size: Optional[int] = None,
+        max_batching_window: Optional[Duration] = None,
+        parallelization_factor: Optional[int] = None,
+        max_retry_attempts: Optional[int] = None,
+        max_record_age: Optional[Duration] = None,
+        bisect_batch_on_error: bool = True,
+        starting_position: Optional[lambda_.StartingPosition] = None,
+        result_table: ResultTable = None,
+        iterator_age_alarm: Optional[Duration] = None,
+        alarm_topic: Optional[sns.ITopic] = None,
+        create_alarms: bool = True,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        log_retention: Optional[logs.RetentionDays] = None,
+        dashboard: bool = False,
+    ) -> None:
+        size = batch_size if batch_size is not None else defaults.KINESIS_BATCH_SIZE
+        parallelization = parallelization_factor if parallelization_factor is not None else defaults.KINESIS_PARALLELIZATION
+        retries = max_retry_attempts if max_retry_attempts is not None else defaults.KINESIS_RETRY_ATTEMPTS
+        record_age = max_record_age if max_record_age is not None else defaults.KINESIS_MAX_RECORD_AGE
+        retention = retention_period if retention_period is not None else defaults.KINESIS_RETENTION
+        iterator_age = iterator_age_alarm if iterator_age_alarm is not None else defaults.ITERATOR_AGE_ALARM
+        problems = Problems(child_path(scope, construct_id))
+        validate_spec(problems, processor, field_prefix="processor")
+        problems.check(
+            stream is None or looks_like(stream, "stream_arn", "stream_name", "grant_read"),
+            "stream",
+            type(stream).__name__,
+            "a kinesis.IStream or None (create one)",
+            "pass kinesis.Stream.from_stream_arn(self, 'Clicks', arn) or leave stream out",
+        )
+        for name, given in (
+            ("encryption_key", encryption_key),
+            ("retention_period", retention_period),
+            ("shard_count", shard_count),
+        ):
+            problems.check(
+                stream is None or given is None,
+                name,
+                type(given).__name__,
+                "only when the construct creates the stream",
+                f"configure the existing stream itself, or drop {name}",
+            )
+        problems.check(
+            encryption_key is None or looks_like(encryption_key, "key_arn", "grant_decrypt"),
+            "encryption_key",
+            type(encryption_key).__name__,
+            "a kms.IKey or None (the AWS-managed alias/aws/kinesis key)",
+            "pass kms.Key(...) or leave encryption_key out",
+        )
+        if shard_count is not None and not is_token(shard_count):
+            problems.check(
+                isinstance(shard_count, int) and not isinstance(shard_count, bool) and shard_count >= 1,
+                "shard_count",
+                shard_count,
+                "an integer >= 1 (provisioned mode), or None for on-demand",
+                "pass shard_count=2, or leave it out for on-demand capacity",
+            )
+        _validate_mapping(problems, size, max_batching_window, parallelization, retries, record_age)
+        _validate_durations(problems, retention if stream is None else None, record_age, iterator_age)
+        validate_result_table(problems, result_table)
+        problems.raise_if_any()
+        super().__init__(scope, construct_id)
+
+        if stream is None:
+            self.stream: kinesis.IStream = kinesis.Stream(
+                self,
+                "Stream",
+                stream_mode=kinesis.StreamMode.ON_DEMAND if shard_count is None else kinesis.StreamMode.PROVISIONED,
+                shard_count=shard_count,
+                encryption=kinesis.StreamEncryption.KMS if encryption_key else kinesis.StreamEncryption.MANAGED,
+                encryption_key=encryption_key,
+                retention_period=retention,
+                removal_policy=removal_policy,
+            )
+            if encryption_key is not None:
+                acknowledge(
+                    self.stream,
+                    AWS_SOLUTIONS + "KDS3",
+                    "The stream uses the customer-managed KMS key its owner passed explicitly "
+                    "(encryption_key), a compliance choice the AWS-managed key cannot meet.",
+                )
+        else:
+            self.stream = stream
+        position = starting_position if starting_position is not None else (
+            lambda_.StartingPosition.TRIM_HORIZON if stream is None else lambda_.StartingPosition.LATEST
+        )
+
+        self.table: Optional[dynamodb.ITable] = resolve_result_table(self, "Results", result_table, removal_policy)
+        self.processor = ServerlessFunction(
+            self,
+            "Processor",
+            processor,
+            invocation=Invocation.EVENT_SOURCE,
+            alarm_topic=alarm_topic,
+            create_alarms=create_alarms,
+            log_retention=log_retention,
+            removal_policy=removal_policy,
+            environment={env.RESULT_TABLE: self.table.table_name} if self.table is not None else None,
+        )
+        if self.table is not None:
+            grant_result_writes(self.table, self.processor.role)
+
+        self._failures = FailureQueue(
+            self,
+            "OnFailure",
+            purpose=f"stream records {self.node.path} gave up on (the message holds their shard and sequence numbers)",
+            alarm_topic=alarm_topic,
+            create_alarms=create_alarms,
+        )
+        self.failure_queue: sqs.IQueue = self._failures.queue
+        if retries == -1:
+            Annotations.of(self).add_warning_v2(
+                "cdk-serverless-patterns:stream-unbounded-retries",
+                "max_retry_attempts=-1 retries a failing batch until its records expire: one poison record "
+                "blocks its shard for up to max_record_age.",
+            )
+        self.processor.alias.add_event_source(
+            event_sources.KinesisEventSource(
+                self.stream,
+                starting_position=position,
+                batch_size=size,
+                max_batching_window=max_batching_window,
+                parallelization_factor=parallelization,
+                # CDK expresses Lambda's -1 (infinite) by leaving the property out.
+                retry_attempts=None if retries == -1 else retries,
+                max_record_age=record_age,
+                bisect_batch_on_error=bisect_batch_on_error,
+                report_batch_item_failures=True,
+                on_failure=event_sources.SqsDlq(self.failure_queue),
+            )
+        )
+        self.event_source_mapping: lambda_.EventSourceMapping = next(
+            c for c in self.processor.alias.node.children if isinstance(c, lambda_.EventSourceMapping)
+        )
+
+        self.alarms: list[cloudwatch.Alarm] = [*self.processor.alarms, *self._failures.alarms]
+        if create_alarms:
+            self.alarms.append(
+                create_alarm(
+                    self,
+                    "IteratorAgeAlarm",
+                    metric=max_metric(self.stream.metric_get_records_iterator_age_milliseconds()),
+                    threshold=iterator_age.to_milliseconds(),
+                    description=(
+                        f"{self.node.path}: records have waited {format_seconds(iterator_age.to_seconds(integral=False))} s "
+                        "or more in the stream; "
+                        "the processor is falling behind or stuck on failing records."
+                    ),
+                    alarm_topic=alarm_topic,
+                )
+            )
+        self.dashboard: Optional[cloudwatch.Dashboard] = (
+            create_dashboard(self, "Dashboard", self.alarms) if dashboard else None
+        )
+
+
+def _validate_mapping(
+    problems: Problems,
+    size: int,
+    window: Optional[Duration],
+    parallelization: int,
+    retries: int,
+    record_age: Duration,
+) -> None:
+    if not is_token(size):
+        problems.check(
+            isinstance(size, int) and defaults.KINESIS_BATCH_SIZE_MIN <= size <= defaults.KINESIS_BATCH_SIZE_MAX,
+            "batch_size",
+            size,
+            f"{defaults.KINESIS_BATCH_SIZE_MIN}-{defaults.KINESIS_BATCH_SIZE_MAX} (Kinesis event source)",
+            "pass e.g. batch_size=100",
+        )
+    validate_batching_window(problems, window)
+    if not is_token(parallelization):
+        problems.check(
+            isinstance(parallelization, int)
+            and defaults.KINESIS_PARALLELIZATION_MIN <= parallelization <= defaults.KINESIS_PARALLELIZATION_MAX,
+            "parallelization_factor",
+            parallelization,
+            f"{defaults.KINESIS_PARALLELIZATION_MIN}-{defaults.KINESIS_PARALLELIZATION_MAX} (concurrent batches per shard)",
+            "pass e.g. parallelization_factor=2",
+        )
+    if not is_token(retries):
+        problems.check(
+            isinstance(retries, int)
+            and defaults.KINESIS_RETRY_ATTEMPTS_MIN <= retries <= defaults.KINESIS_RETRY_ATTEMPTS_MAX,
+            "max_retry_attempts",
+            retries,
+            f"{defaults.KINESIS_RETRY_ATTEMPTS_MIN} (until the record expires) to "
+            f"{defaults.KINESIS_RETRY_ATTEMPTS_MAX} (Kinesis event source)",
+            "pass e.g. max_retry_attempts=3",
+        )
+    duration_seconds(
+        problems,
+        "max_record_age",
+        record_age,
+        low_s=defaults.KINESIS_RECORD_AGE_MIN_S,
+        high_s=defaults.KINESIS_RECORD_AGE_MAX_S,
+        allowed=f"{defaults.KINESIS_RECORD_AGE_MIN_S} s-{defaults.KINESIS_RECORD_AGE_MAX_S} s (Kinesis event source)",
+        fix="pass a Duration between 1 minute and 7 days, e.g. Duration.hours(1)",
+    )
+
+
+def _validate_durations(
+    problems: Problems, retention: Optional[Duration], record_age: Duration, iterator_age: Duration
+) -> None:
+    if retention is not None:
+        if not isinstance(retention, Duration):
+            problems.add("retention_period", retention, "an aws_cdk.Duration", "pass Duration.hours(24)")
+        else:
+            hours = retention.to_seconds(integral=False) / 3600
+            problems.check(
+                defaults.KINESIS_RETENTION_MIN_H <= hours <= defaults.KINESIS_RETENTION_MAX_H and hours == int(hours),
+                "retention_period",
+                f"{hours:g} h",
+                f"{defaults.KINESIS_RETENTION_MIN_H}-{defaults.KINESIS_RETENTION_MAX_H} h (Kinesis data retention), in whole hours",
+                "pass e.g. Duration.hours(24) or Duration.days(7)",
+            )
+            if isinstance(record_age, Duration):
+                age_s = record_age.to_seconds(integral=False)
+                retention_s = retention.to_seconds(integral=False)
+                problems.check(
+                    age_s < retention_s,
+                    "max_record_age",
+                    f"{format_seconds(age_s)} s",
+                    f"shorter than the stream's retention ({format_seconds(retention_s)} s), so records sent to the "
+                    "on-failure queue can still be re-read from the stream",
+                    "lower max_record_age or raise retention_period",
+                )
+    problems.check(
+        isinstance(iterator_age, Duration) and iterator_age.to_seconds(integral=False) > 0,
+        "iterator_age_alarm",
+        iterator_age,
+        "a positive aws_cdk.Duration",
+        "pass e.g. Duration.minutes(5)",
+    )
