@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 import pytest
 
@@ -20,6 +20,7 @@ class SynthesizedExample:
     outdir: Path
     stack_names: list[str]
     error: Optional[Exception]
+    stacks: list[Any] = field(default_factory=list)  # the cdk.Stack objects, for LocalCloud
 
     @property
     def report(self) -> Path:
@@ -50,7 +51,7 @@ def synthesized_example(tmp_path_factory: pytest.TempPathFactory) -> Callable[[s
             enable_checks(app)
             stacks = build_example(app, name)
             error = synth_keeping_error(app)
-            cache[name] = SynthesizedExample(name, outdir, [s.artifact_id for s in stacks], error)
+            cache[name] = SynthesizedExample(name, outdir, [s.artifact_id for s in stacks], error, stacks)
         return cache[name]
 
     return get

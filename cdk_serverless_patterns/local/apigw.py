@@ -1,0 +1,430 @@
+"""API Gateway REST APIs from the template: routes, auth, request validation, proxy integration, CORS.
+
+:class:`LocalApi` answers ``request(method, path, ...)`` the way the deployed
+stage would: the resource tree (``{param}``, ``{proxy+}``, literal segments
+first) and methods (``ANY`` last) of the ``AWS::ApiGateway::RestApi``; the
+method's ``AuthorizationType`` (Cognito claims from ``claims=``, a Lambda
+authorizer invoked with the identity source, IAM from a SigV4
+``Authorization`` header, API keys); the request validator with the method's
+JSON-schema model; then the ``AWS_PROXY`` integration with the v1 proxy event,
+or a ``MOCK`` integration (CORS preflight). Gateway errors carry the headers
+the API's ``AWS::ApiGateway::GatewayResponse`` resources add.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import json
+import re
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Mapping, Optional
+
+from .functions import HandlerError
+from .template import Resource
+
+if TYPE_CHECKING:
+    from .cloud import LocalCloud
+
+INTEGRATION_TIMEOUT_SECONDS = 29.0
+
+
+@dataclass
+class LocalResponse:
+    """An HTTP response from a local API: ``status``, ``headers``, ``body`` (text) and ``json()``."""
+
+    status: int
+    headers: dict[str, str]
+    body: str
+    multi_value_headers: dict[str, list[str]] = field(default_factory=dict)
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+    @property
+    def status_code(self) -> int:  # the name `requests` users reach for
+        return self.status
+
+
+@dataclass
+class _Route:
+    path: str  # resource path, e.g. /orders/{id}
+    methods: dict[str, Resource]
+
+
+class LocalApi:
+    """One REST API of the template, ready to take requests."""
+
+    def __init__(self, cloud: "LocalCloud", api: Resource) -> None:
+        self.cloud = cloud
+        self.api = api
+        template = cloud.template
+        self.stage = "prod"
+        for stage in template.of_type("AWS::ApiGateway::Stage"):
+            if template.resolve(stage.properties.get("RestApiId")) == api.ref:
+                self.stage = str(template.resolve(stage.properties.get("StageName", "prod")))
+        paths: dict[str, str] = {api.attributes["RootResourceId"]: "/"}
+        resources = [
+            r for r in template.of_type("AWS::ApiGateway::Resource") if template.resolve(r.properties.get("RestApiId")) == api.ref
+        ]
+        remaining = list(resources)
+        while remaining:
+            progressed = False
+            for r in list(remaining):
+                parent = template.resolve(r.properties["ParentId"])
+                if parent in paths:
+                    base = paths[parent].rstrip("/")
+                    paths[r.ref] = f"{base}/{template.resolve(r.properties['PathPart'])}"
+                    remaining.remove(r)
+                    progressed = True
+            if not progressed:
+                break
+        self.routes: dict[str, _Route] = {path: _Route(path, {}) for path in paths.values()}
+        for method in template.of_type("AWS::ApiGateway::Method"):
+            if template.resolve(method.properties.get("RestApiId")) != api.ref:
+                continue
+            path = paths.get(str(template.resolve(method.properties["ResourceId"])))
+            if path is not None:
+                self.routes[path].methods[str(method.properties["HttpMethod"]).upper()] = method
+        self.gateway_responses = {
+            str(r.properties.get("ResponseType")): template.resolve(r.properties)
+            for r in template.of_type("AWS::ApiGateway::GatewayResponse")
+            if template.resolve(r.properties.get("RestApiId")) == api.ref
+        }
+
+    # -- matching -------------------------------------------------------------------------
+    def _match(self, path: str) -> Optional[tuple[_Route, dict[str, str]]]:
+        segments = [s for s in path.split("/") if s]
+        best: Optional[tuple[tuple[int, int], _Route, dict[str, str]]] = None
+        for route in self.routes.values():
+            template_segments = [s for s in route.path.split("/") if s]
+            params = _match_segments(template_segments, segments)
+            if params is None:
+                continue
+            literal = sum(1 for s in template_segments if not s.startswith("{"))
+            greedy = any(s.endswith("+}") for s in template_segments)
+            score = (0 if greedy else 1, literal)
+            if best is None or score > best[0]:
+                best = (score, route, params)
+        return (best[1], best[2]) if best else None
+
+    # -- the request ----------------------------------------------------------------------
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,  # noqa: A002 - the name `requests` users know
+        body: Optional[str | bytes] = None,
+        headers: Optional[Mapping[str, str]] = None,
+        query: Optional[Mapping[str, Any]] = None,
+        claims: Optional[Mapping[str, Any]] = None,
+    ) -> LocalResponse:
+        """Send one request to the stage, as a client on the internet would, and deliver what follows."""
+        with self.cloud.top_level():
+            return self._request(method, path, json, body, headers, query, claims)
+
+    def _request(self, method: str, path: str, json_body: Any, body: Optional[str | bytes],
+                 headers: Optional[Mapping[str, str]], query: Optional[Mapping[str, Any]],
+                 claims: Optional[Mapping[str, Any]]) -> LocalResponse:
+        method = method.upper()
+        headers = dict(headers or {})
+        if json_body is not None:
+            body = _json_dumps(json_body)
+            if not any(k.lower() == "content-type" for k in headers):
+                headers["Content-Type"] = "application/json"
+        if isinstance(body, bytes):
+            body = body.decode()
+        path, _, query_string = path.partition("?")
+        query_params: dict[str, list[str]] = {}
+        for key, value in (query or {}).items():
+            query_params.setdefault(key, []).extend([str(v) for v in value] if isinstance(value, list) else [str(value)])
+        if query_string:
+            for pair in query_string.split("&"):
+                key, _, value = pair.partition("=")
+                query_params.setdefault(key, []).append(value)
+        matched = self._match(path)
+        if matched is None:
+            return self._gateway_error("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token")
+        route, path_params = matched
+        method_resource = route.methods.get(method) or route.methods.get("ANY")
+        if method_resource is None:
+            return self._gateway_error("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token")
+        props = self.cloud.template.resolve(method_resource.properties)
+        lower_headers = {k.lower(): v for k, v in headers.items()}
+        if props.get("ApiKeyRequired") and "x-api-key" not in lower_headers:
+            return self._gateway_error("API_KEY", 403, "Forbidden")
+        authorizer_context, denial = self._authorize(props, method, route, path, lower_headers, headers, query_params, path_params, claims)
+        if denial is not None:
+            return denial
+        invalid = self._validate(props, lower_headers, query_params, body)
+        if invalid is not None:
+            return invalid
+        integration = props.get("Integration") or {}
+        kind = integration.get("Type")
+        if kind == "MOCK":
+            return self._mock(integration)
+        if kind not in ("AWS_PROXY",):
+            self.cloud.warn_once(f"integration:{kind}", f"LocalCloud runs AWS_PROXY and MOCK integrations only, not {kind}")
+            return self._gateway_error("DEFAULT_5XX", 500, "Internal server error")
+        event = self._proxy_event(method, path, route, headers, query_params, path_params, body, authorizer_context)
+        return self._proxy(str(integration["Uri"]), event)
+
+    def _authorize(self, props: Mapping[str, Any], method: str, route: _Route, path: str,
+                   lower_headers: Mapping[str, str], headers: Mapping[str, str],
+                   query_params: Mapping[str, list[str]], path_params: Mapping[str, str],
+                   claims: Optional[Mapping[str, Any]]) -> tuple[Optional[dict[str, Any]], Optional[LocalResponse]]:
+        kind = props.get("AuthorizationType", "NONE")
+        if kind == "COGNITO_USER_POOLS":
+            if claims is None:
+                return None, self._gateway_error("UNAUTHORIZED", 401, "Unauthorized")
+            scopes = props.get("AuthorizationScopes") or []
+            if scopes:
+                granted = str(claims.get("scope", "")).split()
+                if not any(s in granted for s in scopes):
+                    return None, self._gateway_error("UNAUTHORIZED", 401, "Unauthorized")
+            return {"claims": {k: v if isinstance(v, str) else _json_dumps(v) for k, v in claims.items()}}, None
+        if kind == "AWS_IAM":
+            auth = lower_headers.get("authorization", "")
+            if not auth.startswith("AWS4-HMAC-SHA256"):
+                return None, self._gateway_error("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token")
+            return None, None
+        if kind == "CUSTOM":
+            return self._lambda_authorizer(props, method, route, path, lower_headers, headers, query_params, path_params)
+        return None, None
+
+    def _lambda_authorizer(self, props: Mapping[str, Any], method: str, route: _Route, path: str,
+                           lower_headers: Mapping[str, str], headers: Mapping[str, str],
+                           query_params: Mapping[str, list[str]],
+                           path_params: Mapping[str, str]) -> tuple[Optional[dict[str, Any]], Optional[LocalResponse]]:
+        template = self.cloud.template
+        authorizer = next(
+            (a for a in template.of_type("AWS::ApiGateway::Authorizer") if a.ref == props.get("AuthorizerId")), None
+        )
+        if authorizer is None:
+            return None, self._gateway_error("DEFAULT_5XX", 500, "Internal server error")
+        auth_props = template.resolve(authorizer.properties)
+        method_arn = (
+            f"arn:aws:execute-api:{template.region}:{template.account}:{self.api.ref}/{self.stage}/{method}{path}"
+        )
+        sources = [s.strip() for s in str(auth_props.get("IdentitySource", "")).split(",") if s.strip()]
+        for source in sources:
+            if source.startswith("method.request.header."):
+                if source.rsplit(".", 1)[-1].lower() not in lower_headers:
+                    return None, self._gateway_error("UNAUTHORIZED", 401, "Unauthorized")
+            elif source.startswith("method.request.querystring.") and source.rsplit(".", 1)[-1] not in query_params:
+                return None, self._gateway_error("UNAUTHORIZED", 401, "Unauthorized")
+        if auth_props.get("Type") == "TOKEN":
+            header = sources[0].rsplit(".", 1)[-1].lower() if sources else "authorization"
+            event: dict[str, Any] = {"type": "TOKEN", "authorizationToken": lower_headers.get(header, ""), "methodArn": method_arn}
+        else:
+            event = {
+                "type": "REQUEST",
+                "methodArn": method_arn,
+                "resource": route.path,
+                "path": path,
+                "httpMethod": method,
+                "headers": dict(headers),
+                "queryStringParameters": {k: v[-1] for k, v in query_params.items()} or None,
+                "pathParameters": dict(path_params) or None,
+                "stageVariables": None,
+                "requestContext": self._request_context(method, path, route, None),
+            }
+        uri = str(auth_props.get("AuthorizerUri", ""))
+        function, _ = self.cloud.function_for_arn(_function_arn_from_uri(uri))
+        try:
+            result = self.cloud.run(function, event, invoked_arn=_function_arn_from_uri(uri))
+        except HandlerError as error:
+            if error.error_message == "Unauthorized":
+                return None, self._gateway_error("UNAUTHORIZED", 401, "Unauthorized")
+            return None, self._gateway_error("AUTHORIZER_FAILURE", 500, None)
+        if not isinstance(result, Mapping) or "policyDocument" not in result:
+            return None, self._gateway_error("AUTHORIZER_CONFIGURATION_ERROR", 500, None)
+        statements = result["policyDocument"].get("Statement") or []
+        if isinstance(statements, Mapping):
+            statements = [statements]
+        allowed = False
+        for statement in statements:
+            resources = statement.get("Resource") or []
+            resources = [resources] if isinstance(resources, str) else resources
+            if any(_arn_pattern_matches(r, method_arn) for r in resources):
+                if statement.get("Effect") == "Deny":
+                    return None, self._gateway_error(
+                        "ACCESS_DENIED", 403, "User is not authorized to access this resource with an explicit deny"
+                    )
+                if statement.get("Effect") == "Allow":
+                    allowed = True
+        if not allowed:
+            return None, self._gateway_error("ACCESS_DENIED", 403, "User is not authorized to access this resource")
+        context = {k: v for k, v in (result.get("context") or {}).items()}
+        context["principalId"] = result.get("principalId")
+        return context, None
+
+    def _validate(self, props: Mapping[str, Any], lower_headers: Mapping[str, str],
+                  query_params: Mapping[str, list[str]], body: Optional[str]) -> Optional[LocalResponse]:
+        template = self.cloud.template
+        validator_id = props.get("RequestValidatorId")
+        if not validator_id:
+            return None
+        validator = next((v for v in template.of_type("AWS::ApiGateway::RequestValidator") if v.ref == validator_id), None)
+        if validator is None:
+            return None
+        v_props = template.resolve(validator.properties)
+        if str(v_props.get("ValidateRequestParameters", False)).lower() == "true":
+            missing = []
+            for name, required in (props.get("RequestParameters") or {}).items():
+                if str(required).lower() != "true":
+                    continue
+                kind, _, key = name.removeprefix("method.request.").partition(".")
+                if kind == "querystring" and key not in query_params:
+                    missing.append(key)
+                elif kind == "header" and key.lower() not in lower_headers:
+                    missing.append(key)
+            if missing:
+                return self._gateway_error(
+                    "BAD_REQUEST_PARAMETERS", 400, f"Missing required request parameters: [{', '.join(missing)}]"
+                )
+        if str(v_props.get("ValidateRequestBody", False)).lower() == "true":
+            models = props.get("RequestModels") or {}
+            content_type = lower_headers.get("content-type", "application/json").split(";")[0].strip()
+            model_ref = models.get(content_type) or models.get("application/json")
+            model = next((m for m in template.of_type("AWS::ApiGateway::Model") if m.ref == model_ref), None)
+            if model is not None:
+                schema = template.resolve(model.properties.get("Schema") or {})
+                if isinstance(schema, str):
+                    schema = json.loads(schema)
+                try:
+                    document = json.loads(body) if body else None
+                except ValueError:
+                    return self._gateway_error("BAD_REQUEST_BODY", 400, "Invalid request body")
+                import jsonschema
+
+                if document is None or not jsonschema.Draft4Validator(schema).is_valid(document):
+                    return self._gateway_error("BAD_REQUEST_BODY", 400, "Invalid request body")
+        return None
+
+    def _request_context(self, method: str, path: str, route: _Route, authorizer: Optional[dict[str, Any]]) -> dict[str, Any]:
+        now = datetime.datetime.now(datetime.timezone.utc)
+        context: dict[str, Any] = {
+            "resourceId": route.path,
+            "resourcePath": route.path,
+            "httpMethod": method,
+            "extendedRequestId": uuid.uuid4().hex[:16],
+            "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "path": f"/{self.stage}{path}",
+            "accountId": self.cloud.template.account,
+            "protocol": "HTTP/1.1",
+            "stage": self.stage,
+            "domainPrefix": self.api.ref,
+            "requestTimeEpoch": int(time.time() * 1000),
+            "requestId": str(uuid.uuid4()),
+            "identity": {"sourceIp": "127.0.0.1", "userAgent": "LocalCloud", "accountId": None, "caller": None, "user": None},
+            "domainName": f"{self.api.ref}.execute-api.{self.cloud.template.region}.amazonaws.com",
+            "apiId": self.api.ref,
+        }
+        if authorizer is not None:
+            context["authorizer"] = authorizer
+        return context
+
+    def _proxy_event(self, method: str, path: str, route: _Route, headers: Mapping[str, str],
+                     query_params: Mapping[str, list[str]], path_params: Mapping[str, str], body: Optional[str],
+                     authorizer: Optional[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "resource": route.path,
+            "path": path,
+            "httpMethod": method,
+            "headers": dict(headers) or None,
+            "multiValueHeaders": {k: [v] for k, v in headers.items()} or None,
+            "queryStringParameters": {k: v[-1] for k, v in query_params.items()} or None,
+            "multiValueQueryStringParameters": {k: list(v) for k, v in query_params.items()} or None,
+            "pathParameters": dict(path_params) or None,
+            "stageVariables": None,
+            "requestContext": self._request_context(method, path, route, authorizer),
+            "body": body,
+            "isBase64Encoded": False,
+        }
+
+    def _proxy(self, uri: str, event: dict[str, Any]) -> LocalResponse:
+        arn = _function_arn_from_uri(uri)
+        function, _ = self.cloud.function_for_arn(arn)
+        started = time.monotonic()
+        try:
+            result = self.cloud.run(function, event, invoked_arn=arn)
+        except HandlerError:
+            return self._gateway_error("DEFAULT_5XX", 502, "Internal server error")
+        if time.monotonic() - started > INTEGRATION_TIMEOUT_SECONDS:
+            return self._gateway_error("INTEGRATION_TIMEOUT", 504, "Endpoint request timed out")
+        if not isinstance(result, Mapping) or not isinstance(result.get("statusCode", 200), int):
+            return self._gateway_error("DEFAULT_5XX", 502, "Internal server error")
+        response_headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
+        multi = {str(k): [str(x) for x in v] for k, v in (result.get("multiValueHeaders") or {}).items()}
+        for key, values in multi.items():
+            response_headers.setdefault(key, values[-1])
+        response_body = result.get("body") or ""
+        if not isinstance(response_body, str):
+            return self._gateway_error("DEFAULT_5XX", 502, "Internal server error")
+        if result.get("isBase64Encoded"):
+            response_body = base64.b64decode(response_body).decode(errors="replace")
+        response_headers.setdefault("Content-Type", "application/json")
+        return LocalResponse(int(result.get("statusCode", 200)), response_headers, response_body, multi)
+
+    def _mock(self, integration: Mapping[str, Any]) -> LocalResponse:
+        responses = integration.get("IntegrationResponses") or [{"StatusCode": "200"}]
+        chosen = responses[0]
+        headers = {
+            key.rsplit(".", 1)[-1]: str(value).strip("'")
+            for key, value in (chosen.get("ResponseParameters") or {}).items()
+            if key.startswith("method.response.header.")
+        }
+        return LocalResponse(int(chosen.get("StatusCode", 200)), headers, "")
+
+    def _gateway_error(self, response_type: str, status: int, message: Optional[str]) -> LocalResponse:
+        headers = {"Content-Type": "application/json", "x-amzn-ErrorType": response_type}
+        configured = self.gateway_responses.get(response_type) or self.gateway_responses.get(
+            "DEFAULT_4XX" if status < 500 else "DEFAULT_5XX"
+        )
+        if configured:
+            for key, value in (configured.get("ResponseParameters") or {}).items():
+                if key.startswith("gatewayresponse.header."):
+                    headers[key.rsplit(".", 1)[-1]] = str(value).strip("'")
+            if configured.get("StatusCode") and configured.get("ResponseType") == response_type:
+                status = int(configured["StatusCode"])
+        body = _json_dumps({"message": message}) if message is not None else _json_dumps({"message": None})
+        return LocalResponse(status, headers, body)
+
+
+def _match_segments(template_segments: list[str], segments: list[str]) -> Optional[dict[str, str]]:
+    params: dict[str, str] = {}
+    for index, part in enumerate(template_segments):
+        if part.startswith("{") and part.endswith("+}"):
+            rest = segments[index:]
+            if not rest:
+                return None
+            params[part[1:-2]] = "/".join(rest)
+            return params
+        if index >= len(segments):
+            return None
+        if part.startswith("{") and part.endswith("}"):
+            params[part[1:-1]] = segments[index]
+        elif part != segments[index]:
+            return None
+    return params if len(template_segments) == len(segments) else None
+
+
+def _function_arn_from_uri(uri: str) -> str:
+    match = re.search(r"/functions/(arn:[^/]+)/invocations", uri)
+    return match.group(1) if match else uri
+
+
+def _arn_pattern_matches(pattern: str, arn: str) -> bool:
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, arn) is not None
+
+
+def _json_dumps(value: Any) -> str:
+    return json.dumps(value, default=str)
+
+
+__all__ = ["LocalApi", "LocalResponse"]

@@ -1,0 +1,235 @@
+"""Lambda functions run in-process from their own code asset and layers, each in isolation.
+
+A :class:`LocalFunction` imports its handler the way the Lambda Python runtime
+does: the code asset first on ``sys.path`` (``/var/task``), then each layer's
+``python/`` folder (``/opt/python``). The modules it imports — its own, and the
+library's runtime package *as shipped in the layer* — live in a private module
+table that is swapped into ``sys.modules`` only while the function runs, so two
+functions never share module state (clients, caches), exactly as two Lambda
+functions do not. ``os.environ`` is the template's environment (intrinsics
+resolved to local names) plus the variables Lambda sets.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from contextlib import contextmanager
+import importlib
+import os
+import sys
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping, Optional
+
+from .iam import RolePolicies
+
+#: The function whose handler is running (None outside handlers); the IAM check reads it.
+current_function: contextvars.ContextVar[Optional["LocalFunction"]] = contextvars.ContextVar(
+    "current_function", default=None
+)
+
+_PROCESS_ENV_KEEP = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "PYTHONPATH", "PYTHONHASHSEED", "TZ")
+
+
+class HandlerError(Exception):
+    """What a failed invocation reports: Lambda's ``errorType`` / ``errorMessage`` / ``stackTrace``."""
+
+    def __init__(self, error_type: str, message: str, trace: Optional[list[str]] = None) -> None:
+        super().__init__(f"{error_type}: {message}")
+        self.error_type = error_type
+        self.error_message = message
+        self.stack_trace = trace or []
+
+    def payload(self) -> dict[str, Any]:
+        return {"errorType": self.error_type, "errorMessage": self.error_message, "stackTrace": self.stack_trace}
+
+
+class ServiceError(HandlerError):
+    """The Lambda *service* failed the invocation (e.g. throttling): no handler ran to completion."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"Lambda.{code}", message)
+        self.code = code
+
+
+class LambdaContext:
+    """The context object a Lambda handler receives."""
+
+    def __init__(self, function: "LocalFunction", invoked_arn: str, deadline: float) -> None:
+        self.function_name = function.name
+        self.function_version = "1"
+        self.invoked_function_arn = invoked_arn
+        self.memory_limit_in_mb = function.memory_size
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = function.log_group_name
+        self.log_stream_name = f"local/[1]{uuid.uuid4().hex}"
+        self.identity = None
+        self.client_context = None
+        self._deadline = deadline
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+@dataclass
+class Invocation:
+    """One invocation: the event, and the result or the error."""
+
+    event: Any
+    result: Any = None
+    error: Optional[HandlerError] = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class LocalFunction:
+    """One ``AWS::Lambda::Function`` of the template, runnable in-process."""
+
+    logical_id: str
+    name: str
+    arn: str
+    handler: str
+    code_dir: Path
+    layer_dirs: list[Path]
+    environment: dict[str, str]
+    timeout: float
+    memory_size: int
+    runtime: str
+    role: Optional[RolePolicies]
+    region: str
+    log_group_name: str
+    aliases: dict[str, str] = field(default_factory=dict)  # alias name -> alias ARN
+    invocations: list[Invocation] = field(default_factory=list)
+    _faults: list[tuple[int, str]] = field(default_factory=list)
+    _modules: Optional[dict[str, Any]] = None
+    _entry: Optional[Callable[[Any, Any], Any]] = None
+
+    # -- fault injection ------------------------------------------------------------------
+    def fail(self, times: int, error: str) -> None:
+        self._faults.append((times, error))
+
+    def _take_fault(self) -> Optional[str]:
+        while self._faults:
+            times, error = self._faults[0]
+            if times <= 0:
+                self._faults.pop(0)
+                continue
+            self._faults[0] = (times - 1, error)
+            return error
+        return None
+
+    # -- isolation ------------------------------------------------------------------------
+    def _private_roots(self) -> set[str]:
+        roots: set[str] = set()
+        for folder in [self.code_dir, *[d / "python" for d in self.layer_dirs]]:
+            if not folder.is_dir():
+                continue
+            for entry in folder.iterdir():
+                if entry.suffix == ".py":
+                    roots.add(entry.stem)
+                elif entry.is_dir() and (entry / "__init__.py").exists():
+                    roots.add(entry.name)
+        return roots
+
+    def _is_private(self, module_name: str, roots: set[str]) -> bool:
+        return module_name.split(".", 1)[0] in roots
+
+    @contextmanager
+    def _sandbox(self, base_env: Mapping[str, str]) -> Iterator[None]:
+        roots = self._private_roots()
+        outside = {name: mod for name, mod in sys.modules.items() if self._is_private(name, roots)}
+        for name in outside:
+            del sys.modules[name]
+        if self._modules:
+            sys.modules.update(self._modules)
+        saved_path = list(sys.path)
+        sys.path[:0] = [str(self.code_dir), *[str(d / "python") for d in self.layer_dirs]]
+        saved_env = dict(os.environ)
+        os.environ.clear()
+        os.environ.update(self._lambda_environment(base_env))
+        importlib.invalidate_caches()
+        try:
+            yield
+        finally:
+            self._modules = {name: mod for name, mod in sys.modules.items() if self._is_private(name, roots)}
+            for name in self._modules:
+                del sys.modules[name]
+            sys.modules.update(outside)
+            sys.path[:] = saved_path
+            os.environ.clear()
+            os.environ.update(saved_env)
+
+    def _lambda_environment(self, base_env: Mapping[str, str]) -> dict[str, str]:
+        env = {k: v for k, v in base_env.items() if k in _PROCESS_ENV_KEEP or k.startswith(("MOTO_", "JSII_"))}
+        env.update(
+            AWS_REGION=self.region,
+            AWS_DEFAULT_REGION=self.region,
+            AWS_ACCESS_KEY_ID="ASIALOCALCLOUD",
+            AWS_SECRET_ACCESS_KEY="local",
+            AWS_SESSION_TOKEN="local",
+            AWS_LAMBDA_FUNCTION_NAME=self.name,
+            AWS_LAMBDA_FUNCTION_MEMORY_SIZE=str(self.memory_size),
+            AWS_LAMBDA_FUNCTION_VERSION="1",
+            AWS_LAMBDA_LOG_GROUP_NAME=self.log_group_name,
+            AWS_EXECUTION_ENV=f"AWS_Lambda_{self.runtime}",
+            LAMBDA_TASK_ROOT=str(self.code_dir),
+            LAMBDA_RUNTIME_DIR=str(self.code_dir),
+            TZ=":UTC",
+        )
+        env.update(self.environment)
+        return env
+
+    def _load_entry(self) -> Callable[[Any, Any], Any]:
+        if self._entry is None:
+            module_path, _, attribute = self.handler.rpartition(".")
+            module = importlib.import_module(module_path.replace("/", "."))
+            self._entry = getattr(module, attribute)
+        return self._entry
+
+    # -- invocation -----------------------------------------------------------------------
+    def invoke(self, event: Any, *, base_env: Mapping[str, str], invoked_arn: Optional[str] = None) -> Any:
+        """Run the handler once; returns its result or raises :class:`HandlerError`."""
+        record = Invocation(event=event)
+        self.invocations.append(record)
+        token = current_function.set(self)
+        started = time.monotonic()
+        try:
+            with self._sandbox(base_env):
+                try:
+                    entry = self._load_entry()
+                    fault = self._take_fault()
+                    if fault is not None and fault.startswith("Lambda."):
+                        record.error = ServiceError(fault.removeprefix("Lambda."), f"injected by LocalCloud.fail({self.name!r})")
+                        raise record.error
+                    if fault is not None:
+                        raise _fault_type(fault)(f"injected by LocalCloud.fail({self.name!r})")
+                    context = LambdaContext(self, invoked_arn or self.arn, started + self.timeout)
+                    result = entry(event, context)
+                except ServiceError:
+                    raise
+                except Exception as exc:  # a handler error is data here, as it is to Lambda
+                    record.error = HandlerError(
+                        type(exc).__name__, str(exc), traceback.format_exception(type(exc), exc, exc.__traceback__)
+                    )
+        finally:
+            current_function.reset(token)
+        elapsed = time.monotonic() - started
+        if record.error is None and elapsed > self.timeout:
+            record.error = HandlerError("Sandbox.Timedout", f"Task timed out after {self.timeout:.2f} seconds")
+        if record.error is not None:
+            raise record.error
+        record.result = result
+        return result
+
+
+def _fault_type(name: str) -> type[Exception]:
+    builtin = __builtins__.get(name) if isinstance(__builtins__, dict) else getattr(__builtins__, name, None)
+    if isinstance(builtin, type) and issubclass(builtin, Exception):
+        return builtin
+    return type(name, (Exception,), {})

@@ -1,0 +1,92 @@
+"""EventBridge Pipes with a stream source: filter, then the target (an event bus, a queue, a function...).
+
+The pipe's role is checked for the target call (``events:PutEvents`` on the
+bus, ``sqs:SendMessage``, ``lambda:InvokeFunction``, ``states:StartExecution``):
+a pipe whose role lacks it fails every batch, retries, and sends the batch to
+its dead-letter queue, as the real pipe does.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TYPE_CHECKING, Any, Optional
+
+from . import targets
+from .eventbridge import envelope, json_path
+from .iam import Permission, RolePolicies, denied
+from .sources import StreamMapping, StreamSource, dynamodb_record, kinesis_record
+from .template import Resource
+
+if TYPE_CHECKING:
+    from .cloud import LocalCloud
+
+_TARGET_ACTIONS = {
+    "events": "events:PutEvents",
+    "sqs": "sqs:SendMessage",
+    "lambda": "lambda:InvokeFunction",
+    "states": "states:StartExecution",
+    "sns": "sns:Publish",
+}
+
+
+def _value(spec: Optional[str], record: dict[str, Any]) -> Any:
+    if isinstance(spec, str) and spec.startswith("$."):
+        return json_path(record, spec)
+    return spec
+
+
+def pipe_mapping(cloud: "LocalCloud", pipe: Resource, source: StreamSource) -> StreamMapping:
+    props = cloud.template.resolve(pipe.properties)
+    target_arn = str(props["Target"])
+    role_logical_id = cloud.logical_id_for_arn(str(props.get("RoleArn", "")))
+    role = RolePolicies(cloud.template, role_logical_id) if role_logical_id else None
+    source_params = props.get("SourceParameters") or {}
+    stream_params = source_params.get("DynamoDBStreamParameters") or source_params.get("KinesisStreamParameters") or {}
+    target_params = props.get("TargetParameters") or {}
+    bus_params = target_params.get("EventBridgeEventBusParameters") or {}
+    input_template = target_params.get("InputTemplate")
+
+    def payload_of(record: dict[str, Any]) -> Any:
+        if input_template:
+            return re.sub(r"<(\$\.[^>]+)>", lambda m: json.dumps(json_path(record, m.group(1))), input_template)
+        return record
+
+    def deliver(batch: list[dict[str, Any]]) -> Optional[list[str]]:
+        service = targets.arn_service(target_arn)
+        action = _TARGET_ACTIONS.get(service)
+        if role is not None and action and denied(role, [Permission(action, target_arn)]) is not None:
+            cloud.record_delivery_failure(
+                f"pipe {pipe.path}", f"the pipe's role {role.role_name} is not allowed {action} on {target_arn}"
+            )
+            return None
+        for record in batch:
+            if service == "events":
+                entry = {
+                    "Source": _value(bus_params.get("Source"), record) or "Pipe " + pipe.name,
+                    "DetailType": _value(bus_params.get("DetailType"), record) or "Event from aws:dynamodb",
+                    "Detail": payload_of(record) if input_template else json.dumps(record),
+                    "Resources": list(bus_params.get("Resources") or []),
+                }
+                cloud.eventbridge.put(target_arn, envelope(cloud, entry))
+            else:
+                targets.send(cloud, target_arn, payload_of(record))
+        return []
+
+    kinesis = source.kind == "kinesis"
+    dlq = (stream_params.get("DeadLetterConfig") or {}).get("Arn")
+    return StreamMapping(
+        cloud,
+        source,
+        deliver=deliver,
+        to_record=kinesis_record(cloud, source.stream_arn, role.role_arn if role else "")
+        if kinesis
+        else dynamodb_record(cloud, source.stream_arn),
+        item_id=lambda r: str(r["kinesis"]["sequenceNumber"] if kinesis else r["dynamodb"]["SequenceNumber"]),
+        batch_size=int(stream_params.get("BatchSize", 100)),
+        max_retries=int(stream_params.get("MaximumRetryAttempts", -1)),
+        bisect=stream_params.get("OnPartialBatchItemFailure") == "AUTOMATIC_BISECT",
+        on_failure=str(dlq) if dlq else None,
+        filters=list((source_params.get("FilterCriteria") or {}).get("Filters") or []),
+        failure_context=lambda: {"pipeArn": pipe.arn},
+    )

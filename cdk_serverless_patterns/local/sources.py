@@ -1,0 +1,376 @@
+"""Lambda event source mappings: SQS queues, Kinesis streams and DynamoDB streams, polled as Lambda polls.
+
+SQS: batches of up to ``BatchSize`` messages; with ``ReportBatchItemFailures``
+only the reported messages return to the queue, otherwise a failed invocation
+returns the whole batch; returned messages become visible at once (virtual
+time), and SQS's own redrive moves a message to the DLQ when it is received
+again after ``maxReceiveCount`` receives. Messages a ``FilterCriteria`` does not
+match are deleted, as Lambda does.
+
+Streams: records in order per shard; a failed batch is retried (split in two
+first when ``BisectBatchOnFunctionError``), from the first reported failure with
+``ReportBatchItemFailures``, up to ``MaximumRetryAttempts``; then a record of
+the batch goes to the ``OnFailure`` destination and the shard moves on.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import hashlib
+import json
+import uuid
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
+
+from moto.events.models import EventPattern
+
+from . import targets
+from .functions import HandlerError
+from .template import Resource
+
+if TYPE_CHECKING:
+    from .cloud import LocalCloud
+
+#: Lambda's default for MaximumRetryAttempts on streams is -1 (until the record expires); locally: bounded.
+_INFINITE_RETRIES = 10
+
+
+def filters_match(filters: list[Mapping[str, Any]], record: Mapping[str, Any]) -> bool:
+    if not filters:
+        return True
+    for f in filters:
+        pattern = f.get("Pattern")
+        pattern = json.loads(pattern) if isinstance(pattern, str) else (pattern or {})
+        if EventPattern(json.dumps(pattern), pattern).matches_event(record):
+            return True
+    return False
+
+
+def _failed_ids(result: Any) -> Optional[list[str]]:
+    """``batchItemFailures`` ids, [] for none, None for a malformed response (= whole batch failed)."""
+    if result is None or result == {} or not isinstance(result, Mapping) or "batchItemFailures" not in result:
+        return []
+    failures = result.get("batchItemFailures")
+    if failures is None:
+        return []
+    if not isinstance(failures, list):
+        return None
+    ids = []
+    for failure in failures:
+        if not isinstance(failure, Mapping) or not failure.get("itemIdentifier"):
+            return None
+        ids.append(str(failure["itemIdentifier"]))
+    return ids
+
+
+class SqsMapping:
+    def __init__(self, cloud: "LocalCloud", mapping: Resource) -> None:
+        template = cloud.template
+        props = template.resolve(mapping.properties)
+        self.cloud = cloud
+        self.mapping = mapping
+        self.queue_arn = str(props["EventSourceArn"])
+        self.function, _ = cloud.function_for_arn(str(props["FunctionName"]))
+        self.invoked_arn = cloud.function_arn_of(str(props["FunctionName"]))
+        self.batch_size = int(props.get("BatchSize", 10))
+        self.report_failures = "ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or [])
+        self.filters = list((props.get("FilterCriteria") or {}).get("Filters") or [])
+        self.enabled = str(props.get("Enabled", True)).lower() != "false"
+        self.delivered: set[str] = set()
+
+    def poll(self) -> bool:
+        if not self.enabled:
+            return False
+        sqs = self.cloud.client("sqs")
+        url = self.cloud.queue_url(self.queue_arn)
+        messages: list[dict[str, Any]] = []
+        while len(messages) < self.batch_size:
+            got = sqs.receive_message(
+                QueueUrl=url,
+                MaxNumberOfMessages=min(10, self.batch_size - len(messages)),
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+                WaitTimeSeconds=0,
+            ).get("Messages", [])
+            if not got:
+                break
+            messages.extend(got)
+        if not messages:
+            return False
+        records = [self._record(m) for m in messages]
+        keep = [(m, r) for m, r in zip(messages, records) if filters_match(self.filters, self._filter_view(r))]
+        for message, record in zip(messages, records):
+            if all(message is not k[0] for k in keep):
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        if not keep:
+            return True
+        failed: Optional[list[str]]
+        try:
+            result = self.cloud.run(self.function, {"Records": [r for _, r in keep]}, invoked_arn=self.invoked_arn)
+            failed = _failed_ids(result) if self.report_failures else []
+        except HandlerError:
+            failed = None
+        for message, record in keep:
+            message_failed = failed is None or record["messageId"] in failed
+            if not message_failed and self.cloud.copies > 1 and record["messageId"] not in self.delivered:
+                self.delivered.add(record["messageId"])
+                message_failed = True  # duplicate delivery: let SQS deliver it once more
+            if message_failed:
+                sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+            else:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return True
+
+    def _filter_view(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        view = dict(record)
+        try:
+            view["body"] = json.loads(record["body"])
+        except (TypeError, ValueError):
+            pass
+        return view
+
+    def _record(self, message: Mapping[str, Any]) -> dict[str, Any]:
+        attributes = dict(message.get("Attributes") or {})
+        return {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": attributes,
+            "messageAttributes": {
+                name: {
+                    "stringValue": value.get("StringValue"),
+                    "binaryValue": base64.b64encode(value["BinaryValue"]).decode() if value.get("BinaryValue") else None,
+                    "stringListValues": [],
+                    "binaryListValues": [],
+                    "dataType": value.get("DataType", "String"),
+                }
+                for name, value in (message.get("MessageAttributes") or {}).items()
+            },
+            "md5OfBody": message.get("MD5OfBody") or hashlib.md5(message["Body"].encode()).hexdigest(),  # noqa: S324
+            "eventSource": "aws:sqs",
+            "eventSourceARN": self.queue_arn,
+            "awsRegion": self.cloud.template.region,
+        }
+
+
+class StreamSource:
+    """Reads one stream (Kinesis or DynamoDB) shard by shard, from where LocalCloud started."""
+
+    def __init__(self, cloud: "LocalCloud", stream_arn: str) -> None:
+        self.cloud = cloud
+        self.stream_arn = stream_arn
+        self.kind = "kinesis" if ":kinesis:" in stream_arn else "dynamodb"
+        self.iterators: dict[str, Optional[str]] = {}
+        self.buffers: dict[str, list[dict[str, Any]]] = {}
+
+    def _client(self) -> Any:
+        return self.cloud.client("kinesis" if self.kind == "kinesis" else "dynamodbstreams")
+
+    def fetch(self) -> None:
+        client = self._client()
+        if not self.iterators:
+            if self.kind == "kinesis":
+                shards = client.describe_stream(StreamARN=self.stream_arn)["StreamDescription"]["Shards"]
+            else:
+                shards = client.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
+            for shard in shards:
+                shard_id = shard["ShardId"]
+                if self.kind == "kinesis":
+                    it = client.get_shard_iterator(
+                        StreamARN=self.stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+                    )["ShardIterator"]
+                else:
+                    it = client.get_shard_iterator(
+                        StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+                    )["ShardIterator"]
+                self.iterators[shard_id] = it
+                self.buffers[shard_id] = []
+        for shard_id, iterator in list(self.iterators.items()):
+            if iterator is None:
+                continue
+            response = client.get_records(ShardIterator=iterator)
+            self.buffers[shard_id].extend(response.get("Records", []))
+            self.iterators[shard_id] = response.get("NextShardIterator")
+
+
+class StreamMapping:
+    """An event source mapping (or a pipe's source) on a stream: ordered, retried, bisected."""
+
+    def __init__(
+        self,
+        cloud: "LocalCloud",
+        source: StreamSource,
+        *,
+        deliver: Callable[[list[dict[str, Any]]], Optional[list[str]]],
+        to_record: Callable[[dict[str, Any], str], dict[str, Any]],
+        item_id: Callable[[dict[str, Any]], str],
+        batch_size: int,
+        max_retries: int,
+        bisect: bool,
+        on_failure: Optional[str],
+        filters: list[Mapping[str, Any]],
+        failure_context: Callable[[], dict[str, Any]],
+    ) -> None:
+        self.cloud = cloud
+        self.source = source
+        self.deliver = deliver
+        self.to_record = to_record
+        self.item_id = item_id
+        self.batch_size = batch_size
+        self.max_retries = _INFINITE_RETRIES if max_retries < 0 else max_retries
+        self.bisect = bisect
+        self.on_failure = on_failure
+        self.filters = filters
+        self.failure_context = failure_context
+        self.positions: dict[str, int] = {}
+
+    def poll(self) -> bool:
+        self.source.fetch()
+        worked = False
+        for shard_id, buffer in self.source.buffers.items():
+            position = self.positions.get(shard_id, 0)
+            while position < len(buffer):
+                raw = buffer[position : position + self.batch_size]
+                records = [self.to_record(r, shard_id) for r in raw]
+                records = [r for r in records if filters_match(self.filters, r)]
+                if records:
+                    for _ in range(self.cloud.copies):
+                        self._process(shard_id, records)
+                position += len(raw)
+                worked = True
+            self.positions[shard_id] = position
+        return worked
+
+    def _process(self, shard_id: str, records: list[dict[str, Any]]) -> None:
+        attempts = 0
+        pending = [records]
+        while pending:
+            batch = pending.pop(0)
+            failed = self.deliver(batch)
+            if failed is not None and not failed:
+                attempts = 0
+                continue
+            if failed:  # ReportBatchItemFailures: retry from the first reported record
+                ids = [self.item_id(r) for r in batch]
+                first = min((ids.index(i) for i in failed if i in ids), default=0)
+                batch = batch[first:]
+            if attempts >= self.max_retries:
+                self._give_up(shard_id, batch)
+                attempts = 0
+                continue
+            attempts += 1
+            if failed is None and self.bisect and len(batch) > 1:
+                half = len(batch) // 2
+                pending[:0] = [batch[:half], batch[half:]]
+            else:
+                pending.insert(0, batch)
+
+    def _give_up(self, shard_id: str, batch: list[dict[str, Any]]) -> None:
+        self.cloud.record_delivery_failure(
+            f"stream {self.source.stream_arn}", f"{len(batch)} record(s) failed after {self.max_retries} retries"
+        )
+        if not self.on_failure:
+            return
+        ids = [self.item_id(r) for r in batch]
+        info_key = "KinesisBatchInfo" if self.source.kind == "kinesis" else "DDBStreamBatchInfo"
+        now = datetime.datetime.now(datetime.timezone.utc).isoformat()
+        targets.send(
+            self.cloud,
+            self.on_failure,
+            {
+                "requestContext": {
+                    "requestId": str(uuid.uuid4()),
+                    "condition": "RetryAttemptsExhausted",
+                    "approximateInvokeCount": self.max_retries + 1,
+                    **self.failure_context(),
+                },
+                "responseContext": {"statusCode": 200, "executedVersion": "1", "functionError": "Unhandled"},
+                "version": "1.0",
+                "timestamp": now,
+                info_key: {
+                    "shardId": shard_id,
+                    "startSequenceNumber": ids[0],
+                    "endSequenceNumber": ids[-1],
+                    "batchSize": len(batch),
+                    "streamArn": self.source.stream_arn,
+                },
+            },
+        )
+
+
+def kinesis_record(cloud: "LocalCloud", stream_arn: str, role_arn: str) -> Callable[[dict[str, Any], str], dict[str, Any]]:
+    def convert(raw: dict[str, Any], shard_id: str) -> dict[str, Any]:
+        arrival = raw.get("ApproximateArrivalTimestamp")
+        return {
+            "kinesis": {
+                "kinesisSchemaVersion": "1.0",
+                "partitionKey": raw["PartitionKey"],
+                "sequenceNumber": raw["SequenceNumber"],
+                "data": base64.b64encode(raw["Data"]).decode(),
+                "approximateArrivalTimestamp": arrival.timestamp() if hasattr(arrival, "timestamp") else arrival,
+            },
+            "eventSource": "aws:kinesis",
+            "eventVersion": "1.0",
+            "eventID": f"{shard_id}:{raw['SequenceNumber']}",
+            "eventName": "aws:kinesis:record",
+            "invokeIdentityArn": role_arn,
+            "awsRegion": cloud.template.region,
+            "eventSourceARN": stream_arn,
+        }
+
+    return convert
+
+
+def dynamodb_record(cloud: "LocalCloud", stream_arn: str) -> Callable[[dict[str, Any], str], dict[str, Any]]:
+    def convert(raw: dict[str, Any], shard_id: str) -> dict[str, Any]:
+        record = json.loads(json.dumps(raw, default=_json_default))
+        record.setdefault("eventSource", "aws:dynamodb")
+        record.setdefault("awsRegion", cloud.template.region)
+        record["eventSourceARN"] = stream_arn
+        return record
+
+    return convert
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime.datetime):
+        return value.timestamp()
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(value).decode()
+    if isinstance(value, set):
+        return sorted(value)
+    return str(value)
+
+
+def lambda_stream_mapping(cloud: "LocalCloud", mapping: Resource, source: StreamSource) -> StreamMapping:
+    props = cloud.template.resolve(mapping.properties)
+    function, _ = cloud.function_for_arn(str(props["FunctionName"]))
+    invoked_arn = cloud.function_arn_of(str(props["FunctionName"]))
+    report = "ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or [])
+    role_arn = function.role.role_arn if function.role else ""
+    kinesis = source.kind == "kinesis"
+
+    def deliver(batch: list[dict[str, Any]]) -> Optional[list[str]]:
+        try:
+            result = cloud.run(function, {"Records": batch}, invoked_arn=invoked_arn)
+        except HandlerError:
+            return None
+        return _failed_ids(result) if report else []
+
+    def item_id(record: dict[str, Any]) -> str:
+        return str(record["kinesis"]["sequenceNumber"] if kinesis else record["dynamodb"]["SequenceNumber"])
+
+    on_failure = ((props.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+    return StreamMapping(
+        cloud,
+        source,
+        deliver=deliver,
+        to_record=kinesis_record(cloud, source.stream_arn, role_arn) if kinesis else dynamodb_record(cloud, source.stream_arn),
+        item_id=item_id,
+        batch_size=int(props.get("BatchSize", 100)),
+        max_retries=int(props.get("MaximumRetryAttempts", -1)),
+        bisect=str(props.get("BisectBatchOnFunctionError", False)).lower() == "true",
+        on_failure=str(on_failure) if on_failure else None,
+        filters=list((props.get("FilterCriteria") or {}).get("Filters") or []),
+        failure_context=lambda: {"functionArn": invoked_arn},
+    )

@@ -1,0 +1,152 @@
+"""Step Functions: the synthesized definition, run by moto's ASL interpreter, in virtual time.
+
+moto's engine (a port of LocalStack's) executes the state machine; its Lambda
+tasks land in LocalCloud's ``lambda:Invoke`` hook and run the in-process
+handlers. Retry back-offs (``IntervalSeconds``/``BackoffRate``, minutes in a
+real saga) are added to a virtual clock instead of slept.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, Optional
+
+if TYPE_CHECKING:
+    from .cloud import LocalCloud
+
+#: How long (real seconds) an execution may go without a new history event before
+#: ``start_execution`` returns it as RUNNING (e.g. waiting for a task token).
+_QUIET_SECONDS = 2.0
+_MAX_SECONDS = 60.0
+
+
+@dataclass
+class LocalExecution:
+    """The outcome of one execution: ``status``, ``output`` (parsed), ``error``/``cause`` and ``history``."""
+
+    cloud: "LocalCloud" = field(repr=False)
+    arn: str
+    status: str = "RUNNING"
+    output: Any = None
+    error: Optional[str] = None
+    cause: Optional[str] = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+    virtual_seconds: float = 0.0
+
+    def wait(self) -> "LocalExecution":
+        """Wait (bounded) until the execution leaves RUNNING, then refresh every field."""
+        sfn = self.cloud.client("stepfunctions")
+        started = time.monotonic()
+        last_change, seen = time.monotonic(), -1
+        while True:
+            described = sfn.describe_execution(executionArn=self.arn)
+            if described["status"] != "RUNNING":
+                break
+            events = sfn.get_execution_history(executionArn=self.arn, maxResults=1000)["events"]
+            if len(events) != seen:
+                seen, last_change = len(events), time.monotonic()
+            now = time.monotonic()
+            if now - last_change > _QUIET_SECONDS or now - started > _MAX_SECONDS:
+                break
+            time.sleep(0.002)
+        self.status = described["status"]
+        self.output = json.loads(described["output"]) if described.get("output") else None
+        self.history = [
+            {k: v for k, v in e.items() if k not in ("timestamp",)}
+            for e in sfn.get_execution_history(executionArn=self.arn, maxResults=1000)["events"]
+        ]
+        self.error = described.get("error")
+        self.cause = described.get("cause")
+        for event in reversed(self.history):
+            details = event.get("executionFailedEventDetails")
+            if details:
+                self.error = self.error or details.get("error")
+                self.cause = self.cause or details.get("cause")
+                break
+        return self
+
+
+class LambdaServiceErrors:
+    """Maps a failed ``lambda:Invoke`` (throttling, service errors) to ``Lambda.<Code>`` in function-ARN tasks.
+
+    AWS names a Lambda *service* failure ``Lambda.TooManyRequestsException``
+    (etc.) whether the task's resource is ``arn:aws:states:::lambda:invoke`` or
+    the function's ARN, which is what saga retriers match. moto 5.2's engine
+    does so for the former but reports ``Exception`` for the latter; this
+    restores AWS's name while a LocalCloud runs.
+    """
+
+    def __init__(self) -> None:
+        self._saved: Optional[Any] = None
+
+    def install(self) -> None:
+        from botocore.exceptions import ClientError
+        from moto.stepfunctions.parser.api import HistoryEventType, LambdaFunctionFailedEventDetails
+        from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
+        from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
+        from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import StateTaskLambda
+        from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+        original = StateTaskLambda._from_error
+        self._saved = original
+
+        def from_error(task: Any, env: Any, ex: Exception) -> Any:
+            if isinstance(ex, ClientError):
+                error = f"Lambda.{ex.response['Error']['Code']}"
+                details = LambdaFunctionFailedEventDetails(error=error, cause=ex.response["Error"]["Message"])
+                return FailureEvent(
+                    env=env,
+                    error_name=CustomErrorName(error),
+                    event_type=HistoryEventType.LambdaFunctionFailed,
+                    event_details=EventDetails(lambdaFunctionFailedEventDetails=details),
+                )
+            return original(task, env, ex)
+
+        StateTaskLambda._from_error = from_error  # type: ignore[method-assign]
+
+    def uninstall(self) -> None:
+        if self._saved is not None:
+            from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import StateTaskLambda
+
+            StateTaskLambda._from_error = self._saved  # type: ignore[method-assign]
+            self._saved = None
+
+
+class VirtualClock:
+    """Replaces the ASL engine's sleeps (retry back-off) with a counter."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._saved: Optional[Any] = None
+        self._module: Optional[Any] = None
+
+    def sleep(self, seconds: float) -> None:
+        self.seconds += seconds
+
+    def install(self) -> None:
+        from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
+        self._module = retrier_decl
+        self._saved = retrier_decl.time
+        retrier_decl.time = SimpleNamespace(sleep=self.sleep, time=time.time, monotonic=time.monotonic)  # type: ignore[assignment]
+
+    def uninstall(self) -> None:
+        if self._module is not None:
+            self._module.time = self._saved
+
+
+def start(cloud: "LocalCloud", state_machine_arn: str, execution_input: Any, name: Optional[str]) -> LocalExecution:
+    sfn = cloud.client("stepfunctions")
+    before = cloud.clock.seconds
+    response = sfn.start_execution(
+        stateMachineArn=state_machine_arn,
+        name=name or uuid.uuid4().hex,
+        input=json.dumps(execution_input if execution_input is not None else {}),
+    )
+    execution = LocalExecution(cloud, response["executionArn"]).wait()
+    execution.virtual_seconds = cloud.clock.seconds - before
+    return execution
