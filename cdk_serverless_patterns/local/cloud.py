@@ -174,6 +174,7 @@ class LocalCloud:
         self._mock: Any = None
         self._base_env: dict[str, str] = {}
         self._apis: dict[str, LocalApi] = {}
+        self._published: dict[str, list[dict[str, Any]]] = {}
 
     # == lifecycle ===========================================================================
     def __enter__(self) -> "LocalCloud":
@@ -646,6 +647,13 @@ class LocalCloud:
             )
         return result
 
+    def published(self, topic: Any) -> list[dict[str, Any]]:
+        """Every message published to ``topic`` so far (``Message``, ``Subject``, ``MessageAttributes``), in order."""
+        resource = self._resource(
+            topic, ("AWS::SNS::Topic",), ("topic",), "topic", lambda o: _plain(getattr(o, "topic_arn", None))
+        )
+        return list(self._published.get(resource.arn, []))
+
     def fail(self, function: Any, times: int = 1, error: str = "RuntimeError") -> None:
         """Fault injection: the next ``times`` invocations of ``function`` fail.
 
@@ -845,6 +853,9 @@ class LocalCloud:
         topic = str(params.get("TopicArn") or params.get("TargetArn") or "")
         message = str(params.get("Message", ""))
         attributes = params.get("MessageAttributes") or {}
+        self._published.setdefault(topic, []).append(
+            {"MessageId": message_id, "Message": message, "Subject": params.get("Subject"), "MessageAttributes": dict(attributes)}
+        )
         from moto.sns.utils import FilterPolicyMatcher
 
         for subscription in self._subscriptions.get(topic, []):

@@ -163,27 +163,21 @@ class StreamSource:
         self.iterators: dict[str, Optional[str]] = {}
         self.buffers: dict[str, list[dict[str, Any]]] = {}
 
-    def _client(self) -> Any:
-        return self.cloud.client("kinesis" if self.kind == "kinesis" else "dynamodbstreams")
-
     def fetch(self) -> None:
-        client = self._client()
+        if self.kind == "kinesis":
+            self._fetch_kinesis()
+        else:
+            self._fetch_dynamodb()
+
+    def _fetch_kinesis(self) -> None:
+        client = self.cloud.client("kinesis")
         if not self.iterators:
-            if self.kind == "kinesis":
-                shards = client.describe_stream(StreamARN=self.stream_arn)["StreamDescription"]["Shards"]
-            else:
-                shards = client.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
+            shards = client.describe_stream(StreamARN=self.stream_arn)["StreamDescription"]["Shards"]
             for shard in shards:
                 shard_id = shard["ShardId"]
-                if self.kind == "kinesis":
-                    it = client.get_shard_iterator(
-                        StreamARN=self.stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
-                    )["ShardIterator"]
-                else:
-                    it = client.get_shard_iterator(
-                        StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
-                    )["ShardIterator"]
-                self.iterators[shard_id] = it
+                self.iterators[shard_id] = client.get_shard_iterator(
+                    StreamARN=self.stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
                 self.buffers[shard_id] = []
         for shard_id, iterator in list(self.iterators.items()):
             if iterator is None:
@@ -191,6 +185,20 @@ class StreamSource:
             response = client.get_records(ShardIterator=iterator)
             self.buffers[shard_id].extend(response.get("Records", []))
             self.iterators[shard_id] = response.get("NextShardIterator")
+
+    def _fetch_dynamodb(self) -> None:
+        # moto 5.2's DynamoDB Streams API answers DescribeStream with "Not yet implemented";
+        # its table keeps the stream records, so read them there (same content and order).
+        from moto.dynamodb.models import dynamodb_backends
+
+        table_name = self.stream_arn.split(":", 5)[5].split("/")[1]
+        table = dynamodb_backends[self.cloud.template.account][self.cloud.template.region].get_table(table_name)
+        shard = table.stream_shard
+        if shard is None:
+            return
+        buffer = self.buffers.setdefault(shard.id, [])
+        for record in shard.items[len(buffer) :]:
+            buffer.append(json.loads(json.dumps(record.record, default=_json_default)))
 
 
 class StreamMapping:
