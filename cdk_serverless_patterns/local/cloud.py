@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import datetime
+import uuid
 import json
 import os
 import warnings
@@ -556,24 +558,36 @@ class LocalCloud:
         with self.top_level():
             self.client("kinesis").put_records(StreamName=resource.name, Records=entries)
 
-    def run_schedule(self, job: Any) -> None:
-        """Fire one scheduled run now (an EventBridge Scheduler schedule, or a scheduled rule)."""
+    def run_schedule(self, job: Any, *, at: Optional["datetime.datetime"] = None) -> None:
+        """Fire one scheduled run now (an EventBridge Scheduler schedule, or a scheduled rule).
+
+        :param at: the scheduled time the run reports (Scheduler's
+            ``<aws.scheduler.scheduled-time>``). Default: now, in UTC.
+        """
         resource = self._resource(
             job, ("AWS::Scheduler::Schedule", "AWS::Events::Rule"), ("schedule", "rule"), "schedule", lambda o: None
         )
         with self.top_level():
             if resource.type == "AWS::Scheduler::Schedule":
-                self._fire_schedule(resource)
+                self._fire_schedule(resource, at or datetime.datetime.now(datetime.timezone.utc))
             else:
                 event = envelope(self, {"Source": "aws.events", "DetailType": "Scheduled Event", "Resources": [resource.arn], "Detail": {}})
                 for target in self.template.resolve(resource.properties.get("Targets") or []):
                     targets.send(self, str(target["Arn"]), eventbridge.transform_input(target, event))
 
-    def _fire_schedule(self, schedule: Resource, attempt: int = 1) -> None:
+    def _fire_schedule(self, schedule: Resource, at: "datetime.datetime", attempt: int = 1) -> None:
         props = self.template.resolve(schedule.properties)
         target = props["Target"]
         arn = str(target["Arn"])
-        payload = target.get("Input", "{}")
+        context = {
+            "<aws.scheduler.schedule-arn>": schedule.arn,
+            "<aws.scheduler.scheduled-time>": at.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "<aws.scheduler.execution-id>": str(uuid.uuid4()),
+            "<aws.scheduler.attempt-number>": str(attempt),
+        }
+        payload = str(target.get("Input", "{}"))
+        for placeholder, value in context.items():
+            payload = payload.replace(placeholder, value)
         role_logical_id = self.logical_id_for_arn(str(target.get("RoleArn", "")))
         service = targets.arn_service(arn)
         action = {"lambda": "lambda:InvokeFunction", "sqs": "sqs:SendMessage", "sns": "sns:Publish",
@@ -586,7 +600,7 @@ class LocalCloud:
                 message = f"the schedule's role {role.role_name} is not allowed {action} on {arn}"
                 retry = target.get("RetryPolicy") or {}
                 if attempt <= min(int(retry.get("MaximumRetryAttempts", 185)), 2):
-                    self.enqueue(lambda: self._fire_schedule(schedule, attempt + 1))
+                    self.enqueue(lambda: self._fire_schedule(schedule, at, attempt + 1))
                     return
                 self.record_delivery_failure(f"schedule {schedule.path}", message)
                 dlq = (target.get("DeadLetterConfig") or {}).get("Arn")
@@ -740,9 +754,6 @@ class LocalCloud:
 
     def _destination_record(self, function: LocalFunction, invoked_arn: Optional[str], event: Any, attempts: int,
                             condition: str, response: Any, function_error: Optional[str]) -> dict[str, Any]:
-        import datetime
-        import uuid
-
         context: dict[str, Any] = {"statusCode": 200, "executedVersion": "1"}
         if function_error:
             context["functionError"] = function_error
@@ -818,7 +829,14 @@ class LocalCloud:
         return False
 
     def observe(self, service: str, operation: str, params: Mapping[str, Any], parsed: Mapping[str, Any]) -> None:
-        """An AWS call succeeded somewhere in the process: deliver what it starts, as the template wires it."""
+        """An AWS call succeeded somewhere in the process: deliver what it starts, as the template wires it.
+
+        Deliveries are queued, not made inline: they happen after the call, as
+        the service's own (asynchronous) work, never with the caller's identity.
+        """
+        self.enqueue(lambda: self._deliver_effects(service, operation, dict(params), dict(parsed)))
+
+    def _deliver_effects(self, service: str, operation: str, params: Mapping[str, Any], parsed: Mapping[str, Any]) -> None:
         if service == "sns" and operation == "Publish":
             self._route_sns(dict(params), str(parsed.get("MessageId", "")))
         elif service == "sns" and operation == "PublishBatch":
@@ -848,8 +866,6 @@ class LocalCloud:
         self.eventbridge.put("default", eventbridge.s3_object_event(self, bucket_name, key, size, etag, operation, deleted))
 
     def _route_sns(self, params: Mapping[str, Any], message_id: str) -> None:
-        import datetime
-
         topic = str(params.get("TopicArn") or params.get("TargetArn") or "")
         message = str(params.get("Message", ""))
         attributes = params.get("MessageAttributes") or {}

@@ -172,11 +172,13 @@ class StreamSource:
     def _fetch_kinesis(self) -> None:
         client = self.cloud.client("kinesis")
         if not self.iterators:
-            shards = client.describe_stream(StreamARN=self.stream_arn)["StreamDescription"]["Shards"]
+            # moto 5.2 loses the stream of an iterator asked for by StreamARN; the name works.
+            name = self.stream_arn.rsplit("/", 1)[-1]
+            shards = client.describe_stream(StreamName=name)["StreamDescription"]["Shards"]
             for shard in shards:
                 shard_id = shard["ShardId"]
                 self.iterators[shard_id] = client.get_shard_iterator(
-                    StreamARN=self.stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+                    StreamName=name, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
                 )["ShardIterator"]
                 self.buffers[shard_id] = []
         for shard_id, iterator in list(self.iterators.items()):

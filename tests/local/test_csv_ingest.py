@@ -1,0 +1,67 @@
+"""CSV ingest end to end: S3 upload → EventBridge notification → rule (prefix/suffix) → importer → table + SNS."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from cdk_serverless_patterns.local import LocalCloud
+
+GOOD = "order_id,customer_id,amount,currency\nA-1001,C-17,25.90,EUR\nA-1002,C-18,10.00,USD\n"
+BAD_ROW = "order_id,customer_id,amount,currency\nA-1001,C-17,25.90,EUR\nA-1002,C-18,-3,USD\n"
+
+
+@pytest.fixture(scope="module")
+def stack(synthesized_example: Any) -> Any:
+    return synthesized_example("csv_ingest").stacks[0]
+
+
+@pytest.fixture()
+def cloud(stack: Any) -> Any:
+    with LocalCloud(stack) as local:
+        yield local
+
+
+def _orders(cloud: Any, stack: Any) -> list[dict[str, Any]]:
+    return [i for i in cloud.table(stack.ingest).scan()["Items"] if "customer_id" in i]
+
+
+def test_an_uploaded_csv_is_imported_and_announced(cloud: Any, stack: Any) -> None:
+    cloud.put_object(stack.ingest, "uploads/2026-11-24.csv", GOOD)
+    assert sorted(o["customer_id"] for o in _orders(cloud, stack)) == ["C-17", "C-18"]
+    [notification] = cloud.published(stack.ingest)
+    assert json.loads(notification["Message"])["status"] == "IMPORTED"
+
+
+def test_objects_outside_the_rule_filter_are_not_processed(cloud: Any, stack: Any) -> None:
+    cloud.put_object(stack.ingest, "uploads/readme.txt", "not a csv")
+    cloud.put_object(stack.ingest, "archive/2026-11-24.csv", GOOD)
+    assert cloud.invocations(stack.ingest) == []
+
+
+def test_a_file_with_a_bad_row_is_rejected_whole_and_not_retried(cloud: Any, stack: Any) -> None:
+    cloud.put_object(stack.ingest, "uploads/bad.csv", BAD_ROW)
+    assert _orders(cloud, stack) == []
+    [notification] = cloud.published(stack.ingest)
+    message = json.loads(notification["Message"])
+    assert message["status"] == "REJECTED" and "line 3" in message["reason"]
+    assert len(cloud.invocations(stack.ingest)) == 1
+
+
+def test_a_redelivered_event_imports_once(stack: Any) -> None:
+    with LocalCloud(stack, duplicate_deliveries=True) as cloud:
+        cloud.put_object(stack.ingest, "uploads/twice.csv", GOOD)
+        assert len(cloud.invocations(stack.ingest)) == 2
+        assert len(_orders(cloud, stack)) == 2
+        assert len(cloud.published(stack.ingest)) == 1
+
+
+def test_an_import_that_keeps_failing_ends_in_the_failure_queue(cloud: Any, stack: Any) -> None:
+    cloud.fail(stack.ingest, times=3, error="ConnectionError")
+    cloud.put_object(stack.ingest, "uploads/flaky.csv", GOOD)
+    [failed] = cloud.messages(stack.ingest.processor.dead_letter_queue)
+    record = failed.json()
+    assert record["requestPayload"]["detail"]["object"]["key"] == "uploads/flaky.csv"
+    assert record["responsePayload"]["errorType"] == "ConnectionError"

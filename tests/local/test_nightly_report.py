@@ -1,0 +1,63 @@
+"""Nightly report end to end: the schedule fires the job, which deletes expired sessions and reports once."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Any
+
+import pytest
+
+from cdk_serverless_patterns.local import LocalCloud
+
+NIGHT = datetime.datetime(2026, 11, 24, 1, 30, tzinfo=datetime.timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def stack(synthesized_example: Any) -> Any:
+    return synthesized_example("nightly_report").stacks[0]
+
+
+
+@pytest.fixture()
+def cloud(stack: Any) -> Any:
+    with LocalCloud(stack) as local:
+        yield local
+
+
+def _sessions_table(cloud: Any) -> Any:
+    return next(cloud.table(r.logical_id) for r in cloud.template.of_type("AWS::DynamoDB::Table") if "Sessions" in r.logical_id)
+
+
+def _reports_table(cloud: Any) -> Any:
+    return next(cloud.table(r.logical_id) for r in cloud.template.of_type("AWS::DynamoDB::Table") if "Reports" in r.logical_id)
+
+
+def test_a_scheduled_run_deletes_expired_sessions_and_writes_its_report(cloud: Any, stack: Any) -> None:
+    sessions = _sessions_table(cloud)
+    cutoff = int(NIGHT.timestamp())
+    for i in range(5):
+        sessions.put_item(Item={"session_id": f"old-{i}", "expires_at": cutoff - 60})
+    sessions.put_item(Item={"session_id": "fresh", "expires_at": cutoff + 3600})
+    cloud.run_schedule(stack.cleanup, at=NIGHT)
+    assert [s["session_id"] for s in sessions.scan()["Items"]] == ["fresh"]
+    reports = _reports_table(cloud).scan()["Items"]
+    assert len(reports) == 1
+    assert reports[0]["scheduled_time"] == "2026-11-24T01:30:00Z"
+    assert reports[0]["deleted"] == 5
+    # the same scheduled time again (a retried run) writes the same report, not a second one
+    cloud.run_schedule(stack.cleanup, at=NIGHT)
+    assert len(_reports_table(cloud).scan()["Items"]) == 1
+
+
+def test_a_run_that_keeps_failing_lands_in_the_alarmed_failure_queue(cloud: Any, stack: Any) -> None:
+    cloud.fail(stack.cleanup.job, times=3, error="ConnectionError")
+    cloud.run_schedule(stack.cleanup, at=NIGHT)
+    assert len(cloud.invocations(stack.cleanup.job)) == 3  # the first try and Lambda's two async retries
+    failed = cloud.messages(stack.cleanup.job.dead_letter_queue)
+    assert cloud.messages(stack.cleanup.failure_queue) == []  # the schedule itself delivered fine
+    assert len(failed) == 1
+    record = failed[0].json()
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["responsePayload"]["errorType"] == "ConnectionError"
+    assert json.dumps(record["requestPayload"]["schedule"]["scheduled_time"]) == '"2026-11-24T01:30:00Z"'
