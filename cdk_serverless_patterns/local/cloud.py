@@ -20,9 +20,9 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime
-import uuid
 import json
 import os
+import uuid
 import warnings
 from collections import deque
 from pathlib import Path
@@ -627,6 +627,17 @@ class LocalCloud:
             except HandlerError as error:
                 raise LocalInvocationError(local.name, error) from None
 
+    def invoke_async(self, function: Any, event: Any = None) -> None:
+        """Invoke a function asynchronously (``InvocationType=Event``) through its ``live`` alias when it has one.
+
+        Lambda's retries and the alias's on-failure destination apply, as for
+        any asynchronous caller.
+        """
+        local = self._function(function)
+        alias = next(iter(local.aliases.values()), None)
+        with self.top_level():
+            self.deliver_async(local, event if event is not None else {}, invoked_arn=alias)
+
     def invocations(self, function: Any) -> list[tuple[Any, Any]]:
         """Every invocation of ``function`` so far, in order: ``(event, result)`` or ``(event, LocalInvocationError)``."""
         local = self._function(function)
@@ -711,7 +722,7 @@ class LocalCloud:
         """Run ``function`` synchronously (raises :class:`HandlerError`)."""
         return function.invoke(event, base_env=self._base_env, invoked_arn=invoked_arn)
 
-    def invoke_async(self, function: LocalFunction, event: Any, *, invoked_arn: Optional[str] = None, attempt: int = 1) -> None:
+    def deliver_async(self, function: LocalFunction, event: Any, *, invoked_arn: Optional[str] = None, attempt: int = 1) -> None:
         """Lambda's asynchronous invocation: retries and destinations per the alias's EventInvokeConfig."""
         self.enqueue(lambda: self._async_attempt(function, event, invoked_arn, attempt))
 
@@ -731,7 +742,7 @@ class LocalCloud:
             result = self.run(function, event, invoked_arn=invoked_arn)
         except HandlerError as error:
             if attempt <= int(config.get("MaximumRetryAttempts", 2)):
-                self.invoke_async(function, event, invoked_arn=invoked_arn, attempt=attempt + 1)
+                self.deliver_async(function, event, invoked_arn=invoked_arn, attempt=attempt + 1)
                 return
             self.record_delivery_failure(f"async {function.name}", f"{error.error_type}: {error.error_message}")
             destination = ((config.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
@@ -786,7 +797,7 @@ class LocalCloud:
         if kind == "DryRun":
             return 204, None, None
         if kind == "Event":
-            self.invoke_async(function, event, invoked_arn=invoked_arn)
+            self.deliver_async(function, event, invoked_arn=invoked_arn)
             return 202, None, None
         try:
             return 200, self.run(function, event, invoked_arn=invoked_arn), None
@@ -914,7 +925,7 @@ class LocalCloud:
             elif protocol == "lambda":
                 function, _ = self.function_for_arn(endpoint)
                 event = {"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": f"{topic}:local", "Sns": envelope_body}]}
-                self.invoke_async(function, event, invoked_arn=self.function_arn_of(endpoint))
+                self.deliver_async(function, event, invoked_arn=self.function_arn_of(endpoint))
             else:
                 self.warn_once(f"sns:{protocol}", f"SNS subscriptions with protocol {protocol!r} are not delivered locally")
 

@@ -13,13 +13,13 @@ resolved to local names) plus the variables Lambda sets.
 from __future__ import annotations
 
 import contextvars
-from contextlib import contextmanager
 import importlib
 import os
 import sys
 import time
 import traceback
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Optional

@@ -85,10 +85,19 @@ class LambdaServiceErrors:
 
     def install(self) -> None:
         from botocore.exceptions import ClientError
-        from moto.stepfunctions.parser.api import HistoryEventType, LambdaFunctionFailedEventDetails
-        from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
-        from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
-        from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import StateTaskLambda
+        from moto.stepfunctions.parser.api import (
+            HistoryEventType,
+            LambdaFunctionFailedEventDetails,
+        )
+        from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (
+            CustomErrorName,
+        )
+        from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+            FailureEvent,
+        )
+        from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import (
+            StateTaskLambda,
+        )
         from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 
         original = StateTaskLambda._from_error
@@ -110,7 +119,9 @@ class LambdaServiceErrors:
 
     def uninstall(self) -> None:
         if self._saved is not None:
-            from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import StateTaskLambda
+            from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import (
+                StateTaskLambda,
+            )
 
             StateTaskLambda._from_error = self._saved  # type: ignore[method-assign]
             self._saved = None

@@ -37,7 +37,7 @@ def send(cloud: "LocalCloud", arn: str, payload: Any, *, attributes: Optional[Ma
         cloud.client("sns").publish(TopicArn=arn, Message=body)
     elif service == "lambda":
         function, qualifier = cloud.function_for_arn(arn)
-        cloud.invoke_async(function, json.loads(body) if _is_json(body) else body, invoked_arn=arn)
+        cloud.deliver_async(function, json.loads(body) if _is_json(body) else body, invoked_arn=arn)
     elif service == "events":
         bus = arn.rsplit("/", 1)[-1]
         event = json.loads(body)
