@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Any, Optional
 if TYPE_CHECKING:
     from .cloud import LocalCloud
 
-#: How long (real seconds) an execution may go without a new history event before
-#: ``start_execution`` returns it as RUNNING (e.g. waiting for a task token).
-_QUIET_SECONDS = 2.0
-_MAX_SECONDS = 60.0
+#: How long (real seconds) an execution that waits for a task token (or in a Wait
+#: state) may go without a new history event before ``wait`` returns it RUNNING.
+_QUIET_SECONDS = 0.5
+#: The bound on an execution that keeps working (handlers running, retries).
+_MAX_SECONDS = 120.0
 
 
 @dataclass
@@ -50,7 +51,7 @@ class LocalExecution:
             if len(events) != seen:
                 seen, last_change = len(events), time.monotonic()
             now = time.monotonic()
-            if now - last_change > _QUIET_SECONDS or now - started > _MAX_SECONDS:
+            if (_waits_outside(events) and now - last_change > _QUIET_SECONDS) or now - started > _MAX_SECONDS:
                 break
             time.sleep(0.002)
         self.status = described["status"]
@@ -68,6 +69,18 @@ class LocalExecution:
                 self.cause = self.cause or details.get("cause")
                 break
         return self
+
+
+def _waits_outside(events: list[dict[str, Any]]) -> bool:
+    """Is the execution parked on something outside it (a task token, a Wait state)?"""
+    if events and events[-1].get("type") == "WaitStateEntered":
+        return True
+    for index in range(len(events) - 1, -1, -1):
+        details = events[index].get("taskScheduledEventDetails")
+        if details is not None:
+            finished = any(e.get("type") in ("TaskSucceeded", "TaskFailed", "TaskTimedOut") for e in events[index:])
+            return not finished and str(details.get("resource", "")).endswith(".waitForTaskToken")
+    return False
 
 
 class LambdaServiceErrors:
