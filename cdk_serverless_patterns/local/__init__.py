@@ -13,6 +13,7 @@ jsonschema). See ``docs/testing.md``.
 """
 
 from .apigw import LocalApi, LocalResponse
+from .httpapi import LocalHttpApi
 from .cloud import LocalCloud, LocalCloudWarning, LocalInvocationError, LocalMessage
 from .states import LocalExecution
 
@@ -21,6 +22,7 @@ __all__ = [
     "LocalCloud",
     "LocalCloudWarning",
     "LocalExecution",
+    "LocalHttpApi",
     "LocalInvocationError",
     "LocalMessage",
     "LocalResponse",

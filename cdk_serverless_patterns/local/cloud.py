@@ -33,6 +33,7 @@ from botocore.exceptions import ClientError
 
 from . import eventbridge, hooks, states, targets
 from .apigw import LocalApi
+from .httpapi import LocalHttpApi
 from .eventbridge import EventBridge, envelope
 from .functions import HandlerError, LocalFunction, ServiceError
 from .iam import Arns, RolePolicies, access_denied_message, denied, required_permissions
@@ -59,6 +60,7 @@ INERT_TYPES = (
     "AWS::Lambda::LayerVersion",
     "AWS::Lambda::EventInvokeConfig",
     "AWS::ApiGateway::",
+    "AWS::ApiGatewayV2::",
     "AWS::Scheduler::ScheduleGroup",
     "AWS::Backup::",
     "AWS::SSM::Parameter",
@@ -175,7 +177,7 @@ class LocalCloud:
         self._depth = 0
         self._mock: Any = None
         self._base_env: dict[str, str] = {}
-        self._apis: dict[str, LocalApi] = {}
+        self._apis: dict[str, Union[LocalApi, LocalHttpApi]] = {}
         self._published: dict[str, list[dict[str, Any]]] = {}
 
     # == lifecycle ===========================================================================
@@ -512,14 +514,15 @@ class LocalCloud:
         return self.functions[resource.logical_id]
 
     # == the public API ======================================================================
-    def api(self, backend: Any) -> LocalApi:
-        """The REST API of ``backend`` (an ApiBackend, Cqrs, a saga's start API, a RestApi, or its name)."""
+    def api(self, backend: Any) -> Union[LocalApi, LocalHttpApi]:
+        """The API of ``backend``: an ApiBackend (REST or HTTP), Cqrs, a saga's start API, an API construct, or its name."""
         resource = self._resource(
-            backend, ("AWS::ApiGateway::RestApi",), ("api", "rest_api", "start_api"), "REST API",
-            lambda o: None,
+            backend, ("AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api"), ("api", "rest_api", "http_api", "start_api"),
+            "REST or HTTP API", lambda o: None,
         )
         if resource.logical_id not in self._apis:
-            self._apis[resource.logical_id] = LocalApi(self, resource)
+            kind = LocalApi if resource.type == "AWS::ApiGateway::RestApi" else LocalHttpApi
+            self._apis[resource.logical_id] = kind(self, resource)
         return self._apis[resource.logical_id]
 
     def put_object(self, bucket: Any, key: str, data: Union[bytes, str]) -> None:

@@ -106,7 +106,7 @@ def test_a_handler_past_its_timeout_is_reported_as_a_timeout(app: cdk.App, monke
 def test_lookups_name_what_they_accept(app: cdk.App) -> None:
     stack = _stack(app, "Granted")
     with pytest.warns(LocalCloudWarning), LocalCloud(stack) as cloud:
-        with pytest.raises(TypeError, match=r"is not a REST API; pass a construct with \.api"):
+        with pytest.raises(TypeError, match=r"is not a REST or HTTP API; pass a construct with \.api"):
             cloud.api(stack.reader)
         with pytest.raises(LookupError, match="no table named 'Missing'"):
             cloud.table("Missing")
@@ -127,3 +127,53 @@ def test_the_key_of_an_encrypted_queue_is_part_of_the_check(app: cdk.App) -> Non
             ("kms:GenerateDataKey", key.arn),
             ("kms:Decrypt", key.arn),
         ]
+
+
+class HttpStack(cdk.Stack):
+    """A hand-written HTTP API next to a library function: LocalCloud reads the template, not the constructs."""
+
+    def __init__(self, scope: Any, construct_id: str) -> None:
+        from aws_cdk import aws_apigatewayv2 as apigwv2
+        from aws_cdk import aws_apigatewayv2_authorizers as authorizers
+        from aws_cdk import aws_apigatewayv2_integrations as integrations
+
+        super().__init__(scope, construct_id)
+        self.table = create_table(self, "Items", removal_policy=cdk.RemovalPolicy.DESTROY)
+        self.reader = ServerlessFunction(
+            self, "Reader", FunctionSpec(code=HANDLERS, handler="reader.handler"), environment={"TABLE_NAME": self.table.table_name}
+        )
+        self.table.grant_read_data(self.reader.role)
+        self.api = apigwv2.HttpApi(
+            self,
+            "Http",
+            cors_preflight=apigwv2.CorsPreflightOptions(
+                allow_origins=["https://app.example.com"], allow_methods=[apigwv2.CorsHttpMethod.GET]
+            ),
+        )
+        integration = integrations.HttpLambdaIntegration("Reader", self.reader.alias)
+        self.api.add_routes(path="/items/{pk}", methods=[apigwv2.HttpMethod.GET], integration=integration)
+        jwt = authorizers.HttpJwtAuthorizer("Jwt", "https://issuer.example.com", jwt_audience=["app"])
+        self.api.add_routes(path="/secure/{pk}", methods=[apigwv2.HttpMethod.GET], integration=integration, authorizer=jwt)
+
+
+def test_an_http_api_routes_authorizes_and_answers_cors(tmp_path: Path) -> None:
+    from cdk_serverless_patterns.local import LocalHttpApi
+
+    app = cdk.App(outdir=str(tmp_path))
+    stack = HttpStack(app, "Http")
+    with LocalCloud(stack) as cloud:
+        api = cloud.api(stack.api)
+        assert isinstance(api, LocalHttpApi)
+        ok = api.request("GET", "/items/a", headers={"Origin": "https://app.example.com"})
+        assert ok.status == 200 and ok.json() == {"found": False}  # a plain dict becomes a 200 JSON body
+        assert ok.headers["access-control-allow-origin"] == "https://app.example.com"
+        [(event, _)] = cloud.invocations(stack.reader)
+        assert event["version"] == "2.0" and event["routeKey"] == "GET /items/{pk}" and event["pathParameters"] == {"pk": "a"}
+        assert api.request("GET", "/nowhere").status == 404
+        assert api.request("GET", "/secure/a").status == 401
+        assert api.request("GET", "/secure/a", claims={"sub": "u"}).status == 200
+        assert cloud.invocations(stack.reader)[-1][0]["requestContext"]["authorizer"]["jwt"]["claims"] == {"sub": "u"}
+        preflight = api.request(
+            "OPTIONS", "/items/a", headers={"Origin": "https://app.example.com", "Access-Control-Request-Method": "GET"}
+        )
+        assert preflight.status == 204 and preflight.headers["access-control-allow-methods"] == "GET"

@@ -53,5 +53,5 @@ def test_the_api_greets_a_signed_in_viewer_in_their_variant(cloud: Any, stack: A
 
 
 def test_api_takes_only_things_that_have_a_rest_api(cloud: Any, stack: Any) -> None:
-    with pytest.raises(TypeError, match="is not a REST API; pass a construct with .api"):
+    with pytest.raises(TypeError, match="is not a REST or HTTP API; pass a construct with .api"):
         cloud.api(stack.site.edge_functions["viewer-request"])

@@ -1,0 +1,280 @@
+"""API Gateway HTTP APIs (v2) from the template: route keys, JWT/Lambda/IAM auth, CORS, payload 2.0.
+
+:class:`LocalHttpApi` answers ``request(...)`` like :class:`~.apigw.LocalApi`
+does for REST, with HTTP API behaviour: ``"METHOD /path"`` route keys (``ANY``
+and ``$default`` as fall-backs; unknown routes are 404 ``Not Found``); JWT
+authorizers take the test's ``claims=`` (no claims → 401; a route's
+``AuthorizationScopes`` not in the ``scope`` claim → 403); Lambda authorizers
+with simple or IAM-policy responses; IAM from a SigV4 ``Authorization``
+header; the API's ``CorsConfiguration`` answers preflights and decorates
+responses; ``AWS_PROXY`` integrations with payload 2.0 (a handler's plain dict
+becomes a 200 JSON body, as API Gateway does).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import time
+import uuid
+from typing import TYPE_CHECKING, Any, Mapping, Optional
+
+from .apigw import LocalResponse, _match_segments
+from .functions import HandlerError
+from .template import Resource
+
+if TYPE_CHECKING:
+    from .cloud import LocalCloud
+
+INTEGRATION_TIMEOUT_SECONDS = 30.0
+
+
+class LocalHttpApi:
+    """One HTTP API of the template, ready to take requests."""
+
+    def __init__(self, cloud: "LocalCloud", api: Resource) -> None:
+        self.cloud = cloud
+        self.api = api
+        t = cloud.template
+        props = t.resolve(api.properties)
+        self.cors: Mapping[str, Any] = props.get("CorsConfiguration") or {}
+        self.stage = "$default"
+        for stage in t.of_type("AWS::ApiGatewayV2::Stage"):
+            if t.resolve(stage.properties.get("ApiId")) == api.ref:
+                self.stage = str(t.resolve(stage.properties.get("StageName", "$default")))
+        self.integrations = {
+            r.ref: t.resolve(r.properties)
+            for r in t.of_type("AWS::ApiGatewayV2::Integration")
+            if t.resolve(r.properties.get("ApiId")) == api.ref
+        }
+        self.authorizers = {
+            r.ref: t.resolve(r.properties)
+            for r in t.of_type("AWS::ApiGatewayV2::Authorizer")
+            if t.resolve(r.properties.get("ApiId")) == api.ref
+        }
+        self.routes: dict[str, dict[str, Any]] = {
+            str(t.resolve(r.properties["RouteKey"])): t.resolve(r.properties)
+            for r in t.of_type("AWS::ApiGatewayV2::Route")
+            if t.resolve(r.properties.get("ApiId")) == api.ref
+        }
+
+    def _match(self, method: str, path: str) -> Optional[tuple[str, dict[str, Any], dict[str, str]]]:
+        segments = [s for s in path.split("/") if s]
+        best: Optional[tuple[tuple[int, int, int], str, dict[str, Any], dict[str, str]]] = None
+        for key, route in self.routes.items():
+            if key == "$default":
+                continue
+            route_method, _, route_path = key.partition(" ")
+            if route_method not in (method, "ANY"):
+                continue
+            template_segments = [s for s in route_path.split("/") if s]
+            params = _match_segments(template_segments, segments)
+            if params is None:
+                continue
+            literal = sum(1 for s in template_segments if not s.startswith("{"))
+            greedy = any(s.endswith("+}") for s in template_segments)
+            score = (0 if greedy else 1, literal, 1 if route_method == method else 0)
+            if best is None or score > best[0]:
+                best = (score, key, route, params)
+        if best is not None:
+            return best[1], best[2], best[3]
+        if "$default" in self.routes:
+            return "$default", self.routes["$default"], {}
+        return None
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,  # noqa: A002 - the name `requests` users know
+        body: Optional[str | bytes] = None,
+        headers: Optional[Mapping[str, str]] = None,
+        query: Optional[Mapping[str, Any]] = None,
+        claims: Optional[Mapping[str, Any]] = None,
+    ) -> LocalResponse:
+        """Send one request to the stage, as a client on the internet would, and deliver what follows."""
+        with self.cloud.top_level():
+            response = self._request(method.upper(), path, json, body, dict(headers or {}), query, claims)
+        return self._with_cors(response, {k.lower(): v for k, v in (headers or {}).items()})
+
+    def _request(self, method: str, path: str, json_body: Any, body: Optional[str | bytes],
+                 headers: dict[str, str], query: Optional[Mapping[str, Any]],
+                 claims: Optional[Mapping[str, Any]]) -> LocalResponse:
+        if json_body is not None:
+            body = _dumps(json_body)
+            headers.setdefault("content-type", "application/json")
+        if isinstance(body, bytes):
+            body = body.decode()
+        lower = {k.lower(): v for k, v in headers.items()}
+        if method == "OPTIONS" and self.cors and "access-control-request-method" in lower:
+            return self._preflight(lower)
+        path, _, raw_query = path.partition("?")
+        query_params: dict[str, list[str]] = {}
+        for pair in [p for p in raw_query.split("&") if p]:
+            key, _, value = pair.partition("=")
+            query_params.setdefault(key, []).append(value)
+        for key, value in (query or {}).items():
+            query_params.setdefault(key, []).extend([str(v) for v in value] if isinstance(value, list) else [str(value)])
+        matched = self._match(method, path)
+        if matched is None:
+            return _error(404, "Not Found")
+        route_key, route, path_params = matched
+        authorizer_context, denial = self._authorize(route, route_key, method, path, lower, claims)
+        if denial is not None:
+            return denial
+        target = str(route.get("Target", ""))
+        integration = self.integrations.get(target.removeprefix("integrations/"))
+        if integration is None or integration.get("IntegrationType") != "AWS_PROXY":
+            self.cloud.warn_once("httpapi:integration", "LocalCloud runs HTTP API Lambda proxy integrations only")
+            return _error(500, "Internal Server Error")
+        event = self._event(method, path, route_key, lower, query_params, raw_query, path_params, body, authorizer_context)
+        return self._proxy(str(integration["IntegrationUri"]), event, str(integration.get("PayloadFormatVersion", "2.0")))
+
+    def _authorize(self, route: Mapping[str, Any], route_key: str, method: str, path: str,
+                   lower: Mapping[str, str], claims: Optional[Mapping[str, Any]]) -> tuple[Optional[dict[str, Any]], Optional[LocalResponse]]:
+        kind = route.get("AuthorizationType", "NONE")
+        if kind == "JWT":
+            if claims is None:
+                return None, _error(401, "Unauthorized")
+            scopes = list(route.get("AuthorizationScopes") or [])
+            granted = str(claims.get("scope", "")).split()
+            if scopes and not any(s in granted for s in scopes):
+                return None, _error(403, "Forbidden")
+            return {"jwt": {"claims": {k: v if isinstance(v, str) else _dumps(v) for k, v in claims.items()},
+                            "scopes": granted or None}}, None
+        if kind == "AWS_IAM":
+            if not lower.get("authorization", "").startswith("AWS4-HMAC-SHA256"):
+                return None, _error(403, "Forbidden")
+            return {"iam": {"accountId": self.cloud.template.account}}, None
+        if kind == "CUSTOM":
+            authorizer = self.authorizers.get(str(route.get("AuthorizerId")))
+            if authorizer is None:
+                return None, _error(500, "Internal Server Error")
+            sources = [str(s) for s in authorizer.get("IdentitySource") or []]
+            values = []
+            for source in sources:
+                name = source.rsplit(".", 1)[-1].lower()
+                if source.startswith("$request.header.") and name not in lower:
+                    return None, _error(401, "Unauthorized")
+                values.append(lower.get(name, ""))
+            event = {
+                "version": "2.0",
+                "type": "REQUEST",
+                "routeArn": f"arn:aws:execute-api:{self.cloud.template.region}:{self.cloud.template.account}:{self.api.ref}/{self.stage}/{method}{path}",
+                "identitySource": values,
+                "routeKey": route_key,
+                "rawPath": path,
+                "headers": dict(lower),
+                "requestContext": self._context(method, path, route_key, None),
+            }
+            arn = str(authorizer.get("AuthorizerUri", ""))
+            arn = arn.split("/functions/", 1)[-1].split("/invocations", 1)[0]
+            function, _ = self.cloud.function_for_arn(arn)
+            try:
+                result = self.cloud.run(function, event, invoked_arn=arn)
+            except HandlerError:
+                return None, _error(500, "Internal Server Error")
+            if str(authorizer.get("EnableSimpleResponses", False)).lower() == "true":
+                if not (isinstance(result, Mapping) and result.get("isAuthorized") is True):
+                    return None, _error(403, "Forbidden")
+                return {"lambda": dict(result.get("context") or {})}, None
+            statements = ((result or {}).get("policyDocument") or {}).get("Statement") or []
+            if not any(s.get("Effect") == "Allow" for s in statements) or any(s.get("Effect") == "Deny" for s in statements):
+                return None, _error(403, "Forbidden")
+            return {"lambda": dict((result or {}).get("context") or {}), "principalId": (result or {}).get("principalId")}, None
+        return None, None
+
+    def _context(self, method: str, path: str, route_key: str, authorizer: Optional[dict[str, Any]]) -> dict[str, Any]:
+        now = datetime.datetime.now(datetime.timezone.utc)
+        context: dict[str, Any] = {
+            "accountId": self.cloud.template.account,
+            "apiId": self.api.ref,
+            "domainName": f"{self.api.ref}.execute-api.{self.cloud.template.region}.amazonaws.com",
+            "domainPrefix": self.api.ref,
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "LocalCloud"},
+            "requestId": uuid.uuid4().hex[:16],
+            "routeKey": route_key,
+            "stage": self.stage,
+            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": int(time.time() * 1000),
+        }
+        if authorizer is not None:
+            context["authorizer"] = authorizer
+        return context
+
+    def _event(self, method: str, path: str, route_key: str, lower: Mapping[str, str],
+               query_params: Mapping[str, list[str]], raw_query: str, path_params: Mapping[str, str],
+               body: Optional[str], authorizer: Optional[dict[str, Any]]) -> dict[str, Any]:
+        event: dict[str, Any] = {
+            "version": "2.0",
+            "routeKey": route_key,
+            "rawPath": path,
+            "rawQueryString": raw_query or "&".join(f"{k}={v}" for k, vs in query_params.items() for v in vs),
+            "headers": {k: v for k, v in lower.items() if k != "cookie"},
+            "requestContext": self._context(method, path, route_key, authorizer),
+            "isBase64Encoded": False,
+        }
+        if "cookie" in lower:
+            event["cookies"] = [c.strip() for c in lower["cookie"].split(";") if c.strip()]
+        if query_params:
+            event["queryStringParameters"] = {k: ",".join(v) for k, v in query_params.items()}
+        if path_params:
+            event["pathParameters"] = dict(path_params)
+        if body is not None:
+            event["body"] = body
+        return event
+
+    def _proxy(self, arn: str, event: dict[str, Any], payload_version: str) -> LocalResponse:
+        function, _ = self.cloud.function_for_arn(arn)
+        started = time.monotonic()
+        try:
+            result = self.cloud.run(function, event, invoked_arn=arn)
+        except HandlerError:
+            return _error(500, "Internal Server Error")
+        if time.monotonic() - started > INTEGRATION_TIMEOUT_SECONDS:
+            return _error(503, "Service Unavailable")
+        if payload_version == "2.0" and not (isinstance(result, Mapping) and "statusCode" in result):
+            # API Gateway infers the response from a plain value (payload format 2.0).
+            return LocalResponse(200, {"content-type": "application/json"}, result if isinstance(result, str) else _dumps(result))
+        if not isinstance(result, Mapping):
+            return _error(500, "Internal Server Error")
+        headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
+        cookies = result.get("cookies") or []
+        if cookies:
+            headers["set-cookie"] = ", ".join(str(c) for c in cookies)
+        body = result.get("body") or ""
+        if not isinstance(body, str):
+            body = _dumps(body)
+        return LocalResponse(int(result.get("statusCode", 200)), headers, body)
+
+    def _preflight(self, lower: Mapping[str, str]) -> LocalResponse:
+        origin = lower.get("origin", "")
+        if not self._origin_allowed(origin):
+            return LocalResponse(204, {}, "")
+        headers = {
+            "access-control-allow-origin": origin,
+            "access-control-allow-methods": ",".join(self.cors.get("AllowMethods") or []),
+            "access-control-allow-headers": ",".join(self.cors.get("AllowHeaders") or []).lower(),
+        }
+        if self.cors.get("MaxAge") is not None:
+            headers["access-control-max-age"] = str(self.cors["MaxAge"])
+        return LocalResponse(204, headers, "")
+
+    def _origin_allowed(self, origin: str) -> bool:
+        allowed = self.cors.get("AllowOrigins") or []
+        return bool(origin) and ("*" in allowed or origin in allowed)
+
+    def _with_cors(self, response: LocalResponse, lower: Mapping[str, str]) -> LocalResponse:
+        origin = lower.get("origin", "")
+        if self.cors and self._origin_allowed(origin) and "access-control-allow-origin" not in response.headers:
+            response.headers["access-control-allow-origin"] = origin
+        return response
+
+
+def _error(status: int, message: str) -> LocalResponse:
+    return LocalResponse(status, {"content-type": "application/json"}, _dumps({"message": message}))
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, default=str)
