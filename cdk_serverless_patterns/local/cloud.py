@@ -215,7 +215,7 @@ class LocalCloud:
     def client(self, service: str) -> Any:
         """A boto3 client on the local cloud (region of the stack)."""
         if service not in self._clients:
-            self._clients[service] = boto3.session.Session(region_name=self.template.region).client(service)
+            self._clients[service] = _session().client(service, region_name=self.template.region)
         return self._clients[service]
 
     # == provisioning ========================================================================
@@ -651,7 +651,7 @@ class LocalCloud:
     def table(self, table: Any) -> Any:
         """A boto3 ``Table`` on the local DynamoDB (an ITable, a pattern exposing a table, or a name)."""
         resource = self._table(table)
-        return boto3.session.Session(region_name=self.template.region).resource("dynamodb").Table(resource.name)
+        return _session().resource("dynamodb", region_name=self.template.region).Table(resource.name)
 
     def messages(self, queue: Any) -> list[LocalMessage]:
         """What sits in a queue now (e.g. a DLQ), without receiving it (receive counts do not change)."""
@@ -939,6 +939,20 @@ class LocalCloud:
         if key not in self._warned:
             self._warned.add(key)
             warnings.warn(LocalCloudWarning(message), stacklevel=2)
+
+
+_SESSIONS: list[boto3.session.Session] = []
+
+
+def _session() -> boto3.session.Session:
+    """One boto3 session for LocalCloud's own clients, process-wide (a session loads ~1 MB of endpoint data).
+
+    Created on first use, inside a LocalCloud — after moto and the hooks are
+    registered, so its clients always reach moto and the delivery hooks.
+    """
+    if not _SESSIONS:
+        _SESSIONS.append(boto3.session.Session())
+    return _SESSIONS[0]
 
 
 def _plain(value: Any) -> Optional[str]:
