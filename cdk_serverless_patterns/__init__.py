@@ -40,6 +40,10 @@ _EXPORTS: dict[str, str] = {
     "ApiBackend": ".patterns.api.backend",
     "ApiAuth": ".patterns.api.auth",
     "ApiCache": ".patterns.api.stage",
+    "ApiType": ".patterns.api.api_type",
+    "FunctionUrlAuth": ".patterns.api.function_url",
+    "FunctionUrlEndpoint": ".patterns.api.function_url",
+    "FunctionUrlOptions": ".patterns.api.function_url",
     "Route": ".patterns.api.routes",
     "parse_route": ".patterns.api.routes",
     "EventProcessing": ".patterns.events",
@@ -49,6 +53,7 @@ _EXPORTS: dict[str, str] = {
     "SagaStep": ".patterns.saga.workflow",
     "SagaApproval": ".patterns.saga.workflow",
     "SagaStartApi": ".patterns.saga.start_api",
+    "WorkflowType": ".patterns.saga.workflow",
     "Cqrs": ".patterns.cqrs",
     "CqrsProjection": ".patterns.cqrs",
     "ScheduledJob": ".patterns.schedule.job",
@@ -59,6 +64,7 @@ __all__ = [
     "ApiAuth",
     "ApiBackend",
     "ApiCache",
+    "ApiType",
     "Cqrs",
     "CqrsProjection",
     "EdgeSite",
@@ -66,6 +72,9 @@ __all__ = [
     "EventProcessing",
     "FanOutFanIn",
     "FunctionSpec",
+    "FunctionUrlAuth",
+    "FunctionUrlEndpoint",
+    "FunctionUrlOptions",
     "Invocation",
     "PatternConfigError",
     "Route",
@@ -77,6 +86,7 @@ __all__ = [
     "ServerlessFunction",
     "ServerlessPatternsChecks",
     "StreamProcessing",
+    "WorkflowType",
     "__version__",
     "enable_checks",
     "parse_route",
@@ -104,8 +114,12 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .checks import ServerlessPatternsChecks as ServerlessPatternsChecks
     from .checks import enable_checks as enable_checks
     from .errors import PatternConfigError as PatternConfigError
+    from .patterns.api.api_type import ApiType as ApiType
     from .patterns.api.auth import ApiAuth as ApiAuth
     from .patterns.api.backend import ApiBackend as ApiBackend
+    from .patterns.api.function_url import FunctionUrlAuth as FunctionUrlAuth
+    from .patterns.api.function_url import FunctionUrlEndpoint as FunctionUrlEndpoint
+    from .patterns.api.function_url import FunctionUrlOptions as FunctionUrlOptions
     from .patterns.api.routes import Route as Route
     from .patterns.api.routes import parse_route as parse_route
     from .patterns.api.stage import ApiCache as ApiCache
@@ -118,5 +132,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .patterns.saga.workflow import Saga as Saga
     from .patterns.saga.workflow import SagaApproval as SagaApproval
     from .patterns.saga.workflow import SagaStep as SagaStep
+    from .patterns.saga.workflow import WorkflowType as WorkflowType
     from .patterns.schedule.job import ScheduledJob as ScheduledJob
     from .patterns.streams import StreamProcessing as StreamProcessing

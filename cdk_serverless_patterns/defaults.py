@@ -124,6 +124,27 @@ SCHEDULE_DESCRIPTION_MAX = 512
 #: REST API integration timeout (default quota): 29 seconds.
 API_INTEGRATION_TIMEOUT_S = 29
 
+#: Why HTTP API route functions are held to HTTP_API_INTEGRATION_TIMEOUT_S (shown in errors).
+HTTP_API_TIMEOUT_REASON = "API Gateway HTTP API maximum integration timeout, not adjustable"
+#: HTTP API quotas (same page): routes per API 300 (adjustable), authorizer
+#: scopes per route 10, audiences per JWT authorizer 50, and a Lambda authorizer
+#: must answer within 10 s.
+HTTP_API_MAX_ROUTES = 300
+HTTP_API_MAX_SCOPES_PER_ROUTE = 10
+HTTP_API_MAX_JWT_AUDIENCES = 50
+HTTP_API_AUTHORIZER_TIMEOUT_S = 10
+HTTP_API_AUTHORIZER_TIMEOUT_REASON = "HTTP API Lambda authorizer response timeout (10 s)"
+
+# --- CloudFormation -----------------------------------------------------------
+#: Resources per stack (CloudFormation quota; CDK fails synth with
+#: TooManyResourcesInStack above it).
+#: https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html
+STACK_MAX_RESOURCES = 500
+#: Metrics per metric-math alarm (CloudWatch allows at most 10), so aggregate
+#: function alarms cover at most this many functions each.
+#: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Create-alarm-on-metric-math-expression.html
+ALARM_MAX_METRICS = 10
+
 # --- S3 (SecureBucket, EventProcessing) -------------------------------------
 #: Buckets deny requests over TLS older than 1.2 (on top of denying plain HTTP).
 S3_MINIMUM_TLS_VERSION = 1.2
@@ -157,6 +178,18 @@ SQS_BATCH_SIZE_MAX = 10000
 SQS_BATCH_SIZE_WITHOUT_WINDOW_MAX = 10
 SQS_BATCH_SIZE = 10
 BATCHING_WINDOW_MAX_S = 300
+
+#: FIFO queues as Lambda event sources: batches of at most 10 messages. FIFO
+#: queues also have no per-message delay (DelaySeconds on
+#: SendMessage is rejected; only the queue-level delay applies).
+#: https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html
+#: https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/FIFO-queues-understanding-logic.html
+SQS_FIFO_BATCH_SIZE_MAX = 10
+#: Queue and topic names: at most 80 characters of letters, digits, '-' and '_';
+#: FIFO names end in ".fifo" (counted in the 80).
+#: https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html
+QUEUE_NAME_MAX = 80
+FIFO_SUFFIX = ".fifo"
 
 # --- Fan-out / fan-in (FanOutFanIn) ------------------------------------------
 #: ScalingConfig.MaximumConcurrency of an SQS event source: 2-1000.
@@ -322,6 +355,13 @@ SAGA_RETRY_ATTEMPTS = 4
 SAGA_COMPENSATION_RETRY_ATTEMPTS = 5
 SAGA_COMPENSATION_RETRY_INTERVAL = Duration.seconds(10)
 SAGA_COMPENSATION_RETRY_MAX_DELAY = Duration.minutes(5)
+#: An Express workflow execution lasts at most five minutes; Express has no
+#: .waitForTaskToken and records its history only in CloudWatch Logs.
+#: https://docs.aws.amazon.com/step-functions/latest/dg/choosing-workflow-type.html
+SFN_EXPRESS_MAX_DURATION = Duration.minutes(5)
+#: Compensation retries of an Express saga back off to at most this, so a
+#: compensation's retries fit the five minutes (Standard: 5 minutes per wait).
+SAGA_EXPRESS_COMPENSATION_RETRY_MAX_DELAY = Duration.seconds(20)
 #: How long a human approval waits before it counts as a rejection.
 SAGA_APPROVAL_TIMEOUT = Duration.hours(24)
 
@@ -380,7 +420,7 @@ PROJECTION_LAG_ALARM = Duration.minutes(5)
 LAMBDA_DEFAULT_MEMORY_MB = 128
 LAMBDA_DEFAULT_TIMEOUT_S = 3
 SQS_DEFAULT_VISIBILITY_S = 30
-#: HTTP API (API Gateway v2) integrations time out after at most 30 s.
+#: HTTP API (API Gateway v2) integrations time out after at most 30 s (not adjustable).
 #: https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html
 HTTP_API_INTEGRATION_TIMEOUT_S = 30
 #: Lambda@Edge rejects functions with more than 512 MB of ephemeral storage.

@@ -181,6 +181,9 @@ def build_violations(app: cdk.App) -> None:
     # stack): the role's edgelambda trust marks it, origin limits apply.
     good_function(s, "Unassociated", role=edge_role(s, "UnassociatedRole"), timeout=Duration.seconds(60))
 
+    s = cdk.Stack(app, "PublicUrl")
+    good_function(s, "Open").add_function_url(auth_type=lambda_.FunctionUrlAuthType.NONE)
+
     s = cdk.Stack(app, "Acknowledged")
     acknowledged = good_function(s, "LegacyX86", architecture=lambda_.Architecture.X86_64)
     acknowledge(
@@ -289,6 +292,9 @@ def build_compliant(app: cdk.App) -> None:
         methods=[apigwv2.HttpMethod.GET],
         integration=apigwv2_integrations.HttpLambdaIntegration("QuickHttp", good_function(s, "QuickHttp", timeout=Duration.seconds(30))),
     )
+
+    s = cdk.Stack(app, "PublicUrl")
+    good_function(s, "Signed").add_function_url(auth_type=lambda_.FunctionUrlAuthType.AWS_IAM)
 
     s = cdk.Stack(app, "EdgeLimits", env=US_EAST_1)
     viewer = good_function(
@@ -433,6 +439,13 @@ def test_edge_limits_flag_each_broken_restriction(violating, compliant):
     # Edge functions are exempt from the arm64 rule (they must be x86_64).
     assert findings(compliant, "SP-LAMBDA-ARM64", "EdgeLimits") == {}
     assert findings(compliant, "SP-EDGE-LIMITS", "EdgeLimits") == {}
+
+
+def test_public_url_flags_function_url_without_auth(violating, compliant):
+    found = findings(violating, "SP-LAMBDA-PUBLIC-URL", "PublicUrl")
+    assert list(found) == ["PublicUrl/Open/FunctionUrl/Resource"]
+    assert "AuthType NONE" in found["PublicUrl/Open/FunctionUrl/Resource"]
+    assert findings(compliant, "SP-LAMBDA-PUBLIC-URL", "PublicUrl") == {}
 
 
 # --- the plugin as a whole ---------------------------------------------------------------

@@ -23,6 +23,8 @@ from cdk_serverless_patterns import defaults
 
 RUNTIME_DIR = Path(__file__).parent.parent / "runtime"
 _LAYER_ID = "CdkServerlessPatternsRuntimeLayer"
+#: Construct id of the one runtime layer per stack (public for resource counting).
+RUNTIME_LAYER_ID = _LAYER_ID
 _PACKAGE_INIT = '"""cdk-serverless-patterns handler-side runtime (Lambda layer)."""\n'
 
 

@@ -9,13 +9,14 @@ documents every one of them).
 from __future__ import annotations
 
 from ..base import Rule
-from . import apigw, edge, event_sources, lambda_
+from . import apigw, edge, event_sources, function_url, lambda_
 
 RULES: list[Rule] = [
     *lambda_.RULES,
     *event_sources.RULES,
     *apigw.RULES,
     *edge.RULES,
+    *function_url.RULES,
 ]
 
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}

@@ -1,6 +1,6 @@
 """``ApiAuth``: how an ``ApiBackend`` authorizes requests, at the gateway.
 
-Four choices, each a factory (contract):
+Five choices, each a factory (contract):
 
 * :meth:`ApiAuth.cognito` — the default. A Cognito user pool authorizer; the
   pool is created (strong password policy, MFA required by TOTP, Plus feature
@@ -9,6 +9,8 @@ Four choices, each a factory (contract):
 * :meth:`ApiAuth.lambda_authorizer` — a Lambda authorizer made from a
   ``FunctionSpec``: a TOKEN authorizer on the ``Authorization`` header, or a
   REQUEST authorizer when ``identity_sources`` are given; results are cached.
+* :meth:`ApiAuth.jwt` — HTTP APIs only: a JWT authorizer for any OpenID
+  Connect issuer (Auth0, Okta, Entra ID, a Cognito pool elsewhere...).
 * :meth:`ApiAuth.iam` — SigV4-signed requests, authorized by IAM policies.
 * :meth:`ApiAuth.none` — a public API, only when asked for explicitly and with
   a reason (the reason becomes the acknowledgement of the "no authorization"
@@ -16,7 +18,10 @@ Four choices, each a factory (contract):
 
 The class is a plain frozen dataclass: no scope needed, so it can be declared
 next to the routes. :func:`validate_auth` checks one into a ``Problems``
-collector; :func:`build_authorizer` makes the CDK resources.
+collector; :func:`build_authorizer` (REST) and :func:`build_http_authorizer`
+(HTTP) make the CDK resources. On an HTTP API, ``cognito()`` becomes a JWT
+authorizer on the pool's issuer and a Lambda authorizer answers with the
+*simple* response format (``{"isAuthorized": true, "context": {...}}``).
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ from typing import Any, Optional, Sequence
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_apigatewayv2_authorizers as v2_authorizers
 from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
@@ -34,12 +41,16 @@ from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.function import FunctionSpec, validate_spec
 from cdk_serverless_patterns.errors import Problems
 
+from .api_type import ApiType
+
 _IDENTITY_SOURCE_PREFIXES = (
     "method.request.header.",
     "method.request.querystring.",
     "context.",
     "stageVariables.",
 )
+#: HTTP API identity sources (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-lambda-authorizer.html).
+_HTTP_IDENTITY_SOURCE_PREFIXES = ("$request.header.", "$request.querystring.", "$context.", "$stageVariables.")
 
 
 def implements(value: Any, *attributes: str) -> bool:
@@ -57,6 +68,7 @@ def implements(value: Any, *attributes: str) -> bool:
 class AuthKind(enum.Enum):
     COGNITO = "cognito"
     LAMBDA = "lambda"
+    JWT = "jwt"
     IAM = "iam"
     NONE = "none"
 
@@ -74,6 +86,8 @@ class ApiAuth:
     identity_sources: tuple[str, ...] = ()
     results_cache_ttl: Optional[Duration] = None
     reason: str = ""
+    issuer: str = ""
+    audience: tuple[str, ...] = ()
 
     @classmethod
     def cognito(
@@ -117,12 +131,17 @@ class ApiAuth:
     ) -> "ApiAuth":
         """A Lambda authorizer made from ``spec`` (invoked through its ``live`` alias).
 
-        :param spec: the authorizer function; it returns an IAM policy document.
-            Its timeout is held to API Gateway's 29 s like a route's.
-        :param identity_sources: empty (default) makes a TOKEN authorizer on the
-            ``Authorization`` header; otherwise a REQUEST authorizer keyed on
-            these sources (``method.request.header.X``,
+        :param spec: the authorizer function. On a REST API it returns an IAM
+            policy document and its timeout is held to 29 s like a route's; on
+            an HTTP API it returns the simple response ``{"isAuthorized": bool,
+            "context": {...}}`` and must answer within 10 s.
+        :param identity_sources: REST: empty (default) makes a TOKEN authorizer
+            on the ``Authorization`` header; otherwise a REQUEST authorizer keyed
+            on these sources (``method.request.header.X``,
             ``method.request.querystring.x``, ``context.x``, ``stageVariables.x``).
+            HTTP: default ``$request.header.Authorization``; otherwise
+            ``$request.header.X``, ``$request.querystring.x``, ``$context.x`` or
+            ``$stageVariables.x``.
         :param results_cache_ttl: how long API Gateway caches a decision per
             identity, 0-3600 s. Default 5 minutes (fewer authorizer calls);
             ``Duration.seconds(0)`` turns caching off.
@@ -132,6 +151,26 @@ class ApiAuth:
             authorizer=spec,
             identity_sources=tuple(identity_sources) if not isinstance(identity_sources, str) else (identity_sources,),
             results_cache_ttl=results_cache_ttl,
+        )
+
+    @classmethod
+    def jwt(cls, issuer: str, audience: Sequence[str], *, scopes: Sequence[str] = ()) -> "ApiAuth":
+        """A JWT authorizer for any OpenID Connect issuer (HTTP APIs only).
+
+        API Gateway fetches the issuer's ``/.well-known/openid-configuration``
+        and JWKS, checks the token's signature, ``iss``, ``aud`` (or
+        ``client_id``), ``exp`` and ``nbf``, and the route's scopes.
+
+        :param issuer: the ``iss`` URL, ``https://...`` (e.g.
+            ``https://example.eu.auth0.com/``).
+        :param audience: accepted ``aud`` values, 1-50 (HTTP API quota).
+        :param scopes: OAuth scopes every route requires, at most 10. Default: none.
+        """
+        return cls(
+            AuthKind.JWT,
+            issuer=issuer,
+            audience=tuple(audience) if not isinstance(audience, str) else (audience,),
+            scopes=tuple(scopes) if not isinstance(scopes, str) else (scopes,),
         )
 
     @classmethod
@@ -168,8 +207,10 @@ class ApiAuth:
         return ("method.request.header.Authorization",)
 
 
-def validate_auth(problems: Problems, auth: Any, *, field_name: str = "auth") -> None:
-    """Add every problem with ``auth`` to ``problems``."""
+def validate_auth(
+    problems: Problems, auth: Any, *, field_name: str = "auth", api_type: ApiType = ApiType.REST
+) -> None:
+    """Add every problem with ``auth`` to ``problems`` (rules differ per ``api_type``)."""
     if isinstance(auth, FunctionSpec):
         problems.add(
             field_name,
@@ -182,14 +223,25 @@ def validate_auth(problems: Problems, auth: Any, *, field_name: str = "auth") ->
         problems.add(
             field_name,
             type(auth).__name__,
-            "ApiAuth.cognito(), ApiAuth.lambda_authorizer(spec), ApiAuth.iam() or ApiAuth.none(reason)",
+            "ApiAuth.cognito(), ApiAuth.lambda_authorizer(spec), ApiAuth.jwt(issuer, audience) (HTTP APIs), "
+            "ApiAuth.iam() or ApiAuth.none(reason)",
             "build the value with one of those factories",
         )
         return
+    if auth.kind in (AuthKind.COGNITO, AuthKind.JWT) and api_type is ApiType.HTTP:
+        problems.check(
+            len(auth.scopes) <= defaults.HTTP_API_MAX_SCOPES_PER_ROUTE,
+            f"{field_name}.scopes",
+            list(auth.scopes),
+            f"at most {defaults.HTTP_API_MAX_SCOPES_PER_ROUTE} scopes per route (HTTP API quota)",
+            "require fewer scopes; check finer permissions in the handler",
+        )
     if auth.kind is AuthKind.COGNITO:
         _validate_cognito(problems, auth, field_name)
     elif auth.kind is AuthKind.LAMBDA:
-        _validate_lambda(problems, auth, field_name)
+        _validate_lambda(problems, auth, field_name, api_type)
+    elif auth.kind is AuthKind.JWT:
+        _validate_jwt(problems, auth, field_name, api_type)
     elif auth.kind is AuthKind.NONE:
         problems.check(
             isinstance(auth.reason, str) and len(auth.reason.strip()) >= 20,
@@ -215,14 +267,7 @@ def _validate_cognito(problems: Problems, auth: ApiAuth, p: str) -> None:
             "an IUserPool (cognito.UserPool or UserPool.from_user_pool_id)",
             "pass an existing pool, or None to create one",
         )
-    for scope in auth.scopes:
-        problems.check(
-            isinstance(scope, str) and bool(scope.strip()) and " " not in scope,
-            f"{p}.scopes",
-            scope,
-            "non-empty OAuth scope names without spaces, e.g. 'orders/read'",
-            "pass scopes=['resource-server/scope']",
-        )
+    _validate_scopes(problems, auth, p)
     if auth.user_pool is not None:
         problems.check(
             auth.mfa_required is True and auth.feature_plan is None,
@@ -233,22 +278,69 @@ def _validate_cognito(problems: Problems, auth: ApiAuth, p: str) -> None:
         )
 
 
-def _validate_lambda(problems: Problems, auth: ApiAuth, p: str) -> None:
+def _validate_jwt(problems: Problems, auth: ApiAuth, p: str, api_type: ApiType) -> None:
+    problems.check(
+        api_type is ApiType.HTTP,
+        p,
+        "ApiAuth.jwt(...)",
+        "a JWT authorizer on HTTP APIs only (REST APIs authorize JWTs through a Cognito user pool "
+        "or a Lambda authorizer)",
+        "pass api_type=ApiType.HTTP, or use ApiAuth.cognito(pool) / ApiAuth.lambda_authorizer(spec)",
+    )
+    problems.check(
+        isinstance(auth.issuer, str) and auth.issuer.startswith("https://") and len(auth.issuer) > len("https://"),
+        f"{p}.issuer",
+        auth.issuer,
+        "the issuer URL, https://... (the token's 'iss' claim)",
+        "pass e.g. issuer='https://example.eu.auth0.com/'",
+    )
+    problems.check(
+        1 <= len(auth.audience) <= defaults.HTTP_API_MAX_JWT_AUDIENCES
+        and all(isinstance(a, str) and a.strip() for a in auth.audience),
+        f"{p}.audience",
+        list(auth.audience),
+        f"1-{defaults.HTTP_API_MAX_JWT_AUDIENCES} non-empty audience strings (HTTP API quota)",
+        "pass the client id or API identifier the tokens are issued for, e.g. audience=['orders-api']",
+    )
+    _validate_scopes(problems, auth, p)
+
+
+def _validate_scopes(problems: Problems, auth: ApiAuth, p: str) -> None:
+    for scope in auth.scopes:
+        problems.check(
+            isinstance(scope, str) and bool(scope.strip()) and " " not in scope,
+            f"{p}.scopes",
+            scope,
+            "non-empty OAuth scope names without spaces, e.g. 'orders/read'",
+            "pass scopes=['resource-server/scope']",
+        )
+
+
+def _validate_lambda(problems: Problems, auth: ApiAuth, p: str, api_type: ApiType = ApiType.REST) -> None:
+    http = api_type is ApiType.HTTP
     validate_spec(
         problems,
         auth.authorizer,
         field_prefix=f"{p}.authorizer",
-        max_timeout_s=defaults.API_INTEGRATION_TIMEOUT_S,
-        max_timeout_reason=defaults.API_TIMEOUT_REASON,
+        max_timeout_s=defaults.HTTP_API_AUTHORIZER_TIMEOUT_S if http else defaults.API_INTEGRATION_TIMEOUT_S,
+        max_timeout_reason=defaults.HTTP_API_AUTHORIZER_TIMEOUT_REASON if http else defaults.API_TIMEOUT_REASON,
     )
+    prefixes = _HTTP_IDENTITY_SOURCE_PREFIXES if http else _IDENTITY_SOURCE_PREFIXES
     for source in auth.identity_sources:
         problems.check(
-            isinstance(source, str) and source.startswith(_IDENTITY_SOURCE_PREFIXES) and "." in source.rstrip("."),
+            isinstance(source, str) and source.startswith(prefixes) and "." in source.rstrip("."),
             f"{p}.identity_sources",
             source,
-            "method.request.header.<name>, method.request.querystring.<name>, context.<name> "
-            "or stageVariables.<name>",
-            "use apigateway.IdentitySource.header('X-Api-Token') or similar",
+            (
+                "$request.header.<name>, $request.querystring.<name>, $context.<name> or "
+                "$stageVariables.<name> (HTTP API identity sources)"
+                if http
+                else "method.request.header.<name>, method.request.querystring.<name>, context.<name> "
+                "or stageVariables.<name>"
+            ),
+            "use e.g. '$request.header.X-Api-Token'"
+            if http
+            else "use apigateway.IdentitySource.header('X-Api-Token') or similar",
         )
     ttl = auth.results_cache_ttl
     if ttl is not None:
@@ -276,6 +368,22 @@ class BuiltAuth:
     authorizer_function: Optional[Any] = None
 
 
+def _user_pool_and_client(
+    scope: Construct, auth: ApiAuth, removal_policy: RemovalPolicy
+) -> tuple[cognito.IUserPool, Optional[cognito.UserPoolClient]]:
+    """The given pool (no client), or a new pool with an app client (SRP, no secret)."""
+    if auth.user_pool is not None:
+        return auth.user_pool, None
+    pool = _create_user_pool(scope, auth, removal_policy)
+    client = pool.add_client(
+        "AppClient",
+        auth_flows=cognito.AuthFlow(user_srp=True),
+        prevent_user_existence_errors=True,
+        generate_secret=False,
+    )
+    return pool, client
+
+
 def build_authorizer(
     scope: Construct,
     auth: ApiAuth,
@@ -283,7 +391,7 @@ def build_authorizer(
     removal_policy: RemovalPolicy,
     make_function: Any,
 ) -> BuiltAuth:
-    """Create the user pool / authorizer for ``auth`` under ``scope``.
+    """Create the user pool / authorizer for ``auth`` under ``scope`` (REST APIs).
 
     ``make_function(construct_id, spec)`` builds a ServerlessFunction (the
     pattern passes its own, so the authorizer gets the same alarms and options).
@@ -293,16 +401,7 @@ def build_authorizer(
     if auth.kind is AuthKind.NONE:
         return BuiltAuth(apigw.AuthorizationType.NONE)
     if auth.kind is AuthKind.COGNITO:
-        pool = auth.user_pool
-        client = None
-        if pool is None:
-            pool = _create_user_pool(scope, auth, removal_policy)
-            client = pool.add_client(
-                "AppClient",
-                auth_flows=cognito.AuthFlow(user_srp=True),
-                prevent_user_existence_errors=True,
-                generate_secret=False,
-            )
+        pool, client = _user_pool_and_client(scope, auth, removal_policy)
         authorizer = apigw.CognitoUserPoolsAuthorizer(
             scope,
             "Authorizer",
@@ -329,6 +428,70 @@ def build_authorizer(
     else:
         authorizer = apigw.TokenAuthorizer(scope, "Authorizer", handler=function.alias, results_cache_ttl=ttl)
     return BuiltAuth(apigw.AuthorizationType.CUSTOM, authorizer=authorizer, authorizer_function=function)
+
+
+@dataclass
+class BuiltHttpAuth:
+    """What :func:`build_http_authorizer` made: the route authorizer and created resources."""
+
+    authorizer: Optional[apigwv2.IHttpRouteAuthorizer]
+    scopes: tuple[str, ...] = ()
+    user_pool: Optional[cognito.IUserPool] = None
+    user_pool_client: Optional[cognito.UserPoolClient] = None
+    authorizer_function: Optional[Any] = None
+
+
+def build_http_authorizer(
+    scope: Construct,
+    auth: ApiAuth,
+    *,
+    removal_policy: RemovalPolicy,
+    make_function: Any,
+) -> BuiltHttpAuth:
+    """Create the user pool / route authorizer for ``auth`` under ``scope`` (HTTP APIs).
+
+    Cognito becomes a JWT authorizer on the pool (``HttpUserPoolAuthorizer``:
+    issuer ``https://cognito-idp.<region>.amazonaws.com/<pool id>``, audience
+    the app client); a Lambda authorizer uses payload 2.0 and simple
+    responses, cached per identity source; ``none`` is an explicit
+    ``HttpNoneAuthorizer`` (so a reviewer sees it in the template).
+    """
+    if auth.kind is AuthKind.IAM:
+        return BuiltHttpAuth(v2_authorizers.HttpIamAuthorizer())
+    if auth.kind is AuthKind.NONE:
+        return BuiltHttpAuth(apigwv2.HttpNoneAuthorizer())
+    if auth.kind is AuthKind.COGNITO:
+        pool, client = _user_pool_and_client(scope, auth, removal_policy)
+        clients = [client] if client is not None else [
+            cognito.UserPoolClient(
+                scope,
+                "AppClient",
+                user_pool=pool,
+                auth_flows=cognito.AuthFlow(user_srp=True),
+                prevent_user_existence_errors=True,
+                generate_secret=False,
+            )
+        ]
+        authorizer = v2_authorizers.HttpUserPoolAuthorizer(
+            "Authorizer", pool, user_pool_clients=clients, authorizer_name="cognito"
+        )
+        return BuiltHttpAuth(authorizer, scopes=auth.scopes, user_pool=pool, user_pool_client=clients[0])
+    if auth.kind is AuthKind.JWT:
+        authorizer = v2_authorizers.HttpJwtAuthorizer(
+            "Authorizer", auth.issuer, jwt_audience=list(auth.audience), authorizer_name="jwt"
+        )
+        return BuiltHttpAuth(authorizer, scopes=auth.scopes)
+    function = make_function("AuthorizerFunction", auth.authorizer)
+    ttl = auth.results_cache_ttl if auth.results_cache_ttl is not None else defaults.AUTHORIZER_CACHE_TTL
+    authorizer = v2_authorizers.HttpLambdaAuthorizer(
+        "Authorizer",
+        function.alias,
+        authorizer_name="lambda",
+        response_types=[v2_authorizers.HttpLambdaResponseType.SIMPLE],
+        identity_source=list(auth.identity_sources) or ["$request.header.Authorization"],
+        results_cache_ttl=ttl,
+    )
+    return BuiltHttpAuth(authorizer, authorizer_function=function)
 
 
 def _create_user_pool(scope: Construct, auth: ApiAuth, removal_policy: RemovalPolicy) -> cognito.UserPool:

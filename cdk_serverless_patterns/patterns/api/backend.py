@@ -1,5 +1,5 @@
-"""``ApiBackend``: API Gateway REST API → Lambda per route (or a shared
-"lambdalith") → optional DynamoDB table, with auth at the gateway.
+"""``ApiBackend``: API Gateway REST API or HTTP API → Lambda per route (or a
+shared "lambdalith") → optional DynamoDB table, with auth at the gateway.
 
 ::
 
@@ -9,29 +9,39 @@
                              ├─ GET  /orders/{id} ─► live alias ─► Lambda ─┐ read
                              └─ POST /orders      ─► live alias ─► Lambda ─┴ read/write ─► DynamoDB
 
+With ``api_type=ApiType.HTTP`` the front door is an HTTP API (v2) instead:
+stage throttling and JSON access logs, JWT (Cognito or any OIDC issuer),
+Lambda (simple responses), IAM or no authorizer, payload format 2.0; no WAF,
+request validation, usage plans or cache (``PatternConfigError`` if asked).
+
 Routes are ``{"METHOD /path": FunctionSpec}``; routes given the *same* spec
 object share one function. Every function is invoked synchronously through its
-``live`` alias, so its timeout is held to API Gateway's 29 s.
+``live`` alias, so its timeout is held to the integration timeout (REST 29 s,
+HTTP 30 s). Route parsing, function creation and table grants are shared by
+both API types; only the gateway resources differ.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 from aws_cdk import Annotations, Aws, Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_wafv2 as wafv2
+from aws_cdk.aws_apigatewayv2_integrations import HttpLambdaIntegration
 from constructs import Construct
 
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.alarms import create_alarm
 from cdk_serverless_patterns.building_blocks.alarms import dashboard as alarm_dashboard
+from cdk_serverless_patterns.building_blocks.aggregate_alarms import aggregate_function_alarms
 from cdk_serverless_patterns.building_blocks.function import (
     FunctionSpec,
     Invocation,
@@ -44,31 +54,42 @@ from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledg
 from cdk_serverless_patterns.errors import child_path
 from cdk_serverless_patterns.runtime import env
 
-from .auth import ApiAuth, AuthKind, BuiltAuth, build_authorizer
+from .api_type import ApiType
+from .auth import ApiAuth, AuthKind, BuiltAuth, build_authorizer, build_http_authorizer
 from .routes import Route, parse_route, routes_by_value
 from .stage import (
     ApiCache,
     ApiSettings,
     cors_gateway_responses,
     cors_options,
+    http_cors_options,
+    http_stage,
     request_model,
     rest_api_name,
     stage_options,
 )
+from .scale import ResourcePlan, check_stack_capacity
 from .validation import validate_api
 
-__all__ = ["ApiAuth", "ApiBackend", "ApiCache", "Route"]
+__all__ = ["ApiAuth", "ApiBackend", "ApiCache", "ApiType", "Route"]
 
 
 class ApiBackend(Construct):
-    """A REST API whose routes are Lambda functions, with auth at the gateway (contract).
+    """An API whose routes are Lambda functions, with auth at the gateway (contract).
 
     :param routes: ``{"METHOD /path": FunctionSpec}``, at least one. Methods GET
         POST PUT PATCH DELETE HEAD OPTIONS ANY (case-insensitive); paths start with
         ``/`` and may hold ``{param}`` segments and a final ``{proxy+}``. Routes
-        given the same spec object share one function. Function timeouts ≤ 29 s.
+        given the same spec object share one function. Function timeouts ≤ 29 s
+        (REST) or ≤ 30 s (HTTP).
+    :param api_type: ``ApiType.REST`` (default: WAF, request validation, usage
+        plans, caching, X-Ray) or ``ApiType.HTTP`` (API Gateway v2: about 70%
+        cheaper per request, JWT authorizers, payload format 2.0). The REST-only
+        options below raise ``PatternConfigError`` with ``ApiType.HTTP``.
     :param auth: an :class:`ApiAuth`. Default ``ApiAuth.cognito()`` (a new user
-        pool). A public API needs ``ApiAuth.none(reason)``, explicitly.
+        pool; on HTTP a JWT authorizer on it). ``ApiAuth.jwt(issuer, audience)``
+        (HTTP only) accepts any OIDC issuer. A public API needs
+        ``ApiAuth.none(reason)``, explicitly.
     :param table: ``True`` creates a table (``pk``/``sk`` strings, on-demand,
         encrypted, PITR, deletion protection); an existing ``ITable`` is used
         as is. GET/HEAD/OPTIONS functions get read-only grants, others read-write;
@@ -78,44 +99,58 @@ class ApiBackend(Construct):
     :param alarm_topic: SNS topic for every alarm. Default: none.
     :param create_alarms: 5XX rate, 4XX rate, p95 latency and each function's
         alarms. Default True.
+    :param per_function_alarms: ``True`` (default) gives every function its own
+        errors/throttles/duration alarms (3 resources each). ``False`` replaces
+        them with aggregate alarms: one errors and one throttles alarm per 10
+        functions (CloudWatch's metric-math limit), the API's latency alarm
+        standing in for the duration alarms. The way to fit a large API in one
+        stack (CloudFormation allows 500 resources).
     :param removal_policy: of the table, user pool and log groups. Default RETAIN.
     :param stage_name: default ``"prod"``.
     :param throttling_rate_limit: stage steady-state requests per second, > 0.
         Default 1000 (a tenth of the account's 10,000 rps quota).
     :param throttling_burst_limit: stage burst, integer > 0. Default 2000.
     :param cors_allow_origins: origins allowed by CORS (``"https://app.example.com"``
-        or ``"*"``). Adds OPTIONS preflight to every resource and gives handlers
-        the list as ``CORS_ALLOW_ORIGINS``. Default: none (no CORS).
-    :param request_schemas: ``{"POST /orders": {JSON schema draft 4}}``: API
-        Gateway rejects bodies that do not match with a 400 before any Lambda
-        runs. Default: none (bodies validated by the handlers only).
-    :param cache: an :class:`ApiCache`. Default: no cache (it bills per hour).
-    :param api_key_required: every method requires an API key; creates a usage
-        plan (stage throttling) and one key (``.api_key``). Default False.
-    :param usage_plan_quota_per_day: requests per key per day when
+        or ``"*"``). REST: adds OPTIONS preflight to every resource; HTTP: API
+        Gateway answers preflight. Handlers get the list as ``CORS_ALLOW_ORIGINS``.
+        Default: none (no CORS).
+    :param request_schemas: REST only. ``{"POST /orders": {JSON schema draft 4}}``:
+        API Gateway rejects bodies that do not match with a 400 before any
+        Lambda runs. Default: none (bodies validated by the handlers only).
+    :param cache: REST only. An :class:`ApiCache`. Default: no cache (it bills per hour).
+    :param api_key_required: REST only. Every method requires an API key;
+        creates a usage plan (stage throttling) and one key (``.api_key``).
+        Default False.
+    :param usage_plan_quota_per_day: REST only. Requests per key per day when
         ``api_key_required``. Default: no quota.
-    :param waf: ``True`` (default) associates a new regional web ACL (AWS
-        managed common, known-bad-inputs and IP-reputation rule groups plus a
-        per-IP rate limit); a web ACL ARN associates that one; ``False`` none.
-        Costs about USD 9/month + 0.60 per million requests.
+    :param waf: REST only. ``True`` (the REST default) associates a new
+        regional web ACL (AWS managed common, known-bad-inputs and IP-reputation
+        rule groups plus a per-IP rate limit); a web ACL ARN associates that
+        one; ``False`` none. Costs about USD 9/month + 0.60 per million
+        requests. HTTP APIs cannot have a web ACL: put CloudFront with WAF in
+        front (EdgeSite), or use REST.
     :param waf_rate_limit: requests per IP per 5 minutes before WAF blocks,
         10-2,000,000,000. Default 2000.
     :param latency_slo: p95 latency the latency alarm holds the API to, > 0 and
-        ≤ 29 s. Default 1 s.
+        ≤ the integration timeout. Default 1 s.
     :param server_error_rate: 5XX fraction that alarms, (0, 1]. Default 0.01.
     :param client_error_rate: 4XX fraction that alarms, (0, 1]. Default 0.10.
-    :param detailed_metrics: per-method CloudWatch metrics (billed as custom
-        metrics). Default True.
+    :param detailed_metrics: per-method (REST) / per-route (HTTP) CloudWatch
+        metrics (billed as custom metrics). Default True.
     :param log_retention: access and function logs. Default one month.
     :param dashboard: a CloudWatch dashboard with one widget per alarm. Default
         False (dashboards bill per month).
 
-    Attributes: ``api`` (RestApi), ``url``, ``stage``, ``functions`` ("METHOD
-    /path" → ServerlessFunction), ``routes`` (Route → ServerlessFunction),
-    ``table``, ``user_pool``, ``user_pool_client``, ``authorizer``,
-    ``authorizer_function``, ``access_log_group``, ``request_validator``,
-    ``web_acl``, ``usage_plan``, ``api_key``, ``alarms``, ``dashboard``,
-    ``execute_api_domain_name`` and ``stage_name`` (for a CloudFront origin).
+    Construction fails with ``PatternConfigError`` when the stack would pass
+    CloudFormation's 500 resources; the message names the ways out.
+
+    Attributes: ``api`` (RestApi or HttpApi), ``api_type``, ``url``, ``stage``,
+    ``functions`` ("METHOD /path" → ServerlessFunction), ``routes`` (Route →
+    ServerlessFunction), ``table``, ``user_pool``, ``user_pool_client``,
+    ``authorizer``, ``authorizer_function``, ``access_log_group``,
+    ``request_validator``, ``web_acl``, ``usage_plan``, ``api_key`` (REST only;
+    None on HTTP), ``alarms``, ``dashboard``, ``execute_api_domain_name`` and
+    ``stage_name`` (for a CloudFront origin).
     """
 
     def __init__(
@@ -124,11 +159,13 @@ class ApiBackend(Construct):
         construct_id: str,
         *,
         routes: Mapping[str, FunctionSpec],
+        api_type: ApiType = ApiType.REST,
         auth: Optional[ApiAuth] = None,
         table: Union[bool, dynamodb.ITable, None] = None,
         environment: Optional[Mapping[str, str]] = None,
         alarm_topic: Optional[sns.ITopic] = None,
         create_alarms: bool = True,
+        per_function_alarms: bool = True,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         stage_name: Optional[str] = None,
         throttling_rate_limit: Optional[float] = None,
@@ -138,7 +175,7 @@ class ApiBackend(Construct):
         cache: Optional[ApiCache] = None,
         api_key_required: bool = False,
         usage_plan_quota_per_day: Optional[int] = None,
-        waf: Union[bool, str] = True,
+        waf: Union[bool, str, None] = None,
         waf_rate_limit: Optional[int] = None,
         latency_slo: Optional[Duration] = None,
         server_error_rate: Optional[float] = None,
@@ -158,8 +195,10 @@ class ApiBackend(Construct):
             client_error_rate=client_error_rate if client_error_rate is not None else defaults.API_CLIENT_ERROR_RATE,
         )
         origins = [cors_allow_origins] if isinstance(cors_allow_origins, str) else cors_allow_origins
+        path = child_path(scope, construct_id)
         parsed = validate_api(
-            child_path(scope, construct_id),
+            path,
+            api_type=api_type,
             routes=routes,
             auth=auth,
             table=table,
@@ -168,11 +207,31 @@ class ApiBackend(Construct):
             cors_allow_origins=origins,
             request_schemas=request_schemas,
             cache=cache,
+            api_key_required=api_key_required,
             usage_plan_quota_per_day=usage_plan_quota_per_day,
             waf=waf,
         )
+        waf = waf if waf is not None else api_type is ApiType.REST
+        check_stack_capacity(
+            path,
+            scope,
+            ResourcePlan(
+                api_type=api_type,
+                parsed=parsed,
+                auth=auth,
+                table=table,
+                cors=bool(origins),
+                waf=waf,
+                request_schemas=len(request_schemas or {}),
+                api_key_required=api_key_required,
+                create_alarms=create_alarms,
+                per_function_alarms=per_function_alarms,
+                dashboard=dashboard,
+            ),
+        )
         super().__init__(scope, construct_id)
         self.auth = auth
+        self.api_type = api_type
 
         # --- table --------------------------------------------------------
         self.table: Optional[dynamodb.ITable] = None
@@ -195,25 +254,98 @@ class ApiBackend(Construct):
                 spec,
                 invocation=Invocation.SYNC,
                 alarm_topic=alarm_topic,
-                create_alarms=create_alarms,
+                create_alarms=create_alarms and per_function_alarms,
                 log_retention=log_retention,
                 removal_policy=removal_policy,
                 environment=extra,
-                max_timeout=(defaults.API_INTEGRATION_TIMEOUT_S, defaults.API_TIMEOUT_REASON),
+                max_timeout=(api_type.integration_timeout_s, api_type.timeout_reason),
             )
 
+        self.access_log_group = create_log_group(
+            self, "AccessLogs", retention=log_retention, removal_policy=removal_policy
+        )
+        self.stage_name: str = options.stage_name
+        self.functions: dict[str, ServerlessFunction] = {}
+        self.routes: dict[Route, ServerlessFunction] = {}
+        self.request_validator: Optional[apigw.RequestValidator] = None
+        self.usage_plan: Optional[apigw.UsagePlan] = None
+        self.api_key: Optional[apigw.IApiKey] = None
+        self.web_acl: Optional[wafv2.CfnWebACL] = None
+        if api_type is ApiType.HTTP:
+            metrics = self._build_http(parsed, auth, options, origins, detailed_metrics, removal_policy, make_function, function_env)
+        else:
+            metrics = self._build_rest(
+                parsed, auth, options, origins, detailed_metrics, removal_policy, make_function, function_env,
+                request_schemas=request_schemas,
+                cache=cache,
+                api_key_required=api_key_required,
+                usage_plan_quota_per_day=usage_plan_quota_per_day,
+                waf=waf,
+            )
+
+        self._acknowledge(auth)
+        self._warn_on_weakened_defaults(auth)
+
+        # --- alarms -------------------------------------------------------
+        self.alarms: list[cloudwatch.Alarm] = []
+        functions = list(dict.fromkeys(self.routes.values()))
+        if self.authorizer_function is not None:
+            functions.append(self.authorizer_function)
+        for function in functions:
+            self.alarms.extend(function.alarms)
+        if create_alarms:
+            self.alarms.extend(self._create_alarms(options, alarm_topic, metrics))
+            if not per_function_alarms:
+                self.alarms.extend(aggregate_function_alarms(self, functions, alarm_topic))
+        self.dashboard: Optional[cloudwatch.Dashboard] = (
+            alarm_dashboard(self, "Dashboard", self.alarms) if dashboard and self.alarms else None
+        )
+
+    # --- front doors ---------------------------------------------------------
+    def _add_functions(
+        self,
+        parsed: Mapping[Route, FunctionSpec],
+        make_function: Any,
+        function_env: Mapping[str, str],
+        add_route: Callable[[Route, ServerlessFunction, str], None],
+    ) -> None:
+        """One function per distinct spec, its routes, and its table grant (both API types)."""
+        used_ids: set[str] = set()
+        for spec, group in routes_by_value(parsed).values():
+            fid = _unique_id(_function_id(group[0]), used_ids)
+            function = make_function(fid, spec, function_env)
+            for route in group:
+                self.functions[route.key] = function
+                self.routes[route] = function
+                add_route(route, function, fid)
+            self._grant_table(function, group)
+
+    def _build_rest(
+        self,
+        parsed: Mapping[Route, FunctionSpec],
+        auth: ApiAuth,
+        options: ApiSettings,
+        origins: Optional[Sequence[str]],
+        detailed_metrics: bool,
+        removal_policy: RemovalPolicy,
+        make_function: Any,
+        function_env: Mapping[str, str],
+        *,
+        request_schemas: Optional[Mapping[str, Mapping[str, Any]]],
+        cache: Optional[ApiCache],
+        api_key_required: bool,
+        usage_plan_quota_per_day: Optional[int],
+        waf: Union[bool, str],
+    ) -> tuple[cloudwatch.IMetric, cloudwatch.IMetric, cloudwatch.IMetric]:
         # --- auth ---------------------------------------------------------
         built = build_authorizer(self, auth, removal_policy=removal_policy, make_function=make_function)
         self.user_pool: Optional[cognito.IUserPool] = built.user_pool
         self.user_pool_client: Optional[cognito.UserPoolClient] = built.user_pool_client
-        self.authorizer: Optional[apigw.IAuthorizer] = built.authorizer
+        self.authorizer: Optional[Any] = built.authorizer
         self.authorizer_function: Optional[ServerlessFunction] = built.authorizer_function
 
         # --- REST API and stage --------------------------------------------
-        self.access_log_group = create_log_group(
-            self, "AccessLogs", retention=log_retention, removal_policy=removal_policy
-        )
-        self.api = apigw.RestApi(
+        self.api: Any = apigw.RestApi(
             self,
             "Api",
             # Unique: API Gateway metrics (and so the alarms below) are keyed by API name.
@@ -226,14 +358,13 @@ class ApiBackend(Construct):
             default_cors_preflight_options=cors_options(origins, parsed) if origins else None,
             deploy_options=stage_options(options, self.access_log_group, cache, parsed, detailed_metrics),
         )
-        self.stage: apigw.Stage = self.api.deployment_stage
+        self.stage: Any = self.api.deployment_stage
         self.url: str = self.api.url
         #: ``<api id>.execute-api.<region>.<suffix>``: the origin a CloudFront
         #: distribution (EdgeSite) points at; requests then start with ``/<stage_name>``.
         self.execute_api_domain_name: str = (
             f"{self.api.rest_api_id}.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}"
         )
-        self.stage_name: str = options.stage_name
         self.request_validator = self.api.add_request_validator(
             "RequestValidator", validate_request_body=True, validate_request_parameters=True
         )
@@ -242,22 +373,17 @@ class ApiBackend(Construct):
         models = self._request_models(request_schemas or {})
 
         # --- functions and methods -----------------------------------------
-        self.functions: dict[str, ServerlessFunction] = {}
-        self.routes: dict[Route, ServerlessFunction] = {}
-        used_ids: set[str] = set()
         cached = {_route_of(k) for k in cache.routes} if cache else set()
-        for spec, group in routes_by_value(parsed).values():
-            fid = _unique_id(_function_id(group[0]), used_ids)
-            function = make_function(fid, spec, function_env)
-            for route in group:
-                self.functions[route.key] = function
-                self.routes[route] = function
-                self._add_method(route, function, built, models.get(route), route in cached, cache, api_key_required)
-            self._grant_table(function, group)
+        self._add_functions(
+            parsed,
+            make_function,
+            function_env,
+            lambda route, function, _fid: self._add_method(
+                route, function, built, models.get(route), route in cached, cache, api_key_required
+            ),
+        )
 
         # --- usage plan / API key ------------------------------------------
-        self.usage_plan: Optional[apigw.UsagePlan] = None
-        self.api_key: Optional[apigw.IApiKey] = None
         if api_key_required:
             self.usage_plan = self.api.add_usage_plan(
                 "UsagePlan",
@@ -273,10 +399,9 @@ class ApiBackend(Construct):
             self.usage_plan.add_api_key(self.api_key)
 
         # --- WAF ----------------------------------------------------------
-        self.web_acl: Optional[wafv2.CfnWebACL] = None
         if waf is True:
             self.web_acl = create_web_acl(self, "WebAcl", rate_limit=options.waf_rate_limit, metric_name="ApiWebAcl")
-            web_acl_arn = self.web_acl.attr_arn
+            web_acl_arn: Optional[str] = self.web_acl.attr_arn
         elif isinstance(waf, str):
             web_acl_arn = waf
         else:
@@ -290,21 +415,73 @@ class ApiBackend(Construct):
             wafv2.CfnWebACLAssociation(
                 self, "WebAclAssociation", resource_arn=self.stage.stage_arn, web_acl_arn=web_acl_arn
             )
+        period = defaults.ALARM_PERIOD
+        return (
+            self.stage.metric_server_error(statistic="Average", period=period),
+            self.stage.metric_client_error(statistic="Average", period=period),
+            self.stage.metric_latency(statistic="p95", period=period),
+        )
 
-        self._acknowledge(auth)
-        self._warn_on_weakened_defaults(auth)
+    def _build_http(
+        self,
+        parsed: Mapping[Route, FunctionSpec],
+        auth: ApiAuth,
+        options: ApiSettings,
+        origins: Optional[Sequence[str]],
+        detailed_metrics: bool,
+        removal_policy: RemovalPolicy,
+        make_function: Any,
+        function_env: Mapping[str, str],
+    ) -> tuple[cloudwatch.IMetric, cloudwatch.IMetric, cloudwatch.IMetric]:
+        built = build_http_authorizer(self, auth, removal_policy=removal_policy, make_function=make_function)
+        self.user_pool = built.user_pool
+        self.user_pool_client = built.user_pool_client
+        self.authorizer = built.authorizer
+        self.authorizer_function = built.authorizer_function
 
-        # --- alarms -------------------------------------------------------
-        self.alarms: list[cloudwatch.Alarm] = []
-        functions = list(dict.fromkeys(self.routes.values()))
-        if self.authorizer_function is not None:
-            functions.append(self.authorizer_function)
-        for function in functions:
-            self.alarms.extend(function.alarms)
-        if create_alarms:
-            self.alarms.extend(self._create_alarms(options, alarm_topic))
-        self.dashboard: Optional[cloudwatch.Dashboard] = (
-            alarm_dashboard(self, "Dashboard", self.alarms) if dashboard and self.alarms else None
+        self.api = apigwv2.HttpApi(
+            self,
+            "Api",
+            # Unique, as for REST: alarms select metrics by API id, but the
+            # console and cost reports list APIs by name.
+            api_name=rest_api_name(self),
+            description=f"ApiBackend {self.node.path}",
+            cors_preflight=http_cors_options(origins, parsed) if origins else None,
+            create_default_stage=False,
+        )
+        self.stage = http_stage(
+            self, "Stage", api=self.api, o=options, log_group=self.access_log_group, detailed_metrics=detailed_metrics
+        )
+        self.url = self.stage.url
+        self.execute_api_domain_name = f"{self.api.api_id}.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}"
+        scopes = list(built.scopes) or None
+        integrations: dict[str, HttpLambdaIntegration] = {}
+        #: Parent of the HTTP routes (acknowledgements of route rules are scoped here).
+        self.http_routes = Construct(self, "Routes")
+
+        def add_route(route: Route, function: ServerlessFunction, fid: str) -> None:
+            if fid not in integrations:
+                integrations[fid] = HttpLambdaIntegration(
+                    f"{fid}Integration",
+                    function.alias,
+                    payload_format_version=apigwv2.PayloadFormatVersion.VERSION_2_0,
+                )
+            apigwv2.HttpRoute(
+                self.http_routes,
+                _function_id(route),
+                http_api=self.api,
+                route_key=apigwv2.HttpRouteKey.with_(route.path, apigwv2.HttpMethod[route.method]),
+                integration=integrations[fid],
+                authorizer=built.authorizer,
+                authorization_scopes=scopes,
+            )
+
+        self._add_functions(parsed, make_function, function_env, add_route)
+        period = defaults.ALARM_PERIOD
+        return (
+            self.stage.metric_server_error(statistic="Average", period=period),
+            self.stage.metric_client_error(statistic="Average", period=period),
+            self.stage.metric_latency(statistic="p95", period=period),
         )
 
     # ------------------------------------------------------------------
@@ -376,6 +553,13 @@ class ApiBackend(Construct):
             self.table.grant_read_write_data(function.role)
 
     def _acknowledge(self, auth: ApiAuth) -> None:
+        if self.api_type is ApiType.HTTP:
+            # cdk-nag's COG4 checks REST methods only; APIG4 checks HTTP routes too.
+            if auth.kind is AuthKind.NONE:
+                acknowledge(
+                    self.http_routes, AWS_SOLUTIONS + "APIG4", f"Public API by explicit ApiAuth.none(): {auth.reason}"
+                )
+            return
         if auth.kind is AuthKind.NONE:
             acknowledge(self.api, AWS_SOLUTIONS + "APIG4", f"Public API by explicit ApiAuth.none(): {auth.reason}")
             acknowledge(self.api, AWS_SOLUTIONS + "COG4", f"Public API by explicit ApiAuth.none(): {auth.reason}")
@@ -404,15 +588,20 @@ class ApiBackend(Construct):
                     "(cdk-nag AwsSolutions-COG8); acknowledge the finding with your reason.",
                 )
 
-    def _create_alarms(self, options: ApiSettings, topic: Optional[sns.ITopic]) -> list[cloudwatch.Alarm]:
-        stage, path = self.stage, self.node.path
-        period = defaults.ALARM_PERIOD
+    def _create_alarms(
+        self,
+        options: ApiSettings,
+        topic: Optional[sns.ITopic],
+        metrics: tuple[cloudwatch.IMetric, cloudwatch.IMetric, cloudwatch.IMetric],
+    ) -> list[cloudwatch.Alarm]:
+        server_errors, client_errors, latency = metrics
+        path = self.node.path
         slo_ms = options.latency_slo.to_milliseconds()
         return [
             create_alarm(
                 self,
                 "ServerErrorRateAlarm",
-                metric=stage.metric_server_error(statistic="Average", period=period),
+                metric=server_errors,
                 threshold=options.server_error_rate,
                 description=f"{path}: more than {options.server_error_rate:.1%} of requests returned 5XX.",
                 alarm_topic=topic,
@@ -420,7 +609,7 @@ class ApiBackend(Construct):
             create_alarm(
                 self,
                 "ClientErrorRateAlarm",
-                metric=stage.metric_client_error(statistic="Average", period=period),
+                metric=client_errors,
                 threshold=options.client_error_rate,
                 description=(
                     f"{path}: more than {options.client_error_rate:.1%} of requests returned 4XX "
@@ -431,7 +620,7 @@ class ApiBackend(Construct):
             create_alarm(
                 self,
                 "LatencyAlarm",
-                metric=stage.metric_latency(statistic="p95", period=period),
+                metric=latency,
                 threshold=slo_ms,
                 description=f"{path}: p95 latency is above the {slo_ms:g} ms SLO.",
                 alarm_topic=topic,

@@ -1,4 +1,5 @@
-"""Stage and CORS building blocks of ``ApiBackend`` (also used by ``saga_api``).
+"""Stage and CORS building blocks of ``ApiBackend`` (also used by ``saga_api``),
+for REST APIs and HTTP APIs.
 
 What the stage looks like (throttling, JSON access logs, execution logging,
 X-Ray, cache), the CORS preflight and gateway responses; ``api.py`` composes
@@ -11,8 +12,10 @@ import json
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Sequence
 
+import jsii
 from aws_cdk import Duration, Names
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
@@ -182,3 +185,84 @@ def cors_gateway_responses(api: apigw.RestApi, origin: str) -> None:
         headers["Vary"] = "'Origin'"
     api.add_gateway_response("Default4xx", type=apigw.ResponseType.DEFAULT_4_XX, response_headers=headers)
     api.add_gateway_response("Default5xx", type=apigw.ResponseType.DEFAULT_5_XX, response_headers=headers)
+
+
+#: Access log fields of an HTTP API stage (its $context variables differ from REST's).
+#: https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-logging-variables.html
+HTTP_ACCESS_LOG_FIELDS = {
+    "requestId": "$context.requestId",
+    "extendedRequestId": "$context.extendedRequestId",
+    "requestTime": "$context.requestTime",
+    "ip": "$context.identity.sourceIp",
+    "userAgent": "$context.identity.userAgent",
+    "caller": "$context.identity.caller",
+    "principalId": "$context.authorizer.principalId",
+    "jwtSubject": "$context.authorizer.claims.sub",
+    "httpMethod": "$context.httpMethod",
+    "routeKey": "$context.routeKey",
+    "path": "$context.path",
+    "protocol": "$context.protocol",
+    "status": "$context.status",
+    "responseLength": "$context.responseLength",
+    "responseLatency": "$context.responseLatency",
+    "integrationLatency": "$context.integrationLatency",
+    "integrationStatus": "$context.integrationStatus",
+    "integrationError": "$context.integrationErrorMessage",
+    "authorizerError": "$context.authorizer.error",
+    "errorMessage": "$context.error.message",
+}
+
+
+def http_stage(
+    scope: Construct,
+    construct_id: str,
+    *,
+    api: apigwv2.HttpApi,
+    o: ApiSettings,
+    log_group: logs.ILogGroup,
+    detailed_metrics: bool,
+) -> apigwv2.HttpStage:
+    """The HTTP API stage: auto-deployed, throttled, JSON access logs to ``log_group``."""
+    return apigwv2.HttpStage(
+        scope,
+        construct_id,
+        http_api=api,
+        stage_name=o.stage_name,
+        auto_deploy=True,
+        throttle=apigwv2.ThrottleSettings(rate_limit=o.rate, burst_limit=o.burst),
+        detailed_metrics_enabled=detailed_metrics,
+        access_log_settings=_HttpAccessLogs(log_group),
+    )
+
+
+@jsii.implements(apigwv2.IAccessLogSettings)
+class _HttpAccessLogs:
+    """``IAccessLogSettings``: JSON access logs into one log group."""
+
+    def __init__(self, log_group: logs.ILogGroup) -> None:
+        self._destination = apigwv2.LogGroupLogDestination(log_group)
+        self._format = apigw.AccessLogFormat.custom(json.dumps(HTTP_ACCESS_LOG_FIELDS))
+
+    @property
+    def destination(self) -> apigwv2.IAccessLogDestination:
+        return self._destination
+
+    @property
+    def format(self) -> apigw.AccessLogFormat:
+        return self._format
+
+
+def http_cors_options(origins: Sequence[str], parsed: Mapping[Route, Any]) -> apigwv2.CorsPreflightOptions:
+    """HTTP API CORS: API Gateway answers preflight itself and adds the headers to responses."""
+    methods = sorted({r.method for r in parsed})
+    allow_methods = (
+        [apigwv2.CorsHttpMethod.ANY]
+        if "ANY" in methods
+        else [apigwv2.CorsHttpMethod[m] for m in methods] + [apigwv2.CorsHttpMethod.OPTIONS]
+    )
+    return apigwv2.CorsPreflightOptions(
+        allow_origins=list(origins),
+        allow_methods=allow_methods,
+        allow_headers=[*apigw.Cors.DEFAULT_HEADERS, "X-Correlation-Id", "Idempotency-Key"],
+        max_age=Duration.hours(1),
+    )

@@ -19,6 +19,7 @@ from cdk_serverless_patterns.building_blocks.function import FunctionSpec, valid
 from cdk_serverless_patterns.errors import Problems, is_token
 from cdk_serverless_patterns.runtime import env
 
+from .api_type import ApiType
 from .auth import implements, validate_auth
 from .routes import Route, RouteError, parse_route, routes_by_value, validate_routes
 from .stage import ApiCache, ApiSettings
@@ -34,6 +35,7 @@ _WEB_ACL_ARN_RE = re.compile(r"^arn:aws[a-z\-]*:wafv2:[a-z0-9\-]+:\d{12}:regiona
 def validate_api(
     path: str,
     *,
+    api_type: Any = ApiType.REST,
     routes: Any,
     auth: Any,
     table: Any,
@@ -44,9 +46,15 @@ def validate_api(
     cache: Any,
     usage_plan_quota_per_day: Any,
     waf: Any,
+    api_key_required: Any = False,
 ) -> dict[Route, FunctionSpec]:
     """Every rule of ApiBackend, collected into one PatternConfigError."""
     problems = Problems(path)
+    if not isinstance(api_type, ApiType):
+        problems.add(
+            "api_type", api_type, "ApiType.REST or ApiType.HTTP", "pass api_type=ApiType.HTTP (import ApiType from cdk_serverless_patterns)"
+        )
+        problems.raise_if_any()
     parsed = validate_routes(problems, routes)
     if environment is not None and not isinstance(environment, Mapping):
         problems.add("environment", type(environment).__name__, "a mapping of str to str", "pass {'NAME': 'value'}")
@@ -63,19 +71,36 @@ def validate_api(
             problems,
             spec,
             field_prefix=f"routes[{group[0].key!r}]",
-            max_timeout_s=defaults.API_INTEGRATION_TIMEOUT_S,
-            max_timeout_reason=defaults.API_TIMEOUT_REASON,
+            max_timeout_s=api_type.integration_timeout_s,
+            max_timeout_reason=api_type.timeout_reason,
             extra_environment=extra_env,
         )
-    resources = {"/".join(route.segments[: i + 1]) for route in parsed for i in range(len(route.segments))}
-    problems.check(
-        len(resources) <= defaults.API_MAX_RESOURCES,
-        "routes",
-        f"{len(resources)} resources",
-        f"at most {defaults.API_MAX_RESOURCES} path resources per REST API (API Gateway quota)",
-        "split the API, use a '{proxy+}' route, or raise the quota and this limit",
-    )
-    validate_auth(problems, auth)
+    if api_type is ApiType.HTTP:
+        problems.check(
+            len(parsed) <= defaults.HTTP_API_MAX_ROUTES,
+            "routes",
+            f"{len(parsed)} routes",
+            f"at most {defaults.HTTP_API_MAX_ROUTES} routes per HTTP API (API Gateway quota, adjustable)",
+            "split the API, use a '{proxy+}' route, or raise the quota and this limit",
+        )
+        _reject_rest_only_options(
+            problems,
+            waf=waf,
+            request_schemas=request_schemas,
+            cache=cache,
+            api_key_required=api_key_required,
+            usage_plan_quota_per_day=usage_plan_quota_per_day,
+        )
+    else:
+        resources = {"/".join(route.segments[: i + 1]) for route in parsed for i in range(len(route.segments))}
+        problems.check(
+            len(resources) <= defaults.API_MAX_RESOURCES,
+            "routes",
+            f"{len(resources)} resources",
+            f"at most {defaults.API_MAX_RESOURCES} path resources per REST API (API Gateway quota)",
+            "split the API, use a '{proxy+}' route, or raise the quota and this limit",
+        )
+    validate_auth(problems, auth, api_type=api_type)
     problems.check(
         table is None or isinstance(table, bool) or implements(table, "table_name", "grant_read_data"),
         "table",
@@ -83,8 +108,11 @@ def validate_api(
         "True (create one), an existing ITable, or None",
         "pass table=True or dynamodb.Table.from_table_name(...)",
     )
-    _validate_stage(problems, options)
+    _validate_stage(problems, options, api_type)
     _validate_cors(problems, cors_allow_origins, parsed)
+    if api_type is ApiType.HTTP:
+        problems.raise_if_any()
+        return parsed
     _validate_schemas(problems, request_schemas, parsed)
     _validate_cache(problems, cache, parsed)
     if usage_plan_quota_per_day is not None:
@@ -104,17 +132,44 @@ def validate_api(
             "pass the ARN of a regional web ACL (CloudFront-scoped ACLs cannot attach to a stage)",
         )
     else:
-        problems.check(isinstance(waf, bool), "waf", waf, "True, False or a web ACL ARN", "pass waf=True")
+        problems.check(waf is None or isinstance(waf, bool), "waf", waf, "True, False or a web ACL ARN", "pass waf=True")
     problems.raise_if_any()
     return parsed
 
 
-def _validate_stage(problems: Problems, o: ApiSettings) -> None:
+#: What an HTTP API offers instead of each REST-only option (shown in errors).
+_REST_ONLY_FIXES = {
+    "waf": "HTTP APIs cannot be associated with a WAF web ACL: put CloudFront with WAF in front "
+    "(EdgeSite with waf) or use api_type=ApiType.REST; leave waf unset (or False) with ApiType.HTTP",
+    "request_schemas": "HTTP APIs have no request validation: validate bodies in the handler "
+    "(runtime.http.json_body and your schema), or use api_type=ApiType.REST",
+    "cache": "HTTP APIs have no response cache: cache in CloudFront (EdgeSite) or use api_type=ApiType.REST",
+    "api_key_required": "HTTP APIs have no API keys or usage plans: use a JWT or Lambda authorizer "
+    "(per-client throttling then lives in your authorizer), or use api_type=ApiType.REST",
+    "usage_plan_quota_per_day": "HTTP APIs have no usage plans: use api_type=ApiType.REST for per-key quotas",
+}
+
+
+def _reject_rest_only_options(problems: Problems, **given: Any) -> None:
+    """Each REST-only option set on an HTTP API is one problem, naming the option."""
+    for name, value in given.items():
+        unset = value is None or value is False or (name == "request_schemas" and not value)
+        problems.check(
+            unset,
+            name,
+            value,
+            "unset with api_type=ApiType.HTTP (REST-only option)",
+            _REST_ONLY_FIXES[name],
+        )
+
+
+def _validate_stage(problems: Problems, o: ApiSettings, api_type: ApiType = ApiType.REST) -> None:
     problems.check(
-        isinstance(o.stage_name, str) and bool(_STAGE_NAME_RE.match(o.stage_name)),
+        isinstance(o.stage_name, str)
+        and (bool(_STAGE_NAME_RE.match(o.stage_name)) or (api_type is ApiType.HTTP and o.stage_name == "$default")),
         "stage_name",
         o.stage_name,
-        "1-128 letters, digits, '-' or '_' (API Gateway stage names)",
+        "1-128 letters, digits, '-' or '_' (API Gateway stage names; HTTP APIs also '$default')",
         "pass e.g. stage_name='prod'",
     )
     validate_throttling(problems, o.rate, o.burst, o.waf_rate_limit)
@@ -123,10 +178,10 @@ def _validate_stage(problems: Problems, o: ApiSettings) -> None:
     else:
         slo = o.latency_slo.to_milliseconds()
         problems.check(
-            0 < slo <= defaults.API_INTEGRATION_TIMEOUT_S * 1000,
+            0 < slo <= api_type.integration_timeout_s * 1000,
             "latency_slo",
             f"{slo:g} ms",
-            f"more than 0 and at most {defaults.API_INTEGRATION_TIMEOUT_S} s (the integration timeout)",
+            f"more than 0 and at most {api_type.integration_timeout_s} s (the integration timeout)",
             "pass e.g. Duration.millis(500)",
         )
     for name, rate in (("server_error_rate", o.server_error_rate), ("client_error_rate", o.client_error_rate)):

@@ -19,6 +19,7 @@ State shape (what every Lambda receives, see :func:`_payload`)::
 
 from __future__ import annotations
 
+import enum
 import re
 from dataclasses import dataclass
 from typing import Any, Optional, Sequence
@@ -66,6 +67,23 @@ APPROVAL_REJECTED_STATE = "Approval-Rejected"
 APPROVAL_FAILED_STATE = "Approval-Failed"
 #: Error of the Fail state when an approver answers ``{"approved": false}``.
 APPROVAL_REJECTED_ERROR = "Saga.ApprovalRejected"
+
+
+class WorkflowType(enum.Enum):
+    """The Step Functions workflow type of a :class:`Saga` (contract).
+
+    * ``STANDARD`` (default): exactly-once execution of each state, up to one
+      year, human approvals (task tokens), redrive after a failed
+      compensation; billed per state transition (USD 25 per million).
+    * ``EXPRESS``: at-least-once execution (a state may run more than once),
+      at most five minutes, no task tokens, no redrive, history only in
+      CloudWatch Logs; billed per request and GB-second, far cheaper for
+      short, high-volume sagas. Every action and compensation must be
+      idempotent. See ``docs/patterns/saga.md``.
+    """
+
+    STANDARD = "STANDARD"
+    EXPRESS = "EXPRESS"
 
 
 def compensation_state_name(step: str) -> str:
