@@ -1,4 +1,5 @@
-"""``Saga``: a Step Functions Standard workflow with compensating transactions.
+"""``Saga``: a Step Functions workflow (Standard, or Express for short sagas) with
+compensating transactions.
 
 Each :class:`SagaStep` is an action Lambda and, optionally, a compensation
 Lambda that undoes it. Steps run in order; transient Lambda errors are retried
@@ -166,8 +167,19 @@ def _validate(
     retry_attempts: int,
     compensation_retry_attempts: int,
     start_api: Optional[SagaStartApi] = None,
+    workflow_type: Any = WorkflowType.STANDARD,
 ) -> None:
     """Every rule of :class:`Saga`, collected into ``problems``."""
+    if not isinstance(workflow_type, WorkflowType):
+        problems.add(
+            "workflow_type",
+            workflow_type,
+            "WorkflowType.STANDARD or WorkflowType.EXPRESS",
+            "pass workflow_type=WorkflowType.EXPRESS (import WorkflowType from cdk_serverless_patterns)",
+        )
+        workflow_type = WorkflowType.STANDARD
+    if workflow_type is WorkflowType.EXPRESS:
+        _validate_express(problems, steps, approval, timeout)
     if not isinstance(steps, (list, tuple)) or not steps:
         problems.add(
             "steps",
@@ -228,6 +240,39 @@ def _validate(
         )
     if start_api is not None:
         validate_start_api(problems, start_api)
+
+
+def _validate_express(problems: Problems, steps: Any, approval: Any, timeout: Any) -> None:
+    """Express workflows: at most five minutes, no task tokens."""
+    limit = defaults.SFN_EXPRESS_MAX_DURATION.to_seconds()
+    problems.check(
+        approval is None,
+        "approval",
+        type(approval).__name__,
+        "no approval with WorkflowType.EXPRESS (Express workflows do not support .waitForTaskToken, "
+        "and a human answers in hours, not within Express's five minutes)",
+        "use WorkflowType.STANDARD for sagas with a human approval",
+    )
+    if isinstance(timeout, Duration):
+        problems.check(
+            timeout.to_seconds() <= limit,
+            "timeout",
+            timeout.to_human_string(),
+            "at most 5 minutes with WorkflowType.EXPRESS (Express execution limit)",
+            "shorten timeout, or use WorkflowType.STANDARD for longer sagas",
+        )
+    for index, step in enumerate(steps if isinstance(steps, (list, tuple)) else []):
+        if not isinstance(step, SagaStep):
+            continue
+        for role, spec in (("action", step.action), ("compensation", step.compensation)):
+            if isinstance(spec, FunctionSpec) and isinstance(spec.timeout, Duration):
+                problems.check(
+                    spec.timeout.to_seconds() < limit,
+                    f"steps[{index}].{role}.timeout",
+                    spec.timeout.to_human_string(),
+                    "less than 5 minutes with WorkflowType.EXPRESS (the whole execution ends at 5 minutes)",
+                    "shorten the function's timeout, or use WorkflowType.STANDARD",
+                )
 
 
 def _validate_step_name(problems: Problems, field: str, name: Any, seen: set[str]) -> None:
@@ -337,8 +382,16 @@ class Saga(Construct):
         throttling, schema validation, access logs) that starts executions
         through API Gateway's Step Functions integration
         (:class:`~cdk_serverless_patterns.patterns.saga.start_api.SagaStartApi`). Default: none.
+    :param workflow_type: ``WorkflowType.STANDARD`` (default: exactly-once
+        state execution, up to a year, approvals, redrive) or
+        ``WorkflowType.EXPRESS`` (at-least-once, at most 5 minutes, no
+        approval, no redrive; much cheaper for short, high-volume sagas). With
+        Express the execution timeout defaults to 5 minutes, compensation
+        retries back off to at most 20 s so they fit, and every action and
+        compensation must be idempotent (Express may run a state twice).
     :param include_execution_data: log state input and output (ALL level logs
-        always). Default True; set False if inputs carry data that must not
+        always; for Express workflows CloudWatch Logs is the only execution
+        history there is). Default True; set False if inputs carry data that must not
         reach CloudWatch Logs.
     :param alarm_topic: SNS topic for every alarm. Default: none.
     :param create_alarms: alarms on ExecutionsFailed, ExecutionsTimedOut,
@@ -365,6 +418,7 @@ class Saga(Construct):
         retry_attempts: Optional[int] = None,
         compensation_retry_attempts: Optional[int] = None,
         start_api: Optional[SagaStartApi] = None,
+        workflow_type: WorkflowType = WorkflowType.STANDARD,
         include_execution_data: bool = True,
         alarm_topic: Optional[sns.ITopic] = None,
         create_alarms: bool = True,
@@ -378,9 +432,14 @@ class Saga(Construct):
             else defaults.SAGA_COMPENSATION_RETRY_ATTEMPTS
         )
         problems = Problems(child_path(scope, construct_id))
-        _validate(problems, steps, approval, timeout, retries, compensation_retries, start_api)
+        _validate(problems, steps, approval, timeout, retries, compensation_retries, start_api, workflow_type)
         problems.raise_if_any()
         super().__init__(scope, construct_id)
+        self.workflow_type = workflow_type
+        express = workflow_type is WorkflowType.EXPRESS
+        self._compensation_max_delay = (
+            defaults.SAGA_EXPRESS_COMPENSATION_RETRY_MAX_DELAY if express else defaults.SAGA_COMPENSATION_RETRY_MAX_DELAY
+        )
 
         self.steps = tuple(steps)
         self.approval = approval
@@ -426,8 +485,10 @@ class Saga(Construct):
             self,
             "StateMachine",
             definition_body=sfn.DefinitionBody.from_chainable(self._definition()),
-            state_machine_type=sfn.StateMachineType.STANDARD,
-            timeout=timeout,
+            state_machine_type=sfn.StateMachineType.EXPRESS if express else sfn.StateMachineType.STANDARD,
+            # Express ends every execution at 5 minutes anyway; saying so keeps the
+            # template honest and the TimedOut alarm meaningful.
+            timeout=timeout if timeout is not None or not express else defaults.SFN_EXPRESS_MAX_DURATION,
             tracing_enabled=True,
             logs=sfn.LogOptions(
                 destination=self.log_group,
@@ -579,7 +640,7 @@ class Saga(Construct):
             errors=[sfn.Errors.ALL],
             interval=defaults.SAGA_COMPENSATION_RETRY_INTERVAL,
             backoff_rate=defaults.SAGA_RETRY_BACKOFF_RATE,
-            max_delay=defaults.SAGA_COMPENSATION_RETRY_MAX_DELAY,
+            max_delay=self._compensation_max_delay,
             max_attempts=self._compensation_retries,
             jitter_strategy=sfn.JitterType.FULL,
         )
