@@ -29,15 +29,28 @@ def validate_queue_consumer(
     max_concurrency: Optional[int],
     reserved_concurrency: Optional[int] = None,
     field_prefix: str = "",
+    fifo: bool = False,
 ) -> None:
     """Rules for an SQS event source without a batching window.
 
     ``reserved_concurrency`` is the consuming function's, when set: a maximum
     concurrency above it only produces throttles (AWS advises keeping it at or
-    below the reserved concurrency).
+    below the reserved concurrency). ``fifo``: the queue is FIFO, whose event
+    source takes at most 10 messages per batch whatever the window.
     """
     p = f"{field_prefix}." if field_prefix else ""
-    if not is_token(batch_size):
+    if fifo and not is_token(batch_size):
+        problems.check(
+            isinstance(batch_size, int)
+            and not isinstance(batch_size, bool)
+            and defaults.SQS_BATCH_SIZE_MIN <= batch_size <= defaults.SQS_FIFO_BATCH_SIZE_MAX,
+            f"{p}batch_size",
+            batch_size,
+            f"{defaults.SQS_BATCH_SIZE_MIN}-{defaults.SQS_FIFO_BATCH_SIZE_MAX} for a FIFO queue (Lambda's maximum "
+            "batch for FIFO event sources)",
+            f"pass batch_size between 1 and {defaults.SQS_FIFO_BATCH_SIZE_MAX}",
+        )
+    elif not is_token(batch_size):
         problems.check(
             isinstance(batch_size, int)
             and not isinstance(batch_size, bool)

@@ -19,6 +19,12 @@ class EncryptedTopic(Construct):
 
     :param service_publishers: service principals allowed to use the key, e.g.
         ``["cloudwatch.amazonaws.com"]``. Default: none.
+    :param fifo: a FIFO topic (ordered per message group, deduplicated for
+        5 minutes; only SQS FIFO queues subscribe), in high-throughput mode
+        (per message group). CloudFormation names it with the required
+        ``.fifo`` suffix. Default: False.
+    :param content_based_deduplication: FIFO only: deduplicate by a SHA-256 of
+        the message when a publisher gives no deduplication id. Default: False.
     """
 
     def __init__(
@@ -28,6 +34,8 @@ class EncryptedTopic(Construct):
         *,
         service_publishers: Sequence[str] = (),
         display_name: str | None = None,
+        fifo: bool = False,
+        content_based_deduplication: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         self.key = kms.Key(
@@ -45,7 +53,15 @@ class EncryptedTopic(Construct):
                 )
             )
         self.topic = sns.Topic(
-            self, "Topic", master_key=self.key, enforce_ssl=True, display_name=display_name
+            self,
+            "Topic",
+            master_key=self.key,
+            enforce_ssl=True,
+            display_name=display_name,
+            fifo=True if fifo else None,
+            content_based_deduplication=True if fifo and content_based_deduplication else None,
+            # High-throughput FIFO: limits and deduplication per message group.
+            fifo_throughput_scope=sns.FifoThroughputScope.MESSAGE_GROUP if fifo else None,
         )
         for service in service_publishers:
             self.topic.grant_publish(iam.ServicePrincipal(service))

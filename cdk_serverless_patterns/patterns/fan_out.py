@@ -14,6 +14,13 @@ worker does its part and records it with
 part (exactly one per job, by conditional writes) sends the job id to the
 aggregator's queue, and the aggregator reads all results with
 :func:`~.runtime.fan_in.load_job`.
+
+With ``fifo=True`` the topic and every worker queue (and their DLQs) are FIFO:
+jobs of one message group (a customer, an account) reach each worker in the
+order they were published, one batch at a time, and ``start_job`` takes the
+group id from the job's payload (``message_group_key``). Workers use
+``process_batch``, which stops a group at its first failure so later jobs of
+that group are retried after it, never before.
 """
 
 from __future__ import annotations
@@ -101,6 +108,20 @@ class FanOutFanIn(Construct):
     :param removal_policy: of the state table and the log groups. Default: RETAIN.
     :param log_retention: of the functions' log groups. Default: one month.
     :param dashboard: also create a CloudWatch dashboard of the alarms. Default: False.
+    :param fifo: ordered fan-out: a FIFO topic and FIFO worker queues (and
+        FIFO dead-letter queues). Each worker receives the jobs of one message
+        group in publish order; different groups run in parallel. Batches are
+        at most 10 messages. The aggregator queue stays standard: the
+        aggregator runs once per job, and its order across jobs is not
+        guaranteed. A given ``topic`` must then be FIFO. Default: False.
+    :param message_group_key: FIFO only. The payload field whose value is a
+        job's message group id (e.g. ``"customer_id"``); handlers get it as
+        ``FAN_OUT_MESSAGE_GROUP_KEY`` through :attr:`publisher_environment`,
+        and ``start_job`` reads it from the payload. Default: none (pass
+        ``start_job(..., group_id=...)``).
+    :param content_based_deduplication: FIFO only. The topic deduplicates by a
+        hash of the message when a publisher gives no deduplication id
+        (``start_job`` always gives the job id). Default: False.
 
     Attributes: ``topic`` (``sns.ITopic``), ``encrypted_topic`` (the
     EncryptedTopic, None when ``topic`` was given), ``queues`` (name →
@@ -131,19 +152,26 @@ class FanOutFanIn(Construct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         log_retention: Optional[logs.RetentionDays] = None,
         dashboard: bool = False,
+        fifo: bool = False,
+        message_group_key: Optional[str] = None,
+        content_based_deduplication: bool = False,
     ) -> None:
         receive = max_receive_count if max_receive_count is not None else defaults.MAX_RECEIVE_COUNT
         batch = batch_size if batch_size is not None else defaults.SQS_BATCH_SIZE
         retention = job_retention if job_retention is not None else defaults.FAN_IN_JOB_RETENTION
         policies = dict(filter_policies) if filter_policies is not None else {}
-        _validate(
-            child_path(scope, construct_id), workers, aggregator, policies, receive, batch, max_concurrency, retention
-        )
+        path = child_path(scope, construct_id)
+        _validate(path, workers, aggregator, policies, receive, batch, max_concurrency, retention, fifo=fifo)
+        _validate_fifo(path, fifo, topic, message_group_key, content_based_deduplication)
         super().__init__(scope, construct_id)
+        self.fifo = fifo
+        self.message_group_key = message_group_key
 
         self.encrypted_topic: Optional[EncryptedTopic] = None
         if topic is None:
-            self.encrypted_topic = EncryptedTopic(self, "Topic")
+            self.encrypted_topic = EncryptedTopic(
+                self, "Topic", fifo=fifo, content_based_deduplication=content_based_deduplication
+            )
             topic = self.encrypted_topic.topic
         self.topic: sns.ITopic = topic
 
@@ -208,6 +236,7 @@ class FanOutFanIn(Construct):
                 max_receive_count=receive,
                 alarm_topic=alarm_topic,
                 create_alarms=create_alarms,
+                fifo=fifo,
             )
             delivery_failures = FailureQueue(
                 scope_,
@@ -215,6 +244,8 @@ class FanOutFanIn(Construct):
                 purpose=f"SNS deliveries to the queue of worker '{name}' of {self.node.path}",
                 alarm_topic=alarm_topic,
                 create_alarms=create_alarms,
+                # A FIFO topic's subscription DLQ must be FIFO too.
+                fifo=fifo,
             )
             # SqsSubscription adds the queue policies that let this topic (only) send
             # to the work queue and SNS send undeliverable messages to the DLQ.
@@ -263,7 +294,10 @@ class FanOutFanIn(Construct):
     @property
     def publisher_environment(self) -> dict[str, str]:
         """Environment for a function that calls ``runtime.jobs.start_job``."""
-        return {env.FAN_OUT_TOPIC_ARN: self.topic.topic_arn}
+        environment = {env.FAN_OUT_TOPIC_ARN: self.topic.topic_arn}
+        if self.message_group_key is not None:
+            environment[env.FAN_OUT_MESSAGE_GROUP_KEY] = self.message_group_key
+        return environment
 
     @property
     def worker_names(self) -> list[str]:
@@ -289,6 +323,8 @@ def _validate(
     batch: int,
     max_concurrency: Optional[int],
     retention: Duration,
+    *,
+    fifo: bool = False,
 ) -> None:
     problems = Problems(path)
     if not isinstance(workers, Mapping) or not workers:
@@ -330,6 +366,8 @@ def _validate(
             batch_size=batch,
             max_concurrency=max_concurrency,
             reserved_concurrency=spec.reserved_concurrency,
+            # The aggregator queue stays standard; worker queues follow fifo.
+            fifo=fifo and field_prefix != "aggregator",
         )
     unknown = sorted(set(policies) - set(workers))
     problems.check(
@@ -351,4 +389,54 @@ def _validate(
     )
     # The same consumer rule failing for every function reads better once.
     problems.items = list(dict.fromkeys(problems.items))
+    problems.raise_if_any()
+
+
+#: SNS/SQS message group ids: 1-128 characters; a payload key naming one is a JSON key.
+_GROUP_KEY_MAX = 128
+
+
+def _validate_fifo(
+    path: str, fifo: object, topic: Optional[sns.ITopic], message_group_key: object, content_dedup: object
+) -> None:
+    problems = Problems(path)
+    problems.check(isinstance(fifo, bool), "fifo", fifo, "True or False", "pass fifo=True for ordered fan-out")
+    if fifo is not True:
+        for name, value, unset in (
+            ("message_group_key", message_group_key, None),
+            ("content_based_deduplication", content_dedup, False),
+        ):
+            problems.check(
+                value is unset or value is None,
+                name,
+                value,
+                "only with fifo=True (standard topics have no message groups or deduplication)",
+                f"pass fifo=True as well, or drop {name}",
+            )
+    if message_group_key is not None:
+        problems.check(
+            isinstance(message_group_key, str) and 0 < len(message_group_key) <= _GROUP_KEY_MAX,
+            "message_group_key",
+            message_group_key,
+            f"the name of a payload field, 1-{_GROUP_KEY_MAX} characters",
+            "pass e.g. message_group_key='customer_id'",
+        )
+    if topic is not None:
+        topic_fifo = getattr(topic, "fifo", None)
+        if isinstance(topic_fifo, bool):
+            problems.check(
+                topic_fifo == bool(fifo),
+                "topic",
+                f"{'FIFO' if topic_fifo else 'standard'} topic",
+                f"a {'FIFO' if fifo else 'standard'} topic with fifo={fifo} (SNS FIFO topics deliver only to "
+                "FIFO queues, standard topics only to standard queues)",
+                "pass a matching topic, or leave topic unset to create one",
+            )
+        problems.check(
+            not content_dedup,
+            "content_based_deduplication",
+            content_dedup,
+            "only for a topic the construct creates",
+            "set content-based deduplication on your own topic",
+        )
     problems.raise_if_any()

@@ -8,12 +8,18 @@ the whole batch. Usage::
 
     def handler(event, context):
         return process_batch(event, handle_record)
+
+FIFO queues: a message group must be processed in order, so the first failure
+in a group stops that group for this batch. That record and every later record
+of the same group are reported as failed (SQS returns them in order after the
+visibility timeout); other groups carry on. ``process_batch`` does this by
+itself for records from a FIFO queue (``eventSourceARN`` ending ``.fifo``).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Optional
 
 _log = logging.getLogger(__name__)
 
@@ -33,11 +39,25 @@ def item_identifier(record: Mapping[str, Any]) -> str:
     raise ValueError(f"record has no SQS, Kinesis or DynamoDB stream identifier: keys {sorted(record)}")
 
 
+def is_fifo_record(record: Mapping[str, Any]) -> bool:
+    """True for a record from an SQS FIFO queue."""
+    return str(record.get("eventSourceARN", "")).endswith(".fifo")
+
+
+def message_group(record: Mapping[str, Any]) -> str:
+    """The ``MessageGroupId`` of an SQS FIFO record."""
+    group = (record.get("attributes") or {}).get("MessageGroupId")
+    if not group:
+        raise ValueError(f"FIFO record {record.get('messageId')!r} has no attributes.MessageGroupId")
+    return str(group)
+
+
 def process_batch(
     event: Mapping[str, Any],
     handle_record: Callable[[Mapping[str, Any]], Any],
     *,
     stop_on_first_failure: bool = False,
+    fifo: Optional[bool] = None,
 ) -> dict[str, list[dict[str, str]]]:
     """Run ``handle_record`` on every record; return the partial failure response.
 
@@ -45,18 +65,30 @@ def process_batch(
     ``stop_on_first_failure=True``: Lambda retries from the lowest failed
     sequence number, so records after a failure are reported too and keep
     their order.
+
+    ``fifo``: per-group ordering for SQS FIFO records: after a record of a
+    message group fails, the later records of that group are reported as
+    failed without running, so none overtakes it. Default: detected from the
+    records' ``eventSourceARN``.
     """
+    records = list(event.get("Records", []))
+    if fifo is None:
+        fifo = any(is_fifo_record(r) for r in records)
     failures: list[dict[str, str]] = []
     failed = False
-    for record in event.get("Records", []):
+    failed_groups: set[str] = set()
+    for record in records:
         ident = item_identifier(record)
-        if failed and stop_on_first_failure:
+        group = message_group(record) if fifo else None
+        if (failed and stop_on_first_failure) or (group is not None and group in failed_groups):
             failures.append({"itemIdentifier": ident})
             continue
         try:
             handle_record(record)
         except Exception:  # noqa: BLE001 - every failure is reported, not raised
-            _log.exception("record failed", extra={"item_identifier": ident})
+            _log.exception("record failed", extra={"item_identifier": ident, "message_group": group})
             failures.append({"itemIdentifier": ident})
             failed = True
+            if group is not None:
+                failed_groups.add(group)
     return {"batchItemFailures": failures}

@@ -13,6 +13,8 @@ FAN_IN_TABLE = "FAN_IN_TABLE_NAME"
 AGGREGATOR_QUEUE_URL = "AGGREGATOR_QUEUE_URL"
 #: SNS topic a FanOutFanIn's jobs are published to.
 FAN_OUT_TOPIC_ARN = "FAN_OUT_TOPIC_ARN"
+#: Payload field whose value is a FIFO FanOutFanIn job's message group id.
+FAN_OUT_MESSAGE_GROUP_KEY = "FAN_OUT_MESSAGE_GROUP_KEY"
 #: Seconds a FanOutFanIn keeps job state after its last write (DynamoDB TTL).
 FAN_IN_RETENTION = "FAN_IN_RETENTION_SECONDS"
 #: The part name of a FanOutFanIn worker (its key in ``workers``).

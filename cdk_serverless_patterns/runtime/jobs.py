@@ -22,11 +22,18 @@ A worker handler::
         return process_batch(event, lambda record: run_part(record, make_thumbnail))
 
 The publisher needs ``sns:Publish`` and the topic key (``FanOutFanIn.grant_start_jobs``).
+
+On a FIFO fan-out (``FanOutFanIn(fifo=True)``, topic ARN ending ``.fifo``) every
+job belongs to a message group: ``group_id=...``, or the payload field named by
+``FAN_OUT_MESSAGE_GROUP_KEY`` (``message_group_key`` of the construct). The job
+id is the deduplication id, so re-publishing a job within SNS's 5-minute
+deduplication window is a no-op. FIFO topics have no per-message delay.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import uuid
 from dataclasses import dataclass
@@ -38,6 +45,9 @@ from .log import get_logger
 #: SNS maximum message size (256 KB), body plus attributes.
 #: https://docs.aws.amazon.com/sns/latest/dg/large-message-payloads.html
 MAX_MESSAGE_BYTES = 256 * 1024
+#: SNS FIFO message group ids: 1-128 characters, printable ASCII except space.
+#: https://docs.aws.amazon.com/sns/latest/api/API_Publish.html
+GROUP_ID_RE = re.compile(r"^[!-~]{1,128}$")
 #: Part names are worker names: the construct's rule for construct ids.
 PART_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 
@@ -112,6 +122,7 @@ def start_job(
     attributes: Optional[Mapping[str, str]] = None,
     topic_arn: Optional[str] = None,
     client: Any = None,
+    group_id: Optional[str] = None,
 ) -> str:
     """Publish a job to the fan-out topic and return its id.
 
@@ -122,6 +133,9 @@ def start_job(
     :param attributes: string message attributes that workers' filter
         policies match on. Default: none.
     :param topic_arn: default: the ``FAN_OUT_TOPIC_ARN`` environment variable.
+    :param group_id: FIFO topics only: the job's message group (jobs of one
+        group reach each worker in publish order). Default: the payload's value
+        at the ``FAN_OUT_MESSAGE_GROUP_KEY`` field.
     """
     job = new_job_message(payload, parts=parts, job_id=job_id)
     body = job.to_json()
@@ -134,11 +148,35 @@ def start_job(
     arn = env.require(env.FAN_OUT_TOPIC_ARN, topic_arn)
     sns = client if client is not None else fan_in._client("sns")
     kwargs: dict[str, Any] = {"TopicArn": arn, "Message": body}
+    if arn.endswith(".fifo"):
+        kwargs["MessageGroupId"] = message_group_id(job.payload, group_id)
+        kwargs["MessageDeduplicationId"] = job.job_id[:128]
+    elif group_id is not None:
+        raise ValueError(f"group_id is for FIFO topics; {arn} is a standard topic")
     if message_attributes:
         kwargs["MessageAttributes"] = message_attributes
     sns.publish(**kwargs)
     _log.info("job started", extra={"job_id": job.job_id, "parts": list(job.parts)})
     return job.job_id
+
+
+def message_group_id(payload: Mapping[str, Any], explicit: Optional[str] = None) -> str:
+    """The message group of a FIFO job: ``explicit``, else ``payload[FAN_OUT_MESSAGE_GROUP_KEY]``."""
+    if explicit is None:
+        key = os.environ.get(env.FAN_OUT_MESSAGE_GROUP_KEY)
+        if not key:
+            raise ValueError(
+                "a FIFO fan-out job needs a message group: pass group_id=..., or set message_group_key "
+                "on FanOutFanIn (FAN_OUT_MESSAGE_GROUP_KEY) and put that field in the payload"
+            )
+        if key not in payload or payload[key] in (None, ""):
+            raise ValueError(f"the payload has no {key!r} field, which names this job's message group")
+        explicit = str(payload[key])
+    if not isinstance(explicit, str) or not GROUP_ID_RE.match(explicit):
+        raise ValueError(
+            f"message group id {explicit!r} is invalid: 1-128 printable ASCII characters without spaces"
+        )
+    return explicit
 
 
 def run_part(
