@@ -86,6 +86,10 @@ class FunctionUrlOptions:
     invoke_mode: lambda_.InvokeMode = lambda_.InvokeMode.BUFFERED
 
 
+def _as_list(value: Any) -> list[Any]:
+    return [value] if isinstance(value, str) else list(value or ())
+
+
 def validate_function_url(problems: Problems, url: Any, field_name: str = "url") -> None:
     """Every rule of :class:`FunctionUrlOptions`, into ``problems``."""
     if not isinstance(url, FunctionUrlOptions):
@@ -103,8 +107,7 @@ def validate_function_url(problems: Problems, url: Any, field_name: str = "url")
             "a reason of at least 20 characters saying why the URL is public and how requests are verified",
             "pass reason='Stripe webhook: every request is verified against the Stripe-Signature header'",
         )
-    origins = [url.cors_allow_origins] if isinstance(url.cors_allow_origins, str) else list(url.cors_allow_origins)
-    for origin in origins:
+    for origin in _as_list(url.cors_allow_origins):
         problems.check(
             isinstance(origin, str) and (origin == "*" or bool(_ORIGIN_RE.match(origin))),
             f"{field_name}.cors_allow_origins",
@@ -112,8 +115,7 @@ def validate_function_url(problems: Problems, url: Any, field_name: str = "url")
             "'*' or an origin 'https://host[:port]' without path or trailing '/'",
             "pass e.g. 'https://app.example.com'",
         )
-    methods = [url.cors_allow_methods] if isinstance(url.cors_allow_methods, str) else list(url.cors_allow_methods)
-    for method in methods:
+    for method in _as_list(url.cors_allow_methods):
         problems.check(
             isinstance(method, str) and method.upper() in _METHODS,
             f"{field_name}.cors_allow_methods",
@@ -153,7 +155,7 @@ class FunctionUrlEndpoint(Construct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         url = url if url is not None else FunctionUrlOptions()
-        origins = [url.cors_allow_origins] if isinstance(url.cors_allow_origins, str) else list(url.cors_allow_origins) if isinstance(url, FunctionUrlOptions) else []
+        origins = _as_list(url.cors_allow_origins) if isinstance(url, FunctionUrlOptions) else []
         problems = Problems(child_path(scope, construct_id))
         validate_spec(
             problems,
@@ -176,7 +178,7 @@ class FunctionUrlEndpoint(Construct):
             removal_policy=removal_policy,
             environment={env.CORS_ALLOW_ORIGINS: ",".join(origins)} if origins else None,
         )
-        methods = [url.cors_allow_methods] if isinstance(url.cors_allow_methods, str) else list(url.cors_allow_methods)
+        methods = _as_list(url.cors_allow_methods)
         cors = (
             lambda_.FunctionUrlCorsOptions(
                 allowed_origins=origins,

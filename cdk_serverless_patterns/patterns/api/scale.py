@@ -39,6 +39,7 @@ class ResourcePlan:
     auth: ApiAuth
     table: Any
     cors: bool
+    cors_single_origin: bool
     waf: Union[bool, str]
     request_schemas: int
     api_key_required: bool
@@ -69,9 +70,9 @@ class ResourcePlan:
             total += 4 + 2 * routes + len(paths)
             if self.cors:
                 total += len(paths) + 1  # OPTIONS per resource and on the root
-                total += 2  # CORS gateway responses (single origin; upper bound)
-            total += 2 * self.request_schemas  # model + deployment-hash-neutral reference
-            total += 4 if self.api_key_required else 0  # usage plan, key, plan-key
+                total += 2 if self.cors_single_origin else 0  # CORS gateway responses 4XX/5XX
+            total += self.request_schemas  # one model each
+            total += 3 if self.api_key_required else 0  # usage plan, key, plan-key
             total += 2 if self.waf is True else (1 if isinstance(self.waf, str) else 0)
         if self.create_alarms:
             total += 3  # 5XX, 4XX, latency
@@ -122,7 +123,7 @@ def check_stack_capacity(path: str, scope: Construct, plan: ResourcePlan) -> Non
         "routes",
         f"{len(plan.parsed)} routes, {functions} functions",
         f"at most {limit} CloudFormation resources per stack: the stack has {existing} and this "
-        f"ApiBackend would add about {adding} ({existing + adding} in all)",
+        f"ApiBackend would add {adding} ({existing + adding} in all)",
         "; or ".join(ways),
     )
     problems.raise_if_any()
