@@ -94,3 +94,17 @@ def test_http_module_does_not_import_aws_cdk():
     code = "import sys, cdk_serverless_patterns.runtime.http; print('aws_cdk' in sys.modules, 'jsii' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False False"
+
+
+@pytest.mark.parametrize(
+    "authorizer, expected",
+    [
+        ({"jwt": {"claims": {"sub": "user-1"}, "scopes": None}}, "user-1"),
+        ({"lambda": {"principalId": "client-7"}}, "client-7"),
+        ({"iam": {"userArn": "arn:aws:iam::123456789012:role/caller"}}, "arn:aws:iam::123456789012:role/caller"),
+        ({}, None),
+    ],
+)
+def test_caller_id_of_http_api_payload_2(authorizer, expected):
+    event = {"version": "2.0", "routeKey": "GET /x", "requestContext": {"http": {"method": "GET"}, "authorizer": authorizer}}
+    assert caller_id(event) == expected

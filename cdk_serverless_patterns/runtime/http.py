@@ -149,16 +149,25 @@ def header(event: Mapping[str, Any], name: str) -> Optional[str]:
 def caller_id(event: Mapping[str, Any]) -> Optional[str]:
     """Who is calling, as the gateway authorized it.
 
-    Cognito: the ``sub`` claim; Lambda authorizer: its ``principalId``; IAM: the
-    caller's ARN. None for a public API.
+    REST (payload 1.0): Cognito's ``sub`` claim, a Lambda authorizer's
+    ``principalId``, or the IAM caller's ARN. HTTP API / function URL (payload
+    2.0): the JWT's ``sub``, the simple-response authorizer context's
+    ``principalId``/``sub``, or the IAM caller's ARN. None for a public API.
     """
     context = event.get("requestContext") or {}
     authorizer = context.get("authorizer") or {}
-    claims = authorizer.get("claims") or {}
+    claims = authorizer.get("claims") or (authorizer.get("jwt") or {}).get("claims") or {}
     if claims.get("sub"):
         return str(claims["sub"])
     if authorizer.get("principalId"):
         return str(authorizer["principalId"])
+    lambda_context = authorizer.get("lambda") or {}
+    for key in ("principalId", "sub"):
+        if lambda_context.get(key):
+            return str(lambda_context[key])
+    iam = authorizer.get("iam") or {}
+    if iam.get("userArn"):
+        return str(iam["userArn"])
     identity = context.get("identity") or {}
     return identity.get("userArn") or None
 
@@ -173,10 +182,11 @@ def api_handler(fn: Callable[[dict[str, Any], Any], dict[str, Any]]) -> Callable
     def wrapper(event: dict[str, Any], context: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
         _CURRENT_EVENT.clear()
         _CURRENT_EVENT.update(event)
+        http = (event.get("requestContext") or {}).get("http") or {}  # payload 2.0
         log = _log.bind(
             correlation_id=correlation_id(event),
-            http_method=event.get("httpMethod"),
-            resource=event.get("resource"),
+            http_method=event.get("httpMethod") or http.get("method"),
+            resource=event.get("resource") or event.get("routeKey"),
         )
         try:
             response = fn(event, context, *args, **kwargs)
