@@ -76,7 +76,8 @@ class WorkflowType(enum.Enum):
     * ``STANDARD`` (default): exactly-once execution of each state, up to one
       year, human approvals (task tokens), redrive after a failed
       compensation; billed per state transition (USD 25 per million).
-    * ``EXPRESS``: at-least-once execution (a state may run more than once),
+    * ``EXPRESS``: at-least-once execution when started asynchronously (an
+      execution may run more than once; synchronous starts are at-most-once),
       at most five minutes, no task tokens, no redrive, history only in
       CloudWatch Logs; billed per request and GB-second, far cheaper for
       short, high-volume sagas. Every action and compensation must be
@@ -384,11 +385,12 @@ class Saga(Construct):
         (:class:`~cdk_serverless_patterns.patterns.saga.start_api.SagaStartApi`). Default: none.
     :param workflow_type: ``WorkflowType.STANDARD`` (default: exactly-once
         state execution, up to a year, approvals, redrive) or
-        ``WorkflowType.EXPRESS`` (at-least-once, at most 5 minutes, no
-        approval, no redrive; much cheaper for short, high-volume sagas). With
-        Express the execution timeout defaults to 5 minutes, compensation
-        retries back off to at most 20 s so they fit, and every action and
-        compensation must be idempotent (Express may run a state twice).
+        ``WorkflowType.EXPRESS`` (at-least-once when started asynchronously, at
+        most 5 minutes, no approval, no redrive; much cheaper for short,
+        high-volume sagas). With Express the execution timeout defaults to 5
+        minutes, compensation retries back off to at most 20 s so they fit, and
+        every action and compensation must be idempotent (an execution may run
+        twice).
     :param include_execution_data: log state input and output (ALL level logs
         always; for Express workflows CloudWatch Logs is the only execution
         history there is). Default True; set False if inputs carry data that must not
