@@ -349,3 +349,25 @@ def test_http_routes_at_most_300():
 def test_http_latency_slo_within_30_s():
     message = _error(latency_slo=Duration.seconds(31))
     assert "latency_slo" in message and "30 s" in message
+
+
+def test_new_names_are_exported_three_ways():
+    """_EXPORTS (runtime), __all__ and the TYPE_CHECKING block (type checkers) list each name."""
+    import ast
+    import importlib
+
+    import cdk_serverless_patterns as package
+
+    source = Path(package.__file__).read_text()
+    tree = ast.parse(source)
+    typed = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING"
+        for stmt in node.body
+        if isinstance(stmt, ast.ImportFrom)
+        for alias in stmt.names
+    }
+    for name in ("ApiType", "WorkflowType", "FunctionUrlEndpoint", "FunctionUrlOptions", "FunctionUrlAuth"):
+        assert name in package._EXPORTS and name in package.__all__ and name in typed, name
+        assert getattr(importlib.import_module("cdk_serverless_patterns"), name).__name__ == name

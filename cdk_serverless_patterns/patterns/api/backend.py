@@ -127,8 +127,9 @@ class ApiBackend(Construct):
         regional web ACL (AWS managed common, known-bad-inputs and IP-reputation
         rule groups plus a per-IP rate limit); a web ACL ARN associates that
         one; ``False`` none. Costs about USD 9/month + 0.60 per million
-        requests. HTTP APIs cannot have a web ACL: put CloudFront with WAF in
-        front (EdgeSite), or use REST.
+        requests. HTTP APIs cannot have a web ACL: put a CloudFront
+        distribution with WAF in front (its origin: ``execute_api_domain_name``;
+        EdgeSite takes REST ApiBackends only), or use REST.
     :param waf_rate_limit: requests per IP per 5 minutes before WAF blocks,
         10-2,000,000,000. Default 2000.
     :param latency_slo: p95 latency the latency alarm holds the API to, > 0 and

@@ -139,11 +139,13 @@ def validate_api(
 
 #: What an HTTP API offers instead of each REST-only option (shown in errors).
 _REST_ONLY_FIXES = {
-    "waf": "HTTP APIs cannot be associated with a WAF web ACL: put CloudFront with WAF in front "
-    "(EdgeSite with waf) or use api_type=ApiType.REST; leave waf unset (or False) with ApiType.HTTP",
+    "waf": "HTTP APIs cannot be associated with a WAF web ACL: put a CloudFront distribution with a "
+    "web ACL in front (origin: the ApiBackend's execute_api_domain_name) or use api_type=ApiType.REST; "
+    "leave waf unset (or False) with ApiType.HTTP",
     "request_schemas": "HTTP APIs have no request validation: validate bodies in the handler "
     "(runtime.http.json_body and your schema), or use api_type=ApiType.REST",
-    "cache": "HTTP APIs have no response cache: cache in CloudFront (EdgeSite) or use api_type=ApiType.REST",
+    "cache": "HTTP APIs have no response cache: cache in a CloudFront distribution in front, or use "
+    "api_type=ApiType.REST",
     "api_key_required": "HTTP APIs have no API keys or usage plans: use a JWT or Lambda authorizer "
     "(per-client throttling then lives in your authorizer), or use api_type=ApiType.REST",
     "usage_plan_quota_per_day": "HTTP APIs have no usage plans: use api_type=ApiType.REST for per-key quotas",
