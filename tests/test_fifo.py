@@ -253,3 +253,10 @@ def test_given_topic_must_match_fifo():
 def test_fifo_must_be_a_bool():
     message = _fan_out_error(fifo="yes")
     assert "fifo='yes'" in message
+
+
+def test_long_job_ids_deduplicate_by_hash():
+    long_a, long_b = "j" * 200 + "a", "j" * 200 + "b"
+    assert jobs.deduplication_id("order-1") == "order-1"
+    assert jobs.deduplication_id(long_a) != jobs.deduplication_id(long_b)
+    assert len(jobs.deduplication_id(long_a)) == 64

@@ -32,6 +32,7 @@ deduplication window is a no-op. FIFO topics have no per-message delay.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -150,7 +151,7 @@ def start_job(
     kwargs: dict[str, Any] = {"TopicArn": arn, "Message": body}
     if arn.endswith(".fifo"):
         kwargs["MessageGroupId"] = message_group_id(job.payload, group_id)
-        kwargs["MessageDeduplicationId"] = job.job_id[:128]
+        kwargs["MessageDeduplicationId"] = deduplication_id(job.job_id)
     elif group_id is not None:
         raise ValueError(f"group_id is for FIFO topics; {arn} is a standard topic")
     if message_attributes:
@@ -158,6 +159,14 @@ def start_job(
     sns.publish(**kwargs)
     _log.info("job started", extra={"job_id": job.job_id, "parts": list(job.parts)})
     return job.job_id
+
+
+def deduplication_id(job_id: str) -> str:
+    """The job id if it fits SNS's 128-character deduplication id, else its SHA-256
+    (a prefix could make two long job ids duplicates of each other)."""
+    if len(job_id) <= 128 and all("!" <= c <= "~" for c in job_id):
+        return job_id
+    return hashlib.sha256(job_id.encode()).hexdigest()
 
 
 def message_group_id(payload: Mapping[str, Any], explicit: Optional[str] = None) -> str:
