@@ -23,6 +23,39 @@ def sixty_routes(functions: int) -> dict[str, FunctionSpec]:
     return {f"{'GET' if i % 2 else 'POST'} /resource{i}/{{id}}": specs[i % functions] for i in range(60)}
 
 
+def test_plan_counts_with_existing_pool_waf_arn_and_two_origins(monkeypatch):
+    from aws_cdk import aws_cognito as cognito
+
+    for api_type in (ApiType.REST, ApiType.HTTP):
+        stack = cdk.Stack(cdk.App(), "Existing")
+        pool = cognito.UserPool.from_user_pool_id(stack, "Pool", "eu-west-1_abc123")
+        options = {"waf": "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/shared/0c1d2e3f"} if api_type is ApiType.REST else {}
+        _assert_counted(
+            monkeypatch,
+            stack,
+            api_type=api_type,
+            auth=ApiAuth.cognito(pool),
+            cors_allow_origins=["https://a.example.com", "https://b.example.com"],
+            **options,
+        )
+
+
+def _assert_counted(monkeypatch, stack, **options):
+    import cdk_serverless_patterns.patterns.api.backend as backend_module
+
+    counted: list[int] = []
+    original = backend_module.check_stack_capacity
+
+    def spy(path, scope, plan):
+        counted.append(resources_in(stack) + plan.count() + 1)  # + the runtime layer
+        return original(path, scope, plan)
+
+    monkeypatch.setattr(backend_module, "check_stack_capacity", spy)
+    shared = spec()
+    ApiBackend(stack, "Api", routes={"GET /items": shared, "GET /items/{id}": shared, "POST /items": spec()}, **options)
+    assert counted == [resources_in(stack)]
+
+
 @pytest.mark.parametrize(
     "options",
     [
