@@ -667,7 +667,7 @@ def test_rejects_no_steps():
 
 def test_rejects_something_that_is_not_a_saga_step():
     message = _error(steps=[("a", spec())])
-    assert "steps[0]='tuple' is invalid: allowed a SagaStep" in message
+    assert "steps[0]=('a', FunctionSpec(code=" in message
 
 
 def test_rejects_duplicate_step_names():
@@ -735,7 +735,7 @@ def test_rejects_an_approval_that_outlasts_the_execution_timeout():
 
 def test_rejects_a_start_api_that_is_not_a_saga_start_api():
     message = _error(steps=[SagaStep("a", action=spec())], start_api=True)
-    assert "start_api='bool' is invalid: allowed a SagaStartApi" in message
+    assert "start_api=True is invalid: allowed a SagaStartApi" in message
 
 
 def test_rejects_an_execution_name_field_that_is_not_a_field_name():
@@ -773,7 +773,7 @@ def test_rejects_a_zero_start_api_burst_that_would_throttle_every_request():
     [
         (ApiAuth.none("Anyone may start an order saga, really, on purpose"), "ApiAuth.none"),
         (ApiAuth.lambda_authorizer(spec()), "ApiAuth.lambda"),
-        ("iam", "str"),
+        ("iam", "iam"),
     ],
 )
 def test_rejects_a_start_api_auth_other_than_iam_or_cognito(auth, shown):
@@ -783,7 +783,7 @@ def test_rejects_a_start_api_auth_other_than_iam_or_cognito(auth, shown):
 
 def test_rejects_a_cognito_start_api_auth_with_a_bad_pool():
     message = _error(steps=[SagaStep("a", action=spec())], start_api=SagaStartApi(auth=ApiAuth.cognito("pool-id")))
-    assert "start_api.auth.user_pool='str' is invalid: allowed an IUserPool" in message
+    assert "start_api.auth.user_pool='pool-id' is invalid: allowed an IUserPool" in message
 
 
 def test_rejects_a_waf_rate_limit_outside_aws_wafs_range():
@@ -796,7 +796,7 @@ def test_rejects_a_waf_rate_limit_outside_aws_wafs_range():
 
 def test_rejects_something_that_is_not_an_approval():
     message = _error(steps=[SagaStep("a", action=spec())], approval="a")
-    assert "approval='str' is invalid: allowed a SagaApproval" in message
+    assert "approval='a' is invalid: allowed a SagaApproval" in message
 
 
 def test_rejects_an_execution_timeout_beyond_one_year():

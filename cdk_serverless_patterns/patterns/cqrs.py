@@ -647,7 +647,7 @@ def _validate(
     if not isinstance(projections, Mapping) or not projections:
         problems.add(
             "projections",
-            projections if isinstance(projections, Mapping) else type(projections).__name__,
+            projections,
             "at least one projection {'name': FunctionSpec or CqrsProjection}",
             "pass projections={'order-summary': FunctionSpec(...)}: without one, nothing reads the events",
         )
@@ -665,7 +665,7 @@ def _validate(
             if not isinstance(projection.handler, FunctionSpec):
                 problems.add(
                     field,
-                    type(value).__name__,
+                    value,
                     "a FunctionSpec or CqrsProjection(handler=FunctionSpec, event_types=[...])",
                     "pass the projector's FunctionSpec",
                 )

@@ -157,14 +157,14 @@ class EventProcessing(Construct):
         problems.check(
             bucket is None or looks_like(bucket, "bucket_arn", "bucket_name", "arn_for_objects"),
             "bucket",
-            type(bucket).__name__,
+            bucket,
             "an s3.IBucket or None (create one)",
             "pass s3.Bucket.from_bucket_name(self, 'Uploads', 'name') or leave bucket out",
         )
         problems.check(
             isinstance(notify, bool) or looks_like(notify, "topic_arn", "grant_publish"),
             "notify",
-            type(notify).__name__,
+            notify,
             "True (create a topic), False (none) or an existing sns.ITopic",
             "pass notify=True or notify=sns.Topic.from_topic_arn(...)",
         )

@@ -149,7 +149,7 @@ class StreamProcessing(Construct):
         problems.check(
             stream is None or looks_like(stream, "stream_arn", "stream_name", "grant_read"),
             "stream",
-            type(stream).__name__,
+            stream,
             "a kinesis.IStream or None (create one)",
             "pass kinesis.Stream.from_stream_arn(self, 'Clicks', arn) or leave stream out",
         )
@@ -161,14 +161,14 @@ class StreamProcessing(Construct):
             problems.check(
                 stream is None or given is None,
                 name,
-                type(given).__name__,
+                given,
                 "only when the construct creates the stream",
                 f"configure the existing stream itself, or drop {name}",
             )
         problems.check(
             encryption_key is None or looks_like(encryption_key, "key_arn", "grant_decrypt"),
             "encryption_key",
-            type(encryption_key).__name__,
+            encryption_key,
             "a kms.IKey or None (the AWS-managed alias/aws/kinesis key)",
             "pass kms.Key(...) or leave encryption_key out",
         )

@@ -181,7 +181,7 @@ def validate_auth(problems: Problems, auth: Any, *, field_name: str = "auth") ->
     if not isinstance(auth, ApiAuth):
         problems.add(
             field_name,
-            type(auth).__name__,
+            auth,
             "ApiAuth.cognito(), ApiAuth.lambda_authorizer(spec), ApiAuth.iam() or ApiAuth.none(reason)",
             "build the value with one of those factories",
         )
@@ -211,7 +211,7 @@ def _validate_cognito(problems: Problems, auth: ApiAuth, p: str) -> None:
     elif auth.user_pool is not None and not implements(auth.user_pool, "user_pool_id", "user_pool_arn"):
         problems.add(
             f"{p}.user_pool",
-            type(auth.user_pool).__name__,
+            auth.user_pool,
             "an IUserPool (cognito.UserPool or UserPool.from_user_pool_id)",
             "pass an existing pool, or None to create one",
         )

@@ -49,7 +49,7 @@ def validate_api(
     problems = Problems(path)
     parsed = validate_routes(problems, routes)
     if environment is not None and not isinstance(environment, Mapping):
-        problems.add("environment", type(environment).__name__, "a mapping of str to str", "pass {'NAME': 'value'}")
+        problems.add("environment", environment, "a mapping of str to str", "pass {'NAME': 'value'}")
         environment = None
     # Placeholders for what the construct adds, so the 4 KB budget counts them.
     extra_env = {
@@ -79,7 +79,7 @@ def validate_api(
     problems.check(
         table is None or isinstance(table, bool) or implements(table, "table_name", "grant_read_data"),
         "table",
-        type(table).__name__,
+        table,
         "True (create one), an existing ITable, or None",
         "pass table=True or dynamodb.Table.from_table_name(...)",
     )
@@ -204,7 +204,7 @@ def _validate_schemas(problems: Problems, schemas: Any, parsed: Mapping[Route, A
     if schemas is None:
         return
     if not isinstance(schemas, Mapping):
-        problems.add("request_schemas", type(schemas).__name__, "a mapping of route key to JSON schema", "pass {'POST /items': {...}}")
+        problems.add("request_schemas", schemas, "a mapping of route key to JSON schema", "pass {'POST /items': {...}}")
         return
     for key, schema in schemas.items():
         route = try_route(key)
@@ -238,7 +238,7 @@ def _validate_cache(problems: Problems, cache: Any, parsed: Mapping[Route, Any])
     if cache is None:
         return
     if not isinstance(cache, ApiCache):
-        problems.add("cache", type(cache).__name__, "an ApiCache", "pass ApiCache(routes=['GET /items'])")
+        problems.add("cache", cache, "an ApiCache", "pass ApiCache(routes=['GET /items'])")
         return
     problems.check(bool(cache.routes), "cache.routes", list(cache.routes), "at least one GET route", "name the GET routes to cache")
     for key in cache.routes:

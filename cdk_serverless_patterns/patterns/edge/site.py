@@ -365,7 +365,7 @@ def _validate(
         problems.check(
             isinstance(getattr(api, "api", None), apigateway.RestApiBase),
             "api",
-            type(api).__name__,
+            api,
             "an ApiBackend (anything whose .api is an aws_apigateway RestApi)",
             "pass the ApiBackend construct itself",
         )

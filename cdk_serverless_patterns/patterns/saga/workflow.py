@@ -162,7 +162,7 @@ def _validate(
     for index, step in enumerate(steps):
         field = f"steps[{index}]"
         if not isinstance(step, SagaStep):
-            problems.add(field, type(step).__name__, "a SagaStep", "wrap it: SagaStep(name, action=spec)")
+            problems.add(field, step, "a SagaStep", "wrap it: SagaStep(name, action=spec)")
             continue
         _validate_step_name(problems, field, step.name, seen)
         validate_spec(problems, step.action, field_prefix=f"{field}.action")
@@ -245,7 +245,7 @@ def _validate_step_name(problems: Problems, field: str, name: Any, seen: set[str
 
 def _validate_approval(problems: Problems, approval: Any, step_names: set[str]) -> None:
     if not isinstance(approval, SagaApproval):
-        problems.add("approval", type(approval).__name__, "a SagaApproval", "pass SagaApproval(before='ship')")
+        problems.add("approval", approval, "a SagaApproval", "pass SagaApproval(before='ship')")
         return
     problems.check(
         approval.before in step_names,
