@@ -323,8 +323,8 @@ def _validate_handler_and_code(problems: Problems, spec: FunctionSpec, p: str) -
             f"create the directory or fix the path (resolved to {directory.resolve()})",
         )
         return
-    if not handler_ok:
-        return
+    if not handler_ok or not isinstance(spec.resolved_runtime, lambda_.Runtime):
+        return  # the runtime's own problem is reported by _validate_types
     family = spec.resolved_runtime.family
     suffixes = next(
         (sfx for name, sfx in _MODULE_SUFFIXES.items() if family is not None and family.name.lower() == name),
@@ -440,7 +440,7 @@ def validate_lambda_edge_spec(
     problems.check(
         not spec.layers,
         f"{p}.layers",
-        f"{len(spec.layers)} layer(s)",
+        f"{len(spec.layers)} layer(s)" if isinstance(spec.layers, (list, tuple)) else spec.layers,
         "no layers (Lambda@Edge rejects them)",
         "bundle dependencies into the code directory",
     )
@@ -466,6 +466,8 @@ def validate_lambda_edge_spec(
         "False (SnapStart is not among the Lambda features Lambda@Edge supports)",
         "drop snap_start; keep edge handlers small so cold starts stay short",
     )
+    if not isinstance(spec.resolved_runtime, lambda_.Runtime):
+        return  # validate_spec reports it
     family = spec.resolved_runtime.family
     family_name = family.name.lower() if family is not None else str(spec.resolved_runtime.name)
     problems.check(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Sequence
 
+from aws_cdk import Annotations, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -49,3 +51,43 @@ class EncryptedTopic(Construct):
         )
         for service in service_publishers:
             self.topic.grant_publish(iam.ServicePrincipal(service))
+
+
+def alarm_topic_gaps(topic: sns.ITopic) -> list[str]:
+    """What cdk-nag will flag on ``topic`` used as an alarm topic, as fix-oriented phrases.
+
+    Only topics created in this app (``sns.Topic``) are inspected: an imported
+    topic is not in the template, so cdk-nag does not see it either.
+    """
+    if not isinstance(topic, sns.Topic):
+        return []
+    gaps = []
+    if topic.master_key is None:
+        gaps.append("it is not encrypted with a KMS key (AwsSolutions-SNS2)")
+    if not _enforces_ssl(topic):
+        gaps.append("it accepts publishing without SSL (AwsSolutions-SNS3)")
+    return gaps
+
+
+def _enforces_ssl(topic: sns.Topic) -> bool:
+    policy = topic.node.try_find_child("Policy")
+    document = getattr(policy, "document", None)
+    if document is None:
+        return False
+    return "aws:SecureTransport" in json.dumps(Stack.of(topic).resolve(document.to_json()))
+
+
+def warn_about_alarm_topic(topic: sns.ITopic) -> None:
+    """A warning on ``topic`` naming the fix, when cdk-nag would fail it (once per topic)."""
+    gaps = alarm_topic_gaps(topic)
+    if not gaps:
+        return
+    Annotations.of(topic).add_warning_v2(
+        "cdk-serverless-patterns:alarm-topic",
+        f"This topic receives the library's alarms, but {' and '.join(gaps)}, so synthesis with "
+        "enable_checks fails on it. Fix: use the library's encrypted topic, "
+        "EncryptedTopic(self, 'Alarms', service_publishers=['cloudwatch.amazonaws.com']).topic "
+        "(from cdk_serverless_patterns import EncryptedTopic), or create the topic with "
+        "sns.Topic(..., master_key=key, enforce_ssl=True) and let cloudwatch.amazonaws.com use the key "
+        "(kms:Decrypt, kms:GenerateDataKey) so alarm notifications are delivered.",
+    )
