@@ -1,10 +1,13 @@
 """``Saga``: a Step Functions Standard workflow with compensating transactions.
 
 Each :class:`SagaStep` is an action Lambda and, optionally, a compensation
-Lambda that undoes it. Steps run in order; transient Lambda errors are retried
-with exponential backoff and full jitter; any other failure at step *k* runs the
-compensations of the steps that completed (*k-1* ... *1*, in reverse order) and
-ends in a ``Fail`` state that names the failed step. Optional: a human approval
+Lambda that undoes it. Steps run in order; transient Lambda errors of actions are
+retried with exponential backoff and full jitter; any other failure at step *k*
+runs the compensations of the steps that completed (*k-1* ... *1*, in reverse
+order) and ends in a ``Fail`` state whose error names the failed step
+(``Saga.<step>.Failed``, or ``Saga.ApprovalRejected``) and whose cause is the
+saga state as JSON (a FAILED execution has no output, so the cause carries what
+the output would have: input, results, failure and compensations). Optional: a human approval
 before one step (task token over SNS) and ``POST /executions`` to start
 executions (:mod:`.saga_api`). See ``docs/patterns/saga.md`` for the generated
 workflow.
@@ -13,8 +16,9 @@ State shape (what every Lambda receives, see :func:`_payload`)::
 
     {"input": <execution input, never overwritten>,
      "results": {"<step>": <what the step's action returned>, ...},
-     "failure": {"step": "<failed state>", "error": {"Error": ..., "Cause": ...}},  # once failing
-     "compensations": {"<step>": <what the compensation returned>, ...}}
+     "compensations": {"<step>": <what the compensation returned>, ...},
+     "failure": {"step": "<failed state>", "name": "<the execution's error>",   # once failing
+                 "error": {"Error": ..., "Cause": ...}}}
 """
 
 from __future__ import annotations
@@ -64,8 +68,15 @@ APPROVAL_STATE = "Await-Approval"
 APPROVAL_CHOICE_STATE = "Check-Approval"
 APPROVAL_REJECTED_STATE = "Approval-Rejected"
 APPROVAL_FAILED_STATE = "Approval-Failed"
-#: Error of the Fail state when an approver answers ``{"approved": false}``.
+#: Error of a failed execution whose approval was not given: the approver answered
+#: ``{"approved": false}`` (or anything but true), called SendTaskFailure, or the
+#: approval timed out (the original error is in the cause's ``failure.error``).
 APPROVAL_REJECTED_ERROR = "Saga.ApprovalRejected"
+
+
+def step_failed_error(step: str) -> str:
+    """Error of a failed execution whose step ``step`` failed."""
+    return f"Saga.{step}.Failed"
 
 
 def compensation_state_name(step: str) -> str:
@@ -115,7 +126,8 @@ class SagaApproval:
     waits. The approver answers with ``SendTaskSuccess`` and output
     ``{"approved": true}`` to continue; ``{"approved": false}`` (or anything
     else), ``SendTaskFailure`` or the ``timeout`` compensate the completed steps
-    and fail the execution. Grant approvers with
+    and fail the execution with :data:`APPROVAL_REJECTED_ERROR`
+    (``Saga.ApprovalRejected``; the cause's ``failure.error`` says which). Grant approvers with
     ``saga.state_machine.grant_task_response(principal)``.
 
     :param before: name of the step that needs the approval.
@@ -290,6 +302,16 @@ def _payload(step: str, phase: str) -> sfn.TaskInput:
     )
 
 
+def _record_failure(scope: Construct, state_name: str, step: str, error_name: str) -> sfn.Pass:
+    """A Pass state that completes ``$.failure`` after a Catch put the caught error in ``$.failure.error``."""
+    return sfn.Pass(
+        scope,
+        state_name,
+        parameters={"step": step, "name": error_name, "error": sfn.JsonPath.object_at("$.failure.error")},
+        result_path="$.failure",
+    )
+
+
 class Saga(Construct):
     """A saga: steps with compensations, orchestrated by Step Functions (contract).
 
@@ -309,9 +331,10 @@ class Saga(Construct):
     :param retry_attempts: retries of transient Lambda errors
         (:data:`defaults.SAGA_TRANSIENT_LAMBDA_ERRORS`) per task, 2 s doubling to
         30 s with full jitter. Default 4.
-    :param compensation_retry_attempts: retries of *any* other error of a
-        compensation (it must eventually succeed), 10 s doubling to 5 min with
-        full jitter. Default 5. A compensation that still fails stops the
+    :param compensation_retry_attempts: retries of *any* error of a
+        compensation, transient Lambda errors included (it must eventually
+        succeed), 10 s doubling to 5 min with full jitter. Default 5. A
+        compensation that still fails stops the
         execution at that compensation: fix the cause and redrive the execution
         within 14 days (``aws stepfunctions redrive-execution``); it resumes at
         that compensation and runs the remaining ones.
@@ -485,15 +508,13 @@ class Saga(Construct):
     def _definition(self) -> sfn.IChainable:
         # States get their own scope: a step may be called "StateMachine" or "ExecutionLogs".
         self._states = Construct(self, "States")
+        # A FAILED execution has no output: the cause carries the whole state
+        # (input, results, compensations, failure) as JSON instead.
         fail = sfn.Fail(
             self._states,
             FAIL_STATE,
-            error_path=sfn.JsonPath.format("Saga.{}.Failed", sfn.JsonPath.string_at("$.failure.step")),
-            cause_path=sfn.JsonPath.format(
-                "Step {} failed and the completed steps were compensated in reverse order. Error: {}",
-                sfn.JsonPath.string_at("$.failure.step"),
-                sfn.JsonPath.json_to_string(sfn.JsonPath.object_at("$.failure.error")),
-            ),
+            error_path=sfn.JsonPath.string_at("$.failure.name"),
+            cause_path=sfn.JsonPath.json_to_string(sfn.JsonPath.object_at("$")),
         )
         # One linear compensation chain, last step first, ending in the Fail state.
         # A failure at step k enters it at the first compensation of a step before k
@@ -512,13 +533,15 @@ class Saga(Construct):
             last_completed = index if include_own else index - 1
             return entry_after[last_completed] if last_completed >= 0 else fail
 
-        start = sfn.Pass(self._states, START_STATE, parameters={"input": sfn.JsonPath.object_at("$"), "results": {}})
+        start = sfn.Pass(
+            self._states,
+            START_STATE,
+            parameters={"input": sfn.JsonPath.object_at("$"), "results": {}, "compensations": {}},
+        )
         head: sfn.INextable = start
         for index, step in enumerate(self.steps):
             action = self._action_task(step)
-            record = sfn.Pass(
-                self._states, failure_state_name(step.name), result=sfn.Result.from_string(step.name), result_path="$.failure.step"
-            )
+            record = _record_failure(self._states, failure_state_name(step.name), step.name, step_failed_error(step.name))
             record.next(entry_for_failure_at(index, step.compensate_on_own_failure))
             action.add_catch(record, errors=[sfn.Errors.ALL], result_path="$.failure.error")
             if self.approval is not None and self.approval.before == step.name:
@@ -556,7 +579,9 @@ class Saga(Construct):
             result_path=f"$.compensations.{step.name}",
             comment=f"Undo step {step.name}",
         )
-        self._retry_transient(task)
+        # One retrier for every error, transient ones included: only the first
+        # matching retrier applies, so a transient-error retrier listed first
+        # would cap transient failures at retry_attempts.
         task.add_retry(
             errors=[sfn.Errors.ALL],
             interval=defaults.SAGA_COMPENSATION_RETRY_INTERVAL,
@@ -593,9 +618,7 @@ class Saga(Construct):
             result_path="$.approval",
             comment=f"Human approval before {approval.before}; timeout counts as rejection",
         )
-        failed = sfn.Pass(
-            self._states, APPROVAL_FAILED_STATE, result=sfn.Result.from_string(APPROVAL_STATE), result_path="$.failure.step"
-        )
+        failed = _record_failure(self._states, APPROVAL_FAILED_STATE, APPROVAL_STATE, APPROVAL_REJECTED_ERROR)
         failed.next(on_reject)
         wait.add_catch(failed, errors=[sfn.Errors.ALL], result_path="$.failure.error")
         rejected = sfn.Pass(
@@ -603,6 +626,7 @@ class Saga(Construct):
             APPROVAL_REJECTED_STATE,
             parameters={
                 "step": APPROVAL_STATE,
+                "name": APPROVAL_REJECTED_ERROR,
                 "error": {
                     "Error": APPROVAL_REJECTED_ERROR,
                     "Cause": sfn.JsonPath.json_to_string(sfn.JsonPath.object_at("$.approval")),
