@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from typing import Sequence
 
-from aws_cdk import Annotations, Stack
+from aws_cdk import Annotations, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
+
+from .removal import follow_removal_policy
 
 
 class EncryptedTopic(Construct):
@@ -21,6 +23,15 @@ class EncryptedTopic(Construct):
 
     :param service_publishers: service principals allowed to use the key, e.g.
         ``["cloudwatch.amazonaws.com"]``. Default: none.
+    :param display_name: the topic's display name. Default: none.
+    :param removal_policy: of the KMS key. Default RETAIN: messages encrypted
+        with it (in subscribers' queues, DLQs) stay readable after the stack is
+        gone. DESTROY schedules the key's deletion with the shortest pending
+        window KMS allows (7 days), so a sandbox leaves nothing behind; a
+        DESTROY applied later (``RemovalPolicies.of(stack).destroy()``) gets the
+        same window (:mod:`.removal`).
+
+    Attributes: ``topic``, ``key``.
     """
 
     def __init__(
@@ -30,6 +41,7 @@ class EncryptedTopic(Construct):
         *,
         service_publishers: Sequence[str] = (),
         display_name: str | None = None,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
         self.key = kms.Key(
@@ -37,7 +49,9 @@ class EncryptedTopic(Construct):
             "Key",
             enable_key_rotation=True,
             description=f"Encrypts SNS topic {self.node.path}",
+            removal_policy=removal_policy,
         )
+        follow_removal_policy(self.key)
         for service in service_publishers:
             self.key.add_to_resource_policy(
                 iam.PolicyStatement(

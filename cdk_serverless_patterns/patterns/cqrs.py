@@ -153,7 +153,11 @@ class Cqrs(Construct):
         projection lag. Default True.
     :param dashboard: a CloudWatch dashboard with one widget per alarm (API,
         pipe, queues, functions, lag). Default False (dashboards bill per month).
-    :param removal_policy: of the tables and log groups. Default RETAIN.
+    :param removal_policy: of the tables, user pool and log groups. Default RETAIN.
+        DESTROY (sandboxes) makes the stack deletable in one ``cdk destroy``: tables and
+        user pools drop deletion protection, KMS keys get the 7-day minimum pending
+        window; buckets must be empty. CDK's ``RemovalPolicies.of(stack).destroy()`` has
+        the same effect (see docs/patterns/destroy.md).
 
     Attributes: ``api`` (the REST API), ``api_backend``, ``url``,
     ``event_store``, ``read_model``, ``event_bus``, ``archive``, ``pipe``,

@@ -113,8 +113,12 @@ class EventProcessing(Construct):
         Default 1 h; then the event goes to the target DLQ (``dead_letter_queue``).
     :param alarm_topic: SNS topic for every alarm. Default: none.
     :param create_alarms: default True.
-    :param removal_policy: of the bucket, log bucket, table and log group it
-        creates. Default RETAIN.
+    :param removal_policy: of the bucket, log bucket, table, notification topic key
+        and log group it creates. Default RETAIN. DESTROY (sandboxes) makes the stack
+        deletable in one ``cdk destroy``: tables and user pools drop deletion
+        protection, KMS keys get the 7-day minimum pending window; buckets must be
+        empty. CDK's ``RemovalPolicies.of(stack).destroy()`` has the same effect (see
+        docs/patterns/destroy.md).
     :param log_retention: of the processor's logs. Default one month.
     :param dashboard: add a CloudWatch dashboard of the alarms. Default False.
 
@@ -191,7 +195,7 @@ class EventProcessing(Construct):
         self.table: Optional[dynamodb.ITable] = resolve_result_table(self, "Results", result_table, removal_policy)
         self.topic: Optional[sns.ITopic] = None
         if notify is True:
-            self.topic = EncryptedTopic(self, "Notifications").topic
+            self.topic = EncryptedTopic(self, "Notifications", removal_policy=removal_policy).topic
         elif notify is not False:
             self.topic = notify  # type: ignore[assignment]
 

@@ -98,7 +98,12 @@ class FanOutFanIn(Construct):
         maximum retention so a late duplicate never restarts a finished job.
     :param alarm_topic: SNS topic for every alarm. Default: none.
     :param create_alarms: queue age, DLQ depth and function alarms. Default: True.
-    :param removal_policy: of the state table and the log groups. Default: RETAIN.
+    :param removal_policy: of the state table, the topic's key and the log groups.
+        Default: RETAIN. DESTROY (sandboxes) makes the stack deletable in one ``cdk
+        destroy``: tables and user pools drop deletion protection, KMS keys get the
+        7-day minimum pending window; buckets must be empty. CDK's
+        ``RemovalPolicies.of(stack).destroy()`` has the same effect (see
+        docs/patterns/destroy.md).
     :param log_retention: of the functions' log groups. Default: one month.
     :param dashboard: also create a CloudWatch dashboard of the alarms. Default: False.
 
@@ -143,7 +148,7 @@ class FanOutFanIn(Construct):
 
         self.encrypted_topic: Optional[EncryptedTopic] = None
         if topic is None:
-            self.encrypted_topic = EncryptedTopic(self, "Topic")
+            self.encrypted_topic = EncryptedTopic(self, "Topic", removal_policy=removal_policy)
             topic = self.encrypted_topic.topic
         self.topic: sns.ITopic = topic
 

@@ -104,7 +104,11 @@ class StreamProcessing(Construct):
     :param alarm_topic: SNS topic for every alarm. Default: none.
     :param create_alarms: default True.
     :param removal_policy: of the stream, table and log group it creates.
-        Default RETAIN.
+        Default RETAIN. DESTROY (sandboxes) makes the stack deletable in one ``cdk
+        destroy``: tables and user pools drop deletion protection, KMS keys get the
+        7-day minimum pending window; buckets must be empty. CDK's
+        ``RemovalPolicies.of(stack).destroy()`` has the same effect (see
+        docs/patterns/destroy.md).
     :param log_retention: of the processor's logs. Default one month.
     :param dashboard: add a CloudWatch dashboard of the alarms. Default False.
 

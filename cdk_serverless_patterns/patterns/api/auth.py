@@ -32,6 +32,7 @@ from constructs import Construct
 
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.function import FunctionSpec, validate_spec
+from cdk_serverless_patterns.building_blocks.removal import follow_removal_policy
 from cdk_serverless_patterns.errors import Problems
 
 _IDENTITY_SOURCE_PREFIXES = (
@@ -333,7 +334,7 @@ def build_authorizer(
 
 def _create_user_pool(scope: Construct, auth: ApiAuth, removal_policy: RemovalPolicy) -> cognito.UserPool:
     plan = auth.feature_plan if auth.feature_plan is not None else cognito.FeaturePlan.PLUS
-    return cognito.UserPool(
+    pool = cognito.UserPool(
         scope,
         "UserPool",
         self_sign_up_enabled=False,
@@ -358,3 +359,6 @@ def _create_user_pool(scope: Construct, auth: ApiAuth, removal_policy: RemovalPo
         deletion_protection=removal_policy == RemovalPolicy.RETAIN,
         removal_policy=removal_policy,
     )
+    # Deletion protection follows the final DeletionPolicy, also when a DESTROY is applied later.
+    follow_removal_policy(pool)
+    return pool

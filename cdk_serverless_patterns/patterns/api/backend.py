@@ -79,6 +79,10 @@ class ApiBackend(Construct):
     :param create_alarms: 5XX rate, 4XX rate, p95 latency and each function's
         alarms. Default True.
     :param removal_policy: of the table, user pool and log groups. Default RETAIN.
+        DESTROY (sandboxes) makes the stack deletable in one ``cdk destroy``: tables and
+        user pools drop deletion protection, KMS keys get the 7-day minimum pending
+        window; buckets must be empty. CDK's ``RemovalPolicies.of(stack).destroy()`` has
+        the same effect (see docs/patterns/destroy.md).
     :param stage_name: default ``"prod"``.
     :param throttling_rate_limit: stage steady-state requests per second, > 0.
         Default 1000 (a tenth of the account's 10,000 rps quota).

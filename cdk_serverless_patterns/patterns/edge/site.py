@@ -102,6 +102,10 @@ class EdgeSite(Construct):
         us-east-1, so alarms are made only when the stack is there. Default: True.
     :param log_retention: retention of the Lambda@Edge log groups. Default one month.
     :param removal_policy: of the buckets and log groups. Default: RETAIN.
+        DESTROY (sandboxes) makes the stack deletable in one ``cdk destroy``: tables and
+        user pools drop deletion protection, KMS keys get the 7-day minimum pending
+        window; buckets must be empty. CDK's ``RemovalPolicies.of(stack).destroy()`` has
+        the same effect (see docs/patterns/destroy.md).
 
     Attributes: ``distribution``, ``bucket``, ``origin_bucket`` (the ``SecureBucket``
     when one was created, else None), ``log_bucket``, ``response_headers_policy``,

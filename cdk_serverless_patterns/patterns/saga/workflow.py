@@ -351,7 +351,12 @@ class Saga(Construct):
         Default True.
     :param log_retention: of the execution log group and the functions' log
         groups. Default: one month.
-    :param removal_policy: of the log groups. Default RETAIN (evidence after an incident).
+    :param removal_policy: of the log groups and the approval topic's key. Default RETAIN
+        (evidence after an incident). DESTROY (sandboxes) makes the stack deletable in
+        one ``cdk destroy``: tables and user pools drop deletion protection, KMS keys
+        get the 7-day minimum pending window; buckets must be empty. CDK's
+        ``RemovalPolicies.of(stack).destroy()`` has the same effect (see
+        docs/patterns/destroy.md).
 
     Attributes: ``state_machine``, ``functions`` (step name ->
     :class:`SagaStepFunctions`), ``log_group``, ``approval_topic`` (or None),
@@ -415,7 +420,9 @@ class Saga(Construct):
             self.approval_topic = (
                 approval.topic
                 if approval.topic is not None
-                else EncryptedTopic(self, "ApprovalTopic", display_name="Saga approval requests").topic
+                else EncryptedTopic(
+                    self, "ApprovalTopic", display_name="Saga approval requests", removal_policy=removal_policy
+                ).topic
             )
 
         self.log_group = create_log_group(

@@ -104,6 +104,10 @@ class ScheduledJob(Construct):
     :param create_alarms: job errors/throttles/duration, both DLQ depths and, for
         enabled rate schedules, "did not run". Default True.
     :param removal_policy: of the job's log group. Default RETAIN.
+        DESTROY (sandboxes) makes the stack deletable in one ``cdk destroy``: tables and
+        user pools drop deletion protection, KMS keys get the 7-day minimum pending
+        window; buckets must be empty. CDK's ``RemovalPolicies.of(stack).destroy()`` has
+        the same effect (see docs/patterns/destroy.md).
     :param log_retention: of the job's log group. Default one month.
 
     Attributes: ``schedule`` (``aws_scheduler.Schedule``), ``job``
