@@ -29,6 +29,7 @@ decodes it.
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 from dataclasses import dataclass
@@ -63,6 +64,14 @@ from cdk_serverless_patterns.building_blocks.function import (
     validate_spec,
 )
 from cdk_serverless_patterns.building_blocks.logs import create_log_group
+from cdk_serverless_patterns.building_blocks.option_types import (
+    COMMON,
+    EVENT_BUS,
+    MAPPING,
+    STRING,
+    TABLE,
+    check_option_types,
+)
 from cdk_serverless_patterns.building_blocks.queues import FailureQueue
 from cdk_serverless_patterns.building_blocks.tables import create_table
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge
@@ -84,6 +93,17 @@ _PIPES_NAMESPACE = "AWS/EventBridge/Pipes"
 _API_OPTIONS_SET_BY_CQRS = frozenset(
     {"routes", "auth", "table", "environment", "alarm_topic", "create_alarms", "removal_policy"}
 )
+
+
+_OPTION_TYPES = {
+    **COMMON,
+    "event_store": TABLE,
+    "read_model": TABLE,
+    "event_bus": EVENT_BUS,
+    "event_source": STRING,
+    "environment": MAPPING,
+    "api_options": MAPPING,
+}
 
 
 @dataclass(frozen=True)
@@ -209,6 +229,25 @@ class Cqrs(Construct):
         query_routes = queries if queries is not None else {}
 
         problems = Problems(child_path(scope, construct_id))
+        typed = check_option_types(
+            problems,
+            dict(
+                event_store=event_store,
+                read_model=read_model,
+                event_bus=event_bus,
+                event_source=event_source,
+                environment=environment,
+                api_options=api_options,
+                alarm_topic=alarm_topic,
+                create_alarms=create_alarms,
+                dashboard=dashboard,
+                removal_policy=removal_policy,
+            ),
+            _OPTION_TYPES,
+        )
+        event_store, environment, api_options = typed["event_store"], typed["environment"], typed["api_options"]
+        if typed["event_source"] is None:
+            source = f"{defaults.CQRS_EVENT_SOURCE_PREFIX}{construct_id}"
         parsed_commands, parsed_queries, parsed_projections = _validate(
             problems,
             commands=commands,
@@ -749,6 +788,15 @@ def _validate(
         projector_max_event_age,
         retries_field="projector_retry_attempts",
         age_field="projector_max_event_age",
+    )
+    passable = set(inspect.signature(ApiBackend.__init__).parameters) - {"self", "scope", "construct_id"}
+    unknown = sorted(str(k) for k in set(api_options or {}) - passable)
+    problems.check(
+        not unknown,
+        "api_options",
+        unknown,
+        "keyword options of ApiBackend (" + ", ".join(sorted(passable - _API_OPTIONS_SET_BY_CQRS)) + ")",
+        "fix the option's name, or drop it",
     )
     owned = sorted(set(api_options or {}) & _API_OPTIONS_SET_BY_CQRS)
     problems.check(

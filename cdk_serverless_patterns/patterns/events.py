@@ -32,6 +32,13 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from cdk_serverless_patterns import defaults
+from cdk_serverless_patterns.building_blocks.option_types import (
+    BOOL,
+    COMMON,
+    INTEGER,
+    STRING,
+    check_option_types,
+)
 from cdk_serverless_patterns.building_blocks.alarms import (
     create_alarm,
     sum_metric,
@@ -75,6 +82,9 @@ from cdk_serverless_patterns.runtime import env
 #: notifications; a filter with any other character (space, '=', '+', ...)
 #: would be compared with the encoded key and silently never match.
 _KEY_FILTER_RE = re.compile(r"^[A-Za-z0-9/_.\-]+$")
+
+
+_OPTION_TYPES = {**COMMON, "prefix": STRING, "suffix": STRING, "buffer": BOOL, "max_receive_count": INTEGER}
 
 
 class EventProcessing(Construct):
@@ -151,10 +161,27 @@ class EventProcessing(Construct):
         log_retention: Optional[logs.RetentionDays] = None,
         dashboard: bool = False,
     ) -> None:
+        problems = Problems(child_path(scope, construct_id))
+        typed = check_option_types(
+            problems,
+            dict(
+                prefix=prefix,
+                suffix=suffix,
+                buffer=buffer,
+                max_receive_count=max_receive_count,
+                alarm_topic=alarm_topic,
+                create_alarms=create_alarms,
+                removal_policy=removal_policy,
+                log_retention=log_retention,
+                dashboard=dashboard,
+            ),
+            _OPTION_TYPES,
+        )
+        prefix, suffix, buffer = typed["prefix"], typed["suffix"], bool(typed["buffer"])
+        max_receive_count = typed["max_receive_count"]
         retries = retry_attempts if retry_attempts is not None else defaults.RULE_RETRY_ATTEMPTS
         event_age = max_event_age if max_event_age is not None else defaults.RULE_MAX_EVENT_AGE
         receive_count = max_receive_count if max_receive_count is not None else defaults.MAX_RECEIVE_COUNT
-        problems = Problems(child_path(scope, construct_id))
         validate_spec(problems, processor, field_prefix="processor")
         _validate_key_filter(problems, "prefix", prefix)
         _validate_key_filter(problems, "suffix", suffix)

@@ -40,6 +40,14 @@ from cdk_serverless_patterns.building_blocks.function import (
     ServerlessFunction,
     validate_spec,
 )
+from cdk_serverless_patterns.building_blocks.option_types import (
+    COMMON,
+    INTEGER,
+    MAPPING,
+    TABLE,
+    TOPIC,
+    check_option_types,
+)
 from cdk_serverless_patterns.building_blocks.queues import (
     FailureQueue,
     WorkQueue,
@@ -62,6 +70,15 @@ _WORKER_NAME = re.compile(defaults.FAN_OUT_WORKER_NAME_PATTERN)
 WORKER_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
 #: What load_job needs: one strongly consistent Query of the job's items (no GetItem).
 AGGREGATOR_TABLE_ACTIONS = ("dynamodb:Query",)
+
+
+_OPTION_TYPES = {
+    **COMMON,
+    "topic": TOPIC,
+    "state_table": TABLE,
+    "filter_policies": MAPPING,
+    "max_receive_count": INTEGER,
+}
 
 
 class FanOutFanIn(Construct):
@@ -137,12 +154,28 @@ class FanOutFanIn(Construct):
         log_retention: Optional[logs.RetentionDays] = None,
         dashboard: bool = False,
     ) -> None:
-        receive = max_receive_count if max_receive_count is not None else defaults.MAX_RECEIVE_COUNT
+        type_problems = Problems(child_path(scope, construct_id))
+        typed = check_option_types(
+            type_problems,
+            dict(
+                topic=topic,
+                state_table=state_table,
+                filter_policies=filter_policies,
+                max_receive_count=max_receive_count,
+                alarm_topic=alarm_topic,
+                create_alarms=create_alarms,
+                removal_policy=removal_policy,
+                log_retention=log_retention,
+                dashboard=dashboard,
+            ),
+            _OPTION_TYPES,
+        )
+        receive = typed["max_receive_count"] if typed["max_receive_count"] is not None else defaults.MAX_RECEIVE_COUNT
         batch = batch_size if batch_size is not None else defaults.SQS_BATCH_SIZE
         retention = job_retention if job_retention is not None else defaults.FAN_IN_JOB_RETENTION
-        policies = dict(filter_policies) if filter_policies is not None else {}
+        policies = dict(typed["filter_policies"]) if typed["filter_policies"] is not None else {}
         _validate(
-            child_path(scope, construct_id), workers, aggregator, policies, receive, batch, max_concurrency, retention
+            type_problems, workers, aggregator, policies, receive, batch, max_concurrency, retention
         )
         super().__init__(scope, construct_id)
 
@@ -286,7 +319,7 @@ class FanOutFanIn(Construct):
 
 
 def _validate(
-    path: str,
+    problems: Problems,
     workers: Mapping[str, FunctionSpec],
     aggregator: FunctionSpec,
     policies: Mapping[str, object],
@@ -295,7 +328,8 @@ def _validate(
     max_concurrency: Optional[int],
     retention: Duration,
 ) -> None:
-    problems = Problems(path)
+    """Every rule of :class:`FanOutFanIn`, added to ``problems`` (which may hold type problems), then raised."""
+    path = problems.path
     if not isinstance(workers, Mapping) or not workers:
         problems.add(
             "workers",

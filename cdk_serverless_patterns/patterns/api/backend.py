@@ -174,6 +174,16 @@ class ApiBackend(Construct):
             cache=cache,
             usage_plan_quota_per_day=usage_plan_quota_per_day,
             waf=waf,
+            typed_options=dict(
+                alarm_topic=alarm_topic,
+                create_alarms=create_alarms,
+                removal_policy=removal_policy,
+                stage_name=stage_name,
+                api_key_required=api_key_required,
+                detailed_metrics=detailed_metrics,
+                log_retention=log_retention,
+                dashboard=dashboard,
+            ),
         )
         super().__init__(scope, construct_id)
         self.auth = auth

@@ -16,6 +16,13 @@ from aws_cdk import Duration
 
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.function import FunctionSpec, validate_spec
+from cdk_serverless_patterns.building_blocks.option_types import (
+    BOOL,
+    COMMON,
+    STRING,
+    OptionType,
+    check_option_types,
+)
 from cdk_serverless_patterns.errors import Problems, is_token
 from cdk_serverless_patterns.runtime import env
 
@@ -31,6 +38,15 @@ _ORIGIN_RE = re.compile(r"^https?://[a-zA-Z0-9.\-*]+(:\d{1,5})?$")
 _WEB_ACL_ARN_RE = re.compile(r"^arn:aws[a-z\-]*:wafv2:[a-z0-9\-]+:\d{12}:regional/webacl/.+$")
 
 
+#: Options of ApiBackend checked for their type only (values are ranged elsewhere).
+OPTION_TYPES: dict[str, OptionType] = {
+    **COMMON,
+    "stage_name": STRING,
+    "api_key_required": BOOL,
+    "detailed_metrics": BOOL,
+}
+
+
 def validate_api(
     path: str,
     *,
@@ -44,9 +60,24 @@ def validate_api(
     cache: Any,
     usage_plan_quota_per_day: Any,
     waf: Any,
+    typed_options: Optional[Mapping[str, Any]] = None,
 ) -> dict[Route, FunctionSpec]:
-    """Every rule of ApiBackend, collected into one PatternConfigError."""
+    """Every rule of ApiBackend, collected into one PatternConfigError.
+
+    ``typed_options`` are options checked only for their type (:data:`OPTION_TYPES`).
+    """
     problems = Problems(path)
+    check_option_types(problems, typed_options or {}, OPTION_TYPES)
+    if cors_allow_origins is not None and not (
+        isinstance(cors_allow_origins, (list, tuple)) and all(isinstance(o, str) for o in cors_allow_origins)
+    ):
+        problems.add(
+            "cors_allow_origins",
+            cors_allow_origins,
+            "a list of origins ('https://example.com'), or one origin as a string",
+            "pass cors_allow_origins=['https://app.example.com']",
+        )
+        cors_allow_origins = None
     parsed = validate_routes(problems, routes)
     if environment is not None and not isinstance(environment, Mapping):
         problems.add("environment", environment, "a mapping of str to str", "pass {'NAME': 'value'}")

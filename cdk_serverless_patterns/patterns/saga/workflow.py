@@ -43,10 +43,12 @@ from cdk_serverless_patterns.building_blocks.function import (
     ServerlessFunction,
     validate_spec,
 )
+from cdk_serverless_patterns.building_blocks.delivery_rules import format_seconds
 from cdk_serverless_patterns.building_blocks.logs import create_log_group
+from cdk_serverless_patterns.building_blocks.option_types import BOOL, COMMON, TOPIC, check_option_types
 from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge
-from cdk_serverless_patterns.errors import Problems, child_path
+from cdk_serverless_patterns.errors import Problems, child_path, is_token
 
 from .start_api import SagaStartApi, SagaStartApiResources, validate_start_api
 
@@ -205,7 +207,7 @@ def _validate(
         wait = approval.timeout if approval.timeout is not None else defaults.SAGA_APPROVAL_TIMEOUT
         if isinstance(wait, Duration):
             problems.check(
-                wait.to_seconds() < timeout.to_seconds(),
+                wait.to_seconds(integral=False) < timeout.to_seconds(integral=False),
                 "approval.timeout",
                 wait.to_human_string(),
                 f"shorter than the execution timeout ({timeout.to_human_string()}): otherwise the execution "
@@ -259,6 +261,10 @@ def _validate_approval(problems: Problems, approval: Any, step_names: set[str]) 
     if not isinstance(approval, SagaApproval):
         problems.add("approval", approval, "a SagaApproval", "pass SagaApproval(before='ship')")
         return
+    if approval.topic is not None:
+        problems.check(
+            TOPIC.check(approval.topic), "approval.topic", approval.topic, TOPIC.allowed, TOPIC.fix
+        )
     problems.check(
         approval.before in step_names,
         "approval.before",
@@ -274,12 +280,17 @@ def _validate_duration(problems: Problems, field: str, value: Any, fix: str) -> 
     if not isinstance(value, Duration):
         problems.add(field, value, "an aws_cdk.Duration", fix)
         return
-    seconds = value.to_seconds()
+    seconds = value.to_seconds(integral=False)
+    if is_token(seconds):
+        return
+    # Step Functions takes TimeoutSeconds as an integer: whole seconds only.
+    whole = seconds == int(seconds)
     problems.check(
-        1 <= seconds <= defaults.SFN_MAX_DURATION.to_seconds(),
+        whole and 1 <= seconds <= defaults.SFN_MAX_DURATION.to_seconds(),
         field,
-        value.to_human_string(),
-        f"1 s - {defaults.SFN_MAX_DURATION.to_days():g} days (a Standard workflow runs at most one year)",
+        value.to_human_string() if whole else f"{format_seconds(seconds)} s",
+        f"1 s - {defaults.SFN_MAX_DURATION.to_days():g} days (a Standard workflow runs at most one year), "
+        "in whole seconds",
         fix,
     )
 
@@ -310,6 +321,9 @@ def _record_failure(scope: Construct, state_name: str, step: str, error_name: st
         parameters={"step": step, "name": error_name, "error": sfn.JsonPath.object_at("$.failure.error")},
         result_path="$.failure",
     )
+
+
+_OPTION_TYPES = {**COMMON, "include_execution_data": BOOL}
 
 
 class Saga(Construct):
@@ -388,6 +402,17 @@ class Saga(Construct):
             else defaults.SAGA_COMPENSATION_RETRY_ATTEMPTS
         )
         problems = Problems(child_path(scope, construct_id))
+        check_option_types(
+            problems,
+            dict(
+                include_execution_data=include_execution_data,
+                alarm_topic=alarm_topic,
+                create_alarms=create_alarms,
+                log_retention=log_retention,
+                removal_policy=removal_policy,
+            ),
+            _OPTION_TYPES,
+        )
         _validate(problems, steps, approval, timeout, retries, compensation_retries, start_api)
         problems.raise_if_any()
         super().__init__(scope, construct_id)
