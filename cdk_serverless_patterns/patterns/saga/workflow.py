@@ -343,7 +343,7 @@ class Saga(Construct):
         compensation halfway, so set one only as a backstop (longer than the
         approval timeout).
     :param retry_attempts: retries of transient Lambda errors
-        (:data:`defaults.SAGA_TRANSIENT_LAMBDA_ERRORS`) per task, 2 s doubling to
+        (:data:`defaults.SAGA_TRANSIENT_LAMBDA_ERRORS`) per action, 2 s doubling to
         30 s with full jitter. Default 4.
     :param compensation_retry_attempts: retries of *any* error of a
         compensation, transient Lambda errors included (it must eventually
