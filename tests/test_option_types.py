@@ -142,3 +142,57 @@ def test_saga_approval_topic_that_is_not_a_topic():
     message = str(config_error(Saga, "P", steps=[SagaStep("a", action=fn())],
                                approval=SagaApproval(before="a", topic="arn:aws:sns:us-east-1:1:t")))
     assert "approval.topic='arn:aws:sns:us-east-1:1:t' is invalid: allowed an sns.ITopic" in message
+
+
+# --- fields of the option objects (ApiCache, ApiAuth, CqrsProjection, SagaStep) ---
+
+
+def test_cache_routes_that_are_not_a_list():
+    from cdk_serverless_patterns import ApiCache
+
+    message = str(config_error(ApiBackend, "P", routes={"GET /items": fn()}, cache=ApiCache(routes=1.5)))
+    assert "cache.routes=1.5 is invalid: allowed a list of strings" in message
+
+
+def test_cache_query_parameters_given_as_a_string():
+    from cdk_serverless_patterns import ApiCache
+
+    message = str(config_error(ApiBackend, "P", routes={"GET /items": fn()},
+                               cache=ApiCache(routes=["GET /items"], query_parameters="page")))
+    assert "cache.query_parameters='page' is invalid: allowed a list of strings" in message
+
+
+def test_cache_ttl_in_fractional_seconds():
+    from cdk_serverless_patterns import ApiCache
+
+    message = str(config_error(ApiBackend, "P", routes={"GET /items": fn()},
+                               cache=ApiCache(routes=["GET /items"], ttl=Duration.millis(1500))))
+    assert "cache.ttl='1.5 s'" in message and "whole seconds" in message
+
+
+def test_cognito_scopes_that_are_not_a_list():
+    from cdk_serverless_patterns import ApiAuth
+
+    message = str(config_error(ApiBackend, "P", routes={"GET /items": fn()}, auth=ApiAuth.cognito(scopes=1.5)))
+    assert "auth.scopes=1.5 is invalid: allowed a list of strings" in message
+
+
+def test_cognito_mfa_required_that_is_not_a_bool():
+    from cdk_serverless_patterns import ApiAuth
+
+    message = str(config_error(ApiBackend, "P", routes={"GET /items": fn()}, auth=ApiAuth.cognito(mfa_required="no")))
+    assert "auth.mfa_required='no' is invalid: allowed True or False" in message
+
+
+def test_projection_event_types_given_as_a_number():
+    from cdk_serverless_patterns import CqrsProjection
+
+    message = str(config_error(Cqrs, "P", commands={"POST /orders": fn()},
+                               projections={"p": CqrsProjection(fn(), event_types=1.5)}))
+    assert "projections['p'].event_types=1.5 is invalid" in message
+
+
+def test_saga_step_compensate_on_own_failure_that_is_not_a_bool():
+    message = str(config_error(Saga, "P", steps=[SagaStep("a", action=fn(), compensation=fn(),
+                                                          compensate_on_own_failure="yes")]))
+    assert "steps[0].compensate_on_own_failure='yes' is invalid: allowed True or False" in message

@@ -49,6 +49,11 @@ def resource(attribute: str, allowed: str, fix: str) -> OptionType:
 
 BOOL = instance_of(bool, "True or False", "pass True or False (not a string or number)")
 STRING = instance_of(str, "a string", "pass a string")
+STRING_LIST = OptionType(
+    lambda v: isinstance(v, (list, tuple)) and all(isinstance(item, str) for item in v),
+    "a list of strings",
+    "pass a list, e.g. ['a', 'b'] (a single string is not a list)",
+)
 INTEGER = OptionType(
     lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer", "pass a whole number, not a string or float"
 )

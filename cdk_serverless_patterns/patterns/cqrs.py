@@ -69,6 +69,7 @@ from cdk_serverless_patterns.building_blocks.option_types import (
     EVENT_BUS,
     MAPPING,
     STRING,
+    STRING_LIST,
     TABLE,
     check_option_types,
 )
@@ -722,11 +723,13 @@ def _validate(
                     env.READ_MODEL_TABLE: "x",
                     env.EVENT_STORE_TABLE: "x",
                     env.PROJECTION_NAME: "x",
-                    env.PROJECTION_EVENT_TYPES: json.dumps(list(projection.event_types or ())),
+                    env.PROJECTION_EVENT_TYPES: json.dumps(
+                        list(projection.event_types) if STRING_LIST.check(projection.event_types) else []
+                    ),
                 },
             )
             types = projection.event_types
-            types_ok = not isinstance(types, str) and all(
+            types_ok = STRING_LIST.check(types) and all(
                 isinstance(t, str) and 0 < len(t) <= defaults.EVENT_DETAIL_TYPE_MAX_CHARS for t in types
             )
             problems.check(

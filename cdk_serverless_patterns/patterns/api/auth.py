@@ -32,6 +32,7 @@ from constructs import Construct
 
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.function import FunctionSpec, validate_spec
+from cdk_serverless_patterns.building_blocks.option_types import STRING_LIST
 from cdk_serverless_patterns.building_blocks.removal import follow_removal_policy
 from cdk_serverless_patterns.errors import Problems
 
@@ -103,7 +104,8 @@ class ApiAuth:
         return cls(
             AuthKind.COGNITO,
             user_pool=user_pool,
-            scopes=tuple(scopes) if not isinstance(scopes, str) else (scopes,),
+            # one scope may be given as a string; anything else but a list is left for validation to report
+            scopes=(scopes,) if isinstance(scopes, str) else tuple(scopes) if isinstance(scopes, (list, tuple)) else scopes,
             mfa_required=mfa_required,
             feature_plan=feature_plan,
         )
@@ -216,7 +218,9 @@ def _validate_cognito(problems: Problems, auth: ApiAuth, p: str) -> None:
             "an IUserPool (cognito.UserPool or UserPool.from_user_pool_id)",
             "pass an existing pool, or None to create one",
         )
-    for scope in auth.scopes:
+    if not STRING_LIST.check(auth.scopes):
+        problems.add(f"{p}.scopes", auth.scopes, STRING_LIST.allowed, "pass scopes=['resource-server/scope']")
+    for scope in auth.scopes if STRING_LIST.check(auth.scopes) else ():
         problems.check(
             isinstance(scope, str) and bool(scope.strip()) and " " not in scope,
             f"{p}.scopes",
@@ -224,6 +228,13 @@ def _validate_cognito(problems: Problems, auth: ApiAuth, p: str) -> None:
             "non-empty OAuth scope names without spaces, e.g. 'orders/read'",
             "pass scopes=['resource-server/scope']",
         )
+    problems.check(
+        isinstance(auth.mfa_required, bool),
+        f"{p}.mfa_required",
+        auth.mfa_required,
+        "True or False",
+        "pass mfa_required=True (the default) or False",
+    )
     if auth.user_pool is not None:
         problems.check(
             auth.mfa_required is True and auth.feature_plan is None,

@@ -20,6 +20,7 @@ from cdk_serverless_patterns.building_blocks.option_types import (
     BOOL,
     COMMON,
     STRING,
+    STRING_LIST,
     OptionType,
     check_option_types,
 )
@@ -271,6 +272,13 @@ def _validate_cache(problems: Problems, cache: Any, parsed: Mapping[Route, Any])
     if not isinstance(cache, ApiCache):
         problems.add("cache", cache, "an ApiCache", "pass ApiCache(routes=['GET /items'])")
         return
+    for name in ("routes", "query_parameters"):
+        problems.check(
+            STRING_LIST.check(getattr(cache, name)), f"cache.{name}", getattr(cache, name), STRING_LIST.allowed,
+            f"pass {name}=[...] with one string per item",
+        )
+    if not (STRING_LIST.check(cache.routes) and STRING_LIST.check(cache.query_parameters)):
+        return
     problems.check(bool(cache.routes), "cache.routes", list(cache.routes), "at least one GET route", "name the GET routes to cache")
     for key in cache.routes:
         route = try_route(key)
@@ -285,11 +293,12 @@ def _validate_cache(problems: Problems, cache: Any, parsed: Mapping[Route, Any])
     if not isinstance(ttl, Duration):
         problems.add("cache.ttl", ttl, "an aws_cdk.Duration", "pass Duration.minutes(5)")
     else:
+        ttl_s = ttl.to_seconds(integral=False)
         problems.check(
-            0 <= ttl.to_seconds() <= defaults.API_CACHE_TTL_MAX_S,
+            0 <= ttl_s <= defaults.API_CACHE_TTL_MAX_S and ttl_s == int(ttl_s),
             "cache.ttl",
-            f"{ttl.to_seconds()} s",
-            f"0-{defaults.API_CACHE_TTL_MAX_S} s (API Gateway cache)",
+            f"{ttl_s:g} s",
+            f"0-{defaults.API_CACHE_TTL_MAX_S} s (API Gateway cache), in whole seconds",
             "pass e.g. Duration.minutes(5)",
         )
     problems.check(

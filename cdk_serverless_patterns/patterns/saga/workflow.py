@@ -183,6 +183,13 @@ def _validate(
         if step.compensation is not None:
             validate_spec(problems, step.compensation, field_prefix=f"{field}.compensation")
         problems.check(
+            isinstance(step.compensate_on_own_failure, bool),
+            f"{field}.compensate_on_own_failure",
+            step.compensate_on_own_failure,
+            "True or False",
+            "pass compensate_on_own_failure=True or leave it out",
+        )
+        problems.check(
             not (step.compensate_on_own_failure and step.compensation is None),
             f"{field}.compensate_on_own_failure",
             True,
