@@ -18,14 +18,10 @@ from aws_cdk import CfnResource, RemovalPolicies, RemovalPolicy, assertions
 
 from cdk_serverless_patterns import (
     ApiBackend,
-    Cqrs,
     EventProcessing,
     FanOutFanIn,
     FunctionSpec,
     Idempotency,
-    Saga,
-    SagaApproval,
-    SagaStep,
     StreamProcessing,
 )
 from tests.support import HANDLER_DIR
@@ -36,13 +32,11 @@ def fn() -> FunctionSpec:
 
 
 def every_stateful_pattern(stack: cdk.Stack, **options: Any) -> None:
+    # Every kind of stateful resource the patterns make, each through its shared building block:
     ApiBackend(stack, "Api", routes={"GET /items": fn()}, table=True, **options)  # table + user pool
     EventProcessing(stack, "Ingest", processor=fn(), result_table=True, **options)  # buckets, table, topic key
-    StreamProcessing(stack, "Clicks", processor=fn(), **options)
+    StreamProcessing(stack, "Clicks", processor=fn(), **options)  # stream
     FanOutFanIn(stack, "Jobs", workers={"resize": fn()}, aggregator=fn(), **options)  # topic key, state table
-    Saga(stack, "Order", steps=[SagaStep("a", action=fn())], approval=SagaApproval(before="a"), **options)
-    Cqrs(stack, "Orders", commands={"POST /orders": fn()}, queries={"GET /orders": fn()}, projections={"p": fn()},
-         **options)
 
 
 @jsii.implements(cdk.IAspect)
