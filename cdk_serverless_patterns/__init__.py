@@ -30,6 +30,8 @@ __version__ = "0.2.0"
 _EXPORTS: dict[str, str] = {
     # foundation
     "FunctionSpec": ".building_blocks.function",
+    "Idempotency": ".building_blocks.idempotency",
+    "IdempotencyKind": ".building_blocks.idempotency",
     "Invocation": ".building_blocks.function",
     "ServerlessFunction": ".building_blocks.function",
     "EncryptedTopic": ".building_blocks.topics",
@@ -75,6 +77,8 @@ __all__ = [
     "FunctionUrlAuth",
     "FunctionUrlEndpoint",
     "FunctionUrlOptions",
+    "Idempotency",
+    "IdempotencyKind",
     "Invocation",
     "PatternConfigError",
     "Route",
@@ -110,6 +114,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .building_blocks.function import FunctionSpec as FunctionSpec
     from .building_blocks.function import Invocation as Invocation
     from .building_blocks.function import ServerlessFunction as ServerlessFunction
+    from .building_blocks.idempotency import Idempotency as Idempotency
+    from .building_blocks.idempotency import IdempotencyKind as IdempotencyKind
     from .building_blocks.topics import EncryptedTopic as EncryptedTopic
     from .checks import ServerlessPatternsChecks as ServerlessPatternsChecks
     from .checks import enable_checks as enable_checks

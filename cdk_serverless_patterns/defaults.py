@@ -43,7 +43,11 @@ TIMEOUT_MIN_S = 1
 TIMEOUT_MAX_S = 900
 #: Total size of all environment variables (keys + values), 4 KB.
 ENV_MAX_BYTES = 4096
-#: Keys Lambda reserves; setting them fails at deploy time.
+#: Keys Lambda reserves ("Reserved environment variables"); setting them fails at
+#: deploy time. Exactly AWS's list: the ones AWS documents as settable
+#: (AWS_LAMBDA_EXEC_WRAPPER for wrapper scripts, AWS_XRAY_CONTEXT_MISSING,
+#: AWS_XRAY_DAEMON_ADDRESS, LANG, PATH, LD_LIBRARY_PATH, NODE_PATH, PYTHONPATH,
+#: TZ, ...) are not refused.
 #: https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
 RESERVED_ENV_KEYS = frozenset(
     {
@@ -52,6 +56,12 @@ RESERVED_ENV_KEYS = frozenset(
         "AWS_DEFAULT_REGION",
         "AWS_REGION",
         "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_LAMBDA_LOG_STREAM_NAME",
         "AWS_ACCESS_KEY",
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",
@@ -59,11 +69,14 @@ RESERVED_ENV_KEYS = frozenset(
         "AWS_LAMBDA_RUNTIME_API",
         "LAMBDA_TASK_ROOT",
         "LAMBDA_RUNTIME_DIR",
-        "AWS_XRAY_CONTEXT_MISSING",
-        "AWS_XRAY_DAEMON_ADDRESS",
     }
 )
-RESERVED_ENV_PREFIXES = ("AWS_LAMBDA_",)
+#: Lambda's Description: at most 256 characters.
+DESCRIPTION_MAX_CHARS = 256
+#: What an unset FunctionSpec.architecture means: Graviton, ~20% cheaper per GB-second...
+ARCHITECTURE = lambda_.Architecture.ARM_64
+#: ...except on Lambda@Edge, which runs x86_64 functions only.
+EDGE_ARCHITECTURE = lambda_.Architecture.X86_64
 #: Name of the alias every ServerlessFunction publishes; triggers point at it.
 ALIAS_NAME = "live"
 #: Async invocation: Lambda's own default is 2 retries and 6 h; we keep the

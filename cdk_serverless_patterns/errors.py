@@ -8,6 +8,7 @@ before a single child construct exists. Values that resolve only at deploy time
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,8 +46,8 @@ class Problems:
     items: list[str] = field(default_factory=list)
 
     def add(self, field_name: str, value: Any, allowed: str, fix: str) -> None:
-        """Record that ``field_name`` = ``value`` is invalid."""
-        self.items.append(f"{field_name}={value!r} is invalid: allowed {allowed}. Fix: {fix}")
+        """Record that ``field_name`` = ``value`` is invalid (the value's repr, shortened)."""
+        self.items.append(f"{field_name}={shown(value)} is invalid: allowed {allowed}. Fix: {fix}")
 
     def check(self, ok: bool, field_name: str, value: Any, allowed: str, fix: str) -> None:
         """Record a failure unless ``ok``."""
@@ -59,6 +60,28 @@ class Problems:
     def raise_if_any(self) -> None:
         if self.items:
             raise PatternConfigError(self.path, self.items)
+
+
+_DEFAULT_REPR = re.compile(r"<[\w.]+ object at 0x[0-9a-fA-F]+>")
+#: Longest value repr a message shows; longer ones are cut in the middle.
+SHOWN_MAX_CHARS = 120
+
+
+def shown(value: Any) -> str:
+    """``repr(value)``, cut to :data:`SHOWN_MAX_CHARS` with ``...`` in the middle.
+
+    Messages show the value itself (``table='orders'``), not its type, so the
+    user sees what they passed; the cut keeps a 5 KB string readable.
+    """
+    text = repr(value)
+    if _DEFAULT_REPR.fullmatch(text):
+        # object.__repr__ (most jsii objects): the address says nothing; name the type and its name if any
+        name = getattr(value, "name", None)
+        text = f"<{type(value).__name__} {name!r}>" if isinstance(name, str) else f"<{type(value).__name__}>"
+    if len(text) <= SHOWN_MAX_CHARS:
+        return text
+    keep = (SHOWN_MAX_CHARS - 5) // 2
+    return f"{text[:keep]} ... {text[-keep:]}"
 
 
 def child_path(scope: Any, construct_id: str) -> str:

@@ -129,7 +129,7 @@ def test_sibling_parameters_with_different_names():
 
 
 def test_route_value_must_be_a_function_spec():
-    assert "routes['GET /items']='dict' is invalid: allowed a FunctionSpec" in _error(routes={"GET /items": {}})
+    assert "routes['GET /items']={} is invalid: allowed a FunctionSpec" in _error(routes={"GET /items": {}})
 
 
 def test_function_timeout_above_api_gateway_limit():
@@ -144,7 +144,7 @@ def test_too_many_resources():
 
 
 def test_environment_must_be_a_mapping():
-    assert "environment='list'" in _error(environment=["A=b"])
+    assert "environment=['A=b']" in _error(environment=["A=b"])
 
 
 def test_environment_keys_are_checked_for_every_function():
@@ -161,7 +161,7 @@ def test_authorizer_spec_passed_as_auth():
 
 
 def test_auth_must_be_an_api_auth():
-    assert "auth='str' is invalid" in _error(auth="cognito")
+    assert "auth='cognito' is invalid" in _error(auth="cognito")
 
 
 def test_authorizer_spec_passed_as_user_pool():
@@ -170,7 +170,7 @@ def test_authorizer_spec_passed_as_user_pool():
 
 
 def test_user_pool_must_be_an_iuserpool():
-    assert "auth.user_pool='str'" in _error(auth=ApiAuth.cognito(user_pool="eu-west-1_abc"))
+    assert "auth.user_pool='eu-west-1_abc'" in _error(auth=ApiAuth.cognito(user_pool="eu-west-1_abc"))
 
 
 def test_pool_settings_need_a_created_pool():
@@ -198,7 +198,7 @@ def test_lambda_authorizer_spec_is_validated():
 
 
 def test_lambda_authorizer_needs_a_function_spec():
-    assert "auth.authorizer='str' is invalid: allowed a FunctionSpec" in _error(auth=ApiAuth.lambda_authorizer("fn"))
+    assert "auth.authorizer='fn' is invalid: allowed a FunctionSpec" in _error(auth=ApiAuth.lambda_authorizer("fn"))
 
 
 def test_lambda_authorizer_identity_sources():
@@ -216,7 +216,7 @@ def test_lambda_authorizer_cache_ttl_range():
 
 def test_table_must_be_true_or_an_itable():
     message = _error(table="orders")
-    assert "table='str'" in message and "an existing ITable" in message
+    assert "table='orders'" in message and "an existing ITable" in message
 
 
 @pytest.mark.parametrize("rate", [0, -5])
@@ -285,7 +285,7 @@ def test_request_schema_needs_a_type():
 
 
 def test_request_schemas_must_be_a_mapping():
-    assert "request_schemas='list'" in _error(request_schemas=[{"type": "object"}])
+    assert "request_schemas=[{'type': 'object'}]" in _error(request_schemas=[{"type": "object"}])
 
 
 def test_cache_routes_must_be_get_routes_of_the_api():
@@ -307,7 +307,7 @@ def test_cache_size():
 
 
 def test_cache_must_be_an_api_cache():
-    assert "cache='dict'" in _error(cache={"routes": ["GET /items"]})
+    assert "cache={'routes': ['GET /items']}" in _error(cache={"routes": ["GET /items"]})
 
 
 def test_usage_plan_quota_positive():

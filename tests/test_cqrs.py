@@ -417,7 +417,7 @@ def test_invalid_projection_name():
 
 
 def test_projection_that_is_not_a_spec():
-    invalid(r"projections\['summary'\]='str' is invalid: allowed a FunctionSpec or CqrsProjection",
+    invalid(r"projections\['summary'\]='app.handler' is invalid: allowed a FunctionSpec or CqrsProjection",
             projections={"summary": "app.handler"})
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import Duration
+from aws_cdk import Duration, assertions
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_lambda as lambda_
@@ -51,7 +51,6 @@ def edge_spec(**changes) -> FunctionSpec:
     base = FunctionSpec(
         code=HANDLER_DIR,
         handler="app.handler",
-        architecture=lambda_.Architecture.X86_64,
         memory_size=128,
         timeout=Duration.seconds(5),
     )
@@ -420,7 +419,18 @@ def test_origin_event_allows_lambda_memory_range():
 def test_arm64_edge_function():
     message = _error(edge_functions={"viewer-request": edge_spec(architecture=lambda_.Architecture.ARM_64)})
     assert "edge_functions['viewer-request'].architecture='arm64'" in message
-    assert "X86_64 only" in message
+    assert "X86_64 or unset" in message
+    assert "leave architecture out" in message
+
+
+@pytest.mark.parametrize("architecture", [None, lambda_.Architecture.X86_64])
+def test_edge_function_architecture_unset_or_x86_64_gives_x86_64(architecture):
+    """Unset means "the pattern chooses": x86_64 for Lambda@Edge (issue 15 item 9)."""
+    stack = cdk.Stack(cdk.App(), "V", env=US_EAST_1)
+    EdgeSite(stack, "Site", edge_functions={"viewer-request": edge_spec(architecture=architecture)})
+    functions = assertions.Template.from_stack(stack).find_resources("AWS::Lambda::Function")
+    edge = [p["Properties"] for p in functions.values() if p["Properties"].get("Handler") == "app.handler"]
+    assert [f["Architectures"] for f in edge] == [["x86_64"]]
 
 
 def test_edge_function_with_layers():

@@ -12,7 +12,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
 
-from cdk_serverless_patterns import EventProcessing, FunctionSpec, enable_checks
+from cdk_serverless_patterns import EventProcessing, FunctionSpec, Idempotency, enable_checks
 from cdk_serverless_patterns.runtime import env
 from tests.support import (
     HANDLER_DIR,
@@ -27,7 +27,7 @@ SPEC = FunctionSpec(
     code=HANDLER_DIR,
     handler="app.handler",
     # EventBridge invokes asynchronously (at least once): SP-IDEMPOTENCY wants the handler's answer.
-    environment={env.IDEMPOTENCY: "marker keyed by bucket/key#version-id"},
+    idempotency=Idempotency.conditional_write("bucket/key#version-id"),
 )
 TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:uploads"
 
@@ -337,17 +337,17 @@ def test_prefix_token():
 
 
 def test_bucket_of_wrong_type():
-    assert "bucket='str'" in build(bucket="my-bucket") and "an s3.IBucket" in build(bucket="my-bucket")
+    assert "bucket='my-bucket'" in build(bucket="my-bucket") and "an s3.IBucket" in build(bucket="my-bucket")
 
 
 def test_notify_of_wrong_type():
     message = build(notify="arn:aws:sns:eu-west-1:1:t")
-    assert "notify='str'" in message and "existing sns.ITopic" in message
+    assert "notify='arn:aws:sns:eu-west-1:1:t'" in message and "existing sns.ITopic" in message
 
 
 def test_result_table_of_wrong_type():
     message = build(result_table="results")
-    assert "result_table='str'" in message and "dynamodb.ITable" in message
+    assert "result_table='results'" in message and "dynamodb.ITable" in message
 
 
 @pytest.mark.parametrize("retries", [-1, 186])

@@ -163,3 +163,98 @@ def test_all_problems_reported_at_once():
     except PatternConfigError as exc:
         error = exc
     assert error is not None and len(error.problems) == 3
+
+
+# --- wrong types and values that used to escape as raw errors (issue 15 item 10) ---
+
+
+def test_timeout_in_fractional_seconds():
+    message = _error(spec(timeout=Duration.millis(1500)))
+    assert "spec.timeout='1.5 s'" in message and "whole seconds" in message
+    assert "Duration.seconds(1)" in message
+
+
+def test_timeout_given_as_a_number():
+    message = _error(spec(timeout=30))
+    assert "spec.timeout=30" in message and "an aws_cdk.Duration" in message
+
+
+def test_description_longer_than_256_characters():
+    message = _error(spec(description="x" * 257))
+    assert "spec.description='xxxx" in message and "at most 256 characters" in message and "got 257" in message
+    assert " ... " in message, "a long value is shortened in the message"
+
+
+def test_description_of_256_characters_is_allowed():
+    _build(spec(description="x" * 256))
+
+
+def test_description_that_is_not_a_string():
+    assert "spec.description=42" in _error(spec(description=42))
+
+
+def test_environment_that_is_a_list():
+    message = _error(spec(environment=["A=b"]))
+    assert "spec.environment=['A=b']" in message and "a mapping" in message
+
+
+def test_environment_key_that_is_not_a_string():
+    message = _error(spec(environment={1: "x"}))
+    assert "spec.environment key=1" in message and "a string name" in message
+
+
+def test_environment_value_that_is_not_a_string():
+    message = _error(spec(environment={"PAGE_SIZE": 200}))
+    assert "spec.environment['PAGE_SIZE']=200" in message and "pass str(200)" in message
+
+
+@pytest.mark.parametrize(
+    "key", ["AWS_LAMBDA_EXEC_WRAPPER", "AWS_XRAY_CONTEXT_MISSING", "AWS_LAMBDA_DOTNET_PREJIT", "TZ", "LANG"]
+)
+def test_environment_keys_aws_documents_as_settable_are_allowed(key):
+    _build(spec(environment={key: "x"}))
+
+
+def test_runtime_given_as_a_string():
+    message = _error(spec(runtime="python3.13"))
+    assert "spec.runtime='python3.13'" in message and "an aws_lambda.Runtime" in message
+
+
+def test_architecture_given_as_a_string():
+    message = _error(spec(architecture="arm64"))
+    assert "spec.architecture='arm64'" in message and "Architecture.ARM_64 or X86_64" in message
+
+
+def test_snap_start_that_is_not_a_bool():
+    assert "spec.snap_start='yes'" in _error(spec(snap_start="yes"))
+
+
+def test_layers_that_are_not_layer_versions():
+    message = _error(spec(layers=["arn:aws:lambda:eu-west-1:1:layer:x:1"]))
+    assert "spec.layers=['arn:aws:lambda:eu-west-1:1:layer:x:1']" in message and "ILayerVersion" in message
+
+
+def test_memory_given_as_a_bool():
+    assert "spec.memory_size=True" in _error(spec(memory_size=True))
+
+
+def test_async_max_event_age_in_fractional_seconds():
+    message = _error(spec(), invocation=Invocation.ASYNC, async_max_event_age=Duration.millis(90500))
+    assert "async_max_event_age='90.5 s'" in message and "whole seconds" in message
+
+
+def test_async_max_event_age_given_as_a_number():
+    message = _error(spec(), invocation=Invocation.ASYNC, async_max_event_age=3600)
+    assert "async_max_event_age=3600" in message and "an aws_cdk.Duration" in message
+
+
+def test_async_retry_attempts_given_as_a_string():
+    message = _error(spec(), invocation=Invocation.ASYNC, async_retry_attempts="2")
+    assert "async_retry_attempts='2'" in message and "an integer 0-2" in message
+
+
+def test_a_spec_that_is_not_a_function_spec_shows_the_value():
+    stack = cdk.Stack(cdk.App(), "V")
+    with pytest.raises(PatternConfigError) as info:
+        ServerlessFunction(stack, "Fn", {"code": "handlers"})
+    assert "spec={'code': 'handlers'} is invalid: allowed a FunctionSpec" in str(info.value)

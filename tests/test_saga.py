@@ -221,20 +221,22 @@ def test_failure_record_names_the_failed_step_and_keeps_the_error(built):
     for step in "abcd":
         assert states[step]["Catch"][0]["ResultPath"] == "$.failure.error"
         record = states[f"{step}-Failed"]
-        assert (record["Type"], record["Result"], record["ResultPath"]) == ("Pass", step, "$.failure.step")
+        assert (record["Type"], record["ResultPath"]) == ("Pass", "$.failure")
+        assert record["Parameters"] == {"step": step, "name": f"Saga.{step}.Failed", "error.$": "$.failure.error"}
 
 
 def test_fail_state_error_and_cause_name_the_failed_step(built):
     fail = built.basic_definition["States"]["Saga-Failed"]
     assert fail["Type"] == "Fail"
-    assert fail["ErrorPath"] == "States.Format('Saga.{}.Failed', $.failure.step)"
-    assert fail["CausePath"].startswith("States.Format('Step {} failed")
-    assert "$.failure.step, States.JsonToString($.failure.error))" in fail["CausePath"]
+    # the error is the name the failure record chose; the cause is the whole state
+    # (a FAILED execution has no output, so input/results/compensations live here)
+    assert fail["ErrorPath"] == "$.failure.name"
+    assert fail["CausePath"] == "States.JsonToString($)"
 
 
 def test_input_is_kept_and_each_step_result_has_its_own_path(built):
     states = built.basic_definition["States"]
-    assert states["Start-Saga"]["Parameters"] == {"input.$": "$", "results": {}}
+    assert states["Start-Saga"]["Parameters"] == {"input.$": "$", "results": {}, "compensations": {}}
     for step in "abcd":
         assert states[step]["ResultPath"] == f"$.results.{step}"
         assert states[step]["Parameters"] == {
@@ -267,18 +269,18 @@ def test_actions_retry_only_transient_lambda_errors_with_full_jitter(built):
         ]
 
 
-def test_compensations_retry_transient_errors_then_any_error(built):
+def test_compensations_retry_every_error_including_transient_ones_with_their_own_budget(built):
+    # One retrier: only the first matching retrier applies, so a transient-error
+    # retrier before it would give transient errors retry_attempts instead.
     retry = built.basic_definition["States"]["Compensate-c"]["Retry"]
-    assert [r["ErrorEquals"] for r in retry] == [TRANSIENT, ["States.ALL"]]
-    assert retry[1] == {
+    assert retry == [{
         "ErrorEquals": ["States.ALL"],
         "IntervalSeconds": 10,
         "MaxAttempts": defaults.SAGA_COMPENSATION_RETRY_ATTEMPTS,
         "BackoffRate": 2,
         "MaxDelaySeconds": 300,
         "JitterStrategy": "FULL",
-    }
-    assert all(r["JitterStrategy"] == "FULL" for r in retry)
+    }]
     # A compensation that exhausts its retries stops there (redrivable), it is not caught.
     assert "Catch" not in built.basic_definition["States"]["Compensate-c"]
 
@@ -286,7 +288,7 @@ def test_compensations_retry_transient_errors_then_any_error(built):
 def test_retry_options_reach_the_definition(built):
     states = built.approval_definition["States"]
     assert states["charge"]["Retry"][0]["MaxAttempts"] == 2
-    assert states["Compensate-charge"]["Retry"][1]["MaxAttempts"] == 7
+    assert states["Compensate-charge"]["Retry"][0]["MaxAttempts"] == 7
 
 
 def test_tasks_invoke_the_live_aliases_synchronously(built):
@@ -418,6 +420,9 @@ def test_approval_waits_for_a_task_token_with_a_timeout(built):
     rejected = states["Approval-Rejected"]
     assert rejected["Parameters"]["error"]["Error"] == "Saga.ApprovalRejected"
     assert rejected["ResultPath"] == "$.failure"
+    # every way of not approving fails the execution with Saga.ApprovalRejected
+    assert rejected["Parameters"]["name"] == "Saga.ApprovalRejected"
+    assert states["Approval-Failed"]["Parameters"]["name"] == "Saga.ApprovalRejected"
 
 
 def test_approval_topic_is_encrypted_and_the_machine_may_use_its_key(built):
@@ -667,7 +672,7 @@ def test_rejects_no_steps():
 
 def test_rejects_something_that_is_not_a_saga_step():
     message = _error(steps=[("a", spec())])
-    assert "steps[0]='tuple' is invalid: allowed a SagaStep" in message
+    assert "steps[0]=('a', FunctionSpec(code=" in message
 
 
 def test_rejects_duplicate_step_names():
@@ -735,7 +740,7 @@ def test_rejects_an_approval_that_outlasts_the_execution_timeout():
 
 def test_rejects_a_start_api_that_is_not_a_saga_start_api():
     message = _error(steps=[SagaStep("a", action=spec())], start_api=True)
-    assert "start_api='bool' is invalid: allowed a SagaStartApi" in message
+    assert "start_api=True is invalid: allowed a SagaStartApi" in message
 
 
 def test_rejects_an_execution_name_field_that_is_not_a_field_name():
@@ -773,7 +778,7 @@ def test_rejects_a_zero_start_api_burst_that_would_throttle_every_request():
     [
         (ApiAuth.none("Anyone may start an order saga, really, on purpose"), "ApiAuth.none"),
         (ApiAuth.lambda_authorizer(spec()), "ApiAuth.lambda"),
-        ("iam", "str"),
+        ("iam", "iam"),
     ],
 )
 def test_rejects_a_start_api_auth_other_than_iam_or_cognito(auth, shown):
@@ -783,7 +788,7 @@ def test_rejects_a_start_api_auth_other_than_iam_or_cognito(auth, shown):
 
 def test_rejects_a_cognito_start_api_auth_with_a_bad_pool():
     message = _error(steps=[SagaStep("a", action=spec())], start_api=SagaStartApi(auth=ApiAuth.cognito("pool-id")))
-    assert "start_api.auth.user_pool='str' is invalid: allowed an IUserPool" in message
+    assert "start_api.auth.user_pool='pool-id' is invalid: allowed an IUserPool" in message
 
 
 def test_rejects_a_waf_rate_limit_outside_aws_wafs_range():
@@ -796,7 +801,7 @@ def test_rejects_a_waf_rate_limit_outside_aws_wafs_range():
 
 def test_rejects_something_that_is_not_an_approval():
     message = _error(steps=[SagaStep("a", action=spec())], approval="a")
-    assert "approval='str' is invalid: allowed a SagaApproval" in message
+    assert "approval='a' is invalid: allowed a SagaApproval" in message
 
 
 def test_rejects_an_execution_timeout_beyond_one_year():

@@ -9,7 +9,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration, assertions
 
-from cdk_serverless_patterns import FunctionSpec, PatternConfigError, ScheduledJob
+from cdk_serverless_patterns import FunctionSpec, Idempotency, PatternConfigError, ScheduledJob
 from cdk_serverless_patterns.runtime import env
 from tests.support import HANDLER_DIR, config_error
 
@@ -236,7 +236,7 @@ def test_no_did_not_run_alarm_for_cron_or_disabled_schedules(built):
 def test_no_did_not_run_alarm_when_the_schedule_has_dates():
     stack = cdk.Stack(cdk.App(), "Dated")
     job = ScheduledJob(
-        stack, "Job", schedule="rate(1 hour)", job=SPEC.replace(environment={env.IDEMPOTENCY: "upsert"}), end_date=END
+        stack, "Job", schedule="rate(1 hour)", job=SPEC.replace(idempotency=Idempotency.natural("upsert")), end_date=END
     )
     assert job.did_not_run_alarm is None
     assert all(a.metric.metric_name != "Invocations" for a in job.alarms)
@@ -392,7 +392,7 @@ def test_default_construct_has_no_unacknowledged_findings(tmp_path):
     app = cdk.App(outdir=str(tmp_path))
     enable_checks(app)
     # Scheduler invokes asynchronously (at least once): SP-IDEMPOTENCY wants the job's answer.
-    job = SPEC.replace(environment={env.IDEMPOTENCY: "each run's work is keyed by its scheduled time"})
+    job = SPEC.replace(idempotency=Idempotency.conditional_write("scheduled time"))
     ScheduledJob(cdk.Stack(app, "Checked"), "Job", schedule="rate(15 minutes)", job=job)
     app.synth()
     assert report_violations(tmp_path / "validation-report.json") == []

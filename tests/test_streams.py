@@ -293,16 +293,16 @@ def test_shard_count_not_a_positive_integer(count):
 
 def test_stream_of_wrong_type():
     message = build(stream="clicks")
-    assert "stream='str'" in message and "kinesis.IStream" in message
+    assert "stream='clicks'" in message and "kinesis.IStream" in message
 
 
 def test_encryption_key_of_wrong_type():
     message = build(encryption_key="alias/mine")
-    assert "encryption_key='str'" in message and "kms.IKey" in message
+    assert "encryption_key='alias/mine'" in message and "kms.IKey" in message
 
 
 def test_result_table_of_wrong_type():
-    assert "result_table='int'" in build(result_table=5)
+    assert "result_table=5" in build(result_table=5)
 
 
 def test_iterator_age_alarm_not_positive():

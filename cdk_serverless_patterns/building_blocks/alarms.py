@@ -16,6 +16,8 @@ from constructs import Construct
 
 from cdk_serverless_patterns import defaults
 
+from .topics import warn_about_alarm_topic
+
 GTE = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
 LTE = cloudwatch.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD
 
@@ -47,6 +49,7 @@ def create_alarm(
         alarm_description=description,
     )
     if alarm_topic is not None:
+        warn_about_alarm_topic(alarm_topic)
         action = cw_actions.SnsAction(alarm_topic)
         alarm.add_alarm_action(action)
         alarm.add_ok_action(action)

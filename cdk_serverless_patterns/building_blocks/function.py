@@ -46,7 +46,12 @@ from cdk_serverless_patterns.checks.acknowledge import (
 )
 from cdk_serverless_patterns.errors import Problems, child_path, is_token
 
+from cdk_serverless_patterns.runtime import env as env_names
+
 from .alarms import create_alarm, sum_metric
+from .delivery_rules import duration_seconds
+from .idempotency import METADATA_KEY as IDEMPOTENCY_METADATA_KEY
+from .idempotency import Idempotency
 from .logs import create_log_group
 from .queues import FailureQueue
 from .runtime_layer import runtime_layers_for
@@ -68,17 +73,31 @@ class FunctionSpec:
     :param handler: ``"module.function"`` (dotted packages allowed).
     :param runtime: default: the newest Python runtime aws-cdk-lib offers.
     :param memory_size: MB, 128-10240. Default: 256.
-    :param timeout: 1 s-15 min. Default: 10 s.
-    :param architecture: default ``ARM_64`` (Graviton: ~20% cheaper per GB-s).
-    :param environment: extra environment variables (keys may not be Lambda's
-        reserved ones; all variables together at most 4 KB).
+    :param timeout: 1 s-15 min, in whole seconds (Lambda's ``Timeout`` is an
+        integer). Default: 10 s.
+    :param architecture: default: unset, meaning the pattern chooses: ``ARM_64``
+        (Graviton, ~20% cheaper per GB-s) everywhere, ``X86_64`` for Lambda@Edge
+        (the only architecture it runs). An explicit ``X86_64`` elsewhere is
+        allowed with a warning; an explicit ``ARM_64`` on an edge function is a
+        :class:`PatternConfigError`.
+    :param environment: extra environment variables: a mapping of string names
+        to string values (names may not be the ones Lambda reserves, see
+        ``defaults.RESERVED_ENV_KEYS``; all variables together at most 4 KB).
     :param reserved_concurrency: caps the function's concurrency. Default: none
         (shares the account's unreserved pool).
     :param provisioned_concurrency: pre-initialised environments on the ``live``
         alias. Default: none.
     :param snap_start: SnapStart on published versions. Default: False.
-    :param description: default: none.
+    :param description: at most 256 characters (Lambda). Default: none.
     :param layers: layers carrying dependencies (no Docker bundling). Default: none.
+    :param idempotency: how the handler makes a repeated event harmless
+        (:class:`~cdk_serverless_patterns.building_blocks.idempotency.Idempotency`:
+        ``Idempotency.natural(reason)`` or ``Idempotency.conditional_write(key)``).
+        Recorded in the function's template metadata, where the ``SP-IDEMPOTENCY``
+        rule reads it; declare it on every at-least-once consumer (EventBridge
+        rules, Scheduler, S3, SNS, queues and streams without partial batch
+        responses). Default: none. (The ``IDEMPOTENCY`` environment variable
+        still counts but is deprecated.)
     """
 
     code: Union[str, os.PathLike, lambda_.Code]
@@ -86,13 +105,14 @@ class FunctionSpec:
     runtime: Optional[lambda_.Runtime] = None
     memory_size: int = defaults.MEMORY_MB
     timeout: Duration = field(default_factory=lambda: defaults.TIMEOUT)
-    architecture: lambda_.Architecture = field(default_factory=lambda: lambda_.Architecture.ARM_64)
+    architecture: Optional[lambda_.Architecture] = None
     environment: Mapping[str, str] = field(default_factory=dict)
     reserved_concurrency: Optional[int] = None
     provisioned_concurrency: Optional[int] = None
     snap_start: bool = False
     description: Optional[str] = None
     layers: Sequence[lambda_.ILayerVersion] = ()
+    idempotency: Optional[Idempotency] = None
 
     def replace(self, **changes: object) -> "FunctionSpec":
         """A copy with ``changes`` applied (specs are immutable)."""
@@ -101,6 +121,12 @@ class FunctionSpec:
     @property
     def resolved_runtime(self) -> lambda_.Runtime:
         return self.runtime if self.runtime is not None else defaults.newest_python_runtime()
+
+    def resolved_architecture(self, *, lambda_edge: bool = False) -> lambda_.Architecture:
+        """``architecture`` if set, else the pattern's choice: arm64, or x86_64 for Lambda@Edge."""
+        if self.architecture is not None:
+            return self.architecture
+        return defaults.EDGE_ARCHITECTURE if lambda_edge else defaults.ARCHITECTURE
 
 
 class Invocation(enum.Enum):
@@ -135,44 +161,134 @@ def validate_spec(
     """
     p = field_prefix
     if not isinstance(spec, FunctionSpec):
-        problems.add(p, type(spec).__name__, "a FunctionSpec", "pass FunctionSpec(code=..., handler=...)")
+        problems.add(p, spec, "a FunctionSpec", "pass FunctionSpec(code=..., handler=...)")
         return
     if not is_token(spec.memory_size):
         problems.check(
             isinstance(spec.memory_size, int)
+            and not isinstance(spec.memory_size, bool)
             and defaults.MEMORY_MIN_MB <= spec.memory_size <= defaults.MEMORY_MAX_MB,
             f"{p}.memory_size",
             spec.memory_size,
-            f"{defaults.MEMORY_MIN_MB}-{defaults.MEMORY_MAX_MB} MB (Lambda quota)",
+            f"{defaults.MEMORY_MIN_MB}-{defaults.MEMORY_MAX_MB} MB, an integer (Lambda quota)",
             "pass memory_size within that range, e.g. 256",
         )
     _validate_timeout(problems, spec, p, max_timeout_s, max_timeout_reason)
     _validate_handler_and_code(problems, spec, p)
     _validate_concurrency(problems, spec, p)
-    env = {**spec.environment, **(extra_environment or {})}
-    _validate_environment(problems, env, f"{p}.environment")
+    _validate_types(problems, spec, p)
+    if not isinstance(spec.environment, Mapping):
+        problems.add(
+            f"{p}.environment",
+            spec.environment,
+            "a mapping of variable names to string values",
+            "pass environment={'NAME': 'value'}",
+        )
+    else:
+        env = {**spec.environment, **(extra_environment or {})}
+        _validate_environment(problems, env, f"{p}.environment")
+
+
+def _validate_types(problems: Problems, spec: FunctionSpec, p: str) -> None:
+    """The fields whose wrong *type* would otherwise fail deep inside jsii."""
+    if spec.runtime is not None:
+        problems.check(
+            isinstance(spec.runtime, lambda_.Runtime),
+            f"{p}.runtime",
+            spec.runtime,
+            "an aws_lambda.Runtime, or None for the newest Python runtime",
+            "pass runtime=aws_lambda.Runtime.PYTHON_3_13 (the member, not its name), or leave it out",
+        )
+    if spec.architecture is not None:
+        problems.check(
+            isinstance(spec.architecture, lambda_.Architecture)
+            and spec.architecture.name in (lambda_.Architecture.ARM_64.name, lambda_.Architecture.X86_64.name),
+            f"{p}.architecture",
+            spec.architecture.name if isinstance(spec.architecture, lambda_.Architecture) else spec.architecture,
+            "aws_lambda.Architecture.ARM_64 or X86_64, or None (the pattern chooses: arm64; x86_64 for Lambda@Edge)",
+            "leave architecture out, or pass aws_lambda.Architecture.ARM_64 (the member, not its name)",
+        )
     problems.check(
-        spec.architecture.name in (lambda_.Architecture.ARM_64.name, lambda_.Architecture.X86_64.name),
-        f"{p}.architecture",
-        spec.architecture.name,
-        "ARM_64 or X86_64",
-        "use aws_lambda.Architecture.ARM_64",
+        isinstance(spec.snap_start, bool),
+        f"{p}.snap_start",
+        spec.snap_start,
+        "True or False",
+        "pass snap_start=True or leave it out",
     )
+    if spec.description is not None:
+        if not isinstance(spec.description, str):
+            problems.add(f"{p}.description", spec.description, "a string or None", "pass description='...'")
+        elif not is_token(spec.description):
+            problems.check(
+                len(spec.description) <= defaults.DESCRIPTION_MAX_CHARS,
+                f"{p}.description",
+                spec.description,
+                f"at most {defaults.DESCRIPTION_MAX_CHARS} characters (Lambda), got {len(spec.description)}",
+                "shorten the description; put longer documentation in the code or a README",
+            )
+    layers_ok = isinstance(spec.layers, (list, tuple)) and all(
+        hasattr(layer, "layer_version_arn") for layer in spec.layers
+    )
+    problems.check(
+        layers_ok,
+        f"{p}.layers",
+        spec.layers,
+        "a list of aws_lambda.ILayerVersion",
+        "pass layers=[aws_lambda.LayerVersion.from_layer_version_arn(scope, 'Deps', arn)]",
+    )
+    _validate_idempotency(problems, spec.idempotency, f"{p}.idempotency")
+
+
+def _validate_idempotency(problems: Problems, value: object, field_name: str) -> None:
+    if value is None:
+        return
+    if not isinstance(value, Idempotency):
+        problems.add(
+            field_name,
+            value,
+            "an Idempotency (Idempotency.natural(reason) or Idempotency.conditional_write(key)), or None",
+            "pass idempotency=Idempotency.natural('why a repeated event is harmless')",
+        )
+        return
+    problems.check(
+        isinstance(value.how, str) and bool(value.how.strip()),
+        f"{field_name}.how",
+        value.how,
+        "a non-empty sentence saying how a repeat is harmless (a reviewer checks it against the code)",
+        "pass Idempotency.natural('overwrites report/<date>.csv') or similar",
+    )
+    if value.kind.name == "CONDITIONAL_WRITE":
+        problems.check(
+            isinstance(value.key, str) and bool(value.key.strip()),
+            f"{field_name}.key",
+            value.key,
+            "the non-empty name of what the conditional write is keyed by",
+            "pass Idempotency.conditional_write('event id')",
+        )
 
 
 def _validate_timeout(
     problems: Problems, spec: FunctionSpec, p: str, max_timeout_s: Optional[float], reason: str
 ) -> None:
     if not isinstance(spec.timeout, Duration):
-        problems.add(f"{p}.timeout", spec.timeout, "an aws_cdk.Duration", "pass Duration.seconds(10)")
+        problems.add(f"{p}.timeout", spec.timeout, "an aws_cdk.Duration", "pass timeout=Duration.seconds(10)")
         return
     seconds = spec.timeout.to_milliseconds() / 1000
+    if is_token(seconds):
+        return
     problems.check(
         defaults.TIMEOUT_MIN_S <= seconds <= defaults.TIMEOUT_MAX_S,
         f"{p}.timeout",
         f"{seconds:g} s",
         f"{defaults.TIMEOUT_MIN_S}-{defaults.TIMEOUT_MAX_S} s (Lambda's 15 minute maximum)",
         "pass a Duration within that range; move longer work to Step Functions or ECS",
+    )
+    problems.check(
+        seconds == int(seconds),
+        f"{p}.timeout",
+        f"{seconds:g} s",
+        "whole seconds (Lambda's Timeout is an integer number of seconds)",
+        f"pass timeout=Duration.seconds({max(int(seconds), 1)})",
     )
     if max_timeout_s is not None and seconds <= defaults.TIMEOUT_MAX_S:
         problems.check(
@@ -207,8 +323,8 @@ def _validate_handler_and_code(problems: Problems, spec: FunctionSpec, p: str) -
             f"create the directory or fix the path (resolved to {directory.resolve()})",
         )
         return
-    if not handler_ok:
-        return
+    if not handler_ok or not isinstance(spec.resolved_runtime, lambda_.Runtime):
+        return  # the runtime's own problem is reported by _validate_types
     family = spec.resolved_runtime.family
     suffixes = next(
         (sfx for name, sfx in _MODULE_SUFFIXES.items() if family is not None and family.name.lower() == name),
@@ -265,13 +381,16 @@ def _validate_concurrency(problems: Problems, spec: FunctionSpec, p: str) -> Non
 def _validate_environment(problems: Problems, env: Mapping[str, str], p: str) -> None:
     size = 0
     for key, value in env.items():
-        reserved = key in defaults.RESERVED_ENV_KEYS or key.startswith(defaults.RESERVED_ENV_PREFIXES)
+        if not isinstance(key, str):
+            problems.add(f"{p} key", key, "a string name", f"pass the name as a string, e.g. {str(key)!r}")
+            continue
         problems.check(
-            isinstance(key, str) and bool(_ENV_KEY_RE.match(key)) and not reserved,
+            bool(_ENV_KEY_RE.match(key)) and key not in defaults.RESERVED_ENV_KEYS,
             f"{p}[{key!r}]",
             key,
             "a name of letters, digits and '_' starting with a letter, at least 2 characters, "
-            "and not reserved by Lambda (AWS_REGION, AWS_LAMBDA_*, _HANDLER, ...)",
+            "and not reserved by Lambda (AWS_REGION, AWS_LAMBDA_FUNCTION_NAME, _HANDLER, ...; the ones AWS "
+            "documents as settable, such as AWS_LAMBDA_EXEC_WRAPPER, are fine)",
             "rename the variable, e.g. with your application's prefix",
         )
         if not isinstance(value, str):
@@ -302,14 +421,15 @@ def validate_lambda_edge_spec(
     p = field_prefix
     if not isinstance(spec, FunctionSpec):
         return  # validate_spec reports it
-    problems.check(
-        spec.architecture.name == lambda_.Architecture.X86_64.name,
-        f"{p}.architecture",
-        spec.architecture.name,
-        "X86_64 only (Lambda@Edge does not run arm64 functions; FunctionSpec defaults to ARM_64)",
-        "pass architecture=aws_lambda.Architecture.X86_64 in the edge function's spec",
-    )
-    env = {**spec.environment, **(extra_environment or {})}
+    if isinstance(spec.architecture, lambda_.Architecture):
+        problems.check(
+            spec.architecture.name == lambda_.Architecture.X86_64.name,
+            f"{p}.architecture",
+            spec.architecture.name,
+            "X86_64 or unset (Lambda@Edge does not run arm64 functions; unset, the edge function gets X86_64)",
+            "leave architecture out of the edge function's spec",
+        )
+    env = {**spec.environment, **(extra_environment or {})} if isinstance(spec.environment, Mapping) else {}
     problems.check(
         not env,
         f"{p}.environment",
@@ -320,7 +440,7 @@ def validate_lambda_edge_spec(
     problems.check(
         not spec.layers,
         f"{p}.layers",
-        f"{len(spec.layers)} layer(s)",
+        f"{len(spec.layers)} layer(s)" if isinstance(spec.layers, (list, tuple)) else spec.layers,
         "no layers (Lambda@Edge rejects them)",
         "bundle dependencies into the code directory",
     )
@@ -346,6 +466,8 @@ def validate_lambda_edge_spec(
         "False (SnapStart is not among the Lambda features Lambda@Edge supports)",
         "drop snap_start; keep edge handlers small so cold starts stay short",
     )
+    if not isinstance(spec.resolved_runtime, lambda_.Runtime):
+        return  # validate_spec reports it
     family = spec.resolved_runtime.family
     family_name = family.name.lower() if family is not None else str(spec.resolved_runtime.name)
     problems.check(
@@ -447,29 +569,39 @@ class ServerlessFunction(Construct):
             self._build_lambda_edge(log_retention, removal_policy)
             return
         problems.check(
-            0 <= retries <= 2,
+            isinstance(retries, int) and not isinstance(retries, bool) and 0 <= retries <= 2,
             "async_retry_attempts",
             retries,
-            "0-2 (Lambda asynchronous invocation)",
+            "an integer 0-2 (Lambda asynchronous invocation)",
             "pass 0, 1 or 2",
         )
-        problems.check(
-            60 <= max_age.to_seconds() <= 21600,
+        duration_seconds(
+            problems,
             "async_max_event_age",
-            f"{max_age.to_seconds()} s",
-            "60 s-6 h (Lambda asynchronous invocation)",
-            "pass e.g. Duration.hours(1)",
+            max_age,
+            low_s=60,
+            high_s=21600,
+            allowed="60 s-6 h (Lambda asynchronous invocation)",
+            fix="pass e.g. Duration.hours(1)",
         )
         problems.raise_if_any()
         super().__init__(scope, construct_id)
         self.spec = spec
         self.invocation = invocation
 
-        if spec.architecture.name != lambda_.Architecture.ARM_64.name:
+        architecture = spec.resolved_architecture()
+        if architecture.name != lambda_.Architecture.ARM_64.name:
             Annotations.of(self).add_warning_v2(
                 "cdk-serverless-patterns:x86",
                 "This function runs on x86_64; arm64 (Graviton) is ~20% cheaper per GB-second. "
                 "Keep x86_64 only for binary dependencies that lack arm64 builds.",
+            )
+        if env_names.IDEMPOTENCY in spec.environment:
+            Annotations.of(self).add_warning_v2(
+                "cdk-serverless-patterns:idempotency-env",
+                f"The {env_names.IDEMPOTENCY} environment variable is deprecated as an idempotency declaration: "
+                "declare it on the spec instead, FunctionSpec(..., idempotency=Idempotency.natural('<why a "
+                "repeat is harmless>')) or Idempotency.conditional_write('<key>'), and drop the variable.",
             )
 
         self.log_group = create_log_group(
@@ -507,7 +639,7 @@ class ServerlessFunction(Construct):
             code=_code(spec.code),
             handler=spec.handler,
             runtime=spec.resolved_runtime,
-            architecture=spec.architecture,
+            architecture=architecture,
             memory_size=spec.memory_size,
             timeout=spec.timeout,
             environment={**spec.environment, **(environment or {})},
@@ -528,6 +660,7 @@ class ServerlessFunction(Construct):
         cfn_function = self.function.node.default_child
         policy_resource = self.role.node.find_child("DefaultPolicy").node.default_child
         cfn_function.add_override("DependsOn", [Stack.of(self).get_logical_id(policy_resource)])
+        _record_idempotency(cfn_function, spec.idempotency)
         self.alias = lambda_.Alias(
             self,
             "Alias",
@@ -661,7 +794,7 @@ class ServerlessFunction(Construct):
             code=_code(spec.code),
             handler=spec.handler,
             runtime=spec.resolved_runtime,
-            architecture=lambda_.Architecture.X86_64,
+            architecture=spec.resolved_architecture(lambda_edge=True),
             memory_size=spec.memory_size,
             timeout=spec.timeout,
             description=spec.description,
@@ -675,6 +808,7 @@ class ServerlessFunction(Construct):
         cfn_function = self.function.node.default_child
         policy = self.role.node.find_child("DefaultPolicy")
         cfn_function.add_override("DependsOn", [home_stack.get_logical_id(policy.node.default_child)])
+        _record_idempotency(cfn_function, spec.idempotency)
         self.alias = None
         self.dead_letter_queue = None
         self.alarms = []
@@ -704,6 +838,12 @@ class ServerlessFunction(Construct):
                 "log in whichever Region serves the viewer, unknown in advance, to a log group of this "
                 "function's own log group name.",
             )
+
+
+def _record_idempotency(cfn_function: lambda_.CfnFunction, idempotency: Optional[Idempotency]) -> None:
+    """Write the declaration into the template, where ServerlessPatternsChecks reads it."""
+    if idempotency is not None:
+        cfn_function.add_metadata(IDEMPOTENCY_METADATA_KEY, idempotency.to_metadata())
 
 
 def _code(code: Union[str, os.PathLike, lambda_.Code]) -> lambda_.Code:

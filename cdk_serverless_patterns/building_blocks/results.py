@@ -42,7 +42,7 @@ def validate_result_table(problems: Problems, value: ResultTable, field: str = "
     problems.check(
         value is None or isinstance(value, bool) or looks_like(value, "table_name", "table_arn", "grant"),
         field,
-        type(value).__name__,
+        value,
         "True (create a table), False/None (no table) or an existing dynamodb.ITable",
         "pass result_table=True or dynamodb.Table.from_table_name(self, 'Results', 'name')",
     )

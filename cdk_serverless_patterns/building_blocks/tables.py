@@ -3,7 +3,9 @@
 Stateful defaults from the design: on-demand billing, encryption at rest,
 point-in-time recovery, deletion protection and ``RemovalPolicy.RETAIN``. A
 sandbox opts out explicitly with ``removal_policy=RemovalPolicy.DESTROY``,
-which also lifts deletion protection (otherwise the stack could never delete it).
+which also lifts deletion protection (otherwise the stack could never delete it);
+so does a DESTROY applied later (``RemovalPolicies.of(stack).destroy()``), see
+:mod:`.removal`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import Optional
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
+
+from .removal import follow_removal_policy
 
 
 def create_table(
@@ -30,11 +34,13 @@ def create_table(
 
     :param partition_key: string partition key name. Default ``"pk"``.
     :param sort_key: optional sort key name (type ``sort_key_type``, default string).
-    :param removal_policy: default RETAIN; DESTROY also turns deletion protection off.
+    :param removal_policy: default RETAIN (data outlives the stack). DESTROY also turns
+        deletion protection off, as does any later change of the table's DeletionPolicy
+        to Delete (e.g. ``RemovalPolicies.of(stack).destroy()``).
     :param stream: stream view type. Default: no stream.
     :param time_to_live_attribute: TTL attribute name. Default: none.
     """
-    return dynamodb.Table(
+    table = dynamodb.Table(
         scope,
         construct_id,
         partition_key=dynamodb.Attribute(name=partition_key, type=dynamodb.AttributeType.STRING),
@@ -49,3 +55,5 @@ def create_table(
         stream=stream,
         time_to_live_attribute=time_to_live_attribute,
     )
+    follow_removal_policy(table)
+    return table

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from typing import Sequence
 
+from aws_cdk import Annotations, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
+
+from .removal import follow_removal_policy
 
 
 class EncryptedTopic(Construct):
@@ -25,6 +29,15 @@ class EncryptedTopic(Construct):
         ``.fifo`` suffix. Default: False.
     :param content_based_deduplication: FIFO only: deduplicate by a SHA-256 of
         the message when a publisher gives no deduplication id. Default: False.
+    :param display_name: the topic's display name. Default: none.
+    :param removal_policy: of the KMS key. Default RETAIN: messages encrypted
+        with it (in subscribers' queues, DLQs) stay readable after the stack is
+        gone. DESTROY schedules the key's deletion with the shortest pending
+        window KMS allows (7 days), so a sandbox leaves nothing behind; a
+        DESTROY applied later (``RemovalPolicies.of(stack).destroy()``) gets the
+        same window (:mod:`.removal`).
+
+    Attributes: ``topic``, ``key``.
     """
 
     def __init__(
@@ -36,6 +49,7 @@ class EncryptedTopic(Construct):
         display_name: str | None = None,
         fifo: bool = False,
         content_based_deduplication: bool = False,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
         self.key = kms.Key(
@@ -43,7 +57,9 @@ class EncryptedTopic(Construct):
             "Key",
             enable_key_rotation=True,
             description=f"Encrypts SNS topic {self.node.path}",
+            removal_policy=removal_policy,
         )
+        follow_removal_policy(self.key)
         for service in service_publishers:
             self.key.add_to_resource_policy(
                 iam.PolicyStatement(
@@ -65,3 +81,43 @@ class EncryptedTopic(Construct):
         )
         for service in service_publishers:
             self.topic.grant_publish(iam.ServicePrincipal(service))
+
+
+def alarm_topic_gaps(topic: sns.ITopic) -> list[str]:
+    """What cdk-nag will flag on ``topic`` used as an alarm topic, as fix-oriented phrases.
+
+    Only topics created in this app (``sns.Topic``) are inspected: an imported
+    topic is not in the template, so cdk-nag does not see it either.
+    """
+    if not isinstance(topic, sns.Topic):
+        return []
+    gaps = []
+    if topic.master_key is None:
+        gaps.append("it is not encrypted with a KMS key (AwsSolutions-SNS2)")
+    if not _enforces_ssl(topic):
+        gaps.append("it accepts publishing without SSL (AwsSolutions-SNS3)")
+    return gaps
+
+
+def _enforces_ssl(topic: sns.Topic) -> bool:
+    policy = topic.node.try_find_child("Policy")
+    document = getattr(policy, "document", None)
+    if document is None:
+        return False
+    return "aws:SecureTransport" in json.dumps(Stack.of(topic).resolve(document.to_json()))
+
+
+def warn_about_alarm_topic(topic: sns.ITopic) -> None:
+    """A warning on ``topic`` naming the fix, when cdk-nag would fail it (once per topic)."""
+    gaps = alarm_topic_gaps(topic)
+    if not gaps:
+        return
+    Annotations.of(topic).add_warning_v2(
+        "cdk-serverless-patterns:alarm-topic",
+        f"This topic receives the library's alarms, but {' and '.join(gaps)}, so synthesis with "
+        "enable_checks fails on it. Fix: use the library's encrypted topic, "
+        "EncryptedTopic(self, 'Alarms', service_publishers=['cloudwatch.amazonaws.com']).topic "
+        "(from cdk_serverless_patterns import EncryptedTopic), or create the topic with "
+        "sns.Topic(..., master_key=key, enforce_ssl=True) and let cloudwatch.amazonaws.com use the key "
+        "(kms:Decrypt, kms:GenerateDataKey) so alarm notifications are delivered.",
+    )

@@ -29,6 +29,7 @@ decodes it.
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 from dataclasses import dataclass
@@ -63,6 +64,15 @@ from cdk_serverless_patterns.building_blocks.function import (
     validate_spec,
 )
 from cdk_serverless_patterns.building_blocks.logs import create_log_group
+from cdk_serverless_patterns.building_blocks.option_types import (
+    COMMON,
+    EVENT_BUS,
+    MAPPING,
+    STRING,
+    STRING_LIST,
+    TABLE,
+    check_option_types,
+)
 from cdk_serverless_patterns.building_blocks.queues import FailureQueue
 from cdk_serverless_patterns.building_blocks.tables import create_table
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge
@@ -84,6 +94,17 @@ _PIPES_NAMESPACE = "AWS/EventBridge/Pipes"
 _API_OPTIONS_SET_BY_CQRS = frozenset(
     {"routes", "auth", "table", "environment", "alarm_topic", "create_alarms", "removal_policy"}
 )
+
+
+_OPTION_TYPES = {
+    **COMMON,
+    "event_store": TABLE,
+    "read_model": TABLE,
+    "event_bus": EVENT_BUS,
+    "event_source": STRING,
+    "environment": MAPPING,
+    "api_options": MAPPING,
+}
 
 
 @dataclass(frozen=True)
@@ -153,7 +174,11 @@ class Cqrs(Construct):
         projection lag. Default True.
     :param dashboard: a CloudWatch dashboard with one widget per alarm (API,
         pipe, queues, functions, lag). Default False (dashboards bill per month).
-    :param removal_policy: of the tables and log groups. Default RETAIN.
+    :param removal_policy: of the tables, user pool and log groups. Default RETAIN.
+        DESTROY (sandboxes) makes the stack deletable in one ``cdk destroy``: tables and
+        user pools drop deletion protection, KMS keys get the 7-day minimum pending
+        window; buckets must be empty. CDK's ``RemovalPolicies.of(stack).destroy()`` has
+        the same effect (see docs/patterns/destroy.md).
 
     Attributes: ``api`` (the REST API), ``api_backend``, ``url``,
     ``event_store``, ``read_model``, ``event_bus``, ``archive``, ``pipe``,
@@ -205,6 +230,25 @@ class Cqrs(Construct):
         query_routes = queries if queries is not None else {}
 
         problems = Problems(child_path(scope, construct_id))
+        typed = check_option_types(
+            problems,
+            dict(
+                event_store=event_store,
+                read_model=read_model,
+                event_bus=event_bus,
+                event_source=event_source,
+                environment=environment,
+                api_options=api_options,
+                alarm_topic=alarm_topic,
+                create_alarms=create_alarms,
+                dashboard=dashboard,
+                removal_policy=removal_policy,
+            ),
+            _OPTION_TYPES,
+        )
+        event_store, environment, api_options = typed["event_store"], typed["environment"], typed["api_options"]
+        if typed["event_source"] is None:
+            source = f"{defaults.CQRS_EVENT_SOURCE_PREFIX}{construct_id}"
         parsed_commands, parsed_queries, parsed_projections = _validate(
             problems,
             commands=commands,
@@ -647,7 +691,7 @@ def _validate(
     if not isinstance(projections, Mapping) or not projections:
         problems.add(
             "projections",
-            projections if isinstance(projections, Mapping) else type(projections).__name__,
+            projections,
             "at least one projection {'name': FunctionSpec or CqrsProjection}",
             "pass projections={'order-summary': FunctionSpec(...)}: without one, nothing reads the events",
         )
@@ -665,7 +709,7 @@ def _validate(
             if not isinstance(projection.handler, FunctionSpec):
                 problems.add(
                     field,
-                    type(value).__name__,
+                    value,
                     "a FunctionSpec or CqrsProjection(handler=FunctionSpec, event_types=[...])",
                     "pass the projector's FunctionSpec",
                 )
@@ -679,11 +723,13 @@ def _validate(
                     env.READ_MODEL_TABLE: "x",
                     env.EVENT_STORE_TABLE: "x",
                     env.PROJECTION_NAME: "x",
-                    env.PROJECTION_EVENT_TYPES: json.dumps(list(projection.event_types or ())),
+                    env.PROJECTION_EVENT_TYPES: json.dumps(
+                        list(projection.event_types) if STRING_LIST.check(projection.event_types) else []
+                    ),
                 },
             )
             types = projection.event_types
-            types_ok = not isinstance(types, str) and all(
+            types_ok = STRING_LIST.check(types) and all(
                 isinstance(t, str) and 0 < len(t) <= defaults.EVENT_DETAIL_TYPE_MAX_CHARS for t in types
             )
             problems.check(
@@ -745,6 +791,15 @@ def _validate(
         projector_max_event_age,
         retries_field="projector_retry_attempts",
         age_field="projector_max_event_age",
+    )
+    passable = set(inspect.signature(ApiBackend.__init__).parameters) - {"self", "scope", "construct_id"}
+    unknown = sorted(str(k) for k in set(api_options or {}) - passable)
+    problems.check(
+        not unknown,
+        "api_options",
+        unknown,
+        "keyword options of ApiBackend (" + ", ".join(sorted(passable - _API_OPTIONS_SET_BY_CQRS)) + ")",
+        "fix the option's name, or drop it",
     )
     owned = sorted(set(api_options or {}) & _API_OPTIONS_SET_BY_CQRS)
     problems.check(

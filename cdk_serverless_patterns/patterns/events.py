@@ -32,6 +32,13 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from cdk_serverless_patterns import defaults
+from cdk_serverless_patterns.building_blocks.option_types import (
+    BOOL,
+    COMMON,
+    INTEGER,
+    STRING,
+    check_option_types,
+)
 from cdk_serverless_patterns.building_blocks.alarms import (
     create_alarm,
     sum_metric,
@@ -77,6 +84,9 @@ from cdk_serverless_patterns.runtime import env
 _KEY_FILTER_RE = re.compile(r"^[A-Za-z0-9/_.\-]+$")
 
 
+_OPTION_TYPES = {**COMMON, "prefix": STRING, "suffix": STRING, "buffer": BOOL, "max_receive_count": INTEGER}
+
+
 class EventProcessing(Construct):
     """Process objects as they land in S3, through EventBridge (contract).
 
@@ -113,8 +123,12 @@ class EventProcessing(Construct):
         Default 1 h; then the event goes to the target DLQ (``dead_letter_queue``).
     :param alarm_topic: SNS topic for every alarm. Default: none.
     :param create_alarms: default True.
-    :param removal_policy: of the bucket, log bucket, table and log group it
-        creates. Default RETAIN.
+    :param removal_policy: of the bucket, log bucket, table, notification topic key
+        and log group it creates. Default RETAIN. DESTROY (sandboxes) makes the stack
+        deletable in one ``cdk destroy``: tables and user pools drop deletion
+        protection, KMS keys get the 7-day minimum pending window; buckets must be
+        empty. CDK's ``RemovalPolicies.of(stack).destroy()`` has the same effect (see
+        docs/patterns/destroy.md).
     :param log_retention: of the processor's logs. Default one month.
     :param dashboard: add a CloudWatch dashboard of the alarms. Default False.
 
@@ -147,24 +161,41 @@ class EventProcessing(Construct):
         log_retention: Optional[logs.RetentionDays] = None,
         dashboard: bool = False,
     ) -> None:
+        problems = Problems(child_path(scope, construct_id))
+        typed = check_option_types(
+            problems,
+            dict(
+                prefix=prefix,
+                suffix=suffix,
+                buffer=buffer,
+                max_receive_count=max_receive_count,
+                alarm_topic=alarm_topic,
+                create_alarms=create_alarms,
+                removal_policy=removal_policy,
+                log_retention=log_retention,
+                dashboard=dashboard,
+            ),
+            _OPTION_TYPES,
+        )
+        prefix, suffix, buffer = typed["prefix"], typed["suffix"], bool(typed["buffer"])
+        max_receive_count = typed["max_receive_count"]
         retries = retry_attempts if retry_attempts is not None else defaults.RULE_RETRY_ATTEMPTS
         event_age = max_event_age if max_event_age is not None else defaults.RULE_MAX_EVENT_AGE
         receive_count = max_receive_count if max_receive_count is not None else defaults.MAX_RECEIVE_COUNT
-        problems = Problems(child_path(scope, construct_id))
         validate_spec(problems, processor, field_prefix="processor")
         _validate_key_filter(problems, "prefix", prefix)
         _validate_key_filter(problems, "suffix", suffix)
         problems.check(
             bucket is None or looks_like(bucket, "bucket_arn", "bucket_name", "arn_for_objects"),
             "bucket",
-            type(bucket).__name__,
+            bucket,
             "an s3.IBucket or None (create one)",
             "pass s3.Bucket.from_bucket_name(self, 'Uploads', 'name') or leave bucket out",
         )
         problems.check(
             isinstance(notify, bool) or looks_like(notify, "topic_arn", "grant_publish"),
             "notify",
-            type(notify).__name__,
+            notify,
             "True (create a topic), False (none) or an existing sns.ITopic",
             "pass notify=True or notify=sns.Topic.from_topic_arn(...)",
         )
@@ -191,7 +222,7 @@ class EventProcessing(Construct):
         self.table: Optional[dynamodb.ITable] = resolve_result_table(self, "Results", result_table, removal_policy)
         self.topic: Optional[sns.ITopic] = None
         if notify is True:
-            self.topic = EncryptedTopic(self, "Notifications").topic
+            self.topic = EncryptedTopic(self, "Notifications", removal_policy=removal_policy).topic
         elif notify is not False:
             self.topic = notify  # type: ignore[assignment]
 

@@ -47,6 +47,14 @@ from cdk_serverless_patterns.building_blocks.function import (
     ServerlessFunction,
     validate_spec,
 )
+from cdk_serverless_patterns.building_blocks.option_types import (
+    COMMON,
+    INTEGER,
+    MAPPING,
+    TABLE,
+    TOPIC,
+    check_option_types,
+)
 from cdk_serverless_patterns.building_blocks.queues import (
     FailureQueue,
     WorkQueue,
@@ -69,6 +77,15 @@ _WORKER_NAME = re.compile(defaults.FAN_OUT_WORKER_NAME_PATTERN)
 WORKER_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
 #: What load_job needs: one strongly consistent Query of the job's items (no GetItem).
 AGGREGATOR_TABLE_ACTIONS = ("dynamodb:Query",)
+
+
+_OPTION_TYPES = {
+    **COMMON,
+    "topic": TOPIC,
+    "state_table": TABLE,
+    "filter_policies": MAPPING,
+    "max_receive_count": INTEGER,
+}
 
 
 class FanOutFanIn(Construct):
@@ -105,7 +122,12 @@ class FanOutFanIn(Construct):
         maximum retention so a late duplicate never restarts a finished job.
     :param alarm_topic: SNS topic for every alarm. Default: none.
     :param create_alarms: queue age, DLQ depth and function alarms. Default: True.
-    :param removal_policy: of the state table and the log groups. Default: RETAIN.
+    :param removal_policy: of the state table, the topic's key and the log groups.
+        Default: RETAIN. DESTROY (sandboxes) makes the stack deletable in one ``cdk
+        destroy``: tables and user pools drop deletion protection, KMS keys get the
+        7-day minimum pending window; buckets must be empty. CDK's
+        ``RemovalPolicies.of(stack).destroy()`` has the same effect (see
+        docs/patterns/destroy.md).
     :param log_retention: of the functions' log groups. Default: one month.
     :param dashboard: also create a CloudWatch dashboard of the alarms. Default: False.
     :param fifo: ordered fan-out: a FIFO topic and FIFO worker queues (and
@@ -156,13 +178,30 @@ class FanOutFanIn(Construct):
         message_group_key: Optional[str] = None,
         content_based_deduplication: bool = False,
     ) -> None:
-        receive = max_receive_count if max_receive_count is not None else defaults.MAX_RECEIVE_COUNT
+        type_problems = Problems(child_path(scope, construct_id))
+        typed = check_option_types(
+            type_problems,
+            dict(
+                topic=topic,
+                state_table=state_table,
+                filter_policies=filter_policies,
+                max_receive_count=max_receive_count,
+                alarm_topic=alarm_topic,
+                create_alarms=create_alarms,
+                removal_policy=removal_policy,
+                log_retention=log_retention,
+                dashboard=dashboard,
+            ),
+            _OPTION_TYPES,
+        )
+        receive = typed["max_receive_count"] if typed["max_receive_count"] is not None else defaults.MAX_RECEIVE_COUNT
         batch = batch_size if batch_size is not None else defaults.SQS_BATCH_SIZE
         retention = job_retention if job_retention is not None else defaults.FAN_IN_JOB_RETENTION
-        policies = dict(filter_policies) if filter_policies is not None else {}
-        path = child_path(scope, construct_id)
-        _validate(path, workers, aggregator, policies, receive, batch, max_concurrency, retention, fifo=fifo)
-        _validate_fifo(path, fifo, topic, message_group_key, content_based_deduplication)
+        policies = dict(typed["filter_policies"]) if typed["filter_policies"] is not None else {}
+        _validate_fifo(type_problems, fifo, topic, message_group_key, content_based_deduplication)
+        _validate(
+            type_problems, workers, aggregator, policies, receive, batch, max_concurrency, retention, fifo=fifo
+        )
         super().__init__(scope, construct_id)
         self.fifo = fifo
         self.message_group_key = message_group_key
@@ -170,7 +209,11 @@ class FanOutFanIn(Construct):
         self.encrypted_topic: Optional[EncryptedTopic] = None
         if topic is None:
             self.encrypted_topic = EncryptedTopic(
-                self, "Topic", fifo=fifo, content_based_deduplication=content_based_deduplication
+                self,
+                "Topic",
+                fifo=fifo,
+                content_based_deduplication=content_based_deduplication,
+                removal_policy=removal_policy,
             )
             topic = self.encrypted_topic.topic
         self.topic: sns.ITopic = topic
@@ -315,7 +358,7 @@ class FanOutFanIn(Construct):
 
 
 def _validate(
-    path: str,
+    problems: Problems,
     workers: Mapping[str, FunctionSpec],
     aggregator: FunctionSpec,
     policies: Mapping[str, object],
@@ -326,7 +369,8 @@ def _validate(
     *,
     fifo: bool = False,
 ) -> None:
-    problems = Problems(path)
+    """Every rule of :class:`FanOutFanIn`, added to ``problems`` (which may hold type problems), then raised."""
+    path = problems.path
     if not isinstance(workers, Mapping) or not workers:
         problems.add(
             "workers",
@@ -397,9 +441,9 @@ _GROUP_KEY_MAX = 128
 
 
 def _validate_fifo(
-    path: str, fifo: object, topic: Optional[sns.ITopic], message_group_key: object, content_dedup: object
+    problems: Problems, fifo: object, topic: Optional[sns.ITopic], message_group_key: object, content_dedup: object
 ) -> None:
-    problems = Problems(path)
+    """The FIFO rules, added to ``problems`` (raised with the others by :func:`_validate`)."""
     problems.check(isinstance(fifo, bool), "fifo", fifo, "True or False", "pass fifo=True for ordered fan-out")
     if fifo is not True:
         for name, value, unset in (
@@ -439,4 +483,3 @@ def _validate_fifo(
             "only for a topic the construct creates",
             "set content-based deduplication on your own topic",
         )
-    problems.raise_if_any()

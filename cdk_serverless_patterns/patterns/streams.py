@@ -34,6 +34,12 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from cdk_serverless_patterns import defaults
+from cdk_serverless_patterns.building_blocks.option_types import (
+    BOOL,
+    COMMON,
+    check_option_types,
+    instance_of,
+)
 from cdk_serverless_patterns.building_blocks.alarms import (
     create_alarm,
     max_metric,
@@ -63,6 +69,17 @@ from cdk_serverless_patterns.building_blocks.results import (
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge
 from cdk_serverless_patterns.errors import Problems, child_path, is_token
 from cdk_serverless_patterns.runtime import env
+
+
+_OPTION_TYPES = {
+    **COMMON,
+    "bisect_batch_on_error": BOOL,
+    "starting_position": instance_of(
+        lambda_.StartingPosition,
+        "an aws_lambda.StartingPosition (TRIM_HORIZON or LATEST), or None for TRIM_HORIZON",
+        "pass starting_position=aws_lambda.StartingPosition.LATEST (the member, not its name)",
+    ),
+}
 
 
 class StreamProcessing(Construct):
@@ -104,7 +121,11 @@ class StreamProcessing(Construct):
     :param alarm_topic: SNS topic for every alarm. Default: none.
     :param create_alarms: default True.
     :param removal_policy: of the stream, table and log group it creates.
-        Default RETAIN.
+        Default RETAIN. DESTROY (sandboxes) makes the stack deletable in one ``cdk
+        destroy``: tables and user pools drop deletion protection, KMS keys get the
+        7-day minimum pending window; buckets must be empty. CDK's
+        ``RemovalPolicies.of(stack).destroy()`` has the same effect (see
+        docs/patterns/destroy.md).
     :param log_retention: of the processor's logs. Default one month.
     :param dashboard: add a CloudWatch dashboard of the alarms. Default False.
 
@@ -138,18 +159,31 @@ class StreamProcessing(Construct):
         log_retention: Optional[logs.RetentionDays] = None,
         dashboard: bool = False,
     ) -> None:
+        problems = Problems(child_path(scope, construct_id))
+        check_option_types(
+            problems,
+            dict(
+                bisect_batch_on_error=bisect_batch_on_error,
+                starting_position=starting_position,
+                alarm_topic=alarm_topic,
+                create_alarms=create_alarms,
+                removal_policy=removal_policy,
+                log_retention=log_retention,
+                dashboard=dashboard,
+            ),
+            _OPTION_TYPES,
+        )
         size = batch_size if batch_size is not None else defaults.KINESIS_BATCH_SIZE
         parallelization = parallelization_factor if parallelization_factor is not None else defaults.KINESIS_PARALLELIZATION
         retries = max_retry_attempts if max_retry_attempts is not None else defaults.KINESIS_RETRY_ATTEMPTS
         record_age = max_record_age if max_record_age is not None else defaults.KINESIS_MAX_RECORD_AGE
         retention = retention_period if retention_period is not None else defaults.KINESIS_RETENTION
         iterator_age = iterator_age_alarm if iterator_age_alarm is not None else defaults.ITERATOR_AGE_ALARM
-        problems = Problems(child_path(scope, construct_id))
         validate_spec(problems, processor, field_prefix="processor")
         problems.check(
             stream is None or looks_like(stream, "stream_arn", "stream_name", "grant_read"),
             "stream",
-            type(stream).__name__,
+            stream,
             "a kinesis.IStream or None (create one)",
             "pass kinesis.Stream.from_stream_arn(self, 'Clicks', arn) or leave stream out",
         )
@@ -161,14 +195,14 @@ class StreamProcessing(Construct):
             problems.check(
                 stream is None or given is None,
                 name,
-                type(given).__name__,
+                given,
                 "only when the construct creates the stream",
                 f"configure the existing stream itself, or drop {name}",
             )
         problems.check(
             encryption_key is None or looks_like(encryption_key, "key_arn", "grant_decrypt"),
             "encryption_key",
-            type(encryption_key).__name__,
+            encryption_key,
             "a kms.IKey or None (the AWS-managed alias/aws/kinesis key)",
             "pass kms.Key(...) or leave encryption_key out",
         )

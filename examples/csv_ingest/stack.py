@@ -14,9 +14,8 @@ from pathlib import Path
 import aws_cdk as cdk
 from constructs import Construct
 
-from cdk_serverless_patterns import EventProcessing, FunctionSpec
+from cdk_serverless_patterns import EventProcessing, FunctionSpec, Idempotency
 from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
-from cdk_serverless_patterns.runtime import env
 
 HANDLER_DIR = Path(__file__).parent / "handler"
 
@@ -34,7 +33,7 @@ class CsvIngestStack(cdk.Stack):
                 memory_size=512,  # csv parsing of files up to 10 MB
                 timeout=cdk.Duration.seconds(60),
                 description="Imports order CSVs from uploads/ once per object version",
-                environment={env.IDEMPOTENCY: "claim marker keyed by bucket/key#version-id"},
+                idempotency=Idempotency.conditional_write("bucket/key#version-id", how="claim marker keyed by bucket/key#version-id"),
             ),
             prefix="uploads/",
             suffix=".csv",

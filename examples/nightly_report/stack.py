@@ -15,10 +15,9 @@ import aws_cdk as cdk
 from aws_cdk import Duration
 from constructs import Construct
 
-from cdk_serverless_patterns import FunctionSpec, ScheduledJob
+from cdk_serverless_patterns import FunctionSpec, Idempotency, ScheduledJob
 from cdk_serverless_patterns.building_blocks.tables import create_table
 from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
-from cdk_serverless_patterns.runtime import env
 
 from .handler import settings
 
@@ -43,7 +42,9 @@ class NightlyReportStack(cdk.Stack):
                 timeout=Duration.minutes(5),
                 memory_size=512,
                 description="Deletes expired sessions and writes a clean-up report",
-                environment={env.IDEMPOTENCY: "conditional deletes; report keyed by scheduled_time"},
+                idempotency=Idempotency.conditional_write(
+                    "scheduled_time", how="conditional deletes; the clean-up report is keyed by scheduled_time"
+                ),
             ),
             payload={"job": "session-cleanup", "page_size": 200},
             environment={

@@ -12,9 +12,8 @@ from pathlib import Path
 import aws_cdk as cdk
 from constructs import Construct
 
-from cdk_serverless_patterns import Cqrs, FunctionSpec
+from cdk_serverless_patterns import Cqrs, FunctionSpec, Idempotency
 from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
-from cdk_serverless_patterns.runtime import env
 
 HANDLER_DIR = Path(__file__).parent / "handler"
 
@@ -37,7 +36,7 @@ class OrdersCqrsStack(cdk.Stack):
                     HANDLER_DIR,
                     "order_summary.handler",
                     description="Projects orders into their summary view",
-                    environment={env.IDEMPOTENCY: "runtime.projection applies each aggregate version once"},
+                    idempotency=Idempotency.natural("runtime.projection applies each aggregate version once"),
                 ),
             },
             queries={

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudfront as cloudfront
-from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from cdk_serverless_patterns import ApiBackend, EdgeSite, FunctionSpec
@@ -55,8 +54,8 @@ class StaticSiteStack(cdk.Stack):
                 "viewer-request": FunctionSpec(
                     code=HANDLER_DIR / "edge",
                     handler="ab_test.viewer_request",
-                    # Lambda@Edge: x86_64 only; viewer events allow 128 MB and 5 s.
-                    architecture=lambda_.Architecture.X86_64,
+                    # Lambda@Edge: architecture left unset, so the pattern picks x86_64 (the
+                    # only one Lambda@Edge runs); viewer events allow 128 MB and 5 s.
                     memory_size=128,
                     timeout=cdk.Duration.seconds(3),
                     description="Assigns A/B variants by cookie and serves the matching build",

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from cdk_serverless_patterns import defaults
+from cdk_serverless_patterns.building_blocks.idempotency import METADATA_KEY as IDEMPOTENCY_METADATA
 from cdk_serverless_patterns.checks.base import ERROR, WARNING, Finding, Rule
 from cdk_serverless_patterns.checks.graph import TemplateGraph, as_list, number
 from cdk_serverless_patterns.runtime import env
 
-#: Tag key that marks a function as idempotent (same meaning as the env var).
+#: Tag key that marks a function as idempotent (for functions the library did not make).
 IDEMPOTENCY_TAG = "idempotency"
-#: Environment variable that marks a function as idempotent.
+#: Deprecated: the environment variable that used to mark a function as idempotent.
 IDEMPOTENCY_ENV = env.IDEMPOTENCY
+#: What every SP-IDEMPOTENCY message tells the user to write.
+DECLARE = (
+    "declare it on the function's spec: FunctionSpec(..., idempotency=Idempotency.natural('<why a repeat is "
+    "harmless>')) or idempotency=Idempotency.conditional_write('<dedup key>') (from cdk_serverless_patterns "
+    "import Idempotency)"
+)
 
 
 def sqs_visibility_too_short(graph: TemplateGraph) -> Iterable[Finding]:
@@ -38,7 +45,14 @@ def sqs_visibility_too_short(graph: TemplateGraph) -> Iterable[Finding]:
 
 
 def has_idempotency_marker(graph: TemplateGraph, function: str) -> bool:
-    """The function declares how it makes redelivery harmless (env var or tag)."""
+    """The function declares how it makes redelivery harmless: the typed
+    declaration ServerlessFunction writes into the template metadata, or (for
+    functions made elsewhere) the ``idempotency`` tag, or the deprecated
+    ``IDEMPOTENCY`` environment variable."""
+    metadata = (graph.resources.get(function) or {}).get("Metadata")
+    declared = metadata.get(IDEMPOTENCY_METADATA) if isinstance(metadata, Mapping) else None
+    if isinstance(declared, Mapping) and declared.get("how"):
+        return True
     marker = graph.environment(function).get(IDEMPOTENCY_ENV)
     tag = graph.tags(function).get(IDEMPOTENCY_TAG)
     return bool(marker) or bool(tag)
@@ -59,7 +73,7 @@ def at_least_once_without_idempotency(graph: TemplateGraph) -> Iterable[Finding]
             esm.logical_id,
             "Properties/FunctionResponseTypes",
             f"{source} -> {function}: one failed record redelivers the whole batch, and the function "
-            f"declares no idempotency ({IDEMPOTENCY_ENV} environment variable or '{IDEMPOTENCY_TAG}' tag)",
+            f"declares no idempotency; {DECLARE}",
         )
     # EventBridge rules, Scheduler, S3 and SNS deliver at least once and Lambda's
     # async queue retries: no batch to report on, so the handler must be idempotent.
@@ -73,8 +87,7 @@ def at_least_once_without_idempotency(graph: TemplateGraph) -> Iterable[Finding]
             trigger.source,
             "Properties",
             f"{trigger.kind} {trigger.source} -> {trigger.target.function}: delivered at least once and retried "
-            f"by Lambda's async queue, and the function declares no idempotency ({IDEMPOTENCY_ENV} environment "
-            f"variable or '{IDEMPOTENCY_TAG}' tag)",
+            f"by Lambda's async queue, and the function declares no idempotency; {DECLARE}",
         )
 
 
@@ -92,13 +105,17 @@ RULES: list[Rule] = [
     Rule(
         "SP-IDEMPOTENCY",
         WARNING,
-        "At-least-once consumer without partial batch responses and without an idempotency marker: "
+        "At-least-once consumer without partial batch responses and without an idempotency declaration: "
         "for an SQS, Kinesis or DynamoDB stream mapping a single bad record makes Lambda redeliver the "
         "whole batch, so records that succeeded run again; an asynchronous target (EventBridge rule or "
         "Scheduler, S3, SNS) receives duplicates and retries with nothing to report them on.",
-        "Enable report_batch_item_failures=True and return failures with "
-        "cdk_serverless_patterns.runtime.batch.process_batch; or make the handler idempotent and say so "
-        f"with the environment variable {IDEMPOTENCY_ENV}='<how>' (or tag '{IDEMPOTENCY_TAG}') on the function.",
+        "Make the handler idempotent and declare how on its spec: FunctionSpec(..., "
+        "idempotency=Idempotency.natural('<why a repeat is harmless>')) or "
+        "idempotency=Idempotency.conditional_write('<dedup key>'). For an event source mapping you build "
+        "yourself, alternatively pass report_batch_item_failures=True to aws_lambda_event_sources.SqsEventSource "
+        "/ KinesisEventSource / DynamoEventSource and return failures with "
+        "cdk_serverless_patterns.runtime.batch.process_batch. A function not made by the library can carry the "
+        f"tag '{IDEMPOTENCY_TAG}'='<how>' (Tags.of(fn).add(...)).",
         at_least_once_without_idempotency,
     ),
 ]

@@ -122,7 +122,8 @@ RULES: list[Rule] = [
         WARNING,
         "Lambda function does not run on arm64 (Graviton), which costs about 20% less per GB-second "
         "for the same work.",
-        "Set architecture=Architecture.ARM_64 (FunctionSpec's default). Keep x86_64 only for binary "
+        "Leave FunctionSpec's architecture unset (the pattern then chooses arm64) or pass "
+        "architecture=aws_lambda.Architecture.ARM_64 to aws_lambda.Function. Keep x86_64 only for binary "
         "dependencies without arm64 builds and acknowledge with that reason. Lambda@Edge functions and "
         "CDK's own custom-resource handlers are exempt.",
         lambda_not_arm64,
@@ -142,8 +143,8 @@ RULES: list[Rule] = [
         "Logs are kept forever: a log group without RetentionInDays, or a function with no log group "
         "of its own (Lambda then creates /aws/lambda/<name> without retention).",
         f"Give the log group a retention (library default logs.RetentionDays.{defaults.LOG_RETENTION.name}); "
-        "give each function its own log group (lambda log_group=create_log_group(...)), as "
-        "ServerlessFunction does.",
+        "give each function its own log group with a retention (aws_lambda.Function(log_group="
+        "logs.LogGroup(..., retention=...))), as ServerlessFunction does.",
         logs_without_retention,
     ),
     Rule(

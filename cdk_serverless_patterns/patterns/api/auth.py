@@ -39,6 +39,8 @@ from constructs import Construct
 
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.function import FunctionSpec, validate_spec
+from cdk_serverless_patterns.building_blocks.option_types import STRING_LIST
+from cdk_serverless_patterns.building_blocks.removal import follow_removal_policy
 from cdk_serverless_patterns.errors import Problems
 
 from .api_type import ApiType
@@ -116,7 +118,8 @@ class ApiAuth:
         return cls(
             AuthKind.COGNITO,
             user_pool=user_pool,
-            scopes=tuple(scopes) if not isinstance(scopes, str) else (scopes,),
+            # one scope may be given as a string; anything else but a list is left for validation to report
+            scopes=(scopes,) if isinstance(scopes, str) else tuple(scopes) if isinstance(scopes, (list, tuple)) else scopes,
             mfa_required=mfa_required,
             feature_plan=feature_plan,
         )
@@ -222,7 +225,7 @@ def validate_auth(
     if not isinstance(auth, ApiAuth):
         problems.add(
             field_name,
-            type(auth).__name__,
+            auth,
             "ApiAuth.cognito(), ApiAuth.lambda_authorizer(spec), ApiAuth.jwt(issuer, audience) (HTTP APIs), "
             "ApiAuth.iam() or ApiAuth.none(reason)",
             "build the value with one of those factories",
@@ -263,11 +266,21 @@ def _validate_cognito(problems: Problems, auth: ApiAuth, p: str) -> None:
     elif auth.user_pool is not None and not implements(auth.user_pool, "user_pool_id", "user_pool_arn"):
         problems.add(
             f"{p}.user_pool",
-            type(auth.user_pool).__name__,
+            auth.user_pool,
             "an IUserPool (cognito.UserPool or UserPool.from_user_pool_id)",
             "pass an existing pool, or None to create one",
         )
-    _validate_scopes(problems, auth, p)
+    if not STRING_LIST.check(auth.scopes):
+        problems.add(f"{p}.scopes", auth.scopes, STRING_LIST.allowed, "pass scopes=['resource-server/scope']")
+    else:
+        _validate_scopes(problems, auth, p)
+    problems.check(
+        isinstance(auth.mfa_required, bool),
+        f"{p}.mfa_required",
+        auth.mfa_required,
+        "True or False",
+        "pass mfa_required=True (the default) or False",
+    )
     if auth.user_pool is not None:
         problems.check(
             auth.mfa_required is True and auth.feature_plan is None,
@@ -496,7 +509,7 @@ def build_http_authorizer(
 
 def _create_user_pool(scope: Construct, auth: ApiAuth, removal_policy: RemovalPolicy) -> cognito.UserPool:
     plan = auth.feature_plan if auth.feature_plan is not None else cognito.FeaturePlan.PLUS
-    return cognito.UserPool(
+    pool = cognito.UserPool(
         scope,
         "UserPool",
         self_sign_up_enabled=False,
@@ -521,3 +534,6 @@ def _create_user_pool(scope: Construct, auth: ApiAuth, removal_policy: RemovalPo
         deletion_protection=removal_policy == RemovalPolicy.RETAIN,
         removal_policy=removal_policy,
     )
+    # Deletion protection follows the final DeletionPolicy, also when a DESTROY is applied later.
+    follow_removal_policy(pool)
+    return pool

@@ -106,6 +106,10 @@ class ApiBackend(Construct):
         standing in for the duration alarms. The way to fit a large API in one
         stack (CloudFormation allows 500 resources).
     :param removal_policy: of the table, user pool and log groups. Default RETAIN.
+        DESTROY (sandboxes) makes the stack deletable in one ``cdk destroy``: tables and
+        user pools drop deletion protection, KMS keys get the 7-day minimum pending
+        window; buckets must be empty. CDK's ``RemovalPolicies.of(stack).destroy()`` has
+        the same effect (see docs/patterns/destroy.md).
     :param stage_name: default ``"prod"``.
     :param throttling_rate_limit: stage steady-state requests per second, > 0.
         Default 1000 (a tenth of the account's 10,000 rps quota).
@@ -211,6 +215,16 @@ class ApiBackend(Construct):
             api_key_required=api_key_required,
             usage_plan_quota_per_day=usage_plan_quota_per_day,
             waf=waf,
+            typed_options=dict(
+                alarm_topic=alarm_topic,
+                create_alarms=create_alarms,
+                removal_policy=removal_policy,
+                stage_name=stage_name,
+                api_key_required=api_key_required,
+                detailed_metrics=detailed_metrics,
+                log_retention=log_retention,
+                dashboard=dashboard,
+            ),
         )
         waf = waf if waf is not None else api_type is ApiType.REST
         check_stack_capacity(

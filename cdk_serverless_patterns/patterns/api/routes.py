@@ -175,7 +175,7 @@ def validate_routes(
     if not isinstance(routes, Mapping):
         problems.add(
             field_name,
-            type(routes).__name__,
+            routes,
             "a mapping of 'METHOD /path' to a FunctionSpec",
             f"pass {field_name}={{'GET /items': FunctionSpec(...)}}",
         )

@@ -16,6 +16,14 @@ from aws_cdk import Duration
 
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.function import FunctionSpec, validate_spec
+from cdk_serverless_patterns.building_blocks.option_types import (
+    BOOL,
+    COMMON,
+    STRING,
+    STRING_LIST,
+    OptionType,
+    check_option_types,
+)
 from cdk_serverless_patterns.errors import Problems, is_token
 from cdk_serverless_patterns.runtime import env
 
@@ -30,6 +38,15 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE", "ANY"})
 _STAGE_NAME_RE = re.compile(r"^[a-zA-Z0-9_-]{1,128}$")
 _ORIGIN_RE = re.compile(r"^https?://[a-zA-Z0-9.\-*]+(:\d{1,5})?$")
 _WEB_ACL_ARN_RE = re.compile(r"^arn:aws[a-z\-]*:wafv2:[a-z0-9\-]+:\d{12}:regional/webacl/.+$")
+
+
+#: Options of ApiBackend checked for their type only (values are ranged elsewhere).
+OPTION_TYPES: dict[str, OptionType] = {
+    **COMMON,
+    "stage_name": STRING,
+    "api_key_required": BOOL,
+    "detailed_metrics": BOOL,
+}
 
 
 def validate_api(
@@ -47,17 +64,32 @@ def validate_api(
     usage_plan_quota_per_day: Any,
     waf: Any,
     api_key_required: Any = False,
+    typed_options: Optional[Mapping[str, Any]] = None,
 ) -> dict[Route, FunctionSpec]:
-    """Every rule of ApiBackend, collected into one PatternConfigError."""
+    """Every rule of ApiBackend, collected into one PatternConfigError.
+
+    ``typed_options`` are options checked only for their type (:data:`OPTION_TYPES`).
+    """
     problems = Problems(path)
     if not isinstance(api_type, ApiType):
         problems.add(
             "api_type", api_type, "ApiType.REST or ApiType.HTTP", "pass api_type=ApiType.HTTP (import ApiType from cdk_serverless_patterns)"
         )
         problems.raise_if_any()
+    check_option_types(problems, typed_options or {}, OPTION_TYPES)
+    if cors_allow_origins is not None and not (
+        isinstance(cors_allow_origins, (list, tuple)) and all(isinstance(o, str) for o in cors_allow_origins)
+    ):
+        problems.add(
+            "cors_allow_origins",
+            cors_allow_origins,
+            "a list of origins ('https://example.com'), or one origin as a string",
+            "pass cors_allow_origins=['https://app.example.com']",
+        )
+        cors_allow_origins = None
     parsed = validate_routes(problems, routes)
     if environment is not None and not isinstance(environment, Mapping):
-        problems.add("environment", type(environment).__name__, "a mapping of str to str", "pass {'NAME': 'value'}")
+        problems.add("environment", environment, "a mapping of str to str", "pass {'NAME': 'value'}")
         environment = None
     # Placeholders for what the construct adds, so the 4 KB budget counts them.
     extra_env = {
@@ -104,7 +136,7 @@ def validate_api(
     problems.check(
         table is None or isinstance(table, bool) or implements(table, "table_name", "grant_read_data"),
         "table",
-        type(table).__name__,
+        table,
         "True (create one), an existing ITable, or None",
         "pass table=True or dynamodb.Table.from_table_name(...)",
     )
@@ -261,7 +293,7 @@ def _validate_schemas(problems: Problems, schemas: Any, parsed: Mapping[Route, A
     if schemas is None:
         return
     if not isinstance(schemas, Mapping):
-        problems.add("request_schemas", type(schemas).__name__, "a mapping of route key to JSON schema", "pass {'POST /items': {...}}")
+        problems.add("request_schemas", schemas, "a mapping of route key to JSON schema", "pass {'POST /items': {...}}")
         return
     for key, schema in schemas.items():
         route = try_route(key)
@@ -295,7 +327,14 @@ def _validate_cache(problems: Problems, cache: Any, parsed: Mapping[Route, Any])
     if cache is None:
         return
     if not isinstance(cache, ApiCache):
-        problems.add("cache", type(cache).__name__, "an ApiCache", "pass ApiCache(routes=['GET /items'])")
+        problems.add("cache", cache, "an ApiCache", "pass ApiCache(routes=['GET /items'])")
+        return
+    for name in ("routes", "query_parameters"):
+        problems.check(
+            STRING_LIST.check(getattr(cache, name)), f"cache.{name}", getattr(cache, name), STRING_LIST.allowed,
+            f"pass {name}=[...] with one string per item",
+        )
+    if not (STRING_LIST.check(cache.routes) and STRING_LIST.check(cache.query_parameters)):
         return
     problems.check(bool(cache.routes), "cache.routes", list(cache.routes), "at least one GET route", "name the GET routes to cache")
     for key in cache.routes:
@@ -311,11 +350,12 @@ def _validate_cache(problems: Problems, cache: Any, parsed: Mapping[Route, Any])
     if not isinstance(ttl, Duration):
         problems.add("cache.ttl", ttl, "an aws_cdk.Duration", "pass Duration.minutes(5)")
     else:
+        ttl_s = ttl.to_seconds(integral=False)
         problems.check(
-            0 <= ttl.to_seconds() <= defaults.API_CACHE_TTL_MAX_S,
+            0 <= ttl_s <= defaults.API_CACHE_TTL_MAX_S and ttl_s == int(ttl_s),
             "cache.ttl",
-            f"{ttl.to_seconds()} s",
-            f"0-{defaults.API_CACHE_TTL_MAX_S} s (API Gateway cache)",
+            f"{ttl_s:g} s",
+            f"0-{defaults.API_CACHE_TTL_MAX_S} s (API Gateway cache), in whole seconds",
             "pass e.g. Duration.minutes(5)",
         )
     problems.check(

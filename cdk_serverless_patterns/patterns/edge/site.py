@@ -28,6 +28,16 @@ from constructs import Construct
 
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.alarms import create_alarm
+from cdk_serverless_patterns.building_blocks.option_types import (
+    BUCKET,
+    COMMON,
+    MAPPING,
+    STRING,
+    OptionType,
+    check_option_types,
+    instance_of,
+    resource,
+)
 from cdk_serverless_patterns.building_blocks.buckets import (
     SecureBucket,
     create_access_log_bucket,
@@ -56,6 +66,42 @@ __all__ = ["EdgeSite"]
 _S3_LOG_PREFIX = "s3/"
 _CLOUDFRONT_LOG_PREFIX = "cloudfront/"
 _HOSTNAME_RE = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+_OPTION_TYPES = {
+    **COMMON,
+    "bucket": BUCKET,
+    "edge_functions": MAPPING,
+    "cloudfront_functions": MAPPING,
+    "domain_name": STRING,
+    "certificate": resource(
+        "certificate_arn",
+        "an acm.ICertificate (in us-east-1)",
+        "pass acm.Certificate.from_certificate_arn(self, 'Cert', arn), not the ARN string",
+    ),
+    "web_acl_arn": STRING,
+    "geo_restriction": instance_of(
+        cloudfront.GeoRestriction,
+        "a cloudfront.GeoRestriction",
+        "pass cloudfront.GeoRestriction.allowlist('DE', 'FR')",
+    ),
+    "price_class": instance_of(
+        cloudfront.PriceClass,
+        "a cloudfront.PriceClass",
+        "pass cloudfront.PriceClass.PRICE_CLASS_100 (the member, not its name)",
+    ),
+    "default_root_object": STRING,
+    "error_responses": OptionType(
+        lambda v: isinstance(v, (list, tuple)) and all(isinstance(r, cloudfront.ErrorResponse) for r in v),
+        "a list of cloudfront.ErrorResponse",
+        "pass [cloudfront.ErrorResponse(http_status=404, response_page_path='/404.html', response_http_status=404)]",
+    ),
+    "static_cache_policy": resource(
+        "cache_policy_id",
+        "a cloudfront.ICachePolicy",
+        "pass cloudfront.CachePolicy.CACHING_OPTIMIZED or your own CachePolicy",
+    ),
+}
 
 
 class EdgeSite(Construct):
@@ -102,6 +148,10 @@ class EdgeSite(Construct):
         us-east-1, so alarms are made only when the stack is there. Default: True.
     :param log_retention: retention of the Lambda@Edge log groups. Default one month.
     :param removal_policy: of the buckets and log groups. Default: RETAIN.
+        DESTROY (sandboxes) makes the stack deletable in one ``cdk destroy``: tables and
+        user pools drop deletion protection, KMS keys get the 7-day minimum pending
+        window; buckets must be empty. CDK's ``RemovalPolicies.of(stack).destroy()`` has
+        the same effect (see docs/patterns/destroy.md).
 
     Attributes: ``distribution``, ``bucket``, ``origin_bucket`` (the ``SecureBucket``
     when one was created, else None), ``log_bucket``, ``response_headers_policy``,
@@ -132,11 +182,35 @@ class EdgeSite(Construct):
         log_retention: Optional[logs.RetentionDays] = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
-        edge_functions = dict(edge_functions) if edge_functions is not None else {}
-        cloudfront_functions = dict(cloudfront_functions) if cloudfront_functions is not None else {}
+        problems = Problems(child_path(scope, construct_id))
+        typed = check_option_types(
+            problems,
+            dict(
+                bucket=bucket,
+                edge_functions=edge_functions,
+                cloudfront_functions=cloudfront_functions,
+                domain_name=domain_name,
+                certificate=certificate,
+                web_acl_arn=web_acl_arn,
+                geo_restriction=geo_restriction,
+                price_class=price_class,
+                default_root_object=default_root_object,
+                error_responses=error_responses,
+                static_cache_policy=static_cache_policy,
+                alarm_topic=alarm_topic,
+                create_alarms=create_alarms,
+                log_retention=log_retention,
+                removal_policy=removal_policy,
+            ),
+            _OPTION_TYPES,
+        )
+        edge_functions = dict(typed["edge_functions"]) if typed["edge_functions"] is not None else {}
+        cloudfront_functions = dict(typed["cloudfront_functions"]) if typed["cloudfront_functions"] is not None else {}
+        default_root_object, web_acl_arn = typed["default_root_object"], typed["web_acl_arn"]
+        domain_name, certificate = typed["domain_name"], typed["certificate"]
         root_object = default_root_object if default_root_object is not None else defaults.CLOUDFRONT_DEFAULT_ROOT_OBJECT
         _validate(
-            child_path(scope, construct_id),
+            problems,
             scope,
             api=api,
             edge_functions=edge_functions,
@@ -337,7 +411,7 @@ def _cloudfront_metric(name: str, statistic: str, **dimensions: str) -> cloudwat
 
 
 def _validate(
-    path: str,
+    problems: Problems,
     scope: Construct,
     *,
     api: Any,
@@ -348,7 +422,7 @@ def _validate(
     web_acl_arn: Optional[str],
     default_root_object: str,
 ) -> None:
-    problems = Problems(path)
+    """Every value rule of :class:`EdgeSite`, added to ``problems`` (which may hold type problems), then raised."""
     validate_edge_functions(problems, edge_functions)
     validate_cloudfront_functions(problems, cloudfront_functions, edge_functions)
     if edge_functions:
@@ -365,7 +439,7 @@ def _validate(
         problems.check(
             isinstance(getattr(api, "api", None), apigateway.RestApiBase),
             "api",
-            type(api).__name__,
+            api,
             "an ApiBackend (anything whose .api is an aws_apigateway RestApi)",
             "pass the ApiBackend construct itself",
         )

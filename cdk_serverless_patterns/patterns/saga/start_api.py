@@ -95,7 +95,7 @@ class SagaStartApi:
 def validate_start_api(problems: Problems, api: Any) -> None:
     """Every rule of :class:`SagaStartApi`, collected into ``problems``."""
     if not isinstance(api, SagaStartApi):
-        problems.add("start_api", type(api).__name__, "a SagaStartApi", "pass start_api=SagaStartApi()")
+        problems.add("start_api", api, "a SagaStartApi", "pass start_api=SagaStartApi()")
         return
     field = api.execution_name_field
     if field is not None:
@@ -130,7 +130,7 @@ def validate_start_api(problems: Problems, api: Any) -> None:
         else:
             problems.add(
                 "start_api.auth",
-                f"ApiAuth.{kind.value}" if kind is not None else type(api.auth).__name__,
+                f"ApiAuth.{kind.value}" if kind is not None else api.auth,
                 "ApiAuth.iam() or ApiAuth.cognito(...) (who may start executions is always authorized at the gateway)",
                 "pass auth=ApiAuth.iam() for services, or ApiAuth.cognito(user_pool) for signed-in users",
             )

@@ -2,10 +2,13 @@
 compensating transactions.
 
 Each :class:`SagaStep` is an action Lambda and, optionally, a compensation
-Lambda that undoes it. Steps run in order; transient Lambda errors are retried
-with exponential backoff and full jitter; any other failure at step *k* runs the
-compensations of the steps that completed (*k-1* ... *1*, in reverse order) and
-ends in a ``Fail`` state that names the failed step. Optional: a human approval
+Lambda that undoes it. Steps run in order; transient Lambda errors of actions are
+retried with exponential backoff and full jitter; any other failure at step *k*
+runs the compensations of the steps that completed (*k-1* ... *1*, in reverse
+order) and ends in a ``Fail`` state whose error names the failed step
+(``Saga.<step>.Failed``, or ``Saga.ApprovalRejected``) and whose cause is the
+saga state as JSON (a FAILED execution has no output, so the cause carries what
+the output would have: input, results, failure and compensations). Optional: a human approval
 before one step (task token over SNS) and ``POST /executions`` to start
 executions (:mod:`.saga_api`). See ``docs/patterns/saga.md`` for the generated
 workflow.
@@ -14,8 +17,9 @@ State shape (what every Lambda receives, see :func:`_payload`)::
 
     {"input": <execution input, never overwritten>,
      "results": {"<step>": <what the step's action returned>, ...},
-     "failure": {"step": "<failed state>", "error": {"Error": ..., "Cause": ...}},  # once failing
-     "compensations": {"<step>": <what the compensation returned>, ...}}
+     "compensations": {"<step>": <what the compensation returned>, ...},
+     "failure": {"step": "<failed state>", "name": "<the execution's error>",   # once failing
+                 "error": {"Error": ..., "Cause": ...}}}
 """
 
 from __future__ import annotations
@@ -41,10 +45,12 @@ from cdk_serverless_patterns.building_blocks.function import (
     ServerlessFunction,
     validate_spec,
 )
+from cdk_serverless_patterns.building_blocks.delivery_rules import format_seconds
 from cdk_serverless_patterns.building_blocks.logs import create_log_group
+from cdk_serverless_patterns.building_blocks.option_types import BOOL, COMMON, TOPIC, check_option_types
 from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge
-from cdk_serverless_patterns.errors import Problems, child_path
+from cdk_serverless_patterns.errors import Problems, child_path, is_token
 
 from .start_api import SagaStartApi, SagaStartApiResources, validate_start_api
 
@@ -66,7 +72,9 @@ APPROVAL_STATE = "Await-Approval"
 APPROVAL_CHOICE_STATE = "Check-Approval"
 APPROVAL_REJECTED_STATE = "Approval-Rejected"
 APPROVAL_FAILED_STATE = "Approval-Failed"
-#: Error of the Fail state when an approver answers ``{"approved": false}``.
+#: Error of a failed execution whose approval was not given: the approver answered
+#: ``{"approved": false}`` (or anything but true), called SendTaskFailure, or the
+#: approval timed out (the original error is in the cause's ``failure.error``).
 APPROVAL_REJECTED_ERROR = "Saga.ApprovalRejected"
 
 
@@ -86,6 +94,11 @@ class WorkflowType(enum.Enum):
 
     STANDARD = "STANDARD"
     EXPRESS = "EXPRESS"
+
+
+def step_failed_error(step: str) -> str:
+    """Error of a failed execution whose step ``step`` failed."""
+    return f"Saga.{step}.Failed"
 
 
 def compensation_state_name(step: str) -> str:
@@ -135,7 +148,8 @@ class SagaApproval:
     waits. The approver answers with ``SendTaskSuccess`` and output
     ``{"approved": true}`` to continue; ``{"approved": false}`` (or anything
     else), ``SendTaskFailure`` or the ``timeout`` compensate the completed steps
-    and fail the execution. Grant approvers with
+    and fail the execution with :data:`APPROVAL_REJECTED_ERROR`
+    (``Saga.ApprovalRejected``; the cause's ``failure.error`` says which). Grant approvers with
     ``saga.state_machine.grant_task_response(principal)``.
 
     :param before: name of the step that needs the approval.
@@ -193,12 +207,19 @@ def _validate(
     for index, step in enumerate(steps):
         field = f"steps[{index}]"
         if not isinstance(step, SagaStep):
-            problems.add(field, type(step).__name__, "a SagaStep", "wrap it: SagaStep(name, action=spec)")
+            problems.add(field, step, "a SagaStep", "wrap it: SagaStep(name, action=spec)")
             continue
         _validate_step_name(problems, field, step.name, seen)
         validate_spec(problems, step.action, field_prefix=f"{field}.action")
         if step.compensation is not None:
             validate_spec(problems, step.compensation, field_prefix=f"{field}.compensation")
+        problems.check(
+            isinstance(step.compensate_on_own_failure, bool),
+            f"{field}.compensate_on_own_failure",
+            step.compensate_on_own_failure,
+            "True or False",
+            "pass compensate_on_own_failure=True or leave it out",
+        )
         problems.check(
             not (step.compensate_on_own_failure and step.compensation is None),
             f"{field}.compensate_on_own_failure",
@@ -224,7 +245,7 @@ def _validate(
         wait = approval.timeout if approval.timeout is not None else defaults.SAGA_APPROVAL_TIMEOUT
         if isinstance(wait, Duration):
             problems.check(
-                wait.to_seconds() < timeout.to_seconds(),
+                wait.to_seconds(integral=False) < timeout.to_seconds(integral=False),
                 "approval.timeout",
                 wait.to_human_string(),
                 f"shorter than the execution timeout ({timeout.to_human_string()}): otherwise the execution "
@@ -309,8 +330,12 @@ def _validate_step_name(problems: Problems, field: str, name: Any, seen: set[str
 
 def _validate_approval(problems: Problems, approval: Any, step_names: set[str]) -> None:
     if not isinstance(approval, SagaApproval):
-        problems.add("approval", type(approval).__name__, "a SagaApproval", "pass SagaApproval(before='ship')")
+        problems.add("approval", approval, "a SagaApproval", "pass SagaApproval(before='ship')")
         return
+    if approval.topic is not None:
+        problems.check(
+            TOPIC.check(approval.topic), "approval.topic", approval.topic, TOPIC.allowed, TOPIC.fix
+        )
     problems.check(
         approval.before in step_names,
         "approval.before",
@@ -326,12 +351,17 @@ def _validate_duration(problems: Problems, field: str, value: Any, fix: str) -> 
     if not isinstance(value, Duration):
         problems.add(field, value, "an aws_cdk.Duration", fix)
         return
-    seconds = value.to_seconds()
+    seconds = value.to_seconds(integral=False)
+    if is_token(seconds):
+        return
+    # Step Functions takes TimeoutSeconds as an integer: whole seconds only.
+    whole = seconds == int(seconds)
     problems.check(
-        1 <= seconds <= defaults.SFN_MAX_DURATION.to_seconds(),
+        whole and 1 <= seconds <= defaults.SFN_MAX_DURATION.to_seconds(),
         field,
-        value.to_human_string(),
-        f"1 s - {defaults.SFN_MAX_DURATION.to_days():g} days (a Standard workflow runs at most one year)",
+        value.to_human_string() if whole else f"{format_seconds(seconds)} s",
+        f"1 s - {defaults.SFN_MAX_DURATION.to_days():g} days (a Standard workflow runs at most one year), "
+        "in whole seconds",
         fix,
     )
 
@@ -354,6 +384,19 @@ def _payload(step: str, phase: str) -> sfn.TaskInput:
     )
 
 
+def _record_failure(scope: Construct, state_name: str, step: str, error_name: str) -> sfn.Pass:
+    """A Pass state that completes ``$.failure`` after a Catch put the caught error in ``$.failure.error``."""
+    return sfn.Pass(
+        scope,
+        state_name,
+        parameters={"step": step, "name": error_name, "error": sfn.JsonPath.object_at("$.failure.error")},
+        result_path="$.failure",
+    )
+
+
+_OPTION_TYPES = {**COMMON, "include_execution_data": BOOL}
+
+
 class Saga(Construct):
     """A saga: steps with compensations, orchestrated by Step Functions (contract).
 
@@ -371,11 +414,12 @@ class Saga(Construct):
         compensation halfway, so set one only as a backstop (longer than the
         approval timeout).
     :param retry_attempts: retries of transient Lambda errors
-        (:data:`defaults.SAGA_TRANSIENT_LAMBDA_ERRORS`) per task, 2 s doubling to
+        (:data:`defaults.SAGA_TRANSIENT_LAMBDA_ERRORS`) per action, 2 s doubling to
         30 s with full jitter. Default 4.
-    :param compensation_retry_attempts: retries of *any* other error of a
-        compensation (it must eventually succeed), 10 s doubling to 5 min with
-        full jitter. Default 5. A compensation that still fails stops the
+    :param compensation_retry_attempts: retries of *any* error of a
+        compensation, transient Lambda errors included (it must eventually
+        succeed), 10 s doubling to 5 min with full jitter. Default 5. A
+        compensation that still fails stops the
         execution at that compensation: fix the cause and redrive the execution
         within 14 days (``aws stepfunctions redrive-execution``); it resumes at
         that compensation and runs the remaining ones.
@@ -401,7 +445,12 @@ class Saga(Construct):
         Default True.
     :param log_retention: of the execution log group and the functions' log
         groups. Default: one month.
-    :param removal_policy: of the log groups. Default RETAIN (evidence after an incident).
+    :param removal_policy: of the log groups and the approval topic's key. Default RETAIN
+        (evidence after an incident). DESTROY (sandboxes) makes the stack deletable in
+        one ``cdk destroy``: tables and user pools drop deletion protection, KMS keys
+        get the 7-day minimum pending window; buckets must be empty. CDK's
+        ``RemovalPolicies.of(stack).destroy()`` has the same effect (see
+        docs/patterns/destroy.md).
 
     Attributes: ``state_machine``, ``functions`` (step name ->
     :class:`SagaStepFunctions`), ``log_group``, ``approval_topic`` (or None),
@@ -434,6 +483,17 @@ class Saga(Construct):
             else defaults.SAGA_COMPENSATION_RETRY_ATTEMPTS
         )
         problems = Problems(child_path(scope, construct_id))
+        check_option_types(
+            problems,
+            dict(
+                include_execution_data=include_execution_data,
+                alarm_topic=alarm_topic,
+                create_alarms=create_alarms,
+                log_retention=log_retention,
+                removal_policy=removal_policy,
+            ),
+            _OPTION_TYPES,
+        )
         _validate(problems, steps, approval, timeout, retries, compensation_retries, start_api, workflow_type)
         problems.raise_if_any()
         super().__init__(scope, construct_id)
@@ -471,7 +531,9 @@ class Saga(Construct):
             self.approval_topic = (
                 approval.topic
                 if approval.topic is not None
-                else EncryptedTopic(self, "ApprovalTopic", display_name="Saga approval requests").topic
+                else EncryptedTopic(
+                    self, "ApprovalTopic", display_name="Saga approval requests", removal_policy=removal_policy
+                ).topic
             )
 
         self.log_group = create_log_group(
@@ -566,15 +628,13 @@ class Saga(Construct):
     def _definition(self) -> sfn.IChainable:
         # States get their own scope: a step may be called "StateMachine" or "ExecutionLogs".
         self._states = Construct(self, "States")
+        # A FAILED execution has no output: the cause carries the whole state
+        # (input, results, compensations, failure) as JSON instead.
         fail = sfn.Fail(
             self._states,
             FAIL_STATE,
-            error_path=sfn.JsonPath.format("Saga.{}.Failed", sfn.JsonPath.string_at("$.failure.step")),
-            cause_path=sfn.JsonPath.format(
-                "Step {} failed and the completed steps were compensated in reverse order. Error: {}",
-                sfn.JsonPath.string_at("$.failure.step"),
-                sfn.JsonPath.json_to_string(sfn.JsonPath.object_at("$.failure.error")),
-            ),
+            error_path=sfn.JsonPath.string_at("$.failure.name"),
+            cause_path=sfn.JsonPath.json_to_string(sfn.JsonPath.object_at("$")),
         )
         # One linear compensation chain, last step first, ending in the Fail state.
         # A failure at step k enters it at the first compensation of a step before k
@@ -593,13 +653,15 @@ class Saga(Construct):
             last_completed = index if include_own else index - 1
             return entry_after[last_completed] if last_completed >= 0 else fail
 
-        start = sfn.Pass(self._states, START_STATE, parameters={"input": sfn.JsonPath.object_at("$"), "results": {}})
+        start = sfn.Pass(
+            self._states,
+            START_STATE,
+            parameters={"input": sfn.JsonPath.object_at("$"), "results": {}, "compensations": {}},
+        )
         head: sfn.INextable = start
         for index, step in enumerate(self.steps):
             action = self._action_task(step)
-            record = sfn.Pass(
-                self._states, failure_state_name(step.name), result=sfn.Result.from_string(step.name), result_path="$.failure.step"
-            )
+            record = _record_failure(self._states, failure_state_name(step.name), step.name, step_failed_error(step.name))
             record.next(entry_for_failure_at(index, step.compensate_on_own_failure))
             action.add_catch(record, errors=[sfn.Errors.ALL], result_path="$.failure.error")
             if self.approval is not None and self.approval.before == step.name:
@@ -637,7 +699,9 @@ class Saga(Construct):
             result_path=f"$.compensations.{step.name}",
             comment=f"Undo step {step.name}",
         )
-        self._retry_transient(task)
+        # One retrier for every error, transient ones included: only the first
+        # matching retrier applies, so a transient-error retrier listed first
+        # would cap transient failures at retry_attempts.
         task.add_retry(
             errors=[sfn.Errors.ALL],
             interval=defaults.SAGA_COMPENSATION_RETRY_INTERVAL,
@@ -674,9 +738,7 @@ class Saga(Construct):
             result_path="$.approval",
             comment=f"Human approval before {approval.before}; timeout counts as rejection",
         )
-        failed = sfn.Pass(
-            self._states, APPROVAL_FAILED_STATE, result=sfn.Result.from_string(APPROVAL_STATE), result_path="$.failure.step"
-        )
+        failed = _record_failure(self._states, APPROVAL_FAILED_STATE, APPROVAL_STATE, APPROVAL_REJECTED_ERROR)
         failed.next(on_reject)
         wait.add_catch(failed, errors=[sfn.Errors.ALL], result_path="$.failure.error")
         rejected = sfn.Pass(
@@ -684,6 +746,7 @@ class Saga(Construct):
             APPROVAL_REJECTED_STATE,
             parameters={
                 "step": APPROVAL_STATE,
+                "name": APPROVAL_REJECTED_ERROR,
                 "error": {
                     "Error": APPROVAL_REJECTED_ERROR,
                     "Cause": sfn.JsonPath.json_to_string(sfn.JsonPath.object_at("$.approval")),

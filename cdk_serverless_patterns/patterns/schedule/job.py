@@ -46,6 +46,7 @@ from constructs import Construct
 
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.alarms import create_alarm
+from cdk_serverless_patterns.building_blocks.option_types import BOOL, COMMON, MAPPING, STRING, check_option_types
 from cdk_serverless_patterns.building_blocks.function import (
     FunctionSpec,
     Invocation,
@@ -61,6 +62,16 @@ from .expressions import ParsedSchedule, check_schedule, check_timezone
 UNRESOLVED = "unresolved"
 #: Key of the scheduler context object in every run's event; user payload keys may not use it.
 CONTEXT_KEY = "schedule"
+
+
+_OPTION_TYPES = {
+    **COMMON,
+    "allow_overlap": BOOL,
+    "enabled": BOOL,
+    "payload": MAPPING,
+    "description": STRING,
+    "environment": MAPPING,
+}
 
 
 class ScheduledJob(Construct):
@@ -104,6 +115,10 @@ class ScheduledJob(Construct):
     :param create_alarms: job errors/throttles/duration, both DLQ depths and, for
         enabled rate schedules, "did not run". Default True.
     :param removal_policy: of the job's log group. Default RETAIN.
+        DESTROY (sandboxes) makes the stack deletable in one ``cdk destroy``: tables and
+        user pools drop deletion protection, KMS keys get the 7-day minimum pending
+        window; buckets must be empty. CDK's ``RemovalPolicies.of(stack).destroy()`` has
+        the same effect (see docs/patterns/destroy.md).
     :param log_retention: of the job's log group. Default one month.
 
     Attributes: ``schedule`` (``aws_scheduler.Schedule``), ``job``
@@ -137,13 +152,29 @@ class ScheduledJob(Construct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         log_retention: Optional[logs.RetentionDays] = None,
     ) -> None:
+        problems = Problems(child_path(scope, construct_id))
+        typed = check_option_types(
+            problems,
+            dict(
+                allow_overlap=allow_overlap,
+                enabled=enabled,
+                payload=payload,
+                description=description,
+                environment=environment,
+                alarm_topic=alarm_topic,
+                create_alarms=create_alarms,
+                removal_policy=removal_policy,
+                log_retention=log_retention,
+            ),
+            _OPTION_TYPES,
+        )
+        payload, description, environment = typed["payload"], typed["description"], typed["environment"]
         tz = timezone if timezone is not None else defaults.SCHEDULE_TIMEZONE
         retries = retry_attempts if retry_attempts is not None else defaults.SCHEDULER_RETRY_ATTEMPTS
         max_age = max_event_age if max_event_age is not None else defaults.SCHEDULER_MAX_EVENT_AGE
         job_age = job_max_event_age if job_max_event_age is not None else defaults.ASYNC_MAX_EVENT_AGE
         event_payload = dict(payload) if payload is not None else {}
 
-        problems = Problems(child_path(scope, construct_id))
         parsed = _validate(
             problems,
             schedule=schedule,
