@@ -26,7 +26,8 @@ def newest_python_runtime() -> lambda_.Runtime:
         for name in dir(lambda_.Runtime)
         if (m := re.fullmatch(r"PYTHON_3_(\d+)", name))
     ]
-    return getattr(lambda_.Runtime, f"PYTHON_3_{max(minors)}")
+    runtime: lambda_.Runtime = getattr(lambda_.Runtime, f"PYTHON_3_{max(minors)}")
+    return runtime
 
 
 # --- Lambda -----------------------------------------------------------------

@@ -15,7 +15,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Optional, Sequence, Union
+from typing import Any, Mapping, Optional, Sequence, TypedDict, Union, cast
 
 from aws_cdk import (
     Annotations,
@@ -100,7 +100,7 @@ class FunctionSpec:
         still counts but is deprecated.)
     """
 
-    code: Union[str, os.PathLike, lambda_.Code]
+    code: Union[str, "os.PathLike[str]", lambda_.Code]
     handler: str
     runtime: Optional[lambda_.Runtime] = None
     memory_size: int = defaults.MEMORY_MB
@@ -114,7 +114,7 @@ class FunctionSpec:
     layers: Sequence[lambda_.ILayerVersion] = ()
     idempotency: Optional[Idempotency] = None
 
-    def replace(self, **changes: object) -> "FunctionSpec":
+    def replace(self, **changes: Any) -> "FunctionSpec":
         """A copy with ``changes`` applied (specs are immutable)."""
         return dataclasses.replace(self, **changes)
 
@@ -147,7 +147,7 @@ class Invocation(enum.Enum):
 
 def validate_spec(
     problems: Problems,
-    spec: FunctionSpec,
+    spec: object,
     *,
     field_prefix: str = "spec",
     max_timeout_s: Optional[float] = None,
@@ -498,6 +498,16 @@ def _validate_lambda_edge_scope(problems: Problems, scope: Construct, invocation
     )
 
 
+class FunctionOptions(TypedDict, total=False):
+    """Keyword options a pattern hands to every ``ServerlessFunction`` it makes (typed for ``**``)."""
+
+    invocation: Invocation
+    alarm_topic: Optional[sns.ITopic]
+    create_alarms: bool
+    log_retention: Optional[logs.RetentionDays]
+    removal_policy: RemovalPolicy
+
+
 class ServerlessFunction(Construct):
     """A Lambda function with the production checklist built in (contract).
 
@@ -657,8 +667,8 @@ class ServerlessFunction(Construct):
         )
         # CDK makes the function depend on its role and the role's policy; the role
         # dependency is already implied by GetAtt (cfn-lint W3005), keep only the policy.
-        cfn_function = self.function.node.default_child
-        policy_resource = self.role.node.find_child("DefaultPolicy").node.default_child
+        cfn_function = cast(lambda_.CfnFunction, self.function.node.default_child)
+        policy_resource = cast(iam.CfnPolicy, self.role.node.find_child("DefaultPolicy").node.default_child)
         cfn_function.add_override("DependsOn", [Stack.of(self).get_logical_id(policy_resource)])
         _record_idempotency(cfn_function, spec.idempotency)
         self.alias = lambda_.Alias(
@@ -753,7 +763,8 @@ class ServerlessFunction(Construct):
             # the id EdgeFunction is then given, and put them in it.
             stack_id = f"{parent.artifact_id}EdgeFunctions"
             stage = Stage.of(parent)
-            edge_stack = stage.node.try_find_child(stack_id) or Stack(
+            assert stage is not None, "every stack is in a Stage (the App is one)"
+            edge_stack = cast(Optional[Stack], stage.node.try_find_child(stack_id)) or Stack(
                 stage,
                 stack_id,
                 env=Environment(account=parent.account, region=defaults.EDGE_REGION),
@@ -804,12 +815,17 @@ class ServerlessFunction(Construct):
             application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
             system_log_level_v2=lambda_.SystemLogLevel.WARN,
         )
-        self.function = self.version.lambda_
-        cfn_function = self.function.node.default_child
+        # EdgeFunction.lambda_ is the lambda_.Function it created (here or in the companion stack)
+        self.function = cast(lambda_.Function, self.version.lambda_)
+        cfn_function = cast(lambda_.CfnFunction, self.function.node.default_child)
         policy = self.role.node.find_child("DefaultPolicy")
-        cfn_function.add_override("DependsOn", [home_stack.get_logical_id(policy.node.default_child)])
+        cfn_function.add_override(
+            "DependsOn", [home_stack.get_logical_id(cast(iam.CfnPolicy, policy.node.default_child))]
+        )
         _record_idempotency(cfn_function, spec.idempotency)
-        self.alias = None
+        # Lambda@Edge has no aliases. ``alias`` is typed for the other 99% of
+        # functions (patterns and users wire triggers to it without a None check).
+        self.alias = None  # type: ignore[assignment]
         self.dead_letter_queue = None
         self.alarms = []
 
@@ -828,7 +844,9 @@ class ServerlessFunction(Construct):
         )
         # cdk-nag names each wildcard resource the way it renders it.
         account = "<AWS::AccountId>" if Token.is_unresolved(home_stack.account) else home_stack.account
-        log_group_id = home_stack.resolve(home_stack.get_logical_id(self.log_group.node.default_child))
+        log_group_id = home_stack.resolve(
+            home_stack.get_logical_id(cast(logs.CfnLogGroup, self.log_group.node.default_child))
+        )
         rendered = f"arn:<AWS::Partition>:logs:*:{account}:log-group:<{log_group_id}>"
         for resource in (rendered, f"{rendered}:*"):
             acknowledge(
@@ -846,7 +864,7 @@ def _record_idempotency(cfn_function: lambda_.CfnFunction, idempotency: Optional
         cfn_function.add_metadata(IDEMPOTENCY_METADATA_KEY, idempotency.to_metadata())
 
 
-def _code(code: Union[str, os.PathLike, lambda_.Code]) -> lambda_.Code:
+def _code(code: Union[str, "os.PathLike[str]", lambda_.Code]) -> lambda_.Code:
     if isinstance(code, lambda_.Code):
         return code
     # Resolve here: validation looked at the path relative to Python's working

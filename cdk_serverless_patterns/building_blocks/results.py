@@ -56,7 +56,7 @@ def resolve_result_table(
         return create_table(scope, construct_id, partition_key="pk", sort_key="sk", removal_policy=removal_policy)
     if value is None or value is False:
         return None
-    return value  # type: ignore[return-value]
+    return value
 
 
 def grant_result_writes(table: dynamodb.ITable, grantee: iam.IGrantable) -> None:

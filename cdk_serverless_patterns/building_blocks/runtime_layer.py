@@ -32,7 +32,9 @@ _PACKAGE_INIT = '"""cdk-serverless-patterns handler-side runtime (Lambda layer).
 class _CopyRuntimePackage:
     """Local bundling: ``<output>/python/cdk_serverless_patterns/runtime/*.py``."""
 
-    def try_bundle(self, output_dir: str, options: Any) -> bool:
+    # jsii hands the BundlingOptions over positionally; aws-cdk-lib's typing spells
+    # them as keyword arguments. Neither is needed: accept both shapes.
+    def try_bundle(self, output_dir: str, *_options: Any, **_keyword_options: Any) -> bool:
         package = Path(output_dir) / "python" / "cdk_serverless_patterns"
         shutil.copytree(
             RUNTIME_DIR, package / "runtime", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"), dirs_exist_ok=True

@@ -7,7 +7,7 @@ then fails on any unacknowledged error and writes
 
 from __future__ import annotations
 
-from aws_cdk import App, Validations
+from aws_cdk import App, IPolicyValidationPlugin, Validations
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
 from .base import ERROR, WARNING, Finding, Rule
@@ -35,7 +35,7 @@ def enable_checks(app: App, *, patterns_checks: bool = True) -> None:
 
     :param patterns_checks: also run the library's own rule pack. Default: True.
     """
-    plugins = [AwsSolutionsChecks(app), ServerlessChecks(app)]
+    plugins: list[IPolicyValidationPlugin] = [AwsSolutionsChecks(app), ServerlessChecks(app)]
     if patterns_checks:
         plugins.append(ServerlessPatternsChecks())
     Validations.of(app).add_plugins(*plugins)

@@ -212,9 +212,9 @@ class TemplateGraph:
             found.update(self._direct_targets(value))
         elif isinstance(value, Mapping) and len(value) == 1 and "Fn::Sub" in value:
             for lid, _attr in self.references(value):
-                target = self.target_of(lid)
-                if target:
-                    found.add(target)
+                referenced = self.target_of(lid)
+                if referenced:
+                    found.add(referenced)
         elif isinstance(value, Mapping):
             for v in value.values():
                 self._collect_targets(v, found)
@@ -288,7 +288,7 @@ class TemplateGraph:
 
     def tags(self, function: str) -> dict[str, Any]:
         tags = self.functions.get(function, {}).get("Tags") or []
-        return {t.get("Key"): t.get("Value") for t in tags if isinstance(t, Mapping)}
+        return {t["Key"]: t.get("Value") for t in tags if isinstance(t, Mapping) and isinstance(t.get("Key"), str)}
 
     # --- IAM -------------------------------------------------------------------
     @cached_property

@@ -33,7 +33,7 @@ import inspect
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional, Sequence, Union
+from typing import Any, Mapping, Optional, Sequence, Union, cast
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -86,6 +86,7 @@ from cdk_serverless_patterns.runtime import env
 from cdk_serverless_patterns.runtime import event_store as store_runtime
 from cdk_serverless_patterns.runtime import projection as projection_runtime
 
+from .api.auth import ApiAuth
 from .api.backend import ApiBackend
 from .api.routes import Route, validate_routes
 
@@ -196,7 +197,7 @@ class Cqrs(Construct):
         commands: Mapping[str, FunctionSpec],
         projections: Mapping[str, Union[FunctionSpec, CqrsProjection]],
         queries: Optional[Mapping[str, FunctionSpec]] = None,
-        auth: Optional[Any] = None,
+        auth: Optional[ApiAuth] = None,
         event_store: Optional[dynamodb.ITable] = None,
         read_model: Optional[dynamodb.ITable] = None,
         event_bus: Optional[events.IEventBus] = None,
@@ -412,7 +413,8 @@ class Cqrs(Construct):
                 ),
             )
 
-        stream_arn = self.event_store.table_stream_arn
+        # a new event store has a stream; validation refused an existing one without
+        stream_arn = cast(str, self.event_store.table_stream_arn)
         self.pipe = pipes.CfnPipe(
             self,
             "Pipe",
@@ -571,7 +573,7 @@ class Cqrs(Construct):
         parsed_commands: Mapping[Route, FunctionSpec],
         parsed_queries: Mapping[Route, FunctionSpec],
         *,
-        auth: Optional[Any],
+        auth: Optional[ApiAuth],
         api_options: Optional[Mapping[str, Any]],
         environment: Optional[Mapping[str, str]],
         alarm_topic: Optional[sns.ITopic],
@@ -600,7 +602,7 @@ class Cqrs(Construct):
             )
         except PatternConfigError:
             # Bad auth/api_options: take this construct (only its tables so far) out of the tree.
-            self.node.scope.node.try_remove_child(self.node.id)
+            cast(Construct, self.node.scope).node.try_remove_child(self.node.id)
             raise
         self.api = self.api_backend.api
         self.url = self.api_backend.url

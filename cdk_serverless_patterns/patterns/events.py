@@ -16,7 +16,7 @@ processor polls it in batches (partial batch failures, redrive to a DLQ).
 from __future__ import annotations
 
 import re
-from typing import Optional, Union
+from typing import Any, Optional, Union
 
 from aws_cdk import Annotations, Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -224,7 +224,7 @@ class EventProcessing(Construct):
         if notify is True:
             self.topic = EncryptedTopic(self, "Notifications", removal_policy=removal_policy).topic
         elif notify is not False:
-            self.topic = notify  # type: ignore[assignment]
+            self.topic = notify
 
         environment = {}
         if self.table is not None:
@@ -298,12 +298,12 @@ class EventProcessing(Construct):
             create_dashboard(self, "Dashboard", self.alarms) if dashboard else None
         )
 
-    def _detail_pattern(self) -> dict:
-        detail: dict = {"bucket": {"name": [self.bucket.bucket_name]}}
+    def _detail_pattern(self) -> dict[str, Any]:
+        detail: dict[str, Any] = {"bucket": {"name": [self.bucket.bucket_name]}}
         if self.prefix and self.suffix:
             # Two matchers on one field are OR-ed; a wildcard ANDs them. The
             # allowed characters need no wildcard escaping.
-            matcher: Optional[dict] = {"wildcard": f"{self.prefix}*{self.suffix}"}
+            matcher: Optional[dict[str, str]] = {"wildcard": f"{self.prefix}*{self.suffix}"}
         elif self.prefix:
             matcher = {"prefix": self.prefix}
         elif self.suffix:

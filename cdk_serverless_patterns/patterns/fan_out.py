@@ -42,6 +42,7 @@ from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.alarms import dashboard as make_dashboard
 from cdk_serverless_patterns.building_blocks.delivery_rules import duration_seconds
 from cdk_serverless_patterns.building_blocks.function import (
+    FunctionOptions,
     FunctionSpec,
     Invocation,
     ServerlessFunction,
@@ -229,7 +230,7 @@ class FanOutFanIn(Construct):
             )
         self.state_table: dynamodb.ITable = state_table
 
-        function_options = dict(
+        function_options: FunctionOptions = dict(
             invocation=Invocation.EVENT_SOURCE,
             alarm_topic=alarm_topic,
             create_alarms=create_alarms,

@@ -136,7 +136,8 @@ def _job_key(job_id: str) -> dict[str, Any]:
 
 def _read_job_item(client: Any, table: str, job_id: str) -> Optional[dict[str, Any]]:
     response = client.get_item(TableName=table, Key=_job_key(job_id), ConsistentRead=True)
-    return response.get("Item")
+    item: Optional[dict[str, Any]] = response.get("Item")
+    return item
 
 
 def _serialize_result(result: Any) -> str:

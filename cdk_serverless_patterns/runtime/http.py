@@ -142,7 +142,8 @@ def header(event: Mapping[str, Any], name: str) -> Optional[str]:
     wanted = name.lower()
     for key, value in (event.get("headers") or {}).items():
         if key.lower() == wanted:
-            return value
+            found: Optional[str] = value
+            return found
     return None
 
 

@@ -38,7 +38,7 @@ import os
 import re
 import uuid
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Optional, Sequence
+from typing import Any, Callable, Mapping, Optional, Sequence, cast
 
 from . import env, fan_in
 from .log import get_logger
@@ -110,7 +110,8 @@ def parse_job_message(body: str) -> JobMessage:
     parts = data.get("parts")
     if not isinstance(parts, list):
         raise ValueError("job message must list its parts")
-    job = JobMessage(job_id=data.get("job_id"), parts=tuple(parts), payload=payload)
+    # _check rejects a job_id that is not a non-empty string
+    job = JobMessage(job_id=cast(str, data.get("job_id")), parts=tuple(parts), payload=payload)
     _check(job)
     return job
 

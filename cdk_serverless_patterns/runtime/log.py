@@ -15,7 +15,7 @@ from typing import Any, Mapping
 from . import env
 
 
-class _ContextAdapter(logging.LoggerAdapter):
+class _ContextAdapter(logging.LoggerAdapter[logging.Logger]):
     def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
         extra = dict(self.extra or {})
         extra.update(kwargs.get("extra") or {})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.checks.base import ERROR, Finding, Rule
@@ -36,7 +36,7 @@ def api_timeout_exceeded(graph: TemplateGraph) -> Iterable[Finding]:
     seen: set[tuple[str, str]] = set()
     findings: list[Finding] = []
     for lid, props in graph.api_lambda_methods():
-        integration: Mapping = props["Integration"]
+        integration: Mapping[str, Any] = props["Integration"]
         findings += _timeout_findings(
             graph,
             lid,

@@ -415,7 +415,7 @@ def build_authorizer(
         return BuiltAuth(apigw.AuthorizationType.NONE)
     if auth.kind is AuthKind.COGNITO:
         pool, client = _user_pool_and_client(scope, auth, removal_policy)
-        authorizer = apigw.CognitoUserPoolsAuthorizer(
+        authorizer: apigw.Authorizer = apigw.CognitoUserPoolsAuthorizer(
             scope,
             "Authorizer",
             cognito_user_pools=[pool],

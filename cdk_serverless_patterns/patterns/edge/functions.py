@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Mapping, Optional, Union
+from typing import Mapping, Optional, Union, cast
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
@@ -158,7 +159,8 @@ class EdgeLogic:
     @property
     def edge_lambdas(self) -> list[cloudfront.EdgeLambda]:
         return [
-            cloudfront.EdgeLambda(event_type=LAMBDA_EDGE_EVENTS[event], function_version=fn.version)
+            # an EdgeFunction is an IVersion; aws-cdk-lib's Python typing of it lacks tenancy_config
+            cloudfront.EdgeLambda(event_type=LAMBDA_EDGE_EVENTS[event], function_version=cast(lambda_.IVersion, fn.version))
             for event, fn in self.edge_functions.items()
         ]
 

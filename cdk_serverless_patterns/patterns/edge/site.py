@@ -13,9 +13,9 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence, cast
 
-from aws_cdk import Annotations, RemovalPolicy, Stack, Token
+from aws_cdk import Annotations, CfnResource, RemovalPolicy, Stack, Token
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
@@ -395,7 +395,7 @@ def _drop_redundant_provider_dependency(stack: Stack) -> None:
     provider = stack.node.try_find_child("Custom::CrossRegionStringParameterReaderCustomResourceProvider")
     handler = provider.node.try_find_child("Handler") if provider is not None else None
     if handler is not None:
-        handler.add_deletion_override("DependsOn")
+        cast(CfnResource, handler).add_deletion_override("DependsOn")
 
 
 def _cloudfront_metric(name: str, statistic: str, **dimensions: str) -> cloudwatch.Metric:

@@ -27,9 +27,9 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence
+from typing import Any, Optional, Sequence, cast
 
-from aws_cdk import Annotations, Duration, Names, RemovalPolicy, Stack
+from aws_cdk import Annotations, CfnElement, Duration, Names, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
@@ -40,6 +40,7 @@ from constructs import Construct
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.alarms import create_alarm, sum_metric
 from cdk_serverless_patterns.building_blocks.function import (
+    FunctionOptions,
     FunctionSpec,
     Invocation,
     ServerlessFunction,
@@ -507,7 +508,7 @@ class Saga(Construct):
         self.approval = approval
         self._retries = retries
         self._compensation_retries = compensation_retries
-        self._function_options = dict(
+        self._function_options: FunctionOptions = dict(
             invocation=Invocation.SYNC,
             alarm_topic=alarm_topic,
             create_alarms=create_alarms,
@@ -564,8 +565,8 @@ class Saga(Construct):
         # CDK makes the state machine depend on its role and the role's policy; GetAtt
         # already implies the role (cfn-lint W3005), so keep only the policy.
         role_policy = self.state_machine.role.node.find_child("DefaultPolicy")
-        self.state_machine.node.default_child.add_override(
-            "DependsOn", [Stack.of(self).get_logical_id(role_policy.node.default_child)]
+        cast(sfn.CfnStateMachine, self.state_machine.node.default_child).add_override(
+            "DependsOn", [Stack.of(self).get_logical_id(cast(CfnElement, role_policy.node.default_child))]
         )
         if timeout is not None:
             Annotations.of(self).add_warning_v2(
