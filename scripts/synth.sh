@@ -9,5 +9,5 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
 export CDK_DISABLE_CLI_TELEMETRY=true
 status=0
 node_modules/.bin/cdk synth --quiet --no-notices --no-version-reporting "$@" || status=$?
-.venv/bin/python scripts/findings_summary.py cdk.out
+.venv/bin/python -m cdk_serverless_patterns findings --fail-on never cdk.out
 exit $status
