@@ -1,0 +1,198 @@
+"""Every ```python block in README.md and docs/ runs, and what it synthesizes has zero findings.
+
+All blocks run in one temporary directory holding the handler code they name
+(every ``code="dir"`` gets the modules the ``handler=`` strings name, every
+``"*.js"`` path a CloudFront function), with all checks enabled, and with the
+names the docs' prose gives them already defined:
+
+* ``app`` — a ``cdk.App`` with ``enable_checks(app)`` (one, shared: synthesized once);
+* ``stack`` / ``self`` — a stack of the block's own in it (account 111111111111, us-east-1);
+* ``alarms_topic`` / ``topic`` — an ``EncryptedTopic``'s topic in that stack;
+* ``orders_table`` — a table in that stack (docs/patterns/saga.md grants on it).
+
+A block that makes its own ``cdk.App`` is synthesized on its own. Every finding
+of any severity under the stacks a block built fails its test; a block that
+defines ``test_*`` functions (docs/testing.md) also has them called.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+
+#: Blocks that build no stack, by (file, a line of the block): why they are not run.
+SKIPPED = {
+    ("docs/patterns/cqrs.md", "from cdk_serverless_patterns.runtime import event_store, projection"):
+        "handler code: runs inside Lambda against the deployed event store and read model",
+    ("docs/patterns/fan_out.md", "from cdk_serverless_patterns.runtime.jobs import start_job"):
+        "handler code: runs inside Lambda (publisher, worker, aggregator)",
+    ("docs/patterns/saga.md", "steps=[...]"):
+        "fragment: the start_api option on the Saga of the block above (its steps elided)",
+    ("docs/checks.md", "# ... your stacks ..."):
+        "fragment: where enable_checks goes in an app (its stacks elided)",
+}
+
+
+@dataclass
+class Block:
+    doc: str
+    line: int
+    code: str
+    skip: Optional[str] = None
+    error: Optional[BaseException] = None
+    stacks: list[str] = field(default_factory=list)
+    own_apps: list[Any] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return f"{self.doc}:{self.line}"
+
+
+def _blocks() -> list[Block]:
+    found = []
+    for doc in DOCS:
+        text = doc.read_text(encoding="utf-8")
+        rel = str(doc.relative_to(ROOT))
+        for match in re.finditer(r"^```python\n(.*?)^```", text, re.S | re.M):
+            code = match.group(1)
+            skip = next((why for (d, marker), why in SKIPPED.items() if d == rel and marker in code), None)
+            found.append(Block(rel, text.count("\n", 0, match.start()) + 1, code, skip))
+    return found
+
+
+BLOCKS = _blocks()
+
+
+def _write_handlers(code: str, where: Path) -> str:
+    """Handler files for ``code`` under ``where``; returns the code with CloudFront function paths absolute.
+
+    (The library hands those paths to jsii, whose process keeps the working
+    directory pytest started in.)
+    """
+    modules = set(re.findall(r"""handler\s*=\s*f?["']([A-Za-z_][\w.]*)\.[A-Za-z_{][\w}]*["']""", code))
+    modules |= set(re.findall(r"""\(\s*["']([A-Za-z_]\w*)\.[A-Za-z_]\w*["']""", code))  # fn("module.function")
+    for directory in set(re.findall(r"""code\s*=\s*["']([\w./-]+)["']""", code)) | {"handler", "handlers"}:
+        for module in modules:
+            path = where / directory / (module.replace(".", "/") + ".py")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("def handler(event, context):\n    return event\n")
+    for js in set(re.findall(r"""["']([\w./-]+\.js)["']""", code)):
+        (where / js).parent.mkdir(parents=True, exist_ok=True)
+        (where / js).write_text("function handler(event) {\n  return event.response;\n}\n")
+        code = code.replace(f'"{js}"', repr(str(where / js)))
+    return code
+
+
+@pytest.fixture(scope="module")
+def ran(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Block]:
+    """Every block executed once; the shared app synthesized once."""
+    import os
+
+    import aws_cdk as cdk
+
+    from cdk_serverless_patterns import EncryptedTopic, enable_checks
+    from cdk_serverless_patterns.building_blocks.tables import create_table
+
+    work = tmp_path_factory.mktemp("docs")
+    cwd = os.getcwd()
+    os.chdir(work)
+    try:
+        app = cdk.App(outdir=str(work / "cdk.out"))
+        enable_checks(app)
+        for index, block in enumerate(BLOCKS):
+            if block.skip:
+                continue
+            code = _write_handlers(block.code, work)
+            before = {c.node.id for c in app.node.children}
+            stack = cdk.Stack(app, f"Docs{index}", env=cdk.Environment(account="111111111111", region="us-east-1"))
+            topic = EncryptedTopic(stack, "Alarms").topic
+            namespace: dict[str, Any] = {
+                "__name__": "docs_snippet", "app": app, "stack": stack, "self": stack,
+                "alarms_topic": topic, "topic": topic,
+                "orders_table": create_table(stack, "OrdersTable", partition_key="pk"),
+            }
+            try:
+                exec(compile(code, block.id, "exec"), namespace)
+                for name, value in list(namespace.items()):
+                    if name.startswith("test_") and callable(value):
+                        value()
+            except Exception as error:  # reported by the block's own test
+                block.error = error
+            block.own_apps = [v for v in namespace.values() if isinstance(v, cdk.App) and v is not app]
+            block.stacks = [c.node.id for c in app.node.children if c.node.id not in before and isinstance(c, cdk.Stack)]
+            if not block.own_apps and block.stacks == [stack.node.id] and len(stack.node.children) == 2:
+                block.stacks = []  # the block used neither `stack` nor `app`
+        try:
+            app.synth()
+        except Exception as error:
+            if "Validation" not in str(error):
+                for block in BLOCKS:
+                    block.error = block.error or error
+        BLOCKS_BY_ID = {b.id: b for b in BLOCKS}
+        BLOCKS_BY_ID["__outdir__"] = Block("", 0, str(work / "cdk.out"))
+        return BLOCKS_BY_ID
+    finally:
+        os.chdir(cwd)
+
+
+def test_the_docs_have_blocks_and_every_skip_is_used():
+    assert len(BLOCKS) >= 15
+    used = {(b.doc, marker) for b in BLOCKS for (d, marker) in SKIPPED if d == b.doc and marker in b.code}
+    assert used == set(SKIPPED), "a skipped block no longer exists: drop its entry"
+
+
+@pytest.mark.parametrize("block_id", [b.id for b in BLOCKS])
+def test_block_synthesizes_with_zero_findings(ran, block_id):
+    from cdk_serverless_patterns.testing import findings
+
+    block = ran[block_id]
+    if block.skip:
+        pytest.skip(block.skip)
+    if block.error is not None:
+        raise block.error
+    open_findings = [
+        f for f in findings(ran["__outdir__"].code)
+        if any(f.path == s or f.path.startswith(f"{s}/") for s in block.stacks)
+    ]
+    for own in block.own_apps:
+        open_findings += findings(own)
+    assert open_findings == [], "\n".join(str(f) for f in open_findings)
+    assert block.stacks or any(own.node.children for own in block.own_apps), (
+        "the block built no stack: list it in SKIPPED with a reason, or make it build one"
+    )
+
+
+def test_ten_lines_are_ten_lines():
+    code = re.search(r"## Ten lines\n\n```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S).group(1)
+    assert len(code.strip().splitlines()) <= 10
+
+
+def test_every_pattern_block_builds_every_pattern(ran):
+    [block] = [b for b in BLOCKS if b.doc == "README.md" and "Every pattern" not in b.code and "EdgeSite(stack" in b.code]
+    outdir = Path(ran["__outdir__"].code)
+    [stack] = block.stacks
+    types = {r["Type"] for r in json.loads((outdir / f"{stack}.template.json").read_text())["Resources"].values()}
+    for expected in ("AWS::ApiGateway::RestApi", "AWS::Events::Rule", "AWS::Kinesis::Stream", "AWS::SNS::Topic",
+                     "AWS::StepFunctions::StateMachine", "AWS::Pipes::Pipe", "AWS::Scheduler::Schedule",
+                     "AWS::CloudFront::Distribution"):
+        assert expected in types, expected
+
+
+def test_escape_hatch_example_reaches_the_l1(ran):
+    [block] = [b for b in BLOCKS if b.doc == "docs/escape-hatches.md"]
+    [own] = block.own_apps
+    template = json.loads((Path(own.outdir) / "Tuned.template.json").read_text())
+    resources = template["Resources"].values()
+    [items] = [r for r in resources if r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("EphemeralStorage")]
+    assert items["Properties"]["EphemeralStorage"] == {"Size": 1024}
+    assert items["Properties"]["Environment"]["Variables"]["FEATURE_FLAGS"] == "beta"
+    [stage] = [r for r in resources if r["Type"] == "AWS::ApiGateway::Stage"]
+    assert stage["Properties"]["Description"] == "public items API"
