@@ -11,7 +11,10 @@ The package is laid out as the architecture is:
 * ``building_blocks/`` — what every pattern is made of (``function``,
   ``queues``, ``topics``, ``tables``, ``alarms``, ``logs``, ...);
 * ``checks/`` — the ServerlessPatterns rule pack and ``enable_checks``;
-* ``runtime/`` — handler-side helpers (no aws_cdk import).
+* ``runtime/`` — handler-side helpers (no aws_cdk import);
+* ``tooling/`` — reads a synthesized ``cdk.out``: ``python -m cdk_serverless_patterns
+  findings|cost|diagram`` (no aws_cdk import either);
+* ``testing`` — ``findings(app)`` / ``assert_no_findings(app)`` for users' tests.
 
 Exports are resolved lazily (PEP 562): Lambda handlers import
 ``cdk_serverless_patterns.runtime``, which imports this package first, and
