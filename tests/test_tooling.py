@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -140,7 +141,7 @@ def test_cost_command(clean, capsys):
     assert main(["cost", "--invocations", "2000000", str(clean)]) == 0
     out = capsys.readouterr().out
     assert "AuditTrailExample: $" in out and "fixed    KMS keys" in out and "variable Lambda requests" in out
-    assert "Lambda requests (1 functions x 2 M)" in out
+    assert "Lambda requests (1 function x 2 M)" in out
 
 
 def test_diagram_shows_the_event_edges(synthesized_example):
@@ -177,3 +178,14 @@ def test_synth_script_uses_the_package_command():
     script = (ROOT / "scripts" / "synth.sh").read_text()
     assert "python -m cdk_serverless_patterns findings" in script
     assert not (ROOT / "scripts" / "findings_summary.py").exists()
+
+
+def test_a_closed_pipe_is_not_an_error(tmp_path):
+    # `python -m cdk_serverless_patterns diagram cdk.out | head -1` on a diagram larger than a pipe's buffer
+    resources = {f"Queue{i}": {"Type": "AWS::SQS::Queue", "Properties": {}} for i in range(5000)}
+    (tmp_path / "Big.template.json").write_text(json.dumps({"Resources": resources}))
+    proc = subprocess.run(
+        f"{sys.executable} -m cdk_serverless_patterns diagram {tmp_path} | head -1",
+        shell=True, capture_output=True, text=True, cwd=ROOT,
+    )
+    assert proc.stdout == "flowchart LR\n" and "BrokenPipeError" not in proc.stderr, proc.stderr

@@ -192,7 +192,8 @@ def monthly_estimate(template: Mapping[str, Any], assumptions: Assumptions = Ass
 
     lam = stack_cost(template, assumptions)
     millions = assumptions.invocations_per_month / 1e6
-    add(variable, f"Lambda requests ({lam.functions} functions x {millions:g} M)", lam.functions * millions, lam.requests_usd)
+    how_many = f"{lam.functions} function{'' if lam.functions == 1 else 's'}"
+    add(variable, f"Lambda requests ({how_many} x {millions:g} M)", lam.functions * millions, lam.requests_usd)
     add(variable, f"Lambda compute ({assumptions.average_duration_ms:g} ms average)", lam.functions, lam.compute_as_built_usd)
     rest = len(_resources(template, "AWS::ApiGateway::RestApi"))
     http = len(_resources(template, "AWS::ApiGatewayV2::Api"))
