@@ -36,7 +36,7 @@ def test_classifiers_and_urls():
 
 def test_dependency_floors():
     deps = {re.split(r"[<>=]", d, maxsplit=1)[0]: d for d in PROJECT["dependencies"]}
-    assert deps["aws-cdk-lib"] == "aws-cdk-lib>=2.269.0,<3"  # see the comment in pyproject.toml
+    assert deps["aws-cdk-lib"] == "aws-cdk-lib>=2.271.0,<3"  # see the comment in pyproject.toml
     assert deps["constructs"] == "constructs>=10.5.1,<11"
     assert deps["cdk-nag"] == "cdk-nag>=3.0.0,<4"
 
