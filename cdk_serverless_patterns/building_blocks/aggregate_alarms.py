@@ -10,7 +10,7 @@ no aggregate here: the pattern's own latency alarm (API p95) covers them.
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_sns as sns
@@ -33,10 +33,11 @@ def aggregate_function_alarms(
     groups = [list(functions[i : i + size]) for i in range(0, len(functions), size)]
     for index, group in enumerate(groups, start=1):
         names = ", ".join(f.node.path.rsplit("/", 1)[-1] for f in group)
-        for kind, metric_of, what in (
+        checks: tuple[tuple[str, Callable[[ServerlessFunction], cloudwatch.Metric], str], ...] = (
             ("Errors", lambda f: f.function.metric_errors(), "returned errors"),
             ("Throttles", lambda f: f.function.metric_throttles(), "were throttled"),
-        ):
+        )
+        for kind, metric_of, what in checks:
             metric = cloudwatch.MathExpression(
                 expression="SUM(METRICS())",
                 using_metrics={f"m{i}": metric_of(f).with_(statistic="Sum") for i, f in enumerate(group)},

@@ -485,7 +485,7 @@ def build_http_authorizer(
                 generate_secret=False,
             )
         ]
-        authorizer = v2_authorizers.HttpUserPoolAuthorizer(
+        authorizer: apigwv2.IHttpRouteAuthorizer = v2_authorizers.HttpUserPoolAuthorizer(
             "Authorizer", pool, user_pool_clients=clients, authorizer_name="cognito"
         )
         return BuiltHttpAuth(authorizer, scopes=auth.scopes, user_pool=pool, user_pool_client=clients[0])

@@ -236,7 +236,7 @@ class ApiBackend(Construct):
                 auth=auth,
                 table=table,
                 cors=bool(origins),
-                cors_single_origin=bool(origins) and len(origins) == 1,
+                cors_single_origin=origins is not None and len(origins) == 1,
                 waf=waf,
                 request_schemas=len(request_schemas or {}),
                 api_key_required=api_key_required,
