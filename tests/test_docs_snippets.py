@@ -38,6 +38,10 @@ SKIPPED = {
         "fragment: the start_api option on the Saga of the block above (its steps elided)",
     ("docs/checks.md", "# ... your stacks ..."):
         "fragment: where enable_checks goes in an app (its stacks elided)",
+    ("docs/local-cloud.md", "from my_app.stack import OrdersStack"):
+        "a test in the reader's project: imports the reader's own stack module (my_app)",
+    ("docs/patterns/saga.md", "workflow_type=WorkflowType.EXPRESS"):
+        "fragment: reserve/release/charge are the specs of the usage block above",
 }
 
 
