@@ -23,10 +23,8 @@ protection off and shortens a key's pending window to the 7-day minimum;
 
 from __future__ import annotations
 
-from typing import Any
-
 import jsii
-from aws_cdk import AspectPriority, Aspects, CfnDeletionPolicy, IAspect
+from aws_cdk import AspectPriority, Aspects, CfnDeletionPolicy, CfnResource, IAspect
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
@@ -52,7 +50,7 @@ class FollowRemovalPolicy:
             node.pending_window_in_days = KEY_PENDING_WINDOW_DAYS
 
 
-def _deletes(resource: Any) -> bool:
+def _deletes(resource: CfnResource) -> bool:
     return resource.cfn_options.deletion_policy == CfnDeletionPolicy.DELETE
 
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence
+from typing import Any, Optional, Sequence, cast
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
@@ -119,7 +119,8 @@ class ApiAuth:
             AuthKind.COGNITO,
             user_pool=user_pool,
             # one scope may be given as a string; anything else but a list is left for validation to report
-            scopes=(scopes,) if isinstance(scopes, str) else tuple(scopes) if isinstance(scopes, (list, tuple)) else scopes,
+            scopes=(scopes,) if isinstance(scopes, str) else tuple(scopes) if isinstance(scopes, (list, tuple))
+            else cast(tuple[str, ...], scopes),
             mfa_required=mfa_required,
             feature_plan=feature_plan,
         )
