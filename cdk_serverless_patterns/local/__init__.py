@@ -13,8 +13,8 @@ jsonschema). See ``docs/testing.md``.
 """
 
 from .apigw import LocalApi, LocalResponse
-from .httpapi import LocalHttpApi
 from .cloud import LocalCloud, LocalCloudWarning, LocalInvocationError, LocalMessage
+from .httpapi import LocalHttpApi
 from .states import LocalExecution
 
 __all__ = [

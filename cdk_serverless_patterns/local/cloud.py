@@ -33,9 +33,9 @@ from botocore.exceptions import ClientError
 
 from . import eventbridge, hooks, states, targets
 from .apigw import LocalApi
-from .httpapi import LocalHttpApi
 from .eventbridge import EventBridge, envelope
 from .functions import HandlerError, LocalFunction, ServiceError
+from .httpapi import LocalHttpApi
 from .iam import Arns, RolePolicies, access_denied_message, denied, required_permissions
 from .pipes import pipe_mapping
 from .sources import SqsMapping, StreamMapping, StreamSource, lambda_stream_mapping
@@ -304,9 +304,10 @@ class LocalCloud:
             kwargs["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
         self.client("dynamodb").create_table(**kwargs)
         if stream:
-            arn = self.client("dynamodb").describe_table(TableName=table.name)["Table"]["LatestStreamArn"]
-            t.late_attributes[(table.logical_id, "StreamArn")] = lambda arn=arn: arn
-        table.attributes["StreamArn"] = t.late_attributes.get((table.logical_id, "StreamArn"), lambda: "")()
+            # Known only once the table exists; nothing that references it is resolved before.
+            table.attributes["StreamArn"] = str(
+                self.client("dynamodb").describe_table(TableName=table.name)["Table"]["LatestStreamArn"]
+            )
 
     def _create_queue(self, queue: Resource) -> None:
         t = self.template
@@ -419,7 +420,7 @@ class LocalCloud:
     def _kms_key_of(self, kind: str, name_or_arn: str) -> Optional[str]:
         """The customer managed key (ARN) a queue/topic/stream/bucket of the template is encrypted with."""
         t = self.template
-        candidates = {
+        candidates: dict[str, tuple[str, Callable[[Mapping[str, Any]], Any]]] = {
             "sqs": ("AWS::SQS::Queue", lambda p: p.get("KmsMasterKeyId")),
             "sns": ("AWS::SNS::Topic", lambda p: p.get("KmsMasterKeyId")),
             "kinesis": ("AWS::Kinesis::Stream", lambda p: (p.get("StreamEncryption") or {}).get("KeyId")),
@@ -732,7 +733,7 @@ class LocalCloud:
     def _invoke_config(self, function: LocalFunction, invoked_arn: Optional[str]) -> dict[str, Any]:
         qualifier = invoked_arn.split(":")[7] if invoked_arn and invoked_arn.count(":") >= 7 else "$LATEST"
         for config in self.template.of_type("AWS::Lambda::EventInvokeConfig"):
-            props = self.template.resolve(config.properties)
+            props: dict[str, Any] = self.template.resolve(config.properties)
             name = str(props.get("FunctionName", ""))
             if function.name in (name, name.split(":")[-1]) or name == function.arn:
                 if str(props.get("Qualifier", "$LATEST")) == qualifier:

@@ -14,10 +14,11 @@ attributes.
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import re
 import uuid
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping, cast
 
 from moto.events.models import EventPattern
 
@@ -26,6 +27,12 @@ from .template import Resource
 
 if TYPE_CHECKING:
     from .cloud import LocalCloud
+
+
+def pattern_matches(pattern: Any, event: Mapping[str, Any]) -> bool:
+    """Does ``event`` match an EventBridge event pattern (a dict or its JSON)? moto's matcher."""
+    document = json.loads(pattern) if isinstance(pattern, str) else (pattern or {})
+    return bool(EventPattern(json.dumps(document), document).matches_event(cast(Any, event)))
 
 
 def envelope(cloud: "LocalCloud", entry: Mapping[str, Any]) -> dict[str, Any]:
@@ -62,11 +69,11 @@ class EventBridge:
             pattern = self.cloud.template.resolve(rule.properties.get("EventPattern") or {})
             if isinstance(pattern, str):
                 pattern = json.loads(pattern)
-            if not EventPattern(json.dumps(pattern), pattern).matches_event(event):
+            if not pattern_matches(pattern, event):
                 continue
             for target in self.cloud.template.resolve(rule.properties.get("Targets") or []):
                 for _ in range(self.cloud.copies):
-                    self.cloud.enqueue(lambda t=target, r=rule: self._deliver(r, t, event, attempt=1))
+                    self.cloud.enqueue(functools.partial(self._deliver, rule, target, event, attempt=1))
 
     def _deliver(self, rule: Resource, target: Mapping[str, Any], event: dict[str, Any], *, attempt: int) -> None:
         arn = str(target["Arn"])

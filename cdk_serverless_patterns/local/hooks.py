@@ -60,7 +60,7 @@ def _register() -> None:
     if session is not None and not getattr(session, "_local_cloud_hooked", False):
         for event, handler in handlers:
             session._session.register(event, handler)  # noqa: SLF001 - botocore's event system
-        session._local_cloud_hooked = True  # type: ignore[attr-defined]
+        session._local_cloud_hooked = True
 
 
 def _operation(model: Any) -> tuple[str, str]:

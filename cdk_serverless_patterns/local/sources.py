@@ -22,9 +22,8 @@ import json
 import uuid
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 
-from moto.events.models import EventPattern
-
 from . import targets
+from .eventbridge import pattern_matches
 from .functions import HandlerError
 from .template import Resource
 
@@ -38,12 +37,7 @@ _INFINITE_RETRIES = 10
 def filters_match(filters: list[Mapping[str, Any]], record: Mapping[str, Any]) -> bool:
     if not filters:
         return True
-    for f in filters:
-        pattern = f.get("Pattern")
-        pattern = json.loads(pattern) if isinstance(pattern, str) else (pattern or {})
-        if EventPattern(json.dumps(pattern), pattern).matches_event(record):
-            return True
-    return False
+    return any(pattern_matches(f.get("Pattern"), record) for f in filters)
 
 
 def _failed_ids(result: Any) -> Optional[list[str]]:
@@ -317,7 +311,7 @@ def kinesis_record(cloud: "LocalCloud", stream_arn: str, role_arn: str) -> Calla
                 "partitionKey": raw["PartitionKey"],
                 "sequenceNumber": raw["SequenceNumber"],
                 "data": base64.b64encode(raw["Data"]).decode(),
-                "approximateArrivalTimestamp": arrival.timestamp() if hasattr(arrival, "timestamp") else arrival,
+                "approximateArrivalTimestamp": arrival.timestamp() if isinstance(arrival, datetime.datetime) else arrival,
             },
             "eventSource": "aws:kinesis",
             "eventVersion": "1.0",
@@ -333,7 +327,7 @@ def kinesis_record(cloud: "LocalCloud", stream_arn: str, role_arn: str) -> Calla
 
 def dynamodb_record(cloud: "LocalCloud", stream_arn: str) -> Callable[[dict[str, Any], str], dict[str, Any]]:
     def convert(raw: dict[str, Any], shard_id: str) -> dict[str, Any]:
-        record = json.loads(json.dumps(raw, default=_json_default))
+        record: dict[str, Any] = json.loads(json.dumps(raw, default=_json_default))
         record.setdefault("eventSource", "aws:dynamodb")
         record.setdefault("awsRegion", cloud.template.region)
         record["eventSourceARN"] = stream_arn

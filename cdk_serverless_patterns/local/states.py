@@ -13,7 +13,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, cast
 
 if TYPE_CHECKING:
     from .cloud import LocalCloud
@@ -124,11 +124,11 @@ class LambdaServiceErrors:
                     env=env,
                     error_name=CustomErrorName(error),
                     event_type=HistoryEventType.LambdaFunctionFailed,
-                    event_details=EventDetails(lambdaFunctionFailedEventDetails=details),
+                    event_details=cast(EventDetails, {"lambdaFunctionFailedEventDetails": details}),
                 )
             return original(task, env, ex)
 
-        StateTaskLambda._from_error = from_error  # type: ignore[method-assign]
+        setattr(StateTaskLambda, "_from_error", from_error)  # noqa: B010 - replacing a method on moto's class
 
     def uninstall(self) -> None:
         if self._saved is not None:
@@ -136,7 +136,7 @@ class LambdaServiceErrors:
                 StateTaskLambda,
             )
 
-            StateTaskLambda._from_error = self._saved  # type: ignore[method-assign]
+            setattr(StateTaskLambda, "_from_error", self._saved)  # noqa: B010
             self._saved = None
 
 
@@ -155,12 +155,12 @@ class VirtualClock:
         from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
         self._module = retrier_decl
-        self._saved = retrier_decl.time
-        retrier_decl.time = SimpleNamespace(sleep=self.sleep, time=time.time, monotonic=time.monotonic)  # type: ignore[assignment]
+        self._saved = getattr(retrier_decl, "time")  # noqa: B009 - the module's `time` import, which it sleeps with
+        setattr(retrier_decl, "time", SimpleNamespace(sleep=self.sleep, time=time.time, monotonic=time.monotonic))  # noqa: B010
 
     def uninstall(self) -> None:
         if self._module is not None:
-            self._module.time = self._saved
+            setattr(self._module, "time", self._saved)  # noqa: B010
 
 
 def start(cloud: "LocalCloud", state_machine_arn: str, execution_input: Any, name: Optional[str]) -> LocalExecution:

@@ -15,7 +15,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Mapping, Optional
 
 ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -84,7 +84,6 @@ class StackTemplate:
         self.mappings: dict[str, Any] = dict(template.get("Mappings") or {})
         self._conditions_raw: dict[str, Any] = dict(template.get("Conditions") or {})
         self._conditions: dict[str, bool] = {}
-        self.late_attributes: dict[tuple[str, str], Callable[[], str]] = {}
         dependents = ("AWS::Lambda::Alias", "AWS::Lambda::Version", "AWS::Events::Rule")
         for resource in sorted(self.resources.values(), key=lambda r: r.type in dependents):
             self._identify(resource)
@@ -267,9 +266,6 @@ class StackTemplate:
         return resource.ref
 
     def get_att(self, logical_id: str, attribute: str) -> str:
-        late = self.late_attributes.get((logical_id, attribute))
-        if late is not None:
-            return late()
         resource = self.resources.get(logical_id)
         if resource is None:
             raise UnresolvableError(f"Fn::GetAtt on unknown {logical_id!r}")
