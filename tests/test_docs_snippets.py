@@ -40,6 +40,10 @@ SKIPPED = {
         "fragment: where enable_checks goes in an app (its stacks elided)",
     ("docs/local-cloud.md", "from my_app.stack import OrdersStack"):
         "a test in the reader's project: imports the reader's own stack module (my_app)",
+    ("docs/testing.md", "# handlers/orders/app.py"):
+        "handler code; tests/local/test_docs_example.py runs it with the LocalCloud test below",
+    ("docs/testing.md", "from cdk_serverless_patterns.local import LocalCloud"):
+        "needs the real handler of the block above, not a stub: tests/local/test_docs_example.py runs both",
     ("docs/patterns/saga.md", "workflow_type=WorkflowType.EXPRESS"):
         "fragment: reserve/release/charge are the specs of the usage block above",
 }
