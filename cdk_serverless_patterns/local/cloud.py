@@ -668,10 +668,7 @@ class LocalCloud:
                     MessageId=message.id,
                     Body=message.body,
                     Attributes={"ApproximateReceiveCount": str(message.approximate_receive_count)},
-                    MessageAttributes={
-                        k: {"DataType": v.get("data_type"), "StringValue": v.get("string_value")}
-                        for k, v in (message.message_attributes or {}).items()
-                    },
+                    MessageAttributes={k: dict(v) for k, v in (message.message_attributes or {}).items()},
                 )
             )
         return result
