@@ -52,3 +52,33 @@ def test_dynamodb_stream_identifier():
 def test_unknown_record_shape_is_an_error():
     with pytest.raises(ValueError, match="no SQS, Kinesis or DynamoDB"):
         item_identifier({"foo": 1})
+
+
+def test_a_fully_failed_batch_raises_so_the_errors_alarm_fires():
+    from cdk_serverless_patterns.runtime.batch import BatchProcessingError
+
+    handle, seen = fail_on({"a", "b"})
+    with pytest.raises(BatchProcessingError, match="all 2 records of the batch failed; first error: ValueError") as err:
+        process_batch(sqs_event("a", "b"), handle)
+    assert err.value.failures == [{"itemIdentifier": "m0"}, {"itemIdentifier": "m1"}]
+    assert seen == ["a", "b"]
+
+
+def test_ordered_batch_failing_on_its_first_record_raises():
+    from cdk_serverless_patterns.runtime.batch import BatchProcessingError
+
+    handle, seen = fail_on({"x"})
+    with pytest.raises(BatchProcessingError):
+        process_batch(kinesis_event("x", "y"), handle, stop_on_first_failure=True)
+    assert seen == ["x"]
+
+
+def test_opting_out_returns_every_record_instead():
+    handle, _ = fail_on({"a"})
+    response = process_batch(sqs_event("a"), handle, raise_on_entire_batch_failure=False)
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
+
+
+def test_empty_batch_does_not_raise():
+    handle, _ = fail_on(set())
+    assert process_batch({"Records": []}, handle) == {"batchItemFailures": []}

@@ -26,6 +26,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from cdk_serverless_patterns.runtime import env, fan_in, jobs
+from cdk_serverless_patterns.runtime.batch import BatchProcessingError
 from tests.support import create_moto_table
 
 REGION = "eu-west-1"
@@ -582,5 +583,7 @@ def test_image_workers_report_invalid_jobs_as_batch_item_failures(aws, image_han
 
 def test_image_aggregator_refuses_incomplete_jobs(aws, image_handlers):
     fan_in.complete_part("half", "thumbnail", expected=2, result={"source": "s3://b/k", "thumbnails": []})
-    response = image_handlers["aggregate"].handler({"Records": [{"messageId": "h", "body": '{"job_id": "half"}'}]}, None)
-    assert response == {"batchItemFailures": [{"itemIdentifier": "h"}]}
+    # the only record failed: the whole invocation fails (Errors alarm), Lambda retries it
+    with pytest.raises(BatchProcessingError, match="all 1 records") as failed:
+        image_handlers["aggregate"].handler({"Records": [{"messageId": "h", "body": '{"job_id": "half"}'}]}, None)
+    assert failed.value.failures == [{"itemIdentifier": "h"}]

@@ -14,6 +14,17 @@ in a group stops that group for this batch. That record and every later record
 of the same group are reported as failed (SQS returns them in order after the
 visibility timeout); other groups carry on. ``process_batch`` does this by
 itself for records from a FIFO queue (``eventSourceARN`` ending ``.fifo``).
+
+When *every* record of a batch fails, :func:`process_batch` raises
+:class:`BatchProcessingError` instead of returning (as Powertools' batch
+utility does): the invocation counts as an error, so the function's Errors
+alarm fires on a poison batch, and Lambda retries the whole batch exactly as it
+would for a response listing every record.
+
+Each record is handled inside its own correlation scope
+(:func:`~cdk_serverless_patterns.runtime.log.correlation_scope`): its
+``correlation_id`` message attribute (or body field) reaches log lines and
+whatever the handler sends or stores.
 """
 
 from __future__ import annotations
@@ -21,7 +32,20 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable, Mapping, Optional
 
+from .log import correlation_scope
+
 _log = logging.getLogger(__name__)
+
+
+class BatchProcessingError(Exception):
+    """Every record of the batch failed; ``failures`` holds the partial failure response items."""
+
+    def __init__(self, failures: list[dict[str, str]], first_error: BaseException | None) -> None:
+        self.failures = failures
+        super().__init__(
+            f"all {len(failures)} records of the batch failed"
+            + (f"; first error: {type(first_error).__name__}: {first_error}" if first_error is not None else "")
+        )
 
 
 def item_identifier(record: Mapping[str, Any]) -> str:
@@ -58,6 +82,7 @@ def process_batch(
     *,
     stop_on_first_failure: bool = False,
     fifo: Optional[bool] = None,
+    raise_on_entire_batch_failure: bool = True,
 ) -> dict[str, list[dict[str, str]]]:
     """Run ``handle_record`` on every record; return the partial failure response.
 
@@ -70,25 +95,33 @@ def process_batch(
     message group fails, the later records of that group are reported as
     failed without running, so none overtakes it. Default: detected from the
     records' ``eventSourceARN``.
+    :param raise_on_entire_batch_failure: when no record succeeded (every one
+        failed or was held back behind a failure), raise
+        :class:`BatchProcessingError` (default True) rather than return a
+        response listing every record; the retry is the same, but the
+        invocation is an error, which the function's Errors alarm sees.
     """
     records = list(event.get("Records", []))
     if fifo is None:
         fifo = any(is_fifo_record(r) for r in records)
     failures: list[dict[str, str]] = []
-    failed = False
+    first_error: BaseException | None = None
     failed_groups: set[str] = set()
     for record in records:
         ident = item_identifier(record)
         group = message_group(record) if fifo else None
-        if (failed and stop_on_first_failure) or (group is not None and group in failed_groups):
+        if (first_error is not None and stop_on_first_failure) or (group is not None and group in failed_groups):
             failures.append({"itemIdentifier": ident})
             continue
-        try:
-            handle_record(record)
-        except Exception:  # noqa: BLE001 - every failure is reported, not raised
-            _log.exception("record failed", extra={"item_identifier": ident, "message_group": group})
-            failures.append({"itemIdentifier": ident})
-            failed = True
-            if group is not None:
-                failed_groups.add(group)
+        with correlation_scope(record):
+            try:
+                handle_record(record)
+            except Exception as err:  # noqa: BLE001 - every failure is reported, not raised
+                _log.exception("record failed", extra={"item_identifier": ident, "message_group": group})
+                failures.append({"itemIdentifier": ident})
+                first_error = first_error or err
+                if group is not None:
+                    failed_groups.add(group)
+    if raise_on_entire_batch_failure and records and len(failures) == len(records):
+        raise BatchProcessingError(failures, first_error) from first_error
     return {"batchItemFailures": failures}

@@ -38,6 +38,12 @@ SERVICE_NAME = "SERVICE_NAME"
 #: event id"). ServerlessPatternsChecks' SP-IDEMPOTENCY rule accepts it (or the
 #: function tag of the same meaning) in place of ReportBatchItemFailures.
 IDEMPOTENCY = "IDEMPOTENCY"
+#: Powertools' service name (``FunctionSpec(powertools=True)`` sets it from the
+#: construct path); Powertools' Logger/Metrics/Tracer and :mod:`.log` read it.
+POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
+#: CloudWatch namespace business metrics go to (Powertools' ``Metrics`` and
+#: :func:`cdk_serverless_patterns.runtime.metrics.emit`).
+POWERTOOLS_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
 #: Comma-separated CORS origins an ApiBackend allows (handlers echo a matching Origin).
 CORS_ALLOW_ORIGINS = "CORS_ALLOW_ORIGINS"
 

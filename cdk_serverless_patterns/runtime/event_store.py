@@ -43,6 +43,7 @@ from decimal import Decimal
 from typing import Any, Mapping, Optional, Sequence
 
 from . import env
+from .log import current_correlation_id
 
 #: TransactWriteItems groups at most 100 actions; a non-new aggregate uses one
 #: for the condition check on ``expected_version``, so 99 events fit then.
@@ -190,14 +191,17 @@ def append(
         (99 for an existing aggregate); ``data`` defaults to ``{}``.
     :param table_name: the event store table. Default: the
         ``EVENT_STORE_TABLE_NAME`` environment variable the construct sets.
-    :param correlation_id: stored on every event (e.g. the API request id) so
-        the projections' work can be traced back to the command.
+    :param correlation_id: stored on every event so the projections' work can
+        be traced back to the command. Default: the current correlation id
+        (``runtime.log``; ``api_handler`` and ``process_batch`` set it from the
+        request's ``X-Correlation-ID`` header or the record's attribute).
     :param client: a boto3 DynamoDB client. Default: one created on first use.
     :raises ConcurrencyError: another writer got there first; nothing written.
     :raises ValueError: invalid arguments (nothing sent to DynamoDB).
     """
     _validate(aggregate_id, expected_version, events)
     table = env.require(env.EVENT_STORE_TABLE, table_name)
+    correlation_id = correlation_id if correlation_id is not None else current_correlation_id()
     timestamp = _now()
     actions: list[dict[str, Any]] = []
     if expected_version > 0:

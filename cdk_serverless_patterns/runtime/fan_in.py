@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 
 from . import env
+from .log import CORRELATION_FIELD, current_correlation_id
 
 #: Table key schema the construct creates (and an existing table must have).
 PARTITION_KEY = "pk"
@@ -104,6 +105,8 @@ class FanInJob:
     results: dict[str, Any] = field(default_factory=dict)
     completed_at: Optional[int] = None
     completed_by: Optional[str] = None
+    #: the correlation id of the request that started the job (first part's), if any
+    correlation_id: Optional[str] = None
 
     @property
     def complete(self) -> bool:
@@ -162,6 +165,7 @@ def complete_part(
     table_name: Optional[str] = None,
     client: Any = None,
     retention_seconds: Optional[int] = None,
+    correlation_id: Optional[str] = None,
 ) -> bool:
     """Record ``part`` of ``job_id``; True only for the call that recorded the last missing part (contract).
 
@@ -175,6 +179,8 @@ def complete_part(
     :param client: a boto3 DynamoDB client. Default: one created on first use.
     :param retention_seconds: job state expires this long after its last write.
         Default: ``FAN_IN_RETENTION_SECONDS`` or 30 days.
+    :param correlation_id: stored with the part and (first writer wins) the
+        job. Default: the current correlation id (``runtime.log``), if any.
 
     Duplicates, retries and calls after completion return False and write
     nothing. Sending the aggregator message is :func:`submit_part`'s job.
@@ -183,6 +189,7 @@ def complete_part(
     table = env.require(env.FAN_IN_TABLE, table_name)
     dynamodb = _client("dynamodb", client)
     result_text = _serialize_result(result)
+    correlation = correlation_id if correlation_id is not None else current_correlation_id()
     conflicts = stale_reads = 0
     while True:
         item = _read_job_item(dynamodb, table, job_id)
@@ -202,7 +209,9 @@ def complete_part(
             )
         final = len(recorded) == expected - 1
         try:
-            _record(dynamodb, table, job_id, part, expected, len(recorded), final, result_text, retention_seconds)
+            _record(
+                dynamodb, table, job_id, part, expected, len(recorded), final, result_text, retention_seconds, correlation
+            )
             return final
         except dynamodb.exceptions.TransactionCanceledException as err:
             codes = [r.get("Code") for r in err.response.get("CancellationReasons", [])]
@@ -235,6 +244,7 @@ def _record(
     final: bool,
     result_text: str,
     retention_seconds: Optional[int],
+    correlation: Optional[str] = None,
 ) -> None:
     now = int(time.time())
     expires = now + _retention(retention_seconds)
@@ -257,6 +267,11 @@ def _record(
     if final:
         update += ", completed_at = :now, completed_by = :part"
         values[":part"] = {"S": part}
+    part_item: dict[str, Any] = {}
+    if correlation:
+        update += f", {CORRELATION_FIELD} = if_not_exists({CORRELATION_FIELD}, :correlation)"
+        values[":correlation"] = {"S": correlation}
+        part_item[CORRELATION_FIELD] = {"S": correlation}
     condition = (
         "attribute_not_exists(completed_at) AND (attribute_not_exists(expected) OR expected = :expected) AND "
         + size_condition
@@ -273,6 +288,7 @@ def _record(
                         "result": {"S": result_text},
                         "recorded_at": {"N": str(now)},
                         TTL_ATTRIBUTE: {"N": str(expires)},
+                        **part_item,
                     },
                     "ConditionExpression": f"attribute_not_exists({SORT_KEY})",
                 }
@@ -297,13 +313,21 @@ def notify_aggregator(
     table_name: Optional[str] = None,
     sqs_client: Any = None,
     dynamodb_client: Any = None,
+    correlation_id: Optional[str] = None,
 ) -> None:
     """Send ``{"job_id": ...}`` to the aggregator queue, then mark the job notified.
 
     :param queue_url: default: the ``AGGREGATOR_QUEUE_URL`` environment variable.
+    :param correlation_id: sent in the body and as the ``correlation_id``
+        message attribute. Default: the current correlation id, if any.
     """
     url = env.require(env.AGGREGATOR_QUEUE_URL, queue_url)
-    _client("sqs", sqs_client).send_message(QueueUrl=url, MessageBody=json.dumps({"job_id": job_id}))
+    correlation = correlation_id if correlation_id is not None else current_correlation_id()
+    message: dict[str, Any] = {"QueueUrl": url, "MessageBody": json.dumps({"job_id": job_id})}
+    if correlation:
+        message["MessageBody"] = json.dumps({"job_id": job_id, CORRELATION_FIELD: correlation})
+        message["MessageAttributes"] = {CORRELATION_FIELD: {"DataType": "String", "StringValue": correlation}}
+    _client("sqs", sqs_client).send_message(**message)
     table = env.require(env.FAN_IN_TABLE, table_name)
     dynamodb = _client("dynamodb", dynamodb_client)
     try:
@@ -330,6 +354,7 @@ def submit_part(
     queue_url: Optional[str] = None,
     dynamodb_client: Any = None,
     sqs_client: Any = None,
+    correlation_id: Optional[str] = None,
 ) -> bool:
     """:func:`complete_part`, then trigger the aggregator if this call completed the job.
 
@@ -338,8 +363,15 @@ def submit_part(
     the retry sends the aggregator message: it finds the job completed by its
     own part and not yet notified. Other parts' duplicates never send.
     """
+    correlation = correlation_id if correlation_id is not None else current_correlation_id()
     won = complete_part(
-        job_id, part, expected=expected, result=result, table_name=table_name, client=dynamodb_client
+        job_id,
+        part,
+        expected=expected,
+        result=result,
+        table_name=table_name,
+        client=dynamodb_client,
+        correlation_id=correlation,
     )
     if not won:
         table = env.require(env.FAN_IN_TABLE, table_name)
@@ -348,7 +380,12 @@ def submit_part(
         if not (unsent and item.get("completed_by", {}).get("S") == part):
             return False
     notify_aggregator(
-        job_id, queue_url=queue_url, table_name=table_name, sqs_client=sqs_client, dynamodb_client=dynamodb_client
+        job_id,
+        queue_url=queue_url,
+        table_name=table_name,
+        sqs_client=sqs_client,
+        dynamodb_client=dynamodb_client,
+        correlation_id=correlation,
     )
     return won
 
@@ -388,6 +425,7 @@ def load_job(job_id: str, *, table_name: Optional[str] = None, client: Any = Non
         results=results,
         completed_at=int(job["completed_at"]["N"]) if "completed_at" in job else None,
         completed_by=job.get("completed_by", {}).get("S"),
+        correlation_id=job.get(CORRELATION_FIELD, {}).get("S"),
     )
 
 

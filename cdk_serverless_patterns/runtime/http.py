@@ -29,7 +29,7 @@ from decimal import Decimal
 from typing import Any, Callable, Mapping, Optional
 
 from . import env
-from .log import correlation_id, get_logger
+from .log import correlation_id, correlation_scope, get_logger
 
 _log = get_logger("http")
 _CURRENT_EVENT: dict[str, Any] = {}
@@ -177,6 +177,10 @@ def api_handler(fn: Callable[[dict[str, Any], Any], dict[str, Any]]) -> Callable
     """Wrap a proxy handler: :class:`HttpError` → its JSON error, anything else → 500.
 
     Logs one structured line per request (method, resource, status, correlation id).
+    The request's correlation id (its ``X-Correlation-ID`` header in any case,
+    else API Gateway's request id) is current while ``fn`` runs, so events it
+    appends and jobs it starts carry it, and the response returns it in
+    ``X-Correlation-ID``.
     """
 
     @functools.wraps(fn)
@@ -184,23 +188,26 @@ def api_handler(fn: Callable[[dict[str, Any], Any], dict[str, Any]]) -> Callable
         _CURRENT_EVENT.clear()
         _CURRENT_EVENT.update(event)
         http = (event.get("requestContext") or {}).get("http") or {}  # payload 2.0
+        cid = correlation_id(event)
         log = _log.bind(
-            correlation_id=correlation_id(event),
             http_method=event.get("httpMethod") or http.get("method"),
             resource=event.get("resource") or event.get("routeKey"),
         )
         try:
-            response = fn(event, context, *args, **kwargs)
+            with correlation_scope(cid):
+                response = fn(event, context, *args, **kwargs)
         except HttpError as err:
-            log.info("request rejected", extra={"status": err.status, "error_code": err.code})
+            log.info("request rejected", extra={"status": err.status, "error_code": err.code, "correlation_id": cid})
             response = error_response(err.status, err.code, err.message, details=err.details, event=event)
         except Exception:  # noqa: BLE001 - the caller gets a 500, the log gets the traceback
-            log.exception("request failed")
+            log.exception("request failed", extra={"correlation_id": cid})
             response = error_response(500, "internal_error", "internal server error", event=event)
         else:
-            log.info("request handled", extra={"status": response.get("statusCode")})
+            log.info("request handled", extra={"status": response.get("statusCode"), "correlation_id": cid})
         finally:
             _CURRENT_EVENT.clear()
+        if cid and isinstance(response, dict) and isinstance(response.get("headers", {}), dict):
+            response["headers"] = {**response.get("headers", {}), "X-Correlation-ID": cid}
         return response
 
     return wrapper

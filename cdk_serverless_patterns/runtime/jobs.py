@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Optional, Sequence, cast
 
 from . import env, fan_in
-from .log import get_logger
+from .log import CORRELATION_FIELD, correlation_scope, current_correlation_id, get_logger
 
 #: SNS maximum message size (256 KB), body plus attributes.
 #: https://docs.aws.amazon.com/sns/latest/dg/large-message-payloads.html
@@ -62,21 +62,34 @@ class JobMessage:
     job_id: str
     parts: tuple[str, ...]
     payload: dict[str, Any]
+    #: the correlation id of the request that started the job, if any
+    correlation_id: Optional[str] = None
 
     @property
     def expected(self) -> int:
         return len(self.parts)
 
     def to_json(self) -> str:
-        return json.dumps({"job_id": self.job_id, "parts": list(self.parts), "payload": self.payload})
+        message: dict[str, Any] = {"job_id": self.job_id, "parts": list(self.parts), "payload": self.payload}
+        if self.correlation_id:
+            message[CORRELATION_FIELD] = self.correlation_id
+        return json.dumps(message)
 
 
-def new_job_message(payload: Mapping[str, Any], *, parts: Sequence[str], job_id: Optional[str] = None) -> JobMessage:
-    """Build and validate a job message (``job_id`` defaults to a random UUID)."""
+def new_job_message(
+    payload: Mapping[str, Any],
+    *,
+    parts: Sequence[str],
+    job_id: Optional[str] = None,
+    correlation_id: Optional[str] = None,
+) -> JobMessage:
+    """Build and validate a job message (``job_id`` defaults to a random UUID,
+    ``correlation_id`` to the current one)."""
     job = JobMessage(
         job_id=job_id if job_id is not None else str(uuid.uuid4()),
         parts=tuple(parts),
         payload=dict(payload),
+        correlation_id=correlation_id if correlation_id is not None else current_correlation_id(),
     )
     _check(job)
     return job
@@ -110,8 +123,14 @@ def parse_job_message(body: str) -> JobMessage:
     parts = data.get("parts")
     if not isinstance(parts, list):
         raise ValueError("job message must list its parts")
+    correlation = data.get(CORRELATION_FIELD)
     # _check rejects a job_id that is not a non-empty string
-    job = JobMessage(job_id=cast(str, data.get("job_id")), parts=tuple(parts), payload=payload)
+    job = JobMessage(
+        job_id=cast(str, data.get("job_id")),
+        parts=tuple(parts),
+        payload=payload,
+        correlation_id=correlation if isinstance(correlation, str) and correlation else None,
+    )
     _check(job)
     return job
 
@@ -125,6 +144,7 @@ def start_job(
     topic_arn: Optional[str] = None,
     client: Any = None,
     group_id: Optional[str] = None,
+    correlation_id: Optional[str] = None,
 ) -> str:
     """Publish a job to the fan-out topic and return its id.
 
@@ -138,11 +158,17 @@ def start_job(
     :param group_id: FIFO topics only: the job's message group (jobs of one
         group reach each worker in publish order). Default: the payload's value
         at the ``FAN_OUT_MESSAGE_GROUP_KEY`` field.
+    :param correlation_id: carried in the message (body and ``correlation_id``
+        attribute) to every worker, the fan-in state and the aggregator.
+        Default: the current correlation id (``runtime.log``), if any.
     """
-    job = new_job_message(payload, parts=parts, job_id=job_id)
+    job = new_job_message(payload, parts=parts, job_id=job_id, correlation_id=correlation_id)
     body = job.to_json()
-    message_attributes = {k: {"DataType": "String", "StringValue": v} for k, v in (attributes or {}).items()}
-    size = len(body.encode()) + sum(len(k.encode()) + len(v.encode()) for k, v in (attributes or {}).items())
+    all_attributes = dict(attributes or {})
+    if job.correlation_id:
+        all_attributes.setdefault(CORRELATION_FIELD, job.correlation_id)
+    message_attributes = {k: {"DataType": "String", "StringValue": v} for k, v in all_attributes.items()}
+    size = len(body.encode()) + sum(len(k.encode()) + len(v.encode()) for k, v in all_attributes.items())
     if size > MAX_MESSAGE_BYTES:
         raise ValueError(
             f"job message is {size} bytes; SNS accepts at most {MAX_MESSAGE_BYTES}. Put large inputs in S3 and pass their key."
@@ -208,11 +234,12 @@ def run_part(
     """
     name = env.require(env.FAN_OUT_WORKER, part)
     job = parse_job_message(record["body"])
-    log = _log.bind(job_id=job.job_id, part=name)
-    if name not in job.parts:
-        log.info("job does not include this part; nothing to do")
-        return False
-    result = work(job)
-    completed = fan_in.submit_part(job.job_id, name, expected=job.expected, result=result, **submit_options)
-    log.info("part recorded", extra={"completed_job": completed})
-    return completed
+    with correlation_scope(job.correlation_id or current_correlation_id()):
+        log = _log.bind(job_id=job.job_id, part=name)
+        if name not in job.parts:
+            log.info("job does not include this part; nothing to do")
+            return False
+        result = work(job)
+        completed = fan_in.submit_part(job.job_id, name, expected=job.expected, result=result, **submit_options)
+        log.info("part recorded", extra={"completed_job": completed})
+        return completed

@@ -31,7 +31,8 @@ Usage in a projector::
 
 and in a query handler: ``projection.get_view(order_id, projection="order-summary")``.
 
-Read-model item: ``{"aggregate_id", "projection", "version", "updated_at", "view": {...}}``.
+Read-model item: ``{"aggregate_id", "projection", "version", "updated_at", "correlation_id", "view": {...}}``
+(``correlation_id``: that of the last event applied, so a view traces back to the request).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from typing import Any, Callable, Collection, Mapping, Optional
 
 from . import env
 from .event_store import deserialize_item, load, serialize_item
+from .log import CORRELATION_FIELD, correlation_scope
 
 #: Key attribute names of the read-model table (the construct uses the same).
 AGGREGATE_ID = "aggregate_id"
@@ -132,7 +134,19 @@ def project(
     store = event_store_table if event_store_table is not None else os.environ.get(env.EVENT_STORE_TABLE)
     types = frozenset(event_types) if event_types is not None else _event_types_from_env()
     event = event_from_bus(bus_event)
-    ddb = _dynamodb(client)
+    with correlation_scope(event.get(CORRELATION_FIELD)):
+        return _project(event, apply, name, table, store, types, _dynamodb(client))
+
+
+def _project(
+    event: dict[str, Any],
+    apply: Apply,
+    name: str,
+    table: str,
+    store: Optional[str],
+    types: Optional[frozenset[str]],
+    ddb: Any,
+) -> bool:
     key = _key(event["aggregate_id"], name)
     for _ in range(MAX_ATTEMPTS):
         stored = ddb.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
@@ -155,6 +169,7 @@ def project(
             PROJECTION: name,
             "version": event["version"],
             "updated_at": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            CORRELATION_FIELD: event.get(CORRELATION_FIELD),
             "view": view if view is not None else {},
         }
         condition = (
