@@ -37,6 +37,8 @@ _EXPORTS: dict[str, str] = {
     "IdempotencyKind": ".building_blocks.idempotency",
     "Invocation": ".building_blocks.function",
     "ServerlessFunction": ".building_blocks.function",
+    "Powertools": ".building_blocks.lambda_layers",
+    "Tracing": ".building_blocks.lambda_layers",
     "EncryptedTopic": ".building_blocks.topics",
     "PatternConfigError": ".errors",
     "ServerlessPatternsChecks": ".checks",
@@ -84,6 +86,7 @@ __all__ = [
     "IdempotencyKind",
     "Invocation",
     "PatternConfigError",
+    "Powertools",
     "Route",
     "Saga",
     "SagaApproval",
@@ -93,6 +96,7 @@ __all__ = [
     "ServerlessFunction",
     "ServerlessPatternsChecks",
     "StreamProcessing",
+    "Tracing",
     "WorkflowType",
     "__version__",
     "enable_checks",
@@ -119,6 +123,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .building_blocks.function import ServerlessFunction as ServerlessFunction
     from .building_blocks.idempotency import Idempotency as Idempotency
     from .building_blocks.idempotency import IdempotencyKind as IdempotencyKind
+    from .building_blocks.lambda_layers import Powertools as Powertools
+    from .building_blocks.lambda_layers import Tracing as Tracing
     from .building_blocks.topics import EncryptedTopic as EncryptedTopic
     from .checks import ServerlessPatternsChecks as ServerlessPatternsChecks
     from .checks import enable_checks as enable_checks

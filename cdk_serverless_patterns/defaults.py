@@ -440,3 +440,28 @@ HTTP_API_INTEGRATION_TIMEOUT_S = 30
 #: Lambda@Edge rejects functions with more than 512 MB of ephemeral storage.
 #: https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-at-edge-function-restrictions.html
 EDGE_MAX_EPHEMERAL_STORAGE_MB = 512
+
+# --- Observability layers (FunctionSpec.powertools / FunctionSpec.tracing) ----
+#: Powertools for AWS Lambda (Python) v3 layer version pinned by
+#: ``FunctionSpec(powertools=True)``: 27 is Powertools 3.23.0 (published
+#: 2025-11-13 for every python3.x/arch pair). The same release is the dev
+#: extra's pin, so handler tests run what the layer runs. Raise both together.
+#: ARN format: https://docs.aws.amazon.com/powertools/python/latest/#lambda-layer
+POWERTOOLS_LAYER_VERSION = 27
+POWERTOOLS_PACKAGE_VERSION = "3.23.0"
+#: Account AWS publishes the Powertools layers from, per partition
+#: (aws-cn: cn-north-1 only). GovCloud is not pinned here: resolve through SSM
+#: (``Powertools(ssm_version=...)``) or pass the layer in ``layers``.
+POWERTOOLS_LAYER_ACCOUNT = "017000801446"
+POWERTOOLS_LAYER_ACCOUNT_CN = "498634801083"
+POWERTOOLS_CN_REGIONS = ("cn-north-1",)
+#: Public SSM parameters AWS keeps for each Powertools layer:
+#: /aws/service/powertools/python/{arm64|x86_64}/python3.x/{3.x.y|latest}
+POWERTOOLS_SSM_PREFIX = "/aws/service/powertools/python"
+#: ADOT (AWS Distro for OpenTelemetry) Python layer for ``Tracing.OPENTELEMETRY``,
+#: pinned rather than CDK's LATEST so upgrading aws-cdk-lib does not swap it:
+#: aws-otel-python-{amd64|arm64}-ver-1-29-0 (OpenTelemetry Python 1.29.0,
+#: ADOT Collector 0.42.0); CDK resolves the per-Region ARN (901920570463).
+#: It supports the python3.8-3.13 runtimes.
+ADOT_PYTHON_LAYER_VERSION = "V1_29_0"
+ADOT_PYTHON_RUNTIMES = ("python3.8", "python3.9", "python3.10", "python3.11", "python3.12", "python3.13")
