@@ -1,12 +1,15 @@
-"""The alarm helper: the one place that turns a metric into an alarm.
+"""The alarm and dashboard helpers: the one place that turns metrics into alarms and graphs.
 
 Every alarm the library creates goes through :func:`create_alarm`, so they all
-share the same period, missing-data treatment and SNS action.
+share the same period, missing-data treatment and SNS action. Every pattern's
+``dashboard=True`` goes through :func:`dashboard`: metric graphs first (what
+the pattern's ``metric_*`` methods return, plus its functions'), then one
+widget per alarm.
 """
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Mapping, Optional, Protocol, Sequence
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -66,9 +69,56 @@ def max_metric(metric: cloudwatch.Metric, period: Duration = defaults.ALARM_PERI
     return metric.with_(statistic="Maximum", period=period)
 
 
-def dashboard(scope: Construct, construct_id: str, alarms: list[cloudwatch.Alarm]) -> cloudwatch.Dashboard:
-    """A CloudWatch dashboard with one alarm widget per alarm, three per row."""
+class MonitoredFunction(Protocol):
+    """What :func:`function_graphs` needs of a function (``ServerlessFunction`` has it)."""
+
+    def metric_invocations(self) -> cloudwatch.Metric: ...
+    def metric_errors(self) -> cloudwatch.Metric: ...
+    def metric_throttles(self) -> cloudwatch.Metric: ...
+    def metric_duration(self) -> cloudwatch.Metric: ...
+
+
+#: A graph: its title and the metrics it plots, each with its legend label.
+Graph = tuple[str, Sequence[tuple[str, cloudwatch.IMetric]]]
+
+
+def function_graphs(functions: Mapping[str, MonitoredFunction]) -> list[Graph]:
+    """Invocations, errors, throttles and p95 duration of ``functions`` (label → function), one graph each."""
+    if not functions:
+        return []
+    return [
+        (title, [(label, getattr(fn, method)()) for label, fn in functions.items()])
+        for title, method in (
+            ("Invocations", "metric_invocations"),
+            ("Errors", "metric_errors"),
+            ("Throttles", "metric_throttles"),
+            ("Duration p95 (ms)", "metric_duration"),
+        )
+    ]
+
+
+def dashboard(
+    scope: Construct,
+    construct_id: str,
+    alarms: list[cloudwatch.Alarm],
+    graphs: Sequence[Graph] = (),
+) -> cloudwatch.Dashboard:
+    """A CloudWatch dashboard: ``graphs`` two per row, then one alarm widget per alarm, three per row.
+
+    Dashboards bill per month (USD 3 each beyond the free three), so patterns
+    create one only with ``dashboard=True``.
+    """
     board = cloudwatch.Dashboard(scope, construct_id)
+    graph_widgets: list[cloudwatch.IWidget] = [
+        cloudwatch.GraphWidget(
+            title=title,
+            width=12,
+            left=[metric.with_(label=label) if isinstance(metric, cloudwatch.Metric) else metric for label, metric in metrics],
+        )
+        for title, metrics in graphs
+    ]
+    for start in range(0, len(graph_widgets), 2):
+        board.add_widgets(*graph_widgets[start : start + 2])
     widgets: list[cloudwatch.IWidget] = [
         cloudwatch.AlarmWidget(alarm=a, title=a.node.id, width=8) for a in alarms
     ]

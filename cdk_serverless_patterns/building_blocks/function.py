@@ -47,7 +47,7 @@ from cdk_serverless_patterns.checks.acknowledge import (
     SERVERLESS,
     acknowledge,
 )
-from cdk_serverless_patterns.errors import Problems, child_path, is_token
+from cdk_serverless_patterns.errors import PatternConfigError, Problems, child_path, is_token
 
 from cdk_serverless_patterns.runtime import env as env_names
 
@@ -700,6 +700,7 @@ class ServerlessFunction(Construct):
                 create_alarms=create_alarms,
             )
             self.dead_letter_queue = failure.queue
+        self._failure_queue = failure
 
         self.powertools_layer: Optional[lambda_.ILayerVersion] = (
             powertools_layer(self, spec.resolved_runtime, architecture, powertools) if powertools else None
@@ -782,6 +783,17 @@ class ServerlessFunction(Construct):
     def metric_invocations(self) -> cloudwatch.Metric:
         """``AWS/Lambda Invocations`` (Sum over 5 min), for dashboards."""
         return sum_metric(self.function.metric_invocations())
+
+    def metric_async_failures(self) -> cloudwatch.Metric:
+        """Failed asynchronous invocations waiting in the on-failure queue (``Invocation.ASYNC`` only),
+        as its depth alarm sees it."""
+        if self._failure_queue is None:
+            raise PatternConfigError(
+                self.node.path,
+                [f"metric_async_failures: invocation={self.invocation.name} is invalid: allowed ASYNC only "
+                 "(only asynchronous invocations have an on-failure queue). Fix: use metric_errors()"],
+            )
+        return self._failure_queue.metric_depth()
 
     def _create_alarms(self, topic: Optional[sns.ITopic]) -> list[cloudwatch.Alarm]:
         limit_ms = self.spec.timeout.to_milliseconds() * defaults.DURATION_ALARM_FRACTION

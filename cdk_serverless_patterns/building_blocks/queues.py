@@ -85,12 +85,16 @@ class FailureQueue(Construct):
                 create_alarm(
                     self,
                     "DepthAlarm",
-                    metric=max_metric(self.queue.metric_approximate_number_of_messages_visible()),
+                    metric=self.metric_depth(),
                     threshold=1,
                     description=f"Messages are waiting in the failure queue of {purpose}: inspect and redrive them.",
                     alarm_topic=alarm_topic,
                 )
             )
+
+    def metric_depth(self) -> cloudwatch.Metric:
+        """Messages waiting (``ApproximateNumberOfMessagesVisible``, Maximum over 5 min), as the depth alarm sees it."""
+        return max_metric(self.queue.metric_approximate_number_of_messages_visible())
 
 
 class WorkQueue(Construct):
@@ -163,12 +167,20 @@ class WorkQueue(Construct):
                 create_alarm(
                     self,
                     "OldestMessageAlarm",
-                    metric=max_metric(self.queue.metric_approximate_age_of_oldest_message()),
+                    metric=self.metric_oldest_message_age(),
                     threshold=age.to_seconds(),
                     description=f"{purpose}: the oldest message has waited {age.to_seconds()} s or more; the consumer is falling behind or failing.",
                     alarm_topic=alarm_topic,
                 )
             )
+
+    def metric_oldest_message_age(self) -> cloudwatch.Metric:
+        """``ApproximateAgeOfOldestMessage`` (s, Maximum over 5 min), as the oldest-message alarm sees it."""
+        return max_metric(self.queue.metric_approximate_age_of_oldest_message())
+
+    def metric_dead_letter_depth(self) -> cloudwatch.Metric:
+        """Messages in the DLQ, as its depth alarm sees it."""
+        return self.failure_queue.metric_depth()
 
 
 def validate_work_queue(problems: Problems, consumer_timeout: Duration, max_receive_count: int) -> None:

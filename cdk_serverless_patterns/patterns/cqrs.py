@@ -52,7 +52,9 @@ from cdk_serverless_patterns.building_blocks.alarms import (
     max_metric,
     sum_metric,
 )
+from cdk_serverless_patterns.building_blocks.alarms import Graph, function_graphs
 from cdk_serverless_patterns.building_blocks.alarms import dashboard as alarm_dashboard
+from cdk_serverless_patterns.building_blocks.grants import grant_exactly
 from cdk_serverless_patterns.building_blocks.delivery_rules import (
     duration_seconds,
     validate_target_retry_policy,
@@ -173,13 +175,21 @@ class Cqrs(Construct):
     :param alarm_topic: SNS topic for the alarms. Default: none.
     :param create_alarms: pipe failures/throttles, DLQ depths, function errors,
         projection lag. Default True.
-    :param dashboard: a CloudWatch dashboard with one widget per alarm (API,
-        pipe, queues, functions, lag). Default False (dashboards bill per month).
+    :param dashboard: a CloudWatch dashboard: the API's graphs, pipe
+        executions and failures, projection lag, DLQ depths, the functions'
+        graphs, then one widget per alarm. Default False (dashboards bill per month).
     :param removal_policy: of the tables, user pool and log groups. Default RETAIN.
         DESTROY (sandboxes) makes the stack deletable in one ``cdk destroy``: tables and
         user pools drop deletion protection, KMS keys get the 7-day minimum pending
         window; buckets must be empty. CDK's ``RemovalPolicies.of(stack).destroy()`` has
         the same effect (see docs/patterns/destroy.md).
+
+    Metrics (what the alarms watch): :meth:`metric_pipe_failures`,
+    :meth:`metric_pipe_throttled`, :meth:`metric_pipe_dead_letter_messages`,
+    :meth:`metric_projection_lag` and :meth:`metric_projection_dead_letter_messages`
+    (per projection); the API's through ``api_backend.metric_*``. Grants:
+    :meth:`grant_append` (writers outside the API), :meth:`grant_read_model`
+    (readers of the views).
 
     Attributes: ``api`` (the REST API), ``api_backend``, ``url``,
     ``event_store``, ``read_model``, ``event_bus``, ``archive``, ``pipe``,
@@ -343,6 +353,7 @@ class Cqrs(Construct):
         self.projectors: dict[str, ServerlessFunction] = {}
         self.rules: dict[str, events.Rule] = {}
         self.delivery_dead_letter_queues: dict[str, Any] = {}
+        self._delivery_failures: dict[str, FailureQueue] = {}
         container = Construct(self, "Projections")
         for name, projection in parsed_projections.items():
             self._build_projection(
@@ -361,8 +372,92 @@ class Cqrs(Construct):
         self._grant_routes()
         self.alarms.extend(self.api_backend.alarms)
         self.dashboard: Optional[cloudwatch.Dashboard] = (
-            alarm_dashboard(self, "Dashboard", self.alarms) if dashboard and self.alarms else None
+            alarm_dashboard(self, "Dashboard", self.alarms, self.dashboard_graphs()) if dashboard else None
         )
+
+    # --- metrics: exactly what the alarms watch ------------------------------
+    def _pipe_metric(self, name: str) -> cloudwatch.Metric:
+        return sum_metric(
+            cloudwatch.Metric(namespace=_PIPES_NAMESPACE, metric_name=name, dimensions_map={"PipeName": self.pipe.ref})
+        )
+
+    def metric_pipe_failures(self) -> cloudwatch.Metric:
+        """``AWS/EventBridge/Pipes ExecutionFailed`` (Sum over 5 min): events not published to the bus."""
+        return self._pipe_metric("ExecutionFailed")
+
+    def metric_pipe_throttled(self) -> cloudwatch.Metric:
+        """``ExecutionThrottled`` of the pipe (Sum over 5 min)."""
+        return self._pipe_metric("ExecutionThrottled")
+
+    def metric_pipe_executions(self) -> cloudwatch.Metric:
+        """``Invocations`` of the pipe (Sum over 5 min), for dashboards."""
+        return self._pipe_metric("Invocations")
+
+    def metric_pipe_dead_letter_messages(self) -> cloudwatch.Metric:
+        """Event-store records the pipe gave up on (its DLQ depth, Maximum over 5 min)."""
+        return self._pipe_failures.metric_depth()
+
+    def _projector(self, projection: str, method: str) -> ServerlessFunction:
+        if projection not in self.projectors:
+            raise PatternConfigError(
+                self.node.path,
+                [f"{method}: projection={projection!r} is invalid: allowed {', '.join(map(repr, self.projectors))}. "
+                 "Fix: pass a name from projections="],
+            )
+        return self.projectors[projection]
+
+    def metric_projection_lag(self, projection: str) -> cloudwatch.Metric:
+        """How long events wait for ``projection``'s projector (``AsyncEventAge``, ms, Maximum over 5 min)."""
+        return max_metric(self._projector(projection, "metric_projection_lag").function.metric("AsyncEventAge"))
+
+    def metric_projection_dead_letter_messages(self, projection: str) -> cloudwatch.Metric:
+        """Events EventBridge could not deliver to ``projection`` (its delivery DLQ depth)."""
+        self._projector(projection, "metric_projection_dead_letter_messages")
+        return self._delivery_failures[projection].metric_depth()
+
+    def dashboard_graphs(self) -> list[Graph]:
+        """The graphs ``dashboard=True`` shows."""
+        api_graphs = [g for g in self.api_backend.dashboard_graphs() if g[0] in ("Requests", "Error rates", "Latency p95 (ms)")]
+        return [
+            *api_graphs,
+            (
+                "Event pipe",
+                [
+                    ("executions", self.metric_pipe_executions()),
+                    ("failed", self.metric_pipe_failures()),
+                    ("throttled", self.metric_pipe_throttled()),
+                    ("in DLQ", self.metric_pipe_dead_letter_messages()),
+                ],
+            ),
+            ("Projection lag (ms)", [(name, self.metric_projection_lag(name)) for name in self.projectors]),
+            (
+                "Undelivered projection events",
+                [(name, self.metric_projection_dead_letter_messages(name)) for name in self.projectors],
+            ),
+            *function_graphs(
+                {
+                    **{fn.node.id: fn for fn in dict.fromkeys(self.commands.values())},
+                    **{fn.node.id: fn for fn in dict.fromkeys(self.queries.values())},
+                    **{f"projector {name}": fn for name, fn in self.projectors.items()},
+                }
+            ),
+        ]
+
+    # --- grants ---------------------------------------------------------------
+    def grant_append(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let a writer outside the API append events (``runtime.event_store.append``):
+        exactly ``dynamodb:PutItem`` and ``dynamodb:ConditionCheckItem`` (the two
+        actions of its transaction) on the event store; no updates, no deletes."""
+        return grant_exactly(
+            grantee,
+            actions=["dynamodb:PutItem", "dynamodb:ConditionCheckItem"],
+            resources=[self.event_store.table_arn],
+        )
+
+    def grant_read_model(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let a reader outside the API read views (``runtime.projection.get_view``):
+        exactly ``dynamodb:GetItem`` on the read model."""
+        return grant_exactly(grantee, actions=["dynamodb:GetItem"], resources=[self.read_model.table_arn])
 
     # ------------------------------------------------------------------------
     def _build_pipe(
@@ -395,6 +490,7 @@ class Cqrs(Construct):
             create_alarms=create_alarms,
         )
         self.pipe_dead_letter_queue = failures.queue
+        self._pipe_failures = failures
         self.alarms.extend(failures.alarms)
 
         self.event_store.grant_stream_read(self.pipe_role)
@@ -471,13 +567,7 @@ class Cqrs(Construct):
                     create_alarm(
                         self,
                         f"Pipe{metric_name}Alarm",
-                        metric=sum_metric(
-                            cloudwatch.Metric(
-                                namespace=_PIPES_NAMESPACE,
-                                metric_name=metric_name,
-                                dimensions_map={"PipeName": self.pipe.ref},
-                            )
-                        ),
+                        metric=self._pipe_metric(metric_name),
                         threshold=1,
                         description=f"The event pipe of {self.node.path} {meaning}.",
                         alarm_topic=alarm_topic,
@@ -550,6 +640,7 @@ class Cqrs(Construct):
         self.projectors[name] = projector
         self.rules[name] = rule
         self.delivery_dead_letter_queues[name] = delivery.queue
+        self._delivery_failures[name] = delivery
         self.alarms.extend(projector.alarms)
         self.alarms.extend(delivery.alarms)
         if create_alarms:
@@ -558,7 +649,7 @@ class Cqrs(Construct):
                 create_alarm(
                     scope,
                     "LagAlarm",
-                    metric=max_metric(projector.function.metric("AsyncEventAge")),
+                    metric=self.metric_projection_lag(name),
                     threshold=lag.to_milliseconds(),
                     description=(
                         f"Projection {name!r} of {self.node.path} lags: events wait {lag.to_minutes()} min or more "

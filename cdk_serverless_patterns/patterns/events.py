@@ -43,6 +43,8 @@ from cdk_serverless_patterns.building_blocks.alarms import (
     create_alarm,
     sum_metric,
 )
+from cdk_serverless_patterns.building_blocks.alarms import Graph, function_graphs
+from cdk_serverless_patterns.building_blocks.grants import grant_exactly
 from cdk_serverless_patterns.building_blocks.alarms import (
     dashboard as create_dashboard,
 )
@@ -75,7 +77,7 @@ from cdk_serverless_patterns.building_blocks.topic_grants import grant_publish
 from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge
 from cdk_serverless_patterns.checks.nag_ids import resource_finding
-from cdk_serverless_patterns.errors import Problems, child_path, is_token
+from cdk_serverless_patterns.errors import PatternConfigError, Problems, child_path, is_token
 from cdk_serverless_patterns.runtime import env
 
 #: Characters S3 leaves as they are when it URL-encodes object keys in event
@@ -130,7 +132,15 @@ class EventProcessing(Construct):
         empty. CDK's ``RemovalPolicies.of(stack).destroy()`` has the same effect (see
         docs/patterns/destroy.md).
     :param log_retention: of the processor's logs. Default one month.
-    :param dashboard: add a CloudWatch dashboard of the alarms. Default False.
+    :param dashboard: add a CloudWatch dashboard: rule deliveries and failures,
+        DLQ depth, buffer age, the processor's graphs, then the alarms.
+        Default False (dashboards bill per month).
+
+    Metrics (what the alarms watch): :meth:`metric_failed_invocations`,
+    :meth:`metric_invocations_failed_to_dlq`, :meth:`metric_dead_letter_messages`,
+    :meth:`metric_buffer_oldest_message_age` (``buffer=True``), and the
+    processor's ``metric_errors``/``metric_throttles``/``metric_duration``.
+    Grants: :meth:`grant_put` (upload under the prefix).
 
     Attributes: ``bucket``, ``access_log_bucket`` (None for an existing bucket),
     ``rule``, ``processor`` (:class:`ServerlessFunction`), ``topic`` (or None),
@@ -295,8 +305,76 @@ class EventProcessing(Construct):
         if create_alarms:
             self.alarms.extend(self._rule_alarms(alarm_topic))
         self.dashboard: Optional[cloudwatch.Dashboard] = (
-            create_dashboard(self, "Dashboard", self.alarms) if dashboard else None
+            create_dashboard(self, "Dashboard", self.alarms, self.dashboard_graphs()) if dashboard else None
         )
+
+    # --- metrics: exactly what the alarms watch ------------------------------
+    def _rule_metric(self, name: str) -> cloudwatch.Metric:
+        return sum_metric(
+            cloudwatch.Metric(namespace="AWS/Events", metric_name=name, dimensions_map={"RuleName": self.rule.rule_name})
+        )
+
+    def metric_failed_invocations(self) -> cloudwatch.Metric:
+        """Events the rule could not deliver to its target (``AWS/Events FailedInvocations``, Sum over 5 min)."""
+        return self._rule_metric("FailedInvocations")
+
+    def metric_invocations_failed_to_dlq(self) -> cloudwatch.Metric:
+        """Failed events the rule could not even put in its DLQ: lost (Sum over 5 min)."""
+        return self._rule_metric("InvocationsFailedToBeSentToDlq")
+
+    def metric_triggered_rules(self) -> cloudwatch.Metric:
+        """Matching uploads (``AWS/Events TriggeredRules``, Sum over 5 min)."""
+        return self._rule_metric("TriggeredRules")
+
+    def metric_dead_letter_messages(self) -> cloudwatch.Metric:
+        """Events waiting in the rule target's DLQ (Maximum over 5 min), as its depth alarm sees it."""
+        return self._target_failures.metric_depth()
+
+    def metric_buffer_oldest_message_age(self) -> cloudwatch.Metric:
+        """Age of the oldest buffered event (s), as the buffer's alarm sees it; ``buffer=True`` only."""
+        if self.buffer is None:
+            raise PatternConfigError(
+                self.node.path,
+                ["metric_buffer_oldest_message_age: buffer=False is invalid: allowed only with buffer=True. "
+                 "Fix: use metric_failed_invocations() for unbuffered delivery"],
+            )
+        return self.buffer.metric_oldest_message_age()
+
+    def dashboard_graphs(self) -> list[Graph]:
+        """The graphs ``dashboard=True`` shows."""
+        graphs: list[Graph] = [
+            ("Uploads matched", [("triggered", self.metric_triggered_rules())]),
+            (
+                "Delivery failures",
+                [
+                    ("failed invocations", self.metric_failed_invocations()),
+                    ("lost (DLQ unreachable)", self.metric_invocations_failed_to_dlq()),
+                    ("in DLQ", self.metric_dead_letter_messages()),
+                ],
+            ),
+        ]
+        if self.buffer is not None:
+            graphs.append(("Buffer oldest message (s)", [("age", self.buffer.metric_oldest_message_age())]))
+        return graphs + function_graphs({"processor": self.processor})
+
+    # --- grants ---------------------------------------------------------------
+    def grant_put(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` upload objects the rule processes: exactly ``s3:PutObject``
+        on ``<bucket>/<prefix>*`` (plus ``kms:GenerateDataKey`` on a KMS-encrypted
+        bucket's key). Nothing outside the prefix, no reads, no deletes."""
+        objects = self.bucket.arn_for_objects(f"{self.prefix or ''}*")
+        grant = grant_exactly(
+            grantee,
+            actions=["s3:PutObject"],
+            resources=[objects],
+            wildcard_reason=(
+                f"s3:PutObject only, only under the prefix {self.prefix or '(none)'!r} that {self.node.path} "
+                "processes, in its one bucket; new object keys cannot be known in advance."
+            ),
+        )
+        if self.bucket.encryption_key is not None:
+            self.bucket.encryption_key.grant(grantee, "kms:GenerateDataKey")
+        return grant
 
     def _detail_pattern(self) -> dict[str, Any]:
         detail: dict[str, Any] = {"bucket": {"name": [self.bucket.bucket_name]}}
@@ -374,18 +452,11 @@ class EventProcessing(Construct):
         )
 
     def _rule_alarms(self, alarm_topic: Optional[sns.ITopic]) -> list[cloudwatch.Alarm]:
-        def rule_metric(name: str) -> cloudwatch.Metric:
-            return sum_metric(
-                cloudwatch.Metric(
-                    namespace="AWS/Events", metric_name=name, dimensions_map={"RuleName": self.rule.rule_name}
-                )
-            )
-
         return [
             create_alarm(
                 self,
                 "FailedInvocationsAlarm",
-                metric=rule_metric("FailedInvocations"),
+                metric=self.metric_failed_invocations(),
                 threshold=1,
                 description=f"The rule of {self.node.path} failed to deliver events to its target permanently.",
                 alarm_topic=alarm_topic,
@@ -393,7 +464,7 @@ class EventProcessing(Construct):
             create_alarm(
                 self,
                 "DeadLetterDeliveryAlarm",
-                metric=rule_metric("InvocationsFailedToBeSentToDlq"),
+                metric=self.metric_invocations_failed_to_dlq(),
                 threshold=1,
                 description=(
                     f"The rule of {self.node.path} could not put failed events into its DLQ: "

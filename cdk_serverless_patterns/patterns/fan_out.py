@@ -39,6 +39,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from cdk_serverless_patterns import defaults
+from cdk_serverless_patterns.building_blocks.alarms import Graph, function_graphs
 from cdk_serverless_patterns.building_blocks.alarms import dashboard as make_dashboard
 from cdk_serverless_patterns.building_blocks.delivery_rules import duration_seconds
 from cdk_serverless_patterns.building_blocks.function import (
@@ -68,7 +69,7 @@ from cdk_serverless_patterns.building_blocks.sqs_consumers import (
 from cdk_serverless_patterns.building_blocks.tables import create_table
 from cdk_serverless_patterns.building_blocks.topic_grants import grant_publish
 from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
-from cdk_serverless_patterns.errors import Problems, child_path
+from cdk_serverless_patterns.errors import PatternConfigError, Problems, child_path
 from cdk_serverless_patterns.runtime import env, fan_in
 
 _WORKER_NAME = re.compile(defaults.FAN_OUT_WORKER_NAME_PATTERN)
@@ -130,7 +131,9 @@ class FanOutFanIn(Construct):
         ``RemovalPolicies.of(stack).destroy()`` has the same effect (see
         docs/patterns/destroy.md).
     :param log_retention: of the functions' log groups. Default: one month.
-    :param dashboard: also create a CloudWatch dashboard of the alarms. Default: False.
+    :param dashboard: also create a CloudWatch dashboard: queue ages, DLQ
+        depths, the functions' graphs, then the alarms. Default: False
+        (dashboards bill per month).
     :param fifo: ordered fan-out: a FIFO topic and FIFO worker queues (and
         FIFO dead-letter queues). Each worker receives the jobs of one message
         group in publish order; different groups run in parallel. Batches are
@@ -145,6 +148,11 @@ class FanOutFanIn(Construct):
     :param content_based_deduplication: FIFO only. The topic deduplicates by a
         hash of the message when a publisher gives no deduplication id
         (``start_job`` always gives the job id). Default: False.
+
+    Metrics (what the alarms watch): :meth:`metric_oldest_message_age` and
+    :meth:`metric_dead_letter_messages` (per worker, or the aggregator's
+    queue), :meth:`metric_undeliverable_messages` (per worker) and each
+    function's ``metric_*``. Grants: :meth:`grant_start_jobs`.
 
     Attributes: ``topic`` (``sns.ITopic``), ``encrypted_topic`` (the
     EncryptedTopic, None when ``topic`` was given), ``queues`` (name →
@@ -332,8 +340,43 @@ class FanOutFanIn(Construct):
             self.alarms.extend(self.subscription_dead_letter_queues[name].alarms)
             self.alarms.extend(self.workers[name].alarms)
         self.dashboard: Optional[cloudwatch.Dashboard] = (
-            make_dashboard(self, "Dashboard", self.alarms) if dashboard and self.alarms else None
+            make_dashboard(self, "Dashboard", self.alarms, self.dashboard_graphs()) if dashboard else None
         )
+
+    # --- metrics: exactly what the alarms watch ------------------------------
+    def _work_queue(self, worker: Optional[str], method: str) -> WorkQueue:
+        if worker is None:
+            return self.aggregator_queue
+        if worker not in self.queues:
+            raise PatternConfigError(
+                self.node.path,
+                [f"{method}: worker={worker!r} is invalid: allowed {', '.join(map(repr, self.queues))} "
+                 "or None (the aggregator's queue). Fix: pass a name from workers="],
+            )
+        return self.queues[worker]
+
+    def metric_oldest_message_age(self, worker: Optional[str] = None) -> cloudwatch.Metric:
+        """Age (s) of the oldest job waiting for ``worker``, or (None, the default) of the
+        oldest completed job waiting for the aggregator; Maximum over 5 min, as the alarm sees it."""
+        return self._work_queue(worker, "metric_oldest_message_age").metric_oldest_message_age()
+
+    def metric_dead_letter_messages(self, worker: Optional[str] = None) -> cloudwatch.Metric:
+        """Messages in the DLQ of ``worker``'s queue (None: the aggregator's), as its depth alarm sees it."""
+        return self._work_queue(worker, "metric_dead_letter_messages").metric_dead_letter_depth()
+
+    def metric_undeliverable_messages(self, worker: str) -> cloudwatch.Metric:
+        """Jobs SNS could not deliver to ``worker``'s queue (its subscription DLQ depth)."""
+        self._work_queue(worker, "metric_undeliverable_messages")
+        return self.subscription_dead_letter_queues[worker].metric_depth()
+
+    def dashboard_graphs(self) -> list[Graph]:
+        """The graphs ``dashboard=True`` shows."""
+        names = [*self.workers, None]
+        return [
+            ("Oldest message (s)", [(n or "aggregator", self.metric_oldest_message_age(n)) for n in names]),
+            ("Dead-letter messages", [(n or "aggregator", self.metric_dead_letter_messages(n)) for n in names]),
+            *function_graphs({**self.workers, "aggregator": self.aggregator}),
+        ]
 
     @property
     def publisher_environment(self) -> dict[str, str]:

@@ -24,6 +24,7 @@ from typing import Optional
 from aws_cdk import Annotations, Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -43,6 +44,7 @@ from cdk_serverless_patterns.building_blocks.option_types import (
 from cdk_serverless_patterns.building_blocks.alarms import (
     create_alarm,
     max_metric,
+    sum_metric,
 )
 from cdk_serverless_patterns.building_blocks.alarms import (
     dashboard as create_dashboard,
@@ -58,6 +60,8 @@ from cdk_serverless_patterns.building_blocks.function import (
     ServerlessFunction,
     validate_spec,
 )
+from cdk_serverless_patterns.building_blocks.alarms import Graph, function_graphs
+from cdk_serverless_patterns.building_blocks.grants import grant_exactly
 from cdk_serverless_patterns.building_blocks.queues import FailureQueue
 from cdk_serverless_patterns.building_blocks.results import (
     ResultTable,
@@ -127,7 +131,13 @@ class StreamProcessing(Construct):
         ``RemovalPolicies.of(stack).destroy()`` has the same effect (see
         docs/patterns/destroy.md).
     :param log_retention: of the processor's logs. Default one month.
-    :param dashboard: add a CloudWatch dashboard of the alarms. Default False.
+    :param dashboard: add a CloudWatch dashboard: iterator age, incoming
+        records, failure queue depth, the processor's graphs, then the alarms.
+        Default False (dashboards bill per month).
+
+    Metrics (what the alarms watch): :meth:`metric_iterator_age`,
+    :meth:`metric_failed_records` and the processor's ``metric_*``. Grants:
+    :meth:`grant_put_records` (producers).
 
     Attributes: ``stream``, ``processor`` (:class:`ServerlessFunction`),
     ``failure_queue`` (the on-failure ``sqs.IQueue``), ``event_source_mapping``,
@@ -298,7 +308,7 @@ class StreamProcessing(Construct):
                 create_alarm(
                     self,
                     "IteratorAgeAlarm",
-                    metric=max_metric(self.stream.metric_get_records_iterator_age_milliseconds()),
+                    metric=self.metric_iterator_age(),
                     threshold=iterator_age.to_milliseconds(),
                     description=(
                         f"{self.node.path}: records have waited {format_seconds(iterator_age.to_seconds(integral=False))} s "
@@ -309,8 +319,42 @@ class StreamProcessing(Construct):
                 )
             )
         self.dashboard: Optional[cloudwatch.Dashboard] = (
-            create_dashboard(self, "Dashboard", self.alarms) if dashboard else None
+            create_dashboard(self, "Dashboard", self.alarms, self.dashboard_graphs()) if dashboard else None
         )
+
+    # --- metrics: exactly what the alarms watch ------------------------------
+    def metric_iterator_age(self) -> cloudwatch.Metric:
+        """``GetRecords.IteratorAgeMilliseconds`` (Maximum over 5 min): how far the processor lags."""
+        return max_metric(self.stream.metric_get_records_iterator_age_milliseconds())
+
+    def metric_failed_records(self) -> cloudwatch.Metric:
+        """Batches given up on, waiting in the on-failure queue (Maximum over 5 min)."""
+        return self._failures.metric_depth()
+
+    def metric_incoming_records(self) -> cloudwatch.Metric:
+        """Records put on the stream (``IncomingRecords``, Sum over 5 min)."""
+        return sum_metric(self.stream.metric_incoming_records())
+
+    def dashboard_graphs(self) -> list[Graph]:
+        """The graphs ``dashboard=True`` shows."""
+        return [
+            ("Incoming records", [("records", self.metric_incoming_records())]),
+            ("Iterator age (ms)", [("max", self.metric_iterator_age())]),
+            ("Records given up on", [("in failure queue", self.metric_failed_records())]),
+            *function_graphs({"processor": self.processor}),
+        ]
+
+    # --- grants ---------------------------------------------------------------
+    def grant_put_records(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let a producer write: exactly ``kinesis:PutRecord`` and ``kinesis:PutRecords``
+        on this stream, plus ``kms:GenerateDataKey`` on its customer-managed key
+        (none needed for the AWS-managed ``aws/kinesis`` key)."""
+        grant = grant_exactly(
+            grantee, actions=["kinesis:PutRecord", "kinesis:PutRecords"], resources=[self.stream.stream_arn]
+        )
+        if self.stream.encryption_key is not None:
+            self.stream.encryption_key.grant(grantee, "kms:GenerateDataKey")
+        return grant
 
 
 def _validate_mapping(

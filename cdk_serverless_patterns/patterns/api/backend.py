@@ -32,6 +32,7 @@ from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_wafv2 as wafv2
@@ -40,7 +41,9 @@ from constructs import Construct
 
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.alarms import create_alarm
+from cdk_serverless_patterns.building_blocks.alarms import Graph, function_graphs
 from cdk_serverless_patterns.building_blocks.alarms import dashboard as alarm_dashboard
+from cdk_serverless_patterns.building_blocks.grants import grant_exactly
 from cdk_serverless_patterns.building_blocks.aggregate_alarms import aggregate_function_alarms
 from cdk_serverless_patterns.building_blocks.function import (
     FunctionSpec,
@@ -51,7 +54,7 @@ from cdk_serverless_patterns.building_blocks.logs import create_log_group
 from cdk_serverless_patterns.building_blocks.tables import create_table
 from cdk_serverless_patterns.building_blocks.waf import create_web_acl
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge
-from cdk_serverless_patterns.errors import child_path
+from cdk_serverless_patterns.errors import PatternConfigError, child_path
 from cdk_serverless_patterns.runtime import env
 
 from .api_type import ApiType
@@ -143,8 +146,13 @@ class ApiBackend(Construct):
     :param detailed_metrics: per-method (REST) / per-route (HTTP) CloudWatch
         metrics (billed as custom metrics). Default True.
     :param log_retention: access and function logs. Default one month.
-    :param dashboard: a CloudWatch dashboard with one widget per alarm. Default
-        False (dashboards bill per month).
+    :param dashboard: a CloudWatch dashboard: requests, error rates, p95
+        latency and the functions' invocations/errors/throttles/duration, then
+        one widget per alarm. Default False (dashboards bill per month).
+
+    Metrics (what the alarms watch): :meth:`metric_server_error_rate`,
+    :meth:`metric_client_error_rate`, :meth:`metric_latency`; plus
+    :meth:`metric_count`. Grants: :meth:`grant_invoke` (IAM-authorized APIs).
 
     Construction fails with ``PatternConfigError`` when the stack would pass
     CloudFormation's 500 resources; the message names the ways out.
@@ -288,9 +296,9 @@ class ApiBackend(Construct):
         self.api_key: Optional[apigw.IApiKey] = None
         self.web_acl: Optional[wafv2.CfnWebACL] = None
         if api_type is ApiType.HTTP:
-            metrics = self._build_http(parsed, auth, options, origins, detailed_metrics, removal_policy, make_function, function_env)
+            self._build_http(parsed, auth, options, origins, detailed_metrics, removal_policy, make_function, function_env)
         else:
-            metrics = self._build_rest(
+            self._build_rest(
                 parsed, auth, options, origins, detailed_metrics, removal_policy, make_function, function_env,
                 request_schemas=request_schemas,
                 cache=cache,
@@ -310,11 +318,81 @@ class ApiBackend(Construct):
         for function in functions:
             self.alarms.extend(function.alarms)
         if create_alarms:
-            self.alarms.extend(self._create_alarms(options, alarm_topic, metrics))
+            self.alarms.extend(self._create_alarms(options, alarm_topic))
             if not per_function_alarms:
                 self.alarms.extend(aggregate_function_alarms(self, functions, alarm_topic))
         self.dashboard: Optional[cloudwatch.Dashboard] = (
-            alarm_dashboard(self, "Dashboard", self.alarms) if dashboard and self.alarms else None
+            alarm_dashboard(self, "Dashboard", self.alarms, self.dashboard_graphs()) if dashboard and self.alarms else None
+        )
+
+    # --- metrics: exactly what the alarms watch (REST and HTTP stages alike) ---
+    def metric_server_error_rate(self) -> cloudwatch.Metric:
+        """Fraction of requests answered 5XX (``AWS/ApiGateway`` 5XXError / 5xx, Average over 5 min)."""
+        return self.stage.metric_server_error(statistic="Average", period=defaults.ALARM_PERIOD)
+
+    def metric_client_error_rate(self) -> cloudwatch.Metric:
+        """Fraction of requests answered 4XX (``AWS/ApiGateway`` 4XXError / 4xx, Average over 5 min)."""
+        return self.stage.metric_client_error(statistic="Average", period=defaults.ALARM_PERIOD)
+
+    def metric_latency(self) -> cloudwatch.Metric:
+        """p95 of ``AWS/ApiGateway Latency`` (ms, 5 min): what the latency alarm holds to the SLO."""
+        return self.stage.metric_latency(statistic="p95", period=defaults.ALARM_PERIOD)
+
+    def metric_count(self) -> cloudwatch.Metric:
+        """Requests (``AWS/ApiGateway Count``, Sum over 5 min)."""
+        return self.stage.metric_count(statistic="Sum", period=defaults.ALARM_PERIOD)
+
+    def dashboard_graphs(self) -> list[Graph]:
+        """The graphs ``dashboard=True`` shows (for composing your own dashboard)."""
+        functions = list(dict.fromkeys(self.routes.values()))
+        if self.authorizer_function is not None:
+            functions.append(self.authorizer_function)
+        return [
+            ("Requests", [("requests", self.metric_count())]),
+            ("Error rates", [("5XX", self.metric_server_error_rate()), ("4XX", self.metric_client_error_rate())]),
+            ("Latency p95 (ms)", [("latency", self.metric_latency())]),
+            *function_graphs({fn.node.id: fn for fn in functions}),
+        ]
+
+    # --- grants ---------------------------------------------------------------
+    def grant_invoke(self, grantee: iam.IGrantable, *routes: str) -> iam.Grant:
+        """Let ``grantee`` call the API (SigV4) when it uses ``ApiAuth.iam()``.
+
+        Exactly ``execute-api:Invoke`` on the deployed stage's methods: the
+        given routes (``"GET /orders/{id}"``; path parameters become ``*``), or
+        every method of the stage when none are given.
+        """
+        if self.auth.kind is not AuthKind.IAM:
+            raise PatternConfigError(
+                self.node.path,
+                [
+                    f"grant_invoke: auth={self.auth.kind.name} is invalid: allowed only with ApiAuth.iam() "
+                    "(other authorizers ignore IAM permissions). Fix: build the API with auth=ApiAuth.iam(), "
+                    "or authorize callers through the API's own authorizer"
+                ],
+            )
+        wanted = [_route_of(r) for r in routes]
+        unknown = [r.key for r in wanted if r not in self.routes]
+        if unknown:
+            raise PatternConfigError(
+                self.node.path,
+                [f"grant_invoke: routes={unknown!r} is invalid: allowed routes of this API ({', '.join(sorted(self.functions))}). "
+                 "Fix: pass route keys exactly as given in routes="],
+            )
+        resources = (
+            [self.api.arn_for_execute_api(r.method if r.method != "ANY" else "*", _arn_path(r), self.stage_name) for r in wanted]
+            if wanted
+            else [self.api.arn_for_execute_api("*", "/*", self.stage_name)]
+        )
+        return grant_exactly(
+            grantee,
+            actions=["execute-api:Invoke"],
+            resources=resources,
+            wildcard_reason=(
+                f"execute-api:Invoke on the methods of {self.node.path}'s '{self.stage_name}' stage only; the "
+                "wildcards stand for path parameter values (or every method of that stage when no route is named), "
+                "which API Gateway's resource ARNs cannot enumerate."
+            ),
         )
 
     # --- front doors ---------------------------------------------------------
@@ -352,7 +430,7 @@ class ApiBackend(Construct):
         api_key_required: bool,
         usage_plan_quota_per_day: Optional[int],
         waf: Union[bool, str],
-    ) -> tuple[cloudwatch.IMetric, cloudwatch.IMetric, cloudwatch.IMetric]:
+    ) -> None:
         # --- auth ---------------------------------------------------------
         built = build_authorizer(self, auth, removal_policy=removal_policy, make_function=make_function)
         self.user_pool: Optional[cognito.IUserPool] = built.user_pool
@@ -431,12 +509,6 @@ class ApiBackend(Construct):
             wafv2.CfnWebACLAssociation(
                 self, "WebAclAssociation", resource_arn=self.stage.stage_arn, web_acl_arn=web_acl_arn
             )
-        period = defaults.ALARM_PERIOD
-        return (
-            self.stage.metric_server_error(statistic="Average", period=period),
-            self.stage.metric_client_error(statistic="Average", period=period),
-            self.stage.metric_latency(statistic="p95", period=period),
-        )
 
     def _build_http(
         self,
@@ -448,7 +520,7 @@ class ApiBackend(Construct):
         removal_policy: RemovalPolicy,
         make_function: Any,
         function_env: Mapping[str, str],
-    ) -> tuple[cloudwatch.IMetric, cloudwatch.IMetric, cloudwatch.IMetric]:
+    ) -> None:
         built = build_http_authorizer(self, auth, removal_policy=removal_policy, make_function=make_function)
         self.user_pool = built.user_pool
         self.user_pool_client = built.user_pool_client
@@ -493,12 +565,6 @@ class ApiBackend(Construct):
             )
 
         self._add_functions(parsed, make_function, function_env, add_route)
-        period = defaults.ALARM_PERIOD
-        return (
-            self.stage.metric_server_error(statistic="Average", period=period),
-            self.stage.metric_client_error(statistic="Average", period=period),
-            self.stage.metric_latency(statistic="p95", period=period),
-        )
 
     # ------------------------------------------------------------------
     def _request_models(self, schemas: Mapping[str, Mapping[str, Any]]) -> dict[Route, apigw.IModel]:
@@ -604,20 +670,14 @@ class ApiBackend(Construct):
                     "(cdk-nag AwsSolutions-COG8); acknowledge the finding with your reason.",
                 )
 
-    def _create_alarms(
-        self,
-        options: ApiSettings,
-        topic: Optional[sns.ITopic],
-        metrics: tuple[cloudwatch.IMetric, cloudwatch.IMetric, cloudwatch.IMetric],
-    ) -> list[cloudwatch.Alarm]:
-        server_errors, client_errors, latency = metrics
+    def _create_alarms(self, options: ApiSettings, topic: Optional[sns.ITopic]) -> list[cloudwatch.Alarm]:
         path = self.node.path
         slo_ms = options.latency_slo.to_milliseconds()
         return [
             create_alarm(
                 self,
                 "ServerErrorRateAlarm",
-                metric=server_errors,
+                metric=self.metric_server_error_rate(),
                 threshold=options.server_error_rate,
                 description=f"{path}: more than {options.server_error_rate:.1%} of requests returned 5XX.",
                 alarm_topic=topic,
@@ -625,7 +685,7 @@ class ApiBackend(Construct):
             create_alarm(
                 self,
                 "ClientErrorRateAlarm",
-                metric=client_errors,
+                metric=self.metric_client_error_rate(),
                 threshold=options.client_error_rate,
                 description=(
                     f"{path}: more than {options.client_error_rate:.1%} of requests returned 4XX "
@@ -636,7 +696,7 @@ class ApiBackend(Construct):
             create_alarm(
                 self,
                 "LatencyAlarm",
-                metric=latency,
+                metric=self.metric_latency(),
                 threshold=slo_ms,
                 description=f"{path}: p95 latency is above the {slo_ms:g} ms SLO.",
                 alarm_topic=topic,
@@ -647,6 +707,11 @@ class ApiBackend(Construct):
 
 def _route_of(key: str) -> Route:
     return parse_route(key)
+
+
+def _arn_path(route: Route) -> str:
+    """The route's path in an execute-api ARN: path parameters match any value."""
+    return "/" + "/".join("*" if segment.startswith("{") else segment for segment in route.segments)
 
 
 def _function_id(route: Route) -> str:

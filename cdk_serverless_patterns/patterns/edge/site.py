@@ -21,13 +21,16 @@ from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from cdk_serverless_patterns import defaults
-from cdk_serverless_patterns.building_blocks.alarms import create_alarm
+from cdk_serverless_patterns.building_blocks.alarms import Graph, create_alarm
+from cdk_serverless_patterns.building_blocks.alarms import dashboard as make_dashboard
+from cdk_serverless_patterns.building_blocks.grants import grant_exactly
 from cdk_serverless_patterns.building_blocks.option_types import (
     BUCKET,
     COMMON,
@@ -48,7 +51,7 @@ from cdk_serverless_patterns.building_blocks.function import (
 )
 from cdk_serverless_patterns.building_blocks.waf import create_web_acl
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge
-from cdk_serverless_patterns.errors import Problems, child_path, is_token
+from cdk_serverless_patterns.errors import PatternConfigError, Problems, child_path, is_token
 
 from .functions import (
     EdgeLogic,
@@ -152,12 +155,20 @@ class EdgeSite(Construct):
         user pools drop deletion protection, KMS keys get the 7-day minimum pending
         window; buckets must be empty. CDK's ``RemovalPolicies.of(stack).destroy()`` has
         the same effect (see docs/patterns/destroy.md).
+    :param dashboard: a CloudWatch dashboard: requests, 4xx/5xx error rates,
+        CloudFront Function errors (metrics read from us-east-1, wherever the
+        dashboard is), then the alarms. Default False (dashboards bill per month).
+
+    Metrics (what the alarms watch): :meth:`metric_5xx_error_rate`,
+    :meth:`metric_function_errors` (per CloudFront Function event); plus
+    :meth:`metric_4xx_error_rate`, :meth:`metric_requests`. Grants:
+    :meth:`grant_create_invalidation` (deploy pipelines).
 
     Attributes: ``distribution``, ``bucket``, ``origin_bucket`` (the ``SecureBucket``
     when one was created, else None), ``log_bucket``, ``response_headers_policy``,
     ``edge_functions`` (event → ServerlessFunction), ``cloudfront_functions``
     (event → cloudfront.Function), ``web_acl`` (CfnWebACL or None), ``web_acl_arn``,
-    ``api``, ``url``, ``alarms``.
+    ``api``, ``url``, ``alarms``, ``dashboard`` (or None).
     """
 
     def __init__(
@@ -181,6 +192,7 @@ class EdgeSite(Construct):
         create_alarms: bool = True,
         log_retention: Optional[logs.RetentionDays] = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        dashboard: bool = False,
     ) -> None:
         problems = Problems(child_path(scope, construct_id))
         typed = check_option_types(
@@ -201,6 +213,7 @@ class EdgeSite(Construct):
                 create_alarms=create_alarms,
                 log_retention=log_retention,
                 removal_policy=removal_policy,
+                dashboard=dashboard,
             ),
             _OPTION_TYPES,
         )
@@ -338,6 +351,57 @@ class EdgeSite(Construct):
                 f"No alarms: CloudFront publishes its metrics only in us-east-1 and this stack is in {region}. "
                 "Deploy the EdgeSite's stack in us-east-1 to get them.",
             )
+        self.dashboard: Optional[cloudwatch.Dashboard] = (
+            make_dashboard(self, "Dashboard", self.alarms, self.dashboard_graphs()) if dashboard else None
+        )
+
+    # --- metrics: exactly what the alarms watch ------------------------------
+    def metric_5xx_error_rate(self) -> cloudwatch.Metric:
+        """``AWS/CloudFront 5xxErrorRate`` (%, Average over 5 min, ``Region=Global``, read in us-east-1)."""
+        return _cloudfront_metric("5xxErrorRate", "Average", DistributionId=self.distribution.distribution_id)
+
+    def metric_4xx_error_rate(self) -> cloudwatch.Metric:
+        """``AWS/CloudFront 4xxErrorRate`` (%, Average over 5 min)."""
+        return _cloudfront_metric("4xxErrorRate", "Average", DistributionId=self.distribution.distribution_id)
+
+    def metric_requests(self) -> cloudwatch.Metric:
+        """``AWS/CloudFront Requests`` (Sum over 5 min)."""
+        return _cloudfront_metric("Requests", "Sum", DistributionId=self.distribution.distribution_id)
+
+    def metric_function_errors(self, event: str) -> cloudwatch.Metric:
+        """``FunctionExecutionErrors`` of the CloudFront Function on ``event`` (Sum over 5 min)."""
+        function = self.cloudfront_functions.get(event)
+        if function is None:
+            raise PatternConfigError(
+                self.node.path,
+                [f"metric_function_errors: event={event!r} is invalid: allowed "
+                 f"{', '.join(map(repr, self.cloudfront_functions)) or 'none (no CloudFront Functions)'}. "
+                 "Fix: pass an event given in cloudfront_functions="],
+            )
+        return _cloudfront_metric("FunctionExecutionErrors", "Sum", FunctionName=function.function_name)
+
+    def dashboard_graphs(self) -> list[Graph]:
+        """The graphs ``dashboard=True`` shows; every metric is read in us-east-1."""
+        graphs: list[Graph] = [
+            ("Requests", [("requests", self.metric_requests())]),
+            ("Error rates (%)", [("5xx", self.metric_5xx_error_rate()), ("4xx", self.metric_4xx_error_rate())]),
+        ]
+        if self.cloudfront_functions:
+            graphs.append(
+                ("CloudFront Function errors", [(event, self.metric_function_errors(event)) for event in self.cloudfront_functions])
+            )
+        return [
+            (title, [(label, metric.with_(region=defaults.EDGE_REGION)) for label, metric in metrics])
+            for title, metrics in graphs
+        ]
+
+    # --- grants ---------------------------------------------------------------
+    def grant_create_invalidation(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let a deploy pipeline invalidate cached paths: exactly
+        ``cloudfront:CreateInvalidation`` on this distribution."""
+        return grant_exactly(
+            grantee, actions=["cloudfront:CreateInvalidation"], resources=[self.distribution.distribution_arn]
+        )
 
     def _acknowledge(
         self, certificate: Optional[acm.ICertificate], geo_restriction: Optional[cloudfront.GeoRestriction]
@@ -364,9 +428,7 @@ class EdgeSite(Construct):
             create_alarm(
                 self,
                 "ErrorRateAlarm",
-                metric=_cloudfront_metric(
-                    "5xxErrorRate", "Average", DistributionId=self.distribution.distribution_id
-                ),
+                metric=self.metric_5xx_error_rate(),
                 threshold=defaults.CLOUDFRONT_5XX_RATE_ALARM_PERCENT,
                 description=(
                     f"{self.node.path}: over {defaults.CLOUDFRONT_5XX_RATE_ALARM_PERCENT}% of viewer requests "
@@ -380,7 +442,7 @@ class EdgeSite(Construct):
                 create_alarm(
                     self,
                     f"{fn.node.id}ErrorsAlarm",
-                    metric=_cloudfront_metric("FunctionExecutionErrors", "Sum", FunctionName=fn.function_name),
+                    metric=self.metric_function_errors(event),
                     threshold=1,
                     description=f"{self.node.path}: the {event} CloudFront Function failed.",
                     alarm_topic=topic,

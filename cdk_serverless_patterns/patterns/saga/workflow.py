@@ -31,6 +31,7 @@ from typing import Any, Optional, Sequence, cast
 
 from aws_cdk import Annotations, CfnElement, Duration, Names, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
@@ -38,7 +39,9 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from cdk_serverless_patterns import defaults
-from cdk_serverless_patterns.building_blocks.alarms import create_alarm, sum_metric
+from cdk_serverless_patterns.building_blocks.alarms import Graph, create_alarm, function_graphs, sum_metric
+from cdk_serverless_patterns.building_blocks.alarms import dashboard as make_dashboard
+from cdk_serverless_patterns.building_blocks.grants import grant_exactly
 from cdk_serverless_patterns.building_blocks.function import (
     FunctionOptions,
     FunctionSpec,
@@ -51,7 +54,7 @@ from cdk_serverless_patterns.building_blocks.logs import create_log_group
 from cdk_serverless_patterns.building_blocks.option_types import BOOL, COMMON, TOPIC, check_option_types
 from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge
-from cdk_serverless_patterns.errors import Problems, child_path, is_token
+from cdk_serverless_patterns.errors import PatternConfigError, Problems, child_path, is_token
 
 from .start_api import SagaStartApi, SagaStartApiResources, validate_start_api
 
@@ -452,11 +455,19 @@ class Saga(Construct):
         get the 7-day minimum pending window; buckets must be empty. CDK's
         ``RemovalPolicies.of(stack).destroy()`` has the same effect (see
         docs/patterns/destroy.md).
+    :param dashboard: a CloudWatch dashboard: executions started, succeeded,
+        failed, timed out, throttled, the functions' graphs, then the alarms.
+        Default False (dashboards bill per month).
+
+    Metrics (what the alarms watch): :meth:`metric_failed`,
+    :meth:`metric_timed_out`, :meth:`metric_throttled`, and each function's
+    ``metric_*``. Grants: :meth:`grant_start_execution` (callers starting
+    sagas), :meth:`grant_task_response` (approvers, with ``approval``).
 
     Attributes: ``state_machine``, ``functions`` (step name ->
     :class:`SagaStepFunctions`), ``log_group``, ``approval_topic`` (or None),
     ``start_api`` (:class:`~cdk_serverless_patterns.patterns.saga.start_api.SagaStartApiResources`
-    or None), ``alarms``.
+    or None), ``alarms``, ``dashboard`` (or None).
     """
 
     def __init__(
@@ -476,6 +487,7 @@ class Saga(Construct):
         create_alarms: bool = True,
         log_retention: Optional[logs.RetentionDays] = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        dashboard: bool = False,
     ) -> None:
         retries = retry_attempts if retry_attempts is not None else defaults.SAGA_RETRY_ATTEMPTS
         compensation_retries = (
@@ -492,6 +504,7 @@ class Saga(Construct):
                 create_alarms=create_alarms,
                 log_retention=log_retention,
                 removal_policy=removal_policy,
+                dashboard=dashboard,
             ),
             _OPTION_TYPES,
         )
@@ -608,6 +621,73 @@ class Saga(Construct):
                 removal_policy=removal_policy,
             )
             self.alarms.extend(self.start_api.alarms)
+        self.dashboard: Optional[cloudwatch.Dashboard] = (
+            make_dashboard(self, "Dashboard", self.alarms, self.dashboard_graphs()) if dashboard else None
+        )
+
+    # --- metrics: exactly what the alarms watch ------------------------------
+    def metric_failed(self) -> cloudwatch.Metric:
+        """``AWS/States ExecutionsFailed`` (Sum over 5 min): sagas that compensated, or need a redrive."""
+        return sum_metric(self.state_machine.metric_failed())
+
+    def metric_timed_out(self) -> cloudwatch.Metric:
+        """``ExecutionsTimedOut`` (Sum over 5 min)."""
+        return sum_metric(self.state_machine.metric_timed_out())
+
+    def metric_throttled(self) -> cloudwatch.Metric:
+        """``ExecutionThrottled`` (Sum over 5 min)."""
+        return sum_metric(self.state_machine.metric_throttled())
+
+    def metric_started(self) -> cloudwatch.Metric:
+        """``ExecutionsStarted`` (Sum over 5 min)."""
+        return sum_metric(self.state_machine.metric_started())
+
+    def metric_succeeded(self) -> cloudwatch.Metric:
+        """``ExecutionsSucceeded`` (Sum over 5 min)."""
+        return sum_metric(self.state_machine.metric_succeeded())
+
+    def dashboard_graphs(self) -> list[Graph]:
+        """The graphs ``dashboard=True`` shows."""
+        functions: dict[str, ServerlessFunction] = {}
+        for name, step in self.functions.items():
+            functions.setdefault(step.action.node.id, step.action)
+            if step.compensation is not None:
+                functions.setdefault(step.compensation.node.id, step.compensation)
+        return [
+            (
+                "Executions",
+                [
+                    ("started", self.metric_started()),
+                    ("succeeded", self.metric_succeeded()),
+                    ("failed", self.metric_failed()),
+                    ("timed out", self.metric_timed_out()),
+                    ("throttled", self.metric_throttled()),
+                ],
+            ),
+            *function_graphs(functions),
+        ]
+
+    # --- grants ---------------------------------------------------------------
+    def grant_start_execution(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` start sagas: exactly ``states:StartExecution`` on this state machine."""
+        return grant_exactly(
+            grantee, actions=["states:StartExecution"], resources=[self.state_machine.state_machine_arn]
+        )
+
+    def grant_task_response(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let an approver answer the approval step: ``states:SendTaskSuccess``,
+        ``SendTaskFailure`` and ``SendTaskHeartbeat`` on this state machine."""
+        if self.approval is None:
+            raise PatternConfigError(
+                self.node.path,
+                ["grant_task_response: approval=None is invalid: allowed only for a saga with an approval step. "
+                 "Fix: pass approval=SagaApproval(before=...) or use grant_start_execution"],
+            )
+        return grant_exactly(
+            grantee,
+            actions=["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"],
+            resources=[self.state_machine.state_machine_arn],
+        )
 
     # --- construction ------------------------------------------------------
 
@@ -765,12 +845,11 @@ class Saga(Construct):
         return wait
 
     def _create_alarms(self, topic: Optional[sns.ITopic]) -> list[cloudwatch.Alarm]:
-        machine = self.state_machine
         return [
             create_alarm(
                 self,
                 "ExecutionsFailedAlarm",
-                metric=sum_metric(machine.metric_failed()),
+                metric=self.metric_failed(),
                 threshold=1,
                 description=f"{self.node.path}: an execution failed (a step failed and was compensated, "
                 "or a compensation failed and needs a redrive).",
@@ -779,7 +858,7 @@ class Saga(Construct):
             create_alarm(
                 self,
                 "ExecutionsTimedOutAlarm",
-                metric=sum_metric(machine.metric_timed_out()),
+                metric=self.metric_timed_out(),
                 threshold=1,
                 description=f"{self.node.path}: an execution hit its timeout, possibly mid-compensation.",
                 alarm_topic=topic,
@@ -787,7 +866,7 @@ class Saga(Construct):
             create_alarm(
                 self,
                 "ExecutionThrottledAlarm",
-                metric=sum_metric(machine.metric_throttled()),
+                metric=self.metric_throttled(),
                 threshold=1,
                 description=f"{self.node.path}: state transitions were throttled; raise the quota or slow callers.",
                 alarm_topic=topic,

@@ -45,7 +45,9 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from cdk_serverless_patterns import defaults
-from cdk_serverless_patterns.building_blocks.alarms import create_alarm
+from cdk_serverless_patterns.building_blocks.alarms import Graph, create_alarm, function_graphs
+from cdk_serverless_patterns.building_blocks.alarms import dashboard as make_dashboard
+from cdk_serverless_patterns.building_blocks.grants import grant_exactly
 from cdk_serverless_patterns.building_blocks.option_types import BOOL, COMMON, MAPPING, STRING, check_option_types
 from cdk_serverless_patterns.building_blocks.function import (
     FunctionSpec,
@@ -120,6 +122,14 @@ class ScheduledJob(Construct):
         window; buckets must be empty. CDK's ``RemovalPolicies.of(stack).destroy()`` has
         the same effect (see docs/patterns/destroy.md).
     :param log_retention: of the job's log group. Default one month.
+    :param dashboard: a CloudWatch dashboard: runs, undelivered and failed
+        runs, the job's graphs, then the alarms. Default False (dashboards
+        bill per month).
+
+    Metrics (what the alarms watch): :meth:`metric_runs` (the "did not run"
+    alarm's, over its period), :meth:`metric_undelivered_runs`,
+    :meth:`metric_failed_runs` and the job's ``metric_*``. Grants:
+    :meth:`grant_run` (start a run by hand, e.g. a backfill).
 
     Attributes: ``schedule`` (``aws_scheduler.Schedule``), ``job``
     (:class:`ServerlessFunction`), ``role`` (the scheduler's execution role),
@@ -151,6 +161,7 @@ class ScheduledJob(Construct):
         create_alarms: bool = True,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         log_retention: Optional[logs.RetentionDays] = None,
+        dashboard: bool = False,
     ) -> None:
         problems = Problems(child_path(scope, construct_id))
         typed = check_option_types(
@@ -165,6 +176,7 @@ class ScheduledJob(Construct):
                 create_alarms=create_alarms,
                 removal_policy=removal_policy,
                 log_retention=log_retention,
+                dashboard=dashboard,
             ),
             _OPTION_TYPES,
         )
@@ -243,6 +255,7 @@ class ScheduledJob(Construct):
         )
 
         self.alarms: list[cloudwatch.Alarm] = [*self.job.alarms, *self.failure_queue.alarms]
+        self._runs_period = defaults.ALARM_PERIOD
         self.did_not_run_alarm: Optional[cloudwatch.Alarm] = None
         if create_alarms and enabled and parsed.kind == "rate" and (start_date or end_date):
             # Outside its dates the schedule rightly does not run; the alarm would fire forever.
@@ -253,6 +266,38 @@ class ScheduledJob(Construct):
             self.did_not_run_alarm = self._did_not_run_alarm(parsed, flexible_window, job_spec, allow_overlap, alarm_topic)
             if self.did_not_run_alarm is not None:
                 self.alarms.append(self.did_not_run_alarm)
+        self.dashboard: Optional[cloudwatch.Dashboard] = (
+            make_dashboard(self, "Dashboard", self.alarms, self.dashboard_graphs()) if dashboard else None
+        )
+
+    # --- metrics: exactly what the alarms watch ------------------------------
+    def metric_runs(self) -> cloudwatch.Metric:
+        """Runs started (``Invocations`` of the ``live`` alias, Sum) over the "did not run"
+        alarm's period (the longest possible gap between runs), or 5 min without that alarm."""
+        return self.job.alias.metric_invocations(statistic="Sum", period=self._runs_period)
+
+    def metric_undelivered_runs(self) -> cloudwatch.Metric:
+        """Runs Scheduler could not hand to Lambda (its DLQ depth, Maximum over 5 min)."""
+        return self.failure_queue.metric_depth()
+
+    def metric_failed_runs(self) -> cloudwatch.Metric:
+        """Runs that failed after Lambda's retries (the job's on-failure queue depth)."""
+        return self.job.metric_async_failures()
+
+    def dashboard_graphs(self) -> list[Graph]:
+        """The graphs ``dashboard=True`` shows."""
+        return [
+            ("Runs", [("started", self.metric_runs())]),
+            ("Runs not done", [("undelivered", self.metric_undelivered_runs()), ("failed", self.metric_failed_runs())]),
+            *function_graphs({"job": self.job}),
+        ]
+
+    # --- grants ---------------------------------------------------------------
+    def grant_run(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` start a run by hand (a backfill, a re-run): exactly
+        ``lambda:InvokeFunction`` on the job's ``live`` alias, the qualifier
+        whose failure handling and concurrency the schedule uses."""
+        return grant_exactly(grantee, actions=["lambda:InvokeFunction"], resources=[self.job.alias.function_arn])
 
     def _scheduler_role(self) -> iam.Role:
         """A role only Scheduler in this account (default group) can assume, allowed to invoke only the alias.
@@ -319,11 +364,11 @@ class ScheduledJob(Construct):
                 "alarm evaluation limit. Alarm on the job's own output instead."
             )
             return None
-        metric = self.job.alias.metric_invocations(statistic="Sum", period=Duration.seconds(period_s))
+        self._runs_period = Duration.seconds(period_s)
         return create_alarm(
             self,
             "DidNotRunAlarm",
-            metric=metric,
+            metric=self.metric_runs(),
             threshold=1,
             comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
             missing_data=cloudwatch.TreatMissingData.BREACHING,
