@@ -51,7 +51,10 @@ class OrdersApiStack(cdk.Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
         alarms = EncryptedTopic(self, "Alarms", service_publishers=["cloudwatch.amazonaws.com"])
-        read = FunctionSpec(code=HANDLER_DIR, handler="orders.read", description="Lists and reads orders")
+        # Powertools' REST resolver routes the read lambdalith; AWS's layer brings it.
+        read = FunctionSpec(
+            code=HANDLER_DIR, handler="orders.read", description="Lists and reads orders", powertools=True
+        )
         self.backend = ApiBackend(
             self,
             "Orders",

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
@@ -18,8 +19,9 @@ GOOD_CSV = b"order_id,customer_id,amount,currency\nA-1,C-1,25.90,EUR\nA-2,C-2,10
 
 
 class Env:
-    def __init__(self, s3, table, sns, sqs, queue_url):
+    def __init__(self, s3, table, sns, sqs, queue_url, idempotency):
         self.s3, self.table, self.sns, self.sqs, self.queue_url = s3, table, sns, sqs, queue_url
+        self.idempotency = idempotency
 
     def upload(self, key: str, body: bytes) -> dict:
         put = self.s3.put_object(Bucket=BUCKET, Key=key, Body=body)
@@ -29,8 +31,21 @@ class Env:
         messages = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", [])
         return [json.loads(json.loads(m["Body"])["Message"]) for m in messages]
 
-    def invoke(self, event):
-        return importer.handler(event, None, s3=self.s3, table=self.table, sns=self.sns)
+    def invoke(self, event, sns=None):
+        return importer.handler(event, Context(), s3=self.s3, table=self.table, sns=sns or self.sns)
+
+    def idempotency_records(self) -> list[dict]:
+        return self.idempotency.scan()["Items"]
+
+
+class Context:
+    """The parts of Lambda's context Powertools' idempotency reads."""
+
+    function_name = "csv-importer"
+    aws_request_id = "req-1"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
 
 
 def s3_event(key: str, version: str, etag: str, size: int) -> dict:
@@ -57,6 +72,9 @@ def aws(monkeypatch):
         s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
         dynamodb = boto3.resource("dynamodb")
         table = create_moto_table(dynamodb, "results", "pk", "sk")
+        idempotency = create_moto_table(dynamodb, "idempotency", "id")
+        monkeypatch.setenv(importer.IDEMPOTENCY_TABLE, "idempotency")
+        monkeypatch.setattr(importer, "_once", None)  # a persistence layer per test, inside moto
         sns = boto3.client("sns")
         topic = sns.create_topic(Name="notify")["TopicArn"]
         sqs = boto3.client("sqs")
@@ -64,7 +82,7 @@ def aws(monkeypatch):
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
         monkeypatch.setenv("NOTIFY_TOPIC_ARN", topic)
-        yield Env(s3, table, sns, sqs, queue_url)
+        yield Env(s3, table, sns, sqs, queue_url, idempotency)
 
 
 def test_imports_every_row_and_notifies_once(aws):
@@ -76,16 +94,17 @@ def test_imports_every_row_and_notifies_once(aws):
     assert order["source"] == f"s3://{BUCKET}/uploads/day 1.csv"  # key URL-decoded
     [note] = aws.notifications()
     assert note["status"] == "IMPORTED" and note["rows"] == 2 and note["idempotency_key"] == result["idempotency_key"]
-    marker = aws.table.get_item(Key={"pk": f"UPLOAD#{BUCKET}/uploads/day 1.csv", "sk": f"VERSION#{event['detail']['object']['version-id']}"})["Item"]
-    assert marker["status"] == "IMPORTED" and "lease_until" not in marker
+    [record] = aws.idempotency_records()  # Powertools' record of this object version
+    assert record["status"] == "COMPLETED" and json.loads(record["data"]) == result
+    assert int(record["expiration"]) > 0  # the table's TTL removes it
 
 
-def test_redelivered_event_is_a_duplicate_and_changes_nothing(aws):
+def test_redelivered_event_replays_the_first_result_and_changes_nothing(aws):
     event = aws.upload("uploads/a.csv", GOOD_CSV)
-    aws.invoke(event)
+    first = aws.invoke(event)
     aws.notifications()
     aws.table.delete_item(Key={"pk": "ORDER#A-2", "sk": "ORDER"})
-    assert aws.invoke(event)["status"] == "duplicate"
+    assert aws.invoke(event) == first
     assert "Item" not in aws.table.get_item(Key={"pk": "ORDER#A-2", "sk": "ORDER"})
     assert aws.notifications() == []
 
@@ -107,8 +126,9 @@ def test_invalid_rows_reject_the_whole_file_with_reasons(aws):
     assert "Item" not in aws.table.get_item(Key={"pk": "ORDER#A-1", "sk": "ORDER"})
     [note] = aws.notifications()
     assert note["status"] == "REJECTED" and "line 2" in note["reason"]
-    # A rejected file is final: its redelivery is a duplicate, not a new attempt.
-    assert aws.invoke(s3_event("uploads/bad.csv", note["version_id"], "x", len(body)))["status"] == "duplicate"
+    # A rejected file is final: its redelivery replays the rejection, it is not a new attempt.
+    assert aws.invoke(s3_event("uploads/bad.csv", note["version_id"], "x", len(body))) == result
+    assert aws.notifications() == []
 
 
 @pytest.mark.parametrize(
@@ -132,7 +152,7 @@ def test_oversized_file_is_rejected_without_download(aws):
     assert "at most" in aws.invoke(event)["reason"]
 
 
-def test_infrastructure_failure_releases_the_claim_and_raises(aws):
+def test_infrastructure_failure_releases_the_record_and_raises(aws):
     event = aws.upload("uploads/a.csv", GOOD_CSV)
 
     class FailingSns:
@@ -140,21 +160,36 @@ def test_infrastructure_failure_releases_the_claim_and_raises(aws):
             raise ClientError({"Error": {"Code": "InternalError", "Message": "boom"}}, "Publish")
 
     with pytest.raises(ClientError):
-        importer.handler(event, None, s3=aws.s3, table=aws.table, sns=FailingSns())
-    # Lambda's retry takes the claim over at once and completes the import.
+        aws.invoke(event, sns=FailingSns())
+    assert aws.idempotency_records() == []  # Powertools deleted the in-progress record
+    # Lambda's retry imports the file.
     assert aws.invoke(event)["status"] == "imported"
     assert len(aws.notifications()) == 1
 
 
-def test_concurrent_delivery_sees_the_claim_in_progress(aws):
+def test_concurrent_delivery_is_in_progress_and_retried_by_lambda(aws):
     event = aws.upload("uploads/a.csv", GOOD_CSV)
-    version = event["detail"]["object"]["version-id"]
-    marker = {"pk": f"UPLOAD#{BUCKET}/uploads/a.csv", "sk": f"VERSION#{version}"}
-    aws.table.put_item(Item={**marker, "status": "IN_PROGRESS", "claim": "other", "lease_until": 2**40})
-    assert aws.invoke(event)["status"] == "in-progress"
-    # An expired lease (the other invocation died) is taken over.
-    aws.table.update_item(Key=marker, UpdateExpression="SET lease_until = :z", ExpressionAttributeValues={":z": 0})
-    assert aws.invoke(event)["status"] == "imported"
+    seen = {}
+
+    class ConcurrentSns:
+        """While this import publishes, a second delivery of the same event arrives."""
+
+        def publish(self, **kwargs):
+            with pytest.raises(IdempotencyAlreadyInProgressError):
+                aws.invoke(event)
+            seen["second"] = "in progress"
+            return aws.sns.publish(**kwargs)
+
+    assert aws.invoke(event, sns=ConcurrentSns())["status"] == "imported"
+    assert seen == {"second": "in progress"}
+
+
+def test_emits_the_business_metric(aws, capsys, monkeypatch):
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "CsvIngestExample")
+    aws.invoke(aws.upload("uploads/m.csv", GOOD_CSV))
+    docs = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{") and "_aws" in line]
+    [doc] = [d for d in docs if "OrdersImported" in d]
+    assert doc["OrdersImported"] in (2, [2.0]) and doc["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "CsvIngestExample"
 
 
 def test_rejects_events_that_are_not_s3_object_created(aws):
@@ -185,7 +220,7 @@ class SubjectCheckingSns:
 )
 def test_notification_subject_is_valid_for_any_key(aws, key):
     event = aws.upload(key, GOOD_CSV)
-    result = importer.handler(event, None, s3=aws.s3, table=aws.table, sns=SubjectCheckingSns(aws.sns))
+    result = aws.invoke(event, sns=SubjectCheckingSns(aws.sns))
     assert result["status"] == "imported"
     [note] = aws.notifications()
     assert note["key"] == key  # the full key is in the message body

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from urllib.parse import quote
 
 import boto3
 import pytest
@@ -28,7 +29,8 @@ def event(method, resource, *, customer="alice", body=None, path=None, query=Non
     return {
         "httpMethod": method,
         "resource": resource,
-        "path": resource,
+        # the request path: path parameters filled in (what the resolver routes on)
+        "path": resource.replace("{id}", quote(str((path or {}).get("id", "")), safe="")),
         "headers": {"origin": "https://shop.example.com", **(headers or {})},
         "pathParameters": path,
         "queryStringParameters": query,
@@ -169,3 +171,15 @@ def test_unexpected_failures_become_500_without_details(table):
     status, body, _ = call(orders.create, Broken(), "POST", "/orders", body=ORDER)
     assert status == 500
     assert body["error"] == {"code": "internal_error", "message": "internal server error", "request_id": "req-1"}
+
+
+def test_read_answers_unknown_paths_with_the_common_error_body(table):
+    status, body, _ = call(orders.read, table, "GET", "/customers")
+    assert status == 404 and body["error"]["code"] == "not_found"
+
+
+def test_create_emits_the_orders_created_metric(table, capsys):
+    create(table)
+    docs = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    [doc] = [d for d in docs if "OrdersCreated" in d]
+    assert doc["currency"] == "EUR" and [m["Name"] for m in doc["_aws"]["CloudWatchMetrics"][0]["Metrics"]] == ["OrdersCreated"]

@@ -146,7 +146,8 @@ def test_cancel_retries_after_a_concurrent_append(handlers, aws, monkeypatch):
 def test_invalid_orders_are_rejected_without_events(handlers, aws, change, message):
     response = handlers["place_order"].handler(api({**ORDER, **change}), None)
     assert response["statusCode"] == 400
-    assert re.search(message, body(response)["message"])
+    error = body(response)["error"]  # the error body every example API returns
+    assert error["code"] == "validation_error" and re.search(message, error["message"])
     assert aws.scan(TableName="events")["Count"] == 0
 
 

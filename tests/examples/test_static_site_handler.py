@@ -101,13 +101,15 @@ def test_api_greets_signed_in_viewer_in_their_variant():
         {
             "headers": {"cookie": "ab-variant=b", "Authorization": "Bearer x"},
             "requestContext": {"authorizer": {"claims": {"sub": "u-1", "email": "ana@example.com"}}},
-        }
+        },
+        None,
     )
     assert response["statusCode"] == 200
     assert json.loads(response["body"]) == {"message": "Welcome back, ana@example.com", "variant": "b"}
+    assert response["headers"]["Cache-Control"] == "no-store"
 
 
 def test_api_without_claims_is_unauthorized():
-    response = hello.handler({"headers": {}, "requestContext": {}})
+    response = hello.handler({"headers": {}, "requestContext": {}}, None)
     assert response["statusCode"] == 401
     assert json.loads(response["body"])["error"]["code"] == "unauthorized"

@@ -1,23 +1,30 @@
 """Imports an orders CSV uploaded under ``uploads/`` into the orders table.
 
 Invoked by EventBridge with an S3 "Object Created" event. Each object version
-is imported once: the idempotency key is ``bucket/key#version-id`` (the ETag
-when the bucket is not versioned), claimed with a conditional write before
-any work and marked done after the notification is published.
+is imported once, by Powertools' ``@idempotent`` on a DynamoDB persistence
+table (``IDEMPOTENCY_TABLE_NAME``) the stack creates; the idempotency key is
+``[bucket, key, version-id or ETag]`` of the event's object.
 
-* A redelivered event for a finished import returns ``duplicate`` and changes
-  nothing; one still being imported by another invocation returns
-  ``in-progress``.
+* A redelivered event for a finished import returns the first import's result
+  and changes nothing (Powertools replays the stored response).
+* One still being imported by another invocation raises
+  ``IdempotencyAlreadyInProgressError``, so Lambda retries it later.
 * A file that is not a valid orders CSV is *rejected*: nothing is written, a
-  ``REJECTED`` notification says why, and it is not retried (retrying cannot
-  fix a file).
-* Anything else (S3, DynamoDB or SNS failing) releases the claim and raises,
-  so Lambda retries the event and finally moves it to the failure queue.
+  ``REJECTED`` notification says why, and the rejection is final (its result
+  is stored like a success: retrying cannot fix a file).
+* Anything else (S3, DynamoDB or SNS failing) raises; Powertools deletes the
+  in-progress record, so Lambda's retry imports the file again.
 
 One notification is published per file. Only a crash between publishing and
-marking the import done (after which the claim's lease expires and the event
-is retried) can publish twice; every message carries the idempotency key as a
-message attribute so subscribers can drop the duplicate.
+Powertools saving the result (after which the in-progress record expires with
+the invocation's remaining time and the event is retried) can publish twice;
+every message carries the idempotency key as a message attribute so
+subscribers can drop the duplicate. Each import emits the ``OrdersImported``
+(rows) or ``FilesRejected`` business metric (EMF).
+
+Before Powertools this module carried ~70 lines of claim/lease/complete/release
+code for the same guarantee; the decorator, the persistence layer and the
+table's TTL now do it.
 
 CSV format (UTF-8, header required)::
 
@@ -31,24 +38,31 @@ import csv
 import io
 import json
 import re
-import time
-import uuid
 from decimal import Decimal, InvalidOperation
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 from urllib.parse import unquote_plus
 
 import boto3
-from botocore.exceptions import ClientError
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent,
+)
 
-from cdk_serverless_patterns.runtime import env
+from cdk_serverless_patterns.runtime import env, metrics
 from cdk_serverless_patterns.runtime.log import get_logger
 
+#: The persistence table of Powertools' idempotency (set by the stack).
+IDEMPOTENCY_TABLE = "IDEMPOTENCY_TABLE_NAME"
+#: How long an import's result is kept (DynamoDB TTL on ``expiration``):
+#: EventBridge stops retrying after an hour, S3 never redelivers later.
+IDEMPOTENCY_EXPIRY_S = 24 * 60 * 60
+#: What makes two events the same import: the object version (its ETag when
+#: the bucket is not versioned). Keys stay URL-encoded, as S3 sends them.
+IDEMPOTENCY_KEY = 'detail.[bucket.name, object.key, object."version-id" || object.etag]'
 COLUMNS = ("order_id", "customer_id", "amount", "currency")
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 50_000
-#: Claims of invocations that died are taken over after this long (the
-#: function's timeout when the context says it, plus a margin).
-DEFAULT_LEASE_S = 15 * 60
 _ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 #: SNS Subject: "no line breaks or control characters, and less than 100 characters long".
@@ -151,81 +165,54 @@ def _row_problem(values: dict[str, str], seen: set[str]) -> Optional[str]:
     return None
 
 
-def handler(event: dict[str, Any], context: Any, *, s3: Any = None, table: Any = None, sns: Any = None) -> dict[str, Any]:
-    obj = object_from_event(event)
+def _persistence(client: Any = None) -> DynamoDBPersistenceLayer:
+    return DynamoDBPersistenceLayer(table_name=env.require(IDEMPOTENCY_TABLE), boto3_client=client)
+
+
+_CONFIG = IdempotencyConfig(
+    event_key_jmespath=IDEMPOTENCY_KEY,
+    raise_on_no_idempotency_key=True,
+    expires_after_seconds=IDEMPOTENCY_EXPIRY_S,
+)
+_once: Optional[Callable[..., dict[str, Any]]] = None
+
+
+def handler(
+    event: dict[str, Any],
+    context: Any,
+    *,
+    s3: Any = None,
+    table: Any = None,
+    sns: Any = None,
+    idempotency_client: Any = None,
+) -> dict[str, Any]:
+    global _once
+    obj = object_from_event(event)  # reject foreign events before any idempotency record
+    if _once is None or idempotency_client is not None:
+        # Built on first use: the persistence layer makes its boto3 client at construction.
+        _once = idempotent(persistence_store=_persistence(idempotency_client), config=_CONFIG)(_import_object)
+    return _once(event, context, obj=obj, s3=s3, table=table, sns=sns)
+
+
+def _import_object(
+    event: dict[str, Any], context: Any, *, obj: dict[str, Any], s3: Any, table: Any, sns: Any
+) -> dict[str, Any]:
     s3 = s3 if s3 is not None else _client("s3")
     sns = sns if sns is not None else _client("sns")
     table = table if table is not None else _table()
     key = idempotency_key(obj)
-    marker = {"pk": f"UPLOAD#{obj['bucket']}/{obj['key']}", "sk": f"VERSION#{obj['version_id'] or obj['etag']}"}
-    token = uuid.uuid4().hex
-    lease = DEFAULT_LEASE_S
-    if context is not None and hasattr(context, "get_remaining_time_in_millis"):
-        lease = context.get_remaining_time_in_millis() // 1000 + 60
-    state = _claim(table, marker, token, lease)
-    if state != "claimed":
-        log.info("import skipped", extra={"idempotency_key": key, "state": state})
-        return {"status": state, "idempotency_key": key}
     try:
-        try:
-            orders = _read_orders(s3, obj)
-        except RejectedFile as rejected:
-            _notify(sns, obj, key, status="REJECTED", reason=str(rejected))
-            _complete(table, marker, token, status="REJECTED", reason=str(rejected))
-            log.warning("file rejected", extra={"idempotency_key": key, "reason": str(rejected)})
-            return {"status": "rejected", "idempotency_key": key, "reason": str(rejected)}
-        _write_orders(table, orders, obj)
-        _notify(sns, obj, key, status="IMPORTED", rows=len(orders))
-        _complete(table, marker, token, status="IMPORTED", rows=len(orders))
-    except Exception:
-        _release(table, marker, token)
-        raise
+        orders = _read_orders(s3, obj)
+    except RejectedFile as rejected:
+        _notify(sns, obj, key, status="REJECTED", reason=str(rejected))
+        log.warning("file rejected", extra={"idempotency_key": key, "reason": str(rejected)})
+        metrics.emit("FilesRejected", 1, "Count")
+        return {"status": "rejected", "idempotency_key": key, "reason": str(rejected)}
+    _write_orders(table, orders, obj)
+    _notify(sns, obj, key, status="IMPORTED", rows=len(orders))
     log.info("file imported", extra={"idempotency_key": key, "rows": len(orders)})
+    metrics.emit("OrdersImported", len(orders), "Count")
     return {"status": "imported", "idempotency_key": key, "rows": len(orders)}
-
-
-def _claim(table: Any, marker: dict[str, str], token: str, lease_s: int) -> str:
-    now = int(time.time())
-    try:
-        table.put_item(
-            Item={**marker, "status": "IN_PROGRESS", "claim": token, "lease_until": now + lease_s},
-            ConditionExpression="attribute_not_exists(pk) OR (#s = :in_progress AND lease_until < :now)",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":in_progress": "IN_PROGRESS", ":now": now},
-        )
-        return "claimed"
-    except ClientError as err:
-        if err.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
-    current = table.get_item(Key=marker, ConsistentRead=True).get("Item") or {}
-    return "in-progress" if current.get("status") == "IN_PROGRESS" else "duplicate"
-
-
-def _complete(table: Any, marker: dict[str, str], token: str, *, status: str, **fields: Any) -> None:
-    names = {"#s": "status", **{f"#{k}": k for k in fields}}
-    values = {":status": status, ":token": token, ":done": int(time.time()), **{f":{k}": v for k, v in fields.items()}}
-    sets = ", ".join(["#s = :status", "completed_at = :done", *(f"#{k} = :{k}" for k in fields)])
-    table.update_item(
-        Key=marker,
-        UpdateExpression=f"SET {sets} REMOVE lease_until",
-        ConditionExpression="claim = :token",
-        ExpressionAttributeNames=names,
-        ExpressionAttributeValues=values,
-    )
-
-
-def _release(table: Any, marker: dict[str, str], token: str) -> None:
-    """End the claim's lease now, so Lambda's retry can take it over at once."""
-    try:
-        table.update_item(
-            Key=marker,
-            UpdateExpression="SET lease_until = :expired",
-            ConditionExpression="claim = :token AND #s = :in_progress",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":expired": 0, ":token": token, ":in_progress": "IN_PROGRESS"},
-        )
-    except ClientError:
-        log.exception("could not release the claim; the retry waits for its lease to expire")
 
 
 def _read_orders(s3: Any, obj: dict[str, Any]) -> list[dict[str, Any]]:

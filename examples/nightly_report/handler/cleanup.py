@@ -23,10 +23,7 @@ What it promises:
 
 from __future__ import annotations
 
-import json
-import logging
 import os
-import time
 from datetime import datetime, timezone
 from typing import Any, Callable, Optional
 
@@ -34,13 +31,15 @@ import boto3
 from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
 
+from cdk_serverless_patterns.runtime import metrics
+from cdk_serverless_patterns.runtime.log import get_logger
+
 if __package__:  # imported as examples.nightly_report.handler.cleanup (tests, the stack)
     from . import settings
 else:  # packaged flat in the Lambda asset
     import settings  # type: ignore[import-not-found,no-redef]
 
-log = logging.getLogger("nightly-report")
-log.setLevel(logging.INFO)
+log = get_logger("nightly-report")
 
 DEFAULT_PAGE_SIZE = 200
 MAX_PAGE_SIZE = 1000
@@ -115,31 +114,14 @@ def delete_expired(
 
 
 def emit_metrics(job: str, counts: dict[str, Any]) -> None:
-    """CloudWatch embedded metric format: one log line, no PutMetricData permission needed."""
-    print(
-        json.dumps(
-            {
-                "_aws": {
-                    "Timestamp": int(time.time() * 1000),
-                    "CloudWatchMetrics": [
-                        {
-                            "Namespace": settings.METRIC_NAMESPACE,
-                            "Dimensions": [["Job"]],
-                            "Metrics": [
-                                {"Name": "ExpiredSessionsDeleted", "Unit": "Count"},
-                                {"Name": "SessionsScanned", "Unit": "Count"},
-                                {"Name": "CleanupIncomplete", "Unit": "Count"},
-                            ],
-                        }
-                    ],
-                },
-                "Job": job,
-                "ExpiredSessionsDeleted": counts["deleted"],
-                "SessionsScanned": counts["scanned"],
-                "CleanupIncomplete": 0 if counts["complete"] else 1,
-            }
-        )
-    )
+    """The run's numbers as business metrics (EMF lines: no PutMetricData permission needed)."""
+    dimensions = {"Job": job}
+    for name, value in (
+        ("ExpiredSessionsDeleted", counts["deleted"]),
+        ("SessionsScanned", counts["scanned"]),
+        ("CleanupIncomplete", 0 if counts["complete"] else 1),
+    ):
+        metrics.emit(name, value, "Count", dimensions, namespace=settings.METRIC_NAMESPACE)
 
 
 def handler(event: Any, context: Any, *, sessions: Optional[Any] = None, reports: Optional[Any] = None) -> dict[str, Any]:

@@ -32,7 +32,6 @@ payment, like a provider timeout after capture (the saga marks the charge step
 
 from __future__ import annotations
 
-import logging
 import os
 import random
 import time
@@ -44,8 +43,9 @@ from typing import Any, Optional
 import boto3
 from botocore.exceptions import ClientError
 
-log = logging.getLogger("order-saga")
-log.setLevel(logging.INFO)
+from cdk_serverless_patterns.runtime.log import get_logger
+
+log = get_logger("order-saga")
 
 TABLE_ENV = "TABLE_NAME"
 MAX_ITEMS = 25  # one DynamoDB transaction holds 100 actions; stay well below

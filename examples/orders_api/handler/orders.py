@@ -9,7 +9,14 @@ reach their own orders::
   An ``Idempotency-Key`` header makes retries safe: the same key from the same
   customer returns the order created the first time (200) instead of a second one.
 * ``read`` — GET /orders (newest first, paginated) and GET /orders/{id}; one
-  function for both routes (a read-only "lambdalith").
+  function for both routes (a read-only "lambdalith"), routed by Powertools'
+  ``APIGatewayRestResolver`` (its layer comes from ``FunctionSpec(powertools=True)``)
+  instead of a hand-written dispatch on ``event["resource"]``.
+
+Every handler answers the same way: ``runtime.http.api_handler`` turns
+``HttpError`` into the JSON error body and anything unexpected into a 500, and
+every success is a ``json_response`` (the resolver's routes hand theirs back
+unchanged). ``create`` emits the ``OrdersCreated`` business metric (EMF).
 * ``cancel`` — DELETE /orders/{id}: PENDING → CANCELLED, 409 if the order is
   already shipped or cancelled, 404 if it does not exist.
 """
@@ -26,8 +33,11 @@ from decimal import Decimal
 from typing import Any, Optional
 
 import boto3
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
+
+from cdk_serverless_patterns.runtime import metrics
 
 from cdk_serverless_patterns.runtime.http import (
     HttpError,
@@ -152,24 +162,51 @@ def create(event: dict[str, Any], context: Any, table: Any = None) -> dict[str, 
         log.info("duplicate order request answered", extra={"order_id": order_id})
         return json_response(200, _public(existing))
     log.info("order created", extra={"order_id": order_id, "total_cents": order["total_cents"]})
+    metrics.emit("OrdersCreated", 1, "Count", {"currency": order["currency"]})
     # requestContext.path is the path the client called (with the stage or base path).
     base = (event.get("requestContext") or {}).get("path") or event.get("path") or "/orders"
     return json_response(201, _public(item), headers={"Location": f"{base.rstrip('/')}/{order_id}"})
 
 
+# The read lambdalith's routes. The resolver matches on the request path; errors
+# are raised as HttpError and answered by api_handler like every other handler's.
+app = APIGatewayRestResolver()
+
+
+def _as_response(response: dict[str, Any]) -> Response:
+    """A ``json_response`` (CORS headers included) as the resolver's Response, unchanged."""
+    return Response(status_code=response["statusCode"], headers=response["headers"], body=response["body"])
+
+
+@app.get("/orders/<order_id>")
+def get_order(order_id: str) -> Response:
+    event = app.current_event.raw_event
+    order_id = _order_id(event)
+    item = app.context["table"].get_item(Key=_key(_customer(event), order_id)).get("Item")
+    if item is None:
+        raise HttpError(404, "not_found", f"order {order_id} does not exist")
+    return _as_response(json_response(200, _public(item)))
+
+
+@app.get("/orders")
+def list_orders() -> Response:
+    event = app.current_event.raw_event
+    return _as_response(json_response(200, _list_orders(app.context["table"], _customer(event), event)))
+
+
+@app.not_found
+def _no_route(_: Exception) -> Response:
+    event = app.current_event.raw_event
+    raise HttpError(404, "not_found", f"no route for {event.get('httpMethod')} {event.get('path')}")
+
+
 @api_handler
 def read(event: dict[str, Any], context: Any, table: Any = None) -> dict[str, Any]:
-    customer = _customer(event)
-    table = table if table is not None else orders_table()
-    if event.get("resource") == "/orders/{id}":
-        order_id = _order_id(event)
-        item = table.get_item(Key=_key(customer, order_id)).get("Item")
-        if item is None:
-            raise HttpError(404, "not_found", f"order {order_id} does not exist")
-        return json_response(200, _public(item))
-    if event.get("resource") == "/orders":
-        return json_response(200, _list_orders(table, customer, event))
-    raise HttpError(404, "not_found", f"no route for {event.get('httpMethod')} {event.get('resource')}")
+    app.append_context(table=table if table is not None else orders_table())
+    try:
+        return app.resolve(event, context)
+    finally:
+        app.clear_context()
 
 
 def _list_orders(table: Any, customer: str, event: dict[str, Any]) -> dict[str, Any]:

@@ -9,47 +9,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from orders import (
-    ORDER_CANCELLED,
-    InvalidRequest,
-    current_state,
-    order_id_from_path,
-    parse_body,
-    response,
-)
+from orders import ORDER_CANCELLED, InvalidRequest, current_state, order_id_from_path, parse_body
 
 from cdk_serverless_patterns.runtime import event_store
-from cdk_serverless_patterns.runtime.log import correlation_id, get_logger
+from cdk_serverless_patterns.runtime.http import HttpError, api_handler, json_response
+from cdk_serverless_patterns.runtime.log import get_logger
 
 ATTEMPTS = 3
 log = get_logger("orders-cancel")
 
 
+@api_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    try:
-        order_id = order_id_from_path(event)
-        reason = parse_body(event).get("reason", "")
-        if not isinstance(reason, str) or len(reason) > 500:
-            raise InvalidRequest("reason must be a string of at most 500 characters")
-    except InvalidRequest as exc:
-        return response(400, {"message": str(exc)})
+    order_id = order_id_from_path(event)
+    reason = parse_body(event).get("reason", "")
+    if not isinstance(reason, str) or len(reason) > 500:
+        raise InvalidRequest("reason must be a string of at most 500 characters")
     for _ in range(ATTEMPTS):
         history = event_store.load(order_id)
         state = current_state(history)
         if state is None:
-            return response(404, {"message": f"order {order_id} not found"})
+            raise HttpError(404, "not_found", f"order {order_id} not found")
         if state["status"] == "CANCELLED":
-            return response(409, {"message": f"order {order_id} is already cancelled", "version": len(history)})
+            raise HttpError(409, "conflict", f"order {order_id} is already cancelled", {"version": len(history)})
         try:
             version = event_store.append(
-                order_id,
-                len(history),
-                [{"type": ORDER_CANCELLED, "data": {"reason": reason}}],
-                correlation_id=correlation_id(event),
+                order_id, len(history), [{"type": ORDER_CANCELLED, "data": {"reason": reason}}]
             )
         except event_store.ConcurrencyError:
             log.info("concurrent change, deciding again", extra={"order_id": order_id})
             continue
         log.info("order cancelled", extra={"order_id": order_id, "version": version})
-        return response(200, {"order_id": order_id, "status": "CANCELLED", "version": version})
-    return response(409, {"message": f"order {order_id} is changing concurrently; retry"})
+        return json_response(200, {"order_id": order_id, "status": "CANCELLED", "version": version})
+    raise HttpError(409, "conflict", f"order {order_id} is changing concurrently; retry")

@@ -1,6 +1,8 @@
-"""The order aggregate: validation, state folding and HTTP helpers shared by the handlers.
+"""The order aggregate: validation and state folding shared by the handlers.
 
-Money is integer cents, so no float ever reaches DynamoDB or a total.
+Money is integer cents, so no float ever reaches DynamoDB or a total. The
+handlers answer like every API handler of the examples: ``runtime.http``'s
+``api_handler`` + ``json_response``, errors as ``HttpError``.
 """
 
 from __future__ import annotations
@@ -8,6 +10,8 @@ from __future__ import annotations
 import json
 import re
 from typing import Any, Iterable, Mapping, Optional
+
+from cdk_serverless_patterns.runtime.http import HttpError
 
 ORDER_PLACED = "OrderPlaced"
 ORDER_CANCELLED = "OrderCancelled"
@@ -17,12 +21,11 @@ MAX_QUANTITY = 1000
 ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-class InvalidRequest(ValueError):
-    """The request cannot become a command (HTTP 400)."""
+class InvalidRequest(HttpError):
+    """The request cannot become a command (HTTP 400, ``validation_error``)."""
 
-
-def response(status: int, body: Mapping[str, Any]) -> dict[str, Any]:
-    return {"statusCode": status, "headers": {"content-type": "application/json"}, "body": json.dumps(body)}
+    def __init__(self, message: str) -> None:
+        super().__init__(400, "validation_error", message)
 
 
 def parse_body(event: Mapping[str, Any]) -> dict[str, Any]:

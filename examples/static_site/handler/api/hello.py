@@ -8,36 +8,36 @@ viewer was assigned at the edge and can answer in kind.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Mapping, Optional
+
+from cdk_serverless_patterns.runtime.http import HttpError, api_handler, caller_id, header, json_response
 
 COOKIE_NAME = "ab-variant"
 VARIANTS = ("a", "b")
 GREETINGS = {"a": "Hello", "b": "Welcome back"}
 
 
-def handler(event: Mapping[str, Any], context: Any = None) -> dict:
-    claims = ((event.get("requestContext") or {}).get("authorizer") or {}).get("claims") or {}
-    subject = claims.get("sub")
+#: Personalised answers must never be cached by CloudFront or the browser.
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+@api_handler
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    subject = caller_id(event)
     if not subject:
         # Only reachable if the route were deployed without the authorizer.
-        return _response(401, {"error": {"code": "unauthorized", "message": "sign in first"}})
-    variant = _variant(event.get("headers") or {}) or "a"
-    return _response(200, {"message": f"{GREETINGS[variant]}, {claims.get('email', subject)}", "variant": variant})
+        raise HttpError(401, "unauthorized", "sign in first")
+    claims = ((event.get("requestContext") or {}).get("authorizer") or {}).get("claims") or {}
+    variant = _variant(event) or "a"
+    return json_response(
+        200, {"message": f"{GREETINGS[variant]}, {claims.get('email', subject)}", "variant": variant}, headers=NO_STORE
+    )
 
 
-def _variant(headers: Mapping[str, str]) -> Optional[str]:
-    cookie_header = next((v for k, v in headers.items() if k.lower() == "cookie"), "") or ""
+def _variant(event: Mapping[str, Any]) -> Optional[str]:
+    cookie_header = header(event, "cookie") or ""
     for pair in cookie_header.split(";"):
         name, _, value = pair.strip().partition("=")
         if name == COOKIE_NAME and value.strip().lower() in VARIANTS:
             return value.strip().lower()
     return None
-
-
-def _response(status: int, body: dict) -> dict:
-    return {
-        "statusCode": status,
-        "headers": {"Content-Type": "application/json", "Cache-Control": "no-store"},
-        "body": json.dumps(body),
-    }
