@@ -606,7 +606,8 @@ class ServerlessFunction(Construct):
         powertools = powertools_options(spec.powertools) if isinstance(spec, FunctionSpec) else None
         stack = Stack.of(scope)
         # Below the stack: "OrdersImport/Processor" names the service, not the deployment.
-        service_path = path.split("/", 1)[1] if "/" in path else path
+        stack_prefix = f"{stack.node.path}/"
+        service_path = path[len(stack_prefix):] if path.startswith(stack_prefix) else path
         powertools_env = powertools_environment(powertools, service_path, stack.stack_name) if powertools else {}
         validate_spec(
             problems,
