@@ -345,3 +345,15 @@ def test_edge_grant_create_invalidation(built):
 def test_no_unacknowledged_findings(built):
     assert report_violations(built["outdir"] / "validation-report.json") == []
     assert built["error"] is None
+
+
+def test_dashboards_and_grants_are_cfn_lint_clean(built):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    cfn_lint = str(Path(sys.executable).with_name("cfn-lint"))
+    result = subprocess.run(
+        [cfn_lint, "--format", "parseable", str(built["outdir"] / "Ops.template.json")], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
