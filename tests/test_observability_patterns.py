@@ -357,3 +357,26 @@ def test_dashboards_and_grants_are_cfn_lint_clean(built):
         [cfn_lint, "--format", "parseable", str(built["outdir"] / "Ops.template.json")], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_grants_add_the_customer_key_when_there_is_one():
+    from aws_cdk import aws_kms as kms
+    from aws_cdk import aws_s3 as s3
+    from aws_cdk.assertions import Template
+
+    stack = cdk.Stack(cdk.App(), "Keys")
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    streams = StreamProcessing(stack, "Clicks", processor=fn(), encryption_key=key)
+    bucket = s3.Bucket(stack, "Uploads", encryption=s3.BucketEncryption.KMS, encryption_key=key)
+    events = EventProcessing(stack, "Ingest", processor=idempotent_fn(), bucket=bucket, prefix="in/")
+    producer = iam.Role(stack, "Producer", assumed_by=iam.AccountRootPrincipal())
+    uploader = iam.Role(stack, "Uploader", assumed_by=iam.AccountRootPrincipal())
+    streams.grant_put_records(producer)
+    events.grant_put(uploader)
+    resources = Template.from_stack(stack).to_json()["Resources"]
+    key_arn = {"Fn::GetAtt": [stack.get_logical_id(key.node.default_child), "Arn"]}
+    for role in (producer, uploader):
+        policy = resources[stack.get_logical_id(role.node.find_child("DefaultPolicy").node.default_child)]
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert {"Action": "kms:GenerateDataKey", "Effect": "Allow", "Resource": key_arn} in statements
+        assert len(statements) == 2
