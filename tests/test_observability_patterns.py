@@ -380,3 +380,28 @@ def test_grants_add_the_customer_key_when_there_is_one():
         statements = policy["Properties"]["PolicyDocument"]["Statement"]
         assert {"Action": "kms:GenerateDataKey", "Effect": "Allow", "Resource": key_arn} in statements
         assert len(statements) == 2
+
+
+def test_http_api_metrics_match_alarms_and_grant_invoke_names_the_route():
+    from aws_cdk.assertions import Template
+
+    from cdk_serverless_patterns import ApiType
+
+    stack = cdk.Stack(cdk.App(), "Http")
+    api = ApiBackend(
+        stack, "Api", routes={"GET /orders/{id}": fn()}, auth=ApiAuth.iam(), api_type=ApiType.HTTP, dashboard=True
+    )
+    caller = iam.Role(stack, "Caller", assumed_by=iam.AccountRootPrincipal())
+    api.grant_invoke(caller, "GET /orders/{id}")
+    for method, alarm_id in (
+        ("metric_server_error_rate", "ServerErrorRateAlarm"),
+        ("metric_client_error_rate", "ClientErrorRateAlarm"),
+        ("metric_latency", "LatencyAlarm"),
+    ):
+        _same_metric(stack, _alarm(api, alarm_id), getattr(api, method)())
+    resources = Template.from_stack(stack).to_json()["Resources"]
+    policy = resources[stack.get_logical_id(caller.node.find_child("DefaultPolicy").node.default_child)]
+    [statement] = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "execute-api:Invoke"
+    assert "/prod/GET/orders/*" in json.dumps(statement["Resource"])
+    assert api.dashboard is not None
