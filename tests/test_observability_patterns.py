@@ -405,3 +405,14 @@ def test_http_api_metrics_match_alarms_and_grant_invoke_names_the_route():
     assert statement["Action"] == "execute-api:Invoke"
     assert "/prod/GET/orders/*" in json.dumps(statement["Resource"])
     assert api.dashboard is not None
+
+
+def test_function_url_metric_matches_its_alarm_and_dashboard():
+    from cdk_serverless_patterns import FunctionUrlEndpoint
+
+    stack = cdk.Stack(cdk.App(), "Url")
+    endpoint = FunctionUrlEndpoint(stack, "Hook", handler=fn(), dashboard=True)
+    _same_metric(stack, _alarm(endpoint, "Url5xxAlarm"), endpoint.metric_url_5xx())
+    assert endpoint.metric_url_5xx().metric_name == "Url5xxCount"
+    body = json.dumps(stack.resolve(endpoint.dashboard.node.default_child.dashboard_body))
+    assert "UrlRequestCount" in body and "Url4xxCount" in body

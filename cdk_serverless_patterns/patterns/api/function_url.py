@@ -35,7 +35,8 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from cdk_serverless_patterns import defaults
-from cdk_serverless_patterns.building_blocks.alarms import create_alarm, sum_metric
+from cdk_serverless_patterns.building_blocks.alarms import Graph, create_alarm, function_graphs, sum_metric
+from cdk_serverless_patterns.building_blocks.alarms import dashboard as make_dashboard
 from cdk_serverless_patterns.building_blocks.function import (
     FunctionSpec,
     Invocation,
@@ -137,9 +138,16 @@ class FunctionUrlEndpoint(Construct):
         (``Url5xxCount`` ≥ 1 in 5 minutes). Default True.
     :param log_retention: of the function's log group. Default one month.
     :param removal_policy: of the log group. Default RETAIN.
+    :param dashboard: a CloudWatch dashboard: URL requests and 4XX/5XX, the
+        function's graphs, then the alarms. Default False (dashboards bill per month).
+
+    Metrics (what the alarms watch): :meth:`metric_url_5xx` and the function's
+    ``metric_*``; plus :meth:`metric_url_requests`, :meth:`metric_url_4xx`.
+    Grants: :meth:`grant_invoke_url`.
 
     Attributes: ``function`` (:class:`ServerlessFunction`), ``function_url``
-    (``lambda.FunctionUrl`` on the ``live`` alias), ``url``, ``alarms``.
+    (``lambda.FunctionUrl`` on the ``live`` alias), ``url``, ``alarms``,
+    ``dashboard`` (or None).
     """
 
     def __init__(
@@ -153,6 +161,7 @@ class FunctionUrlEndpoint(Construct):
         create_alarms: bool = True,
         log_retention: Optional[logs.RetentionDays] = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        dashboard: bool = False,
     ) -> None:
         url = url if url is not None else FunctionUrlOptions()
         origins = _as_list(url.cors_allow_origins) if isinstance(url, FunctionUrlOptions) else []
@@ -208,12 +217,39 @@ class FunctionUrlEndpoint(Construct):
                 create_alarm(
                     self,
                     "Url5xxAlarm",
-                    metric=sum_metric(self._url_metric("Url5xxCount")),
+                    metric=self.metric_url_5xx(),
                     threshold=1,
                     description=f"{self.node.path}: the function URL answered 5XX (function error, throttle or timeout).",
                     alarm_topic=alarm_topic,
                 )
             )
+
+        self.dashboard: Optional[cloudwatch.Dashboard] = (
+            make_dashboard(self, "Dashboard", self.alarms, self.dashboard_graphs()) if dashboard else None
+        )
+
+    # --- metrics: exactly what the alarms watch ------------------------------
+    def metric_url_5xx(self) -> cloudwatch.Metric:
+        """``Url5xxCount`` of the URL (Sum over 5 min), as the URL 5XX alarm sees it."""
+        return sum_metric(self._url_metric("Url5xxCount"))
+
+    def metric_url_4xx(self) -> cloudwatch.Metric:
+        """``Url4xxCount`` of the URL (Sum over 5 min)."""
+        return sum_metric(self._url_metric("Url4xxCount"))
+
+    def metric_url_requests(self) -> cloudwatch.Metric:
+        """``UrlRequestCount`` of the URL (Sum over 5 min)."""
+        return sum_metric(self._url_metric("UrlRequestCount"))
+
+    def dashboard_graphs(self) -> list[Graph]:
+        """The graphs ``dashboard=True`` shows."""
+        return [
+            (
+                "URL requests",
+                [("requests", self.metric_url_requests()), ("4XX", self.metric_url_4xx()), ("5XX", self.metric_url_5xx())],
+            ),
+            *function_graphs({"function": self.function}),
+        ]
 
     def _url_metric(self, name: str) -> cloudwatch.Metric:
         """A function URL metric of the ``live`` alias (dimensions FunctionName + Resource)."""
