@@ -148,3 +148,11 @@ def test_job_carries_it_to_workers_fan_in_and_aggregator(aws, monkeypatch):
     sent = sqs.receive_message(QueueUrl=aggregator, MessageAttributeNames=["All"])["Messages"][0]
     assert json.loads(sent["Body"]) == {"job_id": job_id, "correlation_id": "upload-7"}
     assert sent["MessageAttributes"]["correlation_id"]["StringValue"] == "upload-7"
+
+
+def test_sns_envelope_in_an_sqs_body_without_raw_delivery():
+    envelope = {"Type": "Notification", "Message": '{"k": 1}',
+                "MessageAttributes": {"correlation_id": {"Type": "String", "Value": "c-7"}}}
+    assert correlation_id({"messageId": "m1", "body": json.dumps(envelope)}) == "c-7"
+    inner = {"Type": "Notification", "Message": json.dumps({"job_id": "j", "correlation_id": "c-8"})}
+    assert correlation_id({"messageId": "m2", "body": json.dumps(inner)}) == "c-8"

@@ -104,14 +104,21 @@ def _from_detail(detail: Any) -> Optional[str]:
 
 
 def _from_body(body: Any) -> Optional[str]:
-    """A JSON object body with a ``correlation_id`` (job and aggregator messages)."""
+    """A JSON object body with a ``correlation_id`` (job and aggregator messages),
+    or an SNS envelope (SNS to SQS without raw delivery) whose attributes or message carry one."""
     if not isinstance(body, str) or CORRELATION_FIELD not in body:
         return None
     try:
         data = json.loads(body)
     except ValueError:
         return None
-    return _text(data.get(CORRELATION_FIELD)) if isinstance(data, Mapping) else None
+    if not isinstance(data, Mapping):
+        return None
+    return (
+        _text(data.get(CORRELATION_FIELD))
+        or _from_attributes(data.get("MessageAttributes"))
+        or (_from_body(data["Message"]) if data.get("Type") == "Notification" else None)
+    )
 
 
 def correlation_id(event: Mapping[str, Any], *, fallback: bool = True) -> str | None:
@@ -122,7 +129,8 @@ def correlation_id(event: Mapping[str, Any], *, fallback: bool = True) -> str | 
     SNS raw delivery turns SNS attributes into; an SNS record's
     ``Sns.MessageAttributes``); ``detail.correlation_id`` of an EventBridge
     event, or the ``correlation_id`` of the event-store image in its detail;
-    a ``correlation_id`` in a JSON record body. A batch event (``Records``)
+    a ``correlation_id`` in a JSON record body (or in the attributes or message
+    of the SNS envelope an SQS body holds without raw delivery). A batch event (``Records``)
     answers for its first record that has one; process records one by one
     (``process_batch`` does) to keep them apart.
 
