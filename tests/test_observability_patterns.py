@@ -23,6 +23,7 @@ from cdk_serverless_patterns import (
     EventProcessing,
     FanOutFanIn,
     FunctionSpec,
+    Idempotency,
     PatternConfigError,
     Saga,
     SagaApproval,
@@ -31,7 +32,6 @@ from cdk_serverless_patterns import (
     StreamProcessing,
     enable_checks,
 )
-from cdk_serverless_patterns.runtime import env
 from tests.support import HANDLER_DIR, report_violations, synth_keeping_error
 
 US_EAST_1 = cdk.Environment(account="111111111111", region="us-east-1")
@@ -43,7 +43,7 @@ def fn(**options) -> FunctionSpec:
 
 def idempotent_fn() -> FunctionSpec:
     """An at-least-once consumer that says how it handles redelivery (SP-IDEMPOTENCY)."""
-    return fn(environment={env.IDEMPOTENCY: "conditional put keyed by the event id"})
+    return fn(idempotency=Idempotency.conditional_write("event id"))
 
 
 @pytest.fixture(scope="module")
