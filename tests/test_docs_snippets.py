@@ -46,6 +46,8 @@ SKIPPED = {
         "needs the real handler of the block above, not a stub: tests/local/test_docs_example.py runs both",
     ("docs/patterns/saga.md", "workflow_type=WorkflowType.EXPRESS"):
         "fragment: reserve/release/charge are the specs of the usage block above",
+    ("docs/observability.md", "from cdk_serverless_patterns.runtime.metrics import emit"):
+        "handler code: publishes a business metric from inside Lambda (tested in tests/test_runtime_metrics.py)",
 }
 
 

@@ -634,7 +634,7 @@ class ServerlessFunction(Construct):
             super().__init__(scope, construct_id)
             self.spec = spec
             self.invocation = invocation
-            self.powertools_layer = None
+            self.powertools_layer: Optional[lambda_.ILayerVersion] = None
             self._build_lambda_edge(log_retention, removal_policy)
             return
         problems.check(
@@ -703,7 +703,7 @@ class ServerlessFunction(Construct):
             self.dead_letter_queue = failure.queue
         self._failure_queue = failure
 
-        self.powertools_layer: Optional[lambda_.ILayerVersion] = (
+        self.powertools_layer = (
             powertools_layer(self, spec.resolved_runtime, architecture, powertools) if powertools else None
         )
         self.function = lambda_.Function(

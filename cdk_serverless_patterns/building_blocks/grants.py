@@ -10,7 +10,7 @@ already as narrow as the service allows.
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Optional, Sequence, cast
 
 from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
@@ -25,7 +25,7 @@ def _default_policy(grantee: iam.IGrantable) -> Optional[IConstruct]:
     node = getattr(principal, "node", None)
     if node is None:
         return None
-    return node.try_find_child("DefaultPolicy")
+    return cast(Optional[IConstruct], node.try_find_child("DefaultPolicy"))
 
 
 def grant_exactly(

@@ -24,7 +24,7 @@ both API types; only the gateway resources differ.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Mapping, Optional, Sequence, Union, cast
 
 from aws_cdk import Annotations, Aws, Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
@@ -328,19 +328,19 @@ class ApiBackend(Construct):
     # --- metrics: exactly what the alarms watch (REST and HTTP stages alike) ---
     def metric_server_error_rate(self) -> cloudwatch.Metric:
         """Fraction of requests answered 5XX (``AWS/ApiGateway`` 5XXError / 5xx, Average over 5 min)."""
-        return self.stage.metric_server_error(statistic="Average", period=defaults.ALARM_PERIOD)
+        return cast(cloudwatch.Metric, self.stage.metric_server_error(statistic="Average", period=defaults.ALARM_PERIOD))
 
     def metric_client_error_rate(self) -> cloudwatch.Metric:
         """Fraction of requests answered 4XX (``AWS/ApiGateway`` 4XXError / 4xx, Average over 5 min)."""
-        return self.stage.metric_client_error(statistic="Average", period=defaults.ALARM_PERIOD)
+        return cast(cloudwatch.Metric, self.stage.metric_client_error(statistic="Average", period=defaults.ALARM_PERIOD))
 
     def metric_latency(self) -> cloudwatch.Metric:
         """p95 of ``AWS/ApiGateway Latency`` (ms, 5 min): what the latency alarm holds to the SLO."""
-        return self.stage.metric_latency(statistic="p95", period=defaults.ALARM_PERIOD)
+        return cast(cloudwatch.Metric, self.stage.metric_latency(statistic="p95", period=defaults.ALARM_PERIOD))
 
     def metric_count(self) -> cloudwatch.Metric:
         """Requests (``AWS/ApiGateway Count``, Sum over 5 min)."""
-        return self.stage.metric_count(statistic="Sum", period=defaults.ALARM_PERIOD)
+        return cast(cloudwatch.Metric, self.stage.metric_count(statistic="Sum", period=defaults.ALARM_PERIOD))
 
     def dashboard_graphs(self) -> list[Graph]:
         """The graphs ``dashboard=True`` shows (for composing your own dashboard)."""

@@ -391,7 +391,7 @@ class EdgeSite(Construct):
                 ("CloudFront Function errors", [(event, self.metric_function_errors(event)) for event in self.cloudfront_functions])
             )
         return [
-            (title, [(label, metric.with_(region=defaults.EDGE_REGION)) for label, metric in metrics])
+            (title, [(label, cast(cloudwatch.Metric, metric).with_(region=defaults.EDGE_REGION)) for label, metric in metrics])
             for title, metrics in graphs
         ]
 
