@@ -43,6 +43,8 @@ _EXPORTS: dict[str, str] = {
     "PatternConfigError": ".errors",
     "ServerlessPatternsChecks": ".checks",
     "enable_checks": ".checks",
+    "enable_hardening": ".building_blocks.hardening",
+    "set_default_alarm_topic": ".building_blocks.alarms",
     # patterns
     "ApiBackend": ".patterns.api.backend",
     "ApiAuth": ".patterns.api.auth",
@@ -100,7 +102,9 @@ __all__ = [
     "WorkflowType",
     "__version__",
     "enable_checks",
+    "enable_hardening",
     "parse_route",
+    "set_default_alarm_topic",
 ]
 
 
@@ -118,9 +122,11 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from .building_blocks.alarms import set_default_alarm_topic as set_default_alarm_topic
     from .building_blocks.function import FunctionSpec as FunctionSpec
     from .building_blocks.function import Invocation as Invocation
     from .building_blocks.function import ServerlessFunction as ServerlessFunction
+    from .building_blocks.hardening import enable_hardening as enable_hardening
     from .building_blocks.idempotency import Idempotency as Idempotency
     from .building_blocks.idempotency import IdempotencyKind as IdempotencyKind
     from .building_blocks.lambda_layers import Powertools as Powertools

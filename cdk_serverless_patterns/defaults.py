@@ -88,6 +88,8 @@ ASYNC_MAX_EVENT_AGE = Duration.hours(1)
 # --- Logs -------------------------------------------------------------------
 #: One month: enough to debug last week's incident, cheap enough to forget.
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+#: CloudWatch Logs log group names are at most 512 characters.
+LOG_GROUP_NAME_MAX = 512
 
 # --- SQS --------------------------------------------------------------------
 #: AWS: set the source queue's visibility timeout to at least six times the
@@ -209,6 +211,14 @@ FIFO_SUFFIX = ".fifo"
 #: ScalingConfig.MaximumConcurrency of an SQS event source: 2-1000.
 #: https://docs.aws.amazon.com/lambda/latest/dg/API_ScalingConfig.html
 SQS_MAX_CONCURRENCY_MIN = 2
+#: Default MaximumConcurrency of an SQS event source: a backlog drains at most
+#: this many batches at once (see building_blocks/concurrency.py). It reserves
+#: nothing from the account, unlike reserved concurrency.
+SQS_MAX_CONCURRENCY = 10
+#: Default reserved concurrency of an EventBridge rule's Lambda target (an
+#: asynchronous consumer with no other bound); throttled events wait inside
+#: Lambda and are retried up to the target's maximum event age.
+RULE_CONSUMER_RESERVED_CONCURRENCY = 10
 SQS_MAX_CONCURRENCY_MAX = 1000
 #: Job state (DynamoDB TTL) is kept this long after its last write: longer than
 #: SQS's 14-day maximum message retention, so a late duplicate never finds its

@@ -108,3 +108,8 @@ def create_moto_table(ddb: Any, name: str, partition_key: str, sort_key: Optiona
         AttributeDefinitions=[{"AttributeName": k, "AttributeType": t} for k, _, t in keys],
         BillingMode="PAY_PER_REQUEST",
     )
+
+
+#: An existing alarm topic for test apps: ``set_default_alarm_topic(app, TEST_ALARM_TOPIC_ARN)``
+#: gives every alarm an action, as a real app would (SP-ALARM-ACTION stays quiet).
+TEST_ALARM_TOPIC_ARN = "arn:aws:sns:us-east-1:111111111111:test-alarms"

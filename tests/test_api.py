@@ -12,6 +12,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk.assertions import Annotations, Match, Template
 
 from cdk_serverless_patterns import (
+    set_default_alarm_topic,
     ApiAuth,
     ApiBackend,
     ApiCache,
@@ -20,7 +21,7 @@ from cdk_serverless_patterns import (
 )
 from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
 from cdk_serverless_patterns.checks.acknowledge import acknowledge
-from tests.support import HANDLER_DIR, report_violations, synth_keeping_error
+from tests.support import HANDLER_DIR, TEST_ALARM_TOPIC_ARN, report_violations, synth_keeping_error
 
 WAF_ARN = "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/shared/0c1d2e3f"
 
@@ -34,6 +35,7 @@ def built(tmp_path_factory):
     outdir = tmp_path_factory.mktemp("cdk-out-api")
     app = cdk.App(outdir=str(outdir))
     enable_checks(app)
+    set_default_alarm_topic(app, TEST_ALARM_TOPIC_ARN)
     backends = {}
 
     stack = cdk.Stack(app, "Default")

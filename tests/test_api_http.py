@@ -14,8 +14,16 @@ from aws_cdk import Duration
 from aws_cdk import aws_cognito as cognito
 from aws_cdk.assertions import Match, Template
 
-from cdk_serverless_patterns import ApiAuth, ApiBackend, ApiCache, ApiType, FunctionSpec, enable_checks
-from tests.support import HANDLER_DIR, config_error, report_violations, synth_keeping_error
+from cdk_serverless_patterns import (
+    ApiAuth,
+    ApiBackend,
+    ApiCache,
+    ApiType,
+    FunctionSpec,
+    enable_checks,
+    set_default_alarm_topic,
+)
+from tests.support import HANDLER_DIR, TEST_ALARM_TOPIC_ARN, config_error, report_violations, synth_keeping_error
 
 HTTP = ApiType.HTTP
 
@@ -29,6 +37,7 @@ def built(tmp_path_factory):
     outdir = tmp_path_factory.mktemp("cdk-out-api-http")
     app = cdk.App(outdir=str(outdir))
     enable_checks(app)
+    set_default_alarm_topic(app, TEST_ALARM_TOPIC_ARN)
     backends = {}
 
     stack = cdk.Stack(app, "HttpCognito")

@@ -8,9 +8,17 @@ import pytest
 from aws_cdk import Duration
 from aws_cdk.assertions import Template
 
-from cdk_serverless_patterns import ApiAuth, ApiBackend, ApiType, FunctionSpec, PatternConfigError, enable_checks
+from cdk_serverless_patterns import (
+    ApiAuth,
+    ApiBackend,
+    ApiType,
+    FunctionSpec,
+    PatternConfigError,
+    enable_checks,
+    set_default_alarm_topic,
+)
 from cdk_serverless_patterns.patterns.api.scale import resources_in
-from tests.support import HANDLER_DIR, report_violations, synth_keeping_error
+from tests.support import HANDLER_DIR, TEST_ALARM_TOPIC_ARN, report_violations, synth_keeping_error
 
 
 def spec(**changes) -> FunctionSpec:
@@ -47,7 +55,7 @@ def _assert_counted(monkeypatch, stack, **options):
     original = backend_module.check_stack_capacity
 
     def spy(path, scope, plan):
-        counted.append(resources_in(stack) + plan.count() + 1)  # + the runtime layer
+        counted.append(resources_in(stack) + plan.count() + 2)  # + the runtime layer and the X-Ray policy
         return original(path, scope, plan)
 
     monkeypatch.setattr(backend_module, "check_stack_capacity", spy)
@@ -82,7 +90,8 @@ def test_plan_counts_exactly_what_is_created(options, monkeypatch):
     original = backend_module.check_stack_capacity
 
     def spy(path, scope, plan):
-        counted.append(plan.count() + 1)  # + the stack's runtime layer, created with the first function
+        # + the stack's runtime layer and X-Ray policy, created with the first function
+        counted.append(plan.count() + 2)
         return original(path, scope, plan)
 
     monkeypatch.setattr(backend_module, "check_stack_capacity", spy)
@@ -118,6 +127,7 @@ def sixty(tmp_path_factory):
     outdir = tmp_path_factory.mktemp("cdk-out-scale")
     app = cdk.App(outdir=str(outdir))
     enable_checks(app)
+    set_default_alarm_topic(app, TEST_ALARM_TOPIC_ARN)
     stack = cdk.Stack(app, "Sixty")
     backend = ApiBackend(
         stack, "Api", api_type=ApiType.HTTP, routes=sixty_routes(45), per_function_alarms=False, table=True,

@@ -21,6 +21,8 @@ from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_integrations as apigwv2_integrations
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -184,6 +186,9 @@ def build_violations(app: cdk.App) -> None:
     s = cdk.Stack(app, "PublicUrl")
     good_function(s, "Open").add_function_url(auth_type=lambda_.FunctionUrlAuthType.NONE)
 
+    s = cdk.Stack(app, "AlarmAction")
+    cloudwatch.Alarm(s, "Silent", metric=_metric(), threshold=1, evaluation_periods=1)
+
     s = cdk.Stack(app, "Acknowledged")
     acknowledged = good_function(s, "LegacyX86", architecture=lambda_.Architecture.X86_64)
     acknowledge(
@@ -193,8 +198,19 @@ def build_violations(app: cdk.App) -> None:
     )
 
 
+def _metric() -> cloudwatch.Metric:
+    return cloudwatch.Metric(namespace="App", metric_name="Failures", statistic="Sum")
+
+
 # --- compliant stacks -------------------------------------------------------------
 def build_compliant(app: cdk.App) -> None:
+    s = cdk.Stack(app, "AlarmAction")
+    topic = sns.Topic(s, "Alarms")
+    notifying = cloudwatch.Alarm(s, "Notifying", metric=_metric(), threshold=1, evaluation_periods=1)
+    notifying.add_alarm_action(cw_actions.SnsAction(topic))
+    # Actions switched off on purpose (a muted alarm) are the owner's decision.
+    cloudwatch.Alarm(s, "Muted", metric=_metric(), threshold=1, evaluation_periods=1, actions_enabled=False)
+
     s = cdk.Stack(app, "Arm64")
     good_function(s, "Graviton")
     # CDK's own handlers (x86, unsized, implicit logs) are not the user's to fix.
@@ -358,6 +374,13 @@ def findings(result: SimpleNamespace, rule_id: str, stack: str, key: str = "viol
 
 
 # --- per rule -----------------------------------------------------------------------------
+def test_alarm_action_flags_alarm_that_notifies_nobody(violating, compliant):
+    found = findings(violating, "SP-ALARM-ACTION", "AlarmAction")
+    assert list(found) == ["AlarmAction/Silent/Resource"]
+    assert "no AlarmActions" in found["AlarmAction/Silent/Resource"]
+    assert findings(compliant, "SP-ALARM-ACTION", "AlarmAction") == {}
+
+
 def test_arm64_flags_x86_function(violating, compliant):
     assert list(findings(violating, "SP-LAMBDA-ARM64", "Arm64")) == ["Arm64/X86/Resource"]
     assert findings(compliant, "SP-LAMBDA-ARM64", "Arm64") == {}

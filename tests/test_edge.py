@@ -18,6 +18,7 @@ from aws_cdk.assertions import Match, Template
 from constructs import Construct
 
 from cdk_serverless_patterns import (
+    set_default_alarm_topic,
     ApiBackend,
     EdgeSite,
     FunctionSpec,
@@ -30,6 +31,7 @@ from cdk_serverless_patterns.building_blocks.function import (
     ServerlessFunction,
 )
 from tests.support import (
+    TEST_ALARM_TOPIC_ARN,
     HANDLER_DIR,
     config_error,
     read_template,
@@ -69,6 +71,7 @@ def built(tmp_path_factory, js_file):
     outdir = tmp_path_factory.mktemp("edge-out")
     app = cdk.App(outdir=str(outdir))
     enable_checks(app)
+    set_default_alarm_topic(app, TEST_ALARM_TOPIC_ARN)
     default_stack = cdk.Stack(app, "Default", env=US_EAST_1)
     default_site = EdgeSite(default_stack, "Site")
 

@@ -12,9 +12,10 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
 
-from cdk_serverless_patterns import EventProcessing, FunctionSpec, Idempotency, enable_checks
+from cdk_serverless_patterns import EventProcessing, FunctionSpec, Idempotency, enable_checks, set_default_alarm_topic
 from cdk_serverless_patterns.runtime import env
 from tests.support import (
+    TEST_ALARM_TOPIC_ARN,
     HANDLER_DIR,
     as_list,
     config_error,
@@ -38,6 +39,7 @@ def synthesized(tmp_path_factory):
     outdir = tmp_path_factory.mktemp("events")
     app = cdk.App(outdir=str(outdir))
     enable_checks(app)
+    set_default_alarm_topic(app, TEST_ALARM_TOPIC_ARN)
     default = EventProcessing(
         cdk.Stack(app, "Default"), "Ingest", processor=SPEC, prefix="uploads/", suffix=".csv", result_table=True
     )

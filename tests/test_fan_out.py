@@ -13,9 +13,10 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
 
-from cdk_serverless_patterns import FanOutFanIn, FunctionSpec, enable_checks
+from cdk_serverless_patterns import FanOutFanIn, FunctionSpec, enable_checks, set_default_alarm_topic
 from cdk_serverless_patterns.runtime import env, fan_in
 from tests.support import (
+    TEST_ALARM_TOPIC_ARN,
     HANDLER_DIR,
     config_error,
     report_violations,
@@ -32,6 +33,7 @@ def synthesized(tmp_path_factory):
     outdir = tmp_path_factory.mktemp("fan-out")
     app = cdk.App(outdir=str(outdir))
     enable_checks(app)
+    set_default_alarm_topic(app, TEST_ALARM_TOPIC_ARN)
     default_stack = cdk.Stack(app, "Default")
     fan = FanOutFanIn(default_stack, "Fan", workers={"thumbnail": SPEC, "metadata": SLOW_SPEC}, aggregator=SPEC)
     publisher = iam.Role(default_stack, "Publisher", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
@@ -143,7 +145,8 @@ def test_every_consumer_reads_on_its_alias_with_partial_batch_failures(synthesiz
         props = mapping["Properties"]
         assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert props["BatchSize"] == 10
-        assert "ScalingConfig" not in props
+        # Bounded by default (issue 17): a backlog cannot take the account's whole concurrency.
+        assert props["ScalingConfig"] == {"MaximumConcurrency": 10}
         assert json.dumps(props["FunctionName"]).endswith(':live"]]}')
 
 

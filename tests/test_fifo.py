@@ -16,11 +16,11 @@ from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
 from moto import mock_aws
 
-from cdk_serverless_patterns import FanOutFanIn, FunctionSpec, enable_checks
+from cdk_serverless_patterns import FanOutFanIn, FunctionSpec, enable_checks, set_default_alarm_topic
 from cdk_serverless_patterns.building_blocks.queues import WorkQueue
 from cdk_serverless_patterns.runtime import env, jobs
 from cdk_serverless_patterns.runtime.batch import process_batch
-from tests.support import HANDLER_DIR, config_error, report_violations, synth_keeping_error
+from tests.support import HANDLER_DIR, TEST_ALARM_TOPIC_ARN, config_error, report_violations, synth_keeping_error
 
 REGION = "eu-west-1"
 
@@ -127,6 +127,7 @@ def built(tmp_path_factory):
     outdir = tmp_path_factory.mktemp("cdk-out-fifo")
     app = cdk.App(outdir=str(outdir))
     enable_checks(app)
+    set_default_alarm_topic(app, TEST_ALARM_TOPIC_ARN)
     stack = cdk.Stack(app, "Fifo")
     fan = FanOutFanIn(
         stack,

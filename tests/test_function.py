@@ -82,8 +82,10 @@ def test_own_role_without_managed_policies_and_logs_scoped_to_own_group(built):
         for r in template["Resources"].values()
         if r["Type"] == "AWS::IAM::Policy" and {"Ref": role_id} in r["Properties"]["Roles"]
     ]
-    assert len(policies) == 1
-    log_statement = next(s for s in policies[0] if "logs:PutLogEvents" in s["Action"])
+    # the default policy, and X-Ray's own policy (its '*' kept apart from real grants)
+    assert len(policies) == 2
+    default = next(p for p in policies if any("logs:PutLogEvents" in s["Action"] for s in p))
+    log_statement = next(s for s in default if "logs:PutLogEvents" in s["Action"])
     log_group_id = built["stack"].get_logical_id(built["sync"].log_group.node.default_child)
     assert log_statement["Resource"] == {"Fn::GetAtt": [log_group_id, "Arn"]}
     # every function has its own role
@@ -185,7 +187,8 @@ def test_create_alarms_false_creates_none(built):
 def test_function_depends_on_its_policy_not_redundantly_on_its_role(built):
     fn_id = built["stack"].get_logical_id(built["sync"].function.node.default_child)
     depends = built["template"].to_json()["Resources"][fn_id]["DependsOn"]
-    assert len(depends) == 1 and depends[0].startswith("SyncRoleDefaultPolicy"), depends
+    assert len(depends) == 2 and depends[0].startswith("SyncRoleDefaultPolicy"), depends
+    assert depends[1].startswith("ServerlessPatternsTracingPolicy"), depends
 
 
 def test_one_runtime_layer_per_stack_attached_to_every_python_function(built):

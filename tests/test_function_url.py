@@ -20,8 +20,9 @@ from cdk_serverless_patterns import (
     FunctionUrlEndpoint,
     FunctionUrlOptions,
     enable_checks,
+    set_default_alarm_topic,
 )
-from tests.support import HANDLER_DIR, config_error, report_violations, synth_keeping_error
+from tests.support import HANDLER_DIR, TEST_ALARM_TOPIC_ARN, config_error, report_violations, synth_keeping_error
 
 REASON = "Payment provider webhook: every request is verified against its HMAC signature header"
 
@@ -35,6 +36,7 @@ def built(tmp_path_factory):
     outdir = tmp_path_factory.mktemp("cdk-out-url")
     app = cdk.App(outdir=str(outdir))
     enable_checks(app)
+    set_default_alarm_topic(app, TEST_ALARM_TOPIC_ARN)
     stack = cdk.Stack(app, "Urls")
     private = FunctionUrlEndpoint(stack, "Report", handler=spec(timeout=Duration.minutes(2)))
     caller = iam.Role(stack, "Caller", assumed_by=iam.AccountRootPrincipal())

@@ -18,6 +18,7 @@ from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
 
 from cdk_serverless_patterns import (
+    set_default_alarm_topic,
     ApiAuth,
     FunctionSpec,
     PatternConfigError,
@@ -30,7 +31,7 @@ from cdk_serverless_patterns import (
 from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
 from cdk_serverless_patterns.patterns.saga.start_api import SagaStartApi
 from cdk_serverless_patterns.patterns.saga.workflow import STEP_NAME_MAX
-from tests.support import HANDLER_DIR, report_violations
+from tests.support import HANDLER_DIR, TEST_ALARM_TOPIC_ARN, report_violations
 
 TRANSIENT = list(defaults.SAGA_TRANSIENT_LAMBDA_ERRORS)
 
@@ -105,6 +106,7 @@ class Built:
     def __init__(self) -> None:
         self.app = cdk.App()
         enable_checks(self.app)
+        set_default_alarm_topic(self.app, TEST_ALARM_TOPIC_ARN)
         self.basic_stack = cdk.Stack(self.app, "SagaBasic")
         shared = spec()
         self.basic = Saga(

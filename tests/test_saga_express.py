@@ -10,8 +10,8 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration, assertions
 
-from cdk_serverless_patterns import FunctionSpec, Saga, SagaApproval, SagaStep, WorkflowType, enable_checks
-from tests.support import HANDLER_DIR, config_error, report_violations, synth_keeping_error
+from cdk_serverless_patterns import FunctionSpec, Saga, SagaApproval, SagaStep, WorkflowType, enable_checks, set_default_alarm_topic
+from tests.support import HANDLER_DIR, TEST_ALARM_TOPIC_ARN, config_error, report_violations, synth_keeping_error
 from tests.test_saga import definition_of
 
 
@@ -28,6 +28,7 @@ def built(tmp_path_factory):
     outdir = tmp_path_factory.mktemp("cdk-out-saga-express")
     app = cdk.App(outdir=str(outdir))
     enable_checks(app)
+    set_default_alarm_topic(app, TEST_ALARM_TOPIC_ARN)
     stack = cdk.Stack(app, "Express")
     saga = Saga(stack, "Order", steps=steps(), workflow_type=WorkflowType.EXPRESS, removal_policy=cdk.RemovalPolicy.DESTROY)
     error = synth_keeping_error(app)

@@ -386,11 +386,12 @@ def test_all_problems_are_reported_at_once():
 
 
 def test_default_construct_has_no_unacknowledged_findings(tmp_path):
-    from cdk_serverless_patterns import enable_checks
-    from tests.support import report_violations
+    from cdk_serverless_patterns import enable_checks, set_default_alarm_topic
+    from tests.support import TEST_ALARM_TOPIC_ARN, report_violations
 
     app = cdk.App(outdir=str(tmp_path))
     enable_checks(app)
+    set_default_alarm_topic(app, TEST_ALARM_TOPIC_ARN)
     # Scheduler invokes asynchronously (at least once): SP-IDEMPOTENCY wants the job's answer.
     job = SPEC.replace(idempotency=Idempotency.conditional_write("scheduled time"))
     ScheduledJob(cdk.Stack(app, "Checked"), "Job", schedule="rate(15 minutes)", job=job)

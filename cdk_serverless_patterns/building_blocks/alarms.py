@@ -5,24 +5,85 @@ share the same period, missing-data treatment and SNS action. Every pattern's
 ``dashboard=True`` goes through :func:`dashboard`: metric graphs first (what
 the pattern's ``metric_*`` methods return, plus its functions'), then one
 widget per alarm.
+
+The action is the ``alarm_topic`` a pattern was given or, when it was given
+none, the topic set once for its app, stage, stack or any enclosing construct
+with :func:`set_default_alarm_topic`. An alarm that ends up with neither has
+no action: it changes state in the console and nobody hears of it. The first
+such alarm in a stack adds a CDK warning to the stack, and the
+``SP-ALARM-ACTION`` rule of ``ServerlessPatternsChecks`` reports every one.
 """
 
 from __future__ import annotations
 
-from typing import Mapping, Optional, Protocol, Sequence
+import hashlib
+import re
+from typing import Mapping, Optional, Protocol, Sequence, Union
 
-from aws_cdk import Duration
+from aws_cdk import Annotations, Duration, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from cdk_serverless_patterns import defaults
+from cdk_serverless_patterns.errors import PatternConfigError
+
+from .scope_settings import find_on_scope, own_setting, set_on_scope
 
 from .topics import warn_about_alarm_topic
 
 GTE = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
 LTE = cloudwatch.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD
+
+_DEFAULT_TOPIC = "alarm_topic"
+_IMPORTED_TOPIC_ID = "ServerlessPatternsDefaultAlarmTopic"
+_TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
+_WARNED = "alarm_without_action_warned"
+#: Id of the CDK warning for alarms without an action (acknowledge it with
+#: ``Annotations.of(stack).acknowledge_warning(...)`` if that is deliberate).
+NO_ACTION_WARNING = "cdk-serverless-patterns:alarmWithoutAction"
+
+
+def set_default_alarm_topic(scope: Construct, topic: Union[sns.ITopic, str]) -> None:
+    """Send every alarm the library creates under ``scope`` to ``topic``.
+
+    :param topic: an ``sns.ITopic`` (``EncryptedTopic(...).topic``, an imported
+        topic), or the ARN of an existing topic, e.g. a team's central alarm
+        topic: each stack then imports it by ARN (no cross-stack reference;
+        it must be in the stack's account and Region, and its policy must let
+        ``cloudwatch.amazonaws.com`` publish).
+
+    Call it once on the app, a stage or a stack, before building the patterns
+    (alarms look the topic up when they are created). A pattern given its own
+    ``alarm_topic`` uses that one instead; a nearer scope's default wins over
+    a farther one's. An ``ITopic`` of another stack works as CDK cross-stack
+    references do (same account and Region).
+    """
+    is_arn = isinstance(topic, str) and (Token.is_unresolved(topic) or bool(_TOPIC_ARN.match(topic)))
+    if not is_arn and (isinstance(topic, str) or not hasattr(topic, "topic_arn")):
+        raise PatternConfigError(
+            scope.node.path or "<app>",
+            [
+                f"topic={topic!r} is invalid: allowed an sns.ITopic (a Topic, EncryptedTopic(...).topic, "
+                "Topic.from_topic_arn(...)) or an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>). "
+                "Fix: pass the SNS topic the alarms should notify"
+            ],
+        )
+    set_on_scope(scope, _DEFAULT_TOPIC, topic)
+
+
+def default_alarm_topic(scope: Construct) -> Optional[sns.ITopic]:
+    """The topic :func:`set_default_alarm_topic` set for ``scope`` or an ancestor, or None."""
+    topic: Union[sns.ITopic, str, None] = find_on_scope(scope, _DEFAULT_TOPIC)
+    if not isinstance(topic, str):
+        return topic
+    stack = Stack.of(scope)
+    import_id = f"{_IMPORTED_TOPIC_ID}{hashlib.sha256(topic.encode()).hexdigest()[:8]}"
+    imported = stack.node.try_find_child(import_id)
+    if imported is None:
+        imported = sns.Topic.from_topic_arn(stack, import_id, topic)
+    return imported  # type: ignore[return-value]
 
 
 def create_alarm(
@@ -39,6 +100,10 @@ def create_alarm(
 ) -> cloudwatch.Alarm:
     """Create an alarm on ``metric`` and route it (and its recovery) to ``alarm_topic``.
 
+    :param alarm_topic: where the alarm and its recovery go. Default: the
+        topic of :func:`set_default_alarm_topic` for ``scope``; with neither,
+        the alarm has no action and the stack gets a warning.
+
     Missing data is not breaching by default: an idle function is healthy.
     """
     alarm = cloudwatch.Alarm(
@@ -51,12 +116,28 @@ def create_alarm(
         treat_missing_data=missing_data,
         alarm_description=description,
     )
-    if alarm_topic is not None:
-        warn_about_alarm_topic(alarm_topic)
-        action = cw_actions.SnsAction(alarm_topic)
+    topic = alarm_topic if alarm_topic is not None else default_alarm_topic(scope)
+    if topic is not None:
+        warn_about_alarm_topic(topic)
+        action = cw_actions.SnsAction(topic)
         alarm.add_alarm_action(action)
         alarm.add_ok_action(action)
+    else:
+        _warn_no_action(Stack.of(scope))
     return alarm
+
+
+def _warn_no_action(stack: Stack) -> None:
+    if own_setting(stack, _WARNED):
+        return
+    set_on_scope(stack, _WARNED, True)
+    Annotations.of(stack).add_warning_v2(
+        NO_ACTION_WARNING,
+        "Alarms in this stack have no action: no alarm_topic was given and no default is set, so they "
+        "change state without notifying anyone. Pass alarm_topic= to the patterns, or call "
+        "set_default_alarm_topic(app_or_stack, topic) once. ServerlessPatterns rule SP-ALARM-ACTION lists "
+        "each alarm.",
+    )
 
 
 def sum_metric(metric: cloudwatch.Metric, period: Duration = defaults.ALARM_PERIOD) -> cloudwatch.Metric:

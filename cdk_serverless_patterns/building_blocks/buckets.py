@@ -6,7 +6,8 @@
   :data:`defaults.ACCESS_LOG_EXPIRATION`.
 * :class:`SecureBucket` — a private, encrypted, SSL-only (TLS 1.2+), versioned
   data bucket whose server access logs go to its own (or a given) log bucket,
-  optionally sending its events to EventBridge.
+  optionally sending its events to EventBridge. SSE-S3, or SSE-KMS with the
+  stack's data key under :func:`~.hardening.enable_hardening`.
 
 Log delivery is granted with a bucket policy scoped to the source bucket (not
 the legacy ``LogDeliveryWrite`` ACL, which CDK would otherwise pick unless the
@@ -33,6 +34,16 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from cdk_serverless_patterns import defaults
+from cdk_serverless_patterns.checks.acknowledge import COMPLIANCE, acknowledge, acknowledge_checkov
+
+from .hardening import data_key_for
+
+_REPLICATION_REASON = (
+    "S3 stores every object redundantly across at least three Availability Zones, and versioning plus "
+    "RemovalPolicy.RETAIN protect against overwrites and deletion. Cross-Region replication is a "
+    "disaster-recovery decision (a second Region, double storage and transfer cost) that the workload owner "
+    "makes and adds through bucket.node.default_child.replication_configuration."
+)
 
 
 def create_access_log_bucket(
@@ -58,7 +69,7 @@ def create_access_log_bucket(
     another bucket in the stack logs into this one, which is how it is used;
     logging a log bucket into itself would log its own log deliveries forever.
     """
-    return s3.Bucket(
+    bucket = s3.Bucket(
         scope,
         construct_id,
         encryption=s3.BucketEncryption.S3_MANAGED,
@@ -75,6 +86,27 @@ def create_access_log_bucket(
             )
         ],
     )
+    acknowledge(
+        bucket,
+        COMPLIANCE + "S3DefaultEncryptionKMS",
+        "Access-log bucket: S3 server access logging delivers only to buckets encrypted with SSE-S3 (SSE-KMS "
+        "targets are not supported), so it is SSE-S3 (AES-256) by necessity.",
+    )
+    acknowledge(
+        bucket,
+        COMPLIANCE + "S3BucketVersioningEnabled",
+        "Access-log bucket: log objects are written once by the logging service and expire by lifecycle rule; "
+        "versioning would only keep expired logs as noncurrent versions. Writes are limited by the bucket "
+        "policy to the logging service for the source bucket's prefix.",
+    )
+    acknowledge(bucket, COMPLIANCE + "S3BucketReplicationEnabled", _REPLICATION_REASON)
+    acknowledge_checkov(
+        bucket,
+        ("CKV_AWS_18",),
+        "This is an access-log destination: other buckets (or CloudFront) log into it. Logging a log bucket "
+        "into itself would log each of its own log deliveries, forever.",
+    )
+    return bucket
 
 
 def grant_access_log_delivery(log_bucket: s3.IBucket, source: s3.IBucket, prefix: str) -> None:
@@ -100,7 +132,8 @@ def grant_access_log_delivery(log_bucket: s3.IBucket, source: s3.IBucket, prefix
 class SecureBucket(Construct):
     """A private data bucket with the production checklist built in.
 
-    SSE-S3 encryption, all public access blocked, SSL-only with TLS 1.2 or
+    SSE-S3 encryption (SSE-KMS with the stack's data key and S3 Bucket Keys
+    when hardened), all public access blocked, SSL-only with TLS 1.2 or
     newer, ACLs disabled, versioning on, incomplete multipart uploads aborted,
     server access logs delivered to a log bucket.
 
@@ -137,10 +170,13 @@ class SecureBucket(Construct):
             else create_access_log_bucket(self, "AccessLogs", removal_policy=removal_policy)
         )
         prefix = access_log_prefix if access_log_prefix is not None else f"{construct_id}/"
+        key = data_key_for(self)
         self.bucket = s3.Bucket(
             self,
             "Bucket",
-            encryption=s3.BucketEncryption.S3_MANAGED,
+            encryption=s3.BucketEncryption.KMS if key is not None else s3.BucketEncryption.S3_MANAGED,
+            encryption_key=key,
+            bucket_key_enabled=True if key is not None else None,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
             minimum_tls_version=defaults.S3_MINIMUM_TLS_VERSION,
@@ -160,6 +196,15 @@ class SecureBucket(Construct):
             destination_bucket_name=self.access_log_bucket.bucket_name, log_file_prefix=prefix
         )
         grant_access_log_delivery(self.access_log_bucket, self.bucket, prefix)
+        if key is None:
+            acknowledge(
+                self.bucket,
+                COMPLIANCE + "S3DefaultEncryptionKMS",
+                "Encrypted with SSE-S3 (AES-256, S3-managed keys); access is controlled by IAM and the bucket "
+                "policy (SSL only, public access blocked). SSE-KMS with a customer managed key, for regulated "
+                "data, comes with enable_hardening(scope); this scope did not opt into it.",
+            )
+        acknowledge(self.bucket, COMPLIANCE + "S3BucketReplicationEnabled", _REPLICATION_REASON)
         if event_bridge:
             cfn_bucket.notification_configuration = s3.CfnBucket.NotificationConfigurationProperty(
                 event_bridge_configuration=s3.CfnBucket.EventBridgeConfigurationProperty(

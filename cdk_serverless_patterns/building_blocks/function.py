@@ -44,8 +44,11 @@ from constructs import Construct
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.checks.acknowledge import (
     AWS_SOLUTIONS,
+    COMPLIANCE,
     SERVERLESS,
     acknowledge,
+    acknowledge_checkov,
+    acknowledge_inline_policies,
 )
 from cdk_serverless_patterns.errors import PatternConfigError, Problems, child_path, is_token
 
@@ -578,7 +581,9 @@ class ServerlessFunction(Construct):
 
     Attributes: ``function``, ``alias`` (``live``; wire triggers here), ``role``,
     ``grant_principal`` (the role), ``log_group``, ``alarms``,
-    ``dead_letter_queue`` (ASYNC only, else None), ``powertools_layer`` (or None);
+    ``dead_letter_queue`` (ASYNC only, else None), ``powertools_layer`` (or None),
+    ``tracing_policy`` (X-Ray's permissions, apart from the role's default policy: one per
+    stack, attached to every function role; None for Lambda@Edge);
     Lambda@Edge only: ``version`` (the published version to associate).
     """
 
@@ -699,6 +704,7 @@ class ServerlessFunction(Construct):
                 purpose=f"asynchronous invocations of {self.node.path}",
                 alarm_topic=alarm_topic,
                 create_alarms=create_alarms,
+                removal_policy=removal_policy,
             )
             self.dead_letter_queue = failure.queue
         self._failure_queue = failure
@@ -732,14 +738,24 @@ class ServerlessFunction(Construct):
             logging_format=lambda_.LoggingFormat.JSON,
             application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
             system_log_level_v2=lambda_.SystemLogLevel.WARN,
-            tracing=lambda_.Tracing.ACTIVE,
+            # Active tracing is set on the L1 below: CDK's tracing= would put X-Ray's
+            # Resource "*" statement into the default policy, beside the real grants.
             snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if spec.snap_start else None,
         )
         # CDK makes the function depend on its role and the role's policy; the role
         # dependency is already implied by GetAtt (cfn-lint W3005), keep only the policy.
         cfn_function = cast(lambda_.CfnFunction, self.function.node.default_child)
+        cfn_function.tracing_config = lambda_.CfnFunction.TracingConfigProperty(mode="Active")
+        self.tracing_policy = tracing_policy(self)
+        self.tracing_policy.attach_to_role(self.role)
         policy_resource = cast(iam.CfnPolicy, self.role.node.find_child("DefaultPolicy").node.default_child)
-        cfn_function.add_override("DependsOn", [Stack.of(self).get_logical_id(policy_resource)])
+        cfn_function.add_override(
+            "DependsOn",
+            [
+                Stack.of(self).get_logical_id(policy_resource),
+                Stack.of(self).get_logical_id(cast(iam.CfnPolicy, self.tracing_policy.node.default_child)),
+            ],
+        )
         _record_idempotency(cfn_function, spec.idempotency)
         self.alias = lambda_.Alias(
             self,
@@ -842,13 +858,22 @@ class ServerlessFunction(Construct):
                 "DeadLetterConfig only applies to asynchronous invocations, so it would never be used."
             )
         acknowledge(self.function, SERVERLESS + "LambdaDLQ", dlq_reason)
-        policy = self.role.node.find_child("DefaultPolicy")
+        acknowledge_inline_policies(self.role)
+        acknowledge_checkov(
+            self.function,
+            ("CKV_AWS_173",),
+            "Lambda encrypts environment variables at rest with its AWS managed key. The library puts only "
+            "resource names, ARNs and settings there; secrets do not belong in environment variables (read "
+            "them from Secrets Manager or SSM Parameter Store at run time). Set kms_key_arn on "
+            "function.node.default_child if a value must be protected by your own key.",
+        )
         acknowledge(
-            policy,
-            AWS_SOLUTIONS + "IAM5[Resource::*]",
-            "The '*' resource is the one CDK adds for active tracing: X-Ray's PutTraceSegments and "
-            "PutTelemetryRecords support no resource-level permissions (AWS documents '*' as their only "
-            "resource). The library's own grants name their resources.",
+            self.function,
+            COMPLIANCE + "LambdaInsideVPC",
+            "Not attached to a VPC: the function calls only AWS service APIs (TLS, authenticated and "
+            "authorized by its own role, whose grants name its resources) and reaches no private network, "
+            "so a VPC would add NAT or interface-endpoint cost and cold-start latency with no network "
+            "boundary to enforce. Attach one when the function must reach private resources.",
         )
 
     def _build_lambda_edge(self, log_retention: Optional[logs.RetentionDays], removal_policy: RemovalPolicy) -> None:
@@ -929,6 +954,7 @@ class ServerlessFunction(Construct):
         # functions (patterns and users wire triggers to it without a None check).
         self.alias = None  # type: ignore[assignment]
         self.dead_letter_queue = None
+        self.tracing_policy = None
         self.alarms = []
 
         acknowledge(
@@ -944,6 +970,19 @@ class ServerlessFunction(Construct):
             "Lambda@Edge does not support AWS X-Ray active tracing; requests are traced through "
             "CloudFront access logs and the function's JSON logs instead.",
         )
+        acknowledge(
+            self.function,
+            COMPLIANCE + "LambdaInsideVPC",
+            "Lambda@Edge does not support VPC configuration (CloudFront runs the replicas in its own "
+            "Regions); an edge function reaches only what a viewer request carries.",
+        )
+        acknowledge(
+            self.function,
+            COMPLIANCE + "LambdaConcurrency",
+            "Lambda@Edge does not support reserved concurrency: replicas run under the account concurrency "
+            "of each Region CloudFront serves from; the distribution's web ACL rate-limits each viewer IP.",
+        )
+        acknowledge_inline_policies(self.role)
         # cdk-nag names each wildcard resource the way it renders it.
         account = "<AWS::AccountId>" if Token.is_unresolved(home_stack.account) else home_stack.account
         log_group_id = home_stack.resolve(
@@ -964,6 +1003,52 @@ def _record_idempotency(cfn_function: lambda_.CfnFunction, idempotency: Optional
     """Write the declaration into the template, where ServerlessPatternsChecks reads it."""
     if idempotency is not None:
         cfn_function.add_metadata(IDEMPOTENCY_METADATA_KEY, idempotency.to_metadata())
+
+
+#: What active tracing needs; X-Ray documents "*" as their only resource.
+XRAY_WRITE_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
+#: Construct id (under the stack) of the stack's one X-Ray policy.
+TRACING_POLICY_ID = "ServerlessPatternsTracingPolicy"
+
+
+def tracing_policy(scope: Construct) -> iam.Policy:
+    """The stack's X-Ray policy: only X-Ray's write actions, attached to every function role.
+
+    Apart from the roles' default policies, so its acknowledged ``Resource: "*"``
+    covers nothing else: a later ``"*"`` grant in a default policy is still
+    reported. One per stack (an ``AWS::IAM::Policy`` may name many roles), so
+    it costs one resource per stack, not one per function.
+    """
+    stack = Stack.of(scope)
+    existing = stack.node.try_find_child(TRACING_POLICY_ID)
+    if isinstance(existing, iam.Policy):
+        return existing
+    policy = iam.Policy(
+        stack,
+        TRACING_POLICY_ID,
+        statements=[
+            iam.PolicyStatement(
+                actions=list(XRAY_WRITE_ACTIONS),
+                resources=["*"],  # X-Ray's write actions support no resource-level permissions
+            )
+        ],
+    )
+    acknowledge(
+        policy,
+        AWS_SOLUTIONS + "IAM5[Resource::*]",
+        "This policy holds only X-Ray's PutTraceSegments and PutTelemetryRecords, which support no "
+        "resource-level permissions (AWS documents '*' as their only resource); it is separate from the "
+        "functions' default policies so that no other '*' grant is covered by this reason.",
+    )
+    acknowledge(
+        policy,
+        COMPLIANCE + "IAMNoInlinePolicy",
+        "Inline policy the library attaches to the function roles of this stack, holding only X-Ray's "
+        "PutTraceSegments and PutTelemetryRecords: it is defined, changed and deleted with those roles in "
+        "this template and grants nothing else. A customer managed policy would grant the same, and could "
+        "also be attached to principals outside the library.",
+    )
+    return policy
 
 
 def _code(code: Union[str, "os.PathLike[str]", lambda_.Code]) -> lambda_.Code:

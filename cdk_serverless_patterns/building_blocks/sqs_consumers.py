@@ -2,8 +2,9 @@
 
 Shared by patterns whose functions read a :class:`~.queues.WorkQueue`:
 ``ReportBatchItemFailures`` is always on (only failed messages are retried, and
-after ``max_receive_count`` receives they move to the queue's DLQ), and an
-optional maximum concurrency bounds how many invocations the queue may drive.
+after ``max_receive_count`` receives they move to the queue's DLQ), and a
+maximum concurrency (default :data:`defaults.SQS_MAX_CONCURRENCY`) bounds how
+many invocations the queue may drive (see :mod:`.concurrency`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,22 @@ from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.checks.acknowledge import SERVERLESS, acknowledge
 from cdk_serverless_patterns.errors import Problems, is_token
 
+from .concurrency import declare_concurrency_bound
 from .function import ServerlessFunction
+
+
+def default_max_concurrency(reserved_concurrency: Optional[int]) -> Optional[int]:
+    """The MaximumConcurrency an SQS event source gets when none is given.
+
+    :data:`defaults.SQS_MAX_CONCURRENCY`, but never above the function's
+    reserved concurrency (more would only be throttled); none when that is
+    below SQS's minimum of 2, since the reserved concurrency bounds it already.
+    """
+    if reserved_concurrency is None:
+        return defaults.SQS_MAX_CONCURRENCY
+    if reserved_concurrency < defaults.SQS_MAX_CONCURRENCY_MIN:
+        return None
+    return min(defaults.SQS_MAX_CONCURRENCY, reserved_concurrency)
 
 
 def validate_queue_consumer(
@@ -98,11 +114,20 @@ def consume_queue(
 ) -> lambda_.EventSourceMapping:
     """Wire ``queue`` to ``consumer``'s alias with partial batch failure reporting.
 
+    :param max_concurrency: most concurrent invocations this source drives,
+        2-1000. Default :func:`default_max_concurrency` (10, at most the
+        function's reserved concurrency).
+
     Validate first with :func:`validate_queue_consumer` (or, with a
     ``max_batching_window``, the caller's own rules: batches above 10 need a
     window of at least 1 s). Grants the consumer
     what polling needs (receive, delete, change visibility, attributes).
     """
+    concurrency = (
+        max_concurrency
+        if max_concurrency is not None
+        else default_max_concurrency(consumer.spec.reserved_concurrency)
+    )
     mapping = lambda_.EventSourceMapping(
         scope,
         construct_id,
@@ -110,9 +135,11 @@ def consume_queue(
         event_source_arn=queue.queue_arn,
         batch_size=batch_size if batch_size is not None else defaults.SQS_BATCH_SIZE,
         report_batch_item_failures=True,
-        max_concurrency=max_concurrency,
+        max_concurrency=concurrency,
         max_batching_window=max_batching_window,
     )
+    if concurrency is not None:
+        declare_concurrency_bound(consumer, f"the SQS event source's MaximumConcurrency of {concurrency}")
     # Lands in the role's default policy, which the function (hence its alias and
     # this mapping) already depends on, so the grant exists before Lambda polls.
     queue.grant_consume_messages(consumer.role)

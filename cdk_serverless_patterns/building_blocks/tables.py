@@ -6,6 +6,11 @@ sandbox opts out explicitly with ``removal_policy=RemovalPolicy.DESTROY``,
 which also lifts deletion protection (otherwise the stack could never delete it);
 so does a DESTROY applied later (``RemovalPolicies.of(stack).destroy()``), see
 :mod:`.removal`.
+
+Under :func:`~.hardening.enable_hardening` each table also joins the stack's
+AWS Backup plan (daily, 35 days); otherwise point-in-time recovery is the
+backup, and the compliance packs' ``DynamoDBInBackupPlan`` finding is
+acknowledged with that as the reason.
 """
 
 from __future__ import annotations
@@ -16,6 +21,9 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
+from cdk_serverless_patterns.checks.acknowledge import COMPLIANCE, acknowledge, acknowledge_checkov
+
+from .hardening import StackHardening, is_hardened
 from .removal import follow_removal_policy
 
 
@@ -56,4 +64,21 @@ def create_table(
         time_to_live_attribute=time_to_live_attribute,
     )
     follow_removal_policy(table)
+    if is_hardened(scope):
+        StackHardening.of(scope).back_up(table)
+    else:
+        acknowledge(
+            table,
+            COMPLIANCE + "DynamoDBInBackupPlan",
+            "Point-in-time recovery is on (continuous backups, restore to any second of the last 35 days) and "
+            "the table is retained with deletion protection. An AWS Backup plan adds backups kept beyond 35 "
+            "days, in a separate vault; regulated workloads turn it on with enable_hardening(scope).",
+        )
+    acknowledge_checkov(
+        table,
+        ("CKV_AWS_119",),
+        "Encrypted at rest with the AWS managed key for DynamoDB (aws/dynamodb, AES-256); every access is an "
+        "IAM-authorized API call that the library grants per action and table. A customer managed key would "
+        "also need a key grant next to every table grant (CDK's raw Table.grant does not add one).",
+    )
     return table

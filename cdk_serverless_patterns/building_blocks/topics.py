@@ -3,15 +3,51 @@
 from __future__ import annotations
 
 import json
-from typing import Sequence
+from typing import Any, Sequence
 
-from aws_cdk import Annotations, RemovalPolicy, Stack
+from aws_cdk import Annotations, ArnFormat, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from .removal import follow_removal_policy
+
+#: What an AWS service publishing to a KMS-encrypted topic needs on the key, as
+#: AWS documents it (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
+#: "compatibility between event sources from AWS services and encrypted topics").
+SERVICE_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
+
+#: Services whose KMS request (made by SNS on their behalf) carries
+#: ``aws:SourceAccount``/``aws:SourceArn``, so the key grant can be conditioned
+#: too. EventBridge's does not (AWS: those keys are not supported in a KMS
+#: policy for EventBridge delivery): conditioning its key grant would drop
+#: every notification silently. For the others the topic policy holds the
+#: conditions and the key grant is usable only through a publish SNS accepted.
+_KEY_CONDITIONS_SUPPORTED = frozenset({"cloudwatch.amazonaws.com"})
+
+
+def source_conditions(scope: Construct, service: str) -> dict[str, Any]:
+    """``aws:SourceAccount`` (and, where the source ARN is known, ``aws:SourceArn``)
+    conditions that limit ``service`` to acting for resources of ``scope``'s account
+    and Region: the confused-deputy guard for a service principal."""
+    stack = Stack.of(scope)
+    conditions: dict[str, Any] = {"StringEquals": {"aws:SourceAccount": stack.account}}
+    source_arn = _SOURCE_ARNS.get(service)
+    if source_arn is not None:
+        conditions["ArnLike"] = {"aws:SourceArn": source_arn(stack)}
+    return conditions
+
+
+_SOURCE_ARNS = {
+    # alarm ARNs: arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>
+    "cloudwatch.amazonaws.com": lambda stack: stack.format_arn(
+        service="cloudwatch", resource="alarm", resource_name="*", arn_format=ArnFormat.COLON_RESOURCE_NAME
+    ),
+    "events.amazonaws.com": lambda stack: stack.format_arn(service="events", resource="rule", resource_name="*"),
+    # bucket ARNs carry no account or Region: aws:SourceAccount does that part
+    "s3.amazonaws.com": lambda stack: f"arn:{stack.partition}:s3:::*",
+}
 
 
 class EncryptedTopic(Construct):
@@ -21,8 +57,14 @@ class EncryptedTopic(Construct):
     that publish to the topic (CloudWatch alarms, EventBridge, S3) must be
     allowed to use the key, which the AWS-managed key's policy does not allow.
 
-    :param service_publishers: service principals allowed to use the key, e.g.
-        ``["cloudwatch.amazonaws.com"]``. Default: none.
+    :param service_publishers: service principals allowed to publish, e.g.
+        ``["cloudwatch.amazonaws.com"]``. Default: none. Each gets
+        ``sns:Publish`` on the topic and ``kms:Decrypt``/``kms:GenerateDataKey*``
+        on the key (one statement each), both limited to this account with
+        ``aws:SourceAccount`` and, for CloudWatch (alarms), EventBridge (rules)
+        and S3 (buckets), to that kind of source with ``aws:SourceArn``; the key
+        grant of EventBridge and S3 carries only what their KMS requests support
+        (see :data:`_KEY_CONDITIONS_SUPPORTED`).
     :param fifo: a FIFO topic (ordered per message group, deduplicated for
         5 minutes; only SQS FIFO queues subscribe), in high-throughput mode
         (per message group). CloudFormation names it with the required
@@ -60,14 +102,6 @@ class EncryptedTopic(Construct):
             removal_policy=removal_policy,
         )
         follow_removal_policy(self.key)
-        for service in service_publishers:
-            self.key.add_to_resource_policy(
-                iam.PolicyStatement(
-                    actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                    principals=[iam.ServicePrincipal(service)],
-                    resources=["*"],  # in a key policy, "*" means this key
-                )
-            )
         self.topic = sns.Topic(
             self,
             "Topic",
@@ -80,7 +114,25 @@ class EncryptedTopic(Construct):
             fifo_throughput_scope=sns.FifoThroughputScope.MESSAGE_GROUP if fifo else None,
         )
         for service in service_publishers:
-            self.topic.grant_publish(iam.ServicePrincipal(service))
+            conditions = source_conditions(self, service)
+            self.key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    actions=list(SERVICE_KEY_ACTIONS),
+                    principals=[iam.ServicePrincipal(service)],
+                    resources=["*"],  # in a key policy, "*" means this key
+                    conditions=conditions if service in _KEY_CONDITIONS_SUPPORTED else None,
+                )
+            )
+            # Not topic.grant_publish: for a service principal it also adds a second
+            # key statement (kms:GenerateDataKey*, no conditions) beside the one above.
+            self.topic.add_to_resource_policy(
+                iam.PolicyStatement(
+                    actions=["sns:Publish"],
+                    principals=[iam.ServicePrincipal(service)],
+                    resources=[self.topic.topic_arn],
+                    conditions=conditions,
+                )
+            )
 
 
 def alarm_topic_gaps(topic: sns.ITopic) -> list[str]:

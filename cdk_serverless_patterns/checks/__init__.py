@@ -2,13 +2,24 @@
 
 ``enable_checks(app)`` (contract) adds all three as CDK validation plugins; synth
 then fails on any unacknowledged error and writes
-``cdk.out/validation-report.json``.
+``cdk.out/validation-report.json``. ``compliance=`` adds cdk-nag's NIST 800-53
+R5, HIPAA Security and PCI DSS 3.2.1 packs by the names cdk-nag reports them under.
 """
 
 from __future__ import annotations
 
+from typing import Callable, Iterable
+
 from aws_cdk import App, IPolicyValidationPlugin, Validations
-from cdk_nag import AwsSolutionsChecks, ServerlessChecks
+from cdk_nag import (
+    AwsSolutionsChecks,
+    HIPAASecurityChecks,
+    NIST80053R5Checks,
+    PCIDSS321Checks,
+    ServerlessChecks,
+)
+
+from cdk_serverless_patterns.errors import PatternConfigError
 
 from .base import ERROR, WARNING, Finding, Rule
 from .graph import TemplateGraph
@@ -17,6 +28,7 @@ from .rules import RULES, RULES_BY_ID
 
 __all__ = [
     "enable_checks",
+    "COMPLIANCE_PACKS",
     "ServerlessPatternsChecks",
     "Rule",
     "Finding",
@@ -30,12 +42,37 @@ __all__ = [
 ]
 
 
-def enable_checks(app: App, *, patterns_checks: bool = True) -> None:
+#: Compliance pack name (as cdk-nag reports it) → the cdk-nag plugin class.
+COMPLIANCE_PACKS: dict[str, Callable[[App], IPolicyValidationPlugin]] = {
+    "NIST.800.53.R5": NIST80053R5Checks,
+    "HIPAA.Security": HIPAASecurityChecks,
+    "PCI.DSS.321": PCIDSS321Checks,
+}
+
+
+def enable_checks(app: App, *, compliance: Iterable[str] = (), patterns_checks: bool = True) -> None:
     """Add AwsSolutions, Serverless and :class:`ServerlessPatternsChecks` to ``app`` (contract).
 
+    :param compliance: names of cdk-nag compliance packs to add as well, from
+        :data:`COMPLIANCE_PACKS` (``"NIST.800.53.R5"``, ``"HIPAA.Security"``,
+        ``"PCI.DSS.321"``). Default: none. An unknown name raises
+        :class:`PatternConfigError` before any plugin is added.
     :param patterns_checks: also run the library's own rule pack. Default: True.
     """
+    names = [compliance] if isinstance(compliance, str) else list(compliance)
+    unknown = [n for n in names if n not in COMPLIANCE_PACKS]
+    if unknown:
+        valid = ", ".join(repr(n) for n in COMPLIANCE_PACKS)
+        raise PatternConfigError(
+            app.node.path or "<app>",
+            [
+                f"compliance={n!r} is invalid: allowed {valid} (cdk-nag's pack names). "
+                f"Fix: pass a subset of them, e.g. compliance=(\"NIST.800.53.R5\",)"
+                for n in unknown
+            ],
+        )
     plugins: list[IPolicyValidationPlugin] = [AwsSolutionsChecks(app), ServerlessChecks(app)]
+    plugins.extend(COMPLIANCE_PACKS[n](app) for n in dict.fromkeys(names))
     if patterns_checks:
         plugins.append(ServerlessPatternsChecks())
     Validations.of(app).add_plugins(*plugins)

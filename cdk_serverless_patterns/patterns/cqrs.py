@@ -54,6 +54,7 @@ from cdk_serverless_patterns.building_blocks.alarms import (
 )
 from cdk_serverless_patterns.building_blocks.alarms import Graph, function_graphs
 from cdk_serverless_patterns.building_blocks.alarms import dashboard as alarm_dashboard
+from cdk_serverless_patterns.building_blocks.concurrency import rule_consumer_spec
 from cdk_serverless_patterns.building_blocks.grants import grant_exactly
 from cdk_serverless_patterns.building_blocks.delivery_rules import (
     duration_seconds,
@@ -77,7 +78,7 @@ from cdk_serverless_patterns.building_blocks.option_types import (
 )
 from cdk_serverless_patterns.building_blocks.queues import FailureQueue
 from cdk_serverless_patterns.building_blocks.tables import create_table
-from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge
+from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge, acknowledge_inline_policies
 from cdk_serverless_patterns.errors import (
     PatternConfigError,
     Problems,
@@ -137,7 +138,8 @@ class Cqrs(Construct):
     :param projections: ``{"order-summary": spec or CqrsProjection(...)}`` (at
         least one). Names: a letter, then letters, digits, ``-`` or ``_``, at most
         64 characters. Each gets a bus rule, a projector (invoked asynchronously,
-        with a delivery DLQ and retries), ``GetItem``/``PutItem`` on the read
+        with a delivery DLQ and retries; reserved concurrency 10 unless its spec
+        sets one, ``defaults.RULE_CONSUMER_RESERVED_CONCURRENCY``), ``GetItem``/``PutItem`` on the read
         model and ``Query`` (read-only catch-up) on the event store.
     :param queries: ``{"GET /orders/{id}": spec}``. Default: none. Read-only
         access to the read model. May not reuse a command route or spec.
@@ -147,8 +149,13 @@ class Cqrs(Construct):
         Default: a new table (PITR, deletion protection, RETAIN).
     :param read_model: an existing read-model table (``ITable``) with keys
         ``aggregate_id`` / ``projection`` (strings). Default: a new table.
-    :param event_bus: an existing ``IEventBus`` to publish to. Default: a new bus
-        (AWS owned key: archives do not support customer managed keys).
+    :param event_bus: an existing ``IEventBus`` to publish to. Default: a new bus.
+        The bus and its archive use EventBridge's AWS owned key; both accept a
+        customer managed key (``events.EventBus(kms_key=...)``,
+        ``events.Archive(kms_key=...)`` in aws-cdk-lib >= 2.220) if a regulation
+        asks for key-level control: pass such a bus, and set the archive's key
+        with ``archive.node.default_child.kms_key_identifier`` (the key policy
+        must allow ``events.amazonaws.com``).
     :param event_source: the ``source`` of the events on the bus, up to 256
         characters, not starting with ``aws.``. Default ``"cqrs.<construct id>"``.
     :param archive_retention_days: days the archive keeps events, an integer
@@ -178,7 +185,8 @@ class Cqrs(Construct):
     :param dashboard: a CloudWatch dashboard: the API's graphs, pipe
         executions and failures, projection lag, DLQ depths, the functions'
         graphs, then one widget per alarm. Default False (dashboards bill per month).
-    :param removal_policy: of the tables, user pool and log groups. Default RETAIN.
+    :param removal_policy: of the tables, user pool, log groups, failure queues and
+        the event archive (the history replays rebuild projections from). Default RETAIN.
         DESTROY (sandboxes) makes the stack deletable in one ``cdk destroy``: tables and
         user pools drop deletion protection, KMS keys get the 7-day minimum pending
         window; buckets must be empty. CDK's ``RemovalPolicies.of(stack).destroy()`` has
@@ -336,6 +344,7 @@ class Cqrs(Construct):
             retention=Duration.days(retention_days) if retention_days > 0 else None,
             description=f"Every event of {self.node.path}, for replaying into projections",
         )
+        self.archive.apply_removal_policy(removal_policy)
 
         # --- publishing: stream -> pipe -> bus ----------------------------------
         self._build_pipe(
@@ -488,6 +497,7 @@ class Cqrs(Construct):
             purpose=f"event store records {self.node.path}'s pipe could not publish (republish them from the store)",
             alarm_topic=alarm_topic,
             create_alarms=create_alarms,
+            removal_policy=removal_policy,
         )
         self.pipe_dead_letter_queue = failures.queue
         self._pipe_failures = failures
@@ -547,6 +557,7 @@ class Cqrs(Construct):
             ),
             log_configuration=log_configuration,
         )
+        acknowledge_inline_policies(self.pipe_role)
         # The pipe starts polling as soon as it exists: its permissions must be in place.
         policy = self.pipe_role.node.try_find_child("DefaultPolicy")
         if policy is not None:
@@ -592,7 +603,7 @@ class Cqrs(Construct):
         projector = ServerlessFunction(
             scope,
             "Projector",
-            projection.handler,
+            rule_consumer_spec(projection.handler),
             invocation=Invocation.ASYNC,
             environment={
                 **(environment or {}),
@@ -619,6 +630,7 @@ class Cqrs(Construct):
             purpose=f"events EventBridge could not deliver to projection {name!r} of {self.node.path}",
             alarm_topic=alarm_topic,
             create_alarms=create_alarms,
+            removal_policy=removal_policy,
         )
         rule = events.Rule(
             scope,

@@ -49,6 +49,7 @@ from cdk_serverless_patterns.building_blocks.alarms import (
     dashboard as create_dashboard,
 )
 from cdk_serverless_patterns.building_blocks.buckets import SecureBucket
+from cdk_serverless_patterns.building_blocks.concurrency import rule_consumer_spec
 from cdk_serverless_patterns.building_blocks.delivery_rules import (
     format_seconds,
     validate_batching_window,
@@ -95,7 +96,10 @@ class EventProcessing(Construct):
     :param processor: the function that processes one object event
         (:class:`FunctionSpec`). Invoked asynchronously through its ``live``
         alias (or by an SQS event source mapping with ``buffer=True``). Its
-        role can read only the objects matching ``prefix``.
+        role can read only the objects matching ``prefix``. Concurrency: the
+        spec's ``reserved_concurrency``, default 10 as a rule target
+        (``defaults.RULE_CONSUMER_RESERVED_CONCURRENCY``), or the event source's
+        maximum concurrency of 10 with ``buffer=True``.
     :param bucket: an existing bucket (``s3.IBucket``), which must already send
         events to EventBridge (``EventBridgeConfiguration``). Default: a new
         private, SSE-S3, SSL-only, versioned bucket with server access logs and
@@ -244,7 +248,7 @@ class EventProcessing(Construct):
         self.processor = ServerlessFunction(
             self,
             "Processor",
-            processor,
+            processor if buffer else rule_consumer_spec(processor),
             invocation=Invocation.EVENT_SOURCE if buffer else Invocation.ASYNC,
             alarm_topic=alarm_topic,
             create_alarms=create_alarms,
@@ -260,6 +264,7 @@ class EventProcessing(Construct):
             purpose=f"S3 events the rule of {self.node.path} could not deliver",
             alarm_topic=alarm_topic,
             create_alarms=create_alarms,
+            removal_policy=removal_policy,
         )
         self.dead_letter_queue: sqs.IQueue = self._target_failures.queue
         self.rule = events.Rule(
@@ -286,6 +291,7 @@ class EventProcessing(Construct):
                 event_age,
                 alarm_topic,
                 create_alarms,
+                removal_policy,
             )
         else:
             self.rule.add_target(
@@ -424,6 +430,7 @@ class EventProcessing(Construct):
         event_age: Duration,
         alarm_topic: Optional[sns.ITopic],
         create_alarms: bool,
+        removal_policy: RemovalPolicy,
     ) -> None:
         self.buffer = WorkQueue(
             self,
@@ -433,6 +440,7 @@ class EventProcessing(Construct):
             max_receive_count=receive_count,
             alarm_topic=alarm_topic,
             create_alarms=create_alarms,
+            removal_policy=removal_policy,
         )
         self.rule.add_target(
             targets.SqsQueue(

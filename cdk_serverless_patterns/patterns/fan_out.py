@@ -117,8 +117,9 @@ class FanOutFanIn(Construct):
         every job.
     :param max_concurrency: most concurrent invocations each queue may drive,
         2-1000, at most a function's ``reserved_concurrency`` when that is set.
-        Default: none (Lambda scales up to the account's concurrency). Set it to
-        protect a downstream system.
+        Default: 10 (``defaults.SQS_MAX_CONCURRENCY``; at most the function's
+        reserved concurrency), so a backlog cannot take the account's whole
+        concurrency; raise it for throughput.
     :param job_retention: how long job state is kept after its last write
         (DynamoDB TTL), 14-365 days. Default: 30 days, longer than SQS's 14-day
         maximum retention so a late duplicate never restarts a finished job.
@@ -253,6 +254,7 @@ class FanOutFanIn(Construct):
             max_receive_count=receive,
             alarm_topic=alarm_topic,
             create_alarms=create_alarms,
+            removal_policy=removal_policy,
         )
         self.aggregator = ServerlessFunction(
             self,
@@ -289,6 +291,7 @@ class FanOutFanIn(Construct):
                 alarm_topic=alarm_topic,
                 create_alarms=create_alarms,
                 fifo=fifo,
+                removal_policy=removal_policy,
             )
             delivery_failures = FailureQueue(
                 scope_,
@@ -298,6 +301,7 @@ class FanOutFanIn(Construct):
                 create_alarms=create_alarms,
                 # A FIFO topic's subscription DLQ must be FIFO too.
                 fifo=fifo,
+                removal_policy=removal_policy,
             )
             # SqsSubscription adds the queue policies that let this topic (only) send
             # to the work queue and SNS send undeliverable messages to the DLQ.

@@ -49,6 +49,7 @@ from cdk_serverless_patterns.building_blocks.alarms import (
 from cdk_serverless_patterns.building_blocks.alarms import (
     dashboard as create_dashboard,
 )
+from cdk_serverless_patterns.building_blocks.concurrency import declare_concurrency_bound
 from cdk_serverless_patterns.building_blocks.delivery_rules import (
     duration_seconds,
     format_seconds,
@@ -268,6 +269,11 @@ class StreamProcessing(Construct):
         )
         if self.table is not None:
             grant_result_writes(self.table, self.processor.role)
+        declare_concurrency_bound(
+            self.processor,
+            f"the stream's shard count x parallelization_factor ({parallelization}): Lambda processes at most "
+            "that many batches of a stream at once",
+        )
 
         self._failures = FailureQueue(
             self,
@@ -275,6 +281,7 @@ class StreamProcessing(Construct):
             purpose=f"stream records {self.node.path} gave up on (the message holds their shard and sequence numbers)",
             alarm_topic=alarm_topic,
             create_alarms=create_alarms,
+            removal_policy=removal_policy,
         )
         self.failure_queue: sqs.IQueue = self._failures.queue
         if retries == -1:

@@ -13,7 +13,7 @@ from pathlib import Path
 import aws_cdk as cdk
 from constructs import Construct
 
-from cdk_serverless_patterns import FunctionSpec, Invocation, ServerlessFunction
+from cdk_serverless_patterns import FunctionSpec, Invocation, ServerlessFunction, enable_hardening
 from cdk_serverless_patterns.building_blocks.tables import create_table
 from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
 from cdk_serverless_patterns.runtime import env
@@ -24,6 +24,8 @@ HANDLER_DIR = Path(__file__).parent / "handler"
 class AuditTrailStack(cdk.Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        # Audit events name people and what they did: harden (log/bucket CMKs, table backups).
+        enable_hardening(self)
         alarms = EncryptedTopic(self, "Alarms", service_publishers=["cloudwatch.amazonaws.com"])
         table = create_table(self, "AuditEvents", partition_key="pk", sort_key="sk")
         self.recorder = ServerlessFunction(
@@ -33,6 +35,8 @@ class AuditTrailStack(cdk.Stack):
                 code=HANDLER_DIR,
                 handler="recorder.handler",
                 description="Validates audit events and stores each one exactly once",
+                # An asynchronous consumer: bound it, throttled events wait in Lambda's queue.
+                reserved_concurrency=10,
             ),
             invocation=Invocation.ASYNC,
             environment={env.TABLE_NAME: table.table_name, env.SERVICE_NAME: "audit-trail"},

@@ -22,7 +22,7 @@ from pathlib import Path
 import aws_cdk as cdk
 from constructs import Construct
 
-from cdk_serverless_patterns import EventProcessing, FunctionSpec, Idempotency
+from cdk_serverless_patterns import EventProcessing, FunctionSpec, Idempotency, enable_hardening
 from cdk_serverless_patterns.building_blocks.tables import create_table
 from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
 
@@ -36,6 +36,8 @@ IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateI
 class CsvIngestStack(cdk.Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        # Imported order files hold customer names and addresses: harden (CMK for logs and the upload bucket, table backups).
+        enable_hardening(self)
         alarms = EncryptedTopic(self, "Alarms", service_publishers=["cloudwatch.amazonaws.com"])
         # Records expire a day after the import (TTL); results are replayed until then.
         self.idempotency_table = create_table(

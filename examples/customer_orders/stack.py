@@ -22,7 +22,7 @@ import aws_cdk as cdk
 from aws_cdk import Duration
 from constructs import Construct
 
-from cdk_serverless_patterns import ApiBackend, ApiType, FanOutFanIn, FunctionSpec
+from cdk_serverless_patterns import ApiBackend, ApiType, FanOutFanIn, FunctionSpec, enable_hardening
 from cdk_serverless_patterns.building_blocks.tables import create_table
 from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
 from cdk_serverless_patterns.runtime import env
@@ -37,6 +37,8 @@ WORKER_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Put
 class CustomerOrdersStack(cdk.Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        # Orders, credit and ledger entries are customer and payment data: harden (CMK for logs, table backups).
+        enable_hardening(self)
         alarms = EncryptedTopic(self, "Alarms", service_publishers=["cloudwatch.amazonaws.com"])
         orders = create_table(self, "Orders", partition_key="pk", sort_key="sk")
         table_env = {"TABLE_NAME": orders.table_name}  # handler/ordering.py TABLE_ENV

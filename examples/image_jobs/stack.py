@@ -15,7 +15,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from cdk_serverless_patterns import FanOutFanIn, FunctionSpec, ServerlessFunction
+from cdk_serverless_patterns import FanOutFanIn, FunctionSpec, ServerlessFunction, set_default_alarm_topic
 from cdk_serverless_patterns.building_blocks.tables import create_table
 from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
 
@@ -28,6 +28,8 @@ class ImageJobsStack(cdk.Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
         alarms = EncryptedTopic(self, "Alarms", service_publishers=["cloudwatch.amazonaws.com"])
+        # Every alarm in this stack goes to the topic, without passing alarm_topic= to each pattern.
+        set_default_alarm_topic(self, alarms.topic)
         results = create_table(self, "ImageRecords", partition_key="pk")
         images_only = {"content_type": sns.SubscriptionFilter.string_filter(allowlist=IMAGE_TYPES)}
 
@@ -51,7 +53,6 @@ class ImageJobsStack(cdk.Stack):
             ),
             filter_policies={"thumbnail": images_only, "metadata": images_only},
             max_concurrency=20,
-            alarm_topic=alarms.topic,
         )
         # The aggregator only ever adds records (conditionally, for idempotency).
         results.grant(self.jobs.aggregator.role, "dynamodb:PutItem")
@@ -63,9 +64,10 @@ class ImageJobsStack(cdk.Stack):
                 code=HANDLER_DIR,
                 handler="submit.handler",
                 description="Validates an image description and starts its image job",
+                # Callers beyond 5 at once are throttled instead of flooding the job topic.
+                reserved_concurrency=5,
             ),
             environment={**self.jobs.publisher_environment, "IMAGE_JOB_PARTS": ",".join(self.jobs.worker_names)},
-            alarm_topic=alarms.topic,
         )
         self.jobs.grant_start_jobs(self.submit.role)
         cdk.CfnOutput(self, "SubmitFunction", value=self.submit.alias.function_arn)

@@ -29,7 +29,7 @@ from pathlib import Path
 import aws_cdk as cdk
 from constructs import Construct
 
-from cdk_serverless_patterns import FunctionSpec, Saga, SagaStartApi, SagaStep
+from cdk_serverless_patterns import FunctionSpec, Saga, SagaStartApi, SagaStep, enable_hardening
 from cdk_serverless_patterns.building_blocks.tables import create_table
 from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
 from cdk_serverless_patterns.runtime import env
@@ -66,6 +66,8 @@ ORDER_SCHEMA = {
 class OrderSagaStack(cdk.Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        # Orders carry customer and payment data: harden (CMK for logs, table backups).
+        enable_hardening(self)
         alarms = EncryptedTopic(self, "Alarms", service_publishers=["cloudwatch.amazonaws.com"])
         self.table = create_table(self, "Orders", partition_key="pk", sort_key="sk")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import aws_cdk as cdk
 from constructs import Construct
 
-from cdk_serverless_patterns import ApiBackend, FunctionSpec
+from cdk_serverless_patterns import ApiBackend, FunctionSpec, enable_hardening
 from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
 from cdk_serverless_patterns.runtime import env
 
@@ -50,6 +50,8 @@ ORDER_SCHEMA = {
 class OrdersApiStack(cdk.Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        # Orders carry customer data: harden (CMK for logs, table backups).
+        enable_hardening(self)
         alarms = EncryptedTopic(self, "Alarms", service_publishers=["cloudwatch.amazonaws.com"])
         # Powertools' REST resolver routes the read lambdalith; AWS's layer brings it.
         read = FunctionSpec(

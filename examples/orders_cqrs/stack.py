@@ -12,7 +12,7 @@ from pathlib import Path
 import aws_cdk as cdk
 from constructs import Construct
 
-from cdk_serverless_patterns import Cqrs, FunctionSpec, Idempotency
+from cdk_serverless_patterns import Cqrs, FunctionSpec, Idempotency, enable_hardening
 from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
 
 HANDLER_DIR = Path(__file__).parent / "handler"
@@ -21,6 +21,8 @@ HANDLER_DIR = Path(__file__).parent / "handler"
 class OrdersCqrsStack(cdk.Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        # Order events carry customer data: harden (CMK for logs, table backups).
+        enable_hardening(self)
         alarms = EncryptedTopic(self, "Alarms", service_publishers=["cloudwatch.amazonaws.com"])
         self.orders = Cqrs(
             self,

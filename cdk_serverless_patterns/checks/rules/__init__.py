@@ -9,7 +9,7 @@ documents every one of them).
 from __future__ import annotations
 
 from ..base import Rule
-from . import apigw, edge, event_sources, function_url, lambda_
+from . import alarms, apigw, edge, event_sources, function_url, lambda_
 
 RULES: list[Rule] = [
     *lambda_.RULES,
@@ -17,6 +17,7 @@ RULES: list[Rule] = [
     *apigw.RULES,
     *edge.RULES,
     *function_url.RULES,
+    *alarms.RULES,
 ]
 
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}

@@ -45,14 +45,16 @@ from cdk_serverless_patterns.building_blocks.alarms import Graph, function_graph
 from cdk_serverless_patterns.building_blocks.alarms import dashboard as alarm_dashboard
 from cdk_serverless_patterns.building_blocks.grants import grant_exactly
 from cdk_serverless_patterns.building_blocks.aggregate_alarms import aggregate_function_alarms
+from cdk_serverless_patterns.building_blocks.concurrency import declare_concurrency_bound
 from cdk_serverless_patterns.building_blocks.function import (
     FunctionSpec,
     Invocation,
     ServerlessFunction,
 )
+from cdk_serverless_patterns.building_blocks.hardening import is_hardened
 from cdk_serverless_patterns.building_blocks.logs import create_log_group
 from cdk_serverless_patterns.building_blocks.tables import create_table
-from cdk_serverless_patterns.building_blocks.waf import create_web_acl
+from cdk_serverless_patterns.building_blocks.waf import create_web_acl, log_web_acl
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge
 from cdk_serverless_patterns.errors import PatternConfigError, child_path
 from cdk_serverless_patterns.runtime import env
@@ -63,6 +65,7 @@ from .routes import Route, parse_route, routes_by_value
 from .stage import (
     ApiCache,
     ApiSettings,
+    acknowledge_stage_findings,
     cors_gateway_responses,
     cors_options,
     http_cors_options,
@@ -139,6 +142,9 @@ class ApiBackend(Construct):
         EdgeSite takes REST ApiBackends only), or use REST.
     :param waf_rate_limit: requests per IP per 5 minutes before WAF blocks,
         10-2,000,000,000. Default 2000.
+    :param waf_logging: log the new web ACL's requests to an ``aws-waf-logs-…``
+        log group (``log_retention``, RETAIN, credentials redacted). Default True
+        (PCI DSS 10.x / NIST AU: who was blocked, and why, must be on record).
     :param latency_slo: p95 latency the latency alarm holds the API to, > 0 and
         ≤ the integration timeout. Default 1 s.
     :param server_error_rate: 5XX fraction that alarms, (0, 1]. Default 0.01.
@@ -161,7 +167,7 @@ class ApiBackend(Construct):
     ``functions`` ("METHOD /path" → ServerlessFunction), ``routes`` (Route →
     ServerlessFunction), ``table``, ``user_pool``, ``user_pool_client``,
     ``authorizer``, ``authorizer_function``, ``access_log_group``,
-    ``request_validator``, ``web_acl``, ``usage_plan``, ``api_key`` (REST only;
+    ``request_validator``, ``web_acl``, ``web_acl_log_group`` (REST), ``usage_plan``, ``api_key`` (REST only;
     None on HTTP), ``alarms``, ``dashboard``, ``execute_api_domain_name`` and
     ``stage_name`` (for a CloudFront origin).
     """
@@ -190,6 +196,7 @@ class ApiBackend(Construct):
         usage_plan_quota_per_day: Optional[int] = None,
         waf: Union[bool, str, None] = None,
         waf_rate_limit: Optional[int] = None,
+        waf_logging: bool = True,
         latency_slo: Optional[Duration] = None,
         server_error_rate: Optional[float] = None,
         client_error_rate: Optional[float] = None,
@@ -233,6 +240,7 @@ class ApiBackend(Construct):
                 log_retention=log_retention,
                 dashboard=dashboard,
             ),
+            waf_logging=waf_logging,
         )
         waf = waf if waf is not None else api_type is ApiType.REST
         check_stack_capacity(
@@ -251,6 +259,8 @@ class ApiBackend(Construct):
                 create_alarms=create_alarms,
                 per_function_alarms=per_function_alarms,
                 dashboard=dashboard,
+                waf_logging=waf_logging,
+                hardened=is_hardened(scope),
             ),
         )
         super().__init__(scope, construct_id)
@@ -272,7 +282,7 @@ class ApiBackend(Construct):
         function_env.update(environment or {})
 
         def make_function(fid: str, spec: FunctionSpec, extra: Optional[Mapping[str, str]] = None) -> ServerlessFunction:
-            return ServerlessFunction(
+            function = ServerlessFunction(
                 self,
                 fid,
                 spec,
@@ -284,6 +294,12 @@ class ApiBackend(Construct):
                 environment=extra,
                 max_timeout=(api_type.integration_timeout_s, api_type.timeout_reason),
             )
+            declare_concurrency_bound(
+                function,
+                f"the API stage's throttling ({options.rate} requests/s steady, burst {options.burst}): API "
+                "Gateway answers 429 above it, so at most that many requests reach the functions at once",
+            )
+            return function
 
         self.access_log_group = create_log_group(
             self, "AccessLogs", retention=log_retention, removal_policy=removal_policy
@@ -295,6 +311,7 @@ class ApiBackend(Construct):
         self.usage_plan: Optional[apigw.UsagePlan] = None
         self.api_key: Optional[apigw.IApiKey] = None
         self.web_acl: Optional[wafv2.CfnWebACL] = None
+        self.web_acl_log_group: Optional[logs.LogGroup] = None
         if api_type is ApiType.HTTP:
             self._build_http(parsed, auth, options, origins, detailed_metrics, removal_policy, make_function, function_env)
         else:
@@ -305,6 +322,8 @@ class ApiBackend(Construct):
                 api_key_required=api_key_required,
                 usage_plan_quota_per_day=usage_plan_quota_per_day,
                 waf=waf,
+                waf_logging=waf_logging,
+                log_retention=log_retention,
             )
 
         self._acknowledge(auth)
@@ -430,6 +449,8 @@ class ApiBackend(Construct):
         api_key_required: bool,
         usage_plan_quota_per_day: Optional[int],
         waf: Union[bool, str],
+        waf_logging: bool,
+        log_retention: Optional[logs.RetentionDays],
     ) -> None:
         # --- auth ---------------------------------------------------------
         built = build_authorizer(self, auth, removal_policy=removal_policy, make_function=make_function)
@@ -495,6 +516,10 @@ class ApiBackend(Construct):
         # --- WAF ----------------------------------------------------------
         if waf is True:
             self.web_acl = create_web_acl(self, "WebAcl", rate_limit=options.waf_rate_limit, metric_name="ApiWebAcl")
+            if waf_logging:
+                self.web_acl_log_group = log_web_acl(
+                    self, "WebAclLogs", self.web_acl, retention=log_retention, removal_policy=removal_policy
+                )
             web_acl_arn: Optional[str] = self.web_acl.attr_arn
         elif isinstance(waf, str):
             web_acl_arn = waf
@@ -509,6 +534,7 @@ class ApiBackend(Construct):
             wafv2.CfnWebACLAssociation(
                 self, "WebAclAssociation", resource_arn=self.stage.stage_arn, web_acl_arn=web_acl_arn
             )
+        acknowledge_stage_findings(self.stage, integrations="Lambda functions (AWS_PROXY)", cache=cache)
 
     def _build_http(
         self,

@@ -18,13 +18,16 @@ from constructs import Construct
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.errors import Problems
 
+from cdk_serverless_patterns.building_blocks.function import TRACING_POLICY_ID
+from cdk_serverless_patterns.building_blocks.hardening import STACK_RESOURCES_ID
 from cdk_serverless_patterns.building_blocks.runtime_layer import RUNTIME_LAYER_ID
 
 from .api_type import ApiType
 from .auth import ApiAuth, AuthKind
 from .routes import Route, routes_by_value
 
-#: ServerlessFunction: log group, role, policy, function, version, alias.
+#: ServerlessFunction: log group, role, policy, function, version, alias (the X-Ray
+#: policy is one per stack, counted with the runtime layer).
 FUNCTION_RESOURCES = 6
 #: ServerlessFunction alarms: errors, throttles, p95 duration.
 FUNCTION_ALARMS = 3
@@ -46,6 +49,8 @@ class ResourcePlan:
     create_alarms: bool
     per_function_alarms: bool
     dashboard: bool
+    waf_logging: bool = True
+    hardened: bool = False
 
     @property
     def functions(self) -> int:
@@ -74,6 +79,7 @@ class ResourcePlan:
             total += self.request_schemas  # one model each
             total += 3 if self.api_key_required else 0  # usage plan, key, plan-key
             total += 2 if self.waf is True else (1 if isinstance(self.waf, str) else 0)
+            total += 2 if self.waf is True and self.waf_logging else 0  # WAF log group + logging configuration
         if self.create_alarms:
             total += 3  # 5XX, 4XX, latency
             if not self.per_function_alarms:
@@ -93,6 +99,19 @@ def _auth_resources(auth: ApiAuth, api_type: ApiType) -> int:
     return 0
 
 
+def _per_stack_resources(stack: Stack) -> int:
+    """What the first function of a stack adds once: the runtime layer and the X-Ray policy."""
+    return sum(1 for child in (RUNTIME_LAYER_ID, TRACING_POLICY_ID) if stack.node.try_find_child(child) is None)
+
+
+def _hardening_resources(stack: Stack, plan: ResourcePlan) -> int:
+    """What enable_hardening adds to the stack the first time (at most): logs key;
+    with a new table, data key, backup vault, plan, role and selection."""
+    if not plan.hardened or stack.node.try_find_child(STACK_RESOURCES_ID) is not None:
+        return 0
+    return 1 + (5 if plan.table is True else 0)
+
+
 def resources_in(stack: Stack) -> int:
     """CloudFormation resources already defined in ``stack``."""
     return sum(1 for c in stack.node.find_all() if isinstance(c, CfnResource))
@@ -102,7 +121,7 @@ def check_stack_capacity(path: str, scope: Construct, plan: ResourcePlan) -> Non
     """``PatternConfigError`` naming the ways out when the stack would pass 500 resources."""
     stack = Stack.of(scope)
     existing = resources_in(stack)
-    adding = plan.count() + (0 if stack.node.try_find_child(RUNTIME_LAYER_ID) else 1)
+    adding = plan.count() + _per_stack_resources(stack) + _hardening_resources(stack, plan)
     limit = defaults.STACK_MAX_RESOURCES
     if existing + adding <= limit:
         return

@@ -20,6 +20,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from cdk_serverless_patterns import defaults
+from cdk_serverless_patterns.checks.acknowledge import COMPLIANCE, acknowledge
 
 from .routes import Route, parse_route
 
@@ -266,3 +267,30 @@ def http_cors_options(origins: Sequence[str], parsed: Mapping[Route, Any]) -> ap
         allow_headers=[*apigw.Cors.DEFAULT_HEADERS, "X-Correlation-Id", "Idempotency-Key"],
         max_age=Duration.hours(1),
     )
+
+
+def acknowledge_stage_findings(stage: apigw.Stage, *, integrations: str, cache: Optional[ApiCache]) -> None:
+    """The compliance packs' stage findings that do not apply to Lambda/Step Functions backends.
+
+    :param integrations: what the stage's methods integrate with, for the reason.
+    """
+    acknowledge(
+        stage,
+        COMPLIANCE + "APIGWSSLEnabled",
+        "The rule asks for a client certificate API Gateway presents to an HTTP backend so the backend can "
+        f"authenticate it; this stage's methods integrate with {integrations} through the AWS API (TLS, "
+        "SigV4-signed with the integration's IAM permissions), so there is no backend endpoint to present one to.",
+    )
+    if cache is None:
+        reason = (
+            "No response cache is configured, so no response data is cached that could sit unencrypted "
+            "(PCI DSS 3.4); responses are authorized per caller. ApiCache(...) turns on an encrypted cache "
+            "for chosen GET routes."
+        )
+    else:
+        reason = (
+            f"The cache is on for {', '.join(cache.routes)} only, encrypted (cache_data_encrypted) and keyed "
+            "per caller; the other methods are deliberately not cached: they write, or return per-caller "
+            "data that must not be served from a cache."
+        )
+    acknowledge(stage, COMPLIANCE + "APIGWCacheEnabledAndEncrypted", reason)

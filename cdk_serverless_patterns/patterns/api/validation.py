@@ -24,6 +24,7 @@ from cdk_serverless_patterns.building_blocks.option_types import (
     OptionType,
     check_option_types,
 )
+from cdk_serverless_patterns.building_blocks.waf import validate_waf_logging
 from cdk_serverless_patterns.errors import Problems, is_token
 from cdk_serverless_patterns.runtime import env
 
@@ -65,6 +66,7 @@ def validate_api(
     waf: Any,
     api_key_required: Any = False,
     typed_options: Optional[Mapping[str, Any]] = None,
+    waf_logging: Any = True,
 ) -> dict[Route, FunctionSpec]:
     """Every rule of ApiBackend, collected into one PatternConfigError.
 
@@ -165,6 +167,7 @@ def validate_api(
         )
     else:
         problems.check(waf is None or isinstance(waf, bool), "waf", waf, "True, False or a web ACL ARN", "pass waf=True")
+    validate_waf_logging(problems, waf_logging)
     problems.raise_if_any()
     return parsed
 

@@ -49,7 +49,7 @@ from cdk_serverless_patterns.building_blocks.function import (
     FunctionSpec,
     ServerlessFunction,
 )
-from cdk_serverless_patterns.building_blocks.waf import create_web_acl
+from cdk_serverless_patterns.building_blocks.waf import create_web_acl, log_web_acl, validate_waf_logging
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge
 from cdk_serverless_patterns.errors import PatternConfigError, Problems, child_path, is_token
 
@@ -135,6 +135,8 @@ class EdgeSite(Construct):
         us-east-1). Default: when the stack is in us-east-1, a new web ACL with
         AWS's baseline managed rule groups and a per-IP rate limit; elsewhere
         none (a warning says so; CloudFront web ACLs can only be made in us-east-1).
+    :param waf_logging: log the new web ACL's requests to an ``aws-waf-logs-…``
+        log group (``log_retention``, RETAIN, credentials redacted). Default True.
     :param geo_restriction: ``cloudfront.GeoRestriction.allowlist(...)`` or
         ``denylist(...)``. Default: none — who may see a site is a business and
         legal decision, not a default (the AwsSolutions-CFR1 warning is
@@ -167,7 +169,7 @@ class EdgeSite(Construct):
     Attributes: ``distribution``, ``bucket``, ``origin_bucket`` (the ``SecureBucket``
     when one was created, else None), ``log_bucket``, ``response_headers_policy``,
     ``edge_functions`` (event → ServerlessFunction), ``cloudfront_functions``
-    (event → cloudfront.Function), ``web_acl`` (CfnWebACL or None), ``web_acl_arn``,
+    (event → cloudfront.Function), ``web_acl`` (CfnWebACL or None), ``web_acl_log_group``, ``web_acl_arn``,
     ``api``, ``url``, ``alarms``, ``dashboard`` (or None).
     """
 
@@ -183,6 +185,7 @@ class EdgeSite(Construct):
         domain_name: Optional[str] = None,
         certificate: Optional[acm.ICertificate] = None,
         web_acl_arn: Optional[str] = None,
+        waf_logging: bool = True,
         geo_restriction: Optional[cloudfront.GeoRestriction] = None,
         price_class: Optional[cloudfront.PriceClass] = None,
         default_root_object: Optional[str] = None,
@@ -232,6 +235,7 @@ class EdgeSite(Construct):
             certificate=certificate,
             web_acl_arn=web_acl_arn,
             default_root_object=root_object,
+            waf_logging=waf_logging,
         )
         super().__init__(scope, construct_id)
         region = Stack.of(self).region
@@ -278,8 +282,13 @@ class EdgeSite(Construct):
         self.cloudfront_functions: dict[str, cloudfront.Function] = logic.cloudfront_functions
 
         self.web_acl = None
+        self.web_acl_log_group: Optional[logs.LogGroup] = None
         if web_acl_arn is None and in_edge_region:
             self.web_acl = create_web_acl(self, "WebAcl", waf_scope="CLOUDFRONT")
+            if waf_logging:
+                self.web_acl_log_group = log_web_acl(
+                    self, "WebAclLogs", self.web_acl, retention=log_retention, removal_policy=removal_policy
+                )
             web_acl_arn = self.web_acl.attr_arn
         elif web_acl_arn is None:
             Annotations.of(self).add_warning_v2(
@@ -483,8 +492,10 @@ def _validate(
     certificate: Optional[acm.ICertificate],
     web_acl_arn: Optional[str],
     default_root_object: str,
+    waf_logging: Any = True,
 ) -> None:
     """Every value rule of :class:`EdgeSite`, added to ``problems`` (which may hold type problems), then raised."""
+    validate_waf_logging(problems, waf_logging)
     validate_edge_functions(problems, edge_functions)
     validate_cloudfront_functions(problems, cloudfront_functions, edge_functions)
     if edge_functions:

@@ -35,8 +35,8 @@ from constructs import Construct
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.alarms import create_alarm, sum_metric
 from cdk_serverless_patterns.building_blocks.logs import create_log_group
-from cdk_serverless_patterns.building_blocks.waf import create_web_acl
-from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge
+from cdk_serverless_patterns.building_blocks.waf import create_web_acl, log_web_acl, validate_waf_logging
+from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge, acknowledge_inline_policies
 from cdk_serverless_patterns.errors import Problems
 from cdk_serverless_patterns.patterns.api.auth import (
     ApiAuth,
@@ -46,6 +46,7 @@ from cdk_serverless_patterns.patterns.api.auth import (
 )
 from cdk_serverless_patterns.patterns.api.stage import (
     ApiSettings,
+    acknowledge_stage_findings,
     request_model,
     rest_api_name,
     stage_options,
@@ -82,6 +83,8 @@ class SagaStartApi:
         ``execute-api:Invoke``, see ``grant_start``) or ``ApiAuth.cognito(user_pool,
         scopes=...)`` (callers present a token of that pool; ``user_pool=None``
         creates one with ApiBackend's defaults). Default ``ApiAuth.iam()``.
+    :param waf_logging: log the web ACL's requests to an ``aws-waf-logs-…`` log
+        group (retention, RETAIN, credentials redacted). Default True.
     """
 
     input_schema: Optional[Mapping[str, Any]] = None
@@ -90,6 +93,7 @@ class SagaStartApi:
     burst_limit: Optional[int] = None
     waf_rate_limit: Optional[int] = None
     auth: Optional[ApiAuth] = None
+    waf_logging: bool = True
 
 
 def validate_start_api(problems: Problems, api: Any) -> None:
@@ -97,6 +101,7 @@ def validate_start_api(problems: Problems, api: Any) -> None:
     if not isinstance(api, SagaStartApi):
         problems.add("start_api", api, "a SagaStartApi", "pass start_api=SagaStartApi()")
         return
+    validate_waf_logging(problems, api.waf_logging, "start_api.waf_logging")
     field = api.execution_name_field
     if field is not None:
         problems.check(
@@ -232,6 +237,10 @@ class SagaStartApiResources(Construct):
             description=f"API Gateway starts executions of {scope.node.path} (nothing else)",
         )
         state_machine.grant_start_execution(self.role)
+        acknowledge_inline_policies(self.role)
+        acknowledge_stage_findings(
+            self.api.deployment_stage, integrations="Step Functions StartExecution (AWS service integration)", cache=None
+        )
 
         model = request_model(
             self,
@@ -294,6 +303,11 @@ class SagaStartApiResources(Construct):
 
         self.web_acl: wafv2.CfnWebACL = create_web_acl(
             self, "WebAcl", rate_limit=options.waf_rate_limit, metric_name="SagaStartApiWebAcl"
+        )
+        self.web_acl_log_group: Optional[logs.LogGroup] = (
+            log_web_acl(self, "WebAclLogs", self.web_acl, retention=log_retention, removal_policy=removal_policy)
+            if options.waf_logging
+            else None
         )
         wafv2.CfnWebACLAssociation(
             self,

@@ -41,6 +41,7 @@ from constructs import Construct
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.alarms import Graph, create_alarm, function_graphs, sum_metric
 from cdk_serverless_patterns.building_blocks.alarms import dashboard as make_dashboard
+from cdk_serverless_patterns.building_blocks.concurrency import declare_concurrency_bound
 from cdk_serverless_patterns.building_blocks.grants import grant_exactly
 from cdk_serverless_patterns.building_blocks.function import (
     FunctionOptions,
@@ -53,7 +54,7 @@ from cdk_serverless_patterns.building_blocks.delivery_rules import format_second
 from cdk_serverless_patterns.building_blocks.logs import create_log_group
 from cdk_serverless_patterns.building_blocks.option_types import BOOL, COMMON, TOPIC, check_option_types
 from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
-from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge
+from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge, acknowledge_inline_policies
 from cdk_serverless_patterns.errors import PatternConfigError, Problems, child_path, is_token
 
 from .start_api import SagaStartApi, SagaStartApiResources, validate_start_api
@@ -599,6 +600,7 @@ class Saga(Construct):
             "(PutTraceSegments, PutTelemetryRecords, GetSamplingRules, GetSamplingTargets); these actions "
             "support no resource-level permissions. Function invocations are granted per alias.",
         )
+        acknowledge_inline_policies(self.state_machine.role)
 
         self.alarms: list[cloudwatch.Alarm] = [
             alarm
@@ -693,7 +695,14 @@ class Saga(Construct):
 
     def _function(self, by_spec: dict[int, ServerlessFunction], spec: FunctionSpec, fid: str) -> ServerlessFunction:
         if id(spec) not in by_spec:
-            by_spec[id(spec)] = ServerlessFunction(self, fid, spec, **self._function_options)
+            function = ServerlessFunction(self, fid, spec, **self._function_options)
+            declare_concurrency_bound(
+                function,
+                "the state machine's running executions (each invokes one step at a time); Lambda throttling "
+                "(Lambda.TooManyRequestsException) is retried with backoff, so it delays a saga instead of "
+                "failing it",
+            )
+            by_spec[id(spec)] = function
         return by_spec[id(spec)]
 
     def _retry_transient(self, task: sfn.TaskStateBase) -> None:

@@ -47,6 +47,7 @@ from constructs import Construct
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.alarms import Graph, create_alarm, function_graphs
 from cdk_serverless_patterns.building_blocks.alarms import dashboard as make_dashboard
+from cdk_serverless_patterns.building_blocks.concurrency import declare_concurrency_bound
 from cdk_serverless_patterns.building_blocks.grants import grant_exactly
 from cdk_serverless_patterns.building_blocks.option_types import BOOL, COMMON, MAPPING, STRING, check_option_types
 from cdk_serverless_patterns.building_blocks.function import (
@@ -55,7 +56,9 @@ from cdk_serverless_patterns.building_blocks.function import (
     ServerlessFunction,
     validate_spec,
 )
+from cdk_serverless_patterns.building_blocks.option_types import BOOL, COMMON, MAPPING, STRING, check_option_types
 from cdk_serverless_patterns.building_blocks.queues import FailureQueue
+from cdk_serverless_patterns.checks.acknowledge import acknowledge_inline_policies
 from cdk_serverless_patterns.errors import Problems, child_path, is_token
 
 from .expressions import ParsedSchedule, check_schedule, check_timezone
@@ -222,6 +225,12 @@ class ScheduledJob(Construct):
             async_max_event_age=job_age,
             environment=environment,
         )
+        if allow_overlap:
+            declare_concurrency_bound(
+                self.job,
+                "its schedule: EventBridge Scheduler starts one invocation per occurrence (plus its bounded "
+                "retries), so concurrency is the runs that overlap",
+            )
         self._warn_about_overlap(parsed, job_spec, allow_overlap)
 
         self.failure_queue = FailureQueue(
@@ -230,6 +239,7 @@ class ScheduledJob(Construct):
             purpose=f"runs of {self.node.path} that EventBridge Scheduler could not deliver",
             alarm_topic=alarm_topic,
             create_alarms=create_alarms,
+            removal_policy=removal_policy,
         )
         self.dead_letter_queue: sqs.IQueue = self.failure_queue.queue
         self.role = self._scheduler_role()
@@ -253,6 +263,7 @@ class ScheduledJob(Construct):
             start=start_date,
             end=end_date,
         )
+        acknowledge_inline_policies(self.role)  # after LambdaInvoke added the role's DefaultPolicy
 
         self.alarms: list[cloudwatch.Alarm] = [*self.job.alarms, *self.failure_queue.alarms]
         self._runs_period = defaults.ALARM_PERIOD
