@@ -5,7 +5,8 @@ All blocks run in one temporary directory holding the handler code they name
 ``"*.js"`` path a CloudFront function), with all checks enabled, and with the
 names the docs' prose gives them already defined:
 
-* ``app`` — a ``cdk.App`` with ``enable_checks(app)`` (one, shared: synthesized once);
+* ``app`` — a ``cdk.App`` with ``enable_checks(app)`` and ``set_default_alarm_topic(app, <ARN>)``,
+  as a project's app would have (one, shared: synthesized once);
 * ``stack`` / ``self`` — a stack of the block's own in it (account 111111111111, us-east-1);
 * ``alarms_topic`` / ``topic`` — an ``EncryptedTopic``'s topic in that stack;
 * ``orders_table`` — a table in that stack (docs/patterns/saga.md grants on it).
@@ -108,7 +109,8 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Block]:
 
     import aws_cdk as cdk
 
-    from cdk_serverless_patterns import EncryptedTopic, enable_checks
+    from cdk_serverless_patterns import EncryptedTopic, enable_checks, set_default_alarm_topic
+    from tests.support import TEST_ALARM_TOPIC_ARN
     from cdk_serverless_patterns.building_blocks.tables import create_table
 
     work = tmp_path_factory.mktemp("docs")
@@ -117,6 +119,7 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Block]:
     try:
         app = cdk.App(outdir=str(work / "cdk.out"))
         enable_checks(app)
+        set_default_alarm_topic(app, TEST_ALARM_TOPIC_ARN)
         for index, block in enumerate(BLOCKS):
             if block.skip:
                 continue

@@ -26,11 +26,12 @@ from cdk_serverless_patterns import (
     ScheduledJob,
     ServerlessFunction,
     enable_checks,
+    set_default_alarm_topic,
 )
 from cdk_serverless_patterns.building_blocks.idempotency import METADATA_KEY
 from cdk_serverless_patterns.checks.rules import RULES
 from cdk_serverless_patterns.runtime import env
-from tests.support import HANDLER_DIR, synth_keeping_error
+from tests.support import HANDLER_DIR, TEST_ALARM_TOPIC_ARN, synth_keeping_error
 
 NATURAL = Idempotency.natural("overwrites report/<date>.csv; a rerun writes the same file")
 DEDUP = Idempotency.conditional_write("object key + version id")
@@ -45,6 +46,7 @@ def built(tmp_path_factory):
     outdir = tmp_path_factory.mktemp("idempotency")
     app = cdk.App(outdir=str(outdir))
     enable_checks(app)
+    set_default_alarm_topic(app, TEST_ALARM_TOPIC_ARN)
     stacks = {name: cdk.Stack(app, name) for name in ("Declared", "Undeclared", "Legacy")}
     ScheduledJob(stacks["Declared"], "Nightly", schedule="cron(30 2 * * ? *)", job=spec(idempotency=NATURAL))
     EventProcessing(stacks["Declared"], "Ingest", processor=spec(idempotency=DEDUP), suffix=".csv")

@@ -110,7 +110,8 @@ def test_cost_of_an_example_has_fixed_and_variable_lines(clean):
     [stack] = stacks(clean)
     estimate = monthly_estimate(stack.template(), Assumptions(invocations_per_month=1_000_000, average_duration_ms=120))
     fixed = {line.item: line for line in estimate.fixed}
-    assert fixed["KMS keys"].usd == pytest.approx(1.00)  # the alarm topic's key
+    # the alarm topic's key, and the stack's logs and data keys (audit_trail is hardened)
+    assert fixed["KMS keys"].usd == pytest.approx(3.00)
     assert fixed["CloudWatch alarm metrics"].quantity == len(
         [r for r in stack.resources().values() if r["Type"] == "AWS::CloudWatch::Alarm"]
     )

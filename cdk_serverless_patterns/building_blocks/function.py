@@ -746,7 +746,7 @@ class ServerlessFunction(Construct):
         # dependency is already implied by GetAtt (cfn-lint W3005), keep only the policy.
         cfn_function = cast(lambda_.CfnFunction, self.function.node.default_child)
         cfn_function.tracing_config = lambda_.CfnFunction.TracingConfigProperty(mode="Active")
-        self.tracing_policy = tracing_policy(self)
+        self.tracing_policy: Optional[iam.Policy] = tracing_policy(self)
         self.tracing_policy.attach_to_role(self.role)
         policy_resource = cast(iam.CfnPolicy, self.role.node.find_child("DefaultPolicy").node.default_child)
         cfn_function.add_override(

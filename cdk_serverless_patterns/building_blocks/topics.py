@@ -33,21 +33,23 @@ def source_conditions(scope: Construct, service: str) -> dict[str, Any]:
     and Region: the confused-deputy guard for a service principal."""
     stack = Stack.of(scope)
     conditions: dict[str, Any] = {"StringEquals": {"aws:SourceAccount": stack.account}}
-    source_arn = _SOURCE_ARNS.get(service)
+    source_arn = _source_arn(stack, service)
     if source_arn is not None:
-        conditions["ArnLike"] = {"aws:SourceArn": source_arn(stack)}
+        conditions["ArnLike"] = {"aws:SourceArn": source_arn}
     return conditions
 
 
-_SOURCE_ARNS = {
-    # alarm ARNs: arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>
-    "cloudwatch.amazonaws.com": lambda stack: stack.format_arn(
-        service="cloudwatch", resource="alarm", resource_name="*", arn_format=ArnFormat.COLON_RESOURCE_NAME
-    ),
-    "events.amazonaws.com": lambda stack: stack.format_arn(service="events", resource="rule", resource_name="*"),
-    # bucket ARNs carry no account or Region: aws:SourceAccount does that part
-    "s3.amazonaws.com": lambda stack: f"arn:{stack.partition}:s3:::*",
-}
+def _source_arn(stack: Stack, service: str) -> str | None:
+    """The ARN pattern of ``service``'s resources in ``stack``'s account and Region, if known."""
+    if service == "cloudwatch.amazonaws.com":  # alarm ARNs: arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>
+        return stack.format_arn(
+            service="cloudwatch", resource="alarm", resource_name="*", arn_format=ArnFormat.COLON_RESOURCE_NAME
+        )
+    if service == "events.amazonaws.com":
+        return stack.format_arn(service="events", resource="rule", resource_name="*")
+    if service == "s3.amazonaws.com":  # bucket ARNs carry no account or Region: aws:SourceAccount does that part
+        return f"arn:{stack.partition}:s3:::*"
+    return None
 
 
 class EncryptedTopic(Construct):
