@@ -31,8 +31,9 @@ from cdk_serverless_patterns import (
     ScheduledJob,
     StreamProcessing,
     enable_checks,
+    set_default_alarm_topic,
 )
-from tests.support import HANDLER_DIR, report_violations, synth_keeping_error
+from tests.support import HANDLER_DIR, TEST_ALARM_TOPIC_ARN, report_violations, synth_keeping_error
 
 US_EAST_1 = cdk.Environment(account="111111111111", region="us-east-1")
 
@@ -53,6 +54,7 @@ def built(tmp_path_factory):
     js.write_text("function handler(event) { return event.response; }\n")
     app = cdk.App(outdir=str(outdir))
     enable_checks(app)
+    set_default_alarm_topic(app, TEST_ALARM_TOPIC_ARN)
     stack = cdk.Stack(app, "Ops", env=US_EAST_1)
     d = dict(dashboard=True, removal_policy=RemovalPolicy.DESTROY)
     p = {
