@@ -41,6 +41,9 @@ SKIPPED = {
         "fragment: where enable_checks goes in an app (its stacks elided)",
     ("docs/local-cloud.md", "from my_app.stack import OrdersStack"):
         "a test in the reader's project: imports the reader's own stack module (my_app)",
+    ("README.md", "cloud.fail(worker, times=5)"):
+        "fragment: stack, backend, worker and fan_out are the reader's; docs/testing.md's full example runs in "
+        "tests/local/test_docs_example.py",
     ("docs/testing.md", "# handlers/orders/app.py"):
         "handler code; tests/local/test_docs_example.py runs it with the LocalCloud test below",
     ("docs/testing.md", "from cdk_serverless_patterns.local import LocalCloud"):
