@@ -103,9 +103,7 @@ class LocalApi:
             params = _match_segments(template_segments, segments)
             if params is None:
                 continue
-            literal = sum(1 for s in template_segments if not s.startswith("{"))
-            greedy = any(s.endswith("+}") for s in template_segments)
-            score = (0 if greedy else 1, literal)
+            score = route_score(template_segments)
             if best is None or score > best[0]:
                 best = (score, route, params)
         return (best[1], best[2]) if best else None
@@ -130,21 +128,7 @@ class LocalApi:
                  headers: Optional[Mapping[str, str]], query: Optional[Mapping[str, Any]],
                  claims: Optional[Mapping[str, Any]]) -> LocalResponse:
         method = method.upper()
-        headers = dict(headers or {})
-        if json_body is not None:
-            body = _json_dumps(json_body)
-            if not any(k.lower() == "content-type" for k in headers):
-                headers["Content-Type"] = "application/json"
-        if isinstance(body, bytes):
-            body = body.decode()
-        path, _, query_string = path.partition("?")
-        query_params: dict[str, list[str]] = {}
-        for key, value in (query or {}).items():
-            query_params.setdefault(key, []).extend([str(v) for v in value] if isinstance(value, list) else [str(value)])
-        if query_string:
-            for pair in query_string.split("&"):
-                key, _, value = pair.partition("=")
-                query_params.setdefault(key, []).append(value)
+        path, _, query_params, headers, body = parse_request(path, json_body, body, headers, query)
         matched = self._match(path)
         if matched is None:
             return self._gateway_error("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token")
@@ -393,6 +377,43 @@ class LocalApi:
                 status = int(configured["StatusCode"])
         body = _json_dumps({"message": message}) if message is not None else _json_dumps({"message": None})
         return LocalResponse(status, headers, body)
+
+
+def parse_request(
+    path: str,
+    json_body: Any,
+    body: Optional[str | bytes],
+    headers: Optional[Mapping[str, str]],
+    query: Optional[Mapping[str, Any]],
+) -> tuple[str, str, dict[str, list[str]], dict[str, str], Optional[str]]:
+    """A test's request as a gateway receives it: path, raw query, query values, headers, body text.
+
+    ``json`` is serialized (with ``Content-Type: application/json`` unless given);
+    ``query`` values and the path's own ``?a=1&a=2`` are merged, lists kept.
+    """
+    headers = dict(headers or {})
+    if json_body is not None:
+        body = _json_dumps(json_body)
+        if not any(k.lower() == "content-type" for k in headers):
+            headers["Content-Type"] = "application/json"
+    if isinstance(body, bytes):
+        body = body.decode()
+    path, _, raw_query = path.partition("?")
+    values: dict[str, list[str]] = {}
+    for pair in [p for p in raw_query.split("&") if p]:
+        key, _, value = pair.partition("=")
+        values.setdefault(key, []).append(value)
+    for key, value in (query or {}).items():
+        values.setdefault(key, []).extend([str(v) for v in value] if isinstance(value, list) else [str(value)])
+    raw_query = raw_query or "&".join(f"{k}={v}" for k, vs in values.items() for v in vs)
+    return path, raw_query, values, headers, body
+
+
+def route_score(template_segments: list[str]) -> tuple[int, int]:
+    """How specific a matching route is: no greedy ``{proxy+}`` first, then the most literal segments."""
+    literal = sum(1 for s in template_segments if not s.startswith("{"))
+    greedy = any(s.endswith("+}") for s in template_segments)
+    return (0 if greedy else 1, literal)
 
 
 def _match_segments(template_segments: list[str], segments: list[str]) -> Optional[dict[str, str]]:

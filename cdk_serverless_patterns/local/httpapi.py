@@ -19,7 +19,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any, Mapping, Optional
 
-from .apigw import LocalResponse, _match_segments
+from .apigw import LocalResponse, _match_segments, parse_request, route_score
 from .functions import HandlerError
 from .template import Resource
 
@@ -71,9 +71,7 @@ class LocalHttpApi:
             params = _match_segments(template_segments, segments)
             if params is None:
                 continue
-            literal = sum(1 for s in template_segments if not s.startswith("{"))
-            greedy = any(s.endswith("+}") for s in template_segments)
-            score = (0 if greedy else 1, literal, 1 if route_method == method else 0)
+            score = (*route_score(template_segments), 1 if route_method == method else 0)
             if best is None or score > best[0]:
                 best = (score, key, route, params)
         if best is not None:
@@ -95,27 +93,16 @@ class LocalHttpApi:
     ) -> LocalResponse:
         """Send one request to the stage, as a client on the internet would, and deliver what follows."""
         with self.cloud.top_level():
-            response = self._request(method.upper(), path, json, body, dict(headers or {}), query, claims)
+            response = self._request(method.upper(), path, json, body, headers, query, claims)
         return self._with_cors(response, {k.lower(): v for k, v in (headers or {}).items()})
 
     def _request(self, method: str, path: str, json_body: Any, body: Optional[str | bytes],
-                 headers: dict[str, str], query: Optional[Mapping[str, Any]],
+                 headers: Optional[Mapping[str, str]], query: Optional[Mapping[str, Any]],
                  claims: Optional[Mapping[str, Any]]) -> LocalResponse:
-        if json_body is not None:
-            body = _dumps(json_body)
-            headers.setdefault("content-type", "application/json")
-        if isinstance(body, bytes):
-            body = body.decode()
-        lower = {k.lower(): v for k, v in headers.items()}
+        path, raw_query, query_params, given, body = parse_request(path, json_body, body, headers, query)
+        lower = {k.lower(): v for k, v in given.items()}  # HTTP APIs lower-case header names
         if method == "OPTIONS" and self.cors and "access-control-request-method" in lower:
             return self._preflight(lower)
-        path, _, raw_query = path.partition("?")
-        query_params: dict[str, list[str]] = {}
-        for pair in [p for p in raw_query.split("&") if p]:
-            key, _, value = pair.partition("=")
-            query_params.setdefault(key, []).append(value)
-        for key, value in (query or {}).items():
-            query_params.setdefault(key, []).extend([str(v) for v in value] if isinstance(value, list) else [str(value)])
         matched = self._match(method, path)
         if matched is None:
             return _error(404, "Not Found")
@@ -210,7 +197,7 @@ class LocalHttpApi:
             "version": "2.0",
             "routeKey": route_key,
             "rawPath": path,
-            "rawQueryString": raw_query or "&".join(f"{k}={v}" for k, vs in query_params.items() for v in vs),
+            "rawQueryString": raw_query,
             "headers": {k: v for k, v in lower.items() if k != "cookie"},
             "requestContext": self._context(method, path, route_key, authorizer),
             "isBase64Encoded": False,
