@@ -12,6 +12,7 @@ resolved to local names) plus the variables Lambda sets.
 
 from __future__ import annotations
 
+import builtins
 import contextvars
 import importlib
 import os
@@ -229,7 +230,7 @@ class LocalFunction:
 
 
 def _fault_type(name: str) -> type[Exception]:
-    builtin = __builtins__.get(name) if isinstance(__builtins__, dict) else getattr(__builtins__, name, None)
+    builtin = getattr(builtins, name, None)
     if isinstance(builtin, type) and issubclass(builtin, Exception):
         return builtin
     return type(name, (Exception,), {})
