@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping, Optional
 
 from .functions import HandlerError
+from .iam import wildcard_match
 from .template import Resource
 
 if TYPE_CHECKING:
@@ -233,7 +234,7 @@ class LocalApi:
         for statement in statements:
             resources = statement.get("Resource") or []
             resources = [resources] if isinstance(resources, str) else resources
-            if any(_arn_pattern_matches(r, method_arn) for r in resources):
+            if any(wildcard_match(r, method_arn) for r in resources):
                 if statement.get("Effect") == "Deny":
                     return None, self._gateway_error(
                         "ACCESS_DENIED", 403, "User is not authorized to access this resource with an explicit deny"
@@ -437,11 +438,6 @@ def _match_segments(template_segments: list[str], segments: list[str]) -> Option
 def _function_arn_from_uri(uri: str) -> str:
     match = re.search(r"/functions/(arn:[^/]+)/invocations", uri)
     return match.group(1) if match else uri
-
-
-def _arn_pattern_matches(pattern: str, arn: str) -> bool:
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, arn) is not None
 
 
 def _json_dumps(value: Any) -> str:

@@ -36,7 +36,15 @@ from .apigw import LocalApi
 from .eventbridge import EventBridge, envelope
 from .functions import HandlerError, LocalFunction, ServiceError
 from .httpapi import LocalHttpApi
-from .iam import Arns, RolePolicies, access_denied_message, denied, required_permissions
+from .iam import (
+    Arns,
+    Permission,
+    RolePolicies,
+    access_denied_message,
+    denied,
+    required_permissions,
+    wildcard_match,
+)
 from .pipes import pipe_mapping
 from .sources import SqsMapping, StreamMapping, StreamSource, lambda_stream_mapping
 from .template import Resource, StackTemplate, load_assets
@@ -598,8 +606,6 @@ class LocalCloud:
                   "states": "states:StartExecution", "events": "events:PutEvents"}.get(service)
         if role_logical_id and action:
             role = RolePolicies(self.template, role_logical_id)
-            from .iam import Permission
-
             if denied(role, [Permission(action, arn)]) is not None:
                 message = f"the schedule's role {role.role_name} is not allowed {action} on {arn}"
                 retry = target.get("RetryPolicy") or {}
@@ -822,8 +828,6 @@ class LocalCloud:
 
     def lambda_permits(self, function_arn: str, principal: str, source_arn: str) -> bool:
         """Does the function's resource policy let ``principal`` (from ``source_arn``) invoke ``function_arn``?"""
-        from .iam import _match
-
         wanted = self.function_arn_of(function_arn)
         for permission in self.template.of_type("AWS::Lambda::Permission"):
             props = self.template.resolve(permission.properties)
@@ -836,7 +840,7 @@ class LocalCloud:
             if granted != wanted:
                 continue
             source = props.get("SourceArn")
-            if source is None or _match(str(source), source_arn):
+            if source is None or wildcard_match(str(source), source_arn):
                 return True
         return False
 

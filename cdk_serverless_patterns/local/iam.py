@@ -33,19 +33,20 @@ class Statement:
 
     def _action_matches(self, action: str) -> bool:
         if self.actions:
-            return any(_match(a, action, ignore_case=True) for a in self.actions)
-        return not any(_match(a, action, ignore_case=True) for a in self.not_actions)
+            return any(wildcard_match(a, action, ignore_case=True) for a in self.actions)
+        return not any(wildcard_match(a, action, ignore_case=True) for a in self.not_actions)
 
     def _resource_matches(self, resource: str) -> bool:
         if self.resources:
-            return any(_match(r, resource) for r in self.resources)
-        return not any(_match(r, resource) for r in self.not_resources)
+            return any(wildcard_match(r, resource) for r in self.resources)
+        return not any(wildcard_match(r, resource) for r in self.not_resources)
 
     def applies(self, action: str, resource: str) -> bool:
         return self._action_matches(action) and self._resource_matches(resource)
 
 
-def _match(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
+def wildcard_match(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
+    """IAM-style wildcards: ``*`` any run of characters, ``?`` one character."""
     if pattern == "*":
         return True
     if ignore_case:
@@ -311,4 +312,5 @@ __all__: Sequence[str] = [
     "denied",
     "required_permissions",
     "statements_of",
+    "wildcard_match",
 ]
