@@ -4,7 +4,7 @@
    Solutions Constructs, alternately, ``--rounds`` times each, every run in a
    fresh process; medians of whole-process wall time and of in-process time.
 2. Resources and cdk-nag findings (AwsSolutions + Serverless) for both sides.
-3. Monthly Lambda cost of every example stack, arm64 vs x86_64.
+3. Monthly cost of every example stack (``python -m cdk_serverless_patterns cost``).
 4. Import time of ``cdk_serverless_patterns.runtime`` in a fresh interpreter.
 """
 
@@ -21,7 +21,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.cost import Assumptions, stack_cost
 from benchmarks.workloads import WORKLOADS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,7 +61,8 @@ def synth_speed(rounds: int) -> list[dict]:
     return rows
 
 
-def example_costs(assumptions: Assumptions) -> list[tuple[str, object]]:
+def example_costs(requests_per_month: float, duration_ms: float) -> str:
+    """The cost command's Markdown summary of every example, synthesized in a fresh process."""
     code = (
         "import json, sys, tempfile, os\n"
         "os.environ.setdefault('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20')\n"
@@ -75,11 +75,13 @@ def example_costs(assumptions: Assumptions) -> list[tuple[str, object]]:
         "print(out)\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV, cwd=ROOT, check=True)
-    outdir = Path(proc.stdout.strip().splitlines()[-1])
-    return [
-        (p.name.removesuffix(".template.json"), stack_cost(json.loads(p.read_text()), assumptions))
-        for p in sorted(outdir.glob("*.template.json"))
-    ]
+    outdir = proc.stdout.strip().splitlines()[-1]
+    cost = subprocess.run(
+        [sys.executable, "-m", "cdk_serverless_patterns", "cost", outdir, "--format", "markdown",
+         "--requests-per-month", str(requests_per_month), "--avg-duration-ms", str(duration_ms)],
+        capture_output=True, text=True, env=ENV, cwd=ROOT, check=True,
+    )
+    return cost.stdout.rstrip()
 
 
 def runtime_import_ms() -> float:
@@ -99,10 +101,9 @@ def runtime_import_ms() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--invocations", type=int, default=Assumptions.invocations_per_month)
-    parser.add_argument("--duration-ms", type=float, default=Assumptions.average_duration_ms)
+    parser.add_argument("--requests-per-month", type=float, default=1_000_000)
+    parser.add_argument("--duration-ms", type=float, default=120.0)
     args = parser.parse_args()
-    assumptions = Assumptions(args.invocations, args.duration_ms)
 
     from importlib.metadata import version
 
@@ -126,12 +127,9 @@ def main() -> None:
     total_anchor = sum(r["anchor_wall_s"] for r in rows)
     print(f"\nall workloads: ours {total_ours:.2f} s, anchor {total_anchor:.2f} s, ratio {total_ours / total_anchor:.2f}x")
 
-    print(f"\n## Monthly Lambda cost per example stack ({assumptions.invocations_per_month:,} invocations and "
-          f"{assumptions.average_duration_ms:g} ms average per function; requests + compute)\n")
-    print("| stack | functions | arm64 (as built) $ | same on x86_64 $ | saving |")
-    print("|---|---|---|---|---|")
-    for name, cost in example_costs(assumptions):
-        print(f"| {name} | {cost.functions} | {cost.total_as_built_usd:.2f} | {cost.total_x86_usd:.2f} | {cost.saving_pct:.1f}% |")
+    print(f"\n## Monthly cost per example stack ({args.requests_per_month:,.0f} requests/month, "
+          f"{args.duration_ms:g} ms per invocation; python -m cdk_serverless_patterns cost)\n")
+    print(example_costs(args.requests_per_month, args.duration_ms))
 
     print(f"\n## Runtime import (fresh interpreter, median of 5): {runtime_import_ms():.1f} ms, no aws_cdk/jsii loaded")
 

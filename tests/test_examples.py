@@ -84,3 +84,30 @@ def test_example_synthesizes_without_warnings(synthesized_example, example):
         if isinstance(entry, dict) and entry.get("type") in ("aws:cdk:warning", "aws:cdk:error")
     ]
     assert noisy == []
+
+
+@pytest.mark.parametrize("example", example_names())
+def test_example_page_is_generated_from_the_template(synthesized_example, example):
+    """docs/examples/<name>.md (description, diagram, cost) is exactly what the tools make today."""
+    from examples import docs
+
+    synthesized = synthesized_example(example)
+    expected = docs.page(example, docs.example_stacks(synthesized.outdir, synthesized.stack_names))
+    current = (docs.DOCS / f"{example}.md").read_text(encoding="utf-8")
+    assert current == expected, f"docs/examples/{example}.md is stale: run bash scripts/docs.sh"
+
+
+def test_readme_cost_table_is_the_cost_command_output(synthesized_example, capsys):
+    """The README's table is `python -m cdk_serverless_patterns cost <cdk.out> --format markdown` of every example."""
+    from cdk_serverless_patterns.tooling.cli import main
+    from examples import docs
+
+    rows = []
+    for example in example_names():
+        synthesized = synthesized_example(example)
+        assert main(["cost", "--format", "markdown", str(synthesized.outdir)]) == 0
+        rows.extend(capsys.readouterr().out.strip().splitlines()[2:])
+    header = docs.readme_table([])
+    readme = docs.README.read_text(encoding="utf-8")
+    block = readme[readme.index(docs.COST_START) + len(docs.COST_START):readme.index(docs.COST_END)].strip()
+    assert block == "\n".join([header, *rows]), "the README's cost table is stale: run bash scripts/docs.sh"

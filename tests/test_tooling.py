@@ -11,9 +11,9 @@ import pytest
 
 from cdk_serverless_patterns.testing import Finding, assert_no_findings, findings
 from cdk_serverless_patterns.tooling.cli import main
-from cdk_serverless_patterns.tooling.cost import Assumptions, monthly_estimate
-from cdk_serverless_patterns.tooling.diagram import mermaid
 from cdk_serverless_patterns.tooling.assembly import stacks
+from cdk_serverless_patterns.tooling.diagram import mermaid
+from cdk_serverless_patterns.tooling.graph import build_graph
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -106,60 +106,29 @@ def test_findings_command_without_a_report(tmp_path, capsys):
     assert "no validation report" in capsys.readouterr().err
 
 
-def test_cost_of_an_example_has_fixed_and_variable_lines(clean):
-    [stack] = stacks(clean)
-    estimate = monthly_estimate(stack.template(), Assumptions(invocations_per_month=1_000_000, average_duration_ms=120))
-    fixed = {line.item: line for line in estimate.fixed}
-    # the alarm topic's key, and the stack's logs and data keys (audit_trail is hardened)
-    assert fixed["KMS keys"].usd == pytest.approx(3.00)
-    assert fixed["CloudWatch alarm metrics"].quantity == len(
-        [r for r in stack.resources().values() if r["Type"] == "AWS::CloudWatch::Alarm"]
-    )
-    # one arm64 function at 256 MB: $0.20 requests + 120,000 s x 0.25 GB x $0.0000133334
-    assert estimate.variable_usd == pytest.approx(0.20 + 120_000 * 0.25 * 0.0000133334)
-    assert estimate.total_usd == pytest.approx(estimate.fixed_usd + estimate.variable_usd)
-
-
-def test_cost_prices_streams_waf_and_provisioned_concurrency():
-    template = {
-        "Resources": {
-            "S": {"Type": "AWS::Kinesis::Stream", "Properties": {"StreamModeDetails": {"StreamMode": "ON_DEMAND"}}},
-            "P": {"Type": "AWS::Kinesis::Stream", "Properties": {"ShardCount": 2}},
-            "W": {"Type": "AWS::WAFv2::WebACL", "Properties": {"Rules": [{}, {}]}},
-            "F": {"Type": "AWS::Lambda::Function", "Properties": {"MemorySize": 1024, "Architectures": ["arm64"]}},
-            "A": {"Type": "AWS::Lambda::Alias", "Properties": {
-                "FunctionName": {"Ref": "F"}, "ProvisionedConcurrencyConfig": {"ProvisionedConcurrentExecutions": 2}}},
-        }
-    }
-    fixed = {line.item: line.usd for line in monthly_estimate(template, Assumptions(invocations_per_month=0)).fixed}
-    assert fixed["Kinesis on-demand streams"] == pytest.approx(0.04 * 730)
-    assert fixed["Kinesis provisioned shards"] == pytest.approx(2 * 0.015 * 730)
-    assert fixed["WAF web ACLs"] == 5 and fixed["WAF rules"] == 2
-    assert fixed["Lambda provisioned concurrency (arm64, 1024 MB)"] == pytest.approx(2 * 730 * 3600 * 0.0000033334)
-
-
-def test_cost_command(clean, capsys):
-    assert main(["cost", "--invocations", "2000000", str(clean)]) == 0
-    out = capsys.readouterr().out
-    assert "AuditTrailExample: $" in out and "fixed    KMS keys" in out and "variable Lambda requests" in out
-    assert "Lambda requests (1 function x 2 M)" in out
+def graphs(outdir):
+    return [build_graph(s.path, s.template()) for s in stacks(outdir)]
 
 
 def test_diagram_shows_the_event_edges(synthesized_example):
     outdir = synthesized_example("image_jobs").outdir
-    text = mermaid(stacks(outdir))
+    text = mermaid(graphs(outdir))
     assert text.startswith("flowchart LR")
     edges = [line.strip() for line in text.splitlines() if "-->" in line or "-.->" in line]
     assert any("|subscription|" in e and "Topic" in e for e in edges), edges  # SNS -> worker queue
     assert any("|polls|" in e for e in edges), edges  # queue -> worker function
-    assert any("-.->|uses|" in e for e in edges), edges  # worker -> fan-in table
+    assert any("-.->|reads/writes|" in e and "StateTable" in e for e in edges), edges  # worker -> fan-in table
+    assert any("-.->|publishes|" in e for e in edges), edges  # submit -> topic
+    # one subgraph per pattern construct inside the stack's
+    assert '    subgraph stack_ImageJobsExample_ImageJobs["ImageJobs"]' in text
+    assert "linkStyle" in text  # dead-letter paths drawn red
 
 
 def test_diagram_of_an_api_and_a_schedule(synthesized_example):
-    api = mermaid(stacks(synthesized_example("orders_api").outdir))
+    api = mermaid(graphs(synthesized_example("orders_api").outdir))
     assert any("REST API" in line for line in api.splitlines())
-    assert any("|GET|" in line or "|POST|" in line for line in api.splitlines()), api
-    nightly = mermaid(stacks(synthesized_example("nightly_report").outdir))
+    assert any("|GET /orders/{id}|" in line for line in api.splitlines()), api
+    nightly = mermaid(graphs(synthesized_example("nightly_report").outdir))
     assert any("|invokes|" in line for line in nightly.splitlines()), nightly
 
 

@@ -8,10 +8,11 @@ template file are known even when the two names differ.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from pathlib import Path
 import os
-from typing import Any, Iterator, Mapping, Union
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union
 
 REPORT_FILE = "validation-report.json"
 _STACK = "aws:cloudformation:stack"
@@ -27,10 +28,32 @@ class StackTemplate:
     name: str
     path: str
     template_file: Path
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    metadata_file: Path | None = None
 
     def template(self) -> dict[str, Any]:
+        """The template; each resource's ``aws:cdk:path`` is filled in from the assembly's metadata
+        where the template lacks it (apps synthesized outside the CDK CLI carry no path metadata)."""
         data: dict[str, Any] = json.loads(self.template_file.read_text(encoding="utf-8"))
+        paths = self.logical_paths()
+        for logical_id, resource in (data.get("Resources") or {}).items():
+            if isinstance(resource, dict) and logical_id in paths:
+                meta = resource.setdefault("Metadata", {})
+                if isinstance(meta, dict):
+                    meta.setdefault("aws:cdk:path", paths[logical_id])
         return data
+
+    def logical_paths(self) -> dict[str, str]:
+        """Logical id -> construct path (``Stack/Pattern/Part/Resource``), from the manifest's metadata."""
+        metadata: Mapping[str, Any] = self.metadata
+        if not metadata and self.metadata_file is not None and self.metadata_file.is_file():
+            metadata = json.loads(self.metadata_file.read_text(encoding="utf-8"))
+        return {
+            str(entry.get("data")): path.lstrip("/")
+            for path, entries in metadata.items()
+            for entry in entries or []
+            if isinstance(entry, Mapping) and entry.get("type") == "aws:cdk:logicalId"
+        }
 
     def resources(self) -> Mapping[str, Mapping[str, Any]]:
         resources = self.template().get("Resources")
@@ -54,6 +77,23 @@ def stacks(outdir: PathLike) -> list[StackTemplate]:
     ]
 
 
+class StackNotFound(LookupError):
+    """A ``--stack`` name that is not in the assembly."""
+
+
+def select(found: list[StackTemplate], names: Sequence[str] | None) -> list[StackTemplate]:
+    """The stacks named (artifact id or construct path), in assembly order; all when ``names`` is empty."""
+    if not names:
+        return found
+    known = {s.name for s in found} | {s.path for s in found}
+    for name in names:
+        if name not in known:
+            raise StackNotFound(
+                f"no stack {name!r} in the assembly; its stacks are: {', '.join(s.name for s in found) or 'none'}"
+            )
+    return [s for s in found if s.name in names or s.path in names]
+
+
 def _from_manifest(out: Path) -> Iterator[StackTemplate]:
     manifest_file = out / "manifest.json"
     if not manifest_file.exists():
@@ -63,7 +103,9 @@ def _from_manifest(out: Path) -> Iterator[StackTemplate]:
         kind = artifact.get("type")
         props = artifact.get("properties") or {}
         if kind == _STACK and props.get("templateFile"):
-            yield StackTemplate(name, artifact.get("displayName") or name, out / props["templateFile"])
+            extra = artifact.get("additionalMetadataFile")
+            yield StackTemplate(name, artifact.get("displayName") or name, out / props["templateFile"],
+                                artifact.get("metadata") or {}, out / extra if extra else None)
         elif kind == _NESTED and props.get("directoryName"):
             yield from _from_manifest(out / props["directoryName"])
 

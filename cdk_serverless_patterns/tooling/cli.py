@@ -2,6 +2,8 @@
 
 All three read a synthesized cloud assembly (``cdk synth`` or ``app.synth()``
 output); none imports aws_cdk, so they start fast and work on any CDK app.
+Exit codes: 0 done, 1 open findings (``findings``), 2 bad input (no assembly,
+unknown stack, unusable profile), with a one-line message on stderr.
 """
 
 from __future__ import annotations
@@ -9,14 +11,18 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
-from .assembly import stacks
-from .cost import Assumptions, format_estimate, monthly_estimate
-from .diagram import mermaid
+from .assembly import StackNotFound, StackTemplate, select, stacks
 from .findings import findings_table
+from .graph import build_graph
+from .traffic import Profile, ProfileError
 
 _FAIL_ON = {"error": ("error",), "warning": ("error", "warning"), "never": ()}
+
+
+def _stacks(args: argparse.Namespace) -> list[StackTemplate]:
+    return select(stacks(args.outdir), args.stack)
 
 
 def _findings(args: argparse.Namespace) -> int:
@@ -27,14 +33,35 @@ def _findings(args: argparse.Namespace) -> int:
 
 
 def _cost(args: argparse.Namespace) -> int:
-    assumptions = Assumptions(invocations_per_month=args.invocations, average_duration_ms=args.duration_ms)
-    rows = [(s.path, monthly_estimate(s.template(), assumptions)) for s in stacks(args.outdir)]
-    print(format_estimate(rows, assumptions))
+    from . import cost_report
+    from .cost import estimate
+
+    overrides = {"requests_per_month": args.requests_per_month, "avg_duration_ms": args.avg_duration_ms}
+    if args.profile:
+        profile = Profile.load(args.profile, **overrides)
+    else:
+        profile = Profile(**{k: v for k, v in overrides.items() if v is not None})
+    estimates = [estimate(build_graph(s.path, s.template()), profile) for s in _stacks(args)]
+    source = str(args.profile or "")
+    if args.format == "json":
+        print(cost_report.as_json(estimates, source))
+    elif args.format == "markdown":
+        print(cost_report.markdown(estimates))
+    else:
+        print(cost_report.text(estimates, source))
     return 0
 
 
 def _diagram(args: argparse.Namespace) -> int:
-    print(mermaid(stacks(args.outdir)))
+    graphs = [build_graph(s.path, s.template()) for s in _stacks(args)]
+    if args.format == "svg":
+        from .svg import render_svg
+
+        print(render_svg(graphs))
+    else:
+        from .diagram import mermaid
+
+        print(mermaid(graphs))
     return 0
 
 
@@ -48,26 +75,35 @@ def parser() -> argparse.ArgumentParser:
     find.add_argument("--fail-on", choices=sorted(_FAIL_ON), default="error",
                       help="exit 1 on open findings of this severity or worse (default: error, as synth does)")
     find.set_defaults(run=_findings)
-    cost = commands.add_parser("cost", help="monthly cost estimate per stack: fixed + variable")
-    cost.add_argument("--invocations", type=int, default=Assumptions.invocations_per_month,
-                      help="invocations per function per month (default: %(default)s)")
-    cost.add_argument("--duration-ms", type=float, default=Assumptions.average_duration_ms,
-                      help="average duration per invocation in ms (default: %(default)s)")
+    cost = commands.add_parser("cost", help="monthly cost estimate per stack: fixed (zero traffic) + variable")
+    cost.add_argument("--requests-per-month", "--invocations", type=float, default=None, metavar="N",
+                      help="requests entering each entry point per month (default: 1,000,000, or the profile's)")
+    cost.add_argument("--avg-duration-ms", "--duration-ms", type=float, default=None, metavar="D",
+                      help="average duration of a Lambda invocation in ms (default: 120, or the profile's)")
+    cost.add_argument("--profile", metavar="FILE",
+                      help="traffic profile (.json or .toml): per construct path, e.g. messages per invocation")
+    cost.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                      help="text tables (default), JSON, or a Markdown summary table")
+    cost.add_argument("--json", dest="format", action="store_const", const="json", help="same as --format json")
     cost.set_defaults(run=_cost)
-    diagram = commands.add_parser("diagram", help="Mermaid flowchart of resources and their event/invocation edges")
+    diagram = commands.add_parser("diagram", help="architecture diagram: Mermaid flowchart (default) or SVG")
+    diagram.add_argument("--format", choices=("mermaid", "svg"), default="mermaid")
     diagram.set_defaults(run=_diagram)
     for sub in (find, cost, diagram):
         sub.add_argument("outdir", nargs="?", default="cdk.out", help="the cloud assembly directory (default: cdk.out)")
+    for sub in (cost, diagram):
+        sub.add_argument("--stack", action="append", metavar="NAME",
+                         help="only this stack (artifact id or construct path); repeat for more")
     return root
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         code: int = args.run(args)
         sys.stdout.flush()
-    except FileNotFoundError as error:
-        print(f"error: {error}", file=sys.stderr)
+    except (FileNotFoundError, StackNotFound, ProfileError) as error:
+        print(f"error: {error.args[0] if error.args else error}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         # the reader stopped early (`... diagram cdk.out | head`): not an error here

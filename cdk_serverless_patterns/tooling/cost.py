@@ -1,115 +1,510 @@
-"""A monthly cost estimate of synthesized templates: fixed charges plus traffic-driven ones.
+"""A monthly cost estimate of a synthesized stack: what it costs idle, and under traffic.
 
-**Fixed** (billed whether or not traffic flows, per month of 730 hours): KMS
-customer managed keys, CloudWatch alarms and dashboards, Kinesis streams
-(on-demand stream-hours or provisioned shard-hours), WAF web ACLs and their
-rules, API Gateway caches, Lambda provisioned concurrency, Secrets Manager
-secrets, Route 53 hosted zones.
+Reads the template only (through :mod:`.graph` and :mod:`.traffic`), prices
+every line with :mod:`.prices` (us-east-1 list prices, no free tier), and says
+what it could not price:
 
-**Variable** under :class:`Assumptions` (the same traffic for every function,
-as the README's cost table assumes): Lambda requests and GB-seconds (arm64 or
-x86_64 as built), API Gateway requests (REST or HTTP) and WAF requests, one per
-invocation of the API's functions.
-
-Not priced: data transfer, storage (S3, DynamoDB, logs), DynamoDB/SQS/SNS/
-EventBridge/Step Functions request charges (they depend on what handlers do),
-Cognito monthly active users, and the free tier. Prices are the us-east-1 list
-prices on the AWS pricing pages (aws.amazon.com/<service>/pricing), first tier.
+* **fixed** lines are billed at zero traffic: KMS keys, alarms, dashboards,
+  Kinesis stream or shard hours, WAF web ACLs and rules, API caches,
+  provisioned concurrency, secrets, hosted zones, and the receive requests
+  Lambda's pollers make on an idle SQS queue;
+* **variable** lines follow the traffic :func:`.traffic.propagate` computes:
+  Lambda (requests and GB-seconds per architecture, Lambda@Edge), API Gateway,
+  SQS, SNS, EventBridge (events, Pipes, archive, Scheduler), Step Functions,
+  DynamoDB (request units, storage, PITR, AWS Backup copies), Kinesis data,
+  S3 requests and storage, CloudFront, Cognito MAUs, WAF requests, CloudWatch
+  Logs ingestion, X-Ray traces, KMS requests;
+* resource types with no price and no known-free status are listed as **not
+  priced** (never counted as $0), as are charges the template cannot tell.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
-HOURS_PER_MONTH = 730
+from . import prices as P
+from .graph import ResourceGraph, references
+from .traffic import (
+    Profile,
+    Traffic,
+    alarm_topics,
+    definition,
+    firings_per_month,
+    happy_path,
+    propagate,
+)
 
-#: Lambda: per million requests, and per GB-second by architecture.
-REQUEST_PRICE_PER_MILLION = 0.20
-GB_SECOND_PRICE = {"x86_64": 0.0000166667, "arm64": 0.0000133334}
-PROVISIONED_GB_SECOND_PRICE = {"x86_64": 0.0000041667, "arm64": 0.0000033334}
-KMS_KEY_MONTH = 1.00
-ALARM_METRIC_MONTH = 0.10  # standard resolution, per metric the alarm evaluates
-DASHBOARD_MONTH = 3.00
-KINESIS_ON_DEMAND_STREAM_HOUR = 0.04
-KINESIS_SHARD_HOUR = 0.015
-WAF_WEB_ACL_MONTH = 5.00
-WAF_RULE_MONTH = 1.00
-WAF_REQUEST_PRICE_PER_MILLION = 0.60
-API_REST_PRICE_PER_MILLION = 3.50
-API_HTTP_PRICE_PER_MILLION = 1.00
-#: API Gateway cache, USD per hour by size (GB).
-API_CACHE_HOUR = {"0.5": 0.02, "1.6": 0.038, "6.1": 0.20, "13.5": 0.25, "28.4": 0.50, "58.2": 1.00, "118": 1.90, "237": 3.80}
-SECRET_MONTH = 0.40
-HOSTED_ZONE_MONTH = 0.50
+GB_PER_KB = 1 / (1024 * 1024)
+#: Lambda's SQS pollers: five long polls (20 s) at a time on an idle queue, per event source mapping.
+SQS_IDLE_RECEIVES_PER_MAPPING = 5 * P.SECONDS_PER_MONTH / 20
+#: SQS reuses a data key for KmsDataKeyReusePeriodSeconds (default 300 s) per principal.
+SQS_KMS_REUSE_SECONDS = 300
+#: X-Ray's default sampling rule: the first request each second, then 5 %.
+XRAY_RESERVOIR_PER_MONTH = P.SECONDS_PER_MONTH
+XRAY_RATE = 0.05
 
-
-@dataclass(frozen=True)
-class Assumptions:
-    """Traffic assumed for every function of a stack (and for the API in front of it)."""
-
-    invocations_per_month: int = 1_000_000
-    average_duration_ms: float = 120.0
-
-
-@dataclass(frozen=True)
-class StackCost:
-    """Lambda's share of a stack's cost (the README's arm64-vs-x86 comparison)."""
-
-    functions: int
-    requests_usd: float
-    compute_as_built_usd: float
-    compute_x86_usd: float
-
-    @property
-    def total_as_built_usd(self) -> float:
-        return self.requests_usd + self.compute_as_built_usd
-
-    @property
-    def total_x86_usd(self) -> float:
-        return self.requests_usd + self.compute_x86_usd
-
-    @property
-    def saving_pct(self) -> float:
-        return 0.0 if not self.total_x86_usd else 100 * (1 - self.total_as_built_usd / self.total_x86_usd)
+#: Types that cost nothing by themselves (their use is priced through another line).
+FREE_TYPES = frozenset({
+    "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::InstanceProfile",
+    "AWS::Lambda::Permission", "AWS::Lambda::Alias", "AWS::Lambda::Version", "AWS::Lambda::EventSourceMapping",
+    "AWS::Lambda::EventInvokeConfig", "AWS::Lambda::LayerVersion", "AWS::Lambda::LayerVersionPermission",
+    "AWS::Lambda::Url", "AWS::Logs::LogGroup", "AWS::Logs::ResourcePolicy", "AWS::SQS::QueuePolicy",
+    "AWS::SNS::TopicPolicy", "AWS::SNS::Subscription", "AWS::ApiGateway::Method", "AWS::ApiGateway::Resource",
+    "AWS::ApiGateway::Deployment", "AWS::ApiGateway::Stage", "AWS::ApiGateway::Account",
+    "AWS::ApiGateway::Authorizer", "AWS::ApiGateway::RequestValidator", "AWS::ApiGateway::Model",
+    "AWS::ApiGateway::GatewayResponse", "AWS::ApiGateway::UsagePlan", "AWS::ApiGateway::ApiKey",
+    "AWS::ApiGateway::UsagePlanKey", "AWS::ApiGatewayV2::Stage", "AWS::ApiGatewayV2::Route",
+    "AWS::ApiGatewayV2::Integration", "AWS::ApiGatewayV2::Authorizer", "AWS::Events::Rule",
+    "AWS::Events::EventBus", "AWS::Scheduler::ScheduleGroup", "AWS::KMS::Alias", "AWS::S3::BucketPolicy",
+    "AWS::CloudFront::OriginAccessControl", "AWS::CloudFront::CachePolicy", "AWS::CloudFront::ResponseHeadersPolicy",
+    "AWS::CloudFront::OriginRequestPolicy", "AWS::CloudFront::Function", "AWS::Cognito::UserPoolClient",
+    "AWS::Cognito::UserPoolDomain", "AWS::Cognito::UserPoolGroup", "AWS::WAFv2::WebACLAssociation",
+    "AWS::WAFv2::LoggingConfiguration", "AWS::Backup::BackupVault", "AWS::Backup::BackupPlan",
+    "AWS::Backup::BackupSelection", "AWS::CDK::Metadata", "AWS::SSM::Parameter", "AWS::CloudFormation::WaitConditionHandle",
+})
+#: Types some line below prices.
+PRICED_TYPES = frozenset({
+    "AWS::Lambda::Function", "AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api", "AWS::SQS::Queue",
+    "AWS::SNS::Topic", "AWS::Events::Archive", "AWS::Pipes::Pipe", "AWS::Scheduler::Schedule",
+    "AWS::StepFunctions::StateMachine", "AWS::DynamoDB::Table", "AWS::Kinesis::Stream", "AWS::S3::Bucket",
+    "AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm", "AWS::CloudWatch::Dashboard", "AWS::KMS::Key",
+    "AWS::WAFv2::WebACL", "AWS::Cognito::UserPool", "AWS::CloudFront::Distribution",
+    "AWS::SecretsManager::Secret", "AWS::Route53::HostedZone",
+})
 
 
 @dataclass(frozen=True)
 class CostLine:
-    """One priced item: what, how many, and USD per month."""
+    """One priced item: USD per month for ``quantity`` ``unit``."""
 
+    service: str
     item: str
     quantity: float
+    unit: str
     usd: float
+    fixed: bool
 
 
-@dataclass(frozen=True)
-class MonthlyEstimate:
-    """Fixed and variable lines of one template."""
+@dataclass
+class StackEstimate:
+    """The monthly estimate of one stack."""
 
-    fixed: list[CostLine] = field(default_factory=list)
-    variable: list[CostLine] = field(default_factory=list)
+    stack: str
+    profile: Profile
+    lines: list[CostLine] = field(default_factory=list)
+    not_priced: dict[str, list[str]] = field(default_factory=dict)  #: type -> logical ids
+    notes: list[str] = field(default_factory=list)
+    lambda_compute_x86_usd: float = 0.0  #: the same functions' compute on x86_64
 
     @property
     def fixed_usd(self) -> float:
-        return sum(line.usd for line in self.fixed)
+        return sum(line.usd for line in self.lines if line.fixed)
 
     @property
     def variable_usd(self) -> float:
-        return sum(line.usd for line in self.variable)
+        return sum(line.usd for line in self.lines if not line.fixed)
 
     @property
     def total_usd(self) -> float:
         return self.fixed_usd + self.variable_usd
 
+    @property
+    def lambda_compute_usd(self) -> float:
+        return sum(line.usd for line in self.lines if line.service == "Lambda" and "compute" in line.item)
 
-def _resources(template: Mapping[str, Any], cfn_type: str) -> list[tuple[str, Mapping[str, Any]]]:
-    out = []
-    for logical_id, res in (template.get("Resources") or {}).items():
-        if isinstance(res, Mapping) and res.get("Type") == cfn_type:
-            props = res.get("Properties")
-            out.append((logical_id, props if isinstance(props, Mapping) else {}))
-    return out
+    @property
+    def arm64_saving_usd(self) -> float:
+        """What the functions' compute would cost more on x86_64 (Lambda@Edge excluded: x86_64 only)."""
+        return max(0.0, self.lambda_compute_x86_usd - self.lambda_compute_usd)
+
+    @property
+    def arm64_saving_pct(self) -> float:
+        return 100 * self.arm64_saving_usd / self.lambda_compute_x86_usd if self.lambda_compute_x86_usd else 0.0
+
+    def drivers(self, n: int = 3) -> list[CostLine]:
+        """The ``n`` most expensive lines."""
+        return sorted((line for line in self.lines if line.usd > 0), key=lambda line: (-line.usd, line.item))[:n]
+
+
+class _Pricer:
+    def __init__(self, graph: ResourceGraph, traffic: Traffic) -> None:
+        self.g = graph
+        self.t = traffic
+        self.estimate = StackEstimate(graph.stack, traffic.profile)
+
+    def add(self, service: str, item: str, quantity: float, unit: str, price: P.Price, per: float,
+            fixed: bool = False) -> None:
+        """``quantity`` ``unit`` at ``price`` for every ``per`` of them."""
+        if quantity > 0:
+            self.estimate.lines.append(CostLine(service, item, quantity, unit, quantity / per * price.usd, fixed))
+
+    def of_type(self, cfn_type: str) -> list[str]:
+        return [lid for lid in self.g.resources if self.g.type_of(lid) == cfn_type]
+
+    def units(self, lid: str) -> float:
+        return self.t.units.get(lid, 0.0)
+
+    def setting(self, lid: str, key: str) -> float:
+        return float(self.t.setting(lid, key))
+
+
+def estimate(graph: ResourceGraph, profile: Profile) -> StackEstimate:
+    """Price ``graph`` under ``profile`` (see the module docstring for what is priced)."""
+    traffic = propagate(graph, profile)
+    p = _Pricer(graph, traffic)
+    for price in PRICERS:
+        price(p)
+    for lid, res in graph.resources.items():
+        kind = str(res.get("Type", ""))
+        if kind not in FREE_TYPES and kind not in PRICED_TYPES:
+            p.estimate.not_priced.setdefault(kind, []).append(lid)
+    if traffic.cycles:
+        p.estimate.notes.append(
+            "traffic loops through " + ", ".join(traffic.path(c) for c in traffic.cycles)
+            + ": volumes there are cut off after a bounded number of rounds"
+        )
+    return p.estimate
+
+
+# -- fixed --------------------------------------------------------------------------------------
+
+def _fixed(p: _Pricer) -> None:
+    keys = [k for k in p.of_type("AWS::KMS::Key") if p.g.props(k).get("Enabled", True) is not False]
+    p.add("KMS", "customer managed keys", len(keys), "keys", P.KMS_KEY_MONTH, 1, fixed=True)
+    metrics = high = 0
+    for lid in p.of_type("AWS::CloudWatch::Alarm"):
+        props = p.g.props(lid)
+        count = len(props.get("Metrics") or []) or 1
+        if int(_number(props.get("Period"), 60)) < 60:
+            high += count
+        else:
+            metrics += count
+    p.add("CloudWatch", "alarms (standard resolution)", metrics, "alarm metrics", P.CLOUDWATCH_ALARM_STANDARD_METRIC_MONTH,
+          1, fixed=True)
+    p.add("CloudWatch", "alarms (high resolution)", high, "alarm metrics", P.CLOUDWATCH_ALARM_HIGH_RESOLUTION_METRIC_MONTH,
+          1, fixed=True)
+    p.add("CloudWatch", "composite alarms", len(p.of_type("AWS::CloudWatch::CompositeAlarm")), "alarms",
+          P.CLOUDWATCH_ALARM_COMPOSITE_MONTH, 1, fixed=True)
+    p.add("CloudWatch", "dashboards", len(p.of_type("AWS::CloudWatch::Dashboard")), "dashboards",
+          P.CLOUDWATCH_DASHBOARD_MONTH, 1, fixed=True)
+    p.add("Secrets Manager", "secrets", len(p.of_type("AWS::SecretsManager::Secret")), "secrets",
+          P.SECRETS_MANAGER_SECRET_MONTH, 1, fixed=True)
+    p.add("Route 53", "hosted zones", len(p.of_type("AWS::Route53::HostedZone")), "zones",
+          P.ROUTE53_HOSTED_ZONE_MONTH, 1, fixed=True)
+    acls = p.of_type("AWS::WAFv2::WebACL")
+    p.add("WAF", "web ACLs", len(acls), "web ACLs", P.WAF_WEB_ACL_MONTH, 1, fixed=True)
+    rules = sum(len(p.g.props(a).get("Rules") or []) for a in acls)
+    p.add("WAF", "rules and rule groups", rules, "rules", P.WAF_RULE_MONTH, 1, fixed=True)
+    for lid in p.of_type("AWS::ApiGateway::Stage"):
+        props = p.g.props(lid)
+        if props.get("CacheClusterEnabled") is True:
+            size = str(props.get("CacheClusterSize", "0.5"))
+            price = P.API_REST_CACHE_HOUR.get(size, P.API_REST_CACHE_HOUR["0.5"])
+            p.add("API Gateway", f"REST cache {size} GB", P.HOURS_PER_MONTH, "hours", price, 1, fixed=True)
+
+
+def _streams(p: _Pricer) -> None:
+    for lid in p.of_type("AWS::Kinesis::Stream"):
+        props = p.g.props(lid)
+        name = _short(p, lid)
+        on_demand = (props.get("StreamModeDetails") or {}).get("StreamMode") == "ON_DEMAND"
+        if on_demand:
+            p.add("Kinesis", f"{name}: on-demand stream", P.HOURS_PER_MONTH, "stream-hours",
+                  P.KINESIS_ON_DEMAND_STREAM_HOUR, 1, fixed=True)
+        else:
+            shards = _number(props.get("ShardCount"), 1)
+            p.add("Kinesis", f"{name}: shards", shards * P.HOURS_PER_MONTH, "shard-hours", P.KINESIS_SHARD_HOUR, 1,
+                  fixed=True)
+        records = p.units(lid)
+        gb = records * p.setting(lid, "record_kb") * GB_PER_KB
+        consumers = max(1, len(p.g.outgoing(lid, "trigger")))
+        if on_demand:
+            p.add("Kinesis", f"{name}: data in", gb, "GB", P.KINESIS_ON_DEMAND_INGEST_PER_GB, 1)
+            p.add("Kinesis", f"{name}: data out ({consumers} consumer(s))", gb * consumers, "GB",
+                  P.KINESIS_ON_DEMAND_RETRIEVAL_PER_GB, 1)
+        else:
+            units = records * max(1.0, p.setting(lid, "record_kb") / 25)
+            p.add("Kinesis", f"{name}: PUT payload units", units, "units", P.KINESIS_PUT_PAYLOAD_UNITS_PER_MILLION, 1e6)
+
+
+def _provisioned(p: _Pricer) -> None:
+    for cfn_type in ("AWS::Lambda::Alias", "AWS::Lambda::Version"):
+        for lid in p.of_type(cfn_type):
+            props = p.g.props(lid)
+            count = _number((props.get("ProvisionedConcurrencyConfig") or {}).get("ProvisionedConcurrentExecutions"), 0)
+            fn = next((r for r in references(props.get("FunctionName")) if r in p.g.nodes), "")
+            memory, arch = _memory_and_arch(p.g.props(fn))
+            price = P.LAMBDA_PROVISIONED_ARM_GB_SECOND if arch == "arm64" else P.LAMBDA_PROVISIONED_X86_GB_SECOND
+            p.add("Lambda", f"provisioned concurrency ({arch}, {memory} MB)", count * memory / 1024 * P.SECONDS_PER_MONTH,
+                  "GB-s", price, 1, fixed=True)
+
+
+# -- compute ------------------------------------------------------------------------------------
+
+def _lambda(p: _Pricer) -> None:
+    edge = {e.target for e in p.g.edges if e.label == "Lambda@Edge"}
+    requests = {"regional": 0.0, "edge": 0.0}
+    gb_s: dict[str, float] = {}
+    x86_usd = 0.0
+    for lid in p.of_type("AWS::Lambda::Function"):
+        invocations = p.units(lid)
+        memory, arch = _memory_and_arch(p.g.props(lid))
+        seconds = invocations * p.setting(lid, "avg_duration_ms") / 1000
+        if lid in edge:
+            requests["edge"] += invocations
+            gb_s["edge"] = gb_s.get("edge", 0.0) + seconds * memory / 1024
+            continue
+        requests["regional"] += invocations
+        gb_s[arch] = gb_s.get(arch, 0.0) + seconds * memory / 1024
+        x86_usd += seconds * memory / 1024 * P.LAMBDA_DURATION_X86_GB_SECOND.usd
+    p.add("Lambda", "requests", requests["regional"], "requests", P.LAMBDA_REQUESTS_PER_MILLION, 1e6)
+    p.add("Lambda", "compute (arm64)", gb_s.get("arm64", 0.0), "GB-s", P.LAMBDA_DURATION_ARM_GB_SECOND, 1)
+    p.add("Lambda", "compute (x86_64)", gb_s.get("x86_64", 0.0), "GB-s", P.LAMBDA_DURATION_X86_GB_SECOND, 1)
+    p.add("Lambda@Edge", "requests", requests["edge"], "requests", P.LAMBDA_EDGE_REQUESTS_PER_MILLION, 1e6)
+    p.add("Lambda@Edge", "compute", gb_s.get("edge", 0.0), "GB-s", P.LAMBDA_EDGE_DURATION_GB_SECOND, 1)
+    p.estimate.lambda_compute_x86_usd = x86_usd
+    invocations = sum(requests.values())
+    kb = sum(p.units(f) * p.setting(f, "log_kb_per_invocation") for f in p.of_type("AWS::Lambda::Function"))
+    _logs(p, "function logs", kb, invocations > 0)
+
+
+def _step_functions(p: _Pricer) -> None:
+    for lid in p.of_type("AWS::StepFunctions::StateMachine"):
+        props, executions = p.g.props(lid), p.units(lid)
+        name = _short(p, lid)
+        states = happy_path(definition(p.g, lid))
+        transitions = p.t.setting(lid, "transitions_per_execution")
+        transitions = float(len(states) if transitions is None else transitions)
+        if props.get("StateMachineType") == "EXPRESS":
+            p.add("Step Functions", f"{name}: Express requests", executions, "executions",
+                  P.SFN_EXPRESS_REQUESTS_PER_MILLION, 1e6)
+            tasks = sum(1 for s in states if s.get("Type") == "Task") or 1
+            seconds = max(0.1, tasks * p.setting(lid, "avg_duration_ms") / 1000)
+            p.add("Step Functions", f"{name}: Express duration (64 MB)", executions * seconds * 64 / 1024, "GB-s",
+                  P.SFN_EXPRESS_DURATION_GB_SECOND, 1)
+        else:
+            p.add("Step Functions", f"{name}: state transitions ({transitions:g} per execution)",
+                  executions * transitions, "transitions", P.SFN_STANDARD_TRANSITIONS_PER_THOUSAND, 1e3)
+        level = str((props.get("LoggingConfiguration") or {}).get("Level", "OFF"))
+        if level != "OFF":
+            kb = executions * transitions * 2 * p.setting(lid, "log_kb_per_request")
+            _logs(p, f"{name} execution history (level {level})", kb, executions > 0)
+
+
+# -- front doors --------------------------------------------------------------------------------
+
+def _apis(p: _Pricer) -> None:
+    for lid in p.of_type("AWS::ApiGateway::RestApi"):
+        p.add("API Gateway", f"{p.g.nodes[lid].name}: REST requests", p.units(lid), "requests",
+              P.API_REST_REQUESTS_PER_MILLION, 1e6)
+    for lid in p.of_type("AWS::ApiGatewayV2::Api"):
+        p.add("API Gateway", f"{p.g.nodes[lid].name}: HTTP requests", p.units(lid), "requests",
+              P.API_HTTP_REQUESTS_PER_MILLION, 1e6)
+    for cfn_type, api_key in (("AWS::ApiGateway::Stage", "RestApiId"), ("AWS::ApiGatewayV2::Stage", "ApiId")):
+        for stage in p.of_type(cfn_type):
+            props = p.g.props(stage)
+            if props.get("AccessLogSetting") or props.get("AccessLogSettings"):
+                requests = sum(p.units(a) for a in p.g.nodes_in(props.get(api_key)))
+                kb = requests * p.setting(stage, "log_kb_per_request")
+                _logs(p, "API access logs", kb, requests > 0)
+
+
+def _waf(p: _Pricer) -> None:
+    protected: dict[str, float] = {}
+    for lid in p.of_type("AWS::WAFv2::WebACLAssociation"):
+        props = p.g.props(lid)
+        for acl in references(props.get("WebACLArn")):
+            protected[acl] = protected.get(acl, 0.0) + sum(p.units(n) for n in _api_of(p, props.get("ResourceArn")))
+    for lid in p.of_type("AWS::CloudFront::Distribution"):
+        config = p.g.props(lid).get("DistributionConfig") or {}
+        for acl in references(config.get("WebACLId")):
+            protected[acl] = protected.get(acl, 0.0) + p.units(lid)
+    logged = {a for lc in p.of_type("AWS::WAFv2::LoggingConfiguration")
+              for a in references(p.g.props(lc).get("ResourceArn"))}
+    for acl, requests in sorted(protected.items()):
+        p.add("WAF", "requests inspected", requests, "requests", P.WAF_REQUESTS_PER_MILLION, 1e6)
+        if acl in logged:
+            _logs(p, "WAF logs", requests * 3 * p.setting(acl, "log_kb_per_request"), requests > 0)
+
+
+def _api_of(p: _Pricer, value: Any) -> list[str]:
+    """The APIs a stage ARN (``arn:...:/restapis/<api>/stages/<stage>``) names."""
+    ids = set(references(value))
+    for ref in list(ids):
+        if p.g.type_of(ref) in ("AWS::ApiGateway::Stage", "AWS::ApiGatewayV2::Stage"):
+            ids.update(references(p.g.props(ref).get("RestApiId") or p.g.props(ref).get("ApiId")))
+    return [i for i in ids if p.g.type_of(i) in ("AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api")]
+
+
+def _cloudfront(p: _Pricer) -> None:
+    for lid in p.of_type("AWS::CloudFront::Distribution"):
+        requests, config = p.units(lid), p.g.props(lid).get("DistributionConfig") or {}
+        p.add("CloudFront", "HTTPS requests", requests, "requests", P.CLOUDFRONT_HTTPS_REQUESTS_PER_10K, 1e4)
+        gb = requests * p.setting(lid, "response_kb") * GB_PER_KB
+        p.add("CloudFront", "data transfer out", gb, "GB", P.CLOUDFRONT_DATA_TRANSFER_OUT_PER_GB, 1)
+        functions = sum(len(b.get("FunctionAssociations") or [])
+                        for b in [config.get("DefaultCacheBehavior") or {}, *(config.get("CacheBehaviors") or [])])
+        p.add("CloudFront Functions", "invocations", requests * functions, "invocations",
+              P.CLOUDFRONT_FUNCTIONS_INVOCATIONS_PER_MILLION, 1e6)
+
+
+def _cognito(p: _Pricer) -> None:
+    plans = {"LITE": P.COGNITO_LITE_MAU, "ESSENTIALS": P.COGNITO_ESSENTIALS_MAU, "PLUS": P.COGNITO_PLUS_MAU}
+    for lid in p.of_type("AWS::Cognito::UserPool"):
+        props = p.g.props(lid)
+        plan = str(props.get("UserPoolTier") or "ESSENTIALS").upper()
+        users = p.setting(lid, "monthly_active_users")
+        p.add("Cognito", f"{_short(p, lid)}: {plan.title()} plan", users, "MAU", plans.get(plan, P.COGNITO_ESSENTIALS_MAU), 1)
+
+
+# -- messaging ------------------------------------------------------------------------------------
+
+def _sqs(p: _Pricer) -> None:
+    idle = 0.0
+    fifo_requests = standard_requests = kms = 0.0
+    for lid in p.of_type("AWS::SQS::Queue"):
+        props, messages = p.g.props(lid), p.units(lid)
+        consumers = [e.target for e in p.g.outgoing(lid, "trigger") if p.g.type_of(e.target) == "AWS::Lambda::Function"]
+        batches = sum(messages / p.setting(c, "records_per_batch") for c in consumers)
+        requests = messages + 2 * batches  # send; receive and delete per batch
+        if props.get("FifoQueue") is True:
+            fifo_requests += requests
+        else:
+            standard_requests += requests
+        idle += len(consumers) * SQS_IDLE_RECEIVES_PER_MAPPING
+        if props.get("KmsMasterKeyId") and messages > 0:
+            reuse = _number(props.get("KmsDataKeyReusePeriodSeconds"), SQS_KMS_REUSE_SECONDS)
+            principals = 1 + len(consumers)
+            kms += principals * min(messages, P.SECONDS_PER_MONTH / reuse)
+    p.add("SQS", "standard queue requests", standard_requests, "requests", P.SQS_STANDARD_REQUESTS_PER_MILLION, 1e6)
+    p.add("SQS", "FIFO queue requests", fifo_requests, "requests", P.SQS_FIFO_REQUESTS_PER_MILLION, 1e6)
+    p.add("SQS", "idle long polls by Lambda pollers", idle, "requests", P.SQS_STANDARD_REQUESTS_PER_MILLION, 1e6,
+          fixed=True)
+    p.add("KMS", "requests (SQS data keys)", kms, "requests", P.KMS_REQUESTS_PER_10K, 1e4)
+
+
+def _sns(p: _Pricer) -> None:
+    quiet = alarm_topics(p.g)
+    standard = fifo = kms = 0.0
+    for lid in p.of_type("AWS::SNS::Topic"):
+        if lid in quiet:
+            continue
+        props, messages = p.g.props(lid), p.units(lid)
+        if props.get("FifoTopic") is True:
+            fifo += messages
+            subscriptions = len(p.g.outgoing(lid, "trigger"))
+            p.add("SNS", f"{_short(p, lid)}: FIFO subscription messages", messages * subscriptions, "messages",
+                  P.SNS_FIFO_SUBSCRIPTION_MESSAGES_PER_MILLION, 1e6)
+        else:
+            standard += messages
+        if props.get("KmsMasterKeyId"):
+            kms += messages * (1 + len(p.g.outgoing(lid, "trigger")))
+    p.add("SNS", "standard publishes", standard, "publishes", P.SNS_STANDARD_PUBLISHES_PER_MILLION, 1e6)
+    p.add("SNS", "FIFO publishes", fifo, "publishes", P.SNS_FIFO_PUBLISHES_PER_MILLION, 1e6)
+    p.add("KMS", "requests (SNS encrypted topics)", kms, "requests", P.KMS_REQUESTS_PER_10K, 1e4)
+
+
+def _eventbridge(p: _Pricer) -> None:
+    events = sum(p.units(b) for b in p.of_type("AWS::Events::EventBus"))
+    p.add("EventBridge", "custom events", events, "events", P.EVENTBRIDGE_CUSTOM_EVENTS_PER_MILLION, 1e6)
+    for lid in p.of_type("AWS::Events::Archive"):
+        buses = [b for b in references(p.g.props(lid).get("SourceArn")) if p.g.type_of(b) == "AWS::Events::EventBus"]
+        gb = sum(p.units(b) for b in buses) * p.setting(lid, "event_kb") * GB_PER_KB
+        p.add("EventBridge", "archive: events written", gb, "GB", P.EVENTBRIDGE_ARCHIVE_PROCESSING_PER_GB, 1)
+        p.add("EventBridge", "archive: storage (one month of events)", gb, "GB-month",
+              P.EVENTBRIDGE_ARCHIVE_STORAGE_GB_MONTH, 1)
+    p.add("EventBridge", "Pipes requests", sum(p.units(x) for x in p.of_type("AWS::Pipes::Pipe")), "requests",
+          P.EVENTBRIDGE_PIPES_REQUESTS_PER_MILLION, 1e6)
+    p.add("EventBridge", "Scheduler invocations", sum(p.units(s) for s in p.of_type("AWS::Scheduler::Schedule")),
+          "invocations", P.EVENTBRIDGE_SCHEDULER_INVOCATIONS_PER_MILLION, 1e6)
+    if p.of_type("AWS::Pipes::Pipe") and any(
+        p.g.type_of(n) == "AWS::DynamoDB::Table" for x in p.of_type("AWS::Pipes::Pipe")
+        for n in p.g.nodes_in(p.g.props(x).get("Source"))
+    ):
+        p.estimate.notes.append("DynamoDB Streams reads by EventBridge Pipes (GetRecords polling) are not priced")
+
+
+# -- data ---------------------------------------------------------------------------------------
+
+def _dynamodb(p: _Pricer) -> None:
+    backups = _backup_copies(p)
+    for lid in p.of_type("AWS::DynamoDB::Table"):
+        props, name = p.g.props(lid), _short(p, lid)
+        reads, writes = p.t.reads.get(lid, 0.0), p.t.writes.get(lid, 0.0)
+        if props.get("BillingMode") != "PAY_PER_REQUEST":
+            p.estimate.notes.append(f"{name}: provisioned capacity is not priced (only on-demand tables are)")
+            continue
+        p.add("DynamoDB", f"{name}: read request units", reads, "RRU", P.DYNAMODB_READ_REQUEST_UNITS_PER_MILLION, 1e6)
+        p.add("DynamoDB", f"{name}: write request units", writes, "WRU", P.DYNAMODB_WRITE_REQUEST_UNITS_PER_MILLION, 1e6)
+        gb = writes * p.setting(lid, "item_kb") * GB_PER_KB
+        p.add("DynamoDB", f"{name}: storage (one month of writes)", gb, "GB-month", P.DYNAMODB_STORAGE_GB_MONTH, 1)
+        if (props.get("PointInTimeRecoverySpecification") or {}).get("PointInTimeRecoveryEnabled") is True:
+            p.add("DynamoDB", f"{name}: point-in-time recovery", gb, "GB-month", P.DYNAMODB_PITR_GB_MONTH, 1)
+        if backups:
+            p.add("DynamoDB", f"{name}: AWS Backup copies ({backups:g} kept)", gb * backups, "GB-month",
+                  P.DYNAMODB_BACKUP_GB_MONTH, 1)
+
+
+def _backup_copies(p: _Pricer) -> float:
+    """How many full copies the stack's AWS Backup plans keep (daily rules x DeleteAfterDays)."""
+    copies = 0.0
+    for lid in p.of_type("AWS::Backup::BackupPlan"):
+        for rule in (p.g.props(lid).get("BackupPlan") or {}).get("BackupPlanRule") or []:
+            days = _number((rule.get("Lifecycle") or {}).get("DeleteAfterDays"), 35)
+            runs = _runs_per_day(str(rule.get("ScheduleExpression", "cron(0 5 * * ? *)")))
+            copies += days * runs
+    return copies
+
+
+def _runs_per_day(expression: str) -> float:
+    return max(firings_per_month(expression) / (P.HOURS_PER_MONTH / 24), 0.0)
+
+
+def _s3(p: _Pricer) -> None:
+    for lid in p.of_type("AWS::S3::Bucket"):
+        name = _short(p, lid)
+        origin = any(e.label == "origin" for e in p.g.incoming(lid))
+        # an entry bucket's units are uploads; an origin bucket's units are CloudFront's fetches
+        puts = p.t.writes.get(lid, 0.0) + (p.units(lid) if lid in p.t.entries else 0.0)
+        gets = p.t.reads.get(lid, 0.0) + (p.units(lid) if origin else 0.0)
+        p.add("S3", f"{name}: PUT requests", puts, "requests", P.S3_PUT_REQUESTS_PER_1K, 1e3)
+        p.add("S3", f"{name}: GET requests", gets, "requests", P.S3_GET_REQUESTS_PER_1K, 1e3)
+        gb = puts * p.setting(lid, "object_kb") * GB_PER_KB
+        p.add("S3", f"{name}: storage (one month of writes)", gb, "GB-month", P.S3_STANDARD_STORAGE_GB_MONTH, 1)
+
+
+# -- observability ------------------------------------------------------------------------------
+
+def _logs(p: _Pricer, item: str, kb: float, active: bool) -> None:
+    if active:
+        p.add("CloudWatch", f"log ingestion: {item}", kb * GB_PER_KB, "GB", P.CLOUDWATCH_LOGS_INGESTION_PER_GB, 1)
+
+
+def _xray(p: _Pricer) -> None:
+    traced = any((p.g.props(f).get("TracingConfig") or {}).get("Mode") == "Active" for f in p.of_type("AWS::Lambda::Function"))
+    traced = traced or any(p.g.props(s).get("TracingEnabled") is True for s in p.of_type("AWS::ApiGateway::Stage"))
+    if not traced:
+        return
+    # a trace starts where a request first reaches a traced service: behind CloudFront, at its origins
+    requests = sum(
+        sum(p.units(e.target) for e in p.g.outgoing(entry) if e.label == "origin"
+            and p.g.type_of(e.target) != "AWS::S3::Bucket")
+        if p.g.type_of(entry) == "AWS::CloudFront::Distribution" else p.units(entry)
+        for entry in p.t.entries
+    )
+    recorded = min(requests, XRAY_RESERVOIR_PER_MONTH) + XRAY_RATE * max(0.0, requests - XRAY_RESERVOIR_PER_MONTH)
+    p.add("X-Ray", "traces recorded (default sampling)", recorded, "traces", P.XRAY_TRACES_RECORDED_PER_MILLION, 1e6)
+
+
+def _short(p: _Pricer, lid: str) -> str:
+    """A resource's construct path below its stack (its logical id when the template has no path)."""
+    node = p.g.nodes.get(lid)
+    if node is not None:
+        return f"{node.group}/{node.name}" if node.group else node.name
+    path = str(((p.g.resources.get(lid) or {}).get("Metadata") or {}).get("aws:cdk:path", ""))
+    return path.split("/", 1)[1].removesuffix("/Resource") if "/" in path else lid
 
 
 def _number(value: Any, default: float) -> float:
@@ -120,116 +515,20 @@ def _number(value: Any, default: float) -> float:
         return default
 
 
-def lambda_functions(template: Mapping[str, Any]) -> list[tuple[int, str]]:
-    """(memory MB, architecture) of every Lambda function in ``template``.
-
-    Lambda's defaults apply where a property is absent (128 MB, x86_64).
-    """
-    return [_memory_and_arch(props) for _, props in _resources(template, "AWS::Lambda::Function")]
-
-
 def _memory_and_arch(props: Mapping[str, Any]) -> tuple[int, str]:
+    """Memory (MB) and architecture of a function; Lambda's defaults (128 MB, x86_64) when absent."""
     arch = (props.get("Architectures") or ["x86_64"])[0]
-    return int(_number(props.get("MemorySize"), 128)), arch if arch in GB_SECOND_PRICE else "x86_64"
+    return int(_number(props.get("MemorySize"), 128)), arch if arch in ("arm64", "x86_64") else "x86_64"
 
 
-def stack_cost(template: Mapping[str, Any], assumptions: Assumptions = Assumptions()) -> StackCost:
-    """Lambda requests and compute of ``template``, as built and as if every function ran on x86_64."""
-    functions = lambda_functions(template)
-    seconds = assumptions.invocations_per_month * assumptions.average_duration_ms / 1000
-    requests = len(functions) * assumptions.invocations_per_month / 1e6 * REQUEST_PRICE_PER_MILLION
-    as_built = sum(seconds * memory / 1024 * GB_SECOND_PRICE[arch] for memory, arch in functions)
-    x86 = sum(seconds * memory / 1024 * GB_SECOND_PRICE["x86_64"] for memory, _ in functions)
-    return StackCost(len(functions), requests, as_built, x86)
+PRICERS: list[Callable[[_Pricer], None]] = [
+    _fixed, _provisioned, _streams, _apis, _cloudfront, _waf, _cognito, _lambda, _step_functions,
+    _sqs, _sns, _eventbridge, _dynamodb, _s3, _xray,
+]
 
 
-def monthly_estimate(template: Mapping[str, Any], assumptions: Assumptions = Assumptions()) -> MonthlyEstimate:
-    """Fixed and variable monthly cost of ``template`` (see the module docstring for what is priced)."""
-    fixed: list[CostLine] = []
-    variable: list[CostLine] = []
+def estimate_stack(name: str, template: Mapping[str, Any], profile: Profile | None = None) -> StackEstimate:
+    """:func:`estimate` of one template."""
+    from .graph import build_graph
 
-    def add(lines: list[CostLine], item: str, quantity: float, usd: float) -> None:
-        if quantity:
-            lines.append(CostLine(item, quantity, usd))
-
-    keys = len(_resources(template, "AWS::KMS::Key"))
-    add(fixed, "KMS keys", keys, keys * KMS_KEY_MONTH)
-    alarm_metrics = sum(len(p.get("Metrics") or []) or 1 for _, p in _resources(template, "AWS::CloudWatch::Alarm"))
-    add(fixed, "CloudWatch alarm metrics", alarm_metrics, alarm_metrics * ALARM_METRIC_MONTH)
-    dashboards = len(_resources(template, "AWS::CloudWatch::Dashboard"))
-    add(fixed, "CloudWatch dashboards", dashboards, dashboards * DASHBOARD_MONTH)
-
-    streams = _resources(template, "AWS::Kinesis::Stream")
-    on_demand = [p for _, p in streams if (p.get("StreamModeDetails") or {}).get("StreamMode") == "ON_DEMAND"]
-    shards = sum(_number(p.get("ShardCount"), 1) for _, p in streams if p not in on_demand)
-    add(fixed, "Kinesis on-demand streams", len(on_demand), len(on_demand) * KINESIS_ON_DEMAND_STREAM_HOUR * HOURS_PER_MONTH)
-    add(fixed, "Kinesis provisioned shards", shards, shards * KINESIS_SHARD_HOUR * HOURS_PER_MONTH)
-
-    acls = _resources(template, "AWS::WAFv2::WebACL")
-    rules = sum(len(p.get("Rules") or []) for _, p in acls)
-    add(fixed, "WAF web ACLs", len(acls), len(acls) * WAF_WEB_ACL_MONTH)
-    add(fixed, "WAF rules", rules, rules * WAF_RULE_MONTH)
-
-    for _, stage in _resources(template, "AWS::ApiGateway::Stage"):
-        if stage.get("CacheClusterEnabled") is True:
-            size = str(stage.get("CacheClusterSize", "0.5"))
-            add(fixed, f"API Gateway cache ({size} GB)", 1, API_CACHE_HOUR.get(size, 0.02) * HOURS_PER_MONTH)
-
-    functions = dict(_resources(template, "AWS::Lambda::Function"))
-    for cfn_type in ("AWS::Lambda::Alias", "AWS::Lambda::Version"):
-        for _, props in _resources(template, cfn_type):
-            config = props.get("ProvisionedConcurrencyConfig") or {}
-            count = _number(config.get("ProvisionedConcurrentExecutions"), 0)
-            memory, arch = _memory_and_arch(functions.get(_ref(props.get("FunctionName")), {}))
-            seconds = HOURS_PER_MONTH * 3600
-            add(fixed, f"Lambda provisioned concurrency ({arch}, {memory} MB)", count,
-                count * memory / 1024 * seconds * PROVISIONED_GB_SECOND_PRICE[arch])
-
-    secrets = len(_resources(template, "AWS::SecretsManager::Secret"))
-    add(fixed, "Secrets Manager secrets", secrets, secrets * SECRET_MONTH)
-    zones = len(_resources(template, "AWS::Route53::HostedZone"))
-    add(fixed, "Route 53 hosted zones", zones, zones * HOSTED_ZONE_MONTH)
-
-    lam = stack_cost(template, assumptions)
-    millions = assumptions.invocations_per_month / 1e6
-    how_many = f"{lam.functions} function{'' if lam.functions == 1 else 's'}"
-    add(variable, f"Lambda requests ({how_many} x {millions:g} M)", lam.functions * millions, lam.requests_usd)
-    add(variable, f"Lambda compute ({assumptions.average_duration_ms:g} ms average)", lam.functions, lam.compute_as_built_usd)
-    rest = len(_resources(template, "AWS::ApiGateway::RestApi"))
-    http = len(_resources(template, "AWS::ApiGatewayV2::Api"))
-    add(variable, f"API Gateway REST requests ({millions:g} M per API)", rest * millions, rest * millions * API_REST_PRICE_PER_MILLION)
-    add(variable, f"API Gateway HTTP requests ({millions:g} M per API)", http * millions, http * millions * API_HTTP_PRICE_PER_MILLION)
-    add(variable, f"WAF requests ({millions:g} M per web ACL)", len(acls) * millions,
-        len(acls) * millions * WAF_REQUEST_PRICE_PER_MILLION)
-    return MonthlyEstimate(fixed, variable)
-
-
-def _ref(value: Any) -> str:
-    """The logical id a ``Ref``/``GetAtt`` points to (``""`` for anything else)."""
-    if isinstance(value, Mapping):
-        if "Ref" in value:
-            return str(value["Ref"])
-        if "Fn::GetAtt" in value:
-            target = value["Fn::GetAtt"]
-            return str(target[0] if isinstance(target, list) else str(target).split(".")[0])
-    return ""
-
-
-def format_estimate(rows: list[tuple[str, MonthlyEstimate]], assumptions: Assumptions) -> str:
-    """Per stack: every fixed and variable line, subtotals; then the total of all stacks."""
-    lines = [
-        f"Monthly estimate, us-east-1 list prices, no free tier; traffic: {assumptions.invocations_per_month:,} "
-        f"invocations x {assumptions.average_duration_ms:g} ms per function (and per API). "
-        "Not priced: data transfer, storage, DynamoDB/SQS/SNS/EventBridge/Step Functions requests."
-    ]
-    for stack, estimate in rows:
-        lines.append("")
-        lines.append(f"{stack}: ${estimate.total_usd:,.2f}/month (fixed ${estimate.fixed_usd:,.2f} + variable ${estimate.variable_usd:,.2f})")
-        for kind, items in (("fixed", estimate.fixed), ("variable", estimate.variable)):
-            for line in items:
-                lines.append(f"  {kind:<8} {line.item:<52} {line.quantity:>10g}  ${line.usd:>10,.2f}")
-    total = sum(e.total_usd for _, e in rows)
-    fixed = sum(e.fixed_usd for _, e in rows)
-    lines.append("")
-    lines.append(f"total: ${total:,.2f}/month (fixed ${fixed:,.2f} + variable ${total - fixed:,.2f})")
-    return "\n".join(lines)
+    return estimate(build_graph(name, template), profile or Profile())

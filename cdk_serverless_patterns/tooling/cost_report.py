@@ -1,0 +1,110 @@
+"""The ``cost`` command's output: a table per stack, a Markdown summary, or JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from . import prices as P
+from .cost import CostLine, StackEstimate
+from .traffic import Profile
+
+CHECKED = max(price.checked for price in P.ALL.values())
+
+
+def assumptions(profile: Profile, source: str = "") -> str:
+    return (
+        f"us-east-1 list prices checked {CHECKED}, no free tier; {profile.requests_per_month:,.0f} requests/month "
+        f"into each entry point, {profile.avg_duration_ms:g} ms per invocation"
+        + (f", profile {source}" if source else "")
+    )
+
+
+def _money(usd: float) -> str:
+    return f"${usd:,.2f}"
+
+
+def _quantity(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def _driver(line: CostLine, total: float) -> str:
+    share = 100 * line.usd / total if total else 0.0
+    return f"{line.service} {line.item} {_money(line.usd)} ({share:.0f}%)"
+
+
+def text(estimates: Sequence[StackEstimate], source: str = "") -> str:
+    """One table per stack: fixed and variable lines, drivers, arm64 saving, what is not priced."""
+    if not estimates:
+        return "no stacks"
+    out = [f"Monthly estimate: {assumptions(estimates[0].profile, source)}."]
+    for e in estimates:
+        out += ["", f"{e.stack}: {_money(e.total_usd)}/month = fixed {_money(e.fixed_usd)} (at zero traffic) "
+                    f"+ variable {_money(e.variable_usd)}"]
+        out.append("  top cost drivers: " + ("; ".join(_driver(d, e.total_usd) for d in e.drivers()) or "none"))
+        if e.lambda_compute_x86_usd:
+            out.append(f"  arm64 saving: {_money(e.arm64_saving_usd)}/month, {e.arm64_saving_pct:.1f}% of the "
+                       f"Lambda compute the same functions would cost on x86_64")
+        width = max([len(f"{line.service}: {line.item}") for line in e.lines] + [10])
+        out.append(f"  {'':8} {'item':<{width}} {'quantity':>14} {'unit':<14} {'USD/month':>10}")
+        for is_fixed in (True, False):
+            for line in (x for x in e.lines if x.fixed is is_fixed):
+                out.append(f"  {'fixed' if is_fixed else 'variable':<8} {line.service + ': ' + line.item:<{width}} "
+                           f"{_quantity(line.quantity):>14} {line.unit:<14} {line.usd:>10,.2f}")
+        for kind, ids in sorted(e.not_priced.items()):
+            out.append(f"  not priced: {kind} x{len(ids)} ({', '.join(ids[:3])}{', ...' if len(ids) > 3 else ''})")
+        out.extend(f"  note: {note}" for note in e.notes)
+    if len(estimates) > 1:
+        fixed = sum(e.fixed_usd for e in estimates)
+        total = sum(e.total_usd for e in estimates)
+        out += ["", f"all {len(estimates)} stacks: {_money(total)}/month = fixed {_money(fixed)} "
+                    f"+ variable {_money(total - fixed)}"]
+    return "\n".join(out)
+
+
+def markdown(estimates: Sequence[StackEstimate]) -> str:
+    """A summary row per stack (the README's table)."""
+    rows = ["| stack | fixed (zero traffic) | variable | total | top cost driver | arm64 saving |",
+            "|---|---:|---:|---:|---|---:|"]
+    for e in estimates:
+        top = e.drivers(1)
+        driver = f"{top[0].service}: {top[0].item} ({_money(top[0].usd)})" if top else "none"
+        rows.append(f"| {e.stack} | {_money(e.fixed_usd)} | {_money(e.variable_usd)} | {_money(e.total_usd)} | "
+                    f"{driver} | {_money(e.arm64_saving_usd)} |")
+    return "\n".join(rows)
+
+
+def as_json(estimates: Sequence[StackEstimate], source: str = "") -> str:
+    """Everything :func:`text` shows, for machines."""
+    profile = estimates[0].profile if estimates else Profile()
+    data: dict[str, Any] = {
+        "assumptions": {
+            "region": "us-east-1",
+            "prices_checked": CHECKED,
+            "free_tier": False,
+            "requests_per_month": profile.requests_per_month,
+            "avg_duration_ms": profile.avg_duration_ms,
+            "profile": source or None,
+        },
+        "stacks": [
+            {
+                "stack": e.stack,
+                "fixed_usd": round(e.fixed_usd, 4),
+                "variable_usd": round(e.variable_usd, 4),
+                "total_usd": round(e.total_usd, 4),
+                "drivers": [{"service": d.service, "item": d.item, "usd": round(d.usd, 4)} for d in e.drivers()],
+                "arm64_saving_usd": round(e.arm64_saving_usd, 4),
+                "arm64_saving_pct": round(e.arm64_saving_pct, 2),
+                "lines": [
+                    {"service": x.service, "item": x.item, "quantity": round(x.quantity, 4), "unit": x.unit,
+                     "usd": round(x.usd, 4), "fixed": x.fixed}
+                    for x in e.lines
+                ],
+                "not_priced": [{"type": k, "count": len(v), "resources": v} for k, v in sorted(e.not_priced.items())],
+                "notes": e.notes,
+            }
+            for e in estimates
+        ],
+    }
+    return json.dumps(data, indent=2)

@@ -1,0 +1,338 @@
+"""The resource graph of a synthesized template: what carries traffic and how it flows.
+
+One reading of a template, shared by the diagram (``diagram.py``, ``svg.py``)
+and the cost estimate (``cost.py``), so both show the same architecture.
+
+**Nodes** are the resources that carry traffic (:data:`NODE_TYPES`: APIs,
+functions, queues, topics, streams, tables, buckets, rules, schedules, pipes,
+buses, state machines, distributions). Aliases, versions and permissions stand
+for their function. Each node is grouped by the pattern construct it belongs
+to: the first construct below the stack in its ``aws:cdk:path``.
+
+**Edges** (``Edge.kind``):
+
+* ``trigger`` — events flow: event source mappings (queue/stream/table stream →
+  function), SNS subscriptions, EventBridge rule and Scheduler targets, Pipes,
+  API Gateway methods and HTTP API integrations, CloudFront origins and
+  Lambda@Edge, Step Functions tasks;
+* ``data`` — a function or state machine uses a resource through its role's
+  IAM policies (``Edge.access``: ``read``, ``write``, ``readwrite`` or ``send``
+  for publishing/sending/starting/invoking, which makes traffic downstream);
+* ``failure`` — dead-letter queues and on-failure destinations.
+
+Nothing here imports aws_cdk: it reads JSON, so it is fast and works on the
+output of any CDK app.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+#: CloudFormation type -> short label.
+NODE_TYPES: dict[str, str] = {
+    "AWS::ApiGateway::RestApi": "REST API",
+    "AWS::ApiGatewayV2::Api": "HTTP API",
+    "AWS::CloudFront::Distribution": "CloudFront",
+    "AWS::Lambda::Function": "Lambda",
+    "AWS::Lambda::Url": "Function URL",
+    "AWS::SQS::Queue": "SQS",
+    "AWS::SNS::Topic": "SNS",
+    "AWS::Kinesis::Stream": "Kinesis",
+    "AWS::DynamoDB::Table": "DynamoDB",
+    "AWS::DynamoDB::GlobalTable": "DynamoDB",
+    "AWS::S3::Bucket": "S3",
+    "AWS::Events::Rule": "rule",
+    "AWS::Events::EventBus": "event bus",
+    "AWS::Scheduler::Schedule": "schedule",
+    "AWS::Pipes::Pipe": "pipe",
+    "AWS::StepFunctions::StateMachine": "Step Functions",
+}
+_STANDS_FOR_FUNCTION = {"AWS::Lambda::Alias", "AWS::Lambda::Version", "AWS::Lambda::Permission"}
+_SUB_REF = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?\}")
+_HASH = re.compile(r"[0-9A-F]{8}$")
+#: Leaf construct ids that only repeat what the node's label says ("Orders/Function" -> "Orders").
+_GENERIC_LEAVES = {"Function", "Queue", "Topic", "Table", "Bucket", "Stream", "StateMachine", "Api", "Bus"}
+
+#: IAM action -> (access, edge label). Actions not listed (logs, X-Ray, KMS,
+#: describe calls) are plumbing, not data flow.
+_ACTIONS: dict[str, tuple[str, str]] = {
+    "sqs:SendMessage": ("send", "sends"),
+    "sns:Publish": ("send", "publishes"),
+    "events:PutEvents": ("send", "puts events"),
+    "kinesis:PutRecord": ("send", "puts records"),
+    "kinesis:PutRecords": ("send", "puts records"),
+    "states:StartExecution": ("send", "starts"),
+    "states:StartSyncExecution": ("send", "starts"),
+    "lambda:InvokeFunction": ("send", "invokes"),
+    "states:SendTaskSuccess": ("write", "reports task"),
+    "states:SendTaskFailure": ("write", "reports task"),
+}
+_READ_PREFIXES = ("dynamodb:Get", "dynamodb:BatchGet", "dynamodb:Query", "dynamodb:Scan", "dynamodb:ConditionCheck",
+                  "s3:GetObject", "s3:ListBucket", "kinesis:GetRecords", "sqs:ReceiveMessage")
+_WRITE_PREFIXES = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWrite",
+                   "dynamodb:PartiQL", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload")
+
+
+@dataclass(frozen=True)
+class Node:
+    """A resource that carries traffic."""
+
+    id: str  #: CloudFormation logical id
+    kind: str  #: CloudFormation type
+    label: str  #: short type label ("Lambda", "SQS", ...)
+    name: str  #: construct path below the pattern (or the logical id without CDK's hash)
+    group: str  #: pattern construct path below the stack ("" = stack level)
+
+
+@dataclass(frozen=True)
+class Edge:
+    """How traffic or access goes from one node to another."""
+
+    source: str
+    target: str
+    label: str
+    kind: str  #: "trigger" | "data" | "failure"
+    access: str = ""  #: for data edges: "read" | "write" | "readwrite" | "send"
+    via: str = ""  #: logical id of the resource that wires the edge (mapping, subscription, rule, method...)
+
+
+@dataclass
+class ResourceGraph:
+    """The nodes and edges of one stack's template."""
+
+    stack: str
+    resources: Mapping[str, Mapping[str, Any]]
+    nodes: dict[str, Node] = field(default_factory=dict)
+    edges: list[Edge] = field(default_factory=list)
+
+    def groups(self) -> dict[str, list[Node]]:
+        """Nodes by pattern group, in template order ("" first when present)."""
+        out: dict[str, list[Node]] = {}
+        for node in sorted(self.nodes.values(), key=lambda n: n.group != ""):
+            out.setdefault(node.group, []).append(node)
+        return out
+
+    def incoming(self, node_id: str, *kinds: str) -> list[Edge]:
+        return [e for e in self.edges if e.target == node_id and (not kinds or e.kind in kinds)]
+
+    def outgoing(self, node_id: str, *kinds: str) -> list[Edge]:
+        return [e for e in self.edges if e.source == node_id and (not kinds or e.kind in kinds)]
+
+    def type_of(self, logical_id: str) -> str:
+        return str((self.resources.get(logical_id) or {}).get("Type", ""))
+
+    def props(self, logical_id: str) -> Mapping[str, Any]:
+        props = (self.resources.get(logical_id) or {}).get("Properties")
+        return props if isinstance(props, Mapping) else {}
+
+    def node_for(self, logical_id: str) -> str | None:
+        """The node a reference stands for: itself, or the function behind an alias/version/permission."""
+        kind = self.type_of(logical_id)
+        if kind in NODE_TYPES:
+            return logical_id
+        if kind in _STANDS_FOR_FUNCTION:
+            for ref in references(self.props(logical_id).get("FunctionName")):
+                return self.node_for(ref)
+        return None
+
+    def nodes_in(self, value: Any) -> list[str]:
+        return list(dict.fromkeys(n for n in (self.node_for(r) for r in references(value)) if n))
+
+    def link(self, sources: Iterable[str], targets: Iterable[str], label: str, kind: str = "trigger",
+             access: str = "", via: str = "") -> None:
+        targets = list(targets)
+        for source in sources:
+            for target in targets:
+                edge = Edge(source, target, label, kind, access, via)
+                if source != target and edge not in self.edges:
+                    self.edges.append(edge)
+
+
+def references(value: Any) -> Iterator[str]:
+    """Logical ids ``value`` refers to (Ref, Fn::GetAtt, Fn::Sub), depth-first."""
+    if isinstance(value, Mapping):
+        if "Ref" in value and isinstance(value["Ref"], str):
+            yield value["Ref"]
+        elif "Fn::GetAtt" in value:
+            target = value["Fn::GetAtt"]
+            yield str(target[0] if isinstance(target, list) else str(target).split(".")[0])
+        elif "Fn::Sub" in value:
+            sub = value["Fn::Sub"]
+            text, names = (sub[0], sub[1]) if isinstance(sub, list) else (sub, {})
+            yield from (m for m in _SUB_REF.findall(str(text)) if m not in (names or {}))
+            yield from references(names)
+        else:
+            for item in value.values():
+                yield from references(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from references(item)
+
+
+def build_graph(stack: str, template: Mapping[str, Any]) -> ResourceGraph:
+    """The resource graph of one template (``stack`` is the name shown for it)."""
+    resources = template.get("Resources")
+    g = ResourceGraph(stack, resources if isinstance(resources, Mapping) else {})
+    for lid, res in g.resources.items():
+        kind = g.type_of(lid)
+        if kind in NODE_TYPES:
+            g.nodes[lid] = _node(lid, kind, res)
+    _wire_triggers(g)
+    _wire_grants(g)
+    return g
+
+
+def _node(logical_id: str, kind: str, res: Mapping[str, Any]) -> Node:
+    """Group and name from ``aws:cdk:path`` (``Stack/Pattern/Part/Resource``)."""
+    path = str((res.get("Metadata") or {}).get("aws:cdk:path", ""))
+    parts = path.split("/")[1:]
+    if parts and parts[-1] in ("Resource", "Default"):
+        parts = parts[:-1]
+    if len(parts) > 2 and parts[-1] in _GENERIC_LEAVES:
+        parts = parts[:-1]
+    if not parts:
+        return Node(logical_id, kind, NODE_TYPES[kind], _HASH.sub("", logical_id) or logical_id, "")
+    if len(parts) == 1:
+        return Node(logical_id, kind, NODE_TYPES[kind], parts[0], "")
+    return Node(logical_id, kind, NODE_TYPES[kind], "/".join(parts[1:]), parts[0])
+
+
+def _wire_triggers(g: ResourceGraph) -> None:
+    for lid in g.resources:
+        kind, props = g.type_of(lid), g.props(lid)
+        if kind == "AWS::Lambda::EventSourceMapping":
+            g.link(g.nodes_in(props.get("EventSourceArn")), g.nodes_in(props.get("FunctionName")), "polls", via=lid)
+            g.link(g.nodes_in(props.get("FunctionName")), g.nodes_in(props.get("DestinationConfig")), "on failure",
+                   "failure", via=lid)
+        elif kind == "AWS::SNS::Subscription":
+            g.link(g.nodes_in(props.get("TopicArn")), g.nodes_in(props.get("Endpoint")), "subscription", via=lid)
+            g.link(g.nodes_in(props.get("Endpoint")), g.nodes_in(props.get("RedrivePolicy")), "DLQ", "failure", via=lid)
+        elif kind == "AWS::Events::Rule":
+            g.link(g.nodes_in(props.get("EventBusName")), [lid], "matches", via=lid)
+            g.link(g.nodes_in(props.get("EventPattern")), [lid], "emits events", via=lid)
+            for target in props.get("Targets") or []:
+                g.link([lid], g.nodes_in(target.get("Arn")), "target", via=lid)
+                g.link([lid], g.nodes_in(target.get("DeadLetterConfig")), "DLQ", "failure", via=lid)
+        elif kind == "AWS::Scheduler::Schedule":
+            target = props.get("Target") or {}
+            g.link([lid], g.nodes_in(target.get("Arn")), "invokes", via=lid)
+            g.link([lid], g.nodes_in(target.get("DeadLetterConfig")), "DLQ", "failure", via=lid)
+        elif kind == "AWS::Pipes::Pipe":
+            g.link(g.nodes_in(props.get("Source")), [lid], "source", via=lid)
+            g.link([lid], g.nodes_in(props.get("Target")), "target", via=lid)
+        elif kind == "AWS::ApiGateway::Method":
+            route = f"{props.get('HttpMethod', 'ANY')} {_rest_path(g, props.get('ResourceId'))}"
+            g.link(g.nodes_in(props.get("RestApiId")), g.nodes_in(props.get("Integration")), route, via=lid)
+        elif kind == "AWS::ApiGatewayV2::Route":
+            integration = next(iter(references(props.get("Target"))), "")
+            uri = g.props(integration).get("IntegrationUri")
+            g.link(g.nodes_in(props.get("ApiId")), g.nodes_in(uri), str(props.get("RouteKey", "route")), via=lid)
+        elif kind in ("AWS::ApiGateway::Authorizer", "AWS::ApiGatewayV2::Authorizer"):
+            api = props.get("RestApiId") or props.get("ApiId")
+            g.link(g.nodes_in(api), g.nodes_in(props.get("AuthorizerUri")), "authorizes", via=lid)
+        elif kind == "AWS::Lambda::Url":
+            g.link([lid], g.nodes_in(props.get("TargetFunctionArn")), "invokes", via=lid)
+        elif kind == "AWS::CloudFront::Distribution":
+            config = props.get("DistributionConfig") or {}
+            g.link([lid], g.nodes_in(config.get("Origins")), "origin", via=lid)
+            for behavior in [config.get("DefaultCacheBehavior") or {}, *(config.get("CacheBehaviors") or [])]:
+                g.link([lid], g.nodes_in(behavior.get("LambdaFunctionAssociations")), "Lambda@Edge", via=lid)
+        elif kind == "AWS::StepFunctions::StateMachine":
+            g.link([lid], g.nodes_in(props.get("DefinitionString")), "task", via=lid)
+        elif kind == "AWS::Lambda::EventInvokeConfig":
+            g.link(g.nodes_in(props.get("FunctionName")), g.nodes_in(props.get("DestinationConfig")), "on failure",
+                   "failure", via=lid)
+        elif kind == "AWS::Lambda::Function":
+            g.link([lid], g.nodes_in(props.get("DeadLetterConfig")), "DLQ", "failure", via=lid)
+        elif kind == "AWS::SQS::Queue":
+            g.link([lid], g.nodes_in(props.get("RedrivePolicy")), "redrive", "failure", via=lid)
+
+
+def _rest_path(g: ResourceGraph, resource: Any) -> str:
+    """The path of a REST API resource (``/orders/{id}``), from its ``PathPart`` chain."""
+    parts: list[str] = []
+    current = next(iter(references(resource)), "")
+    while g.type_of(current) == "AWS::ApiGateway::Resource" and len(parts) < 64:
+        parts.append(str(g.props(current).get("PathPart", "")))
+        current = next(iter(references(g.props(current).get("ParentId"))), "")
+    return "/" + "/".join(reversed(parts))
+
+
+def _role_owners(g: ResourceGraph) -> dict[str, list[str]]:
+    """Role logical id -> the functions and state machines that run as it."""
+    owners: dict[str, list[str]] = {}
+    for lid, node in g.nodes.items():
+        field_name = {"AWS::Lambda::Function": "Role", "AWS::StepFunctions::StateMachine": "RoleArn"}.get(node.kind)
+        if field_name:
+            for role in references(g.props(lid).get(field_name)):
+                owners.setdefault(role, []).append(lid)
+    return owners
+
+
+def _statements(g: ResourceGraph) -> Iterator[tuple[list[str], Mapping[str, Any]]]:
+    """(role ids, statement) of every identity policy in the template."""
+    for lid in g.resources:
+        kind, props = g.type_of(lid), g.props(lid)
+        if kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            roles = [r for r in references(props.get("Roles")) if g.type_of(r) == "AWS::IAM::Role"]
+            for statement in (props.get("PolicyDocument") or {}).get("Statement") or []:
+                yield roles, statement
+        elif kind == "AWS::IAM::Role":
+            for policy in props.get("Policies") or []:
+                for statement in (policy.get("PolicyDocument") or {}).get("Statement") or []:
+                    yield [lid], statement
+
+
+def _access(actions: Iterable[str]) -> list[tuple[str, str]]:
+    """(access, label) pairs the actions amount to, most specific first."""
+    sends = list(dict.fromkeys(_ACTIONS[a] for a in actions if a in _ACTIONS))
+    reads = any(a.startswith(_READ_PREFIXES) or a.endswith(":*") for a in actions)
+    writes = any(a.startswith(_WRITE_PREFIXES) or a.endswith(":*") for a in actions)
+    rw = [("readwrite", "reads/writes")] if reads and writes else [("read", "reads")] if reads else \
+        [("write", "writes")] if writes else []
+    return sends + rw
+
+
+def _wire_grants(g: ResourceGraph) -> None:
+    _link_grants(g)
+    # one data edge per pair and access kind: reads and writes from several statements merge
+    merged: dict[tuple[str, str], str] = {}
+    for e in g.edges:
+        if e.kind == "data" and e.access in ("read", "write", "readwrite"):
+            before = merged.get((e.source, e.target))
+            merged[(e.source, e.target)] = e.access if before in (None, e.access) else "readwrite"
+    edges: list[Edge] = []
+    for e in g.edges:
+        if e.kind == "data" and e.access in ("read", "write", "readwrite"):
+            access = merged.pop((e.source, e.target), None)
+            if access is None:
+                continue
+            e = Edge(e.source, e.target, _RW_LABELS[access], "data", access, e.via)
+        edges.append(e)
+    g.edges[:] = edges
+
+
+_RW_LABELS = {"read": "reads", "write": "writes", "readwrite": "reads/writes"}
+
+
+def _link_grants(g: ResourceGraph) -> None:
+    owners = _role_owners(g)
+    # a consumer's permissions for its own trigger (receive, stream reads, a state machine's task invokes)
+    # and a function's right to send to its own failure destination
+    triggered = {pair for e in g.edges if e.kind == "trigger" for pair in ((e.target, e.source), (e.source, e.target))}
+    triggered |= {(e.source, e.target) for e in g.edges if e.kind == "failure"}
+    for roles, statement in _statements(g):
+        if statement.get("Effect", "Allow") != "Allow":
+            continue
+        actions = statement.get("Action") or []
+        actions = [actions] if isinstance(actions, str) else [str(a) for a in actions]
+        sources = [o for role in roles for o in owners.get(role, [])]
+        for target in g.nodes_in(statement.get("Resource")):
+            for source in sources:
+                if (source, target) in triggered:
+                    continue
+                for access, label in _access(actions):
+                    g.link([source], [target], label, "data", access)

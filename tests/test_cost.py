@@ -1,0 +1,151 @@
+"""``python -m cdk_serverless_patterns cost``: the estimate, its output and its errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cdk_serverless_patterns.tooling import prices as P
+from cdk_serverless_patterns.tooling.cli import main
+from cdk_serverless_patterns.tooling.cost import (
+    FREE_TYPES,
+    PRICED_TYPES,
+    estimate_stack,
+)
+from cdk_serverless_patterns.tooling.traffic import Profile
+from tests.test_traffic import fan_out_template, res
+
+
+@pytest.fixture(scope="module")
+def orders_api(synthesized_example):
+    example = synthesized_example("orders_api")
+    assert example.error is None
+    return example
+
+
+def lines(estimate, service=None):
+    return {f"{x.service}: {x.item}": x for x in estimate.lines if service in (None, x.service)}
+
+
+def test_hand_calculation_of_the_orders_api_agrees_within_one_percent(orders_api, capsys):
+    """1 M requests/month, 120 ms: API Gateway REST + Lambda + DynamoDB, worked out by hand from the
+    pricing pages: 4 routes share the requests (POST /orders and DELETE /orders/{id} read and write,
+    GET /orders and GET /orders/{id} read), 3 arm64 functions at 256 MB."""
+    api = 1_000_000 * 3.50 / 1e6
+    lambda_requests = 1_000_000 * 0.20 / 1e6
+    lambda_compute = 1_000_000 * 0.120 * 256 / 1024 * 0.0000133334
+    reads = (250_000 + 250_000 + 250_000 + 250_000) * 0.125 / 1e6
+    writes = (250_000 + 250_000) * 0.625 / 1e6
+    by_hand = api + lambda_requests + lambda_compute + reads + writes  # $4.5375
+    assert main(["cost", "--json", "--stack", "OrdersApiExample", str(orders_api.outdir)]) == 0
+    [stack] = json.loads(capsys.readouterr().out)["stacks"]
+    from_tool = sum(
+        x["usd"] for x in stack["lines"]
+        if x["service"] in ("API Gateway", "Lambda") or x["item"].endswith("request units")
+    )
+    assert from_tool == pytest.approx(by_hand, rel=0.01)
+    assert by_hand == pytest.approx(4.5375, abs=1e-3)
+
+
+def test_the_orders_api_estimate_has_fixed_costs_drivers_and_the_arm64_saving(orders_api):
+    [name] = orders_api.stack_names
+    template = json.loads(orders_api.template_path(name).read_text())
+    e = estimate_stack(name, template)
+    fixed = {k: x.usd for k, x in lines(e).items() if x.fixed}
+    count = lambda t: sum(1 for r in template["Resources"].values() if r["Type"] == t)
+    assert fixed["KMS: customer managed keys"] == count("AWS::KMS::Key") * P.KMS_KEY_MONTH.usd
+    assert fixed["CloudWatch: alarms (standard resolution)"] == pytest.approx(count("AWS::CloudWatch::Alarm") * 0.10)
+    assert fixed["WAF: web ACLs"] == 5.00  # the web ACL on by default
+    assert e.fixed_usd == pytest.approx(sum(fixed.values()))
+    # the Cognito Plus plan (threat protection, no free MAUs) is the biggest line at 1,000 MAU
+    assert e.drivers()[0].item.endswith("Plus plan") and e.drivers()[0].usd == pytest.approx(20.0)
+    assert len(e.drivers()) == 3 and e.drivers()[0].usd >= e.drivers()[1].usd >= e.drivers()[2].usd
+    # arm64: 20 % off the GB-second price, so 20 % of the x86_64 compute
+    assert e.arm64_saving_pct == pytest.approx(20.0, abs=0.01)
+    assert e.arm64_saving_usd == pytest.approx(1_000_000 * 0.12 * 0.25 * (0.0000166667 - 0.0000133334))
+    assert not e.not_priced
+
+
+def test_an_unknown_resource_type_is_listed_not_priced():
+    template = fan_out_template()
+    template["Resources"]["Custom"] = {"Type": "Custom::Thing", "Properties": {}}
+    template["Resources"]["Db"] = {"Type": "AWS::RDS::DBInstance", "Properties": {}}
+    e = estimate_stack("App", template)
+    assert e.not_priced == {"Custom::Thing": ["Custom"], "AWS::RDS::DBInstance": ["Db"]}
+    assert not PRICED_TYPES & FREE_TYPES
+
+
+def test_fixed_costs_at_zero_traffic():
+    template = {"Resources": {
+        "Stream": res("AWS::Kinesis::Stream", "Clicks/Stream", StreamModeDetails={"StreamMode": "ON_DEMAND"}),
+        "Shards": res("AWS::Kinesis::Stream", "Clicks/Shards", ShardCount=2),
+        "Acl": res("AWS::WAFv2::WebACL", "Api/Acl", Rules=[{}, {}, {}]),
+        "Key": res("AWS::KMS::Key", "Key"),
+        "Dash": res("AWS::CloudWatch::Dashboard", "Dash"),
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {}},
+        "Fn": res("AWS::Lambda::Function", "Fn", MemorySize=1024, Architectures=["arm64"], Role={"Fn::GetAtt": ["Role", "Arn"]}),
+        "Alias": res("AWS::Lambda::Alias", "Alias", FunctionName={"Ref": "Fn"},
+                     ProvisionedConcurrencyConfig={"ProvisionedConcurrentExecutions": 2}),
+    }}
+    e = estimate_stack("App", template, Profile(requests_per_month=0))
+    fixed = {k: x.usd for k, x in lines(e).items() if x.fixed}
+    assert fixed == pytest.approx({
+        "Kinesis: Clicks/Stream: on-demand stream": 730 * 0.04,
+        "Kinesis: Clicks/Shards: shards": 2 * 730 * 0.015,
+        "WAF: web ACLs": 5.0, "WAF: rules and rule groups": 3.0,
+        "KMS: customer managed keys": 1.0, "CloudWatch: dashboards": 3.0,
+        "Lambda: provisioned concurrency (arm64, 1024 MB)": 2 * 730 * 3600 * 0.0000033334,
+    })
+    assert e.variable_usd == 0
+
+
+def test_sqs_requests_idle_polling_fifo_and_kms():
+    e = estimate_stack("App", fan_out_template(FifoQueue=True, KmsMasterKeyId={"Ref": "Key"}),
+                       Profile(requests_per_month=1_000_000))
+    by_item = lines(e)
+    # send + receive + delete for each message (one message per batch by default)
+    assert by_item["SQS: FIFO queue requests"].quantity == 3_000_000
+    assert by_item["SQS: FIFO queue requests"].usd == pytest.approx(3 * 0.50)
+    # one mapping: five 20-second long polls at a time, all month
+    assert by_item["SQS: idle long polls by Lambda pollers"].quantity == pytest.approx(5 * 730 * 3600 / 20)
+    assert by_item["SQS: idle long polls by Lambda pollers"].fixed
+    # sender and consumer each fetch a data key every 300 s at most
+    assert by_item["KMS: requests (SQS data keys)"].quantity == pytest.approx(2 * 730 * 3600 / 300)
+
+
+def test_a_profile_file_changes_the_estimate(orders_api, tmp_path, capsys):
+    profile = tmp_path / "traffic.json"
+    profile.write_text(json.dumps({"paths": {"OrdersApiExample/Orders/Api": {"routes": {"GET /orders": 9, "POST /orders": 1}},
+                                             "OrdersApiExample/Orders/UserPool": {"monthly_active_users": 50}}}))
+    assert main(["cost", "--json", "--profile", str(profile), "--requests-per-month", "2000000", str(orders_api.outdir)]) == 0
+    [stack] = json.loads(capsys.readouterr().out)["stacks"]
+    by_item = {x["item"]: x for x in stack["lines"]}
+    assert by_item["Orders/Table: write request units"]["quantity"] == pytest.approx(200_000)  # POST only
+    assert by_item["Orders/UserPool: Plus plan"]["usd"] == pytest.approx(1.0)
+
+
+def test_text_output(orders_api, capsys):
+    assert main(["cost", str(orders_api.outdir), "--avg-duration-ms", "50"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Monthly estimate: us-east-1 list prices checked 2026-12-01, no free tier; 1,000,000 requests/month")
+    assert "50 ms per invocation" in out
+    assert "OrdersApiExample: $" in out and "(at zero traffic)" in out
+    assert "top cost drivers: Cognito Orders/UserPool: Plus plan $20.00" in out
+    assert "arm64 saving: $" in out and "fixed    KMS: customer managed keys" in out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["cost", "{missing}"], "is not a cloud assembly directory"),
+        (["cost", "--stack", "Nope", "{outdir}"], "error: no stack 'Nope' in the assembly; its stacks are: OrdersApiExample"),
+        (["diagram", "--stack", "Nope", "{outdir}"], "error: no stack 'Nope'"),
+        (["cost", "--profile", "{missing}/p.json", "{outdir}"], "p.json does not exist"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_code_2(orders_api, tmp_path, capsys, argv, message):
+    argv = [a.format(missing=tmp_path / "nothing", outdir=orders_api.outdir) for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1

@@ -1,0 +1,192 @@
+"""The resource graph and the traffic model behind ``cost`` and ``diagram`` (hand-written templates)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cdk_serverless_patterns.tooling.graph import build_graph
+from cdk_serverless_patterns.tooling.traffic import (
+    Profile,
+    ProfileError,
+    firings_per_month,
+    happy_path,
+    propagate,
+)
+
+
+def res(kind, path, **props):
+    return {"Type": kind, "Properties": props, "Metadata": {"aws:cdk:path": f"App/{path}/Resource"}}
+
+
+def fn(path, role, memory=256):
+    return res("AWS::Lambda::Function", path, Role={"Fn::GetAtt": [role, "Arn"]}, MemorySize=memory,
+               Architectures=["arm64"])
+
+
+def policy(role, *statements):
+    return {"Type": "AWS::IAM::Policy", "Properties": {
+        "Roles": [{"Ref": role}], "PolicyDocument": {"Statement": [
+            {"Effect": "Allow", "Action": list(actions), "Resource": {"Fn::GetAtt": [target, "Arn"]}}
+            for actions, target in statements
+        ]}}}
+
+
+ROLE = {"Type": "AWS::IAM::Role", "Properties": {}}
+
+
+def fan_out_template(**queue_props):
+    """API -> Submit (publishes) -> Topic -> Queue -> Worker (writes Table)."""
+    return {"Resources": {
+        "Api": res("AWS::ApiGateway::RestApi", "Jobs/Api"),
+        "Res": {"Type": "AWS::ApiGateway::Resource", "Properties": {"PathPart": "jobs", "ParentId": {"Fn::GetAtt": ["Api", "RootResourceId"]}}},
+        "Post": {"Type": "AWS::ApiGateway::Method", "Properties": {
+            "HttpMethod": "POST", "RestApiId": {"Ref": "Api"}, "ResourceId": {"Ref": "Res"},
+            "Integration": {"Uri": {"Fn::Join": ["", ["arn:", {"Ref": "SubmitAlias"}, "/invocations"]]}}}},
+        "SubmitRole": ROLE, "WorkerRole": ROLE,
+        "Submit": fn("Jobs/Submit/Function", "SubmitRole"),
+        "SubmitAlias": {"Type": "AWS::Lambda::Alias", "Properties": {"FunctionName": {"Ref": "Submit"}}},
+        "Topic": res("AWS::SNS::Topic", "Jobs/Topic"),
+        "Queue": res("AWS::SQS::Queue", "Jobs/Queue", RedrivePolicy={"deadLetterTargetArn": {"Fn::GetAtt": ["Dlq", "Arn"]}},
+                     **queue_props),
+        "Dlq": res("AWS::SQS::Queue", "Jobs/Dlq"),
+        "Sub": {"Type": "AWS::SNS::Subscription", "Properties": {"TopicArn": {"Ref": "Topic"}, "Endpoint": {"Fn::GetAtt": ["Queue", "Arn"]}}},
+        "Worker": fn("Jobs/Worker/Function", "WorkerRole"),
+        "Esm": {"Type": "AWS::Lambda::EventSourceMapping", "Properties": {
+            "EventSourceArn": {"Fn::GetAtt": ["Queue", "Arn"]}, "FunctionName": {"Ref": "Worker"}}},
+        "Table": res("AWS::DynamoDB::Table", "Jobs/Table", BillingMode="PAY_PER_REQUEST"),
+        "SubmitPolicy": policy("SubmitRole", (["sns:Publish"], "Topic")),
+        "WorkerPolicy": policy("WorkerRole", (["sqs:ReceiveMessage", "sqs:DeleteMessage"], "Queue"),
+                               (["dynamodb:PutItem", "dynamodb:GetItem"], "Table")),
+    }}
+
+
+def test_graph_edges_triggers_grants_and_failures():
+    g = build_graph("App", fan_out_template())
+    edges = {(e.source, e.label, e.target, e.kind) for e in g.edges}
+    assert ("Api", "POST /jobs", "Submit", "trigger") in edges  # through the alias
+    assert ("Submit", "publishes", "Topic", "data") in edges
+    assert ("Topic", "subscription", "Queue", "trigger") in edges
+    assert ("Queue", "polls", "Worker", "trigger") in edges
+    assert ("Queue", "redrive", "Dlq", "failure") in edges
+    assert ("Worker", "reads/writes", "Table", "data") in edges
+    # the consumer's receive permission is its trigger, not a second edge
+    assert not any(e.source == "Worker" and e.target == "Queue" for e in g.edges)
+    assert g.nodes["Submit"].group == "Jobs" and g.nodes["Submit"].name == "Submit"  # "/Function" dropped
+
+
+def test_traffic_follows_the_graph():
+    t = propagate(build_graph("App", fan_out_template()), Profile(requests_per_month=1000))
+    assert t.entries == ["Api"]
+    assert t.units == pytest.approx({"Api": 1000, "Submit": 1000, "Topic": 1000, "Queue": 1000, "Worker": 1000})
+    assert t.reads == {"Table": 1000} and t.writes == {"Table": 1000}
+    assert "Dlq" not in t.units  # the happy path sends nothing to a dead-letter queue
+
+
+def test_profile_per_path_multiplies_messages_and_batches():
+    profile = Profile(requests_per_month=1000, paths={
+        "App/Jobs/Submit": {"messages_per_invocation": 3},
+        "App/Jobs/Worker": {"records_per_batch": 10, "writes_per_invocation": 2, "reads_per_invocation": 0},
+    })
+    t = propagate(build_graph("App", fan_out_template()), profile)
+    assert t.units["Topic"] == 3000 and t.units["Queue"] == 3000
+    assert t.units["Worker"] == pytest.approx(300)
+    assert t.writes["Table"] == pytest.approx(600) and t.reads["Table"] == 0
+
+
+def test_longest_path_prefix_wins():
+    profile = Profile(defaults={"item_kb": 2}, paths={"App/Jobs": {"item_kb": 3}, "App/Jobs/Table": {"item_kb": 4}})
+    assert profile.setting("App/Jobs/Table", "item_kb") == 4
+    assert profile.setting("App/Jobs/Queue", "item_kb") == 3
+    assert profile.setting("App/Other", "item_kb") == 2
+    assert profile.setting("App/JobsX/Queue", "item_kb") == 2  # a prefix is a whole path segment
+
+
+def test_api_route_weights():
+    template = fan_out_template()
+    template["Resources"]["Get"] = {"Type": "AWS::ApiGateway::Method", "Properties": {
+        "HttpMethod": "GET", "RestApiId": {"Ref": "Api"}, "ResourceId": {"Ref": "Res"},
+        "Integration": {"Uri": {"Fn::Join": ["", [{"Fn::GetAtt": ["Worker", "Arn"]}]]}}}}
+    g = build_graph("App", template)
+    even = propagate(g, Profile(requests_per_month=1000))
+    assert even.units["Submit"] == 500
+    weighted = propagate(g, Profile(requests_per_month=1000, paths={"App/Jobs/Api": {"routes": {"GET /jobs": 3, "POST /jobs": 1}}}))
+    assert weighted.units["Submit"] == 250
+    with pytest.raises(ProfileError, match="'PUT /jobs' is not a route; the routes are GET /jobs, POST /jobs"):
+        propagate(g, Profile(paths={"App/Jobs/Api": {"routes": {"PUT /jobs": 1}}}))
+
+
+def test_a_loop_is_cut_off_and_reported():
+    template = fan_out_template()
+    template["Resources"]["WorkerPolicy"] = policy("WorkerRole", (["sqs:SendMessage"], "Topic2"))
+    template["Resources"]["Topic2"] = res("AWS::SNS::Topic", "Jobs/Topic2")
+    template["Resources"]["Sub2"] = {"Type": "AWS::SNS::Subscription", "Properties": {
+        "TopicArn": {"Ref": "Topic2"}, "Endpoint": {"Fn::GetAtt": ["Queue", "Arn"]}}}
+    t = propagate(build_graph("App", template), Profile(requests_per_month=1))
+    assert t.cycles  # Worker -> Topic2 -> Queue -> Worker never ends on its own
+
+
+@pytest.mark.parametrize(
+    "expression, firings",
+    [
+        ("rate(15 minutes)", 730 * 4),
+        ("rate(1 hour)", 730),
+        ("rate(1 day)", 730 / 24),
+        ("cron(30 2 * * ? *)", 30.4167),
+        ("cron(0/15 * * * ? *)", 4 * 24 * 30.4167),
+        ("cron(0 9 ? * MON-FRI *)", 5 * 30.4167 / 7),
+        ("cron(0 0 1 * ? *)", 1),
+        ("cron(0 0 1 1,7 ? *)", 2 / 12),
+        ("at(2027-01-01T00:00:00)", 1),
+        ("not a schedule", 0),
+    ],
+)
+def test_schedule_firings_per_month(expression, firings):
+    assert firings_per_month(expression) == pytest.approx(firings, rel=1e-3)
+
+
+def test_the_happy_path_skips_catch_branches():
+    asl = {"StartAt": "A", "States": {
+        "A": {"Type": "Task", "Next": "B", "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "UndoA"}]},
+        "B": {"Type": "Choice", "Choices": [{"Variable": "$.x", "Next": "C"}], "Default": "D"},
+        "C": {"Type": "Task", "End": True},
+        "D": {"Type": "Parallel", "Branches": [{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}], "Next": "E"},
+        "E": {"Type": "Succeed"},
+        "UndoA": {"Type": "Task", "Next": "Failed"}, "Failed": {"Type": "Fail"},
+    }}
+    assert [s["Type"] for s in happy_path(asl)] == ["Task", "Choice", "Parallel", "Pass", "Succeed"]
+
+
+@pytest.mark.parametrize(
+    "paths, message",
+    [
+        ({"App/X": {"messages_per_invoke": 3}}, "paths.App/X.messages_per_invoke is not a profile setting: use one of"),
+        ({"App/X": {"match_rate": 1.5}}, "paths.App/X.match_rate=1.5 is invalid: use a fraction between 0 and 1"),
+        ({"App/X": {"records_per_batch": 0}}, "records_per_batch=0 is invalid: use a number >= 1"),
+        ({"App/X": {"item_kb": "big"}}, "item_kb='big' is invalid: use a number >= 0"),
+        ({"App/X": {"routes": ["GET /"]}}, "routes=['GET /'] is invalid"),
+    ],
+)
+def test_bad_profile_settings_name_the_key_and_the_fix(paths, message):
+    with pytest.raises(ProfileError, match=message.replace("[", r"\[").replace("]", r"\]").replace(".", r"\.")):
+        Profile(paths=paths)
+
+
+def test_profile_files(tmp_path):
+    good = tmp_path / "traffic.json"
+    good.write_text(json.dumps({"requests_per_month": 5000, "paths": {"App/Jobs/Submit": {"messages_per_invocation": 3}}}))
+    profile = Profile.load(good)
+    assert profile.requests_per_month == 5000 and profile.setting("App/Jobs/Submit", "messages_per_invocation") == 3
+    assert Profile.load(good, requests_per_month=7).requests_per_month == 7  # the command line wins
+    toml = tmp_path / "traffic.toml"
+    toml.write_text('avg_duration_ms = 80\n[paths."App/Jobs/Worker"]\nrecords_per_batch = 10\n')
+    assert Profile.load(toml).setting("App/Jobs/Worker", "records_per_batch") == 10
+    (tmp_path / "bad.json").write_text("{")
+    with pytest.raises(ProfileError, match="is not valid json"):
+        Profile.load(tmp_path / "bad.json")
+    (tmp_path / "typo.json").write_text('{"request_per_month": 1}')
+    with pytest.raises(ProfileError, match="profile key 'request_per_month' is not known"):
+        Profile.load(tmp_path / "typo.json")
+    with pytest.raises(ProfileError, match="does not exist"):
+        Profile.load(tmp_path / "missing.json")
