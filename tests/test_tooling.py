@@ -115,10 +115,10 @@ def test_diagram_shows_the_event_edges(synthesized_example):
     text = mermaid(graphs(outdir))
     assert text.startswith("flowchart LR")
     edges = [line.strip() for line in text.splitlines() if "-->" in line or "-.->" in line]
-    assert any("|subscription|" in e and "Topic" in e for e in edges), edges  # SNS -> worker queue
-    assert any("|polls|" in e for e in edges), edges  # queue -> worker function
-    assert any("-.->|reads/writes|" in e and "StateTable" in e for e in edges), edges  # worker -> fan-in table
-    assert any("-.->|publishes|" in e for e in edges), edges  # submit -> topic
+    assert any("|\"subscription\"|" in e and "Topic" in e for e in edges), edges  # SNS -> worker queue
+    assert any("|\"polls\"|" in e for e in edges), edges  # queue -> worker function
+    assert any("-.->|\"reads/writes\"|" in e and "StateTable" in e for e in edges), edges  # worker -> fan-in table
+    assert any("-.->|\"publishes\"|" in e for e in edges), edges  # submit -> topic
     # one subgraph per pattern construct inside the stack's
     assert '    subgraph stack_ImageJobsExample_ImageJobs["ImageJobs"]' in text
     assert "linkStyle" in text  # dead-letter paths drawn red
@@ -127,9 +127,9 @@ def test_diagram_shows_the_event_edges(synthesized_example):
 def test_diagram_of_an_api_and_a_schedule(synthesized_example):
     api = mermaid(graphs(synthesized_example("orders_api").outdir))
     assert any("REST API" in line for line in api.splitlines())
-    assert any("|GET /orders/{id}|" in line for line in api.splitlines()), api
+    assert any("|\"GET /orders/{id}\"|" in line for line in api.splitlines()), api
     nightly = mermaid(graphs(synthesized_example("nightly_report").outdir))
-    assert any("|invokes|" in line for line in nightly.splitlines()), nightly
+    assert any("|\"invokes\"|" in line for line in nightly.splitlines()), nightly
 
 
 def test_module_entry_point_runs_without_aws_cdk(clean):

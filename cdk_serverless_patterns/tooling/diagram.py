@@ -68,7 +68,7 @@ def mermaid(graphs: Sequence[ResourceGraph]) -> str:
                 lines.append("    end")
         lines.append("  end")
         for edge in g.edges:
-            label = f"|{_text(edge.label)}|" if edge.label else ""
+            label = f"|\"{_text(edge.label)}\"|" if edge.label else ""
             lines.append(f"  {_id(g.stack, edge.source)} {_ARROWS[edge.kind]}{label} {_id(g.stack, edge.target)}")
             if edge.kind == "failure":
                 failures.append(edge_count)
