@@ -96,7 +96,8 @@ def test_opentelemetry_adds_the_pinned_adot_layer_and_wrapper(regional):
     props = _props(stack, template, otel)
     assert props["Environment"]["Variables"]["AWS_LAMBDA_EXEC_WRAPPER"] == "/opt/otel-instrument"
     assert props["TracingConfig"] == {"Mode": "Active"}
-    assert "aws-otel-python" in str(props["Layers"]) and "ver-1-29-0" in str(props["Layers"])
+    # the layer of the function's architecture (arm64 here; amd64 for x86_64)
+    assert "aws-otel-python-arm64-ver-1-29-0" in str(props["Layers"])
 
 
 def test_xray_is_the_default_tracing():

@@ -1,0 +1,112 @@
+"""The estimate's data: priced lines, a stack's estimate, and the :class:`Pricer` the service
+modules add lines through."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import prices as P
+from .graph import ResourceGraph
+from .traffic import Profile, Traffic
+
+
+@dataclass(frozen=True)
+class CostLine:
+    """One priced item: USD per month for ``quantity`` ``unit``."""
+
+    service: str
+    item: str
+    quantity: float
+    unit: str
+    usd: float
+    fixed: bool
+
+
+@dataclass
+class StackEstimate:
+    """The monthly estimate of one stack."""
+
+    stack: str
+    profile: Profile
+    lines: list[CostLine] = field(default_factory=list)
+    not_priced: dict[str, list[str]] = field(default_factory=dict)  #: type -> logical ids
+    notes: list[str] = field(default_factory=list)
+    lambda_compute_x86_usd: float = 0.0  #: the same functions' compute on x86_64
+
+    @property
+    def fixed_usd(self) -> float:
+        return sum(line.usd for line in self.lines if line.fixed)
+
+    @property
+    def variable_usd(self) -> float:
+        return sum(line.usd for line in self.lines if not line.fixed)
+
+    @property
+    def total_usd(self) -> float:
+        return self.fixed_usd + self.variable_usd
+
+    @property
+    def lambda_compute_usd(self) -> float:
+        return sum(line.usd for line in self.lines if line.service == "Lambda" and "compute" in line.item)
+
+    @property
+    def arm64_saving_usd(self) -> float:
+        """What the functions' compute would cost more on x86_64 (Lambda@Edge excluded: x86_64 only)."""
+        return max(0.0, self.lambda_compute_x86_usd - self.lambda_compute_usd)
+
+    @property
+    def arm64_saving_pct(self) -> float:
+        return 100 * self.arm64_saving_usd / self.lambda_compute_x86_usd if self.lambda_compute_x86_usd else 0.0
+
+    def drivers(self, n: int = 3) -> list[CostLine]:
+        """The ``n`` most expensive lines."""
+        return sorted((line for line in self.lines if line.usd > 0), key=lambda line: (-line.usd, line.item))[:n]
+
+
+class Pricer:
+    """One stack's graph and traffic, and the estimate the service pricers add lines to."""
+
+    def __init__(self, graph: ResourceGraph, traffic: Traffic) -> None:
+        self.g = graph
+        self.t = traffic
+        self.estimate = StackEstimate(graph.stack, traffic.profile)
+
+    def add(self, service: str, item: str, quantity: float, unit: str, price: P.Price, per: float,
+            fixed: bool = False) -> None:
+        """``quantity`` ``unit`` at ``price`` for every ``per`` of them."""
+        if quantity > 0:
+            self.estimate.lines.append(CostLine(service, item, quantity, unit, quantity / per * price.usd, fixed))
+
+    def of_type(self, cfn_type: str) -> list[str]:
+        return [lid for lid in self.g.resources if self.g.type_of(lid) == cfn_type]
+
+    def units(self, lid: str) -> float:
+        return self.t.units.get(lid, 0.0)
+
+    def setting(self, lid: str, key: str) -> float:
+        return float(self.t.setting(lid, key))
+
+
+def short_name(p: Pricer, lid: str) -> str:
+    """A resource's construct path below its stack (its logical id when the template has no path)."""
+    node = p.g.nodes.get(lid)
+    if node is not None:
+        return f"{node.group}/{node.name}" if node.group else node.name
+    path = str(((p.g.resources.get(lid) or {}).get("Metadata") or {}).get("aws:cdk:path", ""))
+    return path.split("/", 1)[1].removesuffix("/Resource") if "/" in path else lid
+
+
+def number(value: Any, default: float) -> float:
+    """A literal number, or ``default`` for a token (a Ref/parameter unknown until deploy)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def memory_and_arch(props: Mapping[str, Any]) -> tuple[int, str]:
+    """Memory (MB) and architecture of a function; Lambda's defaults (128 MB, x86_64) when absent."""
+    arch = (props.get("Architectures") or ["x86_64"])[0]
+    return int(number(props.get("MemorySize"), 128)), arch if arch in ("arm64", "x86_64") else "x86_64"
