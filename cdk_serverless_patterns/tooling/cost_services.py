@@ -14,8 +14,10 @@ from .traffic import alarm_topics, definition, firings_per_month, happy_path
 GB_PER_KB = 1 / (1024 * 1024)
 #: Lambda's SQS pollers: five long polls (20 s) at a time on an idle queue, per event source mapping.
 SQS_IDLE_RECEIVES_PER_MAPPING = 5 * P.SECONDS_PER_MONTH / 20
-#: SQS reuses a data key for KmsDataKeyReusePeriodSeconds (default 300 s) per principal.
-SQS_KMS_REUSE_SECONDS = 300
+#: SQS and SNS reuse a data key for a reuse period (SQS: KmsDataKeyReusePeriodSeconds, default
+#: 300 s; SNS: up to 5 minutes) per principal: a sender calls KMS about twice per period
+#: (GenerateDataKey, Decrypt), a receiver once.
+KMS_REUSE_SECONDS = 300
 #: X-Ray's default sampling rule: the first request each second, then 5 %.
 XRAY_RESERVOIR_PER_MONTH = P.SECONDS_PER_MONTH
 XRAY_RATE = 0.05
@@ -230,14 +232,19 @@ def _sqs(p: Pricer) -> None:
             standard_requests += requests
         idle += len(consumers) * SQS_IDLE_RECEIVES_PER_MAPPING
         if props.get("KmsMasterKeyId") and messages > 0:
-            reuse = number(props.get("KmsDataKeyReusePeriodSeconds"), SQS_KMS_REUSE_SECONDS)
-            principals = 1 + len(consumers)
-            kms += principals * min(messages, P.SECONDS_PER_MONTH / reuse)
+            reuse = number(props.get("KmsDataKeyReusePeriodSeconds"), KMS_REUSE_SECONDS)
+            senders = max(1, len(_senders(p, lid)))
+            kms += (2 * senders + len(consumers)) * min(messages, P.SECONDS_PER_MONTH / reuse)
     p.add("SQS", "standard queue requests", standard_requests, "requests", P.SQS_STANDARD_REQUESTS_PER_MILLION, 1e6)
     p.add("SQS", "FIFO queue requests", fifo_requests, "requests", P.SQS_FIFO_REQUESTS_PER_MILLION, 1e6)
     p.add("SQS", "idle long polls by Lambda pollers", idle, "requests", P.SQS_STANDARD_REQUESTS_PER_MILLION, 1e6,
           fixed=True)
     p.add("KMS", "requests (SQS data keys)", kms, "requests", P.KMS_REQUESTS_PER_10K, 1e4)
+
+
+def _senders(p: Pricer, lid: str) -> set[str]:
+    """The principals that put messages on a queue or topic (functions, topics, rules...)."""
+    return {e.source for e in p.g.incoming(lid) if e.kind == "trigger" or e.access == "send"}
 
 
 def _sns(p: Pricer) -> None:
@@ -255,7 +262,8 @@ def _sns(p: Pricer) -> None:
         else:
             standard += messages
         if props.get("KmsMasterKeyId"):
-            kms += messages * (1 + len(p.g.outgoing(lid, "trigger")))
+            publishers = max(1, len(_senders(p, lid)))
+            kms += 2 * publishers * min(messages, P.SECONDS_PER_MONTH / KMS_REUSE_SECONDS)
     p.add("SNS", "standard publishes", standard, "publishes", P.SNS_STANDARD_PUBLISHES_PER_MILLION, 1e6)
     p.add("SNS", "FIFO publishes", fifo, "publishes", P.SNS_FIFO_PUBLISHES_PER_MILLION, 1e6)
     p.add("KMS", "requests (SNS encrypted topics)", kms, "requests", P.KMS_REQUESTS_PER_10K, 1e4)
