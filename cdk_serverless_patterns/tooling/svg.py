@@ -21,8 +21,10 @@ bytes for the same input on every machine.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping, Protocol, Sequence
+from typing import Mapping, Sequence
 from xml.sax.saxutils import escape
+
+from .graph import Edge, Node, ResourceGraph
 
 FONT = 12  #: px, node names; type labels are 10 px
 CHAR = 0.62  #: assumed glyph width in em (generous for sans-serif)
@@ -33,43 +35,6 @@ SWEEPS = 4
 STYLE = {"trigger": ("#333", ""), "data": ("#1f6fb2", "6 4"), "failure": ("#c0392b", "2 3")}
 FILL = {"Lambda": "#fdebd0", "SQS": "#fadbd8", "SNS": "#fadbd8", "Kinesis": "#e8daef", "DynamoDB": "#d6eaf8",
         "S3": "#d5f5e3", "REST API": "#ebdef0", "HTTP API": "#ebdef0", "Step Functions": "#fcf3cf"}
-
-
-class NodeLike(Protocol):
-    """What is drawn of a node (``graph.Node``)."""
-
-    @property
-    def id(self) -> str: ...
-    @property
-    def label(self) -> str: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def group(self) -> str: ...
-
-
-class EdgeLike(Protocol):
-    """What is drawn of an edge (``graph.Edge``)."""
-
-    @property
-    def source(self) -> str: ...
-    @property
-    def target(self) -> str: ...
-    @property
-    def label(self) -> str: ...
-    @property
-    def kind(self) -> str: ...
-
-
-class GraphLike(Protocol):
-    """One stack's graph (``graph.ResourceGraph``)."""
-
-    @property
-    def stack(self) -> str: ...
-    @property
-    def nodes(self) -> Mapping[str, NodeLike]: ...
-    @property
-    def edges(self) -> Sequence[EdgeLike]: ...
 
 
 @dataclass(frozen=True)
@@ -97,7 +62,7 @@ def _num(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
-def layers(graph: GraphLike) -> dict[str, int]:
+def layers(graph: ResourceGraph) -> dict[str, int]:
     """Column of every node: longest path over acyclic trigger edges, see the module docstring."""
     triggers = [e for e in graph.edges if e.kind == "trigger" and e.source in graph.nodes and e.target in graph.nodes]
     succ: dict[str, list[str]] = {n: [] for n in graph.nodes}
@@ -132,7 +97,7 @@ def layers(graph: GraphLike) -> dict[str, int]:
     return layer
 
 
-def order_rows(graph: GraphLike, layer: Mapping[str, int]) -> dict[str, list[list[str]]]:
+def order_rows(graph: ResourceGraph, layer: Mapping[str, int]) -> dict[str, list[list[str]]]:
     """Per group (band, in first-appearance order, stack level first): the nodes of each column, ordered."""
     groups = sorted(dict.fromkeys(n.group for n in graph.nodes.values()), key=lambda g: g != "")
     width = max(layer.values(), default=-1) + 1
@@ -144,36 +109,37 @@ def order_rows(graph: GraphLike, layer: Mapping[str, int]) -> dict[str, list[lis
         if e.source in neighbours and e.target in neighbours and e.source != e.target:
             neighbours[e.source].append(e.target)
             neighbours[e.target].append(e.source)
+    pos: dict[str, float] = {}  # row of each node, as laid out (columns centred in their band)
+    spans: dict[str, tuple[int, int]] = {}  # band -> (top row, rows)
+    top = 0
+    for group, cells in bands.items():
+        spans[group] = (top, max(len(c) for c in cells))
+        top += spans[group][1]
+
+    def settle(group: str, col: int) -> None:
+        band_top, rows = spans[group]
+        column = bands[group][col]
+        pos.update((n, band_top + (rows - len(column)) / 2 + i) for i, n in enumerate(column))
+
+    for group in bands:
+        for col in range(width):
+            settle(group, col)
     for sweep in range(SWEEPS):
-        columns = range(width) if sweep % 2 == 0 else range(width - 1, -1, -1)
-        for col in columns:
-            pos = _positions(bands)
-            for cells in bands.values():
+        for col in range(width) if sweep % 2 == 0 else range(width - 1, -1, -1):
+            for group, cells in bands.items():
                 def key(n: str) -> float:
                     near = [pos[m] for m in neighbours[n] if (layer[m] < col if sweep % 2 == 0 else layer[m] > col)]
                     return sum(near) / len(near) if near else pos[n]
                 cells[col].sort(key=key)
+                settle(group, col)
     return bands
 
 
-def _positions(bands: Mapping[str, list[list[str]]]) -> dict[str, float]:
-    """Vertical position of each node in row units, as laid out (columns centred in their band)."""
-    pos: dict[str, float] = {}
-    top = 0
-    for cells in bands.values():
-        rows = max((len(c) for c in cells), default=0)
-        for column in cells:
-            for i, node in enumerate(column):
-                pos[node] = top + (rows - len(column)) / 2 + i
-        top += rows
-    return pos
-
-
-def _box_width(node: NodeLike) -> float:
+def _box_width(node: Node) -> float:
     return max(MIN_W, text_width(node.name) + 2 * PAD_X, text_width(node.label, 10) + 2 * PAD_X)
 
 
-def place(graph: GraphLike, left: float, top: float) -> tuple[dict[str, Box], dict[str, Box], Box]:
+def place(graph: ResourceGraph, left: float, top: float) -> tuple[dict[str, Box], dict[str, Box], Box]:
     """Node boxes, cluster boxes (per non-empty group path) and the stack frame, from (left, top)."""
     layer = layers(graph)
     bands = order_rows(graph, layer)
@@ -222,10 +188,10 @@ def _curve(a: Box, b: Box, offset: float) -> tuple[str, tuple[float, float]]:
     return d, mid
 
 
-def _edges_svg(graph: GraphLike, boxes: Mapping[str, Box]) -> list[str]:
+def _edges_svg(graph: ResourceGraph, boxes: Mapping[str, Box]) -> list[str]:
     """One ``<g class="edge KIND">`` (path and label) per edge; parallel edges are spread apart."""
     out: list[str] = []
-    pairs: dict[tuple[str, str], list[EdgeLike]] = {}
+    pairs: dict[tuple[str, str], list[Edge]] = {}
     for e in graph.edges:
         if e.source in boxes and e.target in boxes:
             pairs.setdefault((e.source, e.target), []).append(e)
@@ -243,7 +209,7 @@ def _edges_svg(graph: GraphLike, boxes: Mapping[str, Box]) -> list[str]:
     return out
 
 
-def _nodes_svg(graph: GraphLike, boxes: Mapping[str, Box]) -> list[str]:
+def _nodes_svg(graph: ResourceGraph, boxes: Mapping[str, Box]) -> list[str]:
     """A rounded box per node: type label on line 1, name on line 2, kind and id as tooltip."""
     out: list[str] = []
     for node_id, b in boxes.items():
@@ -269,7 +235,7 @@ def _legend(left: float, top: float) -> tuple[list[str], float]:
     return out, 40
 
 
-def render_svg(graphs: Sequence[GraphLike]) -> str:
+def render_svg(graphs: Sequence[ResourceGraph]) -> str:
     """One SVG document: a titled frame per stack (stacked vertically) and a legend below."""
     body: list[str] = []
     top, right = float(MARGIN), 3 * 230.0 + MARGIN
