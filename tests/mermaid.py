@@ -9,6 +9,7 @@ needs in one call rather than one call per diagram.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -52,3 +53,29 @@ def validate_mermaid(*texts: str) -> None:
         raise AssertionError(f"invalid Mermaid: {bad[0][1]}")
     if bad:
         raise AssertionError("\n".join(f"invalid Mermaid (diagram {i}): {e}" for i, e in bad))
+
+
+def markdown_errors(paths: Sequence[Path]) -> dict[Path, list[str]]:
+    """The invalid ```mermaid blocks of each Markdown file (``FILE:LINE: message``), one Node run.
+
+    Runs the script on the files themselves, so its own Markdown reading is what is tested.
+    """
+    if not paths:
+        return {}
+    names = [str(p) for p in paths]
+    proc = subprocess.run([_node(), str(SCRIPT), *names], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    if proc.returncode not in (0, 1):
+        raise AssertionError(f"validate_mermaid.mjs failed ({proc.returncode}): {proc.stderr.strip()}")
+    errors: dict[Path, list[str]] = {p: [] for p in paths}
+    start = re.compile("^(" + "|".join(re.escape(n) for n in names) + r"):\d+: ")
+    current: Optional[list[str]] = None
+    for line in proc.stdout.splitlines():
+        match = start.match(line)
+        if match:
+            current = errors[paths[names.index(match.group(1))]]
+            current.append(line)
+        elif line.startswith("ok "):
+            current = None
+        elif current:
+            current[-1] += "\n" + line
+    return errors
