@@ -63,8 +63,12 @@ def _num(value: float) -> str:
 
 
 def layers(graph: ResourceGraph) -> dict[str, int]:
-    """Column of every node: longest path over acyclic trigger edges, see the module docstring."""
-    triggers = [e for e in graph.edges if e.kind == "trigger" and e.source in graph.nodes and e.target in graph.nodes]
+    """Column of every node: longest path over acyclic flow edges (triggers, and a role's sends,
+    which make traffic downstream), see the module docstring."""
+    triggers = [
+        e for e in graph.edges
+        if (e.kind == "trigger" or e.access == "send") and e.source in graph.nodes and e.target in graph.nodes
+    ]
     succ: dict[str, list[str]] = {n: [] for n in graph.nodes}
     for e in triggers:
         succ[e.source].append(e.target)
