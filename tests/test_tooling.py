@@ -159,3 +159,12 @@ def test_a_closed_pipe_is_not_an_error(tmp_path):
         shell=True, capture_output=True, text=True, cwd=ROOT,
     )
     assert proc.stdout == "flowchart LR\n" and "BrokenPipeError" not in proc.stderr, proc.stderr
+
+
+def test_diagram_command_formats_and_stack_filter(synthesized_example, capsys):
+    outdir = str(synthesized_example("image_jobs").outdir)
+    assert main(["diagram", "--format", "svg", "--stack", "ImageJobsExample", outdir]) == 0
+    svg = capsys.readouterr().out
+    assert svg.lstrip().startswith("<svg") and "ImageJobsExample" in svg and "Workers/thumbnail/Worker" in svg
+    assert main(["diagram", "--stack", "ImageJobsExample", outdir]) == 0
+    assert capsys.readouterr().out.startswith("flowchart LR")

@@ -76,9 +76,9 @@ def parser() -> argparse.ArgumentParser:
                       help="exit 1 on open findings of this severity or worse (default: error, as synth does)")
     find.set_defaults(run=_findings)
     cost = commands.add_parser("cost", help="monthly cost estimate per stack: fixed (zero traffic) + variable")
-    cost.add_argument("--requests-per-month", "--invocations", type=float, default=None, metavar="N",
+    cost.add_argument("--requests-per-month", type=float, default=None, metavar="N",
                       help="requests entering each entry point per month (default: 1,000,000, or the profile's)")
-    cost.add_argument("--avg-duration-ms", "--duration-ms", type=float, default=None, metavar="D",
+    cost.add_argument("--avg-duration-ms", type=float, default=None, metavar="D",
                       help="average duration of a Lambda invocation in ms (default: 120, or the profile's)")
     cost.add_argument("--profile", metavar="FILE",
                       help="traffic profile (.json or .toml): per construct path, e.g. messages per invocation")
