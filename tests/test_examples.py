@@ -111,3 +111,15 @@ def test_readme_cost_table_is_the_cost_command_output(synthesized_example, capsy
     readme = docs.README.read_text(encoding="utf-8")
     block = readme[readme.index(docs.COST_START) + len(docs.COST_START):readme.index(docs.COST_END)].strip()
     assert block == "\n".join([header, *rows]), "the README's cost table is stale: run bash scripts/docs.sh"
+
+
+@pytest.mark.parametrize("example", example_names())
+def test_every_resource_type_of_the_example_is_priced_or_known_free(synthesized_example, example):
+    from examples import docs
+
+    synthesized = synthesized_example(example)
+    for estimate in docs.estimates(docs.example_stacks(synthesized.outdir, synthesized.stack_names)):
+        assert estimate.not_priced == {}, f"{estimate.stack}: not priced {estimate.not_priced}"
+        assert estimate.fixed_usd > 0  # alarms at least: every example is monitored
+        # the only charge an example has that the estimate cannot tell: Pipes polling a table stream
+        assert all("EventBridge Pipes" in note for note in estimate.notes), estimate.notes
