@@ -149,3 +149,50 @@ def test_bad_input_is_one_line_and_exit_code_2(orders_api, tmp_path, capsys, arg
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_fixed_is_the_cost_at_zero_requests():
+    template = fan_out_template()
+    template["Resources"]["Pool"] = res("AWS::Cognito::UserPool", "Jobs/Pool", UserPoolTier="PLUS")
+    idle = estimate_stack("App", template, Profile(requests_per_month=0))
+    busy = estimate_stack("App", template, Profile(requests_per_month=2_000_000))
+    assert idle.variable_usd == 0 and idle.total_usd == pytest.approx(busy.fixed_usd)
+    # users follow the requests unless the profile states them (then they are billed whatever the traffic)
+    assert lines(busy)["Cognito: Jobs/Pool: Plus plan"].quantity == 2000
+    stated = estimate_stack("App", template, Profile(requests_per_month=0, paths={"App/Jobs/Pool": {"monthly_active_users": 500}}))
+    assert stated.fixed_usd == pytest.approx(500 * 0.02 + idle.fixed_usd)
+
+
+def test_xray_counts_one_trace_per_request_where_it_starts():
+    template = fan_out_template()
+    for lid in ("Submit", "Worker"):
+        template["Resources"][lid]["Properties"]["TracingConfig"] = {"Mode": "Active"}
+    e = estimate_stack("App", template, Profile(requests_per_month=1_000_000))
+    # the worker continues Submit's trace (through SNS and SQS): 1 M traces, not 2 M
+    assert lines(e)["X-Ray: traces recorded (default sampling)"].quantity == 1_000_000
+
+
+def test_markdown_and_json_show_what_is_not_priced_and_the_total(tmp_path, capsys):
+    template = fan_out_template()
+    template["Resources"]["Db"] = {"Type": "AWS::RDS::DBInstance", "Properties": {}}
+    (tmp_path / "App.template.json").write_text(json.dumps(template))
+    assert main(["cost", "--format", "markdown", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].endswith("| AWS::RDS::DBInstance x1 |")
+    assert main(["cost", "--json", str(tmp_path)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["total"]["not_priced"] == 1 and data["total"]["total_usd"] == data["stacks"][0]["total_usd"]
+
+
+def test_a_profile_path_that_names_nothing_is_an_error(orders_api, tmp_path, capsys):
+    profile = tmp_path / "typo.json"
+    profile.write_text(json.dumps({"paths": {"OrdersApiExample/Order": {"item_kb": 2}}}))
+    assert main(["cost", "--profile", str(profile), str(orders_api.outdir)]) == 2
+    assert "profile path 'OrdersApiExample/Order' names no resource" in capsys.readouterr().err
+
+
+def test_x86_functions_show_what_arm64_would_save():
+    template = fan_out_template()
+    template["Resources"]["Worker"]["Properties"]["Architectures"] = ["x86_64"]
+    e = estimate_stack("App", template, Profile(requests_per_month=1_000_000))
+    worker_x86 = 1_000_000 * 0.12 * 0.25 * 0.0000166667
+    assert e.arm64_potential_usd == pytest.approx(worker_x86 * 0.2, rel=1e-3)

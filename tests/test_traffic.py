@@ -86,13 +86,14 @@ def test_traffic_follows_the_graph():
 
 def test_profile_per_path_multiplies_messages_and_batches():
     profile = Profile(requests_per_month=1000, paths={
-        "App/Jobs/Submit": {"messages_per_invocation": 3},
-        "App/Jobs/Worker": {"records_per_batch": 10, "writes_per_invocation": 2, "reads_per_invocation": 0},
+        "App/Jobs/Submit": {"messages_per_event": 3},
+        "App/Jobs/Worker": {"records_per_batch": 10, "writes_per_event": 2, "reads_per_event": 0},
     })
     t = propagate(build_graph("App", fan_out_template()), profile)
     assert t.units["Topic"] == 3000 and t.units["Queue"] == 3000
-    assert t.units["Worker"] == pytest.approx(300)
-    assert t.writes["Table"] == pytest.approx(600) and t.reads["Table"] == 0
+    # batching changes the invocations, not the work: each message is still written twice
+    assert t.units["Worker"] == 3000 and t.invocations["Worker"] == pytest.approx(300)
+    assert t.writes["Table"] == pytest.approx(6000) and t.reads["Table"] == 0
 
 
 def test_longest_path_prefix_wins():
@@ -175,9 +176,9 @@ def test_bad_profile_settings_name_the_key_and_the_fix(paths, message):
 
 def test_profile_files(tmp_path):
     good = tmp_path / "traffic.json"
-    good.write_text(json.dumps({"requests_per_month": 5000, "paths": {"App/Jobs/Submit": {"messages_per_invocation": 3}}}))
+    good.write_text(json.dumps({"requests_per_month": 5000, "paths": {"App/Jobs/Submit": {"messages_per_event": 3}}}))
     profile = Profile.load(good)
-    assert profile.requests_per_month == 5000 and profile.setting("App/Jobs/Submit", "messages_per_invocation") == 3
+    assert profile.requests_per_month == 5000 and profile.setting("App/Jobs/Submit", "messages_per_event") == 3
     assert Profile.load(good, requests_per_month=7).requests_per_month == 7  # the command line wins
     toml = tmp_path / "traffic.toml"
     toml.write_text('avg_duration_ms = 80\n[paths."App/Jobs/Worker"]\nrecords_per_batch = 10\n')
@@ -190,3 +191,47 @@ def test_profile_files(tmp_path):
         Profile.load(tmp_path / "typo.json")
     with pytest.raises(ProfileError, match="does not exist"):
         Profile.load(tmp_path / "missing.json")
+
+
+def test_rule_schedules_fire_by_their_expression_and_deploy_time_functions_get_nothing():
+    template = {"Resources": {
+        "JobRole": ROLE, "ProviderRole": ROLE,
+        "Job": fn("Jobs/Job/Function", "JobRole"),
+        "Every5": res("AWS::Events::Rule", "Jobs/Every5", ScheduleExpression="rate(5 minutes)",
+                      Targets=[{"Arn": {"Fn::GetAtt": ["Job", "Arn"]}, "Id": "T"}]),
+        "Provider": fn("Custom/Provider", "ProviderRole"),
+        "Seed": {"Type": "Custom::SeedData", "Properties": {"ServiceToken": {"Fn::GetAtt": ["Provider", "Arn"]}}},
+    }}
+    g = build_graph("App", template)
+    t = propagate(g, Profile(requests_per_month=1_000_000))
+    assert t.units["Job"] == pytest.approx(730 * 12)  # not the million requests
+    assert "Provider" not in t.units and g.deploy_time == {"Provider"}
+    assert g.nodes["Provider"].label == "Lambda (deploy time)"
+
+
+def test_a_pattern_hint_in_the_template_sets_a_default_the_profile_overrides():
+    template = fan_out_template()
+    template["Resources"]["Worker"]["Metadata"]["cdk_serverless_patterns:traffic"] = {"writes_per_event": 0.5}
+    g = build_graph("App", template)
+    assert propagate(g, Profile(requests_per_month=1000)).writes["Table"] == 500
+    profile = Profile(requests_per_month=1000, paths={"App/Jobs/Worker": {"writes_per_event": 2}})
+    assert propagate(g, profile).writes["Table"] == 2000
+
+
+def test_subscription_dead_letters_come_from_the_topic_and_compensations_are_on_error():
+    template = fan_out_template()
+    template["Resources"]["Sub"]["Properties"]["RedrivePolicy"] = {"deadLetterTargetArn": {"Fn::GetAtt": ["Dlq", "Arn"]}}
+    template["Resources"]["Saga"] = res("AWS::StepFunctions::StateMachine", "Jobs/Saga", DefinitionString={"Fn::Join": ["", [
+        '{"StartAt":"Do","States":{"Do":{"Type":"Task","Resource":"', {"Fn::GetAtt": ["Submit", "Arn"]},
+        '","Catch":[{"ErrorEquals":["States.ALL"],"Next":"Undo"}],"End":true},"Undo":{"Type":"Task","Resource":"',
+        {"Fn::GetAtt": ["Worker", "Arn"]}, '","End":true}}}']]})
+    g = build_graph("App", template)
+    edges = {(e.source, e.label, e.target) for e in g.edges}
+    assert ("Topic", "DLQ", "Dlq") in edges and ("Saga", "task", "Submit") in edges and ("Saga", "on error", "Worker") in edges
+
+
+def test_a_stack_inside_a_stage_groups_by_the_pattern_below_the_stack():
+    template = {"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {},
+                                    "Metadata": {"aws:cdk:path": "Prod/Jobs/Report/Queue/Resource"}}}}
+    node = build_graph("Prod/Jobs", template).nodes["Q"]
+    assert (node.group, node.name) == ("Report", "Queue")

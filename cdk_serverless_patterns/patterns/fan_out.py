@@ -69,6 +69,7 @@ from cdk_serverless_patterns.building_blocks.sqs_consumers import (
 from cdk_serverless_patterns.building_blocks.tables import create_table
 from cdk_serverless_patterns.building_blocks.topic_grants import grant_publish
 from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
+from cdk_serverless_patterns.building_blocks.traffic_hints import add_traffic_hint
 from cdk_serverless_patterns.errors import PatternConfigError, Problems, child_path
 from cdk_serverless_patterns.runtime import env, fan_in
 
@@ -326,6 +327,8 @@ class FanOutFanIn(Construct):
             )
             state_table.grant(worker.role, *WORKER_TABLE_ACTIONS)
             self.aggregator_queue.queue.grant_send_messages(worker.role)
+            # only the worker that records a job's last part sends: one aggregator message per job
+            add_traffic_hint(worker.function, messages_per_event=1 / len(workers))
             self.event_sources[name] = consume_queue(
                 scope_,
                 "EventSource",

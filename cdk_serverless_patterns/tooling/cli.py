@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from .assembly import StackNotFound, StackTemplate, select, stacks
 from .findings import findings_table
 from .graph import build_graph
-from .traffic import Profile, ProfileError
+from .traffic import Profile, ProfileError, unmatched_paths
 
 _FAIL_ON = {"error": ("error",), "warning": ("error", "warning"), "never": ()}
 
@@ -41,7 +41,16 @@ def _cost(args: argparse.Namespace) -> int:
         profile = Profile.load(args.profile, **overrides)
     else:
         profile = Profile(**{k: v for k, v in overrides.items() if v is not None})
-    estimates = [estimate(build_graph(s.path, s.template()), profile) for s in _stacks(args)]
+    graphs = [build_graph(s.path, s.template()) for s in stacks(args.outdir)]
+    unmatched = unmatched_paths(profile, graphs)
+    if unmatched:
+        raise ProfileError(
+            f"profile path {unmatched[0]!r} names no resource in {args.outdir}; paths are construct paths "
+            f"like {graphs[0].stack + '/...' if graphs else 'Stack/Pattern'} (python -m cdk_serverless_patterns "
+            "diagram shows them)"
+        )
+    chosen = {s.path for s in _stacks(args)}
+    estimates = [estimate(g, profile) for g in graphs if g.stack in chosen]
     source = str(args.profile or "")
     if args.format == "json":
         print(cost_report.as_json(estimates, source))

@@ -20,6 +20,7 @@ what it could not price:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any, Optional
 
@@ -47,6 +48,7 @@ FREE_TYPES = frozenset({
     "AWS::Cognito::UserPoolDomain", "AWS::Cognito::UserPoolGroup", "AWS::WAFv2::WebACLAssociation",
     "AWS::WAFv2::LoggingConfiguration", "AWS::Backup::BackupVault", "AWS::Backup::BackupPlan",
     "AWS::Backup::BackupSelection", "AWS::CDK::Metadata", "AWS::SSM::Parameter", "AWS::CloudFormation::WaitConditionHandle",
+    "AWS::CloudFormation::Stack",  # a nested stack: its template is priced as a stack of its own
 })
 #: Types some line below prices.
 PRICED_TYPES = frozenset({
@@ -60,7 +62,27 @@ PRICED_TYPES = frozenset({
 
 
 def estimate(graph: ResourceGraph, profile: Profile) -> StackEstimate:
-    """Price ``graph`` under ``profile`` (see the module docstring for what is priced)."""
+    """Price ``graph`` under ``profile`` (see the module docstring for what is priced).
+
+    The **fixed** lines are the stack priced at zero requests: what its resources, schedules and
+    stated users cost whatever the traffic. The **variable** lines are what the requests add.
+    """
+    idle = _price(graph, dataclasses.replace(profile, requests_per_month=0))
+    busy = _price(graph, profile)
+    out = StackEstimate(graph.stack, profile, not_priced=busy.not_priced, notes=busy.notes,
+                        lambda_compute_x86_usd=busy.lambda_compute_x86_usd, x86_64_compute_usd=busy.x86_64_compute_usd)
+    base = {(line.service, line.item): line for line in idle.lines}
+    out.lines.extend(dataclasses.replace(line, fixed=True) for line in idle.lines)
+    for line in busy.lines:
+        before = base.get((line.service, line.item))
+        quantity = line.quantity - (before.quantity if before else 0.0)
+        usd = line.usd - (before.usd if before else 0.0)
+        if quantity > 1e-9 or usd > 1e-9:
+            out.lines.append(CostLine(line.service, line.item, quantity, line.unit, usd, False))
+    return out
+
+
+def _price(graph: ResourceGraph, profile: Profile) -> StackEstimate:
     traffic = propagate(graph, profile)
     p = Pricer(graph, traffic)
     for price in PRICERS:

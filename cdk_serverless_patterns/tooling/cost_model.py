@@ -34,6 +34,7 @@ class StackEstimate:
     not_priced: dict[str, list[str]] = field(default_factory=dict)  #: type -> logical ids
     notes: list[str] = field(default_factory=list)
     lambda_compute_x86_usd: float = 0.0  #: the same functions' compute on x86_64
+    x86_64_compute_usd: float = 0.0  #: compute of the functions built for x86_64 (Lambda@Edge excluded)
 
     @property
     def fixed_usd(self) -> float:
@@ -60,9 +61,15 @@ class StackEstimate:
     def arm64_saving_pct(self) -> float:
         return 100 * self.arm64_saving_usd / self.lambda_compute_x86_usd if self.lambda_compute_x86_usd else 0.0
 
+    @property
+    def arm64_potential_usd(self) -> float:
+        """What moving the x86_64 functions (not Lambda@Edge) to arm64 would save on compute."""
+        arm, x86 = P.LAMBDA_DURATION_ARM_GB_SECOND.usd, P.LAMBDA_DURATION_X86_GB_SECOND.usd
+        return self.x86_64_compute_usd * (1 - arm / x86)
+
     def drivers(self, n: int = 3) -> list[CostLine]:
-        """The ``n`` most expensive lines."""
-        return sorted((line for line in self.lines if line.usd > 0), key=lambda line: (-line.usd, line.item))[:n]
+        """The ``n`` most expensive lines (of a cent or more)."""
+        return sorted((line for line in self.lines if line.usd >= 0.005), key=lambda line: (-line.usd, line.item))[:n]
 
 
 class Pricer:
@@ -73,11 +80,10 @@ class Pricer:
         self.t = traffic
         self.estimate = StackEstimate(graph.stack, traffic.profile)
 
-    def add(self, service: str, item: str, quantity: float, unit: str, price: P.Price, per: float,
-            fixed: bool = False) -> None:
+    def add(self, service: str, item: str, quantity: float, unit: str, price: P.Price, per: float) -> None:
         """``quantity`` ``unit`` at ``price`` for every ``per`` of them."""
         if quantity > 0:
-            self.estimate.lines.append(CostLine(service, item, quantity, unit, quantity / per * price.usd, fixed))
+            self.estimate.lines.append(CostLine(service, item, quantity, unit, quantity / per * price.usd, False))
 
     def of_type(self, cfn_type: str) -> list[str]:
         return [lid for lid in self.g.resources if self.g.type_of(lid) == cfn_type]

@@ -43,9 +43,12 @@ def text(estimates: Sequence[StackEstimate], source: str = "") -> str:
         out += ["", f"{e.stack}: {_money(e.total_usd)}/month = fixed {_money(e.fixed_usd)} (at zero traffic) "
                     f"+ variable {_money(e.variable_usd)}"]
         out.append("  top cost drivers: " + ("; ".join(_driver(d, e.total_usd) for d in e.drivers()) or "none"))
-        if e.lambda_compute_x86_usd:
+        if e.arm64_saving_usd:
             out.append(f"  arm64 saving: {_money(e.arm64_saving_usd)}/month, {e.arm64_saving_pct:.1f}% of the "
                        f"Lambda compute the same functions would cost on x86_64")
+        if e.arm64_potential_usd >= 0.005:
+            out.append(f"  arm64 would save another {_money(e.arm64_potential_usd)}/month on the functions built "
+                       "for x86_64 (not Lambda@Edge, which must stay x86_64)")
         width = max([len(f"{line.service}: {line.item}") for line in e.lines] + [10])
         out.append(f"  {'':8} {'item':<{width}} {'quantity':>14} {'unit':<14} {'USD/month':>10}")
         for is_fixed in (True, False):
@@ -65,13 +68,14 @@ def text(estimates: Sequence[StackEstimate], source: str = "") -> str:
 
 def markdown(estimates: Sequence[StackEstimate]) -> str:
     """A summary row per stack (the README's table)."""
-    rows = ["| stack | fixed (zero traffic) | variable | total | top cost driver | arm64 saving |",
-            "|---|---:|---:|---:|---|---:|"]
+    rows = ["| stack | fixed (zero traffic) | variable | total | top cost driver | arm64 saving | not priced |",
+            "|---|---:|---:|---:|---|---:|---|"]
     for e in estimates:
         top = e.drivers(1)
         driver = f"{top[0].service}: {top[0].item} ({_money(top[0].usd)})" if top else "none"
+        missing = ", ".join(f"{kind} x{len(ids)}" for kind, ids in sorted(e.not_priced.items())) or "none"
         rows.append(f"| {e.stack} | {_money(e.fixed_usd)} | {_money(e.variable_usd)} | {_money(e.total_usd)} | "
-                    f"{driver} | {_money(e.arm64_saving_usd)} |")
+                    f"{driver} | {_money(e.arm64_saving_usd)} | {missing} |")
     return "\n".join(rows)
 
 
@@ -95,6 +99,7 @@ def as_json(estimates: Sequence[StackEstimate], source: str = "") -> str:
                 "total_usd": round(e.total_usd, 4),
                 "drivers": [{"service": d.service, "item": d.item, "usd": round(d.usd, 4)} for d in e.drivers()],
                 "arm64_saving_usd": round(e.arm64_saving_usd, 4),
+                "arm64_potential_usd": round(e.arm64_potential_usd, 4),
                 "arm64_saving_pct": round(e.arm64_saving_pct, 2),
                 "lines": [
                     {"service": x.service, "item": x.item, "quantity": round(x.quantity, 4), "unit": x.unit,
@@ -106,5 +111,11 @@ def as_json(estimates: Sequence[StackEstimate], source: str = "") -> str:
             }
             for e in estimates
         ],
+        "total": {
+            "fixed_usd": round(sum(e.fixed_usd for e in estimates), 4),
+            "variable_usd": round(sum(e.variable_usd for e in estimates), 4),
+            "total_usd": round(sum(e.total_usd for e in estimates), 4),
+            "not_priced": sum(len(ids) for e in estimates for ids in e.not_priced.values()),
+        },
     }
     return json.dumps(data, indent=2)

@@ -9,7 +9,9 @@ from typing import Any
 from . import prices as P
 from .cost_model import Pricer, memory_and_arch, number, short_name
 from .graph import references
-from .traffic import alarm_topics, definition, firings_per_month, happy_path
+from .asl import definition, happy_path
+from .schedules import firings_per_month
+from .traffic import alarm_topics
 
 GB_PER_KB = 1 / (1024 * 1024)
 #: Lambda's SQS pollers: five long polls (20 s) at a time on an idle queue, per event source mapping.
@@ -29,7 +31,7 @@ XRAY_RATE = 0.05
 
 def _fixed(p: Pricer) -> None:
     keys = [k for k in p.of_type("AWS::KMS::Key") if p.g.props(k).get("Enabled", True) is not False]
-    p.add("KMS", "customer managed keys", len(keys), "keys", P.KMS_KEY_MONTH, 1, fixed=True)
+    p.add("KMS", "customer managed keys", len(keys), "keys", P.KMS_KEY_MONTH, 1)
     metrics = high = 0
     for lid in p.of_type("AWS::CloudWatch::Alarm"):
         props = p.g.props(lid)
@@ -39,27 +41,27 @@ def _fixed(p: Pricer) -> None:
         else:
             metrics += count
     p.add("CloudWatch", "alarms (standard resolution)", metrics, "alarm metrics", P.CLOUDWATCH_ALARM_STANDARD_METRIC_MONTH,
-          1, fixed=True)
+          1)
     p.add("CloudWatch", "alarms (high resolution)", high, "alarm metrics", P.CLOUDWATCH_ALARM_HIGH_RESOLUTION_METRIC_MONTH,
-          1, fixed=True)
+          1)
     p.add("CloudWatch", "composite alarms", len(p.of_type("AWS::CloudWatch::CompositeAlarm")), "alarms",
-          P.CLOUDWATCH_ALARM_COMPOSITE_MONTH, 1, fixed=True)
+          P.CLOUDWATCH_ALARM_COMPOSITE_MONTH, 1)
     p.add("CloudWatch", "dashboards", len(p.of_type("AWS::CloudWatch::Dashboard")), "dashboards",
-          P.CLOUDWATCH_DASHBOARD_MONTH, 1, fixed=True)
+          P.CLOUDWATCH_DASHBOARD_MONTH, 1)
     p.add("Secrets Manager", "secrets", len(p.of_type("AWS::SecretsManager::Secret")), "secrets",
-          P.SECRETS_MANAGER_SECRET_MONTH, 1, fixed=True)
+          P.SECRETS_MANAGER_SECRET_MONTH, 1)
     p.add("Route 53", "hosted zones", len(p.of_type("AWS::Route53::HostedZone")), "zones",
-          P.ROUTE53_HOSTED_ZONE_MONTH, 1, fixed=True)
+          P.ROUTE53_HOSTED_ZONE_MONTH, 1)
     acls = p.of_type("AWS::WAFv2::WebACL")
-    p.add("WAF", "web ACLs", len(acls), "web ACLs", P.WAF_WEB_ACL_MONTH, 1, fixed=True)
+    p.add("WAF", "web ACLs", len(acls), "web ACLs", P.WAF_WEB_ACL_MONTH, 1)
     rules = sum(len(p.g.props(a).get("Rules") or []) for a in acls)
-    p.add("WAF", "rules and rule groups", rules, "rules", P.WAF_RULE_MONTH, 1, fixed=True)
+    p.add("WAF", "rules and rule groups", rules, "rules", P.WAF_RULE_MONTH, 1)
     for lid in p.of_type("AWS::ApiGateway::Stage"):
         props = p.g.props(lid)
         if props.get("CacheClusterEnabled") is True:
             size = str(props.get("CacheClusterSize", "0.5"))
             price = P.API_REST_CACHE_HOUR.get(size, P.API_REST_CACHE_HOUR["0.5"])
-            p.add("API Gateway", f"REST cache {size} GB", P.HOURS_PER_MONTH, "hours", price, 1, fixed=True)
+            p.add("API Gateway", f"REST cache {size} GB", P.HOURS_PER_MONTH, "hours", price, 1)
 
 
 def _streams(p: Pricer) -> None:
@@ -69,11 +71,10 @@ def _streams(p: Pricer) -> None:
         on_demand = (props.get("StreamModeDetails") or {}).get("StreamMode") == "ON_DEMAND"
         if on_demand:
             p.add("Kinesis", f"{name}: on-demand stream", P.HOURS_PER_MONTH, "stream-hours",
-                  P.KINESIS_ON_DEMAND_STREAM_HOUR, 1, fixed=True)
+                  P.KINESIS_ON_DEMAND_STREAM_HOUR, 1)
         else:
             shards = number(props.get("ShardCount"), 1)
-            p.add("Kinesis", f"{name}: shards", shards * P.HOURS_PER_MONTH, "shard-hours", P.KINESIS_SHARD_HOUR, 1,
-                  fixed=True)
+            p.add("Kinesis", f"{name}: shards", shards * P.HOURS_PER_MONTH, "shard-hours", P.KINESIS_SHARD_HOUR, 1)
         records = p.units(lid)
         gb = records * p.setting(lid, "record_kb") * GB_PER_KB
         consumers = max(1, len(p.g.outgoing(lid, "trigger")))
@@ -95,7 +96,7 @@ def _provisioned(p: Pricer) -> None:
             memory, arch = memory_and_arch(p.g.props(fn))
             price = P.LAMBDA_PROVISIONED_ARM_GB_SECOND if arch == "arm64" else P.LAMBDA_PROVISIONED_X86_GB_SECOND
             p.add("Lambda", f"provisioned concurrency ({arch}, {memory} MB)", count * memory / 1024 * P.SECONDS_PER_MONTH,
-                  "GB-s", price, 1, fixed=True)
+                  "GB-s", price, 1)
 
 
 # -- compute ------------------------------------------------------------------------------------
@@ -104,34 +105,36 @@ def _lambda(p: Pricer) -> None:
     edge = {e.target for e in p.g.edges if e.label == "Lambda@Edge"}
     requests = {"regional": 0.0, "edge": 0.0}
     gb_s: dict[str, float] = {}
-    x86_usd = 0.0
+    x86_usd = x86_built_usd = 0.0
     for lid in p.of_type("AWS::Lambda::Function"):
-        invocations = p.units(lid)
+        invocations = p.t.invocations.get(lid, 0.0)
         memory, arch = memory_and_arch(p.g.props(lid))
-        seconds = invocations * p.setting(lid, "avg_duration_ms") / 1000
-        if lid in edge:
+        gb_seconds = invocations * p.setting(lid, "avg_duration_ms") / 1000 * memory / 1024
+        if lid in edge:  # Lambda@Edge: its own prices, x86_64 only
             requests["edge"] += invocations
-            gb_s["edge"] = gb_s.get("edge", 0.0) + seconds * memory / 1024
+            gb_s["edge"] = gb_s.get("edge", 0.0) + gb_seconds
             continue
         requests["regional"] += invocations
-        gb_s[arch] = gb_s.get(arch, 0.0) + seconds * memory / 1024
-        x86_usd += seconds * memory / 1024 * P.LAMBDA_DURATION_X86_GB_SECOND.usd
+        gb_s[arch] = gb_s.get(arch, 0.0) + gb_seconds
+        x86_usd += gb_seconds * P.LAMBDA_DURATION_X86_GB_SECOND.usd
+        if arch == "x86_64":
+            x86_built_usd += gb_seconds * P.LAMBDA_DURATION_X86_GB_SECOND.usd
     p.add("Lambda", "requests", requests["regional"], "requests", P.LAMBDA_REQUESTS_PER_MILLION, 1e6)
     p.add("Lambda", "compute (arm64)", gb_s.get("arm64", 0.0), "GB-s", P.LAMBDA_DURATION_ARM_GB_SECOND, 1)
     p.add("Lambda", "compute (x86_64)", gb_s.get("x86_64", 0.0), "GB-s", P.LAMBDA_DURATION_X86_GB_SECOND, 1)
     p.add("Lambda@Edge", "requests", requests["edge"], "requests", P.LAMBDA_EDGE_REQUESTS_PER_MILLION, 1e6)
     p.add("Lambda@Edge", "compute", gb_s.get("edge", 0.0), "GB-s", P.LAMBDA_EDGE_DURATION_GB_SECOND, 1)
     p.estimate.lambda_compute_x86_usd = x86_usd
-    invocations = sum(requests.values())
-    kb = sum(p.units(f) * p.setting(f, "log_kb_per_invocation") for f in p.of_type("AWS::Lambda::Function"))
-    _logs(p, "function logs", kb, invocations > 0)
+    p.estimate.x86_64_compute_usd = x86_built_usd
+    kb = sum(p.t.invocations.get(f, 0.0) * p.setting(f, "log_kb_per_invocation") for f in p.of_type("AWS::Lambda::Function"))
+    _logs(p, "function logs", kb, sum(requests.values()) > 0)
 
 
 def _step_functions(p: Pricer) -> None:
     for lid in p.of_type("AWS::StepFunctions::StateMachine"):
         props, executions = p.g.props(lid), p.units(lid)
         name = short_name(p, lid)
-        states = happy_path(definition(p.g, lid))
+        states = happy_path(definition(props))
         transitions = p.t.setting(lid, "transitions_per_execution")
         transitions = float(len(states) if transitions is None else transitions)
         if props.get("StateMachineType") == "EXPRESS":
@@ -212,7 +215,8 @@ def _cognito(p: Pricer) -> None:
     for lid in p.of_type("AWS::Cognito::UserPool"):
         props = p.g.props(lid)
         plan = str(props.get("UserPoolTier") or "ESSENTIALS").upper()
-        users = p.setting(lid, "monthly_active_users")
+        users = p.t.setting(lid, "monthly_active_users")
+        users = p.t.profile.requests_per_month / 1000 if users is None else float(users)
         p.add("Cognito", f"{short_name(p, lid)}: {plan.title()} plan", users, "MAU", plans.get(plan, P.COGNITO_ESSENTIALS_MAU), 1)
 
 
@@ -224,7 +228,7 @@ def _sqs(p: Pricer) -> None:
     for lid in p.of_type("AWS::SQS::Queue"):
         props, messages = p.g.props(lid), p.units(lid)
         consumers = [e.target for e in p.g.outgoing(lid, "trigger") if p.g.type_of(e.target) == "AWS::Lambda::Function"]
-        batches = sum(messages / p.setting(c, "records_per_batch") for c in consumers)
+        batches = sum(messages / p.setting(c, "records_per_batch") for c in consumers)  # receives that return work
         requests = messages + 2 * batches  # send; receive and delete per batch
         if props.get("FifoQueue") is True:
             fifo_requests += requests
@@ -237,8 +241,7 @@ def _sqs(p: Pricer) -> None:
             kms += (2 * senders + len(consumers)) * min(messages, P.SECONDS_PER_MONTH / reuse)
     p.add("SQS", "standard queue requests", standard_requests, "requests", P.SQS_STANDARD_REQUESTS_PER_MILLION, 1e6)
     p.add("SQS", "FIFO queue requests", fifo_requests, "requests", P.SQS_FIFO_REQUESTS_PER_MILLION, 1e6)
-    p.add("SQS", "idle long polls by Lambda pollers", idle, "requests", P.SQS_STANDARD_REQUESTS_PER_MILLION, 1e6,
-          fixed=True)
+    p.add("SQS", "idle long polls by Lambda pollers", idle, "requests", P.SQS_STANDARD_REQUESTS_PER_MILLION, 1e6)
     p.add("KMS", "requests (SQS data keys)", kms, "requests", P.KMS_REQUESTS_PER_10K, 1e4)
 
 
@@ -346,19 +349,39 @@ def _logs(p: Pricer, item: str, kb: float, active: bool) -> None:
 
 
 def _xray(p: Pricer) -> None:
-    traced = any((p.g.props(f).get("TracingConfig") or {}).get("Mode") == "Active" for f in p.of_type("AWS::Lambda::Function"))
-    traced = traced or any(p.g.props(s).get("TracingEnabled") is True for s in p.of_type("AWS::ApiGateway::Stage"))
-    if not traced:
-        return
-    # a trace starts where a request first reaches a traced service: behind CloudFront, at its origins
-    requests = sum(
-        sum(p.units(e.target) for e in p.g.outgoing(entry) if e.label == "origin"
-            and p.g.type_of(e.target) != "AWS::S3::Bucket")
-        if p.g.type_of(entry) == "AWS::CloudFront::Distribution" else p.units(entry)
-        for entry in p.t.entries
-    )
+    """One trace per request at each traced node no traced node feeds (the trace header travels on
+    through SNS, SQS and EventBridge), under X-Ray's default sampling."""
+    traced = {n for n in p.g.nodes if _traced(p, n)}
+    downstream: set[str] = set()
+    frontier = [e.target for e in p.g.edges if e.source in traced and _carries(e)]
+    while frontier:
+        node = frontier.pop()
+        if node not in downstream:
+            downstream.add(node)
+            frontier.extend(e.target for e in p.g.outgoing(node) if _carries(e))
+    roots = traced - downstream
+    requests = sum(p.t.invocations.get(n, p.units(n)) for n in roots)
     recorded = min(requests, XRAY_RESERVOIR_PER_MONTH) + XRAY_RATE * max(0.0, requests - XRAY_RESERVOIR_PER_MONTH)
     p.add("X-Ray", "traces recorded (default sampling)", recorded, "traces", P.XRAY_TRACES_RECORDED_PER_MILLION, 1e6)
+
+
+def _carries(edge: Any) -> bool:
+    """Edges a request travels along (and its trace header with it)."""
+    return bool(edge.kind == "trigger" or edge.access == "send")
+
+
+def _traced(p: Pricer, lid: str) -> bool:
+    kind, props = p.g.type_of(lid), p.g.props(lid)
+    if kind == "AWS::Lambda::Function":
+        return (props.get("TracingConfig") or {}).get("Mode") == "Active"
+    if kind == "AWS::StepFunctions::StateMachine":
+        return (props.get("TracingConfiguration") or {}).get("Enabled") is True
+    if kind == "AWS::ApiGateway::RestApi":
+        return any(
+            p.g.props(s).get("TracingEnabled") is True and lid in references(p.g.props(s).get("RestApiId"))
+            for s in p.of_type("AWS::ApiGateway::Stage")
+        )
+    return False
 
 
 PRICERS: list[Callable[[Pricer], None]] = [

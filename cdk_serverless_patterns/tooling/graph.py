@@ -31,6 +31,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .asl import all_states, definition, happy_path, task_reference
+
 #: CloudFormation type -> short label.
 NODE_TYPES: dict[str, str] = {
     "AWS::ApiGateway::RestApi": "REST API",
@@ -107,6 +109,8 @@ class ResourceGraph:
     resources: Mapping[str, Mapping[str, Any]]
     nodes: dict[str, Node] = field(default_factory=dict)
     edges: list[Edge] = field(default_factory=list)
+    #: functions that only run while CloudFormation deploys (custom resource providers)
+    deploy_time: set[str] = field(default_factory=set)
 
     def groups(self) -> dict[str, list[Node]]:
         """Nodes by pattern group, in template order ("" first when present)."""
@@ -179,16 +183,23 @@ def build_graph(stack: str, template: Mapping[str, Any]) -> ResourceGraph:
     for lid, res in g.resources.items():
         kind = g.type_of(lid)
         if kind in NODE_TYPES:
-            g.nodes[lid] = _node(lid, kind, res)
+            g.nodes[lid] = _node(lid, kind, res, stack)
+    for res in g.resources.values():
+        g.deploy_time.update(g.nodes_in((res.get("Properties") or {}).get("ServiceToken")))
+    for lid in g.deploy_time:
+        node = g.nodes[lid]
+        g.nodes[lid] = Node(node.id, node.kind, f"{node.label} (deploy time)", node.name, node.group)
     _wire_triggers(g)
     _wire_grants(g)
     return g
 
 
-def _node(logical_id: str, kind: str, res: Mapping[str, Any]) -> Node:
-    """Group and name from ``aws:cdk:path`` (``Stack/Pattern/Part/Resource``)."""
+def _node(logical_id: str, kind: str, res: Mapping[str, Any], stack: str) -> Node:
+    """Group and name from ``aws:cdk:path`` (``Stack/Pattern/Part/Resource``; a stack in a Stage
+    has a longer path of its own, ``Stage/Stack/...``)."""
     path = str((res.get("Metadata") or {}).get("aws:cdk:path", ""))
-    parts = path.split("/")[1:]
+    parts = path[len(stack) + 1:].split("/") if path.startswith(stack + "/") else path.split("/")[1:]
+    parts = [p for p in parts if p]
     if parts and parts[-1] in ("Resource", "Default"):
         parts = parts[:-1]
     if len(parts) > 2 and parts[-1] in _GENERIC_LEAVES:
@@ -209,7 +220,8 @@ def _wire_triggers(g: ResourceGraph) -> None:
                    "failure", via=lid)
         elif kind == "AWS::SNS::Subscription":
             g.link(g.nodes_in(props.get("TopicArn")), g.nodes_in(props.get("Endpoint")), "subscription", via=lid)
-            g.link(g.nodes_in(props.get("Endpoint")), g.nodes_in(props.get("RedrivePolicy")), "DLQ", "failure", via=lid)
+            # what the topic could not deliver to the endpoint
+            g.link(g.nodes_in(props.get("TopicArn")), g.nodes_in(props.get("RedrivePolicy")), "DLQ", "failure", via=lid)
         elif kind == "AWS::Events::Rule":
             g.link(g.nodes_in(props.get("EventBusName")), [lid], "matches", via=lid)
             g.link(g.nodes_in(props.get("EventPattern")), [lid], "emits events", via=lid)
@@ -241,7 +253,7 @@ def _wire_triggers(g: ResourceGraph) -> None:
             for behavior in [config.get("DefaultCacheBehavior") or {}, *(config.get("CacheBehaviors") or [])]:
                 g.link([lid], g.nodes_in(behavior.get("LambdaFunctionAssociations")), "Lambda@Edge", via=lid)
         elif kind == "AWS::StepFunctions::StateMachine":
-            g.link([lid], g.nodes_in(props.get("DefinitionString")), "task", via=lid)
+            _wire_tasks(g, lid, props)
         elif kind == "AWS::Lambda::EventInvokeConfig":
             g.link(g.nodes_in(props.get("FunctionName")), g.nodes_in(props.get("DestinationConfig")), "on failure",
                    "failure", via=lid)
@@ -249,6 +261,19 @@ def _wire_triggers(g: ResourceGraph) -> None:
             g.link([lid], g.nodes_in(props.get("DeadLetterConfig")), "DLQ", "failure", via=lid)
         elif kind == "AWS::SQS::Queue":
             g.link([lid], g.nodes_in(props.get("RedrivePolicy")), "redrive", "failure", via=lid)
+
+
+def _wire_tasks(g: ResourceGraph, lid: str, props: Mapping[str, Any]) -> None:
+    """State machine -> the functions its tasks call: ``task`` on the happy path, ``on error``
+    for those only Catch branches reach (a saga's compensations)."""
+    asl = definition(props)
+    on_path = {g.node_for(task_reference(s)) for s in happy_path(asl)}
+    for state in all_states(asl):
+        node = g.node_for(task_reference(state))
+        if node:
+            g.link([lid], [node], "task" if node in on_path else "on error", via=lid)
+    if not asl:  # a definition the template does not spell out: every function it names
+        g.link([lid], g.nodes_in(props.get("DefinitionString")), "task", via=lid)
 
 
 def _rest_path(g: ResourceGraph, resource: Any) -> str:

@@ -6,18 +6,22 @@ resource graph (:mod:`.graph`):
 * **entry points** get ``requests_per_month`` each (times their
   ``requests_share``): APIs, function URLs, distributions, and any function,
   queue, topic, stream or bucket that carries traffic on and nothing in the
-  stack feeds. Schedules fire as their expression says. Dead-letter queues,
-  alarm topics and failure destinations get nothing (the happy path).
+  stack feeds. Schedules (EventBridge Scheduler, and rules with a schedule
+  expression) fire as their expression says. Dead-letter queues, alarm topics,
+  failure destinations and functions that run only at deploy time (custom
+  resource providers) get nothing.
 * an **API** splits its requests over its routes (evenly, or by the
-  profile's ``routes`` weights); each route invokes its function once;
-* a **function** sends ``messages_per_invocation`` messages along each of its
-  send edges (SQS, SNS, EventBridge, Kinesis, Step Functions, Lambda), and does
-  ``reads_per_invocation`` / ``writes_per_invocation`` operations on each table
-  or bucket it may read or write;
-* a **queue or stream** invokes its consumer once per ``records_per_batch``
-  records; a **topic** delivers each message to every subscription, a **bus**
-  to every rule, a **rule** to every target (times ``match_rate``); a
-  **table** with a stream passes its writes on as stream records;
+  profile's ``routes`` weights); each route's function handles each request
+  once, and a Lambda authorizer runs on every request;
+* a **function** handles *events* (an API request, a message, a record, an
+  event): for each it sends ``messages_per_event`` messages along each of its
+  send edges (SQS, SNS, EventBridge, Kinesis, Step Functions, Lambda) and does
+  ``reads_per_event`` / ``writes_per_event`` operations on each table or bucket
+  it may read or write. A queue or stream consumer is invoked once per
+  ``records_per_batch`` records, so batching changes invocations, not work;
+* a **topic** delivers each message to every subscription, a **bus** to every
+  rule, a **rule** to every target (times ``match_rate``); a **table** with a
+  stream passes its writes on as stream records;
 * a **state machine** invokes the tasks on its happy path (Catch branches,
   i.e. compensations, are not taken) once per execution;
 * a **distribution** serves ``1 - cache_hit_ratio`` of its requests from its
@@ -33,22 +37,22 @@ and a function's path for that function.
 from __future__ import annotations
 
 import json
-import math
-import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
+from .asl import definition, happy_path, task_reference
 from .graph import Edge, ResourceGraph, references
+from .schedules import firings_per_month
 
 #: Every profile knob and its default.
 DEFAULTS: dict[str, Any] = {
     "requests_share": 1.0,  # fraction of requests_per_month an entry point receives
     "avg_duration_ms": None,  # None: the global --avg-duration-ms
-    "messages_per_invocation": 1.0,  # per send edge (SQS, SNS, EventBridge, Kinesis, Step Functions, Lambda)
-    "reads_per_invocation": 1.0,  # per readable table/bucket (read request units / GETs)
-    "writes_per_invocation": 1.0,  # per writable table/bucket (write request units / PUTs)
+    "messages_per_event": 1.0,  # per send edge (SQS, SNS, EventBridge, Kinesis, Step Functions, Lambda)
+    "reads_per_event": 1.0,  # per readable table/bucket (read request units / GETs)
+    "writes_per_event": 1.0,  # per writable table/bucket (write request units / PUTs)
     "records_per_batch": 1.0,  # records per consumer invocation (queues, streams)
     "match_rate": 1.0,  # fraction of messages a subscription filter / rule / pipe filter lets through
     "cache_hit_ratio": 0.8,  # CloudFront: fraction served from the edge cache
@@ -61,8 +65,13 @@ DEFAULTS: dict[str, Any] = {
     "response_kb": 50.0,  # CloudFront response size (data transfer out)
     "log_kb_per_invocation": 1.0,  # Lambda: platform lines plus one or two JSON log lines
     "log_kb_per_request": 0.5,  # API access log line, WAF log (x3), Step Functions log per transition (x2)
-    "monthly_active_users": 1000,  # Cognito user pools
+    "monthly_active_users": None,  # Cognito user pools; None: one per 1,000 requests
 }
+
+
+#: Template metadata key under which a pattern records defaults for its resource (see
+#: ``building_blocks.traffic_hints``); a profile's path settings win over them.
+TRAFFIC_HINT = "cdk_serverless_patterns:traffic"
 
 
 class ProfileError(ValueError):
@@ -77,7 +86,7 @@ class Profile:
 
         {"requests_per_month": 1000000, "avg_duration_ms": 120,
          "defaults": {"log_kb_per_invocation": 2},
-         "paths": {"ImageJobsExample/Submit": {"messages_per_invocation": 3},
+         "paths": {"ImageJobsExample/Submit": {"messages_per_event": 3},
                    "OrdersApiExample/Orders": {"routes": {"GET /orders": 4, "POST /orders": 1}}}}
     """
 
@@ -95,13 +104,16 @@ class Profile:
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
                 raise ProfileError(f"{name}={value!r} is invalid: use a number >= 0")
 
-    def setting(self, path: str, key: str) -> Any:
-        """The value of ``key`` for the resource at construct path ``path``."""
-        best, value = -1, self.defaults.get(key, DEFAULTS[key])
+    def setting(self, path: str, key: str, hint: Optional[Mapping[str, Any]] = None) -> Any:
+        """The value of ``key`` for the resource at construct path ``path``: the longest matching
+        path's, else the pattern's ``hint`` (template metadata), else ``defaults``, else :data:`DEFAULTS`."""
+        best, value = -1, None
         for prefix, values in self.paths.items():
             prefix = prefix.strip("/")
             if key in values and (path == prefix or path.startswith(prefix + "/")) and len(prefix) > best:
                 best, value = len(prefix), values[key]
+        if best < 0:
+            value = (hint or {}).get(key, self.defaults.get(key, DEFAULTS[key]))
         if key == "avg_duration_ms" and value is None:
             return self.avg_duration_ms
         return value
@@ -156,31 +168,50 @@ def _check_knob(where: str, key: str, value: Any) -> None:
 class Traffic:
     """Monthly volumes of one stack under a profile.
 
-    ``units[node]``: requests (APIs, distributions), invocations (functions),
-    messages (queues, topics), events (buses, rules), records (streams, table
-    streams, pipes), executions (state machines), firings (schedules), objects
-    written (buckets). ``reads``/``writes``: operations on each table/bucket.
-    ``batches[(queue_or_stream, function)]``: consumer invocations.
+    ``units[node]``: what each node handles — requests (APIs, distributions),
+    events (functions: one per API request, message, record or event, however
+    batched), messages (queues, topics), events (buses, rules), records
+    (streams, table streams, pipes), executions (state machines), firings
+    (schedules), objects written (entry buckets). ``invocations[function]``:
+    Lambda invocations (batch consumers get ``records_per_batch`` records each).
+    ``reads``/``writes``: operations on each table or bucket.
     """
 
     graph: ResourceGraph
     profile: Profile
     units: dict[str, float] = field(default_factory=dict)
+    invocations: dict[str, float] = field(default_factory=dict)
     reads: dict[str, float] = field(default_factory=dict)
     writes: dict[str, float] = field(default_factory=dict)
     entries: list[str] = field(default_factory=list)
     cycles: list[str] = field(default_factory=list)
 
     def setting(self, node_id: str, key: str) -> Any:
-        return self.profile.setting(self.path(node_id), key)
+        hint = ((self.graph.resources.get(node_id) or {}).get("Metadata") or {}).get(TRAFFIC_HINT)
+        return self.profile.setting(self.path(node_id), key, hint if isinstance(hint, Mapping) else None)
 
     def path(self, node_id: str) -> str:
-        meta = (self.graph.resources.get(node_id) or {}).get("Metadata") or {}
-        return str(meta.get("aws:cdk:path", f"{self.graph.stack}/{node_id}")).removesuffix("/Resource")
+        return resource_path(self.graph, node_id)
+
+
+def resource_path(graph: ResourceGraph, node_id: str) -> str:
+    """The construct path of a resource (``Stack/Pattern/Part``), as profiles name it."""
+    meta = (graph.resources.get(node_id) or {}).get("Metadata") or {}
+    return str(meta.get("aws:cdk:path", f"{graph.stack}/{node_id}")).removesuffix("/Resource")
+
+
+def unmatched_paths(profile: Profile, graphs: Sequence[ResourceGraph]) -> list[str]:
+    """Profile paths that name no resource of ``graphs`` (a typo would otherwise change nothing)."""
+    paths = [resource_path(g, lid) for g in graphs for lid in g.resources]
+    return [
+        prefix for prefix in profile.paths
+        if not any(p == prefix.strip("/") or p.startswith(prefix.strip("/") + "/") for p in paths)
+    ]
 
 
 #: Propagation steps before the rest is reported as a cycle.
 MAX_STEPS = 10_000
+_SCHEDULES = ("AWS::Scheduler::Schedule", "AWS::Events::Rule")
 
 
 def _is_flow(edge: Edge) -> bool:
@@ -198,81 +229,94 @@ def alarm_topics(graph: ResourceGraph) -> set[str]:
     return out
 
 
+def _scheduled(graph: ResourceGraph, node_id: str) -> bool:
+    return graph.type_of(node_id) in _SCHEDULES and bool(graph.props(node_id).get("ScheduleExpression"))
+
+
 def entry_points(graph: ResourceGraph) -> list[str]:
-    """Nodes that receive outside traffic: nothing in the stack feeds them and they pass it on."""
+    """Nodes that receive outside requests: nothing in the stack feeds them and they pass traffic on.
+
+    Not entry points: schedules (they fire on their own), dead-letter and failure queues, alarm
+    topics, Lambda@Edge functions, and functions that run only at deploy time (custom resources).
+    """
     fed = {e.target for e in graph.edges if _is_flow(e) or e.kind == "failure" or e.access in ("write", "readwrite")}
-    quiet = alarm_topics(graph)
+    quiet = alarm_topics(graph) | graph.deploy_time
     out = []
     for node in graph.nodes.values():
-        if node.id in fed or node.id in quiet or node.kind == "AWS::Scheduler::Schedule":
+        if node.id in fed or node.id in quiet or _scheduled(graph, node.id):
             continue
         carries_on = any(_is_flow(e) for e in graph.outgoing(node.id)) or node.kind in (
             "AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api", "AWS::CloudFront::Distribution",
             "AWS::Lambda::Url", "AWS::Lambda::Function",
         )
-        if carries_on and not _edge_function(graph, node.id):
+        if carries_on and not any(e.label == "Lambda@Edge" for e in graph.incoming(node.id)):
             out.append(node.id)
     return out
-
-
-def _edge_function(graph: ResourceGraph, node_id: str) -> bool:
-    return any(e.label == "Lambda@Edge" for e in graph.incoming(node_id))
 
 
 def propagate(graph: ResourceGraph, profile: Profile) -> Traffic:
     """Monthly volumes of every node of ``graph`` (see the module docstring for the rules)."""
     t = Traffic(graph, profile)
     pending: dict[str, float] = {}
+
+    def deliver(target: str, amount: float, batched: bool = False) -> None:
+        pending[target] = pending.get(target, 0.0) + amount
+        if graph.type_of(target) == "AWS::Lambda::Function":
+            per_call = float(t.setting(target, "records_per_batch")) if batched else 1.0
+            t.invocations[target] = t.invocations.get(target, 0.0) + amount / per_call
+
     for node_id in entry_points(graph):
         t.entries.append(node_id)
-        pending[node_id] = profile.requests_per_month * float(t.setting(node_id, "requests_share"))
-    for node_id, node in graph.nodes.items():
-        if node.kind == "AWS::Scheduler::Schedule":
+        deliver(node_id, profile.requests_per_month * float(t.setting(node_id, "requests_share")))
+    for node_id in graph.nodes:
+        if _scheduled(graph, node_id):
             t.entries.append(node_id)
-            pending[node_id] = firings_per_month(str(graph.props(node_id).get("ScheduleExpression", "")))
-    # in waves; volumes add up linearly, and a bound ends a cycle (a function feeding its own queue)
-    hops = 0
-    while pending and hops < MAX_STEPS:
-        hops += 1
+            deliver(node_id, firings_per_month(str(graph.props(node_id).get("ScheduleExpression", ""))))
+    # volumes add up linearly, so nodes can be visited as their inputs arrive; the bound ends a
+    # cycle (a function feeding its own queue)
+    for _ in range(MAX_STEPS):
+        if not pending:
+            break
         node_id, amount = next(iter(pending.items()))
         del pending[node_id]
-        if amount <= 0:
-            continue
-        t.units[node_id] = t.units.get(node_id, 0.0) + amount
-        for target, more in _downstream(t, node_id, amount):
-            pending[target] = pending.get(target, 0.0) + more
+        if amount > 0:
+            t.units[node_id] = t.units.get(node_id, 0.0) + amount
+            for target, more, batched in _downstream(t, node_id, amount):
+                deliver(target, more, batched)
     t.cycles = sorted(pending)
     return t
 
 
-def _downstream(t: Traffic, node_id: str, amount: float) -> list[tuple[str, float]]:
+def _downstream(t: Traffic, node_id: str, amount: float) -> list[tuple[str, float, bool]]:
+    """(target, amount, delivered in batches) for everything ``amount`` at ``node_id`` sets off."""
     g = t.graph
     kind = g.type_of(node_id)
     flows = [e for e in g.outgoing(node_id) if _is_flow(e)]
     if kind in ("AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api"):
-        return _routes(t, node_id, amount, flows)
+        return [(n, a, False) for n, a in _routes(t, node_id, amount, flows)]
     if kind == "AWS::CloudFront::Distribution":
-        return _distribution(t, node_id, amount, flows)
+        return [(n, a, False) for n, a in _distribution(t, node_id, amount, flows)]
     if kind in ("AWS::Lambda::Function", "AWS::StepFunctions::StateMachine"):
-        per = float(t.setting(node_id, "messages_per_invocation"))
-        sends = [(e.target, amount * per) for e in flows if e.kind == "data"] + _data_access(t, node_id, amount)
+        per = float(t.setting(node_id, "messages_per_event"))
+        sends = [(e.target, amount * per, False) for e in flows if e.kind == "data"]
+        sends += [(n, a, False) for n, a in _data_access(t, node_id, amount)]
         if kind == "AWS::Lambda::Function":
             return sends
         on_path = happy_path_tasks(g, node_id)
-        return [(e.target, amount * on_path.get(e.target, 0)) for e in flows if e.kind == "trigger"] + sends
+        return [(e.target, amount * on_path.get(e.target, 0), False) for e in flows if e.kind == "trigger"] + sends
     if kind in ("AWS::SQS::Queue", "AWS::Kinesis::Stream", "AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable"):
-        out = []
-        for e in flows:
-            if g.type_of(e.target) == "AWS::Lambda::Function":
-                out.append((e.target, amount / float(t.setting(e.target, "records_per_batch"))))
-            else:
-                out.append((e.target, amount * float(t.setting(e.target, "match_rate"))))
-        return out
+        return [
+            (e.target, amount, True) if g.type_of(e.target) == "AWS::Lambda::Function"
+            else (e.target, amount * float(t.setting(e.target, "match_rate")), False)
+            for e in flows
+        ]
     # topics, buses, rules, pipes, schedules, buckets, URLs: every flow edge passes everything on
-    return [(e.target, amount * (float(t.setting(e.target, "match_rate")) if _filters(g, e) else 1.0)) for e in flows]
+    return [
+        (e.target, amount * (float(t.setting(e.target, "match_rate")) if _filters(e) else 1.0), False) for e in flows
+    ]
 
 
-def _filters(g: ResourceGraph, edge: Edge) -> bool:
+def _filters(edge: Edge) -> bool:
     """Edges whose delivery a filter decides: subscriptions, bus -> rule, pipe source."""
     return edge.label in ("subscription", "matches", "emits events", "source")
 
@@ -281,7 +325,7 @@ def _routes(t: Traffic, node_id: str, amount: float, flows: list[Edge]) -> list[
     routes = [e for e in flows if e.kind == "trigger" and e.label != "authorizes"]
     # a Lambda authorizer runs on every request (its cache is not modelled: an upper bound)
     authorizers = [(e.target, amount) for e in flows if e.label == "authorizes"]
-    weights: Mapping[str, float] | None = t.setting(node_id, "routes")
+    weights: Optional[Mapping[str, float]] = t.setting(node_id, "routes")
     if weights:
         unknown = sorted(set(weights) - {e.label for e in routes})
         if unknown:
@@ -321,140 +365,20 @@ def _data_access(t: Traffic, node_id: str, amount: float) -> list[tuple[str, flo
     flows = []
     for e in t.graph.outgoing(node_id, "data"):
         if e.access in ("read", "readwrite"):
-            t.reads[e.target] = t.reads.get(e.target, 0.0) + amount * float(t.setting(node_id, "reads_per_invocation"))
+            t.reads[e.target] = t.reads.get(e.target, 0.0) + amount * float(t.setting(node_id, "reads_per_event"))
         if e.access in ("write", "readwrite"):
-            writes = amount * float(t.setting(node_id, "writes_per_invocation"))
+            writes = amount * float(t.setting(node_id, "writes_per_event"))
             t.writes[e.target] = t.writes.get(e.target, 0.0) + writes
             if t.graph.outgoing(e.target, "trigger"):
                 flows.append((e.target, writes))
     return flows
 
 
-# -- Step Functions ---------------------------------------------------------------------------
-
-def definition(g: ResourceGraph, state_machine: str) -> dict[str, Any]:
-    """The state machine's ASL with every reference replaced by ``${LogicalId}``."""
-    raw = g.props(state_machine).get("DefinitionString")
-    text = _flatten(raw)
-    try:
-        data: dict[str, Any] = json.loads(text)
-        return data
-    except ValueError:
-        return {}
-
-
-def _flatten(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, Mapping):
-        if "Fn::Join" in value:
-            sep, parts = value["Fn::Join"]
-            return str(sep).join(_flatten(p) for p in parts)
-        ids = list(references(value))
-        return "${" + (ids[0] if ids else "?") + "}"
-    return str(value)
-
-
 def happy_path_tasks(g: ResourceGraph, state_machine: str) -> dict[str, int]:
     """Function node -> how often one execution that succeeds invokes it (Catch branches not taken)."""
     counts: dict[str, int] = {}
-    for state in happy_path(definition(g, state_machine)):
-        for ref in _SUB.findall(json.dumps(state.get("Resource", "")) + json.dumps(state.get("Parameters", {}))):
-            node = g.node_for(ref)
-            if node:
-                counts[node] = counts.get(node, 0) + 1
-                break
+    for state in happy_path(definition(g.props(state_machine))):
+        node = g.node_for(task_reference(state))
+        if node:
+            counts[node] = counts.get(node, 0) + 1
     return counts
-
-
-_SUB = re.compile(r"\$\{([A-Za-z0-9]+)\}")
-
-
-def happy_path(asl: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """The states one successful execution enters, in order (Choice: its Default, or its first rule;
-    Parallel/Map: their branches' paths once)."""
-    states = asl.get("States") or {}
-    out: list[Mapping[str, Any]] = []
-    current, seen = asl.get("StartAt"), set()
-    while isinstance(current, str) and current in states and current not in seen:
-        seen.add(current)
-        state = states[current]
-        out.append(state)
-        for branch in state.get("Branches") or []:
-            out.extend(happy_path(branch))
-        processor = state.get("ItemProcessor") or state.get("Iterator")
-        if processor:
-            out.extend(happy_path(processor))
-        if state.get("Type") == "Choice":
-            choices = state.get("Choices") or [{}]
-            current = state.get("Default") or choices[0].get("Next")
-        elif state.get("End") or state.get("Type") in ("Succeed", "Fail"):
-            break
-        else:
-            current = state.get("Next")
-    return out
-
-
-# -- schedules --------------------------------------------------------------------------------
-
-_RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")
-_UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
-SECONDS_PER_MONTH = 730 * 3600
-
-
-def firings_per_month(expression: str) -> float:
-    """How often an EventBridge Scheduler / rule expression fires in an average month (730 h)."""
-    expression = expression.strip()
-    rate = _RATE.match(expression)
-    if rate:
-        return SECONDS_PER_MONTH / (int(rate.group(1)) * _UNIT_SECONDS[rate.group(2).rstrip("s")])
-    if expression.startswith("at("):
-        return 1.0
-    if expression.startswith("cron(") and expression.endswith(")"):
-        fields = expression[5:-1].split()
-        if len(fields) == 6:
-            minutes, hours, dom, month, dow, _year = fields
-            days = _days_per_month(dom, dow) * len(_expand(month, 1, 12)) / 12
-            return len(_expand(minutes, 0, 59)) * len(_expand(hours, 0, 23)) * days
-    return 0.0
-
-
-def _days_per_month(dom: str, dow: str) -> float:
-    if dom not in ("*", "?"):
-        return float(len(_expand(dom.replace("L", "31").replace("W", ""), 1, 31))) if dom != "L" else 1.0
-    if dow not in ("*", "?"):
-        names = {n: str(i + 1) for i, n in enumerate(("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"))}
-        for name, number in names.items():
-            dow = dow.upper().replace(name, number)
-        if "#" in dow or "L" in dow:
-            return float(dow.count(",") + 1)  # the n-th / last weekday: once a month each
-        return len(_expand(dow, 1, 7)) * 30.4167 / 7
-    return 30.4167
-
-
-def _expand(field_: str, low: int, high: int) -> set[int]:
-    values: set[int] = set()
-    for part in field_.split(","):
-        step = 1
-        if "/" in part:
-            part, step_text = part.split("/", 1)
-            step = int(step_text) if step_text.isdigit() and int(step_text) > 0 else 1
-        if part in ("*", "?", ""):
-            start, end = low, high
-        elif "-" in part:
-            a, b = part.split("-", 1)
-            start, end = _int(a, low), _int(b, high)
-        else:
-            start = _int(part, low)
-            end = high if "/" in field_ and step > 1 else start
-        values.update(range(start, end + 1, step))
-    return values or {low}
-
-
-def _int(text: str, default: int) -> int:
-    return int(text) if text.isdigit() else default
-
-
-def monthly(value: float) -> float:
-    """Round a monthly volume for display (no float noise)."""
-    return float(round(value, 6)) if math.isfinite(value) else 0.0
