@@ -93,7 +93,7 @@ def parser() -> argparse.ArgumentParser:
         sub.add_argument("outdir", nargs="?", default="cdk.out", help="the cloud assembly directory (default: cdk.out)")
     for sub in (cost, diagram):
         sub.add_argument("--stack", action="append", metavar="NAME",
-                         help="only this stack (artifact id or construct path); repeat for more")
+                         help="only this stack and those nested in it (artifact id or construct path); repeat for more")
     return root
 
 
