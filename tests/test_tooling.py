@@ -245,6 +245,13 @@ def test_selecting_a_stack_takes_its_nested_stacks_too(nested_app):
     assert [s.path for s in select(found, ["Prod/Jobs/Sub"])] == ["Prod/Jobs/Sub"]
 
 
+def test_an_unknown_stack_lists_the_display_paths(nested_app, capsys):
+    assert main(["cost", "--stack", "Nope", str(nested_app)]) == 2
+    err = capsys.readouterr().err
+    assert err == ("error: no stack 'Nope' in the assembly; its stacks are: "
+                   "Prod/Jobs, Prod/Jobs/Sub, Parent, Parent/Nested, Parent/Nested/Inner\n")
+
+
 def test_a_copied_folder_of_templates_still_finds_nested_stacks(nested_app, tmp_path):
     for template in nested_app.glob("*.template.json"):
         (tmp_path / template.name).write_bytes(template.read_bytes())

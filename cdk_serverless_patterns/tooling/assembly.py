@@ -177,7 +177,7 @@ def select(found: list[StackTemplate], names: Sequence[str] | None) -> list[Stac
     for name in names:
         if name not in known:
             raise StackNotFound(
-                f"no stack {name!r} in the assembly; its stacks are: {', '.join(s.name for s in found) or 'none'}"
+                f"no stack {name!r} in the assembly; its stacks are: {', '.join(s.path for s in found) or 'none'}"
             )
     chosen: set[str] = set()
     for stack in found:  # parents come before their nested stacks
