@@ -260,3 +260,51 @@ def test_a_copied_folder_of_templates_still_finds_nested_stacks(nested_app, tmp_
         assert found == ["Parent", "Parent/Nested", "Parent/Nested/Inner"]
     else:  # nothing links them: each template is a stack of its own
         assert found[0] == "Parent" and len(found) == 3 and all("Nested" in p for p in found[1:])
+
+
+def write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+_MANIFEST = {"version": "36.0.0", "artifacts": {"X": {"type": "aws:cloudformation:stack",
+                                                      "properties": {"templateFile": "X.template.json"}}}}
+
+
+@pytest.mark.parametrize(
+    "files, message",
+    [
+        ({"handler.py": "def handler(event, context): ...\n"},
+         "holds no synthesized stacks (no manifest.json, no *.template.json): synthesize the app first"),
+        ({"manifest.json": json.dumps({"version": "36.0.0", "artifacts": {}})}, "manifest.json names no stacks"),
+        ({"X.template.json": '{"Resources": {\n  "Q": }'}, "X.template.json is not valid JSON (line 2): Expecting value"),
+        ({"manifest.json": json.dumps(_MANIFEST)}, "X.template.json: no such file"),
+        ({"manifest.json": "{"}, "manifest.json is not valid JSON (line 1)"),
+    ],
+    ids=["handler-folder", "no-stacks", "corrupt-template", "missing-template", "corrupt-manifest"],
+)
+@pytest.mark.parametrize("command", ["cost", "diagram"])
+def test_an_unusable_assembly_is_one_line_and_exit_code_2(tmp_path, capsys, command, files, message):
+    for name, text in files.items():
+        write(tmp_path / name, text)
+    assert main([command, str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"error: {tmp_path}") and message in captured.err, captured.err
+    assert captured.err.count("\n") == 1 and captured.out == ""
+
+
+def test_findings_of_a_report_without_stacks_still_lists_them(tmp_path, capsys):
+    write(tmp_path / "manifest.json", json.dumps({"version": "36.0.0", "artifacts": {}}))
+    write(tmp_path / "validation-report.json", json.dumps({"pluginReports": []}))
+    assert main(["findings", str(tmp_path)]) == 0
+    assert "open findings: 0 (0 errors)" in capsys.readouterr().out
+
+
+def test_error_messages_name_the_file_not_the_errno():
+    from cdk_serverless_patterns.tooling.cli import message
+
+    assert message(FileNotFoundError(2, "No such file or directory", "cdk.out/X.template.json")) == (
+        "cdk.out/X.template.json: no such file or directory")
+    assert message(PermissionError(13, "Permission denied")) == "[Errno 13] Permission denied"
+    assert message(ValueError("first line\n  second line")) == "first line second line"

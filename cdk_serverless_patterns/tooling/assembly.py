@@ -6,6 +6,9 @@ template file are known even when the two names differ. Each ``cdk.NestedStack``
 follows its parent as a stack of its own (its template is the
 ``*.nested.template.json`` file the parent's ``AWS::CloudFormation::Stack``
 resource names).
+
+A directory that holds no stacks, or a file that is missing or not JSON, is an
+:class:`AssemblyError` whose message names the file and what is wrong with it.
 """
 
 from __future__ import annotations
@@ -26,8 +29,29 @@ _LOGICAL_ID = "aws:cdk:logicalId"
 _TEMPLATE_FILE = "aws:cdk:templateFile"
 #: ``Parent/Nested.NestedStack/Nested.NestedStackResource``: the resource of the nested stack ``Parent/Nested``.
 _NESTED_RESOURCE = re.compile(r"^(?P<scope>(?:.*/)?)(?P<id>[^/]+)\.NestedStack/(?P=id)\.NestedStackResource$")
+_HOW_TO_SYNTH = "synthesize the app first ('cdk synth', or app.synth()) and pass its output directory (cdk.out)"
 
 PathLike = Union[str, "os.PathLike[str]"]
+
+
+class AssemblyError(ValueError):
+    """An assembly that cannot be read: no stacks in it, or a file of it missing or not JSON."""
+
+
+def read_json(path: Path) -> Any:
+    """The JSON in ``path``; :class:`AssemblyError` naming the file when it is missing, unreadable or not JSON."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise AssemblyError(f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        raise AssemblyError(f"{path} is not valid JSON (not UTF-8 text)") from None
+    except OSError as error:
+        raise AssemblyError(f"{path}: {(error.strerror or str(error)).lower()}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise AssemblyError(f"{path} is not valid JSON (line {error.lineno}): {error.msg}") from None
 
 
 @dataclass(frozen=True)
@@ -48,7 +72,9 @@ class StackTemplate:
     def template(self) -> dict[str, Any]:
         """The template; each resource's ``aws:cdk:path`` is filled in from the assembly's metadata
         where the template lacks it (apps synthesized outside the CDK CLI carry no path metadata)."""
-        data: dict[str, Any] = json.loads(self.template_file.read_text(encoding="utf-8"))
+        data = read_json(self.template_file)
+        if not isinstance(data, dict):
+            raise AssemblyError(f"{self.template_file} is not a CloudFormation template (not a JSON object)")
         paths = self.logical_paths()
         for logical_id, resource in (data.get("Resources") or {}).items():
             if isinstance(resource, dict) and logical_id in paths:
@@ -74,7 +100,7 @@ class StackTemplate:
         """The metadata entries per construct path, from the manifest or its additional metadata file."""
         if self.metadata or self.metadata_file is None or not self.metadata_file.is_file():
             return self.metadata
-        data = json.loads(self.metadata_file.read_text(encoding="utf-8"))
+        data = read_json(self.metadata_file)
         return data if isinstance(data, Mapping) else {}
 
     def resources(self) -> Mapping[str, Mapping[str, Any]]:
@@ -129,10 +155,11 @@ def _owner(path: str, scopes: set[str]) -> str | None:
     return max(inside, key=len) if inside else None
 
 
-def stacks(outdir: PathLike) -> list[StackTemplate]:
+def stacks(outdir: PathLike, *, allow_empty: bool = False) -> list[StackTemplate]:
     """Every stack in the assembly at ``outdir``, in manifest order, each followed by its nested stacks.
 
-    Falls back to ``*.template.json`` when there is no manifest (a copied folder).
+    Falls back to ``*.template.json`` when there is no manifest (a copied folder). Raises
+    :class:`AssemblyError` when the directory holds no stacks (unless ``allow_empty``).
     """
     out = Path(outdir)
     if not out.is_dir():
@@ -140,12 +167,16 @@ def stacks(outdir: PathLike) -> list[StackTemplate]:
     manifest = out / "manifest.json"
     if manifest.exists():
         top = list(_from_manifest(manifest))
+        empty = f"{manifest} names no stacks"
     else:
         top = [_from_file(p, "") for p in sorted(out.glob("*.template.json")) if not p.name.endswith(NESTED_SUFFIX)]
+        empty = f"{out} holds no synthesized stacks (no manifest.json, no *.template.json)"
     seen: set[Path] = set()
     found = [s for stack in top for s in _with_nested(stack, seen)]
     if not manifest.exists():  # nested templates no parent names (no asset metadata): stacks of their own
         found += [_from_file(p, "") for p in sorted(out.glob("*" + NESTED_SUFFIX)) if p not in seen]
+    if not found and not allow_empty:
+        raise AssemblyError(f"{empty}: {_HOW_TO_SYNTH}")
     return found
 
 
@@ -187,9 +218,8 @@ def select(found: list[StackTemplate], names: Sequence[str] | None) -> list[Stac
 
 
 def _from_manifest(manifest: Path) -> Iterator[StackTemplate]:
-    if not manifest.exists():
-        return
-    artifacts = json.loads(manifest.read_text(encoding="utf-8")).get("artifacts") or {}
+    data = read_json(manifest)
+    artifacts = (data.get("artifacts") if isinstance(data, dict) else None) or {}
     out = manifest.parent
     for name, artifact in artifacts.items():
         kind = artifact.get("type")
@@ -209,5 +239,7 @@ def read_report(outdir: PathLike) -> dict[str, Any] | None:
         path = path / REPORT_FILE
     if not path.exists():
         return None
-    report: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    report = read_json(path)
+    if not isinstance(report, dict):
+        raise AssemblyError(f"{path} is not a validation report (not a JSON object)")
     return report
