@@ -168,3 +168,143 @@ def test_diagram_command_formats_and_stack_filter(synthesized_example, capsys):
     assert svg.lstrip().startswith("<svg") and "ImageJobsExample" in svg and "Workers/thumbnail/Worker" in svg
     assert main(["diagram", "--stack", "ImageJobsExample", outdir]) == 0
     assert capsys.readouterr().out.startswith("flowchart LR")
+
+
+# -- reading the assembly: nested stacks, stages, bad directories ------------------------------------
+
+
+@pytest.fixture(scope="module", params=["app.synth", "cdk-cli"])
+def nested_app(request, tmp_path_factory):
+    """``Parent`` with a NestedStack (a queue, a function and a NestedStack of its own) and a stack in a
+    Stage (``Prod/Jobs``, nested ``Sub``); the ``Queue`` of ``Parent`` and of ``Parent/Nested`` share a
+    logical id. Synthesized as app.synth() leaves it and as the CDK CLI does (path and asset metadata)."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_lambda as lambda_
+    from aws_cdk import aws_sqs as sqs
+    from constructs import Construct
+
+    outdir = tmp_path_factory.mktemp(f"nested-{request.param}")
+    cli = request.param == "cdk-cli"
+    app = cdk.App(outdir=str(outdir), context={"aws:cdk:enable-path-metadata": cli, "aws:cdk:enable-asset-metadata": cli})
+    parent = cdk.Stack(app, "Parent")
+    sqs.Queue(parent, "Queue")
+    nested = cdk.NestedStack(parent, "Nested")
+    sqs.Queue(nested, "Queue")
+    lambda_.Function(nested, "Fn", runtime=lambda_.Runtime.PYTHON_3_12, handler="index.handler",
+                     code=lambda_.Code.from_inline("def handler(event, context):\n    return event\n"))
+    sqs.Queue(cdk.NestedStack(nested, "Inner"), "Deep")
+    jobs = cdk.Stack(cdk.Stage(app, "Prod"), "Jobs")
+    sqs.Queue(Construct(jobs, "Report"), "Job")
+    sqs.Queue(cdk.NestedStack(jobs, "Sub"), "Part")
+    app.synth()
+    return outdir
+
+
+def resource_paths(stack):
+    return sorted(r["Metadata"]["aws:cdk:path"] for r in stack.template()["Resources"].values()
+                  if r["Type"] in ("AWS::SQS::Queue", "AWS::Lambda::Function"))
+
+
+def test_nested_stacks_follow_their_parent_with_their_own_resources(nested_app):
+    found = {s.path: s for s in stacks(nested_app)}
+    assert list(found) == ["Prod/Jobs", "Prod/Jobs/Sub", "Parent", "Parent/Nested", "Parent/Nested/Inner"]
+    assert [found[p].parent for p in found] == ["", found["Prod/Jobs"].name, "", "Parent", found["Parent/Nested"].name]
+    assert found["Parent/Nested"].template_file.name.endswith(".nested.template.json")
+    # the two queues share a logical id: each stack's path map holds its own resources only
+    assert resource_paths(found["Parent"]) == ["Parent/Queue/Resource"]
+    assert resource_paths(found["Parent/Nested"]) == ["Parent/Nested/Fn/Resource", "Parent/Nested/Queue/Resource"]
+    assert resource_paths(found["Parent/Nested/Inner"]) == ["Parent/Nested/Inner/Deep/Resource"]
+
+
+def test_a_stack_in_a_stage_has_its_display_path_and_full_resource_paths(nested_app):
+    jobs, sub = stacks(nested_app)[:2]
+    assert (jobs.path, sub.path) == ("Prod/Jobs", "Prod/Jobs/Sub")
+    assert jobs.name != jobs.path and jobs.template_file.parent.name == "assembly-Prod"
+    assert resource_paths(jobs) == ["Prod/Jobs/Report/Job/Resource"]
+    assert resource_paths(sub) == ["Prod/Jobs/Sub/Part/Resource"]
+
+
+def test_cost_and_diagram_include_nested_stacks(nested_app, capsys):
+    assert main(["cost", "--json", str(nested_app)]) == 0
+    by_stack = {s["stack"]: s for s in json.loads(capsys.readouterr().out)["stacks"]}
+    assert set(by_stack) == {"Prod/Jobs", "Prod/Jobs/Sub", "Parent", "Parent/Nested", "Parent/Nested/Inner"}
+    assert by_stack["Parent/Nested"]["total_usd"] > 0
+    assert any(line["service"] == "Lambda" for line in by_stack["Parent/Nested"]["lines"])
+    assert main(["diagram", "--stack", "Parent/Nested", str(nested_app)]) == 0
+    text = capsys.readouterr().out
+    assert "Fn9270CBC0" in text and "Deep" in text and '["Parent"]' not in text
+
+
+def test_selecting_a_stack_takes_its_nested_stacks_too(nested_app):
+    from cdk_serverless_patterns.tooling.assembly import select
+
+    found = stacks(nested_app)
+    nested = next(s for s in found if s.path == "Parent/Nested")
+    assert [s.path for s in select(found, ["Parent"])] == ["Parent", "Parent/Nested", "Parent/Nested/Inner"]
+    assert [s.path for s in select(found, [nested.name])] == ["Parent/Nested", "Parent/Nested/Inner"]
+    assert [s.path for s in select(found, ["Prod/Jobs/Sub"])] == ["Prod/Jobs/Sub"]
+
+
+def test_an_unknown_stack_lists_the_display_paths(nested_app, capsys):
+    assert main(["cost", "--stack", "Nope", str(nested_app)]) == 2
+    err = capsys.readouterr().err
+    assert err == ("error: no stack 'Nope' in the assembly; its stacks are: "
+                   "Prod/Jobs, Prod/Jobs/Sub, Parent, Parent/Nested, Parent/Nested/Inner\n")
+
+
+def test_a_copied_folder_of_templates_still_finds_nested_stacks(nested_app, tmp_path):
+    for template in nested_app.glob("*.template.json"):
+        (tmp_path / template.name).write_bytes(template.read_bytes())
+    found = [s.path for s in stacks(tmp_path)]
+    if nested_app.name.startswith("nested-cdk-cli"):  # aws:asset:path and aws:cdk:path name the nested stacks
+        assert found == ["Parent", "Parent/Nested", "Parent/Nested/Inner"]
+    else:  # nothing links them: each template is a stack of its own
+        assert found[0] == "Parent" and len(found) == 3 and all("Nested" in p for p in found[1:])
+
+
+def write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+_MANIFEST = {"version": "36.0.0", "artifacts": {"X": {"type": "aws:cloudformation:stack",
+                                                      "properties": {"templateFile": "X.template.json"}}}}
+
+
+@pytest.mark.parametrize(
+    "files, message",
+    [
+        ({"handler.py": "def handler(event, context): ...\n"},
+         "holds no synthesized stacks (no manifest.json, no *.template.json): synthesize the app first"),
+        ({"manifest.json": json.dumps({"version": "36.0.0", "artifacts": {}})}, "manifest.json names no stacks"),
+        ({"X.template.json": '{"Resources": {\n  "Q": }'}, "X.template.json is not valid JSON (line 2): Expecting value"),
+        ({"manifest.json": json.dumps(_MANIFEST)}, "X.template.json: no such file"),
+        ({"manifest.json": "{"}, "manifest.json is not valid JSON (line 1)"),
+    ],
+    ids=["handler-folder", "no-stacks", "corrupt-template", "missing-template", "corrupt-manifest"],
+)
+@pytest.mark.parametrize("command", ["cost", "diagram"])
+def test_an_unusable_assembly_is_one_line_and_exit_code_2(tmp_path, capsys, command, files, message):
+    for name, text in files.items():
+        write(tmp_path / name, text)
+    assert main([command, str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"error: {tmp_path}") and message in captured.err, captured.err
+    assert captured.err.count("\n") == 1 and captured.out == ""
+
+
+def test_findings_of_a_report_without_stacks_still_lists_them(tmp_path, capsys):
+    write(tmp_path / "manifest.json", json.dumps({"version": "36.0.0", "artifacts": {}}))
+    write(tmp_path / "validation-report.json", json.dumps({"pluginReports": []}))
+    assert main(["findings", str(tmp_path)]) == 0
+    assert "open findings: 0 (0 errors)" in capsys.readouterr().out
+
+
+def test_error_messages_name_the_file_not_the_errno():
+    from cdk_serverless_patterns.tooling.cli import message
+
+    assert message(FileNotFoundError(2, "No such file or directory", "cdk.out/X.template.json")) == (
+        "cdk.out/X.template.json: no such file or directory")
+    assert message(PermissionError(13, "Permission denied")) == "[Errno 13] Permission denied"
+    assert message(ValueError("first line\n  second line")) == "first line second line"

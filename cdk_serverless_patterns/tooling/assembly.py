@@ -2,39 +2,79 @@
 
 Stacks come from ``manifest.json`` (nested assemblies of ``Stage``s included),
 so a stack's construct path — what findings are reported against — and its
-template file are known even when the two names differ.
+template file are known even when the two names differ. Each ``cdk.NestedStack``
+follows its parent as a stack of its own (its template is the
+``*.nested.template.json`` file the parent's ``AWS::CloudFormation::Stack``
+resource names).
+
+A directory that holds no stacks, or a file that is missing or not JSON, is an
+:class:`AssemblyError` whose message names the file and what is wrong with it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
 REPORT_FILE = "validation-report.json"
+NESTED_SUFFIX = ".nested.template.json"
 _STACK = "aws:cloudformation:stack"
 _NESTED = "cdk:cloud-assembly"
+_LOGICAL_ID = "aws:cdk:logicalId"
+_TEMPLATE_FILE = "aws:cdk:templateFile"
+#: ``Parent/Nested.NestedStack/Nested.NestedStackResource``: the resource of the nested stack ``Parent/Nested``.
+_NESTED_RESOURCE = re.compile(r"^(?P<scope>(?:.*/)?)(?P<id>[^/]+)\.NestedStack/(?P=id)\.NestedStackResource$")
+_HOW_TO_SYNTH = "synthesize the app first ('cdk synth', or app.synth()) and pass its output directory (cdk.out)"
 
 PathLike = Union[str, "os.PathLike[str]"]
 
 
+class AssemblyError(ValueError):
+    """An assembly that cannot be read: no stacks in it, or a file of it missing or not JSON."""
+
+
+def read_json(path: Path) -> Any:
+    """The JSON in ``path``; :class:`AssemblyError` naming the file when it is missing, unreadable or not JSON."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise AssemblyError(f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        raise AssemblyError(f"{path} is not valid JSON (not UTF-8 text)") from None
+    except OSError as error:
+        raise AssemblyError(f"{path}: {(error.strerror or str(error)).lower()}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise AssemblyError(f"{path} is not valid JSON (line {error.lineno}): {error.msg}") from None
+
+
 @dataclass(frozen=True)
 class StackTemplate:
-    """One synthesized stack: artifact id, construct path, template file."""
+    """One synthesized stack: artifact id (a nested stack's: its file name), construct path, template file.
+
+    ``parent`` is the ``name`` of the stack a nested stack is deployed with ("" for a top-level stack);
+    ``metadata`` (or ``metadata_file``) is the assembly's metadata of the top-level stack, nested stacks included.
+    """
 
     name: str
     path: str
     template_file: Path
     metadata: Mapping[str, Any] = field(default_factory=dict)
     metadata_file: Path | None = None
+    parent: str = ""
 
     def template(self) -> dict[str, Any]:
         """The template; each resource's ``aws:cdk:path`` is filled in from the assembly's metadata
         where the template lacks it (apps synthesized outside the CDK CLI carry no path metadata)."""
-        data: dict[str, Any] = json.loads(self.template_file.read_text(encoding="utf-8"))
+        data = read_json(self.template_file)
+        if not isinstance(data, dict):
+            raise AssemblyError(f"{self.template_file} is not a CloudFormation template (not a JSON object)")
         paths = self.logical_paths()
         for logical_id, resource in (data.get("Resources") or {}).items():
             if isinstance(resource, dict) and logical_id in paths:
@@ -44,37 +84,115 @@ class StackTemplate:
         return data
 
     def logical_paths(self) -> dict[str, str]:
-        """Logical id -> construct path (``Stack/Pattern/Part/Resource``), from the manifest's metadata."""
-        metadata: Mapping[str, Any] = self.metadata
-        if not metadata and self.metadata_file is not None and self.metadata_file.is_file():
-            metadata = json.loads(self.metadata_file.read_text(encoding="utf-8"))
+        """Logical id -> construct path (``Stack/Pattern/Part/Resource``) of this stack's resources,
+        from the manifest's metadata (entries of stacks nested in this one left out: their ids may repeat)."""
+        entries = self.all_metadata()
+        roots = _stack_roots(entries)
+        own = next((p for p, f in roots.items() if f == self.template_file.name), self.path)
+        scopes = set(roots) | {own}
         return {
-            str(entry.get("data")): path.lstrip("/")
-            for path, entries in metadata.items()
-            for entry in entries or []
-            if isinstance(entry, Mapping) and entry.get("type") == "aws:cdk:logicalId"
+            str(entry.get("data")): path
+            for path, entry in _entries(entries, _LOGICAL_ID)
+            if _owner(path, scopes) in (own, None)
         }
+
+    def all_metadata(self) -> Mapping[str, Any]:
+        """The metadata entries per construct path, from the manifest or its additional metadata file."""
+        if self.metadata or self.metadata_file is None or not self.metadata_file.is_file():
+            return self.metadata
+        data = read_json(self.metadata_file)
+        return data if isinstance(data, Mapping) else {}
 
     def resources(self) -> Mapping[str, Mapping[str, Any]]:
         resources = self.template().get("Resources")
         return resources if isinstance(resources, Mapping) else {}
 
+    def nested(self) -> list[StackTemplate]:
+        """The stacks nested directly in this one (``cdk.NestedStack``), in template order.
 
-def stacks(outdir: PathLike) -> list[StackTemplate]:
-    """Every stack in the assembly at ``outdir``, in manifest order.
+        A nested stack's template file is the one its ``AWS::CloudFormation::Stack`` resource names
+        (``aws:asset:path``, CDK CLI) or the metadata names for its construct path (any synth).
+        """
+        entries = self.all_metadata()
+        roots = _stack_roots(entries)
+        found = []
+        for resource in self.resources().values():
+            if not isinstance(resource, Mapping) or resource.get("Type") != "AWS::CloudFormation::Stack":
+                continue
+            meta = resource.get("Metadata")
+            meta = meta if isinstance(meta, Mapping) else {}
+            match = _NESTED_RESOURCE.match(str(meta.get("aws:cdk:path") or ""))
+            path = match["scope"] + match["id"] if match else ""
+            file = str(meta.get("aws:asset:path") or roots.get(path) or "")
+            if not file.endswith(".json"):
+                continue  # a stack from a template URL: not in the assembly
+            name = Path(file).name.removesuffix(NESTED_SUFFIX).removesuffix(".template.json")
+            found.append(StackTemplate(name, path or name, self.template_file.parent / file, entries, None, self.name))
+        return found
 
-    Falls back to ``*.template.json`` when there is no manifest (a copied folder).
+
+def _entries(metadata: Mapping[str, Any], kind: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(construct path, entry) for the metadata entries of type ``kind``."""
+    for path, entries in metadata.items():
+        for entry in entries if isinstance(entries, list) else []:
+            if isinstance(entry, Mapping) and entry.get("type") == kind:
+                yield str(path).lstrip("/"), entry
+
+
+def _stack_roots(metadata: Mapping[str, Any]) -> dict[str, str]:
+    """Construct path -> template file name of each stack the metadata covers (file "" where unknown)."""
+    roots = {path: str(entry.get("data") or "") for path, entry in _entries(metadata, _TEMPLATE_FILE)}
+    for path, _ in _entries(metadata, _LOGICAL_ID):
+        match = _NESTED_RESOURCE.match(path)
+        if match:
+            roots.setdefault(match["scope"] + match["id"], "")
+    return roots
+
+
+def _owner(path: str, scopes: set[str]) -> str | None:
+    """The innermost of ``scopes`` that ``path`` lies in, None when it lies in none."""
+    inside = [s for s in scopes if path == s or path.startswith(s + "/")]
+    return max(inside, key=len) if inside else None
+
+
+def stacks(outdir: PathLike, *, allow_empty: bool = False) -> list[StackTemplate]:
+    """Every stack in the assembly at ``outdir``, in manifest order, each followed by its nested stacks.
+
+    Falls back to ``*.template.json`` when there is no manifest (a copied folder). Raises
+    :class:`AssemblyError` when the directory holds no stacks (unless ``allow_empty``).
     """
     out = Path(outdir)
     if not out.is_dir():
         raise FileNotFoundError(f"{out} is not a cloud assembly directory (run 'cdk synth' or app.synth() first)")
-    found = list(_from_manifest(out))
-    if found or (out / "manifest.json").exists():
-        return found
-    return [
-        StackTemplate(p.name.removesuffix(".template.json"), p.name.removesuffix(".template.json"), p)
-        for p in sorted(out.glob("*.template.json"))
-    ]
+    manifest = out / "manifest.json"
+    if manifest.exists():
+        top = list(_from_manifest(manifest))
+        empty = f"{manifest} names no stacks"
+    else:
+        top = [_from_file(p, "") for p in sorted(out.glob("*.template.json")) if not p.name.endswith(NESTED_SUFFIX)]
+        empty = f"{out} holds no synthesized stacks (no manifest.json, no *.template.json)"
+    seen: set[Path] = set()
+    found = [s for stack in top for s in _with_nested(stack, seen)]
+    if not manifest.exists():  # nested templates no parent names (no asset metadata): stacks of their own
+        found += [_from_file(p, "") for p in sorted(out.glob("*" + NESTED_SUFFIX)) if p not in seen]
+    if not found and not allow_empty:
+        raise AssemblyError(f"{empty}: {_HOW_TO_SYNTH}")
+    return found
+
+
+def _from_file(template_file: Path, parent: str) -> StackTemplate:
+    name = template_file.name.removesuffix(NESTED_SUFFIX).removesuffix(".template.json")
+    return StackTemplate(name, name, template_file, parent=parent)
+
+
+def _with_nested(stack: StackTemplate, seen: set[Path]) -> Iterator[StackTemplate]:
+    """``stack``, then each stack nested in it, depth first."""
+    if stack.template_file in seen:
+        return
+    seen.add(stack.template_file)
+    yield stack
+    for child in stack.nested():
+        yield from _with_nested(child, seen)
 
 
 class StackNotFound(LookupError):
@@ -82,23 +200,27 @@ class StackNotFound(LookupError):
 
 
 def select(found: list[StackTemplate], names: Sequence[str] | None) -> list[StackTemplate]:
-    """The stacks named (artifact id or construct path), in assembly order; all when ``names`` is empty."""
+    """The stacks named (artifact id or construct path) and those nested in them, in assembly order;
+    all when ``names`` is empty."""
     if not names:
         return found
     known = {s.name for s in found} | {s.path for s in found}
     for name in names:
         if name not in known:
             raise StackNotFound(
-                f"no stack {name!r} in the assembly; its stacks are: {', '.join(s.name for s in found) or 'none'}"
+                f"no stack {name!r} in the assembly; its stacks are: {', '.join(s.path for s in found) or 'none'}"
             )
-    return [s for s in found if s.name in names or s.path in names]
+    chosen: set[str] = set()
+    for stack in found:  # parents come before their nested stacks
+        if stack.name in names or stack.path in names or stack.parent in chosen:
+            chosen.add(stack.name)
+    return [s for s in found if s.name in chosen]
 
 
-def _from_manifest(out: Path) -> Iterator[StackTemplate]:
-    manifest_file = out / "manifest.json"
-    if not manifest_file.exists():
-        return
-    artifacts = json.loads(manifest_file.read_text(encoding="utf-8")).get("artifacts") or {}
+def _from_manifest(manifest: Path) -> Iterator[StackTemplate]:
+    data = read_json(manifest)
+    artifacts = (data.get("artifacts") if isinstance(data, dict) else None) or {}
+    out = manifest.parent
     for name, artifact in artifacts.items():
         kind = artifact.get("type")
         props = artifact.get("properties") or {}
@@ -107,7 +229,7 @@ def _from_manifest(out: Path) -> Iterator[StackTemplate]:
             yield StackTemplate(name, artifact.get("displayName") or name, out / props["templateFile"],
                                 artifact.get("metadata") or {}, out / extra if extra else None)
         elif kind == _NESTED and props.get("directoryName"):
-            yield from _from_manifest(out / props["directoryName"])
+            yield from _from_manifest(out / props["directoryName"] / "manifest.json")
 
 
 def read_report(outdir: PathLike) -> dict[str, Any] | None:
@@ -117,5 +239,7 @@ def read_report(outdir: PathLike) -> dict[str, Any] | None:
         path = path / REPORT_FILE
     if not path.exists():
         return None
-    report: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    report = read_json(path)
+    if not isinstance(report, dict):
+        raise AssemblyError(f"{path} is not a validation report (not a JSON object)")
     return report

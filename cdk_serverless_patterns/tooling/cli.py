@@ -2,8 +2,9 @@
 
 All three read a synthesized cloud assembly (``cdk synth`` or ``app.synth()``
 output); none imports aws_cdk, so they start fast and work on any CDK app.
-Exit codes: 0 done, 1 open findings (``findings``), 2 bad input (no assembly,
-unknown stack, unusable profile), with a one-line message on stderr.
+Exit codes: 0 done, 1 open findings (``findings``), 2 bad input (no assembly or
+no stacks in it, a missing or corrupt file, unknown stack, unusable profile),
+with a one-line message on stderr.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from .assembly import StackNotFound, StackTemplate, select, stacks
+from .assembly import AssemblyError, StackNotFound, StackTemplate, select, stacks
 from .findings import findings_table
 from .graph import build_graph
 from .traffic import Profile, ProfileError, unmatched_paths
@@ -102,8 +103,17 @@ def parser() -> argparse.ArgumentParser:
         sub.add_argument("outdir", nargs="?", default="cdk.out", help="the cloud assembly directory (default: cdk.out)")
     for sub in (cost, diagram):
         sub.add_argument("--stack", action="append", metavar="NAME",
-                         help="only this stack (artifact id or construct path); repeat for more")
+                         help="only this stack and those nested in it (artifact id or construct path); repeat for more")
     return root
+
+
+def message(error: Exception) -> str:
+    """One line for ``error``: an OS error as "file: reason" (not its errno), others as their text."""
+    if isinstance(error, OSError) and error.filename is not None and error.strerror:
+        text = f"{error.filename}: {error.strerror.lower()}"
+    else:
+        text = str(error) or type(error).__name__
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -111,11 +121,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.run(args)
         sys.stdout.flush()
-    except (FileNotFoundError, StackNotFound, ProfileError) as error:
-        print(f"error: {error.args[0] if error.args else error}", file=sys.stderr)
-        return 2
     except BrokenPipeError:
         # the reader stopped early (`... diagram cdk.out | head`): not an error here
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except (OSError, AssemblyError, StackNotFound, ProfileError) as error:
+        print(f"error: {message(error)}", file=sys.stderr)
+        return 2
     return code

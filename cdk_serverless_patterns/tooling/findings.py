@@ -170,7 +170,7 @@ def plugin_names(outdir: PathLike) -> list[str]:
 def findings_table(outdir: PathLike) -> tuple[str, list[Finding]]:
     """The table for ``outdir`` and the findings (acknowledged included) it was made from."""
     found = findings_in(outdir, include_acknowledged=True)
-    templates = stacks(outdir)
+    templates = stacks(outdir, allow_empty=True)  # a report without stacks still lists its findings
     return format_table(summarize(templates, found), found, plugin_names(outdir)), found
 
 
