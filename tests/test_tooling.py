@@ -308,3 +308,12 @@ def test_error_messages_name_the_file_not_the_errno():
         "cdk.out/X.template.json: no such file or directory")
     assert message(PermissionError(13, "Permission denied")) == "[Errno 13] Permission denied"
     assert message(ValueError("first line\n  second line")) == "first line second line"
+
+
+def test_the_diagram_says_what_it_does_not_draw(tmp_path, capsys):
+    template = {"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {}},
+                              "Db": {"Type": "AWS::RDS::DBInstance", "Properties": {}}}}
+    (tmp_path / "App.template.json").write_text(json.dumps(template))
+    assert main(["diagram", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "  %% App: not drawn (resource types this diagram does not know): AWS::RDS::DBInstance x1" in out

@@ -29,7 +29,7 @@ from .cost_services import PRICERS
 from .graph import ResourceGraph, build_graph
 from .traffic import Profile, propagate
 
-__all__ = ["FREE_TYPES", "PRICED_TYPES", "CostLine", "StackEstimate", "estimate", "estimate_stack"]
+__all__ = ["FREE_TYPES", "PRICED_TYPES", "CostLine", "StackEstimate", "estimate", "estimate_stack", "unknown_types"]
 
 FREE_TYPES = frozenset({
     "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::InstanceProfile",
@@ -82,15 +82,22 @@ def estimate(graph: ResourceGraph, profile: Profile) -> StackEstimate:
     return out
 
 
+def unknown_types(resources: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]]:
+    """Resource type -> logical ids, for the types neither priced nor known to be free."""
+    out: dict[str, list[str]] = {}
+    for lid, res in resources.items():
+        kind = str(res.get("Type", ""))
+        if kind not in FREE_TYPES and kind not in PRICED_TYPES:
+            out.setdefault(kind, []).append(lid)
+    return out
+
+
 def _price(graph: ResourceGraph, profile: Profile) -> StackEstimate:
     traffic = propagate(graph, profile)
     p = Pricer(graph, traffic)
     for price in PRICERS:
         price(p)
-    for lid, res in graph.resources.items():
-        kind = str(res.get("Type", ""))
-        if kind not in FREE_TYPES and kind not in PRICED_TYPES:
-            p.estimate.not_priced.setdefault(kind, []).append(lid)
+    p.estimate.not_priced.update(unknown_types(graph.resources))
     if traffic.cycles:
         p.estimate.notes.append(
             "traffic loops through " + ", ".join(traffic.path(c) for c in traffic.cycles)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from .cost import unknown_types
 from .graph import Node, ResourceGraph
 
 #: CloudFormation type -> Mermaid node shape (open, close).
@@ -67,6 +68,10 @@ def mermaid(graphs: Sequence[ResourceGraph]) -> str:
             if group:
                 lines.append("    end")
         lines.append("  end")
+        unknown = unknown_types(g.resources)
+        if unknown:
+            listed = ", ".join(f"{kind} x{len(ids)}" for kind, ids in sorted(unknown.items()))
+            lines.append(f"  %% {g.stack}: not drawn (resource types this diagram does not know): {listed}")
         for edge in g.edges:
             label = f"|\"{_text(edge.label)}\"|" if edge.label else ""
             lines.append(f"  {_id(g.stack, edge.source)} {_ARROWS[edge.kind]}{label} {_id(g.stack, edge.target)}")
