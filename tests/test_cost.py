@@ -196,3 +196,23 @@ def test_x86_functions_show_what_arm64_would_save():
     e = estimate_stack("App", template, Profile(requests_per_month=1_000_000))
     worker_x86 = 1_000_000 * 0.12 * 0.25 * 0.0000166667
     assert e.arm64_potential_usd == pytest.approx(worker_x86 * 0.2, rel=1e-3)
+
+
+def test_a_vpc_prices_its_nat_gateways_and_addresses_and_lists_nothing_as_unknown(tmp_path):
+    import aws_cdk as cdk
+    from aws_cdk import aws_ec2 as ec2
+
+    from cdk_serverless_patterns.tooling.assembly import stacks
+
+    app = cdk.App(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "Net", env=cdk.Environment(account="111111111111", region="us-east-1"))
+    vpc = ec2.Vpc(stack, "Vpc", max_azs=2, nat_gateways=1)
+    vpc.add_interface_endpoint("Sqs", service=ec2.InterfaceVpcEndpointAwsService.SQS)
+    app.synth()
+    [net] = stacks(tmp_path)
+    e = estimate_stack(net.path, net.template(), Profile(requests_per_month=0))
+    by_item = lines(e)
+    assert by_item["VPC: NAT gateways"].usd == pytest.approx(730 * 0.045)
+    assert by_item["VPC: public IPv4 addresses"].usd == pytest.approx(730 * 0.005)
+    assert by_item["VPC: interface endpoints (per Availability Zone)"].quantity == 2 * 730
+    assert e.not_priced == {} and any("NAT gateway data processing" in n for n in e.notes)

@@ -49,6 +49,11 @@ FREE_TYPES = frozenset({
     "AWS::WAFv2::LoggingConfiguration", "AWS::Backup::BackupVault", "AWS::Backup::BackupPlan",
     "AWS::Backup::BackupSelection", "AWS::CDK::Metadata", "AWS::SSM::Parameter", "AWS::CloudFormation::WaitConditionHandle",
     "AWS::CloudFormation::Stack",  # a nested stack: its template is priced as a stack of its own
+    "AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::RouteTable", "AWS::EC2::Route",
+    "AWS::EC2::SubnetRouteTableAssociation", "AWS::EC2::InternetGateway", "AWS::EC2::VPCGatewayAttachment",
+    "AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupIngress", "AWS::EC2::SecurityGroupEgress",
+    "AWS::EC2::NetworkAcl", "AWS::EC2::NetworkAclEntry", "AWS::EC2::SubnetNetworkAclAssociation",
+    "AWS::EC2::EgressOnlyInternetGateway", "AWS::EC2::VPCCidrBlock", "AWS::EC2::FlowLog",
 })
 #: Types some line below prices.
 PRICED_TYPES = frozenset({
@@ -57,7 +62,8 @@ PRICED_TYPES = frozenset({
     "AWS::StepFunctions::StateMachine", "AWS::DynamoDB::Table", "AWS::Kinesis::Stream", "AWS::S3::Bucket",
     "AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm", "AWS::CloudWatch::Dashboard", "AWS::KMS::Key",
     "AWS::WAFv2::WebACL", "AWS::Cognito::UserPool", "AWS::CloudFront::Distribution",
-    "AWS::SecretsManager::Secret", "AWS::Route53::HostedZone",
+    "AWS::SecretsManager::Secret", "AWS::Route53::HostedZone", "AWS::EC2::NatGateway", "AWS::EC2::EIP",
+    "AWS::EC2::VPCEndpoint",
 })
 
 

@@ -384,7 +384,26 @@ def _traced(p: Pricer, lid: str) -> bool:
     return False
 
 
+def _vpc(p: Pricer) -> None:
+    """NAT gateways, public IPv4 addresses and interface endpoints: billed by the hour."""
+    nats = p.of_type("AWS::EC2::NatGateway")
+    p.add("VPC", "NAT gateways", len(nats) * P.HOURS_PER_MONTH, "hours", P.NAT_GATEWAY_HOUR, 1)
+    p.add("VPC", "public IPv4 addresses", len(p.of_type("AWS::EC2::EIP")) * P.HOURS_PER_MONTH, "hours",
+          P.PUBLIC_IPV4_HOUR, 1)
+    endpoint_azs = sum(
+        max(1, len(p.g.props(e).get("SubnetIds") or []))
+        for e in p.of_type("AWS::EC2::VPCEndpoint")
+        if p.g.props(e).get("VpcEndpointType") == "Interface"
+    )
+    p.add("VPC", "interface endpoints (per Availability Zone)", endpoint_azs * P.HOURS_PER_MONTH, "hours",
+          P.VPC_INTERFACE_ENDPOINT_AZ_HOUR, 1)
+    if nats:
+        p.estimate.notes.append(
+            "NAT gateway data processing ($0.045 per GB) is not priced: it depends on what the functions fetch"
+        )
+
+
 PRICERS: list[Callable[[Pricer], None]] = [
     _fixed, _provisioned, _streams, _apis, _cloudfront, _waf, _cognito, _lambda, _step_functions,
-    _sqs, _sns, _eventbridge, _dynamodb, _s3, _xray,
+    _sqs, _sns, _eventbridge, _dynamodb, _s3, _xray, _vpc,
 ]

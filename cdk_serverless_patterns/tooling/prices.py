@@ -149,6 +149,12 @@ S3_GET_REQUESTS_PER_1K = Price(0.0004, "1K requests", "https://aws.amazon.com/s3
 SECRETS_MANAGER_SECRET_MONTH = Price(0.40, "month", "https://aws.amazon.com/secrets-manager/pricing/", "2026-12-01", "per secret")
 ROUTE53_HOSTED_ZONE_MONTH = Price(0.50, "month", "https://aws.amazon.com/route53/pricing/", "2026-12-01", "per hosted zone, first 25 zones tier")
 
+# --- Amazon VPC (functions in a VPC) ---
+NAT_GATEWAY_HOUR = Price(0.045, "hour", "https://aws.amazon.com/vpc/pricing/", "2026-12-01", "per NAT gateway, billed while it exists; us-east-1 figure as quoted by third-party pages (cloudburn, 2026-02)")
+NAT_GATEWAY_DATA_PER_GB = Price(0.045, "GB", "https://aws.amazon.com/vpc/pricing/", "2026-12-01", "data processed by a NAT gateway, both directions, on top of data transfer")
+PUBLIC_IPV4_HOUR = Price(0.005, "hour", "https://aws.amazon.com/vpc/pricing/", "2026-12-01", "per public IPv4 address (an Elastic IP, attached or not), since February 2024")
+VPC_INTERFACE_ENDPOINT_AZ_HOUR = Price(0.01, "hour", "https://aws.amazon.com/privatelink/pricing/", "2026-12-01", "per interface VPC endpoint per Availability Zone; gateway endpoints (S3, DynamoDB) are free")
+
 #: Every price above by its constant's name (the cache sizes as ``API_REST_CACHE_HOUR[<size>]``).
 ALL: dict[str, Price] = {
     "LAMBDA_REQUESTS_PER_MILLION": LAMBDA_REQUESTS_PER_MILLION,
@@ -218,4 +224,8 @@ ALL: dict[str, Price] = {
     "S3_GET_REQUESTS_PER_1K": S3_GET_REQUESTS_PER_1K,
     "SECRETS_MANAGER_SECRET_MONTH": SECRETS_MANAGER_SECRET_MONTH,
     "ROUTE53_HOSTED_ZONE_MONTH": ROUTE53_HOSTED_ZONE_MONTH,
+    "NAT_GATEWAY_HOUR": NAT_GATEWAY_HOUR,
+    "NAT_GATEWAY_DATA_PER_GB": NAT_GATEWAY_DATA_PER_GB,
+    "PUBLIC_IPV4_HOUR": PUBLIC_IPV4_HOUR,
+    "VPC_INTERFACE_ENDPOINT_AZ_HOUR": VPC_INTERFACE_ENDPOINT_AZ_HOUR,
 }
