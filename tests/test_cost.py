@@ -216,3 +216,16 @@ def test_a_vpc_prices_its_nat_gateways_and_addresses_and_lists_nothing_as_unknow
     assert by_item["VPC: public IPv4 addresses"].usd == pytest.approx(730 * 0.005)
     assert by_item["VPC: interface endpoints (per Availability Zone)"].quantity == 2 * 730
     assert e.not_priced == {} and any("NAT gateway data processing" in n for n in e.notes)
+
+
+def test_traffic_volumes_show_what_a_profile_did(orders_api, tmp_path, capsys):
+    profile = tmp_path / "traffic.json"
+    profile.write_text(json.dumps({"paths": {"OrdersApiExample/Orders/Api": {"routes": {"GET /orders": 3, "POST /orders": 1}}}}))
+    assert main(["cost", "--traffic", "--profile", str(profile), str(orders_api.outdir)]) == 0
+    out = capsys.readouterr().out
+    assert "traffic per month" in out
+    assert [line.split()[-1] for line in out.splitlines() if line.strip().startswith("Lambda Orders/PostOrders")] == ["250,000"]
+    assert main(["cost", "--json", "--profile", str(profile), str(orders_api.outdir)]) == 0
+    volumes = {v["path"]: v for v in json.loads(capsys.readouterr().out)["stacks"][0]["traffic"]}
+    assert volumes["OrdersApiExample/Orders/GetOrders/Function"]["invocations"] == 750_000
+    assert volumes["OrdersApiExample/Orders/Api"]["units"] == 1_000_000

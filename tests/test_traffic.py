@@ -207,6 +207,7 @@ def test_rule_schedules_fire_by_their_expression_and_deploy_time_functions_get_n
     assert t.units["Job"] == pytest.approx(730 * 12)  # not the million requests
     assert "Provider" not in t.units and g.deploy_time == {"Provider"}
     assert g.nodes["Provider"].label == "Lambda (deploy time)"
+    assert g.nodes["Every5"].label == "rule rate(5 minutes)"  # the diagram shows when it fires
 
 
 def test_a_pattern_hint_in_the_template_sets_a_default_the_profile_overrides():

@@ -58,7 +58,7 @@ def _cost(args: argparse.Namespace) -> int:
     elif args.format == "markdown":
         print(cost_report.markdown(estimates))
     else:
-        print(cost_report.text(estimates, source))
+        print(cost_report.text(estimates, source, volumes=args.traffic))
     return 0
 
 
@@ -95,6 +95,8 @@ def parser() -> argparse.ArgumentParser:
     cost.add_argument("--format", choices=("text", "json", "markdown"), default="text",
                       help="text tables (default), JSON, or a Markdown summary table")
     cost.add_argument("--json", dest="format", action="store_const", const="json", help="same as --format json")
+    cost.add_argument("--traffic", action="store_true",
+                      help="also list the monthly volume of every resource (to check a profile; JSON always has it)")
     cost.set_defaults(run=_cost)
     diagram = commands.add_parser("diagram", help="architecture diagram: Mermaid flowchart (default) or SVG")
     diagram.add_argument("--format", choices=("mermaid", "svg"), default="mermaid")

@@ -75,7 +75,7 @@ def estimate(graph: ResourceGraph, profile: Profile) -> StackEstimate:
     """
     idle = _price(graph, dataclasses.replace(profile, requests_per_month=0))
     busy = _price(graph, profile)
-    out = StackEstimate(graph.stack, profile, not_priced=busy.not_priced, notes=busy.notes,
+    out = StackEstimate(graph.stack, profile, not_priced=busy.not_priced, notes=busy.notes, volumes=busy.volumes,
                         lambda_compute_x86_usd=busy.lambda_compute_x86_usd, x86_64_compute_usd=busy.x86_64_compute_usd)
     base = {(line.service, line.item): line for line in idle.lines}
     out.lines.extend(dataclasses.replace(line, fixed=True) for line in idle.lines)
@@ -104,6 +104,10 @@ def _price(graph: ResourceGraph, profile: Profile) -> StackEstimate:
     for price in PRICERS:
         price(p)
     p.estimate.not_priced.update(unknown_types(graph.resources))
+    p.estimate.volumes = [
+        (traffic.path(n), graph.nodes[n].label, units, traffic.invocations.get(n, 0.0))
+        for n, units in traffic.units.items()
+    ]
     if traffic.cycles:
         p.estimate.notes.append(
             "traffic loops through " + ", ".join(traffic.path(c) for c in traffic.cycles)

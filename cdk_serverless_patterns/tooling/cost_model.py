@@ -33,6 +33,8 @@ class StackEstimate:
     lines: list[CostLine] = field(default_factory=list)
     not_priced: dict[str, list[str]] = field(default_factory=dict)  #: type -> logical ids
     notes: list[str] = field(default_factory=list)
+    volumes: list[tuple[str, str, float, float]] = field(default_factory=list)
+    """(construct path, type label, monthly units, Lambda invocations) of every resource with traffic."""
     lambda_compute_x86_usd: float = 0.0  #: the same functions' compute on x86_64
     x86_64_compute_usd: float = 0.0  #: compute of the functions built for x86_64 (Lambda@Edge excluded)
 

@@ -34,8 +34,9 @@ def _driver(line: CostLine, total: float) -> str:
     return f"{line.service} {line.item} {_money(line.usd)} ({share:.0f}%)"
 
 
-def text(estimates: Sequence[StackEstimate], source: str = "") -> str:
-    """One table per stack: fixed and variable lines, drivers, arm64 saving, what is not priced."""
+def text(estimates: Sequence[StackEstimate], source: str = "", volumes: bool = False) -> str:
+    """One table per stack: fixed and variable lines, drivers, arm64 saving, what is not priced;
+    with ``volumes``, also the monthly volume of every resource (to check a profile's effect)."""
     if not estimates:
         return "no stacks"
     out = [f"Monthly estimate: {assumptions(estimates[0].profile, source)}."]
@@ -58,6 +59,11 @@ def text(estimates: Sequence[StackEstimate], source: str = "") -> str:
         for kind, ids in sorted(e.not_priced.items()):
             out.append(f"  not priced: {kind} x{len(ids)} ({', '.join(ids[:3])}{', ...' if len(ids) > 3 else ''})")
         out.extend(f"  note: {note}" for note in e.notes)
+        if volumes:
+            out.append(f"  {'traffic per month':<60} {'events':>14} {'invocations':>14}")
+            for path, label, units, calls in e.volumes:
+                shown = f"{label} {path.removeprefix(e.stack + '/')}"
+                out.append(f"  {shown:<60} {_quantity(units):>14} {_quantity(calls) if calls else '':>14}")
     if len(estimates) > 1:
         fixed = sum(e.fixed_usd for e in estimates)
         total = sum(e.total_usd for e in estimates)
@@ -108,6 +114,10 @@ def as_json(estimates: Sequence[StackEstimate], source: str = "") -> str:
                 ],
                 "not_priced": [{"type": k, "count": len(v), "resources": v} for k, v in sorted(e.not_priced.items())],
                 "notes": e.notes,
+                "traffic": [
+                    {"path": path, "type": label, "units": round(units, 4), "invocations": round(calls, 4)}
+                    for path, label, units, calls in e.volumes
+                ],
             }
             for e in estimates
         ],

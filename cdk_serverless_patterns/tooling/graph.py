@@ -189,6 +189,10 @@ def build_graph(stack: str, template: Mapping[str, Any]) -> ResourceGraph:
     for lid in g.deploy_time:
         node = g.nodes[lid]
         g.nodes[lid] = Node(node.id, node.kind, f"{node.label} (deploy time)", node.name, node.group)
+    for lid, node in list(g.nodes.items()):
+        expression = g.props(lid).get("ScheduleExpression")
+        if isinstance(expression, str) and node.kind in ("AWS::Scheduler::Schedule", "AWS::Events::Rule"):
+            g.nodes[lid] = Node(node.id, node.kind, f"{node.label} {expression}", node.name, node.group)
     _wire_triggers(g)
     _wire_grants(g)
     return g
