@@ -12,7 +12,7 @@ from __future__ import annotations
 from aws_cdk import CfnResource
 from constructs import IConstruct
 
-from cdk_serverless_patterns.tooling.traffic import TRAFFIC_HINT, DEFAULTS
+from cdk_serverless_patterns.tooling.profile import DEFAULTS, TRAFFIC_HINT
 
 
 def add_traffic_hint(resource: IConstruct, **settings: float) -> None:
@@ -23,4 +23,4 @@ def add_traffic_hint(resource: IConstruct, **settings: float) -> None:
     cfn = resource if isinstance(resource, CfnResource) else resource.node.default_child
     if not isinstance(cfn, CfnResource):
         raise TypeError(f"{resource.node.path} has no CloudFormation resource to annotate")
-    cfn.add_metadata(TRAFFIC_HINT, {k: round(v, 6) for k, v in sorted(settings.items())})
+    cfn.add_metadata(TRAFFIC_HINT, dict(sorted(settings.items())))
