@@ -229,3 +229,28 @@ def test_traffic_volumes_show_what_a_profile_did(orders_api, tmp_path, capsys):
     volumes = {v["path"]: v for v in json.loads(capsys.readouterr().out)["stacks"][0]["traffic"]}
     assert volumes["OrdersApiExample/Orders/GetOrders/Function"]["invocations"] == 750_000
     assert volumes["OrdersApiExample/Orders/Api"]["units"] == 1_000_000
+
+
+def test_item_size_sets_request_units_and_unknown_sizing_is_noted():
+    template = fan_out_template()
+    template["Resources"]["Worker"]["Properties"]["Architectures"] = [{"Ref": "Arch"}]
+    profile = Profile(requests_per_month=1000, paths={"App/Jobs/Table": {"item_kb": 10}})
+    e = estimate_stack("App", template, profile)
+    by_item = lines(e)
+    # a 10 KB item: 10 write units per write, 3 read units (4 KB each) per strongly consistent read
+    assert by_item["DynamoDB: Jobs/Table: write request units"].quantity == 10_000
+    assert by_item["DynamoDB: Jobs/Table: read request units"].quantity == 3_000
+    assert any("Jobs/Worker: Architectures only known at deploy time; priced as 256 MB x86_64" in n for n in e.notes)
+
+
+def test_lines_of_the_same_item_add_up():
+    from cdk_serverless_patterns.tooling.cost_model import Pricer
+    from cdk_serverless_patterns.tooling.graph import build_graph
+    from cdk_serverless_patterns.tooling.traffic import propagate
+
+    g = build_graph("App", fan_out_template())
+    p = Pricer(g, propagate(g, Profile()))
+    p.add("CloudWatch", "log ingestion: API access logs", 1.0, "GB", P.CLOUDWATCH_LOGS_INGESTION_PER_GB, 1)
+    p.add("CloudWatch", "log ingestion: API access logs", 2.0, "GB", P.CLOUDWATCH_LOGS_INGESTION_PER_GB, 1)
+    [line] = p.estimate.lines
+    assert line.quantity == 3.0 and line.usd == pytest.approx(1.5)

@@ -316,4 +316,6 @@ def test_the_diagram_says_what_it_does_not_draw(tmp_path, capsys):
     (tmp_path / "App.template.json").write_text(json.dumps(template))
     assert main(["diagram", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "  %% App: not drawn (resource types this diagram does not know): AWS::RDS::DBInstance x1" in out
+    assert '    stack_App_not_drawn["not drawn: AWS::RDS::DBInstance x1"]' in out  # visible, in the stack's box
+    assert main(["diagram", "--format", "svg", str(tmp_path)]) == 0
+    assert "not drawn: AWS::RDS::DBInstance x1</text>" in capsys.readouterr().out

@@ -124,8 +124,32 @@ def test_a_loop_is_cut_off_and_reported():
     template["Resources"]["Topic2"] = res("AWS::SNS::Topic", "Jobs/Topic2")
     template["Resources"]["Sub2"] = {"Type": "AWS::SNS::Subscription", "Properties": {
         "TopicArn": {"Ref": "Topic2"}, "Endpoint": {"Fn::GetAtt": ["Queue", "Arn"]}}}
-    t = propagate(build_graph("App", template), Profile(requests_per_month=1))
-    assert t.cycles  # Worker -> Topic2 -> Queue -> Worker never ends on its own
+    t = propagate(build_graph("App", template), Profile(requests_per_month=1000))
+    # Worker -> Topic2 -> Queue -> Worker would never end: each request passes each node of the loop once
+    assert t.loops == [("Topic2", "Queue")]
+    assert t.units["Worker"] == 1000 and t.units["Queue"] == 1000 and t.units["Topic2"] == 1000
+
+
+def test_event_bus_choreography_is_finite_and_noted():
+    """A function that puts events on the bus its own rule reads from (the usual EventBridge design)."""
+    from cdk_serverless_patterns.tooling.cost import estimate_stack
+
+    template = {"Resources": {
+        "Role": ROLE,
+        "Bus": res("AWS::Events::EventBus", "Flow/Bus"),
+        "Rule": res("AWS::Events::Rule", "Flow/Rule", EventBusName={"Ref": "Bus"},
+                    Targets=[{"Arn": {"Fn::GetAtt": ["Handler", "Arn"]}, "Id": "T"}]),
+        "Handler": fn("Flow/Handler/Function", "Role"),
+        "Policy": policy("Role", (["events:PutEvents"], "Bus")),
+        "Api": res("AWS::ApiGatewayV2::Api", "Flow/Api"),
+        "Integration": {"Type": "AWS::ApiGatewayV2::Integration", "Properties": {"ApiId": {"Ref": "Api"},
+                        "IntegrationUri": {"Fn::GetAtt": ["Handler", "Arn"]}}},
+        "Route": {"Type": "AWS::ApiGatewayV2::Route", "Properties": {"ApiId": {"Ref": "Api"}, "RouteKey": "POST /x",
+                  "Target": {"Fn::Join": ["", ["integrations/", {"Ref": "Integration"}]]}}},
+    }}
+    e = estimate_stack("App", template, Profile(requests_per_month=1_000_000))
+    assert all(line.usd < 100 for line in e.lines) and e.total_usd < 100
+    assert any("traffic loops back from App/Flow/Bus to App/Flow/Rule" in note or "loops back" in note for note in e.notes)
 
 
 @pytest.mark.parametrize(
@@ -139,6 +163,8 @@ def test_a_loop_is_cut_off_and_reported():
         ("cron(0 9 ? * MON-FRI *)", 5 * 30.4167 / 7),
         ("cron(0 0 1 * ? *)", 1),
         ("cron(0 0 1 1,7 ? *)", 2 / 12),
+        ("cron(0 0 * JAN-MAR ? *)", 30.4167 * 3 / 12),
+        ("rate(0 minutes)", 0),
         ("at(2027-01-01T00:00:00)", 1),
         ("not a schedule", 0),
     ],
@@ -206,8 +232,8 @@ def test_rule_schedules_fire_by_their_expression_and_deploy_time_functions_get_n
     t = propagate(g, Profile(requests_per_month=1_000_000))
     assert t.units["Job"] == pytest.approx(730 * 12)  # not the million requests
     assert "Provider" not in t.units and g.deploy_time == {"Provider"}
-    assert g.nodes["Provider"].label == "Lambda (deploy time)"
-    assert g.nodes["Every5"].label == "rule rate(5 minutes)"  # the diagram shows when it fires
+    assert g.nodes["Provider"].title == "Lambda (deploy time)"
+    assert g.nodes["Every5"].title == "rule rate(5 minutes)"  # the diagram shows when it fires
 
 
 def test_a_pattern_hint_in_the_template_sets_a_default_the_profile_overrides():
@@ -236,3 +262,24 @@ def test_a_stack_inside_a_stage_groups_by_the_pattern_below_the_stack():
                                     "Metadata": {"aws:cdk:path": "Prod/Jobs/Report/Queue/Resource"}}}}
     node = build_graph("Prod/Jobs", template).nodes["Q"]
     assert (node.group, node.name) == ("Report", "Queue")
+
+
+def test_a_definition_object_and_a_definition_in_s3():
+    template = fan_out_template()
+    template["Resources"]["Saga"] = res("AWS::StepFunctions::StateMachine", "Jobs/Saga", Definition={
+        "StartAt": "Do", "States": {"Do": {"Type": "Task", "Resource": {"Fn::GetAtt": ["Worker", "Arn"]}, "End": True}}})
+    template["Resources"]["Other"] = res("AWS::StepFunctions::StateMachine", "Jobs/Other",
+                                         DefinitionS3Location={"Bucket": "b", "Key": "k"})
+    g = build_graph("App", template)
+    assert ("Saga", "task", "Worker") in {(e.source, e.label, e.target) for e in g.edges}
+    assert any("Other: the state machine's definition is not in the template" in n for n in g.notes)
+
+
+def test_disabled_and_deploy_time_schedules_do_not_fire():
+    template = {"Resources": {
+        "Off": res("AWS::Events::Rule", "Jobs/Off", ScheduleExpression="rate(1 minute)", State="DISABLED"),
+        "Later": res("AWS::Scheduler::Schedule", "Jobs/Later", ScheduleExpression={"Ref": "Expr"}),
+    }}
+    g = build_graph("App", template)
+    t = propagate(g, Profile())
+    assert t.units == {} and any("Later: its schedule expression is only known at deploy time" in n for n in g.notes)

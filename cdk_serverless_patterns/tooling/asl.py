@@ -11,14 +11,29 @@ _SUB = re.compile(r"\$\{([A-Za-z0-9]+)\}")
 
 
 def definition(props: Mapping[str, Any]) -> dict[str, Any]:
-    """The ASL of a state machine's properties, every reference replaced by ``${LogicalId}``
-    (``{}`` when the definition is not a literal or ``Fn::Join`` of one)."""
-    text = _flatten(props.get("DefinitionString"))
+    """The ASL of a state machine's properties (``DefinitionString`` or ``Definition``), every
+    reference replaced by ``${LogicalId}``; ``{}`` when the template does not hold it (a definition
+    in S3, or one built by functions CloudFormation resolves at deploy time)."""
+    if isinstance(props.get("Definition"), Mapping):
+        text = json.dumps(_replace_intrinsics(props["Definition"]))
+    else:
+        text = _flatten(props.get("DefinitionString"))
     try:
         data = json.loads(text)
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def _replace_intrinsics(value: Any) -> Any:
+    """A ``Definition`` object with each Ref/GetAtt turned into ``${LogicalId}``."""
+    if isinstance(value, Mapping):
+        if len(value) == 1 and ("Ref" in value or "Fn::GetAtt" in value or "Fn::Join" in value):
+            return _flatten(value)
+        return {k: _replace_intrinsics(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_intrinsics(v) for v in value]
+    return value
 
 
 def _flatten(value: Any) -> str:

@@ -49,6 +49,10 @@ FREE_TYPES = frozenset({
     "AWS::WAFv2::LoggingConfiguration", "AWS::Backup::BackupVault", "AWS::Backup::BackupPlan",
     "AWS::Backup::BackupSelection", "AWS::CDK::Metadata", "AWS::SSM::Parameter", "AWS::CloudFormation::WaitConditionHandle",
     "AWS::CloudFormation::Stack",  # a nested stack: its template is priced as a stack of its own
+    # CDK's own custom resources: they run at deploy time only (what a Custom::AWS call creates is unknown)
+    "Custom::S3AutoDeleteObjects", "Custom::LogRetention", "Custom::CDKBucketDeployment",
+    "Custom::CrossRegionExportWriter", "Custom::CrossRegionExportReader", "Custom::VpcRestrictDefaultSG",
+    "AWS::RDS::DBSubnetGroup", "AWS::SecretsManager::SecretTargetAttachment",
     "AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::RouteTable", "AWS::EC2::Route",
     "AWS::EC2::SubnetRouteTableAssociation", "AWS::EC2::InternetGateway", "AWS::EC2::VPCGatewayAttachment",
     "AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupIngress", "AWS::EC2::SecurityGroupEgress",
@@ -108,11 +112,12 @@ def _price(graph: ResourceGraph, profile: Profile) -> StackEstimate:
         (traffic.path(n), graph.nodes[n].label, units, traffic.invocations.get(n, 0.0))
         for n, units in traffic.units.items()
     ]
-    if traffic.cycles:
+    for source, target in traffic.loops:
         p.estimate.notes.append(
-            "traffic loops through " + ", ".join(traffic.path(c) for c in traffic.cycles)
-            + ": volumes there are cut off after a bounded number of rounds"
+            f"traffic loops back from {traffic.path(source)} to {traffic.path(target)}: each request is counted "
+            "once around the loop (a profile's match_rate or messages_per_event can say it goes round more)"
         )
+    p.estimate.notes.extend(graph.notes)
     return p.estimate
 
 

@@ -40,18 +40,22 @@ class StackEstimate:
 
     @property
     def fixed_usd(self) -> float:
+        """USD per month at zero requests."""
         return sum(line.usd for line in self.lines if line.fixed)
 
     @property
     def variable_usd(self) -> float:
+        """USD per month the requests add."""
         return sum(line.usd for line in self.lines if not line.fixed)
 
     @property
     def total_usd(self) -> float:
+        """Fixed plus variable."""
         return self.fixed_usd + self.variable_usd
 
     @property
     def lambda_compute_usd(self) -> float:
+        """Lambda compute (GB-seconds) as built, Lambda@Edge excluded."""
         return sum(line.usd for line in self.lines if line.service == "Lambda" and "compute" in line.item)
 
     @property
@@ -61,7 +65,9 @@ class StackEstimate:
 
     @property
     def arm64_saving_pct(self) -> float:
-        return 100 * self.arm64_saving_usd / self.lambda_compute_x86_usd if self.lambda_compute_x86_usd else 0.0
+        """The saving as a share of what the arm64 functions' compute would cost on x86_64."""
+        arm_on_x86 = self.lambda_compute_x86_usd - self.x86_64_compute_usd
+        return 100 * self.arm64_saving_usd / arm_on_x86 if arm_on_x86 > 0 else 0.0
 
     @property
     def arm64_potential_usd(self) -> float:
@@ -83,17 +89,28 @@ class Pricer:
         self.estimate = StackEstimate(graph.stack, traffic.profile)
 
     def add(self, service: str, item: str, quantity: float, unit: str, price: P.Price, per: float) -> None:
-        """``quantity`` ``unit`` at ``price`` for every ``per`` of them."""
-        if quantity > 0:
-            self.estimate.lines.append(CostLine(service, item, quantity, unit, quantity / per * price.usd, False))
+        """``quantity`` ``unit`` at ``price`` for every ``per`` of them; added to a line of the same
+        service, item and unit when there is one (each line is unique)."""
+        if quantity <= 0:
+            return
+        usd = quantity / per * price.usd
+        lines = self.estimate.lines
+        for i, line in enumerate(lines):
+            if (line.service, line.item, line.unit) == (service, item, unit):
+                lines[i] = CostLine(service, item, line.quantity + quantity, unit, line.usd + usd, False)
+                return
+        lines.append(CostLine(service, item, quantity, unit, usd, False))
 
     def of_type(self, cfn_type: str) -> list[str]:
+        """Logical ids of the resources of one CloudFormation type."""
         return [lid for lid in self.g.resources if self.g.type_of(lid) == cfn_type]
 
     def units(self, lid: str) -> float:
+        """The monthly volume at a resource (see :class:`.traffic.Traffic`)."""
         return self.t.units.get(lid, 0.0)
 
     def setting(self, lid: str, key: str) -> float:
+        """A numeric profile setting for a resource."""
         return float(self.t.setting(lid, key))
 
 
@@ -115,6 +132,21 @@ def number(value: Any, default: float) -> float:
 
 
 def memory_and_arch(props: Mapping[str, Any]) -> tuple[int, str]:
-    """Memory (MB) and architecture of a function; Lambda's defaults (128 MB, x86_64) when absent."""
-    arch = (props.get("Architectures") or ["x86_64"])[0]
+    """Memory (MB) and architecture of a function; Lambda's defaults (128 MB, x86_64) when absent
+    or only known at deploy time (see :func:`unresolved_sizing`)."""
+    architectures = props.get("Architectures")
+    arch = architectures[0] if isinstance(architectures, list) and architectures else "x86_64"
     return int(number(props.get("MemorySize"), 128)), arch if arch in ("arm64", "x86_64") else "x86_64"
+
+
+def unresolved_sizing(props: Mapping[str, Any]) -> list[str]:
+    """The sizing properties of a function that are set but only known at deploy time."""
+    out = []
+    if "MemorySize" in props and not isinstance(props["MemorySize"], (int, float, str)):
+        out.append("MemorySize")
+    architectures = props.get("Architectures")
+    if architectures is not None and not (
+        isinstance(architectures, list) and architectures and architectures[0] in ("arm64", "x86_64")
+    ):
+        out.append("Architectures")
+    return out

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
 from . import prices as P
-from .cost_model import Pricer, memory_and_arch, number, short_name
-from .graph import references
+from .cost_model import Pricer, memory_and_arch, number, short_name, unresolved_sizing
+from .graph import Role, references
 from .asl import definition, happy_path
 from .schedules import firings_per_month
 from .traffic import alarm_topics
@@ -23,8 +24,6 @@ KMS_REUSE_SECONDS = 300
 #: X-Ray's default sampling rule: the first request each second, then 5 %.
 XRAY_RESERVOIR_PER_MONTH = P.SECONDS_PER_MONTH
 XRAY_RATE = 0.05
-
-#: Types that cost nothing by themselves (their use is priced through another line).
 
 
 # -- fixed --------------------------------------------------------------------------------------
@@ -102,15 +101,21 @@ def _provisioned(p: Pricer) -> None:
 # -- compute ------------------------------------------------------------------------------------
 
 def _lambda(p: Pricer) -> None:
-    edge = {e.target for e in p.g.edges if e.label == "Lambda@Edge"}
+    at_edge = {e.target for e in p.g.edges if e.role == Role.EDGE_FUNCTION}
     requests = {"regional": 0.0, "edge": 0.0}
     gb_s: dict[str, float] = {}
     x86_usd = x86_built_usd = 0.0
     for lid in p.of_type("AWS::Lambda::Function"):
         invocations = p.t.invocations.get(lid, 0.0)
         memory, arch = memory_and_arch(p.g.props(lid))
+        unknown = unresolved_sizing(p.g.props(lid))
+        if unknown and invocations:
+            p.estimate.notes.append(
+                f"{short_name(p, lid)}: {' and '.join(unknown)} only known at deploy time; priced as "
+                f"{memory} MB {arch}"
+            )
         gb_seconds = invocations * p.setting(lid, "avg_duration_ms") / 1000 * memory / 1024
-        if lid in edge:  # Lambda@Edge: its own prices, x86_64 only
+        if lid in at_edge:  # Lambda@Edge: its own prices, x86_64 only
             requests["edge"] += invocations
             gb_s["edge"] = gb_s.get("edge", 0.0) + gb_seconds
             continue
@@ -302,9 +307,13 @@ def _dynamodb(p: Pricer) -> None:
         if props.get("BillingMode") != "PAY_PER_REQUEST":
             p.estimate.notes.append(f"{name}: provisioned capacity is not priced (only on-demand tables are)")
             continue
-        p.add("DynamoDB", f"{name}: read request units", reads, "RRU", P.DYNAMODB_READ_REQUEST_UNITS_PER_MILLION, 1e6)
-        p.add("DynamoDB", f"{name}: write request units", writes, "WRU", P.DYNAMODB_WRITE_REQUEST_UNITS_PER_MILLION, 1e6)
-        gb = writes * p.setting(lid, "item_kb") * GB_PER_KB
+        item_kb = p.setting(lid, "item_kb")
+        # on demand: a write takes one unit per KB, a strongly consistent read one per 4 KB
+        p.add("DynamoDB", f"{name}: read request units", reads * math.ceil(max(item_kb, 1e-9) / 4), "RRU",
+              P.DYNAMODB_READ_REQUEST_UNITS_PER_MILLION, 1e6)
+        p.add("DynamoDB", f"{name}: write request units", writes * math.ceil(max(item_kb, 1e-9)), "WRU",
+              P.DYNAMODB_WRITE_REQUEST_UNITS_PER_MILLION, 1e6)
+        gb = writes * item_kb * GB_PER_KB
         p.add("DynamoDB", f"{name}: storage (one month of writes)", gb, "GB-month", P.DYNAMODB_STORAGE_GB_MONTH, 1)
         if (props.get("PointInTimeRecoverySpecification") or {}).get("PointInTimeRecoveryEnabled") is True:
             p.add("DynamoDB", f"{name}: point-in-time recovery", gb, "GB-month", P.DYNAMODB_PITR_GB_MONTH, 1)
@@ -331,7 +340,7 @@ def _runs_per_day(expression: str) -> float:
 def _s3(p: Pricer) -> None:
     for lid in p.of_type("AWS::S3::Bucket"):
         name = short_name(p, lid)
-        origin = any(e.label == "origin" for e in p.g.incoming(lid))
+        origin = any(e.role == Role.ORIGIN for e in p.g.incoming(lid))
         # an entry bucket's units are uploads; an origin bucket's units are CloudFront's fetches
         puts = p.t.writes.get(lid, 0.0) + (p.units(lid) if lid in p.t.entries else 0.0)
         gets = p.t.reads.get(lid, 0.0) + (p.units(lid) if origin else 0.0)
@@ -399,7 +408,8 @@ def _vpc(p: Pricer) -> None:
           P.VPC_INTERFACE_ENDPOINT_AZ_HOUR, 1)
     if nats:
         p.estimate.notes.append(
-            "NAT gateway data processing ($0.045 per GB) is not priced: it depends on what the functions fetch"
+            f"NAT gateway data processing (${P.NAT_GATEWAY_DATA_PER_GB.usd:g} per GB) is not priced: it depends "
+            "on what the functions fetch"
         )
 
 

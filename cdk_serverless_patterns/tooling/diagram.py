@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .cost import unknown_types
 from .graph import Node, ResourceGraph
 
 #: CloudFormation type -> Mermaid node shape (open, close).
@@ -48,7 +47,7 @@ def _text(value: str) -> str:
 
 def _node_line(stack: str, node: Node) -> str:
     open_, close = SHAPES.get(node.kind, ("[", "]"))
-    return f'{_id(stack, node.id)}{open_}"{_text(node.label)}<br/>{_text(node.name)}"{close}'
+    return f'{_id(stack, node.id)}{open_}"{_text(node.title)}<br/>{_text(node.name)}"{close}'
 
 
 def mermaid(graphs: Sequence[ResourceGraph]) -> str:
@@ -68,10 +67,12 @@ def mermaid(graphs: Sequence[ResourceGraph]) -> str:
             if group:
                 lines.append("    end")
         lines.append("  end")
-        unknown = unknown_types(g.resources)
+        unknown = g.not_drawn()
         if unknown:
             listed = ", ".join(f"{kind} x{len(ids)}" for kind, ids in sorted(unknown.items()))
-            lines.append(f"  %% {g.stack}: not drawn (resource types this diagram does not know): {listed}")
+            note = _id(key, "not_drawn")
+            lines.insert(-1, f'    {note}["not drawn: {_text(listed)}"]')
+            lines.append(f"  style {note} stroke-dasharray: 4 4,fill:#fff")
         for edge in g.edges:
             label = f"|\"{_text(edge.label)}\"|" if edge.label else ""
             lines.append(f"  {_id(g.stack, edge.source)} {_ARROWS[edge.kind]}{label} {_id(g.stack, edge.target)}")

@@ -78,6 +78,26 @@ _WRITE_PREFIXES = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteIt
                    "dynamodb:PartiQL", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload")
 
 
+class Role:
+    """What an edge means, for the code that reads the graph (labels are only for display)."""
+
+    POLL = "poll"  #: event source mapping: queue / stream / table stream -> function
+    SUBSCRIPTION = "subscription"  #: SNS topic -> endpoint
+    RULE = "rule"  #: event bus -> rule
+    EVENT_SOURCE = "event source"  #: a resource named in a rule's event pattern (a bucket) -> rule
+    TARGET = "target"  #: rule / schedule / pipe -> target
+    PIPE_SOURCE = "pipe source"  #: stream / queue -> pipe
+    ROUTE = "route"  #: API -> function (label: the route key)
+    AUTHORIZER = "authorizer"  #: API -> Lambda authorizer
+    URL = "url"  #: function URL -> function
+    ORIGIN = "origin"  #: distribution -> origin
+    EDGE_FUNCTION = "edge function"  #: distribution -> Lambda@Edge
+    TASK = "task"  #: state machine -> function on its happy path
+    ON_ERROR = "on error"  #: state machine -> function only Catch branches reach
+    GRANT = "grant"  #: data edge from the role's policies
+    FAILURE = "failure"  #: DLQ / on-failure destination / redrive
+
+
 @dataclass(frozen=True)
 class Node:
     """A resource that carries traffic."""
@@ -87,6 +107,14 @@ class Node:
     label: str  #: short type label ("Lambda", "SQS", ...)
     name: str  #: construct path below the pattern (or the logical id without CDK's hash)
     group: str  #: pattern construct path below the stack ("" = stack level)
+    deploy_time: bool = False  #: a function that runs only while CloudFormation deploys (custom resources)
+    schedule: str = ""  #: a schedule's or scheduled rule's expression
+
+    @property
+    def title(self) -> str:
+        """The type line a diagram shows: ``Lambda (deploy time)``, ``schedule rate(5 minutes)``."""
+        extra = " (deploy time)" if self.deploy_time else f" {self.schedule}" if self.schedule else ""
+        return self.label + extra
 
 
 @dataclass(frozen=True)
@@ -95,10 +123,11 @@ class Edge:
 
     source: str
     target: str
-    label: str
+    label: str  #: for display only
     kind: str  #: "trigger" | "data" | "failure"
     access: str = ""  #: for data edges: "read" | "write" | "readwrite" | "send"
     via: str = ""  #: logical id of the resource that wires the edge (mapping, subscription, rule, method...)
+    role: str = ""  #: what the edge means (:class:`Role`)
 
 
 @dataclass
@@ -109,8 +138,20 @@ class ResourceGraph:
     resources: Mapping[str, Mapping[str, Any]]
     nodes: dict[str, Node] = field(default_factory=dict)
     edges: list[Edge] = field(default_factory=list)
-    #: functions that only run while CloudFormation deploys (custom resource providers)
-    deploy_time: set[str] = field(default_factory=set)
+    #: notes for the reader: what the graph could not read
+    notes: list[str] = field(default_factory=list)
+
+    def not_drawn(self) -> dict[str, list[str]]:
+        """Resource type -> logical ids of the resources a diagram leaves out because nothing here
+        knows them (not the wiring and plumbing the edges stand for, nor alarms, keys and the like)."""
+        from .cost import unknown_types  # the cost model's list of every type it knows
+
+        return {kind: ids for kind, ids in unknown_types(self.resources).items() if kind not in NODE_TYPES}
+
+    @property
+    def deploy_time(self) -> set[str]:
+        """Functions that only run while CloudFormation deploys (custom resource providers)."""
+        return {n.id for n in self.nodes.values() if n.deploy_time}
 
     def groups(self) -> dict[str, list[Node]]:
         """Nodes by pattern group, in template order ("" first when present)."""
@@ -120,15 +161,19 @@ class ResourceGraph:
         return out
 
     def incoming(self, node_id: str, *kinds: str) -> list[Edge]:
+        """Edges into ``node_id`` (of these kinds, when given)."""
         return [e for e in self.edges if e.target == node_id and (not kinds or e.kind in kinds)]
 
     def outgoing(self, node_id: str, *kinds: str) -> list[Edge]:
+        """Edges out of ``node_id`` (of these kinds, when given)."""
         return [e for e in self.edges if e.source == node_id and (not kinds or e.kind in kinds)]
 
     def type_of(self, logical_id: str) -> str:
+        """The CloudFormation type of a resource (``""`` for an unknown id)."""
         return str((self.resources.get(logical_id) or {}).get("Type", ""))
 
     def props(self, logical_id: str) -> Mapping[str, Any]:
+        """The ``Properties`` of a resource (``{}`` when it has none)."""
         props = (self.resources.get(logical_id) or {}).get("Properties")
         return props if isinstance(props, Mapping) else {}
 
@@ -143,14 +188,17 @@ class ResourceGraph:
         return None
 
     def nodes_in(self, value: Any) -> list[str]:
+        """The nodes ``value`` refers to, in order, each once."""
         return list(dict.fromkeys(n for n in (self.node_for(r) for r in references(value)) if n))
 
-    def link(self, sources: Iterable[str], targets: Iterable[str], label: str, kind: str = "trigger",
+    def link(self, sources: Iterable[str], targets: Iterable[str], role: str, label: str = "",
              access: str = "", via: str = "") -> None:
+        """An edge from every source to every target; its kind follows from ``role``."""
+        kind = "data" if role == Role.GRANT else "failure" if role == Role.FAILURE else "trigger"
         targets = list(targets)
         for source in sources:
             for target in targets:
-                edge = Edge(source, target, label, kind, access, via)
+                edge = Edge(source, target, label or role, kind, access, via, role)
                 if source != target and edge not in self.edges:
                     self.edges.append(edge)
 
@@ -179,26 +227,44 @@ def references(value: Any) -> Iterator[str]:
 def build_graph(stack: str, template: Mapping[str, Any]) -> ResourceGraph:
     """The resource graph of one template (``stack`` is the name shown for it)."""
     resources = template.get("Resources")
-    g = ResourceGraph(stack, resources if isinstance(resources, Mapping) else {})
+    resources = resources if isinstance(resources, Mapping) else {}
+    g = ResourceGraph(stack, {lid: res for lid, res in resources.items() if isinstance(res, Mapping)})
+    providers = {r for res in g.resources.values() for r in references(_props(res).get("ServiceToken"))}
     for lid, res in g.resources.items():
         kind = g.type_of(lid)
         if kind in NODE_TYPES:
-            g.nodes[lid] = _node(lid, kind, res, stack)
-    for res in g.resources.values():
-        g.deploy_time.update(g.nodes_in((res.get("Properties") or {}).get("ServiceToken")))
-    for lid in g.deploy_time:
-        node = g.nodes[lid]
-        g.nodes[lid] = Node(node.id, node.kind, f"{node.label} (deploy time)", node.name, node.group)
-    for lid, node in list(g.nodes.items()):
-        expression = g.props(lid).get("ScheduleExpression")
-        if isinstance(expression, str) and node.kind in ("AWS::Scheduler::Schedule", "AWS::Events::Rule"):
-            g.nodes[lid] = Node(node.id, node.kind, f"{node.label} {expression}", node.name, node.group)
+            g.nodes[lid] = _node(lid, kind, res, stack, lid in providers, schedule_expression(g, lid))
+        if kind in _SCHEDULED:
+            expression = g.props(lid).get("ScheduleExpression")
+            if expression is not None and not isinstance(expression, str):
+                g.notes.append(f"{lid}: its schedule expression is only known at deploy time; counted as never firing")
     _wire_triggers(g)
     _wire_grants(g)
     return g
 
 
-def _node(logical_id: str, kind: str, res: Mapping[str, Any], stack: str) -> Node:
+_SCHEDULED = ("AWS::Scheduler::Schedule", "AWS::Events::Rule")
+
+
+def _props(res: Mapping[str, Any]) -> Mapping[str, Any]:
+    props = res.get("Properties")
+    return props if isinstance(props, Mapping) else {}
+
+
+def schedule_expression(g: ResourceGraph, logical_id: str) -> str:
+    """The expression an enabled schedule or scheduled rule fires on (``""`` for anything else,
+    a disabled one, or an expression only known at deploy time)."""
+    if g.type_of(logical_id) not in _SCHEDULED:
+        return ""
+    props = g.props(logical_id)
+    expression = props.get("ScheduleExpression")
+    if not isinstance(expression, str) or str(props.get("State", "ENABLED")).upper() == "DISABLED":
+        return ""
+    return expression
+
+
+def _node(logical_id: str, kind: str, res: Mapping[str, Any], stack: str, deploy_time: bool = False,
+          schedule: str = "") -> Node:
     """Group and name from ``aws:cdk:path`` (``Stack/Pattern/Part/Resource``; a stack in a Stage
     has a longer path of its own, ``Stage/Stack/...``)."""
     path = str((res.get("Metadata") or {}).get("aws:cdk:path", ""))
@@ -209,62 +275,63 @@ def _node(logical_id: str, kind: str, res: Mapping[str, Any], stack: str) -> Nod
     if len(parts) > 2 and parts[-1] in _GENERIC_LEAVES:
         parts = parts[:-1]
     if not parts:
-        return Node(logical_id, kind, NODE_TYPES[kind], _HASH.sub("", logical_id) or logical_id, "")
+        return Node(logical_id, kind, NODE_TYPES[kind], _HASH.sub("", logical_id) or logical_id, "", deploy_time,
+                    schedule)
     if len(parts) == 1:
-        return Node(logical_id, kind, NODE_TYPES[kind], parts[0], "")
-    return Node(logical_id, kind, NODE_TYPES[kind], "/".join(parts[1:]), parts[0])
+        return Node(logical_id, kind, NODE_TYPES[kind], parts[0], "", deploy_time, schedule)
+    return Node(logical_id, kind, NODE_TYPES[kind], "/".join(parts[1:]), parts[0], deploy_time, schedule)
 
 
 def _wire_triggers(g: ResourceGraph) -> None:
     for lid in g.resources:
         kind, props = g.type_of(lid), g.props(lid)
         if kind == "AWS::Lambda::EventSourceMapping":
-            g.link(g.nodes_in(props.get("EventSourceArn")), g.nodes_in(props.get("FunctionName")), "polls", via=lid)
-            g.link(g.nodes_in(props.get("FunctionName")), g.nodes_in(props.get("DestinationConfig")), "on failure",
-                   "failure", via=lid)
+            g.link(g.nodes_in(props.get("EventSourceArn")), g.nodes_in(props.get("FunctionName")), Role.POLL, "polls", via=lid)
+            g.link(g.nodes_in(props.get("FunctionName")), g.nodes_in(props.get("DestinationConfig")), Role.FAILURE,
+                   "on failure", via=lid)
         elif kind == "AWS::SNS::Subscription":
-            g.link(g.nodes_in(props.get("TopicArn")), g.nodes_in(props.get("Endpoint")), "subscription", via=lid)
+            g.link(g.nodes_in(props.get("TopicArn")), g.nodes_in(props.get("Endpoint")), Role.SUBSCRIPTION, via=lid)
             # what the topic could not deliver to the endpoint
-            g.link(g.nodes_in(props.get("TopicArn")), g.nodes_in(props.get("RedrivePolicy")), "DLQ", "failure", via=lid)
+            g.link(g.nodes_in(props.get("TopicArn")), g.nodes_in(props.get("RedrivePolicy")), Role.FAILURE, "DLQ", via=lid)
         elif kind == "AWS::Events::Rule":
-            g.link(g.nodes_in(props.get("EventBusName")), [lid], "matches", via=lid)
-            g.link(g.nodes_in(props.get("EventPattern")), [lid], "emits events", via=lid)
+            g.link(g.nodes_in(props.get("EventBusName")), [lid], Role.RULE, "matches", via=lid)
+            g.link(g.nodes_in(props.get("EventPattern")), [lid], Role.EVENT_SOURCE, "emits events", via=lid)
             for target in props.get("Targets") or []:
-                g.link([lid], g.nodes_in(target.get("Arn")), "target", via=lid)
-                g.link([lid], g.nodes_in(target.get("DeadLetterConfig")), "DLQ", "failure", via=lid)
+                g.link([lid], g.nodes_in(target.get("Arn")), Role.TARGET, via=lid)
+                g.link([lid], g.nodes_in(target.get("DeadLetterConfig")), Role.FAILURE, "DLQ", via=lid)
         elif kind == "AWS::Scheduler::Schedule":
             target = props.get("Target") or {}
-            g.link([lid], g.nodes_in(target.get("Arn")), "invokes", via=lid)
-            g.link([lid], g.nodes_in(target.get("DeadLetterConfig")), "DLQ", "failure", via=lid)
+            g.link([lid], g.nodes_in(target.get("Arn")), Role.TARGET, "invokes", via=lid)
+            g.link([lid], g.nodes_in(target.get("DeadLetterConfig")), Role.FAILURE, "DLQ", via=lid)
         elif kind == "AWS::Pipes::Pipe":
-            g.link(g.nodes_in(props.get("Source")), [lid], "source", via=lid)
-            g.link([lid], g.nodes_in(props.get("Target")), "target", via=lid)
+            g.link(g.nodes_in(props.get("Source")), [lid], Role.PIPE_SOURCE, "source", via=lid)
+            g.link([lid], g.nodes_in(props.get("Target")), Role.TARGET, via=lid)
         elif kind == "AWS::ApiGateway::Method":
             route = f"{props.get('HttpMethod', 'ANY')} {_rest_path(g, props.get('ResourceId'))}"
-            g.link(g.nodes_in(props.get("RestApiId")), g.nodes_in(props.get("Integration")), route, via=lid)
+            g.link(g.nodes_in(props.get("RestApiId")), g.nodes_in(props.get("Integration")), Role.ROUTE, route, via=lid)
         elif kind == "AWS::ApiGatewayV2::Route":
             integration = next(iter(references(props.get("Target"))), "")
             uri = g.props(integration).get("IntegrationUri")
-            g.link(g.nodes_in(props.get("ApiId")), g.nodes_in(uri), str(props.get("RouteKey", "route")), via=lid)
+            g.link(g.nodes_in(props.get("ApiId")), g.nodes_in(uri), Role.ROUTE, str(props.get("RouteKey", "route")), via=lid)
         elif kind in ("AWS::ApiGateway::Authorizer", "AWS::ApiGatewayV2::Authorizer"):
             api = props.get("RestApiId") or props.get("ApiId")
-            g.link(g.nodes_in(api), g.nodes_in(props.get("AuthorizerUri")), "authorizes", via=lid)
+            g.link(g.nodes_in(api), g.nodes_in(props.get("AuthorizerUri")), Role.AUTHORIZER, "authorizes", via=lid)
         elif kind == "AWS::Lambda::Url":
-            g.link([lid], g.nodes_in(props.get("TargetFunctionArn")), "invokes", via=lid)
+            g.link([lid], g.nodes_in(props.get("TargetFunctionArn")), Role.URL, "invokes", via=lid)
         elif kind == "AWS::CloudFront::Distribution":
             config = props.get("DistributionConfig") or {}
-            g.link([lid], g.nodes_in(config.get("Origins")), "origin", via=lid)
+            g.link([lid], g.nodes_in(config.get("Origins")), Role.ORIGIN, via=lid)
             for behavior in [config.get("DefaultCacheBehavior") or {}, *(config.get("CacheBehaviors") or [])]:
-                g.link([lid], g.nodes_in(behavior.get("LambdaFunctionAssociations")), "Lambda@Edge", via=lid)
+                g.link([lid], g.nodes_in(behavior.get("LambdaFunctionAssociations")), Role.EDGE_FUNCTION, "Lambda@Edge", via=lid)
         elif kind == "AWS::StepFunctions::StateMachine":
             _wire_tasks(g, lid, props)
         elif kind == "AWS::Lambda::EventInvokeConfig":
-            g.link(g.nodes_in(props.get("FunctionName")), g.nodes_in(props.get("DestinationConfig")), "on failure",
-                   "failure", via=lid)
+            g.link(g.nodes_in(props.get("FunctionName")), g.nodes_in(props.get("DestinationConfig")), Role.FAILURE,
+                   "on failure", via=lid)
         elif kind == "AWS::Lambda::Function":
-            g.link([lid], g.nodes_in(props.get("DeadLetterConfig")), "DLQ", "failure", via=lid)
+            g.link([lid], g.nodes_in(props.get("DeadLetterConfig")), Role.FAILURE, "DLQ", via=lid)
         elif kind == "AWS::SQS::Queue":
-            g.link([lid], g.nodes_in(props.get("RedrivePolicy")), "redrive", "failure", via=lid)
+            g.link([lid], g.nodes_in(props.get("RedrivePolicy")), Role.FAILURE, "redrive", via=lid)
 
 
 def _wire_tasks(g: ResourceGraph, lid: str, props: Mapping[str, Any]) -> None:
@@ -275,9 +342,13 @@ def _wire_tasks(g: ResourceGraph, lid: str, props: Mapping[str, Any]) -> None:
     for state in all_states(asl):
         node = g.node_for(task_reference(state))
         if node:
-            g.link([lid], [node], "task" if node in on_path else "on error", via=lid)
+            g.link([lid], [node], Role.TASK if node in on_path else Role.ON_ERROR, via=lid)
     if not asl:  # a definition the template does not spell out: every function it names
-        g.link([lid], g.nodes_in(props.get("DefinitionString")), "task", via=lid)
+        g.link([lid], g.nodes_in(props.get("DefinitionString")), Role.TASK, via=lid)
+        g.notes.append(
+            f"{lid}: the state machine's definition is not in the template (DefinitionS3Location or built at "
+            "deploy time): its state transitions and the functions it calls are not counted"
+        )
 
 
 def _rest_path(g: ResourceGraph, resource: Any) -> str:
@@ -339,7 +410,7 @@ def _wire_grants(g: ResourceGraph) -> None:
             access = merged.pop((e.source, e.target), None)
             if access is None:
                 continue
-            e = Edge(e.source, e.target, _RW_LABELS[access], "data", access, e.via)
+            e = Edge(e.source, e.target, _RW_LABELS[access], "data", access, e.via, Role.GRANT)
         edges.append(e)
     g.edges[:] = edges
 
@@ -364,4 +435,4 @@ def _link_grants(g: ResourceGraph) -> None:
                 if (source, target) in triggered:
                     continue
                 for access, label in _access(actions):
-                    g.link([source], [target], label, "data", access)
+                    g.link([source], [target], Role.GRANT, label, access)

@@ -14,25 +14,36 @@ def firings_per_month(expression: str) -> float:
     expression = expression.strip()
     rate = _RATE.match(expression)
     if rate:
-        return SECONDS_PER_MONTH / (int(rate.group(1)) * _UNIT_SECONDS[rate.group(2).rstrip("s")])
+        every = int(rate.group(1)) * _UNIT_SECONDS[rate.group(2).rstrip("s")]
+        return SECONDS_PER_MONTH / every if every else 0.0
     if expression.startswith("at("):
         return 1.0
     if expression.startswith("cron(") and expression.endswith(")"):
         fields = expression[5:-1].split()
         if len(fields) == 6:
             minutes, hours, dom, month, dow, _year = fields
-            days = _days_per_month(dom, dow) * len(_expand(month, 1, 12)) / 12
+            days = _days_per_month(dom, dow) * len(_expand(_numbered(month, _MONTHS), 1, 12)) / 12
             return len(_expand(minutes, 0, 59)) * len(_expand(hours, 0, 23)) * days
     return 0.0
+
+
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+_DAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
+
+
+def _numbered(field_: str, names: tuple[str, ...]) -> str:
+    """``JAN-MAR`` -> ``1-3`` (cron names are 1-based)."""
+    field_ = field_.upper()
+    for i, name in enumerate(names):
+        field_ = field_.replace(name, str(i + 1))
+    return field_
 
 
 def _days_per_month(dom: str, dow: str) -> float:
     if dom not in ("*", "?"):
         return float(len(_expand(dom.replace("L", "31").replace("W", ""), 1, 31))) if dom != "L" else 1.0
     if dow not in ("*", "?"):
-        names = {n: str(i + 1) for i, n in enumerate(("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"))}
-        for name, number in names.items():
-            dow = dow.upper().replace(name, number)
+        dow = _numbered(dow, _DAYS)
         if "#" in dow or "L" in dow:
             return float(dow.count(",") + 1)  # the n-th / last weekday: once a month each
         return len(_expand(dow, 1, 7)) * 30.4167 / 7

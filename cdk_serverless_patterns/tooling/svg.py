@@ -140,7 +140,7 @@ def order_rows(graph: ResourceGraph, layer: Mapping[str, int]) -> dict[str, list
 
 
 def _box_width(node: Node) -> float:
-    return max(MIN_W, text_width(node.name) + 2 * PAD_X, text_width(node.label, 10) + 2 * PAD_X)
+    return max(MIN_W, text_width(node.name) + 2 * PAD_X, text_width(node.title, 10) + 2 * PAD_X)
 
 
 def place(graph: ResourceGraph, left: float, top: float) -> tuple[dict[str, Box], dict[str, Box], Box]:
@@ -222,7 +222,7 @@ def _nodes_svg(graph: ResourceGraph, boxes: Mapping[str, Box]) -> list[str]:
         out.append(f'<g class="node" data-id="{_esc(node_id)}"><title>{_esc(node_id)}</title>'
                    f'<rect x="{_num(b.x)}" y="{_num(b.y)}" width="{_num(b.w)}" height="{_num(b.h)}" rx="5"'
                    f' fill="{FILL.get(node.label, "#f2f3f4")}"/>'
-                   f'<text class="type" x="{cx}" y="{_num(b.y + 15)}">{_esc(node.label)}</text>'
+                   f'<text class="type" x="{cx}" y="{_num(b.y + 15)}">{_esc(node.title)}</text>'
                    f'<text class="name" x="{cx}" y="{_num(b.y + 31)}">{_esc(node.name)}</text></g>')
     return out
 
@@ -252,7 +252,13 @@ def render_svg(graphs: Sequence[ResourceGraph]) -> str:
             body.append(f'<g class="cluster"><rect x="{_num(c.x)}" y="{_num(c.y)}" width="{_num(c.w)}"'
                         f' height="{_num(c.h)}" rx="8"/><text class="cluster-title" x="{_num(c.x + 8)}"'
                         f' y="{_num(c.y + 15)}">{_esc(group)}</text></g>')
-        body += _edges_svg(graph, boxes) + _nodes_svg(graph, boxes) + ["</g>"]
+        body += _edges_svg(graph, boxes) + _nodes_svg(graph, boxes)
+        unknown = graph.not_drawn()
+        if unknown:
+            listed = ", ".join(f"{kind} x{len(ids)}" for kind, ids in sorted(unknown.items()))
+            body.append(f'<text class="not-drawn" x="{_num(frame.x + 10)}" y="{_num(frame.y + frame.h - 8)}">'
+                        f'not drawn: {_esc(listed)}</text>')
+        body.append("</g>")
         top, right = frame.y + frame.h + MARGIN, max(right, frame.x + frame.w + 60)
     legend, legend_h = _legend(MARGIN, top)
     width, height = _num(right + MARGIN), _num(top + legend_h + MARGIN)
@@ -271,6 +277,7 @@ def render_svg(graphs: Sequence[ResourceGraph]) -> str:
         " .cluster rect {fill: #f7f9fb; stroke: #aab7c4; stroke-dasharray: 3 2}"
         " .cluster-title {font-size: 11px; text-anchor: start; fill: #456} .node rect {stroke: #666}"
         " .legend-title {font-size: 11px; font-weight: bold; text-anchor: start}"
-        " .legend-text {font-size: 10px; text-anchor: start}</style>",
+        " .legend-text {font-size: 10px; text-anchor: start}"
+        " .not-drawn {font-size: 10px; text-anchor: start; fill: #a04000}</style>",
         f'<rect width="{width}" height="{height}" fill="#fff"/>',
         *body, *legend, "</svg>", ""])

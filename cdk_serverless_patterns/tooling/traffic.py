@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from .asl import definition, happy_path, task_reference
-from .graph import Edge, ResourceGraph, references
+from .graph import Edge, ResourceGraph, Role, references, schedule_expression
 from .profile import DEFAULTS, TRAFFIC_HINT, Profile, ProfileError
 from .schedules import firings_per_month
 
@@ -71,7 +71,8 @@ class Traffic:
     reads: dict[str, float] = field(default_factory=dict)
     writes: dict[str, float] = field(default_factory=dict)
     entries: list[str] = field(default_factory=list)
-    cycles: list[str] = field(default_factory=list)
+    #: (from, to) edges that close a loop; traffic is not sent round them again
+    loops: list[tuple[str, str]] = field(default_factory=list)
 
     def setting(self, node_id: str, key: str) -> Any:
         hint = ((self.graph.resources.get(node_id) or {}).get("Metadata") or {}).get(TRAFFIC_HINT)
@@ -96,8 +97,8 @@ def unmatched_paths(profile: Profile, graphs: Sequence[ResourceGraph]) -> list[s
     ]
 
 
-#: Propagation steps before the rest is reported as a cycle.
-MAX_STEPS = 10_000
+#: Propagation steps at most (a safety net: with loop edges left out the flow always ends).
+MAX_STEPS = 100_000
 _SCHEDULES = ("AWS::Scheduler::Schedule", "AWS::Events::Rule")
 
 
@@ -117,7 +118,8 @@ def alarm_topics(graph: ResourceGraph) -> set[str]:
 
 
 def _scheduled(graph: ResourceGraph, node_id: str) -> bool:
-    return graph.type_of(node_id) in _SCHEDULES and bool(graph.props(node_id).get("ScheduleExpression"))
+    """A schedule or rule that fires on a schedule (enabled or not: it is never an entry point)."""
+    return graph.type_of(node_id) in _SCHEDULES and graph.props(node_id).get("ScheduleExpression") is not None
 
 
 def entry_points(graph: ResourceGraph) -> list[str]:
@@ -136,7 +138,7 @@ def entry_points(graph: ResourceGraph) -> list[str]:
             "AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api", "AWS::CloudFront::Distribution",
             "AWS::Lambda::Url", "AWS::Lambda::Function",
         )
-        if carries_on and not any(e.label == "Lambda@Edge" for e in graph.incoming(node.id)):
+        if carries_on and not any(e.role == Role.EDGE_FUNCTION for e in graph.incoming(node.id)):
             out.append(node.id)
     return out
 
@@ -152,15 +154,16 @@ def propagate(graph: ResourceGraph, profile: Profile) -> Traffic:
             per_call = float(t.setting(target, "records_per_batch")) if batched else 1.0
             t.invocations[target] = t.invocations.get(target, 0.0) + amount / per_call
 
-    for node_id in entry_points(graph):
-        t.entries.append(node_id)
-        deliver(node_id, profile.requests_per_month * float(t.setting(node_id, "requests_share")))
-    for node_id in graph.nodes:
+    t.entries = entry_points(graph) + [n for n in graph.nodes if _scheduled(graph, n)]
+    t.loops = loop_edges(graph, t.entries)
+    loops = set(t.loops)
+    for node_id in t.entries:
         if _scheduled(graph, node_id):
-            t.entries.append(node_id)
-            deliver(node_id, firings_per_month(str(graph.props(node_id).get("ScheduleExpression", ""))))
-    # volumes add up linearly, so nodes can be visited as their inputs arrive; the bound ends a
-    # cycle (a function feeding its own queue)
+            deliver(node_id, firings_per_month(schedule_expression(graph, node_id)))
+        else:
+            deliver(node_id, profile.requests_per_month * float(t.setting(node_id, "requests_share")))
+    # volumes add up linearly, so a node can be visited again as more input arrives; with the
+    # loop edges left out the flow is acyclic and this ends (the bound is a safety net)
     for _ in range(MAX_STEPS):
         if not pending:
             break
@@ -169,9 +172,45 @@ def propagate(graph: ResourceGraph, profile: Profile) -> Traffic:
         if amount > 0:
             t.units[node_id] = t.units.get(node_id, 0.0) + amount
             for target, more, batched in _downstream(t, node_id, amount):
-                deliver(target, more, batched)
-    t.cycles = sorted(pending)
+                if (node_id, target) not in loops:
+                    deliver(target, more, batched)
     return t
+
+
+def _flow_targets(graph: ResourceGraph, node_id: str) -> list[str]:
+    """Where traffic at ``node_id`` can go: triggers, sends, and writes to a table or bucket that
+    triggers something."""
+    out = [e.target for e in graph.outgoing(node_id) if _is_flow(e)]
+    out += [
+        e.target for e in graph.outgoing(node_id, "data")
+        if e.access in ("write", "readwrite") and graph.outgoing(e.target, "trigger")
+    ]
+    return list(dict.fromkeys(out))
+
+
+def loop_edges(graph: ResourceGraph, entries: Sequence[str]) -> list[tuple[str, str]]:
+    """The edges that lead back into a node the traffic came through (depth-first from the
+    entries): a function that publishes to the bus its rule reads from, a queue ping-pong.
+    Each request goes round such a loop once; an estimate cannot know how often it repeats."""
+    state: dict[str, int] = {}  # 1 on the current path, 2 done
+    out: list[tuple[str, str]] = []
+    for root in [*entries, *graph.nodes]:
+        if root in state:
+            continue
+        state[root] = 1
+        stack = [(root, iter(_flow_targets(graph, root)))]
+        while stack:
+            node, targets = stack[-1]
+            target = next(targets, None)
+            if target is None:
+                state[node] = 2
+                stack.pop()
+            elif state.get(target) == 1:
+                out.append((node, target))
+            elif target not in state:
+                state[target] = 1
+                stack.append((target, iter(_flow_targets(graph, target))))
+    return out
 
 
 def _downstream(t: Traffic, node_id: str, amount: float) -> list[tuple[str, float, bool]]:
@@ -205,13 +244,13 @@ def _downstream(t: Traffic, node_id: str, amount: float) -> list[tuple[str, floa
 
 def _filters(edge: Edge) -> bool:
     """Edges whose delivery a filter decides: subscriptions, bus -> rule, pipe source."""
-    return edge.label in ("subscription", "matches", "emits events", "source")
+    return edge.role in (Role.SUBSCRIPTION, Role.RULE, Role.EVENT_SOURCE, Role.PIPE_SOURCE)
 
 
 def _routes(t: Traffic, node_id: str, amount: float, flows: list[Edge]) -> list[tuple[str, float]]:
-    routes = [e for e in flows if e.kind == "trigger" and e.label != "authorizes"]
+    routes = [e for e in flows if e.role == Role.ROUTE]
     # a Lambda authorizer runs on every request (its cache is not modelled: an upper bound)
-    authorizers = [(e.target, amount) for e in flows if e.label == "authorizes"]
+    authorizers = [(e.target, amount) for e in flows if e.role == Role.AUTHORIZER]
     weights: Optional[Mapping[str, float]] = t.setting(node_id, "routes")
     if weights:
         unknown = sorted(set(weights) - {e.label for e in routes})
@@ -227,10 +266,10 @@ def _routes(t: Traffic, node_id: str, amount: float, flows: list[Edge]) -> list[
 
 def _distribution(t: Traffic, node_id: str, amount: float, flows: list[Edge]) -> list[tuple[str, float]]:
     misses = amount * (1 - float(t.setting(node_id, "cache_hit_ratio")))
-    origins = [e for e in flows if e.label == "origin"]
+    origins = [e for e in flows if e.role == Role.ORIGIN]
     out = [(e.target, misses / len(origins)) for e in origins]
     for e in flows:
-        if e.label == "Lambda@Edge":
+        if e.role == Role.EDGE_FUNCTION:
             viewer = any(str(event).startswith("viewer") for event in edge_events(t.graph, node_id, e.target))
             out.append((e.target, amount if viewer else misses))
     return out
