@@ -9,6 +9,7 @@ defaults for their own resources in the template (:data:`TRAFFIC_HINT`).
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,13 +65,19 @@ class Profile:
     paths: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for where, values in [("defaults", self.defaults), *((f"paths.{p}", v) for p, v in self.paths.items())]:
-            for key, value in values.items():
-                _check_knob(where, key, value)
+        """Check every value: :class:`ProfileError` naming the key, the value and what is allowed."""
         for name in ("requests_per_month", "avg_duration_ms"):
             value = getattr(self, name)
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-                raise ProfileError(f"{name}={value!r} is invalid: use a number >= 0")
+            if not _is_number(value):
+                raise ProfileError(f"{name}={value!r} is invalid: use a finite number >= 0")
+        _check_settings("defaults", self.defaults)
+        if not isinstance(self.paths, Mapping):
+            raise ProfileError(
+                f"paths={self.paths!r} is invalid: use an object of construct path -> settings, "
+                'e.g. {"App/Orders": {"item_kb": 2}}'
+            )
+        for path, values in self.paths.items():
+            _check_settings(f"paths.{path}", values)
 
     def setting(self, path: str, key: str, hint: Optional[Mapping[str, Any]] = None) -> Any:
         """The value of ``key`` for the resource at construct path ``path``: the longest matching
@@ -80,19 +87,32 @@ class Profile:
             prefix = prefix.strip("/")
             if key in values and (path == prefix or path.startswith(prefix + "/")) and len(prefix) > best:
                 best, value = len(prefix), values[key]
-        if best < 0:
-            value = (hint or {}).get(key, self.defaults.get(key, DEFAULTS[key]))
+        if best < 0 and hint and key in hint:
+            value = hint[key]
+            _check_knob(f"template metadata {TRAFFIC_HINT} of {path}:", key, value)
+        elif best < 0:
+            value = self.defaults.get(key, DEFAULTS[key])
         if key == "avg_duration_ms" and value is None:
             return self.avg_duration_ms
         return value
 
     @classmethod
     def load(cls, file: str | Path, **overrides: Any) -> Profile:
-        """Read a profile file (``.json`` or ``.toml``); ``overrides`` (not None) win over its values."""
+        """Read a profile file (``.toml`` as TOML, anything else as JSON); ``overrides`` that are
+        not None (the command line's) win over its values.
+
+        Raises :class:`ProfileError` when the file is missing, unreadable, not UTF-8, not valid
+        JSON/TOML, or holds a key or value that is not allowed.
+        """
         path = Path(file)
         if not path.is_file():
             raise ProfileError(f"profile file {path} does not exist")
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as error:
+            raise ProfileError(f"profile file {path} is not UTF-8 text (byte {error.start})") from None
+        except OSError as error:
+            raise ProfileError(f"profile file {path}: {(error.strerror or str(error)).lower()}") from None
         try:
             if path.suffix == ".toml":
                 import tomllib
@@ -111,22 +131,40 @@ class Profile:
             )
         values = {k: v for k, v in data.items() if k in ("requests_per_month", "avg_duration_ms")}
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(defaults=data.get("defaults") or {}, paths=data.get("paths") or {}, **values)
+        return cls(defaults=data.get("defaults", {}), paths=data.get("paths", {}), **values)
+
+
+def _is_number(value: Any) -> bool:
+    """A finite int or float >= 0 (not a bool, not NaN, not infinity)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
+
+
+def _check_settings(where: str, values: Any) -> None:
+    """``values`` (the ``defaults``, or one path's settings) is an object of known, valid settings."""
+    if not isinstance(values, Mapping):
+        raise ProfileError(f'{where}={values!r} is invalid: use an object of settings, e.g. {{"messages_per_event": 3}}')
+    for key, value in values.items():
+        _check_knob(where, key, value)
 
 
 def _check_knob(where: str, key: str, value: Any) -> None:
+    """:class:`ProfileError` unless ``key`` is a setting (:data:`DEFAULTS`) and ``value`` is allowed for it.
+
+    ``where`` names the place (``defaults``, ``paths.App/X``, or a template hint ending in ":").
+    """
+    name = f"{where} {key}" if where.endswith(":") else f"{where}.{key}"
     if key not in DEFAULTS:
-        raise ProfileError(f"{where}.{key} is not a profile setting: use one of {', '.join(sorted(DEFAULTS))}")
+        raise ProfileError(f"{name} is not a profile setting: use one of {', '.join(sorted(DEFAULTS))}")
     if key == "routes":
-        ok = isinstance(value, Mapping) and all(
-            isinstance(w, (int, float)) and not isinstance(w, bool) and w >= 0 for w in value.values()
-        )
+        ok = isinstance(value, Mapping) and all(isinstance(r, str) and _is_number(w) for r, w in value.items())
         if not ok:
-            raise ProfileError(f'{where}.routes={value!r} is invalid: use {{"GET /orders": 3, "POST /orders": 1}}')
+            raise ProfileError(
+                f'{name}={value!r} is invalid: use finite weights >= 0 by route, {{"GET /orders": 3, "POST /orders": 1}}'
+            )
         return
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-        raise ProfileError(f"{where}.{key}={value!r} is invalid: use a number >= 0")
+    if not _is_number(value):
+        raise ProfileError(f"{name}={value!r} is invalid: use a finite number >= 0")
     if key in ("requests_share", "match_rate", "cache_hit_ratio") and value > 1:
-        raise ProfileError(f"{where}.{key}={value!r} is invalid: use a fraction between 0 and 1")
+        raise ProfileError(f"{name}={value!r} is invalid: use a fraction between 0 and 1")
     if key == "records_per_batch" and value < 1:
-        raise ProfileError(f"{where}.{key}={value!r} is invalid: use a number >= 1")
+        raise ProfileError(f"{name}={value!r} is invalid: use a number >= 1")
