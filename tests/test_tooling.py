@@ -281,8 +281,17 @@ _MANIFEST = {"version": "36.0.0", "artifacts": {"X": {"type": "aws:cloudformatio
         ({"X.template.json": '{"Resources": {\n  "Q": }'}, "X.template.json is not valid JSON (line 2): Expecting value"),
         ({"manifest.json": json.dumps(_MANIFEST)}, "X.template.json: no such file"),
         ({"manifest.json": "{"}, "manifest.json is not valid JSON (line 1)"),
+        ({"X.template.json": '{"Resources": "none"}'}, "X.template.json: Resources is not an object ('none')"),
+        ({"X.template.json": '{"Resources": {"Q": 3}}'}, "X.template.json: resource 'Q' is not an object (3)"),
+        ({"manifest.json": '{"artifacts": []}'}, "manifest.json: artifacts is not an object"),
+        ({"manifest.json": '{"artifacts": {"X": "stack"}}'}, "manifest.json: artifact 'X' is not an object"),
+        ({"manifest.json": json.dumps({"artifacts": {"X": {"type": "aws:cloudformation:stack",
+                                                           "properties": {"templateFile": 7}}}})},
+         "manifest.json: artifact 'X': templateFile is not a file name (7)"),
     ],
-    ids=["handler-folder", "no-stacks", "corrupt-template", "missing-template", "corrupt-manifest"],
+    ids=["handler-folder", "no-stacks", "corrupt-template", "missing-template", "corrupt-manifest",
+         "resources-not-an-object", "resource-not-an-object", "artifacts-not-an-object", "artifact-not-an-object",
+         "template-file-not-a-name"],
 )
 @pytest.mark.parametrize("command", ["cost", "diagram"])
 def test_an_unusable_assembly_is_one_line_and_exit_code_2(tmp_path, capsys, command, files, message):
@@ -292,6 +301,50 @@ def test_an_unusable_assembly_is_one_line_and_exit_code_2(tmp_path, capsys, comm
     captured = capsys.readouterr()
     assert captured.err.startswith(f"error: {tmp_path}") and message in captured.err, captured.err
     assert captured.err.count("\n") == 1 and captured.out == ""
+
+
+def test_a_directory_that_is_not_there_is_an_assembly_error_and_a_file_not_found_error(tmp_path):
+    from cdk_serverless_patterns.tooling.assembly import AssemblyError
+
+    with pytest.raises(AssemblyError, match="is not a cloud assembly directory") as caught:
+        stacks(tmp_path / "cdk.out")
+    assert isinstance(caught.value, FileNotFoundError)  # what it raised before: still caught as such
+
+
+@pytest.mark.parametrize("command", [["cost"], ["diagram"], ["diagram", "--format", "svg"]])
+def test_a_corrupt_template_of_a_stack_not_selected_does_not_matter(nested_app, tmp_path, capsys, command):
+    import shutil
+
+    outdir = tmp_path / "cdk.out"
+    shutil.copytree(nested_app, outdir)
+    (outdir / "Parent.template.json").write_text("{")
+    assert main([*command, "--stack", "Prod/Jobs", str(outdir)]) == 0
+    assert "Prod/Jobs" in capsys.readouterr().out
+    for selection in (["--stack", "Parent"], ["--stack", "Parent/Nested"], []):
+        assert main([*command, *selection, str(outdir)]) == 2
+        err = capsys.readouterr().err
+        assert "Parent.template.json is not valid JSON (line 1)" in err and err.count("\n") == 1, err
+    assert main([*command, "--stack", "Nope", str(outdir)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: no stack 'Nope' among the readable stacks (Prod/Jobs, Prod/Jobs/Sub, Parent); "
+                          "it may be nested in one whose template cannot be read: "), err
+    assert "Parent.template.json is not valid JSON" in err
+
+
+def test_a_profile_path_outside_the_selected_stacks_reads_the_others(nested_app, tmp_path, capsys):
+    import shutil
+
+    outdir = tmp_path / "cdk.out"
+    shutil.copytree(nested_app, outdir)
+    profile = tmp_path / "traffic.json"
+    profile.write_text(json.dumps({"paths": {"Parent/Nested/Fn": {"avg_duration_ms": 300}}}))
+    args = ["cost", "--stack", "Prod/Jobs", "--profile", str(profile), str(outdir)]
+    assert main(args) == 0  # the path names a resource of another stack: fine
+    capsys.readouterr()
+    (outdir / "Parent.template.json").write_text("{")
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "Parent.template.json is not valid JSON" in err and "profile path 'Parent/Nested/Fn'" in err, err
 
 
 def test_findings_of_a_report_without_stacks_still_lists_them(tmp_path, capsys):

@@ -7,8 +7,12 @@ follows its parent as a stack of its own (its template is the
 ``*.nested.template.json`` file the parent's ``AWS::CloudFormation::Stack``
 resource names).
 
-A directory that holds no stacks, or a file that is missing or not JSON, is an
-:class:`AssemblyError` whose message names the file and what is wrong with it.
+A directory that is not there or holds no stacks, a file that is missing or not
+JSON, or a manifest or template of the wrong shape (a resource that is not an
+object) is an :class:`AssemblyError` whose message names the file and what is
+wrong with it. Templates are read when they are needed: finding the stacks
+reads each one for its nested stacks, but a template that cannot be read only
+fails a command that selects its stack (``--stack``) or needs it otherwise.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import json
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Union
 
@@ -35,7 +39,11 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 
 class AssemblyError(ValueError):
-    """An assembly that cannot be read: no stacks in it, or a file of it missing or not JSON."""
+    """An assembly that cannot be read: no stacks in it, or a file of it missing, not JSON or of the wrong shape."""
+
+
+class NoAssembly(AssemblyError, FileNotFoundError):
+    """The assembly directory is not there (a ``FileNotFoundError`` too, as it was before)."""
 
 
 def read_json(path: Path) -> Any:
@@ -60,6 +68,8 @@ class StackTemplate:
 
     ``parent`` is the ``name`` of the stack a nested stack is deployed with ("" for a top-level stack);
     ``metadata`` (or ``metadata_file``) is the assembly's metadata of the top-level stack, nested stacks included.
+    ``unreadable`` is the error met reading the template to find its nested stacks ("" when there was
+    none): those are unknown, and :meth:`template` raises it again when the stack is used.
     """
 
     name: str
@@ -68,16 +78,29 @@ class StackTemplate:
     metadata: Mapping[str, Any] = field(default_factory=dict)
     metadata_file: Path | None = None
     parent: str = ""
+    unreadable: str = ""
 
     def template(self) -> dict[str, Any]:
         """The template; each resource's ``aws:cdk:path`` is filled in from the assembly's metadata
-        where the template lacks it (apps synthesized outside the CDK CLI carry no path metadata)."""
+        where the template lacks it (apps synthesized outside the CDK CLI carry no path metadata).
+
+        Raises :class:`AssemblyError` naming the file when it is missing or not JSON, or when it, its
+        ``Resources`` or one of its resources is not a JSON object.
+        """
         data = read_json(self.template_file)
         if not isinstance(data, dict):
             raise AssemblyError(f"{self.template_file} is not a CloudFormation template (not a JSON object)")
+        resources = data.get("Resources")
+        if resources is None:
+            resources = data["Resources"] = {}
+        if not isinstance(resources, dict):
+            raise AssemblyError(f"{self.template_file}: Resources is not an object ({_short(resources)})")
+        for logical_id, resource in resources.items():
+            if not isinstance(resource, dict):
+                raise AssemblyError(f"{self.template_file}: resource {logical_id!r} is not an object ({_short(resource)})")
         paths = self.logical_paths()
-        for logical_id, resource in (data.get("Resources") or {}).items():
-            if isinstance(resource, dict) and logical_id in paths:
+        for logical_id, resource in resources.items():
+            if logical_id in paths:
                 meta = resource.setdefault("Metadata", {})
                 if isinstance(meta, dict):
                     meta.setdefault("aws:cdk:path", paths[logical_id])
@@ -104,8 +127,9 @@ class StackTemplate:
         return data if isinstance(data, Mapping) else {}
 
     def resources(self) -> Mapping[str, Mapping[str, Any]]:
-        resources = self.template().get("Resources")
-        return resources if isinstance(resources, Mapping) else {}
+        """The template's resources by logical id (see :meth:`template`; each one a JSON object)."""
+        resources: dict[str, dict[str, Any]] = self.template()["Resources"]
+        return resources
 
     def nested(self) -> list[StackTemplate]:
         """The stacks nested directly in this one (``cdk.NestedStack``), in template order.
@@ -149,6 +173,12 @@ def _stack_roots(metadata: Mapping[str, Any]) -> dict[str, str]:
     return roots
 
 
+def _short(value: Any) -> str:
+    """``value`` for a message: its repr, cut at 40 characters."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _owner(path: str, scopes: set[str]) -> str | None:
     """The innermost of ``scopes`` that ``path`` lies in, None when it lies in none."""
     inside = [s for s in scopes if path == s or path.startswith(s + "/")]
@@ -159,11 +189,13 @@ def stacks(outdir: PathLike, *, allow_empty: bool = False) -> list[StackTemplate
     """Every stack in the assembly at ``outdir``, in manifest order, each followed by its nested stacks.
 
     Falls back to ``*.template.json`` when there is no manifest (a copied folder). Raises
-    :class:`AssemblyError` when the directory holds no stacks (unless ``allow_empty``).
+    :class:`AssemblyError` when the directory is not there (:class:`NoAssembly`, a ``FileNotFoundError``
+    too), holds no stacks (unless ``allow_empty``), or its manifest cannot be read. A template that cannot
+    be read does not stop the others: its stack is listed with :attr:`StackTemplate.unreadable` set.
     """
     out = Path(outdir)
     if not out.is_dir():
-        raise FileNotFoundError(f"{out} is not a cloud assembly directory (run 'cdk synth' or app.synth() first)")
+        raise NoAssembly(f"{out} is not a cloud assembly directory (run 'cdk synth' or app.synth() first)")
     manifest = out / "manifest.json"
     if manifest.exists():
         top = list(_from_manifest(manifest))
@@ -181,17 +213,24 @@ def stacks(outdir: PathLike, *, allow_empty: bool = False) -> list[StackTemplate
 
 
 def _from_file(template_file: Path, parent: str) -> StackTemplate:
+    """The stack of a template file found without a manifest (named after the file)."""
     name = template_file.name.removesuffix(NESTED_SUFFIX).removesuffix(".template.json")
     return StackTemplate(name, name, template_file, parent=parent)
 
 
 def _with_nested(stack: StackTemplate, seen: set[Path]) -> Iterator[StackTemplate]:
-    """``stack``, then each stack nested in it, depth first."""
+    """``stack``, then each stack nested in it, depth first; a stack whose template cannot be read comes
+    without its nested stacks, ``unreadable`` saying why."""
     if stack.template_file in seen:
         return
     seen.add(stack.template_file)
+    try:
+        children = stack.nested()
+    except AssemblyError as error:
+        yield replace(stack, unreadable=str(error))
+        return
     yield stack
-    for child in stack.nested():
+    for child in children:
         yield from _with_nested(child, seen)
 
 
@@ -201,11 +240,22 @@ class StackNotFound(LookupError):
 
 def select(found: list[StackTemplate], names: Sequence[str] | None) -> list[StackTemplate]:
     """The stacks named (artifact id or construct path) and those nested in them, in assembly order;
-    all when ``names`` is empty."""
+    all when ``names`` is empty.
+
+    Raises :class:`StackNotFound` for a name that is not in the assembly, and the :class:`AssemblyError`
+    of a selected stack whose template cannot be read (or of any such stack, for an unknown name: the
+    stack might be nested in it).
+    """
     if not names:
         return found
     known = {s.name for s in found} | {s.path for s in found}
+    broken = [s for s in found if s.unreadable]
     for name in names:
+        if name not in known and broken:
+            raise AssemblyError(
+                f"no stack {name!r} among the readable stacks ({', '.join(s.path for s in found)}); "
+                f"it may be nested in one whose template cannot be read: {broken[0].unreadable}"
+            )
         if name not in known:
             raise StackNotFound(
                 f"no stack {name!r} in the assembly; its stacks are: {', '.join(s.path for s in found) or 'none'}"
@@ -214,21 +264,41 @@ def select(found: list[StackTemplate], names: Sequence[str] | None) -> list[Stac
     for stack in found:  # parents come before their nested stacks
         if stack.name in names or stack.path in names or stack.parent in chosen:
             chosen.add(stack.name)
-    return [s for s in found if s.name in chosen]
+    selected = [s for s in found if s.name in chosen]
+    for stack in selected:
+        if stack.unreadable:
+            raise AssemblyError(stack.unreadable)
+    return selected
 
 
 def _from_manifest(manifest: Path) -> Iterator[StackTemplate]:
+    """The stacks a manifest names, those of nested assemblies (``Stage``) in place."""
     data = read_json(manifest)
-    artifacts = (data.get("artifacts") if isinstance(data, dict) else None) or {}
+    if not isinstance(data, dict):
+        raise AssemblyError(f"{manifest} is not a cloud assembly manifest (not a JSON object)")
+    artifacts = data.get("artifacts")
+    artifacts = {} if artifacts is None else artifacts
+    if not isinstance(artifacts, dict):
+        raise AssemblyError(f"{manifest}: artifacts is not an object ({_short(artifacts)})")
     out = manifest.parent
     for name, artifact in artifacts.items():
+        if not isinstance(artifact, dict):
+            raise AssemblyError(f"{manifest}: artifact {name!r} is not an object ({_short(artifact)})")
         kind = artifact.get("type")
         props = artifact.get("properties") or {}
+        props = props if isinstance(props, dict) else {}
         if kind == _STACK and props.get("templateFile"):
             extra = artifact.get("additionalMetadataFile")
-            yield StackTemplate(name, artifact.get("displayName") or name, out / props["templateFile"],
-                                artifact.get("metadata") or {}, out / extra if extra else None)
+            metadata = artifact.get("metadata") or {}
+            for key, value in (("templateFile", props["templateFile"]), ("additionalMetadataFile", extra or "")):
+                if not isinstance(value, str):
+                    raise AssemblyError(f"{manifest}: artifact {name!r}: {key} is not a file name ({_short(value)})")
+            yield StackTemplate(name, str(artifact.get("displayName") or name), out / props["templateFile"],
+                                metadata if isinstance(metadata, dict) else {}, out / extra if extra else None)
         elif kind == _NESTED and props.get("directoryName"):
+            if not isinstance(props["directoryName"], str):
+                raise AssemblyError(f"{manifest}: artifact {name!r}: directoryName is not a directory name "
+                                    f"({_short(props['directoryName'])})")
             yield from _from_manifest(out / props["directoryName"] / "manifest.json")
 
 

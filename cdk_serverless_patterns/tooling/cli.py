@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from .assembly import AssemblyError, StackNotFound, StackTemplate, select, stacks
 from .findings import findings_table
-from .graph import build_graph
+from .graph import ResourceGraph, build_graph
 from .traffic import Profile, ProfileError, unmatched_paths
 
 _FAIL_ON = {"error": ("error",), "warning": ("error", "warning"), "never": ()}
@@ -42,16 +42,12 @@ def _cost(args: argparse.Namespace) -> int:
         profile = Profile.load(args.profile, **overrides)
     else:
         profile = Profile(**{k: v for k, v in overrides.items() if v is not None})
-    graphs = [build_graph(s.path, s.template()) for s in stacks(args.outdir)]
-    unmatched = unmatched_paths(profile, graphs)
-    if unmatched:
-        raise ProfileError(
-            f"profile path {unmatched[0]!r} names no resource in {args.outdir}; paths are construct paths "
-            f"like {graphs[0].stack + '/...' if graphs else 'Stack/Pattern'} (python -m cdk_serverless_patterns "
-            "diagram shows them)"
-        )
-    chosen = {s.path for s in _stacks(args)}
-    estimates = [estimate(g, profile) for g in graphs if g.stack in chosen]
+    found = stacks(args.outdir)
+    chosen = select(found, args.stack)
+    graphs = [build_graph(s.path, s.template()) for s in chosen]
+    names = {s.name for s in chosen}
+    _check_profile_paths(profile, graphs, [s for s in found if s.name not in names], args.outdir)
+    estimates = [estimate(g, profile) for g in graphs]
     source = str(args.profile or "")
     if args.format == "json":
         print(cost_report.as_json(estimates, source))
@@ -60,6 +56,28 @@ def _cost(args: argparse.Namespace) -> int:
     else:
         print(cost_report.text(estimates, source, volumes=args.traffic))
     return 0
+
+
+def _check_profile_paths(
+    profile: Profile, graphs: list[ResourceGraph], others: list[StackTemplate], outdir: str
+) -> None:
+    """:class:`ProfileError` for a profile path that names no resource in the assembly. The stacks not
+    selected (``others``) are read only when the selected ones do not have every path."""
+    unmatched = unmatched_paths(profile, graphs)
+    if unmatched and others:
+        try:
+            graphs = graphs + [build_graph(s.path, s.template()) for s in others]
+        except AssemblyError as error:
+            raise AssemblyError(
+                f"{error} (read to look for profile path {unmatched[0]!r}, not in the selected stacks)"
+            ) from None
+        unmatched = unmatched_paths(profile, graphs)
+    if unmatched:
+        raise ProfileError(
+            f"profile path {unmatched[0]!r} names no resource in {outdir}; paths are construct paths "
+            f"like {graphs[0].stack + '/...' if graphs else 'Stack/Pattern'} (python -m cdk_serverless_patterns "
+            "diagram shows them)"
+        )
 
 
 def _diagram(args: argparse.Namespace) -> int:
