@@ -372,3 +372,41 @@ def test_the_diagram_says_what_it_does_not_draw(tmp_path, capsys):
     assert '    stack_App_not_drawn["not drawn: AWS::RDS::DBInstance x1"]' in out  # visible, in the stack's box
     assert main(["diagram", "--format", "svg", str(tmp_path)]) == 0
     assert "not drawn: AWS::RDS::DBInstance x1</text>" in capsys.readouterr().out
+
+
+
+@pytest.mark.parametrize("command", [["cost"], ["cost", "--format", "markdown"], ["diagram"], ["diagram", "--format", "svg"]])
+def test_an_unexpected_error_is_one_line_exit_2_and_asks_for_a_report(tmp_path, capsys, monkeypatch, command):
+    from cdk_serverless_patterns.tooling import cli
+
+    (tmp_path / "App.template.json").write_text(json.dumps({"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}}))
+
+    def broken(stack, template):
+        raise ValueError("Properties\n  second line")
+
+    monkeypatch.setattr(cli, "build_graph", broken)
+    assert main([*command, str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == (f"error: internal error reading {tmp_path}: ValueError: Properties second line "
+                            "(please report it)\n") and captured.out == ""
+
+
+def test_an_interrupt_is_not_swallowed(tmp_path, monkeypatch):
+    from cdk_serverless_patterns.tooling import cli
+
+    (tmp_path / "App.template.json").write_text(json.dumps({"Resources": {}}))
+
+    def interrupted(stack, template):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "build_graph", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        main(["diagram", str(tmp_path)])
+
+
+def test_the_cost_help_names_the_profile_settings_and_the_traffic_flag(capsys):
+    with pytest.raises(SystemExit):
+        main(["cost", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "messages_per_event" in out and "per invocation" not in out
+    assert "--traffic also list the monthly volume of every resource" in out and "text output only" in out

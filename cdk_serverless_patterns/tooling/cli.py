@@ -4,7 +4,9 @@ All three read a synthesized cloud assembly (``cdk synth`` or ``app.synth()``
 output); none imports aws_cdk, so they start fast and work on any CDK app.
 Exit codes: 0 done, 1 open findings (``findings``), 2 bad input (no assembly or
 no stacks in it, a missing or corrupt file, unknown stack, unusable profile),
-with a one-line message on stderr.
+with a one-line message on stderr. Anything else that goes wrong is a bug: it
+is reported the same way (one line, exit code 2, "internal error"), not as a
+traceback.
 """
 
 from __future__ import annotations
@@ -94,6 +96,7 @@ def _diagram(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
+    """The command line: ``findings``, ``cost`` and ``diagram``, each taking the assembly directory."""
     root = argparse.ArgumentParser(
         prog="python -m cdk_serverless_patterns",
         description="Read a synthesized CDK cloud assembly (cdk.out): check findings, cost estimate, diagram.",
@@ -109,15 +112,18 @@ def parser() -> argparse.ArgumentParser:
     cost.add_argument("--avg-duration-ms", type=float, default=None, metavar="D",
                       help="average duration of a Lambda invocation in ms (default: 120, or the profile's)")
     cost.add_argument("--profile", metavar="FILE",
-                      help="traffic profile (.json or .toml): per construct path, e.g. messages per invocation")
+                      help="traffic profile (.json or .toml): settings per construct path, e.g. messages_per_event, "
+                           "records_per_batch, routes (docs/cost.md)")
     cost.add_argument("--format", choices=("text", "json", "markdown"), default="text",
                       help="text tables (default), JSON, or a Markdown summary table")
     cost.add_argument("--json", dest="format", action="store_const", const="json", help="same as --format json")
     cost.add_argument("--traffic", action="store_true",
-                      help="also list the monthly volume of every resource (to check a profile; JSON always has it)")
+                      help="also list the monthly volume of every resource, to check what a profile did "
+                           "(text output only; JSON always has it, as 'traffic')")
     cost.set_defaults(run=_cost)
     diagram = commands.add_parser("diagram", help="architecture diagram: Mermaid flowchart (default) or SVG")
-    diagram.add_argument("--format", choices=("mermaid", "svg"), default="mermaid")
+    diagram.add_argument("--format", choices=("mermaid", "svg"), default="mermaid",
+                         help="a Mermaid flowchart (default) or a standalone SVG image")
     diagram.set_defaults(run=_diagram)
     for sub in (find, cost, diagram):
         sub.add_argument("outdir", nargs="?", default="cdk.out", help="the cloud assembly directory (default: cdk.out)")
@@ -137,6 +143,9 @@ def message(error: Exception) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line ``argv`` (default: ``sys.argv[1:]``) and return its exit code: 0 done,
+    1 open findings, 2 bad input or an internal error (one line on stderr). Argument errors exit 2
+    through argparse; ``KeyboardInterrupt`` is not caught."""
     args = parser().parse_args(argv)
     try:
         code: int = args.run(args)
@@ -147,5 +156,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except (OSError, AssemblyError, StackNotFound, ProfileError) as error:
         print(f"error: {message(error)}", file=sys.stderr)
+        return 2
+    except Exception as error:  # a bug: still one line and exit code 2, never a traceback
+        detail = message(error) if str(error) else ""
+        print(f"error: internal error reading {args.outdir}: {type(error).__name__}"
+              f"{': ' + detail if detail else ''} (please report it)", file=sys.stderr)
         return 2
     return code
