@@ -254,3 +254,28 @@ def test_lines_of_the_same_item_add_up():
     p.add("CloudWatch", "log ingestion: API access logs", 2.0, "GB", P.CLOUDWATCH_LOGS_INGESTION_PER_GB, 1)
     [line] = p.estimate.lines
     assert line.quantity == 3.0 and line.usd == pytest.approx(1.5)
+
+
+def test_text_leaves_out_a_saving_under_half_a_cent_and_empty_tables():
+    from cdk_serverless_patterns.tooling.cost_model import CostLine, StackEstimate
+    from cdk_serverless_patterns.tooling.cost_report import text
+
+    tiny = StackEstimate("Tiny", Profile(), lines=[
+        CostLine("Lambda", "Fn: compute (arm64)", 0.004, "GB-seconds", 0.0001, False),
+        CostLine("SQS", "Q: requests", 0, "requests", 0.0, False),
+    ], lambda_compute_x86_usd=0.004, volumes=[("Tiny/Fn", "Lambda", 0.001, 0.0)])
+    empty = StackEstimate("Empty", Profile(), not_priced={"AWS::RDS::DBInstance": ["Db"]})
+    bare = StackEstimate("Bare", Profile())
+    out = text([tiny, empty, bare], volumes=True)
+    assert "arm64 saving" not in out  # $0.0039: it would show as $0.00
+    [compute] = [line.split()[-3:] for line in out.splitlines() if "GB-seconds" in line]
+    [requests] = [line.split()[-3:] for line in out.splitlines() if "Q: requests" in line]
+    assert compute == ["<0.01", "GB-seconds", "0.00"] and requests == ["0", "requests", "0.00"]
+    assert [line.split()[-1] for line in out.splitlines() if "Lambda Fn" in line] == ["<0.01"]
+    empty_part = out.split("Empty: ")[1].split("Bare: ")[0]
+    assert "quantity" not in empty_part and "invocations" not in empty_part and "top cost drivers" not in empty_part
+    assert "  traffic per month: none" in empty_part
+    assert "  no billable resources (of the types priced)" in empty_part
+    assert "not priced: AWS::RDS::DBInstance x1 (Db)" in empty_part
+    bare_part = out.split("Bare: ")[1]
+    assert bare_part.split("\n\n")[0].splitlines()[1:] == ["  no billable resources", "  traffic per month: none"]

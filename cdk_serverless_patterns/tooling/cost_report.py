@@ -14,6 +14,8 @@ CHECKED = max(price.checked for price in P.ALL.values())
 
 
 def assumptions(profile: Profile, source: str = "") -> str:
+    """What every estimate assumes, in a sentence: prices (region, date checked, no free tier), the
+    requests into each entry point, the Lambda duration, and the profile file (``source``) if any."""
     return (
         f"us-east-1 list prices checked {CHECKED}, no free tier; {profile.requests_per_month:,.0f} requests/month "
         f"into each entry point, {profile.avg_duration_ms:g} ms per invocation"
@@ -26,6 +28,9 @@ def _money(usd: float) -> str:
 
 
 def _quantity(value: float) -> str:
+    """``1,234``, ``12.5``, ``0.25``; a quantity above zero that would round to 0 is ``<0.01``."""
+    if 0 < value < 0.005:
+        return "<0.01"
     return f"{value:,.0f}" if value >= 100 else f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
@@ -43,15 +48,19 @@ def text(estimates: Sequence[StackEstimate], source: str = "", volumes: bool = F
     for e in estimates:
         out += ["", f"{e.stack}: {_money(e.total_usd)}/month = fixed {_money(e.fixed_usd)} (at zero traffic) "
                     f"+ variable {_money(e.variable_usd)}"]
-        out.append("  top cost drivers: " + ("; ".join(_driver(d, e.total_usd) for d in e.drivers()) or "none"))
-        if e.arm64_saving_usd:
+        if e.lines:
+            out.append("  top cost drivers: " + ("; ".join(_driver(d, e.total_usd) for d in e.drivers()) or "none"))
+        else:
+            out.append("  no billable resources" + (" (of the types priced)" if e.not_priced else ""))
+        if e.arm64_saving_usd >= 0.005:
             out.append(f"  arm64 saving: {_money(e.arm64_saving_usd)}/month, {e.arm64_saving_pct:.1f}% of the "
                        f"Lambda compute the same functions would cost on x86_64")
         if e.arm64_potential_usd >= 0.005:
             out.append(f"  arm64 would save another {_money(e.arm64_potential_usd)}/month on the functions built "
                        "for x86_64 (not Lambda@Edge, which must stay x86_64)")
         width = max([len(f"{line.service}: {line.item}") for line in e.lines] + [10])
-        out.append(f"  {'':8} {'item':<{width}} {'quantity':>14} {'unit':<14} {'USD/month':>10}")
+        if e.lines:
+            out.append(f"  {'':8} {'item':<{width}} {'quantity':>14} {'unit':<14} {'USD/month':>10}")
         for is_fixed in (True, False):
             for line in (x for x in e.lines if x.fixed is is_fixed):
                 out.append(f"  {'fixed' if is_fixed else 'variable':<8} {line.service + ': ' + line.item:<{width}} "
@@ -59,7 +68,9 @@ def text(estimates: Sequence[StackEstimate], source: str = "", volumes: bool = F
         for kind, ids in sorted(e.not_priced.items()):
             out.append(f"  not priced: {kind} x{len(ids)} ({', '.join(ids[:3])}{', ...' if len(ids) > 3 else ''})")
         out.extend(f"  note: {note}" for note in e.notes)
-        if volumes:
+        if volumes and not e.volumes:
+            out.append("  traffic per month: none")
+        elif volumes:
             out.append(f"  {'traffic per month':<60} {'events':>14} {'invocations':>14}")
             for path, label, units, calls in e.volumes:
                 shown = f"{label} {path.removeprefix(e.stack + '/')}"
