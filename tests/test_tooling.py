@@ -374,7 +374,6 @@ def test_the_diagram_says_what_it_does_not_draw(tmp_path, capsys):
     assert "not drawn: AWS::RDS::DBInstance x1</text>" in capsys.readouterr().out
 
 
-
 @pytest.mark.parametrize("command", [["cost"], ["cost", "--format", "markdown"], ["diagram"], ["diagram", "--format", "svg"]])
 def test_an_unexpected_error_is_one_line_exit_2_and_asks_for_a_report(tmp_path, capsys, monkeypatch, command):
     from cdk_serverless_patterns.tooling import cli
