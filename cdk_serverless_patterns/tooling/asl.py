@@ -58,16 +58,19 @@ def task_reference(state: Mapping[str, Any]) -> str:
     return found[0] if found else ""
 
 
+def _nested(state: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The state machines inside a state: a Parallel state's branches, a Map state's processor."""
+    processor = state.get("ItemProcessor") or state.get("Iterator")
+    return [*(state.get("Branches") or []), *([processor] if processor else [])]
+
+
 def all_states(asl: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """Every state, branches and item processors included."""
     out: list[Mapping[str, Any]] = []
     for state in (asl.get("States") or {}).values():
         out.append(state)
-        for branch in state.get("Branches") or []:
-            out.extend(all_states(branch))
-        processor = state.get("ItemProcessor") or state.get("Iterator")
-        if processor:
-            out.extend(all_states(processor))
+        for inner in _nested(state):
+            out.extend(all_states(inner))
     return out
 
 
@@ -81,11 +84,8 @@ def happy_path(asl: Mapping[str, Any]) -> list[Mapping[str, Any]]:
         seen.add(current)
         state = states[current]
         out.append(state)
-        for branch in state.get("Branches") or []:
-            out.extend(happy_path(branch))
-        processor = state.get("ItemProcessor") or state.get("Iterator")
-        if processor:
-            out.extend(happy_path(processor))
+        for inner in _nested(state):
+            out.extend(happy_path(inner))
         if state.get("Type") == "Choice":
             choices = state.get("Choices") or [{}]
             current = state.get("Default") or choices[0].get("Next")
