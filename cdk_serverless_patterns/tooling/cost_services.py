@@ -252,7 +252,7 @@ def _sqs(p: Pricer) -> None:
 
 def _senders(p: Pricer, lid: str) -> set[str]:
     """The principals that put messages on a queue or topic (functions, topics, rules...)."""
-    return {e.source for e in p.g.incoming(lid) if e.kind == "trigger" or e.access == "send"}
+    return {e.source for e in p.g.incoming(lid) if e.carries_traffic}
 
 
 def _sns(p: Pricer) -> None:
@@ -362,21 +362,16 @@ def _xray(p: Pricer) -> None:
     through SNS, SQS and EventBridge), under X-Ray's default sampling."""
     traced = {n for n in p.g.nodes if _traced(p, n)}
     downstream: set[str] = set()
-    frontier = [e.target for e in p.g.edges if e.source in traced and _carries(e)]
+    frontier = [e.target for e in p.g.edges if e.source in traced and e.carries_traffic]
     while frontier:
         node = frontier.pop()
         if node not in downstream:
             downstream.add(node)
-            frontier.extend(e.target for e in p.g.outgoing(node) if _carries(e))
+            frontier.extend(e.target for e in p.g.outgoing(node) if e.carries_traffic)
     roots = traced - downstream
     requests = sum(p.t.invocations.get(n, p.units(n)) for n in roots)
     recorded = min(requests, XRAY_RESERVOIR_PER_MONTH) + XRAY_RATE * max(0.0, requests - XRAY_RESERVOIR_PER_MONTH)
     p.add("X-Ray", "traces recorded (default sampling)", recorded, "traces", P.XRAY_TRACES_RECORDED_PER_MILLION, 1e6)
-
-
-def _carries(edge: Any) -> bool:
-    """Edges a request travels along (and its trace header with it)."""
-    return bool(edge.kind == "trigger" or edge.access == "send")
 
 
 def _traced(p: Pricer, lid: str) -> bool:

@@ -129,6 +129,11 @@ class Edge:
     via: str = ""  #: logical id of the resource that wires the edge (mapping, subscription, rule, method...)
     role: str = ""  #: what the edge means (:class:`Role`)
 
+    @property
+    def carries_traffic(self) -> bool:
+        """Events flow along it: a trigger, or a role's right to send (publish, put, start, invoke)."""
+        return self.kind == "trigger" or (self.kind == "data" and self.access == "send")
+
 
 @dataclass
 class ResourceGraph:
@@ -234,7 +239,7 @@ def build_graph(stack: str, template: Mapping[str, Any]) -> ResourceGraph:
         kind = g.type_of(lid)
         if kind in NODE_TYPES:
             g.nodes[lid] = _node(lid, kind, res, stack, lid in providers, schedule_expression(g, lid))
-        if kind in _SCHEDULED:
+        if kind in SCHEDULE_TYPES:
             expression = g.props(lid).get("ScheduleExpression")
             if expression is not None and not isinstance(expression, str):
                 g.notes.append(f"{lid}: its schedule expression is only known at deploy time; counted as never firing")
@@ -243,7 +248,8 @@ def build_graph(stack: str, template: Mapping[str, Any]) -> ResourceGraph:
     return g
 
 
-_SCHEDULED = ("AWS::Scheduler::Schedule", "AWS::Events::Rule")
+#: Resources that can fire on a schedule expression.
+SCHEDULE_TYPES = ("AWS::Scheduler::Schedule", "AWS::Events::Rule")
 
 
 def _props(res: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -254,7 +260,7 @@ def _props(res: Mapping[str, Any]) -> Mapping[str, Any]:
 def schedule_expression(g: ResourceGraph, logical_id: str) -> str:
     """The expression an enabled schedule or scheduled rule fires on (``""`` for anything else,
     a disabled one, or an expression only known at deploy time)."""
-    if g.type_of(logical_id) not in _SCHEDULED:
+    if g.type_of(logical_id) not in SCHEDULE_TYPES:
         return ""
     props = g.props(logical_id)
     expression = props.get("ScheduleExpression")

@@ -67,7 +67,7 @@ def layers(graph: ResourceGraph) -> dict[str, int]:
     which make traffic downstream), see the module docstring."""
     triggers = [
         e for e in graph.edges
-        if (e.kind == "trigger" or e.access == "send") and e.source in graph.nodes and e.target in graph.nodes
+        if e.carries_traffic and e.source in graph.nodes and e.target in graph.nodes
     ]
     succ: dict[str, list[str]] = {n: [] for n in graph.nodes}
     for e in triggers:

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from .asl import definition, happy_path, task_reference
-from .graph import Edge, ResourceGraph, Role, references, schedule_expression
+from .graph import SCHEDULE_TYPES, Edge, ResourceGraph, Role, references, schedule_expression
 from .profile import DEFAULTS, TRAFFIC_HINT, Profile, ProfileError
 from .schedules import firings_per_month
 
@@ -99,11 +99,6 @@ def unmatched_paths(profile: Profile, graphs: Sequence[ResourceGraph]) -> list[s
 
 #: Propagation steps at most (a safety net: with loop edges left out the flow always ends).
 MAX_STEPS = 100_000
-_SCHEDULES = ("AWS::Scheduler::Schedule", "AWS::Events::Rule")
-
-
-def _is_flow(edge: Edge) -> bool:
-    return edge.kind == "trigger" or (edge.kind == "data" and edge.access == "send")
 
 
 def alarm_topics(graph: ResourceGraph) -> set[str]:
@@ -119,7 +114,7 @@ def alarm_topics(graph: ResourceGraph) -> set[str]:
 
 def _scheduled(graph: ResourceGraph, node_id: str) -> bool:
     """A schedule or rule that fires on a schedule (enabled or not: it is never an entry point)."""
-    return graph.type_of(node_id) in _SCHEDULES and graph.props(node_id).get("ScheduleExpression") is not None
+    return graph.type_of(node_id) in SCHEDULE_TYPES and graph.props(node_id).get("ScheduleExpression") is not None
 
 
 def entry_points(graph: ResourceGraph) -> list[str]:
@@ -128,13 +123,13 @@ def entry_points(graph: ResourceGraph) -> list[str]:
     Not entry points: schedules (they fire on their own), dead-letter and failure queues, alarm
     topics, Lambda@Edge functions, and functions that run only at deploy time (custom resources).
     """
-    fed = {e.target for e in graph.edges if _is_flow(e) or e.kind == "failure" or e.access in ("write", "readwrite")}
+    fed = {e.target for e in graph.edges if e.carries_traffic or e.kind == "failure" or e.access in ("write", "readwrite")}
     quiet = alarm_topics(graph) | graph.deploy_time
     out = []
     for node in graph.nodes.values():
         if node.id in fed or node.id in quiet or _scheduled(graph, node.id):
             continue
-        carries_on = any(_is_flow(e) for e in graph.outgoing(node.id)) or node.kind in (
+        carries_on = any(e.carries_traffic for e in graph.outgoing(node.id)) or node.kind in (
             "AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api", "AWS::CloudFront::Distribution",
             "AWS::Lambda::Url", "AWS::Lambda::Function",
         )
@@ -180,7 +175,7 @@ def propagate(graph: ResourceGraph, profile: Profile) -> Traffic:
 def _flow_targets(graph: ResourceGraph, node_id: str) -> list[str]:
     """Where traffic at ``node_id`` can go: triggers, sends, and writes to a table or bucket that
     triggers something."""
-    out = [e.target for e in graph.outgoing(node_id) if _is_flow(e)]
+    out = [e.target for e in graph.outgoing(node_id) if e.carries_traffic]
     out += [
         e.target for e in graph.outgoing(node_id, "data")
         if e.access in ("write", "readwrite") and graph.outgoing(e.target, "trigger")
@@ -217,7 +212,7 @@ def _downstream(t: Traffic, node_id: str, amount: float) -> list[tuple[str, floa
     """(target, amount, delivered in batches) for everything ``amount`` at ``node_id`` sets off."""
     g = t.graph
     kind = g.type_of(node_id)
-    flows = [e for e in g.outgoing(node_id) if _is_flow(e)]
+    flows = [e for e in g.outgoing(node_id) if e.carries_traffic]
     if kind in ("AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api"):
         return [(n, a, False) for n, a in _routes(t, node_id, amount, flows)]
     if kind == "AWS::CloudFront::Distribution":
@@ -270,12 +265,12 @@ def _distribution(t: Traffic, node_id: str, amount: float, flows: list[Edge]) ->
     out = [(e.target, misses / len(origins)) for e in origins]
     for e in flows:
         if e.role == Role.EDGE_FUNCTION:
-            viewer = any(str(event).startswith("viewer") for event in edge_events(t.graph, node_id, e.target))
+            viewer = any(str(event).startswith("viewer") for event in _edge_events(t.graph, node_id, e.target))
             out.append((e.target, amount if viewer else misses))
     return out
 
 
-def edge_events(g: ResourceGraph, distribution: str, function: str) -> list[str]:
+def _edge_events(g: ResourceGraph, distribution: str, function: str) -> list[str]:
     """The CloudFront event types ``function`` is associated with on ``distribution``."""
     config = g.props(distribution).get("DistributionConfig") or {}
     events = []
