@@ -1,5 +1,6 @@
 """How each service is priced: one function per service family, each adding its lines to a
-:class:`.cost_model.Pricer` (fixed lines are billed at zero traffic)."""
+:class:`.cost_model.Pricer`. Which lines are fixed is decided by :func:`.cost.estimate`, which
+prices the stack at zero requests too."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from collections.abc import Callable
 from typing import Any
 
 from . import prices as P
+from .asl import definition, happy_path
 from .cost_model import Pricer, memory_and_arch, number, short_name, unresolved_sizing
 from .graph import Role, references
-from .asl import definition, happy_path
 from .schedules import firings_per_month
 from .traffic import alarm_topics
 
