@@ -12,10 +12,11 @@ jsonschema). See ``docs/testing.md``.
         assert response.status == 201
 """
 
-from .apigw import LocalApi, LocalResponse
 from .cloud import LocalCloud, LocalCloudWarning, LocalInvocationError, LocalMessage
-from .httpapi import LocalHttpApi
-from .states import LocalExecution
+from .http import LocalResponse
+from .services.apigateway import LocalApi
+from .services.apigatewayv2 import LocalHttpApi
+from .services.stepfunctions import LocalExecution
 
 __all__ = [
     "LocalApi",

@@ -7,12 +7,16 @@
         cloud.put_object(processing, "uploads/a.csv", b"...")
         cloud.drain()
 
-It synthesizes the stack, creates its data stores in moto (tables with
-streams, queues with redrive, topics, buckets, streams, buses, state
-machines), and wires delivery *from the template*: event source mappings, SNS
-subscriptions, EventBridge rules and targets, pipes, schedules, Lambda async
-invocation with retries and destinations. Handlers run in-process from their
-code assets and layers, each call checked against the function's role.
+It synthesizes the stack, starts moto, and lets each service of
+:mod:`.services` create its resources from the template (tables with streams,
+queues with redrive, topics, buckets, streams, buses, state machines) and wire
+its delivery (event source mappings, SNS subscriptions, EventBridge rules and
+targets, pipes, schedules, Lambda async invocation with retries and
+destinations). Handlers run in-process from their code assets and layers, each
+call checked against the function's role.
+
+This module is the lifecycle (open, close, drain) and the public test API; it
+finds the service that runs a resource through :data:`.services.REGISTRY`.
 """
 
 from __future__ import annotations
@@ -22,77 +26,29 @@ import contextlib
 import datetime
 import json
 import os
-import uuid
 import warnings
-from collections import deque
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Optional, Sequence, Union
 
-import boto3
-from botocore.exceptions import ClientError
-
-from . import eventbridge, hooks, states, targets
-from .apigw import LocalApi
-from .eventbridge import EventBridge, envelope
-from .functions import HandlerError, LocalFunction, ServiceError
-from .httpapi import LocalHttpApi
-from .iam import (
-    Arns,
-    Permission,
-    RolePolicies,
-    access_denied_message,
-    denied,
-    required_permissions,
-    wildcard_match,
-)
-from .pipes import pipe_mapping
-from .sources import SqsMapping, StreamMapping, StreamSource, lambda_stream_mapping
+from . import hooks
+from .context import CloudContext, LocalCloudWarning, session
+from .functions import HandlerError, LocalFunction
+from .iam import kms_key_lookup
+from .service import Services
+from .services import REGISTRY
+from .services.apigateway import LocalApi, RestApis
+from .services.apigatewayv2 import HttpApis, LocalHttpApi
+from .services.events import EventBridge
+from .services.lambda_ import Lambda
+from .services.scheduler import Scheduler
+from .services.sns import Sns
+from .services.sqs import LocalMessage, Sqs
+from .services.stepfunctions import LocalExecution, StepFunctions
 from .template import Resource, StackTemplate, load_assets
 
-#: Resource types with no data-plane behaviour to simulate (control plane, monitoring, policies).
-INERT_TYPES = (
-    "AWS::CDK::Metadata",
-    "AWS::CloudWatch::",
-    "AWS::Logs::",
-    "AWS::IAM::",
-    "AWS::KMS::",
-    "AWS::WAFv2::",
-    "AWS::Cognito::",
-    "AWS::SQS::QueuePolicy",
-    "AWS::SNS::TopicPolicy",
-    "AWS::S3::BucketPolicy",
-    "AWS::Events::Archive",
-    "AWS::Lambda::Version",
-    "AWS::Lambda::Alias",
-    "AWS::Lambda::Permission",
-    "AWS::Lambda::LayerVersion",
-    "AWS::Lambda::EventInvokeConfig",
-    "AWS::ApiGateway::",
-    "AWS::ApiGatewayV2::",
-    "AWS::Scheduler::ScheduleGroup",
-    "AWS::Backup::",
-    "AWS::SSM::Parameter",
-)
-SIMULATED_TYPES = (
-    "AWS::DynamoDB::Table",
-    "AWS::SQS::Queue",
-    "AWS::SNS::Topic",
-    "AWS::SNS::Subscription",
-    "AWS::S3::Bucket",
-    "AWS::Kinesis::Stream",
-    "AWS::Events::EventBus",
-    "AWS::Events::Rule",
-    "AWS::Lambda::Function",
-    "AWS::Lambda::EventSourceMapping",
-    "AWS::Pipes::Pipe",
-    "AWS::Scheduler::Schedule",
-    "AWS::StepFunctions::StateMachine",
-)
+__all__ = ["LocalCloud", "LocalCloudWarning", "LocalExecution", "LocalInvocationError", "LocalMessage"]
+
 _MAX_DRAIN_STEPS = 10_000
-
-
-class LocalCloudWarning(UserWarning):
-    """Something in the stack LocalCloud does not run (listed once per cloud)."""
 
 
 class LocalInvocationError(Exception):
@@ -104,21 +60,6 @@ class LocalInvocationError(Exception):
         self.error_type = error.error_type
         self.error_message = error.error_message
         self.stack_trace = error.stack_trace
-
-
-class LocalMessage(dict):  # type: ignore[type-arg]
-    """A message sitting in a queue: boto3's ``receive_message`` keys, plus ``.body`` and ``.json()``."""
-
-    @property
-    def body(self) -> str:
-        return str(self["Body"])
-
-    @property
-    def attributes(self) -> dict[str, Any]:
-        return dict(self.get("MessageAttributes") or {})
-
-    def json(self) -> Any:
-        return json.loads(self.body)
 
 
 class LocalCloud:
@@ -171,22 +112,27 @@ class LocalCloud:
             region=region,
             assets=load_assets(assembly_dir / f"{stack.artifact_id}.assets.json"),
         )
-        self.copies = 2 if duplicate_deliveries else 1
         self.auto_drain = auto_drain
-        self.functions: dict[str, LocalFunction] = {}
         self.unsupported: dict[str, list[str]] = {}
-        self.delivery_failures: list[tuple[str, str]] = []
-        self.clock = states.VirtualClock()
-        self._lambda_errors = states.LambdaServiceErrors()
-        self._pending: deque[Callable[[], None]] = deque()
-        self._pollers: list[Union[SqsMapping, StreamMapping]] = []
-        self._clients: dict[str, Any] = {}
-        self._warned: set[str] = set()
         self._depth = 0
         self._mock: Any = None
-        self._base_env: dict[str, str] = {}
-        self._apis: dict[str, Union[LocalApi, LocalHttpApi]] = {}
-        self._published: dict[str, list[dict[str, Any]]] = {}
+        self._services: Optional[Services] = None
+        self._ctx = CloudContext(self.template, copies=2 if duplicate_deliveries else 1, top_level=self.top_level)
+
+    @property
+    def copies(self) -> int:
+        """How many times each queue message, stream batch and rule event is delivered (2 with duplicate_deliveries)."""
+        return self._ctx.copies
+
+    @property
+    def functions(self) -> dict[str, LocalFunction]:
+        """The stack's functions by logical id (empty until the cloud is open)."""
+        return self._lambda.functions if self._services is not None else {}
+
+    @property
+    def delivery_failures(self) -> list[tuple[str, str]]:
+        """``(where, why)`` of every delivery that failed for good (retries exhausted, access denied)."""
+        return self._ctx.delivery_failures
 
     # == lifecycle ===========================================================================
     def __enter__(self) -> "LocalCloud":
@@ -198,11 +144,9 @@ class LocalCloud:
         os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION=self.template.region)
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}})
         self._mock.start()
-        hooks.activate(self)
-        self.clock.install()
-        self._lambda_errors.install()
-        self._base_env = dict(os.environ)
+        hooks.activate(self._ctx)
         try:
+            self._services = REGISTRY.start(self._ctx)
             self._provision()
         except BaseException:
             self.__exit__(None, None, None)
@@ -210,252 +154,46 @@ class LocalCloud:
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        self.clock.uninstall()
-        self._lambda_errors.uninstall()
-        hooks.deactivate(self)
+        for service in reversed(list(self._services or [])):
+            service.close()
+        hooks.deactivate(self._ctx)
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
         os.environ.clear()
         os.environ.update(self._saved_env)
-        self._clients.clear()
+        self._ctx.close()
+
+    def _provision(self) -> None:
+        self.unsupported = REGISTRY.unsupported(self.template)
+        if self.unsupported:
+            listed = "; ".join(f"{k} ({', '.join(v)})" for k, v in sorted(self.unsupported.items()))
+            warnings.warn(
+                LocalCloudWarning(f"LocalCloud does not run these resources of {self.template.stack_name}: {listed}"),
+                stacklevel=4,
+            )
+        for service in self._open_services:
+            service.provision()
+
+    @property
+    def _open_services(self) -> Services:
+        if self._services is None:
+            raise RuntimeError("LocalCloud is not open: use it as a context manager (`with LocalCloud(stack) as cloud:`)")
+        return self._services
+
+    @property
+    def _lambda(self) -> Lambda:
+        return self._open_services.get(Lambda)
 
     def client(self, service: str) -> Any:
         """A boto3 client on the local cloud (region of the stack)."""
-        if service not in self._clients:
-            self._clients[service] = _session().client(service, region_name=self.template.region)
-        return self._clients[service]
-
-    # == provisioning ========================================================================
-    def _provision(self) -> None:
-        t = self.template
-        for r in t.resources.values():
-            if not r.type.startswith(SIMULATED_TYPES) and not r.type.startswith(INERT_TYPES):
-                self.unsupported.setdefault(r.type, []).append(r.logical_id)
-        if self.unsupported:
-            listed = "; ".join(f"{k} ({', '.join(v)})" for k, v in sorted(self.unsupported.items()))
-            warnings.warn(LocalCloudWarning(f"LocalCloud does not run these resources of {t.stack_name}: {listed}"), stacklevel=3)
-        for table in t.of_type("AWS::DynamoDB::Table"):
-            self._create_table(table)
-        queues = t.of_type("AWS::SQS::Queue")
-        for queue in sorted(queues, key=lambda q: "RedrivePolicy" in q.properties):
-            self._create_queue(queue)
-        for topic in t.of_type("AWS::SNS::Topic"):
-            attributes = {}
-            if str(t.resolve(topic.properties.get("FifoTopic", False))).lower() == "true":
-                attributes["FifoTopic"] = "true"
-                if str(t.resolve(topic.properties.get("ContentBasedDeduplication", False))).lower() == "true":
-                    attributes["ContentBasedDeduplication"] = "true"
-            self.client("sns").create_topic(Name=topic.name, Attributes=attributes)
-        for bucket in t.of_type("AWS::S3::Bucket"):
-            kwargs: dict[str, Any] = {"Bucket": bucket.name}
-            if t.region != "us-east-1":
-                kwargs["CreateBucketConfiguration"] = {"LocationConstraint": t.region}
-            self.client("s3").create_bucket(**kwargs)
-        for stream in t.of_type("AWS::Kinesis::Stream"):
-            shards = int(t.resolve(stream.properties.get("ShardCount", 1)))
-            self.client("kinesis").create_stream(StreamName=stream.name, ShardCount=shards)
-        for bus in t.of_type("AWS::Events::EventBus"):
-            self.client("events").create_event_bus(Name=bus.name)
-        for function in t.of_type("AWS::Lambda::Function"):
-            self.functions[function.logical_id] = self._make_function(function)
-        for alias in t.of_type("AWS::Lambda::Alias"):
-            fn = self._function_by_name(alias.name)
-            if fn is not None:
-                fn.aliases[alias.arn.rsplit(":", 1)[-1]] = alias.arn
-        for machine in t.of_type("AWS::StepFunctions::StateMachine"):
-            self._create_state_machine(machine)
-        self.eventbridge = EventBridge(self)
-        self._subscriptions: dict[str, list[dict[str, Any]]] = {}
-        for subscription in t.of_type("AWS::SNS::Subscription"):
-            props = t.resolve(subscription.properties)
-            self._subscriptions.setdefault(str(props["TopicArn"]), []).append(props)
-        self._streams: dict[str, StreamSource] = {}
-        for mapping in t.of_type("AWS::Lambda::EventSourceMapping"):
-            source = str(t.resolve(mapping.properties.get("EventSourceArn", "")))
-            if ":sqs:" in source:
-                self._pollers.append(SqsMapping(self, mapping))
-            elif ":kinesis:" in source or ":dynamodb:" in source:
-                self._pollers.append(lambda_stream_mapping(self, mapping, self._stream_source(source)))
-            else:
-                self.warn_once(f"esm:{source}", f"event source mapping {mapping.path}: source {source} is not run locally")
-        for pipe in t.of_type("AWS::Pipes::Pipe"):
-            source = str(t.resolve(pipe.properties.get("Source", "")))
-            if ":kinesis:" in source or ":dynamodb:" in source:
-                self._pollers.append(pipe_mapping(self, pipe, self._stream_source(source)))
-            else:
-                self.warn_once(f"pipe:{source}", f"pipe {pipe.path}: source {source} is not run locally")
-        self._arns = Arns(t.region, t.account, self._kms_key_of)
-
-    def _stream_source(self, arn: str) -> StreamSource:
-        if arn not in self._streams:
-            self._streams[arn] = StreamSource(self, arn)
-        return self._streams[arn]
-
-    def _create_table(self, table: Resource) -> None:
-        t = self.template
-        props = t.resolve(table.properties)
-        kwargs: dict[str, Any] = {
-            "TableName": table.name,
-            "KeySchema": props["KeySchema"],
-            "AttributeDefinitions": props["AttributeDefinitions"],
-            "BillingMode": "PAY_PER_REQUEST",
-        }
-        for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
-            if props.get(key):
-                kwargs[key] = [
-                    {k: v for k, v in index.items() if k in ("IndexName", "KeySchema", "Projection")}
-                    for index in props[key]
-                ]
-        stream = props.get("StreamSpecification")
-        if stream:
-            kwargs["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
-        self.client("dynamodb").create_table(**kwargs)
-        if stream:
-            # Known only once the table exists; nothing that references it is resolved before.
-            table.attributes["StreamArn"] = str(
-                self.client("dynamodb").describe_table(TableName=table.name)["Table"]["LatestStreamArn"]
-            )
-
-    def _create_queue(self, queue: Resource) -> None:
-        t = self.template
-        props = t.resolve(queue.properties)
-        attributes: dict[str, str] = {"ReceiveMessageWaitTimeSeconds": "0"}
-        for key in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds", "MaximumMessageSize"):
-            if key in props:
-                attributes[key] = str(props[key])
-        if str(props.get("FifoQueue", False)).lower() == "true":
-            attributes["FifoQueue"] = "true"
-            if str(props.get("ContentBasedDeduplication", False)).lower() == "true":
-                attributes["ContentBasedDeduplication"] = "true"
-        if props.get("RedrivePolicy"):
-            redrive = props["RedrivePolicy"]
-            attributes["RedrivePolicy"] = json.dumps(redrive if isinstance(redrive, dict) else json.loads(redrive))
-        self.client("sqs").create_queue(QueueName=queue.name, Attributes=attributes)
-
-    def _create_state_machine(self, machine: Resource) -> None:
-        t = self.template
-        props = t.resolve(machine.properties)
-        definition = props.get("DefinitionString")
-        if definition is None and props.get("Definition") is not None:
-            definition = json.dumps(props["Definition"])
-        for key, value in (props.get("DefinitionSubstitutions") or {}).items():
-            definition = str(definition).replace("${" + key + "}", str(value))
-        self.client("stepfunctions").create_state_machine(
-            name=machine.name,
-            definition=str(definition),
-            roleArn=str(props.get("RoleArn", f"arn:aws:iam::{t.account}:role/local")),
-            type=str(props.get("StateMachineType", "STANDARD")),
-        )
-
-    def _make_function(self, resource: Resource) -> LocalFunction:
-        t = self.template
-        props = resource.properties
-        code_dir = t.asset_dir(props.get("Code") or {}, resource.metadata)
-        if code_dir is None:
-            raise ValueError(
-                f"LocalCloud: function {resource.path} has no code asset in the cloud assembly "
-                "(inline code and container images are not run locally)"
-            )
-        layer_dirs: list[Path] = []
-        for layer_arn in t.resolve(props.get("Layers") or []):
-            layer = t.by_arn(str(layer_arn))
-            if layer is not None:
-                folder = t.asset_dir(layer.properties.get("Content") or {}, layer.metadata)
-                if folder is not None:
-                    layer_dirs.append(folder)
-            else:
-                self.warn_once(
-                    f"layer:{layer_arn}",
-                    f"layer {layer_arn} of {resource.path} is not in this stack; its packages come from the test "
-                    "environment instead (install them there)",
-                )
-        role_logical_id = self.logical_id_for_arn(str(t.resolve(props.get("Role", ""))))
-        environment = {
-            str(k): str(v) for k, v in (t.resolve((props.get("Environment") or {}).get("Variables") or {})).items()
-        }
-        logging = t.resolve(props.get("LoggingConfig") or {})
-        return LocalFunction(
-            logical_id=resource.logical_id,
-            name=resource.name,
-            arn=resource.arn,
-            handler=str(props.get("Handler", "index.handler")),
-            code_dir=code_dir,
-            layer_dirs=layer_dirs,
-            environment=environment,
-            timeout=float(t.resolve(props.get("Timeout", 3))),
-            memory_size=int(t.resolve(props.get("MemorySize", 128))),
-            runtime=str(props.get("Runtime", "python3")),
-            role=RolePolicies(t, role_logical_id) if role_logical_id else None,
-            region=t.region,
-            log_group_name=str(logging.get("LogGroup") or f"/aws/lambda/{resource.name}"),
-        )
-
-    # == look-ups ============================================================================
-    def logical_id_for_arn(self, arn: str) -> Optional[str]:
-        resource = self.template.by_arn(arn)
-        return resource.logical_id if resource is not None else None
-
-    def _function_by_name(self, name: str) -> Optional[LocalFunction]:
-        return next((f for f in self.functions.values() if f.name == name), None)
-
-    def function_for_arn(self, arn_or_name: str) -> tuple[LocalFunction, Optional[str]]:
-        """The function an ARN (function, version or alias), ``name`` or ``name:qualifier`` names."""
-        text = str(arn_or_name)
-        if text.startswith("arn:"):
-            parts = text.split(":")
-            name, qualifier = parts[6], (parts[7] if len(parts) > 7 else None)
-        else:
-            name, _, qualifier_text = text.partition(":")
-            qualifier = qualifier_text or None
-        function = self._function_by_name(name)
-        if function is None:
-            raise ClientError(
-                {"Error": {"Code": "ResourceNotFoundException", "Message": f"Function not found: {text}"}}, "Invoke"
-            )
-        return function, qualifier
-
-    def function_arn_of(self, arn_or_name: str) -> str:
-        function, qualifier = self.function_for_arn(arn_or_name)
-        return f"{function.arn}:{qualifier}" if qualifier else function.arn
-
-    def queue_url(self, arn_or_url: str) -> str:
-        if arn_or_url.startswith("https://"):
-            return arn_or_url
-        parts = arn_or_url.split(":")
-        return f"https://sqs.{parts[3]}.amazonaws.com/{parts[4]}/{parts[5]}"
+        return self._ctx.client(service)
 
     def _kms_key_of(self, kind: str, name_or_arn: str) -> Optional[str]:
         """The customer managed key (ARN) a queue/topic/stream/bucket of the template is encrypted with."""
-        t = self.template
-        candidates: dict[str, tuple[str, Callable[[Mapping[str, Any]], Any]]] = {
-            "sqs": ("AWS::SQS::Queue", lambda p: p.get("KmsMasterKeyId")),
-            "sns": ("AWS::SNS::Topic", lambda p: p.get("KmsMasterKeyId")),
-            "kinesis": ("AWS::Kinesis::Stream", lambda p: (p.get("StreamEncryption") or {}).get("KeyId")),
-            "s3": (
-                "AWS::S3::Bucket",
-                lambda p: next(
-                    (
-                        rule.get("ServerSideEncryptionByDefault", {}).get("KMSMasterKeyID")
-                        for rule in (p.get("BucketEncryption") or {}).get("ServerSideEncryptionConfiguration", [])
-                    ),
-                    None,
-                ),
-            ),
-        }
-        resource_type, key_of = candidates[kind]
-        for r in t.of_type(resource_type):
-            if name_or_arn in (r.arn, r.name, r.ref):
-                key = key_of(r.properties)
-                if key is None:
-                    return None
-                resolved = str(t.resolve(key))
-                key_resource = t.by_arn(resolved) or next(
-                    (k for k in t.of_type("AWS::KMS::Key") if resolved in (k.name, k.ref)), None
-                )
-                return key_resource.arn if key_resource is not None and key_resource.type == "AWS::KMS::Key" else None
-        return None
+        return kms_key_lookup(self.template)(kind, name_or_arn)
 
+    # == look-ups ============================================================================
     def _resources_under(self, obj: Any, types: Sequence[str]) -> list[Resource]:
         """Template resources of ``types`` that the construct ``obj`` (or its subtree) created."""
         import aws_cdk as cdk
@@ -522,6 +260,7 @@ class LocalCloud:
         )
         return self.functions[resource.logical_id]
 
+
     # == the public API ======================================================================
     def api(self, backend: Any) -> Union[LocalApi, LocalHttpApi]:
         """The API of ``backend``: an ApiBackend (REST or HTTP), Cqrs, a saga's start API, an API construct, or its name."""
@@ -529,10 +268,9 @@ class LocalCloud:
             backend, ("AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api"), ("api", "rest_api", "http_api", "start_api"),
             "REST or HTTP API", lambda o: None,
         )
-        if resource.logical_id not in self._apis:
-            kind = LocalApi if resource.type == "AWS::ApiGateway::RestApi" else LocalHttpApi
-            self._apis[resource.logical_id] = kind(self, resource)
-        return self._apis[resource.logical_id]
+        service = self._open_services.for_type(resource.type)
+        assert isinstance(service, (RestApis, HttpApis))
+        return service.entry_point(resource)
 
     def put_object(self, bucket: Any, key: str, data: Union[bytes, str]) -> None:
         """Upload an object (S3 → EventBridge notification → rules → targets, as wired)."""
@@ -579,61 +317,26 @@ class LocalCloud:
         resource = self._resource(
             job, ("AWS::Scheduler::Schedule", "AWS::Events::Rule"), ("schedule", "rule"), "schedule", lambda o: None
         )
+        service = self._open_services.for_type(resource.type)
+        assert isinstance(service, (Scheduler, EventBridge))
         with self.top_level():
-            if resource.type == "AWS::Scheduler::Schedule":
-                self._fire_schedule(resource, at or datetime.datetime.now(datetime.timezone.utc))
-            else:
-                event = envelope(self, {"Source": "aws.events", "DetailType": "Scheduled Event", "Resources": [resource.arn], "Detail": {}})
-                for target in self.template.resolve(resource.properties.get("Targets") or []):
-                    targets.send(self, str(target["Arn"]), eventbridge.transform_input(target, event))
+            service.run_schedule(resource, at)
 
-    def _fire_schedule(self, schedule: Resource, at: "datetime.datetime", attempt: int = 1) -> None:
-        props = self.template.resolve(schedule.properties)
-        target = props["Target"]
-        arn = str(target["Arn"])
-        context = {
-            "<aws.scheduler.schedule-arn>": schedule.arn,
-            "<aws.scheduler.scheduled-time>": at.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "<aws.scheduler.execution-id>": str(uuid.uuid4()),
-            "<aws.scheduler.attempt-number>": str(attempt),
-        }
-        payload = str(target.get("Input", "{}"))
-        for placeholder, value in context.items():
-            payload = payload.replace(placeholder, value)
-        role_logical_id = self.logical_id_for_arn(str(target.get("RoleArn", "")))
-        service = targets.arn_service(arn)
-        action = {"lambda": "lambda:InvokeFunction", "sqs": "sqs:SendMessage", "sns": "sns:Publish",
-                  "states": "states:StartExecution", "events": "events:PutEvents"}.get(service)
-        if role_logical_id and action:
-            role = RolePolicies(self.template, role_logical_id)
-            if denied(role, [Permission(action, arn)]) is not None:
-                message = f"the schedule's role {role.role_name} is not allowed {action} on {arn}"
-                retry = target.get("RetryPolicy") or {}
-                if attempt <= min(int(retry.get("MaximumRetryAttempts", 185)), 2):
-                    self.enqueue(lambda: self._fire_schedule(schedule, at, attempt + 1))
-                    return
-                self.record_delivery_failure(f"schedule {schedule.path}", message)
-                dlq = (target.get("DeadLetterConfig") or {}).get("Arn")
-                if dlq:
-                    targets.send(self, str(dlq), payload, attributes={"ERROR_CODE": "AccessDenied", "ERROR_MESSAGE": message})
-                return
-        targets.send(self, arn, payload)
-
-    def start_execution(self, saga: Any, execution_input: Any = None, *, name: Optional[str] = None) -> states.LocalExecution:
+    def start_execution(self, saga: Any, execution_input: Any = None, *, name: Optional[str] = None) -> LocalExecution:
         """Run the state machine of ``saga`` to the end (virtual time) and return the execution."""
         resource = self._resource(
             saga, ("AWS::StepFunctions::StateMachine",), ("state_machine",), "state machine",
             lambda o: _plain(getattr(o, "state_machine_arn", None)),
         )
         with self.top_level():
-            return states.start(self, resource.arn, execution_input, name)
+            return self._open_services.get(StepFunctions).start(resource.arn, execution_input, name)
 
     def invoke(self, function: Any, event: Any = None) -> Any:
         """Invoke a function synchronously; returns its result or raises :class:`LocalInvocationError`."""
         local = self._function(function)
         with self.top_level():
             try:
-                return self.run(local, event if event is not None else {})
+                return self._lambda.run(local, event if event is not None else {})
             except HandlerError as error:
                 raise LocalInvocationError(local.name, error) from None
 
@@ -646,7 +349,7 @@ class LocalCloud:
         local = self._function(function)
         alias = next(iter(local.aliases.values()), None)
         with self.top_level():
-            self.deliver_async(local, event if event is not None else {}, invoked_arn=alias)
+            self._lambda.invoke_async(local, event if event is not None else {}, invoked_arn=alias)
 
     def invocations(self, function: Any) -> list[tuple[Any, Any]]:
         """Every invocation of ``function`` so far, in order: ``(event, result)`` or ``(event, LocalInvocationError)``."""
@@ -658,33 +361,18 @@ class LocalCloud:
     def table(self, table: Any) -> Any:
         """A boto3 ``Table`` on the local DynamoDB (an ITable, a pattern exposing a table, or a name)."""
         resource = self._table(table)
-        return _session().resource("dynamodb", region_name=self.template.region).Table(resource.name)
+        return session().resource("dynamodb", region_name=self.template.region).Table(resource.name)
 
     def messages(self, queue: Any) -> list[LocalMessage]:
         """What sits in a queue now (e.g. a DLQ), without receiving it (receive counts do not change)."""
-        from moto.sqs.models import sqs_backends
-
-        resource = self._queue(queue)
-        backend = sqs_backends[self.template.account][self.template.region]
-        found = backend.queues[resource.name]
-        result = []
-        for message in list(found._messages):  # noqa: SLF001 - reading moto's store without receiving
-            result.append(
-                LocalMessage(
-                    MessageId=message.id,
-                    Body=message.body,
-                    Attributes={"ApproximateReceiveCount": str(message.approximate_receive_count)},
-                    MessageAttributes={k: dict(v) for k, v in (message.message_attributes or {}).items()},
-                )
-            )
-        return result
+        return self._open_services.get(Sqs).messages(self._queue(queue).name)
 
     def published(self, topic: Any) -> list[dict[str, Any]]:
         """Every message published to ``topic`` so far (``Message``, ``Subject``, ``MessageAttributes``), in order."""
         resource = self._resource(
             topic, ("AWS::SNS::Topic",), ("topic",), "topic", lambda o: _plain(getattr(o, "topic_arn", None))
         )
-        return list(self._published.get(resource.arn, []))
+        return list(self._open_services.get(Sns).published.get(resource.arn, []))
 
     def fail(self, function: Any, times: int = 1, error: str = "RuntimeError") -> None:
         """Fault injection: the next ``times`` invocations of ``function`` fail.
@@ -698,11 +386,12 @@ class LocalCloud:
 
     def drain(self) -> int:
         """Deliver everything pending until the cloud is quiet; returns the number of deliveries. Bounded."""
+        ctx = self._ctx
         steps = 0
         while True:
-            if self._pending:
-                self._pending.popleft()()
-            elif not any([poller.poll() for poller in self._pollers]):
+            if ctx.pending:
+                ctx.pending.popleft()()
+            elif not any([poller.poll() for poller in ctx.pollers]):
                 return steps
             steps += 1
             if steps > _MAX_DRAIN_STEPS:
@@ -710,7 +399,6 @@ class LocalCloud:
                     f"LocalCloud.drain: still busy after {_MAX_DRAIN_STEPS} deliveries (a delivery loop?)"
                 )
 
-    # == what the hooks and delivery modules call ============================================
     @contextlib.contextmanager
     def top_level(self) -> Iterator[None]:
         """Around a public call: drain afterwards (auto_drain) unless nested in another."""
@@ -721,240 +409,6 @@ class LocalCloud:
             self._depth -= 1
         if self._depth == 0 and self.auto_drain:
             self.drain()
-
-    def enqueue(self, delivery: Callable[[], None]) -> None:
-        self._pending.append(delivery)
-
-    def run(self, function: LocalFunction, event: Any, *, invoked_arn: Optional[str] = None) -> Any:
-        """Run ``function`` synchronously (raises :class:`HandlerError`)."""
-        return function.invoke(event, base_env=self._base_env, invoked_arn=invoked_arn)
-
-    def deliver_async(self, function: LocalFunction, event: Any, *, invoked_arn: Optional[str] = None, attempt: int = 1) -> None:
-        """Lambda's asynchronous invocation: retries and destinations per the alias's EventInvokeConfig."""
-        self.enqueue(lambda: self._async_attempt(function, event, invoked_arn, attempt))
-
-    def _invoke_config(self, function: LocalFunction, invoked_arn: Optional[str]) -> dict[str, Any]:
-        qualifier = invoked_arn.split(":")[7] if invoked_arn and invoked_arn.count(":") >= 7 else "$LATEST"
-        for config in self.template.of_type("AWS::Lambda::EventInvokeConfig"):
-            props: dict[str, Any] = self.template.resolve(config.properties)
-            name = str(props.get("FunctionName", ""))
-            if function.name in (name, name.split(":")[-1]) or name == function.arn:
-                if str(props.get("Qualifier", "$LATEST")) == qualifier:
-                    return props
-        return {}
-
-    def _async_attempt(self, function: LocalFunction, event: Any, invoked_arn: Optional[str], attempt: int) -> None:
-        config = self._invoke_config(function, invoked_arn)
-        try:
-            result = self.run(function, event, invoked_arn=invoked_arn)
-        except HandlerError as error:
-            if attempt <= int(config.get("MaximumRetryAttempts", 2)):
-                self.deliver_async(function, event, invoked_arn=invoked_arn, attempt=attempt + 1)
-                return
-            self.record_delivery_failure(f"async {function.name}", f"{error.error_type}: {error.error_message}")
-            destination = ((config.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
-            record = self._destination_record(function, invoked_arn, event, attempt, "RetriesExhausted", error.payload(), "Unhandled")
-            if destination:
-                targets.send(self, str(destination), record)
-            else:
-                dlq = self._dead_letter_target(function)
-                if dlq:
-                    targets.send(self, dlq, event, attributes={"RequestID": "local", "ErrorCode": "200", "ErrorMessage": error.error_message})
-            return
-        destination = ((config.get("DestinationConfig") or {}).get("OnSuccess") or {}).get("Destination")
-        if destination:
-            targets.send(self, str(destination), self._destination_record(function, invoked_arn, event, attempt, "Success", result, None))
-
-    def _dead_letter_target(self, function: LocalFunction) -> Optional[str]:
-        props = self.template.resolve(self.template.resources[function.logical_id].properties)
-        target = (props.get("DeadLetterConfig") or {}).get("TargetArn")
-        return str(target) if target else None
-
-    def _destination_record(self, function: LocalFunction, invoked_arn: Optional[str], event: Any, attempts: int,
-                            condition: str, response: Any, function_error: Optional[str]) -> dict[str, Any]:
-        context: dict[str, Any] = {"statusCode": 200, "executedVersion": "1"}
-        if function_error:
-            context["functionError"] = function_error
-        return {
-            "version": "1.0",
-            "timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(),
-            "requestContext": {
-                "requestId": str(uuid.uuid4()),
-                "functionArn": invoked_arn or function.arn,
-                "condition": condition,
-                "approximateInvokeCount": attempts,
-            },
-            "requestPayload": event,
-            "responseContext": context,
-            "responsePayload": response,
-        }
-
-    def lambda_api_invoke(self, params: Mapping[str, Any]) -> tuple[int, Any, Optional[str]]:
-        """``lambda:Invoke`` from any boto3 client (a handler, the Step Functions engine, a test)."""
-        name = str(params.get("FunctionName", ""))
-        qualifier = params.get("Qualifier")
-        function, arn_qualifier = self.function_for_arn(name)
-        invoked_arn = f"{function.arn}:{qualifier or arn_qualifier}" if (qualifier or arn_qualifier) else function.arn
-        raw = params.get("Payload", b"{}")
-        if hasattr(raw, "read"):
-            raw = raw.read()
-        text = raw.decode() if isinstance(raw, (bytes, bytearray)) else str(raw or "{}")
-        event = json.loads(text) if text else {}
-        kind = params.get("InvocationType", "RequestResponse")
-        if kind == "DryRun":
-            return 204, None, None
-        if kind == "Event":
-            self.deliver_async(function, event, invoked_arn=invoked_arn)
-            return 202, None, None
-        try:
-            return 200, self.run(function, event, invoked_arn=invoked_arn), None
-        except ServiceError as error:
-            status = 429 if "TooManyRequests" in error.code else 500
-            raise ClientError(
-                {"Error": {"Code": error.code, "Message": error.error_message}, "ResponseMetadata": {"HTTPStatusCode": status}},
-                "Invoke",
-            ) from None
-        except HandlerError as error:
-            return 200, error.payload(), "Unhandled"
-
-    def authorize(self, function: LocalFunction, service: str, operation: str, params: Mapping[str, Any]) -> Optional[str]:
-        """None when the function's role allows the call, else AWS's AccessDenied message."""
-        assert function.role is not None
-        needed = required_permissions(service, operation, params, self._arns)
-        missing = denied(function.role, needed)
-        if missing is None:
-            return None
-        return access_denied_message(function.role.role_arn, function.name, missing)
-
-    def lambda_permits(self, function_arn: str, principal: str, source_arn: str) -> bool:
-        """Does the function's resource policy let ``principal`` (from ``source_arn``) invoke ``function_arn``?"""
-        wanted = self.function_arn_of(function_arn)
-        for permission in self.template.of_type("AWS::Lambda::Permission"):
-            props = self.template.resolve(permission.properties)
-            if str(props.get("Principal")) != principal or str(props.get("Action")) not in ("lambda:InvokeFunction", "lambda:*"):
-                continue
-            try:
-                granted = self.function_arn_of(str(props.get("FunctionName")))
-            except ClientError:
-                continue
-            if granted != wanted:
-                continue
-            source = props.get("SourceArn")
-            if source is None or wildcard_match(str(source), source_arn):
-                return True
-        return False
-
-    def observe(self, service: str, operation: str, params: Mapping[str, Any], parsed: Mapping[str, Any]) -> None:
-        """An AWS call succeeded somewhere in the process: deliver what it starts, as the template wires it.
-
-        Deliveries are queued, not made inline: they happen after the call, as
-        the service's own (asynchronous) work, never with the caller's identity.
-        """
-        self.enqueue(lambda: self._deliver_effects(service, operation, dict(params), dict(parsed)))
-
-    def _deliver_effects(self, service: str, operation: str, params: Mapping[str, Any], parsed: Mapping[str, Any]) -> None:
-        if service == "sns" and operation == "Publish":
-            self._route_sns(dict(params), str(parsed.get("MessageId", "")))
-        elif service == "sns" and operation == "PublishBatch":
-            topic = params.get("TopicArn")
-            for entry, ok in zip(params.get("PublishBatchRequestEntries", []), parsed.get("Successful", [])):
-                self._route_sns({**entry, "TopicArn": topic}, str(ok.get("MessageId", "")))
-        elif service == "events" and operation == "PutEvents":
-            for entry in params.get("Entries", []):
-                self.eventbridge.put(str(entry.get("EventBusName") or "default"), envelope(self, entry))
-        elif service == "s3" and operation in ("PutObject", "CopyObject", "CompleteMultipartUpload", "DeleteObject"):
-            self._s3_notification(str(params.get("Bucket", "")), str(params.get("Key", "")), operation)
-
-    def _s3_notification(self, bucket_name: str, key: str, operation: str) -> None:
-        bucket = next((b for b in self.template.of_type("AWS::S3::Bucket") if b.name == bucket_name), None)
-        if bucket is None:
-            return
-        config = self.template.resolve(bucket.properties.get("NotificationConfiguration") or {})
-        if str((config.get("EventBridgeConfiguration") or {}).get("EventBridgeEnabled", False)).lower() != "true":
-            return
-        from moto.s3.models import s3_backends
-
-        deleted = operation == "DeleteObject"
-        size, etag = 0, ""
-        if not deleted:
-            stored = s3_backends[self.template.account]["aws"].get_object(bucket_name, key)
-            size, etag = (stored.size, stored.etag) if stored is not None else (0, "")
-        self.eventbridge.put("default", eventbridge.s3_object_event(self, bucket_name, key, size, etag, operation, deleted))
-
-    def _route_sns(self, params: Mapping[str, Any], message_id: str) -> None:
-        topic = str(params.get("TopicArn") or params.get("TargetArn") or "")
-        message = str(params.get("Message", ""))
-        attributes = params.get("MessageAttributes") or {}
-        self._published.setdefault(topic, []).append(
-            {"MessageId": message_id, "Message": message, "Subject": params.get("Subject"), "MessageAttributes": dict(attributes)}
-        )
-        from moto.sns.utils import FilterPolicyMatcher
-
-        for subscription in self._subscriptions.get(topic, []):
-            policy = subscription.get("FilterPolicy")
-            if policy:
-                policy = json.loads(policy) if isinstance(policy, str) else policy
-                matcher = FilterPolicyMatcher(policy, subscription.get("FilterPolicyScope"))
-                if not matcher.matches(
-                    {k: {"Type": v.get("DataType", "String"), "Value": v.get("StringValue", v.get("BinaryValue"))} for k, v in attributes.items()},
-                    message,
-                ):
-                    continue
-            raw = str(subscription.get("RawMessageDelivery", False)).lower() == "true"
-            envelope_body = {
-                "Type": "Notification",
-                "MessageId": message_id,
-                "TopicArn": topic,
-                "Message": message,
-                "Timestamp": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
-                "SignatureVersion": "1",
-                "Signature": "local",
-                "SigningCertURL": "https://sns.local/cert.pem",
-                "UnsubscribeURL": "https://sns.local/unsubscribe",
-                "MessageAttributes": {
-                    k: {"Type": v.get("DataType", "String"), "Value": v.get("StringValue")} for k, v in attributes.items()
-                },
-            }
-            if params.get("Subject"):
-                envelope_body["Subject"] = params["Subject"]
-            protocol = str(subscription.get("Protocol"))
-            endpoint = str(subscription.get("Endpoint"))
-            if protocol == "sqs":
-                send: dict[str, Any] = {"QueueUrl": self.queue_url(endpoint), "MessageBody": message if raw else json.dumps(envelope_body)}
-                if raw and attributes:
-                    send["MessageAttributes"] = dict(attributes)
-                if endpoint.endswith(".fifo"):
-                    send["MessageGroupId"] = params.get("MessageGroupId") or "default"
-                    send["MessageDeduplicationId"] = params.get("MessageDeduplicationId") or message_id
-                self.client("sqs").send_message(**send)
-            elif protocol == "lambda":
-                function, _ = self.function_for_arn(endpoint)
-                event = {"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": f"{topic}:local", "Sns": envelope_body}]}
-                self.deliver_async(function, event, invoked_arn=self.function_arn_of(endpoint))
-            else:
-                self.warn_once(f"sns:{protocol}", f"SNS subscriptions with protocol {protocol!r} are not delivered locally")
-
-    def record_delivery_failure(self, where: str, message: str) -> None:
-        self.delivery_failures.append((where, message))
-
-    def warn_once(self, key: str, message: str) -> None:
-        if key not in self._warned:
-            self._warned.add(key)
-            warnings.warn(LocalCloudWarning(message), stacklevel=2)
-
-
-_SESSIONS: list[boto3.session.Session] = []
-
-
-def _session() -> boto3.session.Session:
-    """One boto3 session for LocalCloud's own clients, process-wide (a session loads ~1 MB of endpoint data).
-
-    Created on first use, inside a LocalCloud — after moto and the hooks are
-    registered, so its clients always reach moto and the delivery hooks.
-    """
-    if not _SESSIONS:
-        _SESSIONS.append(boto3.session.Session())
-    return _SESSIONS[0]
 
 
 def _plain(value: Any) -> Optional[str]:

@@ -6,43 +6,43 @@ and for those created later):
 * ``before-parameter-build`` — keeps the call's parameters for the other two,
   and, while a handler runs, checks the call against that function's role
   (:mod:`.iam`), raising the ``AccessDenied`` ``ClientError`` AWS would;
-* ``before-call`` — answers ``lambda:Invoke`` itself (from a handler, from the
-  Step Functions engine, or from a test) by running the in-process function;
+* ``before-call`` — answers the calls a service intercepts itself
+  (``CloudContext.intercept``: the Lambda service runs ``lambda:Invoke`` from a
+  handler, the Step Functions engine or a test in-process);
 * ``after-call`` — tells the active cloud what happened (a message published,
-  events put, an object written) so it can deliver it as the template wires it.
+  events put, an object written) so the service that registered for that call
+  (``CloudContext.on_call``) delivers it as the template wires it.
 
 With no LocalCloud active the handlers do nothing.
 """
 
 from __future__ import annotations
 
-import io
-import json
 from typing import TYPE_CHECKING, Any, Optional
 
 import boto3
 import botocore.handlers
-from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
-from botocore.response import StreamingBody
 
 from .functions import current_function
 
 if TYPE_CHECKING:
-    from .cloud import LocalCloud
+    from botocore.awsrequest import AWSResponse
+
+    from .context import CloudContext
 
 _state: dict[str, Any] = {"cloud": None, "registered": False}
 _PARAMS_KEY = "local_cloud_params"
 
 
-def activate(cloud: "LocalCloud") -> None:
+def activate(cloud: "CloudContext") -> None:
     if _state["cloud"] is not None and _state["cloud"] is not cloud:
         raise RuntimeError("Another LocalCloud is active in this process; use one at a time (a `with` block each)")
     _state["cloud"] = cloud
     _register()
 
 
-def deactivate(cloud: "LocalCloud") -> None:
+def deactivate(cloud: "CloudContext") -> None:
     if _state["cloud"] is cloud:
         _state["cloud"] = None
 
@@ -68,7 +68,7 @@ def _operation(model: Any) -> tuple[str, str]:
 
 
 def _before_parameter_build(params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
-    cloud: Optional["LocalCloud"] = _state["cloud"]
+    cloud: Optional["CloudContext"] = _state["cloud"]
     if cloud is None:
         return
     context[_PARAMS_KEY] = params
@@ -82,29 +82,19 @@ def _before_parameter_build(params: dict[str, Any], model: Any, context: dict[st
         raise ClientError({"Error": {"Code": code, "Message": denial}, "ResponseMetadata": {"HTTPStatusCode": 403}}, operation)
 
 
-def _before_call(model: Any, context: dict[str, Any], **_: Any) -> Optional[tuple[AWSResponse, dict[str, Any]]]:
-    cloud: Optional["LocalCloud"] = _state["cloud"]
+def _before_call(model: Any, context: dict[str, Any], **_: Any) -> Optional[tuple["AWSResponse", dict[str, Any]]]:
+    cloud: Optional["CloudContext"] = _state["cloud"]
     if cloud is None:
         return None
     service, operation = _operation(model)
-    if service != "lambda" or operation not in ("Invoke", "InvokeAsync"):
+    interceptor = cloud.interceptor(service, operation)
+    if interceptor is None:
         return None
-    params = context.get(_PARAMS_KEY, {})
-    status, payload, function_error = cloud.lambda_api_invoke(params)
-    body = json.dumps(payload).encode() if payload is not None else b""
-    parsed: dict[str, Any] = {
-        "StatusCode": status,
-        "Payload": StreamingBody(io.BytesIO(body), len(body)),
-        "ExecutedVersion": "1",
-        "ResponseMetadata": {"HTTPStatusCode": status, "HTTPHeaders": {}},
-    }
-    if function_error:
-        parsed["FunctionError"] = function_error
-    return AWSResponse("https://lambda.local", status, {}, None), parsed
+    return interceptor(context.get(_PARAMS_KEY, {}))
 
 
 def _after_call(http_response: Any, parsed: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
-    cloud: Optional["LocalCloud"] = _state["cloud"]
+    cloud: Optional["CloudContext"] = _state["cloud"]
     if cloud is None or getattr(http_response, "status_code", 500) >= 300:
         return
     service, operation = _operation(model)

@@ -314,3 +314,38 @@ __all__: Sequence[str] = [
     "statements_of",
     "wildcard_match",
 ]
+
+
+def kms_key_lookup(template: StackTemplate) -> Callable[[str, str], Optional[str]]:
+    """``(kind, name_or_arn) -> key ARN``: the customer managed key a queue/topic/stream/bucket of the template uses."""
+    candidates: dict[str, tuple[str, Callable[[Mapping[str, Any]], Any]]] = {
+        "sqs": ("AWS::SQS::Queue", lambda p: p.get("KmsMasterKeyId")),
+        "sns": ("AWS::SNS::Topic", lambda p: p.get("KmsMasterKeyId")),
+        "kinesis": ("AWS::Kinesis::Stream", lambda p: (p.get("StreamEncryption") or {}).get("KeyId")),
+        "s3": (
+            "AWS::S3::Bucket",
+            lambda p: next(
+                (
+                    rule.get("ServerSideEncryptionByDefault", {}).get("KMSMasterKeyID")
+                    for rule in (p.get("BucketEncryption") or {}).get("ServerSideEncryptionConfiguration", [])
+                ),
+                None,
+            ),
+        ),
+    }
+
+    def kms_key_of(kind: str, name_or_arn: str) -> Optional[str]:
+        resource_type, key_of = candidates[kind]
+        for r in template.of_type(resource_type):
+            if name_or_arn in (r.arn, r.name, r.ref):
+                key = key_of(r.properties)
+                if key is None:
+                    return None
+                resolved = str(template.resolve(key))
+                key_resource = template.by_arn(resolved) or next(
+                    (k for k in template.of_type("AWS::KMS::Key") if resolved in (k.name, k.ref)), None
+                )
+                return key_resource.arn if key_resource is not None and key_resource.type == "AWS::KMS::Key" else None
+        return None
+
+    return kms_key_of

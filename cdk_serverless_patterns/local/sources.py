@@ -22,13 +22,13 @@ import json
 import uuid
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 
-from . import targets
+from .arns import queue_url
 from .eventbridge import pattern_matches
 from .functions import HandlerError
 from .template import Resource
 
 if TYPE_CHECKING:
-    from .cloud import LocalCloud
+    from .context import CloudContext
 
 #: Lambda's default for MaximumRetryAttempts on streams is -1 (until the record expires); locally: bounded.
 _INFINITE_RETRIES = 10
@@ -58,14 +58,14 @@ def _failed_ids(result: Any) -> Optional[list[str]]:
 
 
 class SqsMapping:
-    def __init__(self, cloud: "LocalCloud", mapping: Resource) -> None:
-        template = cloud.template
+    def __init__(self, ctx: "CloudContext", mapping: Resource) -> None:
+        template = ctx.template
         props = template.resolve(mapping.properties)
-        self.cloud = cloud
+        self.ctx = ctx
         self.mapping = mapping
         self.queue_arn = str(props["EventSourceArn"])
-        self.function, _ = cloud.function_for_arn(str(props["FunctionName"]))
-        self.invoked_arn = cloud.function_arn_of(str(props["FunctionName"]))
+        self.function, _ = ctx.functions.function_for_arn(str(props["FunctionName"]))
+        self.invoked_arn = ctx.functions.function_arn_of(str(props["FunctionName"]))
         self.batch_size = int(props.get("BatchSize", 10))
         self.report_failures = "ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or [])
         self.filters = list((props.get("FilterCriteria") or {}).get("Filters") or [])
@@ -75,8 +75,8 @@ class SqsMapping:
     def poll(self) -> bool:
         if not self.enabled:
             return False
-        sqs = self.cloud.client("sqs")
-        url = self.cloud.queue_url(self.queue_arn)
+        sqs = self.ctx.client("sqs")
+        url = queue_url(self.queue_arn)
         messages: list[dict[str, Any]] = []
         while len(messages) < self.batch_size:
             got = sqs.receive_message(
@@ -100,13 +100,13 @@ class SqsMapping:
             return True
         failed: Optional[list[str]]
         try:
-            result = self.cloud.run(self.function, {"Records": [r for _, r in keep]}, invoked_arn=self.invoked_arn)
+            result = self.ctx.functions.run(self.function, {"Records": [r for _, r in keep]}, invoked_arn=self.invoked_arn)
             failed = _failed_ids(result) if self.report_failures else []
         except HandlerError:
             failed = None
         for message, record in keep:
             message_failed = failed is None or record["messageId"] in failed
-            if not message_failed and self.cloud.copies > 1 and record["messageId"] not in self.delivered:
+            if not message_failed and self.ctx.copies > 1 and record["messageId"] not in self.delivered:
                 self.delivered.add(record["messageId"])
                 message_failed = True  # duplicate delivery: let SQS deliver it once more
             if message_failed:
@@ -143,15 +143,15 @@ class SqsMapping:
             "md5OfBody": message.get("MD5OfBody") or hashlib.md5(message["Body"].encode()).hexdigest(),  # noqa: S324
             "eventSource": "aws:sqs",
             "eventSourceARN": self.queue_arn,
-            "awsRegion": self.cloud.template.region,
+            "awsRegion": self.ctx.template.region,
         }
 
 
 class StreamSource:
     """Reads one stream (Kinesis or DynamoDB) shard by shard, from where LocalCloud started."""
 
-    def __init__(self, cloud: "LocalCloud", stream_arn: str) -> None:
-        self.cloud = cloud
+    def __init__(self, ctx: "CloudContext", stream_arn: str) -> None:
+        self.ctx = ctx
         self.stream_arn = stream_arn
         self.kind = "kinesis" if ":kinesis:" in stream_arn else "dynamodb"
         self.iterators: dict[str, Optional[str]] = {}
@@ -164,7 +164,7 @@ class StreamSource:
             self._fetch_dynamodb()
 
     def _fetch_kinesis(self) -> None:
-        client = self.cloud.client("kinesis")
+        client = self.ctx.client("kinesis")
         if not self.iterators:
             # moto 5.2 loses the stream of an iterator asked for by StreamARN; the name works.
             name = self.stream_arn.rsplit("/", 1)[-1]
@@ -188,7 +188,7 @@ class StreamSource:
         from moto.dynamodb.models import dynamodb_backends
 
         table_name = self.stream_arn.split(":", 5)[5].split("/")[1]
-        table = dynamodb_backends[self.cloud.template.account][self.cloud.template.region].get_table(table_name)
+        table = dynamodb_backends[self.ctx.template.account][self.ctx.template.region].get_table(table_name)
         shard = table.stream_shard
         if shard is None:
             return
@@ -202,7 +202,7 @@ class StreamMapping:
 
     def __init__(
         self,
-        cloud: "LocalCloud",
+        ctx: "CloudContext",
         source: StreamSource,
         *,
         deliver: Callable[[list[dict[str, Any]]], Optional[list[str]]],
@@ -215,7 +215,7 @@ class StreamMapping:
         filters: list[Mapping[str, Any]],
         failure_context: Callable[[], dict[str, Any]],
     ) -> None:
-        self.cloud = cloud
+        self.ctx = ctx
         self.source = source
         self.deliver = deliver
         self.to_record = to_record
@@ -238,7 +238,7 @@ class StreamMapping:
                 records = [self.to_record(r, shard_id) for r in raw]
                 records = [r for r in records if filters_match(self.filters, r)]
                 if records:
-                    for _ in range(self.cloud.copies):
+                    for _ in range(self.ctx.copies):
                         self._process(shard_id, records)
                 position += len(raw)
                 worked = True
@@ -270,7 +270,7 @@ class StreamMapping:
                 pending.insert(0, batch)
 
     def _give_up(self, shard_id: str, batch: list[dict[str, Any]]) -> None:
-        self.cloud.record_delivery_failure(
+        self.ctx.record_delivery_failure(
             f"stream {self.source.stream_arn}", f"{len(batch)} record(s) failed after {self.max_retries} retries"
         )
         if not self.on_failure:
@@ -278,8 +278,7 @@ class StreamMapping:
         ids = [self.item_id(r) for r in batch]
         info_key = "KinesisBatchInfo" if self.source.kind == "kinesis" else "DDBStreamBatchInfo"
         now = datetime.datetime.now(datetime.timezone.utc).isoformat()
-        targets.send(
-            self.cloud,
+        self.ctx.send(
             self.on_failure,
             {
                 "requestContext": {
@@ -302,7 +301,7 @@ class StreamMapping:
         )
 
 
-def kinesis_record(cloud: "LocalCloud", stream_arn: str, role_arn: str) -> Callable[[dict[str, Any], str], dict[str, Any]]:
+def kinesis_record(ctx: "CloudContext", stream_arn: str, role_arn: str) -> Callable[[dict[str, Any], str], dict[str, Any]]:
     def convert(raw: dict[str, Any], shard_id: str) -> dict[str, Any]:
         arrival = raw.get("ApproximateArrivalTimestamp")
         return {
@@ -318,18 +317,18 @@ def kinesis_record(cloud: "LocalCloud", stream_arn: str, role_arn: str) -> Calla
             "eventID": f"{shard_id}:{raw['SequenceNumber']}",
             "eventName": "aws:kinesis:record",
             "invokeIdentityArn": role_arn,
-            "awsRegion": cloud.template.region,
+            "awsRegion": ctx.template.region,
             "eventSourceARN": stream_arn,
         }
 
     return convert
 
 
-def dynamodb_record(cloud: "LocalCloud", stream_arn: str) -> Callable[[dict[str, Any], str], dict[str, Any]]:
+def dynamodb_record(ctx: "CloudContext", stream_arn: str) -> Callable[[dict[str, Any], str], dict[str, Any]]:
     def convert(raw: dict[str, Any], shard_id: str) -> dict[str, Any]:
         record: dict[str, Any] = json.loads(json.dumps(raw, default=_json_default))
         record.setdefault("eventSource", "aws:dynamodb")
-        record.setdefault("awsRegion", cloud.template.region)
+        record.setdefault("awsRegion", ctx.template.region)
         record["eventSourceARN"] = stream_arn
         return record
 
@@ -346,17 +345,17 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def lambda_stream_mapping(cloud: "LocalCloud", mapping: Resource, source: StreamSource) -> StreamMapping:
-    props = cloud.template.resolve(mapping.properties)
-    function, _ = cloud.function_for_arn(str(props["FunctionName"]))
-    invoked_arn = cloud.function_arn_of(str(props["FunctionName"]))
+def lambda_stream_mapping(ctx: "CloudContext", mapping: Resource, source: StreamSource) -> StreamMapping:
+    props = ctx.template.resolve(mapping.properties)
+    function, _ = ctx.functions.function_for_arn(str(props["FunctionName"]))
+    invoked_arn = ctx.functions.function_arn_of(str(props["FunctionName"]))
     report = "ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or [])
     role_arn = function.role.role_arn if function.role else ""
     kinesis = source.kind == "kinesis"
 
     def deliver(batch: list[dict[str, Any]]) -> Optional[list[str]]:
         try:
-            result = cloud.run(function, {"Records": batch}, invoked_arn=invoked_arn)
+            result = ctx.functions.run(function, {"Records": batch}, invoked_arn=invoked_arn)
         except HandlerError:
             return None
         return _failed_ids(result) if report else []
@@ -366,10 +365,10 @@ def lambda_stream_mapping(cloud: "LocalCloud", mapping: Resource, source: Stream
 
     on_failure = ((props.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
     return StreamMapping(
-        cloud,
+        ctx,
         source,
         deliver=deliver,
-        to_record=kinesis_record(cloud, source.stream_arn, role_arn) if kinesis else dynamodb_record(cloud, source.stream_arn),
+        to_record=kinesis_record(ctx, source.stream_arn, role_arn) if kinesis else dynamodb_record(ctx, source.stream_arn),
         item_id=item_id,
         batch_size=int(props.get("BatchSize", 100)),
         max_retries=int(props.get("MaximumRetryAttempts", -1)),

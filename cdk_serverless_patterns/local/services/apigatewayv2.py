@@ -17,14 +17,13 @@ import datetime
 import json
 import time
 import uuid
-from typing import TYPE_CHECKING, Any, Mapping, Optional
+from typing import Any, Mapping, Optional
 
-from .apigw import LocalResponse, _match_segments, parse_request, route_score
-from .functions import HandlerError
-from .template import Resource
-
-if TYPE_CHECKING:
-    from .cloud import LocalCloud
+from ..context import CloudContext
+from ..functions import HandlerError
+from ..http import LocalResponse, json_dumps, match_segments, parse_request, route_score
+from ..service import Service
+from ..template import Resource
 
 INTEGRATION_TIMEOUT_SECONDS = 30.0
 
@@ -32,10 +31,10 @@ INTEGRATION_TIMEOUT_SECONDS = 30.0
 class LocalHttpApi:
     """One HTTP API of the template, ready to take requests."""
 
-    def __init__(self, cloud: "LocalCloud", api: Resource) -> None:
-        self.cloud = cloud
+    def __init__(self, ctx: CloudContext, api: Resource) -> None:
+        self.ctx = ctx
         self.api = api
-        t = cloud.template
+        t = ctx.template
         props = t.resolve(api.properties)
         self.cors: Mapping[str, Any] = props.get("CorsConfiguration") or {}
         self.stage = "$default"
@@ -68,7 +67,7 @@ class LocalHttpApi:
             if route_method not in (method, "ANY"):
                 continue
             template_segments = [s for s in route_path.split("/") if s]
-            params = _match_segments(template_segments, segments)
+            params = match_segments(template_segments, segments)
             if params is None:
                 continue
             score = (*route_score(template_segments), 1 if route_method == method else 0)
@@ -92,7 +91,7 @@ class LocalHttpApi:
         claims: Optional[Mapping[str, Any]] = None,
     ) -> LocalResponse:
         """Send one request to the stage, as a client on the internet would, and deliver what follows."""
-        with self.cloud.top_level():
+        with self.ctx.top_level():
             response = self._request(method.upper(), path, json, body, headers, query, claims)
         return self._with_cors(response, {k.lower(): v for k, v in (headers or {}).items()})
 
@@ -113,7 +112,7 @@ class LocalHttpApi:
         target = str(route.get("Target", ""))
         integration = self.integrations.get(target.removeprefix("integrations/"))
         if integration is None or integration.get("IntegrationType") != "AWS_PROXY":
-            self.cloud.warn_once("httpapi:integration", "LocalCloud runs HTTP API Lambda proxy integrations only")
+            self.ctx.warn_once("httpapi:integration", "LocalCloud runs HTTP API Lambda proxy integrations only")
             return _error(500, "Internal Server Error")
         event = self._event(method, path, route_key, lower, query_params, raw_query, path_params, body, authorizer_context)
         return self._proxy(str(integration["IntegrationUri"]), event, str(integration.get("PayloadFormatVersion", "2.0")))
@@ -128,12 +127,12 @@ class LocalHttpApi:
             granted = str(claims.get("scope", "")).split()
             if scopes and not any(s in granted for s in scopes):
                 return None, _error(403, "Forbidden")
-            return {"jwt": {"claims": {k: v if isinstance(v, str) else _dumps(v) for k, v in claims.items()},
+            return {"jwt": {"claims": {k: v if isinstance(v, str) else json_dumps(v) for k, v in claims.items()},
                             "scopes": granted or None}}, None
         if kind == "AWS_IAM":
             if not lower.get("authorization", "").startswith("AWS4-HMAC-SHA256"):
                 return None, _error(403, "Forbidden")
-            return {"iam": {"accountId": self.cloud.template.account}}, None
+            return {"iam": {"accountId": self.ctx.template.account}}, None
         if kind == "CUSTOM":
             authorizer = self.authorizers.get(str(route.get("AuthorizerId")))
             if authorizer is None:
@@ -148,7 +147,7 @@ class LocalHttpApi:
             event = {
                 "version": "2.0",
                 "type": "REQUEST",
-                "routeArn": f"arn:aws:execute-api:{self.cloud.template.region}:{self.cloud.template.account}:{self.api.ref}/{self.stage}/{method}{path}",
+                "routeArn": f"arn:aws:execute-api:{self.ctx.template.region}:{self.ctx.template.account}:{self.api.ref}/{self.stage}/{method}{path}",
                 "identitySource": values,
                 "routeKey": route_key,
                 "rawPath": path,
@@ -157,9 +156,9 @@ class LocalHttpApi:
             }
             arn = str(authorizer.get("AuthorizerUri", ""))
             arn = arn.split("/functions/", 1)[-1].split("/invocations", 1)[0]
-            function, _ = self.cloud.function_for_arn(arn)
+            function, _ = self.ctx.functions.function_for_arn(arn)
             try:
-                result = self.cloud.run(function, event, invoked_arn=arn)
+                result = self.ctx.functions.run(function, event, invoked_arn=arn)
             except HandlerError:
                 return None, _error(500, "Internal Server Error")
             if str(authorizer.get("EnableSimpleResponses", False)).lower() == "true":
@@ -175,9 +174,9 @@ class LocalHttpApi:
     def _context(self, method: str, path: str, route_key: str, authorizer: Optional[dict[str, Any]]) -> dict[str, Any]:
         now = datetime.datetime.now(datetime.timezone.utc)
         context: dict[str, Any] = {
-            "accountId": self.cloud.template.account,
+            "accountId": self.ctx.template.account,
             "apiId": self.api.ref,
-            "domainName": f"{self.api.ref}.execute-api.{self.cloud.template.region}.amazonaws.com",
+            "domainName": f"{self.api.ref}.execute-api.{self.ctx.template.region}.amazonaws.com",
             "domainPrefix": self.api.ref,
             "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "LocalCloud"},
             "requestId": uuid.uuid4().hex[:16],
@@ -213,17 +212,17 @@ class LocalHttpApi:
         return event
 
     def _proxy(self, arn: str, event: dict[str, Any], payload_version: str) -> LocalResponse:
-        function, _ = self.cloud.function_for_arn(arn)
+        function, _ = self.ctx.functions.function_for_arn(arn)
         started = time.monotonic()
         try:
-            result = self.cloud.run(function, event, invoked_arn=arn)
+            result = self.ctx.functions.run(function, event, invoked_arn=arn)
         except HandlerError:
             return _error(500, "Internal Server Error")
         if time.monotonic() - started > INTEGRATION_TIMEOUT_SECONDS:
             return _error(503, "Service Unavailable")
         if payload_version == "2.0" and not (isinstance(result, Mapping) and "statusCode" in result):
             # API Gateway infers the response from a plain value (payload format 2.0).
-            return LocalResponse(200, {"content-type": "application/json"}, result if isinstance(result, str) else _dumps(result))
+            return LocalResponse(200, {"content-type": "application/json"}, result if isinstance(result, str) else json_dumps(result))
         if not isinstance(result, Mapping):
             return _error(500, "Internal Server Error")
         headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
@@ -232,7 +231,7 @@ class LocalHttpApi:
             headers["set-cookie"] = ", ".join(str(c) for c in cookies)
         body = result.get("body") or ""
         if not isinstance(body, str):
-            body = _dumps(body)
+            body = json_dumps(body)
         return LocalResponse(int(result.get("statusCode", 200)), headers, body)
 
     def _preflight(self, lower: Mapping[str, str]) -> LocalResponse:
@@ -260,8 +259,19 @@ class LocalHttpApi:
 
 
 def _error(status: int, message: str) -> LocalResponse:
-    return LocalResponse(status, {"content-type": "application/json"}, _dumps({"message": message}))
+    return LocalResponse(status, {"content-type": "application/json"}, json_dumps({"message": message}))
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, default=str)
+class HttpApis(Service):
+    """API Gateway v2 HTTP APIs: nothing to create; each API answers requests as a :class:`LocalHttpApi`."""
+
+    handles = ("AWS::ApiGatewayV2::",)
+
+    def __init__(self, ctx: CloudContext) -> None:
+        super().__init__(ctx)
+        self._apis: dict[str, LocalHttpApi] = {}
+
+    def entry_point(self, api: Resource) -> LocalHttpApi:
+        if api.logical_id not in self._apis:
+            self._apis[api.logical_id] = LocalHttpApi(self.ctx, api)
+        return self._apis[api.logical_id]

@@ -19,34 +19,17 @@ import json
 import re
 import time
 import uuid
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping, Optional
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional
 
-from .functions import HandlerError
-from .iam import wildcard_match
-from .template import Resource
-
-if TYPE_CHECKING:
-    from .cloud import LocalCloud
+from ..context import CloudContext
+from ..functions import HandlerError
+from ..http import LocalResponse, json_dumps, match_segments, parse_request, route_score
+from ..iam import wildcard_match
+from ..service import Service
+from ..template import Resource
 
 INTEGRATION_TIMEOUT_SECONDS = 29.0
-
-
-@dataclass
-class LocalResponse:
-    """An HTTP response from a local API: ``status``, ``headers``, ``body`` (text) and ``json()``."""
-
-    status: int
-    headers: dict[str, str]
-    body: str
-    multi_value_headers: dict[str, list[str]] = field(default_factory=dict)
-
-    def json(self) -> Any:
-        return json.loads(self.body) if self.body else None
-
-    @property
-    def status_code(self) -> int:  # the name `requests` users reach for
-        return self.status
 
 
 @dataclass
@@ -58,10 +41,10 @@ class _Route:
 class LocalApi:
     """One REST API of the template, ready to take requests."""
 
-    def __init__(self, cloud: "LocalCloud", api: Resource) -> None:
-        self.cloud = cloud
+    def __init__(self, ctx: CloudContext, api: Resource) -> None:
+        self.ctx = ctx
         self.api = api
-        template = cloud.template
+        template = ctx.template
         self.stage = "prod"
         for stage in template.of_type("AWS::ApiGateway::Stage"):
             if template.resolve(stage.properties.get("RestApiId")) == api.ref:
@@ -101,7 +84,7 @@ class LocalApi:
         best: Optional[tuple[tuple[int, int], _Route, dict[str, str]]] = None
         for route in self.routes.values():
             template_segments = [s for s in route.path.split("/") if s]
-            params = _match_segments(template_segments, segments)
+            params = match_segments(template_segments, segments)
             if params is None:
                 continue
             score = route_score(template_segments)
@@ -122,7 +105,7 @@ class LocalApi:
         claims: Optional[Mapping[str, Any]] = None,
     ) -> LocalResponse:
         """Send one request to the stage, as a client on the internet would, and deliver what follows."""
-        with self.cloud.top_level():
+        with self.ctx.top_level():
             return self._request(method, path, json, body, headers, query, claims)
 
     def _request(self, method: str, path: str, json_body: Any, body: Optional[str | bytes],
@@ -137,7 +120,7 @@ class LocalApi:
         method_resource = route.methods.get(method) or route.methods.get("ANY")
         if method_resource is None:
             return self._gateway_error("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token")
-        props = self.cloud.template.resolve(method_resource.properties)
+        props = self.ctx.template.resolve(method_resource.properties)
         lower_headers = {k.lower(): v for k, v in headers.items()}
         if props.get("ApiKeyRequired") and "x-api-key" not in lower_headers:
             return self._gateway_error("API_KEY", 403, "Forbidden")
@@ -152,7 +135,7 @@ class LocalApi:
         if kind == "MOCK":
             return self._mock(integration)
         if kind not in ("AWS_PROXY",):
-            self.cloud.warn_once(f"integration:{kind}", f"LocalCloud runs AWS_PROXY and MOCK integrations only, not {kind}")
+            self.ctx.warn_once(f"integration:{kind}", f"LocalCloud runs AWS_PROXY and MOCK integrations only, not {kind}")
             return self._gateway_error("DEFAULT_5XX", 500, "Internal server error")
         event = self._proxy_event(method, path, route, headers, query_params, path_params, body, authorizer_context)
         return self._proxy(str(integration["Uri"]), event)
@@ -170,7 +153,7 @@ class LocalApi:
                 granted = str(claims.get("scope", "")).split()
                 if not any(s in granted for s in scopes):
                     return None, self._gateway_error("UNAUTHORIZED", 401, "Unauthorized")
-            return {"claims": {k: v if isinstance(v, str) else _json_dumps(v) for k, v in claims.items()}}, None
+            return {"claims": {k: v if isinstance(v, str) else json_dumps(v) for k, v in claims.items()}}, None
         if kind == "AWS_IAM":
             auth = lower_headers.get("authorization", "")
             if not auth.startswith("AWS4-HMAC-SHA256"):
@@ -184,7 +167,7 @@ class LocalApi:
                            lower_headers: Mapping[str, str], headers: Mapping[str, str],
                            query_params: Mapping[str, list[str]],
                            path_params: Mapping[str, str]) -> tuple[Optional[dict[str, Any]], Optional[LocalResponse]]:
-        template = self.cloud.template
+        template = self.ctx.template
         authorizer = next(
             (a for a in template.of_type("AWS::ApiGateway::Authorizer") if a.ref == props.get("AuthorizerId")), None
         )
@@ -218,9 +201,9 @@ class LocalApi:
                 "requestContext": self._request_context(method, path, route, None),
             }
         uri = str(auth_props.get("AuthorizerUri", ""))
-        function, _ = self.cloud.function_for_arn(_function_arn_from_uri(uri))
+        function, _ = self.ctx.functions.function_for_arn(_function_arn_from_uri(uri))
         try:
-            result = self.cloud.run(function, event, invoked_arn=_function_arn_from_uri(uri))
+            result = self.ctx.functions.run(function, event, invoked_arn=_function_arn_from_uri(uri))
         except HandlerError as error:
             if error.error_message == "Unauthorized":
                 return None, self._gateway_error("UNAUTHORIZED", 401, "Unauthorized")
@@ -249,7 +232,7 @@ class LocalApi:
 
     def _validate(self, props: Mapping[str, Any], lower_headers: Mapping[str, str],
                   query_params: Mapping[str, list[str]], body: Optional[str]) -> Optional[LocalResponse]:
-        template = self.cloud.template
+        template = self.ctx.template
         validator_id = props.get("RequestValidatorId")
         if not validator_id:
             return None
@@ -299,14 +282,14 @@ class LocalApi:
             "extendedRequestId": uuid.uuid4().hex[:16],
             "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
             "path": f"/{self.stage}{path}",
-            "accountId": self.cloud.template.account,
+            "accountId": self.ctx.template.account,
             "protocol": "HTTP/1.1",
             "stage": self.stage,
             "domainPrefix": self.api.ref,
             "requestTimeEpoch": int(time.time() * 1000),
             "requestId": str(uuid.uuid4()),
             "identity": {"sourceIp": "127.0.0.1", "userAgent": "LocalCloud", "accountId": None, "caller": None, "user": None},
-            "domainName": f"{self.api.ref}.execute-api.{self.cloud.template.region}.amazonaws.com",
+            "domainName": f"{self.api.ref}.execute-api.{self.ctx.template.region}.amazonaws.com",
             "apiId": self.api.ref,
         }
         if authorizer is not None:
@@ -333,10 +316,10 @@ class LocalApi:
 
     def _proxy(self, uri: str, event: dict[str, Any]) -> LocalResponse:
         arn = _function_arn_from_uri(uri)
-        function, _ = self.cloud.function_for_arn(arn)
+        function, _ = self.ctx.functions.function_for_arn(arn)
         started = time.monotonic()
         try:
-            result = self.cloud.run(function, event, invoked_arn=arn)
+            result = self.ctx.functions.run(function, event, invoked_arn=arn)
         except HandlerError:
             return self._gateway_error("DEFAULT_5XX", 502, "Internal server error")
         if time.monotonic() - started > INTEGRATION_TIMEOUT_SECONDS:
@@ -376,63 +359,8 @@ class LocalApi:
                     headers[key.rsplit(".", 1)[-1]] = str(value).strip("'")
             if configured.get("StatusCode") and configured.get("ResponseType") == response_type:
                 status = int(configured["StatusCode"])
-        body = _json_dumps({"message": message}) if message is not None else _json_dumps({"message": None})
+        body = json_dumps({"message": message}) if message is not None else json_dumps({"message": None})
         return LocalResponse(status, headers, body)
-
-
-def parse_request(
-    path: str,
-    json_body: Any,
-    body: Optional[str | bytes],
-    headers: Optional[Mapping[str, str]],
-    query: Optional[Mapping[str, Any]],
-) -> tuple[str, str, dict[str, list[str]], dict[str, str], Optional[str]]:
-    """A test's request as a gateway receives it: path, raw query, query values, headers, body text.
-
-    ``json`` is serialized (with ``Content-Type: application/json`` unless given);
-    ``query`` values and the path's own ``?a=1&a=2`` are merged, lists kept.
-    """
-    headers = dict(headers or {})
-    if json_body is not None:
-        body = _json_dumps(json_body)
-        if not any(k.lower() == "content-type" for k in headers):
-            headers["Content-Type"] = "application/json"
-    if isinstance(body, bytes):
-        body = body.decode()
-    path, _, raw_query = path.partition("?")
-    values: dict[str, list[str]] = {}
-    for pair in [p for p in raw_query.split("&") if p]:
-        key, _, value = pair.partition("=")
-        values.setdefault(key, []).append(value)
-    for key, value in (query or {}).items():
-        values.setdefault(key, []).extend([str(v) for v in value] if isinstance(value, list) else [str(value)])
-    raw_query = raw_query or "&".join(f"{k}={v}" for k, vs in values.items() for v in vs)
-    return path, raw_query, values, headers, body
-
-
-def route_score(template_segments: list[str]) -> tuple[int, int]:
-    """How specific a matching route is: no greedy ``{proxy+}`` first, then the most literal segments."""
-    literal = sum(1 for s in template_segments if not s.startswith("{"))
-    greedy = any(s.endswith("+}") for s in template_segments)
-    return (0 if greedy else 1, literal)
-
-
-def _match_segments(template_segments: list[str], segments: list[str]) -> Optional[dict[str, str]]:
-    params: dict[str, str] = {}
-    for index, part in enumerate(template_segments):
-        if part.startswith("{") and part.endswith("+}"):
-            rest = segments[index:]
-            if not rest:
-                return None
-            params[part[1:-2]] = "/".join(rest)
-            return params
-        if index >= len(segments):
-            return None
-        if part.startswith("{") and part.endswith("}"):
-            params[part[1:-1]] = segments[index]
-        elif part != segments[index]:
-            return None
-    return params if len(template_segments) == len(segments) else None
 
 
 def _function_arn_from_uri(uri: str) -> str:
@@ -440,8 +368,19 @@ def _function_arn_from_uri(uri: str) -> str:
     return match.group(1) if match else uri
 
 
-def _json_dumps(value: Any) -> str:
-    return json.dumps(value, default=str)
+class RestApis(Service):
+    """API Gateway REST APIs: nothing to create; each API answers requests as a :class:`LocalApi`."""
+
+    handles = ("AWS::ApiGateway::",)
+
+    def __init__(self, ctx: CloudContext) -> None:
+        super().__init__(ctx)
+        self._apis: dict[str, LocalApi] = {}
+
+    def entry_point(self, api: Resource) -> LocalApi:
+        if api.logical_id not in self._apis:
+            self._apis[api.logical_id] = LocalApi(self.ctx, api)
+        return self._apis[api.logical_id]
 
 
-__all__ = ["LocalApi", "LocalResponse"]
+__all__ = ["LocalApi", "LocalResponse", "RestApis"]

@@ -10,25 +10,15 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Optional
 
-from . import targets
-from .eventbridge import envelope, json_path
-from .iam import Permission, RolePolicies, denied
-from .sources import StreamMapping, StreamSource, dynamodb_record, kinesis_record
-from .template import Resource
-
-if TYPE_CHECKING:
-    from .cloud import LocalCloud
-
-_TARGET_ACTIONS = {
-    "events": "events:PutEvents",
-    "sqs": "sqs:SendMessage",
-    "lambda": "lambda:InvokeFunction",
-    "states": "states:StartExecution",
-    "sns": "sns:Publish",
-}
-
+from ..arns import TARGET_ACTIONS, arn_service
+from ..context import CloudContext
+from ..eventbridge import envelope, json_path
+from ..iam import Permission, RolePolicies, denied
+from ..service import Service
+from ..sources import StreamMapping, StreamSource, dynamodb_record, kinesis_record
+from ..template import Resource
 
 def _value(spec: Optional[str], record: dict[str, Any]) -> Any:
     if isinstance(spec, str) and spec.startswith("$."):
@@ -36,11 +26,23 @@ def _value(spec: Optional[str], record: dict[str, Any]) -> Any:
     return spec
 
 
-def pipe_mapping(cloud: "LocalCloud", pipe: Resource, source: StreamSource) -> StreamMapping:
-    props = cloud.template.resolve(pipe.properties)
+class Pipes(Service):
+    handles = ("AWS::Pipes::Pipe",)
+
+    def provision(self) -> None:
+        for pipe in self.ctx.template.of_type("AWS::Pipes::Pipe"):
+            source = str(self.ctx.template.resolve(pipe.properties.get("Source", "")))
+            if ":kinesis:" in source or ":dynamodb:" in source:
+                self.ctx.add_poller(pipe_mapping(self.ctx, pipe, self.ctx.stream_source(source)))
+            else:
+                self.ctx.warn_once(f"pipe:{source}", f"pipe {pipe.path}: source {source} is not run locally")
+
+
+def pipe_mapping(ctx: CloudContext, pipe: Resource, source: StreamSource) -> StreamMapping:
+    props = ctx.template.resolve(pipe.properties)
     target_arn = str(props["Target"])
-    role_logical_id = cloud.logical_id_for_arn(str(props.get("RoleArn", "")))
-    role = RolePolicies(cloud.template, role_logical_id) if role_logical_id else None
+    role_logical_id = ctx.logical_id_for_arn(str(props.get("RoleArn", "")))
+    role = RolePolicies(ctx.template, role_logical_id) if role_logical_id else None
     source_params = props.get("SourceParameters") or {}
     stream_params = source_params.get("DynamoDBStreamParameters") or source_params.get("KinesisStreamParameters") or {}
     target_params = props.get("TargetParameters") or {}
@@ -53,10 +55,10 @@ def pipe_mapping(cloud: "LocalCloud", pipe: Resource, source: StreamSource) -> S
         return record
 
     def deliver(batch: list[dict[str, Any]]) -> Optional[list[str]]:
-        service = targets.arn_service(target_arn)
-        action = _TARGET_ACTIONS.get(service)
+        service = arn_service(target_arn)
+        action = TARGET_ACTIONS.get(service)
         if role is not None and action and denied(role, [Permission(action, target_arn)]) is not None:
-            cloud.record_delivery_failure(
+            ctx.record_delivery_failure(
                 f"pipe {pipe.path}", f"the pipe's role {role.role_name} is not allowed {action} on {target_arn}"
             )
             return None
@@ -68,20 +70,20 @@ def pipe_mapping(cloud: "LocalCloud", pipe: Resource, source: StreamSource) -> S
                     "Detail": payload_of(record) if input_template else json.dumps(record),
                     "Resources": list(bus_params.get("Resources") or []),
                 }
-                cloud.eventbridge.put(target_arn, envelope(cloud, entry))
+                ctx.events.put(target_arn, envelope(ctx.template, entry))
             else:
-                targets.send(cloud, target_arn, payload_of(record))
+                ctx.send(target_arn, payload_of(record))
         return []
 
     kinesis = source.kind == "kinesis"
     dlq = (stream_params.get("DeadLetterConfig") or {}).get("Arn")
     return StreamMapping(
-        cloud,
+        ctx,
         source,
         deliver=deliver,
-        to_record=kinesis_record(cloud, source.stream_arn, role.role_arn if role else "")
+        to_record=kinesis_record(ctx, source.stream_arn, role.role_arn if role else "")
         if kinesis
-        else dynamodb_record(cloud, source.stream_arn),
+        else dynamodb_record(ctx, source.stream_arn),
         item_id=lambda r: str(r["kinesis"]["sequenceNumber"] if kinesis else r["dynamodb"]["SequenceNumber"]),
         batch_size=int(stream_params.get("BatchSize", 100)),
         max_retries=int(stream_params.get("MaximumRetryAttempts", -1)),

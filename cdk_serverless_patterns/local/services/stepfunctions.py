@@ -13,10 +13,11 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, Optional, cast
+from typing import Any, Mapping, Optional, Protocol, cast
 
-if TYPE_CHECKING:
-    from .cloud import LocalCloud
+from ..context import CloudContext, body_of
+from ..service import Service
+from ..template import Resource
 
 #: How long (real seconds) an execution that waits for a task token (or in a Wait
 #: state) may go without a new history event before ``wait`` returns it RUNNING.
@@ -25,11 +26,15 @@ _QUIET_SECONDS = 0.5
 _MAX_SECONDS = 120.0
 
 
+class _Clients(Protocol):
+    def client(self, service: str) -> Any: ...
+
+
 @dataclass
 class LocalExecution:
     """The outcome of one execution: ``status``, ``output`` (parsed), ``error``/``cause`` and ``history``."""
 
-    cloud: "LocalCloud" = field(repr=False)
+    cloud: _Clients = field(repr=False)
     arn: str
     status: str = "RUNNING"
     output: Any = None
@@ -163,14 +168,56 @@ class VirtualClock:
             setattr(self._module, "time", self._saved)  # noqa: B010
 
 
-def start(cloud: "LocalCloud", state_machine_arn: str, execution_input: Any, name: Optional[str]) -> LocalExecution:
-    sfn = cloud.client("stepfunctions")
-    before = cloud.clock.seconds
-    response = sfn.start_execution(
-        stateMachineArn=state_machine_arn,
-        name=name or uuid.uuid4().hex,
-        input=json.dumps(execution_input if execution_input is not None else {}),
-    )
-    execution = LocalExecution(cloud, response["executionArn"]).wait()
-    execution.virtual_seconds = cloud.clock.seconds - before
-    return execution
+class StepFunctions(Service):
+    """State machines created in moto from their definitions; executions run in virtual time."""
+
+    handles = ("AWS::StepFunctions::StateMachine",)
+
+    def __init__(self, ctx: CloudContext) -> None:
+        super().__init__(ctx)
+        self.clock = VirtualClock()
+        self._lambda_errors = LambdaServiceErrors()
+        self.clock.install()
+        self._lambda_errors.install()
+        ctx.register_sender("states", self.send)
+
+    def close(self) -> None:
+        self.clock.uninstall()
+        self._lambda_errors.uninstall()
+
+    def provision(self) -> None:
+        for machine in self.ctx.template.of_type("AWS::StepFunctions::StateMachine"):
+            self._create_state_machine(machine)
+
+    def _create_state_machine(self, machine: Resource) -> None:
+        t = self.ctx.template
+        props = t.resolve(machine.properties)
+        definition = props.get("DefinitionString")
+        if definition is None and props.get("Definition") is not None:
+            definition = json.dumps(props["Definition"])
+        for key, value in (props.get("DefinitionSubstitutions") or {}).items():
+            definition = str(definition).replace("${" + key + "}", str(value))
+        self.ctx.client("stepfunctions").create_state_machine(
+            name=machine.name,
+            definition=str(definition),
+            roleArn=str(props.get("RoleArn", f"arn:aws:iam::{t.account}:role/local")),
+            type=str(props.get("StateMachineType", "STANDARD")),
+        )
+
+    def send(self, arn: str, payload: Any, *, attributes: Optional[Mapping[str, str]] = None,
+             group_id: Optional[str] = None) -> None:
+        """A state machine as a target: ``StartExecution`` with the payload as input."""
+        self.ctx.client("stepfunctions").start_execution(stateMachineArn=arn, name=uuid.uuid4().hex, input=body_of(payload))
+
+    def start(self, state_machine_arn: str, execution_input: Any, name: Optional[str]) -> LocalExecution:
+        """Start an execution and wait (bounded) until it leaves RUNNING."""
+        sfn = self.ctx.client("stepfunctions")
+        before = self.clock.seconds
+        response = sfn.start_execution(
+            stateMachineArn=state_machine_arn,
+            name=name or uuid.uuid4().hex,
+            input=json.dumps(execution_input if execution_input is not None else {}),
+        )
+        execution = LocalExecution(self.ctx, response["executionArn"]).wait()
+        execution.virtual_seconds = self.clock.seconds - before
+        return execution

@@ -1,0 +1,250 @@
+"""What a service of the local cloud is given: :class:`CloudContext`, the only thing services share.
+
+A service never imports :mod:`.cloud` nor reaches into another service. It
+talks to the rest of the cloud through its context:
+
+* ``template`` (resolved with :meth:`~.template.StackTemplate.resolve`) and
+  ``client(service)`` — boto3 clients on moto, the way LocalStack's services use
+  internal clients;
+* ``enqueue(work)`` — delivery work that runs after the current call, in order,
+  as the service's own asynchronous work (``drain()`` runs it), and
+  ``add_poller(poller)`` — a poller (SQS queue, stream) that ``drain()`` polls
+  until it is quiet;
+* ``send(arn, payload)`` — deliver to any resource by its ARN through the
+  *sender table* (``register_sender``): one sender per ARN service, registered
+  by the service that owns it (LocalStack's ``TargetSenderFactory``);
+* ``on_call`` / ``intercept`` — the tables the botocore hooks dispatch through:
+  what a successful AWS call starts (an SNS publish fans out) and the calls a
+  service answers itself (``lambda:Invoke`` runs the in-process handler);
+* ``functions`` and ``events`` — the two internal interfaces other services
+  call: the function runner (Lambda) and the event buses (EventBridge);
+* ``warn_once`` and ``record_delivery_failure`` — what the user is told.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections import deque
+from typing import TYPE_CHECKING, Any, Callable, ContextManager, Mapping, Optional, Protocol
+
+import boto3
+
+from .arns import arn_service
+from .iam import Arns, access_denied_message, denied, kms_key_lookup, required_permissions
+from .template import StackTemplate
+
+if TYPE_CHECKING:
+    from botocore.awsrequest import AWSResponse
+
+    from .functions import LocalFunction
+    from .sources import StreamSource
+
+Work = Callable[[], None]
+#: What a successful AWS call starts: ``(params, parsed response)``; runs as queued work.
+CallObserver = Callable[[Mapping[str, Any], Mapping[str, Any]], None]
+#: A call a service answers itself (no request reaches moto): ``params -> (response, parsed)``.
+CallInterceptor = Callable[[Mapping[str, Any]], "tuple[AWSResponse, dict[str, Any]]"]
+
+
+class LocalCloudWarning(UserWarning):
+    """Something in the stack LocalCloud does not run (listed once per cloud)."""
+
+
+class Poller(Protocol):
+    """A source the cloud polls while draining (an SQS queue, a stream shard set)."""
+
+    def poll(self) -> bool:
+        """Deliver what is there; True when something was found."""
+
+
+class Sender(Protocol):
+    """Delivers ``payload`` (a JSON-able value or a string) to the resource ``arn`` of one service."""
+
+    def __call__(self, arn: str, payload: Any, *, attributes: Optional[Mapping[str, str]] = None,
+                 group_id: Optional[str] = None) -> None: ...
+
+
+class Functions(Protocol):
+    """The Lambda service, as other services call it."""
+
+    def function_for_arn(self, arn_or_name: str) -> "tuple[LocalFunction, Optional[str]]":
+        """The function an ARN (function, version or alias), ``name`` or ``name:qualifier`` names."""
+
+    def function_arn_of(self, arn_or_name: str) -> str:
+        """The (qualified) function ARN ``arn_or_name`` names."""
+
+    def run(self, function: "LocalFunction", event: Any, *, invoked_arn: Optional[str] = None) -> Any:
+        """Run ``function`` synchronously (raises :class:`~.functions.HandlerError`)."""
+
+    def invoke_async(self, function: "LocalFunction", event: Any, *, invoked_arn: Optional[str] = None) -> None:
+        """Lambda's asynchronous invocation: queued, with retries and destinations."""
+
+    def permits(self, function_arn: str, principal: str, source_arn: str) -> bool:
+        """Does the function's resource policy let ``principal`` (from ``source_arn``) invoke it?"""
+
+
+class EventBuses(Protocol):
+    """The EventBridge service, as other services call it."""
+
+    def put(self, bus_name: str, event: dict[str, Any]) -> None:
+        """Route an event (already in EventBridge's envelope) to the rules of a bus."""
+
+
+class CloudContext:
+    """The shared plumbing of one open LocalCloud; every service gets the same instance.
+
+    :param template: the stack's template.
+    :param copies: how many times each queue message, stream batch and rule
+        event is delivered (2 with ``duplicate_deliveries=True``).
+    :param top_level: the cloud's "public call" context manager (drains after
+        the outermost one when auto-drain is on); public entry points such as
+        ``LocalApi.request`` wrap their work in it.
+    """
+
+    def __init__(self, template: StackTemplate, *, copies: int, top_level: Callable[[], ContextManager[None]]) -> None:
+        self.template = template
+        self.copies = copies
+        self.top_level = top_level
+        self.pending: deque[Work] = deque()
+        self.pollers: list[Poller] = []
+        self.delivery_failures: list[tuple[str, str]] = []
+        self._clients: dict[str, Any] = {}
+        self._warned: set[str] = set()
+        self._senders: dict[str, Sender] = {}
+        self._observers: dict[tuple[str, str], CallObserver] = {}
+        self._interceptors: dict[tuple[str, str], CallInterceptor] = {}
+        self._streams: dict[str, "StreamSource"] = {}
+        self._functions: Optional[Functions] = None
+        self._events: Optional[EventBuses] = None
+        self._arns = Arns(template.region, template.account, kms_key_lookup(template))
+
+    # -- clients ---------------------------------------------------------------------------
+    def client(self, service: str) -> Any:
+        """A boto3 client on the local cloud (region of the stack)."""
+        if service not in self._clients:
+            self._clients[service] = session().client(service, region_name=self.template.region)
+        return self._clients[service]
+
+    def close(self) -> None:
+        self._clients.clear()
+
+    # -- work ------------------------------------------------------------------------------
+    def enqueue(self, work: Work) -> None:
+        self.pending.append(work)
+
+    def add_poller(self, poller: Poller) -> None:
+        self.pollers.append(poller)
+
+    def stream_source(self, arn: str) -> "StreamSource":
+        """The one reader of a Kinesis or DynamoDB stream, shared by every mapping and pipe on it."""
+        from .sources import StreamSource
+
+        if arn not in self._streams:
+            self._streams[arn] = StreamSource(self, arn)
+        return self._streams[arn]
+
+    # -- the internal interfaces of two services -------------------------------------------
+    def provide_functions(self, functions: Functions) -> None:
+        self._functions = functions
+
+    def provide_events(self, events: EventBuses) -> None:
+        self._events = events
+
+    @property
+    def functions(self) -> Functions:
+        if self._functions is None:
+            raise RuntimeError("LocalCloud: no Lambda service is registered")
+        return self._functions
+
+    @property
+    def events(self) -> EventBuses:
+        if self._events is None:
+            raise RuntimeError("LocalCloud: no EventBridge service is registered")
+        return self._events
+
+    # -- the sender table ------------------------------------------------------------------
+    def register_sender(self, service: str, sender: Sender) -> None:
+        """``service`` is the ARN's service field (``sqs``, ``lambda``, ``states``, ...)."""
+        self._senders[service] = sender
+
+    def send(self, arn: str, payload: Any, *, attributes: Optional[Mapping[str, str]] = None,
+             group_id: Optional[str] = None) -> None:
+        """Deliver ``payload`` to the resource ``arn`` as AWS services do (rule targets, destinations, DLQs, pipes)."""
+        service = arn_service(arn)
+        sender = self._senders.get(service)
+        if sender is None:
+            self.warn_once(f"target:{service}", f"LocalCloud cannot deliver to {arn} (service {service!r}); dropped")
+            return
+        sender(arn, payload, attributes=attributes, group_id=group_id)
+
+    # -- the call tables the botocore hooks use --------------------------------------------
+    def on_call(self, service: str, operation: str, observer: CallObserver) -> None:
+        """After a successful ``service``:``operation`` call anywhere in the process, run ``observer`` (queued)."""
+        self._observers[(service, operation)] = observer
+
+    def intercept(self, service: str, operation: str, interceptor: CallInterceptor) -> None:
+        """Answer ``service``:``operation`` calls with ``interceptor`` instead of moto."""
+        self._interceptors[(service, operation)] = interceptor
+
+    def interceptor(self, service: str, operation: str) -> Optional[CallInterceptor]:
+        return self._interceptors.get((service, operation))
+
+    def observe(self, service: str, operation: str, params: Mapping[str, Any], parsed: Mapping[str, Any]) -> None:
+        """An AWS call succeeded somewhere in the process: deliver what it starts, as the template wires it.
+
+        Deliveries are queued, not made inline: they happen after the call, as
+        the service's own (asynchronous) work, never with the caller's identity.
+        """
+        observer = self._observers.get((service, operation))
+        params, parsed = dict(params), dict(parsed)
+        self.enqueue(lambda: observer(params, parsed) if observer is not None else None)
+
+    def authorize(self, function: "LocalFunction", service: str, operation: str, params: Mapping[str, Any]) -> Optional[str]:
+        """None when the function's role allows the call, else AWS's AccessDenied message."""
+        assert function.role is not None
+        needed = required_permissions(service, operation, params, self._arns)
+        missing = denied(function.role, needed)
+        if missing is None:
+            return None
+        return access_denied_message(function.role.role_arn, function.name, missing)
+
+    # -- what the user is told -------------------------------------------------------------
+    def record_delivery_failure(self, where: str, message: str) -> None:
+        self.delivery_failures.append((where, message))
+
+    def warn_once(self, key: str, message: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            warnings.warn(LocalCloudWarning(message), stacklevel=2)
+
+    def logical_id_for_arn(self, arn: str) -> Optional[str]:
+        resource = self.template.by_arn(arn)
+        return resource.logical_id if resource is not None else None
+
+
+def is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+def body_of(payload: Any) -> str:
+    """What a sender puts on the wire: strings as they are, anything else as JSON."""
+    return payload if isinstance(payload, str) else json.dumps(payload)
+
+
+_SESSIONS: list[boto3.session.Session] = []
+
+
+def session() -> boto3.session.Session:
+    """One boto3 session for LocalCloud's own clients, process-wide (a session loads ~1 MB of endpoint data).
+
+    Created on first use, inside a LocalCloud — after moto and the hooks are
+    registered, so its clients always reach moto and the delivery hooks.
+    """
+    if not _SESSIONS:
+        _SESSIONS.append(boto3.session.Session())
+    return _SESSIONS[0]

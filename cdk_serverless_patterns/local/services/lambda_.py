@@ -1,0 +1,271 @@
+"""Lambda: functions run in-process, their event source mappings, asynchronous invocation and ``Invoke``.
+
+Owns the :class:`~..functions.LocalFunction` of every ``AWS::Lambda::Function``
+(code asset, layers, environment, role), their aliases, and what delivers to
+them: event source mappings (SQS, Kinesis and DynamoDB stream pollers from
+:mod:`..sources`), asynchronous invocation with retries, ``OnSuccess``/
+``OnFailure`` destinations and the dead-letter queue (per the
+``EventInvokeConfig``), and ``lambda:Invoke`` from any boto3 client (answered
+here, not by moto). Other services reach it through ``ctx.functions``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import Any, Mapping, Optional
+
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ClientError
+from botocore.response import StreamingBody
+
+from ..context import CloudContext, body_of, is_json
+from ..functions import HandlerError, LocalFunction, ServiceError
+from ..iam import RolePolicies, wildcard_match
+from ..service import Service
+from ..sources import SqsMapping, lambda_stream_mapping
+from ..template import Resource
+
+
+class Lambda(Service):
+    handles = (
+        "AWS::Lambda::Function",
+        "AWS::Lambda::Alias",
+        "AWS::Lambda::EventSourceMapping",
+        "AWS::Lambda::EventInvokeConfig",
+        "AWS::Lambda::Permission",
+        "AWS::Lambda::LayerVersion",
+    )
+
+    def __init__(self, ctx: CloudContext) -> None:
+        super().__init__(ctx)
+        self.functions: dict[str, LocalFunction] = {}
+        self._base_env = dict(os.environ)
+        ctx.provide_functions(self)
+        ctx.register_sender("lambda", self.send)
+        for operation in ("Invoke", "InvokeAsync"):
+            ctx.intercept("lambda", operation, self._api_invoke)
+
+    # -- provisioning ----------------------------------------------------------------------
+    def provision(self) -> None:
+        t = self.ctx.template
+        for function in t.of_type("AWS::Lambda::Function"):
+            self.functions[function.logical_id] = self._make_function(function)
+        for alias in t.of_type("AWS::Lambda::Alias"):
+            fn = self._function_by_name(alias.name)
+            if fn is not None:
+                fn.aliases[alias.arn.rsplit(":", 1)[-1]] = alias.arn
+        for mapping in t.of_type("AWS::Lambda::EventSourceMapping"):
+            source = str(t.resolve(mapping.properties.get("EventSourceArn", "")))
+            if ":sqs:" in source:
+                self.ctx.add_poller(SqsMapping(self.ctx, mapping))
+            elif ":kinesis:" in source or ":dynamodb:" in source:
+                self.ctx.add_poller(lambda_stream_mapping(self.ctx, mapping, self.ctx.stream_source(source)))
+            else:
+                self.ctx.warn_once(f"esm:{source}", f"event source mapping {mapping.path}: source {source} is not run locally")
+
+    def _make_function(self, resource: Resource) -> LocalFunction:
+        t = self.ctx.template
+        props = resource.properties
+        code_dir = t.asset_dir(props.get("Code") or {}, resource.metadata)
+        if code_dir is None:
+            raise ValueError(
+                f"LocalCloud: function {resource.path} has no code asset in the cloud assembly "
+                "(inline code and container images are not run locally)"
+            )
+        layer_dirs: list[Path] = []
+        for layer_arn in t.resolve(props.get("Layers") or []):
+            layer = t.by_arn(str(layer_arn))
+            if layer is not None:
+                folder = t.asset_dir(layer.properties.get("Content") or {}, layer.metadata)
+                if folder is not None:
+                    layer_dirs.append(folder)
+            else:
+                self.ctx.warn_once(
+                    f"layer:{layer_arn}",
+                    f"layer {layer_arn} of {resource.path} is not in this stack; its packages come from the test "
+                    "environment instead (install them there)",
+                )
+        role_logical_id = self.ctx.logical_id_for_arn(str(t.resolve(props.get("Role", ""))))
+        environment = {
+            str(k): str(v) for k, v in (t.resolve((props.get("Environment") or {}).get("Variables") or {})).items()
+        }
+        logging = t.resolve(props.get("LoggingConfig") or {})
+        return LocalFunction(
+            logical_id=resource.logical_id,
+            name=resource.name,
+            arn=resource.arn,
+            handler=str(props.get("Handler", "index.handler")),
+            code_dir=code_dir,
+            layer_dirs=layer_dirs,
+            environment=environment,
+            timeout=float(t.resolve(props.get("Timeout", 3))),
+            memory_size=int(t.resolve(props.get("MemorySize", 128))),
+            runtime=str(props.get("Runtime", "python3")),
+            role=RolePolicies(t, role_logical_id) if role_logical_id else None,
+            region=t.region,
+            log_group_name=str(logging.get("LogGroup") or f"/aws/lambda/{resource.name}"),
+        )
+
+    # -- look-ups --------------------------------------------------------------------------
+    def _function_by_name(self, name: str) -> Optional[LocalFunction]:
+        return next((f for f in self.functions.values() if f.name == name), None)
+
+    def function_for_arn(self, arn_or_name: str) -> tuple[LocalFunction, Optional[str]]:
+        """The function an ARN (function, version or alias), ``name`` or ``name:qualifier`` names."""
+        text = str(arn_or_name)
+        if text.startswith("arn:"):
+            parts = text.split(":")
+            name, qualifier = parts[6], (parts[7] if len(parts) > 7 else None)
+        else:
+            name, _, qualifier_text = text.partition(":")
+            qualifier = qualifier_text or None
+        function = self._function_by_name(name)
+        if function is None:
+            raise ClientError(
+                {"Error": {"Code": "ResourceNotFoundException", "Message": f"Function not found: {text}"}}, "Invoke"
+            )
+        return function, qualifier
+
+    def function_arn_of(self, arn_or_name: str) -> str:
+        function, qualifier = self.function_for_arn(arn_or_name)
+        return f"{function.arn}:{qualifier}" if qualifier else function.arn
+
+    def permits(self, function_arn: str, principal: str, source_arn: str) -> bool:
+        """Does the function's resource policy let ``principal`` (from ``source_arn``) invoke ``function_arn``?"""
+        template = self.ctx.template
+        wanted = self.function_arn_of(function_arn)
+        for permission in template.of_type("AWS::Lambda::Permission"):
+            props = template.resolve(permission.properties)
+            if str(props.get("Principal")) != principal or str(props.get("Action")) not in ("lambda:InvokeFunction", "lambda:*"):
+                continue
+            try:
+                granted = self.function_arn_of(str(props.get("FunctionName")))
+            except ClientError:
+                continue
+            if granted != wanted:
+                continue
+            source = props.get("SourceArn")
+            if source is None or wildcard_match(str(source), source_arn):
+                return True
+        return False
+
+    # -- invocation ------------------------------------------------------------------------
+    def run(self, function: LocalFunction, event: Any, *, invoked_arn: Optional[str] = None) -> Any:
+        """Run ``function`` synchronously (raises :class:`HandlerError`)."""
+        return function.invoke(event, base_env=self._base_env, invoked_arn=invoked_arn)
+
+    def send(self, arn: str, payload: Any, *, attributes: Optional[Mapping[str, str]] = None,
+             group_id: Optional[str] = None) -> None:
+        """A function as a target or destination: an asynchronous invocation of the ARN."""
+        function, _ = self.function_for_arn(arn)
+        body = body_of(payload)
+        self.invoke_async(function, json.loads(body) if is_json(body) else body, invoked_arn=arn)
+
+    def invoke_async(self, function: LocalFunction, event: Any, *, invoked_arn: Optional[str] = None, attempt: int = 1) -> None:
+        """Lambda's asynchronous invocation: retries and destinations per the alias's EventInvokeConfig."""
+        self.ctx.enqueue(lambda: self._async_attempt(function, event, invoked_arn, attempt))
+
+    def _invoke_config(self, function: LocalFunction, invoked_arn: Optional[str]) -> dict[str, Any]:
+        template = self.ctx.template
+        qualifier = invoked_arn.split(":")[7] if invoked_arn and invoked_arn.count(":") >= 7 else "$LATEST"
+        for config in template.of_type("AWS::Lambda::EventInvokeConfig"):
+            props: dict[str, Any] = template.resolve(config.properties)
+            name = str(props.get("FunctionName", ""))
+            if function.name in (name, name.split(":")[-1]) or name == function.arn:
+                if str(props.get("Qualifier", "$LATEST")) == qualifier:
+                    return props
+        return {}
+
+    def _async_attempt(self, function: LocalFunction, event: Any, invoked_arn: Optional[str], attempt: int) -> None:
+        config = self._invoke_config(function, invoked_arn)
+        try:
+            result = self.run(function, event, invoked_arn=invoked_arn)
+        except HandlerError as error:
+            if attempt <= int(config.get("MaximumRetryAttempts", 2)):
+                self.invoke_async(function, event, invoked_arn=invoked_arn, attempt=attempt + 1)
+                return
+            self.ctx.record_delivery_failure(f"async {function.name}", f"{error.error_type}: {error.error_message}")
+            destination = ((config.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+            record = self._destination_record(function, invoked_arn, event, attempt, "RetriesExhausted", error.payload(), "Unhandled")
+            if destination:
+                self.ctx.send(str(destination), record)
+            else:
+                dlq = self._dead_letter_target(function)
+                if dlq:
+                    self.ctx.send(dlq, event, attributes={"RequestID": "local", "ErrorCode": "200", "ErrorMessage": error.error_message})
+            return
+        destination = ((config.get("DestinationConfig") or {}).get("OnSuccess") or {}).get("Destination")
+        if destination:
+            self.ctx.send(str(destination), self._destination_record(function, invoked_arn, event, attempt, "Success", result, None))
+
+    def _dead_letter_target(self, function: LocalFunction) -> Optional[str]:
+        template = self.ctx.template
+        props = template.resolve(template.resources[function.logical_id].properties)
+        target = (props.get("DeadLetterConfig") or {}).get("TargetArn")
+        return str(target) if target else None
+
+    def _destination_record(self, function: LocalFunction, invoked_arn: Optional[str], event: Any, attempts: int,
+                            condition: str, response: Any, function_error: Optional[str]) -> dict[str, Any]:
+        context: dict[str, Any] = {"statusCode": 200, "executedVersion": "1"}
+        if function_error:
+            context["functionError"] = function_error
+        return {
+            "version": "1.0",
+            "timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+            "requestContext": {
+                "requestId": str(uuid.uuid4()),
+                "functionArn": invoked_arn or function.arn,
+                "condition": condition,
+                "approximateInvokeCount": attempts,
+            },
+            "requestPayload": event,
+            "responseContext": context,
+            "responsePayload": response,
+        }
+
+    # -- lambda:Invoke from any boto3 client -----------------------------------------------
+    def _api_invoke(self, params: Mapping[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
+        """``lambda:Invoke`` from any boto3 client (a handler, the Step Functions engine, a test)."""
+        status, payload, function_error = self._invoke_call(params)
+        body = json.dumps(payload).encode() if payload is not None else b""
+        parsed: dict[str, Any] = {
+            "StatusCode": status,
+            "Payload": StreamingBody(io.BytesIO(body), len(body)),
+            "ExecutedVersion": "1",
+            "ResponseMetadata": {"HTTPStatusCode": status, "HTTPHeaders": {}},
+        }
+        if function_error:
+            parsed["FunctionError"] = function_error
+        return AWSResponse("https://lambda.local", status, {}, None), parsed
+
+    def _invoke_call(self, params: Mapping[str, Any]) -> tuple[int, Any, Optional[str]]:
+        name = str(params.get("FunctionName", ""))
+        qualifier = params.get("Qualifier")
+        function, arn_qualifier = self.function_for_arn(name)
+        invoked_arn = f"{function.arn}:{qualifier or arn_qualifier}" if (qualifier or arn_qualifier) else function.arn
+        raw = params.get("Payload", b"{}")
+        if hasattr(raw, "read"):
+            raw = raw.read()
+        text = raw.decode() if isinstance(raw, (bytes, bytearray)) else str(raw or "{}")
+        event = json.loads(text) if text else {}
+        kind = params.get("InvocationType", "RequestResponse")
+        if kind == "DryRun":
+            return 204, None, None
+        if kind == "Event":
+            self.invoke_async(function, event, invoked_arn=invoked_arn)
+            return 202, None, None
+        try:
+            return 200, self.run(function, event, invoked_arn=invoked_arn), None
+        except ServiceError as error:
+            status = 429 if "TooManyRequests" in error.code else 500
+            raise ClientError(
+                {"Error": {"Code": error.code, "Message": error.error_message}, "ResponseMetadata": {"HTTPStatusCode": status}},
+                "Invoke",
+            ) from None
+        except HandlerError as error:
+            return 200, error.payload(), "Unhandled"
