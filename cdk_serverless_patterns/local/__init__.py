@@ -10,6 +10,11 @@ jsonschema). See ``docs/testing.md``.
     with LocalCloud(stack) as cloud:
         response = cloud.api(backend).request("POST", "/orders", json={"sku": "A1"}, claims={"sub": "u1"})
         assert response.status == 201
+
+Layout: :mod:`.cloud` is the lifecycle and this public test API; each AWS
+service is a module of :mod:`.services`, registered by the CloudFormation
+resource types it runs and given a :class:`~.context.CloudContext` — its
+docstring says how to add one.
 """
 
 from .cloud import LocalCloud, LocalCloudWarning, LocalInvocationError, LocalMessage

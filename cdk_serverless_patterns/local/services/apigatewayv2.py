@@ -1,6 +1,6 @@
 """API Gateway HTTP APIs (v2) from the template: route keys, JWT/Lambda/IAM auth, CORS, payload 2.0.
 
-:class:`LocalHttpApi` answers ``request(...)`` like :class:`~.apigw.LocalApi`
+:class:`LocalHttpApi` answers ``request(...)`` like :class:`~.apigateway.LocalApi`
 does for REST, with HTTP API behaviour: ``"METHOD /path"`` route keys (``ANY``
 and ``$default`` as fall-backs; unknown routes are 404 ``Not Found``); JWT
 authorizers take the test's ``claims=`` (no claims → 401; a route's

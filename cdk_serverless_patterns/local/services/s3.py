@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ..context import CloudContext
+from ..context import CallObserver, CloudContext
 from ..eventbridge import s3_object_event
 from ..service import Service
 
@@ -32,7 +32,7 @@ class S3(Service):
                 kwargs["CreateBucketConfiguration"] = {"LocationConstraint": template.region}
             self.ctx.client("s3").create_bucket(**kwargs)
 
-    def _object_changed(self, operation: str) -> Any:
+    def _object_changed(self, operation: str) -> CallObserver:
         def observer(params: Mapping[str, Any], parsed: Mapping[str, Any]) -> None:
             self._notify(str(params.get("Bucket", "")), str(params.get("Key", "")), operation)
 

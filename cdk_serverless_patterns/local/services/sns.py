@@ -94,19 +94,26 @@ class Sns(Service):
         if params.get("Subject"):
             envelope_body["Subject"] = params["Subject"]
         protocol = str(subscription.get("Protocol"))
-        endpoint = str(subscription.get("Endpoint"))
-        if protocol == "sqs":
-            send: dict[str, Any] = {"QueueUrl": queue_url(endpoint), "MessageBody": message if raw else json.dumps(envelope_body)}
-            if raw and attributes:
-                send["MessageAttributes"] = dict(attributes)
-            if endpoint.endswith(".fifo"):
-                send["MessageGroupId"] = params.get("MessageGroupId") or "default"
-                send["MessageDeduplicationId"] = params.get("MessageDeduplicationId") or message_id
-            self.ctx.client("sqs").send_message(**send)
-        elif protocol == "lambda":
-            functions = self.ctx.functions
-            function, _ = functions.function_for_arn(endpoint)
-            event = {"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": f"{topic}:local", "Sns": envelope_body}]}
-            functions.invoke_async(function, event, invoked_arn=functions.function_arn_of(endpoint))
-        else:
+        publisher = {"sqs": self._to_queue, "lambda": self._to_function}.get(protocol)
+        if publisher is None:
             self.ctx.warn_once(f"sns:{protocol}", f"SNS subscriptions with protocol {protocol!r} are not delivered locally")
+            return
+        publisher(str(subscription.get("Endpoint")), raw, params, topic, message_id, message, attributes, envelope_body)
+
+    # One publisher per subscription protocol, as LocalStack's sns/publisher.py has.
+    def _to_queue(self, endpoint: str, raw: bool, params: Mapping[str, Any], topic: str, message_id: str,
+                  message: str, attributes: Mapping[str, Any], envelope_body: Mapping[str, Any]) -> None:
+        send: dict[str, Any] = {"QueueUrl": queue_url(endpoint), "MessageBody": message if raw else json.dumps(envelope_body)}
+        if raw and attributes:
+            send["MessageAttributes"] = dict(attributes)
+        if endpoint.endswith(".fifo"):
+            send["MessageGroupId"] = params.get("MessageGroupId") or "default"
+            send["MessageDeduplicationId"] = params.get("MessageDeduplicationId") or message_id
+        self.ctx.client("sqs").send_message(**send)
+
+    def _to_function(self, endpoint: str, raw: bool, params: Mapping[str, Any], topic: str, message_id: str,
+                     message: str, attributes: Mapping[str, Any], envelope_body: Mapping[str, Any]) -> None:
+        functions = self.ctx.functions
+        function, _ = functions.function_for_arn(endpoint)
+        event = {"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": f"{topic}:local", "Sns": dict(envelope_body)}]}
+        functions.invoke_async(function, event, invoked_arn=functions.function_arn_of(endpoint))

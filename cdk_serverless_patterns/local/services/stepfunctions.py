@@ -1,8 +1,8 @@
 """Step Functions: the synthesized definition, run by moto's ASL interpreter, in virtual time.
 
 moto's engine (a port of LocalStack's) executes the state machine; its Lambda
-tasks land in LocalCloud's ``lambda:Invoke`` hook and run the in-process
-handlers. Retry back-offs (``IntervalSeconds``/``BackoffRate``, minutes in a
+tasks call ``lambda:Invoke``, which the Lambda service answers by running the
+in-process handlers. Retry back-offs (``IntervalSeconds``/``BackoffRate``, minutes in a
 real saga) are added to a virtual clock instead of slept.
 """
 
