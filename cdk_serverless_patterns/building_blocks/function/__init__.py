@@ -18,6 +18,7 @@ package still is, from here.
 
 from ..idempotency import Idempotency
 from ..lambda_layers import Powertools, Tracing
+from . import legacy_edge as _legacy_edge  # noqa: F401  (registers the lambda_edge=True shim)
 from .edge import EdgeFunction
 from .regional import ServerlessFunction
 from .spec import FunctionOptions, FunctionSpec, Invocation

@@ -45,6 +45,16 @@ from .tracing import activate_tracing
 from .validation import validate_regional_options, validate_spec
 
 
+#: The deprecated ``lambda_edge=True`` shim class; :mod:`.legacy_edge` sets it when imported.
+_legacy_edge_class: Optional[type] = None
+
+
+def register_legacy_edge(cls: type) -> None:
+    """Called by :mod:`.legacy_edge` (kept out of this module's imports: no cycle)."""
+    global _legacy_edge_class
+    _legacy_edge_class = cls
+
+
 @jsii.implements(iam.IGrantable)
 class ServerlessFunction(Construct):
     """A Lambda function with the production checklist built in (contract).
@@ -80,9 +90,10 @@ class ServerlessFunction(Construct):
     def __new__(cls, *args: Any, lambda_edge: bool = False, **kwargs: Any) -> Self:
         if lambda_edge and cls is ServerlessFunction:
             # Deprecated: Python then runs the shim's __init__ with these same arguments.
-            from .legacy_edge import LegacyEdgeServerlessFunction
-
-            return object.__new__(LegacyEdgeServerlessFunction)  # type: ignore[return-value]
+            # The shim registers itself when the package imports it (legacy_edge
+            # imports this module, not the reverse: no cycle).
+            assert _legacy_edge_class is not None
+            return object.__new__(_legacy_edge_class)
         return object.__new__(cls)
 
     def __init__(
