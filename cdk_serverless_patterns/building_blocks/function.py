@@ -578,6 +578,9 @@ class ServerlessFunction(Construct):
         so alarm on the distribution instead (EdgeSite does). Replicas log to a
         log group of the same name in every Region they run in; only the
         us-east-1 one is created here with retention.
+    :param durable_config: make a Lambda durable function (execution timeout,
+        retention). Default: none. The caller validates it and grants the
+        checkpoint permissions (``DurableSaga`` does both).
 
     Attributes: ``function``, ``alias`` (``live``; wire triggers here), ``role``,
     ``grant_principal`` (the role), ``log_group``, ``alarms``,
@@ -603,6 +606,7 @@ class ServerlessFunction(Construct):
         environment: Optional[Mapping[str, str]] = None,
         max_timeout: Optional[tuple[float, str]] = None,
         lambda_edge: bool = False,
+        durable_config: Optional[lambda_.DurableConfig] = None,
     ) -> None:
         retries = async_retry_attempts if async_retry_attempts is not None else defaults.ASYNC_RETRY_ATTEMPTS
         max_age = async_max_event_age if async_max_event_age is not None else defaults.ASYNC_MAX_EVENT_AGE
@@ -741,6 +745,7 @@ class ServerlessFunction(Construct):
             # Active tracing is set on the L1 below: CDK's tracing= would put X-Ray's
             # Resource "*" statement into the default policy, beside the real grants.
             snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if spec.snap_start else None,
+            durable_config=durable_config,
         )
         # CDK makes the function depend on its role and the role's policy; the role
         # dependency is already implied by GetAtt (cfn-lint W3005), keep only the policy.
