@@ -64,6 +64,7 @@ _EXPORTS: dict[str, str] = {
     "SagaApproval": ".patterns.saga.workflow",
     "SagaStartApi": ".patterns.saga.start_api",
     "WorkflowType": ".patterns.saga.workflow",
+    "DurableSaga": ".patterns.durable.saga",
     "Cqrs": ".patterns.cqrs",
     "CqrsProjection": ".patterns.cqrs",
     "ScheduledJob": ".patterns.schedule.job",
@@ -77,6 +78,7 @@ __all__ = [
     "ApiType",
     "Cqrs",
     "CqrsProjection",
+    "DurableSaga",
     "EdgeFunction",
     "EdgeSite",
     "EncryptedTopic",
@@ -152,6 +154,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .patterns.edge.site import EdgeSite as EdgeSite
     from .patterns.events import EventProcessing as EventProcessing
     from .patterns.fan_out import FanOutFanIn as FanOutFanIn
+    from .patterns.durable.saga import DurableSaga as DurableSaga
     from .patterns.saga.start_api import SagaStartApi as SagaStartApi
     from .patterns.saga.workflow import Saga as Saga
     from .patterns.saga.workflow import SagaApproval as SagaApproval

@@ -475,3 +475,21 @@ POWERTOOLS_SSM_PREFIX = "/aws/service/powertools/python"
 #: It supports the python3.8-3.13 runtimes.
 ADOT_PYTHON_LAYER_VERSION = "V1_29_0"
 ADOT_PYTHON_RUNTIMES = ("python3.8", "python3.9", "python3.10", "python3.11", "python3.12", "python3.13")
+
+# --- Durable saga (DurableSaga, Lambda durable functions) ---------------------
+#: DurableConfig.ExecutionTimeout: 1 - 31,622,400 s (366 days), whole seconds.
+#: RetentionPeriodInDays: 1 - 90 days, default 14.
+#: https://docs.aws.amazon.com/lambda/latest/api/API_DurableConfig.html
+DURABLE_EXECUTION_TIMEOUT_MAX_S = 31_622_400
+DURABLE_RETENTION_MAX_DAYS = 90
+#: A saga of a few Lambda steps ends in minutes; a day leaves room for retries
+#: and compensation backoff (5 retries up to 5 min each per compensation).
+DURABLE_SAGA_EXECUTION_TIMEOUT = Duration.days(1)
+#: Lambda's own default: execution history for two weeks of incident review.
+DURABLE_SAGA_RETENTION = Duration.days(14)
+#: Managed runtimes that run durable functions (Python ones).
+#: https://docs.aws.amazon.com/lambda/latest/dg/durable-supported-runtimes.html
+DURABLE_PYTHON_RUNTIMES = ("python3.13", "python3.14")
+#: The orchestrator waits for one step function at a time; its own timeout is
+#: the longest step timeout plus this margin (capped at Lambda's 15 minutes).
+DURABLE_ORCHESTRATOR_TIMEOUT_MARGIN = Duration.seconds(30)

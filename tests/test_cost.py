@@ -128,7 +128,7 @@ def test_a_profile_file_changes_the_estimate(orders_api, tmp_path, capsys):
 def test_text_output(orders_api, capsys):
     assert main(["cost", str(orders_api.outdir), "--avg-duration-ms", "50"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("Monthly estimate: us-east-1 list prices checked 2026-12-01, no free tier; 1,000,000 requests/month")
+    assert out.startswith("Monthly estimate: us-east-1 list prices checked 2026-12-07, no free tier; 1,000,000 requests/month")
     assert "50 ms per invocation" in out
     assert "OrdersApiExample: $" in out and "(at zero traffic)" in out
     assert "top cost drivers: Cognito Orders/UserPool: Plus plan $20.00" in out

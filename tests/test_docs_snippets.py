@@ -50,6 +50,9 @@ SKIPPED = {
         "needs the real handler of the block above, not a stub: tests/local/test_docs_example.py runs both",
     ("docs/patterns/saga.md", "workflow_type=WorkflowType.EXPRESS"):
         "fragment: reserve/release/charge are the specs of the usage block above",
+    ("docs/patterns/saga.md", "saga.grant_start(api_function)"):
+        "fragment: reserve/release/charge/ship are the specs of the usage block above and api_function is the "
+        "reader's; tests/test_durable_saga.py builds a DurableSaga",
     ("docs/observability.md", "from cdk_serverless_patterns.runtime.metrics import emit"):
         "handler code: publishes a business metric from inside Lambda (tested in tests/test_runtime_metrics.py)",
 }

@@ -159,6 +159,30 @@ def _step_functions(p: Pricer) -> None:
             _logs(p, f"{name} execution history (level {level})", kb, executions > 0)
 
 
+def _durable_functions(p: Pricer) -> None:
+    """Lambda durable functions: operations, data written and data retained, per execution (an
+    execution is one invocation from outside; its replays are priced as Lambda requests)."""
+    for lid in p.of_type("AWS::Lambda::Function"):
+        config = p.g.props(lid).get("DurableConfig")
+        executions = p.t.invocations.get(lid, 0.0)
+        if not isinstance(config, dict) or not executions:
+            continue
+        name = short_name(p, lid)
+        operations = p.t.setting(lid, "durable_operations_per_execution")
+        if operations is None:
+            invoked = {e.target for e in p.g.outgoing(lid) if e.carries_traffic}
+            operations = max(1, len(invoked))
+        ops = executions * float(operations)
+        written_gb = ops * p.setting(lid, "durable_kb_per_operation") * GB_PER_KB
+        retention_days = number(config.get("RetentionPeriodInDays"), 14.0)
+        p.add("Lambda durable functions", f"{name}: operations ({float(operations):g} per execution)", ops,
+              "operations", P.LAMBDA_DURABLE_OPERATIONS_PER_MILLION, 1e6)
+        p.add("Lambda durable functions", f"{name}: data written", written_gb, "GB", P.LAMBDA_DURABLE_DATA_WRITTEN_GB, 1)
+        # steady state: each month's checkpoints stay for the retention period after their execution
+        p.add("Lambda durable functions", f"{name}: data retained ({retention_days:g} days)",
+              written_gb * retention_days / 30, "GB-month", P.LAMBDA_DURABLE_DATA_RETAINED_GB_MONTH, 1)
+
+
 # -- front doors --------------------------------------------------------------------------------
 
 def _apis(p: Pricer) -> None:
@@ -410,6 +434,6 @@ def _vpc(p: Pricer) -> None:
 
 
 PRICERS: list[Callable[[Pricer], None]] = [
-    _fixed, _provisioned, _streams, _apis, _cloudfront, _waf, _cognito, _lambda, _step_functions,
+    _fixed, _provisioned, _streams, _apis, _cloudfront, _waf, _cognito, _lambda, _step_functions, _durable_functions,
     _sqs, _sns, _eventbridge, _dynamodb, _s3, _xray, _vpc,
 ]

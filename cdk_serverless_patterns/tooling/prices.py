@@ -88,6 +88,14 @@ SFN_STANDARD_TRANSITIONS_PER_THOUSAND = Price(0.025, "1K state transitions", "ht
 SFN_EXPRESS_REQUESTS_PER_MILLION = Price(1.00, "1M requests", "https://aws.amazon.com/step-functions/pricing/", "2026-12-01", "Express workflows, executions started")
 SFN_EXPRESS_DURATION_GB_SECOND = Price(0.00001667, "GB-second", "https://aws.amazon.com/step-functions/pricing/", "2026-12-01", "Express workflows, first tier; duration rounded up to 100 ms and memory billed in 64 MB chunks")
 
+# --- AWS Lambda durable functions (on top of the function's requests and duration) ---
+#: Read 2026-12-07 from copies of https://aws.amazon.com/lambda/pricing/ (its rate tables render
+#: client-side): https://www.thecandidstartup.org/2026/01/12/aws-lambda-durable-functions.html and
+#: api-evangelist/aws-lambda plans/aws-lambda-plans-pricing.yml (2026-09-20, "$8.00/M").
+LAMBDA_DURABLE_OPERATIONS_PER_MILLION = Price(8.00, "1M operations", "https://aws.amazon.com/lambda/pricing/", "2026-12-07", "durable operations: each step, wait, callback and retry attempt; no free tier exists; read from a copy of the page")
+LAMBDA_DURABLE_DATA_WRITTEN_GB = Price(0.25, "GB", "https://aws.amazon.com/lambda/pricing/", "2026-12-07", "data the durable operations persist (checkpointed results, inputs, errors); read from a copy of the page")
+LAMBDA_DURABLE_DATA_RETAINED_GB_MONTH = Price(0.15, "GB-month", "https://aws.amazon.com/lambda/pricing/", "2026-12-07", "execution data kept while running and for the retention period after; read from a copy of the page")
+
 # --- Amazon DynamoDB (on-demand, Standard table class; request prices after the November 2024 50 % cut) ---
 DYNAMODB_WRITE_REQUEST_UNITS_PER_MILLION = Price(0.625, "1M write request units", "https://aws.amazon.com/dynamodb/pricing/on-demand/", "2026-12-01", "one unit per 1 KB written; transactional writes take two")
 DYNAMODB_READ_REQUEST_UNITS_PER_MILLION = Price(0.125, "1M read request units", "https://aws.amazon.com/dynamodb/pricing/on-demand/", "2026-12-01", "one unit per 4 KB strongly consistent read; eventually consistent takes half, transactional two")
@@ -187,6 +195,9 @@ ALL: dict[str, Price] = {
     "SFN_STANDARD_TRANSITIONS_PER_THOUSAND": SFN_STANDARD_TRANSITIONS_PER_THOUSAND,
     "SFN_EXPRESS_REQUESTS_PER_MILLION": SFN_EXPRESS_REQUESTS_PER_MILLION,
     "SFN_EXPRESS_DURATION_GB_SECOND": SFN_EXPRESS_DURATION_GB_SECOND,
+    "LAMBDA_DURABLE_OPERATIONS_PER_MILLION": LAMBDA_DURABLE_OPERATIONS_PER_MILLION,
+    "LAMBDA_DURABLE_DATA_WRITTEN_GB": LAMBDA_DURABLE_DATA_WRITTEN_GB,
+    "LAMBDA_DURABLE_DATA_RETAINED_GB_MONTH": LAMBDA_DURABLE_DATA_RETAINED_GB_MONTH,
     "DYNAMODB_WRITE_REQUEST_UNITS_PER_MILLION": DYNAMODB_WRITE_REQUEST_UNITS_PER_MILLION,
     "DYNAMODB_READ_REQUEST_UNITS_PER_MILLION": DYNAMODB_READ_REQUEST_UNITS_PER_MILLION,
     "DYNAMODB_STORAGE_GB_MONTH": DYNAMODB_STORAGE_GB_MONTH,

@@ -27,6 +27,8 @@ DEFAULTS: dict[str, Any] = {
     "cache_hit_ratio": 0.8,  # CloudFront: fraction served from the edge cache
     "routes": None,  # API: {"GET /orders": weight, ...}; None: even split
     "transitions_per_execution": None,  # Step Functions Standard; None: the happy path's states
+    "durable_operations_per_execution": None,  # Lambda durable functions; None: one per function it invokes
+    "durable_kb_per_operation": 1.0,  # Lambda durable functions: data each operation checkpoints
     "item_kb": 1.0,  # DynamoDB item size (storage, one month of writes retained)
     "object_kb": 100.0,  # S3 object size (storage, one month of writes retained)
     "record_kb": 1.0,  # Kinesis record size (ingest/retrieval)

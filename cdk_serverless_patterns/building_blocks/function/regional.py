@@ -79,6 +79,9 @@ class ServerlessFunction(Construct):
         returns an ``EdgeFunction`` that still answers ``alias``,
         ``dead_letter_queue`` and ``tracing_policy`` with None and ``alarms``
         with ``[]``, and warns (``DeprecationWarning``). Default: False.
+    :param durable_config: make a Lambda durable function (execution timeout,
+        retention). Default: none. The caller validates it and grants the
+        checkpoint permissions (``DurableSaga`` does both).
 
     Attributes: ``function``, ``alias`` (``live``; wire triggers here), ``role``,
     ``grant_principal`` (the role), ``log_group``, ``alarms``,
@@ -112,6 +115,7 @@ class ServerlessFunction(Construct):
         environment: Optional[Mapping[str, str]] = None,
         max_timeout: Optional[tuple[float, str]] = None,
         lambda_edge: bool = False,
+        durable_config: Optional[lambda_.DurableConfig] = None,
     ) -> None:
         retries = async_retry_attempts if async_retry_attempts is not None else defaults.ASYNC_RETRY_ATTEMPTS
         max_age = async_max_event_age if async_max_event_age is not None else defaults.ASYNC_MAX_EVENT_AGE
@@ -193,6 +197,7 @@ class ServerlessFunction(Construct):
             # Active tracing is set by activate_tracing: CDK's tracing= would put X-Ray's
             # Resource "*" statement into the default policy, beside the real grants.
             snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if spec.snap_start else None,
+            durable_config=durable_config,
         )
         self.tracing_policy: Optional[iam.Policy] = activate_tracing(self.function, self.role)
         depend_only_on_policies(self.function, [default_policy(self.role), self.tracing_policy])

@@ -1,0 +1,4 @@
+"""DurableSaga: a saga orchestrated by a Lambda durable function.
+
+Import the public names from ``cdk_serverless_patterns``.
+"""

@@ -1,0 +1,505 @@
+"""``DurableSaga``: the saga of :class:`~cdk_serverless_patterns.Saga`, orchestrated by a
+Lambda durable function instead of a Step Functions state machine.
+
+Why a construct of its own rather than ``Saga(..., workflow_type=WorkflowType.DURABLE)``:
+the two share the step declarations (:class:`SagaStep`) and the payload the
+step functions receive, and nothing else. A durable saga has no state machine,
+execution log group, task tokens or start-execution API; it has an orchestrator
+function with a ``DurableConfig``, checkpoint permissions and its own metrics
+(``AWS/Lambda DurableExecution*``). Its rules differ too (Python 3.13+ runtimes,
+execution timeout up to 366 days, retention 1-90 days, no approval step). That
+is the edge function's situation in aws-cdk-lib (a variant with different rules
+is a construct of its own, not a flag with early returns), and ``Saga``'s
+attributes (``state_machine``, ``log_group``, ``start_api``) would be None for
+one engine and its options (``approval``, ``workflow_type``,
+``include_execution_data``) meaningless for the other.
+
+Semantics (the runtime, :mod:`cdk_serverless_patterns.runtime.durable_saga`):
+actions retried on transient errors; on failure the failing step is
+compensated too (it may have committed), then the completed steps in reverse;
+a compensation that fails past its retries does not stop the others, and the
+execution then ends ``SagaCompensationIncomplete`` listing what is left, with
+an alarm.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Optional, Sequence, cast
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from cdk_serverless_patterns import defaults
+from cdk_serverless_patterns.building_blocks.alarms import Graph, create_alarm, function_graphs, sum_metric
+from cdk_serverless_patterns.building_blocks.alarms import dashboard as make_dashboard
+from cdk_serverless_patterns.building_blocks.concurrency import declare_concurrency_bound
+from cdk_serverless_patterns.building_blocks.function import FunctionSpec, Invocation, ServerlessFunction, validate_spec
+from cdk_serverless_patterns.building_blocks.grants import grant_exactly
+from cdk_serverless_patterns.building_blocks.hardening import data_key_for
+from cdk_serverless_patterns.building_blocks.traffic_hints import add_traffic_hint
+from cdk_serverless_patterns.building_blocks.option_types import BOOL, COMMON, check_option_types
+from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge, acknowledge_inline_policies
+from cdk_serverless_patterns.checks.nag_ids import resource_finding
+from cdk_serverless_patterns.errors import Problems, child_path, is_token
+from cdk_serverless_patterns.patterns.saga.workflow import SagaStep, SagaStepFunctions
+from cdk_serverless_patterns.runtime import durable_saga as runtime
+
+ORCHESTRATOR_DIR = Path(__file__).parent / "orchestrator"
+#: What the durable execution role needs to checkpoint and replay (the
+#: AWSLambdaBasicDurableExecutionRolePolicy's durable actions, scoped here).
+CHECKPOINT_ACTIONS = ("lambda:CheckpointDurableExecution", "lambda:GetDurableExecutionState")
+CALLBACK_ACTIONS = (
+    "lambda:SendDurableExecutionCallbackSuccess",
+    "lambda:SendDurableExecutionCallbackFailure",
+    "lambda:SendDurableExecutionCallbackHeartbeat",
+)
+_RETRY_MAX = 1000
+#: Step names name durable operations and keys of ``results``.
+_STEP_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+_OPTION_TYPES = {**COMMON, "dashboard": BOOL}
+
+
+def _validate(
+    problems: Problems,
+    steps: Any,
+    execution_timeout: Any,
+    retention_period: Any,
+    retry_attempts: Any,
+    compensation_retry_attempts: Any,
+    orchestrator_runtime: Any,
+) -> None:
+    """Every rule of :class:`DurableSaga`, collected into ``problems``."""
+    if not isinstance(steps, (list, tuple)) or not steps:
+        problems.add(
+            "steps",
+            steps,
+            "a non-empty list of SagaStep",
+            "pass steps=[SagaStep('reserve', action=FunctionSpec(...), compensation=...), ...]",
+        )
+        steps = []
+    seen: set[str] = set()
+    step_timeout_max = defaults.TIMEOUT_MAX_S - defaults.DURABLE_ORCHESTRATOR_TIMEOUT_MARGIN.to_seconds()
+    for index, step in enumerate(steps):
+        field = f"steps[{index}]"
+        if not isinstance(step, SagaStep):
+            problems.add(field, step, "a SagaStep", "wrap it: SagaStep(name, action=spec)")
+            continue
+        name_ok = isinstance(step.name, str) and bool(_STEP_NAME_RE.match(step.name))
+        problems.check(
+            name_ok,
+            f"{field}.name",
+            step.name,
+            "1-64 letters, digits and '_', starting with a letter (the name of its durable step)",
+            "use a name like 'charge_payment'",
+        )
+        problems.check(
+            step.name not in seen, f"{field}.name", step.name, "a name no other step uses", "rename one of the steps"
+        )
+        seen.add(step.name)
+        for role, spec in (("action", step.action), ("compensation", step.compensation)):
+            if spec is None:
+                continue
+            validate_spec(
+                problems,
+                spec,
+                field_prefix=f"{field}.{role}",
+                max_timeout_s=step_timeout_max,
+                max_timeout_reason="the orchestrator waits for each step function within its own 15-minute "
+                f"invocation, {defaults.DURABLE_ORCHESTRATOR_TIMEOUT_MARGIN.to_seconds()} s of which are its margin",
+            )
+    _validate_duration(
+        problems,
+        "execution_timeout",
+        execution_timeout,
+        low_s=1,
+        high_s=defaults.DURABLE_EXECUTION_TIMEOUT_MAX_S,
+        allowed=f"1 s - {defaults.DURABLE_EXECUTION_TIMEOUT_MAX_S:,} s (366 days), whole seconds "
+        "(DurableConfig.ExecutionTimeout)",
+        fix="pass e.g. Duration.hours(6)",
+    )
+    _validate_duration(
+        problems,
+        "retention_period",
+        retention_period,
+        low_s=86400,
+        high_s=defaults.DURABLE_RETENTION_MAX_DAYS * 86400,
+        allowed=f"1 - {defaults.DURABLE_RETENTION_MAX_DAYS} days, whole days (DurableConfig.RetentionPeriodInDays)",
+        fix="pass e.g. Duration.days(14)",
+        whole_days=True,
+    )
+    for field, value in (("retry_attempts", retry_attempts), ("compensation_retry_attempts", compensation_retry_attempts)):
+        problems.check(
+            isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _RETRY_MAX,
+            field,
+            value,
+            f"an integer 0-{_RETRY_MAX} (retries after the first attempt; each is a billed durable operation)",
+            "pass a small integer such as 4",
+        )
+    runtime_name = getattr(orchestrator_runtime, "name", orchestrator_runtime)
+    problems.check(
+        runtime_name in defaults.DURABLE_PYTHON_RUNTIMES,
+        "orchestrator_runtime",
+        runtime_name,
+        f"one of {', '.join(defaults.DURABLE_PYTHON_RUNTIMES)} (the Python runtimes that run durable functions)",
+        "leave orchestrator_runtime unset, or pass lambda_.Runtime.PYTHON_3_14",
+    )
+
+
+def _validate_duration(
+    problems: Problems,
+    field: str,
+    value: Any,
+    *,
+    low_s: float,
+    high_s: float,
+    allowed: str,
+    fix: str,
+    whole_days: bool = False,
+) -> None:
+    if not isinstance(value, Duration):
+        problems.add(field, value, "an aws_cdk.Duration", fix)
+        return
+    seconds = value.to_seconds(integral=False)
+    if is_token(seconds):
+        return
+    whole = seconds == int(seconds) and (not whole_days or seconds % 86400 == 0)
+    problems.check(whole and low_s <= seconds <= high_s, field, value.to_human_string(), allowed, fix)
+
+
+class DurableSaga(Construct):
+    """A saga orchestrated by a Lambda durable function (one execution per saga).
+
+    :param steps: the steps, in order: the same :class:`SagaStep` declarations
+        ``Saga`` takes (at least one, unique names of 1-64 letters, digits and
+        ``_``). Every step's action and compensation is a ``ServerlessFunction``
+        invoked synchronously through its ``live`` alias; the same
+        ``FunctionSpec`` object passed twice makes one function. Unlike
+        ``Saga``, the failing step's own compensation always runs (its action
+        may have committed before failing), so ``compensate_on_own_failure`` is
+        implied and a last step may have a compensation.
+    :param execution_timeout: how long one saga may run (DurableConfig
+        ExecutionTimeout), 1 s - 366 days, whole seconds. Default one day:
+        room for every retry and compensation backoff of a few-step saga.
+    :param retention_period: how long Lambda keeps a closed execution's history
+        (GetDurableExecutionHistory), 1-90 whole days. Default 14 days
+        (Lambda's default). Retained data is billed per GB-month.
+    :param retry_attempts: retries of an action's transient errors (Lambda
+        could not run it, it timed out or crashed), 2 s doubling to 30 s with
+        full jitter. Default 4. Other errors fail the step at once.
+    :param compensation_retry_attempts: retries of any compensation error,
+        10 s doubling to 5 min with full jitter. Default 5.
+    :param encryption_key: the KMS key that encrypts the executions' payloads
+        (input, results, errors) at rest (DurableConfig KMSKeyArn). Default: the
+        stack's data key when the stack is hardened (``enable_hardening``),
+        else Lambda's AWS owned key.
+    :param orchestrator_memory_size: MB of the orchestrator function. Default 256.
+    :param orchestrator_runtime: python3.13 or python3.14. Default: the newest.
+    :param alarm_topic: SNS topic for every alarm. Default: none.
+    :param create_alarms: alarms on DurableExecutionFailed, DurableExecutionTimedOut,
+        the orchestrator's CompensationsIncomplete metric and every function's
+        errors/throttles/duration. Default True.
+    :param log_retention: of every function's log group. Default: one month.
+    :param removal_policy: of the log groups. Default RETAIN.
+    :param dashboard: a CloudWatch dashboard. Default False (dashboards bill per month).
+
+    Start a saga by invoking :attr:`start_target` (the orchestrator's ``live``
+    alias; durable functions must be invoked by a qualified ARN) asynchronously
+    with a ``DurableExecutionName`` (one execution per name):
+    :func:`cdk_serverless_patterns.runtime.durable_saga.start_execution`, or
+    ``aws lambda invoke --function-name <alias ARN> --invocation-type Event
+    --durable-execution-name o-1 --payload '{...}'``. Grants:
+    :meth:`grant_start` (callers), :meth:`grant_send_callback` (systems that
+    answer a callback of a handler you write on :func:`run_saga`). Metrics:
+    :meth:`metric_failed`, :meth:`metric_timed_out`, :meth:`metric_started`,
+    :meth:`metric_succeeded`, :meth:`metric_compensations_incomplete`.
+
+    Attributes: ``orchestrator`` (``ServerlessFunction``), ``start_target``
+    (its alias), ``functions`` (step name -> :class:`SagaStepFunctions`),
+    ``checkpoint_policy``, ``encryption_key`` (or None), ``alarms``,
+    ``dashboard`` (or None).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        steps: Sequence[SagaStep],
+        execution_timeout: Optional[Duration] = None,
+        retention_period: Optional[Duration] = None,
+        retry_attempts: Optional[int] = None,
+        compensation_retry_attempts: Optional[int] = None,
+        encryption_key: Optional[kms.IKey] = None,
+        orchestrator_memory_size: Optional[int] = None,
+        orchestrator_runtime: Optional[lambda_.Runtime] = None,
+        alarm_topic: Optional[sns.ITopic] = None,
+        create_alarms: bool = True,
+        log_retention: Optional[logs.RetentionDays] = None,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        dashboard: bool = False,
+    ) -> None:
+        timeout = execution_timeout if execution_timeout is not None else defaults.DURABLE_SAGA_EXECUTION_TIMEOUT
+        retention = retention_period if retention_period is not None else defaults.DURABLE_SAGA_RETENTION
+        retries = retry_attempts if retry_attempts is not None else defaults.SAGA_RETRY_ATTEMPTS
+        compensation_retries = (
+            compensation_retry_attempts
+            if compensation_retry_attempts is not None
+            else defaults.SAGA_COMPENSATION_RETRY_ATTEMPTS
+        )
+        py_runtime = orchestrator_runtime if orchestrator_runtime is not None else defaults.newest_python_runtime()
+        problems = Problems(child_path(scope, construct_id))
+        check_option_types(
+            problems,
+            dict(
+                alarm_topic=alarm_topic,
+                create_alarms=create_alarms,
+                log_retention=log_retention,
+                removal_policy=removal_policy,
+                dashboard=dashboard,
+            ),
+            _OPTION_TYPES,
+        )
+        _validate(problems, steps, timeout, retention, retries, compensation_retries, py_runtime)
+        problems.raise_if_any()
+        super().__init__(scope, construct_id)
+        self.steps = tuple(steps)
+        function_options: dict[str, Any] = dict(
+            alarm_topic=alarm_topic, create_alarms=create_alarms, log_retention=log_retention, removal_policy=removal_policy
+        )
+
+        self.functions: dict[str, SagaStepFunctions] = {}
+        by_spec: dict[int, ServerlessFunction] = {}
+
+        def function(spec: FunctionSpec, fid: str) -> ServerlessFunction:
+            if id(spec) not in by_spec:
+                made = ServerlessFunction(self, fid, spec, invocation=Invocation.SYNC, **function_options)
+                declare_concurrency_bound(
+                    made,
+                    "the running durable executions (each invokes one step at a time); throttling "
+                    "(TooManyRequestsException) is retried with backoff, so it delays a saga instead of failing it",
+                )
+                by_spec[id(spec)] = made
+            return by_spec[id(spec)]
+
+        for step in self.steps:
+            self.functions[step.name] = SagaStepFunctions(
+                function(step.action, f"{step.name}Action"),
+                function(step.compensation, f"{step.name}Compensation") if step.compensation is not None else None,
+            )
+
+        longest = max(f.timeout.to_seconds() for f in by_spec.values())
+        orchestrator_timeout = min(
+            defaults.TIMEOUT_MAX_S, longest + defaults.DURABLE_ORCHESTRATOR_TIMEOUT_MARGIN.to_seconds()
+        )
+        definition = {
+            "name": self.node.path,
+            "steps": [
+                {
+                    "name": s.name,
+                    "action": self.functions[s.name].action.alias.function_arn,
+                    "compensation": (
+                        cast(ServerlessFunction, self.functions[s.name].compensation).alias.function_arn
+                        if s.compensation is not None
+                        else None
+                    ),
+                }
+                for s in self.steps
+            ],
+            "action_retry": {
+                "attempts": retries,
+                "initial_delay_s": int(defaults.SAGA_RETRY_INTERVAL.to_seconds()),
+                "max_delay_s": int(defaults.SAGA_RETRY_MAX_DELAY.to_seconds()),
+            },
+            "compensation_retry": {
+                "attempts": compensation_retries,
+                "initial_delay_s": int(defaults.SAGA_COMPENSATION_RETRY_INTERVAL.to_seconds()),
+                "max_delay_s": int(defaults.SAGA_COMPENSATION_RETRY_MAX_DELAY.to_seconds()),
+            },
+        }
+        self.orchestrator = ServerlessFunction(
+            self,
+            "Orchestrator",
+            FunctionSpec(
+                code=ORCHESTRATOR_DIR,
+                handler="app.handler",
+                runtime=py_runtime,
+                memory_size=orchestrator_memory_size if orchestrator_memory_size is not None else defaults.MEMORY_MB,
+                timeout=Duration.seconds(orchestrator_timeout),
+                description=f"Durable saga {self.node.path}: " + " -> ".join(s.name for s in self.steps),
+            ),
+            invocation=Invocation.ASYNC,
+            # A failed saga is already compensated: Lambda must not start it again.
+            async_retry_attempts=0,
+            environment={runtime.DEFINITION_ENV: Stack.of(self).to_json_string(definition)},
+            durable_config=lambda_.DurableConfig(execution_timeout=timeout, retention_period=retention),
+            **function_options,
+        )
+        # The cost command's default: one durable operation (step) per action on the happy path.
+        add_traffic_hint(self.orchestrator.function, durable_operations_per_execution=len(self.steps))
+        #: Durable functions are invoked by qualified ARN only: every caller uses this alias.
+        self.start_target: lambda_.IFunction = self.orchestrator.alias
+        cfn_function = cast(lambda_.CfnFunction, self.orchestrator.function.node.default_child)
+
+        self.encryption_key: Optional[kms.IKey] = (
+            encryption_key if encryption_key is not None else data_key_for(self)
+        )
+        if self.encryption_key is not None:
+            cfn_function.add_property_override("DurableConfig.KMSKeyArn", self.encryption_key.key_arn)
+            self.encryption_key.grant(self.orchestrator.role, "kms:Decrypt", "kms:GenerateDataKey")
+
+        # Our own checkpoint policy, not AWSLambdaBasicDurableExecutionRolePolicy (Resource "*"):
+        # executions are sub-resources of a version, "<function ARN>:<version>/durable-execution/...".
+        self.checkpoint_policy = iam.Policy(
+            self,
+            "CheckpointPolicy",
+            statements=[
+                iam.PolicyStatement(
+                    actions=list(CHECKPOINT_ACTIONS), resources=[self._executions_arn()]
+                )
+            ],
+        )
+        self.checkpoint_policy.attach_to_role(self.orchestrator.role)
+        acknowledge_inline_policies(self.orchestrator.role, self.checkpoint_policy)
+        declare_concurrency_bound(
+            self.orchestrator,
+            "the sagas started (one durable execution per order, de-duplicated by execution name); a replay "
+            "waits while a step function runs, so concurrency follows the running executions",
+        )
+        acknowledge(
+            self.checkpoint_policy,
+            AWS_SOLUTIONS + f"IAM5[{resource_finding(self.checkpoint_policy, self._executions_arn())}]",
+            "Durable executions are sub-resources of a function version (<function ARN>:<version>/"
+            "durable-execution/<name>/<id>); '<this function's ARN>:*' is the narrowest pattern AWS documents "
+            "that matches this orchestrator's executions across deployments, and nothing else.",
+        )
+        for name, step_functions in self.functions.items():
+            for fn in (step_functions.action, step_functions.compensation):
+                if fn is not None:
+                    grant_exactly(self.orchestrator, actions=["lambda:InvokeFunction"], resources=[fn.alias.function_arn])
+
+        self.alarms: list[cloudwatch.Alarm] = [
+            alarm for fn in {id(f): f for f in [*by_spec.values(), self.orchestrator]}.values() for alarm in fn.alarms
+        ]
+        if create_alarms:
+            self.alarms.extend(self._create_alarms(alarm_topic))
+        self.dashboard: Optional[cloudwatch.Dashboard] = (
+            make_dashboard(self, "Dashboard", self.alarms, self.dashboard_graphs()) if dashboard else None
+        )
+
+    def _executions_arn(self) -> str:
+        return f"{self.orchestrator.function.function_arn}:*"
+
+    # --- metrics: what the alarms watch (AWS/Lambda durable execution metrics) ---
+    def _durable_metric(self, name: str) -> cloudwatch.Metric:
+        return sum_metric(
+            cloudwatch.Metric(
+                namespace="AWS/Lambda",
+                metric_name=name,
+                dimensions_map={"FunctionName": self.orchestrator.function.function_name},
+            )
+        )
+
+    def metric_failed(self) -> cloudwatch.Metric:
+        """``AWS/Lambda DurableExecutionFailed`` (Sum over 5 min): sagas that compensated or need a redrive."""
+        return self._durable_metric("DurableExecutionFailed")
+
+    def metric_timed_out(self) -> cloudwatch.Metric:
+        """``DurableExecutionTimedOut`` (Sum over 5 min): sagas stopped by ``execution_timeout``."""
+        return self._durable_metric("DurableExecutionTimedOut")
+
+    def metric_started(self) -> cloudwatch.Metric:
+        """``DurableExecutionStarted`` (Sum over 5 min)."""
+        return self._durable_metric("DurableExecutionStarted")
+
+    def metric_succeeded(self) -> cloudwatch.Metric:
+        """``DurableExecutionSucceeded`` (Sum over 5 min)."""
+        return self._durable_metric("DurableExecutionSucceeded")
+
+    def metric_compensations_incomplete(self) -> cloudwatch.Metric:
+        """The orchestrator's ``CompensationsIncomplete`` (Sum over 5 min): sagas left with
+        undone compensations (execution error ``SagaCompensationIncomplete``)."""
+        return sum_metric(
+            cloudwatch.Metric(
+                namespace=runtime.METRIC_NAMESPACE,
+                metric_name=runtime.COMPENSATIONS_INCOMPLETE_METRIC,
+                dimensions_map={"saga": self.node.path},
+            )
+        )
+
+    def dashboard_graphs(self) -> list[Graph]:
+        """The graphs ``dashboard=True`` shows."""
+        functions: dict[str, ServerlessFunction] = {"orchestrator": self.orchestrator}
+        for step in self.functions.values():
+            for fn in (step.action, step.compensation):
+                if fn is not None:
+                    functions.setdefault(fn.node.id, fn)
+        return [
+            (
+                "Durable executions",
+                [
+                    ("started", self.metric_started()),
+                    ("succeeded", self.metric_succeeded()),
+                    ("failed", self.metric_failed()),
+                    ("timed out", self.metric_timed_out()),
+                    ("compensations incomplete", self.metric_compensations_incomplete()),
+                ],
+            ),
+            *function_graphs(functions),
+        ]
+
+    # --- grants ------------------------------------------------------------------
+    def grant_start(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` start sagas: ``lambda:InvokeFunction`` on the ``live`` alias only."""
+        return grant_exactly(grantee, actions=["lambda:InvokeFunction"], resources=[self.start_target.function_arn])
+
+    def grant_send_callback(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` answer callbacks (``SendDurableExecutionCallbackSuccess``,
+        ``Failure``, ``Heartbeat``) of this orchestrator's executions, and use its key."""
+        grant = grant_exactly(
+            grantee,
+            actions=list(CALLBACK_ACTIONS),
+            resources=[self._executions_arn()],
+            wildcard_reason="callbacks belong to durable executions, sub-resources of a function version "
+            "('<function ARN>:<version>/durable-execution/...'): ':*' matches this function's executions only",
+        )
+        if self.encryption_key is not None:
+            self.encryption_key.grant(grantee, "kms:Encrypt", "kms:GenerateDataKey")
+        return grant
+
+    def _create_alarms(self, topic: Optional[sns.ITopic]) -> list[cloudwatch.Alarm]:
+        return [
+            create_alarm(
+                self,
+                "ExecutionsFailedAlarm",
+                metric=self.metric_failed(),
+                threshold=1,
+                description=f"{self.node.path}: a saga failed (a step failed and was compensated, or a "
+                "compensation failed: see CompensationsIncomplete).",
+                alarm_topic=topic,
+            ),
+            create_alarm(
+                self,
+                "ExecutionsTimedOutAlarm",
+                metric=self.metric_timed_out(),
+                threshold=1,
+                description=f"{self.node.path}: a saga hit its execution timeout, possibly mid-compensation.",
+                alarm_topic=topic,
+            ),
+            create_alarm(
+                self,
+                "CompensationsIncompleteAlarm",
+                metric=self.metric_compensations_incomplete(),
+                threshold=1,
+                description=f"{self.node.path}: a compensation failed past its retries; the execution's error "
+                "cause lists the steps left to undo (fix the cause, then run those compensations).",
+                alarm_topic=topic,
+            ),
+        ]

@@ -1,0 +1,92 @@
+"""Order saga on a Lambda durable function: the order_saga example's steps and
+handlers, orchestrated by :class:`DurableSaga` instead of a Step Functions state machine::
+
+    reserve_inventory ─▶ charge_payment ─▶ ship_order ─▶ succeeded
+      │ fails              │ fails            │ fails
+      ▼                    ▼                  ▼
+    release_inventory ◀─ refund_payment ◀── (no compensation: shipping is the pivot)
+      ▼
+    failed   (error SagaStepFailed; SagaCompensationIncomplete when an undo failed)
+
+The failing step's own compensation always runs (its action may have
+committed before it failed), then the completed steps' in reverse. Transient
+errors (timeouts and crashes included) retry the action, whose conditional
+writes make the retry return what the first attempt committed.
+
+Start one execution per order, named after the order id (Lambda runs one
+execution per name)::
+
+    aws lambda invoke --function-name <OrderSagaStartTarget> --invocation-type Event \
+      --durable-execution-name o-1 --cli-binary-format raw-in-base64-out \
+      --payload '{"order_id": "o-1", "customer_id": "c-7",
+        "items": [{"sku": "book-1", "quantity": 2, "unit_price_cents": 1250}],
+        "address": {"name": "Ada", "line1": "1 Rue X", "city": "Paris", "postcode": "75001", "country": "FR"}}' out.json
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from cdk_serverless_patterns import DurableSaga, FunctionSpec, SagaStep, enable_hardening
+from cdk_serverless_patterns.building_blocks.tables import create_table
+from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
+from cdk_serverless_patterns.runtime import env
+
+#: The step handlers are order_saga's: one set of handlers, two engines.
+HANDLER_DIR = Path(__file__).parent.parent / "order_saga" / "handler"
+
+
+class OrderSagaDurableStack(cdk.Stack):
+    def __init__(self, scope: Construct, construct_id: str, **kwargs) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        # Orders carry customer and payment data: harden (CMK for logs, execution
+        # payloads and table backups).
+        enable_hardening(self)
+        alarms = EncryptedTopic(self, "Alarms", service_publishers=["cloudwatch.amazonaws.com"])
+        self.table = create_table(self, "Orders", partition_key="pk", sort_key="sk")
+
+        def spec(handler: str, description: str) -> FunctionSpec:
+            return FunctionSpec(
+                code=HANDLER_DIR,
+                handler=f"orders.{handler}",
+                description=description,
+                environment={env.TABLE_NAME: self.table.table_name, env.SERVICE_NAME: "order-saga-durable"},
+            )
+
+        self.saga = DurableSaga(
+            self,
+            "OrderSaga",
+            steps=[
+                SagaStep(
+                    "reserve_inventory",
+                    action=spec("reserve_inventory", "Reserves stock for an order"),
+                    compensation=spec("release_inventory", "Returns an order's reserved stock"),
+                ),
+                SagaStep(
+                    "charge_payment",
+                    action=spec("charge_payment", "Charges an order's total"),
+                    compensation=spec("refund_payment", "Refunds an order's payment"),
+                ),
+                SagaStep("ship_order", action=spec("ship_order", "Hands an order to the carrier")),
+            ],
+            execution_timeout=cdk.Duration.hours(6),
+            alarm_topic=alarms.topic,
+        )
+        functions = self.saga.functions
+        grants = [
+            (functions["reserve_inventory"].action, ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")),
+            (functions["reserve_inventory"].compensation, ("dynamodb:GetItem", "dynamodb:UpdateItem")),
+            (functions["charge_payment"].action, ("dynamodb:GetItem", "dynamodb:PutItem")),
+            (functions["charge_payment"].compensation, ("dynamodb:GetItem", "dynamodb:UpdateItem")),
+            (functions["ship_order"].action, ("dynamodb:GetItem", "dynamodb:PutItem")),
+        ]
+        for function, actions in grants:
+            self.table.grant(function.role, *actions)
+        cdk.CfnOutput(self, "OrderSagaStartTarget", value=self.saga.start_target.function_arn)
+
+
+def build(app: cdk.App) -> list[cdk.Stack]:
+    return [OrderSagaDurableStack(app, "OrderSagaDurableExample")]
