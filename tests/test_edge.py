@@ -27,6 +27,7 @@ from cdk_serverless_patterns import (
     enable_checks,
 )
 from cdk_serverless_patterns.building_blocks.function import (
+    EdgeFunction,
     Invocation,
     ServerlessFunction,
 )
@@ -321,7 +322,7 @@ def test_edge_function_is_x86_without_environment_or_tracing_and_trusts_edgelamb
     principals = [s["Principal"]["Service"] for s in role["AssumeRolePolicyDocument"]["Statement"]]
     assert set(principals) == {"lambda.amazonaws.com", "edgelambda.amazonaws.com"}
     assert "ManagedPolicyArns" not in role
-    assert fn.alias is None and fn.alarms == []
+    assert isinstance(fn, EdgeFunction) and not hasattr(fn, "alias") and not hasattr(fn, "alarms")
 
 
 def test_cloudfront_function_error_alarm(built):
@@ -541,7 +542,7 @@ def test_api_that_is_not_an_api_backend():
 
 def test_lambda_edge_function_invoked_asynchronously():
     stack = cdk.Stack(cdk.App(), "V", env=US_EAST_1)
-    with pytest.raises(PatternConfigError) as info:
+    with pytest.raises(PatternConfigError) as info, pytest.deprecated_call():
         ServerlessFunction(stack, "Fn", edge_spec(), lambda_edge=True, invocation=Invocation.ASYNC)
     assert "invocation='ASYNC'" in str(info.value)
     assert stack.node.try_find_child("Fn") is None
@@ -558,6 +559,6 @@ def test_all_problems_reported_at_once():
 def test_lambda_edge_function_needs_a_concrete_region():
     stack = cdk.Stack(cdk.App(), "V")
     with pytest.raises(PatternConfigError) as info:
-        ServerlessFunction(stack, "Fn", edge_spec(), lambda_edge=True)
+        EdgeFunction(stack, "Fn", edge_spec())
     assert "stack region=" in str(info.value) and "a concrete Region" in str(info.value)
     assert stack.node.try_find_child("Fn") is None

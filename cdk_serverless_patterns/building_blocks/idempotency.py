@@ -24,8 +24,11 @@ import enum
 from dataclasses import dataclass
 from typing import Any, Optional
 
-#: Template metadata key (on the ``AWS::Lambda::Function``) holding the declaration.
-METADATA_KEY = "cdk_serverless_patterns:idempotency"
+from cdk_serverless_patterns.template.metadata import IDEMPOTENCY
+
+#: Template metadata key (on the ``AWS::Lambda::Function``) holding the declaration
+#: (defined in the leaf :mod:`cdk_serverless_patterns.template.metadata`, which the rule pack reads).
+METADATA_KEY = IDEMPOTENCY
 
 
 class IdempotencyKind(enum.Enum):

@@ -24,51 +24,14 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, Optional
 
+from cdk_serverless_patterns.template.catalogue import FREE_TYPES, PRICED_TYPES, unknown_types
+
 from .cost_model import CostLine, Pricer, StackEstimate
 from .cost_services import PRICERS
 from .graph import ResourceGraph, build_graph
 from .traffic import Profile, propagate
 
 __all__ = ["FREE_TYPES", "PRICED_TYPES", "CostLine", "StackEstimate", "estimate", "estimate_stack", "unknown_types"]
-
-FREE_TYPES = frozenset({
-    "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::InstanceProfile",
-    "AWS::Lambda::Permission", "AWS::Lambda::Alias", "AWS::Lambda::Version", "AWS::Lambda::EventSourceMapping",
-    "AWS::Lambda::EventInvokeConfig", "AWS::Lambda::LayerVersion", "AWS::Lambda::LayerVersionPermission",
-    "AWS::Lambda::Url", "AWS::Logs::LogGroup", "AWS::Logs::ResourcePolicy", "AWS::SQS::QueuePolicy",
-    "AWS::SNS::TopicPolicy", "AWS::SNS::Subscription", "AWS::ApiGateway::Method", "AWS::ApiGateway::Resource",
-    "AWS::ApiGateway::Deployment", "AWS::ApiGateway::Stage", "AWS::ApiGateway::Account",
-    "AWS::ApiGateway::Authorizer", "AWS::ApiGateway::RequestValidator", "AWS::ApiGateway::Model",
-    "AWS::ApiGateway::GatewayResponse", "AWS::ApiGateway::UsagePlan", "AWS::ApiGateway::ApiKey",
-    "AWS::ApiGateway::UsagePlanKey", "AWS::ApiGatewayV2::Stage", "AWS::ApiGatewayV2::Route",
-    "AWS::ApiGatewayV2::Integration", "AWS::ApiGatewayV2::Authorizer", "AWS::Events::Rule",
-    "AWS::Events::EventBus", "AWS::Scheduler::ScheduleGroup", "AWS::KMS::Alias", "AWS::S3::BucketPolicy",
-    "AWS::CloudFront::OriginAccessControl", "AWS::CloudFront::CachePolicy", "AWS::CloudFront::ResponseHeadersPolicy",
-    "AWS::CloudFront::OriginRequestPolicy", "AWS::CloudFront::Function", "AWS::Cognito::UserPoolClient",
-    "AWS::Cognito::UserPoolDomain", "AWS::Cognito::UserPoolGroup", "AWS::WAFv2::WebACLAssociation",
-    "AWS::WAFv2::LoggingConfiguration", "AWS::Backup::BackupVault", "AWS::Backup::BackupPlan",
-    "AWS::Backup::BackupSelection", "AWS::CDK::Metadata", "AWS::SSM::Parameter", "AWS::CloudFormation::WaitConditionHandle",
-    "AWS::CloudFormation::Stack",  # a nested stack: its template is priced as a stack of its own
-    # CDK's own custom resources: they run at deploy time only (what a Custom::AWS call creates is unknown)
-    "Custom::S3AutoDeleteObjects", "Custom::LogRetention", "Custom::CDKBucketDeployment",
-    "Custom::CrossRegionExportWriter", "Custom::CrossRegionExportReader", "Custom::VpcRestrictDefaultSG",
-    "AWS::RDS::DBSubnetGroup", "AWS::SecretsManager::SecretTargetAttachment",
-    "AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::RouteTable", "AWS::EC2::Route",
-    "AWS::EC2::SubnetRouteTableAssociation", "AWS::EC2::InternetGateway", "AWS::EC2::VPCGatewayAttachment",
-    "AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupIngress", "AWS::EC2::SecurityGroupEgress",
-    "AWS::EC2::NetworkAcl", "AWS::EC2::NetworkAclEntry", "AWS::EC2::SubnetNetworkAclAssociation",
-    "AWS::EC2::EgressOnlyInternetGateway", "AWS::EC2::VPCCidrBlock", "AWS::EC2::FlowLog",
-})
-#: Types some line below prices.
-PRICED_TYPES = frozenset({
-    "AWS::Lambda::Function", "AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api", "AWS::SQS::Queue",
-    "AWS::SNS::Topic", "AWS::Events::Archive", "AWS::Pipes::Pipe", "AWS::Scheduler::Schedule",
-    "AWS::StepFunctions::StateMachine", "AWS::DynamoDB::Table", "AWS::Kinesis::Stream", "AWS::S3::Bucket",
-    "AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm", "AWS::CloudWatch::Dashboard", "AWS::KMS::Key",
-    "AWS::WAFv2::WebACL", "AWS::Cognito::UserPool", "AWS::CloudFront::Distribution",
-    "AWS::SecretsManager::Secret", "AWS::Route53::HostedZone", "AWS::EC2::NatGateway", "AWS::EC2::EIP",
-    "AWS::EC2::VPCEndpoint",
-})
 
 
 def estimate(graph: ResourceGraph, profile: Profile) -> StackEstimate:
@@ -89,16 +52,6 @@ def estimate(graph: ResourceGraph, profile: Profile) -> StackEstimate:
         usd = line.usd - (before.usd if before else 0.0)
         if quantity > 1e-9 or usd > 1e-9:
             out.lines.append(CostLine(line.service, line.item, quantity, line.unit, usd, False))
-    return out
-
-
-def unknown_types(resources: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]]:
-    """Resource type -> logical ids, for the types neither priced nor known to be free."""
-    out: dict[str, list[str]] = {}
-    for lid, res in resources.items():
-        kind = str(res.get("Type", ""))
-        if kind not in FREE_TYPES and kind not in PRICED_TYPES:
-            out.setdefault(kind, []).append(lid)
     return out
 
 

@@ -1,7 +1,10 @@
 """The resource graph of a synthesized template: what carries traffic and how it flows.
 
 One reading of a template, shared by the diagram (``diagram.py``, ``svg.py``)
-and the cost estimate (``cost.py``), so both show the same architecture.
+and the cost estimate (``cost.py``), so both show the same architecture. The
+template itself is read by the package's one reader
+(:class:`cdk_serverless_patterns.template.TemplateReader`): references, triggers
+and policies come from there; this module turns them into nodes and edges.
 
 **Nodes** are the resources that carry traffic (:data:`NODE_TYPES`: APIs,
 functions, queues, topics, streams, tables, buckets, rules, schedules, pipes,
@@ -31,29 +34,17 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from cdk_serverless_patterns.template.catalogue import NODE_TYPES, SCHEDULE_TYPES, unknown_types
+from cdk_serverless_patterns.template.reader import TemplateReader, Trigger, TriggerKind, referenced
+
 from .asl import all_states, definition, happy_path, task_reference
 
-#: CloudFormation type -> short label.
-NODE_TYPES: dict[str, str] = {
-    "AWS::ApiGateway::RestApi": "REST API",
-    "AWS::ApiGatewayV2::Api": "HTTP API",
-    "AWS::CloudFront::Distribution": "CloudFront",
-    "AWS::Lambda::Function": "Lambda",
-    "AWS::Lambda::Url": "Function URL",
-    "AWS::SQS::Queue": "SQS",
-    "AWS::SNS::Topic": "SNS",
-    "AWS::Kinesis::Stream": "Kinesis",
-    "AWS::DynamoDB::Table": "DynamoDB",
-    "AWS::DynamoDB::GlobalTable": "DynamoDB",
-    "AWS::S3::Bucket": "S3",
-    "AWS::Events::Rule": "rule",
-    "AWS::Events::EventBus": "event bus",
-    "AWS::Scheduler::Schedule": "schedule",
-    "AWS::Pipes::Pipe": "pipe",
-    "AWS::StepFunctions::StateMachine": "Step Functions",
-}
+__all__ = [
+    "NODE_TYPES", "SCHEDULE_TYPES", "Edge", "Node", "ResourceGraph", "Role", "build_graph", "references",
+    "schedule_expression",
+]
+
 _STANDS_FOR_FUNCTION = {"AWS::Lambda::Alias", "AWS::Lambda::Version", "AWS::Lambda::Permission"}
-_SUB_REF = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?\}")
 _HASH = re.compile(r"[0-9A-F]{8}$")
 #: Leaf construct ids that only repeat what the node's label says ("Orders/Function" -> "Orders").
 _GENERIC_LEAVES = {"Function", "Queue", "Topic", "Table", "Bucket", "Stream", "StateMachine", "Api", "Bus"}
@@ -145,12 +136,15 @@ class ResourceGraph:
     edges: list[Edge] = field(default_factory=list)
     #: notes for the reader: what the graph could not read
     notes: list[str] = field(default_factory=list)
+    #: the template reader over ``resources``
+    reader: TemplateReader = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.reader = TemplateReader({"Resources": self.resources})
 
     def not_drawn(self) -> dict[str, list[str]]:
         """Resource type -> logical ids of the resources a diagram leaves out because nothing here
         knows them (not the wiring and plumbing the edges stand for, nor alarms, keys and the like)."""
-        from .cost import unknown_types  # the cost model's list of every type it knows
-
         return {kind: ids for kind, ids in unknown_types(self.resources).items() if kind not in NODE_TYPES}
 
     @property
@@ -175,12 +169,11 @@ class ResourceGraph:
 
     def type_of(self, logical_id: str) -> str:
         """The CloudFormation type of a resource (``""`` for an unknown id)."""
-        return str((self.resources.get(logical_id) or {}).get("Type", ""))
+        return str(self.reader.type_of(logical_id) or "")
 
     def props(self, logical_id: str) -> Mapping[str, Any]:
         """The ``Properties`` of a resource (``{}`` when it has none)."""
-        props = (self.resources.get(logical_id) or {}).get("Properties")
-        return props if isinstance(props, Mapping) else {}
+        return self.reader.props(logical_id)
 
     def node_for(self, logical_id: str) -> str | None:
         """The node a reference stands for: itself, or the function behind an alias/version/permission."""
@@ -188,13 +181,13 @@ class ResourceGraph:
         if kind in NODE_TYPES:
             return logical_id
         if kind in _STANDS_FOR_FUNCTION:
-            for ref in references(self.props(logical_id).get("FunctionName")):
+            for ref, _attr in self.reader.references(self.props(logical_id).get("FunctionName")):
                 return self.node_for(ref)
         return None
 
     def nodes_in(self, value: Any) -> list[str]:
         """The nodes ``value`` refers to, in order, each once."""
-        return list(dict.fromkeys(n for n in (self.node_for(r) for r in references(value)) if n))
+        return list(dict.fromkeys(n for n in (self.node_for(r) for r, _attr in self.reader.references(value)) if n))
 
     def link(self, sources: Iterable[str], targets: Iterable[str], role: str, label: str = "",
              access: str = "", via: str = "") -> None:
@@ -209,24 +202,9 @@ class ResourceGraph:
 
 
 def references(value: Any) -> Iterator[str]:
-    """Logical ids ``value`` refers to (Ref, Fn::GetAtt, Fn::Sub), depth-first."""
-    if isinstance(value, Mapping):
-        if "Ref" in value and isinstance(value["Ref"], str):
-            yield value["Ref"]
-        elif "Fn::GetAtt" in value:
-            target = value["Fn::GetAtt"]
-            yield str(target[0] if isinstance(target, list) else str(target).split(".")[0])
-        elif "Fn::Sub" in value:
-            sub = value["Fn::Sub"]
-            text, names = (sub[0], sub[1]) if isinstance(sub, list) else (sub, {})
-            yield from (m for m in _SUB_REF.findall(str(text)) if m not in (names or {}))
-            yield from references(names)
-        else:
-            for item in value.values():
-                yield from references(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from references(item)
+    """Names ``value`` refers to (Ref, Fn::GetAtt, Fn::Sub), depth-first: logical ids, and also
+    parameters and pseudo parameters (:func:`cdk_serverless_patterns.template.referenced`)."""
+    return (name for name, _attr in referenced(value))
 
 
 def build_graph(stack: str, template: Mapping[str, Any]) -> ResourceGraph:
@@ -234,7 +212,7 @@ def build_graph(stack: str, template: Mapping[str, Any]) -> ResourceGraph:
     resources = template.get("Resources")
     resources = resources if isinstance(resources, Mapping) else {}
     g = ResourceGraph(stack, {lid: res for lid, res in resources.items() if isinstance(res, Mapping)})
-    providers = {r for res in g.resources.values() for r in references(_props(res).get("ServiceToken"))}
+    providers = {r for lid in g.resources for r, _attr in g.reader.references(g.props(lid).get("ServiceToken"))}
     for lid, res in g.resources.items():
         kind = g.type_of(lid)
         if kind in NODE_TYPES:
@@ -246,15 +224,6 @@ def build_graph(stack: str, template: Mapping[str, Any]) -> ResourceGraph:
     _wire_triggers(g)
     _wire_grants(g)
     return g
-
-
-#: Resources that can fire on a schedule expression.
-SCHEDULE_TYPES = ("AWS::Scheduler::Schedule", "AWS::Events::Rule")
-
-
-def _props(res: Mapping[str, Any]) -> Mapping[str, Any]:
-    props = res.get("Properties")
-    return props if isinstance(props, Mapping) else {}
 
 
 def schedule_expression(g: ResourceGraph, logical_id: str) -> str:
@@ -291,28 +260,12 @@ def _node(logical_id: str, kind: str, res: Mapping[str, Any], stack: str, deploy
 def _wire_triggers(g: ResourceGraph) -> None:
     for lid in g.resources:
         kind, props = g.type_of(lid), g.props(lid)
-        if kind == "AWS::Lambda::EventSourceMapping":
-            g.link(g.nodes_in(props.get("EventSourceArn")), g.nodes_in(props.get("FunctionName")), Role.POLL, "polls", via=lid)
-            g.link(g.nodes_in(props.get("FunctionName")), g.nodes_in(props.get("DestinationConfig")), Role.FAILURE,
-                   "on failure", via=lid)
-        elif kind == "AWS::SNS::Subscription":
-            g.link(g.nodes_in(props.get("TopicArn")), g.nodes_in(props.get("Endpoint")), Role.SUBSCRIPTION, via=lid)
-            # what the topic could not deliver to the endpoint
-            g.link(g.nodes_in(props.get("TopicArn")), g.nodes_in(props.get("RedrivePolicy")), Role.FAILURE, "DLQ", via=lid)
-        elif kind == "AWS::Events::Rule":
+        if kind == "AWS::Events::Rule":
             g.link(g.nodes_in(props.get("EventBusName")), [lid], Role.RULE, "matches", via=lid)
             g.link(g.nodes_in(props.get("EventPattern")), [lid], Role.EVENT_SOURCE, "emits events", via=lid)
-            for target in props.get("Targets") or []:
-                g.link([lid], g.nodes_in(target.get("Arn")), Role.TARGET, via=lid)
-                g.link([lid], g.nodes_in(target.get("DeadLetterConfig")), Role.FAILURE, "DLQ", via=lid)
-        elif kind == "AWS::Scheduler::Schedule":
-            target = props.get("Target") or {}
-            g.link([lid], g.nodes_in(target.get("Arn")), Role.TARGET, "invokes", via=lid)
-            g.link([lid], g.nodes_in(target.get("DeadLetterConfig")), Role.FAILURE, "DLQ", via=lid)
-        elif kind == "AWS::Pipes::Pipe":
-            g.link(g.nodes_in(props.get("Source")), [lid], Role.PIPE_SOURCE, "source", via=lid)
-            g.link([lid], g.nodes_in(props.get("Target")), Role.TARGET, via=lid)
-        elif kind == "AWS::ApiGateway::Method":
+        for trigger in g.reader.triggers_via(lid):
+            _wire_trigger(g, trigger)
+        if kind == "AWS::ApiGateway::Method":
             route = f"{props.get('HttpMethod', 'ANY')} {_rest_path(g, props.get('ResourceId'))}"
             g.link(g.nodes_in(props.get("RestApiId")), g.nodes_in(props.get("Integration")), Role.ROUTE, route, via=lid)
         elif kind == "AWS::ApiGatewayV2::Route":
@@ -338,6 +291,25 @@ def _wire_triggers(g: ResourceGraph) -> None:
             g.link([lid], g.nodes_in(props.get("DeadLetterConfig")), Role.FAILURE, "DLQ", via=lid)
         elif kind == "AWS::SQS::Queue":
             g.link([lid], g.nodes_in(props.get("RedrivePolicy")), Role.FAILURE, "redrive", via=lid)
+
+
+def _wire_trigger(g: ResourceGraph, t: Trigger) -> None:
+    """The edges of one trigger the reader found (inline topic subscriptions and S3 notifications
+    are not drawn: a bucket reaches its rule through EventBridge, shown as ``emits events``)."""
+    if t.kind == TriggerKind.POLL:
+        g.link(g.nodes_in(t.source), g.nodes_in(t.target), Role.POLL, "polls", via=t.via)
+        g.link(g.nodes_in(t.target), g.nodes_in(t.on_failure), Role.FAILURE, "on failure", via=t.via)
+    elif t.kind == TriggerKind.SUBSCRIPTION:
+        g.link(g.nodes_in(t.source), g.nodes_in(t.target), Role.SUBSCRIPTION, via=t.via)
+        # what the topic could not deliver to the endpoint
+        g.link(g.nodes_in(t.source), g.nodes_in(t.on_failure), Role.FAILURE, "DLQ", via=t.via)
+    elif t.kind in (TriggerKind.RULE_TARGET, TriggerKind.SCHEDULE_TARGET):
+        label = "invokes" if t.kind == TriggerKind.SCHEDULE_TARGET else ""
+        g.link([t.via], g.nodes_in(t.target), Role.TARGET, label, via=t.via)
+        g.link([t.via], g.nodes_in(t.on_failure), Role.FAILURE, "DLQ", via=t.via)
+    elif t.kind == TriggerKind.PIPE:
+        g.link(g.nodes_in(t.source), [t.via], Role.PIPE_SOURCE, "source", via=t.via)
+        g.link([t.via], g.nodes_in(t.target), Role.TARGET, via=t.via)
 
 
 def _wire_tasks(g: ResourceGraph, lid: str, props: Mapping[str, Any]) -> None:
@@ -370,26 +342,11 @@ def _rest_path(g: ResourceGraph, resource: Any) -> str:
 def _role_owners(g: ResourceGraph) -> dict[str, list[str]]:
     """Role logical id -> the functions and state machines that run as it."""
     owners: dict[str, list[str]] = {}
-    for lid, node in g.nodes.items():
-        field_name = {"AWS::Lambda::Function": "Role", "AWS::StepFunctions::StateMachine": "RoleArn"}.get(node.kind)
-        if field_name:
-            for role in references(g.props(lid).get(field_name)):
-                owners.setdefault(role, []).append(lid)
+    for lid in g.nodes:
+        role = g.reader.role_of(lid)
+        if role:
+            owners.setdefault(role, []).append(lid)
     return owners
-
-
-def _statements(g: ResourceGraph) -> Iterator[tuple[list[str], Mapping[str, Any]]]:
-    """(role ids, statement) of every identity policy in the template."""
-    for lid in g.resources:
-        kind, props = g.type_of(lid), g.props(lid)
-        if kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
-            roles = [r for r in references(props.get("Roles")) if g.type_of(r) == "AWS::IAM::Role"]
-            for statement in (props.get("PolicyDocument") or {}).get("Statement") or []:
-                yield roles, statement
-        elif kind == "AWS::IAM::Role":
-            for policy in props.get("Policies") or []:
-                for statement in (policy.get("PolicyDocument") or {}).get("Statement") or []:
-                    yield [lid], statement
 
 
 def _access(actions: Iterable[str]) -> list[tuple[str, str]]:
@@ -430,7 +387,8 @@ def _link_grants(g: ResourceGraph) -> None:
     # and a function's right to send to its own failure destination
     triggered = {pair for e in g.edges if e.kind == "trigger" for pair in ((e.target, e.source), (e.source, e.target))}
     triggered |= {(e.source, e.target) for e in g.edges if e.kind == "failure"}
-    for roles, statement in _statements(g):
+    for policy in g.reader.policy_statements:
+        roles, statement = policy.roles, policy.statement
         if statement.get("Effect", "Allow") != "Allow":
             continue
         actions = statement.get("Action") or []

@@ -81,7 +81,7 @@ RULES: list[Rule] = [
         "Lambda@Edge function breaks a Lambda@Edge restriction or quota (x86_64 only; no environment "
         "variables, layers, VPC, provisioned concurrency or ephemeral storage over 512 MB; viewer events "
         "at most 128 MB and 5 s, origin events at most 30 s): CloudFront rejects the association at deploy time.",
-        "Build edge functions with EdgeSite(edge_functions=...) or ServerlessFunction(lambda_edge=True), "
+        "Build edge functions with EdgeSite(edge_functions=...) or EdgeFunction(scope, id, spec), "
         "which validate these limits; otherwise fix the property named in the finding (configuration "
         "goes into the code package, not environment variables).",
         edge_limits,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Iterable, Mapping
 
 from cdk_serverless_patterns import defaults
-from cdk_serverless_patterns.building_blocks.idempotency import METADATA_KEY as IDEMPOTENCY_METADATA
 from cdk_serverless_patterns.checks.base import ERROR, WARNING, Finding, Rule
 from cdk_serverless_patterns.checks.graph import TemplateGraph, as_list, number
 from cdk_serverless_patterns.runtime import env
+from cdk_serverless_patterns.template.metadata import IDEMPOTENCY as IDEMPOTENCY_METADATA
 
 #: Tag key that marks a function as idempotent (for functions the library did not make).
 IDEMPOTENCY_TAG = "idempotency"

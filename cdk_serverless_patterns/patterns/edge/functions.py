@@ -1,8 +1,7 @@
 """Edge logic for :class:`~cdk_serverless_patterns.patterns.edge.site.EdgeSite`: Lambda@Edge and CloudFront Functions.
 
 Both attach to a cache behavior by event type. Lambda@Edge (Node.js or Python,
-network access, up to 30 s at origin events) is made by ``ServerlessFunction``
-with ``lambda_edge=True``; CloudFront Functions (JavaScript, viewer events only,
+network access, up to 30 s at origin events) is an ``EdgeFunction``; CloudFront Functions (JavaScript, viewer events only,
 sub-millisecond, no network) are the lighter option for header and URL rewrites.
 """
 
@@ -20,8 +19,8 @@ from constructs import Construct
 
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.function import (
+    EdgeFunction,
     FunctionSpec,
-    ServerlessFunction,
     validate_lambda_edge_spec,
     validate_spec,
 )
@@ -134,12 +133,11 @@ class EdgeLogic:
         log_retention: Optional[logs.RetentionDays],
         removal_policy: RemovalPolicy,
     ) -> None:
-        self.edge_functions: dict[str, ServerlessFunction] = {
-            event: ServerlessFunction(
+        self.edge_functions: dict[str, EdgeFunction] = {
+            event: EdgeFunction(
                 scope,
                 f"Edge{_camel(event)}",
                 spec,
-                lambda_edge=True,
                 log_retention=log_retention,
                 removal_policy=removal_policy,
             )
@@ -159,7 +157,7 @@ class EdgeLogic:
     @property
     def edge_lambdas(self) -> list[cloudfront.EdgeLambda]:
         return [
-            # an EdgeFunction is an IVersion; aws-cdk-lib's Python typing of it lacks tenancy_config
+            # .version is aws-cdk-lib's EdgeFunction, an IVersion; its Python typing lacks tenancy_config
             cloudfront.EdgeLambda(event_type=LAMBDA_EDGE_EVENTS[event], function_version=cast(lambda_.IVersion, fn.version))
             for event, fn in self.edge_functions.items()
         ]

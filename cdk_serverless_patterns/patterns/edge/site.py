@@ -46,8 +46,8 @@ from cdk_serverless_patterns.building_blocks.buckets import (
     create_access_log_bucket,
 )
 from cdk_serverless_patterns.building_blocks.function import (
+    EdgeFunction,
     FunctionSpec,
-    ServerlessFunction,
 )
 from cdk_serverless_patterns.building_blocks.waf import create_web_acl, log_web_acl, validate_waf_logging
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge
@@ -168,7 +168,7 @@ class EdgeSite(Construct):
 
     Attributes: ``distribution``, ``bucket``, ``origin_bucket`` (the ``SecureBucket``
     when one was created, else None), ``log_bucket``, ``response_headers_policy``,
-    ``edge_functions`` (event → ServerlessFunction), ``cloudfront_functions``
+    ``edge_functions`` (event → EdgeFunction), ``cloudfront_functions``
     (event → cloudfront.Function), ``web_acl`` (CfnWebACL or None), ``web_acl_log_group``, ``web_acl_arn``,
     ``api``, ``url``, ``alarms``, ``dashboard`` (or None).
     """
@@ -276,7 +276,7 @@ class EdgeSite(Construct):
             log_retention=log_retention,
             removal_policy=removal_policy,
         )
-        self.edge_functions: dict[str, ServerlessFunction] = logic.edge_functions
+        self.edge_functions: dict[str, EdgeFunction] = logic.edge_functions
         if self.edge_functions and not in_edge_region:
             _drop_redundant_provider_dependency(Stack.of(self))
         self.cloudfront_functions: dict[str, cloudfront.Function] = logic.cloudfront_functions

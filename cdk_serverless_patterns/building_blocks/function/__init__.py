@@ -1,0 +1,41 @@
+"""Lambda functions, one concept per module; the only way the library makes one.
+
+* :mod:`.spec` — :class:`FunctionSpec` (what a function should be, no CDK scope
+  needed), :class:`Invocation`, :class:`FunctionOptions`;
+* :mod:`.validation` — every rule, as data where it looks at one field
+  (:data:`~.validation.TYPE_RULES`, :data:`~.validation.CONCURRENCY_RULES`,
+  :data:`~.validation.EDGE_RULES`), all collected into one ``PatternConfigError``;
+* :mod:`.regional` — :class:`ServerlessFunction`: arm64, its own role and log
+  group, JSON logs, X-Ray, a ``live`` alias, an async DLQ, alarms, ``metric_*``;
+* :mod:`.edge` — :class:`EdgeFunction`: Lambda@Edge, a construct of its own
+  (x86_64, published version, no alias);
+* side features in sibling modules: :mod:`.role`, :mod:`.logging`,
+  :mod:`.tracing`, :mod:`.async_invoke`, :mod:`.alarms`, :mod:`.findings`.
+
+Everything importable from ``building_blocks.function`` before it became a
+package still is, from here.
+"""
+
+from ..idempotency import Idempotency
+from ..lambda_layers import Powertools, Tracing
+from .edge import EdgeFunction
+from .regional import ServerlessFunction
+from .spec import FunctionOptions, FunctionSpec, Invocation
+from .tracing import TRACING_POLICY_ID, XRAY_WRITE_ACTIONS, tracing_policy
+from .validation import validate_lambda_edge_spec, validate_spec
+
+__all__ = [
+    "EdgeFunction",
+    "FunctionOptions",
+    "FunctionSpec",
+    "Idempotency",
+    "Invocation",
+    "Powertools",
+    "ServerlessFunction",
+    "TRACING_POLICY_ID",
+    "Tracing",
+    "XRAY_WRITE_ACTIONS",
+    "tracing_policy",
+    "validate_lambda_edge_spec",
+    "validate_spec",
+]

@@ -1,0 +1,39 @@
+"""Logs: each function's own log group (retention, removal policy) and JSON structured logging."""
+
+from __future__ import annotations
+
+from typing import Optional, TypedDict
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from ..logs import create_log_group
+
+#: Construct id of a function's log group, under the construct that owns its role.
+LOG_GROUP_ID = "LogGroup"
+
+
+class JsonLogging(TypedDict):
+    """``aws_lambda.Function`` keyword arguments for JSON logs (typed for ``**``)."""
+
+    logging_format: lambda_.LoggingFormat
+    application_log_level_v2: lambda_.ApplicationLogLevel
+    system_log_level_v2: lambda_.SystemLogLevel
+
+
+def json_logging() -> JsonLogging:
+    """JSON logs, application level INFO, Lambda's own (platform) lines from WARN."""
+    return JsonLogging(
+        logging_format=lambda_.LoggingFormat.JSON,
+        application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
+        system_log_level_v2=lambda_.SystemLogLevel.WARN,
+    )
+
+
+def function_log_group(
+    scope: Construct, *, retention: Optional[logs.RetentionDays], removal_policy: RemovalPolicy
+) -> logs.LogGroup:
+    """The function's own log group (:data:`LOG_GROUP_ID` under ``scope``); retention default one month."""
+    return create_log_group(scope, LOG_GROUP_ID, retention=retention, removal_policy=removal_policy)

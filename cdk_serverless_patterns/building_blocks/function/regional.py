@@ -1,0 +1,253 @@
+"""``ServerlessFunction``: the only way the library makes a regional Lambda function.
+
+It computes everything, creates the ``aws_lambda.Function`` once and hands the
+side features to sibling modules: the execution role (:mod:`.role`), the log
+group and JSON logs (:mod:`.logging`), X-Ray (:mod:`.tracing`), the async
+on-failure queue (:mod:`.async_invoke`), its alarms (:mod:`.alarms`) and the
+acknowledged findings (:mod:`.findings`). Lambda@Edge is :class:`~.edge.EdgeFunction`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Optional, Self, cast
+
+import jsii
+from aws_cdk import Annotations, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from cdk_serverless_patterns import defaults
+from cdk_serverless_patterns.errors import PatternConfigError, Problems, child_path
+from cdk_serverless_patterns.runtime import env as env_names
+
+from ..alarms import sum_metric
+from ..lambda_layers import (
+    Tracing,
+    adot_instrumentation,
+    powertools_environment,
+    powertools_layer,
+    powertools_options,
+)
+from ..queues import FailureQueue
+from ..runtime_layer import runtime_layers_for
+from .alarms import function_alarms
+from .async_invoke import alias_async_settings, async_failure_queue
+from .findings import acknowledge_regional_findings
+from .logging import function_log_group, json_logging
+from .role import allow_logging_to, default_policy, depend_only_on_policies, execution_role
+from .spec import FunctionSpec, Invocation, code_asset, record_idempotency
+from .tracing import activate_tracing
+from .validation import validate_regional_options, validate_spec
+
+
+@jsii.implements(iam.IGrantable)
+class ServerlessFunction(Construct):
+    """A Lambda function with the production checklist built in (contract).
+
+    It is an ``iam.IGrantable``: ``table.grant_read_data(fn)`` grants to its own
+    role (``grant_principal``).
+
+    :param spec: the :class:`FunctionSpec`.
+    :param invocation: how it is invoked (:class:`Invocation`). Default ``SYNC``.
+        ``ASYNC`` adds an on-failure destination queue and retry settings.
+    :param alarm_topic: SNS topic for its alarms. Default: none.
+    :param create_alarms: errors, throttles and p95 duration alarms. Default: True.
+    :param log_retention: default one month.
+    :param removal_policy: of the log group. Default: RETAIN.
+    :param async_retry_attempts: 0-2, ASYNC only. Default: 2.
+    :param async_max_event_age: 60 s-6 h, ASYNC only. Default: 1 h.
+    :param environment: variables the pattern adds (table names...), merged
+        over the spec's.
+    :param max_timeout: ``(seconds, reason)`` — a tighter timeout limit set by
+        the integration (API Gateway's 29 s).
+    :param lambda_edge: deprecated, use :class:`~.edge.EdgeFunction`. ``True``
+        returns an ``EdgeFunction`` that still answers ``alias``,
+        ``dead_letter_queue`` and ``tracing_policy`` with None and ``alarms``
+        with ``[]``, and warns (``DeprecationWarning``). Default: False.
+
+    Attributes: ``function``, ``alias`` (``live``; wire triggers here), ``role``,
+    ``grant_principal`` (the role), ``log_group``, ``alarms``,
+    ``dead_letter_queue`` (ASYNC only, else None), ``powertools_layer`` (or None),
+    ``tracing_policy`` (X-Ray's permissions, apart from the role's default policy: one per
+    stack, attached to every function role).
+    """
+
+    def __new__(cls, *args: Any, lambda_edge: bool = False, **kwargs: Any) -> Self:
+        if lambda_edge and cls is ServerlessFunction:
+            # Deprecated: Python then runs the shim's __init__ with these same arguments.
+            from .legacy_edge import LegacyEdgeServerlessFunction
+
+            return object.__new__(LegacyEdgeServerlessFunction)  # type: ignore[return-value]
+        return object.__new__(cls)
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        spec: FunctionSpec,
+        *,
+        invocation: Invocation = Invocation.SYNC,
+        alarm_topic: Optional[sns.ITopic] = None,
+        create_alarms: bool = True,
+        log_retention: Optional[logs.RetentionDays] = None,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        async_retry_attempts: Optional[int] = None,
+        async_max_event_age: Optional[Duration] = None,
+        environment: Optional[Mapping[str, str]] = None,
+        max_timeout: Optional[tuple[float, str]] = None,
+        lambda_edge: bool = False,
+    ) -> None:
+        retries = async_retry_attempts if async_retry_attempts is not None else defaults.ASYNC_RETRY_ATTEMPTS
+        max_age = async_max_event_age if async_max_event_age is not None else defaults.ASYNC_MAX_EVENT_AGE
+        path = child_path(scope, construct_id)
+        problems = Problems(path)
+        powertools = powertools_options(spec.powertools) if isinstance(spec, FunctionSpec) else None
+        stack = Stack.of(scope)
+        # Below the stack: "OrdersImport/Processor" names the service, not the deployment.
+        stack_prefix = f"{stack.node.path}/"
+        service_path = path[len(stack_prefix):] if path.startswith(stack_prefix) else path
+        powertools_env = powertools_environment(powertools, service_path, stack.stack_name) if powertools else {}
+        validate_spec(
+            problems,
+            spec,
+            max_timeout_s=max_timeout[0] if max_timeout else None,
+            max_timeout_reason=max_timeout[1] if max_timeout else "",
+            extra_environment={**powertools_env, **(environment or {})},
+        )
+        validate_regional_options(
+            problems, spec, region=stack.region, async_retry_attempts=retries, async_max_event_age=max_age
+        )
+        problems.check(
+            not lambda_edge,
+            "lambda_edge",
+            lambda_edge,
+            "False (deprecated; only ServerlessFunction itself still turns it into an EdgeFunction)",
+            "build the edge function with EdgeFunction(scope, id, spec)",
+        )
+        problems.raise_if_any()
+        super().__init__(scope, construct_id)
+        self.spec = spec
+        self.invocation = invocation
+
+        architecture = spec.resolved_architecture()
+        self._warn_about_overridden_defaults(architecture)
+
+        self.log_group = function_log_group(self, retention=log_retention, removal_policy=removal_policy)
+        self.role = execution_role(
+            self, description=f"Execution role of {self.node.path} (least privilege, no managed policies)"
+        )
+        allow_logging_to(self.role, self.log_group)
+
+        self.dead_letter_queue: Optional[sqs.IQueue] = None
+        failure: Optional[FailureQueue] = None
+        if invocation is Invocation.ASYNC:
+            failure = async_failure_queue(
+                self, alarm_topic=alarm_topic, create_alarms=create_alarms, removal_policy=removal_policy
+            )
+            self.dead_letter_queue = failure.queue
+        self._failure_queue = failure
+
+        self.powertools_layer: Optional[lambda_.ILayerVersion] = (
+            powertools_layer(self, spec.resolved_runtime, architecture, powertools) if powertools else None
+        )
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            code=code_asset(spec.code),
+            handler=spec.handler,
+            runtime=spec.resolved_runtime,
+            architecture=architecture,
+            memory_size=spec.memory_size,
+            timeout=spec.timeout,
+            # Powertools' names first: the spec and the pattern may override them.
+            environment={**powertools_env, **spec.environment, **(environment or {})},
+            reserved_concurrent_executions=spec.reserved_concurrency,
+            description=spec.description,
+            # the runtime layer lets handlers import cdk_serverless_patterns.runtime
+            layers=[
+                *spec.layers,
+                *([self.powertools_layer] if self.powertools_layer is not None else []),
+                *runtime_layers_for(self, spec.resolved_runtime),
+            ]
+            or None,
+            adot_instrumentation=adot_instrumentation() if spec.tracing is Tracing.OPENTELEMETRY else None,
+            role=self.role,
+            log_group=self.log_group,
+            **json_logging(),
+            # Active tracing is set by activate_tracing: CDK's tracing= would put X-Ray's
+            # Resource "*" statement into the default policy, beside the real grants.
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if spec.snap_start else None,
+        )
+        self.tracing_policy: Optional[iam.Policy] = activate_tracing(self.function, self.role)
+        depend_only_on_policies(self.function, [default_policy(self.role), self.tracing_policy])
+        record_idempotency(cast(lambda_.CfnFunction, self.function.node.default_child), spec.idempotency)
+        self.alias: lambda_.Alias = lambda_.Alias(
+            self,
+            "Alias",
+            alias_name=defaults.ALIAS_NAME,
+            version=self.function.current_version,
+            provisioned_concurrent_executions=spec.provisioned_concurrency,
+            **alias_async_settings(failure, retry_attempts=retries, max_event_age=max_age),
+        )
+        acknowledge_regional_findings(self.function, self.role, has_destination=failure is not None)
+
+        self.alarms: list[cloudwatch.Alarm] = list(failure.alarms) if failure else []
+        if create_alarms:
+            self.alarms.extend(function_alarms(self, alarm_topic))
+
+    def _warn_about_overridden_defaults(self, architecture: lambda_.Architecture) -> None:
+        if architecture.name != lambda_.Architecture.ARM_64.name:
+            Annotations.of(self).add_warning_v2(
+                "cdk-serverless-patterns:x86",
+                "This function runs on x86_64; arm64 (Graviton) is ~20% cheaper per GB-second. "
+                "Keep x86_64 only for binary dependencies that lack arm64 builds.",
+            )
+        if env_names.IDEMPOTENCY in self.spec.environment:
+            Annotations.of(self).add_warning_v2(
+                "cdk-serverless-patterns:idempotency-env",
+                f"The {env_names.IDEMPOTENCY} environment variable is deprecated as an idempotency declaration: "
+                "declare it on the spec instead, FunctionSpec(..., idempotency=Idempotency.natural('<why a "
+                "repeat is harmless>')) or Idempotency.conditional_write('<key>'), and drop the variable.",
+            )
+
+    @property
+    def timeout(self) -> Duration:
+        return self.spec.timeout
+
+    @property
+    def grant_principal(self) -> iam.IPrincipal:
+        """The function's own execution role (``iam.IGrantable``)."""
+        return self.role
+
+    # --- metrics: exactly what the alarms watch ------------------------------
+    def metric_errors(self) -> cloudwatch.Metric:
+        """``AWS/Lambda Errors`` (Sum over 5 min) of the function, as the errors alarm sees it."""
+        return sum_metric(self.function.metric_errors())
+
+    def metric_throttles(self) -> cloudwatch.Metric:
+        """``AWS/Lambda Throttles`` (Sum over 5 min), as the throttles alarm sees it."""
+        return sum_metric(self.function.metric_throttles())
+
+    def metric_duration(self) -> cloudwatch.Metric:
+        """``AWS/Lambda Duration`` p95 over 5 min, as the duration alarm sees it."""
+        return self.function.metric_duration(statistic="p95", period=defaults.ALARM_PERIOD)
+
+    def metric_invocations(self) -> cloudwatch.Metric:
+        """``AWS/Lambda Invocations`` (Sum over 5 min), for dashboards."""
+        return sum_metric(self.function.metric_invocations())
+
+    def metric_async_failures(self) -> cloudwatch.Metric:
+        """Failed asynchronous invocations waiting in the on-failure queue (``Invocation.ASYNC`` only),
+        as its depth alarm sees it."""
+        if self._failure_queue is None:
+            raise PatternConfigError(
+                self.node.path,
+                [f"metric_async_failures: invocation={self.invocation.name} is invalid: allowed ASYNC only "
+                 "(only asynchronous invocations have an on-failure queue). Fix: use metric_errors()"],
+            )
+        return self._failure_queue.metric_depth()
