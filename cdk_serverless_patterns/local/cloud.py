@@ -374,15 +374,23 @@ class LocalCloud:
         )
         return list(self._open_services.get(Sns).published.get(resource.arn, []))
 
-    def fail(self, function: Any, times: int = 1, error: str = "RuntimeError") -> None:
+    def fail(self, function: Any, times: int = 1, error: str = "RuntimeError", *, after_commit: bool = False) -> None:
         """Fault injection: the next ``times`` invocations of ``function`` fail.
 
-        ``error`` is the exception class name the handler raises (``errorType``);
-        a name starting with ``Lambda.`` (e.g. ``"Lambda.TooManyRequestsException"``)
-        fails the invocation in the Lambda service instead, as throttling does —
-        what a Step Functions retrier on ``Lambda.*`` errors sees.
+        ``error`` is the ``errorType`` the invocation reports (an exception
+        class name). ``"Timeout"`` or ``"TimeoutError"`` fails it as a Lambda
+        timeout does: ``Sandbox.Timedout``, ``"RequestId: … Error: Task timed
+        out after N.00 seconds"``. A name starting with ``Lambda.`` (e.g.
+        ``"Lambda.TooManyRequestsException"``) fails the invocation in the
+        Lambda service instead, as throttling does — what a Step Functions
+        retrier on ``Lambda.*`` errors sees.
+
+        :param after_commit: default False: the handler does not run. With
+            True the handler runs to the end — its writes land, what it sends
+            is delivered — and the invocation then fails with ``error``, as a
+            timeout after the write would; retries see the committed state.
         """
-        self._function(function).fail(times, error)
+        self._function(function).fail(times, error, after_commit=after_commit)
 
     def drain(self) -> int:
         """Deliver everything pending until the cloud is quiet; returns the number of deliveries. Bounded."""
