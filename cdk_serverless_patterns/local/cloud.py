@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime
+import difflib
 import json
 import os
 import warnings
@@ -391,6 +392,31 @@ class LocalCloud:
             timeout after the write would; retries see the committed state.
         """
         self._function(function).fail(times, error, after_commit=after_commit)
+
+    def fail_call(self, function: Any, service: str, operation: Optional[str] = None, *, times: int = 1,
+                  error: str = "ThrottlingException") -> None:
+        """Fault injection on single AWS calls: ``function``'s next ``times`` calls to ``service`` fail with ``error``.
+
+        :param service: the boto3 client name (``"dynamodb"``, ``"sqs"``,
+            ``"stepfunctions"``, ...).
+        :param operation: the API operation (``"PutItem"``); default None: any
+            call to the service.
+        :param error: the AWS error code. The call fails as the service answers
+            it — botocore raises its modelled exception class (e.g.
+            ``client.exceptions.ThrottlingException``, a ``ClientError``) with
+            the code's HTTP status (the service model's, else 400; 5xx for
+            ``Internal*``/``ServiceUnavailable``) — and botocore's retries do
+            not apply: each of the ``times`` calls the handler makes fails.
+        """
+        local = self._function(function)
+        model = self.client(service).meta.service_model
+        if operation is not None and operation not in model.operation_names:
+            close = difflib.get_close_matches(operation, model.operation_names, n=3)
+            raise ValueError(
+                f"LocalCloud.fail_call: {service} has no operation {operation!r}"
+                + (f"; did you mean {', '.join(close)}?" if close else "; use the API name, e.g. 'PutItem'")
+            )
+        local.fail_call(model.service_name, operation, times, error)
 
     def drain(self) -> int:
         """Deliver everything pending until the cloud is quiet; returns the number of deliveries. Bounded."""

@@ -107,6 +107,7 @@ class LocalFunction:
     aliases: dict[str, str] = field(default_factory=dict)  # alias name -> alias ARN
     invocations: list[Invocation] = field(default_factory=list)
     _faults: list[Fault] = field(default_factory=list)
+    _call_faults: list[CallFault] = field(default_factory=list)
     _modules: Optional[dict[str, Any]] = None
     _entry: Optional[Callable[[Any, Any], Any]] = None
 
@@ -122,6 +123,17 @@ class LocalFunction:
                 continue
             fault.times -= 1
             return fault
+        return None
+
+    def fail_call(self, service: str, operation: Optional[str], times: int, error: str) -> None:
+        self._call_faults.append(CallFault(service, operation, times, error))
+
+    def take_call_fault(self, service: str, operation: str) -> Optional[str]:
+        """The error code the next call to ``service``:``operation`` fails with, if one was injected (counts it)."""
+        for fault in self._call_faults:
+            if fault.times > 0 and fault.service == service and fault.operation in (None, operation):
+                fault.times -= 1
+                return fault.error
         return None
 
     def timed_out(self, request_id: str) -> HandlerError:
@@ -249,6 +261,16 @@ class Fault:
     times: int
     error: str
     after_commit: bool = False
+
+
+@dataclass
+class CallFault:
+    """An injected failure of a handler's AWS calls: the next ``times`` calls to ``service`` (and ``operation``)."""
+
+    service: str  # the boto3 client name ("dynamodb", "stepfunctions")
+    operation: Optional[str]  # None: any operation of the service
+    times: int
+    error: str  # the AWS error code
 
 
 #: ``fail(error=...)`` names that fail the invocation as a Lambda timeout does (``Sandbox.Timedout``).

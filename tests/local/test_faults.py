@@ -24,6 +24,9 @@ class CounterStack(cdk.Stack):
             environment={"TABLE_NAME": self.table.table_name}, invocation=Invocation.ASYNC,
         )
         self.table.grant_read_write_data(self.counter.role)
+        self.prober = ServerlessFunction(self, "Prober", FunctionSpec(code=HANDLERS, handler="prober.handler"))
+        self.table.grant_read_data(self.prober.role)
+        self.counter.function.grant_invoke(self.prober.role)
 
 
 @pytest.fixture(scope="module")
@@ -67,3 +70,44 @@ def test_without_after_commit_the_handler_does_not_run(stack: CounterStack) -> N
             with pytest.raises(LocalInvocationError, match="Sandbox.Timedout"):
                 cloud.invoke(stack.counter, {"pk": "c"})
         assert "Item" not in cloud.table(stack.table).get_item(Key={"pk": "c"})
+
+
+def test_a_call_fault_fails_the_handlers_next_calls_to_that_operation_only(stack: CounterStack) -> None:
+    with LocalCloud(stack) as cloud:
+        cloud.fail_call(stack.counter, "dynamodb", "PutItem", times=5)  # not what the counter calls
+        cloud.fail_call(stack.counter, "dynamodb", "UpdateItem", times=2)
+        for _ in range(2):
+            with pytest.raises(LocalInvocationError) as caught:
+                cloud.invoke(stack.counter, {"pk": "d"})
+            assert caught.value.error_type == "ThrottlingException"
+            assert "(ThrottlingException) when calling the UpdateItem operation" in caught.value.error_message
+        assert cloud.invoke(stack.counter, {"pk": "d"}) == {"n": 1}
+
+
+def test_a_failed_call_is_the_modelled_exception_with_the_codes_http_status(stack: CounterStack) -> None:
+    table = {"service": "dynamodb", "method": "get_item", "params": {"TableName": "", "Key": {"pk": {"S": "x"}}}}
+    invoke = {"service": "lambda", "method": "invoke", "params": {"FunctionName": "", "Payload": b'{"pk": "e"}'}}
+    with LocalCloud(stack) as cloud:
+        table["params"]["TableName"] = cloud.functions[_logical_id(stack.counter)].environment["TABLE_NAME"]
+        invoke["params"]["FunctionName"] = cloud.functions[_logical_id(stack.counter)].name
+        cloud.fail_call(stack.prober, "dynamodb", error="InternalServerError")
+        cloud.fail_call(stack.prober, "dynamodb", "GetItem", error="ProvisionedThroughputExceededException")
+        cloud.fail_call(stack.prober, "lambda", "Invoke", error="TooManyRequestsException")
+        outcomes = cloud.invoke(stack.prober, {"calls": [table, table, invoke, table, invoke]})
+    assert outcomes == [
+        {"ok": False, "class": "InternalServerError", "modelled": True, "code": "InternalServerError", "status": 500},
+        {"ok": False, "class": "ProvisionedThroughputExceededException", "modelled": True,
+         "code": "ProvisionedThroughputExceededException", "status": 400},
+        {"ok": False, "class": "TooManyRequestsException", "modelled": True, "code": "TooManyRequestsException", "status": 429},
+        {"ok": True},
+        {"ok": True},
+    ]
+
+
+def test_an_unknown_operation_is_named_with_close_matches(stack: CounterStack) -> None:
+    with LocalCloud(stack) as cloud, pytest.raises(ValueError, match="dynamodb has no operation 'PutItems'; did you mean PutItem"):
+        cloud.fail_call(stack.counter, "dynamodb", "PutItems")
+
+
+def _logical_id(function: ServerlessFunction) -> str:
+    return str(cdk.Stack.of(function).resolve(function.function.node.default_child.logical_id))
