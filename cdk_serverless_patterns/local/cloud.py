@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime
+import difflib
 import json
 import os
 import warnings
@@ -374,15 +375,48 @@ class LocalCloud:
         )
         return list(self._open_services.get(Sns).published.get(resource.arn, []))
 
-    def fail(self, function: Any, times: int = 1, error: str = "RuntimeError") -> None:
+    def fail(self, function: Any, times: int = 1, error: str = "RuntimeError", *, after_commit: bool = False) -> None:
         """Fault injection: the next ``times`` invocations of ``function`` fail.
 
-        ``error`` is the exception class name the handler raises (``errorType``);
-        a name starting with ``Lambda.`` (e.g. ``"Lambda.TooManyRequestsException"``)
-        fails the invocation in the Lambda service instead, as throttling does —
-        what a Step Functions retrier on ``Lambda.*`` errors sees.
+        ``error`` is the ``errorType`` the invocation reports (an exception
+        class name). ``"Timeout"`` or ``"TimeoutError"`` fails it as a Lambda
+        timeout does: ``Sandbox.Timedout``, ``"RequestId: … Error: Task timed
+        out after N.00 seconds"``. A name starting with ``Lambda.`` (e.g.
+        ``"Lambda.TooManyRequestsException"``) fails the invocation in the
+        Lambda service instead, as throttling does — what a Step Functions
+        retrier on ``Lambda.*`` errors sees.
+
+        :param after_commit: default False: the handler does not run. With
+            True the handler runs to the end — its writes land, what it sends
+            is delivered — and the invocation then fails with ``error``, as a
+            timeout after the write would; retries see the committed state.
         """
-        self._function(function).fail(times, error)
+        self._function(function).fail(times, error, after_commit=after_commit)
+
+    def fail_call(self, function: Any, service: str, operation: Optional[str] = None, *, times: int = 1,
+                  error: str = "ThrottlingException") -> None:
+        """Fault injection on single AWS calls: ``function``'s next ``times`` calls to ``service`` fail with ``error``.
+
+        :param service: the boto3 client name (``"dynamodb"``, ``"sqs"``,
+            ``"stepfunctions"``, ...).
+        :param operation: the API operation (``"PutItem"``); default None: any
+            call to the service.
+        :param error: the AWS error code. The call fails as the service answers
+            it — botocore raises its modelled exception class (e.g.
+            ``client.exceptions.ThrottlingException``, a ``ClientError``) with
+            the code's HTTP status (the service model's, else 400; 5xx for
+            ``Internal*``/``ServiceUnavailable``) — and botocore's retries do
+            not apply: each of the ``times`` calls the handler makes fails.
+        """
+        local = self._function(function)
+        model = self.client(service).meta.service_model
+        if operation is not None and operation not in model.operation_names:
+            close = difflib.get_close_matches(operation, model.operation_names, n=3)
+            raise ValueError(
+                f"LocalCloud.fail_call: {service} has no operation {operation!r}"
+                + (f"; did you mean {', '.join(close)}?" if close else "; use the API name, e.g. 'PutItem'")
+            )
+        local.fail_call(model.service_name, operation, times, error)
 
     def drain(self) -> int:
         """Deliver everything pending until the cloud is quiet; returns the number of deliveries. Bounded."""
