@@ -39,7 +39,6 @@ from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_pipes as pipes
@@ -48,6 +47,7 @@ from constructs import Construct
 
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.alarms import (
+    AlarmSpec,
     create_alarm,
     max_metric,
     sum_metric,
@@ -76,7 +76,9 @@ from cdk_serverless_patterns.building_blocks.option_types import (
     TABLE,
     check_option_types,
 )
+from cdk_serverless_patterns.building_blocks.pattern_options import PatternOptions
 from cdk_serverless_patterns.building_blocks.queues import FailureQueue
+from cdk_serverless_patterns.building_blocks.rule_targets import RuleTarget
 from cdk_serverless_patterns.building_blocks.tables import create_table
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge, acknowledge_inline_policies
 from cdk_serverless_patterns.errors import (
@@ -287,6 +289,9 @@ class Cqrs(Construct):
         )
         problems.raise_if_any()
         super().__init__(scope, construct_id)
+        options = PatternOptions(
+            alarm_topic=alarm_topic, create_alarms=create_alarms, removal_policy=removal_policy, dashboard=dashboard
+        )
         self.event_source = source
         self.alarms: list[cloudwatch.Alarm] = []
 
@@ -362,7 +367,7 @@ class Cqrs(Construct):
         self.projectors: dict[str, ServerlessFunction] = {}
         self.rules: dict[str, events.Rule] = {}
         self.delivery_dead_letter_queues: dict[str, Any] = {}
-        self._delivery_failures: dict[str, FailureQueue] = {}
+        self._deliveries: dict[str, RuleTarget] = {}
         container = Construct(self, "Projections")
         for name, projection in parsed_projections.items():
             self._build_projection(
@@ -373,9 +378,7 @@ class Cqrs(Construct):
                 retries=delivery_retries,
                 max_age=delivery_age,
                 environment=environment,
-                alarm_topic=alarm_topic,
-                create_alarms=create_alarms,
-                removal_policy=removal_policy,
+                options=options,
             )
 
         self._grant_routes()
@@ -422,7 +425,7 @@ class Cqrs(Construct):
     def metric_projection_dead_letter_messages(self, projection: str) -> cloudwatch.Metric:
         """Events EventBridge could not deliver to ``projection`` (its delivery DLQ depth)."""
         self._projector(projection, "metric_projection_dead_letter_messages")
-        return self._delivery_failures[projection].metric_depth()
+        return self._deliveries[projection].metric_dead_letter_messages()
 
     def dashboard_graphs(self) -> list[Graph]:
         """The graphs ``dashboard=True`` shows."""
@@ -595,9 +598,7 @@ class Cqrs(Construct):
         retries: int,
         max_age: Duration,
         environment: Optional[Mapping[str, str]],
-        alarm_topic: Optional[sns.ITopic],
-        create_alarms: bool,
-        removal_policy: RemovalPolicy,
+        options: PatternOptions,
     ) -> None:
         scope = Construct(container, name)
         projector = ServerlessFunction(
@@ -616,21 +617,19 @@ class Cqrs(Construct):
                     else {}
                 ),
             },
-            alarm_topic=alarm_topic,
-            create_alarms=create_alarms,
-            removal_policy=removal_policy,
+            **options.for_function,
         )
         # Projectors write only the read model: read the current view, put the next.
         # On the event store they may only Query, to catch up on versions they missed.
         self.read_model.grant(projector.role, "dynamodb:GetItem", "dynamodb:PutItem")
         self.event_store.grant(projector.role, "dynamodb:Query")
-        delivery = FailureQueue(
+        delivery = RuleTarget(
             scope,
             "DeliveryFailures",
             purpose=f"events EventBridge could not deliver to projection {name!r} of {self.node.path}",
-            alarm_topic=alarm_topic,
-            create_alarms=create_alarms,
-            removal_policy=removal_policy,
+            retry_attempts=retries,
+            max_event_age=max_age,
+            options=options,
         )
         rule = events.Rule(
             scope,
@@ -640,36 +639,31 @@ class Cqrs(Construct):
             event_pattern=events.EventPattern(
                 source=[source], detail_type=list(projection.event_types) or None
             ),
-            targets=[
-                targets.LambdaFunction(
-                    projector.alias,
-                    dead_letter_queue=delivery.queue,
-                    retry_attempts=retries,
-                    max_event_age=max_age,
-                )
-            ],
         )
+        delivery.to_function(rule, projector.alias)
         self.projectors[name] = projector
         self.rules[name] = rule
-        self.delivery_dead_letter_queues[name] = delivery.queue
-        self._delivery_failures[name] = delivery
+        self.delivery_dead_letter_queues[name] = delivery.dead_letter_queue
+        self._deliveries[name] = delivery
         self.alarms.extend(projector.alarms)
-        self.alarms.extend(delivery.alarms)
-        if create_alarms:
-            lag = defaults.PROJECTION_LAG_ALARM
-            self.alarms.append(
-                create_alarm(
-                    scope,
-                    "LagAlarm",
-                    metric=self.metric_projection_lag(name),
-                    threshold=lag.to_milliseconds(),
-                    description=(
-                        f"Projection {name!r} of {self.node.path} lags: events wait {lag.to_minutes()} min or more "
-                        "in its projector's queue (errors, throttling or out-of-order retries)."
-                    ),
-                    alarm_topic=alarm_topic,
-                )
+        self.alarms.extend(delivery.failures.alarms)
+        lag = defaults.PROJECTION_LAG_ALARM
+        self.alarms.extend(
+            options.alarms(
+                scope,
+                [
+                    AlarmSpec(
+                        "LagAlarm",
+                        self.metric_projection_lag(name),
+                        threshold=lag.to_milliseconds(),
+                        description=(
+                            f"Projection {name!r} of {self.node.path} lags: events wait {lag.to_minutes()} min or "
+                            "more in its projector's queue (errors, throttling or out-of-order retries)."
+                        ),
+                    )
+                ],
             )
+        )
 
     def _build_api(
         self,
