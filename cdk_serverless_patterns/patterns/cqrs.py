@@ -183,7 +183,8 @@ class Cqrs(Construct):
         ``waf``, ...), passed through unchanged. Default: ApiBackend's defaults.
     :param alarm_topic: SNS topic for the alarms. Default: none.
     :param create_alarms: pipe failures/throttles, DLQ depths, function errors,
-        projection lag. Default True.
+        projection lag, and per projection rule deliveries that failed for good or
+        could not reach the delivery DLQ. Default True.
     :param dashboard: a CloudWatch dashboard: the API's graphs, pipe
         executions and failures, projection lag, DLQ depths, the functions'
         graphs, then one widget per alarm. Default False (dashboards bill per month).
@@ -196,8 +197,9 @@ class Cqrs(Construct):
 
     Metrics (what the alarms watch): :meth:`metric_pipe_failures`,
     :meth:`metric_pipe_throttled`, :meth:`metric_pipe_dead_letter_messages`,
-    :meth:`metric_projection_lag` and :meth:`metric_projection_dead_letter_messages`
-    (per projection); the API's through ``api_backend.metric_*``. Grants:
+    :meth:`metric_projection_lag`, :meth:`metric_projection_failed_invocations`,
+    :meth:`metric_projection_invocations_failed_to_dlq` and
+    :meth:`metric_projection_dead_letter_messages` (per projection); the API's through ``api_backend.metric_*``. Grants:
     :meth:`grant_append` (writers outside the API), :meth:`grant_read_model`
     (readers of the views).
 
@@ -421,6 +423,17 @@ class Cqrs(Construct):
     def metric_projection_lag(self, projection: str) -> cloudwatch.Metric:
         """How long events wait for ``projection``'s projector (``AsyncEventAge``, ms, Maximum over 5 min)."""
         return max_metric(self._projector(projection, "metric_projection_lag").function.metric("AsyncEventAge"))
+
+    def metric_projection_failed_invocations(self, projection: str) -> cloudwatch.Metric:
+        """Events ``projection``'s rule could not deliver to its projector
+        (``AWS/Events FailedInvocations``, Sum over 5 min)."""
+        self._projector(projection, "metric_projection_failed_invocations")
+        return self._deliveries[projection].metric_failed_invocations()
+
+    def metric_projection_invocations_failed_to_dlq(self, projection: str) -> cloudwatch.Metric:
+        """Events ``projection``'s rule could not even put in its delivery DLQ: lost (Sum over 5 min)."""
+        self._projector(projection, "metric_projection_invocations_failed_to_dlq")
+        return self._deliveries[projection].metric_invocations_failed_to_dlq()
 
     def metric_projection_dead_letter_messages(self, projection: str) -> cloudwatch.Metric:
         """Events EventBridge could not deliver to ``projection`` (its delivery DLQ depth)."""
@@ -652,6 +665,7 @@ class Cqrs(Construct):
             options.alarms(
                 scope,
                 [
+                    *delivery.failure_alarm_specs(f"The rule of projection {name!r} of {self.node.path}"),
                     AlarmSpec(
                         "LagAlarm",
                         self.metric_projection_lag(name),
