@@ -35,22 +35,19 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Sequence, Union, cast
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_pipes as pipes
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.alarms import (
     AlarmSpec,
-    create_alarm,
     max_metric,
-    sum_metric,
 )
 from cdk_serverless_patterns.building_blocks.alarms import Graph, function_graphs
 from cdk_serverless_patterns.building_blocks.alarms import dashboard as alarm_dashboard
@@ -66,7 +63,6 @@ from cdk_serverless_patterns.building_blocks.function import (
     ServerlessFunction,
     validate_spec,
 )
-from cdk_serverless_patterns.building_blocks.logs import create_log_group
 from cdk_serverless_patterns.building_blocks.option_types import (
     COMMON,
     EVENT_BUS,
@@ -77,10 +73,9 @@ from cdk_serverless_patterns.building_blocks.option_types import (
     check_option_types,
 )
 from cdk_serverless_patterns.building_blocks.pattern_options import PatternOptions
-from cdk_serverless_patterns.building_blocks.queues import FailureQueue
 from cdk_serverless_patterns.building_blocks.rule_targets import RuleTarget
+from cdk_serverless_patterns.building_blocks.stream_pipe import StreamToBusPipe
 from cdk_serverless_patterns.building_blocks.tables import create_table
-from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge, acknowledge_inline_policies
 from cdk_serverless_patterns.errors import (
     PatternConfigError,
     Problems,
@@ -96,7 +91,6 @@ from .api.backend import ApiBackend
 from .api.routes import Route, validate_routes
 
 _PROJECTION_NAME_RE = re.compile(defaults.PROJECTION_NAME_PATTERN)
-_PIPES_NAMESPACE = "AWS/EventBridge/Pipes"
 _API_OPTIONS_SET_BY_CQRS = frozenset(
     {"routes", "auth", "table", "environment", "alarm_topic", "create_alarms", "removal_policy"}
 )
@@ -354,16 +348,25 @@ class Cqrs(Construct):
         self.archive.apply_removal_policy(removal_policy)
 
         # --- publishing: stream -> pipe -> bus ----------------------------------
-        self._build_pipe(
+        publisher = StreamToBusPipe(
+            self,
+            table=self.event_store,
+            event_bus=self.event_bus,
             source=source,
+            # the event's own type becomes the detail-type
+            detail_type_path="$.dynamodb.NewImage.type.S",
             batch_size=batch_size,
             retries=pipe_retries,
             record_age=record_age,
             log_level=log_level,
-            alarm_topic=alarm_topic,
-            create_alarms=create_alarms,
-            removal_policy=removal_policy,
+            options=options,
         )
+        self.publisher = publisher
+        self.pipe = publisher.pipe
+        self.pipe_role = publisher.role
+        self.pipe_dead_letter_queue = publisher.dead_letter_queue
+        self.pipe_log_group: Optional[logs.LogGroup] = publisher.log_group
+        self.alarms.extend(publisher.alarms)
 
         # --- projections -------------------------------------------------------
         self.projectors: dict[str, ServerlessFunction] = {}
@@ -390,26 +393,21 @@ class Cqrs(Construct):
         )
 
     # --- metrics: exactly what the alarms watch ------------------------------
-    def _pipe_metric(self, name: str) -> cloudwatch.Metric:
-        return sum_metric(
-            cloudwatch.Metric(namespace=_PIPES_NAMESPACE, metric_name=name, dimensions_map={"PipeName": self.pipe.ref})
-        )
-
     def metric_pipe_failures(self) -> cloudwatch.Metric:
         """``AWS/EventBridge/Pipes ExecutionFailed`` (Sum over 5 min): events not published to the bus."""
-        return self._pipe_metric("ExecutionFailed")
+        return self.publisher.metric_failures()
 
     def metric_pipe_throttled(self) -> cloudwatch.Metric:
         """``ExecutionThrottled`` of the pipe (Sum over 5 min)."""
-        return self._pipe_metric("ExecutionThrottled")
+        return self.publisher.metric_throttled()
 
     def metric_pipe_executions(self) -> cloudwatch.Metric:
         """``Invocations`` of the pipe (Sum over 5 min), for dashboards."""
-        return self._pipe_metric("Invocations")
+        return self.publisher.metric_executions()
 
     def metric_pipe_dead_letter_messages(self) -> cloudwatch.Metric:
         """Event-store records the pipe gave up on (its DLQ depth, Maximum over 5 min)."""
-        return self._pipe_failures.metric_depth()
+        return self.publisher.metric_dead_letter_messages()
 
     def _projector(self, projection: str, method: str) -> ServerlessFunction:
         if projection not in self.projectors:
@@ -483,123 +481,6 @@ class Cqrs(Construct):
         """Let a reader outside the API read views (``runtime.projection.get_view``):
         exactly ``dynamodb:GetItem`` on the read model."""
         return grant_exactly(grantee, actions=["dynamodb:GetItem"], resources=[self.read_model.table_arn])
-
-    # ------------------------------------------------------------------------
-    def _build_pipe(
-        self,
-        *,
-        source: str,
-        batch_size: int,
-        retries: int,
-        record_age: Duration,
-        log_level: str,
-        alarm_topic: Optional[sns.ITopic],
-        create_alarms: bool,
-        removal_policy: RemovalPolicy,
-    ) -> None:
-        stack = Stack.of(self)
-        self.pipe_role = iam.Role(
-            self,
-            "PipeRole",
-            # Confused-deputy guard: only pipes of this account may assume it.
-            assumed_by=iam.ServicePrincipal(
-                "pipes.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}
-            ),
-            description=f"Publishes new events of {self.node.path} from the table stream to the bus",
-        )
-        failures = FailureQueue(
-            self,
-            "PipeFailures",
-            purpose=f"event store records {self.node.path}'s pipe could not publish (republish them from the store)",
-            alarm_topic=alarm_topic,
-            create_alarms=create_alarms,
-            removal_policy=removal_policy,
-        )
-        self.pipe_dead_letter_queue = failures.queue
-        self._pipe_failures = failures
-        self.alarms.extend(failures.alarms)
-
-        self.event_store.grant_stream_read(self.pipe_role)
-        self.event_bus.grant_put_events_to(self.pipe_role)
-        failures.queue.grant(self.pipe_role, "sqs:SendMessage")
-
-        self.pipe_log_group: Optional[logs.LogGroup] = None
-        log_configuration = None
-        if log_level != "OFF":
-            self.pipe_log_group = create_log_group(self, "PipeLogs", removal_policy=removal_policy)
-            self.pipe_log_group.grant_write(self.pipe_role)
-            log_configuration = pipes.CfnPipe.PipeLogConfigurationProperty(
-                level=log_level,
-                cloudwatch_logs_log_destination=pipes.CfnPipe.CloudwatchLogsLogDestinationProperty(
-                    log_group_arn=self.pipe_log_group.log_group_arn
-                ),
-            )
-
-        # a new event store has a stream; validation refused an existing one without
-        stream_arn = cast(str, self.event_store.table_stream_arn)
-        self.pipe = pipes.CfnPipe(
-            self,
-            "Pipe",
-            description=f"New events of {self.node.path} -> event bus",
-            role_arn=self.pipe_role.role_arn,
-            source=stream_arn,
-            source_parameters=pipes.CfnPipe.PipeSourceParametersProperty(
-                # Events are only ever inserted; anything else (a restore, a manual
-                # fix) must not be published as a new event.
-                filter_criteria=pipes.CfnPipe.FilterCriteriaProperty(
-                    filters=[pipes.CfnPipe.FilterProperty(pattern=json.dumps({"eventName": ["INSERT"]}))]
-                ),
-                dynamo_db_stream_parameters=pipes.CfnPipe.PipeSourceDynamoDBStreamParametersProperty(
-                    # From the oldest record kept: nothing appended before the pipe
-                    # started is lost (projections ignore what they already have).
-                    starting_position="TRIM_HORIZON",
-                    batch_size=batch_size,
-                    maximum_batching_window_in_seconds=0,
-                    maximum_retry_attempts=retries,
-                    maximum_record_age_in_seconds=int(record_age.to_seconds()),
-                    on_partial_batch_item_failure="AUTOMATIC_BISECT",
-                    # One batch per shard at a time keeps each aggregate's order.
-                    parallelization_factor=1,
-                    dead_letter_config=pipes.CfnPipe.DeadLetterConfigProperty(arn=failures.queue.queue_arn),
-                ),
-            ),
-            target=self.event_bus.event_bus_arn,
-            target_parameters=pipes.CfnPipe.PipeTargetParametersProperty(
-                event_bridge_event_bus_parameters=pipes.CfnPipe.PipeTargetEventBridgeEventBusParametersProperty(
-                    # A dynamic path: the event's own type becomes the detail-type.
-                    detail_type="$.dynamodb.NewImage.type.S",
-                    source=source,
-                )
-            ),
-            log_configuration=log_configuration,
-        )
-        acknowledge_inline_policies(self.pipe_role)
-        # The pipe starts polling as soon as it exists: its permissions must be in place.
-        policy = self.pipe_role.node.try_find_child("DefaultPolicy")
-        if policy is not None:
-            self.pipe.node.add_dependency(policy)
-        acknowledge(
-            self.pipe_role.node.find_child("DefaultPolicy"),
-            AWS_SOLUTIONS + "IAM5[Resource::*]",
-            "The '*' resource is dynamodb:ListStreams, which CDK's grant_stream_read adds and EventBridge Pipes "
-            "lists as required for a DynamoDB stream source; ListStreams supports no resource-level permissions. "
-            "Reading records (DescribeStream, GetShardIterator, GetRecords) is limited to this table's stream.",
-        )
-        if create_alarms:
-            for metric_name, meaning in (
-                ("ExecutionFailed", "failed to publish events to the bus; records go to the pipe DLQ after retries"),
-                ("ExecutionThrottled", "is throttled; projections fall behind the event store"),
-            ):
-                self.alarms.append(
-                    create_alarm(
-                        self,
-                        f"Pipe{metric_name}Alarm",
-                        metric=self._pipe_metric(metric_name),
-                        threshold=1,
-                        description=f"The event pipe of {self.node.path} {meaning}.",
-                        alarm_topic=alarm_topic,
-                    )
-                )
 
     def _build_projection(
         self,
