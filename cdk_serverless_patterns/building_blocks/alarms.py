@@ -130,7 +130,7 @@ def create_alarm(
 
 @dataclass(frozen=True)
 class AlarmSpec:
-    """One alarm as data: what :func:`create_alarms` turns into a ``cloudwatch.Alarm``.
+    """One alarm as data: what :func:`alarms_from_specs` turns into a ``cloudwatch.Alarm``.
 
     :param construct_id: the alarm's construct id under the scope it is created in.
     :param metric: what it watches (a pattern's ``metric_*``, so users can graph it too).
@@ -150,7 +150,7 @@ class AlarmSpec:
     missing_data: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING
 
 
-def create_alarms(
+def alarms_from_specs(
     scope: Construct,
     specs: Iterable[AlarmSpec],
     *,

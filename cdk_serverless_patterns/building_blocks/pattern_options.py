@@ -18,7 +18,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from .alarms import AlarmSpec, create_alarms
+from .alarms import AlarmSpec, alarms_from_specs
 
 
 class QueueOptions(TypedDict):
@@ -72,4 +72,4 @@ class PatternOptions:
 
     def alarms(self, scope: Construct, specs: Iterable[AlarmSpec]) -> list[cloudwatch.Alarm]:
         """The alarms of ``specs`` under ``scope`` (none with ``create_alarms=False``)."""
-        return create_alarms(scope, specs, alarm_topic=self.alarm_topic) if self.create_alarms else []
+        return alarms_from_specs(scope, specs, alarm_topic=self.alarm_topic) if self.create_alarms else []

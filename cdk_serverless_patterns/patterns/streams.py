@@ -42,7 +42,8 @@ from cdk_serverless_patterns.building_blocks.option_types import (
     instance_of,
 )
 from cdk_serverless_patterns.building_blocks.alarms import (
-    create_alarm,
+    AlarmSpec,
+    alarms_from_specs,
     max_metric,
     sum_metric,
 )
@@ -311,17 +312,21 @@ class StreamProcessing(Construct):
 
         self.alarms: list[cloudwatch.Alarm] = [*self.processor.alarms, *self._failures.alarms]
         if create_alarms:
-            self.alarms.append(
-                create_alarm(
+            self.alarms.extend(
+                alarms_from_specs(
                     self,
-                    "IteratorAgeAlarm",
-                    metric=self.metric_iterator_age(),
-                    threshold=iterator_age.to_milliseconds(),
-                    description=(
-                        f"{self.node.path}: records have waited {format_seconds(iterator_age.to_seconds(integral=False))} s "
-                        "or more in the stream; "
-                        "the processor is falling behind or stuck on failing records."
-                    ),
+                    [
+                        AlarmSpec(
+                            "IteratorAgeAlarm",
+                            metric=self.metric_iterator_age(),
+                            threshold=iterator_age.to_milliseconds(),
+                            description=(
+                                f"{self.node.path}: records have waited {format_seconds(iterator_age.to_seconds(integral=False))} s "
+                                "or more in the stream; "
+                                "the processor is falling behind or stuck on failing records."
+                            ),
+                        )
+                    ],
                     alarm_topic=alarm_topic,
                 )
             )

@@ -40,7 +40,7 @@ from aws_cdk.aws_apigatewayv2_integrations import HttpLambdaIntegration
 from constructs import Construct
 
 from cdk_serverless_patterns import defaults
-from cdk_serverless_patterns.building_blocks.alarms import create_alarm
+from cdk_serverless_patterns.building_blocks.alarms import AlarmSpec, alarms_from_specs
 from cdk_serverless_patterns.building_blocks.alarms import Graph, function_graphs
 from cdk_serverless_patterns.building_blocks.alarms import dashboard as alarm_dashboard
 from cdk_serverless_patterns.building_blocks.grants import grant_exactly
@@ -699,35 +699,33 @@ class ApiBackend(Construct):
     def _create_alarms(self, options: ApiSettings, topic: Optional[sns.ITopic]) -> list[cloudwatch.Alarm]:
         path = self.node.path
         slo_ms = options.latency_slo.to_milliseconds()
-        return [
-            create_alarm(
-                self,
-                "ServerErrorRateAlarm",
-                metric=self.metric_server_error_rate(),
-                threshold=options.server_error_rate,
-                description=f"{path}: more than {options.server_error_rate:.1%} of requests returned 5XX.",
-                alarm_topic=topic,
-            ),
-            create_alarm(
-                self,
-                "ClientErrorRateAlarm",
-                metric=self.metric_client_error_rate(),
-                threshold=options.client_error_rate,
-                description=(
-                    f"{path}: more than {options.client_error_rate:.1%} of requests returned 4XX "
-                    "(a broken client, expired credentials, or someone probing the API)."
+        return alarms_from_specs(
+            self,
+            [
+                AlarmSpec(
+                    "ServerErrorRateAlarm",
+                    metric=self.metric_server_error_rate(),
+                    threshold=options.server_error_rate,
+                    description=f"{path}: more than {options.server_error_rate:.1%} of requests returned 5XX.",
                 ),
-                alarm_topic=topic,
-            ),
-            create_alarm(
-                self,
-                "LatencyAlarm",
-                metric=self.metric_latency(),
-                threshold=slo_ms,
-                description=f"{path}: p95 latency is above the {slo_ms:g} ms SLO.",
-                alarm_topic=topic,
-            ),
-        ]
+                AlarmSpec(
+                    "ClientErrorRateAlarm",
+                    metric=self.metric_client_error_rate(),
+                    threshold=options.client_error_rate,
+                    description=(
+                        f"{path}: more than {options.client_error_rate:.1%} of requests returned 4XX "
+                        "(a broken client, expired credentials, or someone probing the API)."
+                    ),
+                ),
+                AlarmSpec(
+                    "LatencyAlarm",
+                    metric=self.metric_latency(),
+                    threshold=slo_ms,
+                    description=f"{path}: p95 latency is above the {slo_ms:g} ms SLO.",
+                ),
+            ],
+            alarm_topic=topic,
+        )
 
 
 

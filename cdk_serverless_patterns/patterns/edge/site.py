@@ -28,7 +28,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from cdk_serverless_patterns import defaults
-from cdk_serverless_patterns.building_blocks.alarms import Graph, create_alarm
+from cdk_serverless_patterns.building_blocks.alarms import Graph, AlarmSpec, alarms_from_specs
 from cdk_serverless_patterns.building_blocks.alarms import dashboard as make_dashboard
 from cdk_serverless_patterns.building_blocks.grants import grant_exactly
 from cdk_serverless_patterns.building_blocks.option_types import (
@@ -433,9 +433,8 @@ class EdgeSite(Construct):
             )
 
     def _create_alarms(self, topic: Optional[sns.ITopic]) -> list[cloudwatch.Alarm]:
-        alarms = [
-            create_alarm(
-                self,
+        specs = [
+            AlarmSpec(
                 "ErrorRateAlarm",
                 metric=self.metric_5xx_error_rate(),
                 threshold=defaults.CLOUDFRONT_5XX_RATE_ALARM_PERCENT,
@@ -443,21 +442,18 @@ class EdgeSite(Construct):
                     f"{self.node.path}: over {defaults.CLOUDFRONT_5XX_RATE_ALARM_PERCENT}% of viewer requests "
                     "got a 5xx (origin errors or failing Lambda@Edge functions)."
                 ),
-                alarm_topic=topic,
             )
         ]
         for event, fn in self.cloudfront_functions.items():
-            alarms.append(
-                create_alarm(
-                    self,
+            specs.append(
+                AlarmSpec(
                     f"{fn.node.id}ErrorsAlarm",
                     metric=self.metric_function_errors(event),
                     threshold=1,
                     description=f"{self.node.path}: the {event} CloudFront Function failed.",
-                    alarm_topic=topic,
                 )
             )
-        return alarms
+        return alarms_from_specs(self, specs, alarm_topic=topic)
 
 
 def _drop_redundant_provider_dependency(stack: Stack) -> None:

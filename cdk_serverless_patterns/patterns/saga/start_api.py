@@ -33,7 +33,7 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from cdk_serverless_patterns import defaults
-from cdk_serverless_patterns.building_blocks.alarms import create_alarm, sum_metric
+from cdk_serverless_patterns.building_blocks.alarms import AlarmSpec, alarms_from_specs, sum_metric
 from cdk_serverless_patterns.building_blocks.logs import create_log_group
 from cdk_serverless_patterns.building_blocks.waf import create_web_acl, log_web_acl, validate_waf_logging
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge, acknowledge_inline_policies
@@ -327,17 +327,19 @@ class SagaStartApiResources(Construct):
         self.alarms: list[cloudwatch.Alarm] = []
         if create_alarms:
             stage = self.api.deployment_stage
-            self.alarms = [
-                create_alarm(
-                    self,
-                    "ServerErrorsAlarm",
-                    metric=sum_metric(stage.metric_server_error()),
-                    threshold=1,
-                    description=f"{self.node.path}: starting executions returned 5XX "
-                    "(Step Functions unavailable or throttling StartExecution).",
-                    alarm_topic=alarm_topic,
-                ),
-            ]
+            self.alarms = alarms_from_specs(
+                self,
+                [
+                    AlarmSpec(
+                        "ServerErrorsAlarm",
+                        metric=sum_metric(stage.metric_server_error()),
+                        threshold=1,
+                        description=f"{self.node.path}: starting executions returned 5XX "
+                        "(Step Functions unavailable or throttling StartExecution).",
+                    ),
+                ],
+                alarm_topic=alarm_topic,
+            )
 
     def grant_start(self, grantee: iam.IGrantable) -> iam.Grant:
         """Allow ``grantee`` to call ``POST /executions`` (execute-api:Invoke on that method only).

@@ -39,7 +39,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from cdk_serverless_patterns import defaults
-from cdk_serverless_patterns.building_blocks.alarms import Graph, create_alarm, function_graphs, sum_metric
+from cdk_serverless_patterns.building_blocks.alarms import Graph, AlarmSpec, alarms_from_specs, function_graphs, sum_metric
 from cdk_serverless_patterns.building_blocks.alarms import dashboard as make_dashboard
 from cdk_serverless_patterns.building_blocks.concurrency import declare_concurrency_bound
 from cdk_serverless_patterns.building_blocks.grants import grant_exactly
@@ -854,30 +854,28 @@ class Saga(Construct):
         return wait
 
     def _create_alarms(self, topic: Optional[sns.ITopic]) -> list[cloudwatch.Alarm]:
-        return [
-            create_alarm(
-                self,
-                "ExecutionsFailedAlarm",
-                metric=self.metric_failed(),
-                threshold=1,
-                description=f"{self.node.path}: an execution failed (a step failed and was compensated, "
-                "or a compensation failed and needs a redrive).",
-                alarm_topic=topic,
-            ),
-            create_alarm(
-                self,
-                "ExecutionsTimedOutAlarm",
-                metric=self.metric_timed_out(),
-                threshold=1,
-                description=f"{self.node.path}: an execution hit its timeout, possibly mid-compensation.",
-                alarm_topic=topic,
-            ),
-            create_alarm(
-                self,
-                "ExecutionThrottledAlarm",
-                metric=self.metric_throttled(),
-                threshold=1,
-                description=f"{self.node.path}: state transitions were throttled; raise the quota or slow callers.",
-                alarm_topic=topic,
-            ),
-        ]
+        return alarms_from_specs(
+            self,
+            [
+                AlarmSpec(
+                    "ExecutionsFailedAlarm",
+                    metric=self.metric_failed(),
+                    threshold=1,
+                    description=f"{self.node.path}: an execution failed (a step failed and was compensated, "
+                    "or a compensation failed and needs a redrive).",
+                ),
+                AlarmSpec(
+                    "ExecutionsTimedOutAlarm",
+                    metric=self.metric_timed_out(),
+                    threshold=1,
+                    description=f"{self.node.path}: an execution hit its timeout, possibly mid-compensation.",
+                ),
+                AlarmSpec(
+                    "ExecutionThrottledAlarm",
+                    metric=self.metric_throttled(),
+                    threshold=1,
+                    description=f"{self.node.path}: state transitions were throttled; raise the quota or slow callers.",
+                ),
+            ],
+            alarm_topic=topic,
+        )

@@ -45,7 +45,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from cdk_serverless_patterns import defaults
-from cdk_serverless_patterns.building_blocks.alarms import Graph, create_alarm, function_graphs
+from cdk_serverless_patterns.building_blocks.alarms import Graph, AlarmSpec, alarms_from_specs, function_graphs
 from cdk_serverless_patterns.building_blocks.alarms import dashboard as make_dashboard
 from cdk_serverless_patterns.building_blocks.concurrency import declare_concurrency_bound
 from cdk_serverless_patterns.building_blocks.grants import grant_exactly
@@ -376,8 +376,7 @@ class ScheduledJob(Construct):
             )
             return None
         self._runs_period = Duration.seconds(period_s)
-        return create_alarm(
-            self,
+        did_not_run = AlarmSpec(
             "DidNotRunAlarm",
             metric=self.metric_runs(),
             threshold=1,
@@ -387,8 +386,8 @@ class ScheduledJob(Construct):
                 f"{self.node.path}: the job did not start in the last {period_s} s although "
                 f"{parsed.expression} should have run it; check the schedule's state and DLQ."
             ),
-            alarm_topic=topic,
         )
+        return alarms_from_specs(self, [did_not_run], alarm_topic=topic)[0]
 
 
 def _context() -> dict[str, str]:
