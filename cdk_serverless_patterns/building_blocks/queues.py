@@ -33,7 +33,7 @@ from cdk_serverless_patterns.checks.acknowledge import (
     acknowledge,
     acknowledge_checkov,
 )
-from cdk_serverless_patterns.errors import Problems, child_path, is_token
+from cdk_serverless_patterns.errors import Problems, child_path, is_token, or_default
 
 from .alarms import AlarmSpec, alarms_from_specs, max_metric
 
@@ -159,7 +159,7 @@ class WorkQueue(Construct):
         queue_name: Optional[str] = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
-        receive = max_receive_count if max_receive_count is not None else defaults.MAX_RECEIVE_COUNT
+        receive = or_default(max_receive_count, defaults.MAX_RECEIVE_COUNT)
         problems = Problems(child_path(scope, construct_id))
         validate_work_queue(problems, consumer_timeout, receive)
         validate_fifo_queue(
@@ -194,7 +194,7 @@ class WorkQueue(Construct):
         acknowledge_checkov(self.queue, ("CKV_AWS_27",), SSE_SQS_REASON)
         self.alarms: list[cloudwatch.Alarm] = list(self.failure_queue.alarms)
         if create_alarms:
-            age = oldest_message_alarm if oldest_message_alarm is not None else defaults.QUEUE_AGE_ALARM
+            age = or_default(oldest_message_alarm, defaults.QUEUE_AGE_ALARM)
             self.alarms.extend(
                 alarms_from_specs(
                     self,

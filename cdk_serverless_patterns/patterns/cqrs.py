@@ -77,6 +77,7 @@ from cdk_serverless_patterns.building_blocks.rule_targets import RuleTarget
 from cdk_serverless_patterns.building_blocks.stream_pipe import StreamToBusPipe
 from cdk_serverless_patterns.building_blocks.tables import create_table
 from cdk_serverless_patterns.errors import (
+    or_default,
     PatternConfigError,
     Problems,
     child_path,
@@ -236,15 +237,15 @@ class Cqrs(Construct):
         retention_days = (
             archive_retention_days if archive_retention_days is not None else defaults.CQRS_ARCHIVE_RETENTION_DAYS
         )
-        batch_size = pipe_batch_size if pipe_batch_size is not None else defaults.PIPE_BATCH_SIZE
-        pipe_retries = pipe_retry_attempts if pipe_retry_attempts is not None else defaults.PIPE_RETRY_ATTEMPTS
-        record_age = pipe_max_record_age if pipe_max_record_age is not None else defaults.PIPE_MAX_RECORD_AGE
-        log_level = pipe_log_level if pipe_log_level is not None else defaults.PIPE_LOG_LEVEL
+        batch_size = or_default(pipe_batch_size, defaults.PIPE_BATCH_SIZE)
+        pipe_retries = or_default(pipe_retry_attempts, defaults.PIPE_RETRY_ATTEMPTS)
+        record_age = or_default(pipe_max_record_age, defaults.PIPE_MAX_RECORD_AGE)
+        log_level = or_default(pipe_log_level, defaults.PIPE_LOG_LEVEL)
         delivery_retries = (
             projector_retry_attempts if projector_retry_attempts is not None else defaults.RULE_RETRY_ATTEMPTS
         )
-        delivery_age = projector_max_event_age if projector_max_event_age is not None else defaults.RULE_MAX_EVENT_AGE
-        query_routes = queries if queries is not None else {}
+        delivery_age = or_default(projector_max_event_age, defaults.RULE_MAX_EVENT_AGE)
+        query_routes = or_default(queries, {})
 
         problems = Problems(child_path(scope, construct_id))
         typed = check_option_types(
@@ -756,14 +757,12 @@ def _validate(
             f"{defaults.EVENT_SOURCE_RESERVED_PREFIX!r} (reserved for AWS services)",
             "pass e.g. event_source='com.example.orders'",
         )
-    problems.check(
-        isinstance(archive_retention_days, int)
-        and not isinstance(archive_retention_days, bool)
-        and archive_retention_days >= 0,
+    problems.check_int(
         "archive_retention_days",
         archive_retention_days,
-        "an integer >= 0 (EventBridge archive; 0 keeps events forever)",
-        "pass 0 to keep every event, or a number of days such as 365",
+        low=0,
+        allowed="an integer >= 0 (EventBridge archive; 0 keeps events forever)",
+        fix="pass 0 to keep every event, or a number of days such as 365",
     )
     _check_int(problems, "pipe_batch_size", pipe_batch_size, defaults.PIPE_BATCH_SIZE_MIN, defaults.PIPE_BATCH_SIZE_MAX,
                "EventBridge Pipes: an event bus target takes at most 10 events per batch", "pass e.g. 10")
@@ -810,12 +809,13 @@ def _validate(
 def _check_int(problems: Problems, field: str, value: Any, low: int, high: int, source: str, fix: str) -> None:
     if is_token(value):
         return
-    problems.check(
-        isinstance(value, int) and not isinstance(value, bool) and low <= value <= high,
+    problems.check_int(
         field,
         value,
-        f"an integer {low}-{high} ({source})",
-        fix,
+        low=low,
+        high=high,
+        allowed=f"an integer {low}-{high} ({source})",
+        fix=fix,
     )
 
 

@@ -74,7 +74,7 @@ from cdk_serverless_patterns.building_blocks.topic_grants import grant_publish
 from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge
 from cdk_serverless_patterns.checks.nag_ids import resource_finding
-from cdk_serverless_patterns.errors import PatternConfigError, Problems, child_path, is_token
+from cdk_serverless_patterns.errors import PatternConfigError, Problems, child_path, is_token, or_default
 from cdk_serverless_patterns.runtime import env
 
 #: Characters S3 leaves as they are when it URL-encodes object keys in event
@@ -189,9 +189,9 @@ class EventProcessing(Construct):
         )
         prefix, suffix, buffer = typed["prefix"], typed["suffix"], bool(typed["buffer"])
         max_receive_count = typed["max_receive_count"]
-        retries = retry_attempts if retry_attempts is not None else defaults.RULE_RETRY_ATTEMPTS
-        event_age = max_event_age if max_event_age is not None else defaults.RULE_MAX_EVENT_AGE
-        receive_count = max_receive_count if max_receive_count is not None else defaults.MAX_RECEIVE_COUNT
+        retries = or_default(retry_attempts, defaults.RULE_RETRY_ATTEMPTS)
+        event_age = or_default(max_event_age, defaults.RULE_MAX_EVENT_AGE)
+        receive_count = or_default(max_receive_count, defaults.MAX_RECEIVE_COUNT)
         validate_spec(problems, processor, field_prefix="processor")
         _validate_key_filter(problems, "prefix", prefix)
         _validate_key_filter(problems, "suffix", suffix)
@@ -480,13 +480,14 @@ def _validate_buffer(
                 f"pass buffer=True to batch through an SQS queue, or drop {name}",
             )
         return
-    size = batch_size if batch_size is not None else defaults.SQS_BATCH_SIZE
-    problems.check(
-        isinstance(size, int) and defaults.SQS_BATCH_SIZE_MIN <= size <= defaults.SQS_BATCH_SIZE_MAX,
+    size = or_default(batch_size, defaults.SQS_BATCH_SIZE)
+    problems.check_int(
         "batch_size",
         size,
-        f"{defaults.SQS_BATCH_SIZE_MIN}-{defaults.SQS_BATCH_SIZE_MAX} (SQS event source, standard queue)",
-        "pass e.g. batch_size=10",
+        low=defaults.SQS_BATCH_SIZE_MIN,
+        high=defaults.SQS_BATCH_SIZE_MAX,
+        allowed=f"{defaults.SQS_BATCH_SIZE_MIN}-{defaults.SQS_BATCH_SIZE_MAX} (SQS event source, standard queue)",
+        fix="pass e.g. batch_size=10",
     )
     window_s = validate_batching_window(problems, window)
     # An invalid window is already reported; only a missing or valid one is judged here.

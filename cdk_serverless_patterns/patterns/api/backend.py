@@ -56,7 +56,7 @@ from cdk_serverless_patterns.building_blocks.logs import create_log_group
 from cdk_serverless_patterns.building_blocks.tables import create_table
 from cdk_serverless_patterns.building_blocks.waf import create_web_acl, log_web_acl
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge
-from cdk_serverless_patterns.errors import PatternConfigError, child_path
+from cdk_serverless_patterns.errors import PatternConfigError, child_path, or_default
 from cdk_serverless_patterns.runtime import env
 
 from .api_type import ApiType
@@ -206,13 +206,13 @@ class ApiBackend(Construct):
     ) -> None:
         auth = auth if auth is not None else ApiAuth.cognito()
         options = ApiSettings(
-            stage_name=stage_name if stage_name is not None else defaults.API_STAGE_NAME,
-            rate=throttling_rate_limit if throttling_rate_limit is not None else defaults.API_THROTTLING_RATE_LIMIT,
-            burst=throttling_burst_limit if throttling_burst_limit is not None else defaults.API_THROTTLING_BURST_LIMIT,
-            waf_rate_limit=waf_rate_limit if waf_rate_limit is not None else defaults.WAF_RATE_LIMIT_PER_5_MIN,
-            latency_slo=latency_slo if latency_slo is not None else defaults.API_LATENCY_SLO,
-            server_error_rate=server_error_rate if server_error_rate is not None else defaults.API_SERVER_ERROR_RATE,
-            client_error_rate=client_error_rate if client_error_rate is not None else defaults.API_CLIENT_ERROR_RATE,
+            stage_name=or_default(stage_name, defaults.API_STAGE_NAME),
+            rate=or_default(throttling_rate_limit, defaults.API_THROTTLING_RATE_LIMIT),
+            burst=or_default(throttling_burst_limit, defaults.API_THROTTLING_BURST_LIMIT),
+            waf_rate_limit=or_default(waf_rate_limit, defaults.WAF_RATE_LIMIT_PER_5_MIN),
+            latency_slo=or_default(latency_slo, defaults.API_LATENCY_SLO),
+            server_error_rate=or_default(server_error_rate, defaults.API_SERVER_ERROR_RATE),
+            client_error_rate=or_default(client_error_rate, defaults.API_CLIENT_ERROR_RATE),
         )
         origins = [cors_allow_origins] if isinstance(cors_allow_origins, str) else cors_allow_origins
         path = child_path(scope, construct_id)

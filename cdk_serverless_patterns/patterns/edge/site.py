@@ -51,7 +51,7 @@ from cdk_serverless_patterns.building_blocks.function import (
 )
 from cdk_serverless_patterns.building_blocks.waf import create_web_acl, log_web_acl, validate_waf_logging
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge
-from cdk_serverless_patterns.errors import PatternConfigError, Problems, child_path, is_token
+from cdk_serverless_patterns.errors import PatternConfigError, Problems, child_path, is_token, or_default
 
 from .functions import (
     EdgeLogic,
@@ -224,7 +224,7 @@ class EdgeSite(Construct):
         cloudfront_functions = dict(typed["cloudfront_functions"]) if typed["cloudfront_functions"] is not None else {}
         default_root_object, web_acl_arn = typed["default_root_object"], typed["web_acl_arn"]
         domain_name, certificate = typed["domain_name"], typed["certificate"]
-        root_object = default_root_object if default_root_object is not None else defaults.CLOUDFRONT_DEFAULT_ROOT_OBJECT
+        root_object = or_default(default_root_object, defaults.CLOUDFRONT_DEFAULT_ROOT_OBJECT)
         _validate(
             problems,
             scope,

@@ -55,7 +55,7 @@ from cdk_serverless_patterns.building_blocks.logs import create_log_group
 from cdk_serverless_patterns.building_blocks.option_types import BOOL, COMMON, TOPIC, check_option_types
 from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge, acknowledge_inline_policies
-from cdk_serverless_patterns.errors import PatternConfigError, Problems, child_path, is_token
+from cdk_serverless_patterns.errors import PatternConfigError, Problems, child_path, is_token, or_default
 
 from .start_api import SagaStartApi, SagaStartApiResources, validate_start_api
 
@@ -247,7 +247,7 @@ def _validate(
     if timeout is not None:
         _validate_duration(problems, "timeout", timeout, "pass e.g. Duration.hours(1), or None for no execution timeout")
     if isinstance(approval, SagaApproval) and isinstance(timeout, Duration):
-        wait = approval.timeout if approval.timeout is not None else defaults.SAGA_APPROVAL_TIMEOUT
+        wait = or_default(approval.timeout, defaults.SAGA_APPROVAL_TIMEOUT)
         if isinstance(wait, Duration):
             problems.check(
                 wait.to_seconds(integral=False) < timeout.to_seconds(integral=False),
@@ -258,12 +258,13 @@ def _validate(
                 "shorten approval.timeout or lengthen timeout (or leave timeout unset)",
             )
     for field, value in (("retry_attempts", retry_attempts), ("compensation_retry_attempts", compensation_retry_attempts)):
-        problems.check(
-            isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _MAX_ATTEMPTS_LIMIT,
+        problems.check_int(
             field,
             value,
-            f"an integer 0-{_MAX_ATTEMPTS_LIMIT} (Step Functions Retry MaxAttempts)",
-            "pass a small integer such as 3",
+            low=0,
+            high=_MAX_ATTEMPTS_LIMIT,
+            allowed=f"an integer 0-{_MAX_ATTEMPTS_LIMIT} (Step Functions Retry MaxAttempts)",
+            fix="pass a small integer such as 3",
         )
     if start_api is not None:
         validate_start_api(problems, start_api)
@@ -490,7 +491,7 @@ class Saga(Construct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         dashboard: bool = False,
     ) -> None:
-        retries = retry_attempts if retry_attempts is not None else defaults.SAGA_RETRY_ATTEMPTS
+        retries = or_default(retry_attempts, defaults.SAGA_RETRY_ATTEMPTS)
         compensation_retries = (
             compensation_retry_attempts
             if compensation_retry_attempts is not None
