@@ -18,6 +18,8 @@ talks to the rest of the cloud through its context:
   service answers itself (``lambda:Invoke`` runs the in-process handler);
 * ``functions`` and ``events`` — the two internal interfaces other services
   call: the function runner (Lambda) and the event buses (EventBridge);
+* ``iam`` — policy evaluation (:class:`~.iam.Iam`): a handler's calls, a
+  role a service was given, a service principal delivering to a resource;
 * ``warn_once`` and ``record_delivery_failure`` — what the user is told.
 """
 
@@ -31,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Callable, ContextManager, Mapping, Option
 import boto3
 
 from .arns import arn_service
-from .iam import Arns, access_denied_message, denied, kms_key_lookup, required_permissions
+from .iam import Iam
 from .template import StackTemplate
 
 if TYPE_CHECKING:
@@ -117,7 +119,7 @@ class CloudContext:
         self._streams: dict[str, "StreamSource"] = {}
         self._functions: Optional[Functions] = None
         self._events: Optional[EventBuses] = None
-        self._arns = Arns(template.region, template.account, kms_key_lookup(template))
+        self.iam = Iam(template, self.warn_once)
 
     # -- clients ---------------------------------------------------------------------------
     def client(self, service: str) -> Any:
@@ -201,13 +203,9 @@ class CloudContext:
         self.enqueue(lambda: observer(params, parsed) if observer is not None else None)
 
     def authorize(self, function: "LocalFunction", service: str, operation: str, params: Mapping[str, Any]) -> Optional[str]:
-        """None when the function's role allows the call, else AWS's AccessDenied message."""
+        """None when the function's role session may make the call (:mod:`.iam`), else AWS's AccessDenied message."""
         assert function.role is not None
-        needed = required_permissions(service, operation, params, self._arns)
-        missing = denied(function.role, needed)
-        if missing is None:
-            return None
-        return access_denied_message(function.role.role_arn, function.name, missing)
+        return self.iam.check_call(function.role, function.name, service, operation, params)
 
     # -- what the user is told -------------------------------------------------------------
     def record_delivery_failure(self, where: str, message: str) -> None:

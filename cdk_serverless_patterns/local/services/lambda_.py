@@ -25,7 +25,6 @@ from botocore.response import StreamingBody
 
 from ..context import CloudContext, body_of, is_json
 from ..functions import HandlerError, LocalFunction, ServiceError
-from ..iam import RolePolicies, wildcard_match
 from ..service import Service
 from ..sources import SqsMapping, lambda_stream_mapping
 from ..template import Resource
@@ -106,7 +105,7 @@ class Lambda(Service):
             timeout=float(t.resolve(props.get("Timeout", 3))),
             memory_size=int(t.resolve(props.get("MemorySize", 128))),
             runtime=str(props.get("Runtime", "python3")),
-            role=RolePolicies(t, role_logical_id) if role_logical_id else None,
+            role=self.ctx.iam.role(role_logical_id) if role_logical_id else None,
             region=t.region,
             log_group_name=str(logging.get("LogGroup") or f"/aws/lambda/{resource.name}"),
         )
@@ -137,22 +136,8 @@ class Lambda(Service):
 
     def permits(self, function_arn: str, principal: str, source_arn: str) -> bool:
         """Does the function's resource policy let ``principal`` (from ``source_arn``) invoke ``function_arn``?"""
-        template = self.ctx.template
         wanted = self.function_arn_of(function_arn)
-        for permission in template.of_type("AWS::Lambda::Permission"):
-            props = template.resolve(permission.properties)
-            if str(props.get("Principal")) != principal or str(props.get("Action")) not in ("lambda:InvokeFunction", "lambda:*"):
-                continue
-            try:
-                granted = self.function_arn_of(str(props.get("FunctionName")))
-            except ClientError:
-                continue
-            if granted != wanted:
-                continue
-            source = props.get("SourceArn")
-            if source is None or wildcard_match(str(source), source_arn):
-                return True
-        return False
+        return self.ctx.iam.service_may(principal, "lambda:InvokeFunction", wanted, source_arn=source_arn).allowed
 
     # -- invocation ------------------------------------------------------------------------
     def run(self, function: LocalFunction, event: Any, *, invoked_arn: Optional[str] = None) -> Any:

@@ -12,10 +12,9 @@ import json
 import re
 from typing import Any, Optional
 
-from ..arns import TARGET_ACTIONS, arn_service
+from ..arns import arn_service
 from ..context import CloudContext
 from ..eventbridge import envelope, json_path
-from ..iam import Permission, RolePolicies, denied
 from ..service import Service
 from ..sources import StreamMapping, StreamSource, dynamodb_record, kinesis_record
 from ..template import Resource
@@ -41,8 +40,7 @@ class Pipes(Service):
 def pipe_mapping(ctx: CloudContext, pipe: Resource, source: StreamSource) -> StreamMapping:
     props = ctx.template.resolve(pipe.properties)
     target_arn = str(props["Target"])
-    role_logical_id = ctx.logical_id_for_arn(str(props.get("RoleArn", "")))
-    role = RolePolicies(ctx.template, role_logical_id) if role_logical_id else None
+    role = ctx.iam.role_for_arn(str(props.get("RoleArn", "")))
     source_params = props.get("SourceParameters") or {}
     stream_params = source_params.get("DynamoDBStreamParameters") or source_params.get("KinesisStreamParameters") or {}
     target_params = props.get("TargetParameters") or {}
@@ -56,11 +54,9 @@ def pipe_mapping(ctx: CloudContext, pipe: Resource, source: StreamSource) -> Str
 
     def deliver(batch: list[dict[str, Any]]) -> Optional[list[str]]:
         service = arn_service(target_arn)
-        action = TARGET_ACTIONS.get(service)
-        if role is not None and action and denied(role, [Permission(action, target_arn)]) is not None:
-            ctx.record_delivery_failure(
-                f"pipe {pipe.path}", f"the pipe's role {role.role_name} is not allowed {action} on {target_arn}"
-            )
+        denial = ctx.iam.role_delivery(role, pipe.name, target_arn) if role is not None else None
+        if denial is not None:
+            ctx.record_delivery_failure(f"pipe {pipe.path}", denial)
             return None
         for record in batch:
             if service == "events":

@@ -12,8 +12,6 @@ import datetime
 import uuid
 from typing import Optional
 
-from ..arns import TARGET_ACTIONS, arn_service
-from ..iam import Permission, RolePolicies, denied
 from ..service import Service
 from ..template import Resource
 
@@ -39,19 +37,16 @@ class Scheduler(Service):
         payload = str(target.get("Input", "{}"))
         for placeholder, value in context.items():
             payload = payload.replace(placeholder, value)
-        role_logical_id = self.ctx.logical_id_for_arn(str(target.get("RoleArn", "")))
-        action = TARGET_ACTIONS.get(arn_service(arn))
-        if role_logical_id and action:
-            role = RolePolicies(template, role_logical_id)
-            if denied(role, [Permission(action, arn)]) is not None:
-                message = f"the schedule's role {role.role_name} is not allowed {action} on {arn}"
-                retry = target.get("RetryPolicy") or {}
-                if attempt <= min(int(retry.get("MaximumRetryAttempts", 185)), 2):
-                    self.ctx.enqueue(lambda: self._fire(schedule, at, attempt + 1))
-                    return
-                self.ctx.record_delivery_failure(f"schedule {schedule.path}", message)
-                dlq = (target.get("DeadLetterConfig") or {}).get("Arn")
-                if dlq:
-                    self.ctx.send(str(dlq), payload, attributes={"ERROR_CODE": "AccessDenied", "ERROR_MESSAGE": message})
+        role = self.ctx.iam.role_for_arn(str(target.get("RoleArn", "")))
+        denial = self.ctx.iam.role_delivery(role, "scheduler", arn) if role is not None else None
+        if denial is not None:
+            retry = target.get("RetryPolicy") or {}
+            if attempt <= min(int(retry.get("MaximumRetryAttempts", 185)), 2):
+                self.ctx.enqueue(lambda: self._fire(schedule, at, attempt + 1))
                 return
+            self.ctx.record_delivery_failure(f"schedule {schedule.path}", denial)
+            dlq = (target.get("DeadLetterConfig") or {}).get("Arn")
+            if dlq:
+                self.ctx.send(str(dlq), payload, attributes={"ERROR_CODE": "AccessDenied", "ERROR_MESSAGE": denial})
+            return
         self.ctx.send(arn, payload)

@@ -98,6 +98,11 @@ class Sns(Service):
         if publisher is None:
             self.ctx.warn_once(f"sns:{protocol}", f"SNS subscriptions with protocol {protocol!r} are not delivered locally")
             return
+        # SNS delivers as sns.amazonaws.com: the endpoint's resource policy must allow it (queue policy, Lambda permission).
+        denial = self.ctx.iam.service_delivery("sns.amazonaws.com", str(subscription.get("Endpoint")), topic)
+        if denial is not None:
+            self.ctx.record_delivery_failure(f"subscription {topic} -> {subscription.get('Endpoint')}", denial)
+            return
         publisher(str(subscription.get("Endpoint")), raw, params, topic, message_id, message, attributes, envelope_body)
 
     # One publisher per subscription protocol, as LocalStack's sns/publisher.py has.
