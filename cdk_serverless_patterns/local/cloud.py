@@ -418,6 +418,30 @@ class LocalCloud:
             )
         local.fail_call(model.service_name, operation, times, error)
 
+    def unused_grants(self, function: Any = None) -> dict[str, list[str]]:
+        """Granted ``"action resource"`` pairs no call used so far, by construct path (contract).
+
+        Keys are the construct paths of the functions (and of the roles of
+        pipes, schedules and rule targets) LocalCloud runs; a principal that
+        used every grant is left out, so ``== {}`` means least privilege was
+        observed. One pair per granted action pattern × resource pattern; the
+        grants the service itself uses because of the configuration (logs,
+        traces, event source polling, failure destinations) count as used.
+        See docs/local-cloud.md.
+
+        :param function: only this function (a construct, its name or logical id). Default: all.
+        """
+        import aws_cdk as cdk
+
+        owner = self._function(function).logical_id if function is not None else None
+        report = self._ctx.iam.unused_grants(owner)
+        paths = {}
+        for child in self.stack.node.find_all():
+            if isinstance(child, cdk.CfnResource):
+                path = child.node.path
+                paths[cdk.Stack.of(child).resolve(child.logical_id)] = path[: -len("/Resource")] if path.endswith("/Resource") else path
+        return {paths.get(logical_id, logical_id): pairs for logical_id, pairs in report.items()}
+
     def drain(self) -> int:
         """Deliver everything pending until the cloud is quiet; returns the number of deliveries. Bounded."""
         ctx = self._ctx

@@ -152,6 +152,6 @@ class Iam:
         return self.check_role(role, session, self.delivery_permissions(target_arn))
 
     def unused_grants(self, owner: Optional[str] = None) -> dict[str, list[str]]:
-        """Owner construct path -> granted ``"action resource"`` pairs no allowed request used (see :mod:`.usage`)."""
+        """Owner logical id (function or role) -> granted ``"action resource"`` pairs no allowed request used (see :mod:`.usage`)."""
         roles = {role_id: self.role(role_id) for role_id in set(self.usage.owners.values())}
         return self.usage.unused(roles, owner)

@@ -57,7 +57,7 @@ class GrantUsage:
     def __init__(self, template: StackTemplate) -> None:
         self.template = template
         self._used: dict[str, set[tuple[str, str]]] = {}
-        #: owner construct path -> role logical id, for every principal LocalCloud runs.
+        #: owner logical id (a function, or a role) -> role logical id, for every principal LocalCloud runs.
         self.owners: dict[str, str] = {}
         self._configured()
 
@@ -82,7 +82,7 @@ class GrantUsage:
             functions[function.name] = role
             if role is None:
                 continue
-            self.owners[function.path] = role
+            self.owners[function.logical_id] = role
             self._imply(role, ((a, "*") for a in _LOGS_AND_TRACES))
             self._imply(role, _sends(str((props.get("DeadLetterConfig") or {}).get("TargetArn", ""))))
             if props.get("KmsKeyArn"):
@@ -105,7 +105,7 @@ class GrantUsage:
             role = self._role_of(props.get("RoleArn"))
             if role is None:
                 continue
-            self.owners[t.resources[role].path] = role
+            self.owners[role] = role
             source = str(props.get("Source", ""))
             self._imply(role, _reads(source))
             for params in (props.get("SourceParameters") or {}).values():
@@ -115,16 +115,16 @@ class GrantUsage:
             target = t.resolve(schedule.properties).get("Target") or {}
             role = self._role_of(target.get("RoleArn"))
             if role is not None:
-                self.owners[t.resources[role].path] = role
+                self.owners[role] = role
                 self._imply(role, _sends(str((target.get("DeadLetterConfig") or {}).get("Arn", ""))))
         for rule in t.of_type("AWS::Events::Rule"):
             for target in t.resolve(rule.properties.get("Targets") or []):
                 role = self._role_of(target.get("RoleArn"))
                 if role is not None:
-                    self.owners[t.resources[role].path] = role
+                    self.owners[role] = role
 
     def unused(self, roles: Mapping[str, RolePolicies], owner: Optional[str] = None) -> dict[str, list[str]]:
-        """Owner construct path -> the granted ``"action resource"`` pairs no allowed request matched (owners with none left out)."""
+        """Owner logical id -> the granted ``"action resource"`` pairs no allowed request matched (owners with none left out)."""
         report: dict[str, list[str]] = {}
         for path, role_id in sorted(self.owners.items()):
             if owner is not None and path != owner:
