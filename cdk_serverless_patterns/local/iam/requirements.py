@@ -244,8 +244,8 @@ def _dynamodb_keys(params: Mapping[str, Any], partition_key: Optional[str]) -> d
     elif isinstance(params.get("KeyConditionExpression"), str):
         match = _KEY_CONDITION.match(params["KeyConditionExpression"])
         if match:
-            name, placeholder = match.groups()
-            name = (params.get("ExpressionAttributeNames") or {}).get(name, name)
+            alias, placeholder = match.groups()
+            name = str((params.get("ExpressionAttributeNames") or {}).get(alias, alias))
             value = (params.get("ExpressionAttributeValues") or {}).get(placeholder)
             if name == partition_key and value is not None:
                 keys["dynamodb:LeadingKeys"] = [str(_plain_value(value))]

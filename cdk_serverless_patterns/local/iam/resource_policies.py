@@ -63,23 +63,23 @@ class ResourcePolicies:
         for policy in t.of_type("AWS::S3::BucketPolicy"):
             props = t.resolve(policy.properties)
             self._add(f"arn:aws:s3:::{props.get('Bucket')}", props.get("PolicyDocument"))
-        for key in t.of_type("AWS::KMS::Key"):
-            self.keys.add(key.arn)
-            document = t.resolve(key.properties.get("KeyPolicy")) or {
+        for key_resource in t.of_type("AWS::KMS::Key"):
+            self.keys.add(key_resource.arn)
+            document = t.resolve(key_resource.properties.get("KeyPolicy")) or {
                 "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{t.account}:root"}, "Action": "kms:*", "Resource": "*"}]
             }
-            self._add(key.arn, document)
+            self._add(key_resource.arn, document)
         for permission in t.of_type("AWS::Lambda::Permission"):
             props = t.resolve(permission.properties)
             self._by_arn.setdefault(self._function_arn(str(props.get("FunctionName", ""))), []).append(_lambda_statement(props))
         for policy in t.of_type("AWS::Events::EventBusPolicy"):
             props = t.resolve(policy.properties)
-            bus = f"arn:aws:events:{t.region}:{t.account}:event-bus/{props.get('EventBusName') or 'default'}"
+            bus_arn = f"arn:aws:events:{t.region}:{t.account}:event-bus/{props.get('EventBusName') or 'default'}"
             raw = props.get("Statement") or {
                 "Effect": "Allow", "Action": props.get("Action"), "Principal": {"AWS": props.get("Principal")},
                 **({"Condition": props["Condition"]} if props.get("Condition") else {}),
             }
-            self._by_arn.setdefault(bus, []).append(statement_of(raw))
+            self._by_arn.setdefault(bus_arn, []).append(statement_of(raw))
         for bus in t.of_type("AWS::Events::EventBus"):
             if bus.properties.get("Policy"):
                 self._add(bus.arn, t.resolve(bus.properties["Policy"]))
