@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import datetime
 import ipaddress
+import operator
 import re
 from typing import Any, Callable, Mapping, Optional, Sequence
 
@@ -138,6 +139,12 @@ def _binary(policy: str, value: str) -> bool:
         return False
 
 
+#: Numeric* and Date* comparisons, request value against policy value (NotEquals: by its positive test).
+_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+    "Equals": operator.eq, "NotEquals": operator.eq, "LessThan": operator.lt, "LessThanEquals": operator.le,
+    "GreaterThan": operator.gt, "GreaterThanEquals": operator.ge,
+}
+
 #: Base operator (negated ones by their positive test) -> value matcher ``(policy value, request value) -> bool``.
 _MATCHERS: dict[str, Callable[[str, str], bool]] = {
     "StringEquals": _string(),
@@ -146,18 +153,8 @@ _MATCHERS: dict[str, Callable[[str, str], bool]] = {
     "StringNotEqualsIgnoreCase": _string(ignore_case=True),
     "StringLike": _string(like=True),
     "StringNotLike": _string(like=True),
-    "NumericEquals": _number(lambda a, b: a == b),
-    "NumericNotEquals": _number(lambda a, b: a == b),
-    "NumericLessThan": _number(lambda a, b: a < b),
-    "NumericLessThanEquals": _number(lambda a, b: a <= b),
-    "NumericGreaterThan": _number(lambda a, b: a > b),
-    "NumericGreaterThanEquals": _number(lambda a, b: a >= b),
-    "DateEquals": _date(lambda a, b: a == b),
-    "DateNotEquals": _date(lambda a, b: a == b),
-    "DateLessThan": _date(lambda a, b: a < b),
-    "DateLessThanEquals": _date(lambda a, b: a <= b),
-    "DateGreaterThan": _date(lambda a, b: a > b),
-    "DateGreaterThanEquals": _date(lambda a, b: a >= b),
+    **{f"{family}{name}": build(compare) for family, build in (("Numeric", _number), ("Date", _date))
+       for name, compare in _COMPARISONS.items()},
     "Bool": _bool,
     "BinaryEquals": _binary,
     "IpAddress": _ip,
