@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Callable, ContextManager, Mapping, Option
 import boto3
 
 from .arns import arn_service
-from .iam import Arns, access_denied_message, denied, kms_key_lookup, required_permissions
+from .iam import Arns, RolePolicies, access_denied_message, denied, kms_key_lookup, required_permissions
 from .template import StackTemplate
 
 if TYPE_CHECKING:
@@ -118,6 +118,7 @@ class CloudContext:
         self._functions: Optional[Functions] = None
         self._events: Optional[EventBuses] = None
         self._arns = Arns(template.region, template.account, kms_key_lookup(template))
+        self._roles: dict[str, RolePolicies] = {}
 
     # -- clients ---------------------------------------------------------------------------
     def client(self, service: str) -> Any:
@@ -208,6 +209,24 @@ class CloudContext:
         if missing is None:
             return None
         return access_denied_message(function.role.role_arn, function.name, missing)
+
+    def authorize_role(self, role_arn: str, session: str, service: str, operation: str,
+                       params: Mapping[str, Any]) -> Optional[str]:
+        """None when the template's role ``role_arn`` allows the call (made as ``session``), else AWS's AccessDenied message.
+
+        For a service acting with a role of the stack (an API Gateway
+        integration's credentials). A role the stack does not define cannot be
+        checked: it is allowed, and named once.
+        """
+        role = self.template.by_arn(role_arn)
+        if role is None or role.type != "AWS::IAM::Role":
+            self.warn_once(f"role:{role_arn}", f"LocalCloud cannot check the role {role_arn} (not in the stack); its calls are allowed")
+            return None
+        if role.logical_id not in self._roles:
+            self._roles[role.logical_id] = RolePolicies(self.template, role.logical_id)
+        policies = self._roles[role.logical_id]
+        missing = denied(policies, required_permissions(service, operation, params, self._arns))
+        return None if missing is None else access_denied_message(policies.role_arn, session, missing)
 
     # -- what the user is told -------------------------------------------------------------
     def record_delivery_failure(self, where: str, message: str) -> None:
