@@ -207,6 +207,20 @@ class CloudContext:
         assert function.role is not None
         return self.iam.check_call(function.role, function.name, service, operation, params)
 
+    def authorize_role(self, role_arn: str, session: str, service: str, operation: str,
+                       params: Mapping[str, Any]) -> Optional[str]:
+        """None when the template's role ``role_arn`` allows the call (made as ``session``), else AWS's AccessDenied message.
+
+        For a service acting with a role of the stack (an API Gateway
+        integration's credentials). A role the stack does not define cannot be
+        checked: it is allowed, and named once.
+        """
+        role = self.iam.role_for_arn(role_arn)
+        if role is None:
+            self.warn_once(f"role:{role_arn}", f"LocalCloud cannot check the role {role_arn} (not in the stack); its calls are allowed")
+            return None
+        return self.iam.check_call(role, session, service, operation, params)
+
     # -- what the user is told -------------------------------------------------------------
     def record_delivery_failure(self, where: str, message: str) -> None:
         self.delivery_failures.append((where, message))

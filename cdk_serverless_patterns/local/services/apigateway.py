@@ -24,6 +24,8 @@ from typing import Any, Mapping, Optional
 
 from ..context import CloudContext
 from ..functions import HandlerError
+from ..integrations import IntegrationConfigError, ServiceIntegrations, ServiceResponse, parse_uri, unsupported
+from ..vtl import InputVariable, VtlError, render, vtl_value
 from ..http import LocalResponse, json_dumps, match_segments, parse_request, route_score
 from ..iam import wildcard_match
 from ..service import Service
@@ -44,6 +46,7 @@ class LocalApi:
     def __init__(self, ctx: CloudContext, api: Resource) -> None:
         self.ctx = ctx
         self.api = api
+        self._services = ServiceIntegrations(ctx)
         template = ctx.template
         self.stage = "prod"
         for stage in template.of_type("AWS::ApiGateway::Stage"):
@@ -132,13 +135,78 @@ class LocalApi:
             return invalid
         integration = props.get("Integration") or {}
         kind = integration.get("Type")
-        if kind == "MOCK":
-            return self._mock(integration)
+        if kind in ("AWS", "MOCK"):
+            request = MappedRequest(
+                self._request_context(method, path, route, authorizer_context), body,
+                {"path": dict(path_params), "querystring": {k: v[-1] for k, v in query_params.items()}, "header": dict(headers)},
+            )
+            return self._mapped(method_resource.logical_id, integration, request)
         if kind not in ("AWS_PROXY",):
-            self.ctx.warn_once(f"integration:{kind}", f"LocalCloud runs AWS_PROXY and MOCK integrations only, not {kind}")
+            self.ctx.warn_once(f"integration:{kind}", f"LocalCloud runs AWS_PROXY, AWS and MOCK integrations, not {kind}")
             return self._gateway_error("DEFAULT_5XX", 500, "Internal server error")
         event = self._proxy_event(method, path, route, headers, query_params, path_params, body, authorizer_context)
         return self._proxy(str(integration["Uri"]), event)
+
+    def _mapped(self, method_id: str, integration: Mapping[str, Any], request: "MappedRequest") -> LocalResponse:
+        """An ``AWS`` (or ``MOCK``) integration: request mapping, the service call, integration response, response mapping."""
+        templates = integration.get("RequestTemplates") or {}
+        content_type = request.content_type()
+        template = templates.get(content_type)
+        passthrough = str(integration.get("PassthroughBehavior") or "WHEN_NO_MATCH")
+        if template is None and (passthrough == "NEVER" or (passthrough == "WHEN_NO_TEMPLATES" and templates)):
+            return self._gateway_error("UNSUPPORTED_MEDIA_TYPE", 415, "Unsupported Media Type")
+        try:
+            mapped = request.render(template) if template is not None else request.body or ""
+            if integration.get("Type") == "MOCK":
+                answer = ServiceResponse(_mock_status(mapped), "")
+            else:
+                answer = self._call_service(method_id, integration, request, mapped)
+            return self._integration_response(integration, request, answer)
+        except (VtlError, IntegrationConfigError) as error:
+            self.ctx.warn_once(f"integration:{method_id}", f"LocalCloud: the integration of {method_id} failed: {error}")
+            return self._gateway_error("DEFAULT_5XX", 500, "Internal server error")
+
+    def _call_service(self, method_id: str, integration: Mapping[str, Any], request: "MappedRequest",
+                      mapped: str) -> ServiceResponse:
+        target = parse_uri(str(integration.get("Uri", "")))
+        query = {
+            name.removeprefix("integration.request.querystring."): request.parameter(str(source))
+            for name, source in (integration.get("RequestParameters") or {}).items()
+            if name.startswith("integration.request.querystring.")
+        }
+        action, params = self._services.params_from_request(target, mapped, query)
+        role = integration.get("Credentials")
+        if not role:
+            raise IntegrationConfigError("an AWS integration needs Credentials (a role API Gateway assumes); set credentials_role")
+        return self._services.call(target.service, action, params, role_arn=str(role), session="BackplaneAssumeRoleSession")
+
+    def _integration_response(self, integration: Mapping[str, Any], request: "MappedRequest",
+                              answer: ServiceResponse) -> LocalResponse:
+        """The integration response whose ``SelectionPattern`` matches the status (else the default), mapped."""
+        responses = list(integration.get("IntegrationResponses") or [])
+        chosen = next((r for r in responses if r.get("SelectionPattern") and
+                       re.fullmatch(str(r["SelectionPattern"]), str(answer.status), flags=re.DOTALL)), None)
+        chosen = chosen or next((r for r in responses if not r.get("SelectionPattern")), None)
+        if chosen is None:
+            if integration.get("Type") == "MOCK" and not responses:
+                return LocalResponse(200, {}, "")
+            # "No match for output mapping and no default output mapping configured"
+            return self._gateway_error("DEFAULT_5XX", 500, "Internal server error")
+        templates = chosen.get("ResponseTemplates") or {}
+        accept = request.header("accept").split(",")[0].split(";")[0].strip()
+        content_type = accept if accept in templates else "application/json" if "application/json" in templates else next(iter(templates), "application/json")
+        body = answer.body
+        context = vtl_value({**request.context, "responseOverride": {"status": "", "header": {}}})
+        if templates.get(content_type):
+            body = render(str(templates[content_type]), input=InputVariable(answer.body, request.params), context=context)
+        headers = {"Content-Type": content_type} if body else {}
+        for key, value in (chosen.get("ResponseParameters") or {}).items():
+            if key.startswith("method.response.header."):
+                headers[key.removeprefix("method.response.header.")] = _response_parameter(str(value), answer.body)
+        override = context["responseOverride"]
+        headers.update({str(k): str(v) for k, v in override["header"].items()})
+        status = override["status"] or chosen.get("StatusCode", 200)
+        return LocalResponse(int(status), headers, body)
 
     def _authorize(self, props: Mapping[str, Any], method: str, route: _Route, path: str,
                    lower_headers: Mapping[str, str], headers: Mapping[str, str],
@@ -338,16 +406,6 @@ class LocalApi:
         response_headers.setdefault("Content-Type", "application/json")
         return LocalResponse(int(result.get("statusCode", 200)), response_headers, response_body, multi)
 
-    def _mock(self, integration: Mapping[str, Any]) -> LocalResponse:
-        responses = integration.get("IntegrationResponses") or [{"StatusCode": "200"}]
-        chosen = responses[0]
-        headers = {
-            key.rsplit(".", 1)[-1]: str(value).strip("'")
-            for key, value in (chosen.get("ResponseParameters") or {}).items()
-            if key.startswith("method.response.header.")
-        }
-        return LocalResponse(int(chosen.get("StatusCode", 200)), headers, "")
-
     def _gateway_error(self, response_type: str, status: int, message: Optional[str]) -> LocalResponse:
         headers = {"Content-Type": "application/json", "x-amzn-ErrorType": response_type}
         configured = self.gateway_responses.get(response_type) or self.gateway_responses.get(
@@ -363,6 +421,78 @@ class LocalApi:
         return LocalResponse(status, headers, body)
 
 
+@dataclass
+class MappedRequest:
+    """The method request as a mapping template sees it: ``$context``, the body, and the ``path``/``querystring``/``header`` parameters."""
+
+    context: dict[str, Any]
+    body: Optional[str]
+    params: dict[str, dict[str, str]]
+
+    def header(self, name: str) -> str:
+        return next((v for k, v in self.params["header"].items() if k.lower() == name.lower()), "")
+
+    def content_type(self) -> str:
+        """The request's media type; API Gateway takes ``application/json`` when there is none."""
+        return self.header("content-type").split(";")[0].strip().lower() or "application/json"
+
+    def render(self, template: str) -> str:
+        return render(template, input=InputVariable(self.body, self.params), context=self.context)
+
+    def parameter(self, source: str) -> str:
+        """An integration request parameter's value: ``'literal'``, ``method.request.{path|querystring|header}.x``, ``context.x``."""
+        if source.startswith("'") and source.endswith("'"):
+            return source[1:-1]
+        if source.startswith("method.request."):
+            kind, _, name = source.removeprefix("method.request.").partition(".")
+            if kind == "header":
+                return self.header(name)
+            return self.params.get(kind, {}).get(name, "")
+        if source.startswith("context."):
+            value: Any = self.context
+            for part in source.removeprefix("context.").split("."):
+                value = value.get(part, "") if isinstance(value, Mapping) else ""
+            return str(value)
+        return source
+
+
+def _mock_status(mapped: str) -> int:
+    """A MOCK integration answers the ``statusCode`` its request template sets (200 without one)."""
+    try:
+        return int(json.loads(mapped).get("statusCode", 200)) if mapped.strip() else 200
+    except (ValueError, AttributeError, TypeError):
+        return 200
+
+
+def _response_parameter(source: str, body: str) -> str:
+    """A method response header's value: ``'literal'`` or ``integration.response.body[.path]``."""
+    if source.startswith("'") and source.endswith("'"):
+        return source[1:-1]
+    if source.startswith("integration.response.body"):
+        path = "$" + source.removeprefix("integration.response.body")
+        value = InputVariable(body).path(path)
+        return value if isinstance(value, str) else json.dumps(value)
+    return ""
+
+
+def integration_problems(ctx: CloudContext, method: Resource) -> Optional[str]:
+    """What LocalCloud cannot run in a REST method's integration (None when it runs)."""
+    integration = ctx.template.resolve(method.properties.get("Integration") or {})
+    kind = integration.get("Type")
+    if kind in ("AWS_PROXY", "MOCK") or not integration:
+        return None
+    if kind != "AWS":
+        return f"a {kind} integration (LocalCloud runs AWS_PROXY, AWS and MOCK): test that backend on its own"
+    try:
+        target = parse_uri(str(integration.get("Uri", "")))
+    except IntegrationConfigError as error:
+        return str(error)
+    if target.path is not None and target.service != "sqs":
+        return f"the path form of a {target.service} integration (LocalCloud runs the action/... form): use action/<Action>"
+    why = unsupported(target.service, target.action)
+    return None if why is None else f"{why}: call that service from a Lambda proxy integration, or test it on AWS"
+
+
 def _function_arn_from_uri(uri: str) -> str:
     match = re.search(r"/functions/(arn:[^/]+)/invocations", uri)
     return match.group(1) if match else uri
@@ -376,6 +506,16 @@ class RestApis(Service):
     def __init__(self, ctx: CloudContext) -> None:
         super().__init__(ctx)
         self._apis: dict[str, LocalApi] = {}
+
+    def provision(self) -> None:
+        """Name, once, each method whose integration LocalCloud cannot run."""
+        for method in self.ctx.template.of_type("AWS::ApiGateway::Method"):
+            problem = integration_problems(self.ctx, method)
+            if problem is not None:
+                self.ctx.warn_once(
+                    f"integration:{method.logical_id}",
+                    f"LocalCloud does not run AWS::ApiGateway::Method {method.logical_id}: {problem}",
+                )
 
     def entry_point(self, api: Resource) -> LocalApi:
         if api.logical_id not in self._apis:
