@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from botocore.awsrequest import AWSResponse
 
     from .functions import LocalFunction
+    from .services.cognito import LocalUserPool
     from .sources import StreamSource
 
 Work = Callable[[], None]
@@ -91,6 +92,16 @@ class EventBuses(Protocol):
         """Route an event (already in EventBridge's envelope) to the rules of a bus."""
 
 
+class UserPools(Protocol):
+    """The Cognito service, as the API authorizers call it."""
+
+    def pool(self, pool_id: str) -> "Optional[LocalUserPool]":
+        """The local user pool with this id, or None."""
+
+    def pool_for_issuer(self, issuer: str) -> "Optional[LocalUserPool]":
+        """The local user pool whose token issuer is ``issuer``, or None."""
+
+
 class CloudContext:
     """The shared plumbing of one open LocalCloud; every service gets the same instance.
 
@@ -117,6 +128,7 @@ class CloudContext:
         self._streams: dict[str, "StreamSource"] = {}
         self._functions: Optional[Functions] = None
         self._events: Optional[EventBuses] = None
+        self._user_pools: Optional[UserPools] = None
         self._arns = Arns(template.region, template.account, kms_key_lookup(template))
 
     # -- clients ---------------------------------------------------------------------------
@@ -150,6 +162,15 @@ class CloudContext:
 
     def provide_events(self, events: EventBuses) -> None:
         self._events = events
+
+    def provide_user_pools(self, pools: UserPools) -> None:
+        self._user_pools = pools
+
+    @property
+    def user_pools(self) -> UserPools:
+        if self._user_pools is None:
+            raise RuntimeError("LocalCloud: no Cognito service is registered")
+        return self._user_pools
 
     @property
     def functions(self) -> Functions:
