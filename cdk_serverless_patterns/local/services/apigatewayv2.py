@@ -161,19 +161,10 @@ class LocalHttpApi:
                     "pathParameters": dict(path_params) or None, "stageVariables": None,
                     "requestContext": self._context(method, path, route_key, None),
                 }
-            payload: dict[str, Any] = {
-                "version": "2.0", "type": "REQUEST", "routeArn": route_arn, "identitySource": present,
-                "routeKey": route_key, "rawPath": path,
-                "rawQueryString": "&".join(f"{k}={v}" for k, vs in query_params.items() for v in vs),
-                "headers": {k: v for k, v in lower.items() if k != "cookie"},
-                "requestContext": self._context(method, path, route_key, None),
-            }
-            if "cookie" in lower:
-                payload["cookies"] = [c.strip() for c in lower["cookie"].split(";") if c.strip()]
-            if query_params:
-                payload["queryStringParameters"] = {k: ",".join(v) for k, v in query_params.items()}
-            if path_params:
-                payload["pathParameters"] = dict(path_params)
+            raw_query = "&".join(f"{k}={v}" for k, vs in query_params.items() for v in vs)
+            payload = self._event(method, path, route_key, lower, query_params, raw_query, path_params, None, None)
+            payload.pop("isBase64Encoded")
+            payload.update(type="REQUEST", routeArn=route_arn, identitySource=present)
             return payload
 
         return _refused(self._lambda_authorizers.http(authorizer_id, authorizer, route_arn, values, event))
