@@ -49,6 +49,8 @@ SKIPPED = {
         "fragment: where enable_checks goes in an app (its stacks elided)",
     ("docs/local-cloud.md", "from my_app.stack import OrdersStack"):
         "a test in the reader's project: imports the reader's own stack module (my_app)",
+    ("docs/local-cloud.md", 'tokens = cloud.sign_in(stack.backend, "ada@example.com", groups=["admins"])'):
+        "fragment: the reader's stack and backend; tests/local/test_sign_in.py runs the same flow on an ApiBackend",
     ("README.md", "cloud.fail(worker, times=5)"):
         "fragment: stack, backend, worker and fan_out are the reader's; docs/testing.md's full example runs in "
         "tests/local/test_docs_example.py",

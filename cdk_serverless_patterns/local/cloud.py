@@ -39,6 +39,7 @@ from .service import Services
 from .services import REGISTRY
 from .services.apigateway import LocalApi, RestApis
 from .services.apigatewayv2 import HttpApis, LocalHttpApi
+from .services.cognito import Cognito, LocalTokens
 from .services.events import EventBridge
 from .services.lambda_ import Lambda
 from .services.scheduler import Scheduler
@@ -47,7 +48,7 @@ from .services.sqs import LocalMessage, Sqs
 from .services.stepfunctions import LocalExecution, StepFunctions
 from .template import Resource, StackTemplate, load_assets
 
-__all__ = ["LocalCloud", "LocalCloudWarning", "LocalExecution", "LocalInvocationError", "LocalMessage"]
+__all__ = ["LocalCloud", "LocalCloudWarning", "LocalExecution", "LocalInvocationError", "LocalMessage", "LocalTokens"]
 
 _MAX_DRAIN_STEPS = 10_000
 
@@ -272,6 +273,45 @@ class LocalCloud:
         service = self._open_services.for_type(resource.type)
         assert isinstance(service, (RestApis, HttpApis))
         return service.entry_point(resource)
+
+    def sign_in(self, user_pool_or_pattern: Any, username: str, password: Optional[str] = None, *,
+                groups: Sequence[str] = (), attributes: Optional[Mapping[str, str]] = None,
+                client: Any = None, scopes: Optional[Sequence[str]] = None) -> LocalTokens:
+        """Sign ``username`` in to a user pool of the stack and return real tokens of that pool (contract).
+
+        The user is created if needed (confirmed, password set, in ``groups``);
+        the tokens are signed with the local pool's own key and carry Cognito's
+        claims, so the API authorizers verify them as API Gateway does.
+
+        :param user_pool_or_pattern: a user pool construct, a pattern with a
+            ``user_pool`` (ApiBackend, Cqrs), or the pool's logical id.
+        :param password: checked when the user exists (``PermissionError`` when
+            wrong); the new user's password otherwise. Default: a generated one.
+        :param groups: groups to add the user to (``cognito:groups``); created if absent.
+        :param attributes: attributes of a new user (``email``, ``custom:...``).
+        :param client: the app client the tokens are for (construct or logical
+            id). Default: the pattern's client, else the audience of the API's
+            JWT authorizer, else the pool's first client.
+        :param scopes: the access token's scopes. Default: the client's allowed
+            OAuth scopes when it has OAuth flows, else ``aws.cognito.signin.user.admin``.
+        :returns: :class:`LocalTokens`; ``.authorization`` is the header value
+            the API's authorizer on this pool expects (``.headers`` the dict).
+        """
+        pool_resource = self._resource(
+            user_pool_or_pattern, ("AWS::Cognito::UserPool",), ("user_pool",), "user pool",
+            lambda o: _plain(getattr(o, "user_pool_id", None)),
+        )
+        cognito = self._open_services.get(Cognito)
+        pool = cognito.pool(pool_resource.name)
+        assert pool is not None
+        client = client if client is not None else getattr(user_pool_or_pattern, "user_pool_client", None)
+        client_id = None
+        if client is not None:
+            client_id = self._resource(client, ("AWS::Cognito::UserPoolClient",), (), "user pool client", lambda o: None).ref
+        authorizer_types = ("AWS::ApiGateway::Authorizer", "AWS::ApiGatewayV2::Authorizer")
+        authorizers = [] if isinstance(user_pool_or_pattern, str) else self._resources_under(user_pool_or_pattern, authorizer_types)
+        return cognito.tokens(pool, username, password, groups=groups, attributes=attributes, client_id=client_id,
+                              scopes=scopes, authorizers=authorizers or self.template.of_type(*authorizer_types))
 
     def put_object(self, bucket: Any, key: str, data: Union[bytes, str]) -> None:
         """Upload an object (S3 → EventBridge notification → rules → targets, as wired)."""

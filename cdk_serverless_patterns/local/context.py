@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from botocore.awsrequest import AWSResponse
 
     from .functions import LocalFunction
+    from .services.cognito import LocalUserPool
     from .sources import StreamSource
 
 Work = Callable[[], None]
@@ -93,6 +94,16 @@ class EventBuses(Protocol):
         """Route an event (already in EventBridge's envelope) to the rules of a bus."""
 
 
+class UserPools(Protocol):
+    """The Cognito service, as the API authorizers call it."""
+
+    def pool(self, pool_id: str) -> "Optional[LocalUserPool]":
+        """The local user pool with this id, or None."""
+
+    def pool_for_issuer(self, issuer: str) -> "Optional[LocalUserPool]":
+        """The local user pool whose token issuer is ``issuer``, or None."""
+
+
 class CloudContext:
     """The shared plumbing of one open LocalCloud; every service gets the same instance.
 
@@ -120,6 +131,7 @@ class CloudContext:
         self._functions: Optional[Functions] = None
         self._events: Optional[EventBuses] = None
         self.iam = Iam(template, self.warn_once)
+        self._user_pools: Optional[UserPools] = None
 
     # -- clients ---------------------------------------------------------------------------
     def client(self, service: str) -> Any:
@@ -152,6 +164,15 @@ class CloudContext:
 
     def provide_events(self, events: EventBuses) -> None:
         self._events = events
+
+    def provide_user_pools(self, pools: UserPools) -> None:
+        self._user_pools = pools
+
+    @property
+    def user_pools(self) -> UserPools:
+        if self._user_pools is None:
+            raise RuntimeError("LocalCloud: no Cognito service is registered")
+        return self._user_pools
 
     @property
     def functions(self) -> Functions:

@@ -206,8 +206,22 @@ class StackTemplate:
             r.arn = self._arn("cognito-idp", f"userpool/{r.name}")
             r.ref = r.name
             r.attributes.update(
-                Arn=r.arn, ProviderName=f"cognito-idp.{self.region}.amazonaws.com/{r.name}", UserPoolId=r.name
+                Arn=r.arn, ProviderName=f"cognito-idp.{self.region}.amazonaws.com/{r.name}", UserPoolId=r.name,
+                ProviderURL=f"https://cognito-idp.{self.region}.amazonaws.com/{r.name}",
             )
+        elif t == "AWS::Cognito::UserPoolClient":
+            r.name = r.ref = lid
+            r.arn = self._arn("cognito-idp", f"userpoolclient/{lid}")
+            r.attributes.update(ClientId=lid, Name=str(self._given_name(r, "ClientName") or lid))
+        elif t in ("AWS::ApiGateway::Stage", "AWS::ApiGatewayV2::Stage"):
+            # a stage's Ref is its name (method ARNs, execute-api URLs are built with it)
+            r.name = r.ref = str(self._given_name(r, "StageName") or lid)
+            r.arn = self._arn("apigateway", f"stage/{lid}")
+        elif t in ("AWS::ApiGateway::Authorizer", "AWS::ApiGatewayV2::Authorizer"):
+            # routes name their authorizer by Ref or by Fn::GetAtt [id, AuthorizerId]: both are the id
+            r.name = r.ref = lid
+            r.arn = self._arn("apigateway", f"authorizer/{lid}")
+            r.attributes["AuthorizerId"] = lid
         elif t == "AWS::ApiGateway::RestApi":
             r.name = lid.lower()[:10]
             r.ref = r.name

@@ -41,6 +41,7 @@ from __future__ import annotations
 from ..service import ServiceRegistry
 from .apigateway import RestApis
 from .apigatewayv2 import HttpApis
+from .cognito import Cognito
 from .dynamodb import DynamoDb
 from .events import EventBridge
 from .kinesis import Kinesis
@@ -73,7 +74,7 @@ INERT_TYPES = (
 
 #: Every service, in the order it provisions: data stores first, then what reads or delivers to them.
 REGISTRY = ServiceRegistry(
-    [DynamoDb, Sqs, Sns, S3, Kinesis, EventBridge, Lambda, StepFunctions, Pipes, Scheduler, RestApis, HttpApis],
+    [DynamoDb, Sqs, Sns, S3, Kinesis, EventBridge, Lambda, StepFunctions, Pipes, Scheduler, Cognito, RestApis, HttpApis],
     INERT_TYPES,
 )
 

@@ -3,9 +3,9 @@
 :class:`LocalApi` answers ``request(method, path, ...)`` the way the deployed
 stage would: the resource tree (``{param}``, ``{proxy+}``, literal segments
 first) and methods (``ANY`` last) of the ``AWS::ApiGateway::RestApi``; the
-method's ``AuthorizationType`` (Cognito claims from ``claims=``, a Lambda
-authorizer invoked with the identity source, IAM from a SigV4
-``Authorization`` header, API keys); the request validator with the method's
+method's ``AuthorizationType``, run by :mod:`..authorizers` (Cognito tokens
+verified against the pool's keys, or ``claims=``; Lambda authorizers with their
+cache; IAM for ``principal=`` or a SigV4 caller), API keys; the request validator with the method's
 JSON-schema model; then the ``AWS_PROXY`` integration with the v1 proxy event,
 or a ``MOCK`` integration (CORS preflight). Gateway errors carry the headers
 the API's ``AWS::ApiGateway::GatewayResponse`` resources add.
@@ -22,12 +22,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
+from .. import authorizers
 from ..context import CloudContext
 from ..functions import HandlerError
 from ..integrations import IntegrationConfigError, ServiceIntegrations, ServiceResponse, parse_uri, unsupported
 from ..vtl import InputVariable, VtlError, render, vtl_value
 from ..http import LocalResponse, json_dumps, match_segments, parse_request, route_score
-from ..iam import wildcard_match
 from ..service import Service
 from ..template import Resource
 
@@ -47,6 +47,7 @@ class LocalApi:
         self.ctx = ctx
         self.api = api
         self._services = ServiceIntegrations(ctx)
+        self._lambda_authorizers = authorizers.LambdaAuthorizers(ctx)
         template = ctx.template
         self.stage = "prod"
         for stage in template.of_type("AWS::ApiGateway::Stage"):
@@ -106,14 +107,23 @@ class LocalApi:
         headers: Optional[Mapping[str, str]] = None,
         query: Optional[Mapping[str, Any]] = None,
         claims: Optional[Mapping[str, Any]] = None,
+        principal: Any = None,
     ) -> LocalResponse:
-        """Send one request to the stage, as a client on the internet would, and deliver what follows."""
+        """Send one request to the stage, as a client on the internet would, and deliver what follows.
+
+        :param claims: shortcut for a Cognito-authorized method: these claims
+            stand for a verified token (scopes still checked). Default None:
+            the ``Authorization`` header is verified (see ``LocalCloud.sign_in``).
+        :param principal: for an ``AWS_IAM`` method, the caller: a role, a
+            function (its role), or a role's logical id, name or ARN. Default
+            None: the caller is whoever's STS credentials signed the request.
+        """
         with self.ctx.top_level():
-            return self._request(method, path, json, body, headers, query, claims)
+            return self._request(method, path, json, body, headers, query, claims, principal)
 
     def _request(self, method: str, path: str, json_body: Any, body: Optional[str | bytes],
                  headers: Optional[Mapping[str, str]], query: Optional[Mapping[str, Any]],
-                 claims: Optional[Mapping[str, Any]]) -> LocalResponse:
+                 claims: Optional[Mapping[str, Any]], principal: Any = None) -> LocalResponse:
         method = method.upper()
         path, _, query_params, headers, body = parse_request(path, json_body, body, headers, query)
         matched = self._match(path)
@@ -127,7 +137,7 @@ class LocalApi:
         lower_headers = {k.lower(): v for k, v in headers.items()}
         if props.get("ApiKeyRequired") and "x-api-key" not in lower_headers:
             return self._gateway_error("API_KEY", 403, "Forbidden")
-        authorizer_context, denial = self._authorize(props, method, route, path, lower_headers, headers, query_params, path_params, claims)
+        authorizer_context, denial = self._authorize(props, method, route, path, lower_headers, headers, query_params, path_params, claims, principal)
         if denial is not None:
             return denial
         invalid = self._validate(props, lower_headers, query_params, body)
@@ -211,52 +221,31 @@ class LocalApi:
     def _authorize(self, props: Mapping[str, Any], method: str, route: _Route, path: str,
                    lower_headers: Mapping[str, str], headers: Mapping[str, str],
                    query_params: Mapping[str, list[str]], path_params: Mapping[str, str],
-                   claims: Optional[Mapping[str, Any]]) -> tuple[Optional[dict[str, Any]], Optional[LocalResponse]]:
+                   claims: Optional[Mapping[str, Any]], principal: Any) -> tuple[Optional[dict[str, Any]], Optional[LocalResponse]]:
+        """The method's authorizer (:mod:`..authorizers`): the authorizer context, or the gateway's refusal."""
         kind = props.get("AuthorizationType", "NONE")
-        if kind == "COGNITO_USER_POOLS":
-            if claims is None:
-                return None, self._gateway_error("UNAUTHORIZED", 401, "Unauthorized")
-            scopes = props.get("AuthorizationScopes") or []
-            if scopes:
-                granted = str(claims.get("scope", "")).split()
-                if not any(s in granted for s in scopes):
-                    return None, self._gateway_error("UNAUTHORIZED", 401, "Unauthorized")
-            return {"claims": {k: v if isinstance(v, str) else json_dumps(v) for k, v in claims.items()}}, None
-        if kind == "AWS_IAM":
-            auth = lower_headers.get("authorization", "")
-            if not auth.startswith("AWS4-HMAC-SHA256"):
-                return None, self._gateway_error("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token")
+        if kind == "NONE":
             return None, None
-        if kind == "CUSTOM":
-            return self._lambda_authorizer(props, method, route, path, lower_headers, headers, query_params, path_params)
-        return None, None
-
-    def _lambda_authorizer(self, props: Mapping[str, Any], method: str, route: _Route, path: str,
-                           lower_headers: Mapping[str, str], headers: Mapping[str, str],
-                           query_params: Mapping[str, list[str]],
-                           path_params: Mapping[str, str]) -> tuple[Optional[dict[str, Any]], Optional[LocalResponse]]:
         template = self.ctx.template
-        authorizer = next(
-            (a for a in template.of_type("AWS::ApiGateway::Authorizer") if a.ref == props.get("AuthorizerId")), None
-        )
+        method_arn = f"arn:aws:execute-api:{template.region}:{template.account}:{self.api.ref}/{self.stage}/{method}{path}"
+        if kind == "AWS_IAM":
+            _, rejection = authorizers.iam(self.ctx, method_arn, lower_headers, principal, rest=True)
+            return self._refused((None, rejection))
+        authorizer = next((a for a in template.of_type("AWS::ApiGateway::Authorizer") if a.ref == props.get("AuthorizerId")), None)
         if authorizer is None:
-            return None, self._gateway_error("DEFAULT_5XX", 500, "Internal server error")
+            self.ctx.warn_once(f"authorizer:{props.get('AuthorizerId')}", (
+                f"LocalCloud: method {method} {route.path} names authorizer {props.get('AuthorizerId')!r}, "
+                "which is not in the template; the request is refused"))
+            return None, self._gateway_error("AUTHORIZER_CONFIGURATION_ERROR", 500, None)
         auth_props = template.resolve(authorizer.properties)
-        method_arn = (
-            f"arn:aws:execute-api:{template.region}:{template.account}:{self.api.ref}/{self.stage}/{method}{path}"
-        )
-        sources = [s.strip() for s in str(auth_props.get("IdentitySource", "")).split(",") if s.strip()]
-        for source in sources:
-            if source.startswith("method.request.header."):
-                if source.rsplit(".", 1)[-1].lower() not in lower_headers:
-                    return None, self._gateway_error("UNAUTHORIZED", 401, "Unauthorized")
-            elif source.startswith("method.request.querystring.") and source.rsplit(".", 1)[-1] not in query_params:
-                return None, self._gateway_error("UNAUTHORIZED", 401, "Unauthorized")
-        if auth_props.get("Type") == "TOKEN":
-            header = sources[0].rsplit(".", 1)[-1].lower() if sources else "authorization"
-            event: dict[str, Any] = {"type": "TOKEN", "authorizationToken": lower_headers.get(header, ""), "methodArn": method_arn}
-        else:
-            event = {
+        if kind == "COGNITO_USER_POOLS":
+            scopes = [str(s) for s in props.get("AuthorizationScopes") or []]
+            return self._refused(authorizers.rest_cognito(self.ctx, auth_props, scopes, lower_headers, claims))
+        values = {source: _identity_value(source, lower_headers, query_params)
+                  for source in [s.strip() for s in str(auth_props.get("IdentitySource", "")).split(",") if s.strip()]}
+
+        def request_event() -> dict[str, Any]:
+            return {
                 "type": "REQUEST",
                 "methodArn": method_arn,
                 "resource": route.path,
@@ -268,35 +257,19 @@ class LocalApi:
                 "stageVariables": None,
                 "requestContext": self._request_context(method, path, route, None),
             }
-        uri = str(auth_props.get("AuthorizerUri", ""))
-        function, _ = self.ctx.functions.function_for_arn(_function_arn_from_uri(uri))
-        try:
-            result = self.ctx.functions.run(function, event, invoked_arn=_function_arn_from_uri(uri))
-        except HandlerError as error:
-            if error.error_message == "Unauthorized":
-                return None, self._gateway_error("UNAUTHORIZED", 401, "Unauthorized")
-            return None, self._gateway_error("AUTHORIZER_FAILURE", 500, None)
-        if not isinstance(result, Mapping) or "policyDocument" not in result:
-            return None, self._gateway_error("AUTHORIZER_CONFIGURATION_ERROR", 500, None)
-        statements = result["policyDocument"].get("Statement") or []
-        if isinstance(statements, Mapping):
-            statements = [statements]
-        allowed = False
-        for statement in statements:
-            resources = statement.get("Resource") or []
-            resources = [resources] if isinstance(resources, str) else resources
-            if any(wildcard_match(r, method_arn) for r in resources):
-                if statement.get("Effect") == "Deny":
-                    return None, self._gateway_error(
-                        "ACCESS_DENIED", 403, "User is not authorized to access this resource with an explicit deny"
-                    )
-                if statement.get("Effect") == "Allow":
-                    allowed = True
-        if not allowed:
-            return None, self._gateway_error("ACCESS_DENIED", 403, "User is not authorized to access this resource")
-        context = {k: v for k, v in (result.get("context") or {}).items()}
-        context["principalId"] = result.get("principalId")
-        return context, None
+
+        return self._refused(self._lambda_authorizers.rest(authorizer.ref, auth_props, method_arn, values, request_event))
+
+    def _refused(self, result: tuple[Optional[dict[str, Any]], Optional[authorizers.Rejection]]
+                 ) -> tuple[Optional[dict[str, Any]], Optional[LocalResponse]]:
+        context, rejection = result
+        if rejection is None:
+            return context, None
+        response = self._gateway_error(rejection.response_type, rejection.status, rejection.message)
+        response.headers.update(rejection.headers)
+        if rejection.message_key != "message":
+            response.body = rejection.body()
+        return None, response
 
     def _validate(self, props: Mapping[str, Any], lower_headers: Mapping[str, str],
                   query_params: Mapping[str, list[str]], body: Optional[str]) -> Optional[LocalResponse]:
@@ -491,6 +464,14 @@ def integration_problems(ctx: CloudContext, method: Resource) -> Optional[str]:
         return f"the path form of a {target.service} integration (LocalCloud runs the action/... form): use action/<Action>"
     why = unsupported(target.service, target.action)
     return None if why is None else f"{why}: call that service from a Lambda proxy integration, or test it on AWS"
+def _identity_value(source: str, lower_headers: Mapping[str, str], query_params: Mapping[str, list[str]]) -> Optional[str]:
+    """The value of one REST identity source (``method.request.header.X``, ``method.request.querystring.x``)."""
+    if source.startswith("method.request.header."):
+        return lower_headers.get(source.rsplit(".", 1)[-1].lower())
+    if source.startswith("method.request.querystring."):
+        values = query_params.get(source.rsplit(".", 1)[-1])
+        return values[-1] if values else None
+    return source  # stage variables and context values: constant for a local stage
 
 
 def _function_arn_from_uri(uri: str) -> str:
