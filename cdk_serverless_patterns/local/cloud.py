@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Optional, Sequence, Union
 
 from . import hooks
-from .context import CloudContext, LocalCloudWarning, session
+from .context import CloudContext, LocalCloudWarning, Undelivered, session
 from .functions import HandlerError, LocalFunction
 from .iam import kms_key_lookup
 from .service import Services
@@ -46,7 +46,7 @@ from .services.sqs import LocalMessage, Sqs
 from .services.stepfunctions import LocalExecution, StepFunctions
 from .template import Resource, StackTemplate, load_assets
 
-__all__ = ["LocalCloud", "LocalCloudWarning", "LocalExecution", "LocalInvocationError", "LocalMessage"]
+__all__ = ["LocalCloud", "LocalCloudWarning", "LocalExecution", "LocalInvocationError", "LocalMessage", "Undelivered"]
 
 _MAX_DRAIN_STEPS = 10_000
 
@@ -128,6 +128,14 @@ class LocalCloud:
     def functions(self) -> dict[str, LocalFunction]:
         """The stack's functions by logical id (empty until the cloud is open)."""
         return self._lambda.functions if self._services is not None else {}
+
+    def undelivered(self) -> list[Undelivered]:
+        """What this cloud could not deliver or run (contract), each with the resource's logical id, what and why.
+
+        Listed when the cloud opens (a :class:`LocalCloudWarning` each) and as
+        deliveries meet them (a target of a service LocalCloud has no sender for).
+        """
+        return list(self._ctx.undelivered)
 
     @property
     def delivery_failures(self) -> list[tuple[str, str]]:
