@@ -191,9 +191,8 @@ TEMPLATE: dict[str, Any] = {
 }
 
 
-@pytest.fixture(scope="module")
-def assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("fidelity")
+def write_assembly(out: Path) -> Path:
+    """The template above as a cloud assembly in ``out`` (stack ``Fidelity``, handlers as its asset)."""
     shutil.copytree(HANDLERS, out / "asset.handlers")
     (out / "Fidelity.template.json").write_text(json.dumps(TEMPLATE))
     (out / "manifest.json").write_text(json.dumps({"version": "36.0.0", "artifacts": {"Fidelity": {
@@ -201,6 +200,11 @@ def assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "properties": {"templateFile": "Fidelity.template.json", "stackName": "fidelity"},
     }}}))
     return out
+
+
+@pytest.fixture(scope="module")
+def assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_assembly(tmp_path_factory.mktemp("fidelity"))
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from typing import Any, Iterator, Optional
 import boto3
 import pytest
 
-from tests.local.test_delivery_fidelity import ACCOUNT, HANDLERS, REGION, TEMPLATE
+from tests.local.test_delivery_fidelity import REGION, write_assembly
 
 ROOT = Path(__file__).parent.parent.parent
 
@@ -82,14 +81,7 @@ def _http(method: str, url: str, body: Any = None, headers: Optional[dict[str, s
 
 @pytest.fixture(scope="module")
 def fidelity_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("served")
-    shutil.copytree(HANDLERS, out / "asset.handlers")
-    (out / "Fidelity.template.json").write_text(json.dumps(TEMPLATE))
-    (out / "manifest.json").write_text(json.dumps({"version": "36.0.0", "artifacts": {"Fidelity": {
-        "type": "aws:cloudformation:stack", "environment": f"aws://{ACCOUNT}/{REGION}",
-        "properties": {"templateFile": "Fidelity.template.json", "stackName": "fidelity"},
-    }}}))
-    return out
+    return write_assembly(tmp_path_factory.mktemp("served"))
 
 
 def test_sdk_calls_through_the_endpoint_are_delivered_handlers_reload_and_ctrl_c_exits_0(fidelity_assembly: Path) -> None:
