@@ -17,7 +17,7 @@ resource types it runs and given a :class:`~.context.CloudContext` — its
 docstring says how to add one.
 """
 
-from .cloud import LocalCloud, LocalCloudWarning, LocalInvocationError, LocalMessage
+from .cloud import LocalCloud, LocalCloudWarning, LocalInvocationError, LocalMessage, Undelivered
 from .http import LocalResponse
 from .services.apigateway import LocalApi
 from .services.apigatewayv2 import LocalHttpApi
@@ -34,4 +34,5 @@ __all__ = [
     "LocalMessage",
     "LocalResponse",
     "LocalTokens",
+    "Undelivered",
 ]

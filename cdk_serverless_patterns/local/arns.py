@@ -23,4 +23,6 @@ TARGET_ACTIONS = {
     "lambda": "lambda:InvokeFunction",
     "states": "states:StartExecution",
     "sns": "sns:Publish",
+    "kinesis": "kinesis:PutRecord",
+    "logs": "logs:PutLogEvents",
 }

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Optional, Sequence, Union
 
 from . import hooks
-from .context import CloudContext, LocalCloudWarning, session
+from .context import CloudContext, LocalCloudWarning, Undelivered, session
 from .functions import HandlerError, LocalFunction
 from .iam import kms_key_lookup
 from .service import Services
@@ -48,7 +48,7 @@ from .services.sqs import LocalMessage, Sqs
 from .services.stepfunctions import LocalExecution, StepFunctions
 from .template import Resource, StackTemplate, load_assets
 
-__all__ = ["LocalCloud", "LocalCloudWarning", "LocalExecution", "LocalInvocationError", "LocalMessage", "LocalTokens"]
+__all__ = ["LocalCloud", "LocalCloudWarning", "LocalExecution", "LocalInvocationError", "LocalMessage", "LocalTokens", "Undelivered"]
 
 _MAX_DRAIN_STEPS = 10_000
 
@@ -107,13 +107,40 @@ class LocalCloud:
         artifact = assembly.get_stack_artifact(stack.artifact_id)
         assembly_dir = Path(assembly.directory)
         region = stack.region if not cdk.Token.is_unresolved(stack.region) else None
-        self.template = StackTemplate(
-            artifact.template,
-            stack_name=stack.stack_name,
-            assembly_dir=assembly_dir,
-            region=region,
-            assets=load_assets(assembly_dir / f"{stack.artifact_id}.assets.json"),
+        self._setup(
+            StackTemplate(
+                artifact.template,
+                stack_name=stack.stack_name,
+                assembly_dir=assembly_dir,
+                region=region,
+                assets=load_assets(assembly_dir / f"{stack.artifact_id}.assets.json"),
+            ),
+            duplicate_deliveries=duplicate_deliveries,
+            auto_drain=auto_drain,
         )
+
+    @classmethod
+    def from_assembly(cls, outdir: Union[str, "os.PathLike[str]"], stack_name: Optional[str] = None, *,
+                      duplicate_deliveries: bool = False, auto_drain: bool = True) -> "LocalCloud":
+        """A LocalCloud on a synthesized cloud assembly (``cdk.out``): the template and assets are all it reads.
+
+        No ``aws_cdk`` import and no synthesis: any CDK app's output works
+        (``cdk synth``, in any language). Resources are looked up by logical id,
+        name, ARN or construct path (strings), not by construct.
+
+        :param outdir: the assembly directory.
+        :param stack_name: the stack (artifact id or construct path); may be
+            left out when the assembly has one top-level stack.
+        """
+        from .assembly import read_stack
+
+        cloud = cls.__new__(cls)
+        cloud.stack = None
+        cloud._setup(read_stack(Path(outdir), stack_name), duplicate_deliveries=duplicate_deliveries, auto_drain=auto_drain)
+        return cloud
+
+    def _setup(self, template: StackTemplate, *, duplicate_deliveries: bool, auto_drain: bool) -> None:
+        self.template = template
         self.auto_drain = auto_drain
         self.unsupported: dict[str, list[str]] = {}
         self._depth = 0
@@ -130,6 +157,14 @@ class LocalCloud:
     def functions(self) -> dict[str, LocalFunction]:
         """The stack's functions by logical id (empty until the cloud is open)."""
         return self._lambda.functions if self._services is not None else {}
+
+    def undelivered(self) -> list[Undelivered]:
+        """What this cloud could not deliver or run (contract), each with the resource's logical id, what and why.
+
+        Listed when the cloud opens (a :class:`LocalCloudWarning` each) and as
+        deliveries meet them (a target of a service LocalCloud has no sender for).
+        """
+        return list(self._ctx.undelivered)
 
     @property
     def delivery_failures(self) -> list[tuple[str, str]]:

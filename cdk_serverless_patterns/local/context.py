@@ -21,6 +21,9 @@ talks to the rest of the cloud through its context:
 * ``iam`` — policy evaluation (:class:`~.iam.Iam`): a handler's calls, a
   role a service was given, a service principal delivering to a resource;
 * ``warn_once`` and ``record_delivery_failure`` — what the user is told.
+* ``warn_once``, ``skip`` and ``record_delivery_failure`` — what the user is
+  told: ``skip`` names what the cloud cannot deliver (a :class:`Undelivered`,
+  listed by ``LocalCloud.undelivered()``) and warns once.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from __future__ import annotations
 import json
 import warnings
 from collections import deque
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, ContextManager, Mapping, Optional, Protocol
 
 import boto3
@@ -54,6 +58,24 @@ class LocalCloudWarning(UserWarning):
     """Something in the stack LocalCloud does not run (listed once per cloud)."""
 
 
+@dataclass(frozen=True)
+class Undelivered:
+    """Something LocalCloud could not deliver or run (contract: ``LocalCloud.undelivered()`` lists them).
+
+    :param logical_id: the template resource it belongs to (a pipe, a rule, a
+        schedule, a subscription, a mapping).
+    :param what: what was skipped (``"source arn:...:queue"``, ``"enrichment ..."``).
+    :param why: why, and what to do about it.
+    """
+
+    logical_id: str
+    what: str
+    why: str
+
+    def __str__(self) -> str:
+        return f"{self.logical_id}: {self.what} is not delivered locally ({self.why})"
+
+
 class Poller(Protocol):
     """A source the cloud polls while draining (an SQS queue, a stream shard set)."""
 
@@ -66,6 +88,13 @@ class Sender(Protocol):
 
     def __call__(self, arn: str, payload: Any, *, attributes: Optional[Mapping[str, str]] = None,
                  group_id: Optional[str] = None) -> None: ...
+
+
+class KeyedSender(Protocol):
+    """A sender that also takes a partition key (Kinesis)."""
+
+    def __call__(self, arn: str, payload: Any, *, attributes: Optional[Mapping[str, str]] = None,
+                 group_id: Optional[str] = None, partition_key: Optional[str] = None) -> None: ...
 
 
 class Functions(Protocol):
@@ -122,9 +151,11 @@ class CloudContext:
         self.pending: deque[Work] = deque()
         self.pollers: list[Poller] = []
         self.delivery_failures: list[tuple[str, str]] = []
+        self.undelivered: list[Undelivered] = []
         self._clients: dict[str, Any] = {}
         self._warned: set[str] = set()
         self._senders: dict[str, Sender] = {}
+        self._keyed_senders: dict[str, KeyedSender] = {}
         self._observers: dict[tuple[str, str], CallObserver] = {}
         self._interceptors: dict[tuple[str, str], CallInterceptor] = {}
         self._streams: dict[str, "StreamSource"] = {}
@@ -191,15 +222,29 @@ class CloudContext:
         """``service`` is the ARN's service field (``sqs``, ``lambda``, ``states``, ...)."""
         self._senders[service] = sender
 
+    def register_keyed_sender(self, service: str, sender: KeyedSender) -> None:
+        """A sender whose deliveries carry a partition key (Kinesis); also used as its plain sender."""
+        self._keyed_senders[service] = sender
+        self._senders[service] = sender
+
+    def can_send(self, arn: str) -> bool:
+        """Is there a sender for the ARN's service?"""
+        return arn_service(arn) in self._senders
+
     def send(self, arn: str, payload: Any, *, attributes: Optional[Mapping[str, str]] = None,
-             group_id: Optional[str] = None) -> None:
+             group_id: Optional[str] = None, partition_key: Optional[str] = None) -> None:
         """Deliver ``payload`` to the resource ``arn`` as AWS services do (rule targets, destinations, DLQs, pipes)."""
         service = arn_service(arn)
         sender = self._senders.get(service)
         if sender is None:
-            self.warn_once(f"target:{service}", f"LocalCloud cannot deliver to {arn} (service {service!r}); dropped")
+            self.skip(self.logical_id_for_arn(arn) or arn, f"delivery to {arn}",
+                      f"LocalCloud has no sender for service {service!r}; the payload was dropped")
             return
-        sender(arn, payload, attributes=attributes, group_id=group_id)
+        keyed = self._keyed_senders.get(service)
+        if keyed is not None:
+            keyed(arn, payload, attributes=attributes, group_id=group_id, partition_key=partition_key)
+        else:
+            sender(arn, payload, attributes=attributes, group_id=group_id)
 
     # -- the call tables the botocore hooks use --------------------------------------------
     def on_call(self, service: str, operation: str, observer: CallObserver) -> None:
@@ -245,6 +290,13 @@ class CloudContext:
     # -- what the user is told -------------------------------------------------------------
     def record_delivery_failure(self, where: str, message: str) -> None:
         self.delivery_failures.append((where, message))
+
+    def skip(self, logical_id: str, what: str, why: str) -> None:
+        """Record (once) that ``what`` of resource ``logical_id`` is not delivered, and warn."""
+        entry = Undelivered(logical_id, what, why)
+        if entry not in self.undelivered:
+            self.undelivered.append(entry)
+            warnings.warn(LocalCloudWarning(f"LocalCloud: {entry}"), stacklevel=3)
 
     def warn_once(self, key: str, message: str) -> None:
         if key not in self._warned:

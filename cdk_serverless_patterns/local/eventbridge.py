@@ -1,7 +1,9 @@
 """EventBridge's formats, shared by the services that produce or filter events.
 
 Event patterns (moto's matcher: prefix, suffix, anything-but, numeric, exists,
-``$or``) — also what Lambda and Pipes filter criteria use; the event envelope;
+equals-ignore-case, wildcard, cidr, ``$or``; arrays of objects flattened as
+EventBridge does) — also what Lambda and Pipes filter criteria use, on the
+record views of :mod:`.sources`; the event envelope;
 the simple JSONPath and input transformation of targets and pipes; S3's
 ``Object Created``/``Object Deleted`` events.
 """
@@ -19,10 +21,42 @@ from moto.events.models import EventPattern
 from .template import StackTemplate
 
 
+class _Pattern(EventPattern):
+    """moto's matcher, with arrays of objects flattened too: ``{"items": [{"sku": "a"}]}`` matches
+    ``{"items": {"sku": ["a"]}}`` as in EventBridge (moto keeps such an array as one opaque value)."""
+
+    @staticmethod
+    def _flatten_dict(node: Any, prefix: str = "", result: dict[str, Any] | None = None) -> dict[str, Any]:
+        result = {} if result is None else result
+        if not isinstance(node, dict):
+            return result
+        for k, v in node.items():
+            key = f"{prefix}.{k}" if prefix else k
+            if isinstance(v, dict) and v:
+                _Pattern._flatten_dict(v, key, result)
+            elif isinstance(v, list) and any(isinstance(item, dict) for item in v):
+                for item in v:
+                    for sub_key, sub_value in (_Pattern._flatten_dict(item, key) if isinstance(item, dict) else {key: item}).items():
+                        _merge(result, sub_key, sub_value)
+            else:
+                _merge(result, key, v)
+        return result
+
+
+def _merge(result: dict[str, Any], key: str, value: Any) -> None:
+    """Values of one flattened key from several array elements become one list (any element may match)."""
+    if key not in result:
+        result[key] = value
+        return
+    existing = result[key] if isinstance(result[key], list) else [result[key]]
+    result[key] = existing + (value if isinstance(value, list) else [value])
+
+
 def pattern_matches(pattern: Any, event: Mapping[str, Any]) -> bool:
-    """Does ``event`` match an EventBridge event pattern (a dict or its JSON)? moto's matcher."""
+    """Does ``event`` match an EventBridge event pattern (a dict or its JSON)? The one matcher rules, filter
+    criteria (Lambda event source mappings, pipes) and the scheduler share."""
     document = json.loads(pattern) if isinstance(pattern, str) else (pattern or {})
-    return bool(EventPattern(json.dumps(document), document).matches_event(cast(Any, event)))
+    return bool(_Pattern(json.dumps(document), document).matches_event(cast(Any, event)))
 
 
 def envelope(template: StackTemplate, entry: Mapping[str, Any]) -> dict[str, Any]:

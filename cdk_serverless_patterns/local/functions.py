@@ -111,6 +111,11 @@ class LocalFunction:
     _modules: Optional[dict[str, Any]] = None
     _entry: Optional[Callable[[Any, Any], Any]] = None
 
+    def reload(self) -> None:
+        """Forget the loaded handler modules: the next invocation imports them afresh (a new sandbox)."""
+        self._modules = None
+        self._entry = None
+
     # -- fault injection ------------------------------------------------------------------
     def fail(self, times: int, error: str, *, after_commit: bool = False) -> None:
         self._faults.append(Fault(times, error, after_commit))

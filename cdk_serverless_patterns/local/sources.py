@@ -7,6 +7,13 @@ time), and SQS's own redrive moves a message to the DLQ when it is received
 again after ``maxReceiveCount`` receives. Messages a ``FilterCriteria`` does not
 match are deleted, as Lambda does.
 
+Filter criteria are EventBridge patterns (:func:`~.eventbridge.pattern_matches`)
+on the record as AWS documents it (:func:`filter_view`): an SQS ``body`` that is
+JSON is matched as an object (a plain-text body matches only plain-string
+patterns, so a pattern on body fields drops it); Kinesis filters on ``data``,
+base64-decoded and parsed when it is JSON; DynamoDB stream records on
+``dynamodb.NewImage``/``OldImage``/``Keys`` as they are (typed: ``{"S": [...]}``).
+
 Streams: records in order per shard; a failed batch is retried (split in two
 first when ``BisectBatchOnFunctionError``), from the first reported failure with
 ``ReportBatchItemFailures``, up to ``MaximumRetryAttempts``; then a record of
@@ -34,10 +41,47 @@ if TYPE_CHECKING:
 _INFINITE_RETRIES = 10
 
 
+def _parsed(text: Any) -> Any:
+    """``text`` as JSON when it is a JSON object or array, else unchanged."""
+    if isinstance(text, str) and text.lstrip()[:1] in ("{", "["):
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+    return text
+
+
+def decoded_data(data: Any) -> Any:
+    """A Kinesis record's base64 ``data``, decoded and parsed when it is JSON; else unchanged."""
+    if not isinstance(data, str):
+        return data
+    try:
+        text = base64.b64decode(data, validate=True).decode()
+    except (ValueError, UnicodeDecodeError):
+        return data
+    parsed = _parsed(text)
+    return parsed if parsed is not text else data
+
+
+def filter_view(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The record as a filter pattern sees it (SQS body / Kinesis data parsed; DynamoDB records as they are)."""
+    if isinstance(record.get("kinesis"), Mapping):  # a Lambda Kinesis record: filters see its ``kinesis`` object
+        view = dict(record["kinesis"])
+    else:
+        view = dict(record)
+    if "data" in view and (view.get("kinesisSchemaVersion") or record.get("eventSource") == "aws:kinesis"):
+        view["data"] = decoded_data(view["data"])
+    if "body" in view and record.get("eventSource") == "aws:sqs":
+        view["body"] = _parsed(view["body"])
+    return view
+
+
 def filters_match(filters: list[Mapping[str, Any]], record: Mapping[str, Any]) -> bool:
+    """Does ``record`` pass a ``FilterCriteria.Filters`` list (any pattern matches; no filters: all pass)?"""
     if not filters:
         return True
-    return any(pattern_matches(f.get("Pattern"), record) for f in filters)
+    view = filter_view(record)
+    return any(pattern_matches(f.get("Pattern"), view) for f in filters)
 
 
 def _failed_ids(result: Any) -> Optional[list[str]]:
@@ -57,19 +101,21 @@ def _failed_ids(result: Any) -> Optional[list[str]]:
     return ids
 
 
-class SqsMapping:
-    def __init__(self, ctx: "CloudContext", mapping: Resource) -> None:
-        template = ctx.template
-        props = template.resolve(mapping.properties)
+class SqsPoller:
+    """Polls one queue as Lambda and Pipes do: a batch, filtered, delivered; failures return to the queue.
+
+    :param deliver: runs a batch of records; returns the ``messageId`` s that
+        failed ([] for none, None for the whole batch).
+    """
+
+    def __init__(self, ctx: "CloudContext", queue_arn: str, *, batch_size: int, filters: list[Mapping[str, Any]],
+                 deliver: Callable[[list[dict[str, Any]]], Optional[list[str]]], enabled: bool = True) -> None:
         self.ctx = ctx
-        self.mapping = mapping
-        self.queue_arn = str(props["EventSourceArn"])
-        self.function, _ = ctx.functions.function_for_arn(str(props["FunctionName"]))
-        self.invoked_arn = ctx.functions.function_arn_of(str(props["FunctionName"]))
-        self.batch_size = int(props.get("BatchSize", 10))
-        self.report_failures = "ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or [])
-        self.filters = list((props.get("FilterCriteria") or {}).get("Filters") or [])
-        self.enabled = str(props.get("Enabled", True)).lower() != "false"
+        self.queue_arn = queue_arn
+        self.batch_size = batch_size
+        self.filters = filters
+        self.deliver = deliver
+        self.enabled = enabled
         self.delivered: set[str] = set()
 
     def poll(self) -> bool:
@@ -92,18 +138,13 @@ class SqsMapping:
         if not messages:
             return False
         records = [self._record(m) for m in messages]
-        keep = [(m, r) for m, r in zip(messages, records) if filters_match(self.filters, self._filter_view(r))]
+        keep = [(m, r) for m, r in zip(messages, records) if filters_match(self.filters, r)]
         for message, record in zip(messages, records):
             if all(message is not k[0] for k in keep):
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
         if not keep:
             return True
-        failed: Optional[list[str]]
-        try:
-            result = self.ctx.functions.run(self.function, {"Records": [r for _, r in keep]}, invoked_arn=self.invoked_arn)
-            failed = _failed_ids(result) if self.report_failures else []
-        except HandlerError:
-            failed = None
+        failed = self.deliver([r for _, r in keep])
         for message, record in keep:
             message_failed = failed is None or record["messageId"] in failed
             if not message_failed and self.ctx.copies > 1 and record["messageId"] not in self.delivered:
@@ -114,14 +155,6 @@ class SqsMapping:
             else:
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
         return True
-
-    def _filter_view(self, record: Mapping[str, Any]) -> dict[str, Any]:
-        view = dict(record)
-        try:
-            view["body"] = json.loads(record["body"])
-        except (TypeError, ValueError):
-            pass
-        return view
 
     def _record(self, message: Mapping[str, Any]) -> dict[str, Any]:
         attributes = dict(message.get("Attributes") or {})
@@ -145,6 +178,32 @@ class SqsMapping:
             "eventSourceARN": self.queue_arn,
             "awsRegion": self.ctx.template.region,
         }
+
+
+class SqsMapping(SqsPoller):
+    """A Lambda event source mapping on a queue (``ReportBatchItemFailures`` honoured)."""
+
+    def __init__(self, ctx: "CloudContext", mapping: Resource) -> None:
+        props = ctx.template.resolve(mapping.properties)
+        self.mapping = mapping
+        self.function, _ = ctx.functions.function_for_arn(str(props["FunctionName"]))
+        self.invoked_arn = ctx.functions.function_arn_of(str(props["FunctionName"]))
+        self.report_failures = "ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or [])
+        super().__init__(
+            ctx,
+            str(props["EventSourceArn"]),
+            batch_size=int(props.get("BatchSize", 10)),
+            filters=list((props.get("FilterCriteria") or {}).get("Filters") or []),
+            deliver=self._invoke,
+            enabled=str(props.get("Enabled", True)).lower() != "false",
+        )
+
+    def _invoke(self, records: list[dict[str, Any]]) -> Optional[list[str]]:
+        try:
+            result = self.ctx.functions.run(self.function, {"Records": records}, invoked_arn=self.invoked_arn)
+        except HandlerError:
+            return None
+        return _failed_ids(result) if self.report_failures else []
 
 
 class StreamSource:

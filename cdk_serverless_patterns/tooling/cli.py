@@ -1,4 +1,7 @@
-"""``python -m cdk_serverless_patterns findings|cost|diagram <cdk.out>``.
+"""``python -m cdk_serverless_patterns findings|cost|diagram|local serve <cdk.out>``.
+
+``local serve`` runs a stack on LocalCloud (the ``[local]`` extra) and serves
+its APIs and an AWS endpoint over HTTP until Ctrl-C (:mod:`..local.serve`).
 
 All three read a synthesized cloud assembly (``cdk synth`` or ``app.synth()``
 output); none imports aws_cdk, so they start fast and work on any CDK app.
@@ -95,6 +98,18 @@ def _diagram(args: argparse.Namespace) -> int:
     return 0
 
 
+def _local_serve(args: argparse.Namespace) -> int:
+    try:
+        from ..local.serve import serve
+    except ImportError as error:
+        raise AssemblyError(f"local serve needs the [local] extra ({error.name} is not installed): "
+                            'pip install "cdk-serverless-patterns[local]"') from None
+    try:
+        return serve(args.outdir, args.stack, host=args.host, port=args.port)
+    except KeyboardInterrupt:  # Ctrl-C while the cloud opens
+        return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The command line: ``findings``, ``cost`` and ``diagram``, each taking the assembly directory."""
     root = argparse.ArgumentParser(
@@ -125,7 +140,14 @@ def parser() -> argparse.ArgumentParser:
     diagram.add_argument("--format", choices=("mermaid", "svg"), default="mermaid",
                          help="a Mermaid flowchart (default) or a standalone SVG image")
     diagram.set_defaults(run=_diagram)
-    for sub in (find, cost, diagram):
+    local = commands.add_parser("local", help="run a stack on LocalCloud").add_subparsers(dest="local_command", required=True)
+    serve = local.add_parser("serve", help="serve the stack's APIs and an AWS endpoint (AWS_ENDPOINT_URL) until Ctrl-C")
+    serve.add_argument("--stack", metavar="NAME", help="the stack (artifact id or construct path); needed when there are several")
+    serve.add_argument("--port", type=int, default=3000,
+                       help="the APIs' port; the AWS endpoint is on the next one (default: 3000; 0 picks free ports)")
+    serve.add_argument("--host", default="127.0.0.1", help="the interface to listen on (default: 127.0.0.1)")
+    serve.set_defaults(run=_local_serve)
+    for sub in (find, cost, diagram, serve):
         sub.add_argument("outdir", nargs="?", default="cdk.out", help="the cloud assembly directory (default: cdk.out)")
     for sub in (cost, diagram):
         sub.add_argument("--stack", action="append", metavar="NAME",

@@ -8,6 +8,10 @@ EventBridge notifications; every ``ENABLED`` rule on that bus whose
 one the delivery fails, is retried per the target's ``RetryPolicy`` and then
 lands in the target's ``DeadLetterConfig`` queue with EventBridge's error
 attributes. A scheduled rule fires on ``run_schedule``.
+
+CloudWatch Logs log groups are a target of rules and pipes: this module also
+registers the ``logs`` sender (the group is created on first delivery; one
+log event per delivery, in the stream the target names).
 """
 
 from __future__ import annotations
@@ -38,11 +42,22 @@ class EventBridge(Service):
             self.rules_by_bus.setdefault(str(bus).rsplit("/", 1)[-1], []).append(rule)
         ctx.provide_events(self)
         ctx.register_sender("events", self.send)
+        ctx.register_sender("logs", send_to_log_group(ctx))
         ctx.on_call("events", "PutEvents", self._put_events)
+
+    def check_targets(self) -> None:
+        """Name (at open) each rule target no local service delivers to."""
+        for rules in self.rules_by_bus.values():
+            for rule in rules:
+                for target in self.ctx.template.resolve(rule.properties.get("Targets") or []):
+                    if not self.ctx.can_send(str(target["Arn"])):
+                        self.ctx.skip(rule.logical_id, f"target {target['Arn']}",
+                                      f"LocalCloud has no sender for service {arn_service(str(target['Arn']))!r}")
 
     def provision(self) -> None:
         for bus in self.ctx.template.of_type("AWS::Events::EventBus"):
             self.ctx.client("events").create_event_bus(Name=bus.name)
+        self.check_targets()
 
     def _put_events(self, params: Mapping[str, Any], parsed: Mapping[str, Any]) -> None:
         for entry in params.get("Entries", []):
@@ -120,3 +135,27 @@ class EventBridge(Service):
                     "TARGET_ARN": arn,
                 },
             )
+
+
+def send_to_log_group(ctx: CloudContext) -> Any:
+    """The ``logs`` sender: one log event in the group the ARN names (stream: ``group_id``, else ``local``)."""
+    created: set[tuple[str, str]] = set()
+
+    def send(arn: str, payload: Any, *, attributes: Optional[Mapping[str, str]] = None,
+             group_id: Optional[str] = None) -> None:
+        group = arn.split(":log-group:", 1)[-1].removesuffix(":*")
+        stream = group_id or "local"
+        logs = ctx.client("logs")
+        if (group, stream) not in created:
+            for call, params in (("create_log_group", {"logGroupName": group}),
+                                 ("create_log_stream", {"logGroupName": group, "logStreamName": stream})):
+                try:
+                    getattr(logs, call)(**params)
+                except logs.exceptions.ResourceAlreadyExistsException:
+                    pass
+            created.add((group, stream))
+        now = int(datetime.datetime.now(datetime.timezone.utc).timestamp() * 1000)
+        logs.put_log_events(logGroupName=group, logStreamName=stream,
+                            logEvents=[{"timestamp": now, "message": body_of(payload)}])
+
+    return send

@@ -65,7 +65,7 @@ class Lambda(Service):
             elif ":kinesis:" in source or ":dynamodb:" in source:
                 self.ctx.add_poller(lambda_stream_mapping(self.ctx, mapping, self.ctx.stream_source(source)))
             else:
-                self.ctx.warn_once(f"esm:{source}", f"event source mapping {mapping.path}: source {source} is not run locally")
+                self.ctx.skip(mapping.logical_id, f"source {source}", "LocalCloud runs event source mappings on SQS queues, Kinesis streams and DynamoDB streams only")
 
     def _make_function(self, resource: Resource) -> LocalFunction:
         t = self.ctx.template

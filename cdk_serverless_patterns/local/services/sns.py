@@ -19,6 +19,8 @@ from ..service import Service
 
 class Sns(Service):
     handles = ("AWS::SNS::Topic", "AWS::SNS::Subscription")
+    #: The subscription protocols delivered locally.
+    _PROTOCOLS = ("sqs", "lambda")
 
     def __init__(self, ctx: CloudContext) -> None:
         super().__init__(ctx)
@@ -40,6 +42,11 @@ class Sns(Service):
                 if str(template.resolve(topic.properties.get("ContentBasedDeduplication", False))).lower() == "true":
                     attributes["ContentBasedDeduplication"] = "true"
             self.ctx.client("sns").create_topic(Name=topic.name, Attributes=attributes)
+        for subscription in template.of_type("AWS::SNS::Subscription"):
+            protocol = str(template.resolve(subscription.properties.get("Protocol")))
+            if protocol not in self._PROTOCOLS:
+                self.ctx.skip(subscription.logical_id, f"{protocol} subscription",
+                              f"LocalCloud delivers SNS subscriptions with protocol {' or '.join(self._PROTOCOLS)} only")
 
     def send(self, arn: str, payload: Any, *, attributes: Optional[Mapping[str, str]] = None,
              group_id: Optional[str] = None) -> None:
@@ -96,8 +103,7 @@ class Sns(Service):
         protocol = str(subscription.get("Protocol"))
         publisher = {"sqs": self._to_queue, "lambda": self._to_function}.get(protocol)
         if publisher is None:
-            self.ctx.warn_once(f"sns:{protocol}", f"SNS subscriptions with protocol {protocol!r} are not delivered locally")
-            return
+            return  # named at open (provision)
         # SNS delivers as sns.amazonaws.com: the endpoint's resource policy must allow it (queue policy, Lambda permission).
         denial = self.ctx.iam.service_delivery("sns.amazonaws.com", str(subscription.get("Endpoint")), topic)
         if denial is not None:
