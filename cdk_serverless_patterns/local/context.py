@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Callable, ContextManager, Mapping, Option
 import boto3
 
 from .arns import arn_service
-from .iam import Arns, access_denied_message, denied, kms_key_lookup, required_permissions
+from .iam import Arns, access_denied_message, denied, kms_key_lookup, required_permissions, secret_arn_lookup
 from .template import StackTemplate
 
 if TYPE_CHECKING:
@@ -110,6 +110,7 @@ class CloudContext:
         self.pollers: list[Poller] = []
         self.delivery_failures: list[tuple[str, str]] = []
         self._clients: dict[str, Any] = {}
+        self._closers: list[Callable[[], None]] = []
         self._warned: set[str] = set()
         self._senders: dict[str, Sender] = {}
         self._observers: dict[tuple[str, str], CallObserver] = {}
@@ -117,7 +118,7 @@ class CloudContext:
         self._streams: dict[str, "StreamSource"] = {}
         self._functions: Optional[Functions] = None
         self._events: Optional[EventBuses] = None
-        self._arns = Arns(template.region, template.account, kms_key_lookup(template))
+        self._arns = Arns(template.region, template.account, kms_key_lookup(template), secret_arn_lookup(template))
 
     # -- clients ---------------------------------------------------------------------------
     def client(self, service: str) -> Any:
@@ -126,7 +127,13 @@ class CloudContext:
             self._clients[service] = session().client(service, region_name=self.template.region)
         return self._clients[service]
 
+    def on_close(self, closer: Callable[[], None]) -> None:
+        """Run ``closer`` when the cloud closes (stop a server, end worker processes)."""
+        self._closers.append(closer)
+
     def close(self) -> None:
+        while self._closers:
+            self._closers.pop()()
         self._clients.clear()
 
     # -- work ------------------------------------------------------------------------------

@@ -200,6 +200,10 @@ class LocalFunction:
         self.invocations.append(record)
         token = current_function.set(self)
         started = time.monotonic()
+        if self._entry is None and not self.runtime.startswith("python"):  # before the sandbox hides this package
+            from .runtimes import foreign_entry  # Node.js workers; the runtimes LocalCloud does not run
+
+            self._entry = foreign_entry(self)
         try:
             with self._sandbox(base_env):
                 try:
@@ -214,6 +218,8 @@ class LocalFunction:
                     result = entry(event, context)
                 except ServiceError:
                     raise
+                except HandlerError as exc:  # reported by a runtime outside this process (Node.js), as it is
+                    record.error = exc
                 except Exception as exc:  # a handler error is data here, as it is to Lambda
                     record.error = HandlerError(
                         type(exc).__name__, str(exc), traceback.format_exception(type(exc), exc, exc.__traceback__)
