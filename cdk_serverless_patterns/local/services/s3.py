@@ -137,7 +137,7 @@ class S3(Service):
                 "s3SchemaVersion": "1.0",
                 "configurationId": "local",
                 "bucket": {"name": bucket_name, "ownerIdentity": {"principalId": "LOCALCLOUD"}, "arn": bucket_arn},
-                "object": {"key": quote_plus(key), "size": size, "eTag": etag, "sequencer": f"{now.timestamp():.6f}".replace(".", "").upper()},
+                "object": {"key": quote_plus(key, safe="/"), "size": size, "eTag": etag, "sequencer": f"{now.timestamp():.6f}".replace(".", "").upper()},
             },
         }
 
