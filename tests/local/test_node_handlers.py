@@ -52,7 +52,7 @@ class MixedStack(cdk.Stack):
 
 @pytest.fixture(scope="module")
 def stack() -> MixedStack:
-    return MixedStack(cdk.App(), "Mixed")
+    return MixedStack(cdk.App(builtin_cloud_formation_validation=False), "Mixed")
 
 
 @pytest.fixture(scope="module")
