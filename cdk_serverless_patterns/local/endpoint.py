@@ -68,7 +68,7 @@ class EndpointResponse:
 
 
 class AwsEndpoint:
-    """The open cloud's AWS endpoint. One per cloud (``AwsEndpoint.of(ctx)``)."""
+    """The open cloud's AWS endpoint. One per cloud (``ctx.shared(AwsEndpoint)``)."""
 
     def __init__(self, ctx: "CloudContext") -> None:
         self.ctx = ctx
@@ -80,16 +80,6 @@ class AwsEndpoint:
         self._lock = threading.Lock()
         ctx.on_close(self.close)
 
-    @classmethod
-    def of(cls, ctx: "CloudContext") -> "AwsEndpoint":
-        """The cloud's endpoint, created on first use."""
-        found = getattr(ctx, "_aws_endpoint", None)
-        if found is None:
-            found = cls(ctx)
-            setattr(ctx, "_aws_endpoint", found)
-        assert isinstance(found, AwsEndpoint)
-        return found
-
     # -- the server ------------------------------------------------------------------------
     @property
     def url(self) -> str:
@@ -99,8 +89,7 @@ class AwsEndpoint:
                 self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(self))
                 self._server.daemon_threads = True
                 threading.Thread(target=self._server.serve_forever, name="localcloud-endpoint", daemon=True).start()
-            host, port = self._server.server_address[:2]
-            return f"http://{host}:{port}"
+            return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def close(self) -> None:
         if self._server is not None:
@@ -198,7 +187,7 @@ def _handler_class(endpoint: AwsEndpoint) -> type[BaseHTTPRequestHandler]:
 
         def _read_body(self) -> bytes:
             if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-                chunks = []
+                chunks: list[bytes] = []
                 while True:
                     size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                     if size == 0:
@@ -262,13 +251,13 @@ def _scalar(shape: Shape, value: Any) -> Any:
 def _from_json(shape: Shape, value: Any) -> Any:
     kind = shape.type_name
     if kind == "structure" and isinstance(value, Mapping):
-        members = shape.members  # type: ignore[attr-defined]
+        members = shape.members
         wire = {m.serialization.get("name", name): name for name, m in members.items()}
         return {wire.get(k, k): _from_json(members[wire[k]], v) for k, v in value.items() if k in wire}
     if kind == "list" and isinstance(value, list):
-        return [_from_json(shape.member, v) for v in value]  # type: ignore[attr-defined]
+        return [_from_json(shape.member, v) for v in value]
     if kind == "map" and isinstance(value, Mapping):
-        return {k: _from_json(shape.value, v) for k, v in value.items()}  # type: ignore[attr-defined]
+        return {k: _from_json(shape.value, v) for k, v in value.items()}
     return _scalar(shape, value)
 
 
@@ -277,7 +266,7 @@ def _from_query(shape: Shape, form: Mapping[str, str], prefix: str) -> Any:
     kind = shape.type_name
     if kind == "structure":
         result: dict[str, Any] = {}
-        for name, member in shape.members.items():  # type: ignore[attr-defined]
+        for name, member in shape.members.items():
             key = f"{prefix}{member.serialization.get('name', name)}"
             if any(k == key or k.startswith(key + ".") for k in form):
                 value = _from_query(member, form, key + ".") if member.type_name in ("structure", "list", "map") else None
@@ -286,11 +275,11 @@ def _from_query(shape: Shape, form: Mapping[str, str], prefix: str) -> Any:
     base = prefix.rstrip(".")
     if kind == "list":
         flat = shape.serialization.get("flattened", False)
-        item = f"{base}." if flat else f"{base}.{shape.member.serialization.get('name', 'member')}."  # type: ignore[attr-defined]
+        item = f"{base}." if flat else f"{base}.{shape.member.serialization.get('name', 'member')}."
         items = []
         index = 1
         while any(k == f"{item}{index}" or k.startswith(f"{item}{index}.") for k in form):
-            member = shape.member  # type: ignore[attr-defined]
+            member = shape.member
             items.append(
                 _from_query(member, form, f"{item}{index}.")
                 if member.type_name in ("structure", "list", "map")
@@ -301,12 +290,12 @@ def _from_query(shape: Shape, form: Mapping[str, str], prefix: str) -> Any:
     if kind == "map":
         flat = shape.serialization.get("flattened", False)
         entry = f"{base}." if flat else f"{base}.entry."
-        key_name = shape.key.serialization.get("name", "key")  # type: ignore[attr-defined]
-        value_name = shape.value.serialization.get("name", "value")  # type: ignore[attr-defined]
+        key_name = shape.key.serialization.get("name", "key")
+        value_name = shape.value.serialization.get("name", "value")
         mapping: dict[str, Any] = {}
         index = 1
         while f"{entry}{index}.{key_name}" in form:
-            value_shape = shape.value  # type: ignore[attr-defined]
+            value_shape = shape.value
             value_key = f"{entry}{index}.{value_name}"
             mapping[form[f"{entry}{index}.{key_name}"]] = (
                 _from_query(value_shape, form, value_key + ".")
@@ -363,7 +352,7 @@ def _from_rest(operation: OperationModel, labels: Mapping[str, str], request: En
     params: dict[str, Any] = {}
     body_members: dict[str, Shape] = {}
     payload = shape.serialization.get("payload")
-    for name, member in shape.members.items():  # type: ignore[attr-defined]
+    for name, member in shape.members.items():
         location = member.serialization.get("location")
         wire = member.serialization.get("name", name)
         if location == "uri":
@@ -372,7 +361,7 @@ def _from_rest(operation: OperationModel, labels: Mapping[str, str], request: En
                 params[name] = _scalar(member, labels[label])
         elif location == "querystring":
             if member.type_name == "map":
-                taken = {m.serialization.get("name") for m in shape.members.values()}  # type: ignore[attr-defined]
+                taken = {m.serialization.get("name") for m in shape.members.values()}
                 params[name] = {k: v[-1] for k, v in request.query.items() if k not in taken}
             elif wire in request.query:
                 values = request.query[wire]
@@ -411,7 +400,7 @@ def _from_xml(shape: Shape, body: bytes) -> Any:
         kind = shape.type_name
         if kind == "structure":
             out: dict[str, Any] = {}
-            members = shape.members  # type: ignore[attr-defined]
+            members = shape.members
             by_wire = {m.serialization.get("name", n): n for n, m in members.items()}
             for child in node:
                 name = by_wire.get(strip(child.tag))
@@ -424,7 +413,7 @@ def _from_xml(shape: Shape, body: bytes) -> Any:
                     out[name] = read(child, member)
             return out
         if kind == "list":
-            return [read(child, shape.member) for child in node]  # type: ignore[attr-defined]
+            return [read(child, shape.member) for child in node]
         return _scalar(shape, node.text or "")
 
     return read(ElementTree.fromstring(body), shape)

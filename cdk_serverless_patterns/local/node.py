@@ -141,24 +141,15 @@ class NodeWorker:
 
 
 class NodeRuntime:
-    """The Node workers of one open cloud (``NodeRuntime.of(ctx)``); all end when the cloud closes."""
+    """The Node workers of one open cloud (``ctx.shared(NodeRuntime)``); all end when the cloud closes."""
 
     def __init__(self, ctx: "CloudContext") -> None:
         self.ctx = ctx
-        self.endpoint = AwsEndpoint.of(ctx)
+        self.endpoint = ctx.shared(AwsEndpoint)
         self._workers: dict[str, NodeWorker] = {}
         self._node = node_binary()
         self._fallbacks = sdk_module_dirs(Path.cwd(), ctx.template.assembly_dir)
         ctx.on_close(self.close)
-
-    @classmethod
-    def of(cls, ctx: "CloudContext") -> "NodeRuntime":
-        found = getattr(ctx, "_node_runtime", None)
-        if found is None:
-            found = cls(ctx)
-            setattr(ctx, "_node_runtime", found)
-        assert isinstance(found, NodeRuntime)
-        return found
 
     def entry(self, function: "LocalFunction") -> Callable[[Any, Any], Any]:
         """The callable ``LocalFunction`` runs as the handler: one invocation in the function's worker."""

@@ -137,10 +137,7 @@ def code_dir_without_asset(ctx: "CloudContext", resource: "Resource", not_run: d
     S3 bucket outside the assembly) gets an empty folder and an entry in
     ``not_run`` (logical id -> why), named once at open.
     """
-    inline = getattr(ctx, "_inline_code", None)
-    if inline is None:
-        inline = InlineCode(ctx)
-        setattr(ctx, "_inline_code", inline)
+    inline = ctx.shared(InlineCode)
     props = resource.properties
     runtime = runtime_of(props)
     source = (props.get("Code") or {}).get("ZipFile")
@@ -173,7 +170,7 @@ def foreign_entry(function: "LocalFunction") -> Optional[Callable[[Any, Any], An
         ctx = hooks.active()
         if ctx is None:
             raise HandlerError("Runtime.NotRunLocally", f"function {function.name}: no LocalCloud is open")
-        return NodeRuntime.of(ctx).entry(function)
+        return ctx.shared(NodeRuntime).entry(function)
 
     def not_run(event: Any, context: Any) -> Any:
         raise HandlerError("Runtime.NotRunLocally", f"LocalCloud does not run function {function.name} ({function.logical_id}): {reason}")

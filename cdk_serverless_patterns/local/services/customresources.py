@@ -111,7 +111,7 @@ class CustomResources(Service):
         return {
             "RequestType": "Create",
             "ServiceToken": token,
-            "ResponseURL": AwsEndpoint.of(self.ctx).response_url(request_id),
+            "ResponseURL": self.ctx.shared(AwsEndpoint).response_url(request_id),
             "StackId": template.pseudo("AWS::StackId"),
             "RequestId": request_id,
             "LogicalResourceId": resource.logical_id,
@@ -131,13 +131,12 @@ class CustomResources(Service):
         on_event = function.environment.get(_USER_ON_EVENT)
         if on_event:
             return self._provider(resource, event, on_event, function.environment.get(_USER_IS_COMPLETE))
+        failure: Optional[str] = None
         try:
             self.ctx.functions.run(function, event)
         except HandlerError as error:
             failure = f"its handler {function.name} failed: {error.error_type}: {error.error_message}"
-        else:
-            failure = None
-        answer = AwsEndpoint.of(self.ctx).cfn_response(event["RequestId"])
+        answer = self.ctx.shared(AwsEndpoint).cfn_response(event["RequestId"])
         if answer is None:
             raise DeployTimeError(
                 f"custom resource {resource.logical_id} ({resource.type}): "
@@ -308,12 +307,12 @@ def _coerce(shape: Optional[Shape], value: Any) -> Any:
         return value
     kind = shape.type_name
     if kind == "structure" and isinstance(value, Mapping):
-        members = shape.members  # type: ignore[attr-defined]
+        members = shape.members
         return {k: _coerce(members.get(k), v) for k, v in value.items()}
     if kind == "list" and isinstance(value, list):
-        return [_coerce(shape.member, v) for v in value]  # type: ignore[attr-defined]
+        return [_coerce(shape.member, v) for v in value]
     if kind == "map" and isinstance(value, Mapping):
-        return {k: _coerce(shape.value, v) for k, v in value.items()}  # type: ignore[attr-defined]
+        return {k: _coerce(shape.value, v) for k, v in value.items()}
     if isinstance(value, str):
         if kind in ("integer", "long"):
             return int(value)
