@@ -32,7 +32,7 @@ import json
 import warnings
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, ContextManager, Mapping, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Callable, ContextManager, Mapping, Optional, Protocol, TypeVar
 
 import boto3
 
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from .sources import StreamSource
 
 Work = Callable[[], None]
+T = TypeVar("T")
 #: What a successful AWS call starts: ``(params, parsed response)``; runs as queued work.
 CallObserver = Callable[[Mapping[str, Any], Mapping[str, Any]], None]
 #: A call a service answers itself (no request reaches moto): ``params -> (response, parsed)``.
@@ -153,6 +154,8 @@ class CloudContext:
         self.delivery_failures: list[tuple[str, str]] = []
         self.undelivered: list[Undelivered] = []
         self._clients: dict[str, Any] = {}
+        self._closers: list[Callable[[], None]] = []
+        self._shared: dict[Any, Any] = {}
         self._warned: set[str] = set()
         self._senders: dict[str, Sender] = {}
         self._keyed_senders: dict[str, KeyedSender] = {}
@@ -171,7 +174,20 @@ class CloudContext:
             self._clients[service] = session().client(service, region_name=self.template.region)
         return self._clients[service]
 
+    def shared(self, kind: Callable[["CloudContext"], T]) -> T:
+        """The cloud's one ``kind(ctx)`` (its AWS endpoint, its Node runtime), created on first use."""
+        if kind not in self._shared:
+            self._shared[kind] = kind(self)
+        found: T = self._shared[kind]
+        return found
+
+    def on_close(self, closer: Callable[[], None]) -> None:
+        """Run ``closer`` when the cloud closes (stop a server, end worker processes)."""
+        self._closers.append(closer)
+
     def close(self) -> None:
+        while self._closers:
+            self._closers.pop()()
         self._clients.clear()
 
     # -- work ------------------------------------------------------------------------------

@@ -221,6 +221,10 @@ class LocalFunction:
         token = current_function.set(self)
         started = time.monotonic()
         context = LambdaContext(self, invoked_arn or self.arn, started + self.timeout)
+        if self._entry is None and not self.runtime.startswith("python"):  # before the sandbox hides this package
+            from .runtimes import foreign_entry  # Node.js workers; the runtimes LocalCloud does not run
+
+            self._entry = foreign_entry(self)
         try:
             with self._sandbox(base_env):
                 try:
@@ -234,8 +238,8 @@ class LocalFunction:
                 except ServiceError as error:
                     record.error = error
                     raise
-                except HandlerError as injected:
-                    record.error = injected
+                except HandlerError as exc:  # injected, or reported by a runtime outside this process (Node.js)
+                    record.error = exc
                 except Exception as exc:  # a handler error is data here, as it is to Lambda
                     record.error = HandlerError(
                         type(exc).__name__, str(exc), traceback.format_exception(type(exc), exc, exc.__traceback__)

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 _state: dict[str, Any] = {"cloud": None, "registered": False}
 _PARAMS_KEY = "local_cloud_params"
+#: Services whose access-denied error code is ``AccessDeniedException`` (the others answer ``AccessDenied``).
+_ACCESS_DENIED_EXCEPTION = ("dynamodb", "kinesis", "lambda", "states", "events", "secretsmanager", "ssm")
 
 
 def activate(cloud: "CloudContext") -> None:
@@ -45,6 +47,12 @@ def activate(cloud: "CloudContext") -> None:
 def deactivate(cloud: "CloudContext") -> None:
     if _state["cloud"] is cloud:
         _state["cloud"] = None
+
+
+def active() -> Optional["CloudContext"]:
+    """The open cloud's context, or None."""
+    cloud: Optional["CloudContext"] = _state["cloud"]
+    return cloud
 
 
 def _register() -> None:
@@ -78,7 +86,7 @@ def _before_parameter_build(params: dict[str, Any], model: Any, context: dict[st
     service, operation = _operation(model)
     denial = cloud.authorize(function, service, operation, params)
     if denial is not None:
-        code = "AccessDeniedException" if service in ("dynamodb", "kinesis", "lambda", "states", "events") else "AccessDenied"
+        code = "AccessDeniedException" if service in _ACCESS_DENIED_EXCEPTION else "AccessDenied"
         raise ClientError({"Error": {"Code": code, "Message": denial}, "ResponseMetadata": {"HTTPStatusCode": 403}}, operation)
 
 

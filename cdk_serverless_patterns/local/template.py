@@ -243,6 +243,17 @@ class StackTemplate:
             r.arn = self._arn("scheduler", f"schedule-group/{r.name}")
             r.ref = r.name
             r.attributes["Arn"] = r.arn
+        elif t == "AWS::SecretsManager::Secret":
+            # CloudFormation names an unnamed secret "<logical id>-<random>"; its ARN adds "-" + 6 random letters.
+            r.name = self._given_name(r, "Name") or f"{_short(lid)}-{_stable_letters(lid + '/name', 12)}"
+            r.arn = self._arn("secretsmanager", f"secret:{r.name}-{_stable_letters(lid, 6)}")
+            r.ref = r.arn
+            r.attributes["Id"] = r.arn
+        elif t == "AWS::SSM::Parameter":
+            r.name = self._given_name(r, "Name") or f"CFN-{_short(lid)}-{_stable_letters(lid, 12)}"
+            r.arn = self._arn("ssm", f"parameter/{r.name.lstrip('/')}")
+            r.ref = r.name
+            r.attributes["Type"] = str(self.resolve(r.properties.get("Type", "String")))
         else:
             r.name = lid
             r.ref = lid
@@ -390,6 +401,12 @@ def _stable_digits(text: str) -> str:
     for ch in text:
         value = (value * 131 + ord(ch)) % 10**12
     return f"{value:012d}"
+
+
+def _stable_letters(text: str, length: int) -> str:
+    """``length`` letters derived from ``text``: stands for the random suffix CloudFormation adds to a name."""
+    digits = _stable_digits(text + "#suffix")
+    return "".join("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"[int(digits[i % 12]) * 5 + i % 5] for i in range(length))
 
 
 def load_assets(assets_file: Path) -> dict[str, str]:

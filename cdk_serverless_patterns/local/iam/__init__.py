@@ -17,7 +17,7 @@ from .authorizer import ANY_RESOURCE_ACTIONS, Iam
 from .conditions import conditions_match
 from .evaluate import Decision, Request, evaluate
 from .policy import Principal, Statement, statements_of, wildcard_match
-from .requirements import Arns, Permission, kms_key_lookup, partition_key_lookup, required_permissions
+from .requirements import Arns, Permission, kms_key_lookup, partition_key_lookup, required_permissions, secret_arn_lookup
 from .resource_policies import ResourcePolicies
 from .roles import RolePolicies, access_denied_message
 

@@ -24,7 +24,7 @@ from ..arns import TARGET_ACTIONS
 from ..template import StackTemplate
 from .evaluate import Decision, Request, evaluate
 from .policy import Principal, Statement
-from .requirements import Arns, Permission, kms_key_lookup, partition_key_lookup, required_permissions
+from .requirements import Arns, Permission, kms_key_lookup, partition_key_lookup, required_permissions, secret_arn_lookup
 from .resource_policies import ResourcePolicies, owner_arn
 from .roles import RolePolicies, access_denied_message
 from .usage import GrantUsage
@@ -53,7 +53,8 @@ class Iam:
         self.template = template
         self.warn = warn
         self.policies = ResourcePolicies(template)
-        self.arns = Arns(template.region, template.account, kms_key_lookup(template), partition_key_lookup(template))
+        self.arns = Arns(template.region, template.account, kms_key_lookup(template), partition_key_lookup(template),
+                         secret_arn_lookup(template))
         self.usage = GrantUsage(template)
         self._roles: dict[str, RolePolicies] = {}
 

@@ -40,11 +40,13 @@ class Arns:
     """Builds the ARNs of the resources a call names, in the caller's region/account."""
 
     def __init__(self, region: str, account: str, kms_key_of: Callable[[str, str], Optional[str]],
-                 partition_key_of: Callable[[str], Optional[str]] = lambda table_arn: None) -> None:
+                 partition_key_of: Callable[[str], Optional[str]] = lambda table_arn: None,
+                 secret_of: Optional[Callable[[str], Optional[str]]] = None) -> None:
         self.region = region
         self.account = account
         self.kms_key_of = kms_key_of
         self.partition_key_of = partition_key_of
+        self.secret_of = secret_of
 
     def table(self, name: str) -> str:
         if name.startswith("arn:"):
@@ -69,6 +71,16 @@ class Arns:
         if name.startswith("arn:"):
             return name
         return f"arn:aws:events:{self.region}:{self.account}:event-bus/{name}"
+
+    def secret(self, name_or_arn: str) -> str:
+        """A secret's full ARN: as given, or the stack's secret of that name (else a partial ARN)."""
+        if name_or_arn.startswith("arn:"):
+            return name_or_arn
+        known = self.secret_of(name_or_arn) if self.secret_of is not None else None
+        return known or f"arn:aws:secretsmanager:{self.region}:{self.account}:secret:{name_or_arn}"
+
+    def parameter(self, name: str) -> str:
+        return f"arn:aws:ssm:{self.region}:{self.account}:parameter/{name.lstrip('/')}"
 
     def function(self, name: str, qualifier: Optional[str]) -> str:
         if name.startswith("arn:"):
@@ -98,6 +110,16 @@ _SQS_BATCH = {
     "ChangeMessageVisibilityBatch": "ChangeMessageVisibility",
 }
 _DDB_TRANSACT = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
+# SSM parameter operations -> the parameter naming their resource(s).
+_SSM_PARAMETER_KEYS = {
+    "GetParameter": "Name",
+    "GetParameters": "Names",
+    "PutParameter": "Name",
+    "DeleteParameter": "Name",
+    "DeleteParameters": "Names",
+    "GetParameterHistory": "Name",
+    "GetParametersByPath": "Path",
+}
 # Operations that need the caller to use the resource's KMS key (customer managed keys only).
 _KMS_NEEDS = {
     ("sqs", "SendMessage"): ("kms:GenerateDataKey", "kms:Decrypt"),
@@ -190,6 +212,12 @@ def required_permissions(service: str, operation: str, params: Mapping[str, Any]
             needed.append(Permission(f"states:{operation}", str(params["executionArn"])))
         else:
             needed.append(Permission(f"states:{operation}", "*"))
+    elif service == "secretsmanager" and "SecretId" in params:
+        needed.append(Permission(f"secretsmanager:{operation}", arns.secret(str(params["SecretId"]))))
+    elif service == "ssm" and operation in _SSM_PARAMETER_KEYS:
+        names = params.get(_SSM_PARAMETER_KEYS[operation]) or []
+        for name in [names] if isinstance(names, str) else names:
+            needed.append(Permission(f"ssm:{operation}", arns.parameter(str(name))))
     else:
         needed.append(Permission(f"{service}:{operation}", "*"))
     if resource_for_kms is not None:
@@ -295,3 +323,13 @@ def partition_key_lookup(template: StackTemplate) -> Callable[[str], Optional[st
         schema = template.resolve(table.properties.get("KeySchema") or [])
         keys[table.arn] = next((str(k["AttributeName"]) for k in schema if k.get("KeyType") == "HASH"), None)
     return keys.get
+
+
+def secret_arn_lookup(template: StackTemplate) -> Callable[[str], Optional[str]]:
+    """``name -> ARN`` of the template's secret of that name (AWS authorizes a call by name against the full ARN)."""
+
+    def secret_of(name: str) -> Optional[str]:
+        found = next((r for r in template.of_type("AWS::SecretsManager::Secret") if r.name == name), None)
+        return found.arn if found is not None else None
+
+    return secret_of
