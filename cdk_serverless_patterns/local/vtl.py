@@ -1,4 +1,4 @@
-"""API Gateway mapping templates: Velocity (``airspeed``, the engine moto uses) with ``$input``, ``$util``, ``$context``.
+"""API Gateway mapping templates: Velocity (``airspeed``, a Python port of Apache Velocity) with ``$input``, ``$util``, ``$context``.
 
 :func:`render` evaluates a request or response mapping template as a REST
 API's integration does, with the variables API Gateway documents
