@@ -7,7 +7,9 @@ follows. Limits carry the AWS documentation they come from.
 from __future__ import annotations
 
 import re
+import warnings
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
@@ -493,3 +495,20 @@ DURABLE_PYTHON_RUNTIMES = ("python3.13", "python3.14")
 #: The orchestrator waits for one step function at a time; its own timeout is
 #: the longest step timeout plus this margin (capped at Lambda's 15 minutes).
 DURABLE_ORCHESTRATOR_TIMEOUT_MARGIN = Duration.seconds(30)
+
+# Removed in 0.2.0 (Lambda reserves the keys of RESERVED_ENV_KEYS, not every
+# AWS_LAMBDA_ prefix: AWS_LAMBDA_EXEC_WRAPPER is settable); kept for 0.1.0 imports.
+if TYPE_CHECKING:
+    RESERVED_ENV_PREFIXES: tuple[str, ...]
+else:
+
+    def __getattr__(name: str) -> Any:
+        if name == "RESERVED_ENV_PREFIXES":
+            warnings.warn(
+                "defaults.RESERVED_ENV_PREFIXES is deprecated since 0.2.0 and unused: "
+                "Lambda reserves the keys in defaults.RESERVED_ENV_KEYS",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            return ("AWS_LAMBDA_",)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Optional, TypeVar
 
 from aws_cdk import Token
 
@@ -27,6 +27,15 @@ class PatternConfigError(ValueError):
         self.problems = list(problems)
         lines = "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(f"Invalid configuration for '{path}':\n{lines}")
+
+
+_T = TypeVar("_T")
+
+
+def or_default(value: Optional[_T], default: _T) -> _T:
+    """``value`` unless it is None (unset), else ``default``. Unlike ``value or default``
+    it keeps ``0``, ``False`` and ``""``, which are real choices."""
+    return value if value is not None else default
 
 
 def is_token(value: Any) -> bool:
@@ -53,6 +62,30 @@ class Problems:
         """Record a failure unless ``ok``."""
         if not ok:
             self.add(field_name, value, allowed, fix)
+
+    def check_int(
+        self,
+        field_name: str,
+        value: Any,
+        *,
+        low: Optional[int] = None,
+        high: Optional[int] = None,
+        allowed: str,
+        fix: str,
+    ) -> bool:
+        """The integer rule: ``value`` is an ``int`` (not a ``bool``) in ``low``-``high``
+        (either bound may be left out). A deploy-time token is skipped, not guessed.
+        Returns whether the value passed (a token counts as passed)."""
+        if is_token(value):
+            return True
+        ok = (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and (low is None or value >= low)
+            and (high is None or value <= high)
+        )
+        self.check(ok, field_name, value, allowed, fix)
+        return ok
 
     def extend(self, other: "Problems") -> None:
         self.items.extend(other.items)

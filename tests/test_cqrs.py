@@ -302,6 +302,17 @@ def test_alarms_cover_pipe_failures_dlqs_projector_errors_and_lag(built):
     depth = [a for a in alarms.values() if a["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"]
     # pipe DLQ + per projection: delivery DLQ and async on-failure queue
     assert len(depth) == 1 + 2 * 2
+    # per projection, like EventProcessing: failed rule deliveries and events lost on the way to the DLQ
+    for name, rule in cqrs.rules.items():
+        rule_alarms = {
+            a["Properties"]["MetricName"]
+            for a in alarms.values()
+            if a["Properties"].get("Namespace") == "AWS/Events"
+            and a["Properties"]["Dimensions"] == [{"Name": "RuleName", "Value": {"Ref": logical_id(stack, rule)}}]
+        }
+        assert rule_alarms == {"FailedInvocations", "InvocationsFailedToBeSentToDlq"}, name
+        assert cqrs.metric_projection_failed_invocations(name).metric_name == "FailedInvocations"
+        assert cqrs.metric_projection_invocations_failed_to_dlq(name).metric_name == "InvocationsFailedToBeSentToDlq"
     assert len(cqrs.alarms) == len(alarms)
     assert len(resources(template, "AWS::CloudWatch::Dashboard")) == 1 and cqrs.dashboard is not None
     for projector in cqrs.projectors.values():

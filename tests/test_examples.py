@@ -123,3 +123,13 @@ def test_every_resource_type_of_the_example_is_priced_or_known_free(synthesized_
         assert estimate.fixed_usd > 0  # alarms at least: every example is monitored
         # the only charge an example has that the estimate cannot tell: Pipes polling a table stream
         assert all("EventBridge Pipes" in note for note in estimate.notes), estimate.notes
+
+
+@pytest.mark.parametrize("example", example_names())
+def test_example_upgrades_from_each_release_without_losing_data(synthesized_example, example):
+    """Against every release stored in tests/upgrade/releases/: no stateful resource of the
+    example is deleted, orphaned or replaced (tests/upgrade/stateful.py says how that is judged)."""
+    from tests.upgrade.stateful import assert_upgrade_safe
+
+    synthesized = synthesized_example(example)
+    assert_upgrade_safe(example, {s: synthesized.template_path(s) for s in synthesized.stack_names})

@@ -10,7 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from cdk_serverless_patterns.runtime import env, event_store, fan_in, jobs, projection
+from cdk_serverless_patterns.runtime import clients, env, event_store, fan_in, jobs, projection
 from cdk_serverless_patterns.runtime.batch import process_batch
 from cdk_serverless_patterns.runtime.event_store import serialize_item
 from cdk_serverless_patterns.runtime.http import api_handler, json_response
@@ -76,8 +76,7 @@ def aws(monkeypatch):
         monkeypatch.setenv(env.READ_MODEL_TABLE, "read-model")
         monkeypatch.setenv(env.PROJECTION_NAME, "summary")
         monkeypatch.setenv(env.FAN_IN_TABLE, "fan-in")
-        monkeypatch.setattr(event_store, "_client", ddb)
-        monkeypatch.setattr(projection, "_client", ddb)
+        monkeypatch.setattr(clients, "_clients", {"dynamodb": ddb})
         fan_in.set_clients(dynamodb=ddb, sqs=boto3.client("sqs", region_name=REGION), sns=boto3.client("sns", region_name=REGION))
         yield ddb
         fan_in.set_clients()

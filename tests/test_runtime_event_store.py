@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from cdk_serverless_patterns.runtime import env, event_store
+from cdk_serverless_patterns.runtime import clients, env, event_store
 from cdk_serverless_patterns.runtime.event_store import ConcurrencyError, append, load
 from tests.support import create_moto_table
 
@@ -244,7 +244,7 @@ def test_concurrent_creation_has_exactly_one_winner(client):
 
 
 def test_client_is_created_lazily_once(client, monkeypatch):
-    monkeypatch.setattr(event_store, "_client", None)
+    monkeypatch.setattr(clients, "_clients", {})  # nothing cached: the first call creates the client
     created = []
     real = boto3.client
 

@@ -27,11 +27,16 @@ INIT = ROOT / "cdk_serverless_patterns" / "__init__.py"
 pytest.importorskip("mypy")
 
 
+def mypy_cache_dir() -> Path:
+    """mypy's cache, shared by the runs of the test suite and keyed by the pinned versions."""
+    key = hashlib.sha256((ROOT / "constraints.txt").read_bytes()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"cdk-serverless-patterns-mypy-{key}"
+
+
 @pytest.fixture(scope="module")
 def mypy_output() -> dict[str, list[str]]:
     """Error lines per checked file, from one ``mypy --strict`` run over the package and both apps."""
-    key = hashlib.sha256((ROOT / "constraints.txt").read_bytes()).hexdigest()[:12]
-    cache = Path(tempfile.gettempdir()) / f"cdk-serverless-patterns-mypy-{key}"
+    cache = mypy_cache_dir()
     proc = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(cache), "--no-error-summary",
          "cdk_serverless_patterns", str(APPS / "user_app.py"), str(APPS / "wrong_option.py")],

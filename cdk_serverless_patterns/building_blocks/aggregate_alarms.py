@@ -18,7 +18,7 @@ from constructs import Construct
 
 from cdk_serverless_patterns import defaults
 
-from .alarms import create_alarm
+from .alarms import AlarmSpec, alarms_from_specs
 from .function import ServerlessFunction
 
 
@@ -45,13 +45,17 @@ def aggregate_function_alarms(
                 label=f"{kind} of functions group {index}",
             )
             suffix = "" if len(groups) == 1 else str(index)
-            alarms.append(
-                create_alarm(
+            alarms.extend(
+                alarms_from_specs(
                     scope,
-                    f"Function{kind}Alarm{suffix}",
-                    metric=metric,
-                    threshold=1,
-                    description=f"{scope.node.path}: one of these functions {what}: {names}.",
+                    [
+                        AlarmSpec(
+                            f"Function{kind}Alarm{suffix}",
+                            metric=metric,
+                            threshold=1,
+                            description=f"{scope.node.path}: one of these functions {what}: {names}.",
+                        )
+                    ],
                     alarm_topic=alarm_topic,
                 )
             )

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Mapping, Optional, Protocol, Sequence, Union
+from dataclasses import dataclass
+from typing import Iterable, Mapping, Optional, Protocol, Sequence, Union
 
 from aws_cdk import Annotations, Duration, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -125,6 +126,52 @@ def create_alarm(
     else:
         _warn_no_action(Stack.of(scope))
     return alarm
+
+
+@dataclass(frozen=True)
+class AlarmSpec:
+    """One alarm as data: what :func:`alarms_from_specs` turns into a ``cloudwatch.Alarm``.
+
+    :param construct_id: the alarm's construct id under the scope it is created in.
+    :param metric: what it watches (a pattern's ``metric_*``, so users can graph it too).
+    :param threshold: the value that breaches.
+    :param description: what went wrong, for whoever the alarm wakes up.
+    :param comparison: default ``>=`` threshold.
+    :param evaluation_periods: periods that must breach, default 1.
+    :param missing_data: default not breaching (an idle resource is healthy).
+    """
+
+    construct_id: str
+    metric: cloudwatch.IMetric
+    threshold: float
+    description: str
+    comparison: cloudwatch.ComparisonOperator = GTE
+    evaluation_periods: int = 1
+    missing_data: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING
+
+
+def alarms_from_specs(
+    scope: Construct,
+    specs: Iterable[AlarmSpec],
+    *,
+    alarm_topic: Optional[sns.ITopic] = None,
+) -> list[cloudwatch.Alarm]:
+    """One alarm per spec under ``scope``, in order, all routed to ``alarm_topic``
+    (default: the inherited topic, see :func:`create_alarm`)."""
+    return [
+        create_alarm(
+            scope,
+            spec.construct_id,
+            metric=spec.metric,
+            threshold=spec.threshold,
+            description=spec.description,
+            alarm_topic=alarm_topic,
+            comparison=spec.comparison,
+            evaluation_periods=spec.evaluation_periods,
+            missing_data=spec.missing_data,
+        )
+        for spec in specs
+    ]
 
 
 def _warn_no_action(stack: Stack) -> None:

@@ -33,6 +33,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from cdk_serverless_patterns.errors import or_default
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.checks.acknowledge import COMPLIANCE, acknowledge, acknowledge_checkov
 
@@ -81,7 +82,7 @@ def create_access_log_bucket(
         lifecycle_rules=[
             s3.LifecycleRule(
                 id="ExpireAccessLogs",
-                expiration=expiration if expiration is not None else defaults.ACCESS_LOG_EXPIRATION,
+                expiration=or_default(expiration, defaults.ACCESS_LOG_EXPIRATION),
                 abort_incomplete_multipart_upload_after=defaults.ABORT_INCOMPLETE_UPLOADS_AFTER,
             )
         ],

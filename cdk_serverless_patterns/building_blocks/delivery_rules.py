@@ -70,15 +70,14 @@ def validate_target_retry_policy(
 ) -> None:
     """An EventBridge rule target's retry policy: 0-185 attempts, 60 s-24 h of event age."""
     if not is_token(retries):
-        problems.check(
-            isinstance(retries, int)
-            and not isinstance(retries, bool)
-            and defaults.RULE_RETRY_ATTEMPTS_MIN <= retries <= defaults.RULE_RETRY_ATTEMPTS_MAX,
+        problems.check_int(
             retries_field,
             retries,
-            f"an integer {defaults.RULE_RETRY_ATTEMPTS_MIN}-{defaults.RULE_RETRY_ATTEMPTS_MAX} "
+            low=defaults.RULE_RETRY_ATTEMPTS_MIN,
+            high=defaults.RULE_RETRY_ATTEMPTS_MAX,
+            allowed=f"an integer {defaults.RULE_RETRY_ATTEMPTS_MIN}-{defaults.RULE_RETRY_ATTEMPTS_MAX} "
             "(EventBridge target retry policy)",
-            f"pass e.g. {retries_field}={defaults.RULE_RETRY_ATTEMPTS} and bound the retries with {age_field}",
+            fix=f"pass e.g. {retries_field}={defaults.RULE_RETRY_ATTEMPTS} and bound the retries with {age_field}",
         )
     duration_seconds(
         problems,

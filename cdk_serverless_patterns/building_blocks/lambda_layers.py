@@ -23,7 +23,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from cdk_serverless_patterns import defaults
-from cdk_serverless_patterns.errors import Problems
+from cdk_serverless_patterns.errors import Problems, or_default
 from cdk_serverless_patterns.runtime import env
 
 
@@ -186,7 +186,7 @@ def powertools_layer(
 def powertools_environment(options: Powertools, service_path: str, stack_name: str) -> dict[str, str]:
     """``POWERTOOLS_SERVICE_NAME`` and ``POWERTOOLS_METRICS_NAMESPACE`` for a function."""
     return {
-        env.POWERTOOLS_SERVICE_NAME: options.service_name if options.service_name is not None else service_path,
+        env.POWERTOOLS_SERVICE_NAME: or_default(options.service_name, service_path),
         env.POWERTOOLS_METRICS_NAMESPACE: (
             options.metrics_namespace if options.metrics_namespace is not None else stack_name
         ),

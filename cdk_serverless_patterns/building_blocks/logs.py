@@ -14,6 +14,7 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from cdk_serverless_patterns.errors import or_default
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.checks.acknowledge import COMPLIANCE, acknowledge
 
@@ -37,7 +38,7 @@ def create_log_group(
     log_group = logs.LogGroup(
         scope,
         construct_id,
-        retention=retention if retention is not None else defaults.LOG_RETENTION,
+        retention=or_default(retention, defaults.LOG_RETENTION),
         removal_policy=removal_policy,
         log_group_name=log_group_name,
         encryption_key=key,

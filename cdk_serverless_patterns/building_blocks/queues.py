@@ -33,9 +33,9 @@ from cdk_serverless_patterns.checks.acknowledge import (
     acknowledge,
     acknowledge_checkov,
 )
-from cdk_serverless_patterns.errors import Problems, child_path, is_token
+from cdk_serverless_patterns.errors import Problems, child_path, is_token, or_default
 
-from .alarms import create_alarm, max_metric
+from .alarms import AlarmSpec, alarms_from_specs, max_metric
 
 #: SQS queue names: letters, digits, '-' and '_' (plus the '.fifo' suffix), 1-80 characters.
 _QUEUE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -98,13 +98,17 @@ class FailureQueue(Construct):
         acknowledge(self.queue, SERVERLESS + "SQSRedrivePolicy", reason)
         self.alarms: list[cloudwatch.Alarm] = []
         if create_alarms:
-            self.alarms.append(
-                create_alarm(
+            self.alarms.extend(
+                alarms_from_specs(
                     self,
-                    "DepthAlarm",
-                    metric=self.metric_depth(),
-                    threshold=1,
-                    description=f"Messages are waiting in the failure queue of {purpose}: inspect and redrive them.",
+                    [
+                        AlarmSpec(
+                            "DepthAlarm",
+                            metric=self.metric_depth(),
+                            threshold=1,
+                            description=f"Messages are waiting in the failure queue of {purpose}: inspect and redrive them.",
+                        )
+                    ],
                     alarm_topic=alarm_topic,
                 )
             )
@@ -155,7 +159,7 @@ class WorkQueue(Construct):
         queue_name: Optional[str] = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
-        receive = max_receive_count if max_receive_count is not None else defaults.MAX_RECEIVE_COUNT
+        receive = or_default(max_receive_count, defaults.MAX_RECEIVE_COUNT)
         problems = Problems(child_path(scope, construct_id))
         validate_work_queue(problems, consumer_timeout, receive)
         validate_fifo_queue(
@@ -190,14 +194,18 @@ class WorkQueue(Construct):
         acknowledge_checkov(self.queue, ("CKV_AWS_27",), SSE_SQS_REASON)
         self.alarms: list[cloudwatch.Alarm] = list(self.failure_queue.alarms)
         if create_alarms:
-            age = oldest_message_alarm if oldest_message_alarm is not None else defaults.QUEUE_AGE_ALARM
-            self.alarms.append(
-                create_alarm(
+            age = or_default(oldest_message_alarm, defaults.QUEUE_AGE_ALARM)
+            self.alarms.extend(
+                alarms_from_specs(
                     self,
-                    "OldestMessageAlarm",
-                    metric=self.metric_oldest_message_age(),
-                    threshold=age.to_seconds(),
-                    description=f"{purpose}: the oldest message has waited {age.to_seconds()} s or more; the consumer is falling behind or failing.",
+                    [
+                        AlarmSpec(
+                            "OldestMessageAlarm",
+                            metric=self.metric_oldest_message_age(),
+                            threshold=age.to_seconds(),
+                            description=f"{purpose}: the oldest message has waited {age.to_seconds()} s or more; the consumer is falling behind or failing.",
+                        )
+                    ],
                     alarm_topic=alarm_topic,
                 )
             )

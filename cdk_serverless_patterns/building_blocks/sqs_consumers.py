@@ -18,7 +18,7 @@ from constructs import Construct
 
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.checks.acknowledge import SERVERLESS, acknowledge
-from cdk_serverless_patterns.errors import Problems, is_token
+from cdk_serverless_patterns.errors import Problems, is_token, or_default
 
 from .concurrency import declare_concurrency_bound
 from .function import ServerlessFunction
@@ -56,40 +56,34 @@ def validate_queue_consumer(
     """
     p = f"{field_prefix}." if field_prefix else ""
     if fifo and not is_token(batch_size):
-        problems.check(
-            isinstance(batch_size, int)
-            and not isinstance(batch_size, bool)
-            and defaults.SQS_BATCH_SIZE_MIN <= batch_size <= defaults.SQS_FIFO_BATCH_SIZE_MAX,
+        problems.check_int(
             f"{p}batch_size",
             batch_size,
-            f"{defaults.SQS_BATCH_SIZE_MIN}-{defaults.SQS_FIFO_BATCH_SIZE_MAX} for a FIFO queue (Lambda's maximum "
+            low=defaults.SQS_BATCH_SIZE_MIN,
+            high=defaults.SQS_FIFO_BATCH_SIZE_MAX,
+            allowed=f"{defaults.SQS_BATCH_SIZE_MIN}-{defaults.SQS_FIFO_BATCH_SIZE_MAX} for a FIFO queue (Lambda's maximum "
             "batch for FIFO event sources)",
-            f"pass batch_size between 1 and {defaults.SQS_FIFO_BATCH_SIZE_MAX}",
+            fix=f"pass batch_size between 1 and {defaults.SQS_FIFO_BATCH_SIZE_MAX}",
         )
     elif not is_token(batch_size):
-        problems.check(
-            isinstance(batch_size, int)
-            and not isinstance(batch_size, bool)
-            and defaults.SQS_BATCH_SIZE_MIN <= batch_size <= defaults.SQS_BATCH_SIZE_WITHOUT_WINDOW_MAX,
+        problems.check_int(
             f"{p}batch_size",
             batch_size,
-            f"{defaults.SQS_BATCH_SIZE_MIN}-{defaults.SQS_BATCH_SIZE_WITHOUT_WINDOW_MAX} (larger SQS batches "
+            low=defaults.SQS_BATCH_SIZE_MIN,
+            high=defaults.SQS_BATCH_SIZE_WITHOUT_WINDOW_MAX,
+            allowed=f"{defaults.SQS_BATCH_SIZE_MIN}-{defaults.SQS_BATCH_SIZE_WITHOUT_WINDOW_MAX} (larger SQS batches "
             "need a batching window, which delays every message)",
-            f"pass batch_size between 1 and {defaults.SQS_BATCH_SIZE_WITHOUT_WINDOW_MAX}",
+            fix=f"pass batch_size between 1 and {defaults.SQS_BATCH_SIZE_WITHOUT_WINDOW_MAX}",
         )
     if max_concurrency is None or is_token(max_concurrency):
         return
-    in_range = (
-        isinstance(max_concurrency, int)
-        and not isinstance(max_concurrency, bool)
-        and defaults.SQS_MAX_CONCURRENCY_MIN <= max_concurrency <= defaults.SQS_MAX_CONCURRENCY_MAX
-    )
-    problems.check(
-        in_range,
+    in_range = problems.check_int(
         f"{p}max_concurrency",
         max_concurrency,
-        f"{defaults.SQS_MAX_CONCURRENCY_MIN}-{defaults.SQS_MAX_CONCURRENCY_MAX} (Lambda ScalingConfig for SQS)",
-        "pass a value in that range, or None for no limit beyond the account's concurrency",
+        low=defaults.SQS_MAX_CONCURRENCY_MIN,
+        high=defaults.SQS_MAX_CONCURRENCY_MAX,
+        allowed=f"{defaults.SQS_MAX_CONCURRENCY_MIN}-{defaults.SQS_MAX_CONCURRENCY_MAX} (Lambda ScalingConfig for SQS)",
+        fix="pass a value in that range, or None for no limit beyond the account's concurrency",
     )
     if in_range and isinstance(reserved_concurrency, int):
         problems.check(
@@ -133,7 +127,7 @@ def consume_queue(
         construct_id,
         target=consumer.alias,
         event_source_arn=queue.queue_arn,
-        batch_size=batch_size if batch_size is not None else defaults.SQS_BATCH_SIZE,
+        batch_size=or_default(batch_size, defaults.SQS_BATCH_SIZE),
         report_batch_item_failures=True,
         max_concurrency=concurrency,
         max_batching_window=max_batching_window,

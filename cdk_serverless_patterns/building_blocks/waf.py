@@ -21,7 +21,7 @@ from constructs import Construct
 
 from cdk_serverless_patterns import defaults
 
-from cdk_serverless_patterns.errors import Problems
+from cdk_serverless_patterns.errors import Problems, or_default
 
 from .logs import create_log_group
 
@@ -54,7 +54,7 @@ def create_web_acl(
         Default :data:`defaults.WAF_RATE_LIMIT_PER_5_MIN`.
     :param metric_name: CloudWatch metric name of the ACL itself.
     """
-    limit = rate_limit if rate_limit is not None else defaults.WAF_RATE_LIMIT_PER_5_MIN
+    limit = or_default(rate_limit, defaults.WAF_RATE_LIMIT_PER_5_MIN)
     rules = [
         wafv2.CfnWebACL.RuleProperty(
             name=group,

@@ -21,6 +21,7 @@ from cdk_nag import (
 
 from cdk_serverless_patterns.errors import PatternConfigError
 
+from .acknowledge import acknowledge
 from .base import ERROR, WARNING, Finding, Rule
 from .graph import TemplateGraph
 from .plugin import ACK_PREFIX, PLUGIN_NAME, ServerlessPatternsChecks
@@ -28,6 +29,7 @@ from .rules import RULES, RULES_BY_ID
 
 __all__ = [
     "enable_checks",
+    "acknowledge",
     "COMPLIANCE_PACKS",
     "ServerlessPatternsChecks",
     "Rule",

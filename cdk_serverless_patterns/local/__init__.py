@@ -21,6 +21,7 @@ from .cloud import LocalCloud, LocalCloudWarning, LocalInvocationError, LocalMes
 from .http import LocalResponse
 from .services.apigateway import LocalApi
 from .services.apigatewayv2 import LocalHttpApi
+from .services.cognito import LocalTokens
 from .services.stepfunctions import LocalExecution
 
 __all__ = [
@@ -32,5 +33,6 @@ __all__ = [
     "LocalInvocationError",
     "LocalMessage",
     "LocalResponse",
+    "LocalTokens",
     "Undelivered",
 ]

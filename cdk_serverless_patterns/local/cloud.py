@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime
+import difflib
 import json
 import os
 import warnings
@@ -38,6 +39,7 @@ from .service import Services
 from .services import REGISTRY
 from .services.apigateway import LocalApi, RestApis
 from .services.apigatewayv2 import HttpApis, LocalHttpApi
+from .services.cognito import Cognito, LocalTokens
 from .services.events import EventBridge
 from .services.lambda_ import Lambda
 from .services.scheduler import Scheduler
@@ -46,7 +48,7 @@ from .services.sqs import LocalMessage, Sqs
 from .services.stepfunctions import LocalExecution, StepFunctions
 from .template import Resource, StackTemplate, load_assets
 
-__all__ = ["LocalCloud", "LocalCloudWarning", "LocalExecution", "LocalInvocationError", "LocalMessage", "Undelivered"]
+__all__ = ["LocalCloud", "LocalCloudWarning", "LocalExecution", "LocalInvocationError", "LocalMessage", "LocalTokens", "Undelivered"]
 
 _MAX_DRAIN_STEPS = 10_000
 
@@ -307,6 +309,45 @@ class LocalCloud:
         assert isinstance(service, (RestApis, HttpApis))
         return service.entry_point(resource)
 
+    def sign_in(self, user_pool_or_pattern: Any, username: str, password: Optional[str] = None, *,
+                groups: Sequence[str] = (), attributes: Optional[Mapping[str, str]] = None,
+                client: Any = None, scopes: Optional[Sequence[str]] = None) -> LocalTokens:
+        """Sign ``username`` in to a user pool of the stack and return real tokens of that pool (contract).
+
+        The user is created if needed (confirmed, password set, in ``groups``);
+        the tokens are signed with the local pool's own key and carry Cognito's
+        claims, so the API authorizers verify them as API Gateway does.
+
+        :param user_pool_or_pattern: a user pool construct, a pattern with a
+            ``user_pool`` (ApiBackend, Cqrs), or the pool's logical id.
+        :param password: checked when the user exists (``PermissionError`` when
+            wrong); the new user's password otherwise. Default: a generated one.
+        :param groups: groups to add the user to (``cognito:groups``); created if absent.
+        :param attributes: attributes of a new user (``email``, ``custom:...``).
+        :param client: the app client the tokens are for (construct or logical
+            id). Default: the pattern's client, else the audience of the API's
+            JWT authorizer, else the pool's first client.
+        :param scopes: the access token's scopes. Default: the client's allowed
+            OAuth scopes when it has OAuth flows, else ``aws.cognito.signin.user.admin``.
+        :returns: :class:`LocalTokens`; ``.authorization`` is the header value
+            the API's authorizer on this pool expects (``.headers`` the dict).
+        """
+        pool_resource = self._resource(
+            user_pool_or_pattern, ("AWS::Cognito::UserPool",), ("user_pool",), "user pool",
+            lambda o: _plain(getattr(o, "user_pool_id", None)),
+        )
+        cognito = self._open_services.get(Cognito)
+        pool = cognito.pool(pool_resource.name)
+        assert pool is not None
+        client = client if client is not None else getattr(user_pool_or_pattern, "user_pool_client", None)
+        client_id = None
+        if client is not None:
+            client_id = self._resource(client, ("AWS::Cognito::UserPoolClient",), (), "user pool client", lambda o: None).ref
+        authorizer_types = ("AWS::ApiGateway::Authorizer", "AWS::ApiGatewayV2::Authorizer")
+        authorizers = [] if isinstance(user_pool_or_pattern, str) else self._resources_under(user_pool_or_pattern, authorizer_types)
+        return cognito.tokens(pool, username, password, groups=groups, attributes=attributes, client_id=client_id,
+                              scopes=scopes, authorizers=authorizers or self.template.of_type(*authorizer_types))
+
     def put_object(self, bucket: Any, key: str, data: Union[bytes, str]) -> None:
         """Upload an object (S3 → EventBridge notification → rules → targets, as wired)."""
         resource = self._resource(
@@ -409,15 +450,72 @@ class LocalCloud:
         )
         return list(self._open_services.get(Sns).published.get(resource.arn, []))
 
-    def fail(self, function: Any, times: int = 1, error: str = "RuntimeError") -> None:
+    def fail(self, function: Any, times: int = 1, error: str = "RuntimeError", *, after_commit: bool = False) -> None:
         """Fault injection: the next ``times`` invocations of ``function`` fail.
 
-        ``error`` is the exception class name the handler raises (``errorType``);
-        a name starting with ``Lambda.`` (e.g. ``"Lambda.TooManyRequestsException"``)
-        fails the invocation in the Lambda service instead, as throttling does —
-        what a Step Functions retrier on ``Lambda.*`` errors sees.
+        ``error`` is the ``errorType`` the invocation reports (an exception
+        class name). ``"Timeout"`` or ``"TimeoutError"`` fails it as a Lambda
+        timeout does: ``Sandbox.Timedout``, ``"RequestId: … Error: Task timed
+        out after N.00 seconds"``. A name starting with ``Lambda.`` (e.g.
+        ``"Lambda.TooManyRequestsException"``) fails the invocation in the
+        Lambda service instead, as throttling does — what a Step Functions
+        retrier on ``Lambda.*`` errors sees.
+
+        :param after_commit: default False: the handler does not run. With
+            True the handler runs to the end — its writes land, what it sends
+            is delivered — and the invocation then fails with ``error``, as a
+            timeout after the write would; retries see the committed state.
         """
-        self._function(function).fail(times, error)
+        self._function(function).fail(times, error, after_commit=after_commit)
+
+    def fail_call(self, function: Any, service: str, operation: Optional[str] = None, *, times: int = 1,
+                  error: str = "ThrottlingException") -> None:
+        """Fault injection on single AWS calls: ``function``'s next ``times`` calls to ``service`` fail with ``error``.
+
+        :param service: the boto3 client name (``"dynamodb"``, ``"sqs"``,
+            ``"stepfunctions"``, ...).
+        :param operation: the API operation (``"PutItem"``); default None: any
+            call to the service.
+        :param error: the AWS error code. The call fails as the service answers
+            it — botocore raises its modelled exception class (e.g.
+            ``client.exceptions.ThrottlingException``, a ``ClientError``) with
+            the code's HTTP status (the service model's, else 400; 5xx for
+            ``Internal*``/``ServiceUnavailable``) — and botocore's retries do
+            not apply: each of the ``times`` calls the handler makes fails.
+        """
+        local = self._function(function)
+        model = self.client(service).meta.service_model
+        if operation is not None and operation not in model.operation_names:
+            close = difflib.get_close_matches(operation, model.operation_names, n=3)
+            raise ValueError(
+                f"LocalCloud.fail_call: {service} has no operation {operation!r}"
+                + (f"; did you mean {', '.join(close)}?" if close else "; use the API name, e.g. 'PutItem'")
+            )
+        local.fail_call(model.service_name, operation, times, error)
+
+    def unused_grants(self, function: Any = None) -> dict[str, list[str]]:
+        """Granted ``"action resource"`` pairs no call used so far, by construct path (contract).
+
+        Keys are the construct paths of the functions (and of the roles of
+        pipes, schedules and rule targets) LocalCloud runs; a principal that
+        used every grant is left out, so ``== {}`` means least privilege was
+        observed. One pair per granted action pattern × resource pattern; the
+        grants the service itself uses because of the configuration (logs,
+        traces, event source polling, failure destinations) count as used.
+        See docs/local-cloud.md.
+
+        :param function: only this function (a construct, its name or logical id). Default: all.
+        """
+        import aws_cdk as cdk
+
+        owner = self._function(function).logical_id if function is not None else None
+        report = self._ctx.iam.unused_grants(owner)
+        paths = {}
+        for child in self.stack.node.find_all():
+            if isinstance(child, cdk.CfnResource):
+                path = child.node.path
+                paths[cdk.Stack.of(child).resolve(child.logical_id)] = path[: -len("/Resource")] if path.endswith("/Resource") else path
+        return {paths.get(logical_id, logical_id): pairs for logical_id, pairs in report.items()}
 
     def drain(self) -> int:
         """Deliver everything pending until the cloud is quiet; returns the number of deliveries. Bounded."""

@@ -18,6 +18,9 @@ talks to the rest of the cloud through its context:
   service answers itself (``lambda:Invoke`` runs the in-process handler);
 * ``functions`` and ``events`` — the two internal interfaces other services
   call: the function runner (Lambda) and the event buses (EventBridge);
+* ``iam`` — policy evaluation (:class:`~.iam.Iam`): a handler's calls, a
+  role a service was given, a service principal delivering to a resource;
+* ``warn_once`` and ``record_delivery_failure`` — what the user is told.
 * ``warn_once``, ``skip`` and ``record_delivery_failure`` — what the user is
   told: ``skip`` names what the cloud cannot deliver (a :class:`Undelivered`,
   listed by ``LocalCloud.undelivered()``) and warns once.
@@ -29,21 +32,23 @@ import json
 import warnings
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, ContextManager, Mapping, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Callable, ContextManager, Mapping, Optional, Protocol, TypeVar
 
 import boto3
 
 from .arns import arn_service
-from .iam import Arns, access_denied_message, denied, kms_key_lookup, required_permissions
+from .iam import Iam
 from .template import StackTemplate
 
 if TYPE_CHECKING:
     from botocore.awsrequest import AWSResponse
 
     from .functions import LocalFunction
+    from .services.cognito import LocalUserPool
     from .sources import StreamSource
 
 Work = Callable[[], None]
+T = TypeVar("T")
 #: What a successful AWS call starts: ``(params, parsed response)``; runs as queued work.
 CallObserver = Callable[[Mapping[str, Any], Mapping[str, Any]], None]
 #: A call a service answers itself (no request reaches moto): ``params -> (response, parsed)``.
@@ -119,6 +124,16 @@ class EventBuses(Protocol):
         """Route an event (already in EventBridge's envelope) to the rules of a bus."""
 
 
+class UserPools(Protocol):
+    """The Cognito service, as the API authorizers call it."""
+
+    def pool(self, pool_id: str) -> "Optional[LocalUserPool]":
+        """The local user pool with this id, or None."""
+
+    def pool_for_issuer(self, issuer: str) -> "Optional[LocalUserPool]":
+        """The local user pool whose token issuer is ``issuer``, or None."""
+
+
 class CloudContext:
     """The shared plumbing of one open LocalCloud; every service gets the same instance.
 
@@ -139,6 +154,8 @@ class CloudContext:
         self.delivery_failures: list[tuple[str, str]] = []
         self.undelivered: list[Undelivered] = []
         self._clients: dict[str, Any] = {}
+        self._closers: list[Callable[[], None]] = []
+        self._shared: dict[Any, Any] = {}
         self._warned: set[str] = set()
         self._senders: dict[str, Sender] = {}
         self._keyed_senders: dict[str, KeyedSender] = {}
@@ -147,7 +164,8 @@ class CloudContext:
         self._streams: dict[str, "StreamSource"] = {}
         self._functions: Optional[Functions] = None
         self._events: Optional[EventBuses] = None
-        self._arns = Arns(template.region, template.account, kms_key_lookup(template))
+        self.iam = Iam(template, self.warn_once)
+        self._user_pools: Optional[UserPools] = None
 
     # -- clients ---------------------------------------------------------------------------
     def client(self, service: str) -> Any:
@@ -156,7 +174,20 @@ class CloudContext:
             self._clients[service] = session().client(service, region_name=self.template.region)
         return self._clients[service]
 
+    def shared(self, kind: Callable[["CloudContext"], T]) -> T:
+        """The cloud's one ``kind(ctx)`` (its AWS endpoint, its Node runtime), created on first use."""
+        if kind not in self._shared:
+            self._shared[kind] = kind(self)
+        found: T = self._shared[kind]
+        return found
+
+    def on_close(self, closer: Callable[[], None]) -> None:
+        """Run ``closer`` when the cloud closes (stop a server, end worker processes)."""
+        self._closers.append(closer)
+
     def close(self) -> None:
+        while self._closers:
+            self._closers.pop()()
         self._clients.clear()
 
     # -- work ------------------------------------------------------------------------------
@@ -180,6 +211,15 @@ class CloudContext:
 
     def provide_events(self, events: EventBuses) -> None:
         self._events = events
+
+    def provide_user_pools(self, pools: UserPools) -> None:
+        self._user_pools = pools
+
+    @property
+    def user_pools(self) -> UserPools:
+        if self._user_pools is None:
+            raise RuntimeError("LocalCloud: no Cognito service is registered")
+        return self._user_pools
 
     @property
     def functions(self) -> Functions:
@@ -245,13 +285,23 @@ class CloudContext:
         self.enqueue(lambda: observer(params, parsed) if observer is not None else None)
 
     def authorize(self, function: "LocalFunction", service: str, operation: str, params: Mapping[str, Any]) -> Optional[str]:
-        """None when the function's role allows the call, else AWS's AccessDenied message."""
+        """None when the function's role session may make the call (:mod:`.iam`), else AWS's AccessDenied message."""
         assert function.role is not None
-        needed = required_permissions(service, operation, params, self._arns)
-        missing = denied(function.role, needed)
-        if missing is None:
+        return self.iam.check_call(function.role, function.name, service, operation, params)
+
+    def authorize_role(self, role_arn: str, session: str, service: str, operation: str,
+                       params: Mapping[str, Any]) -> Optional[str]:
+        """None when the template's role ``role_arn`` allows the call (made as ``session``), else AWS's AccessDenied message.
+
+        For a service acting with a role of the stack (an API Gateway
+        integration's credentials). A role the stack does not define cannot be
+        checked: it is allowed, and named once.
+        """
+        role = self.iam.role_for_arn(role_arn)
+        if role is None:
+            self.warn_once(f"role:{role_arn}", f"LocalCloud cannot check the role {role_arn} (not in the stack); its calls are allowed")
             return None
-        return access_denied_message(function.role.role_arn, function.name, missing)
+        return self.iam.check_call(role, session, service, operation, params)
 
     # -- what the user is told -------------------------------------------------------------
     def record_delivery_failure(self, where: str, message: str) -> None:

@@ -12,7 +12,6 @@ resolved to local names) plus the variables Lambda sets.
 
 from __future__ import annotations
 
-import builtins
 import contextvars
 import importlib
 import os
@@ -107,7 +106,8 @@ class LocalFunction:
     log_group_name: str
     aliases: dict[str, str] = field(default_factory=dict)  # alias name -> alias ARN
     invocations: list[Invocation] = field(default_factory=list)
-    _faults: list[tuple[int, str]] = field(default_factory=list)
+    _faults: list[Fault] = field(default_factory=list)
+    _call_faults: list[CallFault] = field(default_factory=list)
     _modules: Optional[dict[str, Any]] = None
     _entry: Optional[Callable[[Any, Any], Any]] = None
 
@@ -117,18 +117,33 @@ class LocalFunction:
         self._entry = None
 
     # -- fault injection ------------------------------------------------------------------
-    def fail(self, times: int, error: str) -> None:
-        self._faults.append((times, error))
+    def fail(self, times: int, error: str, *, after_commit: bool = False) -> None:
+        self._faults.append(Fault(times, error, after_commit))
 
-    def _take_fault(self) -> Optional[str]:
+    def _take_fault(self) -> Optional["Fault"]:
         while self._faults:
-            times, error = self._faults[0]
-            if times <= 0:
+            fault = self._faults[0]
+            if fault.times <= 0:
                 self._faults.pop(0)
                 continue
-            self._faults[0] = (times - 1, error)
-            return error
+            fault.times -= 1
+            return fault
         return None
+
+    def fail_call(self, service: str, operation: Optional[str], times: int, error: str) -> None:
+        self._call_faults.append(CallFault(service, operation, times, error))
+
+    def take_call_fault(self, service: str, operation: str) -> Optional[str]:
+        """The error code the next call to ``service``:``operation`` fails with, if one was injected (counts it)."""
+        for fault in self._call_faults:
+            if fault.times > 0 and fault.service == service and fault.operation in (None, operation):
+                fault.times -= 1
+                return fault.error
+        return None
+
+    def timed_out(self, request_id: str) -> HandlerError:
+        """The error Lambda reports for an invocation that ran past the function's timeout."""
+        return HandlerError("Sandbox.Timedout", f"RequestId: {request_id} Error: Task timed out after {self.timeout:.2f} seconds")
 
     # -- isolation ------------------------------------------------------------------------
     def _private_roots(self) -> set[str]:
@@ -205,20 +220,26 @@ class LocalFunction:
         self.invocations.append(record)
         token = current_function.set(self)
         started = time.monotonic()
+        context = LambdaContext(self, invoked_arn or self.arn, started + self.timeout)
+        if self._entry is None and not self.runtime.startswith("python"):  # before the sandbox hides this package
+            from .runtimes import foreign_entry  # Node.js workers; the runtimes LocalCloud does not run
+
+            self._entry = foreign_entry(self)
         try:
             with self._sandbox(base_env):
                 try:
                     entry = self._load_entry()
                     fault = self._take_fault()
-                    if fault is not None and fault.startswith("Lambda."):
-                        record.error = ServiceError(fault.removeprefix("Lambda."), f"injected by LocalCloud.fail({self.name!r})")
-                        raise record.error
-                    if fault is not None:
-                        raise _fault_type(fault)(f"injected by LocalCloud.fail({self.name!r})")
-                    context = LambdaContext(self, invoked_arn or self.arn, started + self.timeout)
+                    if fault is not None and not fault.after_commit:
+                        raise self._injected(fault, context.aws_request_id)
                     result = entry(event, context)
-                except ServiceError:
+                    if fault is not None:  # after_commit: the handler's writes landed, then the invocation fails
+                        raise self._injected(fault, context.aws_request_id)
+                except ServiceError as error:
+                    record.error = error
                     raise
+                except HandlerError as exc:  # injected, or reported by a runtime outside this process (Node.js)
+                    record.error = exc
                 except Exception as exc:  # a handler error is data here, as it is to Lambda
                     record.error = HandlerError(
                         type(exc).__name__, str(exc), traceback.format_exception(type(exc), exc, exc.__traceback__)
@@ -227,15 +248,39 @@ class LocalFunction:
             current_function.reset(token)
         elapsed = time.monotonic() - started
         if record.error is None and elapsed > self.timeout:
-            record.error = HandlerError("Sandbox.Timedout", f"Task timed out after {self.timeout:.2f} seconds")
+            record.error = self.timed_out(context.aws_request_id)
         if record.error is not None:
             raise record.error
         record.result = result
         return result
 
+    def _injected(self, fault: "Fault", request_id: str) -> HandlerError:
+        if fault.error.startswith("Lambda."):
+            return ServiceError(fault.error.removeprefix("Lambda."), f"injected by LocalCloud.fail({self.name!r})")
+        if fault.error in TIMEOUT_ERRORS:
+            return self.timed_out(request_id)
+        message = f"injected by LocalCloud.fail({self.name!r})"
+        return HandlerError(fault.error, message, [f"{fault.error}: {message}"])
 
-def _fault_type(name: str) -> type[Exception]:
-    builtin = getattr(builtins, name, None)
-    if isinstance(builtin, type) and issubclass(builtin, Exception):
-        return builtin
-    return type(name, (Exception,), {})
+
+@dataclass
+class Fault:
+    """An injected failure: the next ``times`` invocations fail with ``error`` (before or after the handler runs)."""
+
+    times: int
+    error: str
+    after_commit: bool = False
+
+
+@dataclass
+class CallFault:
+    """An injected failure of a handler's AWS calls: the next ``times`` calls to ``service`` (and ``operation``)."""
+
+    service: str  # the boto3 client name ("dynamodb", "stepfunctions")
+    operation: Optional[str]  # None: any operation of the service
+    times: int
+    error: str  # the AWS error code
+
+
+#: ``fail(error=...)`` names that fail the invocation as a Lambda timeout does (``Sandbox.Timedout``).
+TIMEOUT_ERRORS = frozenset({"Timeout", "TimeoutError", "Sandbox.Timedout"})

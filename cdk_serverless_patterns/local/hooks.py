@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 _state: dict[str, Any] = {"cloud": None, "registered": False}
 _PARAMS_KEY = "local_cloud_params"
+#: Services whose access-denied error code is ``AccessDeniedException`` (the others answer ``AccessDenied``).
+_ACCESS_DENIED_EXCEPTION = ("dynamodb", "kinesis", "lambda", "states", "events", "secretsmanager", "ssm")
 
 
 def activate(cloud: "CloudContext") -> None:
@@ -45,6 +47,12 @@ def activate(cloud: "CloudContext") -> None:
 def deactivate(cloud: "CloudContext") -> None:
     if _state["cloud"] is cloud:
         _state["cloud"] = None
+
+
+def active() -> Optional["CloudContext"]:
+    """The open cloud's context, or None."""
+    cloud: Optional["CloudContext"] = _state["cloud"]
+    return cloud
 
 
 def _register() -> None:
@@ -78,7 +86,7 @@ def _before_parameter_build(params: dict[str, Any], model: Any, context: dict[st
     service, operation = _operation(model)
     denial = cloud.authorize(function, service, operation, params)
     if denial is not None:
-        code = "AccessDeniedException" if service in ("dynamodb", "kinesis", "lambda", "states", "events") else "AccessDenied"
+        code = "AccessDeniedException" if service in _ACCESS_DENIED_EXCEPTION else "AccessDenied"
         raise ClientError({"Error": {"Code": code, "Message": denial}, "ResponseMetadata": {"HTTPStatusCode": 403}}, operation)
 
 
@@ -86,11 +94,47 @@ def _before_call(model: Any, context: dict[str, Any], **_: Any) -> Optional[tupl
     cloud: Optional["CloudContext"] = _state["cloud"]
     if cloud is None:
         return None
+    function = current_function.get()
+    if function is not None:
+        code = function.take_call_fault(model.service_model.service_name, model.name)
+        if code is not None:
+            message = f"injected by LocalCloud.fail_call({function.name!r}, {model.service_model.service_name!r}, {model.name!r})"
+            return error_response(model, code, message)
     service, operation = _operation(model)
     interceptor = cloud.interceptor(service, operation)
     if interceptor is None:
         return None
     return interceptor(context.get(_PARAMS_KEY, {}))
+
+
+def error_response(model: Any, code: str, message: str) -> tuple["AWSResponse", dict[str, Any]]:
+    """An error answer to the call ``model``, as the service sends it: botocore raises its modelled exception class."""
+    from botocore.awsrequest import AWSResponse
+
+    status = _status_of(model.service_model, code)
+    shape = next((s for s in model.service_model.error_shapes if code in (s.name, s.error_code)), None)
+    wire_code = shape.error_code if shape is not None else code
+    parsed = {
+        "Error": {"Code": wire_code, "Message": message},
+        "ResponseMetadata": {"HTTPStatusCode": status, "HTTPHeaders": {}, "RetryAttempts": 0},
+    }
+    return AWSResponse(f"https://{model.service_model.endpoint_prefix}.local", status, {}, None), parsed
+
+
+def _status_of(service_model: Any, code: str) -> int:
+    """The HTTP status of error ``code``: the service model's, else AWS's convention (server faults 5xx, throttles 400/429)."""
+    for shape in service_model.error_shapes:
+        if code in (shape.name, shape.error_code):
+            status = (shape.metadata.get("error") or {}).get("httpStatusCode")
+            if status:
+                return int(status)
+    if code in ("ServiceUnavailable", "ServiceUnavailableException", "SlowDown"):
+        return 503
+    if code.startswith("Internal") or code in ("ServiceException", "ServiceFailure"):
+        return 500
+    if code == "TooManyRequestsException":
+        return 429
+    return 400
 
 
 def _after_call(http_response: Any, parsed: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:

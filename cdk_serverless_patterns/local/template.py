@@ -206,8 +206,22 @@ class StackTemplate:
             r.arn = self._arn("cognito-idp", f"userpool/{r.name}")
             r.ref = r.name
             r.attributes.update(
-                Arn=r.arn, ProviderName=f"cognito-idp.{self.region}.amazonaws.com/{r.name}", UserPoolId=r.name
+                Arn=r.arn, ProviderName=f"cognito-idp.{self.region}.amazonaws.com/{r.name}", UserPoolId=r.name,
+                ProviderURL=f"https://cognito-idp.{self.region}.amazonaws.com/{r.name}",
             )
+        elif t == "AWS::Cognito::UserPoolClient":
+            r.name = r.ref = lid
+            r.arn = self._arn("cognito-idp", f"userpoolclient/{lid}")
+            r.attributes.update(ClientId=lid, Name=str(self._given_name(r, "ClientName") or lid))
+        elif t in ("AWS::ApiGateway::Stage", "AWS::ApiGatewayV2::Stage"):
+            # a stage's Ref is its name (method ARNs, execute-api URLs are built with it)
+            r.name = r.ref = str(self._given_name(r, "StageName") or lid)
+            r.arn = self._arn("apigateway", f"stage/{lid}")
+        elif t in ("AWS::ApiGateway::Authorizer", "AWS::ApiGatewayV2::Authorizer"):
+            # routes name their authorizer by Ref or by Fn::GetAtt [id, AuthorizerId]: both are the id
+            r.name = r.ref = lid
+            r.arn = self._arn("apigateway", f"authorizer/{lid}")
+            r.attributes["AuthorizerId"] = lid
         elif t == "AWS::ApiGateway::RestApi":
             r.name = lid.lower()[:10]
             r.ref = r.name
@@ -229,6 +243,17 @@ class StackTemplate:
             r.arn = self._arn("scheduler", f"schedule-group/{r.name}")
             r.ref = r.name
             r.attributes["Arn"] = r.arn
+        elif t == "AWS::SecretsManager::Secret":
+            # CloudFormation names an unnamed secret "<logical id>-<random>"; its ARN adds "-" + 6 random letters.
+            r.name = self._given_name(r, "Name") or f"{_short(lid)}-{_stable_letters(lid + '/name', 12)}"
+            r.arn = self._arn("secretsmanager", f"secret:{r.name}-{_stable_letters(lid, 6)}")
+            r.ref = r.arn
+            r.attributes["Id"] = r.arn
+        elif t == "AWS::SSM::Parameter":
+            r.name = self._given_name(r, "Name") or f"CFN-{_short(lid)}-{_stable_letters(lid, 12)}"
+            r.arn = self._arn("ssm", f"parameter/{r.name.lstrip('/')}")
+            r.ref = r.name
+            r.attributes["Type"] = str(self.resolve(r.properties.get("Type", "String")))
         else:
             r.name = lid
             r.ref = lid
@@ -376,6 +401,12 @@ def _stable_digits(text: str) -> str:
     for ch in text:
         value = (value * 131 + ord(ch)) % 10**12
     return f"{value:012d}"
+
+
+def _stable_letters(text: str, length: int) -> str:
+    """``length`` letters derived from ``text``: stands for the random suffix CloudFormation adds to a name."""
+    digits = _stable_digits(text + "#suffix")
+    return "".join("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"[int(digits[i % 12]) * 5 + i % 5] for i in range(length))
 
 
 def load_assets(assets_file: Path) -> dict[str, str]:

@@ -22,7 +22,6 @@ from aws_cdk import Annotations, Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -38,10 +37,6 @@ from cdk_serverless_patterns.building_blocks.option_types import (
     INTEGER,
     STRING,
     check_option_types,
-)
-from cdk_serverless_patterns.building_blocks.alarms import (
-    create_alarm,
-    sum_metric,
 )
 from cdk_serverless_patterns.building_blocks.alarms import Graph, function_graphs
 from cdk_serverless_patterns.building_blocks.grants import grant_exactly
@@ -61,8 +56,8 @@ from cdk_serverless_patterns.building_blocks.function import (
     ServerlessFunction,
     validate_spec,
 )
+from cdk_serverless_patterns.building_blocks.pattern_options import PatternOptions
 from cdk_serverless_patterns.building_blocks.queues import (
-    FailureQueue,
     WorkQueue,
     validate_work_queue,
 )
@@ -73,12 +68,13 @@ from cdk_serverless_patterns.building_blocks.results import (
     resolve_result_table,
     validate_result_table,
 )
+from cdk_serverless_patterns.building_blocks.rule_targets import RuleTarget
 from cdk_serverless_patterns.building_blocks.sqs_consumers import consume_queue
 from cdk_serverless_patterns.building_blocks.topic_grants import grant_publish
 from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge
 from cdk_serverless_patterns.checks.nag_ids import resource_finding
-from cdk_serverless_patterns.errors import PatternConfigError, Problems, child_path, is_token
+from cdk_serverless_patterns.errors import PatternConfigError, Problems, child_path, is_token, or_default
 from cdk_serverless_patterns.runtime import env
 
 #: Characters S3 leaves as they are when it URL-encodes object keys in event
@@ -193,9 +189,9 @@ class EventProcessing(Construct):
         )
         prefix, suffix, buffer = typed["prefix"], typed["suffix"], bool(typed["buffer"])
         max_receive_count = typed["max_receive_count"]
-        retries = retry_attempts if retry_attempts is not None else defaults.RULE_RETRY_ATTEMPTS
-        event_age = max_event_age if max_event_age is not None else defaults.RULE_MAX_EVENT_AGE
-        receive_count = max_receive_count if max_receive_count is not None else defaults.MAX_RECEIVE_COUNT
+        retries = or_default(retry_attempts, defaults.RULE_RETRY_ATTEMPTS)
+        event_age = or_default(max_event_age, defaults.RULE_MAX_EVENT_AGE)
+        receive_count = or_default(max_receive_count, defaults.MAX_RECEIVE_COUNT)
         validate_spec(problems, processor, field_prefix="processor")
         _validate_key_filter(problems, "prefix", prefix)
         _validate_key_filter(problems, "suffix", suffix)
@@ -218,6 +214,13 @@ class EventProcessing(Construct):
         _validate_buffer(problems, processor, buffer, batch_size, max_batching_window, receive_count)
         problems.raise_if_any()
         super().__init__(scope, construct_id)
+        options = PatternOptions(
+            alarm_topic=alarm_topic,
+            create_alarms=create_alarms,
+            removal_policy=removal_policy,
+            log_retention=log_retention,
+            dashboard=dashboard,
+        )
         self.prefix = prefix
         self.suffix = suffix
 
@@ -250,23 +253,20 @@ class EventProcessing(Construct):
             "Processor",
             processor if buffer else rule_consumer_spec(processor),
             invocation=Invocation.EVENT_SOURCE if buffer else Invocation.ASYNC,
-            alarm_topic=alarm_topic,
-            create_alarms=create_alarms,
-            log_retention=log_retention,
-            removal_policy=removal_policy,
             environment=environment,
+            **options.for_function,
         )
         self._grant_processor()
 
-        self._target_failures = FailureQueue(
+        self.delivery = RuleTarget(
             self,
             "TargetDeadLetter",
             purpose=f"S3 events the rule of {self.node.path} could not deliver",
-            alarm_topic=alarm_topic,
-            create_alarms=create_alarms,
-            removal_policy=removal_policy,
+            retry_attempts=retries,
+            max_event_age=event_age,
+            options=options,
         )
-        self.dead_letter_queue: sqs.IQueue = self._target_failures.queue
+        self.dead_letter_queue: sqs.IQueue = self.delivery.dead_letter_queue
         self.rule = events.Rule(
             self,
             "Rule",
@@ -287,54 +287,37 @@ class EventProcessing(Construct):
                 batch_size if batch_size is not None else defaults.SQS_BATCH_SIZE,
                 max_batching_window,
                 receive_count,
-                retries,
-                event_age,
-                alarm_topic,
-                create_alarms,
-                removal_policy,
+                options,
             )
         else:
-            self.rule.add_target(
-                targets.LambdaFunction(
-                    self.processor.alias,
-                    dead_letter_queue=self.dead_letter_queue,
-                    retry_attempts=retries,
-                    max_event_age=event_age,
-                )
-            )
+            self.delivery.to_function(self.rule, self.processor.alias)
 
         self.alarms: list[cloudwatch.Alarm] = [
             *self.processor.alarms,
-            *self._target_failures.alarms,
+            *self.delivery.failures.alarms,
             *(self.buffer.alarms if self.buffer else []),
+            *options.alarms(self, self.delivery.failure_alarm_specs(f"The rule of {self.node.path}")),
         ]
-        if create_alarms:
-            self.alarms.extend(self._rule_alarms(alarm_topic))
         self.dashboard: Optional[cloudwatch.Dashboard] = (
             create_dashboard(self, "Dashboard", self.alarms, self.dashboard_graphs()) if dashboard else None
         )
 
     # --- metrics: exactly what the alarms watch ------------------------------
-    def _rule_metric(self, name: str) -> cloudwatch.Metric:
-        return sum_metric(
-            cloudwatch.Metric(namespace="AWS/Events", metric_name=name, dimensions_map={"RuleName": self.rule.rule_name})
-        )
-
     def metric_failed_invocations(self) -> cloudwatch.Metric:
         """Events the rule could not deliver to its target (``AWS/Events FailedInvocations``, Sum over 5 min)."""
-        return self._rule_metric("FailedInvocations")
+        return self.delivery.metric_failed_invocations()
 
     def metric_invocations_failed_to_dlq(self) -> cloudwatch.Metric:
         """Failed events the rule could not even put in its DLQ: lost (Sum over 5 min)."""
-        return self._rule_metric("InvocationsFailedToBeSentToDlq")
+        return self.delivery.metric_invocations_failed_to_dlq()
 
     def metric_triggered_rules(self) -> cloudwatch.Metric:
         """Matching uploads (``AWS/Events TriggeredRules``, Sum over 5 min)."""
-        return self._rule_metric("TriggeredRules")
+        return self.delivery.metric_triggered_rules()
 
     def metric_dead_letter_messages(self) -> cloudwatch.Metric:
         """Events waiting in the rule target's DLQ (Maximum over 5 min), as its depth alarm sees it."""
-        return self._target_failures.metric_depth()
+        return self.delivery.metric_dead_letter_messages()
 
     def metric_buffer_oldest_message_age(self) -> cloudwatch.Metric:
         """Age of the oldest buffered event (s), as the buffer's alarm sees it; ``buffer=True`` only."""
@@ -426,11 +409,7 @@ class EventProcessing(Construct):
         batch_size: int,
         window: Optional[Duration],
         receive_count: int,
-        retries: int,
-        event_age: Duration,
-        alarm_topic: Optional[sns.ITopic],
-        create_alarms: bool,
-        removal_policy: RemovalPolicy,
+        options: PatternOptions,
     ) -> None:
         self.buffer = WorkQueue(
             self,
@@ -438,18 +417,9 @@ class EventProcessing(Construct):
             consumer_timeout=self.processor.timeout,
             purpose=f"S3 events buffered for {self.node.path}",
             max_receive_count=receive_count,
-            alarm_topic=alarm_topic,
-            create_alarms=create_alarms,
-            removal_policy=removal_policy,
+            **options.for_queue,
         )
-        self.rule.add_target(
-            targets.SqsQueue(
-                self.buffer.queue,
-                dead_letter_queue=self.dead_letter_queue,
-                retry_attempts=retries,
-                max_event_age=event_age,
-            )
-        )
+        self.delivery.to_queue(self.rule, self.buffer.queue)
         self.buffer_mapping = consume_queue(
             self,
             "BufferMapping",
@@ -458,29 +428,6 @@ class EventProcessing(Construct):
             batch_size=batch_size,
             max_batching_window=window,
         )
-
-    def _rule_alarms(self, alarm_topic: Optional[sns.ITopic]) -> list[cloudwatch.Alarm]:
-        return [
-            create_alarm(
-                self,
-                "FailedInvocationsAlarm",
-                metric=self.metric_failed_invocations(),
-                threshold=1,
-                description=f"The rule of {self.node.path} failed to deliver events to its target permanently.",
-                alarm_topic=alarm_topic,
-            ),
-            create_alarm(
-                self,
-                "DeadLetterDeliveryAlarm",
-                metric=self.metric_invocations_failed_to_dlq(),
-                threshold=1,
-                description=(
-                    f"The rule of {self.node.path} could not put failed events into its DLQ: "
-                    "those events are lost. Check the DLQ's policy and existence."
-                ),
-                alarm_topic=alarm_topic,
-            ),
-        ]
 
 
 def _validate_key_filter(problems: Problems, field: str, value: Optional[str]) -> None:
@@ -533,13 +480,14 @@ def _validate_buffer(
                 f"pass buffer=True to batch through an SQS queue, or drop {name}",
             )
         return
-    size = batch_size if batch_size is not None else defaults.SQS_BATCH_SIZE
-    problems.check(
-        isinstance(size, int) and defaults.SQS_BATCH_SIZE_MIN <= size <= defaults.SQS_BATCH_SIZE_MAX,
+    size = or_default(batch_size, defaults.SQS_BATCH_SIZE)
+    problems.check_int(
         "batch_size",
         size,
-        f"{defaults.SQS_BATCH_SIZE_MIN}-{defaults.SQS_BATCH_SIZE_MAX} (SQS event source, standard queue)",
-        "pass e.g. batch_size=10",
+        low=defaults.SQS_BATCH_SIZE_MIN,
+        high=defaults.SQS_BATCH_SIZE_MAX,
+        allowed=f"{defaults.SQS_BATCH_SIZE_MIN}-{defaults.SQS_BATCH_SIZE_MAX} (SQS event source, standard queue)",
+        fix="pass e.g. batch_size=10",
     )
     window_s = validate_batching_window(problems, window)
     # An invalid window is already reported; only a missing or valid one is judged here.

@@ -70,7 +70,7 @@ from cdk_serverless_patterns.building_blocks.tables import create_table
 from cdk_serverless_patterns.building_blocks.topic_grants import grant_publish
 from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
 from cdk_serverless_patterns.building_blocks.traffic_hints import add_traffic_hint
-from cdk_serverless_patterns.errors import PatternConfigError, Problems, child_path
+from cdk_serverless_patterns.errors import PatternConfigError, Problems, child_path, or_default
 from cdk_serverless_patterns.runtime import env, fan_in
 
 _WORKER_NAME = re.compile(defaults.FAN_OUT_WORKER_NAME_PATTERN)
@@ -206,8 +206,8 @@ class FanOutFanIn(Construct):
             _OPTION_TYPES,
         )
         receive = typed["max_receive_count"] if typed["max_receive_count"] is not None else defaults.MAX_RECEIVE_COUNT
-        batch = batch_size if batch_size is not None else defaults.SQS_BATCH_SIZE
-        retention = job_retention if job_retention is not None else defaults.FAN_IN_JOB_RETENTION
+        batch = or_default(batch_size, defaults.SQS_BATCH_SIZE)
+        retention = or_default(job_retention, defaults.FAN_IN_JOB_RETENTION)
         policies = dict(typed["filter_policies"]) if typed["filter_policies"] is not None else {}
         _validate_fifo(type_problems, fifo, topic, message_group_key, content_based_deduplication)
         _validate(

@@ -42,7 +42,8 @@ from cdk_serverless_patterns.building_blocks.option_types import (
     instance_of,
 )
 from cdk_serverless_patterns.building_blocks.alarms import (
-    create_alarm,
+    AlarmSpec,
+    alarms_from_specs,
     max_metric,
     sum_metric,
 )
@@ -72,7 +73,7 @@ from cdk_serverless_patterns.building_blocks.results import (
     validate_result_table,
 )
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge
-from cdk_serverless_patterns.errors import Problems, child_path, is_token
+from cdk_serverless_patterns.errors import Problems, child_path, is_token, or_default
 from cdk_serverless_patterns.runtime import env
 
 
@@ -184,12 +185,12 @@ class StreamProcessing(Construct):
             ),
             _OPTION_TYPES,
         )
-        size = batch_size if batch_size is not None else defaults.KINESIS_BATCH_SIZE
-        parallelization = parallelization_factor if parallelization_factor is not None else defaults.KINESIS_PARALLELIZATION
-        retries = max_retry_attempts if max_retry_attempts is not None else defaults.KINESIS_RETRY_ATTEMPTS
-        record_age = max_record_age if max_record_age is not None else defaults.KINESIS_MAX_RECORD_AGE
-        retention = retention_period if retention_period is not None else defaults.KINESIS_RETENTION
-        iterator_age = iterator_age_alarm if iterator_age_alarm is not None else defaults.ITERATOR_AGE_ALARM
+        size = or_default(batch_size, defaults.KINESIS_BATCH_SIZE)
+        parallelization = or_default(parallelization_factor, defaults.KINESIS_PARALLELIZATION)
+        retries = or_default(max_retry_attempts, defaults.KINESIS_RETRY_ATTEMPTS)
+        record_age = or_default(max_record_age, defaults.KINESIS_MAX_RECORD_AGE)
+        retention = or_default(retention_period, defaults.KINESIS_RETENTION)
+        iterator_age = or_default(iterator_age_alarm, defaults.ITERATOR_AGE_ALARM)
         validate_spec(problems, processor, field_prefix="processor")
         problems.check(
             stream is None or looks_like(stream, "stream_arn", "stream_name", "grant_read"),
@@ -218,12 +219,12 @@ class StreamProcessing(Construct):
             "pass kms.Key(...) or leave encryption_key out",
         )
         if shard_count is not None and not is_token(shard_count):
-            problems.check(
-                isinstance(shard_count, int) and not isinstance(shard_count, bool) and shard_count >= 1,
+            problems.check_int(
                 "shard_count",
                 shard_count,
-                "an integer >= 1 (provisioned mode), or None for on-demand",
-                "pass shard_count=2, or leave it out for on-demand capacity",
+                low=1,
+                allowed="an integer >= 1 (provisioned mode), or None for on-demand",
+                fix="pass shard_count=2, or leave it out for on-demand capacity",
             )
         _validate_mapping(problems, size, max_batching_window, parallelization, retries, record_age)
         _validate_durations(problems, retention if stream is None else None, record_age, iterator_age)
@@ -311,17 +312,21 @@ class StreamProcessing(Construct):
 
         self.alarms: list[cloudwatch.Alarm] = [*self.processor.alarms, *self._failures.alarms]
         if create_alarms:
-            self.alarms.append(
-                create_alarm(
+            self.alarms.extend(
+                alarms_from_specs(
                     self,
-                    "IteratorAgeAlarm",
-                    metric=self.metric_iterator_age(),
-                    threshold=iterator_age.to_milliseconds(),
-                    description=(
-                        f"{self.node.path}: records have waited {format_seconds(iterator_age.to_seconds(integral=False))} s "
-                        "or more in the stream; "
-                        "the processor is falling behind or stuck on failing records."
-                    ),
+                    [
+                        AlarmSpec(
+                            "IteratorAgeAlarm",
+                            metric=self.metric_iterator_age(),
+                            threshold=iterator_age.to_milliseconds(),
+                            description=(
+                                f"{self.node.path}: records have waited {format_seconds(iterator_age.to_seconds(integral=False))} s "
+                                "or more in the stream; "
+                                "the processor is falling behind or stuck on failing records."
+                            ),
+                        )
+                    ],
                     alarm_topic=alarm_topic,
                 )
             )
@@ -373,32 +378,33 @@ def _validate_mapping(
     record_age: Duration,
 ) -> None:
     if not is_token(size):
-        problems.check(
-            isinstance(size, int) and defaults.KINESIS_BATCH_SIZE_MIN <= size <= defaults.KINESIS_BATCH_SIZE_MAX,
+        problems.check_int(
             "batch_size",
             size,
-            f"{defaults.KINESIS_BATCH_SIZE_MIN}-{defaults.KINESIS_BATCH_SIZE_MAX} (Kinesis event source)",
-            "pass e.g. batch_size=100",
+            low=defaults.KINESIS_BATCH_SIZE_MIN,
+            high=defaults.KINESIS_BATCH_SIZE_MAX,
+            allowed=f"{defaults.KINESIS_BATCH_SIZE_MIN}-{defaults.KINESIS_BATCH_SIZE_MAX} (Kinesis event source)",
+            fix="pass e.g. batch_size=100",
         )
     validate_batching_window(problems, window)
     if not is_token(parallelization):
-        problems.check(
-            isinstance(parallelization, int)
-            and defaults.KINESIS_PARALLELIZATION_MIN <= parallelization <= defaults.KINESIS_PARALLELIZATION_MAX,
+        problems.check_int(
             "parallelization_factor",
             parallelization,
-            f"{defaults.KINESIS_PARALLELIZATION_MIN}-{defaults.KINESIS_PARALLELIZATION_MAX} (concurrent batches per shard)",
-            "pass e.g. parallelization_factor=2",
+            low=defaults.KINESIS_PARALLELIZATION_MIN,
+            high=defaults.KINESIS_PARALLELIZATION_MAX,
+            allowed=f"{defaults.KINESIS_PARALLELIZATION_MIN}-{defaults.KINESIS_PARALLELIZATION_MAX} (concurrent batches per shard)",
+            fix="pass e.g. parallelization_factor=2",
         )
     if not is_token(retries):
-        problems.check(
-            isinstance(retries, int)
-            and defaults.KINESIS_RETRY_ATTEMPTS_MIN <= retries <= defaults.KINESIS_RETRY_ATTEMPTS_MAX,
+        problems.check_int(
             "max_retry_attempts",
             retries,
-            f"{defaults.KINESIS_RETRY_ATTEMPTS_MIN} (until the record expires) to "
+            low=defaults.KINESIS_RETRY_ATTEMPTS_MIN,
+            high=defaults.KINESIS_RETRY_ATTEMPTS_MAX,
+            allowed=f"{defaults.KINESIS_RETRY_ATTEMPTS_MIN} (until the record expires) to "
             f"{defaults.KINESIS_RETRY_ATTEMPTS_MAX} (Kinesis event source)",
-            "pass e.g. max_retry_attempts=3",
+            fix="pass e.g. max_retry_attempts=3",
         )
     duration_seconds(
         problems,

@@ -42,7 +42,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Mapping, Optional, Sequence
 
-from . import env
+from . import clients, env
 from .log import current_correlation_id
 
 #: TransactWriteItems groups at most 100 actions; a non-new aggregate uses one
@@ -58,9 +58,6 @@ VERSION = "version"
 MAX_TYPE_CHARS = 128
 #: Keys an event passed to :func:`append` may have.
 EVENT_KEYS = frozenset({"type", "data"})
-
-_client: Any = None
-
 
 class ConcurrencyError(Exception):
     """Another writer appended to the aggregate after ``expected_version`` (contract).
@@ -79,14 +76,7 @@ class ConcurrencyError(Exception):
 
 
 def _dynamodb(client: Any = None) -> Any:
-    global _client
-    if client is not None:
-        return client
-    if _client is None:
-        import boto3  # lazy: keeps the module import free at cold start
-
-        _client = boto3.client("dynamodb")
-    return _client
+    return clients.client("dynamodb", client)
 
 
 def to_dynamo(value: Any) -> Any:

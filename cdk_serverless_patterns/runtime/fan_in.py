@@ -49,7 +49,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 
-from . import env
+from . import clients, env
 from .log import CORRELATION_FIELD, current_correlation_id
 
 #: Table key schema the construct creates (and an existing table must have).
@@ -74,26 +74,13 @@ MAX_RESULT_BYTES = 390 * 1024
 #: Retries of a transaction cancelled by a concurrent one on the same job.
 MAX_CONFLICT_RETRIES = 10
 
-_clients: dict[str, Any] = {}
-
-
-def _client(service: str, explicit: Any = None) -> Any:
-    if explicit is not None:
-        return explicit
-    if service not in _clients:
-        import boto3  # imported on first use: handlers that never fan in pay nothing
-
-        _clients[service] = boto3.client(service)
-    return _clients[service]
-
-
 def set_clients(*, dynamodb: Any = None, sqs: Any = None, sns: Any = None) -> None:
-    """Replace the lazily created boto3 clients (tests, custom endpoints); None forgets one."""
-    for name, client in (("dynamodb", dynamodb), ("sqs", sqs), ("sns", sns)):
-        if client is None:
-            _clients.pop(name, None)
-        else:
-            _clients[name] = client
+    """Replace the lazily created boto3 clients (tests, custom endpoints); None forgets one.
+
+    The clients are shared with every runtime helper (:mod:`.clients`).
+    """
+    for name, replacement in (("dynamodb", dynamodb), ("sqs", sqs), ("sns", sns)):
+        clients.set_client(name, replacement)
 
 
 @dataclass(frozen=True)
@@ -187,7 +174,7 @@ def complete_part(
     """
     _validate(job_id, part, expected)
     table = env.require(env.FAN_IN_TABLE, table_name)
-    dynamodb = _client("dynamodb", client)
+    dynamodb = clients.client("dynamodb", client)
     result_text = _serialize_result(result)
     correlation = correlation_id if correlation_id is not None else current_correlation_id()
     conflicts = stale_reads = 0
@@ -327,9 +314,9 @@ def notify_aggregator(
     if correlation:
         message["MessageBody"] = json.dumps({"job_id": job_id, CORRELATION_FIELD: correlation})
         message["MessageAttributes"] = {CORRELATION_FIELD: {"DataType": "String", "StringValue": correlation}}
-    _client("sqs", sqs_client).send_message(**message)
+    clients.client("sqs", sqs_client).send_message(**message)
     table = env.require(env.FAN_IN_TABLE, table_name)
-    dynamodb = _client("dynamodb", dynamodb_client)
+    dynamodb = clients.client("dynamodb", dynamodb_client)
     try:
         dynamodb.update_item(
             TableName=table,
@@ -375,7 +362,7 @@ def submit_part(
     )
     if not won:
         table = env.require(env.FAN_IN_TABLE, table_name)
-        item = _read_job_item(_client("dynamodb", dynamodb_client), table, job_id) or {}
+        item = _read_job_item(clients.client("dynamodb", dynamodb_client), table, job_id) or {}
         unsent = "completed_at" in item and "notified_at" not in item
         if not (unsent and item.get("completed_by", {}).get("S") == part):
             return False
@@ -396,7 +383,7 @@ def load_job(job_id: str, *, table_name: Optional[str] = None, client: Any = Non
     Raises ``LookupError`` when the job does not exist (never started, or expired).
     """
     table = env.require(env.FAN_IN_TABLE, table_name)
-    dynamodb = _client("dynamodb", client)
+    dynamodb = clients.client("dynamodb", client)
     items: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {
         "TableName": table,

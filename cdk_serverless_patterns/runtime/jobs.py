@@ -40,7 +40,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Optional, Sequence, cast
 
-from . import env, fan_in
+from . import clients, env, fan_in
 from .log import CORRELATION_FIELD, correlation_scope, current_correlation_id, get_logger
 
 #: SNS maximum message size (256 KB), body plus attributes.
@@ -174,7 +174,7 @@ def start_job(
             f"job message is {size} bytes; SNS accepts at most {MAX_MESSAGE_BYTES}. Put large inputs in S3 and pass their key."
         )
     arn = env.require(env.FAN_OUT_TOPIC_ARN, topic_arn)
-    sns = client if client is not None else fan_in._client("sns")
+    sns = clients.client("sns", client)
     kwargs: dict[str, Any] = {"TopicArn": arn, "Message": body}
     if arn.endswith(".fifo"):
         kwargs["MessageGroupId"] = message_group_id(job.payload, group_id)

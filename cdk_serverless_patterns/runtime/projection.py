@@ -42,7 +42,7 @@ import os
 from datetime import datetime, timezone
 from typing import Any, Callable, Collection, Mapping, Optional
 
-from . import env
+from . import clients, env
 from .event_store import deserialize_item, load, serialize_item
 from .log import CORRELATION_FIELD, correlation_scope
 
@@ -54,9 +54,6 @@ MAX_ATTEMPTS = 5
 
 Apply = Callable[[Optional[dict[str, Any]], dict[str, Any]], Mapping[str, Any]]
 
-_client: Any = None
-
-
 class OutOfOrderError(Exception):
     """The event is ahead of the read model: an earlier version is still missing.
 
@@ -66,14 +63,7 @@ class OutOfOrderError(Exception):
 
 
 def _dynamodb(client: Any = None) -> Any:
-    global _client
-    if client is not None:
-        return client
-    if _client is None:
-        import boto3  # lazy: keeps the module import free at cold start
-
-        _client = boto3.client("dynamodb")
-    return _client
+    return clients.client("dynamodb", client)
 
 
 def event_from_bus(bus_event: Mapping[str, Any]) -> dict[str, Any]:

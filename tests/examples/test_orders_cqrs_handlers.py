@@ -12,7 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from cdk_serverless_patterns.runtime import env, event_store, projection
+from cdk_serverless_patterns.runtime import clients, env, event_store, projection
 from cdk_serverless_patterns.runtime.event_store import serialize_item
 
 HANDLER_DIR = Path(__file__).resolve().parents[2] / "examples" / "orders_cqrs" / "handler"
@@ -46,8 +46,7 @@ def aws(monkeypatch):
                 BillingMode="PAY_PER_REQUEST",
             )
         # the runtime modules cache their client; point them at this mock
-        monkeypatch.setattr(event_store, "_client", ddb)
-        monkeypatch.setattr(projection, "_client", ddb)
+        monkeypatch.setattr(clients, "_clients", {"dynamodb": ddb})
         yield ddb
 
 

@@ -98,4 +98,4 @@ def test_a_schedule_whose_role_cannot_invoke_its_target_fails_into_its_dlq(stack
         cloud.run_schedule(stack.schedule)
         assert cloud.invocations(stack.target) == []
         [dead] = cloud.messages(stack.schedule_dlq)
-        assert "not allowed lambda:InvokeFunction" in dead["MessageAttributes"]["ERROR_MESSAGE"]["StringValue"]
+        assert "is not authorized to perform: lambda:InvokeFunction" in dead["MessageAttributes"]["ERROR_MESSAGE"]["StringValue"]

@@ -150,6 +150,18 @@ TEMPLATE: dict[str, Any] = {
         # Scheduler universal targets
         "Bus": {"Type": "AWS::Events::EventBus", "Properties": {"Name": "fidelity-bus"}},
         "BusQueue": _queue(),
+        # EventBridge delivers as events.amazonaws.com: the queue policy must allow it, as in AWS
+        "BusQueuePolicy": {
+            "Type": "AWS::SQS::QueuePolicy",
+            "Properties": {
+                "Queues": [{"Ref": "BusQueue"}],
+                "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                    "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+                    "Action": "sqs:SendMessage", "Resource": _arn("BusQueue"),
+                    "Condition": {"ArnEquals": {"aws:SourceArn": _arn("BusRule")}},
+                }]},
+            },
+        },
         "BusRule": {
             "Type": "AWS::Events::Rule",
             "Properties": {

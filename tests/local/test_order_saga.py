@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -74,3 +75,20 @@ def test_a_transient_lambda_error_is_retried_in_virtual_time(cloud: Any, stack: 
     assert execution.status == "SUCCEEDED", (execution.error, execution.cause)
     assert len(cloud.invocations(reserve)) == 3
     assert execution.virtual_seconds > 0  # the back-off was counted, not slept
+
+
+def test_the_start_api_starts_an_execution_named_after_the_order(cloud: Any, stack: Any) -> None:
+    api = cloud.api(stack.saga.start_api)
+    signed = {"Authorization": "AWS4-HMAC-SHA256 Credential=test/local"}  # POST /executions is IAM-authorized
+    response = api.request("POST", "/executions", json={**ORDER, "order_id": "o-5"}, headers=signed)
+    assert response.status == 200, response.body
+    arn = response.json()["executionArn"]
+    assert arn.endswith(":o-5")
+    described = cloud.client("stepfunctions").describe_execution(executionArn=arn)
+    assert described["status"] == "SUCCEEDED"  # the execution ran before request() returned
+    assert json.loads(described["input"])["customer_id"] == "c-7"
+    assert _stock(cloud, stack) == 3
+    again = api.request("POST", "/executions", json={**ORDER, "order_id": "o-5", "customer_id": "c-8"}, headers=signed)
+    assert again.status == 400 and "o-5" in again.json()["message"]  # same name, other input: ExecutionAlreadyExists
+    assert api.request("POST", "/executions", json={"order_id": "o-6"}, headers=signed).status == 400  # the schema
+    assert api.request("POST", "/executions", json={**ORDER, "order_id": "o-7"}).status == 403  # unsigned

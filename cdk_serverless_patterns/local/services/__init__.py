@@ -41,6 +41,8 @@ from __future__ import annotations
 from ..service import ServiceRegistry
 from .apigateway import RestApis
 from .apigatewayv2 import HttpApis
+from .cognito import Cognito
+from .customresources import CustomResources
 from .dynamodb import DynamoDb
 from .events import EventBridge
 from .kinesis import Kinesis
@@ -48,8 +50,10 @@ from .lambda_ import Lambda
 from .pipes import Pipes
 from .s3 import S3
 from .scheduler import Scheduler
+from .secretsmanager import SecretsManager
 from .sns import Sns
 from .sqs import Sqs
+from .ssm import Ssm
 from .stepfunctions import StepFunctions
 
 #: Resource types with no data-plane behaviour to simulate (control plane, monitoring, policies).
@@ -68,12 +72,15 @@ INERT_TYPES = (
     "AWS::Lambda::Version",
     "AWS::Scheduler::ScheduleGroup",
     "AWS::Backup::",
-    "AWS::SSM::Parameter",
 )
 
 #: Every service, in the order it provisions: data stores first, then what reads or delivers to them.
 REGISTRY = ServiceRegistry(
-    [DynamoDb, Sqs, Sns, S3, Kinesis, EventBridge, Lambda, StepFunctions, Pipes, Scheduler, RestApis, HttpApis],
+    [
+        DynamoDb, Sqs, Sns, S3, Kinesis, SecretsManager, Ssm, EventBridge, Lambda, StepFunctions, Pipes, Scheduler,
+        Cognito, RestApis, HttpApis,
+        CustomResources,  # last: deploy-time handlers may call anything above
+    ],
     INERT_TYPES,
 )
 

@@ -3,9 +3,9 @@
 :class:`LocalApi` answers ``request(method, path, ...)`` the way the deployed
 stage would: the resource tree (``{param}``, ``{proxy+}``, literal segments
 first) and methods (``ANY`` last) of the ``AWS::ApiGateway::RestApi``; the
-method's ``AuthorizationType`` (Cognito claims from ``claims=``, a Lambda
-authorizer invoked with the identity source, IAM from a SigV4
-``Authorization`` header, API keys); the request validator with the method's
+method's ``AuthorizationType``, run by :mod:`..authorizers` (Cognito tokens
+verified against the pool's keys, or ``claims=``; Lambda authorizers with their
+cache; IAM for ``principal=`` or a SigV4 caller), API keys; the request validator with the method's
 JSON-schema model; then the ``AWS_PROXY`` integration with the v1 proxy event,
 or a ``MOCK`` integration (CORS preflight). Gateway errors carry the headers
 the API's ``AWS::ApiGateway::GatewayResponse`` resources add.
@@ -22,10 +22,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
+from .. import authorizers
 from ..context import CloudContext
 from ..functions import HandlerError
+from ..integrations import IntegrationConfigError, ServiceIntegrations, ServiceResponse, parse_uri, unsupported
+from ..vtl import InputVariable, VtlError, render, vtl_value
 from ..http import LocalResponse, json_dumps, match_segments, parse_request, route_score
-from ..iam import wildcard_match
 from ..service import Service
 from ..template import Resource
 
@@ -44,6 +46,8 @@ class LocalApi:
     def __init__(self, ctx: CloudContext, api: Resource) -> None:
         self.ctx = ctx
         self.api = api
+        self._services = ServiceIntegrations(ctx)
+        self._lambda_authorizers = authorizers.LambdaAuthorizers(ctx)
         template = ctx.template
         self.stage = "prod"
         for stage in template.of_type("AWS::ApiGateway::Stage"):
@@ -103,14 +107,23 @@ class LocalApi:
         headers: Optional[Mapping[str, str]] = None,
         query: Optional[Mapping[str, Any]] = None,
         claims: Optional[Mapping[str, Any]] = None,
+        principal: Any = None,
     ) -> LocalResponse:
-        """Send one request to the stage, as a client on the internet would, and deliver what follows."""
+        """Send one request to the stage, as a client on the internet would, and deliver what follows.
+
+        :param claims: shortcut for a Cognito-authorized method: these claims
+            stand for a verified token (scopes still checked). Default None:
+            the ``Authorization`` header is verified (see ``LocalCloud.sign_in``).
+        :param principal: for an ``AWS_IAM`` method, the caller: a role, a
+            function (its role), or a role's logical id, name or ARN. Default
+            None: the caller is whoever's STS credentials signed the request.
+        """
         with self.ctx.top_level():
-            return self._request(method, path, json, body, headers, query, claims)
+            return self._request(method, path, json, body, headers, query, claims, principal)
 
     def _request(self, method: str, path: str, json_body: Any, body: Optional[str | bytes],
                  headers: Optional[Mapping[str, str]], query: Optional[Mapping[str, Any]],
-                 claims: Optional[Mapping[str, Any]]) -> LocalResponse:
+                 claims: Optional[Mapping[str, Any]], principal: Any = None) -> LocalResponse:
         method = method.upper()
         path, _, query_params, headers, body = parse_request(path, json_body, body, headers, query)
         matched = self._match(path)
@@ -124,7 +137,7 @@ class LocalApi:
         lower_headers = {k.lower(): v for k, v in headers.items()}
         if props.get("ApiKeyRequired") and "x-api-key" not in lower_headers:
             return self._gateway_error("API_KEY", 403, "Forbidden")
-        authorizer_context, denial = self._authorize(props, method, route, path, lower_headers, headers, query_params, path_params, claims)
+        authorizer_context, denial = self._authorize(props, method, route, path, lower_headers, headers, query_params, path_params, claims, principal)
         if denial is not None:
             return denial
         invalid = self._validate(props, lower_headers, query_params, body)
@@ -132,63 +145,107 @@ class LocalApi:
             return invalid
         integration = props.get("Integration") or {}
         kind = integration.get("Type")
-        if kind == "MOCK":
-            return self._mock(integration)
+        if kind in ("AWS", "MOCK"):
+            request = MappedRequest(
+                self._request_context(method, path, route, authorizer_context), body,
+                {"path": dict(path_params), "querystring": {k: v[-1] for k, v in query_params.items()}, "header": dict(headers)},
+            )
+            return self._mapped(method_resource.logical_id, integration, request)
         if kind not in ("AWS_PROXY",):
-            self.ctx.warn_once(f"integration:{kind}", f"LocalCloud runs AWS_PROXY and MOCK integrations only, not {kind}")
+            self.ctx.warn_once(f"integration:{kind}", f"LocalCloud runs AWS_PROXY, AWS and MOCK integrations, not {kind}")
             return self._gateway_error("DEFAULT_5XX", 500, "Internal server error")
         event = self._proxy_event(method, path, route, headers, query_params, path_params, body, authorizer_context)
         return self._proxy(str(integration["Uri"]), event)
 
+    def _mapped(self, method_id: str, integration: Mapping[str, Any], request: "MappedRequest") -> LocalResponse:
+        """An ``AWS`` (or ``MOCK``) integration: request mapping, the service call, integration response, response mapping."""
+        templates = integration.get("RequestTemplates") or {}
+        content_type = request.content_type()
+        template = templates.get(content_type)
+        passthrough = str(integration.get("PassthroughBehavior") or "WHEN_NO_MATCH")
+        if template is None and (passthrough == "NEVER" or (passthrough == "WHEN_NO_TEMPLATES" and templates)):
+            return self._gateway_error("UNSUPPORTED_MEDIA_TYPE", 415, "Unsupported Media Type")
+        try:
+            mapped = request.render(template) if template is not None else request.body or ""
+            if integration.get("Type") == "MOCK":
+                answer = ServiceResponse(_mock_status(mapped), "")
+            else:
+                answer = self._call_service(method_id, integration, request, mapped)
+            return self._integration_response(integration, request, answer)
+        except (VtlError, IntegrationConfigError) as error:
+            self.ctx.warn_once(f"integration:{method_id}", f"LocalCloud: the integration of {method_id} failed: {error}")
+            return self._gateway_error("DEFAULT_5XX", 500, "Internal server error")
+
+    def _call_service(self, method_id: str, integration: Mapping[str, Any], request: "MappedRequest",
+                      mapped: str) -> ServiceResponse:
+        target = parse_uri(str(integration.get("Uri", "")))
+        query = {
+            name.removeprefix("integration.request.querystring."): request.parameter(str(source))
+            for name, source in (integration.get("RequestParameters") or {}).items()
+            if name.startswith("integration.request.querystring.")
+        }
+        action, params = self._services.params_from_request(target, mapped, query)
+        role = integration.get("Credentials")
+        if not role:
+            raise IntegrationConfigError("an AWS integration needs Credentials (a role API Gateway assumes); set credentials_role")
+        return self._services.call(target.service, action, params, role_arn=str(role), session="BackplaneAssumeRoleSession")
+
+    def _integration_response(self, integration: Mapping[str, Any], request: "MappedRequest",
+                              answer: ServiceResponse) -> LocalResponse:
+        """The integration response whose ``SelectionPattern`` matches the status (else the default), mapped."""
+        responses = list(integration.get("IntegrationResponses") or [])
+        chosen = next((r for r in responses if r.get("SelectionPattern") and
+                       re.fullmatch(str(r["SelectionPattern"]), str(answer.status), flags=re.DOTALL)), None)
+        chosen = chosen or next((r for r in responses if not r.get("SelectionPattern")), None)
+        if chosen is None:
+            if integration.get("Type") == "MOCK" and not responses:
+                return LocalResponse(200, {}, "")
+            # "No match for output mapping and no default output mapping configured"
+            return self._gateway_error("DEFAULT_5XX", 500, "Internal server error")
+        templates = chosen.get("ResponseTemplates") or {}
+        accept = request.header("accept").split(",")[0].split(";")[0].strip()
+        content_type = accept if accept in templates else "application/json" if "application/json" in templates else next(iter(templates), "application/json")
+        body = answer.body
+        context = vtl_value({**request.context, "responseOverride": {"status": "", "header": {}}})
+        if templates.get(content_type):
+            body = render(str(templates[content_type]), input=InputVariable(answer.body, request.params), context=context)
+        headers = {"Content-Type": content_type} if body else {}
+        for key, value in (chosen.get("ResponseParameters") or {}).items():
+            if key.startswith("method.response.header."):
+                headers[key.removeprefix("method.response.header.")] = _response_parameter(str(value), answer.body)
+        override = context["responseOverride"]
+        headers.update({str(k): str(v) for k, v in override["header"].items()})
+        status = override["status"] or chosen.get("StatusCode", 200)
+        return LocalResponse(int(status), headers, body)
+
     def _authorize(self, props: Mapping[str, Any], method: str, route: _Route, path: str,
                    lower_headers: Mapping[str, str], headers: Mapping[str, str],
                    query_params: Mapping[str, list[str]], path_params: Mapping[str, str],
-                   claims: Optional[Mapping[str, Any]]) -> tuple[Optional[dict[str, Any]], Optional[LocalResponse]]:
+                   claims: Optional[Mapping[str, Any]], principal: Any) -> tuple[Optional[dict[str, Any]], Optional[LocalResponse]]:
+        """The method's authorizer (:mod:`..authorizers`): the authorizer context, or the gateway's refusal."""
         kind = props.get("AuthorizationType", "NONE")
-        if kind == "COGNITO_USER_POOLS":
-            if claims is None:
-                return None, self._gateway_error("UNAUTHORIZED", 401, "Unauthorized")
-            scopes = props.get("AuthorizationScopes") or []
-            if scopes:
-                granted = str(claims.get("scope", "")).split()
-                if not any(s in granted for s in scopes):
-                    return None, self._gateway_error("UNAUTHORIZED", 401, "Unauthorized")
-            return {"claims": {k: v if isinstance(v, str) else json_dumps(v) for k, v in claims.items()}}, None
-        if kind == "AWS_IAM":
-            auth = lower_headers.get("authorization", "")
-            if not auth.startswith("AWS4-HMAC-SHA256"):
-                return None, self._gateway_error("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token")
+        if kind == "NONE":
             return None, None
-        if kind == "CUSTOM":
-            return self._lambda_authorizer(props, method, route, path, lower_headers, headers, query_params, path_params)
-        return None, None
-
-    def _lambda_authorizer(self, props: Mapping[str, Any], method: str, route: _Route, path: str,
-                           lower_headers: Mapping[str, str], headers: Mapping[str, str],
-                           query_params: Mapping[str, list[str]],
-                           path_params: Mapping[str, str]) -> tuple[Optional[dict[str, Any]], Optional[LocalResponse]]:
         template = self.ctx.template
-        authorizer = next(
-            (a for a in template.of_type("AWS::ApiGateway::Authorizer") if a.ref == props.get("AuthorizerId")), None
-        )
+        method_arn = f"arn:aws:execute-api:{template.region}:{template.account}:{self.api.ref}/{self.stage}/{method}{path}"
+        if kind == "AWS_IAM":
+            _, rejection = authorizers.iam(self.ctx, method_arn, lower_headers, principal, rest=True)
+            return self._refused((None, rejection))
+        authorizer = next((a for a in template.of_type("AWS::ApiGateway::Authorizer") if a.ref == props.get("AuthorizerId")), None)
         if authorizer is None:
-            return None, self._gateway_error("DEFAULT_5XX", 500, "Internal server error")
+            self.ctx.warn_once(f"authorizer:{props.get('AuthorizerId')}", (
+                f"LocalCloud: method {method} {route.path} names authorizer {props.get('AuthorizerId')!r}, "
+                "which is not in the template; the request is refused"))
+            return None, self._gateway_error("AUTHORIZER_CONFIGURATION_ERROR", 500, None)
         auth_props = template.resolve(authorizer.properties)
-        method_arn = (
-            f"arn:aws:execute-api:{template.region}:{template.account}:{self.api.ref}/{self.stage}/{method}{path}"
-        )
-        sources = [s.strip() for s in str(auth_props.get("IdentitySource", "")).split(",") if s.strip()]
-        for source in sources:
-            if source.startswith("method.request.header."):
-                if source.rsplit(".", 1)[-1].lower() not in lower_headers:
-                    return None, self._gateway_error("UNAUTHORIZED", 401, "Unauthorized")
-            elif source.startswith("method.request.querystring.") and source.rsplit(".", 1)[-1] not in query_params:
-                return None, self._gateway_error("UNAUTHORIZED", 401, "Unauthorized")
-        if auth_props.get("Type") == "TOKEN":
-            header = sources[0].rsplit(".", 1)[-1].lower() if sources else "authorization"
-            event: dict[str, Any] = {"type": "TOKEN", "authorizationToken": lower_headers.get(header, ""), "methodArn": method_arn}
-        else:
-            event = {
+        if kind == "COGNITO_USER_POOLS":
+            scopes = [str(s) for s in props.get("AuthorizationScopes") or []]
+            return self._refused(authorizers.rest_cognito(self.ctx, auth_props, scopes, lower_headers, claims))
+        values = {source: _identity_value(source, lower_headers, query_params)
+                  for source in [s.strip() for s in str(auth_props.get("IdentitySource", "")).split(",") if s.strip()]}
+
+        def request_event() -> dict[str, Any]:
+            return {
                 "type": "REQUEST",
                 "methodArn": method_arn,
                 "resource": route.path,
@@ -200,35 +257,19 @@ class LocalApi:
                 "stageVariables": None,
                 "requestContext": self._request_context(method, path, route, None),
             }
-        uri = str(auth_props.get("AuthorizerUri", ""))
-        function, _ = self.ctx.functions.function_for_arn(_function_arn_from_uri(uri))
-        try:
-            result = self.ctx.functions.run(function, event, invoked_arn=_function_arn_from_uri(uri))
-        except HandlerError as error:
-            if error.error_message == "Unauthorized":
-                return None, self._gateway_error("UNAUTHORIZED", 401, "Unauthorized")
-            return None, self._gateway_error("AUTHORIZER_FAILURE", 500, None)
-        if not isinstance(result, Mapping) or "policyDocument" not in result:
-            return None, self._gateway_error("AUTHORIZER_CONFIGURATION_ERROR", 500, None)
-        statements = result["policyDocument"].get("Statement") or []
-        if isinstance(statements, Mapping):
-            statements = [statements]
-        allowed = False
-        for statement in statements:
-            resources = statement.get("Resource") or []
-            resources = [resources] if isinstance(resources, str) else resources
-            if any(wildcard_match(r, method_arn) for r in resources):
-                if statement.get("Effect") == "Deny":
-                    return None, self._gateway_error(
-                        "ACCESS_DENIED", 403, "User is not authorized to access this resource with an explicit deny"
-                    )
-                if statement.get("Effect") == "Allow":
-                    allowed = True
-        if not allowed:
-            return None, self._gateway_error("ACCESS_DENIED", 403, "User is not authorized to access this resource")
-        context = {k: v for k, v in (result.get("context") or {}).items()}
-        context["principalId"] = result.get("principalId")
-        return context, None
+
+        return self._refused(self._lambda_authorizers.rest(authorizer.ref, auth_props, method_arn, values, request_event))
+
+    def _refused(self, result: tuple[Optional[dict[str, Any]], Optional[authorizers.Rejection]]
+                 ) -> tuple[Optional[dict[str, Any]], Optional[LocalResponse]]:
+        context, rejection = result
+        if rejection is None:
+            return context, None
+        response = self._gateway_error(rejection.response_type, rejection.status, rejection.message)
+        response.headers.update(rejection.headers)
+        if rejection.message_key != "message":
+            response.body = rejection.body()
+        return None, response
 
     def _validate(self, props: Mapping[str, Any], lower_headers: Mapping[str, str],
                   query_params: Mapping[str, list[str]], body: Optional[str]) -> Optional[LocalResponse]:
@@ -338,16 +379,6 @@ class LocalApi:
         response_headers.setdefault("Content-Type", "application/json")
         return LocalResponse(int(result.get("statusCode", 200)), response_headers, response_body, multi)
 
-    def _mock(self, integration: Mapping[str, Any]) -> LocalResponse:
-        responses = integration.get("IntegrationResponses") or [{"StatusCode": "200"}]
-        chosen = responses[0]
-        headers = {
-            key.rsplit(".", 1)[-1]: str(value).strip("'")
-            for key, value in (chosen.get("ResponseParameters") or {}).items()
-            if key.startswith("method.response.header.")
-        }
-        return LocalResponse(int(chosen.get("StatusCode", 200)), headers, "")
-
     def _gateway_error(self, response_type: str, status: int, message: Optional[str]) -> LocalResponse:
         headers = {"Content-Type": "application/json", "x-amzn-ErrorType": response_type}
         configured = self.gateway_responses.get(response_type) or self.gateway_responses.get(
@@ -363,6 +394,86 @@ class LocalApi:
         return LocalResponse(status, headers, body)
 
 
+@dataclass
+class MappedRequest:
+    """The method request as a mapping template sees it: ``$context``, the body, and the ``path``/``querystring``/``header`` parameters."""
+
+    context: dict[str, Any]
+    body: Optional[str]
+    params: dict[str, dict[str, str]]
+
+    def header(self, name: str) -> str:
+        return next((v for k, v in self.params["header"].items() if k.lower() == name.lower()), "")
+
+    def content_type(self) -> str:
+        """The request's media type; API Gateway takes ``application/json`` when there is none."""
+        return self.header("content-type").split(";")[0].strip().lower() or "application/json"
+
+    def render(self, template: str) -> str:
+        return render(template, input=InputVariable(self.body, self.params), context=self.context)
+
+    def parameter(self, source: str) -> str:
+        """An integration request parameter's value: ``'literal'``, ``method.request.{path|querystring|header}.x``, ``context.x``."""
+        if source.startswith("'") and source.endswith("'"):
+            return source[1:-1]
+        if source.startswith("method.request."):
+            kind, _, name = source.removeprefix("method.request.").partition(".")
+            if kind == "header":
+                return self.header(name)
+            return self.params.get(kind, {}).get(name, "")
+        if source.startswith("context."):
+            value: Any = self.context
+            for part in source.removeprefix("context.").split("."):
+                value = value.get(part, "") if isinstance(value, Mapping) else ""
+            return str(value)
+        return source
+
+
+def _mock_status(mapped: str) -> int:
+    """A MOCK integration answers the ``statusCode`` its request template sets (200 without one)."""
+    try:
+        return int(json.loads(mapped).get("statusCode", 200)) if mapped.strip() else 200
+    except (ValueError, AttributeError, TypeError):
+        return 200
+
+
+def _response_parameter(source: str, body: str) -> str:
+    """A method response header's value: ``'literal'`` or ``integration.response.body[.path]``."""
+    if source.startswith("'") and source.endswith("'"):
+        return source[1:-1]
+    if source.startswith("integration.response.body"):
+        path = "$" + source.removeprefix("integration.response.body")
+        value = InputVariable(body).path(path)
+        return value if isinstance(value, str) else json.dumps(value)
+    return ""
+
+
+def integration_problems(ctx: CloudContext, method: Resource) -> Optional[str]:
+    """What LocalCloud cannot run in a REST method's integration (None when it runs)."""
+    integration = ctx.template.resolve(method.properties.get("Integration") or {})
+    kind = integration.get("Type")
+    if kind in ("AWS_PROXY", "MOCK") or not integration:
+        return None
+    if kind != "AWS":
+        return f"a {kind} integration (LocalCloud runs AWS_PROXY, AWS and MOCK): test that backend on its own"
+    try:
+        target = parse_uri(str(integration.get("Uri", "")))
+    except IntegrationConfigError as error:
+        return str(error)
+    if target.path is not None and target.service != "sqs":
+        return f"the path form of a {target.service} integration (LocalCloud runs the action/... form): use action/<Action>"
+    why = unsupported(target.service, target.action)
+    return None if why is None else f"{why}: call that service from a Lambda proxy integration, or test it on AWS"
+def _identity_value(source: str, lower_headers: Mapping[str, str], query_params: Mapping[str, list[str]]) -> Optional[str]:
+    """The value of one REST identity source (``method.request.header.X``, ``method.request.querystring.x``)."""
+    if source.startswith("method.request.header."):
+        return lower_headers.get(source.rsplit(".", 1)[-1].lower())
+    if source.startswith("method.request.querystring."):
+        values = query_params.get(source.rsplit(".", 1)[-1])
+        return values[-1] if values else None
+    return source  # stage variables and context values: constant for a local stage
+
+
 def _function_arn_from_uri(uri: str) -> str:
     match = re.search(r"/functions/(arn:[^/]+)/invocations", uri)
     return match.group(1) if match else uri
@@ -376,6 +487,16 @@ class RestApis(Service):
     def __init__(self, ctx: CloudContext) -> None:
         super().__init__(ctx)
         self._apis: dict[str, LocalApi] = {}
+
+    def provision(self) -> None:
+        """Name, once, each method whose integration LocalCloud cannot run."""
+        for method in self.ctx.template.of_type("AWS::ApiGateway::Method"):
+            problem = integration_problems(self.ctx, method)
+            if problem is not None:
+                self.ctx.warn_once(
+                    f"integration:{method.logical_id}",
+                    f"LocalCloud does not run AWS::ApiGateway::Method {method.logical_id}: {problem}",
+                )
 
     def entry_point(self, api: Resource) -> LocalApi:
         if api.logical_id not in self._apis:

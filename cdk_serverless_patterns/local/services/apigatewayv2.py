@@ -2,11 +2,9 @@
 
 :class:`LocalHttpApi` answers ``request(...)`` like :class:`~.apigateway.LocalApi`
 does for REST, with HTTP API behaviour: ``"METHOD /path"`` route keys (``ANY``
-and ``$default`` as fall-backs; unknown routes are 404 ``Not Found``); JWT
-authorizers take the test's ``claims=`` (no claims → 401; a route's
-``AuthorizationScopes`` not in the ``scope`` claim → 403); Lambda authorizers
-with simple or IAM-policy responses; IAM from a SigV4 ``Authorization``
-header; the API's ``CorsConfiguration`` answers preflights and decorates
+and ``$default`` as fall-backs; unknown routes are 404 ``Not Found``); JWT,
+Lambda and IAM authorizers run by :mod:`..authorizers` (tokens verified
+against the stack's user pools, or ``claims=``); the API's ``CorsConfiguration`` answers preflights and decorates
 responses; ``AWS_PROXY`` integrations with payload 2.0 (a handler's plain dict
 becomes a 200 JSON body, as API Gateway does).
 """
@@ -15,12 +13,17 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
+from .. import authorizers
 from ..context import CloudContext
 from ..functions import HandlerError
+from ..integrations import SUBTYPES, IntegrationConfigError, ServiceIntegrations, subtype_call
+from ..vtl import InputVariable
 from ..http import LocalResponse, json_dumps, match_segments, parse_request, route_score
 from ..service import Service
 from ..template import Resource
@@ -34,6 +37,8 @@ class LocalHttpApi:
     def __init__(self, ctx: CloudContext, api: Resource) -> None:
         self.ctx = ctx
         self.api = api
+        self._services = ServiceIntegrations(ctx)
+        self._lambda_authorizers = authorizers.LambdaAuthorizers(ctx)
         t = ctx.template
         props = t.resolve(api.properties)
         self.cors: Mapping[str, Any] = props.get("CorsConfiguration") or {}
@@ -89,15 +94,24 @@ class LocalHttpApi:
         headers: Optional[Mapping[str, str]] = None,
         query: Optional[Mapping[str, Any]] = None,
         claims: Optional[Mapping[str, Any]] = None,
+        principal: Any = None,
     ) -> LocalResponse:
-        """Send one request to the stage, as a client on the internet would, and deliver what follows."""
+        """Send one request to the stage, as a client on the internet would, and deliver what follows.
+
+        :param claims: shortcut for a JWT-authorized route: these claims stand
+            for a verified token (scopes still checked). Default None: the
+            ``Authorization`` header is verified (see ``LocalCloud.sign_in``).
+        :param principal: for an ``AWS_IAM`` route, the caller: a role, a
+            function (its role), or a role's logical id, name or ARN. Default
+            None: the caller is whoever's STS credentials signed the request.
+        """
         with self.ctx.top_level():
-            response = self._request(method.upper(), path, json, body, headers, query, claims)
+            response = self._request(method.upper(), path, json, body, headers, query, claims, principal)
         return self._with_cors(response, {k.lower(): v for k, v in (headers or {}).items()})
 
     def _request(self, method: str, path: str, json_body: Any, body: Optional[str | bytes],
                  headers: Optional[Mapping[str, str]], query: Optional[Mapping[str, Any]],
-                 claims: Optional[Mapping[str, Any]]) -> LocalResponse:
+                 claims: Optional[Mapping[str, Any]], principal: Any = None) -> LocalResponse:
         path, raw_query, query_params, given, body = parse_request(path, json_body, body, headers, query)
         lower = {k.lower(): v for k, v in given.items()}  # HTTP APIs lower-case header names
         if method == "OPTIONS" and self.cors and "access-control-request-method" in lower:
@@ -106,70 +120,63 @@ class LocalHttpApi:
         if matched is None:
             return _error(404, "Not Found")
         route_key, route, path_params = matched
-        authorizer_context, denial = self._authorize(route, route_key, method, path, lower, claims)
+        authorizer_context, denial = self._authorize(route, route_key, method, path, lower, query_params, path_params, claims, principal)
         if denial is not None:
             return denial
         target = str(route.get("Target", ""))
         integration = self.integrations.get(target.removeprefix("integrations/"))
+        if integration is not None and integration.get("IntegrationSubtype"):
+            request = _MappingSource(body, lower, {k: v[-1] for k, v in query_params.items()}, path_params,
+                                     self._context(method, path, route_key, authorizer_context))
+            return self._service(integration, request)
         if integration is None or integration.get("IntegrationType") != "AWS_PROXY":
-            self.ctx.warn_once("httpapi:integration", "LocalCloud runs HTTP API Lambda proxy integrations only")
+            self.ctx.warn_once("httpapi:integration", "LocalCloud runs HTTP API Lambda proxy and first-class AWS integrations only")
             return _error(500, "Internal Server Error")
         event = self._event(method, path, route_key, lower, query_params, raw_query, path_params, body, authorizer_context)
         return self._proxy(str(integration["IntegrationUri"]), event, str(integration.get("PayloadFormatVersion", "2.0")))
 
-    def _authorize(self, route: Mapping[str, Any], route_key: str, method: str, path: str,
-                   lower: Mapping[str, str], claims: Optional[Mapping[str, Any]]) -> tuple[Optional[dict[str, Any]], Optional[LocalResponse]]:
+    def _authorize(self, route: Mapping[str, Any], route_key: str, method: str, path: str, lower: Mapping[str, str],
+                   query_params: Mapping[str, list[str]], path_params: Mapping[str, str],
+                   claims: Optional[Mapping[str, Any]], principal: Any) -> tuple[Optional[dict[str, Any]], Optional[LocalResponse]]:
+        """The route's authorizer (:mod:`..authorizers`): the authorizer context, or the refusal."""
         kind = route.get("AuthorizationType", "NONE")
-        if kind == "JWT":
-            if claims is None:
-                return None, _error(401, "Unauthorized")
-            scopes = list(route.get("AuthorizationScopes") or [])
-            granted = str(claims.get("scope", "")).split()
-            if scopes and not any(s in granted for s in scopes):
-                return None, _error(403, "Forbidden")
-            return {"jwt": {"claims": {k: v if isinstance(v, str) else json_dumps(v) for k, v in claims.items()},
-                            "scopes": granted or None}}, None
+        if kind == "NONE":
+            return None, None
+        t = self.ctx.template
+        route_arn = f"arn:aws:execute-api:{t.region}:{t.account}:{self.api.ref}/{self.stage}/{method}{path}"
         if kind == "AWS_IAM":
-            if not lower.get("authorization", "").startswith("AWS4-HMAC-SHA256"):
-                return None, _error(403, "Forbidden")
-            return {"iam": {"accountId": self.ctx.template.account}}, None
-        if kind == "CUSTOM":
-            authorizer = self.authorizers.get(str(route.get("AuthorizerId")))
-            if authorizer is None:
-                return None, _error(500, "Internal Server Error")
-            sources = [str(s) for s in authorizer.get("IdentitySource") or []]
-            values = []
-            for source in sources:
-                name = source.rsplit(".", 1)[-1].lower()
-                if source.startswith("$request.header.") and name not in lower:
-                    return None, _error(401, "Unauthorized")
-                values.append(lower.get(name, ""))
-            event = {
-                "version": "2.0",
-                "type": "REQUEST",
-                "routeArn": f"arn:aws:execute-api:{self.ctx.template.region}:{self.ctx.template.account}:{self.api.ref}/{self.stage}/{method}{path}",
-                "identitySource": values,
-                "routeKey": route_key,
-                "rawPath": path,
-                "headers": dict(lower),
-                "requestContext": self._context(method, path, route_key, None),
-            }
-            arn = str(authorizer.get("AuthorizerUri", ""))
-            arn = arn.split("/functions/", 1)[-1].split("/invocations", 1)[0]
-            function, _ = self.ctx.functions.function_for_arn(arn)
-            try:
-                result = self.ctx.functions.run(function, event, invoked_arn=arn)
-            except HandlerError:
-                return None, _error(500, "Internal Server Error")
-            if str(authorizer.get("EnableSimpleResponses", False)).lower() == "true":
-                if not (isinstance(result, Mapping) and result.get("isAuthorized") is True):
-                    return None, _error(403, "Forbidden")
-                return {"lambda": dict(result.get("context") or {})}, None
-            statements = ((result or {}).get("policyDocument") or {}).get("Statement") or []
-            if not any(s.get("Effect") == "Allow" for s in statements) or any(s.get("Effect") == "Deny" for s in statements):
-                return None, _error(403, "Forbidden")
-            return {"lambda": dict((result or {}).get("context") or {}), "principalId": (result or {}).get("principalId")}, None
-        return None, None
+            return _refused(authorizers.iam(self.ctx, route_arn, lower, principal, rest=False))
+        authorizer_id = str(route.get("AuthorizerId"))
+        authorizer = self.authorizers.get(authorizer_id)
+        if authorizer is None:
+            self.ctx.warn_once(f"authorizer:{authorizer_id}", (
+                f"LocalCloud: route {route_key} names authorizer {authorizer_id!r}, which is not in the template; "
+                "the request is refused"))
+            return None, _error(500, "Internal Server Error")
+        if kind == "JWT":
+            scopes = [str(s) for s in route.get("AuthorizationScopes") or []]
+            return _refused(authorizers.http_jwt(self.ctx, authorizer, scopes, lower, claims))
+        sources = [str(s) for s in authorizer.get("IdentitySource") or []]
+        values = [_identity_value(s, lower, query_params) for s in sources]
+
+        def event(version: str, present: list[str]) -> dict[str, Any]:
+            if version == "1.0":
+                return {
+                    "version": "1.0", "type": "REQUEST", "methodArn": route_arn, "identitySource": ",".join(present),
+                    "authorizationToken": present[0] if present else None, "resource": route_key, "path": path,
+                    "httpMethod": method, "headers": dict(lower), "multiValueHeaders": {k: [v] for k, v in lower.items()},
+                    "queryStringParameters": {k: v[-1] for k, v in query_params.items()} or None,
+                    "multiValueQueryStringParameters": {k: list(v) for k, v in query_params.items()} or None,
+                    "pathParameters": dict(path_params) or None, "stageVariables": None,
+                    "requestContext": self._context(method, path, route_key, None),
+                }
+            raw_query = "&".join(f"{k}={v}" for k, vs in query_params.items() for v in vs)
+            payload = self._event(method, path, route_key, lower, query_params, raw_query, path_params, None, None)
+            payload.pop("isBase64Encoded")
+            payload.update(type="REQUEST", routeArn=route_arn, identitySource=present)
+            return payload
+
+        return _refused(self._lambda_authorizers.http(authorizer_id, authorizer, route_arn, values, event))
 
     def _context(self, method: str, path: str, route_key: str, authorizer: Optional[dict[str, Any]]) -> dict[str, Any]:
         now = datetime.datetime.now(datetime.timezone.utc)
@@ -234,6 +241,18 @@ class LocalHttpApi:
             body = json_dumps(body)
         return LocalResponse(int(result.get("statusCode", 200)), headers, body)
 
+    def _service(self, integration: Mapping[str, Any], request: "_MappingSource") -> LocalResponse:
+        """A first-class AWS integration: its parameter mapping, the call as its role, the service's answer."""
+        try:
+            mapped = {str(k): request.value(v) for k, v in (integration.get("RequestParameters") or {}).items()}
+            service, action, params = subtype_call(str(integration["IntegrationSubtype"]), mapped)
+            answer = self._services.call(service, action, params, role_arn=str(integration.get("CredentialsArn") or ""),
+                                         session="BackplaneAssumeRoleSession")
+        except IntegrationConfigError as error:
+            self.ctx.warn_once(f"httpapi:{integration.get('IntegrationSubtype')}", f"LocalCloud: {error}")
+            return _error(500, "Internal Server Error")
+        return LocalResponse(answer.status, {"content-type": "application/json"}, answer.body)
+
     def _preflight(self, lower: Mapping[str, str]) -> LocalResponse:
         origin = lower.get("origin", "")
         if not self._origin_allowed(origin):
@@ -258,8 +277,61 @@ class LocalHttpApi:
         return response
 
 
+_REFERENCE = re.compile(r"\$\{([^}]+)\}|\$((?:request|context|stageVariables)\.[A-Za-z0-9_.\-\[\]*]+|request\.body)")
+
+
+@dataclass
+class _MappingSource:
+    """What an HTTP API parameter mapping reads: ``$request.body.x``, ``$request.header.x``,
+    ``$request.querystring.x``, ``$request.path.x``, ``$context.x``, static text around them."""
+
+    body: Optional[str]
+    headers: Mapping[str, str]  # lower-cased names
+    query: Mapping[str, str]
+    path: Mapping[str, str]
+    context: Mapping[str, Any]
+
+    def value(self, source: Any) -> str:
+        text = str(source)
+        return _REFERENCE.sub(lambda m: self._reference(m.group(1) or m.group(2)), text)
+
+    def _reference(self, reference: str) -> str:
+        if reference == "request.body" or reference.startswith("request.body."):
+            found = InputVariable(self.body).path("$" + reference.removeprefix("request.body"))
+            return found if isinstance(found, str) else json_dumps(found)
+        kind, _, name = reference.partition(".")
+        if kind == "request":
+            where, _, key = name.partition(".")
+            values = {"header": {k: v for k, v in self.headers.items()}, "querystring": self.query, "path": self.path}.get(where, {})
+            return str(values.get(key.lower() if where == "header" else key, ""))
+        if kind == "context":
+            value: Any = self.context
+            for part in name.split("."):
+                value = value.get(part, "") if isinstance(value, Mapping) else ""
+            return str(value)
+        return ""
+
+
 def _error(status: int, message: str) -> LocalResponse:
     return LocalResponse(status, {"content-type": "application/json"}, json_dumps({"message": message}))
+
+
+def _refused(result: tuple[Optional[dict[str, Any]], Optional[authorizers.Rejection]]
+             ) -> tuple[Optional[dict[str, Any]], Optional[LocalResponse]]:
+    context, rejection = result
+    if rejection is None:
+        return context, None
+    return None, LocalResponse(rejection.status, {"content-type": "application/json", **rejection.headers}, rejection.body())
+
+
+def _identity_value(source: str, lower: Mapping[str, str], query_params: Mapping[str, list[str]]) -> Optional[str]:
+    """The value of one HTTP API identity source (``$request.header.X``, ``$request.querystring.x``)."""
+    if source.startswith("$request.header."):
+        return lower.get(source.removeprefix("$request.header.").lower())
+    if source.startswith("$request.querystring."):
+        values = query_params.get(source.removeprefix("$request.querystring."))
+        return ",".join(values) if values else None
+    return source  # $context / $stageVariables: constant for a local stage
 
 
 class HttpApis(Service):
@@ -270,6 +342,20 @@ class HttpApis(Service):
     def __init__(self, ctx: CloudContext) -> None:
         super().__init__(ctx)
         self._apis: dict[str, LocalHttpApi] = {}
+
+    def provision(self) -> None:
+        """Name, once, each integration LocalCloud cannot run."""
+        for integration in self.ctx.template.of_type("AWS::ApiGatewayV2::Integration"):
+            props = self.ctx.template.resolve(integration.properties)
+            subtype, kind = props.get("IntegrationSubtype"), props.get("IntegrationType")
+            if subtype and subtype not in SUBTYPES:
+                problem = f"the subtype {subtype} (LocalCloud runs {', '.join(SUBTYPES)}): test it on AWS"
+            elif not subtype and kind != "AWS_PROXY":
+                problem = f"a {kind} integration (LocalCloud runs Lambda proxy and first-class AWS integrations): test that backend on its own"
+            else:
+                continue
+            self.ctx.warn_once(f"httpapi:{integration.logical_id}",
+                               f"LocalCloud does not run AWS::ApiGatewayV2::Integration {integration.logical_id}: {problem}")
 
     def entry_point(self, api: Resource) -> LocalHttpApi:
         if api.logical_id not in self._apis:

@@ -104,12 +104,16 @@ class EventBridge(Service):
         arn = str(target["Arn"])
         payload = transform_input(target, event)
         error = None
-        if arn_service(arn) == "lambda" and not self.ctx.functions.permits(arn, "events.amazonaws.com", rule.arn):
-            error = (
-                "NoPermissions",
-                f"EventBridge has no permission to invoke {arn}: the function's resource policy has no statement "
-                f"for events.amazonaws.com (source {rule.arn}); add an AWS::Lambda::Permission",
-            )
+        # With a RoleArn EventBridge calls the target as that role; without, as events.amazonaws.com
+        # (the target's resource policy must allow it: Lambda permission, queue or topic policy).
+        role = self.ctx.iam.role_for_arn(str(target.get("RoleArn", "")))
+        denial = (
+            self.ctx.iam.role_delivery(role, "events", arn) if role is not None
+            else self.ctx.iam.service_delivery("events.amazonaws.com", arn, rule.arn)
+        )
+        if denial is not None:
+            fix = "add an AWS::Lambda::Permission" if arn_service(arn) == "lambda" else "allow it in the target's resource policy"
+            error = ("NoPermissions", f"EventBridge has no permission to deliver to {arn}: {denial}; {fix}")
         if error is None:
             self.ctx.send(arn, payload)
             return

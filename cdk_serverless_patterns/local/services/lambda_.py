@@ -25,7 +25,8 @@ from botocore.response import StreamingBody
 
 from ..context import CloudContext, body_of, is_json
 from ..functions import HandlerError, LocalFunction, ServiceError
-from ..iam import RolePolicies, wildcard_match
+from ..iam import wildcard_match
+from ..runtimes import code_dir_without_asset, not_run_reason, report_not_run, runtime_of
 from ..service import Service
 from ..sources import SqsMapping, lambda_stream_mapping
 from ..template import Resource
@@ -44,6 +45,7 @@ class Lambda(Service):
     def __init__(self, ctx: CloudContext) -> None:
         super().__init__(ctx)
         self.functions: dict[str, LocalFunction] = {}
+        self.not_run: dict[str, str] = {}  # logical id -> why LocalCloud does not run the function
         self._base_env = dict(os.environ)
         ctx.provide_functions(self)
         ctx.register_sender("lambda", self.send)
@@ -55,6 +57,10 @@ class Lambda(Service):
         t = self.ctx.template
         for function in t.of_type("AWS::Lambda::Function"):
             self.functions[function.logical_id] = self._make_function(function)
+            reason = not_run_reason(self.functions[function.logical_id].runtime)
+            if reason is not None:
+                self.not_run.setdefault(function.logical_id, reason)
+        report_not_run(self.ctx, self.not_run)
         for alias in t.of_type("AWS::Lambda::Alias"):
             fn = self._function_by_name(alias.name)
             if fn is not None:
@@ -72,11 +78,8 @@ class Lambda(Service):
         t = self.ctx.template
         props = resource.properties
         code_dir = t.asset_dir(props.get("Code") or {}, resource.metadata)
-        if code_dir is None:
-            raise ValueError(
-                f"LocalCloud: function {resource.path} has no code asset in the cloud assembly "
-                "(inline code and container images are not run locally)"
-            )
+        if code_dir is None:  # inline code, or code LocalCloud cannot have (named at open)
+            code_dir = code_dir_without_asset(self.ctx, resource, self.not_run)
         layer_dirs: list[Path] = []
         for layer_arn in t.resolve(props.get("Layers") or []):
             layer = t.by_arn(str(layer_arn))
@@ -105,8 +108,8 @@ class Lambda(Service):
             environment=environment,
             timeout=float(t.resolve(props.get("Timeout", 3))),
             memory_size=int(t.resolve(props.get("MemorySize", 128))),
-            runtime=str(props.get("Runtime", "python3")),
-            role=RolePolicies(t, role_logical_id) if role_logical_id else None,
+            runtime=runtime_of(props),
+            role=self.ctx.iam.role(role_logical_id) if role_logical_id else None,
             region=t.region,
             log_group_name=str(logging.get("LogGroup") or f"/aws/lambda/{resource.name}"),
         )
@@ -137,22 +140,8 @@ class Lambda(Service):
 
     def permits(self, function_arn: str, principal: str, source_arn: str) -> bool:
         """Does the function's resource policy let ``principal`` (from ``source_arn``) invoke ``function_arn``?"""
-        template = self.ctx.template
         wanted = self.function_arn_of(function_arn)
-        for permission in template.of_type("AWS::Lambda::Permission"):
-            props = template.resolve(permission.properties)
-            if str(props.get("Principal")) != principal or str(props.get("Action")) not in ("lambda:InvokeFunction", "lambda:*"):
-                continue
-            try:
-                granted = self.function_arn_of(str(props.get("FunctionName")))
-            except ClientError:
-                continue
-            if granted != wanted:
-                continue
-            source = props.get("SourceArn")
-            if source is None or wildcard_match(str(source), source_arn):
-                return True
-        return False
+        return self.ctx.iam.service_may(principal, "lambda:InvokeFunction", wanted, source_arn=source_arn).allowed
 
     # -- invocation ------------------------------------------------------------------------
     def run(self, function: LocalFunction, event: Any, *, invoked_arn: Optional[str] = None) -> Any:

@@ -44,11 +44,11 @@ from typing import Any, Mapping, Optional
 
 from botocore.exceptions import ClientError
 
-from ..arns import TARGET_ACTIONS, arn_service
+from ..arns import arn_service
 from ..context import CloudContext
 from ..eventbridge import envelope, json_path
 from ..functions import HandlerError
-from ..iam import Permission, RolePolicies, denied
+from ..iam import Permission
 from ..service import Service
 from ..sources import SqsPoller, StreamMapping, StreamSource, decoded_data, dynamodb_record, kinesis_record
 from ..template import Resource
@@ -120,8 +120,7 @@ class PipeRunner:
         self.props = props
         self.source_arn = str(props.get("Source", ""))
         self.target_arn = str(props["Target"])
-        role_logical_id = ctx.logical_id_for_arn(str(props.get("RoleArn", "")))
-        self.role = RolePolicies(ctx.template, role_logical_id) if role_logical_id else None
+        self.role = ctx.iam.role_for_arn(str(props.get("RoleArn", "")))
         source_params = props.get("SourceParameters") or {}
         self.filters = list((source_params.get("FilterCriteria") or {}).get("Filters") or [])
         self.target_params: Mapping[str, Any] = props.get("TargetParameters") or {}
@@ -187,13 +186,11 @@ class PipeRunner:
             service = arn_service(self.enrichment)
             needed.append(Permission("lambda:InvokeFunction" if service == "lambda" else "states:StartSyncExecution",
                                      self.enrichment))
-        action = TARGET_ACTIONS.get(arn_service(self.target_arn))
-        if action:
-            needed.append(Permission(action, self.target_arn))
-        for permission in needed:
-            if denied(self.role, [permission]) is not None:
-                raise _PipeError(f"the pipe's role {self.role.role_name} is not allowed {permission.action} on "
-                                 f"{permission.resource}")
+        # the target action plus the KMS requests an encrypted target implies, through the full evaluator
+        needed.extend(self.ctx.iam.delivery_permissions(self.target_arn))
+        denial = self.ctx.iam.check_role(self.role, self.pipe.name, needed)
+        if denial is not None:
+            raise _PipeError(f"the pipe's role {self.role.role_name} is not allowed: {denial}")
 
     def _enrich(self, events: list[Any]) -> list[Any]:
         assert self.enrichment is not None

@@ -29,7 +29,7 @@ from botocore.exceptions import ClientError
 
 from ..arns import TARGET_ACTIONS, arn_service
 from ..eventbridge import envelope
-from ..iam import Permission, RolePolicies, denied
+from ..iam import Permission
 from ..service import Service
 from ..template import Resource
 
@@ -85,19 +85,17 @@ class Scheduler(Service):
 
     def _check_role(self, target: Mapping[str, Any]) -> None:
         arn = str(target["Arn"])
-        role_logical_id = self.ctx.logical_id_for_arn(str(target.get("RoleArn", "")))
-        if not role_logical_id:
+        role = self.ctx.iam.role_for_arn(str(target.get("RoleArn", "")))
+        if role is None:
             return
         if arn.startswith(_UNIVERSAL):
             service, api = arn[len(_UNIVERSAL):].split(":", 1)
-            action, resource = f"{self._iam_prefix(service)}:{api[:1].upper()}{api[1:]}", "*"
+            needed = [Permission(f"{self._iam_prefix(service)}:{api[:1].upper()}{api[1:]}", "*")]
         else:
-            action, resource = TARGET_ACTIONS.get(arn_service(arn), ""), arn
-        if not action:
-            return
-        role = RolePolicies(self.ctx.template, role_logical_id)
-        if denied(role, [Permission(action, resource)]) is not None:
-            raise _TargetError("AccessDenied", f"the schedule's role {role.role_name} is not allowed {action} on {resource}")
+            needed = self.ctx.iam.delivery_permissions(arn)
+        denial = self.ctx.iam.check_role(role, "scheduler", needed)
+        if denial is not None:
+            raise _TargetError("AccessDenied", f"the schedule's role {role.role_name} is not allowed: {denial}")
 
     def _iam_prefix(self, service: str) -> str:
         return str(self.ctx.client(service).meta.service_model.signing_name)

@@ -104,6 +104,11 @@ class Sns(Service):
         publisher = {"sqs": self._to_queue, "lambda": self._to_function}.get(protocol)
         if publisher is None:
             return  # named at open (provision)
+        # SNS delivers as sns.amazonaws.com: the endpoint's resource policy must allow it (queue policy, Lambda permission).
+        denial = self.ctx.iam.service_delivery("sns.amazonaws.com", str(subscription.get("Endpoint")), topic)
+        if denial is not None:
+            self.ctx.record_delivery_failure(f"subscription {topic} -> {subscription.get('Endpoint')}", denial)
+            return
         publisher(str(subscription.get("Endpoint")), raw, params, topic, message_id, message, attributes, envelope_body)
 
     # One publisher per subscription protocol, as LocalStack's sns/publisher.py has.

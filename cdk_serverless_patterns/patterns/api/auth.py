@@ -41,7 +41,7 @@ from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.function import FunctionSpec, validate_spec
 from cdk_serverless_patterns.building_blocks.option_types import STRING_LIST
 from cdk_serverless_patterns.building_blocks.removal import follow_removal_policy
-from cdk_serverless_patterns.errors import Problems
+from cdk_serverless_patterns.errors import Problems, or_default
 
 from .api_type import ApiType
 
@@ -430,7 +430,7 @@ def build_authorizer(
             user_pool_client=client,
         )
     function = make_function("AuthorizerFunction", auth.authorizer)
-    ttl = auth.results_cache_ttl if auth.results_cache_ttl is not None else defaults.AUTHORIZER_CACHE_TTL
+    ttl = or_default(auth.results_cache_ttl, defaults.AUTHORIZER_CACHE_TTL)
     if auth.identity_sources:
         authorizer = apigw.RequestAuthorizer(
             scope,
@@ -496,7 +496,7 @@ def build_http_authorizer(
         )
         return BuiltHttpAuth(authorizer, scopes=auth.scopes)
     function = make_function("AuthorizerFunction", auth.authorizer)
-    ttl = auth.results_cache_ttl if auth.results_cache_ttl is not None else defaults.AUTHORIZER_CACHE_TTL
+    ttl = or_default(auth.results_cache_ttl, defaults.AUTHORIZER_CACHE_TTL)
     authorizer = v2_authorizers.HttpLambdaAuthorizer(
         "Authorizer",
         function.alias,
@@ -509,7 +509,7 @@ def build_http_authorizer(
 
 
 def _create_user_pool(scope: Construct, auth: ApiAuth, removal_policy: RemovalPolicy) -> cognito.UserPool:
-    plan = auth.feature_plan if auth.feature_plan is not None else cognito.FeaturePlan.PLUS
+    plan = or_default(auth.feature_plan, cognito.FeaturePlan.PLUS)
     pool = cognito.UserPool(
         scope,
         "UserPool",

@@ -40,7 +40,7 @@ from aws_cdk.aws_apigatewayv2_integrations import HttpLambdaIntegration
 from constructs import Construct
 
 from cdk_serverless_patterns import defaults
-from cdk_serverless_patterns.building_blocks.alarms import create_alarm
+from cdk_serverless_patterns.building_blocks.alarms import AlarmSpec, alarms_from_specs
 from cdk_serverless_patterns.building_blocks.alarms import Graph, function_graphs
 from cdk_serverless_patterns.building_blocks.alarms import dashboard as alarm_dashboard
 from cdk_serverless_patterns.building_blocks.grants import grant_exactly
@@ -56,7 +56,7 @@ from cdk_serverless_patterns.building_blocks.logs import create_log_group
 from cdk_serverless_patterns.building_blocks.tables import create_table
 from cdk_serverless_patterns.building_blocks.waf import create_web_acl, log_web_acl
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge
-from cdk_serverless_patterns.errors import PatternConfigError, child_path
+from cdk_serverless_patterns.errors import PatternConfigError, child_path, or_default
 from cdk_serverless_patterns.runtime import env
 
 from .api_type import ApiType
@@ -206,13 +206,13 @@ class ApiBackend(Construct):
     ) -> None:
         auth = auth if auth is not None else ApiAuth.cognito()
         options = ApiSettings(
-            stage_name=stage_name if stage_name is not None else defaults.API_STAGE_NAME,
-            rate=throttling_rate_limit if throttling_rate_limit is not None else defaults.API_THROTTLING_RATE_LIMIT,
-            burst=throttling_burst_limit if throttling_burst_limit is not None else defaults.API_THROTTLING_BURST_LIMIT,
-            waf_rate_limit=waf_rate_limit if waf_rate_limit is not None else defaults.WAF_RATE_LIMIT_PER_5_MIN,
-            latency_slo=latency_slo if latency_slo is not None else defaults.API_LATENCY_SLO,
-            server_error_rate=server_error_rate if server_error_rate is not None else defaults.API_SERVER_ERROR_RATE,
-            client_error_rate=client_error_rate if client_error_rate is not None else defaults.API_CLIENT_ERROR_RATE,
+            stage_name=or_default(stage_name, defaults.API_STAGE_NAME),
+            rate=or_default(throttling_rate_limit, defaults.API_THROTTLING_RATE_LIMIT),
+            burst=or_default(throttling_burst_limit, defaults.API_THROTTLING_BURST_LIMIT),
+            waf_rate_limit=or_default(waf_rate_limit, defaults.WAF_RATE_LIMIT_PER_5_MIN),
+            latency_slo=or_default(latency_slo, defaults.API_LATENCY_SLO),
+            server_error_rate=or_default(server_error_rate, defaults.API_SERVER_ERROR_RATE),
+            client_error_rate=or_default(client_error_rate, defaults.API_CLIENT_ERROR_RATE),
         )
         origins = [cors_allow_origins] if isinstance(cors_allow_origins, str) else cors_allow_origins
         path = child_path(scope, construct_id)
@@ -699,35 +699,33 @@ class ApiBackend(Construct):
     def _create_alarms(self, options: ApiSettings, topic: Optional[sns.ITopic]) -> list[cloudwatch.Alarm]:
         path = self.node.path
         slo_ms = options.latency_slo.to_milliseconds()
-        return [
-            create_alarm(
-                self,
-                "ServerErrorRateAlarm",
-                metric=self.metric_server_error_rate(),
-                threshold=options.server_error_rate,
-                description=f"{path}: more than {options.server_error_rate:.1%} of requests returned 5XX.",
-                alarm_topic=topic,
-            ),
-            create_alarm(
-                self,
-                "ClientErrorRateAlarm",
-                metric=self.metric_client_error_rate(),
-                threshold=options.client_error_rate,
-                description=(
-                    f"{path}: more than {options.client_error_rate:.1%} of requests returned 4XX "
-                    "(a broken client, expired credentials, or someone probing the API)."
+        return alarms_from_specs(
+            self,
+            [
+                AlarmSpec(
+                    "ServerErrorRateAlarm",
+                    metric=self.metric_server_error_rate(),
+                    threshold=options.server_error_rate,
+                    description=f"{path}: more than {options.server_error_rate:.1%} of requests returned 5XX.",
                 ),
-                alarm_topic=topic,
-            ),
-            create_alarm(
-                self,
-                "LatencyAlarm",
-                metric=self.metric_latency(),
-                threshold=slo_ms,
-                description=f"{path}: p95 latency is above the {slo_ms:g} ms SLO.",
-                alarm_topic=topic,
-            ),
-        ]
+                AlarmSpec(
+                    "ClientErrorRateAlarm",
+                    metric=self.metric_client_error_rate(),
+                    threshold=options.client_error_rate,
+                    description=(
+                        f"{path}: more than {options.client_error_rate:.1%} of requests returned 4XX "
+                        "(a broken client, expired credentials, or someone probing the API)."
+                    ),
+                ),
+                AlarmSpec(
+                    "LatencyAlarm",
+                    metric=self.metric_latency(),
+                    threshold=slo_ms,
+                    description=f"{path}: p95 latency is above the {slo_ms:g} ms SLO.",
+                ),
+            ],
+            alarm_topic=topic,
+        )
 
 
 

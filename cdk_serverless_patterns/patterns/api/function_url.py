@@ -35,7 +35,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from cdk_serverless_patterns import defaults
-from cdk_serverless_patterns.building_blocks.alarms import Graph, create_alarm, function_graphs, sum_metric
+from cdk_serverless_patterns.building_blocks.alarms import Graph, AlarmSpec, alarms_from_specs, function_graphs, sum_metric
 from cdk_serverless_patterns.building_blocks.alarms import dashboard as make_dashboard
 from cdk_serverless_patterns.building_blocks.function import (
     FunctionSpec,
@@ -213,13 +213,17 @@ class FunctionUrlEndpoint(Construct):
 
         self.alarms: list[cloudwatch.Alarm] = list(self.function.alarms)
         if create_alarms:
-            self.alarms.append(
-                create_alarm(
+            self.alarms.extend(
+                alarms_from_specs(
                     self,
-                    "Url5xxAlarm",
-                    metric=self.metric_url_5xx(),
-                    threshold=1,
-                    description=f"{self.node.path}: the function URL answered 5XX (function error, throttle or timeout).",
+                    [
+                        AlarmSpec(
+                            "Url5xxAlarm",
+                            metric=self.metric_url_5xx(),
+                            threshold=1,
+                            description=f"{self.node.path}: the function URL answered 5XX (function error, throttle or timeout).",
+                        )
+                    ],
                     alarm_topic=alarm_topic,
                 )
             )

@@ -19,6 +19,7 @@ from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from cdk_serverless_patterns.errors import or_default
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.checks.acknowledge import COMPLIANCE, acknowledge
 
@@ -144,7 +145,7 @@ def stage_options(
 ) -> apigw.StageOptions:
     method_options = None
     if cache is not None:
-        ttl = cache.ttl if cache.ttl is not None else defaults.API_CACHE_TTL
+        ttl = or_default(cache.ttl, defaults.API_CACHE_TTL)
         method_options = {
             f"{parse_route(k).path}/GET": apigw.MethodDeploymentOptions(
                 caching_enabled=True, cache_data_encrypted=True, cache_ttl=ttl

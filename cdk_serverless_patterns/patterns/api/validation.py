@@ -25,7 +25,7 @@ from cdk_serverless_patterns.building_blocks.option_types import (
     check_option_types,
 )
 from cdk_serverless_patterns.building_blocks.waf import validate_waf_logging
-from cdk_serverless_patterns.errors import Problems, is_token
+from cdk_serverless_patterns.errors import Problems, is_token, or_default
 from cdk_serverless_patterns.runtime import env
 
 from .api_type import ApiType
@@ -150,12 +150,12 @@ def validate_api(
     _validate_schemas(problems, request_schemas, parsed)
     _validate_cache(problems, cache, parsed)
     if usage_plan_quota_per_day is not None:
-        problems.check(
-            isinstance(usage_plan_quota_per_day, int) and usage_plan_quota_per_day > 0,
+        problems.check_int(
             "usage_plan_quota_per_day",
             usage_plan_quota_per_day,
-            "an integer > 0 (requests per API key per day)",
-            "pass e.g. 10000, or None for no quota",
+            low=1,
+            allowed="an integer > 0 (requests per API key per day)",
+            fix="pass e.g. 10000, or None for no quota",
         )
     if isinstance(waf, str):
         problems.check(
@@ -253,20 +253,20 @@ def validate_throttling(
             f"pass e.g. {defaults.API_THROTTLING_RATE_LIMIT}",
         )
     if not is_token(burst):
-        problems.check(
-            isinstance(burst, int) and not isinstance(burst, bool) and burst > 0,
+        problems.check_int(
             burst_field,
             burst,
-            "an integer number of requests > 0",
-            f"pass e.g. {defaults.API_THROTTLING_BURST_LIMIT}",
+            low=1,
+            allowed="an integer number of requests > 0",
+            fix=f"pass e.g. {defaults.API_THROTTLING_BURST_LIMIT}",
         )
-    problems.check(
-        isinstance(waf_rate_limit, int)
-        and defaults.WAF_RATE_LIMIT_MIN <= waf_rate_limit <= defaults.WAF_RATE_LIMIT_MAX,
+    problems.check_int(
         waf_field,
         waf_rate_limit,
-        f"an integer {defaults.WAF_RATE_LIMIT_MIN}-{defaults.WAF_RATE_LIMIT_MAX:,} (requests per IP per 5 minutes)",
-        f"pass e.g. {defaults.WAF_RATE_LIMIT_PER_5_MIN}",
+        low=defaults.WAF_RATE_LIMIT_MIN,
+        high=defaults.WAF_RATE_LIMIT_MAX,
+        allowed=f"an integer {defaults.WAF_RATE_LIMIT_MIN}-{defaults.WAF_RATE_LIMIT_MAX:,} (requests per IP per 5 minutes)",
+        fix=f"pass e.g. {defaults.WAF_RATE_LIMIT_PER_5_MIN}",
     )
 
 
@@ -349,7 +349,7 @@ def _validate_cache(problems: Problems, cache: Any, parsed: Mapping[Route, Any])
             "GET route keys present in routes (API Gateway caches GET responses)",
             "list only GET routes of this API",
         )
-    ttl = cache.ttl if cache.ttl is not None else defaults.API_CACHE_TTL
+    ttl = or_default(cache.ttl, defaults.API_CACHE_TTL)
     if not isinstance(ttl, Duration):
         problems.add("cache.ttl", ttl, "an aws_cdk.Duration", "pass Duration.minutes(5)")
     else:

@@ -28,7 +28,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from cdk_serverless_patterns import defaults
-from cdk_serverless_patterns.building_blocks.alarms import Graph, create_alarm
+from cdk_serverless_patterns.building_blocks.alarms import Graph, AlarmSpec, alarms_from_specs
 from cdk_serverless_patterns.building_blocks.alarms import dashboard as make_dashboard
 from cdk_serverless_patterns.building_blocks.grants import grant_exactly
 from cdk_serverless_patterns.building_blocks.option_types import (
@@ -51,7 +51,7 @@ from cdk_serverless_patterns.building_blocks.function import (
 )
 from cdk_serverless_patterns.building_blocks.waf import create_web_acl, log_web_acl, validate_waf_logging
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge
-from cdk_serverless_patterns.errors import PatternConfigError, Problems, child_path, is_token
+from cdk_serverless_patterns.errors import PatternConfigError, Problems, child_path, is_token, or_default
 
 from .functions import (
     EdgeLogic,
@@ -224,7 +224,7 @@ class EdgeSite(Construct):
         cloudfront_functions = dict(typed["cloudfront_functions"]) if typed["cloudfront_functions"] is not None else {}
         default_root_object, web_acl_arn = typed["default_root_object"], typed["web_acl_arn"]
         domain_name, certificate = typed["domain_name"], typed["certificate"]
-        root_object = default_root_object if default_root_object is not None else defaults.CLOUDFRONT_DEFAULT_ROOT_OBJECT
+        root_object = or_default(default_root_object, defaults.CLOUDFRONT_DEFAULT_ROOT_OBJECT)
         _validate(
             problems,
             scope,
@@ -433,9 +433,8 @@ class EdgeSite(Construct):
             )
 
     def _create_alarms(self, topic: Optional[sns.ITopic]) -> list[cloudwatch.Alarm]:
-        alarms = [
-            create_alarm(
-                self,
+        specs = [
+            AlarmSpec(
                 "ErrorRateAlarm",
                 metric=self.metric_5xx_error_rate(),
                 threshold=defaults.CLOUDFRONT_5XX_RATE_ALARM_PERCENT,
@@ -443,21 +442,18 @@ class EdgeSite(Construct):
                     f"{self.node.path}: over {defaults.CLOUDFRONT_5XX_RATE_ALARM_PERCENT}% of viewer requests "
                     "got a 5xx (origin errors or failing Lambda@Edge functions)."
                 ),
-                alarm_topic=topic,
             )
         ]
         for event, fn in self.cloudfront_functions.items():
-            alarms.append(
-                create_alarm(
-                    self,
+            specs.append(
+                AlarmSpec(
                     f"{fn.node.id}ErrorsAlarm",
                     metric=self.metric_function_errors(event),
                     threshold=1,
                     description=f"{self.node.path}: the {event} CloudFront Function failed.",
-                    alarm_topic=topic,
                 )
             )
-        return alarms
+        return alarms_from_specs(self, specs, alarm_topic=topic)
 
 
 def _drop_redundant_provider_dependency(stack: Stack) -> None:

@@ -33,11 +33,11 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from cdk_serverless_patterns import defaults
-from cdk_serverless_patterns.building_blocks.alarms import create_alarm, sum_metric
+from cdk_serverless_patterns.building_blocks.alarms import AlarmSpec, alarms_from_specs, sum_metric
 from cdk_serverless_patterns.building_blocks.logs import create_log_group
 from cdk_serverless_patterns.building_blocks.waf import create_web_acl, log_web_acl, validate_waf_logging
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge, acknowledge_inline_policies
-from cdk_serverless_patterns.errors import Problems
+from cdk_serverless_patterns.errors import Problems, or_default
 from cdk_serverless_patterns.patterns.api.auth import (
     ApiAuth,
     AuthKind,
@@ -182,9 +182,9 @@ def _request_template(state_machine_arn: str, name_field: Optional[str]) -> str:
 def _stage_settings(api: SagaStartApi) -> ApiSettings:
     return ApiSettings(
         stage_name=defaults.API_STAGE_NAME,
-        rate=api.rate_limit if api.rate_limit is not None else defaults.API_THROTTLING_RATE_LIMIT,
-        burst=api.burst_limit if api.burst_limit is not None else defaults.API_THROTTLING_BURST_LIMIT,
-        waf_rate_limit=api.waf_rate_limit if api.waf_rate_limit is not None else defaults.WAF_RATE_LIMIT_PER_5_MIN,
+        rate=or_default(api.rate_limit, defaults.API_THROTTLING_RATE_LIMIT),
+        burst=or_default(api.burst_limit, defaults.API_THROTTLING_BURST_LIMIT),
+        waf_rate_limit=or_default(api.waf_rate_limit, defaults.WAF_RATE_LIMIT_PER_5_MIN),
         latency_slo=defaults.API_LATENCY_SLO,
         server_error_rate=defaults.API_SERVER_ERROR_RATE,
         client_error_rate=defaults.API_CLIENT_ERROR_RATE,
@@ -327,17 +327,19 @@ class SagaStartApiResources(Construct):
         self.alarms: list[cloudwatch.Alarm] = []
         if create_alarms:
             stage = self.api.deployment_stage
-            self.alarms = [
-                create_alarm(
-                    self,
-                    "ServerErrorsAlarm",
-                    metric=sum_metric(stage.metric_server_error()),
-                    threshold=1,
-                    description=f"{self.node.path}: starting executions returned 5XX "
-                    "(Step Functions unavailable or throttling StartExecution).",
-                    alarm_topic=alarm_topic,
-                ),
-            ]
+            self.alarms = alarms_from_specs(
+                self,
+                [
+                    AlarmSpec(
+                        "ServerErrorsAlarm",
+                        metric=sum_metric(stage.metric_server_error()),
+                        threshold=1,
+                        description=f"{self.node.path}: starting executions returned 5XX "
+                        "(Step Functions unavailable or throttling StartExecution).",
+                    ),
+                ],
+                alarm_topic=alarm_topic,
+            )
 
     def grant_start(self, grantee: iam.IGrantable) -> iam.Grant:
         """Allow ``grantee`` to call ``POST /executions`` (execute-api:Invoke on that method only).

@@ -13,7 +13,8 @@ before one step (task token over SNS) and ``POST /executions`` to start
 executions (:mod:`.saga_api`). See ``docs/patterns/saga.md`` for the generated
 workflow.
 
-State shape (what every Lambda receives, see :func:`_payload`)::
+State shape (what every Lambda receives, see :func:`.graph._payload`; the graph itself is
+:func:`.graph.build_state_graph`)::
 
     {"input": <execution input, never overwritten>,
      "results": {"<step>": <what the step's action returned>, ...},
@@ -35,11 +36,10 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
-from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from cdk_serverless_patterns import defaults
-from cdk_serverless_patterns.building_blocks.alarms import Graph, create_alarm, function_graphs, sum_metric
+from cdk_serverless_patterns.building_blocks.alarms import Graph, AlarmSpec, alarms_from_specs, function_graphs, sum_metric
 from cdk_serverless_patterns.building_blocks.alarms import dashboard as make_dashboard
 from cdk_serverless_patterns.building_blocks.concurrency import declare_concurrency_bound
 from cdk_serverless_patterns.building_blocks.grants import grant_exactly
@@ -55,33 +55,41 @@ from cdk_serverless_patterns.building_blocks.logs import create_log_group
 from cdk_serverless_patterns.building_blocks.option_types import BOOL, COMMON, TOPIC, check_option_types
 from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge, acknowledge_inline_policies
-from cdk_serverless_patterns.errors import PatternConfigError, Problems, child_path, is_token
+from cdk_serverless_patterns.errors import PatternConfigError, Problems, child_path, is_token, or_default
 
+from .graph import (
+    _COMPENSATE_PREFIX,
+    _FAILED_SUFFIX,
+    APPROVAL_REJECTED_ERROR,
+    SagaGraph,
+    build_state_graph,
+    compensation_state_name,
+    failure_state_name,
+    step_failed_error,
+)
 from .start_api import SagaStartApi, SagaStartApiResources, validate_start_api
+
+__all__ = [
+    "APPROVAL_REJECTED_ERROR",
+    "STEP_NAME_MAX",
+    "Saga",
+    "SagaApproval",
+    "SagaStep",
+    "SagaStepFunctions",
+    "WorkflowType",
+    "compensation_state_name",
+    "failure_state_name",
+    "step_failed_error",
+]
 
 #: Step names become state names and JSON keys (``$.results.<name>``): letters,
 #: digits and ``_``, starting with a letter. The library's own states all contain
 #: a ``-``, so they can never collide with a step.
 _STEP_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-_COMPENSATE_PREFIX = "Compensate-"
-_FAILED_SUFFIX = "-Failed"
 #: Longest step name whose derived state names still fit Step Functions' limit.
 STEP_NAME_MAX = defaults.SFN_STATE_NAME_MAX - max(len(_COMPENSATE_PREFIX), len(_FAILED_SUFFIX))
 #: States.Retry MaxAttempts ceiling (Amazon States Language).
 _MAX_ATTEMPTS_LIMIT = 99999999
-
-START_STATE = "Start-Saga"
-SUCCEED_STATE = "Saga-Succeeded"
-FAIL_STATE = "Saga-Failed"
-APPROVAL_STATE = "Await-Approval"
-APPROVAL_CHOICE_STATE = "Check-Approval"
-APPROVAL_REJECTED_STATE = "Approval-Rejected"
-APPROVAL_FAILED_STATE = "Approval-Failed"
-#: Error of a failed execution whose approval was not given: the approver answered
-#: ``{"approved": false}`` (or anything but true), called SendTaskFailure, or the
-#: approval timed out (the original error is in the cause's ``failure.error``).
-APPROVAL_REJECTED_ERROR = "Saga.ApprovalRejected"
-
 
 class WorkflowType(enum.Enum):
     """The Step Functions workflow type of a :class:`Saga` (contract).
@@ -99,21 +107,6 @@ class WorkflowType(enum.Enum):
 
     STANDARD = "STANDARD"
     EXPRESS = "EXPRESS"
-
-
-def step_failed_error(step: str) -> str:
-    """Error of a failed execution whose step ``step`` failed."""
-    return f"Saga.{step}.Failed"
-
-
-def compensation_state_name(step: str) -> str:
-    """Name of the state that runs ``step``'s compensation."""
-    return f"{_COMPENSATE_PREFIX}{step}"
-
-
-def failure_state_name(step: str) -> str:
-    """Name of the state that records that ``step`` failed before compensating."""
-    return f"{step}{_FAILED_SUFFIX}"
 
 
 @dataclass(frozen=True)
@@ -247,7 +240,7 @@ def _validate(
     if timeout is not None:
         _validate_duration(problems, "timeout", timeout, "pass e.g. Duration.hours(1), or None for no execution timeout")
     if isinstance(approval, SagaApproval) and isinstance(timeout, Duration):
-        wait = approval.timeout if approval.timeout is not None else defaults.SAGA_APPROVAL_TIMEOUT
+        wait = or_default(approval.timeout, defaults.SAGA_APPROVAL_TIMEOUT)
         if isinstance(wait, Duration):
             problems.check(
                 wait.to_seconds(integral=False) < timeout.to_seconds(integral=False),
@@ -258,12 +251,13 @@ def _validate(
                 "shorten approval.timeout or lengthen timeout (or leave timeout unset)",
             )
     for field, value in (("retry_attempts", retry_attempts), ("compensation_retry_attempts", compensation_retry_attempts)):
-        problems.check(
-            isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _MAX_ATTEMPTS_LIMIT,
+        problems.check_int(
             field,
             value,
-            f"an integer 0-{_MAX_ATTEMPTS_LIMIT} (Step Functions Retry MaxAttempts)",
-            "pass a small integer such as 3",
+            low=0,
+            high=_MAX_ATTEMPTS_LIMIT,
+            allowed=f"an integer 0-{_MAX_ATTEMPTS_LIMIT} (Step Functions Retry MaxAttempts)",
+            fix="pass a small integer such as 3",
         )
     if start_api is not None:
         validate_start_api(problems, start_api)
@@ -371,34 +365,6 @@ def _validate_duration(problems: Problems, field: str, value: Any, fix: str) -> 
     )
 
 
-def _payload(step: str, phase: str) -> sfn.TaskInput:
-    """What a step's function receives: identity of the call plus the whole saga state."""
-    saga: dict[str, Any] = {
-        "step": step,
-        "phase": phase,
-        "execution_id": sfn.JsonPath.execution_id,
-    }
-    if phase == "compensate":
-        saga["failure"] = sfn.JsonPath.object_at("$.failure")
-    return sfn.TaskInput.from_object(
-        {
-            "saga": saga,
-            "input": sfn.JsonPath.object_at("$.input"),
-            "results": sfn.JsonPath.object_at("$.results"),
-        }
-    )
-
-
-def _record_failure(scope: Construct, state_name: str, step: str, error_name: str) -> sfn.Pass:
-    """A Pass state that completes ``$.failure`` after a Catch put the caught error in ``$.failure.error``."""
-    return sfn.Pass(
-        scope,
-        state_name,
-        parameters={"step": step, "name": error_name, "error": sfn.JsonPath.object_at("$.failure.error")},
-        result_path="$.failure",
-    )
-
-
 _OPTION_TYPES = {**COMMON, "include_execution_data": BOOL}
 
 
@@ -490,7 +456,7 @@ class Saga(Construct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         dashboard: bool = False,
     ) -> None:
-        retries = retry_attempts if retry_attempts is not None else defaults.SAGA_RETRY_ATTEMPTS
+        retries = or_default(retry_attempts, defaults.SAGA_RETRY_ATTEMPTS)
         compensation_retries = (
             compensation_retry_attempts
             if compensation_retry_attempts is not None
@@ -705,179 +671,48 @@ class Saga(Construct):
             by_spec[id(spec)] = function
         return by_spec[id(spec)]
 
-    def _retry_transient(self, task: sfn.TaskStateBase) -> None:
-        task.add_retry(
-            errors=list(defaults.SAGA_TRANSIENT_LAMBDA_ERRORS),
-            interval=defaults.SAGA_RETRY_INTERVAL,
-            backoff_rate=defaults.SAGA_RETRY_BACKOFF_RATE,
-            max_delay=defaults.SAGA_RETRY_MAX_DELAY,
-            max_attempts=self._retries,
-            jitter_strategy=sfn.JitterType.FULL,
-        )
-
     def _definition(self) -> sfn.IChainable:
         # States get their own scope: a step may be called "StateMachine" or "ExecutionLogs".
         self._states = Construct(self, "States")
-        # A FAILED execution has no output: the cause carries the whole state
-        # (input, results, compensations, failure) as JSON instead.
-        fail = sfn.Fail(
+        return build_state_graph(
             self._states,
-            FAIL_STATE,
-            error_path=sfn.JsonPath.string_at("$.failure.name"),
-            cause_path=sfn.JsonPath.json_to_string(sfn.JsonPath.object_at("$")),
-        )
-        # One linear compensation chain, last step first, ending in the Fail state.
-        # A failure at step k enters it at the first compensation of a step before k
-        # (or of k itself when compensate_on_own_failure), so it runs exactly the
-        # compensations of the completed steps, in reverse order.
-        entry_after: list[sfn.IChainable] = []  # entry_after[i]: chain start covering steps[0..i]
-        chain: sfn.IChainable = fail
-        for step in self.steps:
-            if step.compensation is not None:
-                compensate = self._compensation_task(step)
-                compensate.next(chain)
-                chain = compensate
-            entry_after.append(chain)
-
-        def entry_for_failure_at(index: int, include_own: bool) -> sfn.IChainable:
-            last_completed = index if include_own else index - 1
-            return entry_after[last_completed] if last_completed >= 0 else fail
-
-        start = sfn.Pass(
-            self._states,
-            START_STATE,
-            parameters={"input": sfn.JsonPath.object_at("$"), "results": {}, "compensations": {}},
-        )
-        head: sfn.INextable = start
-        for index, step in enumerate(self.steps):
-            action = self._action_task(step)
-            record = _record_failure(self._states, failure_state_name(step.name), step.name, step_failed_error(step.name))
-            record.next(entry_for_failure_at(index, step.compensate_on_own_failure))
-            action.add_catch(record, errors=[sfn.Errors.ALL], result_path="$.failure.error")
-            if self.approval is not None and self.approval.before == step.name:
-                head.next(self._approval(entry_for_failure_at(index, False), action))
-            else:
-                head.next(action)
-            head = action
-        head.next(sfn.Succeed(self._states, SUCCEED_STATE))
-        return start
-
-    def _action_task(self, step: SagaStep) -> tasks.LambdaInvoke:
-        task = tasks.LambdaInvoke(
-            self._states,
-            step.name,
-            lambda_function=self.functions[step.name].action.alias,
-            payload=_payload(step.name, "action"),
-            payload_response_only=True,
-            retry_on_service_exceptions=False,
-            result_path=f"$.results.{step.name}",
-            comment=f"Action of step {step.name}",
-        )
-        self._retry_transient(task)
-        return task
-
-    def _compensation_task(self, step: SagaStep) -> tasks.LambdaInvoke:
-        functions = self.functions[step.name]
-        assert functions.compensation is not None
-        task = tasks.LambdaInvoke(
-            self._states,
-            compensation_state_name(step.name),
-            lambda_function=functions.compensation.alias,
-            payload=_payload(step.name, "compensate"),
-            payload_response_only=True,
-            retry_on_service_exceptions=False,
-            result_path=f"$.compensations.{step.name}",
-            comment=f"Undo step {step.name}",
-        )
-        # One retrier for every error, transient ones included: only the first
-        # matching retrier applies, so a transient-error retrier listed first
-        # would cap transient failures at retry_attempts.
-        task.add_retry(
-            errors=[sfn.Errors.ALL],
-            interval=defaults.SAGA_COMPENSATION_RETRY_INTERVAL,
-            backoff_rate=defaults.SAGA_RETRY_BACKOFF_RATE,
-            max_delay=self._compensation_max_delay,
-            max_attempts=self._compensation_retries,
-            jitter_strategy=sfn.JitterType.FULL,
-        )
-        return task
-
-    def _approval(self, on_reject: sfn.IChainable, on_approve: sfn.IChainable) -> tasks.SnsPublish:
-        approval = self.approval
-        assert approval is not None and self.approval_topic is not None
-        wait = tasks.SnsPublish(
-            self._states,
-            APPROVAL_STATE,
-            topic=self.approval_topic,
-            subject=f"Approval needed before step {approval.before}",
-            integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-            message=sfn.TaskInput.from_object(
-                {
-                    "taskToken": sfn.JsonPath.task_token,
-                    "execution_id": sfn.JsonPath.execution_id,
-                    "before_step": approval.before,
-                    "input": sfn.JsonPath.object_at("$.input"),
-                    "results": sfn.JsonPath.object_at("$.results"),
-                    "how_to_answer": "SendTaskSuccess with output {\"approved\": true} to continue; "
-                    "{\"approved\": false} or SendTaskFailure to reject (the saga compensates).",
-                }
-            ),
-            task_timeout=sfn.Timeout.duration(
-                approval.timeout if approval.timeout is not None else defaults.SAGA_APPROVAL_TIMEOUT
-            ),
-            result_path="$.approval",
-            comment=f"Human approval before {approval.before}; timeout counts as rejection",
-        )
-        failed = _record_failure(self._states, APPROVAL_FAILED_STATE, APPROVAL_STATE, APPROVAL_REJECTED_ERROR)
-        failed.next(on_reject)
-        wait.add_catch(failed, errors=[sfn.Errors.ALL], result_path="$.failure.error")
-        rejected = sfn.Pass(
-            self._states,
-            APPROVAL_REJECTED_STATE,
-            parameters={
-                "step": APPROVAL_STATE,
-                "name": APPROVAL_REJECTED_ERROR,
-                "error": {
-                    "Error": APPROVAL_REJECTED_ERROR,
-                    "Cause": sfn.JsonPath.json_to_string(sfn.JsonPath.object_at("$.approval")),
+            SagaGraph(
+                steps=self.steps,
+                actions={name: fns.action.alias for name, fns in self.functions.items()},
+                compensations={
+                    name: fns.compensation.alias for name, fns in self.functions.items() if fns.compensation is not None
                 },
-            },
-            result_path="$.failure",
+                retry_attempts=self._retries,
+                compensation_retry_attempts=self._compensation_retries,
+                compensation_max_delay=self._compensation_max_delay,
+                approval=self.approval,
+                approval_topic=self.approval_topic,
+            ),
         )
-        rejected.next(on_reject)
-        approved = sfn.Condition.and_(
-            sfn.Condition.is_present("$.approval.approved"),
-            sfn.Condition.is_boolean("$.approval.approved"),
-            sfn.Condition.boolean_equals("$.approval.approved", True),
-        )
-        wait.next(sfn.Choice(self._states, APPROVAL_CHOICE_STATE).when(approved, on_approve).otherwise(rejected))
-        return wait
 
     def _create_alarms(self, topic: Optional[sns.ITopic]) -> list[cloudwatch.Alarm]:
-        return [
-            create_alarm(
-                self,
-                "ExecutionsFailedAlarm",
-                metric=self.metric_failed(),
-                threshold=1,
-                description=f"{self.node.path}: an execution failed (a step failed and was compensated, "
-                "or a compensation failed and needs a redrive).",
-                alarm_topic=topic,
-            ),
-            create_alarm(
-                self,
-                "ExecutionsTimedOutAlarm",
-                metric=self.metric_timed_out(),
-                threshold=1,
-                description=f"{self.node.path}: an execution hit its timeout, possibly mid-compensation.",
-                alarm_topic=topic,
-            ),
-            create_alarm(
-                self,
-                "ExecutionThrottledAlarm",
-                metric=self.metric_throttled(),
-                threshold=1,
-                description=f"{self.node.path}: state transitions were throttled; raise the quota or slow callers.",
-                alarm_topic=topic,
-            ),
-        ]
+        return alarms_from_specs(
+            self,
+            [
+                AlarmSpec(
+                    "ExecutionsFailedAlarm",
+                    metric=self.metric_failed(),
+                    threshold=1,
+                    description=f"{self.node.path}: an execution failed (a step failed and was compensated, "
+                    "or a compensation failed and needs a redrive).",
+                ),
+                AlarmSpec(
+                    "ExecutionsTimedOutAlarm",
+                    metric=self.metric_timed_out(),
+                    threshold=1,
+                    description=f"{self.node.path}: an execution hit its timeout, possibly mid-compensation.",
+                ),
+                AlarmSpec(
+                    "ExecutionThrottledAlarm",
+                    metric=self.metric_throttled(),
+                    threshold=1,
+                    description=f"{self.node.path}: state transitions were throttled; raise the quota or slow callers.",
+                ),
+            ],
+            alarm_topic=topic,
+        )

@@ -45,7 +45,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from cdk_serverless_patterns import defaults
-from cdk_serverless_patterns.building_blocks.alarms import Graph, create_alarm, function_graphs
+from cdk_serverless_patterns.building_blocks.alarms import Graph, AlarmSpec, alarms_from_specs, function_graphs
 from cdk_serverless_patterns.building_blocks.alarms import dashboard as make_dashboard
 from cdk_serverless_patterns.building_blocks.concurrency import declare_concurrency_bound
 from cdk_serverless_patterns.building_blocks.grants import grant_exactly
@@ -59,7 +59,7 @@ from cdk_serverless_patterns.building_blocks.function import (
 from cdk_serverless_patterns.building_blocks.option_types import BOOL, COMMON, MAPPING, STRING, check_option_types
 from cdk_serverless_patterns.building_blocks.queues import FailureQueue
 from cdk_serverless_patterns.checks.acknowledge import acknowledge_inline_policies
-from cdk_serverless_patterns.errors import Problems, child_path, is_token
+from cdk_serverless_patterns.errors import Problems, child_path, is_token, or_default
 
 from .expressions import ParsedSchedule, check_schedule, check_timezone
 
@@ -184,10 +184,10 @@ class ScheduledJob(Construct):
             _OPTION_TYPES,
         )
         payload, description, environment = typed["payload"], typed["description"], typed["environment"]
-        tz = timezone if timezone is not None else defaults.SCHEDULE_TIMEZONE
-        retries = retry_attempts if retry_attempts is not None else defaults.SCHEDULER_RETRY_ATTEMPTS
-        max_age = max_event_age if max_event_age is not None else defaults.SCHEDULER_MAX_EVENT_AGE
-        job_age = job_max_event_age if job_max_event_age is not None else defaults.ASYNC_MAX_EVENT_AGE
+        tz = or_default(timezone, defaults.SCHEDULE_TIMEZONE)
+        retries = or_default(retry_attempts, defaults.SCHEDULER_RETRY_ATTEMPTS)
+        max_age = or_default(max_event_age, defaults.SCHEDULER_MAX_EVENT_AGE)
+        job_age = or_default(job_max_event_age, defaults.ASYNC_MAX_EVENT_AGE)
         event_payload = dict(payload) if payload is not None else {}
 
         parsed = _validate(
@@ -376,8 +376,7 @@ class ScheduledJob(Construct):
             )
             return None
         self._runs_period = Duration.seconds(period_s)
-        return create_alarm(
-            self,
+        did_not_run = AlarmSpec(
             "DidNotRunAlarm",
             metric=self.metric_runs(),
             threshold=1,
@@ -387,8 +386,8 @@ class ScheduledJob(Construct):
                 f"{self.node.path}: the job did not start in the last {period_s} s although "
                 f"{parsed.expression} should have run it; check the schedule's state and DLQ."
             ),
-            alarm_topic=topic,
         )
+        return alarms_from_specs(self, [did_not_run], alarm_topic=topic)[0]
 
 
 def _context() -> dict[str, str]:
@@ -456,14 +455,13 @@ def _validate(
         )
     _validate_dates(problems, parsed, start_date, end_date)
 
-    problems.check(
-        isinstance(retries, int)
-        and not isinstance(retries, bool)
-        and defaults.SCHEDULER_RETRY_ATTEMPTS_MIN <= retries <= defaults.SCHEDULER_RETRY_ATTEMPTS_MAX,
+    problems.check_int(
         "retry_attempts",
         retries,
-        f"{defaults.SCHEDULER_RETRY_ATTEMPTS_MIN}-{defaults.SCHEDULER_RETRY_ATTEMPTS_MAX} (Scheduler RetryPolicy)",
-        f"pass e.g. retry_attempts={defaults.SCHEDULER_RETRY_ATTEMPTS}",
+        low=defaults.SCHEDULER_RETRY_ATTEMPTS_MIN,
+        high=defaults.SCHEDULER_RETRY_ATTEMPTS_MAX,
+        allowed=f"{defaults.SCHEDULER_RETRY_ATTEMPTS_MIN}-{defaults.SCHEDULER_RETRY_ATTEMPTS_MAX} (Scheduler RetryPolicy)",
+        fix=f"pass e.g. retry_attempts={defaults.SCHEDULER_RETRY_ATTEMPTS}",
     )
     _check_age(
         problems,

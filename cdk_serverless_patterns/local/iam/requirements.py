@@ -1,130 +1,52 @@
-"""IAM as AWS evaluates it for one role: the calls a handler makes, checked against its policies.
-
-A missing grant is the bug that costs most after a deploy (``AccessDenied`` in
-production, green tests locally). LocalCloud checks every AWS call a handler
-makes against the policies attached to *that function's role in the template*:
-identity-based policies (``AWS::IAM::Policy``, inline ``Policies``,
-``AWS::IAM::ManagedPolicy``), explicit ``Deny`` first, then ``Allow``, with
-``*``/``?`` wildcards in actions (case-insensitive) and resources, ``NotAction``
-and ``NotResource``. Conditions are not evaluated (they only narrow a grant;
-LocalCloud treats a conditional ``Allow`` as allowing, and says so in the docs).
+"""What a call needs: the (action, resource, condition keys) AWS authorizes an API call against.
 
 :func:`required_permissions` maps an API call to the actions and resource ARNs
-AWS authorizes it against, including the KMS permissions an encrypted queue,
-topic, stream or bucket demands of its caller.
+AWS authorizes it against, with the request's condition keys
+(``dynamodb:LeadingKeys`` from the item key, ``s3:prefix`` from a listing), and
+the KMS permissions an SSE-KMS queue, topic, stream or bucket with a customer
+managed key demands of its caller (the KMS request is made by the service on the
+caller's behalf: ``kms:ViaService``, ``kms:EncryptionContext:*``,
+``aws:CalledVia``). The KMS actions per call are those the services' developer
+guides list for producers and consumers:
+
+* SQS ``SendMessage``: ``kms:GenerateDataKey`` and ``kms:Decrypt``; ``ReceiveMessage``: ``kms:Decrypt``;
+* SNS ``Publish``: ``kms:GenerateDataKey`` and ``kms:Decrypt``;
+* Kinesis ``PutRecord(s)``: ``kms:GenerateDataKey``; ``GetRecords``: ``kms:Decrypt``;
+* S3 ``PutObject`` (and multipart uploads): ``kms:GenerateDataKey``; ``GetObject``: ``kms:Decrypt``.
+
+DynamoDB tables are not in the list: DynamoDB uses the grant it creates on the
+key when the table is created, not the caller's key permissions, per call.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Optional
 
-from .template import StackTemplate
-
-
-@dataclass(frozen=True)
-class Statement:
-    effect: str
-    actions: tuple[str, ...]
-    not_actions: tuple[str, ...]
-    resources: tuple[str, ...]
-    not_resources: tuple[str, ...]
-
-    def _action_matches(self, action: str) -> bool:
-        if self.actions:
-            return any(wildcard_match(a, action, ignore_case=True) for a in self.actions)
-        return not any(wildcard_match(a, action, ignore_case=True) for a in self.not_actions)
-
-    def _resource_matches(self, resource: str) -> bool:
-        if self.resources:
-            return any(wildcard_match(r, resource) for r in self.resources)
-        return not any(wildcard_match(r, resource) for r in self.not_resources)
-
-    def applies(self, action: str, resource: str) -> bool:
-        return self._action_matches(action) and self._resource_matches(resource)
-
-
-def wildcard_match(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
-    """IAM-style wildcards: ``*`` any run of characters, ``?`` one character."""
-    if pattern == "*":
-        return True
-    if ignore_case:
-        pattern, value = pattern.lower(), value.lower()
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, value, flags=re.DOTALL) is not None
-
-
-def _as_tuple(value: Any) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, (list, tuple)):
-        return tuple(str(v) for v in value)
-    return (str(value),)
-
-
-def statements_of(document: Mapping[str, Any]) -> list[Statement]:
-    raw = document.get("Statement") or []
-    if isinstance(raw, dict):
-        raw = [raw]
-    return [
-        Statement(
-            effect=str(s.get("Effect", "Allow")),
-            actions=_as_tuple(s.get("Action")),
-            not_actions=_as_tuple(s.get("NotAction")),
-            resources=_as_tuple(s.get("Resource")),
-            not_resources=_as_tuple(s.get("NotResource")),
-        )
-        for s in raw
-    ]
-
-
-class RolePolicies:
-    """Every identity-based statement attached to one role of the template."""
-
-    def __init__(self, template: StackTemplate, role_logical_id: str) -> None:
-        self.role_logical_id = role_logical_id
-        role = template.resources[role_logical_id]
-        self.role_name = role.name
-        self.role_arn = role.arn
-        self.managed_policy_arns: list[str] = []
-        documents: list[Mapping[str, Any]] = []
-        for inline in role.properties.get("Policies") or []:
-            documents.append(template.resolve(inline.get("PolicyDocument", {})))
-        for arn in template.resolve(role.properties.get("ManagedPolicyArns") or []):
-            managed = template.by_arn(str(arn))
-            if managed is not None and managed.type == "AWS::IAM::ManagedPolicy":
-                documents.append(template.resolve(managed.properties.get("PolicyDocument", {})))
-            else:
-                self.managed_policy_arns.append(str(arn))
-        for policy in template.of_type("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
-            roles = template.resolve(policy.properties.get("Roles") or [])
-            if role.name in roles or role.arn in roles:
-                documents.append(template.resolve(policy.properties.get("PolicyDocument", {})))
-        self.statements = [s for document in documents for s in statements_of(document)]
-
-    def allows(self, action: str, resource: str) -> bool:
-        if any(s.effect == "Deny" and s.applies(action, resource) for s in self.statements):
-            return False
-        return any(s.effect == "Allow" and s.applies(action, resource) for s in self.statements)
-
-
-# -- what a call needs ----------------------------------------------------------------------
+from ..template import StackTemplate
 
 
 @dataclass(frozen=True)
 class Permission:
+    """One (action, resource) AWS authorizes a call against, with the condition keys that request carries."""
+
     action: str
     resource: str
+    context: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 class Arns:
     """Builds the ARNs of the resources a call names, in the caller's region/account."""
 
-    def __init__(self, region: str, account: str, kms_key_of: Callable[[str, str], Optional[str]]) -> None:
+    def __init__(self, region: str, account: str, kms_key_of: Callable[[str, str], Optional[str]],
+                 partition_key_of: Callable[[str], Optional[str]] = lambda table_arn: None,
+                 secret_of: Optional[Callable[[str], Optional[str]]] = None) -> None:
         self.region = region
         self.account = account
         self.kms_key_of = kms_key_of
+        self.partition_key_of = partition_key_of
+        self.secret_of = secret_of
 
     def table(self, name: str) -> str:
         if name.startswith("arn:"):
@@ -149,6 +71,16 @@ class Arns:
         if name.startswith("arn:"):
             return name
         return f"arn:aws:events:{self.region}:{self.account}:event-bus/{name}"
+
+    def secret(self, name_or_arn: str) -> str:
+        """A secret's full ARN: as given, or the stack's secret of that name (else a partial ARN)."""
+        if name_or_arn.startswith("arn:"):
+            return name_or_arn
+        known = self.secret_of(name_or_arn) if self.secret_of is not None else None
+        return known or f"arn:aws:secretsmanager:{self.region}:{self.account}:secret:{name_or_arn}"
+
+    def parameter(self, name: str) -> str:
+        return f"arn:aws:ssm:{self.region}:{self.account}:parameter/{name.lstrip('/')}"
 
     def function(self, name: str, qualifier: Optional[str]) -> str:
         if name.startswith("arn:"):
@@ -178,6 +110,16 @@ _SQS_BATCH = {
     "ChangeMessageVisibilityBatch": "ChangeMessageVisibility",
 }
 _DDB_TRANSACT = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
+# SSM parameter operations -> the parameter naming their resource(s).
+_SSM_PARAMETER_KEYS = {
+    "GetParameter": "Name",
+    "GetParameters": "Names",
+    "PutParameter": "Name",
+    "DeleteParameter": "Name",
+    "DeleteParameters": "Names",
+    "GetParameterHistory": "Name",
+    "GetParametersByPath": "Path",
+}
 # Operations that need the caller to use the resource's KMS key (customer managed keys only).
 _KMS_NEEDS = {
     ("sqs", "SendMessage"): ("kms:GenerateDataKey", "kms:Decrypt"),
@@ -209,10 +151,9 @@ def required_permissions(service: str, operation: str, params: Mapping[str, Any]
             for item in params.get("TransactItems", []):
                 needed.append(Permission("dynamodb:GetItem", arns.table(item["Get"]["TableName"])))
         elif "TableName" in params:
-            arn = arns.table(str(params["TableName"]))
-            if params.get("IndexName"):
-                arn = f"{arn}/index/{params['IndexName']}"
-            needed.append(Permission(f"dynamodb:{operation}", arn))
+            table = arns.table(str(params["TableName"]))
+            arn = f"{table}/index/{params['IndexName']}" if params.get("IndexName") else table
+            needed.append(Permission(f"dynamodb:{operation}", arn, _dynamodb_keys(params, arns.partition_key_of(table))))
         else:
             needed.append(Permission(f"dynamodb:{operation}", "*"))
     elif service == "s3":
@@ -231,7 +172,8 @@ def required_permissions(service: str, operation: str, params: Mapping[str, Any]
                 needed.append(Permission("s3:DeleteObject", f"arn:aws:s3:::{bucket}/{obj.get('Key')}"))
         else:
             action = _S3_BUCKET_ACTIONS.get(operation, f"s3:{operation}")
-            needed.append(Permission(action, f"arn:aws:s3:::{bucket}" if bucket else "*"))
+            listing = {f"s3:{k.lower()}": params[p] for k, p in (("prefix", "Prefix"), ("delimiter", "Delimiter"), ("max-keys", "MaxKeys")) if p in params}
+            needed.append(Permission(action, f"arn:aws:s3:::{bucket}" if bucket else "*", listing))
     elif service == "sqs":
         if operation == "GetQueueUrl":
             needed.append(Permission("sqs:GetQueueUrl", arns.queue(str(params.get("QueueName", "")))))
@@ -270,50 +212,72 @@ def required_permissions(service: str, operation: str, params: Mapping[str, Any]
             needed.append(Permission(f"states:{operation}", str(params["executionArn"])))
         else:
             needed.append(Permission(f"states:{operation}", "*"))
+    elif service == "secretsmanager" and "SecretId" in params:
+        needed.append(Permission(f"secretsmanager:{operation}", arns.secret(str(params["SecretId"]))))
+    elif service == "ssm" and operation in _SSM_PARAMETER_KEYS:
+        names = params.get(_SSM_PARAMETER_KEYS[operation]) or []
+        for name in [names] if isinstance(names, str) else names:
+            needed.append(Permission(f"ssm:{operation}", arns.parameter(str(name))))
     else:
         needed.append(Permission(f"{service}:{operation}", "*"))
     if resource_for_kms is not None:
         key = arns.kms_key_of(*resource_for_kms)
-        for action in _KMS_NEEDS.get((service, operation), ()):
-            if key:
-                needed.append(Permission(action, key))
+        if key:
+            context = _kms_context(service, resource_for_kms[1], needed[0].resource, arns)
+            needed.extend(Permission(action, key, context) for action in _KMS_NEEDS.get((service, operation), ()))
     return needed
 
 
-ANY_RESOURCE_ACTIONS = frozenset({"states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"})
+#: The encryption context each service passes to KMS (the services' developer guides), by the resource it names.
+_ENCRYPTION_CONTEXT = {"sqs": "aws:sqs:arn", "sns": "aws:sns:topicArn", "kinesis": "aws:kinesis:arn", "s3": "aws:s3:arn"}
 
 
-def denied(policies: RolePolicies, permissions: Iterable[Permission]) -> Optional[Permission]:
-    """The first permission the role lacks, or None."""
-    for permission in permissions:
-        if permission.action in ANY_RESOURCE_ACTIONS:
-            if any(s.effect == "Allow" and s._action_matches(permission.action) for s in policies.statements):
-                continue
-            return permission
-        if not policies.allows(permission.action, permission.resource):
-            return permission
-    return None
+def _kms_context(service: str, resource: str, first_resource: str, arns: Arns) -> dict[str, Any]:
+    """The condition keys of the KMS request a service makes for its caller (SSE-KMS)."""
+    named = first_resource if service == "s3" else resource  # S3: the object's ARN (no bucket key)
+    context_key = _ENCRYPTION_CONTEXT[service]
+    return {
+        "kms:ViaService": f"{service}.{arns.region}.amazonaws.com",
+        "kms:CallerAccount": arns.account,
+        f"kms:EncryptionContext:{context_key}": named,
+        "kms:EncryptionContextKeys": [context_key],
+        "aws:CalledVia": [f"{service}.amazonaws.com"],
+        "aws:ViaAWSService": "true",
+    }
 
 
-def access_denied_message(role_arn: str, session: str, permission: Permission) -> str:
-    assumed = role_arn.replace(":role/", ":assumed-role/").replace("arn:aws:iam:", "arn:aws:sts:") + f"/{session}"
-    return (
-        f"User: {assumed} is not authorized to perform: {permission.action} on resource: {permission.resource} "
-        "because no identity-based policy allows the "
-        f"{permission.action} action"
-    )
+_KEY_CONDITION = re.compile(r"^\s*(#?[A-Za-z0-9_]+)\s*=\s*(:[A-Za-z0-9_]+)")
 
 
-__all__: Sequence[str] = [
-    "Arns",
-    "Permission",
-    "RolePolicies",
-    "access_denied_message",
-    "denied",
-    "required_permissions",
-    "statements_of",
-    "wildcard_match",
-]
+def _plain_value(value: Any) -> Any:
+    """A DynamoDB value as the request carries it: ``{"S": "x"}`` -> ``"x"``; plain values as they are."""
+    if isinstance(value, Mapping) and len(value) == 1:
+        (kind, inner), = value.items()
+        if kind in ("S", "N", "B"):
+            return inner
+    return value
+
+
+def _dynamodb_keys(params: Mapping[str, Any], partition_key: Optional[str]) -> dict[str, Any]:
+    """``dynamodb:LeadingKeys`` (the partition key value), ``dynamodb:Select``, ``dynamodb:ReturnValues``."""
+    keys: dict[str, Any] = {}
+    for name in ("Select", "ReturnValues"):
+        if name in params:
+            keys[f"dynamodb:{name}"] = params[name]
+    if partition_key is None:
+        return keys
+    item = params.get("Key") or params.get("Item")
+    if isinstance(item, Mapping) and partition_key in item:
+        keys["dynamodb:LeadingKeys"] = [str(_plain_value(item[partition_key]))]
+    elif isinstance(params.get("KeyConditionExpression"), str):
+        match = _KEY_CONDITION.match(params["KeyConditionExpression"])
+        if match:
+            alias, placeholder = match.groups()
+            name = str((params.get("ExpressionAttributeNames") or {}).get(alias, alias))
+            value = (params.get("ExpressionAttributeValues") or {}).get(placeholder)
+            if name == partition_key and value is not None:
+                keys["dynamodb:LeadingKeys"] = [str(_plain_value(value))]
+    return keys
 
 
 def kms_key_lookup(template: StackTemplate) -> Callable[[str, str], Optional[str]]:
@@ -335,6 +299,7 @@ def kms_key_lookup(template: StackTemplate) -> Callable[[str, str], Optional[str
     }
 
     def kms_key_of(kind: str, name_or_arn: str) -> Optional[str]:
+        """The customer managed key (ARN) of the ``kind`` resource ``name_or_arn``; None without one."""
         resource_type, key_of = candidates[kind]
         for r in template.of_type(resource_type):
             if name_or_arn in (r.arn, r.name, r.ref):
@@ -349,3 +314,22 @@ def kms_key_lookup(template: StackTemplate) -> Callable[[str, str], Optional[str
         return None
 
     return kms_key_of
+
+
+def partition_key_lookup(template: StackTemplate) -> Callable[[str], Optional[str]]:
+    """``table ARN -> partition key attribute name`` for the template's tables."""
+    keys = {}
+    for table in template.of_type("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable"):
+        schema = template.resolve(table.properties.get("KeySchema") or [])
+        keys[table.arn] = next((str(k["AttributeName"]) for k in schema if k.get("KeyType") == "HASH"), None)
+    return keys.get
+
+
+def secret_arn_lookup(template: StackTemplate) -> Callable[[str], Optional[str]]:
+    """``name -> ARN`` of the template's secret of that name (AWS authorizes a call by name against the full ARN)."""
+
+    def secret_of(name: str) -> Optional[str]:
+        found = next((r for r in template.of_type("AWS::SecretsManager::Secret") if r.name == name), None)
+        return found.arn if found is not None else None
+
+    return secret_of

@@ -1,0 +1,75 @@
+"""The options every pattern takes, as one typed object handed to its children.
+
+Each pattern accepts ``alarm_topic``, ``create_alarms``, ``removal_policy``,
+``log_retention`` and ``dashboard`` as keyword options (the public contract);
+inside, it bundles them once into :class:`PatternOptions` and passes that down,
+so a child (a function, a failure queue, a rule target) cannot be given one of
+them and miss another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Optional, TypedDict
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from .alarms import AlarmSpec, alarms_from_specs
+
+
+class QueueOptions(TypedDict):
+    """What :class:`~.queues.FailureQueue` and :class:`~.queues.WorkQueue` take of the pattern options."""
+
+    alarm_topic: Optional[sns.ITopic]
+    create_alarms: bool
+    removal_policy: RemovalPolicy
+
+
+class FunctionOptions(QueueOptions):
+    """What :class:`~.function.ServerlessFunction` takes of the pattern options."""
+
+    log_retention: Optional[logs.RetentionDays]
+
+
+@dataclass(frozen=True)
+class PatternOptions:
+    """The options common to every pattern.
+
+    :param alarm_topic: SNS topic every alarm notifies. Default None: the topic
+        set with ``set_default_alarm_topic`` for an enclosing scope, if any.
+    :param create_alarms: create alarms at all. Default True.
+    :param removal_policy: of stateful children. Default RETAIN.
+    :param log_retention: of log groups. Default None (``defaults.LOG_RETENTION``).
+    :param dashboard: add a CloudWatch dashboard. Default False (dashboards bill per month).
+    """
+
+    alarm_topic: Optional[sns.ITopic] = None
+    create_alarms: bool = True
+    removal_policy: RemovalPolicy = RemovalPolicy.RETAIN
+    log_retention: Optional[logs.RetentionDays] = None
+    dashboard: bool = False
+
+    @property
+    def for_queue(self) -> QueueOptions:
+        """Keyword options for a queue building block: ``FailureQueue(..., **options.for_queue)``."""
+        return QueueOptions(
+            alarm_topic=self.alarm_topic, create_alarms=self.create_alarms, removal_policy=self.removal_policy
+        )
+
+    @property
+    def for_function(self) -> FunctionOptions:
+        """Keyword options for ``ServerlessFunction(..., **options.for_function)``."""
+        return FunctionOptions(
+            alarm_topic=self.alarm_topic,
+            create_alarms=self.create_alarms,
+            removal_policy=self.removal_policy,
+            log_retention=self.log_retention,
+        )
+
+    def alarms(self, scope: Construct, specs: Iterable[AlarmSpec]) -> list[cloudwatch.Alarm]:
+        """The alarms of ``specs`` under ``scope`` (none with ``create_alarms=False``)."""
+        return alarms_from_specs(scope, specs, alarm_topic=self.alarm_topic) if self.create_alarms else []
