@@ -8,12 +8,13 @@ One process, one local cloud (:meth:`LocalCloud.from_assembly`):
   (routes, authorizers, validation, CORS, the handlers). A Cognito-protected
   route takes its claims from an ``X-LocalCloud-Claims`` header (a JSON object),
   the HTTP form of ``request(claims=...)``.
-* **An AWS endpoint** on ``http://HOST:PORT+1`` (``AWS_ENDPOINT_URL``): moto's
-  server app on the same state, so the AWS CLI and SDKs see the stack's tables,
-  queues, buckets... and what they do is delivered as the template wires it: a
-  message sent to a queue reaches its consumer, a ``put-object`` its rule, a
-  ``publish`` its subscribers, ``put-events`` the bus's rules,
-  ``lambda invoke`` runs the handler in-process.
+* **An AWS endpoint** on ``http://HOST:PORT+1`` (``AWS_ENDPOINT_URL``): the
+  cloud's :class:`~.endpoint.AwsEndpoint`, which replays each signed SDK request
+  as the same call inside the cloud, so the AWS CLI and SDKs see the stack's
+  tables, queues, buckets... and what they do is delivered as the template
+  wires it: a message sent to a queue reaches its consumer, a ``put-object``
+  its rule, a ``publish`` its subscribers, ``put-events`` the bus's rules,
+  ``lambda invoke`` runs the handler.
 * Handler edits are picked up without a restart: before each request the
   modification times of each function's ``.py`` files are compared, and a
   function whose code changed is loaded afresh.
@@ -27,21 +28,19 @@ Ctrl-C stops both servers and closes the cloud (exit code 0).
 from __future__ import annotations
 
 import json
-import re
 import sys
 import threading
-import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, TextIO
+from typing import TYPE_CHECKING, Any, Optional, TextIO
+
+from .endpoint import AwsEndpoint, EndpointRequest, EndpointResponse
+from .endpoint import _handler_class as _endpoint_handler
 
 if TYPE_CHECKING:
     from .cloud import LocalCloud
 
 _CLAIMS_HEADER = "x-localcloud-claims"
-_CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/[^/]+/([^/]+)/([^/]+)/aws4_request")
-
-StartResponse = Callable[..., Any]
 
 
 class LocalServer:
@@ -57,8 +56,6 @@ class LocalServer:
 
     def __init__(self, cloud: "LocalCloud", *, host: str = "127.0.0.1", port: int = 3000,
                  drain_interval: float = 0.5, log: Optional[TextIO] = None) -> None:
-        from werkzeug.serving import make_server
-
         self.cloud = cloud
         self.lock = threading.RLock()
         self.log = log or sys.stderr
@@ -67,8 +64,9 @@ class LocalServer:
         self._stopped = threading.Event()
         self._check_reload()
         self.api_server = ThreadingHTTPServer((host, port), _api_handler(self))
-        aws_port = port + 1 if port else 0
-        self.aws_server = make_server(host, aws_port, self._aws_app(), threaded=True)
+        self.endpoint = _ServedEndpoint(self)
+        self.aws_server = ThreadingHTTPServer((host, port + 1 if port else 0), _endpoint_handler(self.endpoint))
+        self.aws_server.daemon_threads = self.api_server.daemon_threads = True
         self._threads: list[threading.Thread] = []
 
     # -- addresses -------------------------------------------------------------------------
@@ -79,7 +77,8 @@ class LocalServer:
 
     @property
     def aws_url(self) -> str:
-        return f"http://{self.aws_server.host}:{self.aws_server.port}"
+        host, port = self.aws_server.server_address[:2]
+        return f"http://{host!s}:{port}"
 
     def apis(self) -> dict[str, Any]:
         """``{logical id: LocalApi or LocalHttpApi}`` of the stack's REST and HTTP APIs."""
@@ -169,133 +168,25 @@ class LocalServer:
             self._settle()
         return response.status, dict(response.headers), response.body.encode()
 
-    # -- the AWS endpoint ------------------------------------------------------------------
-    def _aws_app(self) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
-        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-
-        moto_app = DomainDispatcherApplication(create_backend_app)
-
-        def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-            environ["wsgi.input"] = _Body(body)
-            request = _AwsRequest(environ, body)
-            with self.lock:
-                self._check_reload()
-                if request.service == "lambda" and request.lambda_invoke() is not None:
-                    status, headers, payload = self._invoke(request)
-                    start_response(status, headers)
-                    self._settle()
-                    return [payload]
-                captured: dict[str, Any] = {}
-
-                def capture(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
-                    captured["status"] = int(status.split()[0])
-                    return start_response(status, headers, *rest)
-
-                chunks = b"".join(moto_app(environ, capture))
-                if captured.get("status", 500) < 300:
-                    observed = request.observed(chunks)
-                    if observed is not None:
-                        self.cloud._ctx.observe(*observed)  # noqa: SLF001 - the server is part of the local cloud
-                self._settle()
-            return [chunks]
-
-        return app
-
-    def _invoke(self, request: "_AwsRequest") -> tuple[str, list[tuple[str, str]], bytes]:
-        name, headers = request.lambda_invoke() or ("", {})
-        interceptor = self.cloud._ctx.interceptor("lambda", "Invoke")  # noqa: SLF001
-        assert interceptor is not None
-        params = {"FunctionName": urllib.parse.unquote(name), "Payload": request.body or b"{}",
-                  "InvocationType": headers.get("x-amz-invocation-type", "RequestResponse")}
-        qualifier = urllib.parse.parse_qs(request.query).get("Qualifier")
-        if qualifier:
-            params["Qualifier"] = qualifier[0]
-        try:
-            _, parsed = interceptor(params)
-        except Exception as error:  # noqa: BLE001 - an AWS error (unknown function, throttled) as Lambda answers it
-            code = getattr(error, "response", {}).get("Error", {}).get("Code", "ServiceException")
-            return "404 Not Found" if "NotFound" in code else "500 Internal Server Error", [
-                ("Content-Type", "application/json"), ("x-amzn-ErrorType", code)], json.dumps({"message": str(error)}).encode()
-        payload = parsed["Payload"].read()
-        out = [("Content-Type", "application/json"), ("X-Amz-Executed-Version", "1")]
-        if parsed.get("FunctionError"):
-            out.append(("X-Amz-Function-Error", str(parsed["FunctionError"])))
-        status = int(parsed.get("StatusCode", 200))
-        return f"{status} {'OK' if status == 200 else 'Accepted'}", out, payload
 
 
 def _python_files(folder: Path) -> list[Path]:
     return [p for p in folder.rglob("*.py") if "__pycache__" not in p.parts] if folder.is_dir() else []
 
 
-class _Body:
-    """A re-readable request body for the wrapped WSGI app."""
+class _ServedEndpoint(AwsEndpoint):
+    """The cloud's AWS endpoint behind the server's lock: reload changed handlers first, deliver after."""
 
-    def __init__(self, data: bytes) -> None:
-        import io
+    def __init__(self, server: LocalServer) -> None:
+        super().__init__(server.cloud._ctx)  # noqa: SLF001 - the server is part of the local cloud
+        self.served = server
 
-        self._stream = io.BytesIO(data)
-
-    def read(self, *args: Any) -> bytes:
-        return self._stream.read(*args)
-
-    def readline(self, *args: Any) -> bytes:
-        return self._stream.readline(*args)
-
-
-class _AwsRequest:
-    """What the endpoint needs to know of an SDK request: its service and, for the calls that start
-    deliveries, the operation and its parameters (as boto3 would have passed them)."""
-
-    def __init__(self, environ: dict[str, Any], body: bytes) -> None:
-        self.method = str(environ.get("REQUEST_METHOD", "GET"))
-        self.path = urllib.parse.unquote(str(environ.get("PATH_INFO", "/")))
-        self.query = str(environ.get("QUERY_STRING", ""))
-        self.headers = {k[5:].replace("_", "-").lower(): str(v) for k, v in environ.items() if k.startswith("HTTP_")}
-        self.body = body
-        scope = _CREDENTIAL_SCOPE.search(self.headers.get("authorization", ""))
-        self.service = scope.group(2) if scope else ""
-
-    def lambda_invoke(self) -> Optional[tuple[str, dict[str, str]]]:
-        match = re.fullmatch(r"/2015-03-31/functions/([^/]+)/invocations/?", self.path)
-        return (match.group(1), self.headers) if match and self.method == "POST" else None
-
-    def observed(self, response: bytes) -> Optional[tuple[str, str, dict[str, Any], dict[str, Any]]]:
-        """``(service, operation, params, parsed)`` of a call the cloud delivers after, else None."""
-        if self.service == "s3":
-            parts = self.path.lstrip("/").split("/", 1)
-            if len(parts) < 2 or not parts[1]:
-                return None
-            location: dict[str, Any] = {"Bucket": parts[0], "Key": parts[1]}
-            query = urllib.parse.parse_qs(self.query, keep_blank_values=True)
-            if self.method == "PUT" and "partNumber" not in query:
-                return "s3", "CopyObject" if "x-amz-copy-source" in self.headers else "PutObject", location, {}
-            if self.method == "POST" and "uploadId" in query:
-                return "s3", "CompleteMultipartUpload", location, {}
-            if self.method == "DELETE" and "uploadId" not in query:
-                return "s3", "DeleteObject", location, {}
-            return None
-        if self.service == "events" and self.headers.get("x-amz-target", "").endswith(".PutEvents"):
-            return "events", "PutEvents", json.loads(self.body or b"{}"), {}
-        if self.service == "sns":
-            form = {k: v[0] for k, v in urllib.parse.parse_qs(self.body.decode(), keep_blank_values=True).items()}
-            if form.get("Action") != "Publish":
-                return None
-            params: dict[str, Any] = {k: form[k] for k in ("TopicArn", "TargetArn", "Message", "Subject",
-                                                            "MessageGroupId", "MessageDeduplicationId") if k in form}
-            attributes: dict[str, Any] = {}
-            for key, value in form.items():
-                found = re.fullmatch(r"MessageAttributes\.entry\.(\d+)\.Name", key)
-                if found:
-                    prefix = f"MessageAttributes.entry.{found.group(1)}.Value."
-                    attributes[value] = {"DataType": form.get(prefix + "DataType", "String"),
-                                         "StringValue": form.get(prefix + "StringValue")}
-            if attributes:
-                params["MessageAttributes"] = attributes
-            message_id = re.search(rb"<MessageId>([^<]+)</MessageId>", response)
-            return "sns", "Publish", params, {"MessageId": message_id.group(1).decode() if message_id else ""}
-        return None
+    def handle(self, request: EndpointRequest) -> EndpointResponse:
+        with self.served.lock:
+            self.served._check_reload()  # noqa: SLF001
+            response = super().handle(request)
+            self.served._settle()  # noqa: SLF001
+        return response
 
 
 def _api_handler(server: LocalServer) -> type[BaseHTTPRequestHandler]:

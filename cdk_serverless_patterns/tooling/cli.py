@@ -100,12 +100,15 @@ def _diagram(args: argparse.Namespace) -> int:
 
 def _local_serve(args: argparse.Namespace) -> int:
     try:
+        from ..local.assembly import AssemblyError as NoStack
         from ..local.serve import serve
     except ImportError as error:
         raise AssemblyError(f"local serve needs the [local] extra ({error.name} is not installed): "
                             'pip install "cdk-serverless-patterns[local]"') from None
     try:
         return serve(args.outdir, args.stack, host=args.host, port=args.port)
+    except NoStack as error:
+        raise AssemblyError(str(error)) from None
     except KeyboardInterrupt:  # Ctrl-C while the cloud opens
         return 0
 
