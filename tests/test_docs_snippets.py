@@ -49,8 +49,8 @@ SKIPPED = {
         "fragment: where enable_checks goes in an app (its stacks elided)",
     ("docs/local-cloud.md", "from my_app.stack import OrdersStack"):
         "a test in the reader's project: imports the reader's own stack module (my_app)",
-    ("docs/local-cloud.md", 'tokens = cloud.sign_in(stack.backend, "ada@example.com", groups=["admins"])'):
-        "fragment: the reader's stack and backend; tests/local/test_sign_in.py runs the same flow on an ApiBackend",
+    ("docs/local-cloud.md", 'tokens = cloud.sign_in(backend, "ada@example.com", groups=["admins"])'):
+        "a test taking the reader's stack and backend; tests/local/test_sign_in.py runs the same flow on an ApiBackend",
     ("README.md", "cloud.fail(worker, times=5)"):
         "fragment: stack, backend, worker and fan_out are the reader's; docs/testing.md's full example runs in "
         "tests/local/test_docs_example.py",
@@ -82,6 +82,8 @@ NOT_TYPE_CHECKED = {
         "fragment: reserve/release/charge are the specs of the usage block above",
     ("docs/observability.md", "from cdk_serverless_patterns.runtime.metrics import emit"):
         "fragment of a handler: orders is the handler's own",
+    ("docs/patterns/saga.md", "saga.grant_start(api_function)"):
+        "fragment: reserve/release/charge/ship are the specs of the usage block above, api_function the reader's",
 }
 
 #: What the docs' prose says the blocks may use without defining it (the names `ran` defines).

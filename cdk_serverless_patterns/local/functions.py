@@ -27,6 +27,9 @@ from typing import Any, Callable, Iterator, Mapping, Optional
 from .iam import RolePolicies
 
 #: The function whose handler is running (None outside handlers); the IAM check reads it.
+#: Builds the handler of a function that is not in-process Python; set by :mod:`.runtimes`.
+foreign_entry_factory: Optional[Callable[["LocalFunction"], Optional[Callable[[Any, Any], Any]]]] = None
+
 current_function: contextvars.ContextVar[Optional["LocalFunction"]] = contextvars.ContextVar(
     "current_function", default=None
 )
@@ -222,9 +225,10 @@ class LocalFunction:
         started = time.monotonic()
         context = LambdaContext(self, invoked_arn or self.arn, started + self.timeout)
         if self._entry is None and not self.runtime.startswith("python"):  # before the sandbox hides this package
-            from .runtimes import foreign_entry  # Node.js workers; the runtimes LocalCloud does not run
-
-            self._entry = foreign_entry(self)
+            # Node.js workers and the runtimes LocalCloud does not run; :mod:`.runtimes` registers the
+            # factory (it imports this module, so importing it here would be a cycle)
+            assert foreign_entry_factory is not None, "cdk_serverless_patterns.local.runtimes is not loaded"
+            self._entry = foreign_entry_factory(self)
         try:
             with self._sandbox(base_env):
                 try:

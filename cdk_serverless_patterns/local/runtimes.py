@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 
+from . import functions as _functions
 from .functions import HandlerError
 
 if TYPE_CHECKING:
@@ -176,3 +177,6 @@ def foreign_entry(function: "LocalFunction") -> Optional[Callable[[Any, Any], An
         raise HandlerError("Runtime.NotRunLocally", f"LocalCloud does not run function {function.name} ({function.logical_id}): {reason}")
 
     return not_run
+
+
+_functions.foreign_entry_factory = foreign_entry
