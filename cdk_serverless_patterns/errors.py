@@ -11,7 +11,9 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Optional, TypeVar
+from typing import Any, Optional, TypeVar, Union
+
+from typing_extensions import TypeGuard
 
 from aws_cdk import Token
 
@@ -50,7 +52,7 @@ def is_token(value: Any) -> bool:
     return False
 
 
-def is_number(value: Any, *, integer: bool = True) -> bool:
+def is_number(value: Any, *, integer: bool = True) -> TypeGuard[Union[int, float]]:
     """True for a finite ``int`` (or, unless ``integer``, a finite ``float``); never a ``bool``."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False

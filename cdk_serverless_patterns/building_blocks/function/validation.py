@@ -88,7 +88,7 @@ TYPE_RULES: tuple[SpecRule, ...] = (
     SpecRule(
         "runtime",
         lambda s: _runtime_family(s) in _MODULE_SUFFIXES,
-        lambda s: s.runtime.name,
+        lambda s: getattr(s.runtime, "name", s.runtime),
         "a Python or Node.js runtime (the families the library builds, checks and runs handlers for)",
         "pass runtime=aws_lambda.Runtime.PYTHON_3_13 or NODEJS_22_X, or leave it out for the newest Python",
         applies=lambda s: isinstance(s.runtime, lambda_.Runtime),
