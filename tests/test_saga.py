@@ -769,12 +769,6 @@ def test_rejects_non_positive_start_api_throttling():
     assert "start_api.burst_limit=-1 is invalid: allowed an integer number of requests >= 0" in message
 
 
-def test_rejects_a_zero_start_api_burst_that_would_throttle_every_request():
-    # The burst is the size of API Gateway's token bucket: 0 answers every request with 429.
-    message = _error(steps=[SagaStep("a", action=spec())], start_api=SagaStartApi(burst_limit=0))
-    assert "start_api.burst_limit=0 is invalid: allowed an integer number of requests > 0" in message
-
-
 @pytest.mark.parametrize(
     ("auth", "shown"),
     [
