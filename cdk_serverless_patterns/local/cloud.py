@@ -296,12 +296,8 @@ class LocalCloud:
         resource = self._resource(
             topic, ("AWS::SNS::Topic",), ("topic",), "topic", lambda o: _plain(getattr(o, "topic_arn", None))
         )
-        params: dict[str, Any] = {"TopicArn": resource.arn, "Message": message if isinstance(message, str) else json.dumps(message)}
-        if attributes:
-            params["MessageAttributes"] = {k: _sns_attribute(v) for k, v in attributes.items()}
-        if resource.name.endswith(".fifo"):
-            params["MessageGroupId"] = group_id or "default"
-            params["MessageDeduplicationId"] = deduplication_id or base64.b32encode(os.urandom(10)).decode()
+        params = {"TopicArn": resource.arn, "Message": message if isinstance(message, str) else json.dumps(message),
+                  **_message_options(resource, attributes, group_id, deduplication_id)}
         with self.top_level():
             return str(self.client("sns").publish(**params)["MessageId"])
 
@@ -313,12 +309,8 @@ class LocalCloud:
         event source mapping delivers it at the next drain (at once with auto-drain).
         """
         resource = self._queue(queue)
-        params: dict[str, Any] = {"QueueUrl": resource.ref, "MessageBody": body if isinstance(body, str) else json.dumps(body)}
-        if attributes:
-            params["MessageAttributes"] = {k: _sns_attribute(v) for k, v in attributes.items()}
-        if resource.name.endswith(".fifo"):
-            params["MessageGroupId"] = group_id or "default"
-            params["MessageDeduplicationId"] = deduplication_id or base64.b32encode(os.urandom(10)).decode()
+        params = {"QueueUrl": resource.ref, "MessageBody": body if isinstance(body, str) else json.dumps(body),
+                  **_message_options(resource, attributes, group_id, deduplication_id)}
         with self.top_level():
             return str(self.client("sqs").send_message(**params)["MessageId"])
 
@@ -505,6 +497,18 @@ def _plain(value: Any) -> Optional[str]:
     import aws_cdk as cdk
 
     return None if cdk.Token.is_unresolved(value) else value
+
+
+def _message_options(resource: Resource, attributes: Optional[Mapping[str, Any]], group_id: Optional[str],
+                     deduplication_id: Optional[str]) -> dict[str, Any]:
+    """Message attributes, and the group and deduplication ids a FIFO topic or queue needs (SNS and SQS spell them alike)."""
+    options: dict[str, Any] = {}
+    if attributes:
+        options["MessageAttributes"] = {k: _sns_attribute(v) for k, v in attributes.items()}
+    if resource.name.endswith(".fifo"):
+        options["MessageGroupId"] = group_id or "default"
+        options["MessageDeduplicationId"] = deduplication_id or base64.b32encode(os.urandom(10)).decode()
+    return options
 
 
 def _sns_attribute(value: Any) -> dict[str, str]:
