@@ -27,6 +27,8 @@ import datetime
 import difflib
 import json
 import os
+import threading
+import time
 import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Optional, Sequence, Union
@@ -51,6 +53,10 @@ from .template import Resource, StackTemplate, load_assets
 __all__ = ["LocalCloud", "LocalCloudWarning", "LocalExecution", "LocalInvocationError", "LocalMessage", "LocalTokens", "Undelivered"]
 
 _MAX_DRAIN_STEPS = 10_000
+#: How long drain() waits for background work (Step Functions executions) that keeps running.
+_MAX_BACKGROUND_SECONDS = 120.0
+#: How often drain() looks at background work while it runs.
+_BACKGROUND_POLL_SECONDS = 0.002
 
 
 class LocalInvocationError(Exception):
@@ -144,6 +150,9 @@ class LocalCloud:
         self.auto_drain = auto_drain
         self.unsupported: dict[str, list[str]] = {}
         self._depth = 0
+        self._drain_lock = threading.RLock()
+        #: What the last :meth:`drain` left waiting on the test (an execution at a task token), one line each.
+        self.waiting: list[str] = []
         self._mock: Any = None
         self._services: Optional[Services] = None
         self._ctx = CloudContext(self.template, copies=2 if duplicate_deliveries else 1, top_level=self.top_level)
@@ -362,14 +371,23 @@ class LocalCloud:
         resource = self._resource(
             topic, ("AWS::SNS::Topic",), ("topic",), "topic", lambda o: _plain(getattr(o, "topic_arn", None))
         )
-        params: dict[str, Any] = {"TopicArn": resource.arn, "Message": message if isinstance(message, str) else json.dumps(message)}
-        if attributes:
-            params["MessageAttributes"] = {k: _sns_attribute(v) for k, v in attributes.items()}
-        if resource.name.endswith(".fifo"):
-            params["MessageGroupId"] = group_id or "default"
-            params["MessageDeduplicationId"] = deduplication_id or base64.b32encode(os.urandom(10)).decode()
+        params = {"TopicArn": resource.arn, "Message": message if isinstance(message, str) else json.dumps(message),
+                  **_message_options(resource, attributes, group_id, deduplication_id)}
         with self.top_level():
             return str(self.client("sns").publish(**params)["MessageId"])
+
+    def send_message(self, queue: Any, body: Any, attributes: Optional[Mapping[str, Any]] = None, *,
+                     group_id: Optional[str] = None, deduplication_id: Optional[str] = None) -> str:
+        """Put a message on a queue (dicts are sent as JSON), e.g. for set-up; returns the message id.
+
+        Sent as the test, outside any handler (no IAM check); a queue with an
+        event source mapping delivers it at the next drain (at once with auto-drain).
+        """
+        resource = self._queue(queue)
+        params = {"QueueUrl": resource.ref, "MessageBody": body if isinstance(body, str) else json.dumps(body),
+                  **_message_options(resource, attributes, group_id, deduplication_id)}
+        with self.top_level():
+            return str(self.client("sqs").send_message(**params)["MessageId"])
 
     def put_records(self, stream: Any, records: Sequence[Union[bytes, str, Mapping[str, Any]]], *,
                     partition_key: Optional[str] = None) -> None:
@@ -518,19 +536,46 @@ class LocalCloud:
         return {paths.get(logical_id, logical_id): pairs for logical_id, pairs in report.items()}
 
     def drain(self) -> int:
-        """Deliver everything pending until the cloud is quiet; returns the number of deliveries. Bounded."""
+        """Deliver everything pending until the cloud is quiet; returns the number of deliveries. Bounded.
+
+        Quiet means: no delivery pending, every queue and stream polled empty,
+        and every Step Functions execution started so far — by the test, a
+        handler, a rule or a pipe — finished, together with what it triggered;
+        or parked on something only the test can give (a task token, a Wait
+        state). Those are listed in :attr:`waiting` after each drain (empty
+        when nothing waits). Raises RuntimeError when the cloud is still busy
+        after 10 000 deliveries or 120 s of background work.
+        """
         ctx = self._ctx
         steps = 0
-        while True:
-            if ctx.pending:
-                ctx.pending.popleft()()
-            elif not any([poller.poll() for poller in ctx.pollers]):
-                return steps
-            steps += 1
-            if steps > _MAX_DRAIN_STEPS:
-                raise RuntimeError(
-                    f"LocalCloud.drain: still busy after {_MAX_DRAIN_STEPS} deliveries (a delivery loop?)"
-                )
+        busy_since: Optional[float] = None
+        polls = 0
+        with self._drain_lock:
+            while True:
+                if ctx.pending:
+                    polls = 0
+                    ctx.pending.popleft()()
+                elif not any([poller.poll() for poller in ctx.pollers]):
+                    busy, waiting = False, list[str]()
+                    for probe in ctx.background:
+                        probe_busy, probe_waiting = probe()
+                        busy, waiting = busy or probe_busy, waiting + probe_waiting
+                    if not busy and not ctx.pending:
+                        self.waiting = waiting
+                        return steps
+                    now = time.monotonic()
+                    busy_since = busy_since if busy_since is not None else now
+                    if now - busy_since > _MAX_BACKGROUND_SECONDS:
+                        raise RuntimeError(f"LocalCloud.drain: executions still running after {_MAX_BACKGROUND_SECONDS:.0f} s")
+                    # back off (2 ms doubling to 32 ms): polling competes with the engine's threads for the GIL
+                    time.sleep(min(_BACKGROUND_POLL_SECONDS * 2 ** min(polls, 4), 0.032))
+                    polls += 1
+                    continue
+                steps += 1
+                if steps > _MAX_DRAIN_STEPS:
+                    raise RuntimeError(
+                        f"LocalCloud.drain: still busy after {_MAX_DRAIN_STEPS} deliveries (a delivery loop?)"
+                    )
 
     @contextlib.contextmanager
     def top_level(self) -> Iterator[None]:
@@ -551,6 +596,18 @@ def _plain(value: Any) -> Optional[str]:
     import aws_cdk as cdk
 
     return None if cdk.Token.is_unresolved(value) else value
+
+
+def _message_options(resource: Resource, attributes: Optional[Mapping[str, Any]], group_id: Optional[str],
+                     deduplication_id: Optional[str]) -> dict[str, Any]:
+    """Message attributes, and the group and deduplication ids a FIFO topic or queue needs (SNS and SQS spell them alike)."""
+    options: dict[str, Any] = {}
+    if attributes:
+        options["MessageAttributes"] = {k: _sns_attribute(v) for k, v in attributes.items()}
+    if resource.name.endswith(".fifo"):
+        options["MessageGroupId"] = group_id or "default"
+        options["MessageDeduplicationId"] = deduplication_id or base64.b32encode(os.urandom(10)).decode()
+    return options
 
 
 def _sns_attribute(value: Any) -> dict[str, str]:

@@ -6,6 +6,8 @@ talks to the rest of the cloud through its context:
 * ``template`` (resolved with :meth:`~.template.StackTemplate.resolve`) and
   ``client(service)`` — boto3 clients on moto, the way LocalStack's services use
   internal clients;
+* ``add_background(probe)`` — work a service runs on its own threads (Step
+  Functions executions): ``drain()`` waits until it is done or waits on the test;
 * ``enqueue(work)`` — delivery work that runs after the current call, in order,
   as the service's own asynchronous work (``drain()`` runs it), and
   ``add_poller(poller)`` — a poller (SQS queue, stream) that ``drain()`` polls
@@ -49,6 +51,9 @@ if TYPE_CHECKING:
 
 Work = Callable[[], None]
 T = TypeVar("T")
+#: Work running outside ``pending`` (a Step Functions execution on moto's threads): ``() -> (busy, waiting)``,
+#: ``waiting`` describing what waits on something only the test can give (a task token).
+Background = Callable[[], "tuple[bool, list[str]]"]
 #: What a successful AWS call starts: ``(params, parsed response)``; runs as queued work.
 CallObserver = Callable[[Mapping[str, Any], Mapping[str, Any]], None]
 #: A call a service answers itself (no request reaches moto): ``params -> (response, parsed)``.
@@ -151,6 +156,7 @@ class CloudContext:
         self.top_level = top_level
         self.pending: deque[Work] = deque()
         self.pollers: list[Poller] = []
+        self.background: list[Background] = []
         self.delivery_failures: list[tuple[str, str]] = []
         self.undelivered: list[Undelivered] = []
         self._clients: dict[str, Any] = {}
@@ -196,6 +202,10 @@ class CloudContext:
 
     def add_poller(self, poller: Poller) -> None:
         self.pollers.append(poller)
+
+    def add_background(self, probe: Background) -> None:
+        """Work the service runs on threads of its own; ``drain()`` waits until ``probe`` says it is not busy."""
+        self.background.append(probe)
 
     def stream_source(self, arn: str) -> "StreamSource":
         """The one reader of a Kinesis or DynamoDB stream, shared by every mapping and pipe on it."""
@@ -281,8 +291,10 @@ class CloudContext:
         the service's own (asynchronous) work, never with the caller's identity.
         """
         observer = self._observers.get((service, operation))
+        if observer is None:
+            return  # nothing to deliver (and no empty work that would keep drain() busy)
         params, parsed = dict(params), dict(parsed)
-        self.enqueue(lambda: observer(params, parsed) if observer is not None else None)
+        self.enqueue(lambda: observer(params, parsed))
 
     def authorize(self, function: "LocalFunction", service: str, operation: str, params: Mapping[str, Any]) -> Optional[str]:
         """None when the function's role session may make the call (:mod:`.iam`), else AWS's AccessDenied message."""

@@ -1,13 +1,48 @@
-"""Lambda functions run in-process from their own code asset and layers, each in isolation.
+"""Lambda functions run in-process from their own code asset and layers, each as in its own sandbox.
 
 A :class:`LocalFunction` imports its handler the way the Lambda Python runtime
 does: the code asset first on ``sys.path`` (``/var/task``), then each layer's
-``python/`` folder (``/opt/python``). The modules it imports — its own, and the
-library's runtime package *as shipped in the layer* — live in a private module
-table that is swapped into ``sys.modules`` only while the function runs, so two
-functions never share module state (clients, caches), exactly as two Lambda
-functions do not. ``os.environ`` is the template's environment (intrinsics
-resolved to local names) plus the variables Lambda sets.
+``python/`` folder (``/opt/python``). Its init code runs once per cloud (a warm
+sandbox); what it imports — its own modules, and the library's runtime package
+*as shipped in the layer* — lives in a private module table, so two functions
+whose handler is ``app.handler`` in different folders never see each other's
+``app``, exactly as two Lambda functions do not.
+
+How the sandboxes stay apart when invocations overlap (a Step Functions
+execution runs its Lambda tasks on moto's engine threads while a test-thread
+handler runs; a handler starts a saga; async deliveries):
+
+* **Environment: per invocation context, never process-wide.** ``os.environ``
+  keeps its identity (code that did ``from os import environ`` sees the same
+  object) but its storage is switched by a context variable: a handler sees its
+  function's variables (the template's, intrinsics resolved, plus Lambda's
+  ``AWS_*``), every other thread sees the process's own. Nothing is copied in
+  and out, so a thread outside a handler can never read another function's
+  variables (the ``KeyError: 'TABLE_NAME'`` of issue 26).
+* **Modules: one invocation at a time.** Python has one ``sys.modules`` (the
+  import machinery reads the interpreter's dict, it cannot be per thread), and
+  a handler may import at call time, so a function's module table is swapped
+  in only while it runs, under :data:`INVOCATION_LOCK`, a process-wide
+  re-entrant lock: a nested synchronous ``lambda:Invoke`` runs on the same
+  thread and re-enters; an invocation on another thread waits its turn. Lambda
+  runs invocations in parallel, but their order is not something a handler may
+  rely on, so serialising them changes no outcome a test can trust.
+
+Why not one worker process per function (talking to the cloud through a local
+endpoint)? It is the more literal sandbox, but each process pays Python +
+boto3 start-up (~0.3 s per function on the 2-core CI machine, 8 functions in
+the larger examples) against a budget of +20 % over a 0.1-0.7 s flow; IAM
+checks, fault injection and delivery hooks would also have to cross the process
+boundary. In-process sandboxes cost a lock and a dict swap (measured in the
+README's LocalCloud table). The one thing it cannot do: a handler waiting on
+*another thread* that needs to run a handler (``StartSyncExecution`` of an
+express workflow with Lambda tasks from inside a handler) would wait forever;
+that wait is bounded by the function's timeout and then fails as
+``Sandbox.Timedout`` with the reason.
+
+A handler that runs past its function's timeout fails as Lambda reports it
+(``Sandbox.Timedout``, ``Task timed out after N.00 seconds``); the time waited
+for another sandbox is not counted.
 """
 
 from __future__ import annotations
@@ -16,13 +51,14 @@ import contextvars
 import importlib
 import os
 import sys
+import threading
 import time
 import traceback
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Optional
+from typing import Any, Callable, Iterator, Mapping, MutableMapping, Optional
 
 from .iam import RolePolicies
 
@@ -34,7 +70,66 @@ current_function: contextvars.ContextVar[Optional["LocalFunction"]] = contextvar
     "current_function", default=None
 )
 
+#: Held while a handler runs (its module table is in ``sys.modules``); re-entrant for nested synchronous invokes.
+INVOCATION_LOCK = threading.RLock()
+
+#: The encoded environment of the sandbox running on this context (None: the process's own).
+_sandbox_environ: contextvars.ContextVar[Optional[dict[bytes, bytes]]] = contextvars.ContextVar(
+    "sandbox_environ", default=None
+)
+
 _PROCESS_ENV_KEEP = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "PYTHONPATH", "PYTHONHASHSEED", "TZ")
+
+
+class ContextEnviron(MutableMapping[bytes, bytes]):
+    """``os.environ``'s storage, per invocation context: the running sandbox's variables, else the process's.
+
+    Installed as ``os.environ._data`` (and ``os.environb._data``) while a
+    LocalCloud is open, so ``os.environ``, ``os.getenv`` and ``environ``
+    imported by name all see the sandbox of the thread that reads them.
+    """
+
+    def __init__(self, process: MutableMapping[bytes, bytes]) -> None:
+        self.process = process
+
+    def _current(self) -> MutableMapping[bytes, bytes]:
+        env = _sandbox_environ.get()
+        return self.process if env is None else env
+
+    def __getitem__(self, key: bytes) -> bytes:
+        return self._current()[key]
+
+    def __setitem__(self, key: bytes, value: bytes) -> None:
+        self._current()[key] = value
+
+    def __delitem__(self, key: bytes) -> None:
+        del self._current()[key]
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(list(self._current()))
+
+    def __len__(self) -> int:
+        return len(self._current())
+
+    def copy(self) -> dict[bytes, bytes]:
+        return dict(self._current())
+
+    @classmethod
+    def install(cls) -> None:
+        data = getattr(os.environ, "_data")  # noqa: B009 - os._Environ's storage
+        if not isinstance(data, cls):
+            switch = cls(data)
+            setattr(os.environ, "_data", switch)  # noqa: B010
+            if getattr(os, "environb", None) is not None:
+                setattr(os.environb, "_data", switch)  # noqa: B010
+
+    @classmethod
+    def uninstall(cls) -> None:
+        data = getattr(os.environ, "_data")  # noqa: B009
+        if isinstance(data, cls):
+            setattr(os.environ, "_data", data.process)  # noqa: B010
+            if getattr(os, "environb", None) is not None:
+                setattr(os.environb, "_data", data.process)  # noqa: B010
 
 
 class HandlerError(Exception):
@@ -107,7 +202,9 @@ class LocalFunction:
     role: Optional[RolePolicies]
     region: str
     log_group_name: str
+    path: str = ""  # the construct path, for messages
     aliases: dict[str, str] = field(default_factory=dict)  # alias name -> alias ARN
+    closed: bool = False  # set when the cloud closes: no invocation runs after
     invocations: list[Invocation] = field(default_factory=list)
     _faults: list[Fault] = field(default_factory=list)
     _call_faults: list[CallFault] = field(default_factory=list)
@@ -174,9 +271,8 @@ class LocalFunction:
             sys.modules.update(self._modules)
         saved_path = list(sys.path)
         sys.path[:0] = [str(self.code_dir), *[str(d / "python") for d in self.layer_dirs]]
-        saved_env = dict(os.environ)
-        os.environ.clear()
-        os.environ.update(self._lambda_environment(base_env))
+        encode = os.fsencode
+        env_token = _sandbox_environ.set({encode(k): encode(v) for k, v in self._lambda_environment(base_env).items()})
         importlib.invalidate_caches()
         try:
             yield
@@ -186,8 +282,7 @@ class LocalFunction:
                 del sys.modules[name]
             sys.modules.update(outside)
             sys.path[:] = saved_path
-            os.environ.clear()
-            os.environ.update(saved_env)
+            _sandbox_environ.reset(env_token)
 
     def _lambda_environment(self, base_env: Mapping[str, str]) -> dict[str, str]:
         env = {k: v for k, v in base_env.items() if k in _PROCESS_ENV_KEEP or k.startswith(("MOTO_", "JSII_"))}
@@ -209,18 +304,60 @@ class LocalFunction:
         env.update(self.environment)
         return env
 
+    def handler_file(self) -> Optional[Path]:
+        """The file the handler's module would be imported from (code asset, then layers), or None when none exists."""
+        module_path = self.handler.rpartition(".")[0].replace(".", "/")
+        for folder in [self.code_dir, *[d / "python" for d in self.layer_dirs]]:
+            for candidate in (folder / f"{module_path}.py", folder / module_path / "__init__.py"):
+                if candidate.is_file():
+                    return candidate
+        return None
+
     def _load_entry(self) -> Callable[[Any, Any], Any]:
         if self._entry is None:
             module_path, _, attribute = self.handler.rpartition(".")
-            module = importlib.import_module(module_path.replace("/", "."))
-            self._entry = getattr(module, attribute)
+            module_name = module_path.replace("/", ".")
+            where = f"function {self.path or self.name} (handler {self.handler!r}, code {self.code_dir})"
+            try:
+                module = importlib.import_module(module_name)
+            except ModuleNotFoundError as error:
+                if error.name is None or not module_name.startswith(error.name):
+                    raise  # the handler's module exists; one of *its* imports is missing
+                expected = self.code_dir / f"{module_name.replace('.', '/')}.py"
+                raise HandlerError(
+                    "Runtime.ImportModuleError",
+                    f"Unable to import module {module_path!r}: No module named {error.name!r} — {where}: {expected} does not exist",
+                ) from None
+            entry = getattr(module, attribute, None)
+            if not callable(entry):
+                raise HandlerError(
+                    "Runtime.HandlerNotFound",
+                    f"Handler {attribute!r} missing on module {module_path!r} — {where}: {module.__file__} defines no {attribute}()",
+                )
+            self._entry = entry
         return self._entry
 
     # -- invocation -----------------------------------------------------------------------
     def invoke(self, event: Any, *, base_env: Mapping[str, str], invoked_arn: Optional[str] = None) -> Any:
-        """Run the handler once; returns its result or raises :class:`HandlerError`."""
+        """Run the handler once, in its sandbox; returns its result or raises :class:`HandlerError`."""
+        if self.closed:
+            raise ServiceError("ServiceException", f"the LocalCloud that ran {self.name} is closed")
         record = Invocation(event=event)
         self.invocations.append(record)
+        if not INVOCATION_LOCK.acquire(timeout=self.timeout + 5):
+            record.error = HandlerError(
+                "Sandbox.Timedout",
+                f"Task timed out after {self.timeout:.2f} seconds: {self.name} waited for another sandbox that waits "
+                "on it (a handler blocked on work that runs a handler on another thread, e.g. StartSyncExecution "
+                "with Lambda tasks); LocalCloud runs one handler at a time",
+            )
+            raise record.error
+        try:
+            return self._invoke_locked(record, event, base_env, invoked_arn)
+        finally:
+            INVOCATION_LOCK.release()
+
+    def _invoke_locked(self, record: Invocation, event: Any, base_env: Mapping[str, str], invoked_arn: Optional[str]) -> Any:
         token = current_function.set(self)
         started = time.monotonic()
         context = LambdaContext(self, invoked_arn or self.arn, started + self.timeout)

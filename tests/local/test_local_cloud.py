@@ -70,6 +70,16 @@ def test_granting_the_read_fixes_it(app: cdk.App) -> None:
         assert cloud.invoke(stack.reader, {"pk": "b"}) == {"found": False}
 
 
+def test_set_up_data_goes_on_a_queue_and_in_a_table(app: cdk.App) -> None:
+    stack = _stack(app, "Granted")
+    with pytest.warns(LocalCloudWarning), LocalCloud(stack) as cloud:
+        cloud.send_message(stack.queue, {"order": 1}, {"kind": "set-up"})
+        [message] = cloud.messages(stack.queue)
+        assert message.json() == {"order": 1} and message["MessageAttributes"]["kind"]["StringValue"] == "set-up"
+        cloud.table(stack.table).put_item(Item={"pk": "seeded"})
+        assert cloud.invoke(stack.reader, {"pk": "seeded"}) == {"found": True}
+
+
 def test_an_app_and_a_stack_name_work_too_and_a_wrong_name_is_listed(app: cdk.App) -> None:
     with pytest.warns(LocalCloudWarning), LocalCloud(app, stack_name="Granted") as cloud:
         assert cloud.template.stack_name == "Granted"

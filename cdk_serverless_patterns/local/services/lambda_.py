@@ -15,6 +15,7 @@ import datetime
 import io
 import json
 import os
+import sys
 import uuid
 from pathlib import Path
 from typing import Any, Mapping, Optional
@@ -24,7 +25,7 @@ from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
 
 from ..context import CloudContext, body_of, is_json
-from ..functions import HandlerError, LocalFunction, ServiceError
+from ..functions import ContextEnviron, HandlerError, LocalFunction, ServiceError
 from ..iam import wildcard_match
 from ..runtimes import code_dir_without_asset, not_run_reason, report_not_run, runtime_of
 from ..service import Service
@@ -47,10 +48,16 @@ class Lambda(Service):
         self.functions: dict[str, LocalFunction] = {}
         self.not_run: dict[str, str] = {}  # logical id -> why LocalCloud does not run the function
         self._base_env = dict(os.environ)
+        ContextEnviron.install()
         ctx.provide_functions(self)
         ctx.register_sender("lambda", self.send)
         for operation in ("Invoke", "InvokeAsync"):
             ctx.intercept("lambda", operation, self._api_invoke)
+
+    def close(self) -> None:
+        for function in self.functions.values():
+            function.closed = True
+        ContextEnviron.uninstall()
 
     # -- provisioning ----------------------------------------------------------------------
     def provision(self) -> None:
@@ -61,6 +68,7 @@ class Lambda(Service):
             if reason is not None:
                 self.not_run.setdefault(function.logical_id, reason)
         report_not_run(self.ctx, self.not_run)
+        self._check_handlers()
         for alias in t.of_type("AWS::Lambda::Alias"):
             fn = self._function_by_name(alias.name)
             if fn is not None:
@@ -73,6 +81,29 @@ class Lambda(Service):
                 self.ctx.add_poller(lambda_stream_mapping(self.ctx, mapping, self.ctx.stream_source(source)))
             else:
                 self.ctx.skip(mapping.logical_id, f"source {source}", "LocalCloud runs event source mappings on SQS queues, Kinesis streams and DynamoDB streams only")
+
+    def _check_handlers(self) -> None:
+        """Named once at open: handler files that do not exist, and Python runtimes other than the interpreter's."""
+        running = f"python{sys.version_info.major}.{sys.version_info.minor}"
+        other: dict[str, list[str]] = {}
+        for function in self.functions.values():
+            if function.runtime.startswith("python") and function.runtime != running:
+                other.setdefault(function.runtime, []).append(function.path)
+            if function.runtime.startswith("python") and function.handler_file() is None:
+                module = function.handler.rpartition(".")[0]
+                self.ctx.warn_once(
+                    f"handler:{function.logical_id}",
+                    f"function {function.path}: its handler {function.handler!r} needs {module.replace('.', '/')}.py "
+                    f"in {function.code_dir} (or a layer's python/), which does not exist; invoking it fails with "
+                    "Runtime.ImportModuleError",
+                )
+        if other:
+            declared = "; ".join(f"{runtime}: {', '.join(paths)}" for runtime, paths in sorted(other.items()))
+            self.ctx.warn_once(
+                "runtime",
+                f"handlers declared for another Python run on this interpreter ({running}): {declared}. "
+                f"Code that needs the declared version's features fails here, or passes here and fails in Lambda",
+            )
 
     def _make_function(self, resource: Resource) -> LocalFunction:
         t = self.ctx.template
@@ -100,6 +131,7 @@ class Lambda(Service):
         logging = t.resolve(props.get("LoggingConfig") or {})
         return LocalFunction(
             logical_id=resource.logical_id,
+            path=resource.path,
             name=resource.name,
             arn=resource.arn,
             handler=str(props.get("Handler", "index.handler")),

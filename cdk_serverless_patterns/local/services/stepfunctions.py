@@ -24,6 +24,8 @@ from ..template import Resource
 _QUIET_SECONDS = 0.5
 #: The bound on an execution that keeps working (handlers running, retries).
 _MAX_SECONDS = 120.0
+#: How long closing the cloud waits for moto's engine threads after stopping their executions.
+_JOIN_SECONDS = 5.0
 
 
 class _Clients(Protocol):
@@ -56,7 +58,7 @@ class LocalExecution:
             if len(events) != seen:
                 seen, last_change = len(events), time.monotonic()
             now = time.monotonic()
-            if (_waits_outside(events) and now - last_change > _QUIET_SECONDS) or now - started > _MAX_SECONDS:
+            if (_waits_outside(events) is not None and now - last_change > _QUIET_SECONDS) or now - started > _MAX_SECONDS:
                 break
             time.sleep(0.002)
         self.status = described["status"]
@@ -76,16 +78,22 @@ class LocalExecution:
         return self
 
 
-def _waits_outside(events: list[dict[str, Any]]) -> bool:
-    """Is the execution parked on something outside it (a task token, a Wait state)?"""
+def _waits_outside(events: list[dict[str, Any]]) -> Optional[str]:
+    """Why the execution is parked on something outside it (a task token, a Wait state), or None when it is working."""
     if events and events[-1].get("type") == "WaitStateEntered":
-        return True
+        return f"is in the Wait state {events[-1].get('stateEnteredEventDetails', {}).get('name')!r} (real time)"
     for index in range(len(events) - 1, -1, -1):
         details = events[index].get("taskScheduledEventDetails")
         if details is not None:
             finished = any(e.get("type") in ("TaskSucceeded", "TaskFailed", "TaskTimedOut") for e in events[index:])
-            return not finished and str(details.get("resource", "")).endswith(".waitForTaskToken")
-    return False
+            if finished or not str(details.get("resource", "")).endswith(".waitForTaskToken"):
+                return None
+            state = next(
+                (e["stateEnteredEventDetails"].get("name") for e in reversed(events[:index]) if "stateEnteredEventDetails" in e),
+                None,
+            )
+            return f"waits for a task token (SendTaskSuccess/SendTaskFailure) at state {state!r}"
+    return None
 
 
 class LambdaServiceErrors:
@@ -180,10 +188,47 @@ class StepFunctions(Service):
         self.clock.install()
         self._lambda_errors.install()
         ctx.register_sender("states", self.send)
+        self._executions: list[str] = []
+        ctx.on_call("states", "StartExecution", self._started)
+        ctx.add_background(self.background)
 
     def close(self) -> None:
+        """Stop the executions still running and join moto's engine threads (bounded), then undo the patches."""
+        from moto.stepfunctions.parser.utils import TMP_THREADS
+
+        sfn = self.ctx.client("stepfunctions")
+        for arn in self._executions:
+            try:
+                if sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
+                    sfn.stop_execution(executionArn=arn, error="LocalCloud.Closed", cause="the LocalCloud was closed")
+            except Exception:  # noqa: BLE001 - closing must go on: moto may already be torn down
+                continue
+        deadline = time.monotonic() + _JOIN_SECONDS
+        for thread in list(TMP_THREADS):
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        TMP_THREADS[:] = [t for t in TMP_THREADS if t.is_alive()]
         self.clock.uninstall()
         self._lambda_errors.uninstall()
+
+    def _started(self, params: Mapping[str, Any], parsed: Mapping[str, Any]) -> None:
+        if parsed.get("executionArn"):
+            self._executions.append(str(parsed["executionArn"]))
+
+    def background(self) -> tuple[bool, list[str]]:
+        """``(busy, waiting)``: is an execution still working, and which wait on something only the test can give."""
+        sfn = self.ctx.client("stepfunctions")
+        busy, waiting = False, []
+        for arn in list(self._executions):
+            if sfn.describe_execution(executionArn=arn)["status"] != "RUNNING":
+                self._executions.remove(arn)
+                continue
+            events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+            reason = _waits_outside(events)
+            if reason is None:
+                busy = True
+            else:
+                waiting.append(f"execution {arn} {reason}")
+        return busy, waiting
 
     def provision(self) -> None:
         for machine in self.ctx.template.of_type("AWS::StepFunctions::StateMachine"):
