@@ -27,9 +27,6 @@ from typing import Any, Callable, Iterator, Mapping, Optional
 from .iam import RolePolicies
 
 #: The function whose handler is running (None outside handlers); the IAM check reads it.
-#: Builds the handler of a function that is not in-process Python; set by :mod:`.runtimes`.
-foreign_entry_factory: Optional[Callable[["LocalFunction"], Optional[Callable[[Any, Any], Any]]]] = None
-
 current_function: contextvars.ContextVar[Optional["LocalFunction"]] = contextvars.ContextVar(
     "current_function", default=None
 )
@@ -108,6 +105,8 @@ class LocalFunction:
     region: str
     log_group_name: str
     aliases: dict[str, str] = field(default_factory=dict)  # alias name -> alias ARN
+    #: The handler callable when it does not run in-process (a Node.js worker); None: import the Python handler.
+    runner: Optional[Callable[[Any, Any], Any]] = None
     invocations: list[Invocation] = field(default_factory=list)
     _faults: list[Fault] = field(default_factory=list)
     _call_faults: list[CallFault] = field(default_factory=list)
@@ -210,6 +209,8 @@ class LocalFunction:
         return env
 
     def _load_entry(self) -> Callable[[Any, Any], Any]:
+        if self._entry is None and self.runner is not None:
+            self._entry = self.runner
         if self._entry is None:
             module_path, _, attribute = self.handler.rpartition(".")
             module = importlib.import_module(module_path.replace("/", "."))
@@ -224,11 +225,6 @@ class LocalFunction:
         token = current_function.set(self)
         started = time.monotonic()
         context = LambdaContext(self, invoked_arn or self.arn, started + self.timeout)
-        if self._entry is None and not self.runtime.startswith("python"):  # before the sandbox hides this package
-            # Node.js workers and the runtimes LocalCloud does not run; :mod:`.runtimes` registers the
-            # factory (it imports this module, so importing it here would be a cycle)
-            assert foreign_entry_factory is not None, "cdk_serverless_patterns.local.runtimes is not loaded"
-            self._entry = foreign_entry_factory(self)
         try:
             with self._sandbox(base_env):
                 try:
