@@ -223,6 +223,9 @@ class LocalFunction:
         record = Invocation(event=event)
         self.invocations.append(record)
         token = current_function.set(self)
+        prepare = getattr(self.runner, "prepare", None)
+        if prepare is not None:  # a worker's init phase: Lambda limits it apart, not in the handler's timeout
+            prepare(self._lambda_environment(base_env))
         started = time.monotonic()
         context = LambdaContext(self, invoked_arn or self.arn, started + self.timeout)
         try:
