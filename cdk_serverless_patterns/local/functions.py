@@ -63,9 +63,6 @@ from typing import Any, Callable, Iterator, Mapping, MutableMapping, Optional
 from .iam import RolePolicies
 
 #: The function whose handler is running (None outside handlers); the IAM check reads it.
-#: Builds the handler of a function that is not in-process Python; set by :mod:`.runtimes`.
-foreign_entry_factory: Optional[Callable[["LocalFunction"], Optional[Callable[[Any, Any], Any]]]] = None
-
 current_function: contextvars.ContextVar[Optional["LocalFunction"]] = contextvars.ContextVar(
     "current_function", default=None
 )
@@ -205,6 +202,8 @@ class LocalFunction:
     path: str = ""  # the construct path, for messages
     aliases: dict[str, str] = field(default_factory=dict)  # alias name -> alias ARN
     closed: bool = False  # set when the cloud closes: no invocation runs after
+    #: The handler callable when it does not run in-process (a Node.js worker); None: import the Python handler.
+    runner: Optional[Callable[[Any, Any], Any]] = None
     invocations: list[Invocation] = field(default_factory=list)
     _faults: list[Fault] = field(default_factory=list)
     _call_faults: list[CallFault] = field(default_factory=list)
@@ -314,6 +313,8 @@ class LocalFunction:
         return None
 
     def _load_entry(self) -> Callable[[Any, Any], Any]:
+        if self._entry is None and self.runner is not None:
+            self._entry = self.runner
         if self._entry is None:
             module_path, _, attribute = self.handler.rpartition(".")
             module_name = module_path.replace("/", ".")
@@ -359,13 +360,11 @@ class LocalFunction:
 
     def _invoke_locked(self, record: Invocation, event: Any, base_env: Mapping[str, str], invoked_arn: Optional[str]) -> Any:
         token = current_function.set(self)
+        prepare = getattr(self.runner, "prepare", None)
+        if prepare is not None:  # a worker's init phase: Lambda limits it apart, not in the handler's timeout
+            prepare(self._lambda_environment(base_env))
         started = time.monotonic()
         context = LambdaContext(self, invoked_arn or self.arn, started + self.timeout)
-        if self._entry is None and not self.runtime.startswith("python"):  # before the sandbox hides this package
-            # Node.js workers and the runtimes LocalCloud does not run; :mod:`.runtimes` registers the
-            # factory (it imports this module, so importing it here would be a cycle)
-            assert foreign_entry_factory is not None, "cdk_serverless_patterns.local.runtimes is not loaded"
-            self._entry = foreign_entry_factory(self)
         try:
             with self._sandbox(base_env):
                 try:

@@ -49,12 +49,6 @@ def deactivate(cloud: "CloudContext") -> None:
         _state["cloud"] = None
 
 
-def active() -> Optional["CloudContext"]:
-    """The open cloud's context, or None."""
-    cloud: Optional["CloudContext"] = _state["cloud"]
-    return cloud
-
-
 def _register() -> None:
     handlers = [
         ("before-parameter-build", _before_parameter_build),

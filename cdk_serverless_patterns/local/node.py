@@ -29,7 +29,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Mapping, Optional
 
 from .endpoint import AwsEndpoint
 from .functions import HandlerError
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from .functions import LambdaContext, LocalFunction
 
 SHIM = Path(__file__).with_name("node_runtime.mjs")
-_START_GRACE_SECONDS = 10.0
+_INIT_SECONDS = 10.0  # Lambda's limit on the init phase
 
 
 def node_binary() -> Optional[str]:
@@ -68,6 +68,7 @@ class NodeWorker:
         read_end, write_end = os.pipe()
         self._answers = read_end
         self._buffer = b""
+        self._warm = False
         self._lock = threading.Lock()
         self.process = subprocess.Popen(
             [node, str(SHIM), str(function.code_dir), function.handler, str(write_end), os.pathsep.join(fallback_dirs)],
@@ -77,6 +78,20 @@ class NodeWorker:
             pass_fds=(write_end,),
         )
         os.close(write_end)
+
+    def warm(self) -> None:
+        """Load the handler now (Lambda's init phase, limited to 10 seconds) unless the worker is warm."""
+        if self._warm:
+            return
+        with self._lock:
+            assert self.process.stdin is not None
+            try:
+                self.process.stdin.write(b'{"init": true}\n')
+                self.process.stdin.flush()
+                ready = "error" not in self._read_answer(time.monotonic() + _INIT_SECONDS)
+            except (BrokenPipeError, HandlerError):
+                return  # the invocation reports it
+            self._warm = ready
 
     def invoke(self, event: Any, context: "LambdaContext") -> Any:
         request = {
@@ -99,7 +114,7 @@ class NodeWorker:
                 self.process.stdin.flush()
             except BrokenPipeError:
                 raise self._exited() from None
-            grace = _START_GRACE_SECONDS if not hasattr(self, "_warm") else 0.5
+            grace = _INIT_SECONDS if not self._warm else 0.5
             answer = self._read_answer(time.monotonic() + context.get_remaining_time_in_millis() / 1000 + grace)
             self._warm = True
         if "error" in answer:
@@ -140,6 +155,24 @@ class NodeWorker:
         os.close(self._answers)
 
 
+class NodeEntry:
+    """A Node.js function's handler as ``LocalFunction`` calls it; ``prepare()`` is the init phase (a cold start)."""
+
+    def __init__(self, runtime: "NodeRuntime", function: "LocalFunction") -> None:
+        self.runtime = runtime
+        self.function = function
+
+    def prepare(self, environment: Mapping[str, str]) -> None:
+        """Start the worker with the function's Lambda ``environment`` and load the handler, if it is cold.
+
+        An init error is not raised here: the invocation reports it, as Lambda does.
+        """
+        self.runtime.worker(self.function, environment).warm()
+
+    def __call__(self, event: Any, context: Any) -> Any:
+        return self.runtime.worker(self.function, os.environ).invoke(event, context)
+
+
 class NodeRuntime:
     """The Node workers of one open cloud (``ctx.shared(NodeRuntime)``); all end when the cloud closes."""
 
@@ -151,15 +184,12 @@ class NodeRuntime:
         self._fallbacks = sdk_module_dirs(Path.cwd(), ctx.template.assembly_dir)
         ctx.on_close(self.close)
 
-    def entry(self, function: "LocalFunction") -> Callable[[Any, Any], Any]:
+    def entry(self, function: "LocalFunction") -> "NodeEntry":
         """The callable ``LocalFunction`` runs as the handler: one invocation in the function's worker."""
+        return NodeEntry(self, function)
 
-        def run_in_node(event: Any, context: Any) -> Any:
-            return self._worker(function).invoke(event, context)
-
-        return run_in_node
-
-    def _worker(self, function: "LocalFunction") -> NodeWorker:
+    def worker(self, function: "LocalFunction", environment: Mapping[str, str]) -> NodeWorker:
+        """The function's warm worker, or a new one started with ``environment`` (its Lambda environment)."""
         worker = self._workers.get(function.logical_id)
         if worker is not None and worker.alive:
             return worker
@@ -171,7 +201,7 @@ class NodeRuntime:
             )
         self._warn_versions(function)
         access_key, secret = self.endpoint.credentials_for(function)
-        env = dict(os.environ)  # the function's Lambda environment while it runs
+        env = dict(environment)
         env.pop("AWS_SESSION_TOKEN", None)
         env.update(
             AWS_ENDPOINT_URL=self.endpoint.url,

@@ -1,7 +1,8 @@
 // LocalCloud's Node.js runtime: one long-lived worker per function (a warm sandbox).
 //
 // argv: <task root> <handler> <answer file descriptor> <fallback node_modules dirs, joined by the path delimiter>
-// Requests come one JSON line at a time on stdin: {"event": ..., "context": {...}, "remainingMillis": n}.
+// Requests come one JSON line at a time on stdin: {"init": true} (load the handler: the init phase), or
+// {"event": ..., "context": {...}, "remainingMillis": n}.
 // Each answer is one JSON line on the answer descriptor (stdout and stderr stay the handler's own):
 // {"result": ...} or {"error": {"errorType", "errorMessage", "trace"}}.
 // The handler module is loaded once (init code runs once per worker), as Lambda's runtime does:
@@ -168,6 +169,10 @@ for await (const line of lines) {
   try {
     handlerPromise ??= loadHandler();
     const handler = await handlerPromise;
+    if (request.init) {
+      answer({ ready: true });
+      continue;
+    }
     const result = await run(handler, request);
     answer({ result: result === undefined ? null : result });
   } catch (error) {

@@ -20,7 +20,6 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 
-from . import functions as _functions
 from .functions import HandlerError
 
 if TYPE_CHECKING:
@@ -159,18 +158,14 @@ def report_not_run(ctx: "CloudContext", not_run: Mapping[str, str]) -> None:
         ctx.warn_once("functions-not-run", f"LocalCloud does not run these functions (an invocation fails with Runtime.NotRunLocally): {listed}")
 
 
-def foreign_entry(function: "LocalFunction") -> Optional[Callable[[Any, Any], Any]]:
+def foreign_entry(ctx: "CloudContext", function: "LocalFunction") -> Optional[Callable[[Any, Any], Any]]:
     """The handler callable for a function that is not in-process Python (None for Python)."""
-    reason = not_run_reason(function.runtime)
     if function.runtime.startswith("python"):
         return None
+    reason = not_run_reason(function.runtime)
     if reason is None:
-        from . import hooks
         from .node import NodeRuntime
 
-        ctx = hooks.active()
-        if ctx is None:
-            raise HandlerError("Runtime.NotRunLocally", f"function {function.name}: no LocalCloud is open")
         return ctx.shared(NodeRuntime).entry(function)
 
     def not_run(event: Any, context: Any) -> Any:
@@ -178,5 +173,3 @@ def foreign_entry(function: "LocalFunction") -> Optional[Callable[[Any, Any], An
 
     return not_run
 
-
-_functions.foreign_entry_factory = foreign_entry

@@ -88,7 +88,7 @@ class DeployStack(cdk.Stack):
         read.node.add_dependency(put)
         self.reader = lambda_.Function(
             self, "Reader", runtime=PY, handler="reader.handler", code=lambda_.Code.from_asset(str(FIXTURES / "local_deploy")),
-            log_retention=logs.RetentionDays.ONE_WEEK,
+            log_retention=logs.RetentionDays.ONE_WEEK, timeout=cdk.Duration.seconds(30),  # boto3 start-up on a busy machine
             environment={
                 "GREETING": greeting.get_att_string("Greeting"), "PROVIDED": provided.get_att_string("Ready"),
                 "NODE_ANSWER": node.get_att_string("Answer"), "FROM_SDK_CALL": read.get_response_field("Parameter.Value"),
@@ -98,6 +98,7 @@ class DeployStack(cdk.Stack):
         )
         self.denied = lambda_.Function(  # the same code, no grants
             self, "Denied", runtime=PY, handler="reader.handler", code=lambda_.Code.from_asset(str(FIXTURES / "local_deploy")),
+            timeout=cdk.Duration.seconds(30),
             environment={"SECRET_ARN": self.secret.secret_arn, "PARAMETER_NAME": self.parameter.parameter_name},
         )
         self.secret.grant_read(self.reader)

@@ -45,6 +45,7 @@ class MixedStack(cdk.Stack):
         self.consumer = lambda_.Function(
             self, "Consume", runtime=lambda_.Runtime.PYTHON_3_12, handler="consumer.handler",
             code=lambda_.Code.from_asset(str(NODE / "consumer")), environment={"TABLE_NAME": self.table.table_name},
+            timeout=cdk.Duration.seconds(30),  # boto3 start-up on a busy machine
         )
         self.table.grant_write_data(self.consumer)
         self.consumer.add_event_source(sources.SqsEventSource(self.queue))

@@ -27,7 +27,7 @@ from botocore.response import StreamingBody
 from ..context import CloudContext, body_of, is_json
 from ..functions import ContextEnviron, HandlerError, LocalFunction, ServiceError
 from ..iam import wildcard_match
-from ..runtimes import code_dir_without_asset, not_run_reason, report_not_run, runtime_of
+from ..runtimes import code_dir_without_asset, foreign_entry, not_run_reason, report_not_run, runtime_of
 from ..service import Service
 from ..sources import SqsMapping, lambda_stream_mapping
 from ..template import Resource
@@ -63,8 +63,9 @@ class Lambda(Service):
     def provision(self) -> None:
         t = self.ctx.template
         for function in t.of_type("AWS::Lambda::Function"):
-            self.functions[function.logical_id] = self._make_function(function)
-            reason = not_run_reason(self.functions[function.logical_id].runtime)
+            local = self.functions[function.logical_id] = self._make_function(function)
+            local.runner = foreign_entry(self.ctx, local)  # Node.js, or a runtime LocalCloud does not run
+            reason = not_run_reason(local.runtime)
             if reason is not None:
                 self.not_run.setdefault(function.logical_id, reason)
         report_not_run(self.ctx, self.not_run)
