@@ -180,6 +180,7 @@ def _end_of_compensations(scope: Construct, graph: SagaGraph, fail: sfn.Fail) ->
             REPORT_INCOMPLETE_STATE,
             service="cloudwatch",
             action="putMetricData",
+            iam_action="cloudwatch:PutMetricData",
             # PutMetricData has no resource-level permissions.
             iam_resources=["*"],
             parameters={
