@@ -214,6 +214,22 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _undo(table: Any, pk: str, sk: str, *, applied: str, undone: str) -> None:
+    """Move a record from its applied status to its undone status, once: a concurrent
+    retry that got there first leaves nothing to do."""
+    try:
+        table.update_item(
+            Key={"pk": pk, "sk": sk},
+            UpdateExpression="SET #s = :undone",
+            ConditionExpression="#s = :applied",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":undone": undone, ":applied": applied},
+        )
+    except ClientError as err:
+        if not _is_conditional_failure(err):
+            raise
+
+
 # --- reserve / release ------------------------------------------------------
 @idempotent_step
 def reserve_inventory(event: dict[str, Any], context: Any, table: Any = None) -> dict[str, Any]:
@@ -350,17 +366,7 @@ def refund_payment(event: dict[str, Any], context: Any, table: Any = None) -> di
         return nothing_to_undo("nothing was charged", order_id=order.order_id, refunded=False)
     if payment["status"] == "REFUNDED":
         return {"order_id": order.order_id, "refunded": True, "payment_id": payment["payment_id"], "reason": "already refunded"}
-    try:
-        table.update_item(
-            Key={"pk": order.pk, "sk": "PAYMENT"},
-            UpdateExpression="SET #s = :refunded",
-            ConditionExpression="#s = :charged",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":refunded": "REFUNDED", ":charged": "CHARGED"},
-        )
-    except ClientError as err:
-        if not _is_conditional_failure(err):
-            raise
+    _undo(table, order.pk, "PAYMENT", applied="CHARGED", undone="REFUNDED")
     log.info("payment refunded", extra={"order_id": order.order_id, "payment_id": payment["payment_id"]})
     return {"order_id": order.order_id, "refunded": True, "payment_id": payment["payment_id"]}
 
@@ -405,16 +411,6 @@ def cancel_shipment(event: dict[str, Any], context: Any, table: Any = None) -> d
     if shipment is None:
         return nothing_to_undo("nothing was shipped", order_id=order.order_id, cancelled=False)
     if shipment["status"] != "CANCELLED":
-        try:
-            table.update_item(
-                Key={"pk": order.pk, "sk": "SHIPMENT"},
-                UpdateExpression="SET #s = :cancelled",
-                ConditionExpression="#s = :shipped",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={":cancelled": "CANCELLED", ":shipped": "SHIPPED"},
-            )
-        except ClientError as err:
-            if not _is_conditional_failure(err):
-                raise
+        _undo(table, order.pk, "SHIPMENT", applied="SHIPPED", undone="CANCELLED")
         log.info("shipment cancelled", extra={"order_id": order.order_id, "tracking_id": shipment["tracking_id"]})
     return {"order_id": order.order_id, "cancelled": True, "tracking_id": shipment["tracking_id"]}
