@@ -66,7 +66,15 @@ from cdk_serverless_patterns.errors import PatternConfigError, Problems, child_p
 from .graph import (
     _COMPENSATE_PREFIX,
     _FAILED_SUFFIX,
+    APPROVAL_CHOICE_STATE,
+    APPROVAL_FAILED_STATE,
     APPROVAL_REJECTED_ERROR,
+    APPROVAL_REJECTED_STATE,
+    APPROVAL_STATE,
+    FAIL_STATE,
+    INCOMPLETE_STATE,
+    START_STATE,
+    SUCCEED_STATE,
     COMPENSATION_INCOMPLETE_ERROR,
     COMPENSATIONS_INCOMPLETE_METRIC,
     METRIC_NAMESPACE,
@@ -79,6 +87,15 @@ from .graph import (
 from .start_api import SagaStartApi, SagaStartApiResources, validate_start_api
 
 __all__ = [
+    # The state names (public in 0.1.0, where they lived in this module).
+    "APPROVAL_CHOICE_STATE",
+    "APPROVAL_FAILED_STATE",
+    "APPROVAL_REJECTED_STATE",
+    "APPROVAL_STATE",
+    "FAIL_STATE",
+    "INCOMPLETE_STATE",
+    "START_STATE",
+    "SUCCEED_STATE",
     "APPROVAL_REJECTED_ERROR",
     "COMPENSATION_INCOMPLETE_ERROR",
     "STEP_NAME_MAX",
