@@ -70,8 +70,9 @@ def _catch_target(state: dict[str, Any]) -> str:
     return catchers[0]["Next"]
 
 
-def walk(definition: dict[str, Any], start: str, *, approve: bool = True) -> list[str]:
-    """State names from ``start`` to a terminal state, following Next (Choice: approve or not)."""
+def walk(definition: dict[str, Any], start: str, *, approve: bool = True, incomplete: bool = False) -> list[str]:
+    """State names from ``start`` to a terminal state, following Next (Choice: approve or not;
+    Check-Compensations: whether a compensation failed for good)."""
     states = definition["States"]
     path, name = [], start
     for _ in range(len(states) + 1):
@@ -80,7 +81,8 @@ def walk(definition: dict[str, Any], start: str, *, approve: bool = True) -> lis
         if state["Type"] in ("Succeed", "Fail"):
             return path
         if state["Type"] == "Choice":
-            name = state["Choices"][0]["Next"] if approve else state["Default"]
+            taken = incomplete if name == "Check-Compensations" else approve
+            name = state["Choices"][0]["Next"] if taken else state["Default"]
         else:
             name = state["Next"]
     raise AssertionError(f"no terminal state reached from {start}: {path}")
@@ -204,14 +206,14 @@ def test_happy_path_runs_every_step_in_order_then_succeeds(built):
 @pytest.mark.parametrize(
     "failing, expected",
     [
-        # nothing completed before a: straight to Fail
-        ("a", ["a-Failed", "Saga-Failed"]),
+        # a may have committed before failing: its own compensation runs
+        ("a", ["a-Failed", "Compensate-a", "Check-Compensations", "Saga-Failed"]),
         # a completed; b has no compensation of its own
-        ("b", ["b-Failed", "Compensate-a", "Saga-Failed"]),
-        # c is compensate_on_own_failure: its own compensation first; b has none
-        ("c", ["c-Failed", "Compensate-c", "Compensate-a", "Saga-Failed"]),
+        ("b", ["b-Failed", "Compensate-a", "Check-Compensations", "Saga-Failed"]),
+        # c's own compensation first; b has none
+        ("c", ["c-Failed", "Compensate-c", "Compensate-a", "Check-Compensations", "Saga-Failed"]),
         # d fails: c then a, in reverse order
-        ("d", ["d-Failed", "Compensate-c", "Compensate-a", "Saga-Failed"]),
+        ("d", ["d-Failed", "Compensate-c", "Compensate-a", "Check-Compensations", "Saga-Failed"]),
     ],
 )
 def test_failure_at_each_step_compensates_completed_steps_in_reverse(built, failing, expected):
@@ -283,8 +285,35 @@ def test_compensations_retry_every_error_including_transient_ones_with_their_own
         "MaxDelaySeconds": 300,
         "JitterStrategy": "FULL",
     }]
-    # A compensation that exhausts its retries stops there (redrivable), it is not caught.
-    assert "Catch" not in built.basic_definition["States"]["Compensate-c"]
+    # A compensation that exhausts its retries is noted and the next one runs anyway.
+    states = built.basic_definition["States"]
+    assert states["Compensate-c"]["Catch"] == [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.incomplete.c", "Next": "Compensate-a"}
+    ]
+    assert states["Compensate-a"]["Catch"] == [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.incomplete.a", "Next": "Check-Compensations"}
+    ]
+
+
+def test_a_compensation_failing_for_good_ends_in_its_own_fail_state_with_a_metric(built):
+    definition = built.basic_definition
+    states = definition["States"]
+    assert walk(definition, "Check-Compensations", incomplete=True) == [
+        "Check-Compensations", "Report-CompensationIncomplete", "Saga-CompensationIncomplete"
+    ]
+    assert states["Check-Compensations"]["Choices"][0]["Or"] == [
+        {"Variable": "$.incomplete.a", "IsPresent": True},
+        {"Variable": "$.incomplete.c", "IsPresent": True},
+    ]
+    fail = states["Saga-CompensationIncomplete"]
+    assert (fail["Error"], fail["CausePath"]) == ("Saga.CompensationIncomplete", "States.JsonToString($)")
+    report = states["Report-CompensationIncomplete"]
+    assert report["Resource"].endswith(":states:::aws-sdk:cloudwatch:putMetricData")
+    [datum] = report["Parameters"]["MetricData"]
+    assert datum["MetricName"] == "CompensationsIncomplete" and datum["Dimensions"] == [{"Name": "saga", "Value": "SagaBasic/Saga"}]
+    assert report["Parameters"]["Namespace"] == "CdkServerlessPatterns/Saga"
+    # losing the metric must not lose the outcome
+    assert report["Catch"][0]["Next"] == "Saga-CompensationIncomplete"
 
 
 def test_retry_options_reach_the_definition(built):
@@ -321,7 +350,9 @@ def test_state_machine_role_invokes_only_the_aliases(built):
     assert len(invoke) == 5
     assert all(set(s["Resource"]) == {"Ref"} and "Alias" in s["Resource"]["Ref"] for s in invoke)
     wildcard = [s for s in statements if s["Resource"] == "*"]
-    assert {a.split(":")[0] for s in wildcard for a in s["Action"]} == {"logs", "xray"}
+    actions = [a for s in wildcard for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])]
+    assert {a.split(":")[0] for a in actions} == {"logs", "xray", "cloudwatch"}
+    assert [a for a in actions if a.startswith("cloudwatch:")] == ["cloudwatch:PutMetricData"]
 
 
 def test_standard_workflow_with_all_logs_and_tracing(built):
@@ -361,9 +392,19 @@ def test_state_machine_alarms(built):
                 "AlarmActions": [{"Ref": assertions.Match.string_like_regexp("^AlarmTopic")}],
             },
         )
-    # 5 functions x (errors, throttles, duration) + 3 state machine alarms + start API 5XX
-    assert len(built.approval.alarms) == 19
-    built.approval_template.resource_count_is("AWS::CloudWatch::Alarm", 19)
+    built.approval_template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "Namespace": "CdkServerlessPatterns/Saga",
+            "MetricName": "CompensationsIncomplete",
+            "Dimensions": [{"Name": "saga", "Value": "SagaApproval/Saga"}],
+            "Statistic": "Sum",
+            "Threshold": 1,
+        },
+    )
+    # 5 functions x (errors, throttles, duration) + 4 state machine alarms + start API 5XX
+    assert len(built.approval.alarms) == 20
+    built.approval_template.resource_count_is("AWS::CloudWatch::Alarm", 20)
 
 
 def test_create_alarms_false_creates_none(built):
@@ -391,18 +432,17 @@ def test_approval_sits_before_its_step_on_the_happy_path(built):
 
 def test_failure_at_every_step_of_the_approval_saga(built):
     definition = built.approval_definition
-    assert failure_path(definition, "reserve") == ["reserve-Failed", "Saga-Failed"]
-    assert failure_path(definition, "charge") == ["charge-Failed", "Compensate-reserve", "Saga-Failed"]
-    assert failure_path(definition, "ship") == [
-        "ship-Failed", "Compensate-charge", "Compensate-reserve", "Saga-Failed"
-    ]
+    end = ["Check-Compensations", "Saga-Failed"]
+    assert failure_path(definition, "reserve") == ["reserve-Failed", "Compensate-reserve", *end]
+    assert failure_path(definition, "charge") == ["charge-Failed", "Compensate-charge", "Compensate-reserve", *end]
+    assert failure_path(definition, "ship") == ["ship-Failed", "Compensate-charge", "Compensate-reserve", *end]
     # SendTaskFailure or the timeout: caught
     assert failure_path(definition, "Await-Approval") == [
-        "Approval-Failed", "Compensate-charge", "Compensate-reserve", "Saga-Failed"
+        "Approval-Failed", "Compensate-charge", "Compensate-reserve", *end
     ]
     # an answer other than {"approved": true}: the Choice's default
     rejected = walk(definition, "Check-Approval", approve=False)
-    assert rejected == ["Check-Approval", "Approval-Rejected", "Compensate-charge", "Compensate-reserve", "Saga-Failed"]
+    assert rejected == ["Check-Approval", "Approval-Rejected", "Compensate-charge", "Compensate-reserve", *end]
 
 
 def test_approval_waits_for_a_task_token_with_a_timeout(built):
@@ -636,12 +676,15 @@ def test_order_saga_example_paths(synthesized_example):
     template = json.loads(example.template_path("OrderSagaExample").read_text())
     definition = definition_of(template)
     assert tasks_of(definition, happy_path(definition)) == ["reserve_inventory", "charge_payment", "ship_order"]
-    assert failure_path(definition, "reserve_inventory") == ["reserve_inventory-Failed", "Saga-Failed"]
+    end = ["Check-Compensations", "Saga-Failed"]
+    assert failure_path(definition, "reserve_inventory") == [
+        "reserve_inventory-Failed", "Compensate-reserve_inventory", *end
+    ]
     assert failure_path(definition, "charge_payment") == [
-        "charge_payment-Failed", "Compensate-charge_payment", "Compensate-reserve_inventory", "Saga-Failed"
+        "charge_payment-Failed", "Compensate-charge_payment", "Compensate-reserve_inventory", *end
     ]
     assert failure_path(definition, "ship_order") == [
-        "ship_order-Failed", "Compensate-charge_payment", "Compensate-reserve_inventory", "Saga-Failed"
+        "ship_order-Failed", "Compensate-ship_order", "Compensate-charge_payment", "Compensate-reserve_inventory", *end
     ]
 
 
@@ -703,13 +746,24 @@ def test_rejects_an_empty_step_name():
     assert "steps[0].name='' is invalid: allowed a non-empty string" in message
 
 
-def test_rejects_compensate_on_own_failure_without_a_compensation():
-    message = _error(steps=[SagaStep("a", action=spec(), compensate_on_own_failure=True), SagaStep("b", action=spec())])
-    assert "steps[0].compensate_on_own_failure=True is invalid: allowed only on a step that has a compensation" in message
+def test_opting_a_step_out_of_its_own_compensation_warns():
+    stack = cdk.Stack(cdk.App(), "S")
+    Saga(
+        stack,
+        "Saga",
+        steps=[SagaStep("a", action=spec(), compensation=spec(), compensate_on_own_failure=False), SagaStep("b", action=spec())],
+        create_alarms=False,
+    )
+    warnings = assertions.Annotations.from_stack(stack).find_warning("*", assertions.Match.string_like_regexp("compensate_on_own_failure=False"))
+    assert len(warnings) == 1 and "Steps a have" in warnings[0].entry.data
+    # a step without a compensation has nothing to opt out of: no rule, no warning
+    Saga(cdk.Stack(cdk.App(), "T"), "Saga", steps=[SagaStep("a", action=spec(), compensate_on_own_failure=True)])
 
 
 def test_rejects_a_compensation_on_the_last_step_that_could_never_run():
-    message = _error(steps=[SagaStep("a", action=spec()), SagaStep("b", action=spec(), compensation=spec())])
+    message = _error(
+        steps=[SagaStep("a", action=spec()), SagaStep("b", action=spec(), compensation=spec(), compensate_on_own_failure=False)]
+    )
     assert "steps[1].compensation='b' is invalid: allowed a compensation only where it can run" in message
     assert "set compensate_on_own_failure=True" in message
 

@@ -59,15 +59,21 @@ def test_steps_run_in_order_and_failures_compensate_completed_steps_in_reverse(s
     assert [next_of(states, s) for s in ("Start-Saga", "Reserve", "Charge", "Notify", "Ship")] == [
         "Reserve", "Charge", "Notify", "Ship", "Saga-Succeeded",
     ]
-    # a failing step records its failure, then undoes exactly the steps before it, last first
+    # a failing step records its failure, then undoes itself (it may have committed)
+    # and exactly the steps before it, last first
     assert {s: next_of(states, catch_of(states, s)) for s in ("Reserve", "Charge", "Notify", "Ship")} == {
-        "Reserve": "Saga-Failed",
-        "Charge": "Compensate-Reserve",
+        "Reserve": "Compensate-Reserve",
+        "Charge": "Compensate-Charge",
         "Notify": "Compensate-Charge",
         "Ship": "Compensate-Charge",
     }
-    assert next_of(states, "Compensate-Charge") == "Compensate-Reserve"
-    assert next_of(states, "Compensate-Reserve") == "Saga-Failed"
+    # a compensation that fails for good is noted, and the chain goes on
+    assert next_of(states, "Compensate-Charge") == catch_of(states, "Compensate-Charge") == "Compensate-Reserve"
+    assert next_of(states, "Compensate-Reserve") == catch_of(states, "Compensate-Reserve") == "Check-Compensations"
+    assert states["Check-Compensations"]["Default"] == "Saga-Failed"
+    # no saga_name: no metric, straight to the distinct Fail state
+    assert states["Check-Compensations"]["Choices"][0]["Next"] == "Saga-CompensationIncomplete"
+    assert "Report-CompensationIncomplete" not in states
     assert "Compensate-Notify" not in states and "Compensate-Ship" not in states
     # payload_response_only: the state invokes the function directly
     assert states["Reserve"]["Resource"] == ARN + "Reserve"
@@ -79,14 +85,21 @@ def test_steps_run_in_order_and_failures_compensate_completed_steps_in_reverse(s
     assert states["Saga-Failed"]["Type"] == "Fail" and states["Saga-Succeeded"]["Type"] == "Succeed"
 
 
-def test_compensate_on_own_failure_enters_the_chain_at_the_step_itself(stack):
+def test_a_step_opted_out_of_its_own_compensation_enters_the_chain_before_itself(stack):
     steps = [
-        SagaStep("Reserve", action=SPEC, compensation=SPEC),
-        SagaStep("Charge", action=SPEC, compensation=SPEC, compensate_on_own_failure=True),
+        SagaStep("Reserve", action=SPEC, compensation=SPEC, compensate_on_own_failure=False),
+        SagaStep("Charge", action=SPEC, compensation=SPEC, compensate_on_own_failure=False),
+        SagaStep("Ship", action=SPEC),
     ]
     states = graph_of(stack, "OwnFailure", steps)["States"]
-    assert next_of(states, catch_of(states, "Charge")) == "Compensate-Charge"
+    assert next_of(states, catch_of(states, "Charge")) == "Compensate-Reserve"
     assert next_of(states, catch_of(states, "Reserve")) == "Saga-Failed"
+
+
+def test_without_compensations_a_failure_goes_straight_to_fail(stack):
+    states = graph_of(stack, "NoUndo", [SagaStep("Read", action=SPEC), SagaStep("Notify", action=SPEC)])["States"]
+    assert next_of(states, catch_of(states, "Notify")) == "Saga-Failed"
+    assert "Check-Compensations" not in states
 
 
 def test_approval_waits_before_its_step_and_rejection_compensates(stack):

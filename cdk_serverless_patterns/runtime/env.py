@@ -27,6 +27,8 @@ READ_MODEL_TABLE = "READ_MODEL_TABLE_NAME"
 PROJECTION_NAME = "PROJECTION_NAME"
 #: JSON list of the event types a Cqrs projection's rule lets through (unset: all).
 PROJECTION_EVENT_TYPES = "PROJECTION_EVENT_TYPES"
+#: Marker table of :mod:`cdk_serverless_patterns.runtime.saga_steps` (idempotent saga steps).
+SAGA_STEPS_TABLE = "SAGA_STEPS_TABLE_NAME"
 #: Result store of an EventProcessing / StreamProcessing.
 RESULT_TABLE = "RESULT_TABLE_NAME"
 #: Notification topic of an EventProcessing.

@@ -43,7 +43,7 @@ class NightlyReportStack(cdk.Stack):
                 memory_size=512,
                 description="Deletes expired sessions and writes a clean-up report",
                 idempotency=Idempotency.conditional_write(
-                    "scheduled_time", how="conditional deletes; the clean-up report is keyed by scheduled_time"
+                    "scheduled_time", how="each conditional delete and its count in the report (keyed by scheduled_time) in one transaction"
                 ),
             ),
             payload={"job": "session-cleanup", "page_size": 200},
@@ -55,7 +55,7 @@ class NightlyReportStack(cdk.Stack):
         )
         # Least privilege: find and delete sessions; only add reports.
         sessions.grant(self.cleanup.job.role, "dynamodb:Scan", "dynamodb:DeleteItem")
-        reports.grant(self.cleanup.job.role, "dynamodb:PutItem")
+        reports.grant(self.cleanup.job.role, "dynamodb:UpdateItem")
         cdk.CfnOutput(self, "ScheduleName", value=self.cleanup.schedule.schedule_name)
 
 

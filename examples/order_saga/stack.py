@@ -4,12 +4,22 @@ A Step Functions Standard workflow built by :class:`Saga`::
 
     reserve_inventory ─▶ charge_payment ─▶ ship_order ─▶ Saga-Succeeded
       │ fails              │ fails            │ fails
-      ▼                    ▼                  │
-    Saga-Failed          Compensate-charge_payment ◀─┘   (charge_payment is compensate_on_own_failure:
-                           ▼                              a provider timeout may have captured money)
-                         Compensate-reserve_inventory
-                           ▼
-                         Saga-Failed   (error "Saga.<step>.Failed", cause names the step)
+      │                    │                  ▼
+      │                    │                Compensate-ship_order        (cancel_shipment)
+      │                    ▼                  ▼
+      │                  Compensate-charge_payment                       (refund_payment)
+      ▼                    ▼
+    Compensate-reserve_inventory                                         (release_inventory)
+      ▼
+    Check-Compensations ─▶ Saga-Failed                  (error "Saga.<step>.Failed", cause names the step)
+                       └─▶ Saga-CompensationIncomplete  (a compensation failed past its retries; the others
+                                                         ran; cause.incomplete lists what is left; alarms)
+
+The failing step is compensated too: an action may commit and then fail (a
+timeout after the write), so every compensation looks up what happened and
+treats "nothing to undo" as success. Every handler runs once per execution and
+step (:func:`~cdk_serverless_patterns.runtime.saga_steps.idempotent_step`, markers
+in the orders table), so a retry after a crash returns what the first run did.
 
 Start one execution per order, named after the order id, with a SigV4-signed
 ``POST <StartOrderUrl>`` of the order JSON (callers need ``execute-api:Invoke``,
@@ -25,11 +35,13 @@ see ``saga.start_api.grant_start``), or directly::
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Mapping
 
 import aws_cdk as cdk
 from constructs import Construct
 
 from cdk_serverless_patterns import FunctionSpec, Saga, SagaStartApi, SagaStep, enable_hardening
+from cdk_serverless_patterns.patterns.saga.workflow import SagaStepFunctions
 from cdk_serverless_patterns.building_blocks.tables import create_table
 from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
 from cdk_serverless_patterns.runtime import env
@@ -69,14 +81,21 @@ class OrderSagaStack(cdk.Stack):
         # Orders carry customer and payment data: harden (CMK for logs, table backups).
         enable_hardening(self)
         alarms = EncryptedTopic(self, "Alarms", service_publishers=["cloudwatch.amazonaws.com"])
-        self.table = create_table(self, "Orders", partition_key="pk", sort_key="sk")
+        # Orders, stock and the saga steps' idempotency markers (which expire: TTL).
+        self.table = create_table(
+            self, "Orders", partition_key="pk", sort_key="sk", time_to_live_attribute="expires_at"
+        )
 
         def spec(handler: str, description: str) -> FunctionSpec:
             return FunctionSpec(
                 code=HANDLER_DIR,
                 handler=f"orders.{handler}",
                 description=description,
-                environment={env.TABLE_NAME: self.table.table_name, env.SERVICE_NAME: "order-saga"},
+                environment={
+                    env.TABLE_NAME: self.table.table_name,
+                    env.SAGA_STEPS_TABLE: self.table.table_name,
+                    env.SERVICE_NAME: "order-saga",
+                },
             )
 
         self.saga = Saga(
@@ -92,29 +111,39 @@ class OrderSagaStack(cdk.Stack):
                     "charge_payment",
                     action=spec("charge_payment", "Charges an order's total"),
                     compensation=spec("refund_payment", "Refunds an order's payment"),
-                    # A provider timeout can leave a captured payment behind.
-                    compensate_on_own_failure=True,
                 ),
-                SagaStep("ship_order", action=spec("ship_order", "Hands an order to the carrier")),
+                SagaStep(
+                    "ship_order",
+                    action=spec("ship_order", "Hands an order to the carrier"),
+                    compensation=spec("cancel_shipment", "Cancels an order's shipment before pickup"),
+                ),
             ],
             # POST /executions (SigV4) starts one execution per order id.
             start_api=SagaStartApi(input_schema=ORDER_SCHEMA, execution_name_field="order_id"),
             alarm_topic=alarms.topic,
         )
-        # Least privilege, from what each handler does (transactions need the
-        # item-level actions they contain; there is no TransactWriteItems action).
-        functions = self.saga.functions
-        grants = [
-            (functions["reserve_inventory"].action, ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")),
-            (functions["reserve_inventory"].compensation, ("dynamodb:GetItem", "dynamodb:UpdateItem")),
-            (functions["charge_payment"].action, ("dynamodb:GetItem", "dynamodb:PutItem")),
-            (functions["charge_payment"].compensation, ("dynamodb:GetItem", "dynamodb:UpdateItem")),
-            (functions["ship_order"].action, ("dynamodb:GetItem", "dynamodb:PutItem")),
-        ]
-        for function, actions in grants:
-            self.table.grant(function.role, *actions)
+        grant_order_steps(self.table, self.saga.functions)
         cdk.CfnOutput(self, "OrderSagaStateMachine", value=self.saga.state_machine.state_machine_arn)
         cdk.CfnOutput(self, "StartOrderUrl", value=self.saga.start_api.url + "executions")
+
+
+#: The step markers (runtime.saga_steps): claim, record the result, drop a failed claim.
+STEP_MARKER_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+
+
+def grant_order_steps(table: Any, functions: Mapping[str, SagaStepFunctions]) -> None:
+    """Least privilege, from what each handler does (transactions need the item-level
+    actions they contain; there is no TransactWriteItems action), plus the step markers.
+    Shared with the order_saga_durable example, which runs the same handlers."""
+    writes = {
+        "reserve_inventory": (("dynamodb:PutItem", "dynamodb:UpdateItem"), ("dynamodb:UpdateItem",)),
+        "charge_payment": (("dynamodb:PutItem",), ("dynamodb:UpdateItem",)),
+        "ship_order": (("dynamodb:PutItem",), ("dynamodb:UpdateItem",)),
+    }
+    for step, (action_writes, compensation_writes) in writes.items():
+        for function, actions in ((functions[step].action, action_writes), (functions[step].compensation, compensation_writes)):
+            if function is not None:
+                table.grant(function.role, *sorted({*STEP_MARKER_ACTIONS, *actions}))
 
 
 def build(app: cdk.App) -> list[cdk.Stack]:

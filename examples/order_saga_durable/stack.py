@@ -4,7 +4,7 @@ handlers, orchestrated by :class:`DurableSaga` instead of a Step Functions state
     reserve_inventory ─▶ charge_payment ─▶ ship_order ─▶ succeeded
       │ fails              │ fails            │ fails
       ▼                    ▼                  ▼
-    release_inventory ◀─ refund_payment ◀── (no compensation: shipping is the pivot)
+    release_inventory ◀─ refund_payment ◀── cancel_shipment
       ▼
     failed   (error SagaStepFailed; SagaCompensationIncomplete when an undo failed)
 
@@ -34,6 +34,7 @@ from cdk_serverless_patterns import DurableSaga, FunctionSpec, SagaStep, enable_
 from cdk_serverless_patterns.building_blocks.tables import create_table
 from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
 from cdk_serverless_patterns.runtime import env
+from examples.order_saga.stack import grant_order_steps
 
 #: The step handlers are order_saga's: one set of handlers, two engines.
 HANDLER_DIR = Path(__file__).parent.parent / "order_saga" / "handler"
@@ -46,14 +47,20 @@ class OrderSagaDurableStack(cdk.Stack):
         # payloads and table backups).
         enable_hardening(self)
         alarms = EncryptedTopic(self, "Alarms", service_publishers=["cloudwatch.amazonaws.com"])
-        self.table = create_table(self, "Orders", partition_key="pk", sort_key="sk")
+        self.table = create_table(
+            self, "Orders", partition_key="pk", sort_key="sk", time_to_live_attribute="expires_at"
+        )
 
         def spec(handler: str, description: str) -> FunctionSpec:
             return FunctionSpec(
                 code=HANDLER_DIR,
                 handler=f"orders.{handler}",
                 description=description,
-                environment={env.TABLE_NAME: self.table.table_name, env.SERVICE_NAME: "order-saga-durable"},
+                environment={
+                    env.TABLE_NAME: self.table.table_name,
+                    env.SAGA_STEPS_TABLE: self.table.table_name,
+                    env.SERVICE_NAME: "order-saga-durable",
+                },
             )
 
         self.saga = DurableSaga(
@@ -70,21 +77,16 @@ class OrderSagaDurableStack(cdk.Stack):
                     action=spec("charge_payment", "Charges an order's total"),
                     compensation=spec("refund_payment", "Refunds an order's payment"),
                 ),
-                SagaStep("ship_order", action=spec("ship_order", "Hands an order to the carrier")),
+                SagaStep(
+                    "ship_order",
+                    action=spec("ship_order", "Hands an order to the carrier"),
+                    compensation=spec("cancel_shipment", "Cancels an order's shipment before pickup"),
+                ),
             ],
             execution_timeout=cdk.Duration.hours(6),
             alarm_topic=alarms.topic,
         )
-        functions = self.saga.functions
-        grants = [
-            (functions["reserve_inventory"].action, ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")),
-            (functions["reserve_inventory"].compensation, ("dynamodb:GetItem", "dynamodb:UpdateItem")),
-            (functions["charge_payment"].action, ("dynamodb:GetItem", "dynamodb:PutItem")),
-            (functions["charge_payment"].compensation, ("dynamodb:GetItem", "dynamodb:UpdateItem")),
-            (functions["ship_order"].action, ("dynamodb:GetItem", "dynamodb:PutItem")),
-        ]
-        for function, actions in grants:
-            self.table.grant(function.role, *actions)
+        grant_order_steps(self.table, self.saga.functions)
         cdk.CfnOutput(self, "OrderSagaStartTarget", value=self.saga.start_target.function_arn)
 
 

@@ -57,13 +57,15 @@ class OrdersApiStack(cdk.Stack):
         read = FunctionSpec(
             code=HANDLER_DIR, handler="orders.read", description="Lists and reads orders", powertools=True
         )
+        # POST /orders and PUT /orders/{id} (create with the client's own order id: retry-safe
+        # without an Idempotency-Key) share one function.
+        create = FunctionSpec(code=HANDLER_DIR, handler="orders.create", description="Validates and stores new orders")
         self.backend = ApiBackend(
             self,
             "Orders",
             routes={
-                "POST /orders": FunctionSpec(
-                    code=HANDLER_DIR, handler="orders.create", description="Validates and stores new orders"
-                ),
+                "POST /orders": create,
+                "PUT /orders/{id}": create,
                 "GET /orders": read,
                 "GET /orders/{id}": read,
                 "DELETE /orders/{id}": FunctionSpec(
@@ -72,7 +74,7 @@ class OrdersApiStack(cdk.Stack):
             },
             table=True,
             environment={env.SERVICE_NAME: "orders-api"},
-            request_schemas={"POST /orders": ORDER_SCHEMA},
+            request_schemas={"POST /orders": ORDER_SCHEMA, "PUT /orders/{id}": ORDER_SCHEMA},
             cors_allow_origins=["https://shop.example.com"],
             alarm_topic=alarms.topic,
         )

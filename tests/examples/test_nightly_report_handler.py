@@ -78,9 +78,28 @@ def test_a_duplicate_delivery_of_the_same_run_is_harmless(tables):
     sessions, reports = tables
     cleanup.handler(event(), Context(), sessions=sessions, reports=reports)
     again = cleanup.handler(event(), Context(), sessions=sessions, reports=reports)
-    assert again["deleted"] == 0
+    # the report keeps the run's true total: the duplicate deleted nothing and counted nothing
+    assert (again["deleted"], again["runs"]) == (5, 2)
     assert remaining_ids(sessions) == {"live-0", "live-1", "live-2", "no-expiry"}
-    assert len(reports.scan()["Items"]) == 1  # same scheduled_time: the report is rewritten, not duplicated
+    assert len(reports.scan()["Items"]) == 1  # same scheduled_time: one report, not two
+
+
+def test_deletions_are_counted_as_they_happen_so_a_crash_before_the_report_loses_none(tables):
+    sessions, reports = tables
+
+    class CrashingReports:
+        """The run times out after every delete, at the report's final update."""
+
+        name = reports.name
+
+        def update_item(self, **kwargs):
+            raise TimeoutError("Task timed out")
+
+    with pytest.raises(TimeoutError):
+        cleanup.handler(event(), Context(), sessions=sessions, reports=CrashingReports())
+    assert reports.get_item(Key={"job": "session-cleanup", "scheduled_time": SCHEDULED})["Item"]["deleted"] == 5
+    retried = cleanup.handler(event(), Context(), sessions=sessions, reports=reports)
+    assert retried["deleted"] == 5
 
 
 def test_a_session_renewed_after_the_scan_survives(tables):
@@ -98,8 +117,7 @@ def test_a_session_renewed_after_the_scan_survives(tables):
             )
             return page
 
-        def delete_item(self, **kwargs):
-            return sessions.delete_item(**kwargs)
+        meta, name = sessions.meta, sessions.name
 
     report = cleanup.handler(event(page_size=100), Context(), sessions=RenewingTable(), reports=reports)
     assert "old-0" in remaining_ids(sessions)
@@ -117,12 +135,16 @@ def test_stops_before_the_timeout_and_reports_incomplete(tables):
 def test_aws_errors_propagate_so_lambda_retries(tables):
     sessions, reports = tables
 
+    class BrokenClient:
+        def transact_write_items(self, **kwargs):
+            raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
+                              "TransactWriteItems")
+
     class BrokenTable:
+        meta, name = type("Meta", (), {"client": BrokenClient()})(), sessions.name
+
         def scan(self, **kwargs):
             return sessions.scan(**kwargs)
-
-        def delete_item(self, **kwargs):
-            raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}, "DeleteItem")
 
     with pytest.raises(ClientError):
         cleanup.handler(event(), Context(), sessions=BrokenTable(), reports=reports)

@@ -14,6 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from cdk_serverless_patterns.runtime import clients, env
 from examples.order_saga.handler import orders
 from tests.support import create_moto_table
 
@@ -28,9 +29,11 @@ ORDER = {
 }
 
 
-def call(step: str, phase: str = "action", results: dict | None = None, **order_changes: Any) -> dict[str, Any]:
+def call(
+    step: str, phase: str = "action", results: dict | None = None, execution: str = "o-1", **order_changes: Any
+) -> dict[str, Any]:
     order = {**copy.deepcopy(ORDER), **order_changes}
-    saga = {"step": step, "phase": phase, "execution_id": "arn:aws:states:eu-west-1:1:execution:m:o-1"}
+    saga = {"step": step, "phase": phase, "execution_id": f"arn:aws:states:eu-west-1:1:execution:m:{execution}"}
     if phase == "compensate":
         saga["failure"] = {"step": "ship_order", "error": {"Error": "ShippingUnavailable", "Cause": "..."}}
     return {"saga": saga, "input": order, "results": results or {}}
@@ -39,12 +42,15 @@ def call(step: str, phase: str = "action", results: dict | None = None, **order_
 @pytest.fixture
 def table(monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.setenv(env.SAGA_STEPS_TABLE, "orders")
     with mock_aws():
         ddb = boto3.resource("dynamodb", region_name="eu-west-1")
         table = create_moto_table(ddb, "orders", "pk", "sk")
         table.put_item(Item={"pk": "SKU#book-1", "sk": "STOCK", "available": 5})
         table.put_item(Item={"pk": "SKU#pen-9", "sk": "STOCK", "available": 1})
+        clients.set_client("dynamodb", boto3.client("dynamodb", region_name="eu-west-1"))  # the step markers
         yield table
+        clients.set_client("dynamodb", None)
 
 
 def stock(table, sku: str) -> int:
@@ -158,9 +164,11 @@ def test_declined_charge_leaves_nothing_to_refund(table):
     orders.reserve_inventory(call("reserve_inventory"), None, table=table)
     with pytest.raises(orders.PaymentDeclined, match="simulated"):
         orders.charge_payment(call("charge_payment", simulate_failure="charge"), None, table=table)
-    # charge_payment is compensate_on_own_failure: its refund runs and finds nothing
+    # the failing step is compensated too: its refund runs and finds nothing
     refund = orders.refund_payment(call("charge_payment", "compensate"), None, table=table)
-    assert refund == {"order_id": "o-1", "refunded": False, "reason": "nothing was charged"}
+    assert refund == {
+        "order_id": "o-1", "refunded": False, "undone": False, "nothing_to_undo": True, "reason": "nothing was charged"
+    }
     orders.release_inventory(call("reserve_inventory", "compensate"), None, table=table)
     assert stock(table, "book-1") == 5
 
@@ -178,6 +186,8 @@ def test_release_without_a_reservation_is_a_no_op(table):
     assert orders.release_inventory(call("reserve_inventory", "compensate"), None, table=table) == {
         "order_id": "o-1",
         "released": False,
+        "undone": False,
+        "nothing_to_undo": True,
         "reason": "nothing was reserved",
     }
 
@@ -185,9 +195,30 @@ def test_release_without_a_reservation_is_a_no_op(table):
 def test_a_released_order_cannot_be_reserved_again(table):
     orders.reserve_inventory(call("reserve_inventory"), None, table=table)
     orders.release_inventory(call("reserve_inventory", "compensate"), None, table=table)
-    with pytest.raises(orders.ReservationReleased):
-        orders.reserve_inventory(call("reserve_inventory"), None, table=table)
+    with pytest.raises(orders.ReservationReleased):  # a second execution for the same order
+        orders.reserve_inventory(call("reserve_inventory", execution="o-1-again"), None, table=table)
     assert stock(table, "book-1") == 5
+
+
+def test_a_retry_of_a_step_that_committed_returns_the_recorded_result(table):
+    first = orders.charge_payment(call("charge_payment"), None, table=table)
+    assert orders.charge_payment(call("charge_payment"), None, table=table) == first  # same payment id
+    assert record(table, "PAYMENT")["payment_id"] == first["payment_id"]
+
+
+def test_cancel_shipment_cancels_a_recorded_shipment_once_and_tolerates_none(table):
+    cancel = call("ship_order", "compensate")
+    assert orders.cancel_shipment(cancel, None, table=table)["nothing_to_undo"] is True
+    shipped = orders.ship_order(
+        call("ship_order", results={"charge_payment": {"status": "CHARGED"}}, execution="o-1-b"), None, table=table
+    )
+    result = orders.cancel_shipment(call("ship_order", "compensate", execution="o-1-b"), None, table=table)
+    assert result == {"order_id": "o-1", "cancelled": True, "tracking_id": shipped["tracking_id"]}
+    assert record(table, "SHIPMENT")["status"] == "CANCELLED"
+    with pytest.raises(orders.ShippingUnavailable, match="already shipped and cancelled"):
+        orders.ship_order(
+            call("ship_order", results={"charge_payment": {"status": "CHARGED"}}, execution="o-1-c"), None, table=table
+        )
 
 
 # --- concurrent transactions on the same SKU ------------------------------------

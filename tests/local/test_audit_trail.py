@@ -63,3 +63,12 @@ def test_an_invalid_event_is_retried_twice_then_lands_in_the_on_failure_queue(cl
     assert record["requestContext"]["approximateInvokeCount"] == 3
     assert "occurred_at is not an ISO-8601 timestamp" in record["responsePayload"]["errorMessage"]
     assert _items(cloud) == []
+
+
+def test_a_recorder_that_crashes_after_committing_is_retried_and_records_once(stack: Any) -> None:
+    with LocalCloud(stack, duplicate_deliveries=True) as cloud:
+        cloud.fail(stack.recorder, after_commit=True, error="Timeout")
+        cloud.invoke_async(stack.recorder, EVENT)
+        cloud.invoke_async(stack.recorder, EVENT)  # and the caller delivers it again
+        assert len(cloud.invocations(stack.recorder)) == 3  # crashed, Lambda's retry, the duplicate
+        assert len(_items(cloud)) == 1

@@ -58,3 +58,11 @@ def test_a_batch_that_keeps_failing_goes_to_the_on_failure_queue(stack: Any) -> 
         assert info["batchSize"] >= 1 and info["streamArn"].endswith(":stream/" + cloud.template.resources[
             next(r.logical_id for r in cloud.template.of_type("AWS::Kinesis::Stream"))].name)
         assert _counts(cloud, stack) == {}
+
+
+def test_a_batch_that_crashes_after_committing_is_retried_without_counting_twice(stack: Any) -> None:
+    with LocalCloud(stack) as cloud:
+        cloud.fail(stack.clicks, after_commit=True, error="Timeout")
+        cloud.put_records(stack.clicks, CLICKS)
+        assert len(cloud.invocations(stack.clicks)) >= 2  # the crashed batch, then its retry (bisected)
+        assert _counts(cloud, stack)[("PAGE#/pricing", "MINUTE#2026-11-24T10:00")] == 2

@@ -65,3 +65,12 @@ def test_an_import_that_keeps_failing_ends_in_the_failure_queue(cloud: Any, stac
     record = failed.json()
     assert record["requestPayload"]["detail"]["object"]["key"] == "uploads/flaky.csv"
     assert record["responsePayload"]["errorType"] == "ConnectionError"
+
+
+def test_an_import_that_crashes_after_committing_is_retried_and_imports_once(stack: Any) -> None:
+    with LocalCloud(stack) as cloud:
+        cloud.fail(stack.ingest, after_commit=True, error="Timeout")
+        cloud.put_object(stack.ingest, "uploads/crash.csv", GOOD)
+        assert len(cloud.invocations(stack.ingest)) == 2  # Lambda's async retry
+        assert len(_orders(cloud, stack)) == 2
+        assert len(cloud.published(stack.ingest)) == 1

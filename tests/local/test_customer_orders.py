@@ -57,3 +57,17 @@ def test_callers_reach_only_their_own_orders_and_need_a_token(stack: Any) -> Non
         api = cloud.api(stack.api)
         assert place(api, "k", 1_000, customer="c-2").status == 403
         assert place(api, "k", 1_000, claims=None).status == 401
+
+
+def test_workers_crashing_after_committing_and_duplicate_deliveries_book_one_ledger_entry(stack: Any) -> None:
+    with LocalCloud(stack, duplicate_deliveries=True) as cloud:
+        for worker in stack.processing.workers.values():
+            cloud.fail(worker, after_commit=True, error="Timeout")
+        api = cloud.api(stack.api)
+        placed = place(api, "crash", 1_000)
+        assert placed.status == 202, placed.body
+        cloud.drain()
+        order = api.request("GET", f"/customers/c-1/orders/{placed.json()['order_id']}", claims=ALICE).json()
+        assert order["status"] == "CONFIRMED"
+        ledger = [i for i in cloud.table(stack.api).scan()["Items"] if i["sk"].startswith("LEDGER#")]
+        assert len(ledger) == 1

@@ -68,3 +68,14 @@ def test_a_worker_that_keeps_failing_sends_its_message_to_the_dlq(stack: Any) ->
         assert dead[0].json()["job_id"] == "image-cat-1"  # raw message delivery: the job itself
         assert int(dead[0]["Attributes"]["ApproximateReceiveCount"]) >= 1
         assert _records(cloud) == []  # the job never completed
+
+
+def test_a_worker_and_the_aggregator_crashing_after_committing_still_aggregate_once(stack: Any) -> None:
+    with LocalCloud(stack) as cloud:
+        worker = next(iter(stack.jobs.workers.values()))
+        cloud.fail(worker, after_commit=True, error="Timeout")
+        cloud.fail(stack.jobs.aggregator, after_commit=True, error="Timeout")
+        cloud.invoke(stack.submit, IMAGE)
+        assert len(cloud.invocations(worker)) == 2  # the message came back after the crash
+        assert len(cloud.invocations(stack.jobs.aggregator)) == 2
+        assert len(_records(cloud)) == 1

@@ -61,3 +61,32 @@ def test_a_run_that_keeps_failing_lands_in_the_alarmed_failure_queue(cloud: Any,
     assert record["requestContext"]["condition"] == "RetriesExhausted"
     assert record["responsePayload"]["errorType"] == "ConnectionError"
     assert json.dumps(record["requestPayload"]["schedule"]["scheduled_time"]) == '"2026-11-24T01:30:00Z"'
+
+
+def _seed(cloud: Any, expired: int) -> None:
+    sessions = _sessions_table(cloud)
+    cutoff = int(NIGHT.timestamp())
+    for i in range(expired):
+        sessions.put_item(Item={"session_id": f"old-{i}", "expires_at": cutoff - 60})
+    sessions.put_item(Item={"session_id": "fresh", "expires_at": cutoff + 3600})
+
+
+def test_a_crash_after_commit_then_a_retry_keeps_the_true_count(cloud: Any, stack: Any) -> None:
+    _seed(cloud, 7)
+    cloud.fail(stack.cleanup.job, after_commit=True, error="Timeout")
+    cloud.run_schedule(stack.cleanup, at=NIGHT)  # Lambda's async retry runs it again
+    [(_, crashed), (_, retried)] = cloud.invocations(stack.cleanup.job)
+    [report] = _reports_table(cloud).scan()["Items"]
+    assert (report["deleted"], report["runs"]) == (7, 2)  # not 0: the retry deleted nothing new
+    assert [s["session_id"] for s in _sessions_table(cloud).scan()["Items"]] == ["fresh"]
+
+
+def test_duplicate_schedule_deliveries_after_a_crash_do_not_rewrite_the_report(stack: Any) -> None:
+    with LocalCloud(stack, duplicate_deliveries=True) as cloud:
+        _seed(cloud, 7)
+        cloud.fail(stack.cleanup.job, after_commit=True, error="Timeout")
+        cloud.run_schedule(stack.cleanup, at=NIGHT)
+        cloud.run_schedule(stack.cleanup, at=NIGHT)  # Scheduler delivers at least once: the same time again
+        assert len(cloud.invocations(stack.cleanup.job)) == 3  # crashed, retried, duplicate
+        [report] = _reports_table(cloud).scan()["Items"]
+        assert (report["deleted"], report["runs"], report["complete"]) == (7, 3, True)

@@ -77,3 +77,64 @@ def test_a_transient_lambda_error_is_retried_in_virtual_time(cloud: Any, stack: 
     assert execution.virtual_seconds > 0  # the back-off was counted, not slept
 
 
+# --- crash after commit, compensations that fail for good, duplicates (issue 28) ---------
+
+
+def _item(cloud: Any, stack: Any, order_id: str, sk: str) -> Any:
+    return cloud.table(stack.table).get_item(Key={"pk": f"ORDER#{order_id}", "sk": sk}).get("Item")
+
+
+def test_a_reserve_that_crashes_after_committing_is_released(cloud: Any, stack: Any) -> None:
+    cloud.fail(stack.saga.functions["reserve_inventory"].action, after_commit=True)
+    execution = cloud.start_execution(stack.saga, {**ORDER, "order_id": "o-5"}, name="o-5")
+    assert (execution.status, execution.error) == ("FAILED", "Saga.reserve_inventory.Failed")
+    assert _stock(cloud, stack) == 5  # the committed reservation was compensated
+    assert _item(cloud, stack, "o-5", "RESERVATION")["status"] == "RELEASED"
+
+
+def test_a_shipment_that_crashes_after_committing_is_cancelled_not_shipped_and_refunded(cloud: Any, stack: Any) -> None:
+    cloud.fail(stack.saga.functions["ship_order"].action, after_commit=True, error="Timeout")
+    execution = cloud.start_execution(stack.saga, {**ORDER, "order_id": "o-6"}, name="o-6")
+    assert (execution.status, execution.error) == ("FAILED", "Saga.ship_order.Failed")
+    shipment, payment = _item(cloud, stack, "o-6", "SHIPMENT"), _item(cloud, stack, "o-6", "PAYMENT")
+    assert shipment["status"] == "CANCELLED" and payment["status"] == "REFUNDED"
+    assert _stock(cloud, stack) == 5
+    entered = [e["stateEnteredEventDetails"]["name"] for e in execution.history if "stateEnteredEventDetails" in e]
+    compensations = [name for name in entered if name.startswith("Compensate-")]
+    assert compensations == ["Compensate-ship_order", "Compensate-charge_payment", "Compensate-reserve_inventory"]
+
+
+def test_a_transient_crash_after_commit_is_retried_and_answered_from_the_step_marker(cloud: Any, stack: Any) -> None:
+    charge = stack.saga.functions["charge_payment"].action
+    cloud.fail(charge, after_commit=True, error="Lambda.Unknown")
+    execution = cloud.start_execution(stack.saga, {**ORDER, "order_id": "o-7"}, name="o-7")
+    assert execution.status == "SUCCEEDED", (execution.error, execution.cause)
+    [(_, crashed), (_, retried)] = cloud.invocations(charge)
+    assert retried["payment_id"] == _item(cloud, stack, "o-7", "PAYMENT")["payment_id"]
+    assert _stock(cloud, stack) == 3
+
+
+def test_a_refund_that_fails_for_good_still_releases_the_stock_and_ends_incomplete(cloud: Any, stack: Any) -> None:
+    refund = stack.saga.functions["charge_payment"].compensation
+    cloud.fail(refund, times=100, error="PaymentProviderDown")
+    execution = cloud.start_execution(stack.saga, {**ORDER, "order_id": "o-8", "simulate_failure": "ship"}, name="o-8")
+    assert (execution.status, execution.error) == ("FAILED", "Saga.CompensationIncomplete")
+    cause = json.loads(execution.cause)
+    assert list(cause["incomplete"]) == ["charge_payment"]
+    assert cause["incomplete"]["charge_payment"]["Error"] == "PaymentProviderDown"
+    assert cause["failure"]["step"] == "ship_order"
+    assert len(cloud.invocations(refund)) == 6  # the first try and 5 retries
+    assert _stock(cloud, stack) == 5  # release ran after the refund gave up
+    assert _item(cloud, stack, "o-8", "PAYMENT")["status"] == "CHARGED"  # what is left to undo
+    entered = [e["stateEnteredEventDetails"]["name"] for e in execution.history if "stateEnteredEventDetails" in e]
+    assert entered[-3:] == ["Check-Compensations", "Report-CompensationIncomplete", "Saga-CompensationIncomplete"]
+
+
+def test_duplicate_deliveries_and_a_duplicate_start_take_the_stock_and_the_money_once(stack: Any) -> None:
+    with LocalCloud(stack, duplicate_deliveries=True) as cloud:
+        cloud.table(stack.table).put_item(Item={"pk": "SKU#book-1", "sk": "STOCK", "available": 5})
+        first = cloud.start_execution(stack.saga, {**ORDER, "order_id": "o-9"}, name="o-9")
+        again = cloud.start_execution(stack.saga, {**ORDER, "order_id": "o-9"}, name="o-9-retry")
+        assert (first.status, again.status) == ("SUCCEEDED", "SUCCEEDED")
+        assert first.output["results"]["charge_payment"] == again.output["results"]["charge_payment"]
+        assert _stock(cloud, stack) == 3

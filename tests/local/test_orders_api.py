@@ -67,3 +67,43 @@ def test_a_missing_order_is_404_and_a_handler_fault_is_502(cloud: Any, stack: An
     assert api.request("GET", "/orders/not-an-id", claims=USER).status == 400
     cloud.fail(stack.backend.functions["GET /orders/{id}"])
     assert api.request("GET", "/orders/x", claims=USER).json() == {"message": "Internal server error"}
+
+
+# --- the retry-safe create path (issue 28): PUT /orders/{client order id} --------------------
+
+
+def test_a_put_retried_after_a_crash_that_followed_the_write_returns_the_same_order(stack: Any) -> None:
+    with LocalCloud(stack, duplicate_deliveries=True) as cloud:
+        api = cloud.api(stack.backend)
+        cloud.fail(stack.backend.functions["PUT /orders/{id}"], after_commit=True, error="Timeout")
+        lost = api.request("PUT", "/orders/cart-42", json=ORDER, claims=USER)
+        assert lost.status == 502  # the client saw a failure, but the order was written
+        retried = api.request("PUT", "/orders/cart-42", json=ORDER, claims=USER)
+        assert retried.status == 200, retried.body
+        assert retried.json()["id"] == "cart-42" and retried.json()["total_cents"] == 1000
+        again = api.request("PUT", "/orders/cart-42", json=ORDER, claims=USER)  # a duplicate of the retry
+        assert again.json() == retried.json()
+        assert [item["id"] for item in cloud.table(stack.backend).scan()["Items"]] == ["cart-42"]
+
+
+def test_a_put_creates_once_and_refuses_a_different_order_under_the_same_id(cloud: Any, stack: Any) -> None:
+    api = cloud.api(stack.backend)
+    created = api.request("PUT", "/orders/cart-7", json=ORDER, claims=USER)
+    assert created.status == 201 and created.json()["id"] == "cart-7"
+    assert created.headers["Location"].endswith("/orders/cart-7")
+    other = {**ORDER, "items": [{"sku": "B2", "quantity": 1, "unit_price_cents": 100}]}
+    conflict = api.request("PUT", "/orders/cart-7", json=other, claims=USER)
+    assert conflict.status == 409 and conflict.json()["error"]["code"] == "idempotency_conflict"
+    # another customer's cart-7 is another order
+    assert api.request("PUT", "/orders/cart-7", json=ORDER, claims={"sub": "user-2"}).status == 201
+    assert api.request("PUT", "/orders/bad%20id", json=ORDER, claims=USER).status == 400
+
+
+def test_a_post_retried_with_its_idempotency_key_after_a_crash_stores_one_order(cloud: Any, stack: Any) -> None:
+    api = cloud.api(stack.backend)
+    cloud.fail(stack.backend.functions["POST /orders"], after_commit=True)
+    headers = {"Idempotency-Key": "checkout-9"}
+    assert api.request("POST", "/orders", json=ORDER, claims=USER, headers=headers).status == 502
+    retried = api.request("POST", "/orders", json=ORDER, claims=USER, headers=headers)
+    assert retried.status == 200
+    assert len(cloud.table(stack.backend).scan()["Items"]) == 1

@@ -64,3 +64,13 @@ def test_a_projection_delivered_twice_is_applied_once(stack: Any) -> None:
         # the stream batch reaches the bus twice and the rule delivers each event twice
         assert len(cloud.invocations(projector)) == 4
         assert api.request("GET", f"/orders/{order_id}", claims=USER).json()["version"] == 1
+
+
+def test_a_projector_that_crashes_after_committing_applies_the_event_once(stack: Any) -> None:
+    with LocalCloud(stack) as cloud:
+        api = cloud.api(stack.orders)
+        projector = stack.orders.projectors["order-summary"]
+        cloud.fail(projector, after_commit=True, error="Timeout")
+        order_id = api.request("POST", "/orders", json=ORDER, claims=USER).json()["order_id"]
+        assert len(cloud.invocations(projector)) == 2  # the rule's async delivery retried
+        assert api.request("GET", f"/orders/{order_id}", claims=USER).json()["version"] == 1

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from cdk_serverless_patterns.local import LocalCloud, LocalCloudWarning
+from cdk_serverless_patterns.local import LocalCloud, LocalCloudWarning, LocalInvocationError
 
 
 @pytest.fixture(scope="module")
@@ -55,3 +55,20 @@ def test_the_api_greets_a_signed_in_viewer_in_their_variant(cloud: Any, stack: A
 def test_api_takes_only_things_that_have_a_rest_api(cloud: Any, stack: Any) -> None:
     with pytest.raises(TypeError, match="is not a REST or HTTP API; pass a construct with .api"):
         cloud.api(stack.site.edge_functions["viewer-request"])
+
+
+def test_a_crash_after_the_response_and_a_duplicate_request_change_nothing(stack: Any) -> None:
+    # The site writes nothing: its invariant under retries is that the same viewer gets the same answer.
+    with LocalCloud(stack, duplicate_deliveries=True) as cloud:
+        api = cloud.api(stack.backend)
+        hello = next(iter(stack.backend.functions.values()))
+        cloud.fail(hello, after_commit=True, error="Timeout")
+        claims, cookie = {"sub": "u-1", "email": "ada@example.com"}, {"Cookie": "ab-variant=b"}
+        assert api.request("GET", "/api/hello", headers=cookie, claims=claims).status == 502
+        answers = [api.request("GET", "/api/hello", headers=cookie, claims=claims).json() for _ in range(2)]
+        assert answers == [{"message": "Welcome back, ada@example.com", "variant": "b"}] * 2
+        edge = stack.site.edge_functions["viewer-request"]
+        cloud.fail(edge, after_commit=True)
+        with pytest.raises(LocalInvocationError):
+            cloud.invoke(edge, _viewer_request("/pricing", cookie="ab-variant=b"))
+        assert cloud.invoke(edge, _viewer_request("/pricing", cookie="ab-variant=b"))["uri"] == "/b/pricing"

@@ -10,8 +10,14 @@ a scope and returns the start state (``sfn.StateGraph(start, ...)`` renders it).
     Start-Saga ─▶ step1 ─▶ step2 ─▶ ... ─▶ Saga-Succeeded
                    │ catch   │ catch
                    ▼         ▼
-             step1-Failed  step2-Failed ─▶ Compensate-step1 ─▶ Saga-Failed
-                   └──────────────────────────────────────────▲
+             step1-Failed  step2-Failed ─▶ Compensate-step2 ─▶ Compensate-step1 ─▶ Check-Compensations
+                   └──────────────────────────────────────────▲   (catch: next one)    │ all ran ─▶ Saga-Failed
+                                                                                        └ one failed ─▶ Report-CompensationIncomplete
+                                                                                                       ─▶ Saga-CompensationIncomplete
+
+The failing step is compensated too (its action may have committed before it
+failed: a timeout after the write); a compensation that fails past its retries
+is recorded in ``$.incomplete.<step>`` and the remaining compensations still run.
 """
 
 from __future__ import annotations
@@ -44,6 +50,18 @@ APPROVAL_FAILED_STATE = "Approval-Failed"
 #: ``{"approved": false}`` (or anything but true), called SendTaskFailure, or the
 #: approval timed out (the original error is in the cause's ``failure.error``).
 APPROVAL_REJECTED_ERROR = "Saga.ApprovalRejected"
+CHECK_COMPENSATIONS_STATE = "Check-Compensations"
+REPORT_INCOMPLETE_STATE = "Report-CompensationIncomplete"
+INCOMPLETE_STATE = "Saga-CompensationIncomplete"
+#: Error of a failed execution where a compensation failed past its retries; the
+#: other compensations ran, and the cause's ``incomplete`` maps each step left to
+#: undo to the error its compensation ended with.
+COMPENSATION_INCOMPLETE_ERROR = "Saga.CompensationIncomplete"
+#: Custom metric the state machine emits (namespace :data:`METRIC_NAMESPACE`,
+#: dimension ``saga``) once per execution that ends :data:`INCOMPLETE_STATE`;
+#: the same name ``DurableSaga`` emits.
+COMPENSATIONS_INCOMPLETE_METRIC = "CompensationsIncomplete"
+METRIC_NAMESPACE = "CdkServerlessPatterns/Saga"
 
 
 def step_failed_error(step: str) -> str:
@@ -73,6 +91,8 @@ class SagaGraph:
     :param compensation_retry_attempts: retries of a compensation on any error.
     :param compensation_max_delay: the longest wait between compensation retries.
     :param approval: the human approval, if any; then ``approval_topic`` is required.
+    :param saga_name: the ``saga`` dimension of :data:`COMPENSATIONS_INCOMPLETE_METRIC`;
+        None: the graph emits no metric (the distinct Fail state remains).
     """
 
     steps: Sequence["SagaStep"]
@@ -83,15 +103,20 @@ class SagaGraph:
     compensation_max_delay: Duration = defaults.SAGA_COMPENSATION_RETRY_MAX_DELAY
     approval: Optional["SagaApproval"] = None
     approval_topic: Optional[sns.ITopic] = None
+    saga_name: Optional[str] = None
 
 
 def build_state_graph(scope: Construct, graph: SagaGraph) -> sfn.IChainable:
     """Create the saga's states under ``scope`` and return the start state.
 
     A failure at step *k* (after its retries) records the failure and enters one
-    linear compensation chain at the first compensation of a step before *k*
-    (or of *k* itself with ``compensate_on_own_failure``), so exactly the
-    compensations of the completed steps run, last first, then ``Saga-Failed``.
+    linear compensation chain at step *k*'s own compensation (unless it has
+    ``compensate_on_own_failure=False``), else at the last compensation before
+    *k*, so the failing step and the completed steps are undone, last first. A
+    compensation that fails past its retries is caught into
+    ``$.incomplete.<step>`` and the chain goes on; at its end
+    ``Check-Compensations`` ends in ``Saga-Failed`` when every compensation ran,
+    else in ``Saga-CompensationIncomplete`` (:data:`COMPENSATION_INCOMPLETE_ERROR`).
     """
     # A FAILED execution has no output: the cause carries the whole state
     # (input, results, compensations, failure) as JSON instead.
@@ -102,11 +127,13 @@ def build_state_graph(scope: Construct, graph: SagaGraph) -> sfn.IChainable:
         cause_path=sfn.JsonPath.json_to_string(sfn.JsonPath.object_at("$")),
     )
     entry_after: list[sfn.IChainable] = []  # entry_after[i]: chain start covering steps[0..i]
-    chain: sfn.IChainable = fail
+    chain: sfn.IChainable = _end_of_compensations(scope, graph, fail)
     for step in graph.steps:
         if step.name in graph.compensations:
             compensate = _compensation_task(scope, graph, step.name)
             compensate.next(chain)
+            # Past its retries: note what is left and undo the rest anyway.
+            compensate.add_catch(chain, errors=[sfn.Errors.ALL], result_path=f"$.incomplete.{step.name}")
             chain = compensate
         entry_after.append(chain)
 
@@ -132,6 +159,58 @@ def build_state_graph(scope: Construct, graph: SagaGraph) -> sfn.IChainable:
         head = action
     head.next(sfn.Succeed(scope, SUCCEED_STATE))
     return start
+
+
+def _end_of_compensations(scope: Construct, graph: SagaGraph, fail: sfn.Fail) -> sfn.IChainable:
+    """Where the compensation chain ends: ``fail``, or a choice between it and the incomplete outcome."""
+    compensated = [step.name for step in graph.steps if step.name in graph.compensations]
+    if not compensated:
+        return fail
+    incomplete = sfn.Fail(
+        scope,
+        INCOMPLETE_STATE,
+        error=COMPENSATION_INCOMPLETE_ERROR,
+        cause_path=sfn.JsonPath.json_to_string(sfn.JsonPath.object_at("$")),
+        comment="A compensation failed past its retries: $.incomplete lists the steps left to undo",
+    )
+    outcome: sfn.IChainable = incomplete
+    if graph.saga_name is not None:
+        report = tasks.CallAwsService(
+            scope,
+            REPORT_INCOMPLETE_STATE,
+            service="cloudwatch",
+            action="putMetricData",
+            iam_action="cloudwatch:PutMetricData",
+            # PutMetricData has no resource-level permissions.
+            iam_resources=["*"],
+            parameters={
+                "Namespace": METRIC_NAMESPACE,
+                "MetricData": [
+                    {
+                        "MetricName": COMPENSATIONS_INCOMPLETE_METRIC,
+                        "Dimensions": [{"Name": "saga", "Value": graph.saga_name}],
+                        "Value": 1,
+                        "Unit": "Count",
+                    }
+                ],
+            },
+            result_path=sfn.JsonPath.DISCARD,
+            comment="Count the execution for the CompensationsIncomplete alarm",
+        )
+        report.add_retry(
+            errors=[sfn.Errors.ALL],
+            interval=defaults.SAGA_RETRY_INTERVAL,
+            backoff_rate=defaults.SAGA_RETRY_BACKOFF_RATE,
+            max_attempts=defaults.SAGA_RETRY_ATTEMPTS,
+            jitter_strategy=sfn.JitterType.FULL,
+        )
+        # The execution still ends distinctly (and ExecutionsFailed alarms) if the metric is lost.
+        report.add_catch(incomplete, errors=[sfn.Errors.ALL], result_path=sfn.JsonPath.DISCARD)
+        report.next(incomplete)
+        outcome = report
+    conditions = [sfn.Condition.is_present(f"$.incomplete.{name}") for name in compensated]
+    any_incomplete = conditions[0] if len(conditions) == 1 else sfn.Condition.or_(*conditions)
+    return sfn.Choice(scope, CHECK_COMPENSATIONS_STATE).when(any_incomplete, outcome).otherwise(fail)
 
 
 def _payload(step: str, phase: str) -> sfn.TaskInput:

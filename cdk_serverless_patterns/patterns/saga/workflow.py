@@ -4,11 +4,16 @@ compensating transactions.
 Each :class:`SagaStep` is an action Lambda and, optionally, a compensation
 Lambda that undoes it. Steps run in order; transient Lambda errors of actions are
 retried with exponential backoff and full jitter; any other failure at step *k*
-runs the compensations of the steps that completed (*k-1* ... *1*, in reverse
-order) and ends in a ``Fail`` state whose error names the failed step
+runs the compensation of step *k* itself (its action may have committed before
+it failed), then those of the steps that completed (*k-1* ... *1*, in reverse
+order), and ends in a ``Fail`` state whose error names the failed step
 (``Saga.<step>.Failed``, or ``Saga.ApprovalRejected``) and whose cause is the
 saga state as JSON (a FAILED execution has no output, so the cause carries what
-the output would have: input, results, failure and compensations). Optional: a human approval
+the output would have: input, results, failure and compensations). A
+compensation that fails past its retries does not stop the others: they run,
+and the execution ends ``Saga.CompensationIncomplete`` instead, its cause's
+``incomplete`` listing the steps left to undo (and the ``CompensationsIncomplete``
+metric alarms). The same semantics as :class:`~cdk_serverless_patterns.DurableSaga`. Optional: a human approval
 before one step (task token over SNS) and ``POST /executions`` to start
 executions (:mod:`.saga_api`). See ``docs/patterns/saga.md`` for the generated
 workflow.
@@ -20,7 +25,8 @@ State shape (what every Lambda receives, see :func:`.graph._payload`; the graph 
      "results": {"<step>": <what the step's action returned>, ...},
      "compensations": {"<step>": <what the compensation returned>, ...},
      "failure": {"step": "<failed state>", "name": "<the execution's error>",   # once failing
-                 "error": {"Error": ..., "Cause": ...}}}
+                 "error": {"Error": ..., "Cause": ...}},
+     "incomplete": {"<step>": {"Error": ..., "Cause": ...}, ...}}               # compensations that failed
 """
 
 from __future__ import annotations
@@ -60,7 +66,18 @@ from cdk_serverless_patterns.errors import PatternConfigError, Problems, child_p
 from .graph import (
     _COMPENSATE_PREFIX,
     _FAILED_SUFFIX,
+    APPROVAL_CHOICE_STATE,
+    APPROVAL_FAILED_STATE,
     APPROVAL_REJECTED_ERROR,
+    APPROVAL_REJECTED_STATE,
+    APPROVAL_STATE,
+    FAIL_STATE,
+    INCOMPLETE_STATE,
+    START_STATE,
+    SUCCEED_STATE,
+    COMPENSATION_INCOMPLETE_ERROR,
+    COMPENSATIONS_INCOMPLETE_METRIC,
+    METRIC_NAMESPACE,
     SagaGraph,
     build_state_graph,
     compensation_state_name,
@@ -70,7 +87,17 @@ from .graph import (
 from .start_api import SagaStartApi, SagaStartApiResources, validate_start_api
 
 __all__ = [
+    # The state names (public in 0.1.0, where they lived in this module).
+    "APPROVAL_CHOICE_STATE",
+    "APPROVAL_FAILED_STATE",
+    "APPROVAL_REJECTED_STATE",
+    "APPROVAL_STATE",
+    "FAIL_STATE",
+    "INCOMPLETE_STATE",
+    "START_STATE",
+    "SUCCEED_STATE",
     "APPROVAL_REJECTED_ERROR",
+    "COMPENSATION_INCOMPLETE_ERROR",
     "STEP_NAME_MAX",
     "Saga",
     "SagaApproval",
@@ -120,21 +147,24 @@ class SagaStep:
         the module docstring) and returns what a compensation will need to undo
         it (a reservation id, a payment id...). Raising an error fails the step.
     :param compensation: the function that undoes ``action``. Default: none
-        (the step needs no undo, e.g. a read or a notification). It runs when a
-        *later* step fails, and must be idempotent: it is retried.
+        (the step needs no undo, e.g. a read or a notification). It runs when
+        this step or a *later* one fails, and must be idempotent (it is retried,
+        and may find nothing to undo: treat that as success).
+        :func:`cdk_serverless_patterns.runtime.saga_steps.idempotent_step` does both.
     :param compensate_on_own_failure: also run this step's compensation when the
-        step itself fails — for actions that can be *partially applied* (a
-        payment provider timed out after taking the money). The compensation
-        then finds no ``results.<name>`` and must look up what, if anything,
-        happened (by execution id or order id). Default False: a failed action
-        is assumed to have changed nothing, which is true of an action that is
-        one conditional write or one idempotent API call. Requires ``compensation``.
+        step itself fails. Default True: a failed action may have committed
+        before it failed (a timeout or crash after its write, a payment provider
+        that timed out after taking the money), so the compensation then finds
+        no ``results.<name>`` and looks up what, if anything, happened (by
+        execution id or order id). False only for an action that provably
+        cannot commit and then fail (the saga warns: Lambda can time out after
+        any write). ``DurableSaga`` always compensates the failing step.
     """
 
     name: str
     action: FunctionSpec
     compensation: Optional[FunctionSpec] = None
-    compensate_on_own_failure: bool = False
+    compensate_on_own_failure: bool = True
 
 
 @dataclass(frozen=True)
@@ -217,13 +247,6 @@ def _validate(
             step.compensate_on_own_failure,
             "True or False",
             "pass compensate_on_own_failure=True or leave it out",
-        )
-        problems.check(
-            not (step.compensate_on_own_failure and step.compensation is None),
-            f"{field}.compensate_on_own_failure",
-            True,
-            "only on a step that has a compensation (there is nothing else to run)",
-            "add compensation=FunctionSpec(...) to the step or drop compensate_on_own_failure",
         )
     last = steps[-1] if steps and isinstance(steps[-1], SagaStep) else None
     if last is not None and last.compensation is not None and not last.compensate_on_own_failure:
@@ -390,10 +413,10 @@ class Saga(Construct):
     :param compensation_retry_attempts: retries of *any* error of a
         compensation, transient Lambda errors included (it must eventually
         succeed), 10 s doubling to 5 min with full jitter. Default 5. A
-        compensation that still fails stops the
-        execution at that compensation: fix the cause and redrive the execution
-        within 14 days (``aws stepfunctions redrive-execution``); it resumes at
-        that compensation and runs the remaining ones.
+        compensation that still fails does not stop the others: they run, and
+        the execution ends ``Saga.CompensationIncomplete`` with the steps left
+        to undo in its cause (see docs/patterns/saga.md, "When a compensation
+        fails for good", for the recovery).
     :param start_api: ``POST /executions`` on a REST API (IAM auth, WAF,
         throttling, schema validation, access logs) that starts executions
         through API Gateway's Step Functions integration
@@ -412,7 +435,8 @@ class Saga(Construct):
         reach CloudWatch Logs.
     :param alarm_topic: SNS topic for every alarm. Default: none.
     :param create_alarms: alarms on ExecutionsFailed, ExecutionsTimedOut,
-        ExecutionThrottled and each function's errors/throttles/duration.
+        ExecutionThrottled, CompensationsIncomplete (a compensation failed for
+        good) and each function's errors/throttles/duration.
         Default True.
     :param log_retention: of the execution log group and the functions' log
         groups. Default: one month.
@@ -427,7 +451,8 @@ class Saga(Construct):
         Default False (dashboards bill per month).
 
     Metrics (what the alarms watch): :meth:`metric_failed`,
-    :meth:`metric_timed_out`, :meth:`metric_throttled`, and each function's
+    :meth:`metric_timed_out`, :meth:`metric_throttled`,
+    :meth:`metric_compensations_incomplete`, and each function's
     ``metric_*``. Grants: :meth:`grant_start_execution` (callers starting
     sagas), :meth:`grant_task_response` (approvers, with ``approval``).
 
@@ -548,6 +573,13 @@ class Saga(Construct):
         cast(sfn.CfnStateMachine, self.state_machine.node.default_child).add_override(
             "DependsOn", [Stack.of(self).get_logical_id(cast(CfnElement, role_policy.node.default_child))]
         )
+        uncompensated = [s.name for s in self.steps if s.compensation is not None and not s.compensate_on_own_failure]
+        if uncompensated:
+            Annotations.of(self).add_warning_v2(
+                "cdk-serverless-patterns:saga-own-failure",
+                f"Steps {', '.join(uncompensated)} have compensate_on_own_failure=False: an action that "
+                "times out or crashes after its write fails the step, and that write is never undone.",
+            )
         if timeout is not None:
             Annotations.of(self).add_warning_v2(
                 "cdk-serverless-patterns:saga-timeout",
@@ -562,8 +594,9 @@ class Saga(Construct):
             role_policy,
             AWS_SOLUTIONS + "IAM5[Resource::*]",
             "The '*' resources are those Step Functions documents for CloudWatch Logs log delivery "
-            "(logs:CreateLogDelivery, GetLogDelivery, ..., DescribeLogGroups) and X-Ray "
-            "(PutTraceSegments, PutTelemetryRecords, GetSamplingRules, GetSamplingTargets); these actions "
+            "(logs:CreateLogDelivery, GetLogDelivery, ..., DescribeLogGroups), X-Ray "
+            "(PutTraceSegments, PutTelemetryRecords, GetSamplingRules, GetSamplingTargets) and "
+            "cloudwatch:PutMetricData (the CompensationsIncomplete metric); these actions "
             "support no resource-level permissions. Function invocations are granted per alias.",
         )
         acknowledge_inline_policies(self.state_machine.role)
@@ -606,6 +639,17 @@ class Saga(Construct):
         """``ExecutionThrottled`` (Sum over 5 min)."""
         return sum_metric(self.state_machine.metric_throttled())
 
+    def metric_compensations_incomplete(self) -> cloudwatch.Metric:
+        """The state machine's ``CompensationsIncomplete`` (Sum over 5 min): executions that
+        ended ``Saga.CompensationIncomplete``, with steps left to undo."""
+        return sum_metric(
+            cloudwatch.Metric(
+                namespace=METRIC_NAMESPACE,
+                metric_name=COMPENSATIONS_INCOMPLETE_METRIC,
+                dimensions_map={"saga": self.node.path},
+            )
+        )
+
     def metric_started(self) -> cloudwatch.Metric:
         """``ExecutionsStarted`` (Sum over 5 min)."""
         return sum_metric(self.state_machine.metric_started())
@@ -630,6 +674,7 @@ class Saga(Construct):
                     ("failed", self.metric_failed()),
                     ("timed out", self.metric_timed_out()),
                     ("throttled", self.metric_throttled()),
+                    ("compensations incomplete", self.metric_compensations_incomplete()),
                 ],
             ),
             *function_graphs(functions),
@@ -687,6 +732,7 @@ class Saga(Construct):
                 compensation_max_delay=self._compensation_max_delay,
                 approval=self.approval,
                 approval_topic=self.approval_topic,
+                saga_name=self.node.path,
             ),
         )
 
@@ -706,6 +752,14 @@ class Saga(Construct):
                     metric=self.metric_timed_out(),
                     threshold=1,
                     description=f"{self.node.path}: an execution hit its timeout, possibly mid-compensation.",
+                ),
+                AlarmSpec(
+                    "CompensationsIncompleteAlarm",
+                    metric=self.metric_compensations_incomplete(),
+                    threshold=1,
+                    description=f"{self.node.path}: a compensation failed past its retries; the execution's "
+                    "cause lists the steps left to undo (fix the cause, then run those compensations: "
+                    "docs/patterns/saga.md).",
                 ),
                 AlarmSpec(
                     "ExecutionThrottledAlarm",

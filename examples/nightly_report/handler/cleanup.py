@@ -12,9 +12,13 @@ What it promises:
   still being in the past, so a session renewed between the scan and the
   delete survives (BatchWriteItem has no conditions, hence one DeleteItem per
   expired session; the scan pages bound each batch).
-* **Safe to run twice.** Deleting an already-deleted session is a no-op, and
-  the report is keyed by the scheduled time, so a retried or duplicated
-  delivery of the same run rewrites the same report.
+* **Safe to run twice.** The report is keyed by the scheduled time, and each
+  session's delete and the report's ``deleted`` count land in one transaction:
+  a retried or duplicated delivery of the same run (even after a crash that
+  followed the first run's writes) finds nothing left to delete and adds 0 to
+  the count, so the report keeps the true total (``runs`` counts the
+  deliveries). Its other fields (``scanned``, ``complete``, ``finished_at``)
+  describe the latest run.
 * **Stops before its timeout.** When less than ``SAFETY_MARGIN_MS`` remain it
   stops, records ``complete: false`` and leaves the rest to the next run.
 * **Failures are loud.** An invalid event or an AWS error raises: Lambda
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any, Callable, Optional
 
 import boto3
@@ -79,10 +84,49 @@ def parse_event(event: Any) -> dict[str, Any]:
     }
 
 
+def _delete_and_count(sessions: Any, reports: Any, report_key: dict[str, str], session_id: Any, cutoff: int) -> bool:
+    """Delete one expired session and count it in the report, atomically; False if it was renewed
+    (or already deleted) since the scan."""
+    try:
+        sessions.meta.client.transact_write_items(
+            TransactItems=[
+                {
+                    "Delete": {
+                        "TableName": sessions.name,
+                        "Key": {"session_id": session_id},
+                        "ConditionExpression": "expires_at < :cutoff",
+                        "ExpressionAttributeValues": {":cutoff": cutoff},
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": reports.name,
+                        "Key": report_key,
+                        "UpdateExpression": "ADD deleted :one",
+                        "ExpressionAttributeValues": {":one": 1},
+                    }
+                },
+            ]
+        )
+        return True
+    except ClientError as err:
+        reasons = [r.get("Code") for r in err.response.get("CancellationReasons") or []]
+        if err.response["Error"]["Code"] == "TransactionCanceledException" and reasons[:1] == ["ConditionalCheckFailed"]:
+            return False
+        raise
+
+
 def delete_expired(
-    sessions: Any, cutoff: int, page_size: int, time_left_ms: Callable[[], int]
+    sessions: Any,
+    cutoff: int,
+    page_size: int,
+    time_left_ms: Callable[[], int],
+    *,
+    reports: Any,
+    report_key: dict[str, str],
 ) -> dict[str, Any]:
-    """Delete sessions that expired before ``cutoff``; returns the counts."""
+    """Delete sessions that expired before ``cutoff``, counting each in the report as it goes;
+    returns this run's counts."""
     scanned = deleted = renewed = 0
     complete = True
     scan_args: dict[str, Any] = {
@@ -97,15 +141,9 @@ def delete_expired(
         page = sessions.scan(**scan_args)
         scanned += page.get("ScannedCount", 0)
         for item in page.get("Items", []):
-            try:
-                sessions.delete_item(
-                    Key={"session_id": item["session_id"]},
-                    ConditionExpression=Attr("expires_at").lt(cutoff),
-                )
+            if _delete_and_count(sessions, reports, report_key, item["session_id"], cutoff):
                 deleted += 1
-            except ClientError as err:
-                if err.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                    raise
+            else:
                 renewed += 1  # renewed (or already deleted) since the scan: keep it
         if "LastEvaluatedKey" not in page:
             break
@@ -129,15 +167,27 @@ def handler(event: Any, context: Any, *, sessions: Optional[Any] = None, reports
     sessions = sessions if sessions is not None else _table(settings.SESSIONS_TABLE)
     reports = reports if reports is not None else _table(settings.REPORTS_TABLE)
     time_left = context.get_remaining_time_in_millis if context is not None else (lambda: 900_000)
-    counts = delete_expired(sessions, run["cutoff"], run["page_size"], time_left)
-    report = {
-        "job": run["job"],
-        "scheduled_time": run["scheduled_time"],
-        "execution_id": run["execution_id"],
-        "finished_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        **counts,
-    }
-    reports.put_item(Item=report)
-    emit_metrics(run["job"], counts)
+    key = {"job": run["job"], "scheduled_time": run["scheduled_time"]}
+    counts = delete_expired(
+        sessions, run["cutoff"], run["page_size"], time_left, reports=reports, report_key=key
+    )
+    # deleted was counted with each delete; the rest describes this (latest) run.
+    report = reports.update_item(
+        Key=key,
+        UpdateExpression="SET execution_id = :e, finished_at = :f, scanned = :s, skipped_renewed = :r, "
+        "complete = :c ADD deleted :zero, runs :one",
+        ExpressionAttributeValues={
+            ":e": run["execution_id"],
+            ":f": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            ":s": counts["scanned"],
+            ":r": counts["skipped_renewed"],
+            ":c": counts["complete"],
+            ":zero": 0,
+            ":one": 1,
+        },
+        ReturnValues="ALL_NEW",
+    )["Attributes"]
+    report = {k: int(v) if isinstance(v, Decimal) else v for k, v in report.items()}
+    emit_metrics(run["job"], counts)  # this run's numbers: a duplicate run adds 0 deletions
     log.info("session clean-up finished", extra={"report": report})
     return report

@@ -15,19 +15,26 @@ Table items (``pk``/``sk``)::
     SKU#<sku>     / STOCK         available: number     (seeded by the warehouse)
     ORDER#<id>    / RESERVATION   status RESERVED|RELEASED, items
     ORDER#<id>    / PAYMENT       status CHARGED|REFUNDED, amount_cents, payment_id
-    ORDER#<id>    / SHIPMENT      status SHIPPED, tracking_id
+    ORDER#<id>    / SHIPMENT      status SHIPPED|CANCELLED, tracking_id
+    SAGA#<execution> / STEP#<step>#<phase>   idempotency marker (runtime.saga_steps, TTL expires_at)
 
-Every handler is idempotent (Step Functions retries them): actions write with
-conditions and return the existing record when it is already there;
-compensations only move a record from its applied status to its undone status,
-and treat "nothing to undo" as success. Start one execution per order with the
-order id as execution name, so the same order cannot run twice at once.
+Every handler is idempotent twice over. Each runs once per execution, step and
+phase (:func:`~cdk_serverless_patterns.runtime.saga_steps.idempotent_step`): a
+retry after a crash that followed the commit returns the recorded result. And
+the writes themselves are conditional, so a run whose marker was lost (the
+handler raised after a write) or another execution of the same order finds the
+record already there: actions return the existing record; compensations only
+move a record from its applied status to its undone status and treat "nothing
+to undo" as success. The saga compensates the failing step too (an action may
+commit and then fail), so a compensation never relies on ``results.<step>``: it
+looks the order up. Start one execution per order with the order id as
+execution name, so the same order cannot run twice at once.
 
 ``input.simulate_failure`` exercises the compensation paths:
 ``"reserve"`` / ``"charge"`` / ``"ship"`` make that action fail before it does
 anything; ``"charge_after_capture"`` makes the charge fail *after* recording the
-payment, like a provider timeout after capture (the saga marks the charge step
-``compensate_on_own_failure``, so the refund still runs).
+payment, like a provider timeout after capture (the saga compensates the failing
+step too, so the refund still runs).
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from cdk_serverless_patterns.runtime.log import get_logger
+from cdk_serverless_patterns.runtime.saga_steps import idempotent_step, nothing_to_undo
 
 log = get_logger("order-saga")
 
@@ -206,7 +214,24 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _undo(table: Any, pk: str, sk: str, *, applied: str, undone: str) -> None:
+    """Move a record from its applied status to its undone status, once: a concurrent
+    retry that got there first leaves nothing to do."""
+    try:
+        table.update_item(
+            Key={"pk": pk, "sk": sk},
+            UpdateExpression="SET #s = :undone",
+            ConditionExpression="#s = :applied",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":undone": undone, ":applied": applied},
+        )
+    except ClientError as err:
+        if not _is_conditional_failure(err):
+            raise
+
+
 # --- reserve / release ------------------------------------------------------
+@idempotent_step
 def reserve_inventory(event: dict[str, Any], context: Any, table: Any = None) -> dict[str, Any]:
     """Take the order's quantities out of stock and record the reservation, atomically."""
     order = parse_order(event)
@@ -257,13 +282,14 @@ def _has_stock(table: Any, line: Line) -> bool:
     return stock is not None and int(stock.get("available", 0)) >= line.quantity
 
 
+@idempotent_step
 def release_inventory(event: dict[str, Any], context: Any, table: Any = None) -> dict[str, Any]:
     """Put a reservation's quantities back in stock, once."""
     order = parse_order(event)
     table = _orders_table(table)
     reservation = _get(table, order.pk, "RESERVATION")
     if reservation is None:
-        return {"order_id": order.order_id, "released": False, "reason": "nothing was reserved"}
+        return nothing_to_undo("nothing was reserved", order_id=order.order_id, released=False)
     if reservation["status"] == "RELEASED":
         return {"order_id": order.order_id, "released": True, "reason": "already released"}
     writes: list[dict[str, Any]] = [
@@ -301,6 +327,7 @@ def release_inventory(event: dict[str, Any], context: Any, table: Any = None) ->
 
 
 # --- charge / refund --------------------------------------------------------
+@idempotent_step
 def charge_payment(event: dict[str, Any], context: Any, table: Any = None) -> dict[str, Any]:
     """Charge the order total and record the payment (the ledger is the source of truth)."""
     order = parse_order(event)
@@ -329,31 +356,23 @@ def charge_payment(event: dict[str, Any], context: Any, table: Any = None) -> di
     return {"payment_id": payment["payment_id"], "amount_cents": int(payment["amount_cents"]), "status": "CHARGED"}
 
 
+@idempotent_step
 def refund_payment(event: dict[str, Any], context: Any, table: Any = None) -> dict[str, Any]:
     """Refund the order's payment if there is one (also after a partial charge)."""
     order = parse_order(event)
     table = _orders_table(table)
     payment = _get(table, order.pk, "PAYMENT")
     if payment is None:
-        return {"order_id": order.order_id, "refunded": False, "reason": "nothing was charged"}
+        return nothing_to_undo("nothing was charged", order_id=order.order_id, refunded=False)
     if payment["status"] == "REFUNDED":
         return {"order_id": order.order_id, "refunded": True, "payment_id": payment["payment_id"], "reason": "already refunded"}
-    try:
-        table.update_item(
-            Key={"pk": order.pk, "sk": "PAYMENT"},
-            UpdateExpression="SET #s = :refunded",
-            ConditionExpression="#s = :charged",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":refunded": "REFUNDED", ":charged": "CHARGED"},
-        )
-    except ClientError as err:
-        if not _is_conditional_failure(err):
-            raise
+    _undo(table, order.pk, "PAYMENT", applied="CHARGED", undone="REFUNDED")
     log.info("payment refunded", extra={"order_id": order.order_id, "payment_id": payment["payment_id"]})
     return {"order_id": order.order_id, "refunded": True, "payment_id": payment["payment_id"]}
 
 
 # --- ship -------------------------------------------------------------------
+@idempotent_step
 def ship_order(event: dict[str, Any], context: Any, table: Any = None) -> dict[str, Any]:
     """Hand the order to the carrier and record the tracking id."""
     order = parse_order(event)
@@ -376,5 +395,22 @@ def ship_order(event: dict[str, Any], context: Any, table: Any = None) -> dict[s
         if not _is_conditional_failure(err):
             raise
         shipment = _get(table, order.pk, "SHIPMENT") or shipment
+        if shipment["status"] != "SHIPPED":
+            raise ShippingUnavailable(f"order {order.order_id} was already shipped and cancelled") from err
     log.info("order shipped", extra={"order_id": order.order_id, "tracking_id": shipment["tracking_id"]})
     return {"tracking_id": shipment["tracking_id"], "status": "SHIPPED"}
+
+
+@idempotent_step
+def cancel_shipment(event: dict[str, Any], context: Any, table: Any = None) -> dict[str, Any]:
+    """Cancel the order's shipment if one was recorded (the carrier has not picked it up:
+    the saga runs this right after ``ship_order`` failed, possibly after it committed)."""
+    order = parse_order(event)
+    table = _orders_table(table)
+    shipment = _get(table, order.pk, "SHIPMENT")
+    if shipment is None:
+        return nothing_to_undo("nothing was shipped", order_id=order.order_id, cancelled=False)
+    if shipment["status"] != "CANCELLED":
+        _undo(table, order.pk, "SHIPMENT", applied="SHIPPED", undone="CANCELLED")
+        log.info("shipment cancelled", extra={"order_id": order.order_id, "tracking_id": shipment["tracking_id"]})
+    return {"order_id": order.order_id, "cancelled": True, "tracking_id": shipment["tracking_id"]}

@@ -8,6 +8,11 @@ reach their own orders::
 * ``create`` — POST /orders: validates the order, stores it as PENDING, 201.
   An ``Idempotency-Key`` header makes retries safe: the same key from the same
   customer returns the order created the first time (200) instead of a second one.
+  PUT /orders/{id} is the safe path that needs no key: the client names the
+  order with an id it already has (its cart or checkout id, ``[A-Za-z0-9_-]``,
+  1-64), so a retried PUT — after a timeout, even one that followed the write —
+  finds the order and answers 200 with it; the same id with a different order is
+  409. Without either, a retried POST stores a second order (as a POST should).
 * ``read`` — GET /orders (newest first, paginated) and GET /orders/{id}; one
   function for both routes (a read-only "lambdalith"), routed by Powertools'
   ``APIGatewayRestResolver`` (its layer comes from ``FunctionSpec(powertools=True)``)
@@ -60,6 +65,8 @@ CURRENCIES = frozenset({"EUR", "USD", "GBP"})
 _SKU_RE = re.compile(r"^[A-Z0-9][A-Z0-9\-]{0,31}$")
 _ORDER_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 _IDEMPOTENCY_NAMESPACE = uuid.UUID("9f1c2b1e-4f53-4b8e-9a55-2f3f8e0d7c11")
+#: Ids a client may give its order in PUT /orders/{id}.
+_CLIENT_ORDER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _table = None
 
 
@@ -131,14 +138,18 @@ def _public(item: dict[str, Any]) -> dict[str, Any]:
 def create(event: dict[str, Any], context: Any, table: Any = None) -> dict[str, Any]:
     customer = _customer(event)
     order = validate_order(json_body(event))
+    client_order_id = (event.get("pathParameters") or {}).get("id")  # PUT /orders/{id}
     idempotency_key = header(event, "Idempotency-Key")
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 128:
         raise HttpError(400, "validation_error", "Idempotency-Key must be 1-128 characters")
-    order_id = (
-        uuid.uuid5(_IDEMPOTENCY_NAMESPACE, f"{customer}:{idempotency_key}").hex
-        if idempotency_key
-        else uuid.uuid4().hex
-    )
+    if client_order_id is not None:
+        if not _CLIENT_ORDER_ID.match(client_order_id):
+            raise HttpError(400, "validation_error", "the order id must be 1-64 of A-Z a-z 0-9 _ -")
+        order_id = client_order_id
+    elif idempotency_key:
+        order_id = uuid.uuid5(_IDEMPOTENCY_NAMESPACE, f"{customer}:{idempotency_key}").hex
+    else:
+        order_id = uuid.uuid4().hex
     item = {
         **_key(customer, order_id),
         "id": order_id,
@@ -156,16 +167,16 @@ def create(event: dict[str, Any], context: Any, table: Any = None) -> dict[str, 
             raise
         existing = table.get_item(Key=_key(customer, order_id), ConsistentRead=True).get("Item")
         if existing is None or existing.get("items") != item["items"] or existing.get("currency") != item["currency"]:
-            raise HttpError(
-                409, "idempotency_conflict", "this Idempotency-Key was already used for a different order"
-            ) from err
+            reused = "this order id" if client_order_id is not None else "this Idempotency-Key"
+            raise HttpError(409, "idempotency_conflict", f"{reused} was already used for a different order") from err
         log.info("duplicate order request answered", extra={"order_id": order_id})
         return json_response(200, _public(existing))
     log.info("order created", extra={"order_id": order_id, "total_cents": order["total_cents"]})
     metrics.emit("OrdersCreated", 1, "Count", {"currency": order["currency"]})
     # requestContext.path is the path the client called (with the stage or base path).
     base = (event.get("requestContext") or {}).get("path") or event.get("path") or "/orders"
-    return json_response(201, _public(item), headers={"Location": f"{base.rstrip('/')}/{order_id}"})
+    location = base if client_order_id is not None else f"{base.rstrip('/')}/{order_id}"
+    return json_response(201, _public(item), headers={"Location": location})
 
 
 # The read lambdalith's routes. The resolver matches on the request path; errors
