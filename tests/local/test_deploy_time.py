@@ -13,6 +13,7 @@ from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_deployment as s3_deployment
 from aws_cdk import aws_s3_notifications as notifications
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
@@ -109,6 +110,11 @@ class DeployStack(cdk.Stack):
         self.bucket.add_event_notification(s3.EventType.OBJECT_CREATED, notifications.LambdaDestination(self.on_upload),
                                            s3.NotificationKeyFilter(prefix="in/", suffix=".csv"))
         self.bucket.add_event_notification(s3.EventType.OBJECT_REMOVED, notifications.SqsDestination(self.removed))
+        s3_deployment.BucketDeployment(
+            self, "Site", destination_bucket=self.bucket, destination_key_prefix="site/",
+            sources=[s3_deployment.Source.asset(str(FIXTURES / "local_deploy")),
+                     s3_deployment.Source.json_data("config.json", {"colour": self.parameter.string_value})],
+        )
         self.java = lambda_.Function(self, "Billing", runtime=lambda_.Runtime.JAVA_21, handler="billing.Handler::handle",
                                      code=lambda_.Code.from_asset(str(FIXTURES / "local_deploy")))
         repo = ecr.Repository.from_repository_name(self, "Repo", "thumbnails")
@@ -185,6 +191,16 @@ def test_bucket_notifications_and_log_retention_took_effect(opened: Any) -> None
     assert [m.json()["Records"][0]["eventName"] for m in cloud.messages(stack.removed)] == ["ObjectRemoved:Delete"]
     group = cloud._ctx.client("logs").describe_log_groups(logGroupNamePrefix="/aws/lambda/Deploy-Reader")["logGroups"]  # noqa: SLF001
     assert [g.get("retentionInDays") for g in group] == [7]
+
+
+def test_a_bucket_deployment_put_its_sources_in_the_bucket(opened: Any) -> None:
+    stack, cloud, _ = opened
+    s3_client = cloud._ctx.client("s3")  # noqa: SLF001
+    bucket = cloud.template.resources[stack.get_logical_id(stack.bucket.node.default_child)].name
+    keys = sorted(o["Key"] for o in s3_client.list_objects_v2(Bucket=bucket, Prefix="site/")["Contents"])
+    assert keys == ["site/config.json", "site/reader.py"]
+    config = s3_client.get_object(Bucket=bucket, Key="site/config.json")["Body"].read()
+    assert json.loads(config) == {"colour": "teal"}  # the deploy-time value, filled in
 
 
 def test_functions_not_run_are_named_once_and_fail_clearly(opened: Any) -> None:

@@ -12,6 +12,8 @@
 * ``Custom::AWS`` (``AwsCustomResource``): its ``Create`` (or ``Update``) SDK
   call runs on the local cloud, as the resource's function (its role is
   checked), and the flattened response is its data (``get_response_field``).
+* ``Custom::CDKBucketDeployment`` (``BucketDeployment``) puts its source
+  assets' files in the destination bucket, under the key prefix.
 * ``Custom::LogRetention`` sets the retention; ``Custom::S3AutoDeleteObjects``
   has nothing to do before a delete; ``Custom::S3BucketNotifications`` is the
   S3 service's (:mod:`.s3`).
@@ -30,7 +32,9 @@ import graphlib
 import json
 import re
 import uuid
-from typing import Any, Mapping, Optional
+import zipfile
+from pathlib import Path
+from typing import Any, Iterator, Mapping, Optional
 
 from botocore import xform_name
 from botocore.exceptions import ClientError
@@ -80,6 +84,9 @@ class CustomResources(Service):
                 continue
             if resource.type == "Custom::LogRetention":
                 self._log_retention(resource)
+                continue
+            if resource.type == "Custom::CDKBucketDeployment":
+                self._bucket_deployment(resource)
                 continue
             physical_id, data = self._aws_call(resource) if resource.type == "Custom::AWS" else self._run_handler(resource)
             resource.ref = physical_id
@@ -193,6 +200,30 @@ class CustomResources(Service):
         if props.get("RetentionInDays") not in (None, "", "Infinity"):
             logs.put_retention_policy(logGroupName=name, retentionInDays=int(props["RetentionInDays"]))
 
+    def _bucket_deployment(self, resource: Resource) -> None:
+        """``BucketDeployment``: the source assets' files put in the destination bucket (markers filled in).
+
+        CDK's handler runs the AWS CLI from a layer; here the sources are read
+        from the cloud assembly (a zip asset, or a folder asset as staged).
+        """
+        template = self.ctx.template
+        props = template.resolve(resource.properties)
+        bucket, prefix = str(props.get("DestinationBucketName")), str(props.get("DestinationBucketKeyPrefix") or "")
+        markers = list(props.get("SourceMarkers") or [])
+        for index, key in enumerate(props.get("SourceObjectKeys") or []):
+            source = template.assets.get(str(key).split(".", 1)[0])
+            if source is None:
+                self.ctx.warn_once(
+                    f"bucket-deployment:{resource.logical_id}:{key}",
+                    f"BucketDeployment {resource.logical_id}: source {key} is not an asset of this cloud assembly; not copied",
+                )
+                continue
+            replacements = {str(k): str(v) for k, v in (markers[index] if index < len(markers) else {}).items()}
+            for name, data in _asset_files(template.assembly_dir / source):
+                for marker, value in replacements.items():
+                    data = data.replace(marker.encode(), value.encode())
+                self.ctx.client("s3").put_object(Bucket=bucket, Key=f"{prefix}{name}", Body=data)
+
     def _aws_call(self, resource: Resource) -> tuple[str, dict[str, Any]]:
         """``AwsCustomResource``: the SDK call of its Create (else Update), as its function, on the local cloud."""
         props = self.ctx.template.resolve(resource.properties)
@@ -267,6 +298,18 @@ class CustomResources(Service):
                 return match.group(0)
 
         return _DYNAMIC_REFERENCE.sub(one, text)
+
+
+def _asset_files(path: Path) -> Iterator[tuple[str, bytes]]:
+    """``(relative name, content)`` of every file of a folder asset or a zip asset."""
+    if path.is_dir():
+        for file in sorted(p for p in path.rglob("*") if p.is_file()):
+            yield file.relative_to(path).as_posix(), file.read_bytes()
+        return
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            if not name.endswith("/"):
+                yield name, archive.read(name)
 
 
 def _as_cloudformation_passes(value: Any) -> Any:
