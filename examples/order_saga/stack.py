@@ -30,6 +30,7 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from cdk_serverless_patterns import FunctionSpec, Saga, SagaStartApi, SagaStep, enable_hardening
+from cdk_serverless_patterns.building_blocks.table_access import grant_table_actions
 from cdk_serverless_patterns.building_blocks.tables import create_table
 from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
 from cdk_serverless_patterns.runtime import env
@@ -112,7 +113,7 @@ class OrderSagaStack(cdk.Stack):
             (functions["ship_order"].action, ("dynamodb:GetItem", "dynamodb:PutItem")),
         ]
         for function, actions in grants:
-            self.table.grant(function.role, *actions)
+            grant_table_actions(self.table, function.role, actions)
         cdk.CfnOutput(self, "OrderSagaStateMachine", value=self.saga.state_machine.state_machine_arn)
         cdk.CfnOutput(self, "StartOrderUrl", value=self.saga.start_api.url + "executions")
 
