@@ -44,6 +44,8 @@ APPROVAL_FAILED_STATE = "Approval-Failed"
 #: ``{"approved": false}`` (or anything but true), called SendTaskFailure, or the
 #: approval timed out (the original error is in the cause's ``failure.error``).
 APPROVAL_REJECTED_ERROR = "Saga.ApprovalRejected"
+#: Cause of a failed execution (``States.Format``): the failed state and the error it caught.
+FAILURE_CAUSE_FORMAT = "{} failed with {}; the compensations of the completed steps ran"
 
 
 def step_failed_error(step: str) -> str:
@@ -93,13 +95,16 @@ def build_state_graph(scope: Construct, graph: SagaGraph) -> sfn.IChainable:
     (or of *k* itself with ``compensate_on_own_failure``), so exactly the
     compensations of the completed steps run, last first, then ``Saga-Failed``.
     """
-    # A FAILED execution has no output: the cause carries the whole state
-    # (input, results, compensations, failure) as JSON instead.
+    # The cause names the failed step and its error, never the payload: execution
+    # input, results and error messages stay out of ExecutionFailed events, the
+    # DescribeExecution answer and logs (FAILURE_CAUSE_FORMAT).
     fail = sfn.Fail(
         scope,
         FAIL_STATE,
         error_path=sfn.JsonPath.string_at("$.failure.name"),
-        cause_path=sfn.JsonPath.json_to_string(sfn.JsonPath.object_at("$")),
+        cause_path=sfn.JsonPath.format(
+            FAILURE_CAUSE_FORMAT, sfn.JsonPath.string_at("$.failure.step"), sfn.JsonPath.string_at("$.failure.error.Error")
+        ),
     )
     entry_after: list[sfn.IChainable] = []  # entry_after[i]: chain start covering steps[0..i]
     chain: sfn.IChainable = fail

@@ -6,9 +6,10 @@ Lambda that undoes it. Steps run in order; transient Lambda errors of actions ar
 retried with exponential backoff and full jitter; any other failure at step *k*
 runs the compensations of the steps that completed (*k-1* ... *1*, in reverse
 order) and ends in a ``Fail`` state whose error names the failed step
-(``Saga.<step>.Failed``, or ``Saga.ApprovalRejected``) and whose cause is the
-saga state as JSON (a FAILED execution has no output, so the cause carries what
-the output would have: input, results, failure and compensations). Optional: a human approval
+(``Saga.<step>.Failed``, or ``Saga.ApprovalRejected``) and whose cause names the
+failed state and the error it caught (``"charge-payment failed with
+PaymentDeclined; the compensations of the completed steps ran"``), never the
+order's data. Optional: a human approval
 before one step (task token over SNS) and ``POST /executions`` to start
 executions (:mod:`.saga_api`). See ``docs/patterns/saga.md`` for the generated
 workflow.
@@ -41,7 +42,7 @@ from constructs import Construct
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.alarms import Graph, AlarmSpec, alarms_from_specs, function_graphs, sum_metric
 from cdk_serverless_patterns.building_blocks.alarms import dashboard as make_dashboard
-from cdk_serverless_patterns.building_blocks.concurrency import declare_concurrency_bound
+from cdk_serverless_patterns.building_blocks.concurrency import bounded, check_not_zero, saga_reserved_concurrency
 from cdk_serverless_patterns.building_blocks.grants import grant_exactly
 from cdk_serverless_patterns.building_blocks.function import (
     FunctionOptions,
@@ -209,8 +210,10 @@ def _validate(
             continue
         _validate_step_name(problems, field, step.name, seen)
         validate_spec(problems, step.action, field_prefix=f"{field}.action")
+        check_not_zero(problems, f"{field}.action", step.action, "a saga step")
         if step.compensation is not None:
             validate_spec(problems, step.compensation, field_prefix=f"{field}.compensation")
+            check_not_zero(problems, f"{field}.compensation", step.compensation, "a saga compensation")
         problems.check(
             isinstance(step.compensate_on_own_failure, bool),
             f"{field}.compensate_on_own_failure",
@@ -406,10 +409,13 @@ class Saga(Construct):
         minutes, compensation retries back off to at most 20 s so they fit, and
         every action and compensation must be idempotent (an execution may run
         twice).
-    :param include_execution_data: log state input and output (ALL level logs
-        always; for Express workflows CloudWatch Logs is the only execution
-        history there is). Default True; set False if inputs carry data that must not
-        reach CloudWatch Logs.
+    :param include_execution_data: also log each state's input and output
+        (ALL level logs always: every state transition, with its name and errors).
+        Default False: execution input and results are personal or payment data
+        more often than not, and CloudWatch Logs would keep a copy of every one
+        for the log retention, readable by anyone with logs:GetLogEvents. Set True
+        for Express workflows whose history you need (for them CloudWatch Logs is
+        the only execution history there is) and whose inputs may be logged.
     :param alarm_topic: SNS topic for every alarm. Default: none.
     :param create_alarms: alarms on ExecutionsFailed, ExecutionsTimedOut,
         ExecutionThrottled and each function's errors/throttles/duration.
@@ -449,7 +455,7 @@ class Saga(Construct):
         compensation_retry_attempts: Optional[int] = None,
         start_api: Optional[SagaStartApi] = None,
         workflow_type: WorkflowType = WorkflowType.STANDARD,
-        include_execution_data: bool = True,
+        include_execution_data: bool = False,
         alarm_topic: Optional[sns.ITopic] = None,
         create_alarms: bool = True,
         log_retention: Optional[logs.RetentionDays] = None,
@@ -661,13 +667,10 @@ class Saga(Construct):
 
     def _function(self, by_spec: dict[int, ServerlessFunction], spec: FunctionSpec, fid: str) -> ServerlessFunction:
         if id(spec) not in by_spec:
-            function = ServerlessFunction(self, fid, spec, **self._function_options)
-            declare_concurrency_bound(
-                function,
-                "the state machine's running executions (each invokes one step at a time); Lambda throttling "
-                "(Lambda.TooManyRequestsException) is retried with backoff, so it delays a saga instead of "
-                "failing it",
-            )
+            # Executions are not rate-limited: every step function reserves its share (concurrency.py).
+            specs = {id(s.action) for s in self.steps} | {id(s.compensation) for s in self.steps if s.compensation}
+            bound = saga_reserved_concurrency(spec, functions=len(specs))
+            function = ServerlessFunction(self, fid, bounded(spec, bound), **self._function_options)
             by_spec[id(spec)] = function
         return by_spec[id(spec)]
 
