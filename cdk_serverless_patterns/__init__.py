@@ -46,6 +46,7 @@ _EXPORTS: dict[str, str] = {
     "enable_checks": ".checks",
     "enable_hardening": ".building_blocks.hardening",
     "set_default_alarm_topic": ".building_blocks.alarms",
+    "TableAccess": ".building_blocks.table_access",
     # patterns
     "ApiBackend": ".patterns.api.backend",
     "ApiAuth": ".patterns.api.auth",
@@ -102,6 +103,7 @@ __all__ = [
     "ServerlessFunction",
     "ServerlessPatternsChecks",
     "StreamProcessing",
+    "TableAccess",
     "Tracing",
     "WorkflowType",
     "__version__",
@@ -136,6 +138,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .building_blocks.idempotency import IdempotencyKind as IdempotencyKind
     from .building_blocks.lambda_layers import Powertools as Powertools
     from .building_blocks.lambda_layers import Tracing as Tracing
+    from .building_blocks.table_access import TableAccess as TableAccess
     from .building_blocks.topics import EncryptedTopic as EncryptedTopic
     from .checks import ServerlessPatternsChecks as ServerlessPatternsChecks
     from .checks import enable_checks as enable_checks

@@ -221,6 +221,18 @@ SQS_MAX_CONCURRENCY = 10
 #: asynchronous consumer with no other bound); throttled events wait inside
 #: Lambda and are retried up to the target's maximum event age.
 RULE_CONSUMER_RESERVED_CONCURRENCY = 10
+#: Lambda's default concurrent executions quota per account and Region; Lambda
+#: keeps 100 of it unreserved, so at most 900 can be reserved in a default account.
+#: https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+LAMBDA_ACCOUNT_CONCURRENCY = 1000
+LAMBDA_UNRESERVED_MINIMUM = 100
+#: The reserved concurrency one ApiBackend's route functions share by default
+#: (a fifth of the default account quota): each function gets
+#: min(ceil(stage rate x timeout), API_RESERVED_CONCURRENCY_SHARE // functions).
+API_RESERVED_CONCURRENCY_SHARE = 200
+#: The reserved concurrency one Saga's functions share by default (a tenth of the
+#: default quota): each gets SAGA_RESERVED_CONCURRENCY_SHARE // functions.
+SAGA_RESERVED_CONCURRENCY_SHARE = 100
 SQS_MAX_CONCURRENCY_MAX = 1000
 #: Job state (DynamoDB TTL) is kept this long after its last write: longer than
 #: SQS's 14-day maximum message retention, so a late duplicate never finds its
@@ -467,6 +479,18 @@ POWERTOOLS_PACKAGE_VERSION = "3.23.0"
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
 POWERTOOLS_LAYER_ACCOUNT_CN = "498634801083"
 POWERTOOLS_CN_REGIONS = ("cn-north-1",)
+#: Commercial Regions where AWS publishes the pinned Powertools v3 layer for arm64
+#: (docs/includes/_layer_homepage_arm64.md of aws-powertools/powertools-lambda-python);
+#: x86_64 is also published in POWERTOOLS_X86_ONLY_REGIONS. Elsewhere (e.g. ap-east-2,
+#: ap-southeast-6, GovCloud) the ARN would fail at deploy.
+POWERTOOLS_LAYER_REGIONS = (
+    "af-south-1", "ap-east-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1",
+    "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4",
+    "ap-southeast-5", "ap-southeast-7", "ca-central-1", "eu-central-1", "eu-central-2", "eu-north-1",
+    "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1", "me-central-1",
+    "me-south-1", "mx-central-1", "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
+)
+POWERTOOLS_X86_ONLY_REGIONS = ("ca-west-1",)
 #: Public SSM parameters AWS keeps for each Powertools layer:
 #: /aws/service/powertools/python/{arm64|x86_64}/python3.x/{3.x.y|latest}
 POWERTOOLS_SSM_PREFIX = "/aws/service/powertools/python"

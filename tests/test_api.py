@@ -198,7 +198,9 @@ def test_read_routes_get_read_only_grants(built):
     write = _actions(template, "PostItems")
     proxy = _actions(template, "AnyAdmin")
     assert "dynamodb:GetItem" in read and "dynamodb:PutItem" not in read and "dynamodb:DeleteItem" not in read
-    assert {"dynamodb:PutItem", "dynamodb:DeleteItem"} <= write
+    assert {"dynamodb:PutItem", "dynamodb:UpdateItem"} <= write
+    # never Scan, DeleteItem or BatchWriteItem unless a route declares them (TableAccess)
+    assert not {"dynamodb:Scan", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"} & (read | write | proxy)
     assert "dynamodb:PutItem" in proxy  # ANY may write
 
 

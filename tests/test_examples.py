@@ -15,6 +15,7 @@ import pytest
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from examples.app import example_names
+from tests.iam_lint import policy_findings
 from tests.support import normalize_template, report_violations
 
 CFN_LINT = str(Path(sys.executable).with_name("cfn-lint"))
@@ -54,6 +55,19 @@ def test_example_is_cfn_lint_clean(synthesized_example, example):
     templates = [str(synthesized.template_path(s)) for s in synthesized.stack_names]
     result = subprocess.run([CFN_LINT, "--format", "parseable", *templates], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("example", example_names())
+def test_example_policies_name_only_resources_their_actions_apply_to(synthesized_example, example):
+    """parliament finds no RESOURCE_MISMATCH: no stream action on a table ARN, no
+    enhanced fan-out action on a stream ARN (grants by intent, building_blocks.table_access)."""
+    synthesized = synthesized_example(example)
+    findings = [
+        f"{stack_name}/{line}"
+        for stack_name in synthesized.stack_names
+        for line in policy_findings(json.loads(synthesized.template_path(stack_name).read_text()))
+    ]
+    assert findings == []
 
 
 @pytest.mark.parametrize("example", example_names())

@@ -12,18 +12,28 @@ consumer                      default bound
 SQS event source              ``MaximumConcurrency`` :data:`defaults.SQS_MAX_CONCURRENCY`
                               on the mapping (reserves nothing from the account)
 Kinesis / DynamoDB stream     one batch per shard x ``parallelization_factor``
-API Gateway route/authorizer  the stage's throttling (rate and burst)
+API Gateway route function    reserved concurrency :func:`api_reserved_concurrency`:
+                              min(ceil(stage rate x timeout), 200 / functions)
 EventBridge rule target       reserved concurrency
                               :data:`defaults.RULE_CONSUMER_RESERVED_CONCURRENCY`
 EventBridge Scheduler target  reserved concurrency 1 (no overlap), else the schedule
-Step Functions task           the state machine (throttles retried with backoff)
+Saga (Step Functions) step    reserved concurrency :func:`saga_reserved_concurrency`:
+                              100 / the saga's functions
 ============================  =====================================================
+
+Why API and saga functions reserve: the stage throttle bounds the request
+*rate*, not concurrency; at 1,000 requests/s and a 10 s timeout, 10,000
+invocations could run at once, ten times a default account's quota, starving
+every other function. A saga's executions are not rate-limited at all. Their
+shares (200 and 100 of the default 1,000) leave the 100 Lambda keeps unreserved
+and room for other stacks; set ``reserved_concurrency`` on a spec to choose
+your own.
 
 Reserved concurrency is taken out of the account's shared pool (default quota
 1,000 per Region; Lambda keeps at least 100 unreserved, so an account still at
 a new-account quota of 10 cannot reserve anything and the deployment fails).
-That is why it is used only for rule targets, where it is the one bound there
-is: throttled asynchronous events stay queued inside Lambda and are retried
+That is why, beyond API and saga functions, it is used only for rule targets,
+where it is the one bound there is: throttled asynchronous events stay queued inside Lambda and are retried
 for up to the target's maximum event age, then go to its dead-letter queue.
 
 :func:`declare_concurrency_bound` records a non-reserving bound as the reason
@@ -33,12 +43,15 @@ CKV_AWS_115), which only recognise reserved concurrency.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import math
+from typing import TYPE_CHECKING, Any
 
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.checks.acknowledge import COMPLIANCE, acknowledge
 
 if TYPE_CHECKING:
+    from cdk_serverless_patterns.errors import Problems
+
     from .function import FunctionSpec, ServerlessFunction
 
 
@@ -61,4 +74,50 @@ def declare_concurrency_bound(function: "ServerlessFunction", bound: str) -> Non
         f"Concurrency is bounded by {bound}, which the rule cannot see; reserved concurrency is not "
         "used because it permanently takes capacity from the account's shared pool (see "
         "cdk_serverless_patterns.building_blocks.concurrency).",
+    )
+
+
+def api_reserved_concurrency(spec: "FunctionSpec", *, rate: float, functions: int) -> int:
+    """The default reserved concurrency of an API route (or authorizer) function.
+
+    Little's law bounds what the stage lets through: at ``rate`` requests/s and
+    at most ``spec.timeout`` seconds each, no more than ``ceil(rate x timeout)``
+    invocations run at once. That is capped at the API's share of the account,
+    :data:`defaults.API_RESERVED_CONCURRENCY_SHARE` split over its ``functions``
+    (at least 1 each), and raised to the spec's provisioned concurrency if that
+    is higher (reserved must cover provisioned).
+    """
+    by_rate = math.ceil(rate * spec.timeout.to_seconds())
+    share = max(1, defaults.API_RESERVED_CONCURRENCY_SHARE // max(1, functions))
+    return max(min(by_rate, share), spec.provisioned_concurrency or 0)
+
+
+def saga_reserved_concurrency(spec: "FunctionSpec", *, functions: int) -> int:
+    """The default reserved concurrency of a saga's action or compensation function:
+    :data:`defaults.SAGA_RESERVED_CONCURRENCY_SHARE` split over the saga's
+    ``functions`` (at least 1), or its provisioned concurrency if higher. A
+    throttled step is retried with backoff (``Lambda.TooManyRequestsException``
+    is one of the saga's transient errors); if throttling outlasts the retries the
+    saga compensates, which the ExecutionThrottled and function throttle alarms report."""
+    share = max(1, defaults.SAGA_RESERVED_CONCURRENCY_SHARE // max(1, functions))
+    return max(share, spec.provisioned_concurrency or 0)
+
+
+def bounded(spec: "FunctionSpec", bound: int) -> "FunctionSpec":
+    """``spec`` with reserved concurrency ``bound`` unless it sets its own."""
+    if spec.reserved_concurrency is not None:
+        return spec
+    return spec.replace(reserved_concurrency=bound)
+
+
+def check_not_zero(problems: "Problems", field_name: str, spec: Any, consumer: str) -> None:
+    """Reserved concurrency 0 stops a function: impossible for a function that must answer."""
+    value = getattr(spec, "reserved_concurrency", None)
+    problems.check(
+        value != 0 or isinstance(value, bool),
+        f"{field_name}.reserved_concurrency",
+        value,
+        f"None (the pattern's bound, see building_blocks.concurrency) or >= 1: {consumer} with reserved "
+        "concurrency 0 is never invoked, every call is throttled",
+        "leave reserved_concurrency unset, or set the bound you want (>= 1)",
     )

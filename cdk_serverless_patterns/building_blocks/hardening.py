@@ -10,9 +10,14 @@ library builds under that scope afterwards:
   pipe logs) are encrypted with a customer managed KMS key: one per stack,
   rotation on, usable only by CloudWatch Logs for log groups of that account
   and Region (``kms:EncryptionContext:aws:logs:arn``);
-* **DynamoDB tables** made by the library are backed up by AWS Backup: one
-  plan per stack, daily backups kept 35 days, in a vault encrypted with the
-  stack's data key (on top of point-in-time recovery);
+* **DynamoDB tables** made by the library are encrypted with the stack's data
+  key (customer managed, rotation on: its policy and CloudTrail govern and
+  record every use; the library's grants add the key actions next to the table
+  actions) and backed up by AWS Backup: one plan per stack, daily backups kept
+  35 days, in a vault encrypted with the same key (on top of point-in-time
+  recovery). ``enable_hardening(scope, table_key_reason="...")`` keeps the
+  tables on the AWS managed key instead, with that reason as the
+  acknowledgement of checkov's CKV_AWS_119;
 * **data buckets** (``SecureBucket``) use SSE-KMS with the stack's data key
   (rotation on) and S3 Bucket Keys, which cut KMS requests by about 99%.
   Access-log buckets stay SSE-S3: S3 server access logging cannot deliver to
@@ -54,6 +59,7 @@ from cdk_serverless_patterns.errors import PatternConfigError
 from .scope_settings import find_on_scope, set_on_scope
 
 _HARDENING = "hardening"
+_TABLE_KEY_REASON = "hardening-table-key-reason"
 #: Construct id of the per-stack hardening resources.
 STACK_RESOURCES_ID = "ServerlessPatternsHardening"
 #: What CloudWatch Logs needs on a log group key (AWS: "Encrypt log data in CloudWatch Logs").
@@ -61,12 +67,27 @@ LOGS_KEY_ACTIONS = ("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:Gener
 _STATEFUL_TYPES = (logs.CfnLogGroup, dynamodb.CfnTable, dynamodb.CfnGlobalTable, s3.CfnBucket)
 
 
-def enable_hardening(scope: IConstruct) -> None:
+def enable_hardening(scope: IConstruct, *, table_key_reason: Optional[str] = None) -> None:
     """Harden everything the library builds under ``scope`` from now on (see module docs).
 
+    :param table_key_reason: keep the library's tables on the AWS managed key
+        (``aws/dynamodb``) instead of the stack's customer managed data key, for
+        this reason (at least 20 characters; a reviewer signs it, e.g. "Table
+        holds product ids only; the account's SCP denies dynamodb:* outside
+        the VPC endpoint"). Default: None (tables use the data key).
     :raises PatternConfigError: ``scope`` already holds log groups, tables or
-        buckets (they would stay unhardened): call this before building them.
+        buckets (they would stay unhardened): call this before building them;
+        or ``table_key_reason`` is not a string of at least 20 characters.
     """
+    if table_key_reason is not None and not (isinstance(table_key_reason, str) and len(table_key_reason.strip()) >= 20):
+        raise PatternConfigError(
+            scope.node.path or "<app>",
+            [
+                f"table_key_reason={table_key_reason!r} is invalid: allowed None (tables on the stack's customer "
+                "managed key) or a reason of at least 20 characters why the AWS managed key is enough. Fix: leave "
+                "it out, or say why, e.g. table_key_reason='Tables hold public catalogue data only'"
+            ],
+        )
     existing = [c.node.path for c in scope.node.find_all() if isinstance(c, _STATEFUL_TYPES)]
     if existing:
         shown = ", ".join(existing[:3]) + (f" and {len(existing) - 3} more" if len(existing) > 3 else "")
@@ -79,11 +100,24 @@ def enable_hardening(scope: IConstruct) -> None:
             ],
         )
     set_on_scope(scope, _HARDENING, True)
+    if table_key_reason is not None:
+        set_on_scope(scope, _TABLE_KEY_REASON, table_key_reason)
 
 
 def is_hardened(scope: IConstruct) -> bool:
     """True when :func:`enable_hardening` was called on ``scope`` or an ancestor."""
     return bool(find_on_scope(scope, _HARDENING))
+
+
+def table_key_for(scope: IConstruct) -> tuple[Optional[kms.IKey], Optional[str]]:
+    """(the key a table under ``scope`` is encrypted with, the user's reason for none):
+    the stack's data key when hardened without ``table_key_reason``; else None."""
+    if not is_hardened(scope):
+        return None, None
+    reason = find_on_scope(scope, _TABLE_KEY_REASON)
+    if isinstance(reason, str):
+        return None, reason
+    return StackHardening.of(scope).data_key, None
 
 
 @jsii.implements(IStableListProducer)
@@ -152,13 +186,13 @@ class StackHardening(Construct):
 
     @property
     def data_key(self) -> kms.Key:
-        """The stack's key for data buckets and the backup vault (rotation on)."""
+        """The stack's key for data buckets, tables and the backup vault (rotation on)."""
         if self._data_key is None:
             self._data_key = kms.Key(
                 self,
                 "DataKey",
                 enable_key_rotation=True,
-                description=f"Encrypts the data buckets and backups of stack {Stack.of(self).stack_name}",
+                description=f"Encrypts the data buckets, tables and backups of stack {Stack.of(self).stack_name}",
                 removal_policy=RemovalPolicy.RETAIN,  # retained data stays readable
             )
         return self._data_key
@@ -219,4 +253,4 @@ def data_key_for(scope: IConstruct) -> Optional[kms.IKey]:
     return StackHardening.of(scope).data_key if is_hardened(scope) else None
 
 
-__all__ = ["enable_hardening", "is_hardened", "StackHardening", "logs_key_for", "data_key_for"]
+__all__ = ["enable_hardening", "is_hardened", "StackHardening", "logs_key_for", "data_key_for", "table_key_for"]

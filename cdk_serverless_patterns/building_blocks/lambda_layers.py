@@ -23,7 +23,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from cdk_serverless_patterns import defaults
-from cdk_serverless_patterns.errors import Problems, or_default
+from cdk_serverless_patterns.errors import PatternConfigError, Problems, or_default
 from cdk_serverless_patterns.runtime import env
 
 
@@ -115,14 +115,18 @@ def validate_observability(
                 f"leave it at {defaults.POWERTOOLS_LAYER_VERSION} or pass the version from the Powertools docs",
             )
             if region is not None and not Token.is_unresolved(region):
-                china = region.startswith("cn-")
+                published = (
+                    *defaults.POWERTOOLS_LAYER_REGIONS, *defaults.POWERTOOLS_X86_ONLY_REGIONS, *defaults.POWERTOOLS_CN_REGIONS
+                )
                 problems.check(
-                    not region.startswith("us-gov-") and (not china or region in defaults.POWERTOOLS_CN_REGIONS),
+                    region in published,
                     f"{p}.powertools",
                     f"stack region {region}",
-                    "a Region where the pinned layer's publishing account is known (commercial Regions, cn-north-1)",
-                    "pass powertools=Powertools(ssm_version='latest') to resolve it from AWS's SSM parameter, "
-                    "or add the layer yourself with layers=[...]",
+                    f"a Region where AWS publishes the pinned layer (version {options.layer_version}): "
+                    f"{', '.join(published)}",
+                    "pass powertools=Powertools(ssm_version='latest') to resolve it from AWS's SSM parameter "
+                    "where one exists, or bundle aws-lambda-powertools with your code (powertools=False) "
+                    "or add your own layer with layers=[...]",
                 )
         else:
             problems.check(
@@ -168,6 +172,16 @@ def powertools_layer(
     else:
         region = stack.region
         china = not Token.is_unresolved(region) and region in defaults.POWERTOOLS_CN_REGIONS
+        if region in defaults.POWERTOOLS_X86_ONLY_REGIONS and arch == "arm64":
+            raise PatternConfigError(
+                scope.node.path,
+                [
+                    f"powertools=True in stack region {region} with architecture arm64 is invalid: allowed x86_64 "
+                    f"there (AWS publishes the arm64 layer in {', '.join(defaults.POWERTOOLS_LAYER_REGIONS)}). "
+                    "Fix: pass architecture=aws_lambda.Architecture.X86_64, bundle aws-lambda-powertools with "
+                    "your code (powertools=False), or add your own layer with layers=[...]"
+                ],
+            )
         layer_name = f"AWSLambdaPowertoolsPythonV3-{runtime_name.replace('.', '')}-{arch}"
         arn = stack.format_arn(
             service="lambda",

@@ -17,6 +17,7 @@ from constructs import Construct
 
 from cdk_serverless_patterns.errors import Problems
 
+from .table_access import grant_table_actions
 from .tables import create_table
 
 ResultTable = Union[bool, dynamodb.ITable, None]
@@ -61,4 +62,4 @@ def resolve_result_table(
 
 def grant_result_writes(table: dynamodb.ITable, grantee: iam.IGrantable) -> None:
     """Item-level read/write on ``table`` (and its key, if customer-managed)."""
-    table.grant(grantee, *RESULT_TABLE_ACTIONS)
+    grant_table_actions(table, grantee, RESULT_TABLE_ACTIONS)

@@ -7,10 +7,13 @@ which also lifts deletion protection (otherwise the stack could never delete it)
 so does a DESTROY applied later (``RemovalPolicies.of(stack).destroy()``), see
 :mod:`.removal`.
 
-Under :func:`~.hardening.enable_hardening` each table also joins the stack's
-AWS Backup plan (daily, 35 days); otherwise point-in-time recovery is the
-backup, and the compliance packs' ``DynamoDBInBackupPlan`` finding is
-acknowledged with that as the reason.
+Under :func:`~.hardening.enable_hardening` each table is encrypted with the
+stack's customer managed data key (unless the user gave ``table_key_reason``)
+and joins the stack's AWS Backup plan (daily, 35 days); otherwise
+point-in-time recovery is the backup, and the compliance packs'
+``DynamoDBInBackupPlan`` finding is acknowledged with that as the reason.
+Grant access with :func:`~.table_access.grant_table_access`, which adds the
+key actions a customer managed key needs.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from constructs import Construct
 
 from cdk_serverless_patterns.checks.acknowledge import COMPLIANCE, acknowledge, acknowledge_checkov
 
-from .hardening import StackHardening, is_hardened
+from .hardening import StackHardening, is_hardened, table_key_for
 from .removal import follow_removal_policy
 
 
@@ -48,13 +51,15 @@ def create_table(
     :param stream: stream view type. Default: no stream.
     :param time_to_live_attribute: TTL attribute name. Default: none.
     """
+    key, aws_managed_reason = table_key_for(scope)
     table = dynamodb.Table(
         scope,
         construct_id,
         partition_key=dynamodb.Attribute(name=partition_key, type=dynamodb.AttributeType.STRING),
         sort_key=dynamodb.Attribute(name=sort_key, type=sort_key_type) if sort_key else None,
         billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-        encryption=dynamodb.TableEncryption.AWS_MANAGED,
+        encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED if key else dynamodb.TableEncryption.AWS_MANAGED,
+        encryption_key=key,
         point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
             point_in_time_recovery_enabled=True
         ),
@@ -74,11 +79,16 @@ def create_table(
             "the table is retained with deletion protection. An AWS Backup plan adds backups kept beyond 35 "
             "days, in a separate vault; regulated workloads turn it on with enable_hardening(scope).",
         )
+    if key is not None:
+        return table
     acknowledge_checkov(
         table,
         ("CKV_AWS_119",),
-        "Encrypted at rest with the AWS managed key for DynamoDB (aws/dynamodb, AES-256); every access is an "
-        "IAM-authorized API call that the library grants per action and table. A customer managed key would "
-        "also need a key grant next to every table grant (CDK's raw Table.grant does not add one).",
+        f"Kept on the AWS managed key by enable_hardening(table_key_reason=...): {aws_managed_reason}"
+        if aws_managed_reason
+        else "Not a hardened stack: encrypted at rest with the AWS managed key aws/dynamodb (AES-256), whose use "
+        "CloudTrail records but whose policy cannot be changed; access is limited by the IAM grants the library "
+        "computes per action and table. enable_hardening(scope) puts the library's tables on the stack's "
+        "customer managed key (rotation on, key policy under your control).",
     )
     return table

@@ -39,6 +39,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from cdk_serverless_patterns import defaults
+from cdk_serverless_patterns.building_blocks.table_access import grant_table_actions
 from cdk_serverless_patterns.building_blocks.alarms import Graph, function_graphs
 from cdk_serverless_patterns.building_blocks.alarms import dashboard as make_dashboard
 from cdk_serverless_patterns.building_blocks.delivery_rules import duration_seconds
@@ -264,7 +265,7 @@ class FanOutFanIn(Construct):
             environment={env.FAN_IN_TABLE: state_table.table_name},
             **function_options,
         )
-        state_table.grant(self.aggregator.role, *AGGREGATOR_TABLE_ACTIONS)
+        grant_table_actions(state_table, self.aggregator.role, AGGREGATOR_TABLE_ACTIONS)
         self.event_sources: dict[str, lambda_.EventSourceMapping] = {
             "aggregator": consume_queue(
                 self,
@@ -325,7 +326,7 @@ class FanOutFanIn(Construct):
                 },
                 **function_options,
             )
-            state_table.grant(worker.role, *WORKER_TABLE_ACTIONS)
+            grant_table_actions(state_table, worker.role, WORKER_TABLE_ACTIONS)
             self.aggregator_queue.queue.grant_send_messages(worker.role)
             # only the worker that records a job's last part sends: one aggregator message per job
             add_traffic_hint(worker.function, messages_per_event=1 / len(workers))

@@ -77,6 +77,17 @@ from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledg
 from cdk_serverless_patterns.errors import Problems, child_path, is_token, or_default
 from cdk_serverless_patterns.runtime import env
 
+#: What Lambda's poller needs on a stream it reads with shared throughput (no enhanced
+#: fan-out consumer: SubscribeToShard and DescribeStreamConsumer apply to consumer ARNs only).
+#: https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-create.html
+KINESIS_POLLER_ACTIONS = (
+    "kinesis:DescribeStream",
+    "kinesis:DescribeStreamSummary",
+    "kinesis:GetRecords",
+    "kinesis:GetShardIterator",
+    "kinesis:ListShards",
+)
+
 
 _OPTION_TYPES = {
     **COMMON,
@@ -297,24 +308,29 @@ class StreamProcessing(Construct):
                 "max_retry_attempts=-1 retries a failing batch until its records expire: one poison record "
                 "blocks its shard for up to max_record_age.",
             )
-        self.processor.alias.add_event_source(
-            event_sources.KinesisEventSource(
-                self.stream,
-                starting_position=position,
-                batch_size=size,
-                max_batching_window=max_batching_window,
-                parallelization_factor=parallelization,
-                # CDK expresses Lambda's -1 (infinite) by leaving the property out.
-                retry_attempts=None if retries == -1 else retries,
-                max_record_age=record_age,
-                bisect_batch_on_error=bisect_batch_on_error,
-                report_batch_item_failures=True,
-                on_failure=event_sources.SqsDlq(self.failure_queue),
-            )
+        # The mapping is made directly (not with KinesisEventSource, whose grant_read adds the
+        # enhanced fan-out actions SubscribeToShard/DescribeStreamConsumer on the stream ARN, where
+        # they cannot apply, and ListStreams): this consumer polls shards, so it gets exactly what
+        # Lambda's shared-throughput poller calls, on the stream.
+        self.event_source_mapping: lambda_.EventSourceMapping = self.processor.alias.add_event_source_mapping(
+            "KinesisEventSource",
+            event_source_arn=self.stream.stream_arn,
+            starting_position=position,
+            batch_size=size,
+            max_batching_window=max_batching_window,
+            parallelization_factor=parallelization,
+            # CDK expresses Lambda's -1 (infinite) by leaving the property out.
+            retry_attempts=None if retries == -1 else retries,
+            max_record_age=record_age,
+            bisect_batch_on_error=bisect_batch_on_error,
+            report_batch_item_failures=True,
+            on_failure=event_sources.SqsDlq(self.failure_queue),
         )
-        self.event_source_mapping: lambda_.EventSourceMapping = next(
-            c for c in self.processor.alias.node.children if isinstance(c, lambda_.EventSourceMapping)
+        self.processor.role.add_to_principal_policy(
+            iam.PolicyStatement(actions=list(KINESIS_POLLER_ACTIONS), resources=[self.stream.stream_arn])
         )
+        if self.stream.encryption_key is not None:
+            self.stream.encryption_key.grant_decrypt(self.processor.role)
 
         self.alarms: list[cloudwatch.Alarm] = [*self.processor.alarms, *self._failures.alarms]
         if create_alarms:

@@ -14,6 +14,7 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from cdk_serverless_patterns import FunctionSpec, Invocation, ServerlessFunction, enable_hardening
+from cdk_serverless_patterns.building_blocks.table_access import grant_table_actions
 from cdk_serverless_patterns.building_blocks.tables import create_table
 from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
 from cdk_serverless_patterns.runtime import env
@@ -43,7 +44,7 @@ class AuditTrailStack(cdk.Stack):
             alarm_topic=alarms.topic,
         )
         # Least privilege: the recorder only ever adds items.
-        table.grant(self.recorder.role, "dynamodb:PutItem")
+        grant_table_actions(table, self.recorder.role, ["dynamodb:PutItem"])
         cdk.CfnOutput(self, "RecorderAlias", value=self.recorder.alias.function_arn)
 
 

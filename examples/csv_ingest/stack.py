@@ -23,6 +23,7 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from cdk_serverless_patterns import EventProcessing, FunctionSpec, Idempotency, enable_hardening
+from cdk_serverless_patterns.building_blocks.table_access import grant_table_actions
 from cdk_serverless_patterns.building_blocks.tables import create_table
 from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
 
@@ -66,7 +67,7 @@ class CsvIngestStack(cdk.Stack):
             alarm_topic=alarms.topic,
         )
         # ServerlessFunction is IGrantable: the grant lands on the importer's own role.
-        self.idempotency_table.grant(self.ingest.processor, *IDEMPOTENCY_ACTIONS)
+        grant_table_actions(self.idempotency_table, self.ingest.processor, IDEMPOTENCY_ACTIONS)
         cdk.CfnOutput(self, "UploadBucket", value=self.ingest.bucket.bucket_name)
         cdk.CfnOutput(self, "NotificationTopic", value=self.ingest.topic.topic_arn)
 

@@ -23,6 +23,7 @@ from aws_cdk import Duration
 from constructs import Construct
 
 from cdk_serverless_patterns import ApiBackend, ApiType, FanOutFanIn, FunctionSpec, enable_hardening
+from cdk_serverless_patterns.building_blocks.table_access import grant_table_actions
 from cdk_serverless_patterns.building_blocks.tables import create_table
 from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
 from cdk_serverless_patterns.runtime import env
@@ -72,8 +73,8 @@ class CustomerOrdersStack(cdk.Stack):
             alarm_topic=alarms.topic,
         )
         for worker in self.processing.workers.values():
-            orders.grant(worker.role, *WORKER_TABLE_ACTIONS)
-        orders.grant(self.processing.aggregator.role, "dynamodb:UpdateItem")
+            grant_table_actions(orders, worker.role, WORKER_TABLE_ACTIONS)
+        grant_table_actions(orders, self.processing.aggregator.role, ["dynamodb:UpdateItem"])
 
         self.api = ApiBackend(
             self,

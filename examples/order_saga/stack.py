@@ -41,6 +41,7 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from cdk_serverless_patterns import FunctionSpec, Saga, SagaStartApi, SagaStep, enable_hardening
+from cdk_serverless_patterns.building_blocks.table_access import grant_table_actions
 from cdk_serverless_patterns.patterns.saga.workflow import SagaStepFunctions
 from cdk_serverless_patterns.building_blocks.tables import create_table
 from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
@@ -143,7 +144,8 @@ def grant_order_steps(table: Any, functions: Mapping[str, SagaStepFunctions]) ->
     for step, (action_writes, compensation_writes) in writes.items():
         for function, actions in ((functions[step].action, action_writes), (functions[step].compensation, compensation_writes)):
             if function is not None:
-                table.grant(function.role, *sorted({*STEP_MARKER_ACTIONS, *actions}))
+                # through the library's grant: the table is on the stack's key, which the role needs too
+                grant_table_actions(table, function.role, sorted({*STEP_MARKER_ACTIONS, *actions}))
 
 
 def build(app: cdk.App) -> list[cdk.Stack]:

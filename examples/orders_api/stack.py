@@ -1,8 +1,8 @@
 """Orders API: an ApiBackend with Cognito auth, a table, and three functions.
 
-* POST /orders          → ``orders.create`` (read-write)
+* POST /orders          → ``orders.create`` (PutItem, GetItem)
 * GET /orders, GET /orders/{id} → ``orders.read`` (one shared, read-only function)
-* DELETE /orders/{id}   → ``orders.cancel`` (read-write)
+* DELETE /orders/{id}   → ``orders.cancel`` (UpdateItem)
 
 API Gateway rejects malformed order bodies (JSON schema) before any Lambda
 runs; the handlers validate again and answer with JSON errors.
@@ -15,7 +15,7 @@ from pathlib import Path
 import aws_cdk as cdk
 from constructs import Construct
 
-from cdk_serverless_patterns import ApiBackend, FunctionSpec, enable_hardening
+from cdk_serverless_patterns import ApiBackend, FunctionSpec, TableAccess, enable_hardening
 from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
 from cdk_serverless_patterns.runtime import env
 
@@ -73,6 +73,13 @@ class OrdersApiStack(cdk.Stack):
                 ),
             },
             table=True,
+            # What each handler calls: create puts (conditionally) and reads back a duplicate,
+            # cancel updates the status conditionally (the failed condition returns the item);
+            # the GET routes keep the read-only default.
+            table_access={
+                "POST /orders": TableAccess.of("PutItem", "GetItem"),
+                "DELETE /orders/{id}": TableAccess.of("UpdateItem"),
+            },
             environment={env.SERVICE_NAME: "orders-api"},
             request_schemas={"POST /orders": ORDER_SCHEMA, "PUT /orders/{id}": ORDER_SCHEMA},
             cors_allow_origins=["https://shop.example.com"],

@@ -44,8 +44,9 @@ from cdk_serverless_patterns.building_blocks.alarms import AlarmSpec, alarms_fro
 from cdk_serverless_patterns.building_blocks.alarms import Graph, function_graphs
 from cdk_serverless_patterns.building_blocks.alarms import dashboard as alarm_dashboard
 from cdk_serverless_patterns.building_blocks.grants import grant_exactly
+from cdk_serverless_patterns.building_blocks.table_access import TableAccess, default_access, grant_table_access
 from cdk_serverless_patterns.building_blocks.aggregate_alarms import aggregate_function_alarms
-from cdk_serverless_patterns.building_blocks.concurrency import declare_concurrency_bound
+from cdk_serverless_patterns.building_blocks.concurrency import api_reserved_concurrency, bounded
 from cdk_serverless_patterns.building_blocks.function import (
     FunctionSpec,
     Invocation,
@@ -100,6 +101,14 @@ class ApiBackend(Construct):
         encrypted, PITR, deletion protection); an existing ``ITable`` is used
         as is. GET/HEAD/OPTIONS functions get read-only grants, others read-write;
         the name reaches handlers as ``TABLE_NAME``. Default: no table.
+    :param table_access: what each route's handler does with the table,
+        ``{"DELETE /orders/{id}": TableAccess.of("GetItem", "DeleteItem")}``
+        (:class:`TableAccess`: ``read()``, ``write()``, ``read_write()``,
+        ``of(...)``, ``none()``). A route left out gets ``TableAccess.read()``
+        (GetItem, BatchGetItem, Query) for GET/HEAD/OPTIONS and
+        ``TableAccess.read_write()`` (those plus PutItem, UpdateItem,
+        ConditionCheckItem) otherwise: never Scan, DeleteItem or BatchWriteItem
+        unless declared. Routes sharing a function grant the union. Default: none.
     :param environment: extra variables merged into every route function's
         environment (over the spec's). Default: none.
     :param alarm_topic: SNS topic for every alarm. Default: none.
@@ -181,6 +190,7 @@ class ApiBackend(Construct):
         api_type: ApiType = ApiType.REST,
         auth: Optional[ApiAuth] = None,
         table: Union[bool, dynamodb.ITable, None] = None,
+        table_access: Optional[Mapping[str, TableAccess]] = None,
         environment: Optional[Mapping[str, str]] = None,
         alarm_topic: Optional[sns.ITopic] = None,
         create_alarms: bool = True,
@@ -241,6 +251,7 @@ class ApiBackend(Construct):
                 dashboard=dashboard,
             ),
             waf_logging=waf_logging,
+            table_access=table_access,
         )
         waf = waf if waf is not None else api_type is ApiType.REST
         check_stack_capacity(
@@ -266,6 +277,7 @@ class ApiBackend(Construct):
         super().__init__(scope, construct_id)
         self.auth = auth
         self.api_type = api_type
+        self._table_access = {parse_route(k).key: v for k, v in (table_access or {}).items()}
 
         # --- table --------------------------------------------------------
         self.table: Optional[dynamodb.ITable] = None
@@ -281,11 +293,15 @@ class ApiBackend(Construct):
             function_env[env.CORS_ALLOW_ORIGINS] = ",".join(origins)
         function_env.update(environment or {})
 
+        function_count = len(routes_by_value(parsed)) + (1 if auth.kind is AuthKind.LAMBDA else 0)
+
         def make_function(fid: str, spec: FunctionSpec, extra: Optional[Mapping[str, str]] = None) -> ServerlessFunction:
+            # The stage throttle bounds the rate, not concurrency: reserve a bound (concurrency.py).
+            bound = api_reserved_concurrency(spec, rate=options.rate, functions=function_count)
             function = ServerlessFunction(
                 self,
                 fid,
-                spec,
+                bounded(spec, bound),
                 invocation=Invocation.SYNC,
                 alarm_topic=alarm_topic,
                 create_alarms=create_alarms and per_function_alarms,
@@ -293,11 +309,6 @@ class ApiBackend(Construct):
                 removal_policy=removal_policy,
                 environment=extra,
                 max_timeout=(api_type.integration_timeout_s, api_type.timeout_reason),
-            )
-            declare_concurrency_bound(
-                function,
-                f"the API stage's throttling ({options.rate} requests/s steady, burst {options.burst}): API "
-                "Gateway answers 429 above it, so at most that many requests reach the functions at once",
             )
             return function
 
@@ -655,10 +666,10 @@ class ApiBackend(Construct):
     def _grant_table(self, function: ServerlessFunction, group: list[Route]) -> None:
         if self.table is None:
             return
-        if all(route.is_read_only for route in group):
-            self.table.grant_read_data(function.role)
-        else:
-            self.table.grant_read_write_data(function.role)
+        access = TableAccess.none()
+        for route in group:
+            access = access | self._table_access.get(route.key, default_access(route.is_read_only))
+        grant_table_access(self.table, function.role, access)
 
     def _acknowledge(self, auth: ApiAuth) -> None:
         if self.api_type is ApiType.HTTP:

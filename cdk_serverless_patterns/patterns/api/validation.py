@@ -16,6 +16,8 @@ from aws_cdk import Duration
 
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.function import FunctionSpec, validate_spec
+from cdk_serverless_patterns.building_blocks.concurrency import check_not_zero
+from cdk_serverless_patterns.building_blocks.table_access import validate_table_access
 from cdk_serverless_patterns.building_blocks.option_types import (
     BOOL,
     COMMON,
@@ -67,6 +69,7 @@ def validate_api(
     api_key_required: Any = False,
     typed_options: Optional[Mapping[str, Any]] = None,
     waf_logging: Any = True,
+    table_access: Any = None,
 ) -> dict[Route, FunctionSpec]:
     """Every rule of ApiBackend, collected into one PatternConfigError.
 
@@ -109,6 +112,7 @@ def validate_api(
             max_timeout_reason=api_type.timeout_reason,
             extra_environment=extra_env,
         )
+        check_not_zero(problems, f"routes[{group[0].key!r}]", spec, "an API route function")
     if api_type is ApiType.HTTP:
         problems.check(
             len(parsed) <= defaults.HTTP_API_MAX_ROUTES,
@@ -142,6 +146,7 @@ def validate_api(
         "True (create one), an existing ITable, or None",
         "pass table=True or dynamodb.Table.from_table_name(...)",
     )
+    _validate_table_access(problems, table_access, table, parsed)
     _validate_stage(problems, options, api_type)
     _validate_cors(problems, cors_allow_origins, parsed)
     if api_type is ApiType.HTTP:
@@ -389,3 +394,40 @@ def try_route(key: Any) -> Optional[Route]:
         return parse_route(key)
     except RouteError:
         return None
+
+
+def _validate_table_access(problems: Problems, table_access: Any, table: Any, parsed: Mapping[Route, Any]) -> None:
+    """``table_access`` maps routes of ``routes`` to TableAccess declarations, and needs a table."""
+    if table_access is None:
+        return
+    if not isinstance(table_access, Mapping):
+        problems.add(
+            "table_access",
+            table_access,
+            "a mapping of route keys to TableAccess ({'GET /orders': TableAccess.read()})",
+            "pass table_access={'DELETE /orders/{id}': TableAccess.of('GetItem', 'DeleteItem')}",
+        )
+        return
+    if table_access and (table is None or table is False):
+        problems.add(
+            "table_access",
+            sorted(map(str, table_access)),
+            "only with a table (table=True or an existing ITable)",
+            "pass table=True, or drop table_access",
+        )
+    known = {route.key: route for route in parsed}
+    for key, access in table_access.items():
+        try:
+            route = parse_route(key)
+        except RouteError as error:
+            problems.add(f"table_access[{key!r}]", key, error.allowed, error.fix)
+            continue
+        if route.key not in known:
+            problems.add(
+                f"table_access[{key!r}]",
+                key,
+                f"a route of this API ({', '.join(sorted(known))})",
+                "declare access for a route listed in routes, or add the route",
+            )
+            continue
+        validate_table_access(problems, f"table_access[{key!r}]", access)

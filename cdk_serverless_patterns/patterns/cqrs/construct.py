@@ -18,6 +18,7 @@ from cdk_serverless_patterns.building_blocks.alarms import AlarmSpec, max_metric
 from cdk_serverless_patterns.building_blocks.alarms import function_graphs, Graph
 from cdk_serverless_patterns.building_blocks.alarms import dashboard as alarm_dashboard
 from cdk_serverless_patterns.building_blocks.concurrency import rule_consumer_spec
+from cdk_serverless_patterns.building_blocks.table_access import KEY_READ_ACTIONS, KEY_WRITE_ACTIONS, grant_table_actions
 from cdk_serverless_patterns.building_blocks.grants import grant_exactly
 from cdk_serverless_patterns.building_blocks.function import FunctionSpec, Invocation, ServerlessFunction
 from cdk_serverless_patterns.building_blocks.option_types import check_option_types
@@ -384,16 +385,22 @@ class Cqrs(Construct):
         """Let a writer outside the API append events (``runtime.event_store.append``):
         exactly ``dynamodb:PutItem`` and ``dynamodb:ConditionCheckItem`` (the two
         actions of its transaction) on the event store; no updates, no deletes."""
-        return grant_exactly(
+        grant = grant_exactly(
             grantee,
             actions=["dynamodb:PutItem", "dynamodb:ConditionCheckItem"],
             resources=[self.event_store.table_arn],
         )
+        if self.event_store.encryption_key is not None:
+            self.event_store.encryption_key.grant(grantee, *KEY_WRITE_ACTIONS)
+        return grant
 
     def grant_read_model(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let a reader outside the API read views (``runtime.projection.get_view``):
         exactly ``dynamodb:GetItem`` on the read model."""
-        return grant_exactly(grantee, actions=["dynamodb:GetItem"], resources=[self.read_model.table_arn])
+        grant = grant_exactly(grantee, actions=["dynamodb:GetItem"], resources=[self.read_model.table_arn])
+        if self.read_model.encryption_key is not None:
+            self.read_model.encryption_key.grant(grantee, *KEY_READ_ACTIONS)
+        return grant
 
     def _build_projection(
         self,
@@ -428,8 +435,8 @@ class Cqrs(Construct):
         )
         # Projectors write only the read model: read the current view, put the next.
         # On the event store they may only Query, to catch up on versions they missed.
-        self.read_model.grant(projector.role, "dynamodb:GetItem", "dynamodb:PutItem")
-        self.event_store.grant(projector.role, "dynamodb:Query")
+        grant_table_actions(self.read_model, projector.role, ["dynamodb:GetItem", "dynamodb:PutItem"])
+        grant_table_actions(self.event_store, projector.role, ["dynamodb:Query"])
         delivery = RuleTarget(
             scope,
             "DeliveryFailures",
@@ -519,15 +526,13 @@ class Cqrs(Construct):
         for function in _unique(self.commands.values()):
             # Append-only: put new versions (conditional), check the expected one,
             # read history. No UpdateItem/DeleteItem/BatchWriteItem, nothing on the read model.
-            self.event_store.grant(
+            grant_table_actions(
+                self.event_store,
                 function.role,
-                "dynamodb:PutItem",
-                "dynamodb:ConditionCheckItem",
-                "dynamodb:Query",
-                "dynamodb:GetItem",
+                ["dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:GetItem"],
             )
         for function in _unique(self.queries.values()):
-            self.read_model.grant(function.role, "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
+            grant_table_actions(self.read_model, function.role, ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"])
 
     def _route_function(self, route: Route) -> ServerlessFunction:
         functions = self.api_backend.functions
