@@ -478,6 +478,20 @@ POWERTOOLS_SSM_PREFIX = "/aws/service/powertools/python"
 ADOT_PYTHON_LAYER_VERSION = "V1_29_0"
 ADOT_PYTHON_RUNTIMES = ("python3.8", "python3.9", "python3.10", "python3.11", "python3.12", "python3.13")
 
+
+def newest_adot_python_runtime() -> lambda_.Runtime:
+    """The newest Python runtime the pinned ADOT layer supports (:data:`ADOT_PYTHON_RUNTIMES`):
+    the default runtime of a ``Tracing.OPENTELEMETRY`` function, whose layer lags Lambda's newest Python."""
+    version = ADOT_PYTHON_RUNTIMES[-1].removeprefix("python")
+    runtime: lambda_.Runtime = getattr(lambda_.Runtime, f"PYTHON_{version.replace('.', '_')}")
+    return runtime
+
+
+#: Lambda: at most 5 layers per function, the library's own (runtime, Powertools, ADOT) included.
+LAYERS_MAX = 5
+#: Lambda: the Handler property is at most 128 characters.
+HANDLER_MAX_CHARS = 128
+
 # --- Durable saga (DurableSaga, Lambda durable functions) ---------------------
 #: DurableConfig.ExecutionTimeout: 1 - 31,622,400 s (366 days), whole seconds.
 #: RetentionPeriodInDays: 1 - 90 days, default 14.

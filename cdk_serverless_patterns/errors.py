@@ -8,9 +8,12 @@ before a single child construct exists. Values that resolve only at deploy time
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Optional, TypeVar
+from typing import Any, Optional, TypeVar, Union
+
+from typing_extensions import TypeGuard
 
 from aws_cdk import Token
 
@@ -43,8 +46,19 @@ def is_token(value: Any) -> bool:
     if isinstance(value, str):
         return Token.is_unresolved(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return Token.is_unresolved(value)
+        # inf/NaN are not JSON: sent to jsii they kill its process for the rest of the app.
+        # A number token is a finite double, so a non-finite value is never one.
+        return math.isfinite(value) and Token.is_unresolved(value)
     return False
+
+
+def is_number(value: Any, *, integer: bool = True) -> TypeGuard[Union[int, float]]:
+    """True for a finite ``int`` (or, unless ``integer``, a finite ``float``); never a ``bool``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    if isinstance(value, float) and (integer or not math.isfinite(value)):
+        return False
+    return True
 
 
 @dataclass
@@ -68,22 +82,27 @@ class Problems:
         field_name: str,
         value: Any,
         *,
-        low: Optional[int] = None,
-        high: Optional[int] = None,
+        low: Optional[float] = None,
+        high: Optional[float] = None,
         allowed: str,
         fix: str,
+        integer: bool = True,
     ) -> bool:
-        """The integer rule: ``value`` is an ``int`` (not a ``bool``) in ``low``-``high``
-        (either bound may be left out). A deploy-time token is skipped, not guessed.
-        Returns whether the value passed (a token counts as passed)."""
+        """The numeric rule, the one place every numeric option goes through: ``value`` is
+        an ``int`` (with ``integer=False`` also a finite ``float``) in ``low``-``high``
+        (either bound may be left out). ``bool``, ``inf`` and ``NaN`` always fail (a bool
+        is not a count; inf/NaN would kill the jsii process). A deploy-time token is
+        skipped, not guessed. Returns whether the value passed (a token counts as passed)."""
         if is_token(value):
             return True
-        ok = (
-            isinstance(value, int)
-            and not isinstance(value, bool)
-            and (low is None or value >= low)
-            and (high is None or value <= high)
-        )
+        ok = is_number(value, integer=integer) and (low is None or value >= low) and (high is None or value <= high)
+        if not ok and isinstance(value, (bool, float)) and not is_number(value, integer=integer):
+            why = (
+                "a bool is not a number"
+                if isinstance(value, bool)
+                else ("inf and NaN are never allowed" if not math.isfinite(value) else "a float is not an integer")
+            )
+            allowed = f"{allowed}; {why}"
         self.check(ok, field_name, value, allowed, fix)
         return ok
 
@@ -118,6 +137,42 @@ def shown(value: Any) -> str:
 
 
 def child_path(scope: Any, construct_id: str) -> str:
-    """The path a construct will have once created under ``scope`` (for messages)."""
+    """The path a construct will have once created under ``scope`` (for messages).
+
+    Raises :class:`PatternConfigError` when ``scope`` is not a construct (a string, say),
+    when ``construct_id`` is not a non-empty string, or when ``scope`` already has a child
+    with that id — each of which would otherwise surface as an ``AttributeError`` or a jsii
+    traceback.
+    """
+    from constructs import Construct  # here: errors.py is imported by modules that avoid constructs at import
+
+    if not isinstance(scope, Construct):
+        raise PatternConfigError(
+            f"?/{construct_id}",
+            [
+                f"scope={shown(scope)} is invalid: allowed a construct (a Stack, or a Construct inside one). "
+                "Fix: pass the construct to build in as the first argument, e.g. Pattern(self, 'Orders', ...) "
+                "inside a Stack's __init__"
+            ],
+        )
     parent = scope.node.path
-    return f"{parent}/{construct_id}" if parent else construct_id
+    path = f"{parent}/{construct_id}" if parent else str(construct_id)
+    if not isinstance(construct_id, str) or not construct_id:
+        raise PatternConfigError(
+            path,
+            [
+                f"construct_id={shown(construct_id)} is invalid: allowed a non-empty string, unique among "
+                "its siblings. Fix: pass an id such as 'Orders'"
+            ],
+        )
+    if scope.node.try_find_child(construct_id) is not None:
+        taken = sorted(child.node.id for child in scope.node.children)
+        raise PatternConfigError(
+            path,
+            [
+                f"construct_id={construct_id!r} is invalid: allowed an id no other child of "
+                f"'{parent or '<app>'}' uses (taken: {', '.join(taken)}). Fix: give this construct another id, "
+                f"e.g. {construct_id + '2'!r}, or build it under a different scope"
+            ],
+        )
+    return path

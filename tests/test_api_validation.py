@@ -224,8 +224,8 @@ def test_throttling_rate_must_be_positive(rate):
     assert f"throttling_rate_limit={rate}" in _error(throttling_rate_limit=rate)
 
 
-@pytest.mark.parametrize("burst", [0, -1, 2.5])
-def test_throttling_burst_must_be_a_positive_integer(burst):
+@pytest.mark.parametrize("burst", [-1, 2.5, True, float("inf")])
+def test_throttling_burst_must_be_a_non_negative_integer(burst):
     assert f"throttling_burst_limit={burst}" in _error(throttling_burst_limit=burst)
 
 

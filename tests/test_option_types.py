@@ -68,7 +68,7 @@ SPECIFIC_CASES = [
     (EventProcessing, "buffer", "yes", "True or False"),
     (EventProcessing, "max_receive_count", "5", "an integer"),
     (StreamProcessing, "bisect_batch_on_error", "no", "True or False"),
-    (StreamProcessing, "starting_position", "LATEST", "an aws_lambda.StartingPosition"),
+    (StreamProcessing, "starting_position", "LATEST", "aws_lambda.StartingPosition.TRIM_HORIZON or LATEST"),
     (FanOutFanIn, "topic", "arn:aws:sns:us-east-1:123456789012:jobs", "an sns.ITopic"),
     (FanOutFanIn, "state_table", "fan-in", "a dynamodb.ITable"),
     (FanOutFanIn, "filter_policies", ["resize"], "a mapping"),

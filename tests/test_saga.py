@@ -766,7 +766,7 @@ def test_rejects_an_input_schema_that_is_not_an_object_schema():
 def test_rejects_non_positive_start_api_throttling():
     message = _error(steps=[SagaStep("a", action=spec())], start_api=SagaStartApi(rate_limit=0, burst_limit=-1))
     assert "start_api.rate_limit=0 is invalid: allowed a number of requests per second > 0" in message
-    assert "start_api.burst_limit=-1 is invalid: allowed an integer number of requests > 0" in message
+    assert "start_api.burst_limit=-1 is invalid: allowed an integer number of requests >= 0" in message
 
 
 def test_rejects_a_zero_start_api_burst_that_would_throttle_every_request():

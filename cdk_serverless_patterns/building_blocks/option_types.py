@@ -21,7 +21,7 @@ from typing import Any, Callable, Mapping
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_logs as logs
 
-from cdk_serverless_patterns.errors import Problems
+from cdk_serverless_patterns.errors import Problems, is_number
 
 
 @dataclass(frozen=True)
@@ -54,8 +54,11 @@ STRING_LIST = OptionType(
     "a list of strings",
     "pass a list, e.g. ['a', 'b'] (a single string is not a list)",
 )
-INTEGER = OptionType(
-    lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer", "pass a whole number, not a string or float"
+INTEGER = OptionType(is_number, "an integer", "pass a whole number, not a bool, string or float")
+NUMBER = OptionType(
+    lambda v: is_number(v, integer=False),
+    "a finite number",
+    "pass a number such as 10 or 2.5, not a bool, string, inf or NaN",
 )
 DURATION = instance_of(Duration, "an aws_cdk.Duration", "pass e.g. Duration.seconds(30), not a number or string")
 MAPPING = instance_of(Mapping, "a mapping (dict)", "pass a dict, e.g. {'key': value}")
@@ -65,10 +68,16 @@ ALARM_TOPIC = resource(
     "pass EncryptedTopic(self, 'Alarms', service_publishers=['cloudwatch.amazonaws.com']).topic or "
     "sns.Topic.from_topic_arn(self, 'Alarms', arn), not the ARN string",
 )
-REMOVAL_POLICY = instance_of(
-    RemovalPolicy,
-    "an aws_cdk.RemovalPolicy (RETAIN, DESTROY, SNAPSHOT, RETAIN_ON_UPDATE_OR_DELETE)",
-    "pass removal_policy=RemovalPolicy.DESTROY (the member, not its name)",
+#: CloudFormation snapshots only EC2 volumes, ElastiCache clusters and replication groups,
+#: RDS instances and clusters, Neptune and DocumentDB clusters and Redshift clusters
+#: (DeletionPolicy ``Snapshot``); no pattern creates one of those, so SNAPSHOT cannot do what it says.
+REMOVAL_POLICY = OptionType(
+    lambda v: isinstance(v, RemovalPolicy) and v is not RemovalPolicy.SNAPSHOT,
+    "an aws_cdk.RemovalPolicy: RETAIN, DESTROY or RETAIN_ON_UPDATE_OR_DELETE (not SNAPSHOT: CloudFormation "
+    "snapshots only EC2 volumes and RDS, ElastiCache, Neptune, DocumentDB and Redshift databases, none of "
+    "which a pattern creates)",
+    "pass removal_policy=RemovalPolicy.RETAIN to keep the data (back tables up with point-in-time recovery), "
+    "or RemovalPolicy.DESTROY (the member, not its name)",
 )
 LOG_RETENTION = instance_of(
     logs.RetentionDays,

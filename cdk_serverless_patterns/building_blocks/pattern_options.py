@@ -53,6 +53,12 @@ class PatternOptions:
     log_retention: Optional[logs.RetentionDays] = None
     dashboard: bool = False
 
+    def __post_init__(self) -> None:
+        # None means the default (as for every option), never False.
+        for name, default in (("create_alarms", True), ("removal_policy", RemovalPolicy.RETAIN), ("dashboard", False)):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, default)
+
     @property
     def for_queue(self) -> QueueOptions:
         """Keyword options for a queue building block: ``FailureQueue(..., **options.for_queue)``."""

@@ -11,6 +11,9 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from cdk_serverless_patterns.errors import Problems, child_path, or_default
+
+from .option_types import BOOL, REMOVAL_POLICY, STRING, OptionType, check_option_types
 from .removal import follow_removal_policy
 
 #: What an AWS service publishing to a KMS-encrypted topic needs on the key, as
@@ -50,6 +53,19 @@ def _source_arn(stack: Stack, service: str) -> str | None:
     if service == "s3.amazonaws.com":  # bucket ARNs carry no account or Region: aws:SourceAccount does that part
         return f"arn:{stack.partition}:s3:::*"
     return None
+
+
+_TOPIC_OPTION_TYPES = {
+    "service_publishers": OptionType(
+        lambda v: isinstance(v, (list, tuple)) and all(isinstance(i, str) and i for i in v),
+        "a list of service principals such as ['cloudwatch.amazonaws.com']",
+        "pass a list, e.g. service_publishers=['cloudwatch.amazonaws.com'] (a single string is not a list)",
+    ),
+    "display_name": STRING,
+    "fifo": BOOL,
+    "content_based_deduplication": BOOL,
+    "removal_policy": REMOVAL_POLICY,
+}
 
 
 class EncryptedTopic(Construct):
@@ -95,6 +111,28 @@ class EncryptedTopic(Construct):
         content_based_deduplication: bool = False,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
+        problems = Problems(child_path(scope, construct_id))
+        check_option_types(
+            problems,
+            dict(
+                service_publishers=service_publishers,
+                display_name=display_name,
+                fifo=fifo,
+                content_based_deduplication=content_based_deduplication,
+                removal_policy=removal_policy,
+            ),
+            _TOPIC_OPTION_TYPES,
+        )
+        problems.check(
+            fifo is True or content_based_deduplication is not True,
+            "content_based_deduplication",
+            content_based_deduplication,
+            "True only on a FIFO topic (fifo=True); standard topics do not deduplicate",
+            "pass fifo=True as well, or drop content_based_deduplication",
+        )
+        problems.raise_if_any()
+        service_publishers = tuple(service_publishers or ())
+        removal_policy = or_default(removal_policy, RemovalPolicy.RETAIN)
         super().__init__(scope, construct_id)
         self.key = kms.Key(
             self,

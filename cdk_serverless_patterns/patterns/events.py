@@ -193,6 +193,13 @@ class EventProcessing(Construct):
         event_age = or_default(max_event_age, defaults.RULE_MAX_EVENT_AGE)
         receive_count = or_default(max_receive_count, defaults.MAX_RECEIVE_COUNT)
         validate_spec(problems, processor, field_prefix="processor")
+        problems.check(
+            max_receive_count is None or buffer,
+            "max_receive_count",
+            max_receive_count,
+            "only with buffer=True (it counts receives from the buffer queue; unbuffered events have none)",
+            "pass buffer=True as well, or drop max_receive_count (retry_attempts sets the unbuffered retries)",
+        )
         _validate_key_filter(problems, "prefix", prefix)
         _validate_key_filter(problems, "suffix", suffix)
         problems.check(

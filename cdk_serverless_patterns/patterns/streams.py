@@ -38,6 +38,7 @@ from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.option_types import (
     BOOL,
     COMMON,
+    OptionType,
     check_option_types,
     instance_of,
 )
@@ -80,10 +81,13 @@ from cdk_serverless_patterns.runtime import env
 _OPTION_TYPES = {
     **COMMON,
     "bisect_batch_on_error": BOOL,
-    "starting_position": instance_of(
-        lambda_.StartingPosition,
-        "an aws_lambda.StartingPosition (TRIM_HORIZON or LATEST), or None for TRIM_HORIZON",
-        "pass starting_position=aws_lambda.StartingPosition.LATEST (the member, not its name)",
+    # AT_TIMESTAMP needs a timestamp this pattern does not take: refused with the way out.
+    "starting_position": OptionType(
+        lambda v: isinstance(v, lambda_.StartingPosition) and v is not lambda_.StartingPosition.AT_TIMESTAMP,
+        "aws_lambda.StartingPosition.TRIM_HORIZON or LATEST, or None (TRIM_HORIZON for a new stream, "
+        "LATEST for one passed in); AT_TIMESTAMP needs a timestamp this pattern does not take",
+        "pass TRIM_HORIZON (then skip old records in the handler by their approximateArrivalTimestamp) or "
+        "LATEST (the member, not its name)",
     ),
 }
 
@@ -185,6 +189,8 @@ class StreamProcessing(Construct):
             ),
             _OPTION_TYPES,
         )
+        bisect_batch_on_error = or_default(bisect_batch_on_error, True)
+        create_alarms = or_default(create_alarms, True)
         size = or_default(batch_size, defaults.KINESIS_BATCH_SIZE)
         parallelization = or_default(parallelization_factor, defaults.KINESIS_PARALLELIZATION)
         retries = or_default(max_retry_attempts, defaults.KINESIS_RETRY_ATTEMPTS)

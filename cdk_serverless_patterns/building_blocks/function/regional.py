@@ -22,7 +22,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from cdk_serverless_patterns import defaults
-from cdk_serverless_patterns.errors import PatternConfigError, Problems, child_path
+from cdk_serverless_patterns.errors import PatternConfigError, Problems, child_path, or_default
 from cdk_serverless_patterns.runtime import env as env_names
 
 from ..alarms import sum_metric
@@ -33,6 +33,7 @@ from ..lambda_layers import (
     powertools_layer,
     powertools_options,
 )
+from ..option_types import COMMON, check_option_types, instance_of
 from ..queues import FailureQueue
 from ..runtime_layer import runtime_layers_for
 from .alarms import function_alarms
@@ -44,6 +45,16 @@ from .spec import FunctionSpec, Invocation, code_asset, record_idempotency
 from .tracing import activate_tracing
 from .validation import validate_regional_options, validate_spec
 
+
+#: The options ServerlessFunction checks the type of (``None`` means the default).
+FUNCTION_OPTION_TYPES = {
+    **COMMON,
+    "invocation": instance_of(
+        Invocation,
+        "an Invocation: SYNC, ASYNC or EVENT_SOURCE",
+        "pass invocation=Invocation.ASYNC (the member, not its value 'async')",
+    ),
+}
 
 #: The deprecated ``lambda_edge=True`` shim class; :mod:`.legacy_edge` sets it when imported.
 _legacy_edge_class: Optional[type] = None
@@ -121,6 +132,23 @@ class ServerlessFunction(Construct):
         max_age = async_max_event_age if async_max_event_age is not None else defaults.ASYNC_MAX_EVENT_AGE
         path = child_path(scope, construct_id)
         problems = Problems(path)
+        typed = check_option_types(
+            problems,
+            dict(
+                invocation=invocation,
+                alarm_topic=alarm_topic,
+                create_alarms=create_alarms,
+                log_retention=log_retention,
+                removal_policy=removal_policy,
+            ),
+            FUNCTION_OPTION_TYPES,
+        )
+        # None (or a wrong type, already reported) means the default, never False.
+        invocation = or_default(typed["invocation"], Invocation.SYNC)
+        alarm_topic = typed["alarm_topic"]
+        create_alarms = or_default(typed["create_alarms"], True)
+        log_retention = typed["log_retention"]
+        removal_policy = or_default(typed["removal_policy"], RemovalPolicy.RETAIN)
         powertools = powertools_options(spec.powertools) if isinstance(spec, FunctionSpec) else None
         stack = Stack.of(scope)
         # Below the stack: "OrdersImport/Processor" names the service, not the deployment.

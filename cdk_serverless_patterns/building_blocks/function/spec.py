@@ -33,8 +33,13 @@ class FunctionSpec:
     function. Validation happens when a construct uses the spec.
 
     :param code: a directory holding the handler code, or an ``aws_lambda.Code``.
-    :param handler: ``"module.function"`` (dotted packages allowed).
-    :param runtime: default: the newest Python runtime aws-cdk-lib offers.
+    :param handler: ``"module.function"`` (dotted packages allowed), at most 128
+        characters; for a Python code directory the module must define the function
+        (checked at synth by parsing the file, without importing it).
+    :param runtime: default: the newest Python runtime aws-cdk-lib offers; with
+        ``tracing=Tracing.OPENTELEMETRY``, the newest one the ADOT layer supports
+        (python3.13), since the layer lags Lambda's newest Python. Python and
+        Node.js runtimes only.
     :param memory_size: MB, 128-10240. Default: 256.
     :param timeout: 1 s-15 min, in whole seconds (Lambda's ``Timeout`` is an
         integer). Default: 10 s.
@@ -52,7 +57,9 @@ class FunctionSpec:
         alias. Default: none.
     :param snap_start: SnapStart on published versions. Default: False.
     :param description: at most 256 characters (Lambda). Default: none.
-    :param layers: layers carrying dependencies (no Docker bundling). Default: none.
+    :param layers: layers carrying dependencies (no Docker bundling). Lambda allows
+        5 layers in all, and the library adds its own (the runtime layer for Python,
+        Powertools, ADOT), so fewer are left. Default: none.
     :param idempotency: how the handler makes a repeated event harmless
         (:class:`~cdk_serverless_patterns.building_blocks.idempotency.Idempotency`:
         ``Idempotency.natural(reason)`` or ``Idempotency.conditional_write(key)``).
@@ -96,7 +103,11 @@ class FunctionSpec:
 
     @property
     def resolved_runtime(self) -> lambda_.Runtime:
-        return self.runtime if self.runtime is not None else defaults.newest_python_runtime()
+        if self.runtime is not None:
+            return self.runtime
+        if self.tracing is Tracing.OPENTELEMETRY:  # the ADOT layer lags Lambda's newest Python
+            return defaults.newest_adot_python_runtime()
+        return defaults.newest_python_runtime()
 
     def resolved_architecture(self, *, lambda_edge: bool = False) -> lambda_.Architecture:
         """``architecture`` if set, else the pattern's choice: arm64, or x86_64 for Lambda@Edge."""

@@ -9,6 +9,8 @@ only at deploy time (tokens) are skipped, not guessed.
 
 from __future__ import annotations
 
+import ast
+import difflib
 import os
 import re
 from dataclasses import dataclass
@@ -20,7 +22,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from cdk_serverless_patterns import defaults
-from cdk_serverless_patterns.errors import Problems, is_token
+from cdk_serverless_patterns.errors import Problems, is_number, is_token
 
 from ..delivery_rules import duration_seconds
 from ..idempotency import Idempotency
@@ -84,6 +86,14 @@ TYPE_RULES: tuple[SpecRule, ...] = (
         applies=lambda s: s.runtime is not None,
     ),
     SpecRule(
+        "runtime",
+        lambda s: _runtime_family(s) in _MODULE_SUFFIXES,
+        lambda s: getattr(s.runtime, "name", s.runtime),
+        "a Python or Node.js runtime (the families the library builds, checks and runs handlers for)",
+        "pass runtime=aws_lambda.Runtime.PYTHON_3_13 or NODEJS_22_X, or leave it out for the newest Python",
+        applies=lambda s: isinstance(s.runtime, lambda_.Runtime),
+    ),
+    SpecRule(
         "architecture",
         lambda s: _is_member(
             s.architecture, lambda_.Architecture, lambda_.Architecture.ARM_64.name, lambda_.Architecture.X86_64.name
@@ -123,23 +133,49 @@ TYPE_RULES: tuple[SpecRule, ...] = (
         "a list of aws_lambda.ILayerVersion",
         "pass layers=[aws_lambda.LayerVersion.from_layer_version_arn(scope, 'Deps', arn)]",
     ),
+    SpecRule(
+        "layers",
+        lambda s: len(s.layers) + len(library_layers(s)) <= defaults.LAYERS_MAX,
+        lambda s: f"{len(s.layers)} layer(s)",
+        lambda s: f"at most {defaults.LAYERS_MAX - len(library_layers(s))} (Lambda allows {defaults.LAYERS_MAX} "
+        f"layers per function and the library adds {len(library_layers(s))}: {', '.join(library_layers(s)) or 'none'})",
+        "merge your layers into one, or bundle dependencies into the code directory",
+        applies=lambda s: isinstance(s.layers, (list, tuple)) and isinstance(s.resolved_runtime, lambda_.Runtime),
+    ),
 )
+
+
+def _runtime_family(spec: FunctionSpec) -> str:
+    family = spec.resolved_runtime.family
+    return family.name.lower() if family is not None else ""
+
+
+def library_layers(spec: FunctionSpec) -> list[str]:
+    """The layers the library itself adds to ``spec``'s function (they count toward Lambda's 5)."""
+    names = []
+    if _runtime_family(spec) == "python":
+        names.append("the runtime layer")
+    if spec.powertools is not False:
+        names.append("Powertools")
+    if spec.tracing is Tracing.OPENTELEMETRY:
+        names.append("ADOT")
+    return names
 
 #: Reserved and provisioned concurrency, alone and together.
 CONCURRENCY_RULES: tuple[SpecRule, ...] = (
     SpecRule(
         "reserved_concurrency",
-        lambda s: isinstance(s.reserved_concurrency, int) and s.reserved_concurrency >= 0,
+        lambda s: is_number(s.reserved_concurrency) and s.reserved_concurrency >= 0,
         lambda s: s.reserved_concurrency,
-        "an integer >= 0 (0 stops all invocations)",
+        "an integer >= 0, not a bool (0 stops all invocations)",
         "pass a non-negative integer or None to share the account pool",
         applies=lambda s: s.reserved_concurrency is not None,
     ),
     SpecRule(
         "provisioned_concurrency",
-        lambda s: isinstance(s.provisioned_concurrency, int) and s.provisioned_concurrency >= 1,
+        lambda s: is_number(s.provisioned_concurrency) and s.provisioned_concurrency >= 1,
         lambda s: s.provisioned_concurrency,
-        "an integer >= 1",
+        "an integer >= 1, not a bool",
         "pass at least 1, or None for on-demand only",
         applies=lambda s: s.provisioned_concurrency is not None,
     ),
@@ -149,7 +185,7 @@ CONCURRENCY_RULES: tuple[SpecRule, ...] = (
         lambda s: s.provisioned_concurrency,
         lambda s: f"<= reserved_concurrency ({s.reserved_concurrency})",
         "raise reserved_concurrency or lower provisioned_concurrency",
-        applies=lambda s: isinstance(s.reserved_concurrency, int) and isinstance(s.provisioned_concurrency, int),
+        applies=lambda s: is_number(s.reserved_concurrency) and is_number(s.provisioned_concurrency),
     ),
     SpecRule(
         "snap_start",
@@ -251,16 +287,14 @@ def validate_spec(
     if not isinstance(spec, FunctionSpec):
         problems.add(p, spec, "a FunctionSpec", "pass FunctionSpec(code=..., handler=...)")
         return
-    if not is_token(spec.memory_size):
-        problems.check(
-            isinstance(spec.memory_size, int)
-            and not isinstance(spec.memory_size, bool)
-            and defaults.MEMORY_MIN_MB <= spec.memory_size <= defaults.MEMORY_MAX_MB,
-            f"{p}.memory_size",
-            spec.memory_size,
-            f"{defaults.MEMORY_MIN_MB}-{defaults.MEMORY_MAX_MB} MB, an integer (Lambda quota)",
-            "pass memory_size within that range, e.g. 256",
-        )
+    problems.check_int(
+        f"{p}.memory_size",
+        spec.memory_size,
+        low=defaults.MEMORY_MIN_MB,
+        high=defaults.MEMORY_MAX_MB,
+        allowed=f"{defaults.MEMORY_MIN_MB}-{defaults.MEMORY_MAX_MB} MB, an integer (Lambda quota)",
+        fix="pass memory_size within that range, e.g. 256",
+    )
     _validate_timeout(problems, spec, p, max_timeout_s, max_timeout_reason)
     _validate_handler_and_code(problems, spec, p)
     check_rules(problems, spec, p, CONCURRENCY_RULES)
@@ -343,18 +377,26 @@ def _validate_timeout(
 
 
 def _validate_handler_and_code(problems: Problems, spec: FunctionSpec, p: str) -> None:
-    handler_ok = isinstance(spec.handler, str) and bool(_HANDLER_RE.match(spec.handler))
+    handler_ok = (
+        isinstance(spec.handler, str)
+        and bool(_HANDLER_RE.fullmatch(spec.handler))
+        and len(spec.handler) <= defaults.HANDLER_MAX_CHARS
+    )
     problems.check(
         handler_ok,
         f"{p}.handler",
         spec.handler,
-        "'module.function' (dotted packages allowed, e.g. 'orders.api.handler')",
+        f"'module.function' (dotted packages allowed, e.g. 'orders.api.handler'), at most "
+        f"{defaults.HANDLER_MAX_CHARS} characters (Lambda), no whitespace",
         "name the module file without its extension, then the function: handler='app.handler'",
     )
     if isinstance(spec.code, lambda_.Code):
         return  # an asset or bucket the user built; nothing to look at here
     if not isinstance(spec.code, (str, os.PathLike)):
         problems.add(f"{p}.code", spec.code, "a directory path or an aws_lambda.Code", "pass code='path/to/dir'")
+        return
+    if "\0" in os.fspath(spec.code):
+        problems.add(f"{p}.code", spec.code, "a path without NUL bytes", "fix the path string")
         return
     directory = Path(spec.code)
     if not directory.is_dir():
@@ -376,13 +418,61 @@ def _validate_handler_and_code(problems: Problems, spec: FunctionSpec, p: str) -
         return
     module = spec.handler.rsplit(".", 1)[0].replace(".", "/")
     candidates = [directory / f"{module}{s}" for s in suffixes] + [directory / module / "__init__.py"]
+    found = next((c for c in candidates if c.is_file()), None)
     problems.check(
-        any(c.is_file() for c in candidates),
+        found is not None,
         f"{p}.handler",
         spec.handler,
         f"a module file that exists in {directory} (looked for {', '.join(str(c.name) for c in candidates[:len(suffixes)])})",
         f"add {module}{suffixes[0]} to the code directory or fix the handler's module name",
     )
+    if found is not None and found.suffix == ".py":
+        _validate_python_function(problems, found, spec.handler.rsplit(".", 1)[1], f"{p}.handler", spec.handler)
+
+
+def _validate_python_function(problems: Problems, module: Path, name: str, field_name: str, handler: str) -> None:
+    """The module defines ``name`` at top level (def, async def, assignment or import), read with
+    :mod:`ast` — the user's code is parsed, never imported. A file that does not parse is
+    reported too (Lambda would fail to import it)."""
+    try:
+        tree = ast.parse(module.read_bytes(), filename=str(module))
+    except (SyntaxError, ValueError) as error:
+        problems.add(
+            field_name, handler, f"a handler module Python can parse ({module}: {error})", "fix the module's syntax"
+        )
+        return
+    defined = _top_level_names(tree.body)
+    if "*" in defined or name in defined:
+        return  # a star import may bring it in: give the benefit of the doubt
+    functions = sorted(n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
+    close = difflib.get_close_matches(name, functions, n=1)
+    problems.add(
+        field_name,
+        handler,
+        f"a function {name!r} defined at the top level of {module} (functions found: {', '.join(functions) or 'none'})",
+        f"use handler='{handler.rsplit('.', 1)[0]}.{close[0]}'" if close else f"define def {name}(event, context) in {module.name}",
+    )
+
+
+def _top_level_names(body: Sequence[ast.stmt]) -> set[str]:
+    """Names bound at a module's top level, including inside top-level if/try blocks."""
+    names: set[str] = set()
+    for node in body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, (ast.If, ast.Try, ast.With)):
+            names |= _top_level_names(node.body)
+            for extra in (getattr(node, "orelse", []), getattr(node, "finalbody", [])):
+                names |= _top_level_names(extra)
+            for handler in getattr(node, "handlers", []):
+                names |= _top_level_names(handler.body)
+    return names
 
 
 def _validate_environment(problems: Problems, env: Mapping[str, str], p: str) -> None:

@@ -119,7 +119,7 @@ class ApiBackend(Construct):
     :param stage_name: default ``"prod"``.
     :param throttling_rate_limit: stage steady-state requests per second, > 0.
         Default 1000 (a tenth of the account's 10,000 rps quota).
-    :param throttling_burst_limit: stage burst, integer > 0. Default 2000.
+    :param throttling_burst_limit: stage burst, integer >= 0 (API Gateway accepts 0). Default 2000.
     :param cors_allow_origins: origins allowed by CORS (``"https://app.example.com"``
         or ``"*"``). REST: adds OPTIONS preflight to every resource; HTTP: API
         Gateway answers preflight. Handlers get the list as ``CORS_ALLOW_ORIGINS``.

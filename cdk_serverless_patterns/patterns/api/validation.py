@@ -244,22 +244,28 @@ def validate_throttling(
     """Stage throttling and WAF rate limit of a REST API front door (ApiBackend, Saga
     start API). A burst of 0 is an empty token bucket: API Gateway answers every
     request with 429, so both limits must be > 0."""
-    if not is_token(rate):
-        problems.check(
-            isinstance(rate, (int, float)) and not isinstance(rate, bool) and rate > 0,
-            rate_field,
-            rate,
-            "a number of requests per second > 0",
-            f"pass e.g. {defaults.API_THROTTLING_RATE_LIMIT}",
-        )
-    if not is_token(burst):
-        problems.check_int(
-            burst_field,
-            burst,
-            low=1,
-            allowed="an integer number of requests > 0",
-            fix=f"pass e.g. {defaults.API_THROTTLING_BURST_LIMIT}",
-        )
+    rate_ok = problems.check_int(
+        rate_field,
+        rate,
+        low=0,
+        integer=False,
+        allowed="a finite number of requests per second >= 0",
+        fix=f"pass e.g. {defaults.API_THROTTLING_RATE_LIMIT}",
+    )
+    problems.check(
+        not rate_ok or is_token(rate) or rate > 0,
+        rate_field,
+        rate,
+        "a number of requests per second > 0 (0 answers every request with 429)",
+        f"pass e.g. {defaults.API_THROTTLING_RATE_LIMIT}",
+    )
+    problems.check_int(
+        burst_field,
+        burst,
+        low=0,
+        allowed="an integer number of requests >= 0 (API Gateway accepts 0: the rate limit alone applies)",
+        fix=f"pass e.g. {defaults.API_THROTTLING_BURST_LIMIT}",
+    )
     problems.check_int(
         waf_field,
         waf_rate_limit,
