@@ -19,6 +19,7 @@ from cdk_serverless_patterns.local import LocalCloud
 
 from .public_apps.http_api_sqs_lambda.stack import HttpApiSqsLambdaStack
 from .public_apps.kinesis_esm_filters.stack import KinesisEsmFiltersStack
+from .public_apps.lambda_sns_sms.stack import LambdaSnsSmsStack
 from .public_apps.pipes_sqs_to_stepfunctions.stack import PipesSqsToStepFunctionsStack
 from .public_apps.rest_api_eventbridge.stack import RestApiEventBridgeStack
 from .public_apps.s3_lambda_sns.stack import S3LambdaSnsStack
@@ -35,6 +36,7 @@ def apps() -> dict[str, Any]:
         "pipes_sqs_to_stepfunctions": PipesSqsToStepFunctionsStack(app, "PipesSqsToStepFunctions"),
         "s3_lambda_sns": S3LambdaSnsStack(app, "S3LambdaSns"),
         "kinesis_esm_filters": KinesisEsmFiltersStack(app, "KinesisEsmFilters"),
+        "lambda_sns_sms": LambdaSnsSmsStack(app, "LambdaSnsSms"),
     }
     app.synth()
     return stacks
@@ -122,3 +124,13 @@ def test_kinesis_filters_select_records_by_their_data(apps: dict[str, Any]) -> N
         # Two filters: a record matching either is delivered.
         "LambdaConsumerWarnLessValue": ["s-1", "s-2", "s-4"],
     }
+
+
+def test_node_function_sends_the_sms(apps: dict[str, Any]) -> None:
+    stack = apps["lambda_sns_sms"]
+    with LocalCloud(stack) as cloud:
+        # `aws lambda invoke --function-name SMSPublisherFunction response.json`
+        answer = cloud.client("lambda").invoke(FunctionName="SMSPublisherFunction")
+        assert answer["StatusCode"] == 200 and "FunctionError" not in answer, answer["Payload"].read()
+        ((_, result),) = cloud.invocations(stack.function)
+        assert result is None  # the handler returns nothing; a refused or failed Publish would be a FunctionError
