@@ -17,6 +17,7 @@ import pytest
 
 from cdk_serverless_patterns.local import LocalCloud
 
+from .public_apps.http_api_eventbridge.stack import HttpApiEventBridgeStack
 from .public_apps.http_api_sqs_lambda.stack import HttpApiSqsLambdaStack
 from .public_apps.kinesis_esm_filters.stack import KinesisEsmFiltersStack
 from .public_apps.lambda_sns_sms.stack import LambdaSnsSmsStack
@@ -30,6 +31,7 @@ from .public_apps.schedule_to_eventbridge.stack import PAYLOAD, ScheduleToEventB
 def apps() -> dict[str, Any]:
     app = cdk.App()
     stacks = {
+        "http_api_eventbridge": HttpApiEventBridgeStack(app, "HttpApiEventBridge"),
         "rest_api_eventbridge": RestApiEventBridgeStack(app, "RestApiEventBridge"),
         "http_api_sqs_lambda": HttpApiSqsLambdaStack(app, "HttpApiSqsLambda"),
         "schedule_to_eventbridge": ScheduleToEventBridgeStack(app, "ScheduleToEventBridge"),
@@ -40,6 +42,15 @@ def apps() -> dict[str, Any]:
     }
     app.synth()
     return stacks
+
+
+def test_http_api_eventbridge_put_events_answers_the_entries(apps: dict[str, Any]) -> None:
+    stack = apps["http_api_eventbridge"]
+    with LocalCloud(stack) as cloud:
+        response = cloud.api(stack.api).request("POST", "/", json={"Detail": {"message": "This is my test"}})
+        assert response.status == 200, response.body
+        answer = response.json()
+        assert answer["FailedEntryCount"] == 0 and answer["Entries"][0]["EventId"]
 
 
 def test_rest_api_eventbridge_put_events_succeeds(apps: dict[str, Any]) -> None:
