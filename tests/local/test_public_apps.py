@@ -44,32 +44,32 @@ def apps() -> dict[str, Any]:
     return stacks
 
 
+def _post(cloud: LocalCloud, api: Any, path: str, body: Any) -> str:
+    """POST ``body`` as JSON to ``path`` of ``api``; asserts a 200 and returns the response text."""
+    response = cloud.api(api).request("POST", path, json=body)
+    assert response.status == 200, response.body
+    return response.body.decode() if isinstance(response.body, bytes) else str(response.body)
+
+
 def test_http_api_eventbridge_put_events_answers_the_entries(apps: dict[str, Any]) -> None:
     stack = apps["http_api_eventbridge"]
     with LocalCloud(stack) as cloud:
-        response = cloud.api(stack.api).request("POST", "/", json={"Detail": {"message": "This is my test"}})
-        assert response.status == 200, response.body
-        answer = response.json()
+        answer = json.loads(_post(cloud, stack.api, "/", {"Detail": {"message": "This is my test"}}))
         assert answer["FailedEntryCount"] == 0 and answer["Entries"][0]["EventId"]
 
 
 def test_rest_api_eventbridge_put_events_succeeds(apps: dict[str, Any]) -> None:
     stack = apps["rest_api_eventbridge"]
     with LocalCloud(stack) as cloud:
-        response = cloud.api(stack.api).request("POST", "/", json={"HelloWorld": "Hello World"})
-        assert response.status == 200, response.body
+        text = _post(cloud, stack.api, "/", {"HelloWorld": "Hello World"})
         # The response template wraps the escaped PutEvents answer in braces, as the app writes it.
-        text = response.body.decode() if isinstance(response.body, bytes) else str(response.body)
         assert '\\"FailedEntryCount\\":0' in text.replace(" ", "") and "EventId" in text
 
 
 def test_http_api_sqs_send_message_reaches_the_function(apps: dict[str, Any]) -> None:
     stack = apps["http_api_sqs_lambda"]
     with LocalCloud(stack) as cloud:
-        response = cloud.api(stack.api).request("POST", "/send", json={"MessageBody": "hello"})
-        assert response.status == 200, response.body
-        text = response.body.decode() if isinstance(response.body, bytes) else str(response.body)
-        assert "MessageId" in text
+        assert "MessageId" in _post(cloud, stack.api, "/send", {"MessageBody": "hello"})
         bodies = [record["body"] for event, _ in cloud.invocations(stack.handler) for record in event["Records"]]
         assert bodies == ["hello"]
 
