@@ -9,11 +9,28 @@ from __future__ import annotations
 import re
 import warnings
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+
+
+# aws_cdk values (Duration, Architecture) are jsii objects: building one is a
+# round trip to the jsii kernel. They are declared here with their type and
+# built on first use (module ``__getattr__`` below), then kept, so importing a
+# pattern costs no kernel calls for the defaults it never reads.
+_LAZY: dict[str, Callable[[], Any]] = {}
+
+
+def _lazy(name: str, build: Callable[[], Any]) -> None:
+    _LAZY[name] = build
+
+
+def _duration(name: str, **amount: int) -> None:
+    ((unit, value),) = amount.items()
+    _lazy(name, lambda: getattr(Duration, unit)(value))
+
 
 
 @lru_cache(maxsize=1)
@@ -40,7 +57,8 @@ MEMORY_MB = 256
 MEMORY_MIN_MB = 128
 MEMORY_MAX_MB = 10240
 #: Default timeout: 10 s, long enough for a few SDK calls, short enough to fail fast.
-TIMEOUT = Duration.seconds(10)
+TIMEOUT: Duration
+_duration("TIMEOUT", seconds=10)
 TIMEOUT_MIN_S = 1
 #: Lambda's hard maximum (15 minutes).
 TIMEOUT_MAX_S = 900
@@ -77,15 +95,18 @@ RESERVED_ENV_KEYS = frozenset(
 #: Lambda's Description: at most 256 characters.
 DESCRIPTION_MAX_CHARS = 256
 #: What an unset FunctionSpec.architecture means: Graviton, ~20% cheaper per GB-second...
-ARCHITECTURE = lambda_.Architecture.ARM_64
+ARCHITECTURE: lambda_.Architecture
+_lazy("ARCHITECTURE", lambda: lambda_.Architecture.ARM_64)
 #: ...except on Lambda@Edge, which runs x86_64 functions only.
-EDGE_ARCHITECTURE = lambda_.Architecture.X86_64
+EDGE_ARCHITECTURE: lambda_.Architecture
+_lazy("EDGE_ARCHITECTURE", lambda: lambda_.Architecture.X86_64)
 #: Name of the alias every ServerlessFunction publishes; triggers point at it.
 ALIAS_NAME = "live"
 #: Async invocation: Lambda's own default is 2 retries and 6 h; we keep the
 #: retries and cut the age to 1 h so stale events land in the DLQ quickly.
 ASYNC_RETRY_ATTEMPTS = 2
-ASYNC_MAX_EVENT_AGE = Duration.hours(1)
+ASYNC_MAX_EVENT_AGE: Duration
+_duration("ASYNC_MAX_EVENT_AGE", hours=1)
 
 # --- Logs -------------------------------------------------------------------
 #: One month: enough to debug last week's incident, cheap enough to forget.
@@ -102,7 +123,8 @@ SQS_VISIBILITY_MAX_S = 12 * 60 * 60
 #: Messages are received this many times before going to the DLQ.
 MAX_RECEIVE_COUNT = 5
 #: DLQs keep messages for the SQS maximum, 14 days, to leave time to redrive.
-DLQ_RETENTION = Duration.days(14)
+DLQ_RETENTION: Duration
+_duration("DLQ_RETENTION", days=14)
 
 # --- EventBridge Scheduler (ScheduledJob) -------------------------------------
 #: Time zone schedule expressions are evaluated in.
@@ -117,7 +139,8 @@ SCHEDULER_MAX_EVENT_AGE_MAX_S = 86400
 #: after 1 h: a run that Scheduler could not hand to Lambda within an hour lands
 #: in the schedule's DLQ (alarmed) instead of running hours late.
 SCHEDULER_RETRY_ATTEMPTS = 185
-SCHEDULER_MAX_EVENT_AGE = Duration.hours(1)
+SCHEDULER_MAX_EVENT_AGE: Duration
+_duration("SCHEDULER_MAX_EVENT_AGE", hours=1)
 #: Flexible time window, 1-1440 minutes
 #: (https://docs.aws.amazon.com/scheduler/latest/APIReference/API_FlexibleTimeWindow.html).
 SCHEDULE_FLEXIBLE_WINDOW_MIN_MINUTES = 1
@@ -129,7 +152,8 @@ ASYNC_MAX_EVENT_AGE_MAX_S = 21600
 #: Scheduler invokes targets with 60 s precision
 #: (https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html); the
 #: "did not run" alarm window adds this to the rate so a late run is not a miss.
-SCHEDULE_PRECISION = Duration.seconds(60)
+SCHEDULE_PRECISION: Duration
+_duration("SCHEDULE_PRECISION", seconds=60)
 #: CloudWatch: an alarm period is a multiple of 60 s (10/20/30 are high-resolution
 #: only) and Period x EvaluationPeriods is at most 7 days
 #: (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html).
@@ -167,9 +191,11 @@ ALARM_MAX_METRICS = 10
 #: Buckets deny requests over TLS older than 1.2 (on top of denying plain HTTP).
 S3_MINIMUM_TLS_VERSION = 1.2
 #: Server access logs are kept one year, then expire.
-ACCESS_LOG_EXPIRATION = Duration.days(365)
+ACCESS_LOG_EXPIRATION: Duration
+_duration("ACCESS_LOG_EXPIRATION", days=365)
 #: Parts of abandoned multipart uploads are billed until aborted.
-ABORT_INCOMPLETE_UPLOADS_AFTER = Duration.days(7)
+ABORT_INCOMPLETE_UPLOADS_AFTER: Duration
+_duration("ABORT_INCOMPLETE_UPLOADS_AFTER", days=7)
 #: S3 object keys are at most 1024 bytes (UTF-8).
 #: https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html
 S3_KEY_MAX_BYTES = 1024
@@ -185,7 +211,8 @@ RULE_MAX_EVENT_AGE_MAX_S = 86400
 #: queue: an event EventBridge could not hand over within an hour lands in the
 #: target DLQ (alarmed) instead of being retried for a day.
 RULE_RETRY_ATTEMPTS = 185
-RULE_MAX_EVENT_AGE = Duration.hours(1)
+RULE_MAX_EVENT_AGE: Duration
+_duration("RULE_MAX_EVENT_AGE", hours=1)
 
 # --- SQS event source mappings (EventProcessing buffer) ----------------------
 #: Standard queues: BatchSize 1-10000; above 10 a batching window of at least
@@ -237,13 +264,16 @@ SQS_MAX_CONCURRENCY_MAX = 1000
 #: Job state (DynamoDB TTL) is kept this long after its last write: longer than
 #: SQS's 14-day maximum message retention, so a late duplicate never finds its
 #: job gone and starts it again. Must equal runtime.fan_in.DEFAULT_RETENTION_S.
-FAN_IN_JOB_RETENTION = Duration.days(30)
+FAN_IN_JOB_RETENTION: Duration
+_duration("FAN_IN_JOB_RETENTION", days=30)
 #: Allowed job retention: at least 14 days, SQS's maximum message retention (each
 #: part item expires that long after its own write, so an earlier part must outlive
 #: the latest possible redelivery of a later one), at most a year (finished jobs are
 #: not an archive; the aggregator stores results).
-FAN_IN_JOB_RETENTION_MIN = Duration.days(14)
-FAN_IN_JOB_RETENTION_MAX = Duration.days(365)
+FAN_IN_JOB_RETENTION_MIN: Duration
+_duration("FAN_IN_JOB_RETENTION_MIN", days=14)
+FAN_IN_JOB_RETENTION_MAX: Duration
+_duration("FAN_IN_JOB_RETENTION_MAX", days=365)
 #: A worker name is its construct id, its part name and part of its queue's
 #: name: letters, digits, '-' and '_', starting with a letter, at most 64.
 FAN_OUT_WORKER_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,63}$"
@@ -271,14 +301,17 @@ KINESIS_RETRY_ATTEMPTS = 3
 #: Records older than this skip to the on-failure queue. The queue receives
 #: only the batch's shard and sequence numbers, not the data, so the default
 #: leaves most of the stream's 24 h retention to re-read the records.
-KINESIS_MAX_RECORD_AGE = Duration.hours(1)
+KINESIS_MAX_RECORD_AGE: Duration
+_duration("KINESIS_MAX_RECORD_AGE", hours=1)
 #: Stream retention: 24 h (the minimum and default) to 8760 h (365 days).
 #: https://docs.aws.amazon.com/streams/latest/dev/kinesis-extended-retention.html
-KINESIS_RETENTION = Duration.hours(24)
+KINESIS_RETENTION: Duration
+_duration("KINESIS_RETENTION", hours=24)
 KINESIS_RETENTION_MIN_H = 24
 KINESIS_RETENTION_MAX_H = 8760
 #: IteratorAge alarm: the oldest unread record has waited this long.
-ITERATOR_AGE_ALARM = Duration.minutes(5)
+ITERATOR_AGE_ALARM: Duration
+_duration("ITERATOR_AGE_ALARM", minutes=5)
 #: Why API-backed functions are held to API_INTEGRATION_TIMEOUT_S (shown in errors).
 #: https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html
 API_TIMEOUT_REASON = "API Gateway REST integration timeout"
@@ -296,14 +329,16 @@ API_THROTTLING_BURST_LIMIT = 2000
 #: Lambda authorizer / Cognito authorizer result cache: 5 minutes (API Gateway's
 #: own default), 0-3600 s allowed.
 #: https://docs.aws.amazon.com/apigateway/latest/api/API_Authorizer.html
-AUTHORIZER_CACHE_TTL = Duration.minutes(5)
+AUTHORIZER_CACHE_TTL: Duration
+_duration("AUTHORIZER_CACHE_TTL", minutes=5)
 AUTHORIZER_CACHE_TTL_MAX_S = 3600
 #: Cognito password policy minimum length for pools ApiBackend creates (Cognito
 #: allows 6-99; NIST SP 800-63B and cdk-nag COG1 want at least 8).
 PASSWORD_MIN_LENGTH = 12
 #: Stage cache: TTL 0-3600 s (default 300 s) and the allowed cluster sizes in GB.
 #: https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-caching.html
-API_CACHE_TTL = Duration.minutes(5)
+API_CACHE_TTL: Duration
+_duration("API_CACHE_TTL", minutes=5)
 API_CACHE_TTL_MAX_S = 3600
 API_CACHE_SIZES_GB = ("0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237")
 #: Alarms: 5XX rate (the stage's 5XXError Average is the fraction of requests
@@ -311,7 +346,8 @@ API_CACHE_SIZES_GB = ("0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237")
 #: broken client or an attack), p95 latency SLO 1 s.
 API_SERVER_ERROR_RATE = 0.01
 API_CLIENT_ERROR_RATE = 0.10
-API_LATENCY_SLO = Duration.seconds(1)
+API_LATENCY_SLO: Duration
+_duration("API_LATENCY_SLO", seconds=1)
 #: WAF rate-based rule: requests per source IP per 5 minutes before blocking.
 #: AWS WAF allows 10-2,000,000,000.
 #: https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-rate-based.html
@@ -327,11 +363,13 @@ WAF_MANAGED_RULE_GROUPS = (
 
 # --- Alarms -----------------------------------------------------------------
 #: Evaluation period for every alarm.
-ALARM_PERIOD = Duration.minutes(5)
+ALARM_PERIOD: Duration
+_duration("ALARM_PERIOD", minutes=5)
 #: p95 duration alarm fires at this fraction of the function timeout.
 DURATION_ALARM_FRACTION = 0.8
 #: Oldest-message alarm fires when a message waits this long.
-QUEUE_AGE_ALARM = Duration.minutes(15)
+QUEUE_AGE_ALARM: Duration
+_duration("QUEUE_AGE_ALARM", minutes=15)
 
 # --- Lambda@Edge ------------------------------------------------------------
 #: Lambda@Edge functions are created in US East (N. Virginia) and replicated.
@@ -360,7 +398,8 @@ CLOUDFRONT_API_PATH_PATTERN = "/api/*"
 #: https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html#limits-functions
 CLOUDFRONT_FUNCTION_MAX_BYTES = 10 * 1024
 #: HSTS max-age: two years, the value hstspreload.org requires.
-HSTS_MAX_AGE = Duration.days(730)
+HSTS_MAX_AGE: Duration
+_duration("HSTS_MAX_AGE", days=730)
 #: 5xxErrorRate alarm threshold (percent of viewer requests, 5-minute average).
 CLOUDFRONT_5XX_RATE_ALARM_PERCENT = 5
 
@@ -371,7 +410,8 @@ CLOUDFRONT_5XX_RATE_ALARM_PERCENT = 5
 SFN_STATE_NAME_MAX = 80
 #: A Standard workflow execution (and a task token wait) lasts at most one year.
 #: https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html
-SFN_MAX_DURATION = Duration.days(365)
+SFN_MAX_DURATION: Duration
+_duration("SFN_MAX_DURATION", days=365)
 #: Errors that mean "Lambda could not run the function this time", not "the
 #: function said no": AWS recommends retrying them.
 #: https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html
@@ -384,24 +424,31 @@ SAGA_TRANSIENT_LAMBDA_ERRORS = (
 )
 #: Transient-error retries: 2 s, 4 s, 8 s ... capped at 30 s, full jitter so
 #: throttled executions do not retry in lock step.
-SAGA_RETRY_INTERVAL = Duration.seconds(2)
+SAGA_RETRY_INTERVAL: Duration
+_duration("SAGA_RETRY_INTERVAL", seconds=2)
 SAGA_RETRY_BACKOFF_RATE = 2.0
-SAGA_RETRY_MAX_DELAY = Duration.seconds(30)
+SAGA_RETRY_MAX_DELAY: Duration
+_duration("SAGA_RETRY_MAX_DELAY", seconds=30)
 SAGA_RETRY_ATTEMPTS = 4
 #: A compensation must eventually succeed, so it also retries its own errors
 #: (a downstream outage while refunding) this many times, 10 s apart and up.
 SAGA_COMPENSATION_RETRY_ATTEMPTS = 5
-SAGA_COMPENSATION_RETRY_INTERVAL = Duration.seconds(10)
-SAGA_COMPENSATION_RETRY_MAX_DELAY = Duration.minutes(5)
+SAGA_COMPENSATION_RETRY_INTERVAL: Duration
+_duration("SAGA_COMPENSATION_RETRY_INTERVAL", seconds=10)
+SAGA_COMPENSATION_RETRY_MAX_DELAY: Duration
+_duration("SAGA_COMPENSATION_RETRY_MAX_DELAY", minutes=5)
 #: An Express workflow execution lasts at most five minutes; Express has no
 #: .waitForTaskToken and records its history only in CloudWatch Logs.
 #: https://docs.aws.amazon.com/step-functions/latest/dg/choosing-workflow-type.html
-SFN_EXPRESS_MAX_DURATION = Duration.minutes(5)
+SFN_EXPRESS_MAX_DURATION: Duration
+_duration("SFN_EXPRESS_MAX_DURATION", minutes=5)
 #: Compensation retries of an Express saga back off to at most this, so a
 #: compensation's retries fit the five minutes (Standard: 5 minutes per wait).
-SAGA_EXPRESS_COMPENSATION_RETRY_MAX_DELAY = Duration.seconds(20)
+SAGA_EXPRESS_COMPENSATION_RETRY_MAX_DELAY: Duration
+_duration("SAGA_EXPRESS_COMPENSATION_RETRY_MAX_DELAY", seconds=20)
 #: How long a human approval waits before it counts as a rejection.
-SAGA_APPROVAL_TIMEOUT = Duration.hours(24)
+SAGA_APPROVAL_TIMEOUT: Duration
+_duration("SAGA_APPROVAL_TIMEOUT", hours=24)
 
 # --- CQRS + event sourcing (Cqrs) ---------------------------------------------
 #: Archive RetentionDays is an integer >= 0; 0 keeps events indefinitely.
@@ -441,7 +488,8 @@ PIPE_RECORD_AGE_MAX_S = 604800
 PIPE_RETRY_ATTEMPTS = 10
 #: DynamoDB streams keep records 24 hours, so a longer age would never apply.
 #: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Streams.html
-PIPE_MAX_RECORD_AGE = Duration.hours(24)
+PIPE_MAX_RECORD_AGE: Duration
+_duration("PIPE_MAX_RECORD_AGE", hours=24)
 #: Pipe log levels (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-logs.html);
 #: ERROR logs failed executions only, without payloads (events may carry personal data).
 PIPE_LOG_LEVELS = ("OFF", "ERROR", "INFO", "TRACE")
@@ -449,7 +497,8 @@ PIPE_LOG_LEVEL = "ERROR"
 #: Projection lag: alarm when a projector's oldest queued event (Lambda's
 #: AsyncEventAge) is this old.
 #: https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html
-PROJECTION_LAG_ALARM = Duration.minutes(5)
+PROJECTION_LAG_ALARM: Duration
+_duration("PROJECTION_LAG_ALARM", minutes=5)
 
 # --- ServerlessPatternsChecks (checks/) ---------------------------------------
 #: What Lambda and SQS use when a template leaves the property out.
@@ -524,15 +573,18 @@ DURABLE_EXECUTION_TIMEOUT_MAX_S = 31_622_400
 DURABLE_RETENTION_MAX_DAYS = 90
 #: A saga of a few Lambda steps ends in minutes; a day leaves room for retries
 #: and compensation backoff (5 retries up to 5 min each per compensation).
-DURABLE_SAGA_EXECUTION_TIMEOUT = Duration.days(1)
+DURABLE_SAGA_EXECUTION_TIMEOUT: Duration
+_duration("DURABLE_SAGA_EXECUTION_TIMEOUT", days=1)
 #: Lambda's own default: execution history for two weeks of incident review.
-DURABLE_SAGA_RETENTION = Duration.days(14)
+DURABLE_SAGA_RETENTION: Duration
+_duration("DURABLE_SAGA_RETENTION", days=14)
 #: Managed runtimes that run durable functions (Python ones).
 #: https://docs.aws.amazon.com/lambda/latest/dg/durable-supported-runtimes.html
 DURABLE_PYTHON_RUNTIMES = ("python3.13", "python3.14")
 #: The orchestrator waits for one step function at a time; its own timeout is
 #: the longest step timeout plus this margin (capped at Lambda's 15 minutes).
-DURABLE_ORCHESTRATOR_TIMEOUT_MARGIN = Duration.seconds(30)
+DURABLE_ORCHESTRATOR_TIMEOUT_MARGIN: Duration
+_duration("DURABLE_ORCHESTRATOR_TIMEOUT_MARGIN", seconds=30)
 
 # Removed in 0.2.0 (Lambda reserves the keys of RESERVED_ENV_KEYS, not every
 # AWS_LAMBDA_ prefix: AWS_LAMBDA_EXEC_WRAPPER is settable); kept for 0.1.0 imports.
@@ -541,6 +593,11 @@ if TYPE_CHECKING:
 else:
 
     def __getattr__(name: str) -> Any:
+        build = _LAZY.get(name)
+        if build is not None:
+            value = build()
+            globals()[name] = value
+            return value
         if name == "RESERVED_ENV_PREFIXES":
             warnings.warn(
                 "defaults.RESERVED_ENV_PREFIXES is deprecated since 0.2.0 and unused: "

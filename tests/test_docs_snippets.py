@@ -138,13 +138,19 @@ def _write_handlers(code: str, where: Path) -> str:
     (The library hands those paths to jsii, whose process keeps the working
     directory pytest started in.)
     """
-    modules = set(re.findall(r"""handler\s*(?::\s*str\s*)?=\s*f?["']([A-Za-z_][\w.]*)\.[A-Za-z_{][\w}]*["']""", code))
-    modules |= set(re.findall(r"""\(\s*["']([A-Za-z_]\w*)\.[A-Za-z_]\w*["']""", code))  # fn("module.function")
+    # (module, function) pairs: the library checks at synth that the handler function exists
+    refs = set(re.findall(r"""handler\s*(?::\s*str\s*)?=\s*f?["']([A-Za-z_][\w.]*)\.([A-Za-z_{][\w}]*)["']""", code))
+    refs |= set(re.findall(r"""\(\s*["']([A-Za-z_]\w*)\.([A-Za-z_]\w*)["']""", code))  # fn("module.function")
+    # an f-string function name (f"orders.{name}"): the names it takes are the identifiers quoted in the block
+    quoted = set(re.findall(r"""["']([a-z_][a-z0-9_]*)["']""", code))
+    functions: dict[str, set[str]] = {}
+    for module, function in refs:
+        functions.setdefault(module, {"handler"}).update(quoted if "{" in function else {function})
     for directory in set(re.findall(r"""code\s*=\s*["']([\w./-]+)["']""", code)) | {"handler", "handlers"}:
-        for module in modules:
+        for module, names in functions.items():
             path = where / directory / (module.replace(".", "/") + ".py")
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text("def handler(event, context):\n    return event\n")
+            path.write_text("".join(f"def {name}(event, context):\n    return event\n\n\n" for name in sorted(names)))
     for js in set(re.findall(r"""["']([\w./-]+\.js)["']""", code)):
         (where / js).parent.mkdir(parents=True, exist_ok=True)
         (where / js).write_text("function handler(event) {\n  return event.response;\n}\n")

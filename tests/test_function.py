@@ -203,11 +203,9 @@ def test_runtime_layer_content_imports_without_the_library(tmp_path):
     import subprocess
     import sys
 
-    from cdk_serverless_patterns.building_blocks.runtime_layer import (
-        _CopyRuntimePackage,
-    )
+    from cdk_serverless_patterns.building_blocks.runtime_layer import stage_layer_content
 
-    assert _CopyRuntimePackage().try_bundle(str(tmp_path), None)
+    stage_layer_content(tmp_path)
     probe = (
         "import sys; sys.path.insert(0, sys.argv[1]); "
         "import cdk_serverless_patterns.runtime.batch as b, cdk_serverless_patterns.runtime.env; print(b.__file__)"

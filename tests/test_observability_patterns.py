@@ -138,6 +138,7 @@ CASES = [
     ("saga", "metric_failed", (), ("ExecutionsFailedAlarm",)),
     ("saga", "metric_timed_out", (), ("ExecutionsTimedOutAlarm",)),
     ("saga", "metric_throttled", (), ("ExecutionThrottledAlarm",)),
+    ("saga", "metric_compensations_incomplete", (), ("CompensationsIncompleteAlarm",)),
     ("cqrs", "metric_pipe_failures", (), ("PipeExecutionFailedAlarm",)),
     ("cqrs", "metric_pipe_throttled", (), ("PipeExecutionThrottledAlarm",)),
     ("cqrs", "metric_pipe_dead_letter_messages", (), ("PipeFailures", "DepthAlarm")),
@@ -153,6 +154,7 @@ CASES = [
 
 #: (namespace, metric name, statistic) each method returns (docs/observability.md).
 EXPECTED = {
+    'metric_compensations_incomplete': ('CdkServerlessPatterns/Saga', 'CompensationsIncomplete', 'Sum'),
     'metric_server_error_rate': ('AWS/ApiGateway', '5XXError', 'Average'),
     'metric_client_error_rate': ('AWS/ApiGateway', '4XXError', 'Average'),
     'metric_latency': ('AWS/ApiGateway', 'Latency', 'p95'),

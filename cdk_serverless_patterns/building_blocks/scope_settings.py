@@ -25,6 +25,8 @@ def set_on_scope(scope: IConstruct, key: str, value: Any) -> None:
 
 def find_on_scope(scope: IConstruct, key: str) -> Optional[Any]:
     """The value of ``key`` set on ``scope`` or its nearest ancestor, or None."""
+    if not any(key in settings for settings in _SETTINGS.values()):
+        return None  # set nowhere: no need to read the scope chain (two jsii round trips)
     for ancestor in reversed(scope.node.scopes):
         settings = _SETTINGS.get(ancestor)
         if settings is not None and key in settings:

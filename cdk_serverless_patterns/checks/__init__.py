@@ -11,13 +11,6 @@ from __future__ import annotations
 from typing import Callable, Iterable
 
 from aws_cdk import App, IPolicyValidationPlugin, Validations
-from cdk_nag import (
-    AwsSolutionsChecks,
-    HIPAASecurityChecks,
-    NIST80053R5Checks,
-    PCIDSS321Checks,
-    ServerlessChecks,
-)
 
 from cdk_serverless_patterns.errors import PatternConfigError
 
@@ -44,11 +37,34 @@ __all__ = [
 ]
 
 
-#: Compliance pack name (as cdk-nag reports it) → the cdk-nag plugin class.
+# cdk_nag is imported when a pack is built, not with this package: construction
+# imports ``checks.acknowledge`` (hence this ``__init__``) even when checks are
+# never enabled, and loading cdk-nag's jsii assembly is the costliest import here.
+
+
+def _nist_800_53_r5(app: App) -> IPolicyValidationPlugin:
+    from cdk_nag import NIST80053R5Checks
+
+    return NIST80053R5Checks(app)
+
+
+def _hipaa_security(app: App) -> IPolicyValidationPlugin:
+    from cdk_nag import HIPAASecurityChecks
+
+    return HIPAASecurityChecks(app)
+
+
+def _pci_dss_321(app: App) -> IPolicyValidationPlugin:
+    from cdk_nag import PCIDSS321Checks
+
+    return PCIDSS321Checks(app)
+
+
+#: Compliance pack name (as cdk-nag reports it) → builds that cdk-nag plugin for an app.
 COMPLIANCE_PACKS: dict[str, Callable[[App], IPolicyValidationPlugin]] = {
-    "NIST.800.53.R5": NIST80053R5Checks,
-    "HIPAA.Security": HIPAASecurityChecks,
-    "PCI.DSS.321": PCIDSS321Checks,
+    "NIST.800.53.R5": _nist_800_53_r5,
+    "HIPAA.Security": _hipaa_security,
+    "PCI.DSS.321": _pci_dss_321,
 }
 
 
@@ -73,6 +89,8 @@ def enable_checks(app: App, *, compliance: Iterable[str] = (), patterns_checks: 
                 for n in unknown
             ],
         )
+    from cdk_nag import AwsSolutionsChecks, ServerlessChecks
+
     plugins: list[IPolicyValidationPlugin] = [AwsSolutionsChecks(app), ServerlessChecks(app)]
     plugins.extend(COMPLIANCE_PACKS[n](app) for n in dict.fromkeys(names))
     if patterns_checks:

@@ -105,8 +105,9 @@ def acknowledge(construct: IConstruct, rule_id: str, reason: str) -> None:
     """
     _require_reason(rule_id, reason)
     report_ids = expand(rule_id)
+    validations = Validations.of(construct)
     for report_id in report_ids:
-        Validations.of(construct).acknowledge(Acknowledgment(id=report_id, reason=reason))
+        validations.acknowledge(Acknowledgment(id=report_id, reason=reason))
     suppressions = []
     checkov: list[str] = []
     for report_id in report_ids:
@@ -155,21 +156,28 @@ def _resources(construct: IConstruct) -> Iterable[CfnResource]:
 
 
 def _merge_metadata(resource: CfnResource, suppressions: list[dict[str, Any]], checkov_ids: list[str], reason: str) -> None:
-    nag_rules, skips = acknowledgements_of(resource)
-    for entry in suppressions:
-        same = next((e for e in nag_rules if e["id"] == entry["id"] and e["reason"] == entry["reason"]), None)
-        if same is None:
-            nag_rules.append(dict(entry))
-        elif "applies_to" in entry:
-            same["applies_to"] = sorted({*same.get("applies_to", []), *entry["applies_to"]})
-    if nag_rules:
-        resource.add_metadata("cdk_nag", {"rules_to_suppress": nag_rules})
-    known = {s["id"] for s in skips}
-    for check_id in dict.fromkeys(checkov_ids):
-        if check_id not in known:
-            skips.append({"id": check_id, "comment": reason})
-    if skips:
-        resource.add_metadata("checkov", {"skip": skips})
+    # Each metadata read and write is a jsii round trip: read only the keys this
+    # acknowledgement adds to, write only what changed.
+    if suppressions:
+        nag_rules = list((resource.get_metadata("cdk_nag") or {}).get("rules_to_suppress", []))
+        changed = False
+        for entry in suppressions:
+            same = next((e for e in nag_rules if e["id"] == entry["id"] and e["reason"] == entry["reason"]), None)
+            if same is None:
+                nag_rules.append(dict(entry))
+                changed = True
+            elif "applies_to" in entry:
+                merged = sorted({*same.get("applies_to", []), *entry["applies_to"]})
+                changed = changed or merged != same.get("applies_to")
+                same["applies_to"] = merged
+        if changed:
+            resource.add_metadata("cdk_nag", {"rules_to_suppress": nag_rules})
+    if checkov_ids:
+        skips = list((resource.get_metadata("checkov") or {}).get("skip", []))
+        known = {s["id"] for s in skips}
+        added = [{"id": c, "comment": reason} for c in dict.fromkeys(checkov_ids) if c not in known]
+        if added:
+            resource.add_metadata("checkov", {"skip": [*skips, *added]})
 
 
 #: Why the library keeps its roles' permissions in inline policies (docs/checks.md).

@@ -121,7 +121,8 @@ def _function_paths(context: IPolicyValidationContext) -> dict[str, dict[str, st
             if not _is_function_resource(construct):
                 continue
             owner = Stack.of(construct)
-            if owner.node.path != stack_path:
+            # jsii hands back the same proxy for the same object: identity spares two round trips
+            if owner is not stack and owner.node.path != stack_path:
                 continue  # a nested stack's resource: another template
             paths[owner.resolve(construct.logical_id)] = construct.node.path
         result[stack_template.template_path] = paths

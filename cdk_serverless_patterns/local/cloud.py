@@ -200,6 +200,8 @@ class LocalCloud:
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        for function in self.functions.values():
+            function.closed = True  # from now on no handler starts, whichever thread asks
         for service in reversed(list(self._services or [])):
             service.close()
         hooks.deactivate(self._ctx)

@@ -246,7 +246,8 @@ class LocalFunction:
 
     # -- isolation ------------------------------------------------------------------------
     def _private_roots(self) -> set[str]:
-        roots: set[str] = set()
+        # the handler's own module is private even where no file provides it: never another sandbox's module
+        roots: set[str] = {self.handler.rpartition(".")[0].replace("/", ".").split(".", 1)[0]}
         for folder in [self.code_dir, *[d / "python" for d in self.layer_dirs]]:
             if not folder.is_dir():
                 continue

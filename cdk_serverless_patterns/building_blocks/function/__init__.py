@@ -13,14 +13,15 @@
   :mod:`.tracing`, :mod:`.async_invoke`, :mod:`.alarms`, :mod:`.findings`.
 
 Everything importable from ``building_blocks.function`` before it became a
-package still is, from here.
+package still is, from here. :mod:`.edge` and the ``lambda_edge=True`` shim
+load on first use (they import CloudFront): a regional function does not pay for them.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from ..idempotency import Idempotency
 from ..lambda_layers import Powertools, Tracing
-from . import legacy_edge as _legacy_edge  # noqa: F401  (registers the lambda_edge=True shim)
-from .edge import EdgeFunction
-from .regional import ServerlessFunction
+from .regional import ServerlessFunction, register_legacy_edge
 from .spec import FunctionOptions, FunctionSpec, Invocation
 from .tracing import TRACING_POLICY_ID, XRAY_WRITE_ACTIONS, tracing_policy
 from .validation import validate_lambda_edge_spec, validate_spec
@@ -40,3 +41,23 @@ __all__ = [
     "validate_lambda_edge_spec",
     "validate_spec",
 ]
+
+if TYPE_CHECKING:
+    from .edge import EdgeFunction as EdgeFunction
+
+
+def _legacy_edge_class() -> type:
+    from .legacy_edge import LegacyEdgeServerlessFunction
+
+    return LegacyEdgeServerlessFunction
+
+
+register_legacy_edge(_legacy_edge_class)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "EdgeFunction":
+        from .edge import EdgeFunction
+
+        return EdgeFunction
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -20,7 +20,7 @@ from constructs import Construct
 from cdk_serverless_patterns.errors import Problems, child_path
 
 from .edge import EdgeFunction
-from .regional import ServerlessFunction, register_legacy_edge
+from .regional import ServerlessFunction
 from .spec import FunctionSpec, Invocation
 from .validation import validate_edge_function
 
@@ -61,5 +61,3 @@ class LegacyEdgeServerlessFunction(ServerlessFunction, EdgeFunction):
         self._failure_queue = None
         self.alarms: list[cloudwatch.Alarm] = []
 
-
-register_legacy_edge(LegacyEdgeServerlessFunction)

@@ -9,7 +9,7 @@ acknowledged findings (:mod:`.findings`). Lambda@Edge is :class:`~.edge.EdgeFunc
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional, Self, cast
+from typing import Any, Callable, Mapping, Optional, Self, cast
 
 import jsii
 from aws_cdk import Annotations, Duration, RemovalPolicy, Stack
@@ -56,14 +56,15 @@ FUNCTION_OPTION_TYPES = {
     ),
 }
 
-#: The deprecated ``lambda_edge=True`` shim class; :mod:`.legacy_edge` sets it when imported.
-_legacy_edge_class: Optional[type] = None
+#: Returns the deprecated ``lambda_edge=True`` shim class; the package ``__init__``
+#: registers it, so :mod:`.legacy_edge` (and CloudFront with it) loads on first use.
+_legacy_edge_loader: Optional[Callable[[], type]] = None
 
 
-def register_legacy_edge(cls: type) -> None:
-    """Called by :mod:`.legacy_edge` (kept out of this module's imports: no cycle)."""
-    global _legacy_edge_class
-    _legacy_edge_class = cls
+def register_legacy_edge(loader: Callable[[], type]) -> None:
+    """Called by the package ``__init__`` (kept out of this module's imports: no cycle)."""
+    global _legacy_edge_loader
+    _legacy_edge_loader = loader
 
 
 @jsii.implements(iam.IGrantable)
@@ -104,10 +105,10 @@ class ServerlessFunction(Construct):
     def __new__(cls, *args: Any, lambda_edge: bool = False, **kwargs: Any) -> Self:
         if lambda_edge and cls is ServerlessFunction:
             # Deprecated: Python then runs the shim's __init__ with these same arguments.
-            # The shim registers itself when the package imports it (legacy_edge
-            # imports this module, not the reverse: no cycle).
-            assert _legacy_edge_class is not None
-            return object.__new__(_legacy_edge_class)
+            # The package registers how to load the shim (legacy_edge imports
+            # this module, not the reverse: no cycle).
+            assert _legacy_edge_loader is not None
+            return object.__new__(_legacy_edge_loader())
         return object.__new__(cls)
 
     def __init__(

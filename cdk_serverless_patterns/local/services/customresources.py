@@ -9,7 +9,7 @@
 * The custom-resources ``Provider`` framework (``onEvent`` / ``isComplete``):
   the user's ``onEvent`` returns ``PhysicalResourceId`` and ``Data``; with an
   ``isComplete`` handler it is asked until it answers ``IsComplete: true``.
-* ``Custom::AWS`` (``AwsCustomResource``): its ``Create`` (or ``Update``) SDK
+* ``Custom::AWS`` (``AwsCustomResource``, whatever ``resource_type`` it was given): its ``Create`` (or ``Update``) SDK
   call runs on the local cloud, as the resource's function (its role is
   checked), and the flattened response is its data (``get_response_field``).
 * ``Custom::CDKBucketDeployment`` (``BucketDeployment``) puts its source
@@ -88,7 +88,7 @@ class CustomResources(Service):
             if resource.type == "Custom::CDKBucketDeployment":
                 self._bucket_deployment(resource)
                 continue
-            physical_id, data = self._aws_call(resource) if resource.type == "Custom::AWS" else self._run_handler(resource)
+            physical_id, data = self._aws_call(resource) if _is_aws_custom_resource(resource) else self._run_handler(resource)
             resource.ref = physical_id
             resource.attributes.update({str(k): str(v) for k, v in data.items()})
         self.refresh_environments()
@@ -321,6 +321,15 @@ def _as_cloudformation_passes(value: Any) -> Any:
     if isinstance(value, bool):
         return "true" if value else "false"
     return value if isinstance(value, str) else str(value)
+
+
+def _is_aws_custom_resource(resource: Resource) -> bool:
+    """An ``AwsCustomResource``: ``Custom::AWS``, or any ``resource_type`` it was given (e.g. CDK's own
+    ``Custom::CloudwatchLogResourcePolicy``), known by the properties it always writes."""
+    if resource.type == "Custom::AWS":
+        return True
+    props = resource.properties
+    return "InstallLatestAwsSdk" in props and any(k in props for k in ("Create", "Update", "Delete"))
 
 
 def _boto_service(name: str) -> str:

@@ -25,7 +25,7 @@ _QUIET_SECONDS = 0.5
 #: The bound on an execution that keeps working (handlers running, retries).
 _MAX_SECONDS = 120.0
 #: How long closing the cloud waits for moto's engine threads after stopping their executions.
-_JOIN_SECONDS = 5.0
+_JOIN_SECONDS = 30.0
 
 
 class _Clients(Protocol):
