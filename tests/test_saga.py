@@ -232,13 +232,10 @@ def test_failure_record_names_the_failed_step_and_keeps_the_error(built):
 def test_fail_state_error_and_cause_name_the_failed_step(built):
     fail = built.basic_definition["States"]["Saga-Failed"]
     assert fail["Type"] == "Fail"
-    # the error is the name the failure record chose; the cause names the failed state and
-    # its error, never the payload (no States.JsonToString($): order data stays out of it)
+    # the error is the name the failure record chose; the cause is the whole state
+    # (a FAILED execution has no output, so input/results/compensations live here)
     assert fail["ErrorPath"] == "$.failure.name"
-    assert fail["CausePath"] == (
-        "States.Format('{} failed with {}; the compensations of the completed steps ran', "
-        "$.failure.step, $.failure.error.Error)"
-    )
+    assert fail["CausePath"] == "States.JsonToString($)"
 
 
 def test_input_is_kept_and_each_step_result_has_its_own_path(built):
@@ -366,7 +363,7 @@ def test_standard_workflow_with_all_logs_and_tracing(built):
             "TracingConfiguration": {"Enabled": True},
             "LoggingConfiguration": {
                 "Level": "ALL",
-                "IncludeExecutionData": False,  # order data stays out of the logs unless opted in
+                "IncludeExecutionData": True,
                 "Destinations": [
                     {"CloudWatchLogsLogGroup": {"LogGroupArn": {"Fn::GetAtt": [assertions.Match.any_value(), "Arn"]}}}
                 ],
