@@ -15,7 +15,7 @@ from aws_cdk.assertions import Match, Template
 from cdk_serverless_patterns import DurableSaga, FunctionSpec, PatternConfigError, SagaStep
 from cdk_serverless_patterns.runtime import durable_saga as runtime
 
-HANDLER = "tests/fixtures/handler"
+HANDLER = "tests/fixtures/saga_steps"
 
 
 def _spec(name: str, **kwargs) -> FunctionSpec:
