@@ -87,38 +87,10 @@ class OrderSagaStack(cdk.Stack):
             self, "Orders", partition_key="pk", sort_key="sk", time_to_live_attribute="expires_at"
         )
 
-        def spec(handler: str, description: str) -> FunctionSpec:
-            return FunctionSpec(
-                code=HANDLER_DIR,
-                handler=f"orders.{handler}",
-                description=description,
-                environment={
-                    env.TABLE_NAME: self.table.table_name,
-                    env.SAGA_STEPS_TABLE: self.table.table_name,
-                    env.SERVICE_NAME: "order-saga",
-                },
-            )
-
         self.saga = Saga(
             self,
             "OrderSaga",
-            steps=[
-                SagaStep(
-                    "reserve_inventory",
-                    action=spec("reserve_inventory", "Reserves stock for an order"),
-                    compensation=spec("release_inventory", "Returns an order's reserved stock"),
-                ),
-                SagaStep(
-                    "charge_payment",
-                    action=spec("charge_payment", "Charges an order's total"),
-                    compensation=spec("refund_payment", "Refunds an order's payment"),
-                ),
-                SagaStep(
-                    "ship_order",
-                    action=spec("ship_order", "Hands an order to the carrier"),
-                    compensation=spec("cancel_shipment", "Cancels an order's shipment before pickup"),
-                ),
-            ],
+            steps=order_steps(self.table, service="order-saga"),
             # POST /executions (SigV4) starts one execution per order id.
             start_api=SagaStartApi(input_schema=ORDER_SCHEMA, execution_name_field="order_id"),
             alarm_topic=alarms.topic,
@@ -130,6 +102,37 @@ class OrderSagaStack(cdk.Stack):
 
 #: The step markers (runtime.saga_steps): claim, record the result, drop a failed claim.
 STEP_MARKER_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+
+
+def order_steps(table: Any, *, service: str) -> list[SagaStep]:
+    """Reserve, charge, ship and their compensations, on ``table``; shared with order_saga_durable,
+    which runs the same handlers on the other engine."""
+
+    def spec(handler: str, description: str) -> FunctionSpec:
+        return FunctionSpec(
+            code=HANDLER_DIR,
+            handler=f"orders.{handler}",
+            description=description,
+            environment={env.TABLE_NAME: table.table_name, env.SAGA_STEPS_TABLE: table.table_name, env.SERVICE_NAME: service},
+        )
+
+    return [
+        SagaStep(
+            "reserve_inventory",
+            action=spec("reserve_inventory", "Reserves stock for an order"),
+            compensation=spec("release_inventory", "Returns an order's reserved stock"),
+        ),
+        SagaStep(
+            "charge_payment",
+            action=spec("charge_payment", "Charges an order's total"),
+            compensation=spec("refund_payment", "Refunds an order's payment"),
+        ),
+        SagaStep(
+            "ship_order",
+            action=spec("ship_order", "Hands an order to the carrier"),
+            compensation=spec("cancel_shipment", "Cancels an order's shipment before pickup"),
+        ),
+    ]
 
 
 def grant_order_steps(table: Any, functions: Mapping[str, SagaStepFunctions]) -> None:

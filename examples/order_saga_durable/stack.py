@@ -34,7 +34,7 @@ from cdk_serverless_patterns import DurableSaga, FunctionSpec, SagaStep, enable_
 from cdk_serverless_patterns.building_blocks.tables import create_table
 from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
 from cdk_serverless_patterns.runtime import env
-from examples.order_saga.stack import grant_order_steps
+from examples.order_saga.stack import grant_order_steps, order_steps
 
 #: The step handlers are order_saga's: one set of handlers, two engines.
 HANDLER_DIR = Path(__file__).parent.parent / "order_saga" / "handler"
@@ -51,38 +51,10 @@ class OrderSagaDurableStack(cdk.Stack):
             self, "Orders", partition_key="pk", sort_key="sk", time_to_live_attribute="expires_at"
         )
 
-        def spec(handler: str, description: str) -> FunctionSpec:
-            return FunctionSpec(
-                code=HANDLER_DIR,
-                handler=f"orders.{handler}",
-                description=description,
-                environment={
-                    env.TABLE_NAME: self.table.table_name,
-                    env.SAGA_STEPS_TABLE: self.table.table_name,
-                    env.SERVICE_NAME: "order-saga-durable",
-                },
-            )
-
         self.saga = DurableSaga(
             self,
             "OrderSaga",
-            steps=[
-                SagaStep(
-                    "reserve_inventory",
-                    action=spec("reserve_inventory", "Reserves stock for an order"),
-                    compensation=spec("release_inventory", "Returns an order's reserved stock"),
-                ),
-                SagaStep(
-                    "charge_payment",
-                    action=spec("charge_payment", "Charges an order's total"),
-                    compensation=spec("refund_payment", "Refunds an order's payment"),
-                ),
-                SagaStep(
-                    "ship_order",
-                    action=spec("ship_order", "Hands an order to the carrier"),
-                    compensation=spec("cancel_shipment", "Cancels an order's shipment before pickup"),
-                ),
-            ],
+            steps=order_steps(self.table, service="order-saga-durable"),
             execution_timeout=cdk.Duration.hours(6),
             alarm_topic=alarms.topic,
         )
