@@ -65,23 +65,19 @@ def validate_provisioned_pollers(
             "pass provisioned_pollers=ProvisionedPollers(minimum=2, maximum=20)",
         )
         return
-    low_ok = problems.check_int(
-        f"{field_name}.minimum",
-        pollers.minimum,
-        low=defaults.SQS_MIN_POLLERS_MIN,
-        high=defaults.SQS_MIN_POLLERS_MAX,
-        allowed=f"{defaults.SQS_MIN_POLLERS_MIN}-{defaults.SQS_MIN_POLLERS_MAX} pollers, an integer (Lambda's "
-        "MinimumPollers for SQS)",
-        fix="pass minimum=2 (the SQS minimum) or more",
-    )
-    high_ok = problems.check_int(
-        f"{field_name}.maximum",
-        pollers.maximum,
-        low=defaults.SQS_MAX_POLLERS_MIN,
-        high=defaults.SQS_MAX_POLLERS_MAX,
-        allowed=f"{defaults.SQS_MAX_POLLERS_MIN}-{defaults.SQS_MAX_POLLERS_MAX} pollers, an integer (Lambda's "
-        "MaximumPollers for SQS)",
-        fix=f"pass maximum between {defaults.SQS_MAX_POLLERS_MIN} and {defaults.SQS_MAX_POLLERS_MAX}",
+    low_ok, high_ok = (
+        problems.check_int(
+            f"{field_name}.{name}",
+            value,
+            low=low,
+            high=high,
+            allowed=f"{low}-{high} pollers, an integer (Lambda's {aws_name} for SQS)",
+            fix=f"pass {name} between {low} and {high}",
+        )
+        for name, value, low, high, aws_name in (
+            ("minimum", pollers.minimum, defaults.SQS_MIN_POLLERS_MIN, defaults.SQS_MIN_POLLERS_MAX, "MinimumPollers"),
+            ("maximum", pollers.maximum, defaults.SQS_MAX_POLLERS_MIN, defaults.SQS_MAX_POLLERS_MAX, "MaximumPollers"),
+        )
     )
     if low_ok and high_ok and not is_token(pollers.minimum) and not is_token(pollers.maximum):
         problems.check(

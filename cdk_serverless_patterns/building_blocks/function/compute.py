@@ -201,27 +201,19 @@ def _validate_managed_instances(problems: Problems, spec: "FunctionSpec", manage
         "an aws_lambda.ICapacityProvider (CapacityProvider(...) or CapacityProvider.from_capacity_provider_arn(...))",
         "pass the capacity provider construct, not its name",
     )
-    if managed.max_concurrency_per_environment is not None:
-        problems.check_int(
-            f"{f}.max_concurrency_per_environment",
-            managed.max_concurrency_per_environment,
-            low=defaults.MANAGED_INSTANCES_CONCURRENCY_MIN,
-            high=defaults.MANAGED_INSTANCES_CONCURRENCY_MAX,
-            allowed=f"{defaults.MANAGED_INSTANCES_CONCURRENCY_MIN}-{defaults.MANAGED_INSTANCES_CONCURRENCY_MAX}, "
-            "an integer (PerExecutionEnvironmentMaxConcurrency)",
-            fix="pass e.g. 16, or leave it out for the runtime's default",
-        )
-    if managed.memory_gib_per_vcpu is not None:
-        problems.check_int(
-            f"{f}.memory_gib_per_vcpu",
-            managed.memory_gib_per_vcpu,
-            low=defaults.MANAGED_INSTANCES_GIB_PER_VCPU_MIN,
-            high=defaults.MANAGED_INSTANCES_GIB_PER_VCPU_MAX,
-            allowed=f"{defaults.MANAGED_INSTANCES_GIB_PER_VCPU_MIN:g}-{defaults.MANAGED_INSTANCES_GIB_PER_VCPU_MAX:g} GiB "
-            "(ExecutionEnvironmentMemoryGiBPerVCpu)",
-            fix="pass 2 (compute), 4 (general purpose) or 8 (memory heavy)",
-            integer=False,
-        )
+    ranges = (  # (field, value, low, high, integer, what AWS calls it, fix)
+        ("max_concurrency_per_environment", managed.max_concurrency_per_environment,
+         defaults.MANAGED_INSTANCES_CONCURRENCY_MIN, defaults.MANAGED_INSTANCES_CONCURRENCY_MAX, True,
+         "an integer (PerExecutionEnvironmentMaxConcurrency)", "pass e.g. 16, or leave it out for the runtime's default"),
+        ("memory_gib_per_vcpu", managed.memory_gib_per_vcpu,
+         defaults.MANAGED_INSTANCES_GIB_PER_VCPU_MIN, defaults.MANAGED_INSTANCES_GIB_PER_VCPU_MAX, False,
+         "GiB (ExecutionEnvironmentMemoryGiBPerVCpu)", "pass 2 (compute), 4 (general purpose) or 8 (memory heavy)"),
+    )
+    for name, value, low, high, integer, what, fix in ranges:
+        if value is not None:
+            problems.check_int(
+                f"{f}.{name}", value, low=low, high=high, allowed=f"{low:g}-{high:g} {what}", fix=fix, integer=integer
+            )
     if not is_token(spec.memory_size) and isinstance(spec.memory_size, int):
         problems.check(
             spec.memory_size >= defaults.MANAGED_INSTANCES_MEMORY_MIN_MB,
