@@ -264,8 +264,8 @@ SQS_MAX_CONCURRENCY_MAX = 1000
 #: Provisioned mode of an SQS event source mapping (dedicated event pollers; each
 #: handles up to 1 MB/s or 10 concurrent invokes): MinimumPollers 2-200 (default 2),
 #: MaximumPollers 2-2000 (default 200), per the CloudFormation ProvisionedPollerConfig
-#: and aws-cdk-lib's ProvisionedPollerConfig (2.275.0). Maximum concurrency cannot be
-#: set with it: https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventsourcemapping.html#invocation-eventsourcemapping-provisioned-mode
+#: and aws-cdk-lib's ProvisionedPollerConfig (2.275.0). It and maximum concurrency are
+#: "mutually exclusive options": https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html
 SQS_MIN_POLLERS_MIN = 2
 SQS_MIN_POLLERS_MAX = 200
 SQS_MAX_POLLERS_MIN = 2
