@@ -6,7 +6,7 @@ from __future__ import annotations
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Template
 
 from cdk_serverless_patterns import (
     ApiAuth,
@@ -60,6 +60,7 @@ def template() -> dict:
         provisioned_pollers=ProvisionedPollers(minimum=2, maximum=20),
     )
     EventProcessing(stack, "Uploads", processor=spec(), buffer=True, provisioned_pollers=ProvisionedPollers(minimum=4))
+    FanOutFanIn(stack, "PlainJobs", workers={"w": spec()}, aggregator=spec())  # every option left out
     return Template.from_stack(stack).to_json()
 
 
@@ -123,15 +124,13 @@ def test_provisioned_pollers_replace_the_default_maximum_concurrency(template):
     assert configs == [(2, 20, False), (2, 20, False), (4, 200, False)]  # aggregator, worker, buffer
 
 
-def test_options_left_out_change_nothing():
-    stack = cdk.Stack(cdk.App(), "Plain")
-    ServerlessFunction(stack, "Fn", spec())
-    FanOutFanIn(stack, "Jobs", workers={"w": spec()}, aggregator=spec())
-    t = Template.from_stack(stack)
-    t.has_resource_properties("AWS::Lambda::Function", {"TenancyConfig": Match.absent(),
-                                                        "CapacityProviderConfig": Match.absent()})
-    t.all_resources_properties("AWS::Lambda::EventSourceMapping", {"ProvisionedPollerConfig": Match.absent(),
-                                                                   "ScalingConfig": {"MaximumConcurrency": 10}})
+def test_options_left_out_change_nothing(template):
+    plain = {k: v for k, v in template["Resources"].items() if k.startswith("PlainJobs")}
+    for fn in (v for v in plain.values() if v["Type"] == "AWS::Lambda::Function"):
+        assert not {"TenancyConfig", "CapacityProviderConfig", "SnapStart"} & set(fn["Properties"])
+    mappings = [v["Properties"] for v in plain.values() if v["Type"] == "AWS::Lambda::EventSourceMapping"]
+    assert len(mappings) == 2
+    assert all("ProvisionedPollerConfig" not in m and m["ScalingConfig"] == {"MaximumConcurrency": 10} for m in mappings)
 
 
 # --- cost -----------------------------------------------------------------------------------------
@@ -280,3 +279,13 @@ def test_provisioned_pollers_out_of_range(pollers, field):
 def test_provisioned_pollers_without_a_buffer():
     error = config_error(EventProcessing, "Uploads", processor=spec(), provisioned_pollers=ProvisionedPollers())
     assert "provisioned_pollers=" in str(error) and "only with buffer=True" in str(error)
+
+
+def test_managed_instances_on_an_edge_function():
+    from cdk_serverless_patterns import EdgeFunction
+
+    stack = cdk.Stack(cdk.App(), "V", env=cdk.Environment(account="111111111111", region="us-east-1"))
+    managed = ManagedInstances(capacity_provider(stack))
+    with pytest.raises(Exception) as info:
+        EdgeFunction(stack, "Edge", spec(memory_size=2048, managed_instances=managed))
+    assert "spec.managed_instances=" in str(info.value) and "Lambda@Edge" in str(info.value)

@@ -261,6 +261,13 @@ EDGE_RULES: tuple[SpecRule, ...] = (
         "drop snap_start; keep edge handlers small so cold starts stay short",
     ),
     SpecRule(
+        "managed_instances",
+        lambda s: s.managed_instances is None,
+        lambda s: s.managed_instances,
+        "None (Lambda@Edge runs in CloudFront's Regions, not on a capacity provider's instances)",
+        "drop managed_instances from the edge function's spec",
+    ),
+    SpecRule(
         "runtime",
         lambda s: _edge_runtime_family(s) in defaults.EDGE_RUNTIME_FAMILIES,
         lambda s: s.resolved_runtime.name,
