@@ -17,8 +17,10 @@ Sources (read 2026-12-07):
   execution environments instead.
 * SnapStart: https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html (Java 11+, Python 3.12+,
   .NET 8+; published versions only; no provisioned concurrency, Amazon EFS or ephemeral storage
-  above 512 MB; x86_64 and arm64 alike). The library offers neither EFS nor extra ephemeral
-  storage, so those two cannot meet SnapStart here.
+  above 512 MB). arm64 is allowed: the page lists no architecture limit any more, aws-cdk-lib
+  2.275.0 checks runtime, tenant isolation, EFS and ephemeral storage but no longer arm64 (it once
+  refused ARM_64), and AWS's agent-toolkit Lambda reference lists the same three limits. The library
+  offers neither EFS nor extra ephemeral storage, so those two cannot meet SnapStart here.
 """
 
 from __future__ import annotations
