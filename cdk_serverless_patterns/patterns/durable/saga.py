@@ -30,6 +30,7 @@ from typing import Any, Optional, Sequence, cast
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -44,11 +45,14 @@ from cdk_serverless_patterns.building_blocks.concurrency import declare_concurre
 from cdk_serverless_patterns.building_blocks.function import FunctionSpec, Invocation, ServerlessFunction, validate_spec
 from cdk_serverless_patterns.building_blocks.grants import grant_exactly
 from cdk_serverless_patterns.building_blocks.hardening import data_key_for
+from cdk_serverless_patterns.building_blocks.pattern_options import PatternOptions
+from cdk_serverless_patterns.building_blocks.rule_targets import RuleTarget
 from cdk_serverless_patterns.building_blocks.traffic_hints import add_traffic_hint
 from cdk_serverless_patterns.building_blocks.option_types import BOOL, COMMON, check_option_types
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge, acknowledge_inline_policies
 from cdk_serverless_patterns.checks.nag_ids import resource_finding
 from cdk_serverless_patterns.errors import Problems, child_path, is_token
+from cdk_serverless_patterns.patterns.saga.start_api import SagaStartApi, SagaStartApiResources, validate_start_api
 from cdk_serverless_patterns.patterns.saga.workflow import SagaStep, SagaStepFunctions
 from cdk_serverless_patterns.runtime import durable_saga as runtime
 
@@ -75,8 +79,11 @@ def _validate(
     retry_attempts: Any,
     compensation_retry_attempts: Any,
     orchestrator_runtime: Any,
+    start_api: Any = None,
 ) -> None:
     """Every rule of :class:`DurableSaga`, collected into ``problems``."""
+    if start_api is not None:
+        validate_start_api(problems, start_api)
     if not isinstance(steps, (list, tuple)) or not steps:
         problems.add(
             "steps",
@@ -209,6 +216,14 @@ class DurableSaga(Construct):
     :param log_retention: of every function's log group. Default: one month.
     :param removal_policy: of the log groups. Default RETAIN.
     :param dashboard: a CloudWatch dashboard. Default False (dashboards bill per month).
+    :param start_api: ``POST /executions`` on a REST API (IAM auth by default,
+        WAF, JSON schema validation) that invokes :attr:`start_target`
+        asynchronously through API Gateway's Lambda service integration, the
+        execution named by ``execution_name_field`` (1-64 letters, digits, '-'
+        and '_'; a repeated POST with the same name and body joins the running
+        execution, another body under that name answers 400). The answer is 202
+        with the execution's ARN in ``X-Amz-Durable-Execution-Arn``. Default:
+        none. The same :class:`SagaStartApi` options as ``Saga``'s.
 
     Start a saga by invoking :attr:`start_target` (the orchestrator's ``live``
     alias; durable functions must be invoked by a qualified ARN) asynchronously
@@ -245,6 +260,7 @@ class DurableSaga(Construct):
         log_retention: Optional[logs.RetentionDays] = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         dashboard: bool = False,
+        start_api: Optional[SagaStartApi] = None,
     ) -> None:
         timeout = execution_timeout if execution_timeout is not None else defaults.DURABLE_SAGA_EXECUTION_TIMEOUT
         retention = retention_period if retention_period is not None else defaults.DURABLE_SAGA_RETENTION
@@ -267,7 +283,7 @@ class DurableSaga(Construct):
             ),
             _OPTION_TYPES,
         )
-        _validate(problems, steps, timeout, retention, retries, compensation_retries, py_runtime)
+        _validate(problems, steps, timeout, retention, retries, compensation_retries, py_runtime, start_api)
         problems.raise_if_any()
         super().__init__(scope, construct_id)
         self.steps = tuple(steps)
@@ -390,6 +406,25 @@ class DurableSaga(Construct):
         ]
         if create_alarms:
             self.alarms.extend(self._create_alarms(alarm_topic))
+        self._options = PatternOptions(
+            alarm_topic=alarm_topic, create_alarms=create_alarms, removal_policy=removal_policy, log_retention=log_retention
+        )
+        #: ``POST /executions`` (:class:`SagaStartApiResources`), or None.
+        self.start_api: Optional[SagaStartApiResources] = None
+        if start_api is not None:
+            self.start_api = SagaStartApiResources(
+                self,
+                "StartApi",
+                options=start_api,
+                durable_target=self.start_target,
+                alarm_topic=alarm_topic,
+                create_alarms=create_alarms,
+                log_retention=log_retention,
+                removal_policy=removal_policy,
+            )
+            self.alarms.extend(self.start_api.alarms)
+        #: The rule deliveries :meth:`start_on` added (each with its DLQ and alarms).
+        self.rule_targets: list[RuleTarget] = []
         self.dashboard: Optional[cloudwatch.Dashboard] = (
             make_dashboard(self, "Dashboard", self.alarms, self.dashboard_graphs()) if dashboard else None
         )
@@ -454,6 +489,59 @@ class DurableSaga(Construct):
             ),
             *function_graphs(functions),
         ]
+
+    # --- starts from EventBridge ---------------------------------------------------
+    def start_on(
+        self,
+        rule: events.Rule,
+        *,
+        retry_attempts: int = defaults.RULE_RETRY_ATTEMPTS,
+        max_event_age: Optional[Duration] = None,
+        event: Optional[events.RuleTargetInput] = None,
+    ) -> RuleTarget:
+        """Start one saga per event ``rule`` matches: the rule targets :attr:`start_target`, the
+        alias's qualified ARN. A rule that targets the function itself (its unqualified ARN, what
+        ``targets.LambdaFunction(fn)`` writes) never starts a durable execution: Lambda refuses
+        unqualified invocations of durable functions (aws-cdk issue #36463).
+
+        The event is the execution input. EventBridge names no execution, so a redelivered event
+        starts a second execution; the step functions are idempotent per order, so it changes
+        nothing (see docs/patterns/saga.md). Failed deliveries go to a DLQ with alarms.
+
+        :param retry_attempts: EventBridge delivery retries, 0-185. Default 185.
+        :param max_event_age: how long EventBridge retries, 60 s-24 h. Default 1 hour.
+        :param event: what the saga receives as input, e.g.
+            ``events.RuleTargetInput.from_event_path("$.detail")``. Default: the whole event.
+        """
+        problems = Problems(f"{self.node.path}.start_on")
+        age = max_event_age if max_event_age is not None else defaults.RULE_MAX_EVENT_AGE
+        problems.check(
+            isinstance(retry_attempts, int) and not isinstance(retry_attempts, bool)
+            and defaults.RULE_RETRY_ATTEMPTS_MIN <= retry_attempts <= defaults.RULE_RETRY_ATTEMPTS_MAX,
+            "retry_attempts", retry_attempts,
+            f"an integer {defaults.RULE_RETRY_ATTEMPTS_MIN}-{defaults.RULE_RETRY_ATTEMPTS_MAX} (EventBridge retry policy)",
+            "pass e.g. retry_attempts=185",
+        )
+        _validate_duration(
+            problems, "max_event_age", age, low_s=defaults.RULE_MAX_EVENT_AGE_MIN_S, high_s=defaults.RULE_MAX_EVENT_AGE_MAX_S,
+            allowed=f"{defaults.RULE_MAX_EVENT_AGE_MIN_S} s - {defaults.RULE_MAX_EVENT_AGE_MAX_S} s, whole seconds",
+            fix="pass e.g. Duration.hours(1)",
+        )
+        problems.raise_if_any()
+        scope = Construct(self, f"StartOnRule{len(self.rule_targets) + 1}")
+        target = RuleTarget(
+            scope,
+            "DeadLetter",
+            purpose=f"events of {rule.node.path} that could not start {self.node.path}",
+            retry_attempts=retry_attempts,
+            max_event_age=age,
+            options=self._options,
+        )
+        target.to_function(rule, self.start_target, event)
+        self.rule_targets.append(target)
+        if self._options.create_alarms:
+            self.alarms.extend(self._options.alarms(scope, target.failure_alarm_specs(f"The rule {rule.node.path}")))
+        return target
 
     # --- grants ------------------------------------------------------------------
     def grant_start(self, grantee: iam.IGrantable) -> iam.Grant:
