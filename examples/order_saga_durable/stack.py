@@ -34,7 +34,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_events as events
 from constructs import Construct
 
-from cdk_serverless_patterns import DurableSaga, FunctionSpec, SagaStartApi, SagaStep, enable_hardening
+from cdk_serverless_patterns import DurableSaga, FunctionSpec, Idempotency, SagaStartApi, SagaStep, enable_hardening
 from cdk_serverless_patterns.building_blocks.tables import create_table
 from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
 from cdk_serverless_patterns.runtime import env
@@ -78,7 +78,16 @@ class OrderSagaDurableStack(cdk.Stack):
             "OrderPlaced",
             event_pattern=events.EventPattern(source=["shop.orders"], detail_type=["OrderPlaced"]),
         )
-        self.saga.start_on(self.order_placed, event=events.RuleTargetInput.from_event_path("$.detail"))
+        self.saga.start_on(
+            self.order_placed,
+            event=events.RuleTargetInput.from_event_path("$.detail"),
+            # EventBridge names no execution: a redelivered OrderPlaced starts a second one.
+            idempotency=Idempotency.conditional_write(
+                "order id",
+                how="every step writes its record (RESERVATION, PAYMENT, SHIPMENT) conditionally per order id: a "
+                "second execution for the same order finds them and changes nothing",
+            ),
+        )
         cdk.CfnOutput(self, "OrderSagaStartTarget", value=self.saga.start_target.function_arn)
         cdk.CfnOutput(self, "StartOrderUrl", value=self.saga.start_api.url + "executions")
 

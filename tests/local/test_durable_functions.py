@@ -124,3 +124,55 @@ def test_checkpoints_need_the_checkpoint_permission() -> None:
         execution = cloud.start_durable_execution(stack.fn, {"n": 2}, name="e-5")
         assert execution.status == "FAILED"
         assert "CheckpointDurableExecution" in f"{execution.error} {execution.cause}"
+
+
+# --- DurableSaga's approval: a durable callback the approver answers ---------------------
+
+
+@pytest.fixture(scope="module")
+def approval_stack() -> Any:
+    import aws_cdk as cdk
+
+    from cdk_serverless_patterns import DurableSaga, FunctionSpec, SagaApproval, SagaStep
+
+    steps_dir = Path(__file__).parent.parent / "fixtures" / "saga_steps"
+
+    def spec(name: str) -> FunctionSpec:
+        return FunctionSpec(code=steps_dir, handler=f"app.{name}")
+
+    app = cdk.App()
+    stack = cdk.Stack(app, "DurableApproval")
+    stack.saga = DurableSaga(  # type: ignore[attr-defined]
+        stack, "Saga",
+        steps=[SagaStep("reserve", action=spec("reserve"), compensation=spec("release")), SagaStep("ship", action=spec("ship"))],
+        approval=SagaApproval(before="ship", timeout=cdk.Duration.hours(2)),
+        create_alarms=False, removal_policy=cdk.RemovalPolicy.DESTROY,
+    )
+    return stack
+
+
+@pytest.mark.filterwarnings("ignore::cdk_serverless_patterns.local.LocalCloudWarning")
+@pytest.mark.parametrize("answer", [{"approved": True}, {"approved": False}, "failure"])
+def test_a_durable_saga_waits_for_its_approval_and_compensates_a_rejection(approval_stack: Any, answer: Any) -> None:
+    saga = approval_stack.saga
+    with LocalCloud(approval_stack) as cloud:
+        execution = cloud.start_durable_execution(saga, {"order_id": "o-1"}, name="o-1")
+        assert execution.status == "RUNNING"
+        [request] = cloud.published(saga.approval_topic)
+        message = json.loads(request["Message"])
+        assert message["step"] == "ship" and message["results"]["reserve"] == {"ok": True}
+        assert message["callback_id"] == execution.callback_id("approve-ship")
+        if answer == "failure":
+            cloud.send_durable_callback(message["callback_id"], error="Rejected", cause="out of stock")
+        else:
+            cloud.send_durable_callback(message["callback_id"], answer)
+        [done] = cloud.durable_executions(saga)
+        ship, release = saga.functions["ship"].action, saga.functions["reserve"].compensation
+        if answer == {"approved": True}:
+            assert done.status == "SUCCEEDED", (done.error, done.cause)
+            assert (len(cloud.invocations(ship)), len(cloud.invocations(release))) == (1, 0)
+        else:
+            assert (done.status, done.error) == ("FAILED", "cdk_serverless_patterns.runtime.durable_saga.SagaStepFailed")
+            assert json.loads(done.cause)["failure"]["error"]["Error"] == "Saga.ApprovalRejected"
+            assert (len(cloud.invocations(ship)), len(cloud.invocations(release))) == (0, 1)
+        assert len(cloud.invocations(saga.functions["reserve"].action)) == 1  # the replays did not re-run it

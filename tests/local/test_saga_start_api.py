@@ -16,7 +16,7 @@ import pytest
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 
-from cdk_serverless_patterns import FunctionSpec, Saga, SagaStartApi, SagaStep
+from cdk_serverless_patterns import FunctionSpec, Idempotency, Saga, SagaStartApi, SagaStep
 from cdk_serverless_patterns.local import LocalCloud
 
 HANDLERS = Path(__file__).parent.parent / "fixtures" / "local_handlers"
@@ -108,7 +108,8 @@ class DurableStartStack(cdk.Stack):
         assert self.saga.start_api is not None
         self.saga.start_api.grant_start(self.caller)
         placed = events.Rule(self, "Placed", event_pattern=events.EventPattern(source=["shop"], detail_type=["Placed"]))
-        self.saga.start_on(placed, event=events.RuleTargetInput.from_event_path("$.detail"))
+        self.saga.start_on(placed, event=events.RuleTargetInput.from_event_path("$.detail"),
+                           idempotency=Idempotency.natural("tally overwrites the order's item with the same count"))
         # what aws-cdk #36463 reported: a rule on the function itself (its unqualified ARN)
         unqualified = events.Rule(self, "Unqualified", event_pattern=events.EventPattern(source=["legacy"]))
         unqualified.add_target(targets.LambdaFunction(self.saga.orchestrator.function))

@@ -426,8 +426,8 @@ class MappedRequest:
             if kind == "header":
                 return self.header(name)
             if kind == "body":  # method.request.body[.JSONPath]
-                value = InputVariable(self.body or "", self.params).path("$." + name if name else "$")
-                return value if isinstance(value, str) else json.dumps(value)
+                found = InputVariable(self.body or "", self.params).path("$." + name if name else "$")
+                return found if isinstance(found, str) else json.dumps(found)
             return self.params.get(kind, {}).get(name, "")
         if source.startswith("context."):
             value: Any = self.context

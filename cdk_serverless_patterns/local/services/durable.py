@@ -103,7 +103,7 @@ class LocalDurableExecution:
         """The last checkpointed operation named ``name`` (KeyError when there is none)."""
         for operation in reversed(self.operations):
             if operation["name"] == name:
-                return operation
+                return dict(operation)
         raise KeyError(f"execution {self.name} has no operation named {name!r}: {[o['name'] for o in self.operations]}")
 
     def callback_id(self, name: Optional[str] = None) -> str:
@@ -201,7 +201,7 @@ class DurableFunctions(Service):
         self._store = InMemoryExecutionStore()
         self._processor = CheckpointProcessor(store=self._store, scheduler=None, clock=self.clock)  # type: ignore[arg-type]
         self._processor.add_execution_observer(_Observer(self))
-        self._saved_pool = sdk_execution.ThreadPoolExecutor
+        self._saved_pool = getattr(sdk_execution, "ThreadPoolExecutor")  # noqa: B009 - the SDK's module-level import
         setattr(sdk_execution, "ThreadPoolExecutor", _ContextPool)  # noqa: B010 - the SDK's module-level import
 
     def close(self) -> None:
@@ -326,12 +326,8 @@ class DurableFunctions(Service):
 
     def _invoke_once(self, run: _Run, execution: Any) -> Any:
         """One invocation of the function (a replay after the first); returns the error of a failed one, else None."""
-        from aws_durable_execution_sdk_python.execution import (
-            DurableExecutionInvocationInput,
-            DurableExecutionInvocationOutput,
-            InitialExecutionState,
-        )
-        from aws_durable_execution_sdk_python.lambda_service import ErrorObject
+        from aws_durable_execution_sdk_python.execution import DurableExecutionInvocationInput, InitialExecutionState
+        from aws_durable_execution_sdk_python.lambda_service import DurableExecutionInvocationOutput, ErrorObject
         from aws_durable_execution_sdk_python_testing.checkpoint.processor import DEFAULT_MAX_INVOCATION_PAGE_BYTES
         from aws_durable_execution_sdk_python_testing.execution import OperationPaginatorState
 
@@ -361,7 +357,7 @@ class DurableFunctions(Service):
                                  + ("crashed after its step committed" if crashed else "crashed after the handler ran"))
             run.function.invocations[-1].error = crash
             return ErrorObject(message=crash.error_message, type=crash.error_type, data=None, stack_trace=None)
-        output = DurableExecutionInvocationOutput.from_dict(result if isinstance(result, Mapping) else {})
+        output = DurableExecutionInvocationOutput.from_dict(dict(result) if isinstance(result, Mapping) else {})
         if execution.is_complete:
             return None
         status = getattr(output.status, "value", output.status)

@@ -288,9 +288,9 @@ class Lambda(Service):
         if kind == "DryRun":
             return 204, None, None, None
         if self.ctx.durable is not None and self.ctx.durable.is_durable(function):
-            name = params.get("DurableExecutionName")
+            execution_name = params.get("DurableExecutionName")
             return self.ctx.durable.invoke(function, event, invoked_arn=invoked_arn, invocation_type=str(kind),
-                                           name=str(name) if name else None)
+                                           name=str(execution_name) if execution_name else None)
         if kind == "Event":
             self.invoke_async(function, event, invoked_arn=invoked_arn)
             return 202, None, None, None

@@ -44,7 +44,9 @@ from cdk_serverless_patterns.building_blocks.alarms import dashboard as make_das
 from cdk_serverless_patterns.building_blocks.concurrency import declare_concurrency_bound
 from cdk_serverless_patterns.building_blocks.function import FunctionSpec, Invocation, ServerlessFunction, validate_spec
 from cdk_serverless_patterns.building_blocks.grants import grant_exactly
+from cdk_serverless_patterns.building_blocks.function.spec import record_idempotency
 from cdk_serverless_patterns.building_blocks.hardening import data_key_for
+from cdk_serverless_patterns.building_blocks.idempotency import Idempotency
 from cdk_serverless_patterns.building_blocks.pattern_options import PatternOptions
 from cdk_serverless_patterns.building_blocks.rule_targets import RuleTarget
 from cdk_serverless_patterns.building_blocks.traffic_hints import add_traffic_hint
@@ -53,7 +55,9 @@ from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledg
 from cdk_serverless_patterns.checks.nag_ids import resource_finding
 from cdk_serverless_patterns.errors import Problems, child_path, is_token
 from cdk_serverless_patterns.patterns.saga.start_api import SagaStartApi, SagaStartApiResources, validate_start_api
-from cdk_serverless_patterns.patterns.saga.workflow import SagaStep, SagaStepFunctions
+from cdk_serverless_patterns.building_blocks.option_types import TOPIC
+from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
+from cdk_serverless_patterns.patterns.saga.workflow import SagaApproval, SagaStep, SagaStepFunctions
 from cdk_serverless_patterns.runtime import durable_saga as runtime
 
 ORCHESTRATOR_DIR = Path(__file__).parent / "orchestrator"
@@ -80,10 +84,13 @@ def _validate(
     compensation_retry_attempts: Any,
     orchestrator_runtime: Any,
     start_api: Any = None,
+    approval: Any = None,
 ) -> None:
     """Every rule of :class:`DurableSaga`, collected into ``problems``."""
     if start_api is not None:
         validate_start_api(problems, start_api)
+    if approval is not None:
+        _validate_approval(problems, approval, steps, execution_timeout)
     if not isinstance(steps, (list, tuple)) or not steps:
         problems.add(
             "steps",
@@ -160,6 +167,44 @@ def _validate(
     )
 
 
+def _validate_approval(problems: Problems, approval: Any, steps: Any, execution_timeout: Any) -> None:
+    """The approval names a step, and the execution lives long enough to wait for it."""
+    if not isinstance(approval, SagaApproval):
+        problems.add("approval", approval, "a SagaApproval", "pass SagaApproval(before='ship_order')")
+        return
+    names = [s.name for s in steps if isinstance(s, SagaStep)] if isinstance(steps, (list, tuple)) else []
+    problems.check(
+        approval.before in names,
+        "approval.before",
+        approval.before,
+        f"the name of a step ({', '.join(names) or 'none defined'})",
+        "name the step that must wait for the approval",
+    )
+    if approval.topic is not None:
+        problems.check(TOPIC.check(approval.topic), "approval.topic", approval.topic, TOPIC.allowed, TOPIC.fix)
+    wait = approval.timeout if approval.timeout is not None else defaults.SAGA_APPROVAL_TIMEOUT
+    _validate_duration(
+        problems,
+        "approval.timeout",
+        wait,
+        low_s=1,
+        high_s=defaults.DURABLE_EXECUTION_TIMEOUT_MAX_S,
+        allowed=f"1 s - {defaults.DURABLE_EXECUTION_TIMEOUT_MAX_S:,} s, whole seconds (the callback's timeout)",
+        fix="pass e.g. Duration.hours(24)",
+    )
+    if isinstance(wait, Duration) and isinstance(execution_timeout, Duration):
+        waited, lives = wait.to_seconds(integral=False), execution_timeout.to_seconds(integral=False)
+        if not is_token(waited) and not is_token(lives):
+            problems.check(
+                waited < lives,
+                "approval.timeout",
+                wait.to_human_string(),
+                f"shorter than execution_timeout ({execution_timeout.to_human_string()}): the execution cannot wait "
+                "longer than it lives, and a timed-out execution never compensates its completed steps",
+                "shorten approval.timeout or lengthen execution_timeout (up to 366 days)",
+            )
+
+
 def _validate_duration(
     problems: Problems,
     field: str,
@@ -216,6 +261,16 @@ class DurableSaga(Construct):
     :param log_retention: of every function's log group. Default: one month.
     :param removal_policy: of the log groups. Default RETAIN.
     :param dashboard: a CloudWatch dashboard. Default False (dashboards bill per month).
+    :param approval: a human approval before one step (:class:`SagaApproval`:
+        ``before``, ``timeout`` default 24 hours, ``topic`` default a new
+        encrypted topic): the orchestrator creates a durable callback, publishes
+        its ``callback_id`` with the input and results so far to the topic, and
+        waits (billed as one operation, not by the hour). The approver answers
+        with ``SendDurableExecutionCallbackSuccess`` and ``{"approved": true}``
+        (grant with :meth:`grant_send_callback`); a rejection, a
+        ``SendDurableExecutionCallbackFailure`` or the timeout compensates the
+        completed steps (``Saga.ApprovalRejected``). The timeout must be shorter
+        than ``execution_timeout``. Default: none.
     :param start_api: ``POST /executions`` on a REST API (IAM auth by default,
         WAF, JSON schema validation) that invokes :attr:`start_target`
         asynchronously through API Gateway's Lambda service integration, the
@@ -261,6 +316,7 @@ class DurableSaga(Construct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         dashboard: bool = False,
         start_api: Optional[SagaStartApi] = None,
+        approval: Optional[SagaApproval] = None,
     ) -> None:
         timeout = execution_timeout if execution_timeout is not None else defaults.DURABLE_SAGA_EXECUTION_TIMEOUT
         retention = retention_period if retention_period is not None else defaults.DURABLE_SAGA_RETENTION
@@ -283,7 +339,7 @@ class DurableSaga(Construct):
             ),
             _OPTION_TYPES,
         )
-        _validate(problems, steps, timeout, retention, retries, compensation_retries, py_runtime, start_api)
+        _validate(problems, steps, timeout, retention, retries, compensation_retries, py_runtime, start_api, approval)
         problems.raise_if_any()
         super().__init__(scope, construct_id)
         self.steps = tuple(steps)
@@ -309,6 +365,17 @@ class DurableSaga(Construct):
             self.functions[step.name] = SagaStepFunctions(
                 function(step.action, f"{step.name}Action"),
                 function(step.compensation, f"{step.name}Compensation") if step.compensation is not None else None,
+            )
+
+        #: The topic approval requests go to (with ``approval``), or None.
+        self.approval_topic: Optional[sns.ITopic] = None
+        if approval is not None:
+            self.approval_topic = (
+                approval.topic
+                if approval.topic is not None
+                else EncryptedTopic(
+                    self, "ApprovalTopic", display_name="Saga approval requests", removal_policy=removal_policy
+                ).topic
             )
 
         longest = max(f.timeout.to_seconds() for f in by_spec.values())
@@ -340,6 +407,14 @@ class DurableSaga(Construct):
                 "max_delay_s": int(defaults.SAGA_COMPENSATION_RETRY_MAX_DELAY.to_seconds()),
             },
         }
+        if approval is not None:
+            assert self.approval_topic is not None
+            wait = approval.timeout if approval.timeout is not None else defaults.SAGA_APPROVAL_TIMEOUT
+            definition["approval"] = {
+                "before": approval.before,
+                "timeout_s": int(wait.to_seconds()),
+                "topic_arn": self.approval_topic.topic_arn,
+            }
         self.orchestrator = ServerlessFunction(
             self,
             "Orchestrator",
@@ -400,6 +475,8 @@ class DurableSaga(Construct):
             for fn in (step_functions.action, step_functions.compensation):
                 if fn is not None:
                     grant_exactly(self.orchestrator, actions=["lambda:InvokeFunction"], resources=[fn.alias.function_arn])
+        if self.approval_topic is not None:
+            self.approval_topic.grant_publish(self.orchestrator.role)
 
         self.alarms: list[cloudwatch.Alarm] = [
             alarm for fn in {id(f): f for f in [*by_spec.values(), self.orchestrator]}.values() for alarm in fn.alarms
@@ -496,6 +573,7 @@ class DurableSaga(Construct):
         rule: events.Rule,
         *,
         retry_attempts: int = defaults.RULE_RETRY_ATTEMPTS,
+        idempotency: Idempotency,
         max_event_age: Optional[Duration] = None,
         event: Optional[events.RuleTargetInput] = None,
     ) -> RuleTarget:
@@ -505,8 +583,14 @@ class DurableSaga(Construct):
         unqualified invocations of durable functions (aws-cdk issue #36463).
 
         The event is the execution input. EventBridge names no execution, so a redelivered event
-        starts a second execution; the step functions are idempotent per order, so it changes
-        nothing (see docs/patterns/saga.md). Failed deliveries go to a DLQ with alarms.
+        starts a second execution (``DurableExecutionName`` is not a rule target setting): only
+        step functions idempotent per business key (an order id, not the execution) make that
+        harmless. Failed deliveries go to a DLQ with alarms.
+
+        :param idempotency: how a second execution for the same event changes nothing, e.g.
+            ``Idempotency.conditional_write("order id")``; recorded on the orchestrator, where
+            ServerlessPatternsChecks' SP-IDEMPOTENCY rule reads it. Required: the construct
+            cannot see the step handlers' code.
 
         :param retry_attempts: EventBridge delivery retries, 0-185. Default 185.
         :param max_event_age: how long EventBridge retries, 60 s-24 h. Default 1 hour.
@@ -527,7 +611,13 @@ class DurableSaga(Construct):
             allowed=f"{defaults.RULE_MAX_EVENT_AGE_MIN_S} s - {defaults.RULE_MAX_EVENT_AGE_MAX_S} s, whole seconds",
             fix="pass e.g. Duration.hours(1)",
         )
+        problems.check(
+            isinstance(idempotency, Idempotency), "idempotency", idempotency,
+            "an Idempotency declaration (a redelivered event starts a second execution)",
+            "pass idempotency=Idempotency.conditional_write('<business key the steps write under>')",
+        )
         problems.raise_if_any()
+        record_idempotency(cast(lambda_.CfnFunction, self.orchestrator.function.node.default_child), idempotency)
         scope = Construct(self, f"StartOnRule{len(self.rule_targets) + 1}")
         target = RuleTarget(
             scope,
