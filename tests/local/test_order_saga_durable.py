@@ -10,7 +10,6 @@ that was checkpointed runs again on a replay.
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -21,14 +20,11 @@ from botocore.exceptions import ClientError  # noqa: E402
 from cdk_serverless_patterns.local import LocalCloud  # noqa: E402
 from cdk_serverless_patterns.runtime import durable_saga as ds  # noqa: E402
 
+# the same order, stock seed and look-ups as the Standard saga's tests; `cloud` resolves this module's `stack`
+from tests.local.test_order_saga import ORDER, _item, _stock, cloud  # noqa: E402,F401
+
 pytestmark = pytest.mark.filterwarnings("ignore::cdk_serverless_patterns.local.LocalCloudWarning")
 
-ORDER = {
-    "order_id": "o-1",
-    "customer_id": "c-7",
-    "items": [{"sku": "book-1", "quantity": 2, "unit_price_cents": 1250}],
-    "address": {"name": "Ada", "line1": "1 Rue X", "city": "Paris", "postcode": "75001", "country": "FR"},
-}
 STEPS = ("reserve_inventory", "charge_payment", "ship_order")
 SIMULATED = {"reserve_inventory": "reserve", "charge_payment": "charge", "ship_order": "ship"}
 
@@ -36,21 +32,6 @@ SIMULATED = {"reserve_inventory": "reserve", "charge_payment": "charge", "ship_o
 @pytest.fixture(scope="module")
 def stack(synthesized_example: Any) -> Any:
     return synthesized_example("order_saga_durable").stacks[0]
-
-
-@pytest.fixture()
-def cloud(stack: Any) -> Any:
-    with LocalCloud(stack) as local:
-        local.table(stack.table).put_item(Item={"pk": "SKU#book-1", "sk": "STOCK", "available": 5})
-        yield local
-
-
-def _stock(cloud: Any, stack: Any) -> Decimal:
-    return cloud.table(stack.table).get_item(Key={"pk": "SKU#book-1", "sk": "STOCK"})["Item"]["available"]
-
-
-def _item(cloud: Any, stack: Any, order_id: str, sk: str) -> Any:
-    return cloud.table(stack.table).get_item(Key={"pk": f"ORDER#{order_id}", "sk": sk}).get("Item")
 
 
 def _calls(cloud: Any, stack: Any, step: str, role: str = "action") -> int:

@@ -27,15 +27,20 @@ SCHEMA = {
 }
 
 
+def _orders_table_and_step(stack: cdk.Stack) -> tuple[dynamodb.Table, FunctionSpec]:
+    """The orders table and the step that records each order's quantity in it (tally.handler)."""
+    table = dynamodb.Table(
+        stack, "Orders", partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+        removal_policy=cdk.RemovalPolicy.DESTROY,
+    )
+    return table, FunctionSpec(code=str(HANDLERS), handler="tally.handler", environment={"TABLE_NAME": table.table_name})
+
+
 class StartApiStack(cdk.Stack):
-    def __init__(self, scope: Any, construct_id: str) -> None:
+    def __init__(self, scope: Any, construct_id: str, saga_type: Any = Saga) -> None:
         super().__init__(scope, construct_id, env=cdk.Environment(region="us-east-1"))
-        self.table = dynamodb.Table(
-            self, "Orders", partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
-            removal_policy=cdk.RemovalPolicy.DESTROY,
-        )
-        step = FunctionSpec(code=str(HANDLERS), handler="tally.handler", environment={"TABLE_NAME": self.table.table_name})
-        self.saga = Saga(
+        self.table, step = _orders_table_and_step(self)
+        self.saga = saga_type(
             self, "Saga", steps=[SagaStep("count", action=step)],
             start_api=SagaStartApi(input_schema=SCHEMA, execution_name_field="order_id"),
             create_alarms=False, removal_policy=cdk.RemovalPolicy.DESTROY,
@@ -85,28 +90,14 @@ def test_the_start_api_refuses_what_aws_refuses(cloud: LocalCloud, stack: StartA
 # --- the same start API in front of a DurableSaga: Lambda's Invoke of the orchestrator's alias ---
 
 
-class DurableStartStack(cdk.Stack):
+class DurableStartStack(StartApiStack):
     def __init__(self, scope: Any, construct_id: str) -> None:
         from aws_cdk import aws_events as events
         from aws_cdk import aws_events_targets as targets
 
         from cdk_serverless_patterns import DurableSaga
 
-        super().__init__(scope, construct_id, env=cdk.Environment(region="us-east-1"))
-        self.table = dynamodb.Table(
-            self, "Orders", partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
-            removal_policy=cdk.RemovalPolicy.DESTROY,
-        )
-        step = FunctionSpec(code=str(HANDLERS), handler="tally.handler", environment={"TABLE_NAME": self.table.table_name})
-        self.saga = DurableSaga(
-            self, "Saga", steps=[SagaStep("count", action=step)],
-            start_api=SagaStartApi(input_schema=SCHEMA, execution_name_field="order_id"),
-            create_alarms=False, removal_policy=cdk.RemovalPolicy.DESTROY,
-        )
-        self.table.grant(self.saga.functions["count"].action.role, "dynamodb:PutItem")
-        self.caller = iam.Role(self, "Caller", assumed_by=iam.AccountRootPrincipal())
-        assert self.saga.start_api is not None
-        self.saga.start_api.grant_start(self.caller)
+        super().__init__(scope, construct_id, DurableSaga)
         placed = events.Rule(self, "Placed", event_pattern=events.EventPattern(source=["shop"], detail_type=["Placed"]))
         self.saga.start_on(placed, event=events.RuleTargetInput.from_event_path("$.detail"),
                            idempotency=Idempotency.natural("tally overwrites the order's item with the same count"))

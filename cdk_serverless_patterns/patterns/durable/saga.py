@@ -54,10 +54,14 @@ from cdk_serverless_patterns.building_blocks.option_types import BOOL, COMMON, c
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge, acknowledge_inline_policies
 from cdk_serverless_patterns.checks.nag_ids import resource_finding
 from cdk_serverless_patterns.errors import Problems, child_path, is_token
-from cdk_serverless_patterns.patterns.saga.start_api import SagaStartApi, SagaStartApiResources, validate_start_api
+from cdk_serverless_patterns.patterns.saga.start_api import (
+    SagaStartApi,
+    SagaStartApiResources,
+    add_start_api,
+    validate_start_api,
+)
 from cdk_serverless_patterns.building_blocks.option_types import TOPIC
-from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
-from cdk_serverless_patterns.patterns.saga.workflow import SagaApproval, SagaStep, SagaStepFunctions
+from cdk_serverless_patterns.patterns.saga.workflow import SagaApproval, SagaStep, SagaStepFunctions, approval_topic
 from cdk_serverless_patterns.runtime import durable_saga as runtime
 
 ORCHESTRATOR_DIR = Path(__file__).parent / "orchestrator"
@@ -368,15 +372,7 @@ class DurableSaga(Construct):
             )
 
         #: The topic approval requests go to (with ``approval``), or None.
-        self.approval_topic: Optional[sns.ITopic] = None
-        if approval is not None:
-            self.approval_topic = (
-                approval.topic
-                if approval.topic is not None
-                else EncryptedTopic(
-                    self, "ApprovalTopic", display_name="Saga approval requests", removal_policy=removal_policy
-                ).topic
-            )
+        self.approval_topic: Optional[sns.ITopic] = approval_topic(self, approval, removal_policy)
 
         longest = max(f.timeout.to_seconds() for f in by_spec.values())
         orchestrator_timeout = min(
@@ -487,19 +483,10 @@ class DurableSaga(Construct):
             alarm_topic=alarm_topic, create_alarms=create_alarms, removal_policy=removal_policy, log_retention=log_retention
         )
         #: ``POST /executions`` (:class:`SagaStartApiResources`), or None.
-        self.start_api: Optional[SagaStartApiResources] = None
-        if start_api is not None:
-            self.start_api = SagaStartApiResources(
-                self,
-                "StartApi",
-                options=start_api,
-                durable_target=self.start_target,
-                alarm_topic=alarm_topic,
-                create_alarms=create_alarms,
-                log_retention=log_retention,
-                removal_policy=removal_policy,
-            )
-            self.alarms.extend(self.start_api.alarms)
+        self.start_api: Optional[SagaStartApiResources] = add_start_api(
+            self, start_api, self.alarms, durable_target=self.start_target, alarm_topic=alarm_topic,
+            create_alarms=create_alarms, log_retention=log_retention, removal_policy=removal_policy,
+        )
         #: The rule deliveries :meth:`start_on` added (each with its DLQ and alarms).
         self.rule_targets: list[RuleTarget] = []
         self.dashboard: Optional[cloudwatch.Dashboard] = (

@@ -404,3 +404,33 @@ class SagaStartApiResources(Construct):
 
 def _no_function(*_: Any) -> Any:
     raise AssertionError("the start API takes no Lambda authorizer (validated before)")
+
+
+def add_start_api(
+    scope: Construct,
+    options: Optional[SagaStartApi],
+    alarms: list[cloudwatch.Alarm],
+    *,
+    alarm_topic: Optional[sns.ITopic],
+    create_alarms: bool,
+    log_retention: Optional[logs.RetentionDays],
+    removal_policy: RemovalPolicy,
+    state_machine: Optional[sfn.IStateMachine] = None,
+    durable_target: Optional[lambda_.IFunction] = None,
+) -> Optional[SagaStartApiResources]:
+    """``scope``'s ``StartApi`` when ``options`` is given (its alarms appended to ``alarms``), else None."""
+    if options is None:
+        return None
+    made = SagaStartApiResources(
+        scope,
+        "StartApi",
+        options=options,
+        state_machine=state_machine,
+        durable_target=durable_target,
+        alarm_topic=alarm_topic,
+        create_alarms=create_alarms,
+        log_retention=log_retention,
+        removal_policy=removal_policy,
+    )
+    alarms.extend(made.alarms)
+    return made
