@@ -22,9 +22,10 @@ handler runs; a handler starts a saga; async deliveries):
 * **Modules: one invocation at a time.** Python has one ``sys.modules`` (the
   import machinery reads the interpreter's dict, it cannot be per thread), and
   a handler may import at call time, so a function's module table is swapped
-  in only while it runs, under :data:`INVOCATION_LOCK`, a process-wide
-  re-entrant lock: a nested synchronous ``lambda:Invoke`` runs on the same
-  thread and re-enters; an invocation on another thread waits its turn. Lambda
+  in only while it runs, under :data:`INVOCATION_LOCK`, a process-wide lock
+  re-entrant along a chain of invocations: a nested synchronous ``lambda:Invoke``
+  re-enters, on the same thread or on a thread that carries the handler's
+  context (the durable SDK's worker); any other invocation waits its turn. Lambda
   runs invocations in parallel, but their order is not something a handler may
   rely on, so serialising them changes no outcome a test can trust.
 

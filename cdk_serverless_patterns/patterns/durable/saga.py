@@ -2,17 +2,18 @@
 Lambda durable function instead of a Step Functions state machine.
 
 Why a construct of its own rather than ``Saga(..., workflow_type=WorkflowType.DURABLE)``:
-the two share the step declarations (:class:`SagaStep`) and the payload the
-step functions receive, and nothing else. A durable saga has no state machine,
-execution log group, task tokens or start-execution API; it has an orchestrator
-function with a ``DurableConfig``, checkpoint permissions and its own metrics
-(``AWS/Lambda DurableExecution*``). Its rules differ too (Python 3.13+ runtimes,
-execution timeout up to 366 days, retention 1-90 days, no approval step). That
-is the edge function's situation in aws-cdk-lib (a variant with different rules
-is a construct of its own, not a flag with early returns), and ``Saga``'s
-attributes (``state_machine``, ``log_group``, ``start_api``) would be None for
-one engine and its options (``approval``, ``workflow_type``,
-``include_execution_data``) meaningless for the other.
+the two share the step declarations (:class:`SagaStep`, :class:`SagaApproval`,
+:class:`SagaStartApi`) and the payload the step functions receive, and little
+else. A durable saga has no state machine, execution log group or task tokens
+(its start API invokes a function, its approval is a durable callback); it has
+an orchestrator function with a ``DurableConfig``, checkpoint permissions and
+its own metrics (``AWS/Lambda DurableExecution*``). Its rules differ too
+(Python 3.13+ runtimes, execution timeout up to 366 days, retention 1-90 days,
+an approval shorter than the execution timeout). That is the edge function's
+situation in aws-cdk-lib (a variant with different rules is a construct of its
+own, not a flag with early returns), and ``Saga``'s attributes
+(``state_machine``, ``log_group``) would be None for one engine and its options
+(``workflow_type``, ``include_execution_data``) meaningless for the other.
 
 Semantics (the runtime, :mod:`cdk_serverless_patterns.runtime.durable_saga`):
 actions retried on transient errors; on failure the failing step is
@@ -290,15 +291,19 @@ class DurableSaga(Construct):
     :func:`cdk_serverless_patterns.runtime.durable_saga.start_execution`, or
     ``aws lambda invoke --function-name <alias ARN> --invocation-type Event
     --durable-execution-name o-1 --payload '{...}'``. Grants:
-    :meth:`grant_start` (callers), :meth:`grant_send_callback` (systems that
-    answer a callback of a handler you write on :func:`run_saga`). Metrics:
+    :meth:`grant_start` (callers), :meth:`grant_send_callback` (approvers, and
+    systems that answer a callback of a handler you write on :func:`run_saga`);
+    ``start_api`` (``POST /executions``) and :meth:`start_on` (an EventBridge
+    rule) start sagas through the same alias. Metrics:
     :meth:`metric_failed`, :meth:`metric_timed_out`, :meth:`metric_started`,
     :meth:`metric_succeeded`, :meth:`metric_compensations_incomplete`.
 
     Attributes: ``orchestrator`` (``ServerlessFunction``), ``start_target``
     (its alias), ``functions`` (step name -> :class:`SagaStepFunctions`),
-    ``checkpoint_policy``, ``encryption_key`` (or None), ``alarms``,
-    ``dashboard`` (or None).
+    ``checkpoint_policy``, ``encryption_key`` (or None), ``start_api``
+    (:class:`SagaStartApiResources` or None), ``approval_topic`` (or None),
+    ``rule_targets`` (what :meth:`start_on` added), ``alarms``, ``dashboard``
+    (or None).
     """
 
     def __init__(
