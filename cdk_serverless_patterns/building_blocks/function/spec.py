@@ -23,6 +23,7 @@ from cdk_serverless_patterns import defaults
 from ..idempotency import METADATA_KEY as IDEMPOTENCY_METADATA_KEY
 from ..idempotency import Idempotency
 from ..lambda_layers import Powertools, Tracing
+from .alarm_options import FunctionAlarms
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,6 +80,9 @@ class FunctionSpec:
     :param tracing: :class:`Tracing` ``XRAY`` (default: active X-Ray) or
         ``OPENTELEMETRY`` (X-Ray plus the pinned ADOT Python layer, runtimes
         python3.8-3.13).
+    :param alarms: thresholds of its alarms (:class:`FunctionAlarms`: error
+        rate 1 % above 100 invocations per 5 min, any error below that, cost
+        per invocation anomaly; cold-start rate opt-in). Default ``FunctionAlarms()``.
     """
 
     code: Union[str, "os.PathLike[str]", lambda_.Code]
@@ -96,6 +100,7 @@ class FunctionSpec:
     idempotency: Optional[Idempotency] = None
     powertools: Union[bool, Powertools] = False
     tracing: Tracing = Tracing.XRAY
+    alarms: FunctionAlarms = field(default_factory=FunctionAlarms)
 
     def replace(self, **changes: Any) -> "FunctionSpec":
         """A copy with ``changes`` applied (specs are immutable)."""
