@@ -72,7 +72,8 @@ def test_cold_start_rate_is_opt_in_and_reads_the_platform_report(built):
     filters = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Logs::MetricFilter"]
     assert len(filters) == 1
     assert "initDurationMs > 0" in filters[0]["FilterPattern"] and "restoreDurationMs > 0" in filters[0]["FilterPattern"]
-    assert _alarm(resources, "TunedColdStartRateAlarm")["Threshold"] == 20
+    props = _alarm(resources, "TunedColdStartRateAlarm")
+    assert props["Threshold"] == 20 and _expression(props) == "IF(invocations >= 20, 100 * coldstarts / invocations, 0)"
     assert not [k for k in resources if k.startswith("PlainColdStart")]
     levels = {k: r["Properties"]["LoggingConfig"]["SystemLogLevel"] for k, r in resources.items() if r["Type"] == "AWS::Lambda::Function" and "LoggingConfig" in r["Properties"]}
     assert sorted(levels.values()) == ["INFO", "WARN"]
@@ -106,3 +107,18 @@ def test_bad_thresholds_are_config_errors(options, field):
     with pytest.raises(PatternConfigError) as err:
         ServerlessFunction(stack, "Fn", FunctionSpec(code=HANDLER, handler="app.handler", alarms=FunctionAlarms(**options)))
     assert field in str(err.value) and "Fix" in str(err.value)
+
+
+def test_the_cost_command_prices_what_the_alarms_read(built):
+    """Each metric an alarm reads is an alarm metric; an anomaly band bills three; the cold-start
+    filter publishes one custom metric."""
+    from cdk_serverless_patterns.tooling import prices as P
+    from cdk_serverless_patterns.tooling.cost import estimate_stack
+
+    stack, _, _, _ = built
+    e = estimate_stack("A", Template.from_stack(stack).to_json())
+    lines = {x.item: x for x in e.lines if x.service == "CloudWatch"}
+    # Plain: errors (2) + error rate (2) + throttles + duration; Tuned: the same + cost anomaly (1 x 3) + cold starts (2)
+    assert lines["alarms (standard resolution)"].quantity == 6 + 6 + 3 + 2
+    assert lines["custom metrics (log metric filters)"].usd == pytest.approx(P.CLOUDWATCH_CUSTOM_METRIC_MONTH.usd)
+    assert not e.not_priced

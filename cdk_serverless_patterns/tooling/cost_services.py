@@ -56,6 +56,8 @@ def _fixed(p: Pricer) -> None:
           1)
     p.add("CloudWatch", "alarms (high resolution)", high, "alarm metrics", P.CLOUDWATCH_ALARM_HIGH_RESOLUTION_METRIC_MONTH,
           1)
+    filters = sum(len(p.g.props(f).get("MetricTransformations") or []) for f in p.of_type("AWS::Logs::MetricFilter"))
+    p.add("CloudWatch", "custom metrics (log metric filters)", filters, "metrics", P.CLOUDWATCH_CUSTOM_METRIC_MONTH, 1)
     p.add("CloudWatch", "composite alarms", len(p.of_type("AWS::CloudWatch::CompositeAlarm")), "alarms",
           P.CLOUDWATCH_ALARM_COMPOSITE_MONTH, 1)
     p.add("CloudWatch", "dashboards", len(p.of_type("AWS::CloudWatch::Dashboard")), "dashboards",

@@ -85,9 +85,12 @@ def cost_per_invocation(function: "ServerlessFunction") -> cloudwatch.MathExpres
 
 
 def cold_start_rate(function: "ServerlessFunction", cold_starts: cloudwatch.IMetric) -> cloudwatch.MathExpression:
-    """100 x cold starts / Invocations (percent)."""
+    """100 x cold starts / Invocations (percent) in periods with at least ``min_invocations``
+    invocations, else 0: a function called twice in five minutes is cold both times, which says
+    nothing about a trend (the same guard as the error rate)."""
+    guard = function.spec.alarms.min_invocations
     return _math(
-        "100 * coldstarts / invocations",
+        f"IF(invocations >= {guard}, 100 * coldstarts / invocations, 0)",
         "Cold start rate (%)",
         coldstarts=cold_starts,
         invocations=function.metric_invocations(),
@@ -111,13 +114,8 @@ def function_alarms(function: "ServerlessFunction", topic: Optional[sns.ITopic])
             threshold=1,
             description=f"{path} returned errors (a period under {options.min_invocations} invocations).",
         ),
-        AlarmSpec(
-            "ErrorRateAlarm",
-            metric=function.metric_error_rate(),
-            threshold=options.error_rate * 100,
-            comparison=GT,
-            description=f"{path}: more than {options.error_rate:.1%} of its invocations failed.",
-        ),
+        _rate_alarm("ErrorRateAlarm", function.metric_error_rate(), options.error_rate, f"{path}: more than {{}} of "
+                    "its invocations failed."),
         AlarmSpec(
             "ThrottlesAlarm",
             metric=function.metric_throttles(),
@@ -146,13 +144,12 @@ def function_alarms(function: "ServerlessFunction", topic: Optional[sns.ITopic])
             )
         )
     if options.cold_starts:
-        specs.append(
-            AlarmSpec(
-                "ColdStartRateAlarm",
-                metric=function.metric_cold_start_rate(),
-                threshold=options.cold_start_rate * 100,
-                comparison=GT,
-                description=f"{path}: more than {options.cold_start_rate:.0%} of its invocations were cold starts.",
-            )
-        )
+        specs.append(_rate_alarm("ColdStartRateAlarm", function.metric_cold_start_rate(), options.cold_start_rate,
+                                 f"{path}: more than {{}} of its invocations were cold starts."))
     return alarms_from_specs(function, specs, alarm_topic=topic)
+
+
+def _rate_alarm(construct_id: str, metric: cloudwatch.IMetric, fraction: float, description: str) -> AlarmSpec:
+    """An alarm on a percentage ``metric`` above ``fraction`` (``description`` has a ``{}`` for it)."""
+    return AlarmSpec(construct_id, metric=metric, threshold=fraction * 100, comparison=GT,
+                     description=description.format(f"{fraction:.1%}"))

@@ -308,8 +308,8 @@ class ServerlessFunction(Construct):
         return alarm_metrics.cost_per_invocation(self)
 
     def metric_cold_start_rate(self) -> cloudwatch.MathExpression:
-        """Cold starts / Invocations in percent (``FunctionAlarms(cold_starts=True)`` only), as the
-        cold-start-rate alarm sees it."""
+        """Cold starts / Invocations in percent, in periods with at least ``spec.alarms.min_invocations``
+        invocations (else 0), as the cold-start-rate alarm sees it (``FunctionAlarms(cold_starts=True)`` only)."""
         if self._cold_starts is None:
             raise PatternConfigError(
                 self.node.path,
