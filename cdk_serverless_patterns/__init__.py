@@ -33,6 +33,7 @@ __version__ = "0.2.0"
 _EXPORTS: dict[str, str] = {
     # foundation
     "EdgeFunction": ".building_blocks.function",
+    "FunctionAlarms": ".building_blocks.function",
     "FunctionSpec": ".building_blocks.function",
     "Idempotency": ".building_blocks.idempotency",
     "IdempotencyKind": ".building_blocks.idempotency",
@@ -89,6 +90,7 @@ __all__ = [
     "EncryptedTopic",
     "EventProcessing",
     "FanOutFanIn",
+    "FunctionAlarms",
     "FunctionSpec",
     "FunctionUrlAuth",
     "FunctionUrlEndpoint",
@@ -137,6 +139,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .building_blocks.alarms import set_default_alarm_topic as set_default_alarm_topic
     from .building_blocks.function import EdgeFunction as EdgeFunction
+    from .building_blocks.function import FunctionAlarms as FunctionAlarms
     from .building_blocks.function import FunctionSpec as FunctionSpec
     from .building_blocks.function import Invocation as Invocation
     from .building_blocks.function.compute import ManagedInstances as ManagedInstances

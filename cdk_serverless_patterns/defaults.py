@@ -393,6 +393,25 @@ DURATION_ALARM_FRACTION = 0.8
 #: Oldest-message alarm fires when a message waits this long.
 QUEUE_AGE_ALARM: Duration
 _duration("QUEUE_AGE_ALARM", minutes=15)
+#: Function error-rate alarm: Errors / Invocations above 1 % in a period.
+#: Seed 002 "Essential Metrics": "Error rate | > 1% | Indicates bugs or external failures".
+FUNCTION_ERROR_RATE = 0.01
+#: Below this many invocations in a period the rate is noise (one error in 20 calls is 5 %):
+#: the error-*count* alarm (any error) watches those periods, the rate alarm the busier ones.
+#: 100 per 5 minutes is the volume at which one error is exactly the 1 % threshold.
+FUNCTION_ERROR_RATE_MIN_INVOCATIONS = 100
+#: Cold-start rate alarm (opt-in, ``FunctionAlarms(cold_starts=True)``): cold starts / invocations.
+#: Seed 002 "Essential Metrics": "Cold start rate | > 10% | Performance degradation".
+FUNCTION_COLD_START_RATE = 0.10
+#: Namespace of the cold-start count the log metric filter publishes (one metric per function).
+COLD_START_METRIC_NAMESPACE = "ServerlessPatterns/Lambda"
+#: Cost-per-invocation anomaly alarm: the band's width in standard deviations (CloudWatch's default 2).
+#: Seed 002 "Essential Metrics": "Cost per invocation | > baseline | Cost anomaly detection".
+#: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Create_Anomaly_Detection_Alarm.html
+FUNCTION_COST_ANOMALY_STD_DEVS = 2.0
+#: Periods the cost-per-invocation must stay above the band before the alarm fires (3 x 5 min:
+#: one slow deploy-time cold burst does not page).
+FUNCTION_COST_ANOMALY_PERIODS = 3
 
 # --- Lambda@Edge ------------------------------------------------------------
 #: Lambda@Edge functions are created in US East (N. Virginia) and replicated.

@@ -129,7 +129,7 @@ KINESIS_SHARD_HOUR = Price(0.015, "shard-hour", "https://aws.amazon.com/kinesis/
 KINESIS_PUT_PAYLOAD_UNITS_PER_MILLION = Price(0.014, "1M PUT payload units", "https://aws.amazon.com/kinesis/data-streams/pricing/", "2026-12-01", "provisioned mode; one unit per 25 KB of a record")
 
 # --- Amazon CloudWatch ---
-CLOUDWATCH_ALARM_STANDARD_METRIC_MONTH = Price(0.10, "alarm metric-month", "https://aws.amazon.com/cloudwatch/pricing/", "2026-12-01", "standard resolution (60 s), per metric the alarm evaluates; the 10 free not applied")
+CLOUDWATCH_ALARM_STANDARD_METRIC_MONTH = Price(0.10, "alarm metric-month", "https://aws.amazon.com/cloudwatch/pricing/", "2026-12-01", "standard resolution (60 s), per metric the alarm evaluates (each metric a metric-math alarm reads; 3 for an anomaly-detection alarm: the metric and its band's two bounds); the 10 free not applied")
 CLOUDWATCH_ALARM_HIGH_RESOLUTION_METRIC_MONTH = Price(0.30, "alarm metric-month", "https://aws.amazon.com/cloudwatch/pricing/", "2026-12-01", "high resolution (10 s), per metric the alarm evaluates")
 CLOUDWATCH_ALARM_COMPOSITE_MONTH = Price(0.50, "alarm-month", "https://aws.amazon.com/cloudwatch/pricing/", "2026-12-01", "composite alarm")
 CLOUDWATCH_DASHBOARD_MONTH = Price(3.00, "dashboard-month", "https://aws.amazon.com/cloudwatch/pricing/", "2026-12-01", "the 3 free dashboards not applied")

@@ -36,6 +36,8 @@ from ..lambda_layers import (
 from ..option_types import COMMON, check_option_types, instance_of
 from ..queues import FailureQueue
 from ..runtime_layer import runtime_layers_for
+from . import alarms as alarm_metrics
+from .alarm_options import validate_function_alarms
 from .alarms import function_alarms
 from .async_invoke import alias_async_settings, async_failure_queue
 from .findings import acknowledge_regional_findings
@@ -171,6 +173,8 @@ class ServerlessFunction(Construct):
             passes_tenant_id=passes_tenant_id,
             invocation=invocation,
         )
+        if isinstance(spec, FunctionSpec):
+            validate_function_alarms(problems, spec.alarms)
         validate_regional_options(
             problems, spec, region=stack.region, async_retry_attempts=retries, async_max_event_age=max_age
         )
@@ -230,7 +234,7 @@ class ServerlessFunction(Construct):
             adot_instrumentation=adot_instrumentation() if spec.tracing is Tracing.OPENTELEMETRY else None,
             role=self.role,
             log_group=self.log_group,
-            **json_logging(),
+            **json_logging(platform_reports=create_alarms and spec.alarms.cold_starts),
             # Active tracing is set by activate_tracing: CDK's tracing= would put X-Ray's
             # Resource "*" statement into the default policy, beside the real grants.
             snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if spec.snap_start else None,
@@ -254,6 +258,9 @@ class ServerlessFunction(Construct):
         )
         acknowledge_regional_findings(self.function, self.role, has_destination=failure is not None)
 
+        self._cold_starts: Optional[cloudwatch.Metric] = (
+            alarm_metrics.cold_start_filter(self) if create_alarms and spec.alarms.cold_starts else None
+        )
         self.alarms: list[cloudwatch.Alarm] = list(failure.alarms) if failure else []
         if create_alarms:
             self.alarms.extend(function_alarms(self, alarm_topic))
@@ -298,6 +305,32 @@ class ServerlessFunction(Construct):
     def metric_invocations(self) -> cloudwatch.Metric:
         """``AWS/Lambda Invocations`` (Sum over 5 min), for dashboards."""
         return sum_metric(self.function.metric_invocations())
+
+    def metric_low_traffic_errors(self) -> cloudwatch.MathExpression:
+        """Errors in 5-minute periods under ``spec.alarms.min_invocations`` invocations (else 0),
+        as the errors (count) alarm sees it."""
+        return alarm_metrics.low_traffic_errors(self)
+
+    def metric_error_rate(self) -> cloudwatch.MathExpression:
+        """Errors / Invocations in percent, in periods with at least ``spec.alarms.min_invocations``
+        invocations (else 0), as the error-rate alarm sees it."""
+        return alarm_metrics.error_rate(self)
+
+    def metric_cost_per_invocation(self) -> cloudwatch.MathExpression:
+        """GB-seconds per invocation (average Duration x memory), as the cost anomaly alarm sees it."""
+        return alarm_metrics.cost_per_invocation(self)
+
+    def metric_cold_start_rate(self) -> cloudwatch.MathExpression:
+        """Cold starts / Invocations in percent, in periods with at least ``spec.alarms.min_invocations``
+        invocations (else 0), as the cold-start-rate alarm sees it (``FunctionAlarms(cold_starts=True)`` only)."""
+        if self._cold_starts is None:
+            raise PatternConfigError(
+                self.node.path,
+                [f"metric_cold_start_rate: spec.alarms.cold_starts={self.spec.alarms.cold_starts!r} is invalid: "
+                 "allowed True with create_alarms=True (the count comes from a log metric filter on the "
+                 "platform.report records). Fix: FunctionSpec(..., alarms=FunctionAlarms(cold_starts=True))"],
+            )
+        return alarm_metrics.cold_start_rate(self, self._cold_starts)
 
     def metric_async_failures(self) -> cloudwatch.Metric:
         """Failed asynchronous invocations waiting in the on-failure queue (``Invocation.ASYNC`` only),

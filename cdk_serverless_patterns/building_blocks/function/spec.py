@@ -23,6 +23,7 @@ from cdk_serverless_patterns import defaults
 from ..idempotency import METADATA_KEY as IDEMPOTENCY_METADATA_KEY
 from ..idempotency import Idempotency
 from ..lambda_layers import Powertools, Tracing
+from .alarm_options import FunctionAlarms
 from .compute import ManagedInstances, TenantIsolation
 
 
@@ -85,6 +86,9 @@ class FunctionSpec:
     :param tracing: :class:`Tracing` ``XRAY`` (default: active X-Ray) or
         ``OPENTELEMETRY`` (X-Ray plus the pinned ADOT Python layer, runtimes
         python3.8-3.13).
+    :param alarms: thresholds of its alarms (:class:`FunctionAlarms`: error
+        rate 1 % above 100 invocations per 5 min, any error below that, cost
+        per invocation anomaly; cold-start rate opt-in). Default ``FunctionAlarms()``.
     :param tenant_isolation: Lambda's tenant isolation mode
         (:class:`~.compute.TenantIsolation`: where the route reads the tenant id):
         each tenant's invocations run in execution environments of their own.
@@ -113,6 +117,7 @@ class FunctionSpec:
     idempotency: Optional[Idempotency] = None
     powertools: Union[bool, Powertools] = False
     tracing: Tracing = Tracing.XRAY
+    alarms: FunctionAlarms = field(default_factory=FunctionAlarms)
     tenant_isolation: Optional[TenantIsolation] = None
     managed_instances: Optional[ManagedInstances] = None
 
