@@ -180,3 +180,23 @@ def test_invalid_settings_raise_pattern_config_error(kwargs, field, allowed):
     message = str(info.value)
     assert field in message and allowed in message
     assert "Fix:" in message or "fix" in message.lower()
+
+
+def test_step_functions_and_the_orchestrator_share_a_tenth_of_the_account(built):
+    stack, saga, template = built
+    _, orchestrator = _orchestrator(template)
+    # 5 distinct step functions + the orchestrator: 100 // 6 each
+    assert orchestrator["Properties"]["ReservedConcurrentExecutions"] == 16
+    resources = template.to_json()["Resources"]
+    reserve = resources[stack.get_logical_id(saga.functions["reserve"].action.function.node.default_child)]
+    assert reserve["Properties"]["ReservedConcurrentExecutions"] == 16
+    assert "LambdaConcurrency" not in json.dumps(reserve.get("Metadata", {}))
+
+
+def test_reserved_concurrency_zero_on_a_durable_step_is_a_config_error():
+    app = cdk.App()
+    stack = cdk.Stack(app, "Zero")
+    steps = [SagaStep("reserve", action=_spec("reserve", reserved_concurrency=0))]
+    with pytest.raises(PatternConfigError) as info:
+        DurableSaga(stack, "Orders", steps=steps)
+    assert "steps[0].action.reserved_concurrency=0 is invalid" in str(info.value)
