@@ -113,3 +113,41 @@ def create_moto_table(ddb: Any, name: str, partition_key: str, sort_key: Optiona
 #: An existing alarm topic for test apps: ``set_default_alarm_topic(app, TEST_ALARM_TOPIC_ARN)``
 #: gives every alarm an action, as a real app would (SP-ALARM-ACTION stays quiet).
 TEST_ALARM_TOPIC_ARN = "arn:aws:sns:us-east-1:111111111111:test-alarms"
+
+
+
+class ObservedGrants:
+    """What none of a test module's LocalClouds used: the intersection of their
+    ``unused_grants()`` reports (a grant counts as used when any test used it).
+
+    ``tests/local/conftest.py`` records every cloud a module opens when the module
+    defines ``UNUSED_GRANTS``; the module's last test calls :meth:`assert_named`.
+    """
+
+    def __init__(self) -> None:
+        self.clouds = 0
+        self._unused: dict[str, set[str]] = {}
+
+    def record(self, cloud: Any) -> None:
+        report = {path: set(pairs) for path, pairs in cloud.unused_grants().items()}
+        if self.clouds:
+            both = {path: self._unused[path] & report.get(path, set()) for path in self._unused}
+            report = {path: pairs for path, pairs in both.items() if pairs}
+        self._unused = report
+        self.clouds += 1
+
+    def assert_named(self, expected: dict[str, dict[str, str]]) -> None:
+        """Every grant no test used is named in ``expected`` (construct path ->
+        ``{"action resource": reason}``), with a reason; an empty ``expected`` means
+        every grant was used. A reported pair that is not named fails (a grant nobody
+        needs, or a flow no test runs), and so does a named pair that some test used
+        (the reason went stale)."""
+        import pytest
+
+        if not self.clouds:
+            pytest.skip("no LocalCloud of this module ran: run the whole module")
+        blank = [f"{path}: {pair}" for path, pairs in expected.items() for pair, why in pairs.items() if not why.strip()]
+        assert not blank, f"unused grants named without a reason: {blank}"
+        report = {path: sorted(pairs) for path, pairs in self._unused.items()}
+        named = {path: sorted(pairs) for path, pairs in expected.items()}
+        assert report == named, f"unused grants of {self.clouds} clouds differ from the named ones:\n" + json.dumps(report, indent=1)

@@ -66,3 +66,11 @@ def test_a_batch_that_crashes_after_committing_is_retried_without_counting_twice
         cloud.put_records(stack.clicks, CLICKS)
         assert len(cloud.invocations(stack.clicks)) >= 2  # the crashed batch, then its retry (bisected)
         assert _counts(cloud, stack)[("PAGE#/pricing", "MINUTE#2026-11-24T10:00")] == 2
+
+
+#: Grants no test of this module used, each with why it is still granted (empty: all used).
+UNUSED_GRANTS: dict[str, dict[str, str]] = {}
+
+
+def test_every_grant_was_used_or_is_named(observed_grants: Any) -> None:
+    observed_grants.assert_named(UNUSED_GRANTS)  # last: every cloud of the module has closed

@@ -74,3 +74,11 @@ def test_an_import_that_crashes_after_committing_is_retried_and_imports_once(sta
         assert len(cloud.invocations(stack.ingest)) == 2  # Lambda's async retry
         assert len(_orders(cloud, stack)) == 2
         assert len(cloud.published(stack.ingest)) == 1
+
+
+#: Grants no test of this module used, each with why it is still granted (empty: all used).
+UNUSED_GRANTS: dict[str, dict[str, str]] = {}
+
+
+def test_every_grant_was_used_or_is_named(observed_grants: Any) -> None:
+    observed_grants.assert_named(UNUSED_GRANTS)  # last: every cloud of the module has closed

@@ -71,3 +71,11 @@ def test_workers_crashing_after_committing_and_duplicate_deliveries_book_one_led
         assert order["status"] == "CONFIRMED"
         ledger = [i for i in cloud.table(stack.api).scan()["Items"] if i["sk"].startswith("LEDGER#")]
         assert len(ledger) == 1
+
+
+#: Grants no test of this module used, each with why it is still granted (empty: all used).
+UNUSED_GRANTS: dict[str, dict[str, str]] = {}
+
+
+def test_every_grant_was_used_or_is_named(observed_grants: Any) -> None:
+    observed_grants.assert_named(UNUSED_GRANTS)  # last: every cloud of the module has closed

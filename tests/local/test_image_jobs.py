@@ -79,3 +79,11 @@ def test_a_worker_and_the_aggregator_crashing_after_committing_still_aggregate_o
         assert len(cloud.invocations(worker)) == 2  # the message came back after the crash
         assert len(cloud.invocations(stack.jobs.aggregator)) == 2
         assert len(_records(cloud)) == 1
+
+
+#: Grants no test of this module used, each with why it is still granted (empty: all used).
+UNUSED_GRANTS: dict[str, dict[str, str]] = {}
+
+
+def test_every_grant_was_used_or_is_named(observed_grants: Any) -> None:
+    observed_grants.assert_named(UNUSED_GRANTS)  # last: every cloud of the module has closed

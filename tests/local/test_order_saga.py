@@ -139,3 +139,11 @@ def test_duplicate_deliveries_and_a_duplicate_start_take_the_stock_and_the_money
         assert (first.status, again.status) == ("SUCCEEDED", "SUCCEEDED")
         assert first.output["results"]["charge_payment"] == again.output["results"]["charge_payment"]
         assert _stock(cloud, stack) == 3
+
+
+#: Grants no test of this module used, each with why it is still granted (empty: all used).
+UNUSED_GRANTS: dict[str, dict[str, str]] = {}
+
+
+def test_every_grant_was_used_or_is_named(observed_grants: Any) -> None:
+    observed_grants.assert_named(UNUSED_GRANTS)  # last: every cloud of the module has closed

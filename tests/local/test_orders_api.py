@@ -107,3 +107,11 @@ def test_a_post_retried_with_its_idempotency_key_after_a_crash_stores_one_order(
     retried = api.request("POST", "/orders", json=ORDER, claims=USER, headers=headers)
     assert retried.status == 200
     assert len(cloud.table(stack.backend).scan()["Items"]) == 1
+
+
+#: Grants no test of this module used, each with why it is still granted (empty: all used).
+UNUSED_GRANTS: dict[str, dict[str, str]] = {}
+
+
+def test_every_grant_was_used_or_is_named(observed_grants: Any) -> None:
+    observed_grants.assert_named(UNUSED_GRANTS)  # last: every cloud of the module has closed

@@ -74,3 +74,11 @@ def test_a_projector_that_crashes_after_committing_applies_the_event_once(stack:
         order_id = api.request("POST", "/orders", json=ORDER, claims=USER).json()["order_id"]
         assert len(cloud.invocations(projector)) == 2  # the rule's async delivery retried
         assert api.request("GET", f"/orders/{order_id}", claims=USER).json()["version"] == 1
+
+
+#: Grants no test of this module used, each with why it is still granted (empty: all used).
+UNUSED_GRANTS: dict[str, dict[str, str]] = {}
+
+
+def test_every_grant_was_used_or_is_named(observed_grants: Any) -> None:
+    observed_grants.assert_named(UNUSED_GRANTS)  # last: every cloud of the module has closed

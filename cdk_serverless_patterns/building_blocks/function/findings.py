@@ -95,6 +95,8 @@ def acknowledge_edge_findings(
             policy,
             f"{AWS_SOLUTIONS}IAM5[Resource::{resource}]",
             "The Region is the only wildcard (plus this log group's streams): Lambda@Edge replicas "
-            "log in whichever Region serves the viewer, unknown in advance, to a log group of this "
-            "function's own log group name.",
+            "log in whichever Region serves the viewer, unknown in advance, and with a custom log group "
+            "name (this function's) they keep that name in every Region (CloudFront Developer Guide, "
+            "'Edge function logs'). Those log groups are created on first use, outside CloudFormation, "
+            "without retention: docs/patterns/edge.md says how to set it.",
         )
