@@ -151,3 +151,17 @@ class ObservedGrants:
         report = {path: sorted(pairs) for path, pairs in self._unused.items()}
         named = {path: sorted(pairs) for path, pairs in expected.items()}
         assert report == named, f"unused grants of {self.clouds} clouds differ from the named ones:\n" + json.dumps(report, indent=1)
+
+
+#: Why a table's customer managed key goes unused locally (hardened stacks keep tables on the stack's data key).
+TABLE_KEY_REASON = (
+    "CDK's table grants add these KMS actions on the table's customer managed key (the hardened stack's data "
+    "key); LocalCloud models the KMS requests of SSE-KMS queues, topics, streams and buckets, not of DynamoDB "
+    "encryption at rest, so no local call can use them"
+)
+#: Why GetQueueAttributes/GetQueueUrl go unused where SendMessage is granted.
+SEND_EXTRAS_REASON = (
+    "queue.grant_send_messages (CDK) grants these two with sqs:SendMessage; the sender (Lambda's failure "
+    "delivery, or the handler with the queue URL from its environment) only sends"
+)
+

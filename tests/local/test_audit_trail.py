@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from cdk_serverless_patterns.local import LocalCloud
+from tests.support import TABLE_KEY_REASON, SEND_EXTRAS_REASON
 
 EVENT = {
     "event_id": "e-1",
@@ -75,7 +76,19 @@ def test_a_recorder_that_crashes_after_committing_is_retried_and_records_once(st
 
 
 #: Grants no test of this module used, each with why it is still granted (empty: all used).
-UNUSED_GRANTS: dict[str, dict[str, str]] = {}
+UNUSED_GRANTS: dict[str, dict[str, str]] = {
+    "AuditTrailExample/Recorder/Function": {
+        "kms:Decrypt arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789": TABLE_KEY_REASON,
+        "kms:DescribeKey arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789": TABLE_KEY_REASON,
+        "kms:Encrypt arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789": TABLE_KEY_REASON,
+        "kms:GenerateDataKey arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789":
+            TABLE_KEY_REASON,
+        "sqs:GetQueueAttributes arn:aws:sqs:us-east-1:123456789012:AuditTrailExample-RecorderAsyncFailuresQueueBE494E9E":
+            SEND_EXTRAS_REASON,
+        "sqs:GetQueueUrl arn:aws:sqs:us-east-1:123456789012:AuditTrailExample-RecorderAsyncFailuresQueueBE494E9E":
+            SEND_EXTRAS_REASON,
+    },
+}
 
 
 def test_every_grant_was_used_or_is_named(observed_grants: Any) -> None:

@@ -80,7 +80,8 @@ def acknowledge_edge_findings(
         function,
         COMPLIANCE + "LambdaConcurrency",
         "Lambda@Edge does not support reserved concurrency: replicas run under the account concurrency "
-        "of each Region CloudFront serves from; the distribution's web ACL rate-limits each viewer IP.",
+        "of each Region CloudFront serves from. Bound viewers with a rate-based rule on the distribution's "
+        "web ACL (EdgeSite creates one with a per-IP limit when its stack is in us-east-1).",
     )
     acknowledge_inline_policies(role)
     # cdk-nag names each wildcard resource the way it renders it.
