@@ -165,3 +165,18 @@ SEND_EXTRAS_REASON = (
     "delivery, or the handler with the queue URL from its environment) only sends"
 )
 
+
+
+#: The key LocalCloud gives the hardened examples' data key (tables, buckets, logs).
+DATA_KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789"
+
+
+def table_key(*actions: str) -> dict[str, str]:
+    """The ``kms:<action>`` pairs on the data key that no local call can use, named with :data:`TABLE_KEY_REASON`."""
+    return {f"kms:{action} {DATA_KEY_ARN}": TABLE_KEY_REASON for action in actions}
+
+
+def send_extras(queue: str) -> dict[str, str]:
+    """GetQueueAttributes/GetQueueUrl on ``queue`` (its name), named with :data:`SEND_EXTRAS_REASON`."""
+    arn = f"arn:aws:sqs:us-east-1:123456789012:{queue}"
+    return {f"sqs:{action} {arn}": SEND_EXTRAS_REASON for action in ("GetQueueAttributes", "GetQueueUrl")}

@@ -44,17 +44,21 @@ def test_http_api_without_a_web_acl_in_front_is_a_finding_rest_and_fronted_ones_
     assert [f.logical_id for f in http_api_without_waf(TemplateGraph({"Resources": unprotected_front}))] == ["Http"]
 
 
-@pytest.fixture(scope="module")
-def site() -> Any:
-    stack = cdk.Stack(cdk.App(), "Edge", env=cdk.Environment(region="us-east-1"))
-    api = ApiBackend(
+def _api(stack: cdk.Stack, **options: Any) -> ApiBackend:
+    return ApiBackend(
         stack,
         "Api",
         routes={"GET /api/hello": FunctionSpec(code=HANDLER_DIR, handler="app.handler")},
         auth=ApiAuth.none("Synthesized only: no users in this test"),
         removal_policy=cdk.RemovalPolicy.DESTROY,
+        **options,
     )
-    site = EdgeSite(stack, "Site", api=api, removal_policy=cdk.RemovalPolicy.DESTROY)
+
+
+@pytest.fixture(scope="module")
+def site() -> Any:
+    stack = cdk.Stack(cdk.App(), "Edge", env=cdk.Environment(region="us-east-1"))
+    site = EdgeSite(stack, "Site", api=_api(stack), removal_policy=cdk.RemovalPolicy.DESTROY)
     return stack, site, Template.from_stack(stack)
 
 
@@ -89,15 +93,7 @@ def test_without_a_certificate_the_site_warns_that_viewers_may_use_tls_1_0(site)
 
 def test_an_api_without_its_own_web_acl_warns_that_it_can_be_bypassed():
     stack = cdk.Stack(cdk.App(), "Bypass", env=cdk.Environment(region="us-east-1"))
-    api = ApiBackend(
-        stack,
-        "Api",
-        routes={"GET /api/hello": FunctionSpec(code=HANDLER_DIR, handler="app.handler")},
-        auth=ApiAuth.none("Synthesized only: no users in this test"),
-        waf=False,
-        removal_policy=cdk.RemovalPolicy.DESTROY,
-    )
-    edge = EdgeSite(stack, "Site", api=api, removal_policy=cdk.RemovalPolicy.DESTROY)
+    edge = EdgeSite(stack, "Site", api=_api(stack, waf=False), removal_policy=cdk.RemovalPolicy.DESTROY)
     assert edge.origin_verify_header is None
     warnings = Annotations.from_stack(stack).find_warning("/Bypass/Site", Match.string_like_regexp("bypass"))
     assert len(warnings) == 1

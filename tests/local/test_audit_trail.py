@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from cdk_serverless_patterns.local import LocalCloud
-from tests.support import TABLE_KEY_REASON, SEND_EXTRAS_REASON
+from tests.support import send_extras, table_key
 
 EVENT = {
     "event_id": "e-1",
@@ -78,15 +78,8 @@ def test_a_recorder_that_crashes_after_committing_is_retried_and_records_once(st
 #: Grants no test of this module used, each with why it is still granted (empty: all used).
 UNUSED_GRANTS: dict[str, dict[str, str]] = {
     "AuditTrailExample/Recorder/Function": {
-        "kms:Decrypt arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789": TABLE_KEY_REASON,
-        "kms:DescribeKey arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789": TABLE_KEY_REASON,
-        "kms:Encrypt arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789": TABLE_KEY_REASON,
-        "kms:GenerateDataKey arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789":
-            TABLE_KEY_REASON,
-        "sqs:GetQueueAttributes arn:aws:sqs:us-east-1:123456789012:AuditTrailExample-RecorderAsyncFailuresQueueBE494E9E":
-            SEND_EXTRAS_REASON,
-        "sqs:GetQueueUrl arn:aws:sqs:us-east-1:123456789012:AuditTrailExample-RecorderAsyncFailuresQueueBE494E9E":
-            SEND_EXTRAS_REASON,
+        **table_key("Decrypt", "DescribeKey", "Encrypt", "GenerateDataKey"),
+        **send_extras("AuditTrailExample-RecorderAsyncFailuresQueueBE494E9E"),
     },
 }
 

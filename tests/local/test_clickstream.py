@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from cdk_serverless_patterns.local import LocalCloud
-from tests.support import SEND_EXTRAS_REASON
+from tests.support import send_extras
 
 CLICKS = [
     {"page": "/pricing", "session_id": "s-1", "ts": "2026-11-24T10:00:12Z"},
@@ -72,16 +72,13 @@ def test_a_batch_that_crashes_after_committing_is_retried_without_counting_twice
 #: Grants no test of this module used, each with why it is still granted (empty: all used).
 UNUSED_GRANTS: dict[str, dict[str, str]] = {
     "ClickstreamExample/Clicks/Processor/Function": {
+        **send_extras("ClickstreamExample-ClicksOnFailureQueue94972D31"),
         "dynamodb:BatchWriteItem arn:aws:dynamodb:us-east-1:123456789012:table/ClickstreamExample-PageViewsE89FD556":
             "StreamProcessing's result_table grant (the result-store writes); the aggregator counts with one TransactWriteItems of UpdateItems (authorized per contained action), never a batch write",
         "dynamodb:GetItem arn:aws:dynamodb:us-east-1:123456789012:table/ClickstreamExample-PageViewsE89FD556":
             "StreamProcessing's result_table grant; the aggregator never reads a count back (conditional updates decide)",
         "dynamodb:PutItem arn:aws:dynamodb:us-east-1:123456789012:table/ClickstreamExample-PageViewsE89FD556":
             "StreamProcessing's result_table grant; counts are created by UpdateItem (ADD), never put",
-        "sqs:GetQueueAttributes arn:aws:sqs:us-east-1:123456789012:ClickstreamExample-ClicksOnFailureQueue94972D31":
-            SEND_EXTRAS_REASON,
-        "sqs:GetQueueUrl arn:aws:sqs:us-east-1:123456789012:ClickstreamExample-ClicksOnFailureQueue94972D31":
-            SEND_EXTRAS_REASON,
     },
 }
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from cdk_serverless_patterns.local import LocalCloud
-from tests.support import SEND_EXTRAS_REASON
+from tests.support import send_extras
 
 IMAGE = {
     "image_id": "cat-1",
@@ -85,16 +85,10 @@ def test_a_worker_and_the_aggregator_crashing_after_committing_still_aggregate_o
 #: Grants no test of this module used, each with why it is still granted (empty: all used).
 UNUSED_GRANTS: dict[str, dict[str, str]] = {
     "ImageJobsExample/ImageJobs/Workers/metadata/Worker/Function": {
-        "sqs:GetQueueAttributes arn:aws:sqs:us-east-1:123456789012:ImageJobsExample-ImageJobsAggregatorQueue32DE4BF5":
-            SEND_EXTRAS_REASON,
-        "sqs:GetQueueUrl arn:aws:sqs:us-east-1:123456789012:ImageJobsExample-ImageJobsAggregatorQueue32DE4BF5":
-            SEND_EXTRAS_REASON,
+        **send_extras("ImageJobsExample-ImageJobsAggregatorQueue32DE4BF5"),
     },
     "ImageJobsExample/ImageJobs/Workers/thumbnail/Worker/Function": {
-        "sqs:GetQueueAttributes arn:aws:sqs:us-east-1:123456789012:ImageJobsExample-ImageJobsAggregatorQueue32DE4BF5":
-            SEND_EXTRAS_REASON,
-        "sqs:GetQueueUrl arn:aws:sqs:us-east-1:123456789012:ImageJobsExample-ImageJobsAggregatorQueue32DE4BF5":
-            SEND_EXTRAS_REASON,
+        **send_extras("ImageJobsExample-ImageJobsAggregatorQueue32DE4BF5"),
         "sqs:SendMessage arn:aws:sqs:us-east-1:123456789012:ImageJobsExample-ImageJobsAggregatorQueue32DE4BF5":
             "only the worker that records a job's last part notifies the aggregator; in these tests the metadata worker always records last",
     },

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from cdk_serverless_patterns.local import LocalCloud
-from tests.support import SEND_EXTRAS_REASON
+from tests.support import send_extras
 
 NIGHT = datetime.datetime(2026, 11, 24, 1, 30, tzinfo=datetime.timezone.utc)
 
@@ -96,10 +96,7 @@ def test_duplicate_schedule_deliveries_after_a_crash_do_not_rewrite_the_report(s
 #: Grants no test of this module used, each with why it is still granted (empty: all used).
 UNUSED_GRANTS: dict[str, dict[str, str]] = {
     "NightlyReportExample/SessionCleanup/Job/Function": {
-        "sqs:GetQueueAttributes arn:aws:sqs:us-east-1:123456789012:NightlyReportExample-SessionCleanupJobAsyncFailuresQueue104BDFD2":
-            SEND_EXTRAS_REASON,
-        "sqs:GetQueueUrl arn:aws:sqs:us-east-1:123456789012:NightlyReportExample-SessionCleanupJobAsyncFailuresQueue104BDFD2":
-            SEND_EXTRAS_REASON,
+        **send_extras("NightlyReportExample-SessionCleanupJobAsyncFailuresQueue104BDFD2"),
     },
 }
 

@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("moto.stepfunctions.parser")
 from cdk_serverless_patterns.local import LocalCloud  # noqa: E402
-from tests.support import TABLE_KEY_REASON
+from tests.support import table_key
 
 ORDER = {
     "order_id": "o-1",
@@ -142,57 +142,39 @@ def test_duplicate_deliveries_and_a_duplicate_start_take_the_stock_and_the_money
         assert _stock(cloud, stack) == 3
 
 
+#: Why a compensation's DeleteItem (granted for runtime.saga_steps' step markers) goes unused here.
+CLAIM_RELEASED_ON_RAISE = (
+    "runtime.saga_steps.idempotent_step deletes its claim when the step raises, so a retry can run; no "
+    "compensation handler raises in these tests (cloud.fail without after_commit fails the invocation "
+    "without running the handler)"
+)
 #: Grants no test of this module used, each with why it is still granted (empty: all used).
 UNUSED_GRANTS: dict[str, dict[str, str]] = {
     "OrderSagaExample/OrderSaga/charge_paymentAction/Function": {
-        "kms:Decrypt arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789": TABLE_KEY_REASON,
-        "kms:DescribeKey arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789": TABLE_KEY_REASON,
-        "kms:Encrypt arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789": TABLE_KEY_REASON,
-        "kms:GenerateDataKey arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789":
-            TABLE_KEY_REASON,
+        **table_key("Decrypt", "DescribeKey", "Encrypt", "GenerateDataKey"),
     },
     "OrderSagaExample/OrderSaga/charge_paymentCompensation/Function": {
+        **table_key("Decrypt", "DescribeKey", "Encrypt", "GenerateDataKey"),
         "dynamodb:DeleteItem arn:aws:dynamodb:us-east-1:123456789012:table/OrderSagaExample-OrdersA9B65338":
-            'runtime.saga_steps.idempotent_step deletes its claim when the step raises; no compensation handler raises in these tests (cloud.fail fails the invocation outside the handler, after its claim)',
-        "kms:Decrypt arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789": TABLE_KEY_REASON,
-        "kms:DescribeKey arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789": TABLE_KEY_REASON,
-        "kms:Encrypt arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789": TABLE_KEY_REASON,
-        "kms:GenerateDataKey arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789":
-            TABLE_KEY_REASON,
+            CLAIM_RELEASED_ON_RAISE,
     },
     "OrderSagaExample/OrderSaga/reserve_inventoryAction/Function": {
+        **table_key("Decrypt", "DescribeKey", "Encrypt", "GenerateDataKey"),
         "dynamodb:DeleteItem arn:aws:dynamodb:us-east-1:123456789012:table/OrderSagaExample-OrdersA9B65338":
             "runtime.saga_steps.idempotent_step deletes its claim when the step raises, so a retry can run; reserve_inventory raises only for an invalid order or simulate_failure='reserve', which no test here sends",
-        "kms:Decrypt arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789": TABLE_KEY_REASON,
-        "kms:DescribeKey arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789": TABLE_KEY_REASON,
-        "kms:Encrypt arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789": TABLE_KEY_REASON,
-        "kms:GenerateDataKey arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789":
-            TABLE_KEY_REASON,
     },
     "OrderSagaExample/OrderSaga/reserve_inventoryCompensation/Function": {
+        **table_key("Decrypt", "DescribeKey", "Encrypt", "GenerateDataKey"),
         "dynamodb:DeleteItem arn:aws:dynamodb:us-east-1:123456789012:table/OrderSagaExample-OrdersA9B65338":
-            'runtime.saga_steps.idempotent_step deletes its claim when the step raises; no compensation handler raises in these tests (cloud.fail fails the invocation outside the handler, after its claim)',
-        "kms:Decrypt arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789": TABLE_KEY_REASON,
-        "kms:DescribeKey arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789": TABLE_KEY_REASON,
-        "kms:Encrypt arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789": TABLE_KEY_REASON,
-        "kms:GenerateDataKey arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789":
-            TABLE_KEY_REASON,
+            CLAIM_RELEASED_ON_RAISE,
     },
     "OrderSagaExample/OrderSaga/ship_orderAction/Function": {
-        "kms:Decrypt arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789": TABLE_KEY_REASON,
-        "kms:DescribeKey arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789": TABLE_KEY_REASON,
-        "kms:Encrypt arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789": TABLE_KEY_REASON,
-        "kms:GenerateDataKey arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789":
-            TABLE_KEY_REASON,
+        **table_key("Decrypt", "DescribeKey", "Encrypt", "GenerateDataKey"),
     },
     "OrderSagaExample/OrderSaga/ship_orderCompensation/Function": {
+        **table_key("Decrypt", "DescribeKey", "Encrypt", "GenerateDataKey"),
         "dynamodb:DeleteItem arn:aws:dynamodb:us-east-1:123456789012:table/OrderSagaExample-OrdersA9B65338":
-            'runtime.saga_steps.idempotent_step deletes its claim when the step raises; no compensation handler raises in these tests (cloud.fail fails the invocation outside the handler, after its claim)',
-        "kms:Decrypt arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789": TABLE_KEY_REASON,
-        "kms:DescribeKey arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789": TABLE_KEY_REASON,
-        "kms:Encrypt arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789": TABLE_KEY_REASON,
-        "kms:GenerateDataKey arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789":
-            TABLE_KEY_REASON,
+            CLAIM_RELEASED_ON_RAISE,
     },
 }
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from cdk_serverless_patterns.local import LocalCloud
-from tests.support import TABLE_KEY_REASON, SEND_EXTRAS_REASON
+from tests.support import send_extras, table_key
 
 USER = {"sub": "user-1", "email": "ada@example.com"}
 ORDER = {"customer_id": "c-7", "items": [{"sku": "book-1", "quantity": 2, "unit_price_cents": 1250}]}
@@ -80,55 +80,38 @@ def test_a_projector_that_crashes_after_committing_applies_the_event_once(stack:
 #: Grants no test of this module used, each with why it is still granted (empty: all used).
 UNUSED_GRANTS: dict[str, dict[str, str]] = {
     "OrdersCqrsExample/Orders/Api/GetOrdersId/Function": {
+        **table_key("Decrypt", "DescribeKey"),
         "dynamodb:BatchGetItem arn:aws:dynamodb:us-east-1:123456789012:table/OrdersCqrsExample-OrdersReadModel193938B0":
             "a Cqrs query's read grant on the read model (GetItem, BatchGetItem, Query); get_order reads one summary with GetItem",
         "dynamodb:Query arn:aws:dynamodb:us-east-1:123456789012:table/OrdersCqrsExample-OrdersReadModel193938B0":
             "a Cqrs query's read grant on the read model (GetItem, BatchGetItem, Query); get_order reads one summary with GetItem",
-        "kms:Decrypt arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789": TABLE_KEY_REASON,
-        "kms:DescribeKey arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789": TABLE_KEY_REASON,
     },
     "OrdersCqrsExample/Orders/Api/PostOrders/Function": {
+        **table_key("Decrypt", "DescribeKey", "Encrypt", "GenerateDataKey"),
         "dynamodb:ConditionCheckItem arn:aws:dynamodb:us-east-1:123456789012:table/OrdersCqrsExample-OrdersEventStore1074E5B9":
             "a Cqrs command's event-store grant covers runtime.event_store.append and load (PutItem, ConditionCheckItem, Query, GetItem); placing an order appends to a new aggregate with conditional PutItems and loads nothing",
         "dynamodb:GetItem arn:aws:dynamodb:us-east-1:123456789012:table/OrdersCqrsExample-OrdersEventStore1074E5B9":
             "a Cqrs command's event-store grant covers runtime.event_store.append and load (PutItem, ConditionCheckItem, Query, GetItem); placing an order appends to a new aggregate with conditional PutItems and loads nothing",
         "dynamodb:Query arn:aws:dynamodb:us-east-1:123456789012:table/OrdersCqrsExample-OrdersEventStore1074E5B9":
             "a Cqrs command's event-store grant covers runtime.event_store.append and load (PutItem, ConditionCheckItem, Query, GetItem); placing an order appends to a new aggregate with conditional PutItems and loads nothing",
-        "kms:Decrypt arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789": TABLE_KEY_REASON,
-        "kms:DescribeKey arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789": TABLE_KEY_REASON,
-        "kms:Encrypt arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789": TABLE_KEY_REASON,
-        "kms:GenerateDataKey arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789":
-            TABLE_KEY_REASON,
     },
     "OrdersCqrsExample/Orders/Api/PostOrdersIdCancel/Function": {
+        **table_key("Decrypt", "DescribeKey", "Encrypt", "GenerateDataKey"),
         "dynamodb:GetItem arn:aws:dynamodb:us-east-1:123456789012:table/OrdersCqrsExample-OrdersEventStore1074E5B9":
             "a Cqrs command's event-store grant; cancel_order loads the aggregate with Query and appends with PutItem/ConditionCheckItem",
-        "kms:Decrypt arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789": TABLE_KEY_REASON,
-        "kms:DescribeKey arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789": TABLE_KEY_REASON,
-        "kms:Encrypt arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789": TABLE_KEY_REASON,
-        "kms:GenerateDataKey arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789":
-            TABLE_KEY_REASON,
     },
     "OrdersCqrsExample/Orders/PipeRole": {
-        "kms:Decrypt arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789": TABLE_KEY_REASON,
-        "kms:DescribeKey arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789": TABLE_KEY_REASON,
+        **table_key("Decrypt", "DescribeKey"),
         "logs:CreateLogStream arn:aws:logs:us-east-1:123456789012:log-group:/local/OrdersCqrsExample-OrdersPipeLogsEC283489:*":
             "the pipe's own log delivery to its log group; LocalCloud's pipes deliver events but write no pipe logs",
         "logs:PutLogEvents arn:aws:logs:us-east-1:123456789012:log-group:/local/OrdersCqrsExample-OrdersPipeLogsEC283489:*":
             "the pipe's own log delivery to its log group; LocalCloud's pipes deliver events but write no pipe logs",
     },
     "OrdersCqrsExample/Orders/Projections/order-summary/Projector/Function": {
+        **table_key("Decrypt", "DescribeKey", "Encrypt", "GenerateDataKey"),
+        **send_extras("OrdersCqrsExample-OrdersProjectionsordersummaryProjectorAsyncFailu"),
         "dynamodb:Query arn:aws:dynamodb:us-east-1:123456789012:table/OrdersCqrsExample-OrdersEventStore1074E5B9":
-            'Cqrs lets projectors read the event store (Query) to catch up on versions they missed; in these tests every event arrives in order',
-        "kms:Decrypt arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789": TABLE_KEY_REASON,
-        "kms:DescribeKey arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789": TABLE_KEY_REASON,
-        "kms:Encrypt arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789": TABLE_KEY_REASON,
-        "kms:GenerateDataKey arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789":
-            TABLE_KEY_REASON,
-        "sqs:GetQueueAttributes arn:aws:sqs:us-east-1:123456789012:OrdersCqrsExample-OrdersProjectionsordersummaryProjectorAsyncFailu":
-            SEND_EXTRAS_REASON,
-        "sqs:GetQueueUrl arn:aws:sqs:us-east-1:123456789012:OrdersCqrsExample-OrdersProjectionsordersummaryProjectorAsyncFailu":
-            SEND_EXTRAS_REASON,
+            "Cqrs lets projectors read the event store (Query) to catch up on versions they missed; in these tests every event arrives in order",
     },
 }
 

@@ -17,7 +17,7 @@ read the value; replace the stack to change it.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Optional, cast
 
 from aws_cdk import Fn, Stack
 from aws_cdk import aws_wafv2 as wafv2
@@ -61,5 +61,5 @@ def require_origin_header(web_acl: Any, secret: str) -> Optional[wafv2.CfnWebACL
             cloud_watch_metrics_enabled=True, metric_name=ORIGIN_VERIFY_RULE, sampled_requests_enabled=True
         ),
     )
-    web_acl.rules = [*list(web_acl.rules or []), rule]  # type: ignore[list-item]
+    web_acl.rules = [*cast(list[Any], web_acl.rules or []), rule]
     return web_acl
