@@ -97,3 +97,17 @@ def test_an_api_without_its_own_web_acl_warns_that_it_can_be_bypassed():
     assert edge.origin_verify_header is None
     warnings = Annotations.from_stack(stack).find_warning("/Bypass/Site", Match.string_like_regexp("bypass"))
     assert len(warnings) == 1
+
+
+def test_a_site_without_a_certificate_fails_synthesis_until_its_tls_is_acknowledged(tmp_path):
+    from cdk_serverless_patterns import enable_checks
+    from tests.support import report_violations, synth_keeping_error
+
+    app = cdk.App(outdir=str(tmp_path))
+    enable_checks(app)
+    EdgeSite(cdk.Stack(app, "Bare", env=cdk.Environment(region="us-east-1")), "Site", removal_policy=cdk.RemovalPolicy.DESTROY)
+    error = synth_keeping_error(app)
+    assert error is not None and "SP-CLOUDFRONT-TLS" in str(error)
+    assert "ServerlessPatterns: SP-CLOUDFRONT-TLS at Bare/Site/Distribution/Resource" in report_violations(
+        tmp_path / "validation-report.json"
+    )
