@@ -124,3 +124,68 @@ def error_alarms(alarms: dict[str, Any]) -> int:
         if {m["MetricStat"]["Metric"]["MetricName"] for m in a["Properties"].get("Metrics", []) if "MetricStat" in m}
         == {"Errors", "Invocations"}
     )
+
+class ObservedGrants:
+    """What none of a test module's LocalClouds used: the intersection of their
+    ``unused_grants()`` reports (a grant counts as used when any test used it).
+
+    ``tests/local/conftest.py`` records every cloud a module opens when the module
+    defines ``UNUSED_GRANTS``; the module's last test calls :meth:`assert_named`.
+    """
+
+    def __init__(self) -> None:
+        self.clouds = 0
+        self._unused: dict[str, set[str]] = {}
+
+    def record(self, cloud: Any) -> None:
+        report = {path: set(pairs) for path, pairs in cloud.unused_grants().items()}
+        if self.clouds:
+            both = {path: self._unused[path] & report.get(path, set()) for path in self._unused}
+            report = {path: pairs for path, pairs in both.items() if pairs}
+        self._unused = report
+        self.clouds += 1
+
+    def assert_named(self, expected: dict[str, dict[str, str]]) -> None:
+        """Every grant no test used is named in ``expected`` (construct path ->
+        ``{"action resource": reason}``), with a reason; an empty ``expected`` means
+        every grant was used. A reported pair that is not named fails (a grant nobody
+        needs, or a flow no test runs), and so does a named pair that some test used
+        (the reason went stale)."""
+        import pytest
+
+        if not self.clouds:
+            pytest.skip("no LocalCloud of this module ran: run the whole module")
+        blank = [f"{path}: {pair}" for path, pairs in expected.items() for pair, why in pairs.items() if not why.strip()]
+        assert not blank, f"unused grants named without a reason: {blank}"
+        report = {path: sorted(pairs) for path, pairs in self._unused.items()}
+        named = {path: sorted(pairs) for path, pairs in expected.items()}
+        assert report == named, f"unused grants of {self.clouds} clouds differ from the named ones:\n" + json.dumps(report, indent=1)
+
+
+#: Why a table's customer managed key goes unused locally (hardened stacks keep tables on the stack's data key).
+TABLE_KEY_REASON = (
+    "CDK's table grants add these KMS actions on the table's customer managed key (the hardened stack's data "
+    "key); LocalCloud models the KMS requests of SSE-KMS queues, topics, streams and buckets, not of DynamoDB "
+    "encryption at rest, so no local call can use them"
+)
+#: Why GetQueueAttributes/GetQueueUrl go unused where SendMessage is granted.
+SEND_EXTRAS_REASON = (
+    "queue.grant_send_messages (CDK) grants these two with sqs:SendMessage; the sender (Lambda's failure "
+    "delivery, or the handler with the queue URL from its environment) only sends"
+)
+
+
+
+#: The key LocalCloud gives the hardened examples' data key (tables, buckets, logs).
+DATA_KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-100384098789"
+
+
+def table_key(*actions: str) -> dict[str, str]:
+    """The ``kms:<action>`` pairs on the data key that no local call can use, named with :data:`TABLE_KEY_REASON`."""
+    return {f"kms:{action} {DATA_KEY_ARN}": TABLE_KEY_REASON for action in actions}
+
+
+def send_extras(queue: str) -> dict[str, str]:
+    """GetQueueAttributes/GetQueueUrl on ``queue`` (its name), named with :data:`SEND_EXTRAS_REASON`."""
+    arn = f"arn:aws:sqs:us-east-1:123456789012:{queue}"
+    return {f"sqs:{action} {arn}": SEND_EXTRAS_REASON for action in ("GetQueueAttributes", "GetQueueUrl")}

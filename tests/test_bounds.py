@@ -66,9 +66,16 @@ def test_api_functions_are_capped_at_their_share_of_the_account(built):
     assert _reserved(built, built["fast"].functions["GET /b"]) == 200
 
 
+def test_saga_functions_share_a_tenth_of_the_account(built):
+    # 3 distinct functions: 100 // 3; an explicit bound is kept
+    assert _reserved(built, built["saga"].functions["a"].action) == 33
+    assert _reserved(built, built["saga"].functions["a"].compensation) == 33
+    assert _reserved(built, built["saga"].functions["b"].action) == 7
+
+
 def test_no_concurrency_acknowledgement_remains_on_bounded_functions(built):
     resources = built["template"].to_json()["Resources"]
-    for function in built["api"].functions.values():
+    for function in [*built["api"].functions.values(), built["saga"].functions["a"].action]:
         metadata = resources[built["stack"].get_logical_id(function.function.node.default_child)].get("Metadata", {})
         rules = {r["id"] for r in metadata.get("cdk_nag", {}).get("rules_to_suppress", [])}
         assert not any(r.endswith("LambdaConcurrency") for r in rules)
@@ -109,6 +116,11 @@ def test_reserved_concurrency_zero_on_an_api_route_is_a_config_error():
     message = str(error)
     assert "routes['GET /a'].reserved_concurrency=0 is invalid: allowed None (the pattern's bound" in message
     assert "Fix: leave reserved_concurrency unset" in message
+
+
+def test_reserved_concurrency_zero_on_a_saga_step_is_a_config_error():
+    error = config_error(Saga, "Saga", steps=[SagaStep("a", action=SPEC.replace(reserved_concurrency=0))])
+    assert "steps[0].action.reserved_concurrency=0 is invalid" in str(error)
 
 
 def test_powertools_layer_region_must_be_published():

@@ -507,3 +507,25 @@ def test_all_problems_reported_at_once_and_nothing_built():
         Cqrs(stack, "Orders", commands={}, projections={}, archive_retention_days=-5)
     assert len(caught.value.problems) == 3
     assert stack.node.try_find_child("Orders") is None
+
+
+def test_a_region_agnostic_stack_with_the_pipe_warns_with_the_regions_without_pipes(built):
+    stack, cqrs, _ = built
+    warnings = cdk.assertions.Annotations.from_stack(stack).find_warning("*", Match.string_like_regexp("EventBridge Pipe"))
+    [warning] = warnings
+    assert warning.id == "/S/Orders"
+    assert "ca-west-1" in str(warning.entry.data) and "us-gov-west-1" in str(warning.entry.data)
+
+
+@pytest.mark.parametrize(("region", "warned"), [("ca-west-1", True), ("eu-west-1", False)])
+def test_a_stack_in_a_region_without_pipes_warns(region, warned):
+    from constructs import Construct
+
+    from cdk_serverless_patterns.building_blocks.stream_pipe import warn_pipes_region
+
+    stack = cdk.Stack(cdk.App(), "R", env=cdk.Environment(region=region))
+    warn_pipes_region(Construct(stack, "Pipe"))
+    found = cdk.assertions.Annotations.from_stack(stack).find_warning("*", Match.string_like_regexp("does not exist in"))
+    assert bool(found) is warned
+    if warned:
+        assert f"does not exist in {region}" in str(found[0].entry.data)

@@ -254,3 +254,21 @@ def test_start_api_rule_targets_and_approval_go_through_the_alias():
     assert '\\"approval\\":{\\"before\\":\\"ship\\",\\"timeout_s\\":14400' in definition
     role_id = stack.get_logical_id(saga.orchestrator.role.node.default_child)
     assert any(s["Action"] == "sns:Publish" for s in _policy_statements(template, role_id))
+def test_step_functions_and_the_orchestrator_share_a_tenth_of_the_account(built):
+    stack, saga, template = built
+    _, orchestrator = _orchestrator(template)
+    # 5 distinct step functions + the orchestrator: 100 // 6 each
+    assert orchestrator["Properties"]["ReservedConcurrentExecutions"] == 16
+    resources = template.to_json()["Resources"]
+    reserve = resources[stack.get_logical_id(saga.functions["reserve"].action.function.node.default_child)]
+    assert reserve["Properties"]["ReservedConcurrentExecutions"] == 16
+    assert "LambdaConcurrency" not in json.dumps(reserve.get("Metadata", {}))
+
+
+def test_reserved_concurrency_zero_on_a_durable_step_is_a_config_error():
+    app = cdk.App()
+    stack = cdk.Stack(app, "Zero")
+    steps = [SagaStep("reserve", action=_spec("reserve", reserved_concurrency=0))]
+    with pytest.raises(PatternConfigError) as info:
+        DurableSaga(stack, "Orders", steps=steps)
+    assert "steps[0].action.reserved_concurrency=0 is invalid" in str(info.value)

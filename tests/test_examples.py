@@ -160,3 +160,18 @@ def test_example_upgrades_from_each_release_without_losing_data(synthesized_exam
 
     synthesized = synthesized_example(example)
     assert_upgrade_safe(example, {s: synthesized.template_path(s) for s in synthesized.stack_names})
+
+
+def test_checks_doc_lists_every_acknowledgement_with_its_reason(synthesized_example):
+    """docs/checks.md's table is what the examples' templates carry (scripts/acknowledgements_doc.py)."""
+    from cdk_serverless_patterns.tooling.acknowledgements import collect, render, section_of
+
+    templates = [
+        json.loads(synthesized.template_path(stack_name).read_text())
+        for synthesized in map(synthesized_example, example_names())
+        for stack_name in synthesized.stack_names
+    ]
+    rows = collect(templates)
+    assert rows and all(len(row.reason) >= 20 for row in rows)
+    doc = (Path(__file__).parent.parent / "docs" / "checks.md").read_text()
+    assert section_of(doc) == render(rows), "docs/checks.md is stale: run python scripts/acknowledgements_doc.py"

@@ -232,10 +232,13 @@ def test_failure_record_names_the_failed_step_and_keeps_the_error(built):
 def test_fail_state_error_and_cause_name_the_failed_step(built):
     fail = built.basic_definition["States"]["Saga-Failed"]
     assert fail["Type"] == "Fail"
-    # the error is the name the failure record chose; the cause is the whole state
-    # (a FAILED execution has no output, so input/results/compensations live here)
+    # the error is the name the failure record chose; the cause names the failed state and
+    # its error, never the payload (no States.JsonToString($): order data stays out of it)
     assert fail["ErrorPath"] == "$.failure.name"
-    assert fail["CausePath"] == "States.JsonToString($)"
+    assert fail["CausePath"] == (
+        "States.Format('{} failed with {}; the compensations of the completed steps ran', "
+        "$.failure.step, $.failure.error.Error)"
+    )
 
 
 def test_input_is_kept_and_each_step_result_has_its_own_path(built):
@@ -288,11 +291,19 @@ def test_compensations_retry_every_error_including_transient_ones_with_their_own
     # A compensation that exhausts its retries is noted and the next one runs anyway.
     states = built.basic_definition["States"]
     assert states["Compensate-c"]["Catch"] == [
-        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.incomplete.c", "Next": "Compensate-a"}
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.incomplete.c", "Next": "Incomplete-c"}
     ]
     assert states["Compensate-a"]["Catch"] == [
-        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.incomplete.a", "Next": "Check-Compensations"}
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.incomplete.a", "Next": "Incomplete-a"}
     ]
+    # only the error's name is kept (its message may quote the payload, and it reaches the cause)
+    assert states["Incomplete-c"] == {
+        "Type": "Pass",
+        "Parameters": {"Error.$": "$.incomplete.c.Error"},
+        "ResultPath": "$.incomplete.c",
+        "Next": "Compensate-a",
+    }
+    assert states["Incomplete-a"]["Next"] == "Check-Compensations"
 
 
 def test_a_compensation_failing_for_good_ends_in_its_own_fail_state_with_a_metric(built):
@@ -306,7 +317,11 @@ def test_a_compensation_failing_for_good_ends_in_its_own_fail_state_with_a_metri
         {"Variable": "$.incomplete.c", "IsPresent": True},
     ]
     fail = states["Saga-CompensationIncomplete"]
-    assert (fail["Error"], fail["CausePath"]) == ("Saga.CompensationIncomplete", "States.JsonToString($)")
+    assert (fail["Error"], fail["CausePath"]) == (
+        "Saga.CompensationIncomplete",
+        "States.Format('{} failed with {}; compensations that failed past their retries, to run again: {}', "
+        "$.failure.step, $.failure.error.Error, States.JsonToString($.incomplete))",
+    )
     report = states["Report-CompensationIncomplete"]
     assert report["Resource"].endswith(":states:::aws-sdk:cloudwatch:putMetricData")
     [datum] = report["Parameters"]["MetricData"]
@@ -363,7 +378,7 @@ def test_standard_workflow_with_all_logs_and_tracing(built):
             "TracingConfiguration": {"Enabled": True},
             "LoggingConfiguration": {
                 "Level": "ALL",
-                "IncludeExecutionData": True,
+                "IncludeExecutionData": False,  # order data stays out of the logs unless opted in
                 "Destinations": [
                     {"CloudWatchLogsLogGroup": {"LogGroupArn": {"Fn::GetAtt": [assertions.Match.any_value(), "Arn"]}}}
                 ],

@@ -42,7 +42,7 @@ def test_express_state_machine_with_full_logging_and_five_minute_timeout(built):
         "AWS::StepFunctions::StateMachine",
         {
             "StateMachineType": "EXPRESS",
-            "LoggingConfiguration": assertions.Match.object_like({"Level": "ALL", "IncludeExecutionData": True}),
+            "LoggingConfiguration": assertions.Match.object_like({"Level": "ALL", "IncludeExecutionData": False}),
             "TracingConfiguration": {"Enabled": True},
         },
     )

@@ -100,7 +100,15 @@ def create_access_log_bucket(
         "versioning would only keep expired logs as noncurrent versions. Writes are limited by the bucket "
         "policy to the logging service for the source bucket's prefix.",
     )
-    acknowledge(bucket, COMPLIANCE + "S3BucketReplicationEnabled", _REPLICATION_REASON)
+    acknowledge(
+        bucket,
+        COMPLIANCE + "S3BucketReplicationEnabled",
+        "Access-log bucket: S3 stores every log object redundantly across at least three Availability "
+        "Zones, and the bucket is retained when its stack is deleted (RETAIN unless a sandbox chose DESTROY); it is not "
+        "versioned (logs are written once and expire by lifecycle rule). Copying access logs to a second "
+        "Region is a disaster-recovery decision of the owner (escape hatch: replication_configuration, "
+        "which needs versioning on).",
+    )
     acknowledge_checkov(
         bucket,
         ("CKV_AWS_18",),

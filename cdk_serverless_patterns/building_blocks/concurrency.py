@@ -44,7 +44,7 @@ CKV_AWS_115), which only recognise reserved concurrency.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable
 
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.checks.acknowledge import COMPLIANCE, acknowledge
@@ -92,13 +92,22 @@ def api_reserved_concurrency(spec: "FunctionSpec", *, rate: float, functions: in
     return max(min(by_rate, share), spec.provisioned_concurrency or 0)
 
 
+def saga_function_count(steps: "Iterable[Any]", *, extra: int = 0) -> int:
+    """How many functions a saga's ``steps`` make: one per distinct ``FunctionSpec``
+    object (the same spec passed twice makes one function), plus ``extra`` (a
+    ``DurableSaga``'s orchestrator)."""
+    specs = {id(s.action) for s in steps} | {id(s.compensation) for s in steps if s.compensation is not None}
+    return len(specs) + extra
+
+
 def saga_reserved_concurrency(spec: "FunctionSpec", *, functions: int) -> int:
     """The default reserved concurrency of a saga's action or compensation function:
     :data:`defaults.SAGA_RESERVED_CONCURRENCY_SHARE` split over the saga's
     ``functions`` (at least 1), or its provisioned concurrency if higher. A
     throttled step is retried with backoff (``Lambda.TooManyRequestsException``
     is one of the saga's transient errors); if throttling outlasts the retries the
-    saga compensates, which the ExecutionThrottled and function throttle alarms report."""
+    step fails and the saga compensates (a throttled compensation is retried with
+    the compensation retries), which the function throttle alarms report."""
     share = max(1, defaults.SAGA_RESERVED_CONCURRENCY_SHARE // max(1, functions))
     return max(share, spec.provisioned_concurrency or 0)
 

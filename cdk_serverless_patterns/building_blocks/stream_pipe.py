@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import Optional, cast
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Annotations, Duration, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
@@ -31,8 +31,36 @@ from .alarms import AlarmSpec, sum_metric
 from .logs import create_log_group
 from .pattern_options import PatternOptions
 from .queues import FailureQueue
+from .service_regions import AS_OF, PIPES_REGIONS, REGIONS_WITHOUT_PIPES
 
 PIPES_NAMESPACE = "AWS/EventBridge/Pipes"
+#: Id of the warning :func:`warn_pipes_region` adds (acknowledge it with
+#: ``Annotations.of(stack).acknowledge_warning(PIPES_REGION_WARNING, reason)``).
+PIPES_REGION_WARNING = "cdk-serverless-patterns:pipes-region"
+
+
+def warn_pipes_region(scope: Construct) -> None:
+    """Warn when ``scope``'s stack may deploy where EventBridge Pipes does not exist.
+
+    A Region-agnostic stack (no ``env`` Region) warns with every Region that
+    lacks Pipes; a stack in one of them warns that the deployment will fail.
+    Data: :mod:`.service_regions`.
+    """
+    region = Stack.of(scope).region
+    if Token.is_unresolved(region):
+        Annotations.of(scope).add_warning_v2(
+            PIPES_REGION_WARNING,
+            f"This Region-agnostic stack creates an EventBridge Pipe, which does not exist in "
+            f"{', '.join(REGIONS_WITHOUT_PIPES)} (as of {AS_OF}): a deployment there fails. Give the stack "
+            "env=Environment(region=...) to have the Region checked at synth, or acknowledge this warning "
+            "naming the Regions you deploy to.",
+        )
+    elif region in REGIONS_WITHOUT_PIPES:
+        Annotations.of(scope).add_warning_v2(
+            PIPES_REGION_WARNING,
+            f"EventBridge Pipes does not exist in {region} (as of {AS_OF}; it does in "
+            f"{', '.join(PIPES_REGIONS)}): deploying this stack there fails. Deploy it in a Region with Pipes.",
+        )
 
 
 class StreamToBusPipe:
@@ -70,6 +98,7 @@ class StreamToBusPipe:
     ) -> None:
         path = scope.node.path
         stack = Stack.of(scope)
+        warn_pipes_region(scope)
         self.role = iam.Role(
             scope,
             "PipeRole",

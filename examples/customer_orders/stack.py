@@ -11,7 +11,8 @@
 Orders of one customer are credited and booked in the order they were placed;
 different customers are processed in parallel. The HTTP API costs USD 1.00
 per million requests against REST's 3.50, and this API needs none of REST's
-extras (WAF sits in CloudFront if the shop adds one).
+extras; HTTP APIs cannot take a WAF web ACL, so WAF would sit in CloudFront in front of it
+if the shop adds one (the SP-HTTPAPI-WAF finding is acknowledged with that reason).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from cdk_serverless_patterns import ApiBackend, ApiType, FanOutFanIn, FunctionSp
 from cdk_serverless_patterns.building_blocks.table_access import grant_table_actions
 from cdk_serverless_patterns.building_blocks.tables import create_table
 from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
+from cdk_serverless_patterns.checks import acknowledge
 from cdk_serverless_patterns.runtime import env
 
 HANDLER_DIR = Path(__file__).parent / "handler"
@@ -95,6 +97,14 @@ class CustomerOrdersStack(cdk.Stack):
             alarm_topic=alarms.topic,
         )
         self.processing.grant_start_jobs(self.api.functions["POST /customers/{customerId}/orders"].role)
+        acknowledge(
+            self.api.api,
+            "ServerlessPatterns::SP-HTTPAPI-WAF",
+            "HTTP APIs cannot take a WAF web ACL. Every route requires a token of the API's Cognito user pool "
+            "(the JWT authorizer rejects other callers before a function runs) and the stage throttle caps "
+            "the API at 1,000 requests/s (burst 2,000); when the shop needs "
+            "managed rules or per-IP limits, it fronts the API with CloudFront and a web ACL.",
+        )
         cdk.CfnOutput(self, "ApiUrl", value=self.api.url)
         cdk.CfnOutput(self, "UserPoolId", value=self.api.user_pool.user_pool_id)
         cdk.CfnOutput(self, "UserPoolClientId", value=self.api.user_pool_client.user_pool_client_id)

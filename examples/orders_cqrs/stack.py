@@ -13,6 +13,7 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from cdk_serverless_patterns import Cqrs, FunctionSpec, Idempotency, enable_hardening
+from cdk_serverless_patterns.building_blocks.stream_pipe import PIPES_REGION_WARNING
 from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
 
 HANDLER_DIR = Path(__file__).parent / "handler"
@@ -23,6 +24,13 @@ class OrdersCqrsStack(cdk.Stack):
         super().__init__(scope, construct_id, **kwargs)
         # Order events carry customer data: harden (CMK for logs, table backups).
         enable_hardening(self)
+        # The event store publishes through an EventBridge Pipe, which some Regions lack; this
+        # stack is Region-agnostic, so the library warns with their list.
+        cdk.Annotations.of(self).acknowledge_warning(
+            PIPES_REGION_WARNING,
+            "A Region-agnostic example to copy into any account: deploy it in a Region with EventBridge "
+            "Pipes (building_blocks/service_regions.py lists those without).",
+        )
         alarms = EncryptedTopic(self, "Alarms", service_publishers=["cloudwatch.amazonaws.com"])
         self.orders = Cqrs(
             self,

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from cdk_serverless_patterns.local import LocalCloud
+from tests.support import send_extras, table_key
 
 EVENT = {
     "event_id": "e-1",
@@ -72,3 +73,16 @@ def test_a_recorder_that_crashes_after_committing_is_retried_and_records_once(st
         cloud.invoke_async(stack.recorder, EVENT)  # and the caller delivers it again
         assert len(cloud.invocations(stack.recorder)) == 3  # crashed, Lambda's retry, the duplicate
         assert len(_items(cloud)) == 1
+
+
+#: Grants no test of this module used, each with why it is still granted (empty: all used).
+UNUSED_GRANTS: dict[str, dict[str, str]] = {
+    "AuditTrailExample/Recorder/Function": {
+        **table_key("Decrypt", "DescribeKey", "Encrypt", "GenerateDataKey"),
+        **send_extras("AuditTrailExample-RecorderAsyncFailuresQueueBE494E9E"),
+    },
+}
+
+
+def test_every_grant_was_used_or_is_named(observed_grants: Any) -> None:
+    observed_grants.assert_named(UNUSED_GRANTS)  # last: every cloud of the module has closed

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from cdk_serverless_patterns.local import LocalCloud
+from tests.support import send_extras
 
 CLICKS = [
     {"page": "/pricing", "session_id": "s-1", "ts": "2026-11-24T10:00:12Z"},
@@ -66,3 +67,21 @@ def test_a_batch_that_crashes_after_committing_is_retried_without_counting_twice
         cloud.put_records(stack.clicks, CLICKS)
         assert len(cloud.invocations(stack.clicks)) >= 2  # the crashed batch, then its retry (bisected)
         assert _counts(cloud, stack)[("PAGE#/pricing", "MINUTE#2026-11-24T10:00")] == 2
+
+
+#: Grants no test of this module used, each with why it is still granted (empty: all used).
+UNUSED_GRANTS: dict[str, dict[str, str]] = {
+    "ClickstreamExample/Clicks/Processor/Function": {
+        **send_extras("ClickstreamExample-ClicksOnFailureQueue94972D31"),
+        "dynamodb:BatchWriteItem arn:aws:dynamodb:us-east-1:123456789012:table/ClickstreamExample-PageViewsE89FD556":
+            "StreamProcessing's result_table grant (the result-store writes); the aggregator counts with one TransactWriteItems of UpdateItems (authorized per contained action), never a batch write",
+        "dynamodb:GetItem arn:aws:dynamodb:us-east-1:123456789012:table/ClickstreamExample-PageViewsE89FD556":
+            "StreamProcessing's result_table grant; the aggregator never reads a count back (conditional updates decide)",
+        "dynamodb:PutItem arn:aws:dynamodb:us-east-1:123456789012:table/ClickstreamExample-PageViewsE89FD556":
+            "StreamProcessing's result_table grant; counts are created by UpdateItem (ADD), never put",
+    },
+}
+
+
+def test_every_grant_was_used_or_is_named(observed_grants: Any) -> None:
+    observed_grants.assert_named(UNUSED_GRANTS)  # last: every cloud of the module has closed

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from cdk_serverless_patterns.local import LocalCloud
+from tests.support import send_extras, table_key
 
 GOOD = "order_id,customer_id,amount,currency\nA-1001,C-17,25.90,EUR\nA-1002,C-18,10.00,USD\n"
 BAD_ROW = "order_id,customer_id,amount,currency\nA-1001,C-17,25.90,EUR\nA-1002,C-18,-3,USD\n"
@@ -74,3 +75,28 @@ def test_an_import_that_crashes_after_committing_is_retried_and_imports_once(sta
         assert len(cloud.invocations(stack.ingest)) == 2  # Lambda's async retry
         assert len(_orders(cloud, stack)) == 2
         assert len(cloud.published(stack.ingest)) == 1
+
+
+#: Grants no test of this module used, each with why it is still granted (empty: all used).
+UNUSED_GRANTS: dict[str, dict[str, str]] = {
+    "CsvIngestExample/OrdersImport/Processor/Function": {
+        **table_key("DescribeKey", "Encrypt", "GenerateDataKey"),
+        **send_extras("CsvIngestExample-OrdersImportProcessorAsyncFailuresQueue99721AE7"),
+        "dynamodb:DeleteItem arn:aws:dynamodb:us-east-1:123456789012:table/CsvIngestExample-IdempotencyC15CBC33":
+            "one of the four item actions Powertools documents for its DynamoDB idempotency store: it deletes the in-progress record when the handler raises; no test here makes the importer raise after the record was saved",
+        "dynamodb:GetItem arn:aws:dynamodb:us-east-1:123456789012:table/CsvIngestExample-IdempotencyC15CBC33":
+            "one of the four item actions Powertools documents for its idempotency store: it reads a record back only when a conditional put finds one without returning it; DynamoDB returns it here (ReturnValuesOnConditionCheckFailure)",
+        "dynamodb:GetItem arn:aws:dynamodb:us-east-1:123456789012:table/CsvIngestExample-OrdersImportResults9D9F8711":
+            "EventProcessing's result-store grant; the importer writes rows with BatchWriteItem and never reads them",
+        "dynamodb:PutItem arn:aws:dynamodb:us-east-1:123456789012:table/CsvIngestExample-OrdersImportResults9D9F8711":
+            "EventProcessing's result-store grant; the importer writes rows with BatchWriteItem (table.batch_writer), not single puts",
+        "dynamodb:UpdateItem arn:aws:dynamodb:us-east-1:123456789012:table/CsvIngestExample-OrdersImportResults9D9F8711":
+            "EventProcessing's result-store grant; the importer only adds rows",
+        "s3:GetObjectVersion arn:aws:s3:::csvingestexample-ordersimportbucketd27a72ed/uploads/*":
+            "EventProcessing lets the processor read an uploaded object in any version; the importer reads the current one (GetObject)",
+    },
+}
+
+
+def test_every_grant_was_used_or_is_named(observed_grants: Any) -> None:
+    observed_grants.assert_named(UNUSED_GRANTS)  # last: every cloud of the module has closed

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from cdk_serverless_patterns.local import LocalCloud
+from tests.support import send_extras, table_key
 
 ALICE = {"sub": "c-1"}
 
@@ -71,3 +72,45 @@ def test_workers_crashing_after_committing_and_duplicate_deliveries_book_one_led
         assert order["status"] == "CONFIRMED"
         ledger = [i for i in cloud.table(stack.api).scan()["Items"] if i["sk"].startswith("LEDGER#")]
         assert len(ledger) == 1
+
+
+#: Grants no test of this module used, each with why it is still granted (empty: all used).
+UNUSED_GRANTS: dict[str, dict[str, str]] = {
+    "CustomerOrdersExample/Api/GetCustomersCustomeridOrdersOrderid/Function": {
+        **table_key("Decrypt", "DescribeKey"),
+        "dynamodb:BatchGetItem arn:aws:dynamodb:us-east-1:123456789012:table/CustomerOrdersExample-OrdersA9B65338":
+            "the GET route's TableAccess.read() default (GetItem, BatchGetItem, Query); the status handler reads one item with GetItem",
+        "dynamodb:Query arn:aws:dynamodb:us-east-1:123456789012:table/CustomerOrdersExample-OrdersA9B65338":
+            "the GET route's TableAccess.read() default; the status handler reads one item with GetItem",
+    },
+    "CustomerOrdersExample/Api/PostCustomersCustomeridOrders/Function": {
+        **table_key("Decrypt", "DescribeKey", "Encrypt", "GenerateDataKey"),
+        "dynamodb:BatchGetItem arn:aws:dynamodb:us-east-1:123456789012:table/CustomerOrdersExample-OrdersA9B65338":
+            "the POST route's read-write default (no table_access declared); the submit handler calls PutItem and GetItem only, so table_access=TableAccess.of('PutItem', 'GetItem') would drop this",
+        "dynamodb:ConditionCheckItem arn:aws:dynamodb:us-east-1:123456789012:table/CustomerOrdersExample-OrdersA9B65338":
+            "the POST route's read-write default (no table_access declared); the submit handler calls PutItem and GetItem only, so table_access=TableAccess.of('PutItem', 'GetItem') would drop this",
+        "dynamodb:Query arn:aws:dynamodb:us-east-1:123456789012:table/CustomerOrdersExample-OrdersA9B65338":
+            "the POST route's read-write default (no table_access declared); the submit handler calls PutItem and GetItem only, so table_access=TableAccess.of('PutItem', 'GetItem') would drop this",
+        "dynamodb:UpdateItem arn:aws:dynamodb:us-east-1:123456789012:table/CustomerOrdersExample-OrdersA9B65338":
+            "the POST route's read-write default (no table_access declared); the submit handler calls PutItem and GetItem only, so table_access=TableAccess.of('PutItem', 'GetItem') would drop this",
+    },
+    "CustomerOrdersExample/Processing/Aggregator/Function": {
+        **table_key("Decrypt", "DescribeKey", "Encrypt", "GenerateDataKey"),
+    },
+    "CustomerOrdersExample/Processing/Workers/credit/Worker/Function": {
+        **table_key("Decrypt", "DescribeKey", "Encrypt", "GenerateDataKey"),
+        **send_extras("CustomerOrdersExample-ProcessingAggregatorQueue1DD6AE8D"),
+        "dynamodb:PutItem arn:aws:dynamodb:us-east-1:123456789012:table/CustomerOrdersExample-OrdersA9B65338":
+            "WORKER_TABLE_ACTIONS is shared by both workers: the ledger worker's transaction puts entries, the credit worker only gets and updates",
+        "sqs:SendMessage arn:aws:sqs:us-east-1:123456789012:CustomerOrdersExample-ProcessingAggregatorQueue1DD6AE8D":
+            "only the worker that records a job's last part notifies the aggregator; in these tests the ledger worker always records last",
+    },
+    "CustomerOrdersExample/Processing/Workers/ledger/Worker/Function": {
+        **table_key("Decrypt", "DescribeKey", "Encrypt", "GenerateDataKey"),
+        **send_extras("CustomerOrdersExample-ProcessingAggregatorQueue1DD6AE8D"),
+    },
+}
+
+
+def test_every_grant_was_used_or_is_named(observed_grants: Any) -> None:
+    observed_grants.assert_named(UNUSED_GRANTS)  # last: every cloud of the module has closed

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from cdk_serverless_patterns.local import LocalCloud
+from tests.support import send_extras
 
 IMAGE = {
     "image_id": "cat-1",
@@ -79,3 +80,20 @@ def test_a_worker_and_the_aggregator_crashing_after_committing_still_aggregate_o
         assert len(cloud.invocations(worker)) == 2  # the message came back after the crash
         assert len(cloud.invocations(stack.jobs.aggregator)) == 2
         assert len(_records(cloud)) == 1
+
+
+#: Grants no test of this module used, each with why it is still granted (empty: all used).
+UNUSED_GRANTS: dict[str, dict[str, str]] = {
+    "ImageJobsExample/ImageJobs/Workers/metadata/Worker/Function": {
+        **send_extras("ImageJobsExample-ImageJobsAggregatorQueue32DE4BF5"),
+    },
+    "ImageJobsExample/ImageJobs/Workers/thumbnail/Worker/Function": {
+        **send_extras("ImageJobsExample-ImageJobsAggregatorQueue32DE4BF5"),
+        "sqs:SendMessage arn:aws:sqs:us-east-1:123456789012:ImageJobsExample-ImageJobsAggregatorQueue32DE4BF5":
+            "only the worker that records a job's last part notifies the aggregator; in these tests the metadata worker always records last",
+    },
+}
+
+
+def test_every_grant_was_used_or_is_named(observed_grants: Any) -> None:
+    observed_grants.assert_named(UNUSED_GRANTS)  # last: every cloud of the module has closed

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from cdk_serverless_patterns.local import LocalCloud
+from tests.support import send_extras
 
 NIGHT = datetime.datetime(2026, 11, 24, 1, 30, tzinfo=datetime.timezone.utc)
 
@@ -90,3 +91,15 @@ def test_duplicate_schedule_deliveries_after_a_crash_do_not_rewrite_the_report(s
         assert len(cloud.invocations(stack.cleanup.job)) == 3  # crashed, retried, duplicate
         [report] = _reports_table(cloud).scan()["Items"]
         assert (report["deleted"], report["runs"], report["complete"]) == (7, 3, True)
+
+
+#: Grants no test of this module used, each with why it is still granted (empty: all used).
+UNUSED_GRANTS: dict[str, dict[str, str]] = {
+    "NightlyReportExample/SessionCleanup/Job/Function": {
+        **send_extras("NightlyReportExample-SessionCleanupJobAsyncFailuresQueue104BDFD2"),
+    },
+}
+
+
+def test_every_grant_was_used_or_is_named(observed_grants: Any) -> None:
+    observed_grants.assert_named(UNUSED_GRANTS)  # last: every cloud of the module has closed

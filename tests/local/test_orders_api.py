@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from cdk_serverless_patterns.local import LocalCloud
+from tests.support import table_key
 
 USER = {"sub": "user-1"}
 ORDER = {"items": [{"sku": "A1", "quantity": 2, "unit_price_cents": 500}], "currency": "EUR"}
@@ -107,3 +108,31 @@ def test_a_post_retried_with_its_idempotency_key_after_a_crash_stores_one_order(
     retried = api.request("POST", "/orders", json=ORDER, claims=USER, headers=headers)
     assert retried.status == 200
     assert len(cloud.table(stack.backend).scan()["Items"]) == 1
+
+
+#: Grants no test of this module used, each with why it is still granted (empty: all used).
+UNUSED_GRANTS: dict[str, dict[str, str]] = {
+    "OrdersApiExample/Orders/DeleteOrdersId/Function": {
+        **table_key("Decrypt", "DescribeKey", "Encrypt", "GenerateDataKey"),
+    },
+    "OrdersApiExample/Orders/GetOrders/Function": {
+        **table_key("Decrypt", "DescribeKey"),
+        "dynamodb:BatchGetItem arn:aws:dynamodb:us-east-1:123456789012:table/OrdersApiExample-OrdersTable1F8332C7":
+            "the GET routes' TableAccess.read() default (GetItem, BatchGetItem, Query); the read handler uses GetItem and Query",
+    },
+    "OrdersApiExample/Orders/PostOrders/Function": {
+        **table_key("Decrypt", "DescribeKey", "Encrypt", "GenerateDataKey"),
+        "dynamodb:BatchGetItem arn:aws:dynamodb:us-east-1:123456789012:table/OrdersApiExample-OrdersTable1F8332C7":
+            "PUT /orders/{id} shares this function and keeps the read-write default (table_access names POST /orders only), so the role gets its union; the create handler calls PutItem and GetItem only",
+        "dynamodb:ConditionCheckItem arn:aws:dynamodb:us-east-1:123456789012:table/OrdersApiExample-OrdersTable1F8332C7":
+            "PUT /orders/{id} shares this function and keeps the read-write default (table_access names POST /orders only), so the role gets its union; the create handler calls PutItem and GetItem only",
+        "dynamodb:Query arn:aws:dynamodb:us-east-1:123456789012:table/OrdersApiExample-OrdersTable1F8332C7":
+            "PUT /orders/{id} shares this function and keeps the read-write default (table_access names POST /orders only), so the role gets its union; the create handler calls PutItem and GetItem only",
+        "dynamodb:UpdateItem arn:aws:dynamodb:us-east-1:123456789012:table/OrdersApiExample-OrdersTable1F8332C7":
+            "PUT /orders/{id} shares this function and keeps the read-write default (table_access names POST /orders only), so the role gets its union; the create handler calls PutItem and GetItem only",
+    },
+}
+
+
+def test_every_grant_was_used_or_is_named(observed_grants: Any) -> None:
+    observed_grants.assert_named(UNUSED_GRANTS)  # last: every cloud of the module has closed

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from cdk_serverless_patterns.local import LocalCloud
+from tests.support import send_extras, table_key
 
 USER = {"sub": "user-1", "email": "ada@example.com"}
 ORDER = {"customer_id": "c-7", "items": [{"sku": "book-1", "quantity": 2, "unit_price_cents": 1250}]}
@@ -74,3 +75,46 @@ def test_a_projector_that_crashes_after_committing_applies_the_event_once(stack:
         order_id = api.request("POST", "/orders", json=ORDER, claims=USER).json()["order_id"]
         assert len(cloud.invocations(projector)) == 2  # the rule's async delivery retried
         assert api.request("GET", f"/orders/{order_id}", claims=USER).json()["version"] == 1
+
+
+#: Grants no test of this module used, each with why it is still granted (empty: all used).
+UNUSED_GRANTS: dict[str, dict[str, str]] = {
+    "OrdersCqrsExample/Orders/Api/GetOrdersId/Function": {
+        **table_key("Decrypt", "DescribeKey"),
+        "dynamodb:BatchGetItem arn:aws:dynamodb:us-east-1:123456789012:table/OrdersCqrsExample-OrdersReadModel193938B0":
+            "a Cqrs query's read grant on the read model (GetItem, BatchGetItem, Query); get_order reads one summary with GetItem",
+        "dynamodb:Query arn:aws:dynamodb:us-east-1:123456789012:table/OrdersCqrsExample-OrdersReadModel193938B0":
+            "a Cqrs query's read grant on the read model (GetItem, BatchGetItem, Query); get_order reads one summary with GetItem",
+    },
+    "OrdersCqrsExample/Orders/Api/PostOrders/Function": {
+        **table_key("Decrypt", "DescribeKey", "Encrypt", "GenerateDataKey"),
+        "dynamodb:ConditionCheckItem arn:aws:dynamodb:us-east-1:123456789012:table/OrdersCqrsExample-OrdersEventStore1074E5B9":
+            "a Cqrs command's event-store grant covers runtime.event_store.append and load (PutItem, ConditionCheckItem, Query, GetItem); placing an order appends to a new aggregate with conditional PutItems and loads nothing",
+        "dynamodb:GetItem arn:aws:dynamodb:us-east-1:123456789012:table/OrdersCqrsExample-OrdersEventStore1074E5B9":
+            "a Cqrs command's event-store grant covers runtime.event_store.append and load (PutItem, ConditionCheckItem, Query, GetItem); placing an order appends to a new aggregate with conditional PutItems and loads nothing",
+        "dynamodb:Query arn:aws:dynamodb:us-east-1:123456789012:table/OrdersCqrsExample-OrdersEventStore1074E5B9":
+            "a Cqrs command's event-store grant covers runtime.event_store.append and load (PutItem, ConditionCheckItem, Query, GetItem); placing an order appends to a new aggregate with conditional PutItems and loads nothing",
+    },
+    "OrdersCqrsExample/Orders/Api/PostOrdersIdCancel/Function": {
+        **table_key("Decrypt", "DescribeKey", "Encrypt", "GenerateDataKey"),
+        "dynamodb:GetItem arn:aws:dynamodb:us-east-1:123456789012:table/OrdersCqrsExample-OrdersEventStore1074E5B9":
+            "a Cqrs command's event-store grant; cancel_order loads the aggregate with Query and appends with PutItem/ConditionCheckItem",
+    },
+    "OrdersCqrsExample/Orders/PipeRole": {
+        **table_key("Decrypt", "DescribeKey"),
+        "logs:CreateLogStream arn:aws:logs:us-east-1:123456789012:log-group:/local/OrdersCqrsExample-OrdersPipeLogsEC283489:*":
+            "the pipe's own log delivery to its log group; LocalCloud's pipes deliver events but write no pipe logs",
+        "logs:PutLogEvents arn:aws:logs:us-east-1:123456789012:log-group:/local/OrdersCqrsExample-OrdersPipeLogsEC283489:*":
+            "the pipe's own log delivery to its log group; LocalCloud's pipes deliver events but write no pipe logs",
+    },
+    "OrdersCqrsExample/Orders/Projections/order-summary/Projector/Function": {
+        **table_key("Decrypt", "DescribeKey", "Encrypt", "GenerateDataKey"),
+        **send_extras("OrdersCqrsExample-OrdersProjectionsordersummaryProjectorAsyncFailu"),
+        "dynamodb:Query arn:aws:dynamodb:us-east-1:123456789012:table/OrdersCqrsExample-OrdersEventStore1074E5B9":
+            "Cqrs lets projectors read the event store (Query) to catch up on versions they missed; in these tests every event arrives in order",
+    },
+}
+
+
+def test_every_grant_was_used_or_is_named(observed_grants: Any) -> None:
+    observed_grants.assert_named(UNUSED_GRANTS)  # last: every cloud of the module has closed

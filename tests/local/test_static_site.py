@@ -72,3 +72,11 @@ def test_a_crash_after_the_response_and_a_duplicate_request_change_nothing(stack
         with pytest.raises(LocalInvocationError):
             cloud.invoke(edge, _viewer_request("/pricing", cookie="ab-variant=b"))
         assert cloud.invoke(edge, _viewer_request("/pricing", cookie="ab-variant=b"))["uri"] == "/b/pricing"
+
+
+#: Grants no test of this module used, each with why it is still granted (empty: all used).
+UNUSED_GRANTS: dict[str, dict[str, str]] = {}
+
+
+def test_every_grant_was_used_or_is_named(observed_grants: Any) -> None:
+    observed_grants.assert_named(UNUSED_GRANTS)  # last: every cloud of the module has closed

@@ -80,7 +80,8 @@ def acknowledge_edge_findings(
         function,
         COMPLIANCE + "LambdaConcurrency",
         "Lambda@Edge does not support reserved concurrency: replicas run under the account concurrency "
-        "of each Region CloudFront serves from; the distribution's web ACL rate-limits each viewer IP.",
+        "of each Region CloudFront serves from. Bound viewers with a rate-based rule on the distribution's "
+        "web ACL (EdgeSite creates one with a per-IP limit when its stack is in us-east-1).",
     )
     acknowledge_inline_policies(role)
     # cdk-nag names each wildcard resource the way it renders it.
@@ -95,6 +96,8 @@ def acknowledge_edge_findings(
             policy,
             f"{AWS_SOLUTIONS}IAM5[Resource::{resource}]",
             "The Region is the only wildcard (plus this log group's streams): Lambda@Edge replicas "
-            "log in whichever Region serves the viewer, unknown in advance, to a log group of this "
-            "function's own log group name.",
+            "log in whichever Region serves the viewer, unknown in advance, and with a custom log group "
+            "name (this function's) they keep that name in every Region (CloudFront Developer Guide, "
+            "'Edge function logs'). Those log groups are created on first use, outside CloudFormation, "
+            "without retention: docs/patterns/edge.md says how to set it.",
         )

@@ -9,13 +9,14 @@ documents every one of them).
 from __future__ import annotations
 
 from ..base import Rule
-from . import alarms, apigw, edge, event_sources, function_url, lambda_
+from . import alarms, apigw, edge, event_sources, front_doors, function_url, lambda_
 
 RULES: list[Rule] = [
     *lambda_.RULES,
     *event_sources.RULES,
     *apigw.RULES,
     *edge.RULES,
+    *front_doors.RULES,
     *function_url.RULES,
     *alarms.RULES,
 ]

@@ -41,6 +41,15 @@ def _arn_service(arn: str) -> str:
     return arn.split(":")[2] if arn.startswith("arn:") and arn.count(":") >= 2 else ""
 
 
+def _function_name(value: str) -> str:
+    """The function's name in an event source mapping's or invoke config's ``FunctionName``:
+    a name, ``name:qualifier``, or a (qualified) function ARN such as an alias's."""
+    parts = value.split(":")
+    if "function" in parts[:-1]:
+        return parts[parts.index("function") + 1]
+    return parts[0]
+
+
 def _reads(arn: str) -> list[tuple[str, str]]:
     return [(a, arn) for a in _SOURCE_READS.get(_arn_service(arn), ())]
 
@@ -89,7 +98,7 @@ class GrantUsage:
                 self._imply(role, [("kms:Decrypt", str(props["KmsKeyArn"]))])
         for mapping in t.of_type("AWS::Lambda::EventSourceMapping"):
             props = t.resolve(mapping.properties)
-            role = functions.get(str(props.get("FunctionName", "")).split(":")[-1]) or functions.get(str(props.get("FunctionName")))
+            role = functions.get(_function_name(str(props.get("FunctionName", ""))))
             source = str(props.get("EventSourceArn", ""))
             self._imply(role, _reads(source))
             self._imply(role, _reads(source.split("/stream/")[0]) if "/stream/" in source else ())
@@ -97,7 +106,7 @@ class GrantUsage:
             self._imply(role, _sends(str(failure or "")))
         for config in t.of_type("AWS::Lambda::EventInvokeConfig"):
             props = t.resolve(config.properties)
-            role = functions.get(str(props.get("FunctionName", "")).split(":")[-1])
+            role = functions.get(_function_name(str(props.get("FunctionName", ""))))
             for outcome in ("OnSuccess", "OnFailure"):
                 self._imply(role, _sends(str(((props.get("DestinationConfig") or {}).get(outcome) or {}).get("Destination", ""))))
         for pipe in t.of_type("AWS::Pipes::Pipe"):

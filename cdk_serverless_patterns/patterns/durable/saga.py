@@ -42,7 +42,12 @@ from constructs import Construct
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.alarms import Graph, create_alarm, function_graphs, sum_metric
 from cdk_serverless_patterns.building_blocks.alarms import dashboard as make_dashboard
-from cdk_serverless_patterns.building_blocks.concurrency import declare_concurrency_bound
+from cdk_serverless_patterns.building_blocks.concurrency import (
+    bounded,
+    check_not_zero,
+    saga_function_count,
+    saga_reserved_concurrency,
+)
 from cdk_serverless_patterns.building_blocks.function import FunctionSpec, Invocation, ServerlessFunction, validate_spec
 from cdk_serverless_patterns.building_blocks.grants import grant_exactly
 from cdk_serverless_patterns.building_blocks.function.spec import record_idempotency
@@ -126,6 +131,7 @@ def _validate(
         for role, spec in (("action", step.action), ("compensation", step.compensation)):
             if spec is None:
                 continue
+            check_not_zero(problems, f"{field}.{role}", spec, f"a saga {role}")
             validate_spec(
                 problems,
                 spec,
@@ -358,16 +364,15 @@ class DurableSaga(Construct):
 
         self.functions: dict[str, SagaStepFunctions] = {}
         by_spec: dict[int, ServerlessFunction] = {}
+        functions = saga_function_count(self.steps, extra=1)  # and the orchestrator
 
         def function(spec: FunctionSpec, fid: str) -> ServerlessFunction:
             if id(spec) not in by_spec:
-                made = ServerlessFunction(self, fid, spec, invocation=Invocation.SYNC, **function_options)
-                declare_concurrency_bound(
-                    made,
-                    "the running durable executions (each invokes one step at a time); throttling "
-                    "(TooManyRequestsException) is retried with backoff, so it delays a saga instead of failing it",
+                # As Saga's: executions are not rate-limited, so each function reserves its share.
+                bound = saga_reserved_concurrency(spec, functions=functions)
+                by_spec[id(spec)] = ServerlessFunction(
+                    self, fid, bounded(spec, bound), invocation=Invocation.SYNC, **function_options
                 )
-                by_spec[id(spec)] = made
             return by_spec[id(spec)]
 
         for step in self.steps:
@@ -426,6 +431,10 @@ class DurableSaga(Construct):
                 memory_size=orchestrator_memory_size if orchestrator_memory_size is not None else defaults.MEMORY_MB,
                 timeout=Duration.seconds(orchestrator_timeout),
                 description=f"Durable saga {self.node.path}: " + " -> ".join(s.name for s in self.steps),
+                # It waits on each step function inside its own invocation, so its concurrency is the
+                # sagas in flight: bounded by its share like the step functions (throttled asynchronous
+                # starts wait in Lambda's event queue, up to the maximum event age).
+                reserved_concurrency=max(1, defaults.SAGA_RESERVED_CONCURRENCY_SHARE // functions),
             ),
             invocation=Invocation.ASYNC,
             # A failed saga is already compensated: Lambda must not start it again.
@@ -460,11 +469,6 @@ class DurableSaga(Construct):
         )
         self.checkpoint_policy.attach_to_role(self.orchestrator.role)
         acknowledge_inline_policies(self.orchestrator.role, self.checkpoint_policy)
-        declare_concurrency_bound(
-            self.orchestrator,
-            "the sagas started (one durable execution per order, de-duplicated by execution name); a replay "
-            "waits while a step function runs, so concurrency follows the running executions",
-        )
         acknowledge(
             self.checkpoint_policy,
             AWS_SOLUTIONS + f"IAM5[{resource_finding(self.checkpoint_policy, self._executions_arn())}]",

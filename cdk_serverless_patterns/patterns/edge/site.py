@@ -59,6 +59,7 @@ from .functions import (
     validate_cloudfront_functions,
     validate_edge_functions,
 )
+from .origin_verify import ORIGIN_VERIFY_HEADER, origin_secret, require_origin_header
 from .security import security_headers_policy
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; api.py is not needed at runtime
@@ -66,6 +67,9 @@ if TYPE_CHECKING:  # pragma: no cover - typing only; api.py is not needed at run
 
 __all__ = ["EdgeSite"]
 
+#: Warning ids (acknowledge with ``Annotations.of(scope).acknowledge_warning(id, reason)``).
+DEFAULT_CERTIFICATE_WARNING = "cdk-serverless-patterns:edge-default-certificate"
+API_BYPASS_WARNING = "cdk-serverless-patterns:edge-api-bypass"
 _S3_LOG_PREFIX = "s3/"
 _CLOUDFRONT_LOG_PREFIX = "cloudfront/"
 _HOSTNAME_RE = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -117,7 +121,11 @@ class EdgeSite(Construct):
     :param api: an ``ApiBackend`` to route ``/api/*`` to (its ``.api`` RestApi).
         Not cached, every viewer header but Host forwarded (so ``Authorization``
         reaches the API's authorizer), all HTTP methods. Its routes must include
-        the ``/api`` prefix. Default: no API origin.
+        the ``/api`` prefix. CloudFront sends it an ``x-origin-verify`` header
+        with a per-stack secret and a rule on the API's own web ACL blocks
+        requests without it, so the API cannot be called around the
+        distribution (:mod:`.origin_verify`; needs the ApiBackend in this stack
+        with its default web ACL, else a warning says so). Default: no API origin.
     :param edge_functions: ``{"viewer-request": spec, ...}``; events viewer-request,
         viewer-response, origin-request, origin-response. Lambda@Edge on the
         default (static) behavior. Specs must be x86_64 without environment
@@ -130,7 +138,10 @@ class EdgeSite(Construct):
     :param domain_name: custom domain (e.g. ``www.example.com``); requires
         ``certificate``. Default: the ``*.cloudfront.net`` name.
     :param certificate: ACM certificate in us-east-1 covering ``domain_name``;
-        TLS 1.2_2021 minimum, SNI. Requires ``domain_name``. Default: none.
+        TLS 1.2_2021 minimum, SNI. Requires ``domain_name``. Default: none:
+        CloudFront's default certificate, whose policy is fixed at TLSv1 (viewers
+        may use TLS 1.0/1.1); the construct warns and the ``SP-CLOUDFRONT-TLS``
+        finding must be acknowledged.
     :param web_acl_arn: ARN of an existing CLOUDFRONT-scope WAFv2 web ACL (in
         us-east-1). Default: when the stack is in us-east-1, a new web ACL with
         AWS's baseline managed rule groups and a per-IP rate limit; elsewhere
@@ -170,7 +181,7 @@ class EdgeSite(Construct):
     when one was created, else None), ``log_bucket``, ``response_headers_policy``,
     ``edge_functions`` (event → EdgeFunction), ``cloudfront_functions``
     (event → cloudfront.Function), ``web_acl`` (CfnWebACL or None), ``web_acl_log_group``, ``web_acl_arn``,
-    ``api``, ``url``, ``alarms``, ``dashboard`` (or None).
+    ``api``, ``origin_verify_header`` (the header name, or None), ``url``, ``alarms``, ``dashboard`` (or None).
     """
 
     def __init__(
@@ -299,10 +310,11 @@ class EdgeSite(Construct):
         self.web_acl_arn = web_acl_arn
 
         self.api = api
+        self.origin_verify_header: Optional[str] = None
         additional: dict[str, cloudfront.BehaviorOptions] = {}
         if api is not None:
             additional[defaults.CLOUDFRONT_API_PATH_PATTERN] = cloudfront.BehaviorOptions(
-                origin=origins.RestApiOrigin(api.api),
+                origin=origins.RestApiOrigin(api.api, custom_headers=self._verify_origin(api)),
                 viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
                 allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
                 cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
@@ -350,6 +362,14 @@ class EdgeSite(Construct):
         )
         self.url = f"https://{domain_name or self.distribution.distribution_domain_name}"
         self._acknowledge(certificate, geo_restriction)
+        if certificate is None:
+            Annotations.of(self).add_warning_v2(
+                DEFAULT_CERTIFICATE_WARNING,
+                "No domain_name/certificate: the distribution serves CloudFront's default *.cloudfront.net "
+                "certificate, whose security policy is fixed at TLSv1, so viewers may negotiate TLS 1.0 and 1.1 "
+                "(finding ServerlessPatterns::SP-CLOUDFRONT-TLS, which synthesis reports until acknowledged). "
+                "Pass domain_name and a us-east-1 certificate to get TLSv1.2_2021.",
+            )
 
         self.alarms: list[cloudwatch.Alarm] = []
         if create_alarms and in_edge_region:
@@ -363,6 +383,26 @@ class EdgeSite(Construct):
         self.dashboard: Optional[cloudwatch.Dashboard] = (
             make_dashboard(self, "Dashboard", self.alarms, self.dashboard_graphs()) if dashboard else None
         )
+
+    def _verify_origin(self, api: "ApiBackend") -> Optional[dict[str, str]]:
+        """The origin header that proves a request came through this distribution, and the
+        rule on the API's web ACL that requires it (see :mod:`.origin_verify`)."""
+        if Stack.of(api) is not Stack.of(self):
+            reason = "the ApiBackend is in another stack (the header's secret and the rule must share one)"
+        elif require_origin_header(getattr(api, "web_acl", None), origin_secret(Stack.of(self))) is None:
+            reason = "the ApiBackend has no web ACL of its own (waf=False, or an existing ACL's ARN) to add the rule to"
+        else:
+            self.origin_verify_header = ORIGIN_VERIFY_HEADER
+            return {ORIGIN_VERIFY_HEADER: origin_secret(Stack.of(self))}
+        self.origin_verify_header = None
+        Annotations.of(self).add_warning_v2(
+            API_BYPASS_WARNING,
+            f"The API origin also answers requests that do not come through the distribution: {reason}. "
+            "Callers of its execute-api URL bypass the distribution's web ACL, geo restriction and edge "
+            f"functions. Build the ApiBackend in this stack with its default web ACL, or require the "
+            f"'{ORIGIN_VERIFY_HEADER}' header on its ACL yourself.",
+        )
+        return None
 
     # --- metrics: exactly what the alarms watch ------------------------------
     def metric_5xx_error_rate(self) -> cloudwatch.Metric:

@@ -48,15 +48,22 @@ APPROVAL_REJECTED_STATE = "Approval-Rejected"
 APPROVAL_FAILED_STATE = "Approval-Failed"
 #: Error of a failed execution whose approval was not given: the approver answered
 #: ``{"approved": false}`` (or anything but true), called SendTaskFailure, or the
-#: approval timed out (the original error is in the cause's ``failure.error``).
+#: approval timed out (the cause names the original error).
 APPROVAL_REJECTED_ERROR = "Saga.ApprovalRejected"
 CHECK_COMPENSATIONS_STATE = "Check-Compensations"
 REPORT_INCOMPLETE_STATE = "Report-CompensationIncomplete"
 INCOMPLETE_STATE = "Saga-CompensationIncomplete"
 #: Error of a failed execution where a compensation failed past its retries; the
-#: other compensations ran, and the cause's ``incomplete`` maps each step left to
-#: undo to the error its compensation ended with.
+#: other compensations ran, and the cause maps each step left to undo to the
+#: error name its compensation ended with.
 COMPENSATION_INCOMPLETE_ERROR = "Saga.CompensationIncomplete"
+#: Cause of a failed execution (``States.Format``): the failed state and the error
+#: it caught, never the payload.
+FAILURE_CAUSE_FORMAT = "{} failed with {}; the compensations of the completed steps ran"
+#: Cause of a ``Saga.CompensationIncomplete`` execution: the failed state, its
+#: error, and ``{"<step>": {"Error": ...}}`` for each compensation left to run.
+INCOMPLETE_CAUSE_FORMAT = "{} failed with {}; compensations that failed past their retries, to run again: {}"
+_INCOMPLETE_PREFIX = "Incomplete-"
 #: Custom metric the state machine emits (namespace :data:`METRIC_NAMESPACE`,
 #: dimension ``saga``) once per execution that ends :data:`INCOMPLETE_STATE`;
 #: the same name ``DurableSaga`` emits.
@@ -72,6 +79,11 @@ def step_failed_error(step: str) -> str:
 def compensation_state_name(step: str) -> str:
     """Name of the state that runs ``step``'s compensation."""
     return f"{_COMPENSATE_PREFIX}{step}"
+
+
+def incomplete_state_name(step: str) -> str:
+    """Name of the state that records that ``step``'s compensation failed past its retries."""
+    return f"{_INCOMPLETE_PREFIX}{step}"
 
 
 def failure_state_name(step: str) -> str:
@@ -106,6 +118,11 @@ class SagaGraph:
     saga_name: Optional[str] = None
 
 
+def _failed_state_and_error() -> tuple[str, str]:
+    """The ``States.Format`` arguments naming the failed state and the error it caught."""
+    return sfn.JsonPath.string_at("$.failure.step"), sfn.JsonPath.string_at("$.failure.error.Error")
+
+
 def build_state_graph(scope: Construct, graph: SagaGraph) -> sfn.IChainable:
     """Create the saga's states under ``scope`` and return the start state.
 
@@ -118,13 +135,15 @@ def build_state_graph(scope: Construct, graph: SagaGraph) -> sfn.IChainable:
     ``Check-Compensations`` ends in ``Saga-Failed`` when every compensation ran,
     else in ``Saga-CompensationIncomplete`` (:data:`COMPENSATION_INCOMPLETE_ERROR`).
     """
-    # A FAILED execution has no output: the cause carries the whole state
-    # (input, results, compensations, failure) as JSON instead.
+    # The cause names the failed step and its error, never the payload: execution
+    # input, results and error messages stay out of the ExecutionFailed event, the
+    # DescribeExecution answer and the status-change event on the default bus (all
+    # of the state is still in the execution history, behind GetExecutionHistory).
     fail = sfn.Fail(
         scope,
         FAIL_STATE,
         error_path=sfn.JsonPath.string_at("$.failure.name"),
-        cause_path=sfn.JsonPath.json_to_string(sfn.JsonPath.object_at("$")),
+        cause_path=sfn.JsonPath.format(FAILURE_CAUSE_FORMAT, *_failed_state_and_error()),
     )
     entry_after: list[sfn.IChainable] = []  # entry_after[i]: chain start covering steps[0..i]
     chain: sfn.IChainable = _end_of_compensations(scope, graph, fail)
@@ -132,8 +151,16 @@ def build_state_graph(scope: Construct, graph: SagaGraph) -> sfn.IChainable:
         if step.name in graph.compensations:
             compensate = _compensation_task(scope, graph, step.name)
             compensate.next(chain)
-            # Past its retries: note what is left and undo the rest anyway.
-            compensate.add_catch(chain, errors=[sfn.Errors.ALL], result_path=f"$.incomplete.{step.name}")
+            # Past its retries: note what is left (the error's name; its message may quote
+            # the payload) and undo the rest anyway.
+            left = sfn.Pass(
+                scope,
+                incomplete_state_name(step.name),
+                parameters={"Error": sfn.JsonPath.string_at(f"$.incomplete.{step.name}.Error")},
+                result_path=f"$.incomplete.{step.name}",
+            )
+            left.next(chain)
+            compensate.add_catch(left, errors=[sfn.Errors.ALL], result_path=f"$.incomplete.{step.name}")
             chain = compensate
         entry_after.append(chain)
 
@@ -170,7 +197,11 @@ def _end_of_compensations(scope: Construct, graph: SagaGraph, fail: sfn.Fail) ->
         scope,
         INCOMPLETE_STATE,
         error=COMPENSATION_INCOMPLETE_ERROR,
-        cause_path=sfn.JsonPath.json_to_string(sfn.JsonPath.object_at("$")),
+        cause_path=sfn.JsonPath.format(
+            INCOMPLETE_CAUSE_FORMAT,
+            *_failed_state_and_error(),
+            sfn.JsonPath.json_to_string(sfn.JsonPath.object_at("$.incomplete")),
+        ),
         comment="A compensation failed past its retries: $.incomplete lists the steps left to undo",
     )
     outcome: sfn.IChainable = incomplete

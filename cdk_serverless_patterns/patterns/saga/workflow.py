@@ -7,12 +7,14 @@ retried with exponential backoff and full jitter; any other failure at step *k*
 runs the compensation of step *k* itself (its action may have committed before
 it failed), then those of the steps that completed (*k-1* ... *1*, in reverse
 order), and ends in a ``Fail`` state whose error names the failed step
-(``Saga.<step>.Failed``, or ``Saga.ApprovalRejected``) and whose cause is the
-saga state as JSON (a FAILED execution has no output, so the cause carries what
-the output would have: input, results, failure and compensations). A
+(``Saga.<step>.Failed``, or ``Saga.ApprovalRejected``) and whose cause names the
+failed state and the error it caught (``"charge_payment failed with
+PaymentDeclined; the compensations of the completed steps ran"``), never the
+order's data (input, results and error messages stay in the execution history,
+behind ``states:GetExecutionHistory``). A
 compensation that fails past its retries does not stop the others: they run,
-and the execution ends ``Saga.CompensationIncomplete`` instead, its cause's
-``incomplete`` listing the steps left to undo (and the ``CompensationsIncomplete``
+and the execution ends ``Saga.CompensationIncomplete`` instead, its cause
+naming the steps left to undo and their errors (and the ``CompensationsIncomplete``
 metric alarms). The same semantics as :class:`~cdk_serverless_patterns.DurableSaga`. Optional: a human approval
 before one step (task token over SNS) and ``POST /executions`` to start
 executions (:mod:`.saga_api`). See ``docs/patterns/saga.md`` for the generated
@@ -26,7 +28,7 @@ State shape (what every Lambda receives, see :func:`.graph._payload`; the graph 
      "compensations": {"<step>": <what the compensation returned>, ...},
      "failure": {"step": "<failed state>", "name": "<the execution's error>",   # once failing
                  "error": {"Error": ..., "Cause": ...}},
-     "incomplete": {"<step>": {"Error": ..., "Cause": ...}, ...}}               # compensations that failed
+     "incomplete": {"<step>": {"Error": ...}, ...}}                              # compensations that failed
 """
 
 from __future__ import annotations
@@ -47,7 +49,12 @@ from constructs import Construct
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.alarms import Graph, AlarmSpec, alarms_from_specs, function_graphs, sum_metric
 from cdk_serverless_patterns.building_blocks.alarms import dashboard as make_dashboard
-from cdk_serverless_patterns.building_blocks.concurrency import declare_concurrency_bound
+from cdk_serverless_patterns.building_blocks.concurrency import (
+    bounded,
+    check_not_zero,
+    saga_function_count,
+    saga_reserved_concurrency,
+)
 from cdk_serverless_patterns.building_blocks.grants import grant_exactly
 from cdk_serverless_patterns.building_blocks.function import (
     FunctionOptions,
@@ -249,8 +256,10 @@ def _validate(
             continue
         _validate_step_name(problems, field, step.name, seen)
         validate_spec(problems, step.action, field_prefix=f"{field}.action")
+        check_not_zero(problems, f"{field}.action", step.action, "a saga step")
         if step.compensation is not None:
             validate_spec(problems, step.compensation, field_prefix=f"{field}.compensation")
+            check_not_zero(problems, f"{field}.compensation", step.compensation, "a saga compensation")
         problems.check(
             isinstance(step.compensate_on_own_failure, bool),
             f"{field}.compensate_on_own_failure",
@@ -439,10 +448,13 @@ class Saga(Construct):
         minutes, compensation retries back off to at most 20 s so they fit, and
         every action and compensation must be idempotent (an execution may run
         twice).
-    :param include_execution_data: log state input and output (ALL level logs
-        always; for Express workflows CloudWatch Logs is the only execution
-        history there is). Default True; set False if inputs carry data that must not
-        reach CloudWatch Logs.
+    :param include_execution_data: also log each state's input and output
+        (ALL level logs always: every state transition, with its name and errors).
+        Default False: execution input and results are personal or payment data
+        more often than not, and CloudWatch Logs would keep a copy of every one
+        for the log retention, readable by anyone with logs:GetLogEvents. Set True
+        for Express workflows whose history you need (for them CloudWatch Logs is
+        the only execution history there is) and whose inputs may be logged.
     :param alarm_topic: SNS topic for every alarm. Default: none.
     :param create_alarms: alarms on ExecutionsFailed, ExecutionsTimedOut,
         ExecutionThrottled, CompensationsIncomplete (a compensation failed for
@@ -484,7 +496,7 @@ class Saga(Construct):
         compensation_retry_attempts: Optional[int] = None,
         start_api: Optional[SagaStartApi] = None,
         workflow_type: WorkflowType = WorkflowType.STANDARD,
-        include_execution_data: bool = True,
+        include_execution_data: bool = False,
         alarm_topic: Optional[sns.ITopic] = None,
         create_alarms: bool = True,
         log_retention: Optional[logs.RetentionDays] = None,
@@ -699,14 +711,9 @@ class Saga(Construct):
 
     def _function(self, by_spec: dict[int, ServerlessFunction], spec: FunctionSpec, fid: str) -> ServerlessFunction:
         if id(spec) not in by_spec:
-            function = ServerlessFunction(self, fid, spec, **self._function_options)
-            declare_concurrency_bound(
-                function,
-                "the state machine's running executions (each invokes one step at a time); Lambda throttling "
-                "(Lambda.TooManyRequestsException) is retried with backoff, so it delays a saga instead of "
-                "failing it",
-            )
-            by_spec[id(spec)] = function
+            # Executions are not rate-limited: every step function reserves its share (concurrency.py).
+            bound = saga_reserved_concurrency(spec, functions=saga_function_count(self.steps))
+            by_spec[id(spec)] = ServerlessFunction(self, fid, bounded(spec, bound), **self._function_options)
         return by_spec[id(spec)]
 
     def _definition(self) -> sfn.IChainable:
