@@ -27,6 +27,7 @@ from cdk_serverless_patterns.errors import Problems, is_number, is_token
 from ..delivery_rules import duration_seconds
 from ..idempotency import Idempotency
 from ..lambda_layers import Tracing, validate_observability
+from .access import edge_access_problems, reference_environment, validate_access
 from .spec import FunctionSpec, Invocation
 
 _HANDLER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
@@ -303,6 +304,7 @@ def validate_spec(
     )
     check_rules(problems, spec, p, TYPE_RULES)
     _validate_idempotency(problems, spec.idempotency, f"{p}.idempotency")
+    validate_access(problems, spec, p)
     if not isinstance(spec.environment, Mapping):
         problems.add(
             f"{p}.environment",
@@ -311,7 +313,7 @@ def validate_spec(
             "pass environment={'NAME': 'value'}",
         )
     else:
-        env = {**spec.environment, **(extra_environment or {})}
+        env = {**spec.environment, **reference_environment(spec), **(extra_environment or {})}
         _validate_environment(problems, env, f"{p}.environment")
 
 
@@ -552,6 +554,7 @@ def validate_lambda_edge_spec(
         return  # validate_spec reports it
     env = {**spec.environment, **(extra_environment or {})} if isinstance(spec.environment, Mapping) else {}
     check_rules(problems, spec.replace(environment=env), field_prefix, EDGE_RULES)
+    edge_access_problems(problems, spec, field_prefix)
 
 
 def validate_edge_function(
