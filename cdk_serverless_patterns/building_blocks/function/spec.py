@@ -101,9 +101,10 @@ class FunctionSpec:
     :param parameters: environment variable name -> an SSM Parameter Store
         parameter, as an ``aws_ssm.IParameter`` or its name (``/app/limit`` or
         ``limit``). The role may ``ssm:GetParameter`` and ``ssm:GetParameters``
-        on exactly that parameter (and ``kms:Decrypt`` through SSM only, for a
-        SecureString parameter imported with its key); the variable holds the
-        parameter's name. Read it with
+        on exactly that parameter; the variable holds the parameter's name. A
+        SecureString under the AWS managed key (``aws/ssm``) needs nothing more;
+        under a customer managed key, grant ``kms:Decrypt`` on it with
+        ``kms:ViaService`` ssm (CDK's imported parameters do not expose their key). Read it with
         :func:`cdk_serverless_patterns.runtime.secrets.get_parameter`. Default: none.
     :param vpc: run the function in this VPC (to reach a database or another
         private resource). Lambda then creates network interfaces in its
