@@ -37,6 +37,8 @@ DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 SKIPPED = {
     ("docs/patterns/cqrs.md", "from cdk_serverless_patterns.runtime import event_store, projection"):
         "handler code: runs inside Lambda against the deployed event store and read model",
+    ("docs/secrets-and-vpc.md", "from cdk_serverless_patterns.runtime.secrets import get_parameter, get_secret"):
+        "handler code: reads the deployed secret and parameter (tests/test_runtime_secrets.py runs the getters)",
     ("docs/patterns/fan_out.md", "from cdk_serverless_patterns.runtime.jobs import start_job"):
         "handler code: runs inside Lambda (publisher)",
     ("docs/patterns/fan_out.md", "import JobMessage, run_part"):
