@@ -234,6 +234,10 @@ def test_subnets_or_security_groups_without_a_vpc_are_refused(field: str, value:
     assert f"spec.{field}=" in _error(_fn(**{field: value})) and "only with vpc" in _error(_fn(**{field: value}))
 
 
+def test_an_empty_security_group_list_without_a_vpc_is_fine() -> None:
+    ServerlessFunction(cdk.Stack(cdk.App(), "V"), "Fn", BASE.replace(security_groups=[]))
+
+
 def test_a_vpc_that_is_not_an_ivpc_is_refused() -> None:
     assert "spec.vpc='vpc-123' is invalid: allowed an aws_ec2.IVpc" in _error(_fn(vpc="vpc-123"))
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Union
 
 from aws_cdk import Aws, Stack, Token
 from aws_cdk import aws_ec2 as ec2
@@ -134,47 +134,58 @@ def _validate_references(problems: Problems, refs: object, field_name: str, kind
             "an environment variable name: letters, digits and '_', starting with a letter, at least 2 characters",
             "name the variable the handler reads, e.g. 'DB_SECRET'",
         )
-        if kind == "secret":
-            _validate_secret(problems, ref, where)
-        else:
-            _validate_parameter(problems, ref, where)
+        _validate_reference(problems, ref, where, _KINDS[kind])
 
 
-def _validate_secret(problems: Problems, ref: object, where: str) -> None:
-    if _is_secret(ref):
-        return
-    if not isinstance(ref, str):
-        problems.add(where, ref, "an aws_secretsmanager.ISecret or a secret name",
-                     "pass Secret.from_secret_name_v2(scope, 'Db', 'prod/db') or the name 'prod/db'")
-        return
-    if ref.startswith("arn:"):
-        problems.add(where, ref, "a secret name or an ISecret, not an ARN string (its random suffix is part of it)",
-                     "pass Secret.from_secret_complete_arn(scope, 'Db', arn), or the name")
-        return
-    problems.check(
-        is_plain(ref) is False or bool(_SECRET_NAME.match(ref)),
-        where, ref,
+@dataclass(frozen=True)
+class _Kind:
+    """How a reference of one kind is recognised and what a bad one is told."""
+
+    is_resource: Callable[[object], bool]
+    allowed: str
+    fix: str
+    name_ok: Callable[[str], bool]
+    name_allowed: str
+    name_fix: str
+    arn_fix: Optional[str] = None  # an ARN string is refused, with this fix (secrets: the suffix)
+
+
+_KINDS = {
+    "secret": _Kind(
+        _is_secret,
+        "an aws_secretsmanager.ISecret or a secret name",
+        "pass Secret.from_secret_name_v2(scope, 'Db', 'prod/db') or the name 'prod/db'",
+        lambda name: bool(_SECRET_NAME.match(name)),
         "a secret name: 1-512 characters of letters, digits and /_+=.@- (Secrets Manager)",
         "pass the name as the secret shows it, e.g. 'prod/reporting/db'",
-    )
-
-
-def _validate_parameter(problems: Problems, ref: object, where: str) -> None:
-    if _is_parameter(ref):
-        return
-    if not isinstance(ref, str):
-        problems.add(where, ref, "an aws_ssm.IParameter or a parameter name",
-                     "pass StringParameter.from_string_parameter_name(scope, 'Limit', '/app/limit') or '/app/limit'")
-        return
-    if not is_plain(ref):
-        return
-    problems.check(
-        bool(_PARAMETER_NAME.match(ref)) and len(ref) <= _PARAMETER_MAX and not _RESERVED_PARAMETER_PREFIX.match(ref),
-        where, ref,
+        arn_fix="pass Secret.from_secret_complete_arn(scope, 'Db', arn), or the name",
+    ),
+    "parameter": _Kind(
+        _is_parameter,
+        "an aws_ssm.IParameter or a parameter name",
+        "pass StringParameter.from_string_parameter_name(scope, 'Limit', '/app/limit') or '/app/limit'",
+        lambda name: bool(_PARAMETER_NAME.match(name)) and len(name) <= _PARAMETER_MAX
+        and not _RESERVED_PARAMETER_PREFIX.match(name),
         f"a parameter name: letters, digits and _.-, '/'-separated levels (a leading '/' for a hierarchy), at "
         f"most {_PARAMETER_MAX} characters, not starting with 'aws' or 'ssm' (SSM reserves them)",
         "pass the name as Parameter Store shows it, e.g. '/reporting/max-deletes'",
-    )
+    ),
+}
+
+
+def _validate_reference(problems: Problems, ref: object, where: str, kind: _Kind) -> None:
+    if kind.is_resource(ref):
+        return
+    if not isinstance(ref, str):
+        problems.add(where, ref, kind.allowed, kind.fix)
+        return
+    if not is_plain(ref):
+        return  # a token: known at deploy time only
+    if kind.arn_fix is not None and ref.startswith("arn:"):
+        problems.add(where, ref, "a secret name or an ISecret, not an ARN string (its random suffix is part of it)",
+                     kind.arn_fix)
+        return
+    problems.check(kind.name_ok(ref), where, ref, kind.name_allowed, kind.name_fix)
 
 
 def reference_environment(spec: "FunctionSpec") -> dict[str, str]:
@@ -196,9 +207,9 @@ def is_plain(value: str) -> bool:
 def _validate_vpc(problems: Problems, spec: "FunctionSpec", p: str) -> None:
     vpc = spec.vpc
     if vpc is None:
-        for field_name, value, empty in (("vpc_subnets", spec.vpc_subnets, None), ("security_groups", spec.security_groups, ())):
+        for field_name, value in (("vpc_subnets", spec.vpc_subnets), ("security_groups", spec.security_groups)):
             problems.check(
-                value == empty if field_name == "security_groups" else value is None,
+                not value,  # None, or no security groups
                 f"{p}.{field_name}", value, "only with vpc (it places the function's network interfaces)",
                 f"pass vpc=... as well, or drop {field_name}",
             )
