@@ -102,12 +102,14 @@ def _report(cloud: Any) -> dict[str, Any]:
     return {k: int(v) if isinstance(v, Decimal) else v for k, v in report.items()}
 
 
-def test_the_report_is_signed_with_the_secret_the_test_gives(stack: Any) -> None:
-    with LocalCloud(stack, secrets={settings.SIGNING_KEY_SECRET_NAME: "auditors-key"}) as cloud:
-        _seed(cloud, 3)
+def test_the_report_is_signed_with_the_given_secret_and_bounded_by_the_given_limit(stack: Any) -> None:
+    with LocalCloud(stack, secrets={settings.SIGNING_KEY_SECRET_NAME: "auditors-key"},
+                    parameters={settings.MAX_DELETES_PARAMETER_NAME: "4"}) as cloud:
+        _seed(cloud, 7)
         cloud.run_schedule(stack.cleanup, at=NIGHT)
         report = _report(cloud)
         assert report["signature"] == cleanup.report_signature(b"auditors-key", report)
+        assert (report["deleted"], report["complete"], report["stopped_at_limit"]) == (4, False, True)
 
 
 def test_the_secret_localcloud_generates_is_the_one_the_job_reads(cloud: Any, stack: Any) -> None:
@@ -116,14 +118,6 @@ def test_the_secret_localcloud_generates_is_the_one_the_job_reads(cloud: Any, st
     key = cloud.client("secretsmanager").get_secret_value(SecretId=settings.SIGNING_KEY_SECRET_NAME)["SecretString"]
     report = _report(cloud)
     assert report["signature"] == cleanup.report_signature(key.encode(), report)
-
-
-def test_the_delete_limit_parameter_bounds_a_run(stack: Any) -> None:
-    with LocalCloud(stack, parameters={settings.MAX_DELETES_PARAMETER_NAME: "4"}) as cloud:
-        _seed(cloud, 7)
-        cloud.run_schedule(stack.cleanup, at=NIGHT)
-        report = _report(cloud)
-        assert (report["deleted"], report["complete"], report["stopped_at_limit"]) == (4, False, True)
 
 
 def test_without_the_secret_grant_the_job_is_denied(synthesized_example: Any, tmp_path: Path) -> None:

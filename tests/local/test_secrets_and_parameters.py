@@ -50,31 +50,34 @@ def test_a_secret_and_parameter_named_but_not_created_exist_with_the_values_the_
         assert cloud.invoke(stack.granted, {"parameter": True}) == {"key_sha256": _sha("s3cret"), "limit": "25"}
 
 
-def test_without_values_they_are_generated_and_the_arn_has_aws_random_suffix(stack: Any) -> None:
-    with LocalCloud(stack) as cloud:
-        secret = cloud.client("secretsmanager").describe_secret(SecretId=SECRET)
-        assert secret["ARN"].rsplit(":", 1)[-1][: -len("-XXXXXX")] == SECRET
-        value = cloud.client("secretsmanager").get_secret_value(SecretId=SECRET)["SecretString"]
-        assert len(value) == 32
-        assert cloud.invoke(stack.granted)["key_sha256"] == _sha(value)
-        assert cloud.client("ssm").get_parameter(Name=PARAMETER)["Parameter"]["Value"]
+@pytest.fixture(scope="module")
+def cloud(stack: ReferencesStack) -> Any:
+    with LocalCloud(stack) as local:
+        yield local
 
 
-def test_reading_the_secret_without_the_grant_is_access_denied(stack: Any) -> None:
-    with LocalCloud(stack) as cloud:
-        for function in (stack.ungranted, stack.other):  # no grant; a grant on another secret
-            with pytest.raises(LocalInvocationError) as denied:
-                cloud.invoke(function)
-            assert denied.value.error_type == "ClientError"  # botocore's, as Lambda reports it
-            assert "(AccessDeniedException)" in denied.value.error_message
-            assert "secretsmanager:GetSecretValue" in denied.value.error_message
-            assert SECRET in denied.value.error_message
+def test_without_values_they_are_generated_and_the_arn_has_aws_random_suffix(cloud: Any, stack: Any) -> None:
+    secret = cloud.client("secretsmanager").describe_secret(SecretId=SECRET)
+    assert secret["ARN"].rsplit(":", 1)[-1][: -len("-XXXXXX")] == SECRET
+    value = cloud.client("secretsmanager").get_secret_value(SecretId=SECRET)["SecretString"]
+    assert len(value) == 32
+    assert cloud.invoke(stack.granted)["key_sha256"] == _sha(value)
+    assert cloud.client("ssm").get_parameter(Name=PARAMETER)["Parameter"]["Value"]
 
 
-def test_the_grant_is_exactly_the_read_of_that_secret_and_parameter(stack: Any) -> None:
-    with LocalCloud(stack) as cloud:
-        cloud.invoke(stack.granted, {"parameter": True})
-        unused = cloud.unused_grants(stack.granted)
+def test_reading_the_secret_without_the_grant_is_access_denied(cloud: Any, stack: Any) -> None:
+    for function in (stack.ungranted, stack.other):  # no grant; a grant on another secret
+        with pytest.raises(LocalInvocationError) as denied:
+            cloud.invoke(function)
+        assert denied.value.error_type == "ClientError"  # botocore's, as Lambda reports it
+        assert "(AccessDeniedException)" in denied.value.error_message
+        assert "secretsmanager:GetSecretValue" in denied.value.error_message
+        assert SECRET in denied.value.error_message
+
+
+def test_the_grant_is_exactly_the_read_of_that_secret_and_parameter(cloud: Any, stack: Any) -> None:
+    cloud.invoke(stack.granted, {"parameter": True})
+    unused = cloud.unused_grants(stack.granted)
     # DescribeSecret and GetParameters are granted for SDKs and Powertools that call them; nothing else is left
     leftover = [pair.split(" ")[0] for pairs in unused.values() for pair in pairs]
     assert sorted(leftover) == ["secretsmanager:DescribeSecret", "ssm:GetParameters"]
