@@ -283,6 +283,15 @@ def test_an_edge_function_refuses_references_vpc_and_environment_key() -> None:
         assert field in message
 
 
+def test_service_endpoints_refuse_a_vpc_without_private_subnets() -> None:
+    def build(stack: Any) -> None:
+        public_only = ec2.Vpc(stack, "Public", max_azs=1, nat_gateways=0, subnet_configuration=[
+            ec2.SubnetConfiguration(name="public", subnet_type=ec2.SubnetType.PUBLIC)
+        ])
+        ServiceEndpoints(stack, "Fn", vpc=public_only)
+    assert "- vpc='VPC V/Public (1 public subnet(s), no private ones)' is invalid" in _error(build)
+
+
 def test_service_endpoints_refuse_a_function_outside_the_vpc() -> None:
     def build(stack: Any) -> None:
         outside = ServerlessFunction(stack, "Outside", BASE)

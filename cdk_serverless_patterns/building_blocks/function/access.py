@@ -225,7 +225,7 @@ def _validate_vpc(problems: Problems, spec: "FunctionSpec", p: str) -> None:
         "a list of at most 5 aws_ec2.ISecurityGroup (Lambda's limit), or empty for one new group",
         "pass security_groups=[ec2.SecurityGroup(...)] or leave it out",
     )
-    selected = private_subnets_of(problems, vpc, spec.vpc_subnets, p)
+    selected = private_subnets_of(problems, vpc, spec.vpc_subnets, f"{p}.")
     problems.check(
         selected is None or len(selected) > 0,
         f"{p}.vpc_subnets", spec.vpc_subnets,
@@ -259,11 +259,14 @@ def _select(vpc: ec2.IVpc, selection: Optional[ec2.SubnetSelection]) -> list[ec2
 
 def private_subnets_of(problems: Problems, vpc: ec2.IVpc, selection: Optional[ec2.SubnetSelection],
                        p: str) -> Optional[list[ec2.ISubnet]]:
-    """The subnets ``selection`` picks in ``vpc``, after checking they are all private; None when it cannot."""
+    """The subnets ``selection`` picks in ``vpc``, after checking they are all private; None when it cannot.
+
+    ``p`` prefixes the field names (``"spec."`` for a spec's fields, ``""`` for a construct's own options).
+    """
     private_ids = {s.subnet_id for s in [*vpc.private_subnets, *vpc.isolated_subnets]}
     if not private_ids:
         problems.add(
-            f"{p}.vpc", f"VPC {vpc.node.path} ({len(vpc.public_subnets)} public subnet(s), no private ones)",
+            f"{p}vpc", f"VPC {vpc.node.path} ({len(vpc.public_subnets)} public subnet(s), no private ones)",
             "a VPC with private subnets (PRIVATE_WITH_EGRESS or PRIVATE_ISOLATED): Lambda's network interfaces "
             "never get a public IP, so a function in a public subnet reaches nothing outside the VPC",
             "add private subnets to the VPC (ec2.Vpc(subnet_configuration=[..., ec2.SubnetConfiguration("
@@ -271,13 +274,13 @@ def private_subnets_of(problems: Problems, vpc: ec2.IVpc, selection: Optional[ec
         )
         return None
     if selection is not None and not isinstance(selection, ec2.SubnetSelection):
-        problems.add(f"{p}.vpc_subnets", selection, "an aws_ec2.SubnetSelection",
+        problems.add(f"{p}vpc_subnets", selection, "an aws_ec2.SubnetSelection",
                      "pass vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)")
         return None
     try:
         chosen = _select(vpc, selection or default_subnet_selection(vpc))
     except Exception as error:  # jsii raises a plain Error for a selection the VPC has no subnets for
-        problems.add(f"{p}.vpc_subnets", getattr(selection, "subnet_type", selection),
+        problems.add(f"{p}vpc_subnets", getattr(selection, "subnet_type", selection),
                      f"a selection of subnets the VPC has ({str(error).splitlines()[0]})",
                      "select the VPC's private subnets, or leave vpc_subnets out")
         return None
@@ -285,7 +288,7 @@ def private_subnets_of(problems: Problems, vpc: ec2.IVpc, selection: Optional[ec
     shown: object = selection.subnet_type.name if selection is not None and selection.subnet_type is not None else public
     problems.check(
         not public,
-        f"{p}.vpc_subnets", shown,
+        f"{p}vpc_subnets", shown,
         f"private subnets only ({', '.join(_PRIVATE)}): Lambda's network interfaces never get a public IP, "
         "so a public subnet gives the function no internet access",
         "select ec2.SubnetType.PRIVATE_WITH_EGRESS (a NAT gateway) or PRIVATE_ISOLATED (VPC endpoints)",
