@@ -33,6 +33,7 @@ __version__ = "0.2.0"
 _EXPORTS: dict[str, str] = {
     # foundation
     "EdgeFunction": ".building_blocks.function",
+    "FunctionAlarms": ".building_blocks.function",
     "FunctionSpec": ".building_blocks.function",
     "Idempotency": ".building_blocks.idempotency",
     "IdempotencyKind": ".building_blocks.idempotency",
@@ -48,6 +49,10 @@ _EXPORTS: dict[str, str] = {
     "set_default_alarm_topic": ".building_blocks.alarms",
     "TableAccess": ".building_blocks.table_access",
     "ServiceEndpoints": ".building_blocks.endpoints",
+    # 2026 compute options
+    "ManagedInstances": ".building_blocks.function.compute",
+    "ProvisionedPollers": ".building_blocks.sqs_consumers",
+    "TenantIsolation": ".building_blocks.function.compute",
     # patterns
     "ApiBackend": ".patterns.api.backend",
     "ApiAuth": ".patterns.api.auth",
@@ -86,6 +91,7 @@ __all__ = [
     "EncryptedTopic",
     "EventProcessing",
     "FanOutFanIn",
+    "FunctionAlarms",
     "FunctionSpec",
     "FunctionUrlAuth",
     "FunctionUrlEndpoint",
@@ -93,8 +99,10 @@ __all__ = [
     "Idempotency",
     "IdempotencyKind",
     "Invocation",
+    "ManagedInstances",
     "PatternConfigError",
     "Powertools",
+    "ProvisionedPollers",
     "Route",
     "Saga",
     "SagaApproval",
@@ -106,6 +114,7 @@ __all__ = [
     "ServiceEndpoints",
     "StreamProcessing",
     "TableAccess",
+    "TenantIsolation",
     "Tracing",
     "WorkflowType",
     "__version__",
@@ -133,8 +142,12 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .building_blocks.alarms import set_default_alarm_topic as set_default_alarm_topic
     from .building_blocks.endpoints import ServiceEndpoints as ServiceEndpoints
     from .building_blocks.function import EdgeFunction as EdgeFunction
+    from .building_blocks.function import FunctionAlarms as FunctionAlarms
     from .building_blocks.function import FunctionSpec as FunctionSpec
     from .building_blocks.function import Invocation as Invocation
+    from .building_blocks.function.compute import ManagedInstances as ManagedInstances
+    from .building_blocks.function.compute import TenantIsolation as TenantIsolation
+    from .building_blocks.sqs_consumers import ProvisionedPollers as ProvisionedPollers
     from .building_blocks.function import ServerlessFunction as ServerlessFunction
     from .building_blocks.hardening import enable_hardening as enable_hardening
     from .building_blocks.idempotency import Idempotency as Idempotency

@@ -261,6 +261,29 @@ API_RESERVED_CONCURRENCY_SHARE = 200
 #: default quota): each gets SAGA_RESERVED_CONCURRENCY_SHARE // functions.
 SAGA_RESERVED_CONCURRENCY_SHARE = 100
 SQS_MAX_CONCURRENCY_MAX = 1000
+#: Provisioned mode of an SQS event source mapping (dedicated event pollers; each
+#: handles up to 1 MB/s or 10 concurrent invokes): MinimumPollers 2-200 (default 2),
+#: MaximumPollers 2-2000 (default 200), per the CloudFormation ProvisionedPollerConfig
+#: and aws-cdk-lib's ProvisionedPollerConfig (2.275.0). It and maximum concurrency are
+#: "mutually exclusive options": https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html
+SQS_MIN_POLLERS_MIN = 2
+SQS_MIN_POLLERS_MAX = 200
+SQS_MAX_POLLERS_MIN = 2
+SQS_MAX_POLLERS_MAX = 2000
+SQS_MAX_POLLERS_DEFAULT = 200
+#: Concurrent invocations one SQS event poller drives at most (AWS Lambda pricing page, provisioned mode).
+SQS_INVOKES_PER_POLLER = 10
+#: Lambda Managed Instances (read 2026-12-07): functions of at least 2 GB and 1 vCPU
+#: (https://docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-best-practices.html),
+#: ExecutionEnvironmentMemoryGiBPerVCpu 2.0-8.0 and PerExecutionEnvironmentMaxConcurrency
+#: 1-1600 (https://docs.aws.amazon.com/lambda/latest/api/API_LambdaManagedInstancesCapacityProviderConfig.html),
+#: Python 3.13+ and Node.js 22+ (https://docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-runtimes.html).
+MANAGED_INSTANCES_MEMORY_MIN_MB = 2048
+MANAGED_INSTANCES_GIB_PER_VCPU_MIN = 2.0
+MANAGED_INSTANCES_GIB_PER_VCPU_MAX = 8.0
+MANAGED_INSTANCES_CONCURRENCY_MIN = 1
+MANAGED_INSTANCES_CONCURRENCY_MAX = 1600
+MANAGED_INSTANCES_MIN_RUNTIMES: dict[str, tuple[int, ...]] = {"python": (3, 13), "nodejs": (22,)}
 #: Job state (DynamoDB TTL) is kept this long after its last write: longer than
 #: SQS's 14-day maximum message retention, so a late duplicate never finds its
 #: job gone and starts it again. Must equal runtime.fan_in.DEFAULT_RETENTION_S.
@@ -370,6 +393,25 @@ DURATION_ALARM_FRACTION = 0.8
 #: Oldest-message alarm fires when a message waits this long.
 QUEUE_AGE_ALARM: Duration
 _duration("QUEUE_AGE_ALARM", minutes=15)
+#: Function error-rate alarm: Errors / Invocations above 1 % in a period.
+#: Seed 002 "Essential Metrics": "Error rate | > 1% | Indicates bugs or external failures".
+FUNCTION_ERROR_RATE = 0.01
+#: Below this many invocations in a period the rate is noise (one error in 20 calls is 5 %):
+#: the error-*count* alarm (any error) watches those periods, the rate alarm the busier ones.
+#: 100 per 5 minutes is the volume at which one error is exactly the 1 % threshold.
+FUNCTION_ERROR_RATE_MIN_INVOCATIONS = 100
+#: Cold-start rate alarm (opt-in, ``FunctionAlarms(cold_starts=True)``): cold starts / invocations.
+#: Seed 002 "Essential Metrics": "Cold start rate | > 10% | Performance degradation".
+FUNCTION_COLD_START_RATE = 0.10
+#: Namespace of the cold-start count the log metric filter publishes (one metric per function).
+COLD_START_METRIC_NAMESPACE = "ServerlessPatterns/Lambda"
+#: Cost-per-invocation anomaly alarm: the band's width in standard deviations (CloudWatch's default 2).
+#: Seed 002 "Essential Metrics": "Cost per invocation | > baseline | Cost anomaly detection".
+#: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Create_Anomaly_Detection_Alarm.html
+FUNCTION_COST_ANOMALY_STD_DEVS = 2.0
+#: Periods the cost-per-invocation must stay above the band before the alarm fires (3 x 5 min:
+#: one slow deploy-time cold burst does not page).
+FUNCTION_COST_ANOMALY_PERIODS = 3
 
 # --- Lambda@Edge ------------------------------------------------------------
 #: Lambda@Edge functions are created in US East (N. Virginia) and replicated.

@@ -113,3 +113,14 @@ def create_moto_table(ddb: Any, name: str, partition_key: str, sort_key: Optiona
 #: An existing alarm topic for test apps: ``set_default_alarm_topic(app, TEST_ALARM_TOPIC_ARN)``
 #: gives every alarm an action, as a real app would (SP-ALARM-ACTION stays quiet).
 TEST_ALARM_TOPIC_ARN = "arn:aws:sns:us-east-1:111111111111:test-alarms"
+
+
+def error_alarms(alarms: dict[str, Any]) -> int:
+    """How many of ``alarms`` (template resources) are a function's error alarms: metric math on its
+    ``Errors`` and ``Invocations`` (the count alarm for quiet periods and the rate alarm)."""
+    return sum(
+        1
+        for a in alarms.values()
+        if {m["MetricStat"]["Metric"]["MetricName"] for m in a["Properties"].get("Metrics", []) if "MetricStat" in m}
+        == {"Errors", "Invocations"}
+    )

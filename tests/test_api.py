@@ -455,10 +455,10 @@ def test_waf_can_be_turned_off(built):
 
 def test_alarms(built):
     backend = built[0]["Default"]
-    # 3 functions x (errors, throttles, duration) + 5XX rate, 4XX rate, latency.
-    assert len(backend.alarms) == 12
+    # 3 functions x (errors in quiet periods, error rate, throttles, duration) + 5XX rate, 4XX rate, latency.
+    assert len(backend.alarms) == 15
     template = built[1]["Default"]
-    template.resource_count_is("AWS::CloudWatch::Alarm", 12)
+    template.resource_count_is("AWS::CloudWatch::Alarm", 15)
     template.has_resource_properties(
         "AWS::CloudWatch::Alarm",
         {"MetricName": "5XXError", "Statistic": "Average", "Threshold": 0.01, "AlarmActions": Match.any_value()},
@@ -516,7 +516,7 @@ def test_alarms_off_keeps_none(built):
 
 def test_authorizer_function_alarms_are_included(built):
     backend = built[0]["RequestAuth"]
-    assert len(backend.alarms) == 3 + 3 + 3  # route function, authorizer function, API
+    assert len(backend.alarms) == 4 + 4 + 3  # route function, authorizer function, API
 
 
 def test_url_is_a_string(built):

@@ -166,7 +166,7 @@ def test_alarms_without_action_warn_once_per_stack_and_are_reported(built):
     assert len(warnings) == 1 and warnings[0][0] == "/Silent"
     assert "set_default_alarm_topic" in warnings[0][1] and NO_ACTION_WARNING in warnings[0][1]
     silent = [line for line in report_violations(built["outdir"] / "validation-report.json", ["Silent"])]
-    assert sum("SP-ALARM-ACTION" in line for line in silent) == 3  # errors, throttles, duration
+    assert sum("SP-ALARM-ACTION" in line for line in silent) == 4  # errors, error rate, throttles, duration
     assert not [w for w in _warnings(built["outdir"], "Defaults") if "have no action" in w[1]]
 
 

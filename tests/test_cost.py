@@ -31,13 +31,15 @@ def lines(estimate, service=None):
 def test_hand_calculation_of_the_orders_api_agrees_within_one_percent(orders_api, capsys):
     """1 M requests/month, 120 ms: API Gateway REST + Lambda + DynamoDB, worked out by hand from the
     pricing pages: 5 routes share the requests (POST /orders, PUT /orders/{id} and DELETE /orders/{id}
-    read and write, GET /orders and GET /orders/{id} read), 3 arm64 functions at 256 MB."""
+    read and write, GET /orders and GET /orders/{id} read), 3 arm64 functions at 256 MB; 1 % of the
+    invocations are cold starts whose 250 ms INIT is billed (on-demand, since August 2025)."""
     api = 1_000_000 * 3.50 / 1e6
     lambda_requests = 1_000_000 * 0.20 / 1e6
     lambda_compute = 1_000_000 * 0.120 * 256 / 1024 * 0.0000133334
+    lambda_init = 1_000_000 * 0.01 * 0.250 * 256 / 1024 * 0.0000133334
     reads = 5 * 200_000 * 0.125 / 1e6
     writes = 3 * 200_000 * 0.625 / 1e6
-    by_hand = api + lambda_requests + lambda_compute + reads + writes  # $4.60
+    by_hand = api + lambda_requests + lambda_compute + lambda_init + reads + writes  # $4.61
     assert main(["cost", "--json", "--stack", "OrdersApiExample", str(orders_api.outdir)]) == 0
     [stack] = json.loads(capsys.readouterr().out)["stacks"]
     from_tool = sum(
@@ -45,7 +47,7 @@ def test_hand_calculation_of_the_orders_api_agrees_within_one_percent(orders_api
         if x["service"] in ("API Gateway", "Lambda") or x["item"].endswith("request units")
     )
     assert from_tool == pytest.approx(by_hand, rel=0.01)
-    assert by_hand == pytest.approx(4.60, abs=1e-3)
+    assert by_hand == pytest.approx(4.6083, abs=1e-3)
 
 
 def test_the_orders_api_estimate_has_fixed_costs_drivers_and_the_arm64_saving(orders_api):
@@ -55,7 +57,11 @@ def test_the_orders_api_estimate_has_fixed_costs_drivers_and_the_arm64_saving(or
     fixed = {k: x.usd for k, x in lines(e).items() if x.fixed}
     count = lambda t: sum(1 for r in template["Resources"].values() if r["Type"] == t)
     assert fixed["KMS: customer managed keys"] == count("AWS::KMS::Key") * P.KMS_KEY_MONTH.usd
-    assert fixed["CloudWatch: alarms (standard resolution)"] == pytest.approx(count("AWS::CloudWatch::Alarm") * 0.10)
+    # each metric an alarm reads is billed: the two error alarms of each function read Errors and Invocations
+    alarms = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    metrics = sum(sum(1 for m in a["Metrics"] if "MetricStat" in m) if "Metrics" in a else 1 for a in alarms)
+    assert metrics == len(alarms) + 2 * 3  # the two error alarms of each of the three functions read two metrics
+    assert fixed["CloudWatch: alarms (standard resolution)"] == pytest.approx(metrics * 0.10)
     assert fixed["WAF: web ACLs"] == 5.00  # the web ACL on by default
     assert e.fixed_usd == pytest.approx(sum(fixed.values()))
     # the Cognito Plus plan (threat protection, no free MAUs) is the biggest line at 1,000 MAU
@@ -63,7 +69,8 @@ def test_the_orders_api_estimate_has_fixed_costs_drivers_and_the_arm64_saving(or
     assert len(e.drivers()) == 3 and e.drivers()[0].usd >= e.drivers()[1].usd >= e.drivers()[2].usd
     # arm64: 20 % off the GB-second price, so 20 % of the x86_64 compute
     assert e.arm64_saving_pct == pytest.approx(20.0, abs=0.01)
-    assert e.arm64_saving_usd == pytest.approx(1_000_000 * 0.12 * 0.25 * (0.0000166667 - 0.0000133334))
+    gb_seconds = 1_000_000 * (0.12 + 0.01 * 0.25) * 0.25  # invoke + INIT of the 1 % cold starts
+    assert e.arm64_saving_usd == pytest.approx(gb_seconds * (0.0000166667 - 0.0000133334))
     assert not e.not_priced
 
 
@@ -194,8 +201,44 @@ def test_x86_functions_show_what_arm64_would_save():
     template = fan_out_template()
     template["Resources"]["Worker"]["Properties"]["Architectures"] = ["x86_64"]
     e = estimate_stack("App", template, Profile(requests_per_month=1_000_000))
-    worker_x86 = 1_000_000 * 0.12 * 0.25 * 0.0000166667
+    worker_x86 = 1_000_000 * (0.12 + 0.01 * 0.25) * 0.25 * 0.0000166667  # invoke + INIT of 1 % cold starts
     assert e.arm64_potential_usd == pytest.approx(worker_x86 * 0.2, rel=1e-3)
+
+
+def test_init_of_on_demand_cold_starts_is_billed_from_the_profile():
+    """INIT is billed like INVOKE for on-demand functions since 2025-08-01: cold_start_rate x
+    init_duration_ms per invocation; not for provisioned concurrency, SnapStart or Managed Instances."""
+    template = fan_out_template()
+    profile = Profile(requests_per_month=1_000_000, paths={"App/Jobs/Worker": {"cold_start_rate": 0.05,
+                                                                               "init_duration_ms": 800}})
+    [init] = [x for x in estimate_stack("App", template, profile).lines if x.item.startswith("INIT compute")]
+    # fn() is 256 MB arm64: Submit at the default 1 % x 250 ms, Worker at 5 % x 800 ms
+    by_hand = 1_000_000 * (0.01 * 0.25 + 0.05 * 0.8) * 256 / 1024
+    assert init.item == "INIT compute, on-demand cold starts (arm64)" and init.quantity == pytest.approx(by_hand)
+    assert init.usd == pytest.approx(by_hand * P.LAMBDA_DURATION_ARM_GB_SECOND.usd) and not init.fixed
+    template["Resources"]["SubmitAlias"]["Properties"]["ProvisionedConcurrencyConfig"] = {"ProvisionedConcurrentExecutions": 1}
+    template["Resources"]["Worker"]["Properties"]["SnapStart"] = {"ApplyOn": "PublishedVersions"}
+    assert not [x for x in estimate_stack("App", template, profile).lines if x.item.startswith("INIT compute")]
+
+
+def test_each_function_shows_its_memory_cost_at_half_and_double(capsys):
+    template = fan_out_template()
+    template["Resources"]["Submit"]["Properties"].update(MemorySize=128, Architectures=["x86_64"])
+    template["Resources"]["Worker"]["Properties"].update(MemorySize=10240)
+    e = estimate_stack("App", template, Profile(requests_per_month=1_000_000))
+    by_name = {m.function: m for m in e.memory}
+    submit, worker = by_name["Jobs/Submit"], by_name["Jobs/Worker"]
+    assert (submit.memory_mb, submit.arch, submit.avg_duration_ms) == (128, "x86_64", 120)
+    assert submit.gb_seconds == pytest.approx(1_000_000 * (0.12 + 0.01 * 0.25) * 128 / 1024)
+    assert submit.usd == pytest.approx(submit.gb_seconds * P.LAMBDA_DURATION_X86_GB_SECOND.usd)
+    assert submit.half_usd is None and submit.double_usd == pytest.approx(2 * submit.usd)  # 64 MB is not allowed
+    assert worker.half_usd == pytest.approx(worker.usd / 2) and worker.double_usd is None  # 20,480 MB neither
+    from cdk_serverless_patterns.tooling import cost_report
+
+    out = cost_report.text([e])
+    assert "same duration assumed" in out and "64 MB n/a" in out and "20480 MB n/a" in out
+    [stack] = json.loads(cost_report.as_json([e]))["stacks"]
+    assert {m["function"] for m in stack["memory"]} == {"Jobs/Submit", "Jobs/Worker"}
 
 
 def test_a_vpc_prices_its_nat_gateways_and_addresses_and_lists_nothing_as_unknown(tmp_path):

@@ -19,6 +19,7 @@ from tests.support import (
     HANDLER_DIR,
     as_list,
     config_error,
+    error_alarms,
     read_template,
     report_violations,
     synth_keeping_error,
@@ -227,7 +228,8 @@ def test_alarms_cover_processor_dlqs_and_rule(synthesized):
     alarms = resources(t, "AWS::CloudWatch::Alarm")
     assert len(alarms) == len(construct.alarms)
     names = {a["Properties"].get("MetricName") for a in alarms.values()}
-    assert {"Errors", "Throttles", "FailedInvocations", "InvocationsFailedToBeSentToDlq", "ApproximateNumberOfMessagesVisible"} <= names
+    assert {"Throttles", "FailedInvocations", "InvocationsFailedToBeSentToDlq", "ApproximateNumberOfMessagesVisible"} <= names
+    assert error_alarms(alarms) == 2  # count (quiet periods) and rate: metric math on Errors/Invocations
     failed = next(a for a in alarms.values() if a["Properties"].get("MetricName") == "FailedInvocations")
     assert failed["Properties"]["Namespace"] == "AWS/Events"
     rule_id = next(iter(resources(t, "AWS::Events::Rule")))

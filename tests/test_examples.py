@@ -80,6 +80,19 @@ def test_example_snapshot(synthesized_example, example, snapshot_json):
 
 
 @pytest.mark.parametrize("example", example_names())
+def test_example_deletes_replaced_function_versions(synthesized_example, example):
+    """Seed 000 "delete unused versions": each change publishes a new version behind ``live`` and
+    CloudFormation deletes the replaced one; a Retain policy would pile old versions up."""
+    synthesized = synthesized_example(example)
+    versions = {}
+    for stack_name in synthesized.stack_names:
+        resources = json.loads(synthesized.template_path(stack_name).read_text())["Resources"]
+        versions.update({f"{stack_name}/{k}": r for k, r in resources.items() if r["Type"] == "AWS::Lambda::Version"})
+    retained = [k for k, r in versions.items() if "Retain" in (r.get("DeletionPolicy"), r.get("UpdateReplacePolicy"))]
+    assert retained == []
+
+
+@pytest.mark.parametrize("example", example_names())
 def test_example_synthesizes_without_warnings(synthesized_example, example):
     """CDK's own annotations (ignored props, deprecated APIs) stay quiet too."""
     synthesized = synthesized_example(example)

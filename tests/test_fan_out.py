@@ -234,9 +234,9 @@ def test_state_table_matches_the_runtime_layout(synthesized):
 def test_alarms_cover_queues_dlqs_and_functions(synthesized):
     fan = synthesized["fan"]
     t = synthesized["default"]
-    # Per worker: work-queue age + DLQ depth, subscription DLQ depth, 3 function alarms;
-    # aggregator: queue age + DLQ depth + 3 function alarms.
-    assert len(fan.alarms) == 2 * 6 + 5
+    # Per worker: work-queue age + DLQ depth, subscription DLQ depth, 4 function alarms;
+    # aggregator: queue age + DLQ depth + 4 function alarms.
+    assert len(fan.alarms) == 2 * 7 + 6
     t.resource_count_is("AWS::CloudWatch::Alarm", len(fan.alarms))
     descriptions = [a["Properties"]["AlarmDescription"] for a in t.find_resources("AWS::CloudWatch::Alarm").values()]
     assert sum("failure queue of SNS deliveries" in d for d in descriptions) == 2

@@ -159,25 +159,31 @@ def test_failure_queue_is_ssl_only(built):
 
 def test_alarms_errors_throttles_duration_routed_to_topic(built):
     sync = built["sync"]
-    assert len(sync.alarms) == 3
+    assert len(sync.alarms) == 4
     topic_ref = {"Ref": built["stack"].get_logical_id(built["stack"].node.find_child("AlarmTopic").node.default_child)}
     alarms = [
         r["Properties"]
         for r in built["template"].to_json()["Resources"].values()
         if r["Type"] == "AWS::CloudWatch::Alarm" and r["Properties"].get("AlarmActions") == [topic_ref]
     ]
-    by_metric = {a["MetricName"]: a for a in alarms}
-    assert set(by_metric) == {"Errors", "Throttles", "Duration"}
+    by_metric = {a["MetricName"]: a for a in alarms if "MetricName" in a}
+    assert set(by_metric) == {"Throttles", "Duration"}
+    # errors: a count alarm for quiet periods and a rate alarm above them (metric math on Errors and Invocations)
+    math = [a for a in alarms if "Metrics" in a]
+    assert len(math) == 2
+    for alarm in math:
+        assert {m["MetricStat"]["Metric"]["MetricName"] for m in alarm["Metrics"] if "MetricStat" in m} == {
+            "Errors", "Invocations"}
     # p95 duration alarm at 80% of the 10 s timeout
     assert by_metric["Duration"]["ExtendedStatistic"] == "p95"
     assert by_metric["Duration"]["Threshold"] == 8000
-    assert by_metric["Errors"]["OKActions"] == [topic_ref]
+    assert all(a["OKActions"] == [topic_ref] for a in math)
 
 
 def test_async_alarms_include_failure_queue_depth(built):
-    metrics = [a.metric.metric_name for a in built["async"].alarms]
+    metrics = [getattr(a.metric, "metric_name", None) for a in built["async"].alarms]
     assert "ApproximateNumberOfMessagesVisible" in metrics
-    assert len(built["async"].alarms) == 4
+    assert len(built["async"].alarms) == 5
 
 
 def test_create_alarms_false_creates_none(built):

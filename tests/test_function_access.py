@@ -283,6 +283,19 @@ def test_an_edge_function_refuses_references_vpc_and_environment_key() -> None:
         assert field in message
 
 
+def test_a_managed_instances_function_takes_its_network_from_the_capacity_provider() -> None:
+    from aws_cdk import aws_lambda as lambda_
+
+    from cdk_serverless_patterns.building_blocks.function.compute import ManagedInstances
+
+    def build(stack: Any) -> None:
+        provider = lambda_.CapacityProvider.from_capacity_provider_arn(
+            stack, "Provider", "arn:aws:lambda:us-east-1:111111111111:capacity-provider:steady")
+        ServerlessFunction(stack, "Fn", BASE.replace(
+            memory_size=2048, vpc=isolated_vpc(stack), managed_instances=ManagedInstances(provider)))
+    assert "no vpc on a Managed Instances function" in _error(build)
+
+
 def test_service_endpoints_refuse_a_vpc_without_private_subnets() -> None:
     def build(stack: Any) -> None:
         public_only = ec2.Vpc(stack, "Public", max_azs=1, nat_gateways=0, subnet_configuration=[

@@ -121,7 +121,7 @@ def test_metric_methods_are_what_the_alarms_watch():
     stack = cdk.Stack(cdk.App(), "M")
     fn = ServerlessFunction(stack, "Fn", spec())
     alarms = {a.node.id: a for a in fn.alarms}
-    for method, alarm in (("metric_errors", "ErrorsAlarm"), ("metric_throttles", "ThrottlesAlarm"), ("metric_duration", "DurationAlarm")):
+    for method, alarm in (("metric_throttles", "ThrottlesAlarm"), ("metric_duration", "DurationAlarm")):
         metric = getattr(fn, method)()
         cfn = alarms[alarm].node.default_child
         assert stack.resolve(cfn.metric_name) == metric.metric_name

@@ -90,7 +90,7 @@ def test_public_url_has_cors_and_only_its_url_is_acknowledged(built):
 
 def test_url_5xx_alarm_and_function_alarms(built):
     private = built[0]
-    assert len(private.alarms) == 4
+    assert len(private.alarms) == 5  # Url5xxCount + the function's errors, error rate, throttles, duration
     built[2].has_resource_properties(
         "AWS::CloudWatch::Alarm",
         {"MetricName": "Url5xxCount", "Statistic": "Sum", "Dimensions": Match.array_with([Match.object_like({"Name": "Resource"})])},

@@ -402,9 +402,10 @@ def test_state_machine_alarms(built):
             "Threshold": 1,
         },
     )
-    # 5 functions x (errors, throttles, duration) + 4 state machine alarms + start API 5XX
-    assert len(built.approval.alarms) == 20
-    built.approval_template.resource_count_is("AWS::CloudWatch::Alarm", 20)
+    # 5 functions x (errors in quiet periods, error rate, throttles, duration) + 4 state machine alarms
+    # + start API 5XX
+    assert len(built.approval.alarms) == 25
+    built.approval_template.resource_count_is("AWS::CloudWatch::Alarm", 25)
 
 
 def test_create_alarms_false_creates_none(built):

@@ -186,9 +186,10 @@ def test_did_not_run_alarm_covers_the_longest_gap_between_runs(built):
 def test_alarms_include_job_queues_and_did_not_run(built):
     _, jobs, t = built
     job = jobs["Default"]
-    # job errors/throttles/duration + job on-failure queue depth + schedule DLQ depth + did-not-run
-    assert len(job.alarms) == 6
-    t["Default"].resource_count_is("AWS::CloudWatch::Alarm", 6)
+    # job errors (quiet periods)/error rate/throttles/duration + job on-failure queue depth + schedule DLQ
+    # depth + did-not-run
+    assert len(job.alarms) == 7
+    t["Default"].resource_count_is("AWS::CloudWatch::Alarm", 7)
     assert job.did_not_run_alarm in job.alarms
     assert all(a in job.alarms for a in job.failure_queue.alarms)
 
@@ -230,7 +231,7 @@ def test_allow_overlap_leaves_concurrency_alone_and_job_event_age_is_passed(buil
 def test_no_did_not_run_alarm_for_cron_or_disabled_schedules(built):
     _, jobs, t = built
     assert jobs["Configured"].did_not_run_alarm is None
-    t["Configured"].resource_count_is("AWS::CloudWatch::Alarm", 5)
+    t["Configured"].resource_count_is("AWS::CloudWatch::Alarm", 6)
 
 
 def test_no_did_not_run_alarm_when_the_schedule_has_dates():
@@ -239,7 +240,7 @@ def test_no_did_not_run_alarm_when_the_schedule_has_dates():
         stack, "Job", schedule="rate(1 hour)", job=SPEC.replace(idempotency=Idempotency.natural("upsert")), end_date=END
     )
     assert job.did_not_run_alarm is None
-    assert all(a.metric.metric_name != "Invocations" for a in job.alarms)
+    assert all(getattr(a.metric, "metric_name", None) != "Invocations" for a in job.alarms)
 
 
 def test_did_not_run_period_adds_the_flexible_window(built):
@@ -253,7 +254,7 @@ def test_did_not_run_period_adds_the_flexible_window(built):
 def test_did_not_run_alarm_is_skipped_beyond_cloudwatch_seven_day_limit(built):
     stacks, jobs, t = built
     assert jobs["Weekly"].did_not_run_alarm is None
-    t["Weekly"].resource_count_is("AWS::CloudWatch::Alarm", 5)
+    t["Weekly"].resource_count_is("AWS::CloudWatch::Alarm", 6)
     infos = assertions.Annotations.from_stack(stacks["Weekly"]).find_info("*", assertions.Match.string_like_regexp("7-day"))
     assert infos
 

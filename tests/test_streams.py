@@ -19,6 +19,7 @@ from tests.support import (
     TEST_ALARM_TOPIC_ARN,
     as_list,
     config_error,
+    error_alarms,
     read_template,
     report_violations,
     synth_keeping_error,
@@ -152,7 +153,8 @@ def test_alarms_iterator_age_errors_throttles_and_failure_queue(synthesized):
     alarms = t.find_resources("AWS::CloudWatch::Alarm")
     assert len(alarms) == len(synthesized["default"].alarms)
     by_metric = {a["Properties"].get("MetricName"): a["Properties"] for a in alarms.values()}
-    assert {"Errors", "Throttles", "ApproximateNumberOfMessagesVisible"} <= set(by_metric)
+    assert {"Throttles", "ApproximateNumberOfMessagesVisible"} <= set(by_metric)
+    assert error_alarms(alarms) == 2  # count (quiet periods) and rate: metric math on Errors/Invocations
     age = by_metric["GetRecords.IteratorAgeMilliseconds"]
     assert age["Namespace"] == "AWS/Kinesis" and age["Statistic"] == "Maximum" and age["Threshold"] == 300000
 

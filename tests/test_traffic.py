@@ -190,6 +190,7 @@ def test_the_happy_path_skips_catch_branches():
     [
         ({"App/X": {"messages_per_invoke": 3}}, "paths.App/X.messages_per_invoke is not a profile setting: use one of"),
         ({"App/X": {"match_rate": 1.5}}, "paths.App/X.match_rate=1.5 is invalid: use a fraction between 0 and 1"),
+        ({"App/X": {"cold_start_rate": 2}}, "paths.App/X.cold_start_rate=2 is invalid: use a fraction between 0 and 1"),
         ({"App/X": {"records_per_batch": 0}}, "records_per_batch=0 is invalid: use a number >= 1"),
         ({"App/X": {"item_kb": "big"}}, "item_kb='big' is invalid: use a finite number >= 0"),
         ({"App/X": {"routes": ["GET /"]}}, "routes=['GET /'] is invalid"),

@@ -98,25 +98,43 @@ def create_alarm(
     comparison: cloudwatch.ComparisonOperator = GTE,
     evaluation_periods: int = 1,
     missing_data: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
+    std_devs: Optional[float] = None,
 ) -> cloudwatch.Alarm:
     """Create an alarm on ``metric`` and route it (and its recovery) to ``alarm_topic``.
 
     :param alarm_topic: where the alarm and its recovery go. Default: the
         topic of :func:`set_default_alarm_topic` for ``scope``; with neither,
         the alarm has no action and the stack gets a warning.
+    :param std_devs: make it an anomaly-detection alarm: it fires when
+        ``metric`` rises above CloudWatch's learned band this many standard
+        deviations wide (``threshold`` and ``comparison`` are then unused).
+        Default: none, a static threshold.
 
     Missing data is not breaching by default: an idle function is healthy.
     """
-    alarm = cloudwatch.Alarm(
-        scope,
-        construct_id,
-        metric=metric,
-        threshold=threshold,
-        evaluation_periods=evaluation_periods,
-        comparison_operator=comparison,
-        treat_missing_data=missing_data,
-        alarm_description=description,
-    )
+    alarm: cloudwatch.Alarm
+    if std_devs is not None:
+        alarm = cloudwatch.AnomalyDetectionAlarm(
+            scope,
+            construct_id,
+            metric=metric,
+            std_devs=std_devs,
+            evaluation_periods=evaluation_periods,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_UPPER_THRESHOLD,
+            treat_missing_data=missing_data,
+            alarm_description=description,
+        )
+    else:
+        alarm = cloudwatch.Alarm(
+            scope,
+            construct_id,
+            metric=metric,
+            threshold=threshold,
+            evaluation_periods=evaluation_periods,
+            comparison_operator=comparison,
+            treat_missing_data=missing_data,
+            alarm_description=description,
+        )
     topic = alarm_topic if alarm_topic is not None else default_alarm_topic(scope)
     if topic is not None:
         warn_about_alarm_topic(topic)
@@ -139,6 +157,8 @@ class AlarmSpec:
     :param comparison: default ``>=`` threshold.
     :param evaluation_periods: periods that must breach, default 1.
     :param missing_data: default not breaching (an idle resource is healthy).
+    :param std_devs: an anomaly-detection alarm on the band this many standard
+        deviations wide, firing above it (``threshold`` unused). Default: none.
     """
 
     construct_id: str
@@ -148,6 +168,7 @@ class AlarmSpec:
     comparison: cloudwatch.ComparisonOperator = GTE
     evaluation_periods: int = 1
     missing_data: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING
+    std_devs: Optional[float] = None
 
 
 def alarms_from_specs(
@@ -169,6 +190,7 @@ def alarms_from_specs(
             comparison=spec.comparison,
             evaluation_periods=spec.evaluation_periods,
             missing_data=spec.missing_data,
+            std_devs=spec.std_devs,
         )
         for spec in specs
     ]

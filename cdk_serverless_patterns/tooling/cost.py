@@ -9,7 +9,8 @@ what it could not price:
   provisioned concurrency, secrets, hosted zones, and the receive requests
   Lambda's pollers make on an idle SQS queue;
 * **variable** lines follow the traffic :func:`.traffic.propagate` computes:
-  Lambda (requests and GB-seconds per architecture, Lambda@Edge), API Gateway,
+  Lambda (requests and GB-seconds per architecture, the INIT phases of
+  on-demand cold starts, Lambda@Edge), API Gateway,
   SQS, SNS, EventBridge (events, Pipes, archive, Scheduler), Step Functions,
   DynamoDB (request units, storage, PITR, AWS Backup copies), Kinesis data,
   S3 requests and storage, CloudFront, Cognito MAUs, WAF requests, CloudWatch
@@ -43,6 +44,7 @@ def estimate(graph: ResourceGraph, profile: Profile) -> StackEstimate:
     idle = _price(graph, dataclasses.replace(profile, requests_per_month=0))
     busy = _price(graph, profile)
     out = StackEstimate(graph.stack, profile, not_priced=busy.not_priced, notes=busy.notes, volumes=busy.volumes,
+                        memory=busy.memory,
                         lambda_compute_x86_usd=busy.lambda_compute_x86_usd, x86_64_compute_usd=busy.x86_64_compute_usd)
     base = {(line.service, line.item): line for line in idle.lines}
     out.lines.extend(dataclasses.replace(line, fixed=True) for line in idle.lines)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Optional
 
 from . import prices as P
 from .graph import ResourceGraph
@@ -24,6 +24,23 @@ class CostLine:
     fixed: bool
 
 
+@dataclass(frozen=True)
+class MemoryChoice:
+    """What one function's memory setting costs a month at the profile's duration, and what half and
+    double the memory would cost **at the same duration** (Lambda bills GB-seconds, so at a fixed
+    duration the cost is linear in memory; in practice more memory brings more CPU and often a
+    shorter duration: measure before choosing, see docs/cost.md)."""
+
+    function: str  #: its construct path below the stack
+    memory_mb: int
+    arch: str
+    avg_duration_ms: float
+    gb_seconds: float  #: invoke plus INIT (on-demand cold starts)
+    usd: float
+    half_usd: Optional[float]  #: None when half the memory is below Lambda's 128 MB
+    double_usd: Optional[float]  #: None when double is above Lambda's 10,240 MB
+
+
 @dataclass
 class StackEstimate:
     """The monthly estimate of one stack."""
@@ -35,6 +52,8 @@ class StackEstimate:
     notes: list[str] = field(default_factory=list)
     volumes: list[tuple[str, str, float, float]] = field(default_factory=list)
     """(construct path, type label, monthly units, Lambda invocations) of every resource with traffic."""
+    memory: list[MemoryChoice] = field(default_factory=list)
+    """Every regional function with invocations: its memory, GB-seconds and the cost at half and double."""
     lambda_compute_x86_usd: float = 0.0  #: the same functions' compute on x86_64
     x86_64_compute_usd: float = 0.0  #: compute of the functions built for x86_64 (Lambda@Edge excluded)
 

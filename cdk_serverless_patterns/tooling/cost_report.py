@@ -65,6 +65,7 @@ def text(estimates: Sequence[StackEstimate], source: str = "", volumes: bool = F
             for line in (x for x in e.lines if x.fixed is is_fixed):
                 out.append(f"  {'fixed' if is_fixed else 'variable':<8} {line.service + ': ' + line.item:<{width}} "
                            f"{_quantity(line.quantity):>14} {line.unit:<14} {line.usd:>10,.2f}")
+        out.extend(_memory_lines(e))
         for kind, ids in sorted(e.not_priced.items()):
             out.append(f"  not priced: {kind} x{len(ids)} ({', '.join(ids[:3])}{', ...' if len(ids) > 3 else ''})")
         out.extend(f"  note: {note}" for note in e.notes)
@@ -81,6 +82,21 @@ def text(estimates: Sequence[StackEstimate], source: str = "", volumes: bool = F
         out += ["", f"all {len(estimates)} stacks: {_money(total)}/month = fixed {_money(fixed)} "
                     f"+ variable {_money(total - fixed)}"]
     return "\n".join(out)
+
+
+def _memory_lines(e: StackEstimate) -> list[str]:
+    """Each function's memory choice: GB-seconds and USD now, and at half and double the memory."""
+    if not e.memory:
+        return []
+    out = ["  memory per function, USD/month now and at half and double the memory (same duration assumed):"]
+    width = max(len(m.function) for m in e.memory)
+    for m in e.memory:
+        half = _money(m.half_usd) if m.half_usd is not None else "n/a"
+        double = _money(m.double_usd) if m.double_usd is not None else "n/a"
+        out.append(f"    {m.function:<{width}} {m.memory_mb:>6} MB {m.arch:<7} {_quantity(m.gb_seconds):>12} GB-s "
+                   f"{_money(m.usd):>9} at {m.avg_duration_ms:g} ms; {m.memory_mb // 2} MB {half}, "
+                   f"{m.memory_mb * 2} MB {double}")
+    return out
 
 
 def markdown(estimates: Sequence[StackEstimate]) -> str:
@@ -106,6 +122,7 @@ def as_json(estimates: Sequence[StackEstimate], source: str = "") -> str:
             "free_tier": False,
             "requests_per_month": profile.requests_per_month,
             "avg_duration_ms": profile.avg_duration_ms,
+            "memory_alternatives": "half and double the memory at the same duration",
             "profile": source or None,
         },
         "stacks": [
@@ -122,6 +139,14 @@ def as_json(estimates: Sequence[StackEstimate], source: str = "") -> str:
                     {"service": x.service, "item": x.item, "quantity": round(x.quantity, 4), "unit": x.unit,
                      "usd": round(x.usd, 4), "fixed": x.fixed}
                     for x in e.lines
+                ],
+                "memory": [
+                    {"function": m.function, "memory_mb": m.memory_mb, "arch": m.arch,
+                     "avg_duration_ms": m.avg_duration_ms, "gb_seconds": round(m.gb_seconds, 4),
+                     "usd": round(m.usd, 4),
+                     "half_memory_usd": None if m.half_usd is None else round(m.half_usd, 4),
+                     "double_memory_usd": None if m.double_usd is None else round(m.double_usd, 4)}
+                    for m in e.memory
                 ],
                 "not_priced": [{"type": k, "count": len(v), "resources": v} for k, v in sorted(e.not_priced.items())],
                 "notes": e.notes,

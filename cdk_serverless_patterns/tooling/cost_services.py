@@ -5,12 +5,12 @@ prices the stack at zero requests too."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from . import prices as P
 from .asl import definition, happy_path
-from .cost_model import Pricer, memory_and_arch, number, short_name, unresolved_sizing
+from .cost_model import MemoryChoice, Pricer, memory_and_arch, number, short_name, unresolved_sizing
 from .graph import Role, references
 from .schedules import firings_per_month
 from .traffic import alarm_topics
@@ -29,13 +29,25 @@ XRAY_RATE = 0.05
 
 # -- fixed --------------------------------------------------------------------------------------
 
+def _alarm_metric_count(props: Mapping[str, Any]) -> int:
+    """Alarm metrics CloudWatch bills for one alarm: each metric a metric-math alarm reads (its
+    expressions are free), 3 per metric for an anomaly-detection alarm (the metric and the band's
+    two bounds). https://aws.amazon.com/cloudwatch/pricing/ (alarms), checked 2026-12-07."""
+    queries = props.get("Metrics") or []
+    if not queries:
+        return 1
+    read = sum(1 for q in queries if isinstance(q, dict) and "MetricStat" in q) or 1
+    anomaly = any("ANOMALY_DETECTION_BAND" in str(q.get("Expression", "")) for q in queries if isinstance(q, dict))
+    return read * 3 if anomaly else read
+
+
 def _fixed(p: Pricer) -> None:
     keys = [k for k in p.of_type("AWS::KMS::Key") if p.g.props(k).get("Enabled", True) is not False]
     p.add("KMS", "customer managed keys", len(keys), "keys", P.KMS_KEY_MONTH, 1)
     metrics = high = 0
     for lid in p.of_type("AWS::CloudWatch::Alarm"):
         props = p.g.props(lid)
-        count = len(props.get("Metrics") or []) or 1
+        count = _alarm_metric_count(props)
         if int(number(props.get("Period"), 60)) < 60:
             high += count
         else:
@@ -44,6 +56,8 @@ def _fixed(p: Pricer) -> None:
           1)
     p.add("CloudWatch", "alarms (high resolution)", high, "alarm metrics", P.CLOUDWATCH_ALARM_HIGH_RESOLUTION_METRIC_MONTH,
           1)
+    filters = sum(len(p.g.props(f).get("MetricTransformations") or []) for f in p.of_type("AWS::Logs::MetricFilter"))
+    p.add("CloudWatch", "custom metrics (log metric filters)", filters, "metrics", P.CLOUDWATCH_CUSTOM_METRIC_MONTH, 1)
     p.add("CloudWatch", "composite alarms", len(p.of_type("AWS::CloudWatch::CompositeAlarm")), "alarms",
           P.CLOUDWATCH_ALARM_COMPOSITE_MONTH, 1)
     p.add("CloudWatch", "dashboards", len(p.of_type("AWS::CloudWatch::Dashboard")), "dashboards",
@@ -103,8 +117,10 @@ def _provisioned(p: Pricer) -> None:
 
 def _lambda(p: Pricer) -> None:
     at_edge = {e.target for e in p.g.edges if e.role == Role.EDGE_FUNCTION}
+    not_on_demand = _not_on_demand(p)
     requests = {"regional": 0.0, "edge": 0.0}
     gb_s: dict[str, float] = {}
+    init_gb_s: dict[str, float] = {}
     x86_usd = x86_built_usd = 0.0
     for lid in p.of_type("AWS::Lambda::Function"):
         invocations = p.t.invocations.get(lid, 0.0)
@@ -115,25 +131,73 @@ def _lambda(p: Pricer) -> None:
                 f"{short_name(p, lid)}: {' and '.join(unknown)} only known at deploy time; priced as "
                 f"{memory} MB {arch}"
             )
-        gb_seconds = invocations * p.setting(lid, "avg_duration_ms") / 1000 * memory / 1024
+        duration_ms = p.setting(lid, "avg_duration_ms")
+        gb_seconds = invocations * duration_ms / 1000 * memory / 1024
         if lid in at_edge:  # Lambda@Edge: its own prices, x86_64 only
             requests["edge"] += invocations
             gb_s["edge"] = gb_s.get("edge", 0.0) + gb_seconds
             continue
         requests["regional"] += invocations
+        if "CapacityProviderConfig" in p.g.props(lid):
+            continue  # Managed Instances: EC2 instances and a management fee (_managed_instances), no GB-seconds
+        init = 0.0 if lid in not_on_demand else _init_gb_seconds(p, lid, invocations, memory)
         gb_s[arch] = gb_s.get(arch, 0.0) + gb_seconds
-        x86_usd += gb_seconds * P.LAMBDA_DURATION_X86_GB_SECOND.usd
+        init_gb_s[arch] = init_gb_s.get(arch, 0.0) + init
+        x86_usd += (gb_seconds + init) * P.LAMBDA_DURATION_X86_GB_SECOND.usd
         if arch == "x86_64":
-            x86_built_usd += gb_seconds * P.LAMBDA_DURATION_X86_GB_SECOND.usd
+            x86_built_usd += (gb_seconds + init) * P.LAMBDA_DURATION_X86_GB_SECOND.usd
+        if invocations:
+            p.estimate.memory.append(_memory_choice(p, lid, memory, arch, duration_ms, gb_seconds + init))
     p.add("Lambda", "requests", requests["regional"], "requests", P.LAMBDA_REQUESTS_PER_MILLION, 1e6)
-    p.add("Lambda", "compute (arm64)", gb_s.get("arm64", 0.0), "GB-s", P.LAMBDA_DURATION_ARM_GB_SECOND, 1)
-    p.add("Lambda", "compute (x86_64)", gb_s.get("x86_64", 0.0), "GB-s", P.LAMBDA_DURATION_X86_GB_SECOND, 1)
+    for arch, price in (("arm64", P.LAMBDA_DURATION_ARM_GB_SECOND), ("x86_64", P.LAMBDA_DURATION_X86_GB_SECOND)):
+        p.add("Lambda", f"compute ({arch})", gb_s.get(arch, 0.0), "GB-s", price, 1)
+        p.add("Lambda", f"INIT compute, on-demand cold starts ({arch})", init_gb_s.get(arch, 0.0), "GB-s", price, 1)
     p.add("Lambda@Edge", "requests", requests["edge"], "requests", P.LAMBDA_EDGE_REQUESTS_PER_MILLION, 1e6)
     p.add("Lambda@Edge", "compute", gb_s.get("edge", 0.0), "GB-s", P.LAMBDA_EDGE_DURATION_GB_SECOND, 1)
     p.estimate.lambda_compute_x86_usd = x86_usd
     p.estimate.x86_64_compute_usd = x86_built_usd
     kb = sum(p.t.invocations.get(f, 0.0) * p.setting(f, "log_kb_per_invocation") for f in p.of_type("AWS::Lambda::Function"))
     _logs(p, "function logs", kb, sum(requests.values()) > 0)
+
+
+#: Lambda's memory range (MB): half or double outside it is not a choice.
+#: https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+LAMBDA_MEMORY_MB = (128, 10240)
+
+
+def _init_gb_seconds(p: Pricer, lid: str, invocations: float, memory: int) -> float:
+    """GB-seconds of the INIT phases of an on-demand function: Lambda bills INIT like INVOKE since
+    2025-08-01 (ZIP packages on managed runtimes included). The profile's ``cold_start_rate`` of the
+    invocations start a new execution environment, each running ``init_duration_ms``."""
+    cold_starts = invocations * p.setting(lid, "cold_start_rate")
+    return cold_starts * p.setting(lid, "init_duration_ms") / 1000 * memory / 1024
+
+
+def _not_on_demand(p: Pricer) -> set[str]:
+    """Functions whose INIT is not billed per cold start: provisioned concurrency (initialised ahead,
+    in the provisioned price) and SnapStart (restores are billed instead, not priced here); Lambda
+    Managed Instances functions bill no GB-seconds at all (see :func:`_managed_instances`)."""
+    out: set[str] = set()
+    for cfn_type in ("AWS::Lambda::Alias", "AWS::Lambda::Version"):
+        for lid in p.of_type(cfn_type):
+            props = p.g.props(lid)
+            if number((props.get("ProvisionedConcurrencyConfig") or {}).get("ProvisionedConcurrentExecutions"), 0) > 0:
+                out.update(r for r in references(props.get("FunctionName")) if r in p.g.nodes)
+    for lid in p.of_type("AWS::Lambda::Function"):
+        props = p.g.props(lid)
+        if (props.get("SnapStart") or {}).get("ApplyOn") == "PublishedVersions":
+            out.add(lid)
+    return out
+
+
+def _memory_choice(p: Pricer, lid: str, memory: int, arch: str, duration_ms: float, gb_seconds: float) -> MemoryChoice:
+    price = (P.LAMBDA_DURATION_ARM_GB_SECOND if arch == "arm64" else P.LAMBDA_DURATION_X86_GB_SECOND).usd
+    usd = gb_seconds * price
+    low, high = LAMBDA_MEMORY_MB
+    return MemoryChoice(
+        short_name(p, lid), memory, arch, duration_ms, gb_seconds, usd,
+        usd / 2 if memory / 2 >= low else None, usd * 2 if memory * 2 <= high else None,
+    )
 
 
 def _step_functions(p: Pricer) -> None:
@@ -438,7 +502,43 @@ def _vpc(p: Pricer) -> None:
         )
 
 
+def _provisioned_pollers(p: Pricer) -> None:
+    """SQS event source mappings in provisioned mode: their minimum pollers, one EPU each, all month.
+    Pollers added while scaling up are billed per second as used and are not in the estimate."""
+    for lid in p.of_type("AWS::Lambda::EventSourceMapping"):
+        config = p.g.props(lid).get("ProvisionedPollerConfig")
+        if not isinstance(config, dict):
+            continue
+        pollers = number(config.get("MinimumPollers"), 2)
+        p.add("Lambda", f"{short_name(p, lid)}: provisioned pollers (minimum {pollers:g})",
+              pollers * P.HOURS_PER_MONTH, "EPU-hours", P.LAMBDA_SQS_EPU_HOUR, 1)
+        p.estimate.notes.append(
+            f"{short_name(p, lid)}: pollers above the minimum of {pollers:g} are billed as used "
+            f"(${P.LAMBDA_SQS_EPU_HOUR.usd:g} per EPU-hour), not estimated"
+        )
+
+
+def _managed_instances(p: Pricer) -> None:
+    """Capacity providers of Lambda Managed Instances: their EC2 instances at the on-demand price
+    and Lambda's management fee on it (the functions pay requests only, priced in _lambda)."""
+    for lid in p.of_type("AWS::Lambda::CapacityProvider"):
+        allowed = ((p.g.props(lid).get("InstanceRequirements") or {}).get("AllowedInstanceTypes")) or []
+        kind = next((k for k in allowed if k in P.EC2_ON_DEMAND_HOUR), P.MANAGED_INSTANCES_DEFAULT_TYPE)
+        if kind not in allowed:
+            p.estimate.notes.append(
+                f"{short_name(p, lid)}: Lambda chooses the instance types; priced as "
+                f"{P.MANAGED_INSTANCES_DEFAULT_INSTANCES} x {kind} on demand (Savings Plans and Reserved "
+                "Instances lower the EC2 part, not the fee)"
+            )
+        hours = P.MANAGED_INSTANCES_DEFAULT_INSTANCES * P.HOURS_PER_MONTH
+        price = P.EC2_ON_DEMAND_HOUR[kind]
+        p.add("Lambda Managed Instances", f"{short_name(p, lid)}: EC2 {kind}", hours, "instance-hours", price, 1)
+        fee = P.Price(price.usd * P.LAMBDA_MANAGED_INSTANCES_FEE_SHARE, "hour", "https://aws.amazon.com/lambda/pricing/",
+                      price.checked, "15 % of the EC2 on-demand price")
+        p.add("Lambda Managed Instances", f"{short_name(p, lid)}: management fee (15 %)", hours, "instance-hours", fee, 1)
+
+
 PRICERS: list[Callable[[Pricer], None]] = [
-    _fixed, _provisioned, _streams, _apis, _cloudfront, _waf, _cognito, _lambda, _step_functions, _durable_functions,
+    _fixed, _provisioned, _provisioned_pollers, _managed_instances, _streams, _apis, _cloudfront, _waf, _cognito, _lambda, _step_functions, _durable_functions,
     _sqs, _sns, _eventbridge, _dynamodb, _s3, _xray, _vpc,
 ]

@@ -35,6 +35,12 @@ DEFAULTS: dict[str, Any] = {
     "event_kb": 1.0,  # EventBridge event size (archive)
     "response_kb": 50.0,  # CloudFront response size (data transfer out)
     "log_kb_per_invocation": 1.0,  # Lambda: platform lines plus one or two JSON log lines
+    # Lambda INIT, billed for on-demand functions since 2025-08-01 (AWS Compute Blog, "AWS Lambda
+    # standardizes billing for INIT Phase", 2025-04-29). Cold starts: "INITs (cold starts) typically
+    # occur in under 1% of invocations" (same post). INIT duration: seed 000's cold start benchmark
+    # for Python at 512 MB, 200-300 ms (the midpoint).
+    "cold_start_rate": 0.01,  # fraction of a function's invocations that start a new execution environment
+    "init_duration_ms": 250.0,  # the INIT phase of one cold start
     "log_kb_per_request": 0.5,  # API access log line, WAF log (x3), Step Functions log per transition (x2)
     "monthly_active_users": None,  # Cognito user pools; None: one per 1,000 requests
 }
@@ -166,7 +172,7 @@ def _check_knob(where: str, key: str, value: Any) -> None:
         return
     if not _is_number(value):
         raise ProfileError(f"{name}={value!r} is invalid: use a finite number >= 0")
-    if key in ("requests_share", "match_rate", "cache_hit_ratio") and value > 1:
+    if key in ("requests_share", "match_rate", "cache_hit_ratio", "cold_start_rate") and value > 1:
         raise ProfileError(f"{name}={value!r} is invalid: use a fraction between 0 and 1")
     if key == "records_per_batch" and value < 1:
         raise ProfileError(f"{name}={value!r} is invalid: use a number >= 1")

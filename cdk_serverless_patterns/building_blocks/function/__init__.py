@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..idempotency import Idempotency
 from ..lambda_layers import Powertools, Tracing
+from .alarm_options import FunctionAlarms
 from .regional import ServerlessFunction, register_legacy_edge
 from .spec import FunctionOptions, FunctionSpec, Invocation
 from .tracing import TRACING_POLICY_ID, XRAY_WRITE_ACTIONS, tracing_policy
@@ -28,6 +29,7 @@ from .validation import validate_lambda_edge_spec, validate_spec
 
 __all__ = [
     "EdgeFunction",
+    "FunctionAlarms",
     "FunctionOptions",
     "FunctionSpec",
     "Idempotency",

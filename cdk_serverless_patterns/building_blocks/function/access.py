@@ -214,6 +214,13 @@ def _validate_vpc(problems: Problems, spec: "FunctionSpec", p: str) -> None:
                 f"pass vpc=... as well, or drop {field_name}",
             )
         return
+    problems.check(
+        getattr(spec, "managed_instances", None) is None,
+        f"{p}.vpc", getattr(getattr(vpc, "node", None), "path", vpc),
+        "no vpc on a Managed Instances function (its capacity provider's VPC configuration places it: "
+        "Lambda developer guide, 'Capacity providers')",
+        "give the capacity provider (ManagedInstances.capacity_provider) the subnets and security groups, and drop vpc",
+    )
     if not hasattr(vpc, "vpc_id") or not hasattr(vpc, "select_subnets"):
         problems.add(f"{p}.vpc", vpc, "an aws_ec2.IVpc", "pass vpc=ec2.Vpc(...) or ec2.Vpc.from_lookup(...)")
         return

@@ -1,48 +1,128 @@
-"""The regional function's alarms: errors, throttles and p95 duration near its timeout."""
+"""The regional function's alarms and the metrics they watch.
+
+Errors (count at low traffic, rate above it: see :mod:`.alarm_options`),
+throttles, p95 duration near the timeout, the cost-per-invocation anomaly and,
+opted in, the cold-start rate. Each alarm watches exactly what the function's
+``metric_*`` method of the same name returns.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional
 
+from aws_cdk import Names
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 
 from cdk_serverless_patterns import defaults
 
-from ..alarms import create_alarm
+from ..alarms import AlarmSpec, alarms_from_specs, sum_metric
 
 if TYPE_CHECKING:
     from .regional import ServerlessFunction
 
+GT = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
+#: The platform's report record of an invocation that followed an INIT phase (a cold start), or a
+#: SnapStart restore (which reports restoreDurationMs instead of initDurationMs).
+#: https://docs.aws.amazon.com/lambda/latest/dg/telemetry-schema-reference.html#platform-report
+COLD_START_PATTERN = (
+    '{ $.type = "platform.report" && ($.record.metrics.initDurationMs > 0 || $.record.metrics.restoreDurationMs > 0) }'
+)
+
+
+def cold_start_filter(function: "ServerlessFunction") -> cloudwatch.Metric:
+    """A metric filter on the function's log group counting cold starts; returns its metric (Sum, 5 min)."""
+    name = f"ColdStarts-{Names.unique_id(function)}"[:255]
+    logs.MetricFilter(
+        function,
+        "ColdStartFilter",
+        log_group=function.log_group,
+        filter_pattern=logs.FilterPattern.literal(COLD_START_PATTERN),
+        metric_namespace=defaults.COLD_START_METRIC_NAMESPACE,
+        metric_name=name,
+        metric_value="1",
+        default_value=0,
+    )
+    return sum_metric(cloudwatch.Metric(namespace=defaults.COLD_START_METRIC_NAMESPACE, metric_name=name))
+
+
+def _math(expression: str, label: str, **metrics: cloudwatch.IMetric) -> cloudwatch.MathExpression:
+    return cloudwatch.MathExpression(
+        expression=expression, using_metrics=metrics, period=defaults.ALARM_PERIOD, label=label
+    )
+
+
+def low_traffic_errors(function: "ServerlessFunction") -> cloudwatch.MathExpression:
+    """Errors in periods with fewer than ``min_invocations`` invocations, else 0."""
+    guard = function.spec.alarms.min_invocations
+    return _math(
+        f"IF(invocations < {guard}, errors, 0)",
+        f"Errors (periods under {guard} invocations)",
+        errors=function.metric_errors(),
+        invocations=function.metric_invocations(),
+    )
+
+
+def error_rate(function: "ServerlessFunction") -> cloudwatch.MathExpression:
+    """100 x Errors / Invocations (percent) in periods with at least ``min_invocations`` invocations, else 0."""
+    guard = function.spec.alarms.min_invocations
+    return _math(
+        f"IF(invocations >= {guard}, 100 * errors / invocations, 0)",
+        "Error rate (%)",
+        errors=function.metric_errors(),
+        invocations=function.metric_invocations(),
+    )
+
+
+def cost_per_invocation(function: "ServerlessFunction") -> cloudwatch.MathExpression:
+    """GB-seconds per invocation: average Duration (ms) x memory (MB) / 1,024,000."""
+    return _math(
+        f"duration * {function.spec.memory_size} / 1024000",
+        "GB-seconds per invocation",
+        duration=function.function.metric_duration(statistic="Average", period=defaults.ALARM_PERIOD),
+    )
+
+
+def cold_start_rate(function: "ServerlessFunction", cold_starts: cloudwatch.IMetric) -> cloudwatch.MathExpression:
+    """100 x cold starts / Invocations (percent) in periods with at least ``min_invocations``
+    invocations, else 0: a function called twice in five minutes is cold both times, which says
+    nothing about a trend (the same guard as the error rate)."""
+    guard = function.spec.alarms.min_invocations
+    return _math(
+        f"IF(invocations >= {guard}, 100 * coldstarts / invocations, 0)",
+        "Cold start rate (%)",
+        coldstarts=cold_starts,
+        invocations=function.metric_invocations(),
+    )
+
 
 def function_alarms(function: "ServerlessFunction", topic: Optional[sns.ITopic]) -> list[cloudwatch.Alarm]:
-    """One alarm on each of ``metric_errors``, ``metric_throttles`` and ``metric_duration``.
+    """The function's alarms (thresholds from ``spec.alarms``, a :class:`~.alarm_options.FunctionAlarms`).
 
     Duration alarms at :data:`defaults.DURATION_ALARM_FRACTION` of the timeout,
     so it fires before invocations start timing out.
     """
+    options = function.spec.alarms
     timeout = function.spec.timeout
     limit_ms = timeout.to_milliseconds() * defaults.DURATION_ALARM_FRACTION
     path = function.node.path
-    return [
-        create_alarm(
-            function,
+    specs = [
+        AlarmSpec(
             "ErrorsAlarm",
-            metric=function.metric_errors(),
+            metric=function.metric_low_traffic_errors(),
             threshold=1,
-            description=f"{path} returned errors.",
-            alarm_topic=topic,
+            description=f"{path} returned errors (a period under {options.min_invocations} invocations).",
         ),
-        create_alarm(
-            function,
+        _rate_alarm("ErrorRateAlarm", function.metric_error_rate(), options.error_rate, f"{path}: more than {{}} of "
+                    "its invocations failed."),
+        AlarmSpec(
             "ThrottlesAlarm",
             metric=function.metric_throttles(),
             threshold=1,
             description=f"{path} was throttled: raise its concurrency or slow the caller.",
-            alarm_topic=topic,
         ),
-        create_alarm(
-            function,
+        AlarmSpec(
             "DurationAlarm",
             metric=function.metric_duration(),
             threshold=limit_ms,
@@ -50,6 +130,26 @@ def function_alarms(function: "ServerlessFunction", topic: Optional[sns.ITopic])
                 f"{path}: p95 duration is at {defaults.DURATION_ALARM_FRACTION:.0%} of its "
                 f"{timeout.to_seconds()} s timeout; it will soon time out."
             ),
-            alarm_topic=topic,
         ),
     ]
+    if options.cost_anomaly:
+        specs.append(
+            AlarmSpec(
+                "CostAnomalyAlarm",
+                metric=function.metric_cost_per_invocation(),
+                threshold=0,
+                std_devs=options.cost_anomaly_std_devs,
+                evaluation_periods=defaults.FUNCTION_COST_ANOMALY_PERIODS,
+                description=f"{path}: GB-seconds per invocation are above their usual band (cost anomaly).",
+            )
+        )
+    if options.cold_starts:
+        specs.append(_rate_alarm("ColdStartRateAlarm", function.metric_cold_start_rate(), options.cold_start_rate,
+                                 f"{path}: more than {{}} of its invocations were cold starts."))
+    return alarms_from_specs(function, specs, alarm_topic=topic)
+
+
+def _rate_alarm(construct_id: str, metric: cloudwatch.IMetric, fraction: float, description: str) -> AlarmSpec:
+    """An alarm on a percentage ``metric`` above ``fraction`` (``description`` has a ``{}`` for it)."""
+    return AlarmSpec(construct_id, metric=metric, threshold=fraction * 100, comparison=GT,
+                     description=description.format(f"{fraction:.1%}"))

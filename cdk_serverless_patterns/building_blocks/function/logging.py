@@ -23,12 +23,17 @@ class JsonLogging(TypedDict):
     system_log_level_v2: lambda_.SystemLogLevel
 
 
-def json_logging() -> JsonLogging:
-    """JSON logs, application level INFO, Lambda's own (platform) lines from WARN."""
+def json_logging(*, platform_reports: bool = False) -> JsonLogging:
+    """JSON logs, application level INFO, Lambda's own (platform) lines from WARN.
+
+    :param platform_reports: system level INFO instead, so Lambda writes its
+        ``platform.report`` record per invocation (the cold-start alarm's
+        source). Default False.
+    """
     return JsonLogging(
         logging_format=lambda_.LoggingFormat.JSON,
         application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
-        system_log_level_v2=lambda_.SystemLogLevel.WARN,
+        system_log_level_v2=lambda_.SystemLogLevel.INFO if platform_reports else lambda_.SystemLogLevel.WARN,
     )
 
 

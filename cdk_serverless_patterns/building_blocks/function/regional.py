@@ -39,6 +39,8 @@ from ..queues import FailureQueue
 from ..runtime_layer import runtime_layers_for
 from ..hardening import is_hardened
 from .access import FunctionAccess
+from . import alarms as alarm_metrics
+from .alarm_options import validate_function_alarms
 from .alarms import function_alarms
 from .async_invoke import alias_async_settings, async_failure_queue
 from .findings import acknowledge_regional_findings
@@ -97,6 +99,11 @@ class ServerlessFunction(Construct):
     :param durable_config: make a Lambda durable function (execution timeout,
         retention). Default: none. The caller validates it and grants the
         checkpoint permissions (``DurableSaga`` does both).
+    :param passes_tenant_id: the caller sends a tenant id with every invoke
+        (``ApiBackend``'s REST routes map one), which a spec with
+        ``tenant_isolation`` needs: Lambda rejects tenant-isolated invokes without
+        one. Default: False (a spec with ``tenant_isolation`` is then a
+        :class:`PatternConfigError`).
 
     Attributes: ``function``, ``alias`` (``live``; wire triggers here), ``role``,
     ``grant_principal`` (the role), ``log_group``, ``alarms``,
@@ -135,6 +142,7 @@ class ServerlessFunction(Construct):
         max_timeout: Optional[tuple[float, str]] = None,
         lambda_edge: bool = False,
         durable_config: Optional[lambda_.DurableConfig] = None,
+        passes_tenant_id: bool = False,
     ) -> None:
         retries = async_retry_attempts if async_retry_attempts is not None else defaults.ASYNC_RETRY_ATTEMPTS
         max_age = async_max_event_age if async_max_event_age is not None else defaults.ASYNC_MAX_EVENT_AGE
@@ -169,7 +177,11 @@ class ServerlessFunction(Construct):
             max_timeout_s=max_timeout[0] if max_timeout else None,
             max_timeout_reason=max_timeout[1] if max_timeout else "",
             extra_environment={**powertools_env, **(environment or {})},
+            passes_tenant_id=passes_tenant_id,
+            invocation=invocation,
         )
+        if isinstance(spec, FunctionSpec):
+            validate_function_alarms(problems, spec.alarms)
         validate_regional_options(
             problems, spec, region=stack.region, async_retry_attempts=retries, async_max_event_age=max_age
         )
@@ -231,13 +243,18 @@ class ServerlessFunction(Construct):
             adot_instrumentation=adot_instrumentation() if spec.tracing is Tracing.OPENTELEMETRY else None,
             role=self.role,
             log_group=self.log_group,
-            **json_logging(),
+            **json_logging(platform_reports=create_alarms and spec.alarms.cold_starts),
             # Active tracing is set by activate_tracing: CDK's tracing= would put X-Ray's
             # Resource "*" statement into the default policy, beside the real grants.
             snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if spec.snap_start else None,
             durable_config=durable_config,
             **self.access.function_props(),
+            tenancy_config=lambda_.TenancyConfig.PER_TENANT if spec.tenant_isolation is not None else None,
         )
+        if spec.managed_instances is not None:
+            cast(lambda_.CfnFunction, self.function.node.default_child).capacity_provider_config = (
+                spec.managed_instances.to_config()
+            )
         self.tracing_policy: Optional[iam.Policy] = activate_tracing(self.function, self.role)
         access_policies = self.access.grant(self.role, self.function.node.default_child)
         depend_only_on_policies(self.function, [default_policy(self.role), self.tracing_policy, *access_policies])
@@ -258,6 +275,9 @@ class ServerlessFunction(Construct):
             environment_key=self.access.environment_key is not None,
         )
 
+        self._cold_starts: Optional[cloudwatch.Metric] = (
+            alarm_metrics.cold_start_filter(self) if create_alarms and spec.alarms.cold_starts else None
+        )
         self.alarms: list[cloudwatch.Alarm] = list(failure.alarms) if failure else []
         if create_alarms:
             self.alarms.extend(function_alarms(self, alarm_topic))
@@ -308,6 +328,32 @@ class ServerlessFunction(Construct):
         """``AWS/Lambda Invocations`` (Sum over 5 min), for dashboards."""
         return sum_metric(self.function.metric_invocations())
 
+    def metric_low_traffic_errors(self) -> cloudwatch.MathExpression:
+        """Errors in 5-minute periods under ``spec.alarms.min_invocations`` invocations (else 0),
+        as the errors (count) alarm sees it."""
+        return alarm_metrics.low_traffic_errors(self)
+
+    def metric_error_rate(self) -> cloudwatch.MathExpression:
+        """Errors / Invocations in percent, in periods with at least ``spec.alarms.min_invocations``
+        invocations (else 0), as the error-rate alarm sees it."""
+        return alarm_metrics.error_rate(self)
+
+    def metric_cost_per_invocation(self) -> cloudwatch.MathExpression:
+        """GB-seconds per invocation (average Duration x memory), as the cost anomaly alarm sees it."""
+        return alarm_metrics.cost_per_invocation(self)
+
+    def metric_cold_start_rate(self) -> cloudwatch.MathExpression:
+        """Cold starts / Invocations in percent, in periods with at least ``spec.alarms.min_invocations``
+        invocations (else 0), as the cold-start-rate alarm sees it (``FunctionAlarms(cold_starts=True)`` only)."""
+        if self._cold_starts is None:
+            raise PatternConfigError(
+                self.node.path,
+                [f"metric_cold_start_rate: spec.alarms.cold_starts={self.spec.alarms.cold_starts!r} is invalid: "
+                 "allowed True with create_alarms=True (the count comes from a log metric filter on the "
+                 "platform.report records). Fix: FunctionSpec(..., alarms=FunctionAlarms(cold_starts=True))"],
+            )
+        return alarm_metrics.cold_start_rate(self, self._cold_starts)
+
     def metric_async_failures(self) -> cloudwatch.Metric:
         """Failed asynchronous invocations waiting in the on-failure queue (``Invocation.ASYNC`` only),
         as its depth alarm sees it."""
@@ -318,3 +364,4 @@ class ServerlessFunction(Construct):
                  "(only asynchronous invocations have an on-failure queue). Fix: use metric_errors()"],
             )
         return self._failure_queue.metric_depth()
+

@@ -30,6 +30,8 @@ from cdk_serverless_patterns import defaults
 from ..idempotency import METADATA_KEY as IDEMPOTENCY_METADATA_KEY
 from ..idempotency import Idempotency
 from ..lambda_layers import Powertools, Tracing
+from .alarm_options import FunctionAlarms
+from .compute import ManagedInstances, TenantIsolation
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,7 +64,12 @@ class FunctionSpec:
         (shares the account's unreserved pool).
     :param provisioned_concurrency: pre-initialised environments on the ``live``
         alias. Default: none.
-    :param snap_start: SnapStart on published versions. Default: False.
+    :param snap_start: SnapStart on published versions (the ``live`` alias points
+        at the version published with each code change, so its invocations start
+        from the snapshot). Runtimes Python 3.12+ (Java 11+, .NET 8+), x86_64 or
+        arm64; not with ``provisioned_concurrency``, ``tenant_isolation`` or
+        ``managed_instances``. Python SnapStart bills snapshot caching and restores
+        (docs/cost.md). Default: False.
     :param description: at most 256 characters (Lambda). Default: none.
     :param layers: layers carrying dependencies (no Docker bundling). Lambda allows
         5 layers in all, and the library adds its own (the runtime layer for Python,
@@ -127,6 +134,20 @@ class FunctionSpec:
         owned key. Default: None — the AWS owned key, or the stack's
         environment key under
         :func:`~cdk_serverless_patterns.building_blocks.hardening.enable_hardening`.
+    :param alarms: thresholds of its alarms (:class:`FunctionAlarms`: error
+        rate 1 % above 100 invocations per 5 min, any error below that, cost
+        per invocation anomaly; cold-start rate opt-in). Default ``FunctionAlarms()``.
+    :param tenant_isolation: Lambda's tenant isolation mode
+        (:class:`~.compute.TenantIsolation`: where the route reads the tenant id):
+        each tenant's invocations run in execution environments of their own.
+        :class:`~cdk_serverless_patterns.ApiBackend` REST routes only (they pass the
+        tenant id); not with ``provisioned_concurrency``, ``snap_start`` or
+        ``managed_instances``. Default: none (environments are shared by all callers).
+    :param managed_instances: run on Lambda Managed Instances
+        (:class:`~.compute.ManagedInstances`: a capacity provider's EC2 instances,
+        several invocations per environment, EC2 pricing). Needs ``memory_size`` >=
+        2048 and Python 3.13+ or Node.js 22+; not with ``provisioned_concurrency``
+        or ``snap_start``. Default: none (Lambda's on-demand compute).
     """
 
     code: Union[str, "os.PathLike[str]", lambda_.Code]
@@ -151,6 +172,9 @@ class FunctionSpec:
     vpc_subnets: Optional[ec2.SubnetSelection] = None
     security_groups: Sequence[ec2.ISecurityGroup] = ()
     environment_encryption: EnvironmentEncryption = None
+    alarms: FunctionAlarms = field(default_factory=FunctionAlarms)
+    tenant_isolation: Optional[TenantIsolation] = None
+    managed_instances: Optional[ManagedInstances] = None
 
     def replace(self, **changes: Any) -> "FunctionSpec":
         """A copy with ``changes`` applied (specs are immutable)."""

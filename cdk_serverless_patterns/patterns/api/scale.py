@@ -29,8 +29,9 @@ from .routes import Route, routes_by_value
 #: ServerlessFunction: log group, role, policy, function, version, alias (the X-Ray
 #: policy is one per stack, counted with the runtime layer).
 FUNCTION_RESOURCES = 6
-#: ServerlessFunction alarms: errors, throttles, p95 duration.
-FUNCTION_ALARMS = 3
+#: ServerlessFunction alarms: errors (count, quiet periods), error rate, throttles, p95 duration
+#: (the cost-anomaly and cold-start alarms are opt-in).
+FUNCTION_ALARMS = 4
 
 
 @dataclass(frozen=True)
