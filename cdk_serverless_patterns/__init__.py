@@ -48,6 +48,7 @@ _EXPORTS: dict[str, str] = {
     "enable_hardening": ".building_blocks.hardening",
     "set_default_alarm_topic": ".building_blocks.alarms",
     "TableAccess": ".building_blocks.table_access",
+    "ServiceEndpoints": ".building_blocks.endpoints",
     # 2026 compute options
     "ManagedInstances": ".building_blocks.function.compute",
     "ProvisionedPollers": ".building_blocks.sqs_consumers",
@@ -110,6 +111,7 @@ __all__ = [
     "ScheduledJob",
     "ServerlessFunction",
     "ServerlessPatternsChecks",
+    "ServiceEndpoints",
     "StreamProcessing",
     "TableAccess",
     "TenantIsolation",
@@ -138,6 +140,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .building_blocks.alarms import set_default_alarm_topic as set_default_alarm_topic
+    from .building_blocks.endpoints import ServiceEndpoints as ServiceEndpoints
     from .building_blocks.function import EdgeFunction as EdgeFunction
     from .building_blocks.function import FunctionAlarms as FunctionAlarms
     from .building_blocks.function import FunctionSpec as FunctionSpec

@@ -649,3 +649,24 @@ else:
             )
             return ("AWS_LAMBDA_",)
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+# --- VPC functions (FunctionSpec.vpc, ServiceEndpoints, SP-VPC-NO-ROUTE) -------
+#: Services reached through a *gateway* endpoint (free; a route-table entry): IAM prefix -> endpoint
+#: service suffix (``com.amazonaws.<region>.<suffix>``). Amazon VPC User Guide, "Gateway endpoints".
+GATEWAY_ENDPOINT_SERVICES = {"dynamodb": "dynamodb", "s3": "s3"}
+#: Services reached through an *interface* endpoint (AWS PrivateLink, billed per AZ-hour and GB):
+#: IAM action prefix -> endpoint service suffix, where the two differ (Kinesis Data Streams is
+#: ``kinesis-streams``, CloudWatch ``monitoring``). AWS PrivateLink guide, "AWS services that
+#: integrate with AWS PrivateLink". A prefix not listed here uses its own name.
+INTERFACE_ENDPOINT_SERVICES = {
+    "kinesis": "kinesis-streams",
+    "cloudwatch": "monitoring",
+    "bedrock": "bedrock-runtime",
+    "states": "states",
+    "execute-api": "execute-api",
+}
+#: IAM prefixes of grants the Lambda *service* uses for the function, from its own network, not
+#: the function's: log delivery (the function's stdout), network interface management (ec2), and
+#: the segments of active tracing; they need no route from the VPC. (Subsegments an SDK sends
+#: through the X-Ray daemon are the function's own traffic: ServiceEndpoints(services=["xray"]).)
+SERVICE_SIDE_PREFIXES = ("logs", "ec2", "xray")

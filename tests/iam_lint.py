@@ -39,6 +39,8 @@ _SAMPLES: dict[str, dict[str, str]] = {
     "AWS::IAM::Role": {"Arn": "arn:aws:iam::123456789012:role/{n}"},
     "AWS::Scheduler::ScheduleGroup": {"Arn": f"arn:aws:scheduler:{ACCOUNT}:schedule-group/{{n}}"},
     "AWS::SecretsManager::Secret": {"Ref": f"arn:aws:secretsmanager:{ACCOUNT}:secret:{{n}}"},
+    # a hierarchical name: CDK writes "parameter" + Ref (the name brings its leading '/')
+    "AWS::SSM::Parameter": {"Ref": "/{n}"},
 }
 
 

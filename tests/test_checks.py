@@ -24,6 +24,7 @@ from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -189,6 +190,13 @@ def build_violations(app: cdk.App) -> None:
     s = cdk.Stack(app, "AlarmAction")
     cloudwatch.Alarm(s, "Silent", metric=_metric(), threshold=1, evaluation_periods=1)
 
+    s = cdk.Stack(app, "VpcNoRoute")
+    isolated = isolated_vpc(s)
+    reader = good_function(s, "Reader", vpc=isolated)
+    dynamodb.Table(s, "Data", partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING)).grant_read_data(reader)
+    sqs.Queue(s, "Out").grant_send_messages(reader)
+    isolated.add_gateway_endpoint("Dynamodb", service=ec2.GatewayVpcEndpointAwsService.DYNAMODB)  # sqs still has none
+
     s = cdk.Stack(app, "Acknowledged")
     acknowledged = good_function(s, "LegacyX86", architecture=lambda_.Architecture.X86_64)
     acknowledge(
@@ -204,6 +212,7 @@ def _metric() -> cloudwatch.Metric:
 
 # --- compliant stacks -------------------------------------------------------------
 def build_compliant(app: cdk.App) -> None:
+    build_compliant_vpc(app)
     s = cdk.Stack(app, "AlarmAction")
     topic = sns.Topic(s, "Alarms")
     notifying = cloudwatch.Alarm(s, "Notifying", metric=_metric(), threshold=1, evaluation_periods=1)
@@ -341,6 +350,26 @@ def build_compliant(app: cdk.App) -> None:
     acknowledge(cdn, "ServerlessPatterns::SP-CLOUDFRONT-TLS", "Test distribution checked for its edge functions only; never deployed")
 
 
+def isolated_vpc(scope) -> ec2.Vpc:
+    return ec2.Vpc(scope, "Vpc", max_azs=2, nat_gateways=0, subnet_configuration=[
+        ec2.SubnetConfiguration(name="private", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+    ])
+
+
+def build_compliant_vpc(app: cdk.App) -> None:
+    """A VPC function with an endpoint per service it calls; another behind a NAT gateway."""
+    s = cdk.Stack(app, "VpcRouted")
+    isolated = isolated_vpc(s)
+    reader = good_function(s, "Reader", vpc=isolated)
+    dynamodb.Table(s, "Data", partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING)).grant_read_data(reader)
+    sqs.Queue(s, "Out").grant_send_messages(reader)
+    isolated.add_gateway_endpoint("Dynamodb", service=ec2.GatewayVpcEndpointAwsService.DYNAMODB)
+    isolated.add_interface_endpoint("Sqs", service=ec2.InterfaceVpcEndpointAwsService.SQS)
+    natted = ec2.Vpc(s, "Natted", max_azs=1, nat_gateways=1)
+    sender = good_function(s, "Sender", vpc=natted)
+    sqs.Queue(s, "Other").grant_send_messages(sender)
+
+
 # --- synthesis, once per app ----------------------------------------------------------
 def _synth(tmp_path_factory: pytest.TempPathFactory, name: str, build) -> SimpleNamespace:
     outdir = tmp_path_factory.mktemp(name)
@@ -474,6 +503,14 @@ def test_public_url_flags_function_url_without_auth(violating, compliant):
 
 
 # --- the plugin as a whole ---------------------------------------------------------------
+def test_vpc_no_route_flags_a_granted_service_without_endpoint_or_nat(violating, compliant):
+    found = findings(violating, "SP-VPC-NO-ROUTE", "VpcNoRoute")
+    assert list(found) == ["VpcNoRoute/Reader/Resource"]
+    [description] = found.values()
+    assert "grants reach sqs but VPC" in description  # dynamodb has its gateway endpoint; logs and ec2 need none
+    assert findings(compliant, "SP-VPC-NO-ROUTE", "VpcRouted") == {}
+
+
 def test_compliant_app_has_no_findings_and_synthesizes(compliant):
     # CDK leaves a plugin with nothing to report out of the report altogether.
     assert compliant.plugin.get("violations", []) == []

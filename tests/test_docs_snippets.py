@@ -40,6 +40,8 @@ SKIPPED = {
     ("docs/patterns/cqrs.md", "acknowledge_warning(PIPES_REGION_WARNING"):
         "fragment: where the Pipes Region warning is acknowledged (the Cqrs of the blocks above elided); "
         "examples/orders_cqrs does it on a full stack",
+    ("docs/secrets-and-vpc.md", "from cdk_serverless_patterns.runtime.secrets import get_parameter, get_secret"):
+        "handler code: reads the deployed secret and parameter (tests/test_runtime_secrets.py runs the getters)",
     ("docs/patterns/fan_out.md", "from cdk_serverless_patterns.runtime.jobs import start_job"):
         "handler code: runs inside Lambda (publisher)",
     ("docs/patterns/fan_out.md", "import JobMessage, run_part"):

@@ -18,6 +18,10 @@ library builds under that scope afterwards:
   recovery). ``enable_hardening(scope, table_key_reason="...")`` keeps the
   tables on the AWS managed key instead, with that reason as the
   acknowledgement of checkov's CKV_AWS_119;
+* **Lambda environment variables** of the library's functions are encrypted
+  with the stack's environment key (customer managed, rotation on, usable by
+  the account only through Lambda; ``FunctionSpec(environment_encryption=False)``
+  opts one function out, a key or ``True`` gives it its own);
 * **data buckets** (``SecureBucket``) use SSE-KMS with the stack's data key
   (rotation on) and S3 Bucket Keys, which cut KMS requests by about 99%.
   Access-log buckets stay SSE-S3: S3 server access logging cannot deliver to
@@ -31,8 +35,8 @@ acknowledgement an unhardened one gets. Call it before building the
 patterns: calling it on a scope that already holds log groups, tables or
 buckets raises :class:`PatternConfigError`.
 
-Monthly cost added per stack (us-east-1 list prices, 2026): two KMS keys,
-USD 2 (USD 1 each, rotation included); KMS requests, USD 0.03 per 10,000
+Monthly cost added per stack (us-east-1 list prices, 2026): three KMS keys,
+USD 3 (USD 1 each, rotation included; the environment key only with functions); KMS requests, USD 0.03 per 10,000
 (CloudWatch Logs caches data keys; Bucket Keys keep S3's share small);
 AWS Backup warm storage for DynamoDB, USD 0.10 per GB-month of backups kept
 (daily backups of a 1 GB table kept 35 days are incremental at the storage
@@ -142,6 +146,7 @@ class StackHardening(Construct):
         super().__init__(scope, construct_id)
         self._logs_key: Optional[kms.Key] = None
         self._data_key: Optional[kms.Key] = None
+        self._environment_key: Optional[kms.Key] = None
         self._backup_arns: Optional[_Arns] = None
 
     @classmethod
@@ -197,6 +202,15 @@ class StackHardening(Construct):
             )
         return self._data_key
 
+    @property
+    def environment_key(self) -> kms.Key:
+        """The stack's key for Lambda environment variables (rotation on; usable only through Lambda)."""
+        if self._environment_key is None:
+            self._environment_key = environment_key(
+                self, "EnvironmentKey", f"Encrypts the Lambda environment variables of stack {Stack.of(self).stack_name}"
+            )
+        return self._environment_key
+
     def back_up(self, table: dynamodb.ITable) -> None:
         """Add ``table`` to the stack's backup plan (daily, kept 35 days)."""
         if self._backup_arns is None:
@@ -243,6 +257,41 @@ class StackHardening(Construct):
         )
 
 
+def environment_key(scope: Construct, construct_id: str, description: str) -> kms.Key:
+    """A customer managed key for Lambda environment variables: rotation on; the account may administer
+    it, and use it for data only through Lambda in this Region."""
+    key = kms.Key(
+        scope,
+        construct_id,
+        description=description,
+        enable_key_rotation=True,
+        removal_policy=RemovalPolicy.RETAIN,  # a retained function version still needs it
+        policy=iam.PolicyDocument(
+            statements=[
+                iam.PolicyStatement(
+                    sid="AccountAdministersTheKey",
+                    principals=[iam.AccountRootPrincipal()],
+                    actions=[
+                        "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*",
+                        "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource",
+                        "kms:UntagResource", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion",
+                        "kms:RotateKeyOnDemand",
+                    ],
+                    resources=["*"],  # in a key policy, "*" means this key
+                ),
+                iam.PolicyStatement(
+                    sid="UseOnlyThroughLambda",
+                    principals=[iam.AccountRootPrincipal()],
+                    actions=["kms:Encrypt", "kms:Decrypt", "kms:CreateGrant", "kms:GenerateDataKey*"],
+                    resources=["*"],
+                    conditions={"StringEquals": {"kms:ViaService": f"lambda.{Aws.REGION}.amazonaws.com"}},
+                ),
+            ]
+        ),
+    )
+    return key
+
+
 def logs_key_for(scope: IConstruct) -> Optional[kms.IKey]:
     """The key a log group under ``scope`` is encrypted with: the stack's logs key when hardened, else None."""
     return StackHardening.of(scope).logs_key if is_hardened(scope) else None
@@ -253,4 +302,7 @@ def data_key_for(scope: IConstruct) -> Optional[kms.IKey]:
     return StackHardening.of(scope).data_key if is_hardened(scope) else None
 
 
-__all__ = ["enable_hardening", "is_hardened", "StackHardening", "logs_key_for", "data_key_for", "table_key_for"]
+__all__ = [
+    "enable_hardening", "is_hardened", "StackHardening", "logs_key_for", "data_key_for", "table_key_for",
+    "environment_key",
+]

@@ -85,6 +85,13 @@ class LocalCloud:
         ``put_object``, ``publish``, ``put_records``, ``run_schedule``,
         ``invoke``), deliver everything that follows until the cloud is quiet.
         Default True; with False, call :meth:`drain` yourself.
+    :param secrets: secret name -> value, for the secrets the stack's functions
+        read by reference (``FunctionSpec(secrets=...)``): one the template does
+        not create gets this value (default: a generated 32-character password),
+        one it creates is set to it. Default: none.
+    :param parameters: parameter name -> value, likewise for Parameter Store
+        (default for one the template does not create: a random 16-character
+        string). Default: none.
     """
 
     def __init__(
@@ -94,6 +101,8 @@ class LocalCloud:
         stack_name: Optional[str] = None,
         duplicate_deliveries: bool = False,
         auto_drain: bool = True,
+        secrets: Optional[Mapping[str, str]] = None,
+        parameters: Optional[Mapping[str, str]] = None,
     ) -> None:
         import aws_cdk as cdk
 
@@ -125,6 +134,7 @@ class LocalCloud:
             duplicate_deliveries=duplicate_deliveries,
             auto_drain=auto_drain,
         )
+        self._ctx.given_values = {"secrets": dict(secrets or {}), "parameters": dict(parameters or {})}
 
     @classmethod
     def from_assembly(cls, outdir: Union[str, "os.PathLike[str]"], stack_name: Optional[str] = None, *,

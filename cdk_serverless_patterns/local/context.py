@@ -183,6 +183,9 @@ class CloudContext:
         self._events: Optional[EventBuses] = None
         self.durable: Optional[DurableRunner] = None
         self.iam = Iam(template, self.warn_once)
+        #: Values the test gives the secrets and parameters the stack reads by reference:
+        #: ``{"secrets": {name: value}, "parameters": {name: value}}`` (``LocalCloud(secrets=, parameters=)``).
+        self.given_values: dict[str, dict[str, str]] = {"secrets": {}, "parameters": {}}
         self._user_pools: Optional[UserPools] = None
 
     # -- clients ---------------------------------------------------------------------------

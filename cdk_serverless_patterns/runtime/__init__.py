@@ -13,6 +13,7 @@ what a handler uses. Submodules:
 * :mod:`.event_store` — append-only event store with optimistic concurrency (contract).
 * :mod:`.projection` — idempotent read-model writes for CQRS projectors.
 * :mod:`.saga_steps` — saga actions and compensations that run once per execution and step.
+* :mod:`.secrets` — the secrets and parameters a function was given by reference, cached.
 
 Every Python ``ServerlessFunction`` gets this package through a Lambda layer
 (:mod:`cdk_serverless_patterns.building_blocks.runtime_layer`).

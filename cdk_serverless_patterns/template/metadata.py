@@ -16,3 +16,7 @@ ASSET_PATH = "aws:asset:path"
 #: A function's idempotency declaration (``building_blocks.idempotency.Idempotency.to_metadata()``),
 #: on the ``AWS::Lambda::Function``; the ``SP-IDEMPOTENCY`` rule reads it.
 IDEMPOTENCY = "cdk_serverless_patterns:idempotency"
+#: The secrets and parameters a function reads by reference (``FunctionSpec(secrets=, parameters=)``),
+#: on the ``AWS::Lambda::Function``: ``{"secrets": {ENV: name or ARN}, "parameters": {ENV: name}}``;
+#: LocalCloud creates the ones the template does not.
+REFERENCES = "cdk_serverless_patterns:references"

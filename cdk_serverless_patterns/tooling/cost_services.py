@@ -490,6 +490,11 @@ def _vpc(p: Pricer) -> None:
     )
     p.add("VPC", "interface endpoints (per Availability Zone)", endpoint_azs * P.HOURS_PER_MONTH, "hours",
           P.VPC_INTERFACE_ENDPOINT_AZ_HOUR, 1)
+    if endpoint_azs:
+        p.estimate.notes.append(
+            f"interface endpoint data processing (${P.VPC_INTERFACE_ENDPOINT_DATA_PER_GB.usd:g} per GB) is not "
+            "priced: it depends on what the functions send and fetch (Secrets Manager and SSM reads are KBs)"
+        )
     if nats:
         p.estimate.notes.append(
             f"NAT gateway data processing (${P.NAT_GATEWAY_DATA_PER_GB.usd:g} per GB) is not priced: it depends "

@@ -178,6 +178,7 @@ NAT_GATEWAY_HOUR = Price(0.045, "hour", "https://aws.amazon.com/vpc/pricing/", "
 NAT_GATEWAY_DATA_PER_GB = Price(0.045, "GB", "https://aws.amazon.com/vpc/pricing/", "2026-12-01", "data processed by a NAT gateway, both directions, on top of data transfer")
 PUBLIC_IPV4_HOUR = Price(0.005, "hour", "https://aws.amazon.com/vpc/pricing/", "2026-12-01", "per public IPv4 address (an Elastic IP, attached or not), since February 2024")
 VPC_INTERFACE_ENDPOINT_AZ_HOUR = Price(0.01, "hour", "https://aws.amazon.com/privatelink/pricing/", "2026-12-01", "per interface VPC endpoint per Availability Zone; gateway endpoints (S3, DynamoDB) are free")
+VPC_INTERFACE_ENDPOINT_DATA_PER_GB = Price(0.01, "GB", "https://aws.amazon.com/privatelink/pricing/", "2026-12-07", "data processed by interface endpoints, first 1 PB a month in a Region tier (then $0.006, over 5 PB $0.004); gateway endpoints process free")
 
 #: Every price above by its constant's name (the cache sizes as ``API_REST_CACHE_HOUR[<size>]``).
 ALL: dict[str, Price] = {
@@ -257,4 +258,5 @@ ALL: dict[str, Price] = {
     "NAT_GATEWAY_DATA_PER_GB": NAT_GATEWAY_DATA_PER_GB,
     "PUBLIC_IPV4_HOUR": PUBLIC_IPV4_HOUR,
     "VPC_INTERFACE_ENDPOINT_AZ_HOUR": VPC_INTERFACE_ENDPOINT_AZ_HOUR,
+    "VPC_INTERFACE_ENDPOINT_DATA_PER_GB": VPC_INTERFACE_ENDPOINT_DATA_PER_GB,
 }

@@ -10,8 +10,12 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from cdk_serverless_patterns.runtime import clients
+from cdk_serverless_patterns.runtime import secrets as runtime_secrets
 from examples.nightly_report.handler import cleanup
 from tests.support import create_moto_table
+
+SIGNING_KEY = "test-signing-key"
 
 SCHEDULED = "2026-11-24T02:30:00Z"
 CUTOFF = int(datetime(2026, 11, 24, 2, 30, tzinfo=timezone.utc).timestamp())
@@ -38,7 +42,18 @@ class Context:
 @pytest.fixture
 def tables(monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.setenv(cleanup.settings.SIGNING_KEY_SECRET, cleanup.settings.SIGNING_KEY_SECRET_NAME)
+    monkeypatch.setenv(cleanup.settings.MAX_DELETES_PARAMETER, cleanup.settings.MAX_DELETES_PARAMETER_NAME)
+    runtime_secrets.clear_cache()
+    for service in ("secretsmanager", "ssm"):
+        clients.set_client(service, None)
     with mock_aws():
+        boto3.client("secretsmanager", region_name="eu-west-1").create_secret(
+            Name=cleanup.settings.SIGNING_KEY_SECRET_NAME, SecretString=SIGNING_KEY
+        )
+        boto3.client("ssm", region_name="eu-west-1").put_parameter(
+            Name=cleanup.settings.MAX_DELETES_PARAMETER_NAME, Value="100", Type="String"
+        )
         ddb = boto3.resource("dynamodb", region_name="eu-west-1")
         sessions = create_moto_table(ddb, "sessions", "session_id")
         reports = create_moto_table(ddb, "reports", "job", "scheduled_time")
@@ -48,6 +63,9 @@ def tables(monkeypatch):
             sessions.put_item(Item={"session_id": f"live-{i}", "expires_at": CUTOFF + 3600})
         sessions.put_item(Item={"session_id": "no-expiry"})
         yield sessions, reports
+    runtime_secrets.clear_cache()
+    for service in ("secretsmanager", "ssm"):
+        clients.set_client(service, None)
 
 
 def remaining_ids(sessions) -> set[str]:
@@ -175,3 +193,33 @@ def test_reads_table_names_from_the_environment(tables, monkeypatch):
     monkeypatch.setattr(cleanup, "_resources", {})
     report = cleanup.handler(event(), Context())
     assert report["deleted"] == 5
+
+
+def test_the_report_is_signed_with_the_secret_over_its_canonical_fields(tables):
+    sessions, reports = tables
+    report = cleanup.handler(event(), Context(), sessions=sessions, reports=reports)
+    stored = reports.get_item(Key={"job": "session-cleanup", "scheduled_time": SCHEDULED})["Item"]
+    assert stored["signature"] == report["signature"] == cleanup.report_signature(SIGNING_KEY.encode(), report)
+    tampered = {**report, "deleted": report["deleted"] + 1}
+    assert cleanup.report_signature(SIGNING_KEY.encode(), tampered) != report["signature"]
+
+
+def test_the_delete_limit_parameter_stops_the_run_and_says_so(tables):
+    sessions, reports = tables
+    boto3.client("ssm", region_name="eu-west-1").put_parameter(
+        Name=cleanup.settings.MAX_DELETES_PARAMETER_NAME, Value="2", Type="String", Overwrite=True
+    )
+    report = cleanup.handler(event(), Context(), sessions=sessions, reports=reports)
+    assert (report["deleted"], report["complete"], report["stopped_at_limit"]) == (2, False, True)
+    assert len([s for s in remaining_ids(sessions) if s.startswith("old-")]) == 3
+
+
+@pytest.mark.parametrize("value", ["0", "many"])
+def test_a_delete_limit_that_is_not_a_positive_integer_fails_the_run(tables, value):
+    sessions, reports = tables
+    boto3.client("ssm", region_name="eu-west-1").put_parameter(
+        Name=cleanup.settings.MAX_DELETES_PARAMETER_NAME, Value=value, Type="String", Overwrite=True
+    )
+    with pytest.raises(ValueError, match="must be a positive integer"):
+        cleanup.handler(event(), Context(), sessions=sessions, reports=reports)
+    assert len(remaining_ids(sessions)) == 9  # nothing deleted

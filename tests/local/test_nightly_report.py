@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import datetime
 import json
+import shutil
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from cdk_serverless_patterns.local import LocalCloud
+from cdk_serverless_patterns.local import LocalCloud, LocalInvocationError
+from examples.nightly_report.handler import cleanup, settings
 from tests.support import send_extras
 
 NIGHT = datetime.datetime(2026, 11, 24, 1, 30, tzinfo=datetime.timezone.utc)
@@ -91,6 +95,51 @@ def test_duplicate_schedule_deliveries_after_a_crash_do_not_rewrite_the_report(s
         assert len(cloud.invocations(stack.cleanup.job)) == 3  # crashed, retried, duplicate
         [report] = _reports_table(cloud).scan()["Items"]
         assert (report["deleted"], report["runs"], report["complete"]) == (7, 3, True)
+
+
+# -- the signing key secret (named, not created by the stack) and the delete limit parameter --------------
+def _report(cloud: Any) -> dict[str, Any]:
+    [report] = _reports_table(cloud).scan()["Items"]
+    return {k: int(v) if isinstance(v, Decimal) else v for k, v in report.items()}
+
+
+def test_the_report_is_signed_with_the_given_secret_and_bounded_by_the_given_limit(stack: Any) -> None:
+    with LocalCloud(stack, secrets={settings.SIGNING_KEY_SECRET_NAME: "auditors-key"},
+                    parameters={settings.MAX_DELETES_PARAMETER_NAME: "4"}) as cloud:
+        _seed(cloud, 7)
+        cloud.run_schedule(stack.cleanup, at=NIGHT)
+        report = _report(cloud)
+        assert report["signature"] == cleanup.report_signature(b"auditors-key", report)
+        assert (report["deleted"], report["complete"], report["stopped_at_limit"]) == (4, False, True)
+
+
+def test_the_secret_localcloud_generates_is_the_one_the_job_reads(cloud: Any, stack: Any) -> None:
+    _seed(cloud, 2)
+    cloud.run_schedule(stack.cleanup, at=NIGHT)
+    key = cloud.client("secretsmanager").get_secret_value(SecretId=settings.SIGNING_KEY_SECRET_NAME)["SecretString"]
+    report = _report(cloud)
+    assert report["signature"] == cleanup.report_signature(key.encode(), report)
+
+
+def test_without_the_secret_grant_the_job_is_denied(synthesized_example: Any, tmp_path: Path) -> None:
+    """The same template with the job's secretsmanager statement removed: the run fails with AccessDenied."""
+    example = synthesized_example("nightly_report")
+    outdir = tmp_path / "cdk.out"
+    shutil.copytree(example.outdir, outdir)
+    template_path = outdir / f"{example.stack_names[0]}.template.json"
+    template = json.loads(template_path.read_text())
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::IAM::Policy":
+            statements = resource["Properties"]["PolicyDocument"]["Statement"]
+            statements[:] = [s for s in statements if not str(s["Action"]).startswith("['secretsmanager:")]
+    template_path.write_text(json.dumps(template))
+    with LocalCloud.from_assembly(outdir, example.stack_names[0]) as cloud:
+        _seed(cloud, 1)
+        job = next(r.logical_id for r in cloud.template.of_type("AWS::Lambda::Function") if "SessionCleanup" in r.logical_id)
+        with pytest.raises(LocalInvocationError) as denied:
+            cloud.invoke(job, {"schedule": {"scheduled_time": "2026-11-24T01:30:00Z"}})
+        assert "(AccessDeniedException)" in denied.value.error_message
+        assert f"secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager" in denied.value.error_message
 
 
 #: Grants no test of this module used, each with why it is still granted (empty: all used).

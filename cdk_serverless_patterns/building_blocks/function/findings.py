@@ -19,8 +19,16 @@ from cdk_serverless_patterns.checks.acknowledge import (
 )
 
 
-def acknowledge_regional_findings(function: lambda_.Function, role: iam.Role, *, has_destination: bool) -> None:
-    """A regional function: no DeadLetterConfig (a destination or no async use), env encryption, no VPC."""
+def acknowledge_regional_findings(
+    function: lambda_.Function,
+    role: iam.Role,
+    *,
+    has_destination: bool,
+    in_vpc: bool = False,
+    environment_key: bool = False,
+) -> None:
+    """A regional function: no DeadLetterConfig (a destination or no async use), env encryption
+    (unless it has its own key), no VPC (unless it is in one)."""
     if has_destination:
         dlq_reason = (
             "Failed asynchronous invocations go to an on-failure destination queue "
@@ -35,22 +43,24 @@ def acknowledge_regional_findings(function: lambda_.Function, role: iam.Role, *,
         )
     acknowledge(function, SERVERLESS + "LambdaDLQ", dlq_reason)
     acknowledge_inline_policies(role)
-    acknowledge_checkov(
-        function,
-        ("CKV_AWS_173",),
-        "Lambda encrypts environment variables at rest with its AWS managed key. The library puts only "
-        "resource names, ARNs and settings there; secrets do not belong in environment variables (read "
-        "them from Secrets Manager or SSM Parameter Store at run time). Set kms_key_arn on "
-        "function.node.default_child if a value must be protected by your own key.",
-    )
-    acknowledge(
-        function,
-        COMPLIANCE + "LambdaInsideVPC",
-        "Not attached to a VPC: the function calls only AWS service APIs (TLS, authenticated and "
-        "authorized by its own role, whose grants name its resources) and reaches no private network, "
-        "so a VPC would add NAT or interface-endpoint cost and cold-start latency with no network "
-        "boundary to enforce. Attach one when the function must reach private resources.",
-    )
+    if not environment_key:
+        acknowledge_checkov(
+            function,
+            ("CKV_AWS_173",),
+            "Lambda encrypts environment variables at rest with its AWS managed key. The library puts only "
+            "resource names, ARNs and settings there; secrets do not belong in environment variables (read "
+            "them from Secrets Manager or SSM Parameter Store at run time). Set kms_key_arn on "
+            "function.node.default_child if a value must be protected by your own key.",
+        )
+    if not in_vpc:
+        acknowledge(
+            function,
+            COMPLIANCE + "LambdaInsideVPC",
+            "Not attached to a VPC: the function calls only AWS service APIs (TLS, authenticated and "
+            "authorized by its own role, whose grants name its resources) and reaches no private network, "
+            "so a VPC would add NAT or interface-endpoint cost and cold-start latency with no network "
+            "boundary to enforce. Attach one when the function must reach private resources.",
+        )
 
 
 def acknowledge_edge_findings(

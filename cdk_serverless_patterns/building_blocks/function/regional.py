@@ -14,6 +14,7 @@ from typing import Any, Callable, Mapping, Optional, Self, cast
 import jsii
 from aws_cdk import Annotations, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -36,6 +37,8 @@ from ..lambda_layers import (
 from ..option_types import COMMON, check_option_types, instance_of
 from ..queues import FailureQueue
 from ..runtime_layer import runtime_layers_for
+from ..hardening import is_hardened
+from .access import FunctionAccess
 from . import alarms as alarm_metrics
 from .alarm_options import validate_function_alarms
 from .alarms import function_alarms
@@ -106,7 +109,11 @@ class ServerlessFunction(Construct):
     ``grant_principal`` (the role), ``log_group``, ``alarms``,
     ``dead_letter_queue`` (ASYNC only, else None), ``powertools_layer`` (or None),
     ``tracing_policy`` (X-Ray's permissions, apart from the role's default policy: one per
-    stack, attached to every function role).
+    stack, attached to every function role), ``access`` (the spec's secrets, parameters,
+    VPC and environment key: ``access.secrets``, ``access.parameters``,
+    ``access.environment_key``, ``access.network_policy``), ``connections`` (the VPC
+    function's security groups, e.g. ``fn.connections.allow_to(database, ec2.Port.tcp(5432))``;
+    None outside a VPC).
     """
 
     def __new__(cls, *args: Any, lambda_edge: bool = False, **kwargs: Any) -> Self:
@@ -208,6 +215,8 @@ class ServerlessFunction(Construct):
             self.dead_letter_queue = failure.queue
         self._failure_queue = failure
 
+        # secrets, parameters, VPC and environment key: before the function (environment, props)
+        self.access = FunctionAccess(self, spec, hardened=is_hardened(self))
         self.powertools_layer: Optional[lambda_.ILayerVersion] = (
             powertools_layer(self, spec.resolved_runtime, architecture, powertools) if powertools else None
         )
@@ -221,7 +230,7 @@ class ServerlessFunction(Construct):
             memory_size=spec.memory_size,
             timeout=spec.timeout,
             # Powertools' names first: the spec and the pattern may override them.
-            environment={**powertools_env, **spec.environment, **(environment or {})},
+            environment={**powertools_env, **spec.environment, **self.access.environment(), **(environment or {})},
             reserved_concurrent_executions=spec.reserved_concurrency,
             description=spec.description,
             # the runtime layer lets handlers import cdk_serverless_patterns.runtime
@@ -239,6 +248,7 @@ class ServerlessFunction(Construct):
             # Resource "*" statement into the default policy, beside the real grants.
             snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if spec.snap_start else None,
             durable_config=durable_config,
+            **self.access.function_props(),
             tenancy_config=lambda_.TenancyConfig.PER_TENANT if spec.tenant_isolation is not None else None,
         )
         if spec.managed_instances is not None:
@@ -246,7 +256,8 @@ class ServerlessFunction(Construct):
                 spec.managed_instances.to_config()
             )
         self.tracing_policy: Optional[iam.Policy] = activate_tracing(self.function, self.role)
-        depend_only_on_policies(self.function, [default_policy(self.role), self.tracing_policy])
+        access_policies = self.access.grant(self.role, self.function.node.default_child)
+        depend_only_on_policies(self.function, [default_policy(self.role), self.tracing_policy, *access_policies])
         record_idempotency(cast(lambda_.CfnFunction, self.function.node.default_child), spec.idempotency)
         self.alias: lambda_.Alias = lambda_.Alias(
             self,
@@ -256,7 +267,13 @@ class ServerlessFunction(Construct):
             provisioned_concurrent_executions=spec.provisioned_concurrency,
             **alias_async_settings(failure, retry_attempts=retries, max_event_age=max_age),
         )
-        acknowledge_regional_findings(self.function, self.role, has_destination=failure is not None)
+        acknowledge_regional_findings(
+            self.function,
+            self.role,
+            has_destination=failure is not None,
+            in_vpc=spec.vpc is not None,
+            environment_key=self.access.environment_key is not None,
+        )
 
         self._cold_starts: Optional[cloudwatch.Metric] = (
             alarm_metrics.cold_start_filter(self) if create_alarms and spec.alarms.cold_starts else None
@@ -279,6 +296,11 @@ class ServerlessFunction(Construct):
                 "declare it on the spec instead, FunctionSpec(..., idempotency=Idempotency.natural('<why a "
                 "repeat is harmless>')) or Idempotency.conditional_write('<key>'), and drop the variable.",
             )
+
+    @property
+    def connections(self) -> Optional[ec2.Connections]:
+        """The security groups of a VPC function (``allow_to``/``allow_from``); None outside a VPC."""
+        return self.function.connections if self.spec.vpc is not None else None
 
     @property
     def timeout(self) -> Duration:

@@ -14,9 +14,16 @@ from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence, TypedDict, Union
 
 from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
+
+from .access import (
+    EnvironmentEncryption,
+    ParameterReference,
+    SecretReference,
+)
 
 from cdk_serverless_patterns import defaults
 
@@ -86,6 +93,47 @@ class FunctionSpec:
     :param tracing: :class:`Tracing` ``XRAY`` (default: active X-Ray) or
         ``OPENTELEMETRY`` (X-Ray plus the pinned ADOT Python layer, runtimes
         python3.8-3.13).
+
+    Secrets, parameters, VPC and environment encryption (:mod:`.access`):
+
+    :param secrets: environment variable name -> a Secrets Manager secret, as an
+        ``aws_secretsmanager.ISecret`` or its name. The function's role may
+        ``secretsmanager:GetSecretValue`` and ``DescribeSecret`` on exactly that
+        secret (a name is granted as ``<name>-??????``, the six random characters
+        Secrets Manager appends) and ``kms:Decrypt`` on its key through Secrets
+        Manager only, when the secret has a customer managed key; the variable
+        holds the secret's full ARN, or its name — never its value. Read it with
+        :func:`cdk_serverless_patterns.runtime.secrets.get_secret` (cached).
+        Default: none.
+    :param parameters: environment variable name -> an SSM Parameter Store
+        parameter, as an ``aws_ssm.IParameter`` or its name (``/app/limit`` or
+        ``limit``). The role may ``ssm:GetParameter`` and ``ssm:GetParameters``
+        on exactly that parameter; the variable holds the parameter's name. A
+        SecureString under the AWS managed key (``aws/ssm``) needs nothing more;
+        under a customer managed key, grant ``kms:Decrypt`` on it with
+        ``kms:ViaService`` ssm (CDK's imported parameters do not expose their key). Read it with
+        :func:`cdk_serverless_patterns.runtime.secrets.get_parameter`. Default: none.
+    :param vpc: run the function in this VPC (to reach a database or another
+        private resource). Lambda then creates network interfaces in its
+        subnets; the role gets the EC2 actions that needs in its own policy (not
+        the ``AWSLambdaVPCAccessExecutionRole`` managed policy). AWS services the
+        function calls need a route: VPC endpoints
+        (:class:`~cdk_serverless_patterns.building_blocks.endpoints.ServiceEndpoints`)
+        or a NAT gateway; the ``SP-VPC-NO-ROUTE`` rule flags a grant without one.
+        Default: none (Lambda's own network, with internet access).
+    :param vpc_subnets: which subnets of ``vpc``; private ones only (with egress
+        or isolated: Lambda's interfaces never get a public IP). Default: the
+        VPC's private subnets with egress, else its isolated ones.
+    :param security_groups: the function's security groups. Default: one new
+        group allowing all outbound traffic and no inbound (a function takes no
+        connections).
+    :param environment_encryption: a customer managed ``aws_kms.IKey`` that
+        encrypts the environment variables at rest, ``True`` to create one for
+        this function (rotation on; its key policy lets the account's
+        principals use it only through Lambda), or ``False`` for Lambda's AWS
+        owned key. Default: None — the AWS owned key, or the stack's
+        environment key under
+        :func:`~cdk_serverless_patterns.building_blocks.hardening.enable_hardening`.
     :param alarms: thresholds of its alarms (:class:`FunctionAlarms`: error
         rate 1 % above 100 invocations per 5 min, any error below that, cost
         per invocation anomaly; cold-start rate opt-in). Default ``FunctionAlarms()``.
@@ -117,6 +165,13 @@ class FunctionSpec:
     idempotency: Optional[Idempotency] = None
     powertools: Union[bool, Powertools] = False
     tracing: Tracing = Tracing.XRAY
+    # secrets, parameters, VPC and environment encryption (see .access)
+    secrets: Mapping[str, SecretReference] = field(default_factory=dict)
+    parameters: Mapping[str, ParameterReference] = field(default_factory=dict)
+    vpc: Optional[ec2.IVpc] = None
+    vpc_subnets: Optional[ec2.SubnetSelection] = None
+    security_groups: Sequence[ec2.ISecurityGroup] = ()
+    environment_encryption: EnvironmentEncryption = None
     alarms: FunctionAlarms = field(default_factory=FunctionAlarms)
     tenant_isolation: Optional[TenantIsolation] = None
     managed_instances: Optional[ManagedInstances] = None

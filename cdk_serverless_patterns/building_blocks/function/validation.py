@@ -27,6 +27,7 @@ from cdk_serverless_patterns.errors import Problems, is_number, is_token
 from ..delivery_rules import duration_seconds
 from ..idempotency import Idempotency
 from ..lambda_layers import Tracing, validate_observability
+from .access import edge_access_problems, reference_environment, validate_access
 from .compute import validate_compute_options
 from .spec import FunctionSpec, Invocation
 
@@ -326,6 +327,7 @@ def validate_spec(
             "serve the function from an ApiBackend route (api_type=ApiType.REST), or drop tenant_isolation",
         )
     _validate_idempotency(problems, spec.idempotency, f"{p}.idempotency")
+    validate_access(problems, spec, p)
     if not isinstance(spec.environment, Mapping):
         problems.add(
             f"{p}.environment",
@@ -334,7 +336,7 @@ def validate_spec(
             "pass environment={'NAME': 'value'}",
         )
     else:
-        env = {**spec.environment, **(extra_environment or {})}
+        env = {**spec.environment, **reference_environment(spec), **(extra_environment or {})}
         _validate_environment(problems, env, f"{p}.environment")
 
 
@@ -585,6 +587,7 @@ def validate_lambda_edge_spec(
         return  # validate_spec reports it
     env = {**spec.environment, **(extra_environment or {})} if isinstance(spec.environment, Mapping) else {}
     check_rules(problems, spec.replace(environment=env), field_prefix, EDGE_RULES)
+    edge_access_problems(problems, spec, field_prefix)
 
 
 def validate_edge_function(

@@ -9,7 +9,7 @@ documents every one of them).
 from __future__ import annotations
 
 from ..base import Rule
-from . import alarms, apigw, edge, event_sources, front_doors, function_url, lambda_
+from . import alarms, apigw, edge, event_sources, front_doors, function_url, lambda_, vpc
 
 RULES: list[Rule] = [
     *lambda_.RULES,
@@ -19,6 +19,7 @@ RULES: list[Rule] = [
     *front_doors.RULES,
     *function_url.RULES,
     *alarms.RULES,
+    *vpc.RULES,
 ]
 
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}

@@ -47,6 +47,8 @@ class Arns:
         self.kms_key_of = kms_key_of
         self.partition_key_of = partition_key_of
         self.secret_of = secret_of
+        #: name -> full ARN of secrets the cloud created that the template does not (referenced by name).
+        self.created_secrets: dict[str, str] = {}
 
     def table(self, name: str) -> str:
         if name.startswith("arn:"):
@@ -77,6 +79,7 @@ class Arns:
         if name_or_arn.startswith("arn:"):
             return name_or_arn
         known = self.secret_of(name_or_arn) if self.secret_of is not None else None
+        known = known or self.created_secrets.get(name_or_arn)
         return known or f"arn:aws:secretsmanager:{self.region}:{self.account}:secret:{name_or_arn}"
 
     def parameter(self, name: str) -> str:

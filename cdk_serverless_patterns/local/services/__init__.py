@@ -73,6 +73,9 @@ INERT_TYPES = (
     "AWS::Lambda::Version",
     "AWS::Scheduler::ScheduleGroup",
     "AWS::Backup::",
+    # VPC networking: handlers run in-process, so subnets, security groups and endpoints have no
+    # local effect (SP-VPC-NO-ROUTE checks the routes in the template instead).
+    "AWS::EC2::",
 )
 
 #: Every service, in the order it provisions: data stores first, then what reads or delivers to them.

@@ -7,13 +7,21 @@ synthesizes) resolves to the parameter's value, as CloudFormation resolves it
 at deploy; one naming a parameter this stack does not create keeps the name
 as its value and is named once at open (``put_parameter`` it in the test and
 open a new cloud, or pass the value another way).
+
+A parameter a function reads by name (``FunctionSpec(parameters={"ENV": "/name"})``)
+that the template does not create exists too (a ``String``): with the value
+the test gave (``LocalCloud(stack, parameters={"/name": "value"})``), else a
+generated one (a random 16-character string: give the value when the handler
+parses it).
 """
 
 from __future__ import annotations
 
 import json
+import secrets as random_source
 
 from ..service import Service
+from .secretsmanager import referenced_names
 
 _SSM_PARAMETER_TYPE = "AWS::SSM::Parameter::Value<"
 _CDK_BOOTSTRAP_PARAMETER = "BootstrapVersion"
@@ -32,6 +40,13 @@ class Ssm(Service):
                 kwargs["Description"] = str(props["Description"])
             client.put_parameter(**kwargs)
             parameter.attributes["Value"] = kwargs["Value"]
+        given = self.ctx.given_values["parameters"]
+        created = {p.name for p in template.of_type("AWS::SSM::Parameter")}
+        for name in sorted(set(referenced_names(template, "parameters")) - created):
+            value = given.get(name, random_source.token_urlsafe(12))
+            client.put_parameter(Name=name, Value=value, Type="String")
+        for name in sorted(set(given) & created):
+            client.put_parameter(Name=name, Value=given[name], Type="String", Overwrite=True)
         self._resolve_template_parameters()
 
     def _resolve_template_parameters(self) -> None:

@@ -21,12 +21,23 @@ What it promises:
   describe the latest run.
 * **Stops before its timeout.** When less than ``SAFETY_MARGIN_MS`` remain it
   stops, records ``complete: false`` and leaves the rest to the next run.
+* **Bounded.** It deletes at most the ``/nightly-report/max-deletes``
+  parameter's value per run (read through the cached runtime getter, so
+  operators can lower it without a deployment); reaching it records
+  ``complete: false`` and ``stopped_at_limit: true``.
+* **Signed.** The finished report carries ``signature``: HMAC-SHA256, keyed
+  with the report signing key secret, over the report's canonical JSON
+  (:func:`report_signature`), so an auditor holding the key can tell a report
+  the job wrote from one edited later.
 * **Failures are loud.** An invalid event or an AWS error raises: Lambda
   retries, then the event lands in the job's failure queue (alarmed).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import os
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -38,6 +49,7 @@ from botocore.exceptions import ClientError
 
 from cdk_serverless_patterns.runtime import metrics
 from cdk_serverless_patterns.runtime.log import get_logger
+from cdk_serverless_patterns.runtime.secrets import get_parameter, get_secret
 
 if __package__:  # imported as examples.nightly_report.handler.cleanup (tests, the stack)
     from . import settings
@@ -51,6 +63,28 @@ MAX_PAGE_SIZE = 1000
 #: Stop this long before the Lambda timeout so the report is always written.
 SAFETY_MARGIN_MS = 15_000
 _resources: dict[str, Any] = {}
+
+
+#: The report fields the signature covers, in this order (the rest describes the latest delivery).
+SIGNED_FIELDS = ("job", "scheduled_time", "deleted", "scanned", "complete")
+
+
+def report_signature(key: bytes, report: dict[str, Any]) -> str:
+    """HMAC-SHA256 (hex) of the report's :data:`SIGNED_FIELDS` as canonical JSON (sorted keys, no spaces)."""
+    canonical = json.dumps({f: report.get(f) for f in SIGNED_FIELDS}, sort_keys=True, separators=(",", ":"))
+    return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
+
+
+def max_deletes() -> int:
+    """The per-run delete limit from Parameter Store; ``ValueError`` when it is not a positive integer."""
+    raw = get_parameter(settings.MAX_DELETES_PARAMETER)
+    try:
+        limit = int(raw)
+    except (TypeError, ValueError):
+        raise ValueError(f"parameter {os.environ.get(settings.MAX_DELETES_PARAMETER)} must be a positive integer, got {raw!r}") from None
+    if limit < 1:
+        raise ValueError(f"parameter {os.environ.get(settings.MAX_DELETES_PARAMETER)} must be a positive integer, got {limit}")
+    return limit
 
 
 def _table(env_name: str) -> Any:
@@ -124,11 +158,13 @@ def delete_expired(
     *,
     reports: Any,
     report_key: dict[str, str],
+    limit: Optional[int] = None,
 ) -> dict[str, Any]:
-    """Delete sessions that expired before ``cutoff``, counting each in the report as it goes;
-    returns this run's counts."""
+    """Delete sessions that expired before ``cutoff``, counting each in the report as it goes, at most
+    ``limit`` (None: no limit); returns this run's counts."""
     scanned = deleted = renewed = 0
     complete = True
+    at_limit = False
     scan_args: dict[str, Any] = {
         "FilterExpression": Attr("expires_at").lt(cutoff),
         "ProjectionExpression": "session_id",
@@ -141,14 +177,21 @@ def delete_expired(
         page = sessions.scan(**scan_args)
         scanned += page.get("ScannedCount", 0)
         for item in page.get("Items", []):
+            if limit is not None and deleted >= limit:
+                at_limit = True
+                break
             if _delete_and_count(sessions, reports, report_key, item["session_id"], cutoff):
                 deleted += 1
             else:
                 renewed += 1  # renewed (or already deleted) since the scan: keep it
+        if at_limit:
+            complete = False
+            break
         if "LastEvaluatedKey" not in page:
             break
         scan_args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    return {"scanned": scanned, "deleted": deleted, "skipped_renewed": renewed, "complete": complete}
+    return {"scanned": scanned, "deleted": deleted, "skipped_renewed": renewed, "complete": complete,
+            "stopped_at_limit": at_limit}
 
 
 def emit_metrics(job: str, counts: dict[str, Any]) -> None:
@@ -169,25 +212,30 @@ def handler(event: Any, context: Any, *, sessions: Optional[Any] = None, reports
     time_left = context.get_remaining_time_in_millis if context is not None else (lambda: 900_000)
     key = {"job": run["job"], "scheduled_time": run["scheduled_time"]}
     counts = delete_expired(
-        sessions, run["cutoff"], run["page_size"], time_left, reports=reports, report_key=key
+        sessions, run["cutoff"], run["page_size"], time_left, reports=reports, report_key=key, limit=max_deletes()
     )
     # deleted was counted with each delete; the rest describes this (latest) run.
     report = reports.update_item(
         Key=key,
         UpdateExpression="SET execution_id = :e, finished_at = :f, scanned = :s, skipped_renewed = :r, "
-        "complete = :c ADD deleted :zero, runs :one",
+        "complete = :c, stopped_at_limit = :l ADD deleted :zero, runs :one",
         ExpressionAttributeValues={
             ":e": run["execution_id"],
             ":f": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             ":s": counts["scanned"],
             ":r": counts["skipped_renewed"],
             ":c": counts["complete"],
+            ":l": counts["stopped_at_limit"],
             ":zero": 0,
             ":one": 1,
         },
         ReturnValues="ALL_NEW",
     )["Attributes"]
     report = {k: int(v) if isinstance(v, Decimal) else v for k, v in report.items()}
+    # signed once final: the key is cached per execution environment (runtime.secrets)
+    report["signature"] = report_signature(get_secret(settings.SIGNING_KEY_SECRET).encode(), report)
+    reports.update_item(Key=key, UpdateExpression="SET signature = :sig",
+                        ExpressionAttributeValues={":sig": report["signature"]})
     emit_metrics(run["job"], counts)  # this run's numbers: a duplicate run adds 0 deletions
     log.info("session clean-up finished", extra={"report": report})
     return report
