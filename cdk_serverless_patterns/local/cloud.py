@@ -584,7 +584,14 @@ class LocalCloud:
 
         owner = self._function(function).logical_id if function is not None else None
         report = self._ctx.iam.unused_grants(owner)
-        paths = {}
+        paths: dict[str, str] = {}
+        if self.stack is None:  # from a cloud assembly: the templates carry the paths (aws:cdk:path)
+            for logical_id in report:
+                resource = self.template.resources.get(logical_id)
+                if resource is not None:
+                    path = resource.path
+                    paths[logical_id] = path[: -len("/Resource")] if path.endswith("/Resource") else path
+            return {paths.get(logical_id, logical_id): pairs for logical_id, pairs in report.items()}
         for child in self.stack.node.find_all():
             if isinstance(child, cdk.CfnResource):
                 path = child.node.path

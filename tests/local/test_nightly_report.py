@@ -121,6 +121,7 @@ def test_the_secret_localcloud_generates_is_the_one_the_job_reads(cloud: Any, st
     assert report["signature"] == cleanup.report_signature(key.encode(), report)
 
 
+@pytest.mark.altered_template
 def test_without_the_secret_grant_the_job_is_denied(synthesized_example: Any, tmp_path: Path) -> None:
     """The same template with the job's secretsmanager statement removed: the run fails with AccessDenied."""
     example = synthesized_example("nightly_report")
@@ -146,6 +147,13 @@ def test_without_the_secret_grant_the_job_is_denied(synthesized_example: Any, tm
 UNUSED_GRANTS: dict[str, dict[str, str]] = {
     "NightlyReportExample/SessionCleanup/Job/Function": {
         **send_extras("NightlyReportExample-SessionCleanupJobAsyncFailuresQueue104BDFD2"),
+        "secretsmanager:DescribeSecret arn:aws:secretsmanager:us-east-1:123456789012:secret:nightly-report/report-signing-key-??????":
+            "part of the library's read-only secret grant (GetSecretValue + DescribeSecret, as CDK's grant_read): "
+            "Powertools' and the runtime getter read the value only; DescribeSecret lets an operator's tooling "
+            "under the same role check rotation state",
+        "ssm:GetParameters arn:aws:ssm:us-east-1:123456789012:parameter/nightly-report/max-deletes":
+            "part of the library's read-only parameter grant (GetParameter + GetParameters, as CDK's grant_read): "
+            "the job reads the one parameter with GetParameter",
     },
 }
 

@@ -7,7 +7,8 @@ call matched both patterns — e.g. one ``GetItem`` on that table). A pair is
 *used* when an allowed request matched it: a handler's AWS call, the KMS
 request an SSE-KMS call implied, or a delivery the role made (a pipe's or
 schedule's target). Grants the *service* uses because of the configuration —
-the Lambda service writing logs and traces, polling an event source mapping's
+the Lambda service writing logs and traces, managing a VPC function's network
+interfaces, polling an event source mapping's
 queue or stream, sending to its on-failure destination, dead-letter queue or
 asynchronous-invocation destinations; a pipe reading its source and writing its
 dead-letter queue — count as used: they are needed whatever the run did.
@@ -26,6 +27,11 @@ from .roles import RolePolicies
 _LOGS_AND_TRACES = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
                     "xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
                     "xray:GetSamplingTargets")
+#: What the Lambda service does with the function's role to attach it to a VPC
+#: (the actions of AWSLambdaVPCAccessExecutionRole), whatever the handler does.
+_VPC_NETWORK_INTERFACES = ("ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
+                           "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses",
+                           "ec2:UnassignPrivateIpAddresses")
 _SOURCE_READS = {
     "sqs": ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility",
             "sqs:GetQueueUrl"),
@@ -96,6 +102,8 @@ class GrantUsage:
             self._imply(role, _sends(str((props.get("DeadLetterConfig") or {}).get("TargetArn", ""))))
             if props.get("KmsKeyArn"):
                 self._imply(role, [("kms:Decrypt", str(props["KmsKeyArn"]))])
+            if props.get("VpcConfig"):
+                self._imply(role, ((a, "*") for a in _VPC_NETWORK_INTERFACES))
         for mapping in t.of_type("AWS::Lambda::EventSourceMapping"):
             props = t.resolve(mapping.properties)
             role = functions.get(_function_name(str(props.get("FunctionName", ""))))
