@@ -254,6 +254,7 @@ class ApiBackend(Construct):
             table_access=table_access,
         )
         waf = waf if waf is not None else api_type is ApiType.REST
+        create_alarms = or_default(create_alarms, True)  # None means the default, not False
         check_stack_capacity(
             path,
             scope,

@@ -44,7 +44,7 @@ from cdk_serverless_patterns.building_blocks.function import (
     validate_spec,
 )
 from cdk_serverless_patterns.checks.acknowledge import acknowledge
-from cdk_serverless_patterns.errors import Problems, child_path
+from cdk_serverless_patterns.errors import Problems, child_path, or_default
 from cdk_serverless_patterns.runtime import env
 
 #: The finding a public URL raises. cdk-nag's AwsSolutions and Serverless packs
@@ -173,6 +173,7 @@ class FunctionUrlEndpoint(Construct):
             extra_environment={env.CORS_ALLOW_ORIGINS: ",".join(origins)} if origins else None,
         )
         validate_function_url(problems, url)
+        create_alarms = or_default(create_alarms, True)  # None means the default, not False
         problems.raise_if_any()
         super().__init__(scope, construct_id)
 
