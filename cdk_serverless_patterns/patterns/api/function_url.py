@@ -43,7 +43,7 @@ from cdk_serverless_patterns.building_blocks.function import (
     ServerlessFunction,
     validate_spec,
 )
-from cdk_serverless_patterns.checks.acknowledge import acknowledge
+from cdk_serverless_patterns.checks.acknowledge import COMPLIANCE, acknowledge
 from cdk_serverless_patterns.errors import Problems, child_path, or_default
 from cdk_serverless_patterns.runtime import env
 
@@ -208,9 +208,12 @@ class FunctionUrlEndpoint(Construct):
         )
         self.url: str = self.function_url.url
         if url.auth is FunctionUrlAuth.NONE:
-            acknowledge(
-                self.function_url, PUBLIC_URL_RULE, f"Public function URL by explicit FunctionUrlAuth.NONE: {url.reason}"
-            )
+            reason = f"Public function URL by explicit FunctionUrlAuth.NONE: {url.reason}"
+            acknowledge(self.function_url, PUBLIC_URL_RULE, reason)
+            # the compliance packs' finding on the alias's public invoke permissions (principal '*') of that URL
+            for permission in self.function.alias.node.children:
+                if isinstance(permission, lambda_.CfnPermission) and permission.principal == "*":
+                    acknowledge(permission, COMPLIANCE + "LambdaFunctionPublicAccessProhibited", reason)
 
         self.alarms: list[cloudwatch.Alarm] = list(self.function.alarms)
         if create_alarms:
