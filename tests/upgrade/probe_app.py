@@ -46,6 +46,10 @@ def _spec(**options: object) -> FunctionSpec:
     return FunctionSpec(code=str(HANDLER_DIR), handler="app.handler", **options)  # type: ignore[arg-type]
 
 
+def _saga_steps() -> list[SagaStep]:
+    return [SagaStep("reserve", action=_spec(), compensation=_spec()), SagaStep("charge", action=_spec())]
+
+
 def build(app: cdk.App) -> cdk.Stack:
     """The probe stack, in us-east-1 (where EdgeSite's Lambda@Edge functions must live)."""
     stack = cdk.Stack(app, STACK_NAME, env=cdk.Environment(account="111111111111", region="us-east-1"))
@@ -99,7 +103,7 @@ def build(app: cdk.App) -> cdk.Stack:
     Saga(
         stack,
         "Saga",
-        steps=[SagaStep("reserve", action=_spec(), compensation=_spec()), SagaStep("charge", action=_spec())],
+        steps=_saga_steps(),
         approval=SagaApproval(before="charge", timeout=cdk.Duration.hours(1)),
         timeout=cdk.Duration.hours(2),
         log_retention=year,
@@ -146,36 +150,12 @@ def build_0_2_0(app: cdk.App) -> cdk.Stack:
     stack = cdk.Stack(app, STACK_NAME_0_2_0, env=cdk.Environment(account="111111111111", region="us-east-1"))
     enable_hardening(stack)
     destroy = cdk.RemovalPolicy.DESTROY
-    ApiBackend(
-        stack,
-        "HttpApi",
-        routes={"GET /items/{id}": _spec(), "POST /items": _spec()},
-        api_type=ApiType.HTTP,
-        auth=ApiAuth.iam(),
-        table=True,
-        removal_policy=destroy,
-    )
-    FanOutFanIn(
-        stack,
-        "FifoFanOut",
-        workers={"resize": _spec()},
-        aggregator=_spec(),
-        fifo=True,
-        removal_policy=destroy,
-    )
-    Saga(
-        stack,
-        "ExpressSaga",
-        steps=[SagaStep("reserve", action=_spec(), compensation=_spec()), SagaStep("charge", action=_spec())],
-        workflow_type=WorkflowType.EXPRESS,
-        removal_policy=destroy,
-    )
+    items = {"GET /items/{id}": _spec(), "POST /items": _spec()}
+    ApiBackend(stack, "HttpApi", routes=items, api_type=ApiType.HTTP, auth=ApiAuth.iam(), table=True, removal_policy=destroy)
+    FanOutFanIn(stack, "FifoFanOut", workers={"resize": _spec()}, aggregator=_spec(), fifo=True, removal_policy=destroy)
+    Saga(stack, "ExpressSaga", steps=_saga_steps(), workflow_type=WorkflowType.EXPRESS, removal_policy=destroy)
     DurableSaga(
-        stack,
-        "DurableSaga",
-        steps=[SagaStep("reserve", action=_spec(), compensation=_spec()), SagaStep("charge", action=_spec())],
-        retention_period=cdk.Duration.days(7),
-        removal_policy=destroy,
+        stack, "DurableSaga", steps=_saga_steps(), retention_period=cdk.Duration.days(7), removal_policy=destroy
     )
     return stack
 
