@@ -36,7 +36,7 @@ step "fresh virtualenv, wheel built from the clone"
 python3 -m venv "$work/venv"
 py="$work/venv/bin/python"
 "$py" -m pip install --quiet -c "$work/src/constraints.txt" build
-"$py" -m build --wheel --outdir "$work/dist" "$work/src" >/dev/null
+"$py" -m build --wheel --outdir "$work/dist" "$work/src" >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
 wheel=$(ls "$work/dist"/*.whl)
 echo "built $(basename "$wheel")"
 
