@@ -42,7 +42,7 @@ from .findings import acknowledge_regional_findings
 from .logging import function_log_group, json_logging
 from .role import allow_logging_to, default_policy, depend_only_on_policies, execution_role
 from .spec import FunctionSpec, Invocation, code_asset, record_idempotency
-from .tracing import activate_tracing
+from .tracing import acknowledge_adot_runtime, activate_tracing
 from .validation import validate_regional_options, validate_spec
 
 
@@ -220,6 +220,9 @@ class ServerlessFunction(Construct):
             ]
             or None,
             adot_instrumentation=adot_instrumentation() if spec.tracing is Tracing.OPENTELEMETRY else None,
+            # with ADOT, CDK turns tracing on itself and adds X-Ray's "*" to the default policy:
+            # DISABLED here keeps it out (activate_tracing sets Active on the L1 below)
+            tracing=lambda_.Tracing.DISABLED if spec.tracing is Tracing.OPENTELEMETRY else None,
             role=self.role,
             log_group=self.log_group,
             **json_logging(),
@@ -240,6 +243,8 @@ class ServerlessFunction(Construct):
             **alias_async_settings(failure, retry_attempts=retries, max_event_age=max_age),
         )
         acknowledge_regional_findings(self.function, self.role, has_destination=failure is not None)
+        if spec.tracing is Tracing.OPENTELEMETRY and spec.runtime is None:
+            acknowledge_adot_runtime(self.function)
 
         self.alarms: list[cloudwatch.Alarm] = list(failure.alarms) if failure else []
         if create_alarms:
