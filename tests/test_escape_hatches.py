@@ -1,7 +1,8 @@
 """The documented escape hatches work with every check on: an index added to each pattern's table
 (docs/escape-hatches.md) is covered by the library's own grants and acknowledgements, scoped to
 that table's indexes, with no logical id for the user to compute, also after the table's logical
-id is pinned with ``override_logical_id`` (docs/upgrading.md). One app, synthesized once."""
+id is pinned with ``override_logical_id`` (docs/upgrading.md), and when another stack uses the
+table. One app, synthesized once."""
 
 from __future__ import annotations
 
@@ -69,6 +70,9 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[st
     )
     ApiBackend(stack, "OnExisting", routes={"GET /things": _spec()}, table=imported, auth=ApiAuth.iam())
     ApiBackend(stack, "Plain", routes={"GET /plain": _spec()}, table=True, auth=ApiAuth.iam())  # no index
+    # the indexed table used from another stack: the grant names the table's export
+    consumer = cdk.Stack(app, "Consumer", env=cdk.Environment(account="111111111111", region="us-east-1"))
+    ApiBackend(consumer, "Reader", routes={"GET /report": _spec()}, table=api.table, auth=ApiAuth.iam())
     app.synth()
     return outdir, json.loads((outdir / f"{STACK}.template.json").read_text())
 
@@ -106,6 +110,14 @@ def test_the_grants_reach_the_indexes_and_each_acknowledgement_names_exactly_the
         rules = template["Resources"][policy]["Metadata"]["cdk_nag"]["rules_to_suppress"]
         acknowledged = {a for r in rules if r["id"] == "AwsSolutions-IAM5" for a in r.get("applies_to", [])}
         assert {f"Resource::{g}" for g in granted} <= acknowledged, policy
+
+
+def test_a_table_of_another_stack_is_acknowledged_under_its_export(synthesized):
+    consumer = json.loads((synthesized[0] / "Consumer.template.json").read_text())
+    [(policy, granted)] = _index_grants(consumer).items()
+    assert granted and all(g.startswith(f"{STACK}:ExportsOutput") for g in granted), granted
+    rules = consumer["Resources"][policy]["Metadata"]["cdk_nag"]["rules_to_suppress"]
+    assert {f"Resource::{g}" for g in granted} <= {a for r in rules for a in r.get("applies_to", [])}
 
 
 def test_a_table_without_indexes_gets_no_index_grant_or_acknowledgement(synthesized):

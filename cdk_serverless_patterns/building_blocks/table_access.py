@@ -32,7 +32,7 @@ hatch of docs/escape-hatches.md) are covered: CDK's table grant reaches
 ``<table ARN>/index/*`` once the table has an index, and at synth the library
 acknowledges cdk-nag's ``AwsSolutions-IAM5`` finding for exactly that resource
 on the grantee's own policy (:class:`AcknowledgeIndexGrant`), under the table's
-final logical id, so no user has to compute one.
+final logical id (or its export, from another stack), so no user has to compute one.
 """
 
 from __future__ import annotations
@@ -41,10 +41,10 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Optional
 
 import jsii
-from aws_cdk import AspectPriority, Aspects, IAspect, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
-from constructs import IConstruct
+from constructs import IConstruct, IValidation
 
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge
 from cdk_serverless_patterns.checks.nag_ids import flatten_reference, resource_finding
@@ -170,7 +170,7 @@ def grant_table_access(
         table.encryption_key.grant(grantee, *(KEY_WRITE_ACTIONS if access.changes_items else KEY_READ_ACTIONS))
     policy = default_policy(grantee)
     if policy is not None:
-        Aspects.of(policy).add(AcknowledgeIndexGrant(table, policy), priority=AspectPriority.READONLY)
+        policy.node.add_validation(AcknowledgeIndexGrant(table, policy))
     return grant
 
 
@@ -183,22 +183,26 @@ INDEX_GRANT_REASON = (
 )
 
 
-@jsii.implements(IAspect)
+@jsii.implements(IValidation)
 class AcknowledgeIndexGrant:
     """At synth, acknowledges ``AwsSolutions-IAM5[Resource::<table ARN>/index/*]`` on
-    ``policy`` when (and only when) the policy grants on ``table``'s indexes: the
-    finding id is built from the table's final logical id, after every override."""
+    ``policy`` when (and only when) the policy grants on ``table``'s indexes.
+
+    It runs as a validation of the policy: CDK validates the tree after aspects and
+    after cross-stack references are resolved, so the finding id is built from the
+    table's final reference (its logical id after every override, or the export of
+    another stack) and the acknowledgement is recorded before the checks run.
+    """
 
     def __init__(self, table: dynamodb.ITable, policy: IConstruct) -> None:
         self._table = table
         self._policy = policy
 
-    def visit(self, node: IConstruct) -> None:
-        if node.node.path != self._policy.node.path:
-            return  # the aspect also visits the policy's CfnPolicy child
-        finding = resource_finding(node, f"{self._table.table_arn}/index/*")
-        document = getattr(node, "document", None)
-        statements = Stack.of(node).resolve(document).get("Statement", []) if document is not None else []
+    def validate(self) -> list[str]:
+        policy = self._policy
+        finding = resource_finding(policy, f"{self._table.table_arn}/index/*")
+        document = getattr(policy, "document", None)
+        statements = Stack.of(policy).resolve(document).get("Statement", []) if document is not None else []
         granted = {
             f"Resource::{flatten_reference(resource)}"
             for statement in statements
@@ -206,7 +210,8 @@ class AcknowledgeIndexGrant:
                              else [statement.get("Resource")])
         }
         if finding in granted:
-            acknowledge(node, f"{AWS_SOLUTIONS}IAM5[{finding}]", INDEX_GRANT_REASON)
+            acknowledge(policy, f"{AWS_SOLUTIONS}IAM5[{finding}]", INDEX_GRANT_REASON)
+        return []
 
 
 def grant_table_actions(table: dynamodb.ITable, grantee: iam.IGrantable, actions: Iterable[str]) -> Optional[iam.Grant]:
