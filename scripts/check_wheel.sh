@@ -25,6 +25,8 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
+# one mypy cache for this venv's runs (the docs harness and the user apps), apart from the repository's
+export MYPY_CACHE_DIR="$work/mypy-cache"
 started=$SECONDS
 step() { echo "== $1 ($((SECONDS - started)) s)"; }
 
