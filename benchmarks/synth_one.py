@@ -1,6 +1,6 @@
 """Synthesize one workload in this (fresh) process and print what it cost, as JSON.
 
-    python -m benchmarks.synth_one <ours|anchor> <workload> <outdir> [--checks]
+    python -m benchmarks.synth_one <ours|anchor> <workload|all> <outdir> [--checks]
 
 Timed from before the library imports to the end of synth, so library import,
 construct building and synthesis are all included (interpreter and jsii start
@@ -21,7 +21,7 @@ def main(side: str, workload: str, outdir: str, checks: bool) -> None:
     t_start = time.perf_counter()
     import aws_cdk as cdk
 
-    from benchmarks.workloads import BUILDERS
+    from benchmarks.workloads import BUILDERS, WORKLOADS
 
     t_jsii = time.perf_counter()
     app = cdk.App(outdir=outdir)
@@ -29,8 +29,12 @@ def main(side: str, workload: str, outdir: str, checks: bool) -> None:
         from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
         cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
-    stack = cdk.Stack(app, f"{side}-{workload}".replace("_", "-"), env=cdk.Environment(account="111111111111", region="us-east-1"))
-    BUILDERS[side][workload](stack)
+    env = cdk.Environment(account="111111111111", region="us-east-1")
+    # "all" is the four workloads as four stacks of one app: one process, one
+    # jsii start, one validation pass, as a user's app would have them.
+    for name in (WORKLOADS if workload == "all" else (workload,)):
+        stack = cdk.Stack(app, f"{side}-{name}".replace("_", "-"), env=env)
+        BUILDERS[side][name](stack)
     t_built = time.perf_counter()
     failed = False
     try:

@@ -47,6 +47,10 @@ _EXPORTS: dict[str, str] = {
     "enable_hardening": ".building_blocks.hardening",
     "set_default_alarm_topic": ".building_blocks.alarms",
     "TableAccess": ".building_blocks.table_access",
+    # 2026 compute options
+    "ManagedInstances": ".building_blocks.function.compute",
+    "ProvisionedPollers": ".building_blocks.sqs_consumers",
+    "TenantIsolation": ".building_blocks.function.compute",
     # patterns
     "ApiBackend": ".patterns.api.backend",
     "ApiAuth": ".patterns.api.auth",
@@ -92,8 +96,10 @@ __all__ = [
     "Idempotency",
     "IdempotencyKind",
     "Invocation",
+    "ManagedInstances",
     "PatternConfigError",
     "Powertools",
+    "ProvisionedPollers",
     "Route",
     "Saga",
     "SagaApproval",
@@ -104,6 +110,7 @@ __all__ = [
     "ServerlessPatternsChecks",
     "StreamProcessing",
     "TableAccess",
+    "TenantIsolation",
     "Tracing",
     "WorkflowType",
     "__version__",
@@ -132,6 +139,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .building_blocks.function import EdgeFunction as EdgeFunction
     from .building_blocks.function import FunctionSpec as FunctionSpec
     from .building_blocks.function import Invocation as Invocation
+    from .building_blocks.function.compute import ManagedInstances as ManagedInstances
+    from .building_blocks.function.compute import TenantIsolation as TenantIsolation
+    from .building_blocks.sqs_consumers import ProvisionedPollers as ProvisionedPollers
     from .building_blocks.function import ServerlessFunction as ServerlessFunction
     from .building_blocks.hardening import enable_hardening as enable_hardening
     from .building_blocks.idempotency import Idempotency as Idempotency

@@ -261,6 +261,29 @@ API_RESERVED_CONCURRENCY_SHARE = 200
 #: default quota): each gets SAGA_RESERVED_CONCURRENCY_SHARE // functions.
 SAGA_RESERVED_CONCURRENCY_SHARE = 100
 SQS_MAX_CONCURRENCY_MAX = 1000
+#: Provisioned mode of an SQS event source mapping (dedicated event pollers; each
+#: handles up to 1 MB/s or 10 concurrent invokes): MinimumPollers 2-200 (default 2),
+#: MaximumPollers 2-2000 (default 200), per the CloudFormation ProvisionedPollerConfig
+#: and aws-cdk-lib's ProvisionedPollerConfig (2.275.0). It and maximum concurrency are
+#: "mutually exclusive options": https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html
+SQS_MIN_POLLERS_MIN = 2
+SQS_MIN_POLLERS_MAX = 200
+SQS_MAX_POLLERS_MIN = 2
+SQS_MAX_POLLERS_MAX = 2000
+SQS_MAX_POLLERS_DEFAULT = 200
+#: Concurrent invocations one SQS event poller drives at most (AWS Lambda pricing page, provisioned mode).
+SQS_INVOKES_PER_POLLER = 10
+#: Lambda Managed Instances (read 2026-12-07): functions of at least 2 GB and 1 vCPU
+#: (https://docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-best-practices.html),
+#: ExecutionEnvironmentMemoryGiBPerVCpu 2.0-8.0 and PerExecutionEnvironmentMaxConcurrency
+#: 1-1600 (https://docs.aws.amazon.com/lambda/latest/api/API_LambdaManagedInstancesCapacityProviderConfig.html),
+#: Python 3.13+ and Node.js 22+ (https://docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-runtimes.html).
+MANAGED_INSTANCES_MEMORY_MIN_MB = 2048
+MANAGED_INSTANCES_GIB_PER_VCPU_MIN = 2.0
+MANAGED_INSTANCES_GIB_PER_VCPU_MAX = 8.0
+MANAGED_INSTANCES_CONCURRENCY_MIN = 1
+MANAGED_INSTANCES_CONCURRENCY_MAX = 1600
+MANAGED_INSTANCES_MIN_RUNTIMES: dict[str, tuple[int, ...]] = {"python": (3, 13), "nodejs": (22,)}
 #: Job state (DynamoDB TTL) is kept this long after its last write: longer than
 #: SQS's 14-day maximum message retention, so a late duplicate never finds its
 #: job gone and starts it again. Must equal runtime.fan_in.DEFAULT_RETENTION_S.

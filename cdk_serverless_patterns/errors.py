@@ -43,13 +43,24 @@ def or_default(value: Optional[_T], default: _T) -> _T:
 
 def is_token(value: Any) -> bool:
     """True when ``value`` is only known at deploy time (skip validating it)."""
+    # Each Token.is_unresolved is a jsii round trip: answer in Python when the
+    # value cannot be a token (no string-token marker; a number far from the
+    # ~-1.9e289 doubles CDK encodes number tokens as).
     if isinstance(value, str):
-        return Token.is_unresolved(value)
+        return _STRING_TOKEN_MARKER in value and Token.is_unresolved(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         # inf/NaN are not JSON: sent to jsii they kill its process for the rest of the app.
         # A number token is a finite double, so a non-finite value is never one.
-        return math.isfinite(value) and Token.is_unresolved(value)
+        if not math.isfinite(value) or abs(value) < _SMALLEST_NUMBER_TOKEN:
+            return False
+        return Token.is_unresolved(value)
     return False
+
+
+#: How CDK marks a string token (``${Token[NAME.123]}``).
+_STRING_TOKEN_MARKER = "${Token["
+#: Every number token CDK encodes is a double of magnitude above this.
+_SMALLEST_NUMBER_TOKEN = 1e280
 
 
 def is_number(value: Any, *, integer: bool = True) -> TypeGuard[Union[int, float]]:

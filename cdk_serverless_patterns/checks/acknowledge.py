@@ -30,6 +30,7 @@ at the time of the call.
 from __future__ import annotations
 
 import re
+import weakref
 from typing import Any, Iterable, Sequence
 
 from aws_cdk import Acknowledgment, CfnResource, Validations
@@ -105,9 +106,8 @@ def acknowledge(construct: IConstruct, rule_id: str, reason: str) -> None:
     """
     _require_reason(rule_id, reason)
     report_ids = expand(rule_id)
-    validations = Validations.of(construct)
-    for report_id in report_ids:
-        validations.acknowledge(Acknowledgment(id=report_id, reason=reason))
+    # One jsii call for all ids (``acknowledge`` is variadic): round trips are what synth time is made of.
+    _validations(construct).acknowledge(*(Acknowledgment(id=report_id, reason=reason) for report_id in report_ids))
     suppressions = []
     checkov: list[str] = []
     for report_id in report_ids:
@@ -146,20 +146,59 @@ def _require_reason(what: str, reason: str) -> None:
         raise ValueError(f"acknowledgement of {what} needs a real reason, got {reason!r}")
 
 
+#: Per construct, what repeated acknowledgements of it would otherwise ask jsii
+#: for again: its ``Validations`` and its default CloudFormation resource (a
+#: default child, once there, stays). Weak keys, as for ``_WRITTEN``.
+_VALIDATIONS: "weakref.WeakKeyDictionary[IConstruct, Validations]" = weakref.WeakKeyDictionary()
+_DEFAULT_RESOURCE: "weakref.WeakKeyDictionary[IConstruct, CfnResource]" = weakref.WeakKeyDictionary()
+
+
+def _validations(construct: IConstruct) -> Validations:
+    found = _VALIDATIONS.get(construct)
+    if found is None:
+        found = _VALIDATIONS[construct] = Validations.of(construct)
+    return found
+
+
 def _resources(construct: IConstruct) -> Iterable[CfnResource]:
     if isinstance(construct, CfnResource):
         return [construct]
-    default = construct.node.default_child
-    if isinstance(default, CfnResource):
+    default = _DEFAULT_RESOURCE.get(construct)
+    if default is not None:
         return [default]
-    return [c for c in construct.node.find_all() if isinstance(c, CfnResource)]
+    node = construct.node
+    child = node.default_child
+    if isinstance(child, CfnResource):
+        _DEFAULT_RESOURCE[construct] = child
+        return [child]
+    return [c for c in node.find_all() if isinstance(c, CfnResource)]
+
+
+#: The metadata this module last wrote per resource and key. Each metadata read
+#: is a jsii round trip, and a resource collects many acknowledgements: read a
+#: key from the resource once (it may hold entries written by others before
+#: the first acknowledgement), then build on what was written. Weak keys: a
+#: proxy jsii drops is read afresh next time.
+_WRITTEN: "weakref.WeakKeyDictionary[CfnResource, dict[str, Any]]" = weakref.WeakKeyDictionary()
+
+
+def _metadata(resource: CfnResource, key: str) -> Any:
+    written = _WRITTEN.get(resource)
+    if written is not None and key in written:
+        return written[key]
+    return resource.get_metadata(key)
+
+
+def _write_metadata(resource: CfnResource, key: str, value: Any) -> None:
+    resource.add_metadata(key, value)
+    _WRITTEN.setdefault(resource, {})[key] = value
 
 
 def _merge_metadata(resource: CfnResource, suppressions: list[dict[str, Any]], checkov_ids: list[str], reason: str) -> None:
     # Each metadata read and write is a jsii round trip: read only the keys this
     # acknowledgement adds to, write only what changed.
     if suppressions:
-        nag_rules = list((resource.get_metadata("cdk_nag") or {}).get("rules_to_suppress", []))
+        nag_rules = [dict(e) for e in (_metadata(resource, "cdk_nag") or {}).get("rules_to_suppress", [])]
         changed = False
         for entry in suppressions:
             same = next((e for e in nag_rules if e["id"] == entry["id"] and e["reason"] == entry["reason"]), None)
@@ -171,13 +210,13 @@ def _merge_metadata(resource: CfnResource, suppressions: list[dict[str, Any]], c
                 changed = changed or merged != same.get("applies_to")
                 same["applies_to"] = merged
         if changed:
-            resource.add_metadata("cdk_nag", {"rules_to_suppress": nag_rules})
+            _write_metadata(resource, "cdk_nag", {"rules_to_suppress": nag_rules})
     if checkov_ids:
-        skips = list((resource.get_metadata("checkov") or {}).get("skip", []))
+        skips = list((_metadata(resource, "checkov") or {}).get("skip", []))
         known = {s["id"] for s in skips}
         added = [{"id": c, "comment": reason} for c in dict.fromkeys(checkov_ids) if c not in known]
         if added:
-            resource.add_metadata("checkov", {"skip": [*skips, *added]})
+            _write_metadata(resource, "checkov", {"skip": [*skips, *added]})
 
 
 #: Why the library keeps its roles' permissions in inline policies (docs/checks.md).

@@ -69,7 +69,11 @@ from cdk_serverless_patterns.building_blocks.results import (
     validate_result_table,
 )
 from cdk_serverless_patterns.building_blocks.rule_targets import RuleTarget
-from cdk_serverless_patterns.building_blocks.sqs_consumers import consume_queue
+from cdk_serverless_patterns.building_blocks.sqs_consumers import (
+    ProvisionedPollers,
+    consume_queue,
+    validate_provisioned_pollers,
+)
 from cdk_serverless_patterns.building_blocks.topic_grants import grant_publish
 from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge
@@ -119,6 +123,12 @@ class EventProcessing(Construct):
         0-300 s. Default 0 (invoke as soon as records are there).
     :param max_receive_count: receives before a buffered event moves to the
         buffer's DLQ, 1-1000. Default 5.
+    :param provisioned_pollers: with ``buffer=True``, run the buffer's event
+        source mapping in provisioned mode
+        (:class:`~cdk_serverless_patterns.building_blocks.sqs_consumers.ProvisionedPollers`:
+        dedicated pollers, billed per poller-hour) so a burst of uploads drains
+        fast; the pollers then bound the processor's concurrency instead of the
+        default maximum concurrency of 10. Default: none.
     :param retry_attempts: EventBridge retries delivering to the target,
         0-185. Default 185 (bounded by ``max_event_age``).
     :param max_event_age: how long EventBridge keeps retrying, 60 s-24 h.
@@ -170,6 +180,7 @@ class EventProcessing(Construct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         log_retention: Optional[logs.RetentionDays] = None,
         dashboard: bool = False,
+        provisioned_pollers: Optional[ProvisionedPollers] = None,
     ) -> None:
         problems = Problems(child_path(scope, construct_id))
         typed = check_option_types(
@@ -219,6 +230,14 @@ class EventProcessing(Construct):
         validate_result_table(problems, result_table)
         validate_target_retry_policy(problems, retries, event_age)
         _validate_buffer(problems, processor, buffer, batch_size, max_batching_window, receive_count)
+        problems.check(
+            provisioned_pollers is None or buffer,
+            "provisioned_pollers",
+            provisioned_pollers,
+            "only with buffer=True (pollers read the buffer queue; unbuffered events go straight to the function)",
+            "pass buffer=True as well, or drop provisioned_pollers",
+        )
+        validate_provisioned_pollers(problems, provisioned_pollers, max_concurrency=None)
         problems.raise_if_any()
         super().__init__(scope, construct_id)
         options = PatternOptions(
@@ -295,6 +314,7 @@ class EventProcessing(Construct):
                 max_batching_window,
                 receive_count,
                 options,
+                provisioned_pollers,
             )
         else:
             self.delivery.to_function(self.rule, self.processor.alias)
@@ -417,6 +437,7 @@ class EventProcessing(Construct):
         window: Optional[Duration],
         receive_count: int,
         options: PatternOptions,
+        pollers: Optional[ProvisionedPollers] = None,
     ) -> None:
         self.buffer = WorkQueue(
             self,
@@ -434,6 +455,7 @@ class EventProcessing(Construct):
             queue=self.buffer.queue,
             batch_size=batch_size,
             max_batching_window=window,
+            provisioned_pollers=pollers,
         )
 
 

@@ -64,6 +64,7 @@ from cdk_serverless_patterns.building_blocks.queues import (
     validate_work_queue,
 )
 from cdk_serverless_patterns.building_blocks.sqs_consumers import (
+    ProvisionedPollers,
     consume_queue,
     validate_queue_consumer,
 )
@@ -121,7 +122,13 @@ class FanOutFanIn(Construct):
         2-1000, at most a function's ``reserved_concurrency`` when that is set.
         Default: 10 (``defaults.SQS_MAX_CONCURRENCY``; at most the function's
         reserved concurrency), so a backlog cannot take the account's whole
-        concurrency; raise it for throughput.
+        concurrency; raise it for throughput. None with ``provisioned_pollers``.
+    :param provisioned_pollers: run every queue's event source mapping (workers'
+        and aggregator's) in provisioned mode
+        (:class:`~cdk_serverless_patterns.building_blocks.sqs_consumers.ProvisionedPollers`:
+        dedicated pollers between a minimum and a maximum, billed per poller-hour) for
+        spiky job bursts that must drain fast; excludes ``max_concurrency``.
+        Default: none (Lambda's default polling, bounded by ``max_concurrency``).
     :param job_retention: how long job state is kept after its last write
         (DynamoDB TTL), 14-365 days. Default: 30 days, longer than SQS's 14-day
         maximum retention so a late duplicate never restarts a finished job.
@@ -189,6 +196,7 @@ class FanOutFanIn(Construct):
         fifo: bool = False,
         message_group_key: Optional[str] = None,
         content_based_deduplication: bool = False,
+        provisioned_pollers: Optional[ProvisionedPollers] = None,
     ) -> None:
         type_problems = Problems(child_path(scope, construct_id))
         typed = check_option_types(
@@ -213,7 +221,16 @@ class FanOutFanIn(Construct):
         policies = dict(typed["filter_policies"]) if typed["filter_policies"] is not None else {}
         _validate_fifo(type_problems, fifo, topic, message_group_key, content_based_deduplication)
         _validate(
-            type_problems, workers, aggregator, policies, receive, batch, max_concurrency, retention, fifo=fifo
+            type_problems,
+            workers,
+            aggregator,
+            policies,
+            receive,
+            batch,
+            max_concurrency,
+            retention,
+            fifo=fifo,
+            provisioned_pollers=provisioned_pollers,
         )
         super().__init__(scope, construct_id)
         self.fifo = fifo
@@ -275,6 +292,7 @@ class FanOutFanIn(Construct):
                 queue=self.aggregator_queue.queue,
                 batch_size=batch,
                 max_concurrency=max_concurrency,
+                provisioned_pollers=provisioned_pollers,
             )
         }
 
@@ -338,6 +356,7 @@ class FanOutFanIn(Construct):
                 queue=work_queue.queue,
                 batch_size=batch,
                 max_concurrency=max_concurrency,
+                provisioned_pollers=provisioned_pollers,
             )
             self.queues[name] = work_queue
             self.subscription_dead_letter_queues[name] = delivery_failures
@@ -421,6 +440,7 @@ def _validate(
     retention: Duration,
     *,
     fifo: bool = False,
+    provisioned_pollers: Optional[ProvisionedPollers] = None,
 ) -> None:
     """Every rule of :class:`FanOutFanIn`, added to ``problems`` (which may hold type problems), then raised."""
     path = problems.path
@@ -465,6 +485,7 @@ def _validate(
             reserved_concurrency=spec.reserved_concurrency,
             # The aggregator queue stays standard; worker queues follow fifo.
             fifo=fifo and field_prefix != "aggregator",
+            provisioned_pollers=provisioned_pollers,
         )
     unknown = sorted(set(policies) - set(workers))
     problems.check(

@@ -97,7 +97,7 @@ PRICED_TYPES = frozenset({
     "AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm", "AWS::CloudWatch::Dashboard", "AWS::KMS::Key",
     "AWS::WAFv2::WebACL", "AWS::Cognito::UserPool", "AWS::CloudFront::Distribution",
     "AWS::SecretsManager::Secret", "AWS::Route53::HostedZone", "AWS::EC2::NatGateway", "AWS::EC2::EIP",
-    "AWS::EC2::VPCEndpoint",
+    "AWS::EC2::VPCEndpoint", "AWS::Lambda::CapacityProvider",
 })
 
 

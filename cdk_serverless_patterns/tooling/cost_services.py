@@ -121,6 +121,8 @@ def _lambda(p: Pricer) -> None:
             gb_s["edge"] = gb_s.get("edge", 0.0) + gb_seconds
             continue
         requests["regional"] += invocations
+        if "CapacityProviderConfig" in p.g.props(lid):
+            continue  # Managed Instances: EC2 instances and a management fee (_managed_instances), no GB-seconds
         gb_s[arch] = gb_s.get(arch, 0.0) + gb_seconds
         x86_usd += gb_seconds * P.LAMBDA_DURATION_X86_GB_SECOND.usd
         if arch == "x86_64":
@@ -433,7 +435,43 @@ def _vpc(p: Pricer) -> None:
         )
 
 
+def _provisioned_pollers(p: Pricer) -> None:
+    """SQS event source mappings in provisioned mode: their minimum pollers, one EPU each, all month.
+    Pollers added while scaling up are billed per second as used and are not in the estimate."""
+    for lid in p.of_type("AWS::Lambda::EventSourceMapping"):
+        config = p.g.props(lid).get("ProvisionedPollerConfig")
+        if not isinstance(config, dict):
+            continue
+        pollers = number(config.get("MinimumPollers"), 2)
+        p.add("Lambda", f"{short_name(p, lid)}: provisioned pollers (minimum {pollers:g})",
+              pollers * P.HOURS_PER_MONTH, "EPU-hours", P.LAMBDA_SQS_EPU_HOUR, 1)
+        p.estimate.notes.append(
+            f"{short_name(p, lid)}: pollers above the minimum of {pollers:g} are billed as used "
+            f"(${P.LAMBDA_SQS_EPU_HOUR.usd:g} per EPU-hour), not estimated"
+        )
+
+
+def _managed_instances(p: Pricer) -> None:
+    """Capacity providers of Lambda Managed Instances: their EC2 instances at the on-demand price
+    and Lambda's management fee on it (the functions pay requests only, priced in _lambda)."""
+    for lid in p.of_type("AWS::Lambda::CapacityProvider"):
+        allowed = ((p.g.props(lid).get("InstanceRequirements") or {}).get("AllowedInstanceTypes")) or []
+        kind = next((k for k in allowed if k in P.EC2_ON_DEMAND_HOUR), P.MANAGED_INSTANCES_DEFAULT_TYPE)
+        if kind not in allowed:
+            p.estimate.notes.append(
+                f"{short_name(p, lid)}: Lambda chooses the instance types; priced as "
+                f"{P.MANAGED_INSTANCES_DEFAULT_INSTANCES} x {kind} on demand (Savings Plans and Reserved "
+                "Instances lower the EC2 part, not the fee)"
+            )
+        hours = P.MANAGED_INSTANCES_DEFAULT_INSTANCES * P.HOURS_PER_MONTH
+        price = P.EC2_ON_DEMAND_HOUR[kind]
+        p.add("Lambda Managed Instances", f"{short_name(p, lid)}: EC2 {kind}", hours, "instance-hours", price, 1)
+        fee = P.Price(price.usd * P.LAMBDA_MANAGED_INSTANCES_FEE_SHARE, "hour", "https://aws.amazon.com/lambda/pricing/",
+                      price.checked, "15 % of the EC2 on-demand price")
+        p.add("Lambda Managed Instances", f"{short_name(p, lid)}: management fee (15 %)", hours, "instance-hours", fee, 1)
+
+
 PRICERS: list[Callable[[Pricer], None]] = [
-    _fixed, _provisioned, _streams, _apis, _cloudfront, _waf, _cognito, _lambda, _step_functions, _durable_functions,
+    _fixed, _provisioned, _provisioned_pollers, _managed_instances, _streams, _apis, _cloudfront, _waf, _cognito, _lambda, _step_functions, _durable_functions,
     _sqs, _sns, _eventbridge, _dynamodb, _s3, _xray, _vpc,
 ]

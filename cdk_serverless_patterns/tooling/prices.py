@@ -96,6 +96,22 @@ LAMBDA_DURABLE_OPERATIONS_PER_MILLION = Price(8.00, "1M operations", "https://aw
 LAMBDA_DURABLE_DATA_WRITTEN_GB = Price(0.25, "GB", "https://aws.amazon.com/lambda/pricing/", "2026-12-07", "data the durable operations persist (checkpointed results, inputs, errors); read from a copy of the page")
 LAMBDA_DURABLE_DATA_RETAINED_GB_MONTH = Price(0.15, "GB-month", "https://aws.amazon.com/lambda/pricing/", "2026-12-07", "execution data kept while running and for the retention period after; read from a copy of the page")
 
+# --- Lambda provisioned pollers and Managed Instances ---
+#: Read 2026-12-07 from a copy of https://aws.amazon.com/lambda/pricing/ (its "Provisioned Mode for
+#: Event Source Mapping" and "Lambda Managed Instances" sections and their us-east-1 examples).
+LAMBDA_SQS_EPU_HOUR = Price(0.00925, "EPU-hour", "https://aws.amazon.com/lambda/pricing/", "2026-12-07", "provisioned mode of an SQS event source mapping: one Event Poller Unit per event poller (at least 2), per second with a 1-minute minimum; read from a copy of the page")
+#: Lambda Managed Instances add this share of the EC2 on-demand price of each instance as a management fee.
+LAMBDA_MANAGED_INSTANCES_FEE_SHARE = 0.15
+#: EC2 on-demand (Linux) hourly prices of the instance types the cost command prices Managed Instances with.
+EC2_ON_DEMAND_HOUR: dict[str, Price] = {
+    "m7g.xlarge": Price(0.1632, "hour", "https://aws.amazon.com/ec2/pricing/on-demand/", "2026-12-07", "Linux on-demand, 4 vCPU 16 GiB Graviton3; the figure of the Managed Instances example on https://aws.amazon.com/lambda/pricing/"),
+    "m7g.large": Price(0.0816, "hour", "https://aws.amazon.com/ec2/pricing/on-demand/", "2026-12-07", "Linux on-demand, 2 vCPU 8 GiB Graviton3; half of m7g.xlarge (sizes in a family are priced linearly), not confirmed on the page itself"),
+}
+#: Instances a capacity provider keeps when nothing else is known: Lambda launches three for
+#: Availability Zone resiliency (https://docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-best-practices.html).
+MANAGED_INSTANCES_DEFAULT_INSTANCES = 3
+MANAGED_INSTANCES_DEFAULT_TYPE = "m7g.xlarge"
+
 # --- Amazon DynamoDB (on-demand, Standard table class; request prices after the November 2024 50 % cut) ---
 DYNAMODB_WRITE_REQUEST_UNITS_PER_MILLION = Price(0.625, "1M write request units", "https://aws.amazon.com/dynamodb/pricing/on-demand/", "2026-12-01", "one unit per 1 KB written; transactional writes take two")
 DYNAMODB_READ_REQUEST_UNITS_PER_MILLION = Price(0.125, "1M read request units", "https://aws.amazon.com/dynamodb/pricing/on-demand/", "2026-12-01", "one unit per 4 KB strongly consistent read; eventually consistent takes half, transactional two")
@@ -195,6 +211,8 @@ ALL: dict[str, Price] = {
     "SFN_STANDARD_TRANSITIONS_PER_THOUSAND": SFN_STANDARD_TRANSITIONS_PER_THOUSAND,
     "SFN_EXPRESS_REQUESTS_PER_MILLION": SFN_EXPRESS_REQUESTS_PER_MILLION,
     "SFN_EXPRESS_DURATION_GB_SECOND": SFN_EXPRESS_DURATION_GB_SECOND,
+    "LAMBDA_SQS_EPU_HOUR": LAMBDA_SQS_EPU_HOUR,
+    **{f"EC2_ON_DEMAND_HOUR[{kind}]": price for kind, price in EC2_ON_DEMAND_HOUR.items()},
     "LAMBDA_DURABLE_OPERATIONS_PER_MILLION": LAMBDA_DURABLE_OPERATIONS_PER_MILLION,
     "LAMBDA_DURABLE_DATA_WRITTEN_GB": LAMBDA_DURABLE_DATA_WRITTEN_GB,
     "LAMBDA_DURABLE_DATA_RETAINED_GB_MONTH": LAMBDA_DURABLE_DATA_RETAINED_GB_MONTH,

@@ -94,6 +94,11 @@ class ServerlessFunction(Construct):
     :param durable_config: make a Lambda durable function (execution timeout,
         retention). Default: none. The caller validates it and grants the
         checkpoint permissions (``DurableSaga`` does both).
+    :param passes_tenant_id: the caller sends a tenant id with every invoke
+        (``ApiBackend``'s REST routes map one), which a spec with
+        ``tenant_isolation`` needs: Lambda rejects tenant-isolated invokes without
+        one. Default: False (a spec with ``tenant_isolation`` is then a
+        :class:`PatternConfigError`).
 
     Attributes: ``function``, ``alias`` (``live``; wire triggers here), ``role``,
     ``grant_principal`` (the role), ``log_group``, ``alarms``,
@@ -128,6 +133,7 @@ class ServerlessFunction(Construct):
         max_timeout: Optional[tuple[float, str]] = None,
         lambda_edge: bool = False,
         durable_config: Optional[lambda_.DurableConfig] = None,
+        passes_tenant_id: bool = False,
     ) -> None:
         retries = async_retry_attempts if async_retry_attempts is not None else defaults.ASYNC_RETRY_ATTEMPTS
         max_age = async_max_event_age if async_max_event_age is not None else defaults.ASYNC_MAX_EVENT_AGE
@@ -162,6 +168,8 @@ class ServerlessFunction(Construct):
             max_timeout_s=max_timeout[0] if max_timeout else None,
             max_timeout_reason=max_timeout[1] if max_timeout else "",
             extra_environment={**powertools_env, **(environment or {})},
+            passes_tenant_id=passes_tenant_id,
+            invocation=invocation,
         )
         validate_regional_options(
             problems, spec, region=stack.region, async_retry_attempts=retries, async_max_event_age=max_age
@@ -230,7 +238,12 @@ class ServerlessFunction(Construct):
             # Resource "*" statement into the default policy, beside the real grants.
             snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if spec.snap_start else None,
             durable_config=durable_config,
+            tenancy_config=lambda_.TenancyConfig.PER_TENANT if spec.tenant_isolation is not None else None,
         )
+        if spec.managed_instances is not None:
+            cast(lambda_.CfnFunction, self.function.node.default_child).capacity_provider_config = (
+                spec.managed_instances.to_config()
+            )
         self.tracing_policy: Optional[iam.Policy] = activate_tracing(self.function, self.role)
         depend_only_on_policies(self.function, [default_policy(self.role), self.tracing_policy])
         record_idempotency(cast(lambda_.CfnFunction, self.function.node.default_child), spec.idempotency)
@@ -301,3 +314,4 @@ class ServerlessFunction(Construct):
                  "(only asynchronous invocations have an on-failure queue). Fix: use metric_errors()"],
             )
         return self._failure_queue.metric_depth()
+

@@ -23,6 +23,7 @@ from cdk_serverless_patterns import defaults
 from ..idempotency import METADATA_KEY as IDEMPOTENCY_METADATA_KEY
 from ..idempotency import Idempotency
 from ..lambda_layers import Powertools, Tracing
+from .compute import ManagedInstances, TenantIsolation
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,7 +56,12 @@ class FunctionSpec:
         (shares the account's unreserved pool).
     :param provisioned_concurrency: pre-initialised environments on the ``live``
         alias. Default: none.
-    :param snap_start: SnapStart on published versions. Default: False.
+    :param snap_start: SnapStart on published versions (the ``live`` alias points
+        at the version published with each code change, so its invocations start
+        from the snapshot). Runtimes Python 3.12+ (Java 11+, .NET 8+), x86_64 or
+        arm64; not with ``provisioned_concurrency``, ``tenant_isolation`` or
+        ``managed_instances``. Python SnapStart bills snapshot caching and restores
+        (docs/cost.md). Default: False.
     :param description: at most 256 characters (Lambda). Default: none.
     :param layers: layers carrying dependencies (no Docker bundling). Lambda allows
         5 layers in all, and the library adds its own (the runtime layer for Python,
@@ -79,6 +85,17 @@ class FunctionSpec:
     :param tracing: :class:`Tracing` ``XRAY`` (default: active X-Ray) or
         ``OPENTELEMETRY`` (X-Ray plus the pinned ADOT Python layer, runtimes
         python3.8-3.13).
+    :param tenant_isolation: Lambda's tenant isolation mode
+        (:class:`~.compute.TenantIsolation`: where the route reads the tenant id):
+        each tenant's invocations run in execution environments of their own.
+        :class:`~cdk_serverless_patterns.ApiBackend` REST routes only (they pass the
+        tenant id); not with ``provisioned_concurrency``, ``snap_start`` or
+        ``managed_instances``. Default: none (environments are shared by all callers).
+    :param managed_instances: run on Lambda Managed Instances
+        (:class:`~.compute.ManagedInstances`: a capacity provider's EC2 instances,
+        several invocations per environment, EC2 pricing). Needs ``memory_size`` >=
+        2048 and Python 3.13+ or Node.js 22+; not with ``provisioned_concurrency``
+        or ``snap_start``. Default: none (Lambda's on-demand compute).
     """
 
     code: Union[str, "os.PathLike[str]", lambda_.Code]
@@ -96,6 +113,8 @@ class FunctionSpec:
     idempotency: Optional[Idempotency] = None
     powertools: Union[bool, Powertools] = False
     tracing: Tracing = Tracing.XRAY
+    tenant_isolation: Optional[TenantIsolation] = None
+    managed_instances: Optional[ManagedInstances] = None
 
     def replace(self, **changes: Any) -> "FunctionSpec":
         """A copy with ``changes`` applied (specs are immutable)."""

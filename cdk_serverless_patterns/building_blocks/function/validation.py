@@ -27,6 +27,7 @@ from cdk_serverless_patterns.errors import Problems, is_number, is_token
 from ..delivery_rules import duration_seconds
 from ..idempotency import Idempotency
 from ..lambda_layers import Tracing, validate_observability
+from .compute import validate_compute_options
 from .spec import FunctionSpec, Invocation
 
 _HANDLER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
@@ -191,7 +192,8 @@ CONCURRENCY_RULES: tuple[SpecRule, ...] = (
         "snap_start",
         lambda s: False,
         lambda s: True,
-        "SnapStart without provisioned concurrency (Lambda does not support both)",
+        "SnapStart without provisioned concurrency (Lambda's SnapStart supports no provisioned concurrency: "
+        "https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html)",
         "drop snap_start or provisioned_concurrency",
         applies=lambda s: bool(s.snap_start) and s.provisioned_concurrency is not None,
     ),
@@ -259,6 +261,13 @@ EDGE_RULES: tuple[SpecRule, ...] = (
         "drop snap_start; keep edge handlers small so cold starts stay short",
     ),
     SpecRule(
+        "managed_instances",
+        lambda s: s.managed_instances is None,
+        lambda s: s.managed_instances,
+        "None (Lambda@Edge runs in CloudFront's Regions, not on a capacity provider's instances)",
+        "drop managed_instances from the edge function's spec",
+    ),
+    SpecRule(
         "runtime",
         lambda s: _edge_runtime_family(s) in defaults.EDGE_RUNTIME_FAMILIES,
         lambda s: s.resolved_runtime.name,
@@ -277,11 +286,16 @@ def validate_spec(
     max_timeout_s: Optional[float] = None,
     max_timeout_reason: str = "",
     extra_environment: Optional[Mapping[str, str]] = None,
+    passes_tenant_id: bool = False,
+    invocation: Optional[Invocation] = None,
 ) -> None:
     """Add every problem with ``spec`` to ``problems``.
 
     Patterns call this for each spec before creating anything, and may pass a
     tighter ``max_timeout_s`` (API Gateway's 29 s, for example).
+    ``passes_tenant_id``: the caller sends a tenant id with every invoke (only
+    ``ApiBackend``'s REST routes do); otherwise a spec with ``tenant_isolation``
+    is a problem, explained for ``invocation`` when it is known.
     """
     p = field_prefix
     if not isinstance(spec, FunctionSpec):
@@ -302,6 +316,15 @@ def validate_spec(
         problems, powertools=spec.powertools, tracing=spec.tracing, runtime=spec.resolved_runtime, field_prefix=p
     )
     check_rules(problems, spec, p, TYPE_RULES)
+    validate_compute_options(problems, spec, p)
+    if spec.tenant_isolation is not None and not passes_tenant_id:
+        problems.add(
+            f"{p}.tenant_isolation",
+            spec.tenant_isolation,
+            "only on functions of ApiBackend REST routes, which map the tenant id into every invoke (Lambda "
+            f"rejects a tenant-isolated invoke without one; {_NO_TENANT_ID.get(invocation, _NO_TENANT_ID[None])})",
+            "serve the function from an ApiBackend route (api_type=ApiType.REST), or drop tenant_isolation",
+        )
     _validate_idempotency(problems, spec.idempotency, f"{p}.idempotency")
     if not isinstance(spec.environment, Mapping):
         problems.add(
@@ -313,6 +336,16 @@ def validate_spec(
     else:
         env = {**spec.environment, **(extra_environment or {})}
         _validate_environment(problems, env, f"{p}.environment")
+
+
+#: Why a caller cannot pass a tenant id, by how it invokes (None: not known).
+_NO_TENANT_ID: dict[Optional[Invocation], str] = {
+    Invocation.EVENT_SOURCE: "queue and stream triggers (event source mappings) pass no tenant id",
+    Invocation.ASYNC: "asynchronous triggers (EventBridge, S3, SNS, Scheduler) pass no tenant id",
+    Invocation.SYNC: "this caller passes none: function URLs, Step Functions, authorizers and HTTP APIs cannot",
+    None: "queue and stream triggers (event source mappings), asynchronous triggers, function URLs, Step "
+    "Functions, authorizers and HTTP APIs pass none",
+}
 
 
 def _validate_idempotency(problems: Problems, value: object, field_name: str) -> None:

@@ -52,6 +52,7 @@ from cdk_serverless_patterns.building_blocks.function import (
     Invocation,
     ServerlessFunction,
 )
+from cdk_serverless_patterns.building_blocks.function.compute import TENANT_ID_INTEGRATION_HEADER
 from cdk_serverless_patterns.building_blocks.hardening import is_hardened
 from cdk_serverless_patterns.building_blocks.logs import create_log_group
 from cdk_serverless_patterns.building_blocks.tables import create_table
@@ -296,7 +297,9 @@ class ApiBackend(Construct):
 
         function_count = len(routes_by_value(parsed)) + (1 if auth.kind is AuthKind.LAMBDA else 0)
 
-        def make_function(fid: str, spec: FunctionSpec, extra: Optional[Mapping[str, str]] = None) -> ServerlessFunction:
+        def make_function(
+            fid: str, spec: FunctionSpec, extra: Optional[Mapping[str, str]] = None, *, route: bool = False
+        ) -> ServerlessFunction:
             # The stage throttle bounds the rate, not concurrency: reserve a bound (concurrency.py).
             bound = api_reserved_concurrency(spec, rate=options.rate, functions=function_count)
             function = ServerlessFunction(
@@ -310,6 +313,8 @@ class ApiBackend(Construct):
                 removal_policy=removal_policy,
                 environment=extra,
                 max_timeout=(api_type.integration_timeout_s, api_type.timeout_reason),
+                # REST routes map the tenant id into each invoke (see _add_method)
+                passes_tenant_id=route and api_type is ApiType.REST,
             )
             return function
 
@@ -440,7 +445,7 @@ class ApiBackend(Construct):
         for spec, group in routes_by_value(parsed).values():
             base = _shared_function_id(group) if named_for_routes and len(group) > 1 else _function_id(group[0])
             fid = _unique_id(base, used_ids)
-            function = make_function(fid, spec, function_env)
+            function = make_function(fid, spec, function_env, route=True)
             for route in group:
                 self.functions[route.key] = function
                 self.routes[route] = function
@@ -646,9 +651,14 @@ class ApiBackend(Construct):
             for source in self.auth.identity_cache_keys:
                 parameters[source] = True
                 cache_keys.append(source)
+        tenant = function.spec.tenant_isolation
+        if tenant is not None:
+            # required: the request validator answers 400 when a request carries no tenant id
+            parameters[tenant.method_request_parameter] = True
         integration = apigw.LambdaIntegration(
             function.alias,
             proxy=True,
+            request_parameters={TENANT_ID_INTEGRATION_HEADER: tenant.method_request_parameter} if tenant else None,
             # Console test-invoke permissions are a convenience; keep the resource
             # policy to the deployed methods only.
             allow_test_invoke=False,

@@ -16,6 +16,7 @@ from aws_cdk import Duration
 
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.function import FunctionSpec, validate_spec
+from cdk_serverless_patterns.building_blocks.function.compute import TenantIdSource, TenantIsolation
 from cdk_serverless_patterns.building_blocks.concurrency import check_not_zero
 from cdk_serverless_patterns.building_blocks.table_access import validate_table_access
 from cdk_serverless_patterns.building_blocks.option_types import (
@@ -111,8 +112,10 @@ def validate_api(
             max_timeout_s=api_type.integration_timeout_s,
             max_timeout_reason=api_type.timeout_reason,
             extra_environment=extra_env,
+            passes_tenant_id=True,  # REST routes map it; _validate_tenant_routes refuses HTTP APIs
         )
         check_not_zero(problems, f"routes[{group[0].key!r}]", spec, "an API route function")
+        _validate_tenant_routes(problems, spec, group, api_type)
     if api_type is ApiType.HTTP:
         problems.check(
             len(parsed) <= defaults.HTTP_API_MAX_ROUTES,
@@ -175,6 +178,34 @@ def validate_api(
     validate_waf_logging(problems, waf_logging)
     problems.raise_if_any()
     return parsed
+
+
+def _validate_tenant_routes(problems: Problems, spec: Any, group: Sequence[Route], api_type: ApiType) -> None:
+    """A tenant-isolated route function needs a REST API (an HTTP API cannot set the tenant id
+    header Lambda reads) and, for a path-parameter tenant id, that parameter in every route."""
+    tenant = getattr(spec, "tenant_isolation", None)
+    if not isinstance(tenant, TenantIsolation):
+        return  # none, or a wrong type validate_spec reports
+    field_name = f"routes[{group[0].key!r}].tenant_isolation"
+    problems.check(
+        api_type is ApiType.REST,
+        field_name,
+        tenant,
+        "only with api_type=ApiType.REST (API Gateway REST APIs map the tenant id into the X-Amz-Tenant-Id "
+        "header of each invoke; HTTP APIs cannot set it)",
+        "use api_type=ApiType.REST, or drop tenant_isolation",
+    )
+    if tenant.source is TenantIdSource.PATH:
+        missing = [route.key for route in group if tenant.name not in route.path_parameters]
+        problems.check(
+            not missing,
+            field_name,
+            tenant,
+            f"a path parameter every route of the function has ({{{tenant.name}}} is missing from "
+            f"{', '.join(missing)})",
+            f"add {{{tenant.name}}} to those paths, or read the tenant id from a header "
+            "(TenantIsolation.header('X-Tenant-Id'))",
+        )
 
 
 #: What an HTTP API offers instead of each REST-only option (shown in errors).
