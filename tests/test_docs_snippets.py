@@ -71,6 +71,8 @@ SKIPPED = {
         "handler code: publishes a business metric from inside Lambda (tested in tests/test_runtime_metrics.py)",
     ("docs/patterns/saga.md", "from my_app.payments import find_payment"):
         "handler code: a compensation inside Lambda (examples/order_saga runs the same under LocalCloud)",
+    ("docs/patterns/saga.md", "cloud.send_durable_callback("):
+        "test fragment: cloud, stack and order are the test's; tests/local/test_order_saga_durable.py runs the same",
 }
 
 #: Blocks `mypy --strict` cannot check, by (file, a line of the block): why. Every other block,
@@ -92,6 +94,8 @@ NOT_TYPE_CHECKED = {
         "fragment: reserve/release/charge/ship are the specs of the usage block above, api_function the reader's",
     ("docs/patterns/saga.md", "from my_app.payments import find_payment"):
         "imports the reader's own data-access module (my_app)",
+    ("docs/patterns/saga.md", "cloud.send_durable_callback("):
+        "test fragment: cloud (a LocalCloud), stack and order are the test's",
 }
 
 #: What the docs' prose says the blocks may use without defining it (the names `ran` defines).

@@ -12,8 +12,17 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match, Template
 
-from cdk_serverless_patterns import DurableSaga, FunctionSpec, PatternConfigError, SagaStep
+from cdk_serverless_patterns import (
+    DurableSaga,
+    FunctionSpec,
+    Idempotency,
+    PatternConfigError,
+    SagaApproval,
+    SagaStartApi,
+    SagaStep,
+)
 from cdk_serverless_patterns.runtime import durable_saga as runtime
+from cdk_serverless_patterns.template.metadata import IDEMPOTENCY as IDEMPOTENCY_METADATA
 
 HANDLER = "tests/fixtures/saga_steps"
 
@@ -172,6 +181,16 @@ def _make(**kwargs):
         ({"retry_attempts": -1}, "retry_attempts", "0-1000"),
         ({"compensation_retry_attempts": True}, "compensation_retry_attempts", "0-1000"),
         ({"orchestrator_runtime": lambda_.Runtime.PYTHON_3_12}, "orchestrator_runtime", "python3.13, python3.14"),
+        ({"approval": "yes"}, "approval", "a SagaApproval"),
+        ({"approval": SagaApproval(before="ship")}, "approval.before", "the name of a step (a)"),
+        ({"approval": SagaApproval(before="a", timeout=cdk.Duration.millis(2500))}, "approval.timeout", "whole seconds"),
+        (
+            # the engine cannot wait longer than the execution lives
+            {"approval": SagaApproval(before="a", timeout=cdk.Duration.days(2)), "execution_timeout": cdk.Duration.days(1)},
+            "approval.timeout",
+            "shorter than execution_timeout (1 day)",
+        ),
+        ({"start_api": SagaStartApi(execution_name_field="order id")}, "start_api.execution_name_field", "top-level JSON field"),
     ],
 )
 def test_invalid_settings_raise_pattern_config_error(kwargs, field, allowed):
@@ -180,3 +199,58 @@ def test_invalid_settings_raise_pattern_config_error(kwargs, field, allowed):
     message = str(info.value)
     assert field in message and allowed in message
     assert "Fix:" in message or "fix" in message.lower()
+
+
+@pytest.mark.parametrize(
+    "kwargs, field, allowed",
+    [
+        ({"retry_attempts": 186}, "retry_attempts", "0-185"),
+        ({"max_event_age": cdk.Duration.seconds(30)}, "max_event_age", "60 s - 86400 s"),
+        ({"idempotency": None}, "idempotency", "an Idempotency declaration"),
+    ],
+)
+def test_invalid_start_on_settings_raise_pattern_config_error(kwargs, field, allowed):
+    from aws_cdk import aws_events as events
+
+    saga = _make()
+    rule = events.Rule(saga, "Rule", event_pattern=events.EventPattern(source=["x"]))
+    kwargs = {"idempotency": Idempotency.natural("the steps write per order"), **kwargs}
+    with pytest.raises(PatternConfigError) as info:
+        saga.start_on(rule, **kwargs)
+    message = str(info.value)
+    assert field in message and allowed in message
+
+
+def test_start_api_rule_targets_and_approval_go_through_the_alias():
+    from aws_cdk import aws_events as events
+
+    app = cdk.App()
+    stack = cdk.Stack(app, "Wired")
+    saga = DurableSaga(
+        stack, "Orders", steps=_steps(),
+        start_api=SagaStartApi(execution_name_field="order_id"),
+        approval=SagaApproval(before="ship", timeout=cdk.Duration.hours(4)),
+    )
+    rule = events.Rule(stack, "Placed", event_pattern=events.EventPattern(source=["shop"]))
+    saga.start_on(rule, idempotency=Idempotency.conditional_write("order id"))
+    template = Template.from_stack(stack)
+    alias = stack.resolve(saga.start_target.function_arn)
+    assert alias == {"Ref": stack.get_logical_id(saga.orchestrator.alias.node.default_child)}
+    # EventBridge invokes the alias's qualified ARN (aws-cdk #36463), with a DLQ
+    [target] = next(iter(template.find_resources("AWS::Events::Rule").values()))["Properties"]["Targets"]
+    assert target["Arn"] == alias and "DeadLetterConfig" in target
+    # POST /executions: Lambda Invoke of the alias, asynchronously, named by the body's order_id
+    [method] = [m for m in template.find_resources("AWS::ApiGateway::Method").values() if m["Properties"]["HttpMethod"] == "POST"]
+    integration = method["Properties"]["Integration"]
+    assert alias in integration["Uri"]["Fn::Join"][1]
+    assert integration["RequestParameters"] == {
+        "integration.request.header.X-Amz-Invocation-Type": "'Event'",
+        "integration.request.header.X-Amz-Durable-Execution-Name": "method.request.body.order_id",
+    }
+    # the orchestrator declares how a redelivered event stays harmless (SP-IDEMPOTENCY reads it)
+    orchestrator_id, orchestrator = _orchestrator(template)
+    assert orchestrator["Metadata"][IDEMPOTENCY_METADATA]["key"] == "order id"
+    definition = json.dumps(orchestrator["Properties"]["Environment"]["Variables"][runtime.DEFINITION_ENV])
+    assert '\\"approval\\":{\\"before\\":\\"ship\\",\\"timeout_s\\":14400' in definition
+    role_id = stack.get_logical_id(saga.orchestrator.role.node.default_child)
+    assert any(s["Action"] == "sns:Publish" for s in _policy_statements(template, role_id))

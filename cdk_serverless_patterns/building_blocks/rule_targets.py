@@ -66,12 +66,15 @@ class RuleTarget:
             raise RuntimeError("RuleTarget: call to_function() or to_queue() first")
         return self._rule
 
-    def to_function(self, rule: events.Rule, function: lambda_.IFunction) -> None:
-        """Deliver ``rule``'s events to ``function`` (pass the ``live`` alias) asynchronously."""
+    def to_function(self, rule: events.Rule, function: lambda_.IFunction,
+                    event: Optional[events.RuleTargetInput] = None) -> None:
+        """Deliver ``rule``'s events to ``function`` (pass the ``live`` alias) asynchronously;
+        ``event`` shapes what the function receives. Default: the whole event."""
         self._rule = rule
         rule.add_target(
             targets.LambdaFunction(
                 function,
+                event=event,
                 dead_letter_queue=self.dead_letter_queue,
                 retry_attempts=self.retry_attempts,
                 max_event_age=self.max_event_age,

@@ -223,10 +223,15 @@ class TemplateGraph(TemplateReader):
         return fronts
 
     def api_lambda_methods(self) -> Iterator[tuple[str, Mapping[str, Any]]]:
-        """REST API methods whose integration is a Lambda function."""
+        """REST API methods whose integration is a Lambda function the gateway waits for (not an
+        ``AWS`` integration that invokes with ``X-Amz-Invocation-Type: 'Event'``, which returns at once)."""
         for lid, props in self.of_type("AWS::ApiGateway::Method"):
             integration = props.get("Integration")
             if isinstance(integration, Mapping) and integration.get("Type") in _SYNC_API_INTEGRATIONS:
+                headers = integration.get("RequestParameters") or {}
+                invocation = headers.get("integration.request.header.X-Amz-Invocation-Type") if isinstance(headers, Mapping) else None
+                if integration.get("Type") == "AWS" and invocation == "'Event'":
+                    continue
                 if self.function_targets(integration.get("Uri")):
                     yield lid, props
 

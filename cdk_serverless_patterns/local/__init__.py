@@ -22,12 +22,14 @@ from .http import LocalResponse
 from .services.apigateway import LocalApi
 from .services.apigatewayv2 import LocalHttpApi
 from .services.cognito import LocalTokens
+from .services.durable import LocalDurableExecution
 from .services.stepfunctions import LocalExecution
 
 __all__ = [
     "LocalApi",
     "LocalCloud",
     "LocalCloudWarning",
+    "LocalDurableExecution",
     "LocalExecution",
     "LocalHttpApi",
     "LocalInvocationError",

@@ -42,6 +42,7 @@ from .services import REGISTRY
 from .services.apigateway import LocalApi, RestApis
 from .services.apigatewayv2 import HttpApis, LocalHttpApi
 from .services.cognito import Cognito, LocalTokens
+from .services.durable import DurableFunctions, LocalDurableExecution
 from .services.events import EventBridge
 from .services.lambda_ import Lambda
 from .services.scheduler import Scheduler
@@ -50,7 +51,7 @@ from .services.sqs import LocalMessage, Sqs
 from .services.stepfunctions import LocalExecution, StepFunctions
 from .template import Resource, StackTemplate, load_assets
 
-__all__ = ["LocalCloud", "LocalCloudWarning", "LocalExecution", "LocalInvocationError", "LocalMessage", "LocalTokens", "Undelivered"]
+__all__ = ["LocalCloud", "LocalCloudWarning", "LocalDurableExecution", "LocalExecution", "LocalInvocationError", "LocalMessage", "LocalTokens", "Undelivered"]
 
 _MAX_DRAIN_STEPS = 10_000
 #: How long drain() waits for background work (Step Functions executions) that keeps running.
@@ -438,6 +439,49 @@ class LocalCloud:
         )
         with self.top_level():
             return self._open_services.get(StepFunctions).start(resource.arn, execution_input, name)
+
+    def start_durable_execution(self, function: Any, execution_input: Any = None, *,
+                                name: Optional[str] = None) -> LocalDurableExecution:
+        """Start a durable execution and run it (virtual time) until it ends or waits for a callback.
+
+        As ``aws lambda invoke --invocation-type Event --durable-execution-name``
+        on the function's ``live`` alias (durable functions take a qualified ARN):
+        a second start with the same ``name`` and input joins the first
+        execution, another input fails with ``DurableExecutionAlreadyStartedException``.
+
+        :param function: a durable function, or a ``DurableSaga`` (its orchestrator).
+        :param name: the execution name. Default: a new unique one.
+        """
+        local = self._function(getattr(function, "orchestrator", function))
+        target = next(iter(local.aliases.values()), f"{local.arn}:$LATEST")
+        params: dict[str, Any] = {"FunctionName": target, "InvocationType": "Event",
+                                  "Payload": json.dumps(execution_input if execution_input is not None else {})}
+        if name is not None:
+            params["DurableExecutionName"] = name
+        with self.top_level():
+            arn = self.client("lambda").invoke(**params)["DurableExecutionArn"]
+        return self._open_services.get(DurableFunctions).describe(arn)
+
+    def durable_executions(self, function: Any = None) -> list[LocalDurableExecution]:
+        """Every durable execution so far (of ``function``, a durable function or a ``DurableSaga``), in start order."""
+        local = self._function(getattr(function, "orchestrator", function)) if function is not None else None
+        return self._open_services.get(DurableFunctions).executions(local)
+
+    def send_durable_callback(self, callback_id: str, result: Any = None, *, error: Optional[str] = None,
+                              cause: str = "") -> None:
+        """Answer a durable execution's callback, as ``SendDurableExecutionCallbackSuccess`` (``result``,
+        sent as JSON) or, with ``error``, ``SendDurableExecutionCallbackFailure``; the execution then resumes.
+
+        ``callback_id`` comes from ``LocalDurableExecution.callback_id()`` (or ``cloud.waiting``).
+        """
+        lam = self.client("lambda")
+        with self.top_level():
+            if error is None:
+                lam.send_durable_execution_callback_success(CallbackId=callback_id, Result=json.dumps(result).encode())
+            else:
+                lam.send_durable_execution_callback_failure(
+                    CallbackId=callback_id, Error={"ErrorType": error, "ErrorMessage": cause}
+                )
 
     def invoke(self, function: Any, event: Any = None) -> Any:
         """Invoke a function synchronously; returns its result or raises :class:`LocalInvocationError`."""

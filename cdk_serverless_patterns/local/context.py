@@ -122,6 +122,17 @@ class Functions(Protocol):
         """Does the function's resource policy let ``principal`` (from ``source_arn``) invoke it?"""
 
 
+class DurableRunner(Protocol):
+    """The durable-execution service, as the Lambda service hands it invocations of durable functions."""
+
+    def is_durable(self, function: "LocalFunction") -> bool:
+        """Has the function a ``DurableConfig`` (every invocation starts or joins a durable execution)?"""
+
+    def invoke(self, function: "LocalFunction", event: Any, *, invoked_arn: str, invocation_type: str,
+               name: Optional[str]) -> "tuple[int, Any, Optional[str], str]":
+        """``lambda:Invoke`` of a durable function: ``(status, payload, function error, execution ARN)``."""
+
+
 class EventBuses(Protocol):
     """The EventBridge service, as other services call it."""
 
@@ -170,6 +181,7 @@ class CloudContext:
         self._streams: dict[str, "StreamSource"] = {}
         self._functions: Optional[Functions] = None
         self._events: Optional[EventBuses] = None
+        self.durable: Optional[DurableRunner] = None
         self.iam = Iam(template, self.warn_once)
         self._user_pools: Optional[UserPools] = None
 
@@ -218,6 +230,10 @@ class CloudContext:
     # -- the internal interfaces of two services -------------------------------------------
     def provide_functions(self, functions: Functions) -> None:
         self._functions = functions
+
+    def provide_durable(self, durable: DurableRunner) -> None:
+        """The runner of durable functions (``ctx.durable``; None: no such service registered)."""
+        self.durable = durable
 
     def provide_events(self, events: EventBuses) -> None:
         self._events = events

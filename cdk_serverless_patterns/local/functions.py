@@ -22,9 +22,10 @@ handler runs; a handler starts a saga; async deliveries):
 * **Modules: one invocation at a time.** Python has one ``sys.modules`` (the
   import machinery reads the interpreter's dict, it cannot be per thread), and
   a handler may import at call time, so a function's module table is swapped
-  in only while it runs, under :data:`INVOCATION_LOCK`, a process-wide
-  re-entrant lock: a nested synchronous ``lambda:Invoke`` runs on the same
-  thread and re-enters; an invocation on another thread waits its turn. Lambda
+  in only while it runs, under :data:`INVOCATION_LOCK`, a process-wide lock
+  re-entrant along a chain of invocations: a nested synchronous ``lambda:Invoke``
+  re-enters, on the same thread or on a thread that carries the handler's
+  context (the durable SDK's worker); any other invocation waits its turn. Lambda
   runs invocations in parallel, but their order is not something a handler may
   rely on, so serialising them changes no outcome a test can trust.
 
@@ -67,8 +68,46 @@ current_function: contextvars.ContextVar[Optional["LocalFunction"]] = contextvar
     "current_function", default=None
 )
 
+#: The invocation-lock level this context runs under (None outside handlers); see :class:`InvocationLock`.
+_lock_level: contextvars.ContextVar[Optional[object]] = contextvars.ContextVar("invocation_lock_level", default=None)
+
+
+class InvocationLock:
+    """One handler at a time, re-entrant along a chain of nested invocations rather than per thread.
+
+    A nested synchronous ``lambda:Invoke`` re-enters, on the handler's own
+    thread (as an ``RLock`` allowed) or on a thread the handler waits on that
+    carries its context (``contextvars.copy_context``): the durable execution
+    SDK runs the user's code on a worker thread while the invocation's thread
+    waits, and that code invokes the step functions. Entry is granted when no
+    one holds the lock, or when the caller's context was copied from the
+    innermost holder; siblings (two workers of one handler) therefore still take
+    turns, and a thread with no such context waits for the lock to be free.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._levels: list[object] = []
+
+    def acquire(self, timeout: Optional[float] = None) -> Optional[contextvars.Token[Optional[object]]]:
+        """Enter a new level; returns the token to :meth:`release` with, or None on timeout."""
+        parent = _lock_level.get()
+        with self._cond:
+            if not self._cond.wait_for(lambda: not self._levels or self._levels[-1] is parent, timeout):
+                return None
+            level = object()
+            self._levels.append(level)
+        return _lock_level.set(level)
+
+    def release(self, token: contextvars.Token[Optional[object]]) -> None:
+        with self._cond:
+            self._levels.remove(_lock_level.get())
+            self._cond.notify_all()
+        _lock_level.reset(token)
+
+
 #: Held while a handler runs (its module table is in ``sys.modules``); re-entrant for nested synchronous invokes.
-INVOCATION_LOCK = threading.RLock()
+INVOCATION_LOCK = InvocationLock()
 
 #: The encoded environment of the sandbox running on this context (None: the process's own).
 _sandbox_environ: contextvars.ContextVar[Optional[dict[bytes, bytes]]] = contextvars.ContextVar(
@@ -202,6 +241,7 @@ class LocalFunction:
     path: str = ""  # the construct path, for messages
     aliases: dict[str, str] = field(default_factory=dict)  # alias name -> alias ARN
     closed: bool = False  # set when the cloud closes: no invocation runs after
+    durable: bool = False  # has a DurableConfig: the durable service runs its invocations
     #: The handler callable when it does not run in-process (a Node.js worker); None: import the Python handler.
     runner: Optional[Callable[[Any, Any], Any]] = None
     invocations: list[Invocation] = field(default_factory=list)
@@ -219,12 +259,24 @@ class LocalFunction:
     def fail(self, times: int, error: str, *, after_commit: bool = False) -> None:
         self._faults.append(Fault(times, error, after_commit))
 
+    def take_after_commit_fault(self) -> Optional["Fault"]:
+        """The next fault when it is an ``after_commit`` one (counted), else None: a durable
+        function crashes right after its next step commits rather than after the handler."""
+        while self._faults and self._faults[0].times <= 0:
+            self._faults.pop(0)
+        if self._faults and self._faults[0].after_commit:
+            self._faults[0].times -= 1
+            return Fault(1, self._faults[0].error, True)
+        return None
+
     def _take_fault(self) -> Optional["Fault"]:
         while self._faults:
             fault = self._faults[0]
             if fault.times <= 0:
                 self._faults.pop(0)
                 continue
+            if fault.after_commit and self.durable:
+                return None  # the durable service crashes the invocation after its step commits
             fault.times -= 1
             return fault
         return None
@@ -346,7 +398,8 @@ class LocalFunction:
             raise ServiceError("ServiceException", f"the LocalCloud that ran {self.name} is closed")
         record = Invocation(event=event)
         self.invocations.append(record)
-        if not INVOCATION_LOCK.acquire(timeout=self.timeout + 5):
+        lock_token = INVOCATION_LOCK.acquire(timeout=self.timeout + 5)
+        if lock_token is None:
             record.error = HandlerError(
                 "Sandbox.Timedout",
                 f"Task timed out after {self.timeout:.2f} seconds: {self.name} waited for another sandbox that waits "
@@ -357,7 +410,7 @@ class LocalFunction:
         try:
             return self._invoke_locked(record, event, base_env, invoked_arn)
         finally:
-            INVOCATION_LOCK.release()
+            INVOCATION_LOCK.release(lock_token)
 
     def _invoke_locked(self, record: Invocation, event: Any, base_env: Mapping[str, str], invoked_arn: Optional[str]) -> Any:
         token = current_function.set(self)

@@ -25,7 +25,7 @@ import json
 import re
 import urllib.parse
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 
 from botocore import xform_name
@@ -41,7 +41,10 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "dynamodb": ("PutItem", "GetItem", "Query", "UpdateItem", "DeleteItem", "Scan"),
     "events": ("PutEvents",),
     "kinesis": ("PutRecord", "PutRecords"),
+    "lambda": ("Invoke",),
 }
+#: ``lambda:path/2015-03-31/functions/{function}/invocations`` (Lambda's Invoke, as an AWS integration names it).
+_LAMBDA_INVOKE_PATH = re.compile(r"^/?2015-03-31/functions/(?P<function>.+)/invocations$")
 #: boto3's client name for an integration URI's service.
 _CLIENTS = {"states": "stepfunctions"}
 #: Services whose integration request is a query string / form (``Action=SendMessage&...``), not JSON.
@@ -57,10 +60,12 @@ class IntegrationConfigError(Exception):
 
 @dataclass(frozen=True)
 class ServiceResponse:
-    """What the AWS service answered the integration: HTTP ``status`` and ``body`` (JSON text)."""
+    """What the AWS service answered the integration: HTTP ``status``, ``body`` (JSON text) and the
+    response ``headers`` an integration response may map (Lambda's ``X-Amz-Durable-Execution-Arn``)."""
 
     status: int
     body: str
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -147,9 +152,12 @@ class ServiceIntegrations:
         self.ctx = ctx
 
     # -- from a REST API's integration request -------------------------------------------
-    def params_from_request(self, target: ServiceTarget, body: str,
-                            query: Mapping[str, str]) -> tuple[str, dict[str, Any]]:
-        """The action and boto3 parameters of a REST integration request (mapped body, integration query string)."""
+    def params_from_request(self, target: ServiceTarget, body: str, query: Mapping[str, str],
+                            headers: Optional[Mapping[str, str]] = None) -> tuple[str, dict[str, Any]]:
+        """The action and boto3 parameters of a REST integration request (mapped body, integration query
+        string, and for Lambda's Invoke the integration request headers: ``X-Amz-Invocation-Type``...)."""
+        if target.service == "lambda":
+            return "Invoke", self._invoke_params(target, body, headers or {})
         if target.service in QUERY_SERVICES:
             form: dict[str, str] = dict(query)
             if body.strip() and "=" in body and not body.lstrip().startswith("{"):
@@ -167,6 +175,19 @@ class ServiceIntegrations:
         if not isinstance(params, dict):
             raise _RequestError("SerializationException", "the integration request is not a JSON object")
         return str(target.action or ""), self._json_params(target.service, str(target.action or ""), params)
+
+    def _invoke_params(self, target: ServiceTarget, body: str, headers: Mapping[str, str]) -> dict[str, Any]:
+        match = _LAMBDA_INVOKE_PATH.match(target.path or "")
+        if match is None:
+            raise IntegrationConfigError(f"lambda:path/{target.path} is not 2015-03-31/functions/<function>/invocations")
+        params: dict[str, Any] = {"FunctionName": urllib.parse.unquote(match.group("function")), "Payload": body.encode()}
+        shape = self.ctx.client("lambda").meta.service_model.operation_model("Invoke").input_shape
+        by_header = {m.serialization.get("name", "").lower(): n for n, m in shape.members.items()
+                     if m.serialization.get("location") == "header"}
+        for header, value in headers.items():
+            if header.lower() in by_header and value:
+                params[by_header[header.lower()]] = value
+        return params
 
     def _queue_url(self, path: str) -> str:
         account, _, name = path.strip("/").partition("/")
@@ -241,6 +262,14 @@ class ServiceIntegrations:
         except Exception as error:  # noqa: BLE001 - botocore's parameter validation and friends: the service's 400
             return self._error(service, action, "ValidationException", str(error), 400)
         result = {k: v for k, v in result.items() if k != "ResponseMetadata"}
+        if service == "lambda":  # the body is the function's answer; the rest travels in headers
+            payload = result.pop("Payload").read().decode()
+            headers = {"X-Amz-Executed-Version": str(result.get("ExecutedVersion", ""))}
+            if result.get("DurableExecutionArn"):
+                headers["X-Amz-Durable-Execution-Arn"] = str(result["DurableExecutionArn"])
+            if result.get("FunctionError"):
+                headers["X-Amz-Function-Error"] = str(result["FunctionError"])
+            return ServiceResponse(int(result.get("StatusCode", 200)), payload, headers)
         if service == "states" and action == "StartExecution":
             self._run_to_quiet(str(result["executionArn"]))
         if service in QUERY_SERVICES:

@@ -60,6 +60,9 @@ DEFINITION_ENV = "DURABLE_SAGA_DEFINITION"
 STEP_FAILED_ERROR = f"{__name__}.SagaStepFailed"
 #: Error type of a failed execution where a compensation failed past its retries.
 COMPENSATION_INCOMPLETE_ERROR = f"{__name__}.SagaCompensationIncomplete"
+#: Error of the failure an approval that was rejected, failed or timed out records
+#: (``state["failure"]["error"]["Error"]``); the execution then ends :data:`STEP_FAILED_ERROR`.
+APPROVAL_REJECTED_ERROR = "Saga.ApprovalRejected"
 #: Custom metric (namespace :data:`METRIC_NAMESPACE`, dimension ``saga``) the
 #: orchestrator emits once per execution that ends with compensations left.
 COMPENSATIONS_INCOMPLETE_METRIC = "CompensationsIncomplete"
@@ -146,13 +149,32 @@ COMPENSATION_RETRY = RetryPolicy(attempts=5, initial_delay_s=10, max_delay_s=300
 
 
 @dataclass(frozen=True)
+class Approval:
+    """A human approval before step ``before``: a durable callback the approver answers.
+
+    The orchestrator creates a callback (timeout ``timeout_s``), publishes
+    ``{"callback_id", "execution_id", "step", "input", "results"}`` to
+    ``topic_arn`` (when set) in a checkpointed step, and waits without billing.
+    The approver calls ``SendDurableExecutionCallbackSuccess`` with
+    ``{"approved": true}`` to go on; anything else, a
+    ``SendDurableExecutionCallbackFailure`` or the timeout compensates the
+    completed steps (:data:`APPROVAL_REJECTED_ERROR`).
+    """
+
+    before: str
+    timeout_s: int
+    topic_arn: Optional[str] = None
+
+
+@dataclass(frozen=True)
 class SagaDefinition:
-    """The steps and retry policies the orchestrator runs."""
+    """The steps, retry policies and optional approval the orchestrator runs."""
 
     steps: tuple[StepTarget, ...]
     action_retry: RetryPolicy = ACTION_RETRY
     compensation_retry: RetryPolicy = COMPENSATION_RETRY
     name: str = "saga"
+    approval: Optional[Approval] = None
 
     @classmethod
     def from_json(cls, text: str) -> "SagaDefinition":
@@ -163,6 +185,7 @@ class SagaDefinition:
             action_retry=RetryPolicy(**raw.get("action_retry", ACTION_RETRY.__dict__)),
             compensation_retry=RetryPolicy(**raw.get("compensation_retry", COMPENSATION_RETRY.__dict__)),
             name=raw.get("name", "saga"),
+            approval=Approval(**raw["approval"]) if raw.get("approval") else None,
         )
 
 
@@ -269,6 +292,49 @@ def _call(invoke: Invoker, target: str, payload: Mapping[str, Any]) -> Callable[
     return body
 
 
+Publisher = Callable[[str, Mapping[str, Any]], Any]
+
+
+def publish_sns(topic_arn: str, message: Mapping[str, Any], *, client: Any = None) -> Any:
+    """Publish ``message`` (JSON) to ``topic_arn``: the approval request."""
+    if client is None:
+        import boto3
+
+        client = boto3.client("sns")
+    return client.publish(TopicArn=topic_arn, Subject="Saga approval request", Message=json.dumps(message, default=str))
+
+
+def _await_approval(context: Any, approval: Approval, state: Mapping[str, Any], execution_id: str,
+                    publish: Publisher) -> Optional[dict[str, Any]]:
+    """None when approved, else the failure's error (rejected, failed or timed out)."""
+    from aws_durable_execution_sdk_python.config import CallbackConfig, Duration
+    from aws_durable_execution_sdk_python.exceptions import CallbackError
+
+    callback = context.create_callback(
+        name=f"approve-{approval.before}", config=CallbackConfig(timeout=Duration(seconds=approval.timeout_s))
+    )
+    request = {"callback_id": callback.callback_id, "execution_id": execution_id, "step": approval.before,
+               "input": state["input"], "results": dict(state["results"])}
+    if approval.topic_arn:
+        topic = approval.topic_arn
+
+        def send(_ctx: Any) -> None:
+            publish(topic, request)
+
+        context.step(send, name=f"request-approval-{approval.before}")
+    try:
+        answer = callback.result()
+    except CallbackError as err:
+        return {"Error": APPROVAL_REJECTED_ERROR, "Cause": f"the approval failed or timed out: {err}"}
+    try:
+        decision = json.loads(answer) if isinstance(answer, (str, bytes)) else answer
+    except ValueError:
+        decision = answer
+    if isinstance(decision, Mapping) and decision.get("approved") is True:
+        return None
+    return {"Error": APPROVAL_REJECTED_ERROR, "Cause": json.dumps(decision, default=str)}
+
+
 def run_saga(
     context: "DurableContext",
     event: Any,
@@ -278,6 +344,8 @@ def run_saga(
     action_retry: RetryPolicy = ACTION_RETRY,
     compensation_retry: RetryPolicy = COMPENSATION_RETRY,
     on_incomplete: Optional[Callable[[list[str]], None]] = None,
+    approval: Optional[Approval] = None,
+    publish: Publisher = publish_sns,
 ) -> dict[str, Any]:
     """Run a saga inside a durable handler; return the final state or raise :class:`SagaFailed`.
 
@@ -291,6 +359,11 @@ def run_saga(
     :param compensation_retry: retries of any compensation error. Default :data:`COMPENSATION_RETRY`.
     :param on_incomplete: called (inside a checkpointed step, so once per
         execution in practice) with the compensations left undone. Default: none.
+    :param approval: wait for a human approval (a durable callback) before
+        step ``approval.before``; a rejection compensates the completed steps.
+        Default: none.
+    :param publish: sends the approval request: ``publish(topic_arn, message)``.
+        Default :func:`publish_sns`.
     :returns: ``{"input", "results", "compensations"}`` when every step succeeded.
     :raises SagaStepFailed: a step failed; every compensation ran.
     :raises SagaCompensationIncomplete: a compensation failed past its retries;
@@ -314,6 +387,13 @@ def run_saga(
     )
     failed_index: Optional[int] = None
     for index, step in enumerate(steps):
+        if approval is not None and step.name == approval.before:
+            refused = _await_approval(context, approval, state, execution_id, publish)
+            if refused is not None:
+                # the step never ran: compensate the completed ones only
+                state["failure"] = {"step": step.name, "error": refused}
+                failed_index = index - 1
+                break
         payload = _payload(step.name, "action", execution_id, state)
         try:
             state["results"][step.name] = context.step(
@@ -324,8 +404,9 @@ def run_saga(
             state["failure"] = {"step": step.name, "error": {"Error": error, "Cause": cause}}
             failed_index = index
             break
-    if failed_index is None:
+    if failed_index is None and "failure" not in state:
         return state
+    failed_index = failed_index if failed_index is not None else -1
 
     incomplete: list[str] = []
     # The failing step first (it may have committed), then the completed ones in reverse.
@@ -388,6 +469,7 @@ def build_handler(
             action_retry=resolved.action_retry,
             compensation_retry=resolved.compensation_retry,
             on_incomplete=emit_incomplete_metric(resolved.name),
+            approval=resolved.approval,
         )
 
     return orchestrate

@@ -14,7 +14,10 @@ errors (timeouts and crashes included) retry the action, whose conditional
 writes make the retry return what the first attempt committed.
 
 Start one execution per order, named after the order id (Lambda runs one
-execution per name)::
+execution per name): a SigV4-signed ``POST <StartOrderUrl>`` of the order JSON
+(callers need ``execute-api:Invoke``, see ``saga.start_api.grant_start``), an
+``OrderPlaced`` event on the default bus (source ``shop.orders``, the order in
+``detail``), or directly::
 
     aws lambda invoke --function-name <OrderSagaStartTarget> --invocation-type Event \
       --durable-execution-name o-1 --cli-binary-format raw-in-base64-out \
@@ -28,13 +31,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import aws_cdk as cdk
+from aws_cdk import aws_events as events
 from constructs import Construct
 
-from cdk_serverless_patterns import DurableSaga, FunctionSpec, SagaStep, enable_hardening
+from cdk_serverless_patterns import DurableSaga, FunctionSpec, Idempotency, SagaStartApi, SagaStep, enable_hardening
 from cdk_serverless_patterns.building_blocks.tables import create_table
 from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
 from cdk_serverless_patterns.runtime import env
-from examples.order_saga.stack import grant_order_steps, order_steps
+from examples.order_saga.stack import ORDER_SCHEMA, grant_order_steps, order_steps
+
+#: POST /executions takes order_saga's orders; the id names the durable execution (1-64 characters).
+DURABLE_ORDER_SCHEMA = {
+    **ORDER_SCHEMA,
+    "properties": {**ORDER_SCHEMA["properties"], "order_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}},
+}
 
 #: The step handlers are order_saga's: one set of handlers, two engines.
 HANDLER_DIR = Path(__file__).parent.parent / "order_saga" / "handler"
@@ -56,10 +66,30 @@ class OrderSagaDurableStack(cdk.Stack):
             "OrderSaga",
             steps=order_steps(self.table, service="order-saga-durable"),
             execution_timeout=cdk.Duration.hours(6),
+            # POST /executions (SigV4) starts one durable execution per order id.
+            start_api=SagaStartApi(input_schema=DURABLE_ORDER_SCHEMA, execution_name_field="order_id"),
             alarm_topic=alarms.topic,
         )
         grant_order_steps(self.table, self.saga.functions)
+        # Orders placed by the shop front (EventBridge, default bus) start sagas too, through the
+        # orchestrator's alias: a durable function cannot be invoked by its unqualified ARN.
+        self.order_placed = events.Rule(
+            self,
+            "OrderPlaced",
+            event_pattern=events.EventPattern(source=["shop.orders"], detail_type=["OrderPlaced"]),
+        )
+        self.saga.start_on(
+            self.order_placed,
+            event=events.RuleTargetInput.from_event_path("$.detail"),
+            # EventBridge names no execution: a redelivered OrderPlaced starts a second one.
+            idempotency=Idempotency.conditional_write(
+                "order id",
+                how="every step writes its record (RESERVATION, PAYMENT, SHIPMENT) conditionally per order id: a "
+                "second execution for the same order finds them and changes nothing",
+            ),
+        )
         cdk.CfnOutput(self, "OrderSagaStartTarget", value=self.saga.start_target.function_arn)
+        cdk.CfnOutput(self, "StartOrderUrl", value=self.saga.start_api.url + "executions")
 
 
 def build(app: cdk.App) -> list[cdk.Stack]:

@@ -203,6 +203,10 @@ def required_permissions(service: str, operation: str, params: Mapping[str, Any]
         if operation in ("Invoke", "InvokeAsync", "InvokeWithResponseStream"):
             fn = arns.function(str(params.get("FunctionName", "")), params.get("Qualifier"))
             needed.append(Permission("lambda:InvokeFunction", fn))
+        elif "DurableExecutionArn" in params:  # checkpoints, state, history: the execution is the resource
+            needed.append(Permission(f"lambda:{operation}", str(params["DurableExecutionArn"])))
+        elif operation.startswith("SendDurableExecutionCallback"):
+            needed.append(Permission(f"lambda:{operation}", _callback_execution(str(params.get("CallbackId", "")))))
         else:
             needed.append(Permission(f"lambda:{operation}", "*"))
     elif service == "states":
@@ -333,3 +337,15 @@ def secret_arn_lookup(template: StackTemplate) -> Callable[[str], Optional[str]]
         return found.arn if found is not None else None
 
     return secret_of
+
+
+def _callback_execution(callback_id: str) -> str:
+    """The durable execution a callback id belongs to (LocalCloud's ids carry it), else ``*``."""
+    import base64
+    import binascii
+    import json
+
+    try:
+        return str(json.loads(base64.b64decode(callback_id))["arn"])
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        return "*"

@@ -44,6 +44,7 @@ from .apigatewayv2 import HttpApis
 from .cognito import Cognito
 from .customresources import CustomResources
 from .dynamodb import DynamoDb
+from .durable import DurableFunctions
 from .events import EventBridge
 from .kinesis import Kinesis
 from .lambda_ import Lambda
@@ -77,7 +78,7 @@ INERT_TYPES = (
 #: Every service, in the order it provisions: data stores first, then what reads or delivers to them.
 REGISTRY = ServiceRegistry(
     [
-        DynamoDb, Sqs, Sns, S3, Kinesis, SecretsManager, Ssm, EventBridge, Lambda, StepFunctions, Pipes, Scheduler,
+        DynamoDb, Sqs, Sns, S3, Kinesis, SecretsManager, Ssm, EventBridge, Lambda, DurableFunctions, StepFunctions, Pipes, Scheduler,
         Cognito, RestApis, HttpApis,
         CustomResources,  # last: deploy-time handlers may call anything above
     ],

@@ -184,7 +184,12 @@ class LocalApi:
             for name, source in (integration.get("RequestParameters") or {}).items()
             if name.startswith("integration.request.querystring.")
         }
-        action, params = self._services.params_from_request(target, mapped, query)
+        headers = {
+            name.removeprefix("integration.request.header."): request.parameter(str(source))
+            for name, source in (integration.get("RequestParameters") or {}).items()
+            if name.startswith("integration.request.header.")
+        }
+        action, params = self._services.params_from_request(target, mapped, query, headers)
         role = integration.get("Credentials")
         if not role:
             raise IntegrationConfigError("an AWS integration needs Credentials (a role API Gateway assumes); set credentials_role")
@@ -212,7 +217,7 @@ class LocalApi:
         headers = {"Content-Type": content_type} if body else {}
         for key, value in (chosen.get("ResponseParameters") or {}).items():
             if key.startswith("method.response.header."):
-                headers[key.removeprefix("method.response.header.")] = _response_parameter(str(value), answer.body)
+                headers[key.removeprefix("method.response.header.")] = _response_parameter(str(value), answer)
         override = context["responseOverride"]
         headers.update({str(k): str(v) for k, v in override["header"].items()})
         status = override["status"] or chosen.get("StatusCode", 200)
@@ -420,6 +425,9 @@ class MappedRequest:
             kind, _, name = source.removeprefix("method.request.").partition(".")
             if kind == "header":
                 return self.header(name)
+            if kind == "body":  # method.request.body[.JSONPath]
+                found = InputVariable(self.body or "", self.params).path("$." + name if name else "$")
+                return found if isinstance(found, str) else json.dumps(found)
             return self.params.get(kind, {}).get(name, "")
         if source.startswith("context."):
             value: Any = self.context
@@ -437,14 +445,17 @@ def _mock_status(mapped: str) -> int:
         return 200
 
 
-def _response_parameter(source: str, body: str) -> str:
-    """A method response header's value: ``'literal'`` or ``integration.response.body[.path]``."""
+def _response_parameter(source: str, answer: ServiceResponse) -> str:
+    """A method response header's value: ``'literal'``, ``integration.response.body[.path]`` or ``integration.response.header.x``."""
     if source.startswith("'") and source.endswith("'"):
         return source[1:-1]
     if source.startswith("integration.response.body"):
         path = "$" + source.removeprefix("integration.response.body")
-        value = InputVariable(body).path(path)
+        value = InputVariable(answer.body).path(path)
         return value if isinstance(value, str) else json.dumps(value)
+    if source.startswith("integration.response.header."):
+        wanted = source.removeprefix("integration.response.header.").lower()
+        return next((v for k, v in answer.headers.items() if k.lower() == wanted), "")
     return ""
 
 
@@ -460,7 +471,7 @@ def integration_problems(ctx: CloudContext, method: Resource) -> Optional[str]:
         target = parse_uri(str(integration.get("Uri", "")))
     except IntegrationConfigError as error:
         return str(error)
-    if target.path is not None and target.service != "sqs":
+    if target.path is not None and target.service not in ("sqs", "lambda"):
         return f"the path form of a {target.service} integration (LocalCloud runs the action/... form): use action/<Action>"
     why = unsupported(target.service, target.action)
     return None if why is None else f"{why}: call that service from a Lambda proxy integration, or test it on AWS"

@@ -186,7 +186,14 @@ class Lambda(Service):
         """A function as a target or destination: an asynchronous invocation of the ARN."""
         function, _ = self.function_for_arn(arn)
         body = body_of(payload)
-        self.invoke_async(function, json.loads(body) if is_json(body) else body, invoked_arn=arn)
+        event = json.loads(body) if is_json(body) else body
+        if self.ctx.durable is not None and self.ctx.durable.is_durable(function):
+            try:
+                self.ctx.durable.invoke(function, event, invoked_arn=arn, invocation_type="Event", name=None)
+            except ClientError as error:  # e.g. an unqualified ARN: the target's delivery fails (aws-cdk #36463)
+                self.ctx.record_delivery_failure(f"async {function.name}", str(error))
+            return
+        self.invoke_async(function, event, invoked_arn=arn)
 
     def invoke_async(self, function: LocalFunction, event: Any, *, invoked_arn: Optional[str] = None, attempt: int = 1) -> None:
         """Lambda's asynchronous invocation: retries and destinations per the alias's EventInvokeConfig."""
@@ -253,7 +260,7 @@ class Lambda(Service):
     # -- lambda:Invoke from any boto3 client -----------------------------------------------
     def _api_invoke(self, params: Mapping[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
         """``lambda:Invoke`` from any boto3 client (a handler, the Step Functions engine, a test)."""
-        status, payload, function_error = self._invoke_call(params)
+        status, payload, function_error, execution_arn = self._invoke_call(params)
         body = json.dumps(payload).encode() if payload is not None else b""
         parsed: dict[str, Any] = {
             "StatusCode": status,
@@ -261,11 +268,13 @@ class Lambda(Service):
             "ExecutedVersion": "1",
             "ResponseMetadata": {"HTTPStatusCode": status, "HTTPHeaders": {}},
         }
+        if execution_arn is not None:
+            parsed["DurableExecutionArn"] = execution_arn
         if function_error:
             parsed["FunctionError"] = function_error
         return AWSResponse("https://lambda.local", status, {}, None), parsed
 
-    def _invoke_call(self, params: Mapping[str, Any]) -> tuple[int, Any, Optional[str]]:
+    def _invoke_call(self, params: Mapping[str, Any]) -> tuple[int, Any, Optional[str], Optional[str]]:
         name = str(params.get("FunctionName", ""))
         qualifier = params.get("Qualifier")
         function, arn_qualifier = self.function_for_arn(name)
@@ -277,12 +286,16 @@ class Lambda(Service):
         event = json.loads(text) if text else {}
         kind = params.get("InvocationType", "RequestResponse")
         if kind == "DryRun":
-            return 204, None, None
+            return 204, None, None, None
+        if self.ctx.durable is not None and self.ctx.durable.is_durable(function):
+            execution_name = params.get("DurableExecutionName")
+            return self.ctx.durable.invoke(function, event, invoked_arn=invoked_arn, invocation_type=str(kind),
+                                           name=str(execution_name) if execution_name else None)
         if kind == "Event":
             self.invoke_async(function, event, invoked_arn=invoked_arn)
-            return 202, None, None
+            return 202, None, None, None
         try:
-            return 200, self.run(function, event, invoked_arn=invoked_arn), None
+            return 200, self.run(function, event, invoked_arn=invoked_arn), None, None
         except ServiceError as error:
             status = 429 if "TooManyRequests" in error.code else 500
             raise ClientError(
@@ -290,4 +303,4 @@ class Lambda(Service):
                 "Invoke",
             ) from None
         except HandlerError as error:
-            return 200, error.payload(), "Unhandled"
+            return 200, error.payload(), "Unhandled", None

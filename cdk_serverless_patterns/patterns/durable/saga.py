@@ -2,17 +2,18 @@
 Lambda durable function instead of a Step Functions state machine.
 
 Why a construct of its own rather than ``Saga(..., workflow_type=WorkflowType.DURABLE)``:
-the two share the step declarations (:class:`SagaStep`) and the payload the
-step functions receive, and nothing else. A durable saga has no state machine,
-execution log group, task tokens or start-execution API; it has an orchestrator
-function with a ``DurableConfig``, checkpoint permissions and its own metrics
-(``AWS/Lambda DurableExecution*``). Its rules differ too (Python 3.13+ runtimes,
-execution timeout up to 366 days, retention 1-90 days, no approval step). That
-is the edge function's situation in aws-cdk-lib (a variant with different rules
-is a construct of its own, not a flag with early returns), and ``Saga``'s
-attributes (``state_machine``, ``log_group``, ``start_api``) would be None for
-one engine and its options (``approval``, ``workflow_type``,
-``include_execution_data``) meaningless for the other.
+the two share the step declarations (:class:`SagaStep`, :class:`SagaApproval`,
+:class:`SagaStartApi`) and the payload the step functions receive, and little
+else. A durable saga has no state machine, execution log group or task tokens
+(its start API invokes a function, its approval is a durable callback); it has
+an orchestrator function with a ``DurableConfig``, checkpoint permissions and
+its own metrics (``AWS/Lambda DurableExecution*``). Its rules differ too
+(Python 3.13+ runtimes, execution timeout up to 366 days, retention 1-90 days,
+an approval shorter than the execution timeout). That is the edge function's
+situation in aws-cdk-lib (a variant with different rules is a construct of its
+own, not a flag with early returns), and ``Saga``'s attributes
+(``state_machine``, ``log_group``) would be None for one engine and its options
+(``workflow_type``, ``include_execution_data``) meaningless for the other.
 
 Semantics (the runtime, :mod:`cdk_serverless_patterns.runtime.durable_saga`):
 actions retried on transient errors; on failure the failing step is
@@ -30,6 +31,7 @@ from typing import Any, Optional, Sequence, cast
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -43,13 +45,24 @@ from cdk_serverless_patterns.building_blocks.alarms import dashboard as make_das
 from cdk_serverless_patterns.building_blocks.concurrency import declare_concurrency_bound
 from cdk_serverless_patterns.building_blocks.function import FunctionSpec, Invocation, ServerlessFunction, validate_spec
 from cdk_serverless_patterns.building_blocks.grants import grant_exactly
+from cdk_serverless_patterns.building_blocks.function.spec import record_idempotency
 from cdk_serverless_patterns.building_blocks.hardening import data_key_for
+from cdk_serverless_patterns.building_blocks.idempotency import Idempotency
+from cdk_serverless_patterns.building_blocks.pattern_options import PatternOptions
+from cdk_serverless_patterns.building_blocks.rule_targets import RuleTarget
 from cdk_serverless_patterns.building_blocks.traffic_hints import add_traffic_hint
 from cdk_serverless_patterns.building_blocks.option_types import BOOL, COMMON, check_option_types
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge, acknowledge_inline_policies
 from cdk_serverless_patterns.checks.nag_ids import resource_finding
 from cdk_serverless_patterns.errors import Problems, child_path, is_token, or_default
-from cdk_serverless_patterns.patterns.saga.workflow import SagaStep, SagaStepFunctions
+from cdk_serverless_patterns.patterns.saga.start_api import (
+    SagaStartApi,
+    SagaStartApiResources,
+    add_start_api,
+    validate_start_api,
+)
+from cdk_serverless_patterns.building_blocks.option_types import TOPIC
+from cdk_serverless_patterns.patterns.saga.workflow import SagaApproval, SagaStep, SagaStepFunctions, approval_topic
 from cdk_serverless_patterns.runtime import durable_saga as runtime
 
 ORCHESTRATOR_DIR = Path(__file__).parent / "orchestrator"
@@ -75,8 +88,14 @@ def _validate(
     retry_attempts: Any,
     compensation_retry_attempts: Any,
     orchestrator_runtime: Any,
+    start_api: Any = None,
+    approval: Any = None,
 ) -> None:
     """Every rule of :class:`DurableSaga`, collected into ``problems``."""
+    if start_api is not None:
+        validate_start_api(problems, start_api)
+    if approval is not None:
+        _validate_approval(problems, approval, steps, execution_timeout)
     if not isinstance(steps, (list, tuple)) or not steps:
         problems.add(
             "steps",
@@ -153,6 +172,44 @@ def _validate(
     )
 
 
+def _validate_approval(problems: Problems, approval: Any, steps: Any, execution_timeout: Any) -> None:
+    """The approval names a step, and the execution lives long enough to wait for it."""
+    if not isinstance(approval, SagaApproval):
+        problems.add("approval", approval, "a SagaApproval", "pass SagaApproval(before='ship_order')")
+        return
+    names = [s.name for s in steps if isinstance(s, SagaStep)] if isinstance(steps, (list, tuple)) else []
+    problems.check(
+        approval.before in names,
+        "approval.before",
+        approval.before,
+        f"the name of a step ({', '.join(names) or 'none defined'})",
+        "name the step that must wait for the approval",
+    )
+    if approval.topic is not None:
+        problems.check(TOPIC.check(approval.topic), "approval.topic", approval.topic, TOPIC.allowed, TOPIC.fix)
+    wait = approval.timeout if approval.timeout is not None else defaults.SAGA_APPROVAL_TIMEOUT
+    _validate_duration(
+        problems,
+        "approval.timeout",
+        wait,
+        low_s=1,
+        high_s=defaults.DURABLE_EXECUTION_TIMEOUT_MAX_S,
+        allowed=f"1 s - {defaults.DURABLE_EXECUTION_TIMEOUT_MAX_S:,} s, whole seconds (the callback's timeout)",
+        fix="pass e.g. Duration.hours(24)",
+    )
+    if isinstance(wait, Duration) and isinstance(execution_timeout, Duration):
+        waited, lives = wait.to_seconds(integral=False), execution_timeout.to_seconds(integral=False)
+        if not is_token(waited) and not is_token(lives):
+            problems.check(
+                waited < lives,
+                "approval.timeout",
+                wait.to_human_string(),
+                f"shorter than execution_timeout ({execution_timeout.to_human_string()}): the execution cannot wait "
+                "longer than it lives, and a timed-out execution never compensates its completed steps",
+                "shorten approval.timeout or lengthen execution_timeout (up to 366 days)",
+            )
+
+
 def _validate_duration(
     problems: Problems,
     field: str,
@@ -209,6 +266,24 @@ class DurableSaga(Construct):
     :param log_retention: of every function's log group. Default: one month.
     :param removal_policy: of the log groups. Default RETAIN.
     :param dashboard: a CloudWatch dashboard. Default False (dashboards bill per month).
+    :param approval: a human approval before one step (:class:`SagaApproval`:
+        ``before``, ``timeout`` default 24 hours, ``topic`` default a new
+        encrypted topic): the orchestrator creates a durable callback, publishes
+        its ``callback_id`` with the input and results so far to the topic, and
+        waits (billed as one operation, not by the hour). The approver answers
+        with ``SendDurableExecutionCallbackSuccess`` and ``{"approved": true}``
+        (grant with :meth:`grant_send_callback`); a rejection, a
+        ``SendDurableExecutionCallbackFailure`` or the timeout compensates the
+        completed steps (``Saga.ApprovalRejected``). The timeout must be shorter
+        than ``execution_timeout``. Default: none.
+    :param start_api: ``POST /executions`` on a REST API (IAM auth by default,
+        WAF, JSON schema validation) that invokes :attr:`start_target`
+        asynchronously through API Gateway's Lambda service integration, the
+        execution named by ``execution_name_field`` (1-64 letters, digits, '-'
+        and '_'; a repeated POST with the same name and body joins the running
+        execution, another body under that name answers 400). The answer is 202
+        with the execution's ARN in ``X-Amz-Durable-Execution-Arn``. Default:
+        none. The same :class:`SagaStartApi` options as ``Saga``'s.
 
     Start a saga by invoking :attr:`start_target` (the orchestrator's ``live``
     alias; durable functions must be invoked by a qualified ARN) asynchronously
@@ -216,15 +291,19 @@ class DurableSaga(Construct):
     :func:`cdk_serverless_patterns.runtime.durable_saga.start_execution`, or
     ``aws lambda invoke --function-name <alias ARN> --invocation-type Event
     --durable-execution-name o-1 --payload '{...}'``. Grants:
-    :meth:`grant_start` (callers), :meth:`grant_send_callback` (systems that
-    answer a callback of a handler you write on :func:`run_saga`). Metrics:
+    :meth:`grant_start` (callers), :meth:`grant_send_callback` (approvers, and
+    systems that answer a callback of a handler you write on :func:`run_saga`);
+    ``start_api`` (``POST /executions``) and :meth:`start_on` (an EventBridge
+    rule) start sagas through the same alias. Metrics:
     :meth:`metric_failed`, :meth:`metric_timed_out`, :meth:`metric_started`,
     :meth:`metric_succeeded`, :meth:`metric_compensations_incomplete`.
 
     Attributes: ``orchestrator`` (``ServerlessFunction``), ``start_target``
     (its alias), ``functions`` (step name -> :class:`SagaStepFunctions`),
-    ``checkpoint_policy``, ``encryption_key`` (or None), ``alarms``,
-    ``dashboard`` (or None).
+    ``checkpoint_policy``, ``encryption_key`` (or None), ``start_api``
+    (:class:`SagaStartApiResources` or None), ``approval_topic`` (or None),
+    ``rule_targets`` (what :meth:`start_on` added), ``alarms``, ``dashboard``
+    (or None).
     """
 
     def __init__(
@@ -245,6 +324,8 @@ class DurableSaga(Construct):
         log_retention: Optional[logs.RetentionDays] = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         dashboard: bool = False,
+        start_api: Optional[SagaStartApi] = None,
+        approval: Optional[SagaApproval] = None,
     ) -> None:
         timeout = execution_timeout if execution_timeout is not None else defaults.DURABLE_SAGA_EXECUTION_TIMEOUT
         retention = retention_period if retention_period is not None else defaults.DURABLE_SAGA_RETENTION
@@ -267,7 +348,7 @@ class DurableSaga(Construct):
             ),
             _OPTION_TYPES,
         )
-        _validate(problems, steps, timeout, retention, retries, compensation_retries, py_runtime)
+        _validate(problems, steps, timeout, retention, retries, compensation_retries, py_runtime, start_api, approval)
         create_alarms = or_default(create_alarms, True)  # None means the default, not False
         problems.raise_if_any()
         super().__init__(scope, construct_id)
@@ -295,6 +376,9 @@ class DurableSaga(Construct):
                 function(step.action, f"{step.name}Action"),
                 function(step.compensation, f"{step.name}Compensation") if step.compensation is not None else None,
             )
+
+        #: The topic approval requests go to (with ``approval``), or None.
+        self.approval_topic: Optional[sns.ITopic] = approval_topic(self, approval, removal_policy)
 
         longest = max(f.timeout.to_seconds() for f in by_spec.values())
         orchestrator_timeout = min(
@@ -325,6 +409,14 @@ class DurableSaga(Construct):
                 "max_delay_s": int(defaults.SAGA_COMPENSATION_RETRY_MAX_DELAY.to_seconds()),
             },
         }
+        if approval is not None:
+            assert self.approval_topic is not None
+            wait = approval.timeout if approval.timeout is not None else defaults.SAGA_APPROVAL_TIMEOUT
+            definition["approval"] = {
+                "before": approval.before,
+                "timeout_s": int(wait.to_seconds()),
+                "topic_arn": self.approval_topic.topic_arn,
+            }
         self.orchestrator = ServerlessFunction(
             self,
             "Orchestrator",
@@ -385,12 +477,24 @@ class DurableSaga(Construct):
             for fn in (step_functions.action, step_functions.compensation):
                 if fn is not None:
                     grant_exactly(self.orchestrator, actions=["lambda:InvokeFunction"], resources=[fn.alias.function_arn])
+        if self.approval_topic is not None:
+            self.approval_topic.grant_publish(self.orchestrator.role)
 
         self.alarms: list[cloudwatch.Alarm] = [
             alarm for fn in {id(f): f for f in [*by_spec.values(), self.orchestrator]}.values() for alarm in fn.alarms
         ]
         if create_alarms:
             self.alarms.extend(self._create_alarms(alarm_topic))
+        self._options = PatternOptions(
+            alarm_topic=alarm_topic, create_alarms=create_alarms, removal_policy=removal_policy, log_retention=log_retention
+        )
+        #: ``POST /executions`` (:class:`SagaStartApiResources`), or None.
+        self.start_api: Optional[SagaStartApiResources] = add_start_api(
+            self, start_api, self.alarms, durable_target=self.start_target, alarm_topic=alarm_topic,
+            create_alarms=create_alarms, log_retention=log_retention, removal_policy=removal_policy,
+        )
+        #: The rule deliveries :meth:`start_on` added (each with its DLQ and alarms).
+        self.rule_targets: list[RuleTarget] = []
         self.dashboard: Optional[cloudwatch.Dashboard] = (
             make_dashboard(self, "Dashboard", self.alarms, self.dashboard_graphs()) if dashboard else None
         )
@@ -455,6 +559,72 @@ class DurableSaga(Construct):
             ),
             *function_graphs(functions),
         ]
+
+    # --- starts from EventBridge ---------------------------------------------------
+    def start_on(
+        self,
+        rule: events.Rule,
+        *,
+        retry_attempts: int = defaults.RULE_RETRY_ATTEMPTS,
+        idempotency: Idempotency,
+        max_event_age: Optional[Duration] = None,
+        event: Optional[events.RuleTargetInput] = None,
+    ) -> RuleTarget:
+        """Start one saga per event ``rule`` matches: the rule targets :attr:`start_target`, the
+        alias's qualified ARN. A rule that targets the function itself (its unqualified ARN, what
+        ``targets.LambdaFunction(fn)`` writes) never starts a durable execution: Lambda refuses
+        unqualified invocations of durable functions (aws-cdk issue #36463).
+
+        The event is the execution input. EventBridge names no execution, so a redelivered event
+        starts a second execution (``DurableExecutionName`` is not a rule target setting): only
+        step functions idempotent per business key (an order id, not the execution) make that
+        harmless. Failed deliveries go to a DLQ with alarms.
+
+        :param idempotency: how a second execution for the same event changes nothing, e.g.
+            ``Idempotency.conditional_write("order id")``; recorded on the orchestrator, where
+            ServerlessPatternsChecks' SP-IDEMPOTENCY rule reads it. Required: the construct
+            cannot see the step handlers' code.
+
+        :param retry_attempts: EventBridge delivery retries, 0-185. Default 185.
+        :param max_event_age: how long EventBridge retries, 60 s-24 h. Default 1 hour.
+        :param event: what the saga receives as input, e.g.
+            ``events.RuleTargetInput.from_event_path("$.detail")``. Default: the whole event.
+        """
+        problems = Problems(f"{self.node.path}.start_on")
+        age = max_event_age if max_event_age is not None else defaults.RULE_MAX_EVENT_AGE
+        problems.check(
+            isinstance(retry_attempts, int) and not isinstance(retry_attempts, bool)
+            and defaults.RULE_RETRY_ATTEMPTS_MIN <= retry_attempts <= defaults.RULE_RETRY_ATTEMPTS_MAX,
+            "retry_attempts", retry_attempts,
+            f"an integer {defaults.RULE_RETRY_ATTEMPTS_MIN}-{defaults.RULE_RETRY_ATTEMPTS_MAX} (EventBridge retry policy)",
+            "pass e.g. retry_attempts=185",
+        )
+        _validate_duration(
+            problems, "max_event_age", age, low_s=defaults.RULE_MAX_EVENT_AGE_MIN_S, high_s=defaults.RULE_MAX_EVENT_AGE_MAX_S,
+            allowed=f"{defaults.RULE_MAX_EVENT_AGE_MIN_S} s - {defaults.RULE_MAX_EVENT_AGE_MAX_S} s, whole seconds",
+            fix="pass e.g. Duration.hours(1)",
+        )
+        problems.check(
+            isinstance(idempotency, Idempotency), "idempotency", idempotency,
+            "an Idempotency declaration (a redelivered event starts a second execution)",
+            "pass idempotency=Idempotency.conditional_write('<business key the steps write under>')",
+        )
+        problems.raise_if_any()
+        record_idempotency(cast(lambda_.CfnFunction, self.orchestrator.function.node.default_child), idempotency)
+        scope = Construct(self, f"StartOnRule{len(self.rule_targets) + 1}")
+        target = RuleTarget(
+            scope,
+            "DeadLetter",
+            purpose=f"events of {rule.node.path} that could not start {self.node.path}",
+            retry_attempts=retry_attempts,
+            max_event_age=age,
+            options=self._options,
+        )
+        target.to_function(rule, self.start_target, event)
+        self.rule_targets.append(target)
+        if self._options.create_alarms:
+            self.alarms.extend(self._options.alarms(scope, target.failure_alarm_specs(f"The rule {rule.node.path}")))
+        return target
 
     # --- grants ------------------------------------------------------------------
     def grant_start(self, grantee: iam.IGrantable) -> iam.Grant:

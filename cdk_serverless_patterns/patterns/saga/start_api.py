@@ -26,6 +26,7 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
@@ -34,6 +35,7 @@ from constructs import Construct
 
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.alarms import AlarmSpec, alarms_from_specs, sum_metric
+from cdk_serverless_patterns.building_blocks.grants import grant_exactly
 from cdk_serverless_patterns.building_blocks.logs import create_log_group
 from cdk_serverless_patterns.building_blocks.waf import create_web_acl, log_web_acl, validate_waf_logging
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge, acknowledge_inline_policies
@@ -58,6 +60,10 @@ _FIELD_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 #: wildcards, ``" # % \\ ^ | ~ ` $ & , ; : /`` or control characters.
 #: https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html
 EXECUTION_NAME_PATTERN = r"^[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$"
+#: Lambda durable execution names (``Invoke``'s ``DurableExecutionName``): 1-64 of letters, digits, '-' and '_'.
+DURABLE_EXECUTION_NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"
+#: The header of Lambda's ``Invoke`` answer that names the durable execution, passed on to the caller.
+DURABLE_EXECUTION_ARN_HEADER = "X-Amz-Durable-Execution-Arn"
 #: ``$util.escapeJavaScript`` escapes ``'`` as ``\\'``, which is not valid JSON; undo it.
 _UNESCAPE_QUOTE = r""".replaceAll("\\'","'")"""
 RESOURCE_PATH = "executions"
@@ -151,17 +157,44 @@ def validate_start_api(problems: Problems, api: Any) -> None:
     )
 
 
-def _input_schema(api: SagaStartApi) -> dict[str, Any]:
+def _input_schema(api: SagaStartApi, name_pattern: str) -> dict[str, Any]:
     if api.input_schema is not None:
         schema = dict(api.input_schema)
     else:
         schema = {"type": "object"}
         if api.execution_name_field is not None:
             schema["required"] = [api.execution_name_field]
-            schema["properties"] = {
-                api.execution_name_field: {"type": "string", "pattern": EXECUTION_NAME_PATTERN}
-            }
+            schema["properties"] = {api.execution_name_field: {"type": "string", "pattern": name_pattern}}
     return schema
+
+
+def _durable_integration(role: iam.IRole, target: lambda_.IFunction, name_field: Optional[str],
+                         responses: list[apigw.IntegrationResponse]) -> apigw.AwsIntegration:
+    """Lambda ``Invoke`` of the orchestrator's alias, asynchronously (``X-Amz-Invocation-Type: Event``),
+    the execution named by a body field (``X-Amz-Durable-Execution-Name``); the body is the input."""
+    headers = {"integration.request.header.X-Amz-Invocation-Type": "'Event'"}
+    if name_field is not None:
+        headers["integration.request.header.X-Amz-Durable-Execution-Name"] = f"method.request.body.{name_field}"
+    accepted = apigw.IntegrationResponse(
+        status_code="202",
+        selection_pattern=r"2\d{2}",
+        response_parameters={
+            f"method.response.header.{DURABLE_EXECUTION_ARN_HEADER}": f"integration.response.header.{DURABLE_EXECUTION_ARN_HEADER}"
+        },
+        response_templates={"application/json": '{"started": true}'},
+    )
+    return apigw.AwsIntegration(
+        service="lambda",
+        path=f"2015-03-31/functions/{target.function_arn}/invocations",
+        integration_http_method="POST",
+        options=apigw.IntegrationOptions(
+            credentials_role=role,
+            passthrough_behavior=apigw.PassthroughBehavior.NEVER,
+            request_parameters=headers,
+            request_templates={"application/json": "$input.json('$')"},
+            integration_responses=[accepted, *responses],
+        ),
+    )
 
 
 def _request_template(state_machine_arn: str, name_field: Optional[str]) -> str:
@@ -203,12 +236,15 @@ class SagaStartApiResources(Construct):
         construct_id: str,
         *,
         options: SagaStartApi,
-        state_machine: sfn.IStateMachine,
+        state_machine: Optional[sfn.IStateMachine] = None,
+        durable_target: Optional[lambda_.IFunction] = None,
         alarm_topic: Optional[sns.ITopic],
         create_alarms: bool,
         log_retention: Optional[logs.RetentionDays],
         removal_policy: RemovalPolicy,
     ) -> None:
+        """Starts ``state_machine`` (StartExecution) or, for a ``DurableSaga``, invokes
+        ``durable_target`` (the orchestrator's alias) as a durable execution; one of the two."""
         super().__init__(scope, construct_id)
         self.access_log_group = create_log_group(
             self, "AccessLogs", retention=log_retention, removal_policy=removal_policy
@@ -236,17 +272,21 @@ class SagaStartApiResources(Construct):
             assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
             description=f"API Gateway starts executions of {scope.node.path} (nothing else)",
         )
-        state_machine.grant_start_execution(self.role)
+        if durable_target is not None:
+            grant_exactly(self.role, actions=["lambda:InvokeFunction"], resources=[durable_target.function_arn])
+            what = "Lambda Invoke of a durable function's alias (AWS service integration)"
+        else:
+            assert state_machine is not None
+            state_machine.grant_start_execution(self.role)
+            what = "Step Functions StartExecution (AWS service integration)"
         acknowledge_inline_policies(self.role)
-        acknowledge_stage_findings(
-            self.api.deployment_stage, integrations="Step Functions StartExecution (AWS service integration)", cache=None
-        )
+        acknowledge_stage_findings(self.api.deployment_stage, integrations=what, cache=None)
 
         model = request_model(
             self,
             "ExecutionInput",
             api=self.api,
-            schema=_input_schema(options),
+            schema=_input_schema(options, EXECUTION_NAME_PATTERN if durable_target is None else DURABLE_EXECUTION_NAME_PATTERN),
             description="Execution input of the saga",
             reference_id="ExecutionInputModel",
         )
@@ -254,34 +294,44 @@ class SagaStartApiResources(Construct):
             "RequestValidator", validate_request_body=True, validate_request_parameters=True
         )
         json_error = '{"message": "$util.escapeJavaScript($input.path(\'$.message\'))' + _UNESCAPE_QUOTE + '"}'
-        integration = apigw.AwsIntegration(
-            service="states",
-            action="StartExecution",
-            integration_http_method="POST",
-            options=apigw.IntegrationOptions(
-                credentials_role=self.role,
-                passthrough_behavior=apigw.PassthroughBehavior.NEVER,
-                request_templates={
-                    "application/json": _request_template(
-                        state_machine.state_machine_arn, options.execution_name_field
-                    )
-                },
-                integration_responses=[
-                    apigw.IntegrationResponse(status_code="200"),
-                    # ExecutionAlreadyExists, InvalidName, InvalidExecutionInput...
-                    apigw.IntegrationResponse(
-                        status_code="400",
-                        selection_pattern=r"4\d{2}",
-                        response_templates={"application/json": json_error},
-                    ),
-                    apigw.IntegrationResponse(
-                        status_code="500",
-                        selection_pattern=r"5\d{2}",
-                        response_templates={"application/json": '{"message": "Internal error"}'},
-                    ),
-                ],
+        errors = [
+            # ExecutionAlreadyExists / DurableExecutionAlreadyStartedException, InvalidName, ...
+            apigw.IntegrationResponse(
+                status_code="400",
+                selection_pattern=r"4\d{2}",
+                response_templates={"application/json": json_error},
             ),
-        )
+            apigw.IntegrationResponse(
+                status_code="500",
+                selection_pattern=r"5\d{2}",
+                response_templates={"application/json": '{"message": "Internal error"}'},
+            ),
+        ]
+        if durable_target is not None:
+            integration = _durable_integration(self.role, durable_target, options.execution_name_field, errors)
+            method_responses = [
+                apigw.MethodResponse(status_code="202", response_parameters={f"method.response.header.{DURABLE_EXECUTION_ARN_HEADER}": True}),
+                apigw.MethodResponse(status_code="400"),
+                apigw.MethodResponse(status_code="500"),
+            ]
+        else:
+            assert state_machine is not None
+            integration = apigw.AwsIntegration(
+                service="states",
+                action="StartExecution",
+                integration_http_method="POST",
+                options=apigw.IntegrationOptions(
+                    credentials_role=self.role,
+                    passthrough_behavior=apigw.PassthroughBehavior.NEVER,
+                    request_templates={
+                        "application/json": _request_template(
+                            state_machine.state_machine_arn, options.execution_name_field
+                        )
+                    },
+                    integration_responses=[apigw.IntegrationResponse(status_code="200"), *errors],
+                ),
+            )
+            method_responses = [apigw.MethodResponse(status_code=code) for code in ("200", "400", "500")]
         auth = options.auth if options.auth is not None else ApiAuth.iam()
         self.auth = auth
         built = build_authorizer(self, auth, removal_policy=removal_policy, make_function=_no_function)
@@ -298,7 +348,7 @@ class SagaStartApiResources(Construct):
             request_models={
                 "application/json": model
             },
-            method_responses=[apigw.MethodResponse(status_code=code) for code in ("200", "400", "500")],
+            method_responses=method_responses,
         )
 
         self.web_acl: wafv2.CfnWebACL = create_web_acl(
@@ -354,3 +404,33 @@ class SagaStartApiResources(Construct):
 
 def _no_function(*_: Any) -> Any:
     raise AssertionError("the start API takes no Lambda authorizer (validated before)")
+
+
+def add_start_api(
+    scope: Construct,
+    options: Optional[SagaStartApi],
+    alarms: list[cloudwatch.Alarm],
+    *,
+    alarm_topic: Optional[sns.ITopic],
+    create_alarms: bool,
+    log_retention: Optional[logs.RetentionDays],
+    removal_policy: RemovalPolicy,
+    state_machine: Optional[sfn.IStateMachine] = None,
+    durable_target: Optional[lambda_.IFunction] = None,
+) -> Optional[SagaStartApiResources]:
+    """``scope``'s ``StartApi`` when ``options`` is given (its alarms appended to ``alarms``), else None."""
+    if options is None:
+        return None
+    made = SagaStartApiResources(
+        scope,
+        "StartApi",
+        options=options,
+        state_machine=state_machine,
+        durable_target=durable_target,
+        alarm_topic=alarm_topic,
+        create_alarms=create_alarms,
+        log_retention=log_retention,
+        removal_policy=removal_policy,
+    )
+    alarms.extend(made.alarms)
+    return made

@@ -84,7 +84,7 @@ from .graph import (
     failure_state_name,
     step_failed_error,
 )
-from .start_api import SagaStartApi, SagaStartApiResources, validate_start_api
+from .start_api import SagaStartApi, SagaStartApiResources, add_start_api, validate_start_api
 
 __all__ = [
     # The state names (public in 0.1.0, where they lived in this module).
@@ -192,6 +192,16 @@ class SagaApproval:
     before: str
     timeout: Optional[Duration] = None
     topic: Optional[sns.ITopic] = None
+
+
+def approval_topic(scope: Construct, approval: Optional[SagaApproval], removal_policy: RemovalPolicy) -> Optional[sns.ITopic]:
+    """Where approval requests go: the approval's own topic, else a new ``ApprovalTopic`` (encrypted)
+    under ``scope``; None without an approval."""
+    if approval is None:
+        return None
+    if approval.topic is not None:
+        return approval.topic
+    return EncryptedTopic(scope, "ApprovalTopic", display_name="Saga approval requests", removal_policy=removal_policy).topic
 
 
 @dataclass(frozen=True)
@@ -533,15 +543,7 @@ class Saga(Construct):
             )
             self.functions[step.name] = SagaStepFunctions(action, compensation)
 
-        self.approval_topic: Optional[sns.ITopic] = None
-        if approval is not None:
-            self.approval_topic = (
-                approval.topic
-                if approval.topic is not None
-                else EncryptedTopic(
-                    self, "ApprovalTopic", display_name="Saga approval requests", removal_policy=removal_policy
-                ).topic
-            )
+        self.approval_topic: Optional[sns.ITopic] = approval_topic(self, approval, removal_policy)
 
         self.log_group = create_log_group(
             self,
@@ -610,19 +612,10 @@ class Saga(Construct):
         if create_alarms:
             self.alarms.extend(self._create_alarms(alarm_topic))
 
-        self.start_api: Optional[SagaStartApiResources] = None
-        if start_api is not None:
-            self.start_api = SagaStartApiResources(
-                self,
-                "StartApi",
-                options=start_api,
-                state_machine=self.state_machine,
-                alarm_topic=alarm_topic,
-                create_alarms=create_alarms,
-                log_retention=log_retention,
-                removal_policy=removal_policy,
-            )
-            self.alarms.extend(self.start_api.alarms)
+        self.start_api: Optional[SagaStartApiResources] = add_start_api(
+            self, start_api, self.alarms, state_machine=self.state_machine, alarm_topic=alarm_topic,
+            create_alarms=create_alarms, log_retention=log_retention, removal_policy=removal_policy,
+        )
         self.dashboard: Optional[cloudwatch.Dashboard] = (
             make_dashboard(self, "Dashboard", self.alarms, self.dashboard_graphs()) if dashboard else None
         )
