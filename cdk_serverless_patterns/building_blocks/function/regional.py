@@ -258,6 +258,13 @@ class ServerlessFunction(Construct):
         acknowledge_regional_findings(self.function, self.role, has_destination=failure is not None)
         if spec.tracing is Tracing.OPENTELEMETRY and spec.runtime is None:
             acknowledge_adot_runtime(self.function)
+        if spec.managed_instances is not None:
+            from ..concurrency import declare_concurrency_bound
+
+            declare_concurrency_bound(
+                self, "the capacity provider's instances (Lambda Managed Instances) and the invocations each "
+                "execution environment runs at once (max_concurrency_per_environment)"
+            )
 
         self.alarms: list[cloudwatch.Alarm] = list(failure.alarms) if failure else []
         if create_alarms:
