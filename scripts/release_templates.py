@@ -48,8 +48,8 @@ for name in example_names():
     app.synth()
 
 app = cdk.App(outdir=str(out / "probe"))
-probe = runpy.run_path(sys.argv[2])["build"](app)
-stacks["probe"] = [probe.artifact_id]
+probes = runpy.run_path(sys.argv[2])["build_all"](app, sys.argv[3])  # this release's probes and earlier ones
+stacks["probe"] = [s.artifact_id for s in probes]
 app.synth()
 
 def public_names(module):
@@ -87,9 +87,9 @@ def main(version: str, ref: str) -> None:
         try:
             (worktree / "node_modules").symlink_to(ROOT / "node_modules")
             (worktree / PROBE).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(ROOT / PROBE, worktree / PROBE)  # the probe uses only options every release accepts
+            shutil.copy(ROOT / PROBE, worktree / PROBE)  # build_all(app, version): the probes that release accepts
             env = {**os.environ, "PYTHONPATH": str(worktree), "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
-            subprocess.run([sys.executable, "-c", _CHILD, str(out), str(worktree / PROBE)], cwd=worktree, env=env, check=True)
+            subprocess.run([sys.executable, "-c", _CHILD, str(out), str(worktree / PROBE), version], cwd=worktree, env=env, check=True)
             target.mkdir(parents=True, exist_ok=True)
             for old in target.glob("*.json"):
                 old.unlink()

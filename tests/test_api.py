@@ -582,3 +582,23 @@ def test_public_cache_has_no_identity_key():
 
     assert Auth.none("Public catalogue with no personal data").identity_cache_keys == ()
     assert Auth.iam().identity_cache_keys == ("method.request.header.Authorization",)
+
+
+@pytest.mark.parametrize(
+    "named_for_routes, routes, expected",
+    [
+        (None, ["POST /orders", "GET /orders", "GET /orders/{id}"], "PostOrders"),  # what 0.1.0 apps have
+        (True, ["POST /orders", "GET /orders", "GET /orders/{id}"], "OrdersRoutes"),
+        (True, ["GET /", "POST /"], "RootRoutes"),
+        (True, ["GET /orders", "GET /customers"], "ApiRoutes"),
+    ],
+)
+def test_a_shared_function_is_named_for_what_it_serves_only_in_apps_that_opt_in(named_for_routes, routes, expected):
+    from cdk_serverless_patterns.patterns.api.backend import SHARED_FUNCTION_IDS_CONTEXT
+
+    context = {SHARED_FUNCTION_IDS_CONTEXT: named_for_routes} if named_for_routes else {}
+    stack = cdk.Stack(cdk.App(context=context), "Ids")
+    shared, alone = spec(), spec()
+    api = ApiBackend(stack, "Api", routes={**{r: shared for r in routes}, "DELETE /orders/{id}": alone}, auth=ApiAuth.iam())
+    assert {api.functions[r].node.id for r in routes} == {expected}
+    assert api.functions["DELETE /orders/{id}"].node.id == "DeleteOrdersId"  # a one-route function keeps its route's id

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any, Callable
 
 import aws_cdk as cdk
 import pytest
@@ -13,6 +14,7 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_lambda as lambda_
 
 from cdk_serverless_patterns import (
+    ApiAuth,
     ApiBackend,
     EncryptedTopic,
     EventProcessing,
@@ -89,10 +91,39 @@ def test_untyped_serverless_function_options(option: str, value: object, allowed
     assert f"{option}={value!r} is invalid: allowed {allowed}" in message
 
 
-def test_none_create_alarms_means_the_default_not_false() -> None:
-    stack = cdk.Stack(cdk.App(), "Alarms")
-    fn = ServerlessFunction(stack, "Fn", spec(), create_alarms=None)  # type: ignore[arg-type]
-    assert fn.alarms, "create_alarms=None must mean the default (True)"
+def _every_constructor_with_alarms() -> dict[str, Callable[..., Any]]:
+    from cdk_serverless_patterns import (
+        Cqrs, DurableSaga, EdgeSite, FanOutFanIn, FunctionUrlEndpoint, Saga, SagaStep, ScheduledJob,
+    )
+    from cdk_serverless_patterns.building_blocks.queues import FailureQueue, WorkQueue
+
+    return {
+        "ServerlessFunction": lambda s, **o: ServerlessFunction(s, "X", spec(), **o),
+        "ApiBackend": lambda s, **o: ApiBackend(s, "X", routes={"GET /a": spec()}, auth=ApiAuth.iam(), **o),
+        "FunctionUrlEndpoint": lambda s, **o: FunctionUrlEndpoint(s, "X", handler=spec(), **o),
+        "EventProcessing": lambda s, **o: EventProcessing(s, "X", processor=spec(), **o),
+        "StreamProcessing": lambda s, **o: StreamProcessing(s, "X", processor=spec(), **o),
+        "FanOutFanIn": lambda s, **o: FanOutFanIn(s, "X", workers={"w": spec()}, aggregator=spec(), **o),
+        "Saga": lambda s, **o: Saga(s, "X", steps=[SagaStep("a", action=spec())], **o),
+        "DurableSaga": lambda s, **o: DurableSaga(s, "X", steps=[SagaStep("a", action=spec())], **o),
+        "Cqrs": lambda s, **o: Cqrs(s, "X", commands={"POST /o": spec()}, projections={"p": spec()}, auth=ApiAuth.iam(), **o),
+        "ScheduledJob": lambda s, **o: ScheduledJob(s, "X", schedule="rate(1 hour)", job=spec(), **o),
+        "EdgeSite": lambda s, **o: EdgeSite(s, "X", **o),
+        "WorkQueue": lambda s, **o: WorkQueue(s, "X", consumer_timeout=Duration.seconds(10), purpose="jobs", **o),
+        "FailureQueue": lambda s, **o: FailureQueue(s, "X", purpose="jobs", **o),
+    }
+
+
+@pytest.mark.parametrize("constructor", list(_every_constructor_with_alarms()))
+def test_none_create_alarms_means_the_default_not_false(constructor: str) -> None:
+    """Issue 31's audit: in every public constructor, not only in the function's own alarms
+    (ApiBackend, FanOutFanIn, Saga, Cqrs, ScheduledJob and EdgeSite dropped their pattern-level ones)."""
+    make = _every_constructor_with_alarms()[constructor]
+    ids = []
+    for options in ({}, {"create_alarms": None}):
+        stack = cdk.Stack(cdk.App(), "Alarms", env=cdk.Environment(account="111111111111", region="us-east-1"))
+        ids.append(sorted(alarm.node.path for alarm in make(stack, **options).alarms))
+    assert ids[0] and ids[1] == ids[0]
     assert PatternOptions(create_alarms=None).create_alarms is True  # type: ignore[arg-type]
 
 

@@ -136,6 +136,13 @@ def test_options_left_out_change_nothing(template):
 # --- cost -----------------------------------------------------------------------------------------
 
 
+def test_managed_instances_name_their_concurrency_bound_for_the_compliance_packs(template):
+    [fn] = [f for k, f in resources(template, "AWS::Lambda::Function").items() if k.startswith("Steady")]
+    reasons = {r["id"]: r["reason"] for r in fn["Metadata"]["cdk_nag"]["rules_to_suppress"]}
+    assert "capacity provider's instances" in reasons["NIST.800.53.R5-LambdaConcurrency"]
+    assert "capacity provider's instances" in reasons["HIPAA.Security-LambdaConcurrency"]
+
+
 def test_cost_prices_pollers_and_managed_instances_requests_only(template):
     estimate = estimate_stack("Compute", template)
     by_item = {f"{x.service}: {x.item}": x for x in estimate.lines}

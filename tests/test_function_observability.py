@@ -35,9 +35,11 @@ def regional():
     ssm = ServerlessFunction(agnostic, "FromSsm", spec(powertools=Powertools(ssm_version="latest")))
     plain = ServerlessFunction(agnostic, "Plain", spec())
     otel = ServerlessFunction(agnostic, "Otel", spec(tracing=Tracing.OPENTELEMETRY, runtime=lambda_.Runtime.PYTHON_3_13))
+    otel_default = ServerlessFunction(agnostic, "OtelDefault", spec(tracing=Tracing.OPENTELEMETRY))
     out["agnostic"] = [agnostic, None, fn, ssm, plain, otel]
     for built in out.values():  # synthesize once, after the whole tree exists
         built[1] = Template.from_stack(built[0])
+    out["otel_default"] = [agnostic, out["agnostic"][1], otel_default]
     return out
 
 
@@ -98,6 +100,23 @@ def test_opentelemetry_adds_the_pinned_adot_layer_and_wrapper(regional):
     assert props["TracingConfig"] == {"Mode": "Active"}
     # the layer of the function's architecture (arm64 here; amd64 for x86_64)
     assert "aws-otel-python-arm64-ver-1-29-0" in str(props["Layers"])
+
+
+def test_opentelemetry_leaves_no_open_finding_and_says_why_its_runtime_is_older(regional):
+    """Issue 31: OpenTelemetry left AwsSolutions-IAM5 (CDK's X-Ray '*' in the default policy),
+    AwsSolutions-L1 and Serverless-LambdaLatestVersion open."""
+    stack, template, otel_default = regional["otel_default"]
+    *_, explicit = regional["agnostic"]
+    resources = template.to_json()["Resources"]
+    for fn in (otel_default, explicit):
+        policy = resources[stack.get_logical_id(fn.role.node.find_child("DefaultPolicy").node.default_child)]
+        assert "*" not in [s["Resource"] for s in policy["Properties"]["PolicyDocument"]["Statement"]]
+    def suppressed(fn):
+        metadata = resources[stack.get_logical_id(fn.function.node.default_child)].get("Metadata", {})
+        return {r["id"]: r["reason"] for r in metadata.get("cdk_nag", {}).get("rules_to_suppress", [])}
+    assert "ADOT Lambda layer" in suppressed(otel_default)["AwsSolutions-L1"]
+    assert "ADOT Lambda layer" in suppressed(otel_default)["Serverless-LambdaLatestVersion"]
+    assert "AwsSolutions-L1" not in suppressed(explicit)  # a runtime the user chose is the user's finding
 
 
 def test_xray_is_the_default_tracing():

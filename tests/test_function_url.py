@@ -138,3 +138,12 @@ def test_url_must_be_function_url_options():
 def test_handler_spec_is_validated():
     message = _error(handler=spec(timeout=Duration.minutes(16)))
     assert "handler.timeout" in message
+
+
+def test_public_urls_invoke_permissions_carry_the_reason_for_the_compliance_packs(built):
+    permissions = built[2].find_resources("AWS::Lambda::Permission", {"Properties": {"Principal": "*"}})
+    assert len(permissions) == 2  # lambda:InvokeFunctionUrl and lambda:InvokeFunction, both for the URL
+    for permission in permissions.values():
+        suppressed = {r["id"]: r["reason"] for r in permission["Metadata"]["cdk_nag"]["rules_to_suppress"]}
+        for pack in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321"):
+            assert REASON in suppressed[f"{pack}-LambdaFunctionPublicAccessProhibited"]

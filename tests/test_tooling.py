@@ -92,6 +92,9 @@ def test_findings_command_prints_the_per_stack_table(dirty, capsys):
     assert "stack  resources  open errors  open warnings  acknowledged" in out
     assert "Raw            1            3              0             0" in out
     assert "open findings: 3 (3 errors)" in out
+    # every pack that ran is listed, the one that found nothing (absent from CDK's report) with 0
+    assert "packs:\n  AwsSolutions: 2 open, 0 acknowledged\n  Serverless: 1 open, 0 acknowledged\n" in out
+    assert "  ServerlessPatterns: 0 open, 0 acknowledged\n" in out
     assert main(["findings", "--fail-on", "never", dirty.outdir]) == 0
 
 

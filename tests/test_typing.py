@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import os
 import re
 import subprocess
 import sys
@@ -28,7 +29,10 @@ pytest.importorskip("mypy")
 
 
 def mypy_cache_dir() -> Path:
-    """mypy's cache, shared by the runs of the test suite and keyed by the pinned versions."""
+    """mypy's cache, shared by the runs of the test suite and keyed by the pinned versions;
+    ``MYPY_CACHE_DIR`` (mypy's own variable) when set, as scripts/check_wheel.sh does for its venv."""
+    if os.environ.get("MYPY_CACHE_DIR"):
+        return Path(os.environ["MYPY_CACHE_DIR"])
     key = hashlib.sha256((ROOT / "constraints.txt").read_bytes()).hexdigest()[:12]
     return Path(tempfile.gettempdir()) / f"cdk-serverless-patterns-mypy-{key}"
 

@@ -20,7 +20,8 @@ from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledg
 from cdk_serverless_patterns.checks.nag_ids import resource_finding
 
 
-def _default_policy(grantee: iam.IGrantable) -> Optional[IConstruct]:
+def default_policy(grantee: iam.IGrantable) -> Optional[IConstruct]:
+    """The grantee's own policy (a role's ``DefaultPolicy``), None before its first grant or for a non-construct principal."""
     principal = grantee.grant_principal
     node = getattr(principal, "node", None)
     if node is None:
@@ -42,7 +43,7 @@ def grant_exactly(
         grantee's own policy (a role's DefaultPolicy), nowhere else.
     """
     grant = iam.Grant.add_to_principal(grantee=grantee, actions=list(actions), resource_arns=list(resources))
-    policy = _default_policy(grantee)
+    policy = default_policy(grantee)
     if wildcard_reason and policy is not None:
         for resource in resources:
             rendered = Stack.of(policy).resolve(resource)

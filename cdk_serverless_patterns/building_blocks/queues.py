@@ -79,6 +79,7 @@ class FailureQueue(Construct):
         fifo: bool = False,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
+        create_alarms = or_default(create_alarms, True)  # None means the default, not False
         super().__init__(scope, construct_id)
         self.queue = sqs.Queue(
             self,
@@ -166,6 +167,7 @@ class WorkQueue(Construct):
             problems, fifo=fifo, content_based_deduplication=content_based_deduplication, queue_name=queue_name
         )
         problems.raise_if_any()
+        create_alarms = or_default(create_alarms, True)  # None means the default, not False
         super().__init__(scope, construct_id)
         self.fifo = fifo
         self.failure_queue = FailureQueue(

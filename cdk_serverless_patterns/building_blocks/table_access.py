@@ -26,6 +26,13 @@ declaration                actions (``dynamodb:``)
 These defaults cover what the examples' handlers call (``get_item``,
 ``query``, ``put_item``, ``update_item``, conditional writes); a handler
 that scans, deletes or batch-writes says so.
+
+Indexes added later (``api.table.add_global_secondary_index(...)``, the escape
+hatch of docs/escape-hatches.md) are covered: CDK's table grant reaches
+``<table ARN>/index/*`` once the table has an index, and at synth the library
+acknowledges cdk-nag's ``AwsSolutions-IAM5`` finding for exactly that resource
+on the grantee's own policy (:class:`AcknowledgeIndexGrant`), under the table's
+final logical id (or its export, from another stack), so no user has to compute one.
 """
 
 from __future__ import annotations
@@ -33,10 +40,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional
 
+import jsii
+from aws_cdk import Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
+from constructs import IConstruct, IValidation
 
+from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge
+from cdk_serverless_patterns.checks.nag_ids import flatten_reference, resource_finding
 from cdk_serverless_patterns.errors import Problems, shown
+
+from .grants import default_policy
 
 #: Item-level DynamoDB actions a declaration may name (without the ``dynamodb:`` prefix).
 TABLE_ITEM_ACTIONS = (
@@ -154,7 +168,50 @@ def grant_table_access(
     grant = table.grant(grantee, *access.iam_actions)
     if table.encryption_key is not None:
         table.encryption_key.grant(grantee, *(KEY_WRITE_ACTIONS if access.changes_items else KEY_READ_ACTIONS))
+    policy = default_policy(grantee)
+    if policy is not None:
+        policy.node.add_validation(AcknowledgeIndexGrant(table, policy))
     return grant
+
+
+#: Why the grant on a table's indexes ends in a wildcard (docs/checks.md).
+INDEX_GRANT_REASON = (
+    "The same item actions this function has on the table, on that table's own indexes "
+    "('<table ARN>/index/*', which CDK's table grant adds once the table has an index): an index ARN "
+    "starts with its table's ARN, so the wildcard reaches no other table; indexes can be added after "
+    "the grant (add_global_secondary_index on the pattern's table), so they are not listed by name."
+)
+
+
+@jsii.implements(IValidation)
+class AcknowledgeIndexGrant:
+    """At synth, acknowledges ``AwsSolutions-IAM5[Resource::<table ARN>/index/*]`` on
+    ``policy`` when (and only when) the policy grants on ``table``'s indexes.
+
+    It runs as a validation of the policy: CDK validates the tree after aspects and
+    after cross-stack references are resolved, so the finding id is built from the
+    table's final reference (its logical id after every override, or the export of
+    another stack) and the acknowledgement is recorded before the checks run.
+    """
+
+    def __init__(self, table: dynamodb.ITable, policy: IConstruct) -> None:
+        self._table = table
+        self._policy = policy
+
+    def validate(self) -> list[str]:
+        policy = self._policy
+        finding = resource_finding(policy, f"{self._table.table_arn}/index/*")
+        document = getattr(policy, "document", None)
+        statements = Stack.of(policy).resolve(document).get("Statement", []) if document is not None else []
+        granted = {
+            f"Resource::{flatten_reference(resource)}"
+            for statement in statements
+            for resource in (statement.get("Resource") if isinstance(statement.get("Resource"), list)
+                             else [statement.get("Resource")])
+        }
+        if finding in granted:
+            acknowledge(policy, f"{AWS_SOLUTIONS}IAM5[{finding}]", INDEX_GRANT_REASON)
+        return []
 
 
 def grant_table_actions(table: dynamodb.ITable, grantee: iam.IGrantable, actions: Iterable[str]) -> Optional[iam.Grant]:
@@ -163,6 +220,8 @@ def grant_table_actions(table: dynamodb.ITable, grantee: iam.IGrantable, actions
 
 
 __all__ = [
+    "AcknowledgeIndexGrant",
+    "INDEX_GRANT_REASON",
     "TableAccess",
     "TABLE_ITEM_ACTIONS",
     "KEY_READ_ACTIONS",

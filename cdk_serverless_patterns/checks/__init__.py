@@ -94,5 +94,7 @@ def enable_checks(app: App, *, compliance: Iterable[str] = (), patterns_checks: 
     plugins: list[IPolicyValidationPlugin] = [AwsSolutionsChecks(app), ServerlessChecks(app)]
     plugins.extend(COMPLIANCE_PACKS[n](app) for n in dict.fromkeys(names))
     if patterns_checks:
-        plugins.append(ServerlessPatternsChecks())
+        own = ServerlessPatternsChecks()
+        own.packs = [p.name for p in plugins] + [PLUGIN_NAME]
+        plugins.append(own)
     Validations.of(app).add_plugins(*plugins)

@@ -13,6 +13,7 @@ errors fail synthesis, warnings are reported and synthesis goes on.
 from __future__ import annotations
 
 import json
+import os
 from typing import Any, Iterable, Optional, Sequence
 
 import jsii
@@ -27,6 +28,7 @@ from aws_cdk import (
 )
 from aws_cdk import aws_lambda as lambda_
 
+from ..tooling.assembly import PACKS_FILE
 from .base import ERROR, Finding, Rule
 from .graph import FUNCTION, TemplateGraph
 from .rules import RULES
@@ -48,6 +50,8 @@ class ServerlessPatternsChecks:
 
     def __init__(self, rules: Optional[Sequence[Rule]] = None) -> None:
         self._rules: list[Rule] = list(rules) if rules is not None else list(RULES)
+        #: the packs added with this one (``enable_checks`` sets them), recorded in :data:`PACKS_FILE`
+        self.packs: list[str] = [PLUGIN_NAME]
 
     @property
     def name(self) -> str:
@@ -73,9 +77,18 @@ class ServerlessPatternsChecks:
                 for violation in _violations(rule, rule.check(graph), template_path):
                     violations.append(violation)
                     failed = failed or rule.severity == ERROR
+        _record_packs(context, self.packs)
         return PolicyValidationPluginReport(
             success=not failed, violations=violations, plugin_version=PLUGIN_VERSION
         )
+
+
+def _record_packs(context: IPolicyValidationContext, packs: Sequence[str]) -> None:
+    app: Any = getattr(context, "app_construct", None)
+    outdir = getattr(app, "outdir", None) or (os.path.dirname(context.template_paths[0]) if context.template_paths else None)
+    if outdir:
+        with open(os.path.join(outdir, PACKS_FILE), "w", encoding="utf-8") as fh:
+            json.dump({"packs": list(packs)}, fh)
 
 
 def _violations(rule: Rule, findings: Iterable[Finding], template_path: str) -> Iterable[PolicyViolation]:

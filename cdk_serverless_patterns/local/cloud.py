@@ -418,9 +418,21 @@ class LocalCloud:
     def run_schedule(self, job: Any, *, at: Optional["datetime.datetime"] = None) -> None:
         """Fire one scheduled run now (an EventBridge Scheduler schedule, or a scheduled rule).
 
+        :param job: a ``ScheduledJob``, its schedule, or the schedule's (or rule's) logical id or name.
         :param at: the scheduled time the run reports (Scheduler's
-            ``<aws.scheduler.scheduled-time>``). Default: now, in UTC.
+            ``<aws.scheduler.scheduled-time>``), a ``datetime.datetime``; a naive one is
+            taken as UTC. Default: now, in UTC. (A scheduled rule's event carries no
+            scheduled time: ``at`` is not used there.)
+        :raises TypeError: ``at`` is not a datetime (e.g. an ISO string).
         """
+        if at is not None and not isinstance(at, datetime.datetime):
+            raise TypeError(
+                f"LocalCloud.run_schedule: at={at!r} is invalid: allowed a datetime.datetime (timezone-aware, "
+                "or naive meaning UTC) or None (now). Fix: at=datetime.datetime(2027, 1, 1, 2, 0, "
+                "tzinfo=datetime.timezone.utc), or datetime.datetime.fromisoformat(...) for a string"
+            )
+        if at is not None and at.tzinfo is None:
+            at = at.replace(tzinfo=datetime.timezone.utc)
         resource = self._resource(
             job, ("AWS::Scheduler::Schedule", "AWS::Events::Rule"), ("schedule", "rule"), "schedule", lambda o: None
         )

@@ -26,6 +26,9 @@ from pathlib import Path
 from typing import Any, Union
 
 REPORT_FILE = "validation-report.json"
+#: Written next to the report by ``ServerlessPatternsChecks``: the packs that ran. CDK's
+#: report leaves out a plugin that found nothing; ``findings`` lists every pack from this.
+PACKS_FILE = "serverless-patterns-checks.json"
 NESTED_SUFFIX = ".nested.template.json"
 _STACK = "aws:cloudformation:stack"
 _NESTED = "cdk:cloud-assembly"

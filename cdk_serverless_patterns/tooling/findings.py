@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from .assembly import PathLike, StackTemplate, read_report, stacks
+from .assembly import PACKS_FILE, PathLike, StackTemplate, read_json, read_report, stacks
 
 
 @dataclass(frozen=True)
@@ -154,8 +155,15 @@ def format_table(rows: Sequence[StackSummary], found: Sequence[Finding], plugins
         lines.append("")
         lines.append("open findings:")
         lines.extend(f"  {f}" for f in open_findings)
+    lines.append("packs:")
+    for plugin in plugins:
+        mine = [f for f in found if f.plugin == plugin]
+        lines.append(
+            f"  {plugin}: {sum(1 for f in mine if not f.acknowledged)} open, "
+            f"{sum(1 for f in mine if f.acknowledged)} acknowledged"
+        )
     lines.append(
-        f"plugin reports: {', '.join(plugins) or 'none'}; open findings: {len(open_findings)} "
+        f"open findings: {len(open_findings)} "
         f"({sum(1 for f in open_findings if f.severity == 'error')} errors); "
         f"acknowledged: {sum(1 for f in found if f.acknowledged)}"
     )
@@ -163,8 +171,14 @@ def format_table(rows: Sequence[StackSummary], found: Sequence[Finding], plugins
 
 
 def plugin_names(outdir: PathLike) -> list[str]:
+    """Every pack that ran: those ``enable_checks`` recorded (CDK's report leaves out a
+    plugin that found nothing), then any other plugin the report names."""
     report = read_report(outdir) or {}
-    return [str(p.get("pluginName", "?")) for p in report.get("pluginReports") or []]
+    reported = [str(p.get("pluginName", "?")) for p in report.get("pluginReports") or []]
+    path = Path(outdir)
+    packs_file = (path if path.is_dir() else path.parent) / PACKS_FILE
+    ran = list(read_json(packs_file).get("packs", [])) if packs_file.exists() else []
+    return list(dict.fromkeys([*map(str, ran), *reported]))
 
 
 def findings_table(outdir: PathLike) -> tuple[str, list[Finding]]:

@@ -97,6 +97,17 @@ def test_duplicate_schedule_deliveries_after_a_crash_do_not_rewrite_the_report(s
         assert (report["deleted"], report["runs"], report["complete"]) == (7, 3, True)
 
 
+def test_run_schedule_at_a_string_names_what_is_allowed(cloud: Any, stack: Any) -> None:
+    with pytest.raises(TypeError, match=r"at='2026-11-24T01:30:00Z' is invalid: allowed a datetime.datetime"):
+        cloud.run_schedule(stack.cleanup, at="2026-11-24T01:30:00Z")
+    assert cloud.invocations(stack.cleanup.job) == []
+
+
+def test_run_schedule_at_a_naive_datetime_is_utc(cloud: Any, stack: Any) -> None:
+    cloud.run_schedule(stack.cleanup, at=NIGHT.replace(tzinfo=None))
+    assert _reports_table(cloud).scan()["Items"][0]["scheduled_time"] == "2026-11-24T01:30:00Z"
+
+
 # -- the signing key secret (named, not created by the stack) and the delete limit parameter --------------
 def _report(cloud: Any) -> dict[str, Any]:
     [report] = _reports_table(cloud).scan()["Items"]

@@ -47,7 +47,7 @@ from .findings import acknowledge_regional_findings
 from .logging import function_log_group, json_logging
 from .role import allow_logging_to, default_policy, depend_only_on_policies, execution_role
 from .spec import FunctionSpec, Invocation, code_asset, record_idempotency
-from .tracing import activate_tracing
+from .tracing import acknowledge_adot_runtime, activate_tracing
 from .validation import validate_regional_options, validate_spec
 
 
@@ -241,6 +241,9 @@ class ServerlessFunction(Construct):
             ]
             or None,
             adot_instrumentation=adot_instrumentation() if spec.tracing is Tracing.OPENTELEMETRY else None,
+            # with ADOT, CDK turns tracing on itself and adds X-Ray's "*" to the default policy:
+            # DISABLED here keeps it out (activate_tracing sets Active on the L1 below)
+            tracing=lambda_.Tracing.DISABLED if spec.tracing is Tracing.OPENTELEMETRY else None,
             role=self.role,
             log_group=self.log_group,
             **json_logging(platform_reports=create_alarms and spec.alarms.cold_starts),
@@ -274,6 +277,15 @@ class ServerlessFunction(Construct):
             in_vpc=spec.vpc is not None,
             environment_key=self.access.environment_key is not None,
         )
+        if spec.tracing is Tracing.OPENTELEMETRY and spec.runtime is None:
+            acknowledge_adot_runtime(self.function)
+        if spec.managed_instances is not None:
+            from ..concurrency import declare_concurrency_bound
+
+            declare_concurrency_bound(
+                self, "the capacity provider's instances (Lambda Managed Instances) and the invocations each "
+                "execution environment runs at once (max_concurrency_per_environment)"
+            )
 
         self._cold_starts: Optional[cloudwatch.Metric] = (
             alarm_metrics.cold_start_filter(self) if create_alarms and spec.alarms.cold_starts else None

@@ -17,7 +17,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, COMPLIANCE, acknowledge
+from cdk_serverless_patterns import defaults
+from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, COMPLIANCE, SERVERLESS, acknowledge
 
 
 #: What active tracing needs; X-Ray documents "*" as their only resource.
@@ -73,3 +74,18 @@ def activate_tracing(function: lambda_.Function, role: iam.Role) -> iam.Policy:
     policy = tracing_policy(function)
     policy.attach_to_role(role)
     return policy
+
+
+def acknowledge_adot_runtime(function: lambda_.Function) -> None:
+    """Say why a ``Tracing.OPENTELEMETRY`` function with the runtime left unset is not on the
+    newest Python (AwsSolutions-L1, Serverless-LambdaLatestVersion): the library chose the
+    newest runtime the pinned ADOT layer supports. Nothing when that is the newest anyway."""
+    if function.runtime.name == defaults.newest_python_runtime().name:
+        return
+    reason = (
+        f"Tracing.OPENTELEMETRY with the runtime left unset: {function.runtime.name} is the newest Python "
+        f"runtime the pinned ADOT Lambda layer ({defaults.ADOT_PYTHON_LAYER_VERSION}) supports; the library "
+        f"moves to {defaults.newest_python_runtime().name} when an ADOT layer for it is pinned."
+    )
+    acknowledge(function, AWS_SOLUTIONS + "L1", reason)
+    acknowledge(function, SERVERLESS + "LambdaLatestVersion", reason)

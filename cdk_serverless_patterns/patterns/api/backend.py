@@ -255,6 +255,7 @@ class ApiBackend(Construct):
             table_access=table_access,
         )
         waf = waf if waf is not None else api_type is ApiType.REST
+        create_alarms = or_default(create_alarms, True)  # None means the default, not False
         check_stack_capacity(
             path,
             scope,
@@ -440,8 +441,10 @@ class ApiBackend(Construct):
     ) -> None:
         """One function per distinct spec, its routes, and its table grant (both API types)."""
         used_ids: set[str] = set()
+        named_for_routes = self.node.try_get_context(SHARED_FUNCTION_IDS_CONTEXT) is True
         for spec, group in routes_by_value(parsed).values():
-            fid = _unique_id(_function_id(group[0]), used_ids)
+            base = _shared_function_id(group) if named_for_routes and len(group) > 1 else _function_id(group[0])
+            fid = _unique_id(base, used_ids)
             function = make_function(fid, spec, function_env, route=True)
             for route in group:
                 self.functions[route.key] = function
@@ -764,6 +767,29 @@ def _function_id(route: Route) -> str:
     for segment in route.segments or ("root",):
         words.extend(w.capitalize() for w in re.split(r"[^A-Za-z0-9]+", segment) if w)
     return "".join(words)
+
+
+#: Context key (``cdk.json`` ``"context"``, or ``cdk.App(context=...)``): ``true`` names a function
+#: that several routes share for what it serves, ``OrdersRoutes`` for ``GET /orders`` +
+#: ``POST /orders`` + ``GET /orders/{id}``. Unset (the default, and what every app before 0.2.0
+#: synthesized), it keeps the id of its first route (``GetOrders``): renaming a construct id
+#: changes the logical ids under it and replaces the function's log group (its logs are lost),
+#: so only new apps turn it on. See docs/upgrading.md.
+SHARED_FUNCTION_IDS_CONTEXT = "@cdk-serverless-patterns/api:sharedFunctionNamedForItsRoutes"
+
+
+def _shared_function_id(routes: Sequence[Route]) -> str:
+    """``<common literal path prefix>Routes`` (``OrdersRoutes``; ``RootRoutes`` for ``/`` only,
+    ``ApiRoutes`` when the routes share no leading path segment)."""
+    common: list[str] = []
+    for parts in zip(*(r.segments for r in routes)):
+        if len(set(parts)) != 1 or parts[0].startswith("{"):
+            break
+        common.append(parts[0])
+    if not common and all(not r.segments for r in routes):
+        common = ["root"]
+    words = [w.capitalize() for segment in common for w in re.split(r"[^A-Za-z0-9]+", segment) if w]
+    return "".join(words or ["Api"]) + "Routes"
 
 
 def _unique_id(base: str, used: set[str]) -> str:

@@ -43,8 +43,8 @@ from cdk_serverless_patterns.building_blocks.function import (
     ServerlessFunction,
     validate_spec,
 )
-from cdk_serverless_patterns.checks.acknowledge import acknowledge
-from cdk_serverless_patterns.errors import Problems, child_path
+from cdk_serverless_patterns.checks.acknowledge import COMPLIANCE, acknowledge
+from cdk_serverless_patterns.errors import Problems, child_path, or_default
 from cdk_serverless_patterns.runtime import env
 
 #: The finding a public URL raises. cdk-nag's AwsSolutions and Serverless packs
@@ -173,6 +173,7 @@ class FunctionUrlEndpoint(Construct):
             extra_environment={env.CORS_ALLOW_ORIGINS: ",".join(origins)} if origins else None,
         )
         validate_function_url(problems, url)
+        create_alarms = or_default(create_alarms, True)  # None means the default, not False
         problems.raise_if_any()
         super().__init__(scope, construct_id)
 
@@ -207,9 +208,12 @@ class FunctionUrlEndpoint(Construct):
         )
         self.url: str = self.function_url.url
         if url.auth is FunctionUrlAuth.NONE:
-            acknowledge(
-                self.function_url, PUBLIC_URL_RULE, f"Public function URL by explicit FunctionUrlAuth.NONE: {url.reason}"
-            )
+            reason = f"Public function URL by explicit FunctionUrlAuth.NONE: {url.reason}"
+            acknowledge(self.function_url, PUBLIC_URL_RULE, reason)
+            # the compliance packs' finding on the alias's public invoke permissions (principal '*') of that URL
+            for permission in self.function.alias.node.children:
+                if isinstance(permission, lambda_.CfnPermission) and permission.principal == "*":
+                    acknowledge(permission, COMPLIANCE + "LambdaFunctionPublicAccessProhibited", reason)
 
         self.alarms: list[cloudwatch.Alarm] = list(self.function.alarms)
         if create_alarms:

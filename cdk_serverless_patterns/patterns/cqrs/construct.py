@@ -178,6 +178,7 @@ class Cqrs(Construct):
             OPTION_TYPES,
         )
         event_store, environment, api_options = typed["event_store"], typed["environment"], typed["api_options"]
+        create_alarms = or_default(create_alarms, True)  # None means the default, not False
         if typed["event_source"] is None:
             source = f"{defaults.CQRS_EVENT_SOURCE_PREFIX}{construct_id}"
         parsed_commands, parsed_queries, parsed_projections = validate(

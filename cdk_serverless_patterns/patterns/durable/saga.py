@@ -59,7 +59,7 @@ from cdk_serverless_patterns.building_blocks.traffic_hints import add_traffic_hi
 from cdk_serverless_patterns.building_blocks.option_types import BOOL, COMMON, check_option_types
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge, acknowledge_inline_policies
 from cdk_serverless_patterns.checks.nag_ids import resource_finding
-from cdk_serverless_patterns.errors import Problems, child_path, is_token
+from cdk_serverless_patterns.errors import Problems, child_path, is_token, or_default
 from cdk_serverless_patterns.patterns.saga.start_api import (
     SagaStartApi,
     SagaStartApiResources,
@@ -355,6 +355,7 @@ class DurableSaga(Construct):
             _OPTION_TYPES,
         )
         _validate(problems, steps, timeout, retention, retries, compensation_retries, py_runtime, start_api, approval)
+        create_alarms = or_default(create_alarms, True)  # None means the default, not False
         problems.raise_if_any()
         super().__init__(scope, construct_id)
         self.steps = tuple(steps)

@@ -234,6 +234,7 @@ class EdgeSite(Construct):
         edge_functions = dict(typed["edge_functions"]) if typed["edge_functions"] is not None else {}
         cloudfront_functions = dict(typed["cloudfront_functions"]) if typed["cloudfront_functions"] is not None else {}
         default_root_object, web_acl_arn = typed["default_root_object"], typed["web_acl_arn"]
+        create_alarms = or_default(create_alarms, True)  # None means the default, not False
         domain_name, certificate = typed["domain_name"], typed["certificate"]
         root_object = or_default(default_root_object, defaults.CLOUDFRONT_DEFAULT_ROOT_OBJECT)
         _validate(

@@ -523,6 +523,7 @@ class Saga(Construct):
             _OPTION_TYPES,
         )
         _validate(problems, steps, approval, timeout, retries, compensation_retries, start_api, workflow_type)
+        create_alarms = or_default(create_alarms, True)  # None means the default, not False
         problems.raise_if_any()
         super().__init__(scope, construct_id)
         self.workflow_type = workflow_type
