@@ -124,3 +124,11 @@ def error_alarms(alarms: dict[str, Any]) -> int:
         if {m["MetricStat"]["Metric"]["MetricName"] for m in a["Properties"].get("Metrics", []) if "MetricStat" in m}
         == {"Errors", "Invocations"}
     )
+
+
+def synthesized_stack(stack_class: Callable[[cdk.App, str], cdk.Stack], name: str, outdir: Path) -> Any:
+    """``stack_class(app, name)`` in a new app synthesized to ``outdir`` (LocalCloud reads its assets there)."""
+    app = cdk.App(outdir=str(outdir))
+    stack = stack_class(app, name)
+    app.synth()
+    return stack

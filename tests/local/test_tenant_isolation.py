@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 
 from cdk_serverless_patterns import ApiAuth, ApiBackend, FunctionSpec, ServerlessFunction, TenantIsolation
 from cdk_serverless_patterns.local import LocalCloud, LocalCloudWarning, LocalInvocationError
+from tests.support import synthesized_stack
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 
@@ -31,10 +32,7 @@ class TenantStack(cdk.Stack):
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> TenantStack:
-    app = cdk.App(outdir=str(tmp_path_factory.mktemp("tenants")))
-    stack = TenantStack(app, "Tenants")
-    app.synth()
-    return stack
+    return synthesized_stack(TenantStack, "Tenants", tmp_path_factory.mktemp("tenants"))
 
 
 @pytest.fixture
