@@ -189,3 +189,10 @@ def send_extras(queue: str) -> dict[str, str]:
     """GetQueueAttributes/GetQueueUrl on ``queue`` (its name), named with :data:`SEND_EXTRAS_REASON`."""
     arn = f"arn:aws:sqs:us-east-1:123456789012:{queue}"
     return {f"sqs:{action} {arn}": SEND_EXTRAS_REASON for action in ("GetQueueAttributes", "GetQueueUrl")}
+
+def synthesized_stack(stack_class: Callable[[cdk.App, str], cdk.Stack], name: str, outdir: Path) -> Any:
+    """``stack_class(app, name)`` in a new app synthesized to ``outdir`` (LocalCloud reads its assets there)."""
+    app = cdk.App(outdir=str(outdir))
+    stack = stack_class(app, name)
+    app.synth()
+    return stack

@@ -322,3 +322,17 @@ def test_text_leaves_out_a_saving_under_half_a_cent_and_empty_tables():
     assert "not priced: AWS::RDS::DBInstance x1 (Db)" in empty_part
     bare_part = out.split("Bare: ")[1]
     assert bare_part.split("\n\n")[0].splitlines()[1:] == ["  no billable resources", "  traffic per month: none"]
+
+
+def test_durable_operations_follow_the_declared_calls_and_the_failure_rate():
+    from tests.test_traffic import durable_saga_template
+
+    def operations(profile):
+        [line] = [x for x in estimate_stack("App", durable_saga_template(), profile).lines
+                  if x.service == "Lambda durable functions" and "operations" in x.item]
+        return line
+
+    happy = operations(Profile(requests_per_month=1_000_000))
+    assert happy.item == "Saga/Orchestrator: operations (2 per execution)" and happy.quantity == pytest.approx(2_000_000)
+    failing = operations(Profile(requests_per_month=1_000_000, defaults={"failure_rate": 0.05}))
+    assert failing.item == "Saga/Orchestrator: operations (2.1 per execution)" and failing.quantity == pytest.approx(2_100_000)

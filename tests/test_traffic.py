@@ -284,3 +284,48 @@ def test_disabled_and_deploy_time_schedules_do_not_fire():
     g = build_graph("App", template)
     t = propagate(g, Profile())
     assert t.units == {} and any("Later: its schedule expression is only known at deploy time" in n for n in g.notes)
+
+
+def durable_saga_template(calls=True):
+    """A durable orchestrator whose role may invoke two actions and two compensations (through
+    their aliases); ``calls``: it declares which run per execution and which only on failure."""
+    names = ("Reserve", "Charge", "Release", "Refund")
+    resources = {
+        "Api": res("AWS::ApiGateway::RestApi", "Saga/Api"),
+        "Post": {"Type": "AWS::ApiGateway::Method", "Properties": {
+            "HttpMethod": "POST", "RestApiId": {"Ref": "Api"}, "ResourceId": {"Fn::GetAtt": ["Api", "RootResourceId"]},
+            "Integration": {"Uri": {"Fn::Join": ["", ["arn:", {"Ref": "OrchestratorAlias"}, "/invocations"]]}}}},
+        "OrchestratorRole": ROLE, "StepRole": ROLE,
+        "Orchestrator": fn("Saga/Orchestrator/Function", "OrchestratorRole"),
+        "OrchestratorAlias": {"Type": "AWS::Lambda::Alias", "Properties": {"FunctionName": {"Ref": "Orchestrator"}}},
+        "OrchestratorPolicy": {"Type": "AWS::IAM::Policy", "Properties": {
+            "Roles": [{"Ref": "OrchestratorRole"}], "PolicyDocument": {"Statement": [
+                {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": {"Ref": f"{n}Alias"}} for n in names
+            ]}}},
+    }
+    resources["Orchestrator"]["Properties"]["DurableConfig"] = {"ExecutionTimeout": 3600, "RetentionPeriodInDays": 30}
+    for n in names:
+        resources[n] = fn(f"Saga/{n}/Function", "StepRole")
+        resources[f"{n}Alias"] = {"Type": "AWS::Lambda::Alias", "Properties": {"FunctionName": {"Ref": n}}}
+    if calls:
+        resources["Orchestrator"]["Metadata"]["cdk_serverless_patterns:calls"] = {
+            "per_execution": [{"Ref": "ReserveAlias"}, {"Ref": "ChargeAlias"}],
+            "on_failure": [{"Ref": "ReleaseAlias"}, {"Ref": "RefundAlias"}],
+        }
+    return {"Resources": resources}
+
+
+def test_a_durable_orchestrator_invokes_its_actions_per_execution_and_compensations_at_the_failure_rate():
+    undeclared = propagate(build_graph("App", durable_saga_template(calls=False)), Profile(requests_per_month=1000))
+    # without the declaration every function the role may invoke counts as invoked: the overstatement
+    assert undeclared.invocations["Refund"] == 1000
+    g = build_graph("App", durable_saga_template())
+    t = propagate(g, Profile(requests_per_month=1000))
+    assert {n: v for n, v in t.invocations.items() if v} == pytest.approx({"Orchestrator": 1000, "Reserve": 1000, "Charge": 1000})
+    assert "Refund" not in t.units
+    failing = propagate(g, Profile(requests_per_month=1000, paths={"App/Saga": {"failure_rate": 0.1}}))
+    assert failing.invocations == pytest.approx(
+        {"Orchestrator": 1000, "Reserve": 1000, "Charge": 1000, "Release": 100, "Refund": 100}
+    )
+    with pytest.raises(ProfileError, match="failure_rate=2 is invalid: use a fraction between 0 and 1"):
+        Profile(defaults={"failure_rate": 2})

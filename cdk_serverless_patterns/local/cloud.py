@@ -493,12 +493,17 @@ class LocalCloud:
                     CallbackId=callback_id, Error={"ErrorType": error, "ErrorMessage": cause}
                 )
 
-    def invoke(self, function: Any, event: Any = None) -> Any:
-        """Invoke a function synchronously; returns its result or raises :class:`LocalInvocationError`."""
+    def invoke(self, function: Any, event: Any = None, *, tenant_id: Optional[str] = None) -> Any:
+        """Invoke a function synchronously; returns its result or raises :class:`LocalInvocationError`.
+
+        :param tenant_id: the tenant (``TenantId``) for a function with tenant isolation, which Lambda
+            requires (and refuses for any other function); each tenant's invocations run in sandboxes
+            of their own. Default None.
+        """
         local = self._function(function)
         with self.top_level():
             try:
-                return self._lambda.run(local, event if event is not None else {})
+                return self._lambda.run(local, event if event is not None else {}, tenant_id=tenant_id)
             except HandlerError as error:
                 raise LocalInvocationError(local.name, error) from None
 

@@ -112,8 +112,10 @@ class Functions(Protocol):
     def function_arn_of(self, arn_or_name: str) -> str:
         """The (qualified) function ARN ``arn_or_name`` names."""
 
-    def run(self, function: "LocalFunction", event: Any, *, invoked_arn: Optional[str] = None) -> Any:
-        """Run ``function`` synchronously (raises :class:`~.functions.HandlerError`)."""
+    def run(self, function: "LocalFunction", event: Any, *, invoked_arn: Optional[str] = None,
+            tenant_id: Optional[str] = None) -> Any:
+        """Run ``function`` synchronously (raises :class:`~.functions.HandlerError`); ``tenant_id``
+        for a function with tenant isolation."""
 
     def invoke_async(self, function: "LocalFunction", event: Any, *, invoked_arn: Optional[str] = None) -> None:
         """Lambda's asynchronous invocation: queued, with retries and destinations."""

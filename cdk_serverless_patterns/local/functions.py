@@ -192,7 +192,8 @@ class ServiceError(HandlerError):
 class LambdaContext:
     """The context object a Lambda handler receives."""
 
-    def __init__(self, function: "LocalFunction", invoked_arn: str, deadline: float) -> None:
+    def __init__(self, function: "LocalFunction", invoked_arn: str, deadline: float,
+                 tenant_id: Optional[str] = None) -> None:
         self.function_name = function.name
         self.function_version = "1"
         self.invoked_function_arn = invoked_arn
@@ -202,6 +203,9 @@ class LambdaContext:
         self.log_stream_name = f"local/[1]{uuid.uuid4().hex}"
         self.identity = None
         self.client_context = None
+        #: The invoke's tenant id (``X-Amz-Tenant-Id``) for a function with tenant isolation, else None
+        #: (the Python runtime's ``LambdaContext.tenant_id``).
+        self.tenant_id = tenant_id
         self._deadline = deadline
 
     def get_remaining_time_in_millis(self) -> int:
@@ -242,6 +246,9 @@ class LocalFunction:
     aliases: dict[str, str] = field(default_factory=dict)  # alias name -> alias ARN
     closed: bool = False  # set when the cloud closes: no invocation runs after
     durable: bool = False  # has a DurableConfig: the durable service runs its invocations
+    #: has ``TenancyConfig`` PER_TENANT: every invoke carries a tenant id, and each tenant gets sandboxes
+    #: of its own (its module state is never another tenant's)
+    tenant_isolation: bool = False
     #: The handler callable when it does not run in-process (a Node.js worker); None: import the Python handler.
     runner: Optional[Callable[[Any, Any], Any]] = None
     invocations: list[Invocation] = field(default_factory=list)
@@ -249,11 +256,30 @@ class LocalFunction:
     _call_faults: list[CallFault] = field(default_factory=list)
     _modules: Optional[dict[str, Any]] = None
     _entry: Optional[Callable[[Any, Any], Any]] = None
+    #: tenant id -> (module table, handler) of that tenant's sandbox (functions with tenant isolation)
+    _tenant_sandboxes: dict[str, tuple[Optional[dict[str, Any]], Optional[Callable[[Any, Any], Any]]]] = field(
+        default_factory=dict
+    )
 
     def reload(self) -> None:
         """Forget the loaded handler modules: the next invocation imports them afresh (a new sandbox)."""
         self._modules = None
         self._entry = None
+        self._tenant_sandboxes.clear()
+
+    def check_tenant(self, tenant_id: Optional[str]) -> None:
+        """Lambda's rule: a function with tenant isolation is invoked with a tenant id, any other without
+        (``InvalidParameterValueException``)."""
+        if self.tenant_isolation and not tenant_id:
+            raise ServiceError(
+                "InvalidParameterValueException",
+                f"{self.name} has tenant isolation: invoke it with a tenant id (TenantId, X-Amz-Tenant-Id)",
+            )
+        if tenant_id and not self.tenant_isolation:
+            raise ServiceError(
+                "InvalidParameterValueException",
+                f"{self.name} has no tenant isolation: invoke it without a tenant id (got {tenant_id!r})",
+            )
 
     # -- fault injection ------------------------------------------------------------------
     def fail(self, times: int, error: str, *, after_commit: bool = False) -> None:
@@ -392,10 +418,13 @@ class LocalFunction:
         return self._entry
 
     # -- invocation -----------------------------------------------------------------------
-    def invoke(self, event: Any, *, base_env: Mapping[str, str], invoked_arn: Optional[str] = None) -> Any:
-        """Run the handler once, in its sandbox; returns its result or raises :class:`HandlerError`."""
+    def invoke(self, event: Any, *, base_env: Mapping[str, str], invoked_arn: Optional[str] = None,
+               tenant_id: Optional[str] = None) -> Any:
+        """Run the handler once, in its sandbox (with tenant isolation, ``tenant_id``'s own: module
+        state is never shared between tenants); returns its result or raises :class:`HandlerError`."""
         if self.closed:
             raise ServiceError("ServiceException", f"the LocalCloud that ran {self.name} is closed")
+        self.check_tenant(tenant_id)
         record = Invocation(event=event)
         self.invocations.append(record)
         lock_token = INVOCATION_LOCK.acquire(timeout=self.timeout + 5)
@@ -407,18 +436,25 @@ class LocalFunction:
                 "with Lambda tasks); LocalCloud runs one handler at a time",
             )
             raise record.error
+        outer = (self._modules, self._entry)
+        if tenant_id:  # this tenant's sandbox (the lock is held: no other invocation uses the function's)
+            self._modules, self._entry = self._tenant_sandboxes.get(tenant_id, (None, None))
         try:
-            return self._invoke_locked(record, event, base_env, invoked_arn)
+            return self._invoke_locked(record, event, base_env, invoked_arn, tenant_id)
         finally:
+            if tenant_id:
+                self._tenant_sandboxes[tenant_id] = (self._modules, self._entry)
+                self._modules, self._entry = outer
             INVOCATION_LOCK.release(lock_token)
 
-    def _invoke_locked(self, record: Invocation, event: Any, base_env: Mapping[str, str], invoked_arn: Optional[str]) -> Any:
+    def _invoke_locked(self, record: Invocation, event: Any, base_env: Mapping[str, str], invoked_arn: Optional[str],
+                       tenant_id: Optional[str] = None) -> Any:
         token = current_function.set(self)
         prepare = getattr(self.runner, "prepare", None)
         if prepare is not None:  # a worker's init phase: Lambda limits it apart, not in the handler's timeout
             prepare(self._lambda_environment(base_env))
         started = time.monotonic()
-        context = LambdaContext(self, invoked_arn or self.arn, started + self.timeout)
+        context = LambdaContext(self, invoked_arn or self.arn, started + self.timeout, tenant_id)
         try:
             with self._sandbox(base_env):
                 try:

@@ -105,6 +105,7 @@ class NodeWorker:
                 "awsRequestId": context.aws_request_id,
                 "logGroupName": context.log_group_name,
                 "logStreamName": context.log_stream_name,
+                **({"tenantId": context.tenant_id} if context.tenant_id else {}),
             },
         }
         with self._lock:

@@ -13,7 +13,7 @@ from .asl import definition, happy_path
 from .cost_model import MemoryChoice, Pricer, memory_and_arch, number, short_name, unresolved_sizing
 from .graph import Role, references
 from .schedules import firings_per_month
-from .traffic import alarm_topics
+from .traffic import alarm_topics, declared_calls
 
 GB_PER_KB = 1 / (1024 * 1024)
 #: Lambda's SQS pollers: five long polls (20 s) at a time on an idle queue, per event source mapping.
@@ -234,8 +234,9 @@ def _durable_functions(p: Pricer) -> None:
         name = short_name(p, lid)
         operations = p.t.setting(lid, "durable_operations_per_execution")
         if operations is None:
+            calls = declared_calls(p.t, lid)
             invoked = {e.target for e in p.g.outgoing(lid) if e.carries_traffic}
-            operations = max(1, len(invoked))
+            operations = sum(calls.values()) if calls else max(1, len(invoked))
         ops = executions * float(operations)
         written_gb = ops * p.setting(lid, "durable_kb_per_operation") * GB_PER_KB
         retention_days = number(config.get("RetentionPeriodInDays"), 14.0)

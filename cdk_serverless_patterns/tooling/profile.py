@@ -27,7 +27,11 @@ DEFAULTS: dict[str, Any] = {
     "cache_hit_ratio": 0.8,  # CloudFront: fraction served from the edge cache
     "routes": None,  # API: {"GET /orders": weight, ...}; None: even split
     "transitions_per_execution": None,  # Step Functions Standard; None: the happy path's states
-    "durable_operations_per_execution": None,  # Lambda durable functions; None: one per function it invokes
+    "durable_operations_per_execution": None,  # Lambda durable functions; None: its declared calls (see TRAFFIC_CALLS), else one per function it may invoke
+    # Compensations (DurableSaga) run only when an execution fails; the default prices the happy
+    # path alone (no execution fails). With a rate, each failed execution is priced as running
+    # every compensation once: an upper bound (a saga that fails at step k undoes k steps).
+    "failure_rate": 0.0,  # fraction of executions that fail and run their compensations
     "durable_kb_per_operation": 1.0,  # Lambda durable functions: data each operation checkpoints
     "item_kb": 1.0,  # DynamoDB item size (storage, one month of writes retained)
     "object_kb": 100.0,  # S3 object size (storage, one month of writes retained)
@@ -49,6 +53,12 @@ DEFAULTS: dict[str, Any] = {
 #: Template metadata key under which a pattern records defaults for its resource (see
 #: ``building_blocks.traffic_hints``); a profile's path settings win over them.
 TRAFFIC_HINT = "cdk_serverless_patterns:traffic"
+
+#: Template metadata key under which a function that invokes other functions from its code (a
+#: durable orchestrator) declares which it calls and when: ``{"per_execution": [ARN, ...],
+#: "on_failure": [ARN, ...]}``, an entry per call (a function listed twice is invoked twice).
+#: Without it the traffic model sends ``messages_per_event`` to every function its role may invoke.
+TRAFFIC_CALLS = "cdk_serverless_patterns:calls"
 
 
 class ProfileError(ValueError):
@@ -172,7 +182,7 @@ def _check_knob(where: str, key: str, value: Any) -> None:
         return
     if not _is_number(value):
         raise ProfileError(f"{name}={value!r} is invalid: use a finite number >= 0")
-    if key in ("requests_share", "match_rate", "cache_hit_ratio", "cold_start_rate") and value > 1:
+    if key in ("requests_share", "match_rate", "cache_hit_ratio", "cold_start_rate", "failure_rate") and value > 1:
         raise ProfileError(f"{name}={value!r} is invalid: use a fraction between 0 and 1")
     if key == "records_per_batch" and value < 1:
         raise ProfileError(f"{name}={value!r} is invalid: use a number >= 1")

@@ -42,11 +42,11 @@ from typing import Any, Optional
 
 from .asl import definition, happy_path, task_reference
 from .graph import SCHEDULE_TYPES, Edge, ResourceGraph, Role, references, schedule_expression
-from .profile import DEFAULTS, TRAFFIC_HINT, Profile, ProfileError
+from .profile import DEFAULTS, TRAFFIC_CALLS, TRAFFIC_HINT, Profile, ProfileError
 from .schedules import firings_per_month
 
 __all__ = [
-    "DEFAULTS", "TRAFFIC_HINT", "Profile", "ProfileError", "Traffic", "alarm_topics", "entry_points",
+    "DEFAULTS", "TRAFFIC_HINT", "Profile", "ProfileError", "Traffic", "alarm_topics", "declared_calls", "entry_points",
     "happy_path_tasks", "propagate", "resource_path", "unmatched_paths",
 ]
 
@@ -219,7 +219,10 @@ def _downstream(t: Traffic, node_id: str, amount: float) -> list[tuple[str, floa
         return [(n, a, False) for n, a in _distribution(t, node_id, amount, flows)]
     if kind in ("AWS::Lambda::Function", "AWS::StepFunctions::StateMachine"):
         per = float(t.setting(node_id, "messages_per_event"))
-        sends = [(e.target, amount * per, False) for e in flows if e.kind == "data"]
+        calls = declared_calls(t, node_id)
+        sends = [
+            (e.target, amount * (calls[e.target] if e.target in calls else per), False) for e in flows if e.kind == "data"
+        ]
         sends += [(n, a, False) for n, a in _data_access(t, node_id, amount)]
         if kind == "AWS::Lambda::Function":
             return sends
@@ -293,6 +296,22 @@ def _data_access(t: Traffic, node_id: str, amount: float) -> list[tuple[str, flo
             if t.graph.outgoing(e.target, "trigger"):
                 flows.append((e.target, writes))
     return flows
+
+
+def declared_calls(t: Traffic, function: str) -> dict[str, float]:
+    """Function node -> calls per event that ``function`` declares (metadata
+    :data:`~.profile.TRAFFIC_CALLS`, e.g. a durable saga's orchestrator): each ``per_execution``
+    entry once, each ``on_failure`` entry ``failure_rate`` times. Empty when it declares nothing."""
+    declared = ((t.graph.resources.get(function) or {}).get("Metadata") or {}).get(TRAFFIC_CALLS)
+    if not isinstance(declared, Mapping):
+        return {}
+    rate = float(t.setting(function, "failure_rate"))
+    out: dict[str, float] = {}
+    for key, weight in (("per_execution", 1.0), ("on_failure", rate)):
+        for ref in declared.get(key) or []:
+            for node in t.graph.nodes_in(ref):
+                out[node] = out.get(node, 0.0) + weight
+    return out
 
 
 def happy_path_tasks(g: ResourceGraph, state_machine: str) -> dict[str, int]:

@@ -24,7 +24,7 @@ from typing import Any, Mapping, Optional
 
 from .. import authorizers
 from ..context import CloudContext
-from ..functions import HandlerError
+from ..functions import HandlerError, ServiceError
 from ..integrations import IntegrationConfigError, ServiceIntegrations, ServiceResponse, parse_uri, unsupported
 from ..vtl import InputVariable, VtlError, render, vtl_value
 from ..http import LocalResponse, json_dumps, match_segments, parse_request, route_score
@@ -32,6 +32,8 @@ from ..service import Service
 from ..template import Resource
 
 INTEGRATION_TIMEOUT_SECONDS = 29.0
+#: The integration request parameter Lambda reads a tenant-isolated invoke's tenant id from.
+TENANT_ID_PARAMETER = "integration.request.header.X-Amz-Tenant-Id"
 
 
 @dataclass
@@ -145,17 +147,19 @@ class LocalApi:
             return invalid
         integration = props.get("Integration") or {}
         kind = integration.get("Type")
+        request = MappedRequest(
+            self._request_context(method, path, route, authorizer_context), body,
+            {"path": dict(path_params), "querystring": {k: v[-1] for k, v in query_params.items()}, "header": dict(headers)},
+        )
         if kind in ("AWS", "MOCK"):
-            request = MappedRequest(
-                self._request_context(method, path, route, authorizer_context), body,
-                {"path": dict(path_params), "querystring": {k: v[-1] for k, v in query_params.items()}, "header": dict(headers)},
-            )
             return self._mapped(method_resource.logical_id, integration, request)
         if kind not in ("AWS_PROXY",):
             self.ctx.warn_once(f"integration:{kind}", f"LocalCloud runs AWS_PROXY, AWS and MOCK integrations, not {kind}")
             return self._gateway_error("DEFAULT_5XX", 500, "Internal server error")
         event = self._proxy_event(method, path, route, headers, query_params, path_params, body, authorizer_context)
-        return self._proxy(str(integration["Uri"]), event)
+        # the integration request header X-Amz-Tenant-Id (mapped from the method request) is the invoke's tenant id
+        tenant = (integration.get("RequestParameters") or {}).get(TENANT_ID_PARAMETER)
+        return self._proxy(str(integration["Uri"]), event, request.parameter(str(tenant)) if tenant else None)
 
     def _mapped(self, method_id: str, integration: Mapping[str, Any], request: "MappedRequest") -> LocalResponse:
         """An ``AWS`` (or ``MOCK``) integration: request mapping, the service call, integration response, response mapping."""
@@ -360,12 +364,14 @@ class LocalApi:
             "isBase64Encoded": False,
         }
 
-    def _proxy(self, uri: str, event: dict[str, Any]) -> LocalResponse:
+    def _proxy(self, uri: str, event: dict[str, Any], tenant_id: Optional[str] = None) -> LocalResponse:
         arn = _function_arn_from_uri(uri)
         function, _ = self.ctx.functions.function_for_arn(arn)
         started = time.monotonic()
         try:
-            result = self.ctx.functions.run(function, event, invoked_arn=arn)
+            result = self.ctx.functions.run(function, event, invoked_arn=arn, tenant_id=tenant_id or None)
+        except ServiceError:  # Lambda refused the invoke (e.g. no tenant id): an integration failure
+            return self._gateway_error("DEFAULT_5XX", 500, "Internal server error")
         except HandlerError:
             return self._gateway_error("DEFAULT_5XX", 502, "Internal server error")
         if time.monotonic() - started > INTEGRATION_TIMEOUT_SECONDS:

@@ -145,6 +145,7 @@ class Lambda(Service):
             role=self.ctx.iam.role(role_logical_id) if role_logical_id else None,
             region=t.region,
             log_group_name=str(logging.get("LogGroup") or f"/aws/lambda/{resource.name}"),
+            tenant_isolation=(t.resolve(props.get("TenancyConfig") or {})).get("TenantIsolationMode") == "PER_TENANT",
         )
 
     # -- look-ups --------------------------------------------------------------------------
@@ -177,9 +178,11 @@ class Lambda(Service):
         return self.ctx.iam.service_may(principal, "lambda:InvokeFunction", wanted, source_arn=source_arn).allowed
 
     # -- invocation ------------------------------------------------------------------------
-    def run(self, function: LocalFunction, event: Any, *, invoked_arn: Optional[str] = None) -> Any:
-        """Run ``function`` synchronously (raises :class:`HandlerError`)."""
-        return function.invoke(event, base_env=self._base_env, invoked_arn=invoked_arn)
+    def run(self, function: LocalFunction, event: Any, *, invoked_arn: Optional[str] = None,
+            tenant_id: Optional[str] = None) -> Any:
+        """Run ``function`` synchronously (raises :class:`HandlerError`); ``tenant_id`` for a function
+        with tenant isolation (its invocations then run in that tenant's sandbox)."""
+        return function.invoke(event, base_env=self._base_env, invoked_arn=invoked_arn, tenant_id=tenant_id)
 
     def send(self, arn: str, payload: Any, *, attributes: Optional[Mapping[str, str]] = None,
              group_id: Optional[str] = None) -> None:
@@ -195,9 +198,10 @@ class Lambda(Service):
             return
         self.invoke_async(function, event, invoked_arn=arn)
 
-    def invoke_async(self, function: LocalFunction, event: Any, *, invoked_arn: Optional[str] = None, attempt: int = 1) -> None:
+    def invoke_async(self, function: LocalFunction, event: Any, *, invoked_arn: Optional[str] = None, attempt: int = 1,
+                     tenant_id: Optional[str] = None) -> None:
         """Lambda's asynchronous invocation: retries and destinations per the alias's EventInvokeConfig."""
-        self.ctx.enqueue(lambda: self._async_attempt(function, event, invoked_arn, attempt))
+        self.ctx.enqueue(lambda: self._async_attempt(function, event, invoked_arn, attempt, tenant_id))
 
     def _invoke_config(self, function: LocalFunction, invoked_arn: Optional[str]) -> dict[str, Any]:
         template = self.ctx.template
@@ -210,13 +214,14 @@ class Lambda(Service):
                     return props
         return {}
 
-    def _async_attempt(self, function: LocalFunction, event: Any, invoked_arn: Optional[str], attempt: int) -> None:
+    def _async_attempt(self, function: LocalFunction, event: Any, invoked_arn: Optional[str], attempt: int,
+                       tenant_id: Optional[str] = None) -> None:
         config = self._invoke_config(function, invoked_arn)
         try:
-            result = self.run(function, event, invoked_arn=invoked_arn)
+            result = self.run(function, event, invoked_arn=invoked_arn, tenant_id=tenant_id)
         except HandlerError as error:
             if attempt <= int(config.get("MaximumRetryAttempts", 2)):
-                self.invoke_async(function, event, invoked_arn=invoked_arn, attempt=attempt + 1)
+                self.invoke_async(function, event, invoked_arn=invoked_arn, attempt=attempt + 1, tenant_id=tenant_id)
                 return
             self.ctx.record_delivery_failure(f"async {function.name}", f"{error.error_type}: {error.error_message}")
             destination = ((config.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
@@ -285,6 +290,14 @@ class Lambda(Service):
         text = raw.decode() if isinstance(raw, (bytes, bytearray)) else str(raw or "{}")
         event = json.loads(text) if text else {}
         kind = params.get("InvocationType", "RequestResponse")
+        tenant_id = str(params["TenantId"]) if params.get("TenantId") else None
+        try:
+            function.check_tenant(tenant_id)
+        except ServiceError as error:
+            raise ClientError(
+                {"Error": {"Code": error.code, "Message": error.error_message}, "ResponseMetadata": {"HTTPStatusCode": 400}},
+                "Invoke",
+            ) from None
         if kind == "DryRun":
             return 204, None, None, None
         if self.ctx.durable is not None and self.ctx.durable.is_durable(function):
@@ -292,10 +305,10 @@ class Lambda(Service):
             return self.ctx.durable.invoke(function, event, invoked_arn=invoked_arn, invocation_type=str(kind),
                                            name=str(execution_name) if execution_name else None)
         if kind == "Event":
-            self.invoke_async(function, event, invoked_arn=invoked_arn)
+            self.invoke_async(function, event, invoked_arn=invoked_arn, tenant_id=tenant_id)
             return 202, None, None, None
         try:
-            return 200, self.run(function, event, invoked_arn=invoked_arn), None, None
+            return 200, self.run(function, event, invoked_arn=invoked_arn, tenant_id=tenant_id), None, None
         except ServiceError as error:
             status = 429 if "TooManyRequests" in error.code else 500
             raise ClientError(

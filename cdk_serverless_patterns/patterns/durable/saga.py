@@ -55,7 +55,7 @@ from cdk_serverless_patterns.building_blocks.hardening import data_key_for
 from cdk_serverless_patterns.building_blocks.idempotency import Idempotency
 from cdk_serverless_patterns.building_blocks.pattern_options import PatternOptions
 from cdk_serverless_patterns.building_blocks.rule_targets import RuleTarget
-from cdk_serverless_patterns.building_blocks.traffic_hints import add_traffic_hint
+from cdk_serverless_patterns.building_blocks.traffic_hints import add_call_hint
 from cdk_serverless_patterns.building_blocks.option_types import BOOL, COMMON, check_option_types
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge, acknowledge_inline_policies
 from cdk_serverless_patterns.checks.nag_ids import resource_finding
@@ -444,8 +444,13 @@ class DurableSaga(Construct):
             durable_config=lambda_.DurableConfig(execution_timeout=timeout, retention_period=retention),
             **function_options,
         )
-        # The cost command's default: one durable operation (step) per action on the happy path.
-        add_traffic_hint(self.orchestrator.function, durable_operations_per_execution=len(self.steps))
+        # The cost command: the actions run once per execution, the compensations only when one fails
+        # (the role may invoke all of them); a durable operation (step) per call.
+        add_call_hint(
+            self.orchestrator.function,
+            per_execution=[self.functions[s.name].action.alias for s in self.steps],
+            on_failure=[c.alias for c in (self.functions[s.name].compensation for s in self.steps) if c is not None],
+        )
         #: Durable functions are invoked by qualified ARN only: every caller uses this alias.
         self.start_target: lambda_.IFunction = self.orchestrator.alias
         cfn_function = cast(lambda_.CfnFunction, self.orchestrator.function.node.default_child)
