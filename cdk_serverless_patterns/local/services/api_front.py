@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar, Generic, Mapping, Optional, TypeVar, cast
+from typing import Any, Generic, Mapping, Optional, TypeVar
 
 from .. import authorizers
 from ..context import CloudContext
@@ -31,24 +31,21 @@ Authorized = tuple[Optional[dict[str, Any]], Optional[LocalResponse]]
 class ApiFront(ABC):
     """One API of the template, ready to take requests; subclasses route and integrate them."""
 
-    #: The stage resource type and the property naming its API, e.g. ``AWS::ApiGateway::Stage`` / ``RestApiId``.
-    stage_type: ClassVar[str]
-    api_id_property: ClassVar[str]
-    #: The stage name when the template has no stage for the API.
-    default_stage: ClassVar[str]
-    #: Seconds after which a proxy integration's answer counts as timed out.
-    integration_timeout_seconds: ClassVar[float]
-
-    def __init__(self, ctx: CloudContext, api: Resource) -> None:
+    def __init__(self, ctx: CloudContext, api: Resource, *, stage: tuple[str, str, str], timeout_s: float) -> None:
+        """:param stage: the stage's resource type, the property naming its API, and the stage name
+            when the template has none for the API, e.g. ``("AWS::ApiGateway::Stage", "RestApiId", "prod")``.
+        :param timeout_s: seconds after which a proxy integration's answer counts as timed out.
+        """
         self.ctx = ctx
         self.api = api
         self._services = ServiceIntegrations(ctx)
         self._lambda_authorizers = authorizers.LambdaAuthorizers(ctx)
         template = ctx.template
-        self.stage = self.default_stage
-        for stage in template.of_type(self.stage_type):
-            if template.resolve(stage.properties.get(self.api_id_property)) == api.ref:
-                self.stage = str(template.resolve(stage.properties.get("StageName", self.default_stage)))
+        self.integration_timeout_seconds = timeout_s
+        stage_type, api_id_property, self.stage = stage
+        for resource in template.of_type(stage_type):
+            if template.resolve(resource.properties.get(api_id_property)) == api.ref:
+                self.stage = str(template.resolve(resource.properties.get("StageName", self.stage)))
 
     def request(
         self,
@@ -122,17 +119,19 @@ class ApiFront(ABC):
 F = TypeVar("F", bound=ApiFront)
 
 
-class ApiService(Service, Generic[F]):
-    """An API Gateway service: nothing to create; each API answers requests as its ``front`` class."""
-
-    front: ClassVar[type[ApiFront]]
+class ApiService(Service, ABC, Generic[F]):
+    """An API Gateway service: nothing to create; each API answers requests as the front :meth:`_front` makes."""
 
     def __init__(self, ctx: CloudContext) -> None:
         super().__init__(ctx)
         self._apis: dict[str, F] = {}
 
+    @abstractmethod
+    def _front(self, api: Resource) -> F:
+        """A new front for ``api``."""
+
     def entry_point(self, api: Resource) -> F:
         """The API's front, made once."""
         if api.logical_id not in self._apis:
-            self._apis[api.logical_id] = cast(F, self.front(self.ctx, api))
+            self._apis[api.logical_id] = self._front(api)
         return self._apis[api.logical_id]

@@ -44,13 +44,8 @@ class _Route:
 class LocalApi(ApiFront):
     """One REST API of the template, ready to take requests."""
 
-    stage_type = "AWS::ApiGateway::Stage"
-    api_id_property = "RestApiId"
-    default_stage = "prod"
-    integration_timeout_seconds = INTEGRATION_TIMEOUT_SECONDS
-
     def __init__(self, ctx: CloudContext, api: Resource) -> None:
-        super().__init__(ctx, api)
+        super().__init__(ctx, api, stage=("AWS::ApiGateway::Stage", "RestApiId", "prod"), timeout_s=INTEGRATION_TIMEOUT_SECONDS)
         template = ctx.template
         paths: dict[str, str] = {api.attributes["RootResourceId"]: "/"}
         resources = [
@@ -464,7 +459,9 @@ class RestApis(ApiService[LocalApi]):
     """API Gateway REST APIs: nothing to create; each API answers requests as a :class:`LocalApi`."""
 
     handles = ("AWS::ApiGateway::",)
-    front = LocalApi
+
+    def _front(self, api: Resource) -> LocalApi:
+        return LocalApi(self.ctx, api)
 
     def provision(self) -> None:
         """Name, once, each method whose integration LocalCloud cannot run."""

@@ -33,13 +33,8 @@ INTEGRATION_TIMEOUT_SECONDS = 30.0
 class LocalHttpApi(ApiFront):
     """One HTTP API of the template, ready to take requests."""
 
-    stage_type = "AWS::ApiGatewayV2::Stage"
-    api_id_property = "ApiId"
-    default_stage = "$default"
-    integration_timeout_seconds = INTEGRATION_TIMEOUT_SECONDS
-
     def __init__(self, ctx: CloudContext, api: Resource) -> None:
-        super().__init__(ctx, api)
+        super().__init__(ctx, api, stage=("AWS::ApiGatewayV2::Stage", "ApiId", "$default"), timeout_s=INTEGRATION_TIMEOUT_SECONDS)
         t = ctx.template
         props = t.resolve(api.properties)
         self.cors: Mapping[str, Any] = props.get("CorsConfiguration") or {}
@@ -302,7 +297,9 @@ class HttpApis(ApiService[LocalHttpApi]):
     """API Gateway v2 HTTP APIs: nothing to create; each API answers requests as a :class:`LocalHttpApi`."""
 
     handles = ("AWS::ApiGatewayV2::",)
-    front = LocalHttpApi
+
+    def _front(self, api: Resource) -> LocalHttpApi:
+        return LocalHttpApi(self.ctx, api)
 
     def provision(self) -> None:
         """Name, once, each integration LocalCloud cannot run."""
