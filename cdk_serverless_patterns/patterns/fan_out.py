@@ -209,7 +209,6 @@ class FanOutFanIn(Construct):
             max_receive_count=max_receive_count,
         )
         receive = typed["max_receive_count"] if typed["max_receive_count"] is not None else defaults.MAX_RECEIVE_COUNT
-        create_alarms = or_default(create_alarms, True)  # None means the default, not False
         batch = or_default(batch_size, defaults.SQS_BATCH_SIZE)
         retention = or_default(job_retention, defaults.FAN_IN_JOB_RETENTION)
         policies = dict(typed["filter_policies"]) if typed["filter_policies"] is not None else {}

@@ -59,7 +59,7 @@ from cdk_serverless_patterns.building_blocks.traffic_hints import add_call_hint
 from cdk_serverless_patterns.building_blocks.option_types import BOOL, COMMON
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge, acknowledge_inline_policies
 from cdk_serverless_patterns.checks.nag_ids import resource_finding
-from cdk_serverless_patterns.errors import Problems, child_path, is_token, or_default
+from cdk_serverless_patterns.errors import Problems, child_path, is_token
 from cdk_serverless_patterns.patterns.saga.start_api import (
     SagaStartApi,
     SagaStartApiResources,
@@ -347,7 +347,6 @@ class DurableSaga(Construct):
         problems = Problems(child_path(scope, construct_id))
         options.check_types(problems, _OPTION_TYPES)
         _validate(problems, steps, timeout, retention, retries, compensation_retries, py_runtime, start_api, approval)
-        create_alarms = or_default(create_alarms, True)  # None means the default, not False
         problems.raise_if_any()
         super().__init__(scope, construct_id)
         self.steps = tuple(steps)
@@ -485,8 +484,7 @@ class DurableSaga(Construct):
         self.alarms.extend(options.alarms(self, self._alarm_specs()))
         #: ``POST /executions`` (:class:`SagaStartApiResources`), or None.
         self.start_api: Optional[SagaStartApiResources] = add_start_api(
-            self, start_api, self.alarms, durable_target=self.start_target, alarm_topic=alarm_topic,
-            create_alarms=create_alarms, log_retention=log_retention, removal_policy=removal_policy,
+            self, start_api, self.alarms, durable_target=self.start_target, **options.for_function,
         )
         #: The rule deliveries :meth:`start_on` added (each with its DLQ and alarms).
         self.rule_targets: list[RuleTarget] = []

@@ -179,7 +179,6 @@ class ScheduledJob(Construct):
             environment=environment,
         )
         payload, description, environment = typed["payload"], typed["description"], typed["environment"]
-        create_alarms = or_default(create_alarms, True)  # None means the default, not False
         tz = or_default(timezone, defaults.SCHEDULE_TIMEZONE)
         retries = or_default(retry_attempts, defaults.SCHEDULER_RETRY_ATTEMPTS)
         max_age = or_default(max_event_age, defaults.SCHEDULER_MAX_EVENT_AGE)
