@@ -117,6 +117,11 @@ class Problems:
         self.check(ok, field_name, value, allowed, fix)
         return ok
 
+    def check_range(self, field_name: str, value: Any, low: int, high: int, source: str, fix: str) -> bool:
+        """:meth:`check_int` of an integer in ``low``-``high``, allowed as ``"{low}-{high} ({source})"``
+        (``source`` names the AWS limit, e.g. ``"SQS event source"``). A deploy-time token is skipped."""
+        return self.check_int(field_name, value, low=low, high=high, allowed=f"{low}-{high} ({source})", fix=fix)
+
     def extend(self, other: "Problems") -> None:
         self.items.extend(other.items)
 

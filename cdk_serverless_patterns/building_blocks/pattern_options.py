@@ -10,7 +10,7 @@ them and miss another.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Optional, TypedDict
+from typing import Any, Iterable, Mapping, Optional, TypedDict
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -18,7 +18,10 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from cdk_serverless_patterns.errors import Problems
+
 from .alarms import AlarmSpec, alarms_from_specs
+from .option_types import OptionType, check_option_types
 
 
 class QueueOptions(TypedDict):
@@ -79,3 +82,17 @@ class PatternOptions:
     def alarms(self, scope: Construct, specs: Iterable[AlarmSpec]) -> list[cloudwatch.Alarm]:
         """The alarms of ``specs`` under ``scope`` (none with ``create_alarms=False``)."""
         return alarms_from_specs(scope, specs, alarm_topic=self.alarm_topic) if self.create_alarms else []
+
+    def check_types(self, problems: Problems, option_types: Mapping[str, OptionType], **others: Any) -> dict[str, Any]:
+        """Check the types of ``others`` (the pattern's own options), then of these
+        (:func:`~.option_types.check_option_types`: one problem per wrong value);
+        returns ``others`` with each wrongly typed value replaced by None."""
+        common = dict(
+            alarm_topic=self.alarm_topic,
+            create_alarms=self.create_alarms,
+            removal_policy=self.removal_policy,
+            log_retention=self.log_retention,
+            dashboard=self.dashboard,
+        )
+        typed = check_option_types(problems, {**others, **common}, option_types)
+        return {name: typed[name] for name in others}

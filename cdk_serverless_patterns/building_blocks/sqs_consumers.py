@@ -133,35 +133,28 @@ def validate_queue_consumer(
     pollers_problems = Problems(problems.path)
     validate_provisioned_pollers(pollers_problems, provisioned_pollers, max_concurrency=max_concurrency)
     problems.items.extend(i for i in pollers_problems.items if i not in problems.items)
-    if fifo and not is_token(batch_size):
-        problems.check_int(
-            f"{p}batch_size",
-            batch_size,
-            low=defaults.SQS_BATCH_SIZE_MIN,
-            high=defaults.SQS_FIFO_BATCH_SIZE_MAX,
-            allowed=f"{defaults.SQS_BATCH_SIZE_MIN}-{defaults.SQS_FIFO_BATCH_SIZE_MAX} for a FIFO queue (Lambda's maximum "
-            "batch for FIFO event sources)",
-            fix=f"pass batch_size between 1 and {defaults.SQS_FIFO_BATCH_SIZE_MAX}",
-        )
-    elif not is_token(batch_size):
-        problems.check_int(
-            f"{p}batch_size",
-            batch_size,
-            low=defaults.SQS_BATCH_SIZE_MIN,
-            high=defaults.SQS_BATCH_SIZE_WITHOUT_WINDOW_MAX,
-            allowed=f"{defaults.SQS_BATCH_SIZE_MIN}-{defaults.SQS_BATCH_SIZE_WITHOUT_WINDOW_MAX} (larger SQS batches "
-            "need a batching window, which delays every message)",
-            fix=f"pass batch_size between 1 and {defaults.SQS_BATCH_SIZE_WITHOUT_WINDOW_MAX}",
-        )
+    batch_max, why = (
+        (defaults.SQS_FIFO_BATCH_SIZE_MAX, "for a FIFO queue (Lambda's maximum batch for FIFO event sources)")
+        if fifo
+        else (defaults.SQS_BATCH_SIZE_WITHOUT_WINDOW_MAX, "(larger SQS batches need a batching window, which delays every message)")
+    )
+    problems.check_int(
+        f"{p}batch_size",
+        batch_size,
+        low=defaults.SQS_BATCH_SIZE_MIN,
+        high=batch_max,
+        allowed=f"{defaults.SQS_BATCH_SIZE_MIN}-{batch_max} {why}",
+        fix=f"pass batch_size between 1 and {batch_max}",
+    )
     if max_concurrency is None or is_token(max_concurrency):
         return
-    in_range = problems.check_int(
+    in_range = problems.check_range(
         f"{p}max_concurrency",
         max_concurrency,
-        low=defaults.SQS_MAX_CONCURRENCY_MIN,
-        high=defaults.SQS_MAX_CONCURRENCY_MAX,
-        allowed=f"{defaults.SQS_MAX_CONCURRENCY_MIN}-{defaults.SQS_MAX_CONCURRENCY_MAX} (Lambda ScalingConfig for SQS)",
-        fix="pass a value in that range, or None for no limit beyond the account's concurrency",
+        defaults.SQS_MAX_CONCURRENCY_MIN,
+        defaults.SQS_MAX_CONCURRENCY_MAX,
+        "Lambda ScalingConfig for SQS",
+        "pass a value in that range, or None for no limit beyond the account's concurrency",
     )
     if in_range and isinstance(reserved_concurrency, int):
         problems.check(

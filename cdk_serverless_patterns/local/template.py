@@ -51,6 +51,39 @@ def _short(logical_id: str, limit: int = 48) -> str:
     return logical_id[:limit]
 
 
+@dataclass(frozen=True)
+class _Identity:
+    """How CloudFormation names a resource of one type: the name from ``name_property`` (else
+    ``<stack>-<id>``), the ARN ``arn:aws:<service>:<region>:<account>:<resource>`` (``{name}`` is the
+    name), ``Ref`` the name (or the ARN) and ``Fn::GetAtt`` ``arn_attribute`` (and ``Name``)."""
+
+    name_property: str
+    service: str
+    resource: str
+    ref_is_arn: bool = False
+    arn_attribute: str = "Arn"
+    name_attribute: bool = False
+
+
+#: The resource types whose identity is the plain rule of :class:`_Identity`; the others have a branch of their own.
+_IDENTITIES: dict[str, _Identity] = {
+    "AWS::DynamoDB::Table": _Identity("TableName", "dynamodb", "table/{name}"),
+    "AWS::DynamoDB::GlobalTable": _Identity("TableName", "dynamodb", "table/{name}"),
+    "AWS::Kinesis::Stream": _Identity("Name", "kinesis", "stream/{name}"),
+    "AWS::Events::EventBus": _Identity("Name", "events", "event-bus/{name}", name_attribute=True),
+    "AWS::Events::Archive": _Identity("ArchiveName", "events", "archive/{name}"),
+    "AWS::Lambda::Function": _Identity("FunctionName", "lambda", "function:{name}"),
+    "AWS::Lambda::LayerVersion": _Identity(
+        "LayerName", "lambda", "layer:{name}:1", ref_is_arn=True, arn_attribute="LayerVersionArn"
+    ),
+    "AWS::StepFunctions::StateMachine": _Identity(
+        "StateMachineName", "states", "stateMachine:{name}", ref_is_arn=True, name_attribute=True
+    ),
+    "AWS::Pipes::Pipe": _Identity("Name", "pipes", "pipe/{name}"),
+    "AWS::Scheduler::ScheduleGroup": _Identity("Name", "scheduler", "schedule-group/{name}"),
+}
+
+
 class StackTemplate:
     """A synthesized stack: its resources, their local identities and an intrinsic resolver."""
 
@@ -103,11 +136,14 @@ class StackTemplate:
         lid = r.logical_id
         default_name = f"{self.stack_name}-{_short(lid)}"
         t = r.type
-        if t == "AWS::DynamoDB::Table" or t == "AWS::DynamoDB::GlobalTable":
-            r.name = self._given_name(r, "TableName") or default_name
-            r.arn = self._arn("dynamodb", f"table/{r.name}")
-            r.ref = r.name
-            r.attributes["Arn"] = r.arn
+        identity = _IDENTITIES.get(t)
+        if identity is not None:
+            r.name = self._given_name(r, identity.name_property) or default_name
+            r.arn = self._arn(identity.service, identity.resource.format(name=r.name))
+            r.ref = r.arn if identity.ref_is_arn else r.name
+            r.attributes[identity.arn_attribute] = r.arn
+            if identity.name_attribute:
+                r.attributes["Name"] = r.name
         elif t == "AWS::SQS::Queue":
             fifo = str(self.resolve(r.properties.get("FifoQueue", False))).lower() == "true"
             r.name = self._given_name(r, "QueueName") or (default_name + (".fifo" if fifo else ""))
@@ -130,16 +166,6 @@ class StackTemplate:
                 RegionalDomainName=f"{r.name}.s3.{self.region}.amazonaws.com",
                 WebsiteURL=f"http://{r.name}.s3-website-{self.region}.amazonaws.com",
             )
-        elif t == "AWS::Kinesis::Stream":
-            r.name = self._given_name(r, "Name") or default_name
-            r.arn = self._arn("kinesis", f"stream/{r.name}")
-            r.ref = r.name
-            r.attributes["Arn"] = r.arn
-        elif t == "AWS::Events::EventBus":
-            r.name = self._given_name(r, "Name") or default_name
-            r.arn = self._arn("events", f"event-bus/{r.name}")
-            r.ref = r.name
-            r.attributes.update(Arn=r.arn, Name=r.name)
         elif t == "AWS::Events::Rule":
             r.name = self._given_name(r, "Name") or default_name
             bus = r.properties.get("EventBusName")
@@ -148,16 +174,6 @@ class StackTemplate:
             prefix = "" if bus_name == "default" else f"{bus_name}/"
             r.arn = self._arn("events", f"rule/{prefix}{r.name}")
             r.ref = r.name if not prefix else f"{bus_name}|{r.name}"
-            r.attributes["Arn"] = r.arn
-        elif t == "AWS::Events::Archive":
-            r.name = self._given_name(r, "ArchiveName") or default_name
-            r.arn = self._arn("events", f"archive/{r.name}")
-            r.ref = r.name
-            r.attributes["Arn"] = r.arn
-        elif t == "AWS::Lambda::Function":
-            r.name = self._given_name(r, "FunctionName") or default_name
-            r.arn = self._arn("lambda", f"function:{r.name}")
-            r.ref = r.name
             r.attributes["Arn"] = r.arn
         elif t == "AWS::Lambda::Version":
             fn = self._function_name(r.properties.get("FunctionName"))
@@ -172,16 +188,6 @@ class StackTemplate:
             r.arn = self._arn("lambda", f"function:{fn}:{alias}")
             r.ref = r.arn
             r.attributes["AliasArn"] = r.arn
-        elif t == "AWS::Lambda::LayerVersion":
-            r.name = self._given_name(r, "LayerName") or default_name
-            r.arn = self._arn("lambda", f"layer:{r.name}:1")
-            r.ref = r.arn
-            r.attributes["LayerVersionArn"] = r.arn
-        elif t == "AWS::StepFunctions::StateMachine":
-            r.name = self._given_name(r, "StateMachineName") or default_name
-            r.arn = self._arn("states", f"stateMachine:{r.name}")
-            r.ref = r.arn
-            r.attributes.update(Arn=r.arn, Name=r.name)
         elif t == "AWS::IAM::Role":
             r.name = self._given_name(r, "RoleName") or default_name[:64]
             r.arn = f"arn:{PARTITION}:iam::{self.account}:role/{r.name}"
@@ -227,20 +233,10 @@ class StackTemplate:
             r.ref = r.name
             r.arn = f"arn:{PARTITION}:apigateway:{self.region}::/restapis/{r.name}"
             r.attributes["RootResourceId"] = f"{r.name}-root"
-        elif t == "AWS::Pipes::Pipe":
-            r.name = self._given_name(r, "Name") or default_name
-            r.arn = self._arn("pipes", f"pipe/{r.name}")
-            r.ref = r.name
-            r.attributes["Arn"] = r.arn
         elif t == "AWS::Scheduler::Schedule":
             r.name = self._given_name(r, "Name") or default_name
             group = self._given_name(r, "GroupName") or "default"
             r.arn = self._arn("scheduler", f"schedule/{group}/{r.name}")
-            r.ref = r.name
-            r.attributes["Arn"] = r.arn
-        elif t == "AWS::Scheduler::ScheduleGroup":
-            r.name = self._given_name(r, "Name") or default_name
-            r.arn = self._arn("scheduler", f"schedule-group/{r.name}")
             r.ref = r.name
             r.attributes["Arn"] = r.arn
         elif t == "AWS::SecretsManager::Secret":

@@ -36,7 +36,6 @@ from cdk_serverless_patterns.building_blocks.option_types import (
     COMMON,
     INTEGER,
     STRING,
-    check_option_types,
 )
 from cdk_serverless_patterns.building_blocks.alarms import Graph, function_graphs
 from cdk_serverless_patterns.building_blocks.grants import grant_exactly
@@ -182,21 +181,11 @@ class EventProcessing(Construct):
         dashboard: bool = False,
         provisioned_pollers: Optional[ProvisionedPollers] = None,
     ) -> None:
+        options = PatternOptions(alarm_topic=alarm_topic, create_alarms=create_alarms, removal_policy=removal_policy,
+                                 log_retention=log_retention, dashboard=dashboard)
         problems = Problems(child_path(scope, construct_id))
-        typed = check_option_types(
-            problems,
-            dict(
-                prefix=prefix,
-                suffix=suffix,
-                buffer=buffer,
-                max_receive_count=max_receive_count,
-                alarm_topic=alarm_topic,
-                create_alarms=create_alarms,
-                removal_policy=removal_policy,
-                log_retention=log_retention,
-                dashboard=dashboard,
-            ),
-            _OPTION_TYPES,
+        typed = options.check_types(
+            problems, _OPTION_TYPES, prefix=prefix, suffix=suffix, buffer=buffer, max_receive_count=max_receive_count
         )
         prefix, suffix, buffer = typed["prefix"], typed["suffix"], bool(typed["buffer"])
         max_receive_count = typed["max_receive_count"]
@@ -240,13 +229,6 @@ class EventProcessing(Construct):
         validate_provisioned_pollers(problems, provisioned_pollers, max_concurrency=None)
         problems.raise_if_any()
         super().__init__(scope, construct_id)
-        options = PatternOptions(
-            alarm_topic=alarm_topic,
-            create_alarms=create_alarms,
-            removal_policy=removal_policy,
-            log_retention=log_retention,
-            dashboard=dashboard,
-        )
         self.prefix = prefix
         self.suffix = suffix
 
@@ -510,13 +492,13 @@ def _validate_buffer(
             )
         return
     size = or_default(batch_size, defaults.SQS_BATCH_SIZE)
-    problems.check_int(
+    problems.check_range(
         "batch_size",
         size,
-        low=defaults.SQS_BATCH_SIZE_MIN,
-        high=defaults.SQS_BATCH_SIZE_MAX,
-        allowed=f"{defaults.SQS_BATCH_SIZE_MIN}-{defaults.SQS_BATCH_SIZE_MAX} (SQS event source, standard queue)",
-        fix="pass e.g. batch_size=10",
+        defaults.SQS_BATCH_SIZE_MIN,
+        defaults.SQS_BATCH_SIZE_MAX,
+        "SQS event source, standard queue",
+        "pass e.g. batch_size=10",
     )
     window_s = validate_batching_window(problems, window)
     # An invalid window is already reported; only a missing or valid one is judged here.

@@ -44,7 +44,6 @@ from cdk_serverless_patterns.building_blocks.alarms import Graph, function_graph
 from cdk_serverless_patterns.building_blocks.alarms import dashboard as make_dashboard
 from cdk_serverless_patterns.building_blocks.delivery_rules import duration_seconds
 from cdk_serverless_patterns.building_blocks.function import (
-    FunctionOptions,
     FunctionSpec,
     Invocation,
     ServerlessFunction,
@@ -56,8 +55,8 @@ from cdk_serverless_patterns.building_blocks.option_types import (
     MAPPING,
     TABLE,
     TOPIC,
-    check_option_types,
 )
+from cdk_serverless_patterns.building_blocks.pattern_options import PatternOptions
 from cdk_serverless_patterns.building_blocks.queues import (
     FailureQueue,
     WorkQueue,
@@ -198,24 +197,18 @@ class FanOutFanIn(Construct):
         content_based_deduplication: bool = False,
         provisioned_pollers: Optional[ProvisionedPollers] = None,
     ) -> None:
+        options = PatternOptions(alarm_topic=alarm_topic, create_alarms=create_alarms, removal_policy=removal_policy,
+                                 log_retention=log_retention, dashboard=dashboard)
         type_problems = Problems(child_path(scope, construct_id))
-        typed = check_option_types(
+        typed = options.check_types(
             type_problems,
-            dict(
-                topic=topic,
-                state_table=state_table,
-                filter_policies=filter_policies,
-                max_receive_count=max_receive_count,
-                alarm_topic=alarm_topic,
-                create_alarms=create_alarms,
-                removal_policy=removal_policy,
-                log_retention=log_retention,
-                dashboard=dashboard,
-            ),
             _OPTION_TYPES,
+            topic=topic,
+            state_table=state_table,
+            filter_policies=filter_policies,
+            max_receive_count=max_receive_count,
         )
         receive = typed["max_receive_count"] if typed["max_receive_count"] is not None else defaults.MAX_RECEIVE_COUNT
-        create_alarms = or_default(create_alarms, True)  # None means the default, not False
         batch = or_default(batch_size, defaults.SQS_BATCH_SIZE)
         retention = or_default(job_retention, defaults.FAN_IN_JOB_RETENTION)
         policies = dict(typed["filter_policies"]) if typed["filter_policies"] is not None else {}
@@ -243,7 +236,7 @@ class FanOutFanIn(Construct):
                 "Topic",
                 fifo=fifo,
                 content_based_deduplication=content_based_deduplication,
-                removal_policy=removal_policy,
+                removal_policy=options.removal_policy,
             )
             topic = self.encrypted_topic.topic
         self.topic: sns.ITopic = topic
@@ -254,34 +247,26 @@ class FanOutFanIn(Construct):
                 "StateTable",
                 partition_key=fan_in.PARTITION_KEY,
                 sort_key=fan_in.SORT_KEY,
-                removal_policy=removal_policy,
+                removal_policy=options.removal_policy,
                 time_to_live_attribute=fan_in.TTL_ATTRIBUTE,
             )
         self.state_table: dynamodb.ITable = state_table
 
-        function_options: FunctionOptions = dict(
-            invocation=Invocation.EVENT_SOURCE,
-            alarm_topic=alarm_topic,
-            create_alarms=create_alarms,
-            log_retention=log_retention,
-            removal_policy=removal_policy,
-        )
         self.aggregator_queue = WorkQueue(
             self,
             "AggregatorQueue",
             consumer_timeout=aggregator.timeout,
             purpose=f"completed jobs of {self.node.path} waiting for the aggregator",
             max_receive_count=receive,
-            alarm_topic=alarm_topic,
-            create_alarms=create_alarms,
-            removal_policy=removal_policy,
+            **options.for_queue,
         )
         self.aggregator = ServerlessFunction(
             self,
             "Aggregator",
             aggregator,
+            invocation=Invocation.EVENT_SOURCE,
             environment={env.FAN_IN_TABLE: state_table.table_name},
-            **function_options,
+            **options.for_function,
         )
         grant_table_actions(state_table, self.aggregator.role, AGGREGATOR_TABLE_ACTIONS)
         self.event_sources: dict[str, lambda_.EventSourceMapping] = {
@@ -309,20 +294,16 @@ class FanOutFanIn(Construct):
                 consumer_timeout=spec.timeout,
                 purpose=f"jobs for worker '{name}' of {self.node.path}",
                 max_receive_count=receive,
-                alarm_topic=alarm_topic,
-                create_alarms=create_alarms,
                 fifo=fifo,
-                removal_policy=removal_policy,
+                **options.for_queue,
             )
             delivery_failures = FailureQueue(
                 scope_,
                 "SubscriptionDeadLetter",
                 purpose=f"SNS deliveries to the queue of worker '{name}' of {self.node.path}",
-                alarm_topic=alarm_topic,
-                create_alarms=create_alarms,
                 # A FIFO topic's subscription DLQ must be FIFO too.
                 fifo=fifo,
-                removal_policy=removal_policy,
+                **options.for_queue,
             )
             # SqsSubscription adds the queue policies that let this topic (only) send
             # to the work queue and SNS send undeliverable messages to the DLQ.
@@ -337,13 +318,14 @@ class FanOutFanIn(Construct):
                 scope_,
                 "Worker",
                 spec,
+                invocation=Invocation.EVENT_SOURCE,
                 environment={
                     env.FAN_IN_TABLE: state_table.table_name,
                     env.AGGREGATOR_QUEUE_URL: self.aggregator_queue.queue.queue_url,
                     env.FAN_OUT_WORKER: name,
                     env.FAN_IN_RETENTION: str(int(retention.to_seconds())),
                 },
-                **function_options,
+                **options.for_function,
             )
             grant_table_actions(state_table, worker.role, WORKER_TABLE_ACTIONS)
             self.aggregator_queue.queue.grant_send_messages(worker.role)
@@ -368,7 +350,7 @@ class FanOutFanIn(Construct):
             self.alarms.extend(self.subscription_dead_letter_queues[name].alarms)
             self.alarms.extend(self.workers[name].alarms)
         self.dashboard: Optional[cloudwatch.Dashboard] = (
-            make_dashboard(self, "Dashboard", self.alarms, self.dashboard_graphs()) if dashboard else None
+            make_dashboard(self, "Dashboard", self.alarms, self.dashboard_graphs()) if options.dashboard else None
         )
 
     # --- metrics: exactly what the alarms watch ------------------------------

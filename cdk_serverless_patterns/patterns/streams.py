@@ -39,12 +39,10 @@ from cdk_serverless_patterns.building_blocks.option_types import (
     BOOL,
     COMMON,
     OptionType,
-    check_option_types,
     instance_of,
 )
 from cdk_serverless_patterns.building_blocks.alarms import (
     AlarmSpec,
-    alarms_from_specs,
     max_metric,
     sum_metric,
 )
@@ -65,6 +63,7 @@ from cdk_serverless_patterns.building_blocks.function import (
 )
 from cdk_serverless_patterns.building_blocks.alarms import Graph, function_graphs
 from cdk_serverless_patterns.building_blocks.grants import grant_exactly
+from cdk_serverless_patterns.building_blocks.pattern_options import PatternOptions
 from cdk_serverless_patterns.building_blocks.queues import FailureQueue
 from cdk_serverless_patterns.building_blocks.results import (
     ResultTable,
@@ -186,22 +185,13 @@ class StreamProcessing(Construct):
         log_retention: Optional[logs.RetentionDays] = None,
         dashboard: bool = False,
     ) -> None:
+        options = PatternOptions(alarm_topic=alarm_topic, create_alarms=create_alarms, removal_policy=removal_policy,
+                                 log_retention=log_retention, dashboard=dashboard)
         problems = Problems(child_path(scope, construct_id))
-        check_option_types(
-            problems,
-            dict(
-                bisect_batch_on_error=bisect_batch_on_error,
-                starting_position=starting_position,
-                alarm_topic=alarm_topic,
-                create_alarms=create_alarms,
-                removal_policy=removal_policy,
-                log_retention=log_retention,
-                dashboard=dashboard,
-            ),
-            _OPTION_TYPES,
+        options.check_types(
+            problems, _OPTION_TYPES, bisect_batch_on_error=bisect_batch_on_error, starting_position=starting_position
         )
         bisect_batch_on_error = or_default(bisect_batch_on_error, True)
-        create_alarms = or_default(create_alarms, True)
         size = or_default(batch_size, defaults.KINESIS_BATCH_SIZE)
         parallelization = or_default(parallelization_factor, defaults.KINESIS_PARALLELIZATION)
         retries = or_default(max_retry_attempts, defaults.KINESIS_RETRY_ATTEMPTS)
@@ -258,7 +248,7 @@ class StreamProcessing(Construct):
                 encryption=kinesis.StreamEncryption.KMS if encryption_key else kinesis.StreamEncryption.MANAGED,
                 encryption_key=encryption_key,
                 retention_period=retention,
-                removal_policy=removal_policy,
+                removal_policy=options.removal_policy,
             )
             if encryption_key is not None:
                 acknowledge(
@@ -273,17 +263,14 @@ class StreamProcessing(Construct):
             lambda_.StartingPosition.TRIM_HORIZON if stream is None else lambda_.StartingPosition.LATEST
         )
 
-        self.table: Optional[dynamodb.ITable] = resolve_result_table(self, "Results", result_table, removal_policy)
+        self.table: Optional[dynamodb.ITable] = resolve_result_table(self, "Results", result_table, options.removal_policy)
         self.processor = ServerlessFunction(
             self,
             "Processor",
             processor,
             invocation=Invocation.EVENT_SOURCE,
-            alarm_topic=alarm_topic,
-            create_alarms=create_alarms,
-            log_retention=log_retention,
-            removal_policy=removal_policy,
             environment={env.RESULT_TABLE: self.table.table_name} if self.table is not None else None,
+            **options.for_function,
         )
         if self.table is not None:
             grant_result_writes(self.table, self.processor.role)
@@ -297,9 +284,7 @@ class StreamProcessing(Construct):
             self,
             "OnFailure",
             purpose=f"stream records {self.node.path} gave up on (the message holds their shard and sequence numbers)",
-            alarm_topic=alarm_topic,
-            create_alarms=create_alarms,
-            removal_policy=removal_policy,
+            **options.for_queue,
         )
         self.failure_queue: sqs.IQueue = self._failures.queue
         if retries == -1:
@@ -332,28 +317,24 @@ class StreamProcessing(Construct):
         if self.stream.encryption_key is not None:
             self.stream.encryption_key.grant_decrypt(self.processor.role)
 
-        self.alarms: list[cloudwatch.Alarm] = [*self.processor.alarms, *self._failures.alarms]
-        if create_alarms:
-            self.alarms.extend(
-                alarms_from_specs(
-                    self,
-                    [
-                        AlarmSpec(
-                            "IteratorAgeAlarm",
-                            metric=self.metric_iterator_age(),
-                            threshold=iterator_age.to_milliseconds(),
-                            description=(
-                                f"{self.node.path}: records have waited {format_seconds(iterator_age.to_seconds(integral=False))} s "
-                                "or more in the stream; "
-                                "the processor is falling behind or stuck on failing records."
-                            ),
-                        )
-                    ],
-                    alarm_topic=alarm_topic,
-                )
-            )
+        self.alarms: list[cloudwatch.Alarm] = [
+            *self.processor.alarms,
+            *self._failures.alarms,
+            *options.alarms(self, [self._iterator_age_alarm(iterator_age)]),
+        ]
         self.dashboard: Optional[cloudwatch.Dashboard] = (
-            create_dashboard(self, "Dashboard", self.alarms, self.dashboard_graphs()) if dashboard else None
+            create_dashboard(self, "Dashboard", self.alarms, self.dashboard_graphs()) if options.dashboard else None
+        )
+
+    def _iterator_age_alarm(self, iterator_age: Duration) -> AlarmSpec:
+        return AlarmSpec(
+            "IteratorAgeAlarm",
+            metric=self.metric_iterator_age(),
+            threshold=iterator_age.to_milliseconds(),
+            description=(
+                f"{self.node.path}: records have waited {format_seconds(iterator_age.to_seconds(integral=False))} s "
+                "or more in the stream; the processor is falling behind or stuck on failing records."
+            ),
         )
 
     # --- metrics: exactly what the alarms watch ------------------------------
@@ -399,35 +380,32 @@ def _validate_mapping(
     retries: int,
     record_age: Duration,
 ) -> None:
-    if not is_token(size):
-        problems.check_int(
-            "batch_size",
-            size,
-            low=defaults.KINESIS_BATCH_SIZE_MIN,
-            high=defaults.KINESIS_BATCH_SIZE_MAX,
-            allowed=f"{defaults.KINESIS_BATCH_SIZE_MIN}-{defaults.KINESIS_BATCH_SIZE_MAX} (Kinesis event source)",
-            fix="pass e.g. batch_size=100",
-        )
+    problems.check_range(
+        "batch_size",
+        size,
+        defaults.KINESIS_BATCH_SIZE_MIN,
+        defaults.KINESIS_BATCH_SIZE_MAX,
+        "Kinesis event source",
+        "pass e.g. batch_size=100",
+    )
     validate_batching_window(problems, window)
-    if not is_token(parallelization):
-        problems.check_int(
-            "parallelization_factor",
-            parallelization,
-            low=defaults.KINESIS_PARALLELIZATION_MIN,
-            high=defaults.KINESIS_PARALLELIZATION_MAX,
-            allowed=f"{defaults.KINESIS_PARALLELIZATION_MIN}-{defaults.KINESIS_PARALLELIZATION_MAX} (concurrent batches per shard)",
-            fix="pass e.g. parallelization_factor=2",
-        )
-    if not is_token(retries):
-        problems.check_int(
-            "max_retry_attempts",
-            retries,
-            low=defaults.KINESIS_RETRY_ATTEMPTS_MIN,
-            high=defaults.KINESIS_RETRY_ATTEMPTS_MAX,
-            allowed=f"{defaults.KINESIS_RETRY_ATTEMPTS_MIN} (until the record expires) to "
-            f"{defaults.KINESIS_RETRY_ATTEMPTS_MAX} (Kinesis event source)",
-            fix="pass e.g. max_retry_attempts=3",
-        )
+    problems.check_range(
+        "parallelization_factor",
+        parallelization,
+        defaults.KINESIS_PARALLELIZATION_MIN,
+        defaults.KINESIS_PARALLELIZATION_MAX,
+        "concurrent batches per shard",
+        "pass e.g. parallelization_factor=2",
+    )
+    problems.check_int(
+        "max_retry_attempts",
+        retries,
+        low=defaults.KINESIS_RETRY_ATTEMPTS_MIN,
+        high=defaults.KINESIS_RETRY_ATTEMPTS_MAX,
+        allowed=f"{defaults.KINESIS_RETRY_ATTEMPTS_MIN} (until the record expires) to "
+        f"{defaults.KINESIS_RETRY_ATTEMPTS_MAX} (Kinesis event source)",
+        fix="pass e.g. max_retry_attempts=3",
+    )
     duration_seconds(
         problems,
         "max_record_age",

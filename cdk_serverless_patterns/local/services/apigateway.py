@@ -24,12 +24,11 @@ from typing import Any, Mapping, Optional
 
 from .. import authorizers
 from ..context import CloudContext
-from ..functions import HandlerError, ServiceError
-from ..integrations import IntegrationConfigError, ServiceIntegrations, ServiceResponse, parse_uri, unsupported
+from ..integrations import IntegrationConfigError, ServiceResponse, parse_uri, unsupported
 from ..vtl import InputVariable, VtlError, render, vtl_value
 from ..http import LocalResponse, json_dumps, match_segments, parse_request, route_score
-from ..service import Service
 from ..template import Resource
+from .api_front import ApiFront, ApiService
 
 INTEGRATION_TIMEOUT_SECONDS = 29.0
 #: The integration request parameter Lambda reads a tenant-isolated invoke's tenant id from.
@@ -42,19 +41,12 @@ class _Route:
     methods: dict[str, Resource]
 
 
-class LocalApi:
+class LocalApi(ApiFront):
     """One REST API of the template, ready to take requests."""
 
     def __init__(self, ctx: CloudContext, api: Resource) -> None:
-        self.ctx = ctx
-        self.api = api
-        self._services = ServiceIntegrations(ctx)
-        self._lambda_authorizers = authorizers.LambdaAuthorizers(ctx)
+        super().__init__(ctx, api, stage=("AWS::ApiGateway::Stage", "RestApiId", "prod"), timeout_s=INTEGRATION_TIMEOUT_SECONDS)
         template = ctx.template
-        self.stage = "prod"
-        for stage in template.of_type("AWS::ApiGateway::Stage"):
-            if template.resolve(stage.properties.get("RestApiId")) == api.ref:
-                self.stage = str(template.resolve(stage.properties.get("StageName", "prod")))
         paths: dict[str, str] = {api.attributes["RootResourceId"]: "/"}
         resources = [
             r for r in template.of_type("AWS::ApiGateway::Resource") if template.resolve(r.properties.get("RestApiId")) == api.ref
@@ -99,34 +91,9 @@ class LocalApi:
         return (best[1], best[2]) if best else None
 
     # -- the request ----------------------------------------------------------------------
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,  # noqa: A002 - the name `requests` users know
-        body: Optional[str | bytes] = None,
-        headers: Optional[Mapping[str, str]] = None,
-        query: Optional[Mapping[str, Any]] = None,
-        claims: Optional[Mapping[str, Any]] = None,
-        principal: Any = None,
-    ) -> LocalResponse:
-        """Send one request to the stage, as a client on the internet would, and deliver what follows.
-
-        :param claims: shortcut for a Cognito-authorized method: these claims
-            stand for a verified token (scopes still checked). Default None:
-            the ``Authorization`` header is verified (see ``LocalCloud.sign_in``).
-        :param principal: for an ``AWS_IAM`` method, the caller: a role, a
-            function (its role), or a role's logical id, name or ARN. Default
-            None: the caller is whoever's STS credentials signed the request.
-        """
-        with self.ctx.top_level():
-            return self._request(method, path, json, body, headers, query, claims, principal)
-
     def _request(self, method: str, path: str, json_body: Any, body: Optional[str | bytes],
                  headers: Optional[Mapping[str, str]], query: Optional[Mapping[str, Any]],
                  claims: Optional[Mapping[str, Any]], principal: Any = None) -> LocalResponse:
-        method = method.upper()
         path, _, query_params, headers, body = parse_request(path, json_body, body, headers, query)
         matched = self._match(path)
         if matched is None:
@@ -236,7 +203,7 @@ class LocalApi:
         if kind == "NONE":
             return None, None
         template = self.ctx.template
-        method_arn = f"arn:aws:execute-api:{template.region}:{template.account}:{self.api.ref}/{self.stage}/{method}{path}"
+        method_arn = self._execute_api_arn(method, path)
         if kind == "AWS_IAM":
             _, rejection = authorizers.iam(self.ctx, method_arn, lower_headers, principal, rest=True)
             return self._refused((None, rejection))
@@ -269,16 +236,12 @@ class LocalApi:
 
         return self._refused(self._lambda_authorizers.rest(authorizer.ref, auth_props, method_arn, values, request_event))
 
-    def _refused(self, result: tuple[Optional[dict[str, Any]], Optional[authorizers.Rejection]]
-                 ) -> tuple[Optional[dict[str, Any]], Optional[LocalResponse]]:
-        context, rejection = result
-        if rejection is None:
-            return context, None
+    def _rejected(self, rejection: authorizers.Rejection) -> LocalResponse:
         response = self._gateway_error(rejection.response_type, rejection.status, rejection.message)
         response.headers.update(rejection.headers)
         if rejection.message_key != "message":
             response.body = rejection.body()
-        return None, response
+        return response
 
     def _validate(self, props: Mapping[str, Any], lower_headers: Mapping[str, str],
                   query_params: Mapping[str, list[str]], body: Optional[str]) -> Optional[LocalResponse]:
@@ -365,17 +328,13 @@ class LocalApi:
         }
 
     def _proxy(self, uri: str, event: dict[str, Any], tenant_id: Optional[str] = None) -> LocalResponse:
-        arn = _function_arn_from_uri(uri)
-        function, _ = self.ctx.functions.function_for_arn(arn)
-        started = time.monotonic()
-        try:
-            result = self.ctx.functions.run(function, event, invoked_arn=arn, tenant_id=tenant_id or None)
-        except ServiceError:  # Lambda refused the invoke (e.g. no tenant id): an integration failure
+        result, failed = self._run_function(_function_arn_from_uri(uri), event, tenant_id=tenant_id or None)
+        if failed == "refused":  # Lambda refused the invoke (e.g. no tenant id): an integration failure
             return self._gateway_error("DEFAULT_5XX", 500, "Internal server error")
-        except HandlerError:
-            return self._gateway_error("DEFAULT_5XX", 502, "Internal server error")
-        if time.monotonic() - started > INTEGRATION_TIMEOUT_SECONDS:
+        if failed == "timeout":
             return self._gateway_error("INTEGRATION_TIMEOUT", 504, "Endpoint request timed out")
+        if failed is not None:
+            return self._gateway_error("DEFAULT_5XX", 502, "Internal server error")
         if not isinstance(result, Mapping) or not isinstance(result.get("statusCode", 200), int):
             return self._gateway_error("DEFAULT_5XX", 502, "Internal server error")
         response_headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
@@ -496,14 +455,13 @@ def _function_arn_from_uri(uri: str) -> str:
     return match.group(1) if match else uri
 
 
-class RestApis(Service):
+class RestApis(ApiService[LocalApi]):
     """API Gateway REST APIs: nothing to create; each API answers requests as a :class:`LocalApi`."""
 
     handles = ("AWS::ApiGateway::",)
 
-    def __init__(self, ctx: CloudContext) -> None:
-        super().__init__(ctx)
-        self._apis: dict[str, LocalApi] = {}
+    def _front(self, api: Resource) -> LocalApi:
+        return LocalApi(self.ctx, api)
 
     def provision(self) -> None:
         """Name, once, each method whose integration LocalCloud cannot run."""
@@ -514,11 +472,6 @@ class RestApis(Service):
                     f"integration:{method.logical_id}",
                     f"LocalCloud does not run AWS::ApiGateway::Method {method.logical_id}: {problem}",
                 )
-
-    def entry_point(self, api: Resource) -> LocalApi:
-        if api.logical_id not in self._apis:
-            self._apis[api.logical_id] = LocalApi(self.ctx, api)
-        return self._apis[api.logical_id]
 
 
 __all__ = ["LocalApi", "LocalResponse", "RestApis"]

@@ -21,31 +21,23 @@ from typing import Any, Mapping, Optional
 
 from .. import authorizers
 from ..context import CloudContext
-from ..functions import HandlerError
-from ..integrations import SUBTYPES, IntegrationConfigError, ServiceIntegrations, subtype_call
+from ..integrations import SUBTYPES, IntegrationConfigError, subtype_call
 from ..vtl import InputVariable
 from ..http import LocalResponse, json_dumps, match_segments, parse_request, route_score
-from ..service import Service
 from ..template import Resource
+from .api_front import ApiFront, ApiService
 
 INTEGRATION_TIMEOUT_SECONDS = 30.0
 
 
-class LocalHttpApi:
+class LocalHttpApi(ApiFront):
     """One HTTP API of the template, ready to take requests."""
 
     def __init__(self, ctx: CloudContext, api: Resource) -> None:
-        self.ctx = ctx
-        self.api = api
-        self._services = ServiceIntegrations(ctx)
-        self._lambda_authorizers = authorizers.LambdaAuthorizers(ctx)
+        super().__init__(ctx, api, stage=("AWS::ApiGatewayV2::Stage", "ApiId", "$default"), timeout_s=INTEGRATION_TIMEOUT_SECONDS)
         t = ctx.template
         props = t.resolve(api.properties)
         self.cors: Mapping[str, Any] = props.get("CorsConfiguration") or {}
-        self.stage = "$default"
-        for stage in t.of_type("AWS::ApiGatewayV2::Stage"):
-            if t.resolve(stage.properties.get("ApiId")) == api.ref:
-                self.stage = str(t.resolve(stage.properties.get("StageName", "$default")))
         self.integrations = {
             r.ref: t.resolve(r.properties)
             for r in t.of_type("AWS::ApiGatewayV2::Integration")
@@ -84,31 +76,6 @@ class LocalHttpApi:
             return "$default", self.routes["$default"], {}
         return None
 
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,  # noqa: A002 - the name `requests` users know
-        body: Optional[str | bytes] = None,
-        headers: Optional[Mapping[str, str]] = None,
-        query: Optional[Mapping[str, Any]] = None,
-        claims: Optional[Mapping[str, Any]] = None,
-        principal: Any = None,
-    ) -> LocalResponse:
-        """Send one request to the stage, as a client on the internet would, and deliver what follows.
-
-        :param claims: shortcut for a JWT-authorized route: these claims stand
-            for a verified token (scopes still checked). Default None: the
-            ``Authorization`` header is verified (see ``LocalCloud.sign_in``).
-        :param principal: for an ``AWS_IAM`` route, the caller: a role, a
-            function (its role), or a role's logical id, name or ARN. Default
-            None: the caller is whoever's STS credentials signed the request.
-        """
-        with self.ctx.top_level():
-            response = self._request(method.upper(), path, json, body, headers, query, claims, principal)
-        return self._with_cors(response, {k.lower(): v for k, v in (headers or {}).items()})
-
     def _request(self, method: str, path: str, json_body: Any, body: Optional[str | bytes],
                  headers: Optional[Mapping[str, str]], query: Optional[Mapping[str, Any]],
                  claims: Optional[Mapping[str, Any]], principal: Any = None) -> LocalResponse:
@@ -142,10 +109,9 @@ class LocalHttpApi:
         kind = route.get("AuthorizationType", "NONE")
         if kind == "NONE":
             return None, None
-        t = self.ctx.template
-        route_arn = f"arn:aws:execute-api:{t.region}:{t.account}:{self.api.ref}/{self.stage}/{method}{path}"
+        route_arn = self._execute_api_arn(method, path)
         if kind == "AWS_IAM":
-            return _refused(authorizers.iam(self.ctx, route_arn, lower, principal, rest=False))
+            return self._refused(authorizers.iam(self.ctx, route_arn, lower, principal, rest=False))
         authorizer_id = str(route.get("AuthorizerId"))
         authorizer = self.authorizers.get(authorizer_id)
         if authorizer is None:
@@ -155,7 +121,7 @@ class LocalHttpApi:
             return None, _error(500, "Internal Server Error")
         if kind == "JWT":
             scopes = [str(s) for s in route.get("AuthorizationScopes") or []]
-            return _refused(authorizers.http_jwt(self.ctx, authorizer, scopes, lower, claims))
+            return self._refused(authorizers.http_jwt(self.ctx, authorizer, scopes, lower, claims))
         sources = [str(s) for s in authorizer.get("IdentitySource") or []]
         values = [_identity_value(s, lower, query_params) for s in sources]
 
@@ -176,7 +142,7 @@ class LocalHttpApi:
             payload.update(type="REQUEST", routeArn=route_arn, identitySource=present)
             return payload
 
-        return _refused(self._lambda_authorizers.http(authorizer_id, authorizer, route_arn, values, event))
+        return self._refused(self._lambda_authorizers.http(authorizer_id, authorizer, route_arn, values, event))
 
     def _context(self, method: str, path: str, route_key: str, authorizer: Optional[dict[str, Any]]) -> dict[str, Any]:
         now = datetime.datetime.now(datetime.timezone.utc)
@@ -219,14 +185,11 @@ class LocalHttpApi:
         return event
 
     def _proxy(self, arn: str, event: dict[str, Any], payload_version: str) -> LocalResponse:
-        function, _ = self.ctx.functions.function_for_arn(arn)
-        started = time.monotonic()
-        try:
-            result = self.ctx.functions.run(function, event, invoked_arn=arn)
-        except HandlerError:
-            return _error(500, "Internal Server Error")
-        if time.monotonic() - started > INTEGRATION_TIMEOUT_SECONDS:
+        result, failed = self._run_function(arn, event)
+        if failed == "timeout":
             return _error(503, "Service Unavailable")
+        if failed is not None:
+            return _error(500, "Internal Server Error")
         if payload_version == "2.0" and not (isinstance(result, Mapping) and "statusCode" in result):
             # API Gateway infers the response from a plain value (payload format 2.0).
             return LocalResponse(200, {"content-type": "application/json"}, result if isinstance(result, str) else json_dumps(result))
@@ -253,6 +216,9 @@ class LocalHttpApi:
             return _error(500, "Internal Server Error")
         return LocalResponse(answer.status, {"content-type": "application/json"}, answer.body)
 
+    def _rejected(self, rejection: authorizers.Rejection) -> LocalResponse:
+        return LocalResponse(rejection.status, {"content-type": "application/json", **rejection.headers}, rejection.body())
+
     def _preflight(self, lower: Mapping[str, str]) -> LocalResponse:
         origin = lower.get("origin", "")
         if not self._origin_allowed(origin):
@@ -270,7 +236,8 @@ class LocalHttpApi:
         allowed = self.cors.get("AllowOrigins") or []
         return bool(origin) and ("*" in allowed or origin in allowed)
 
-    def _with_cors(self, response: LocalResponse, lower: Mapping[str, str]) -> LocalResponse:
+    def _answered(self, response: LocalResponse, lower: Mapping[str, str]) -> LocalResponse:
+        """The response with the CORS origin header when the API's ``CorsConfiguration`` allows the caller."""
         origin = lower.get("origin", "")
         if self.cors and self._origin_allowed(origin) and "access-control-allow-origin" not in response.headers:
             response.headers["access-control-allow-origin"] = origin
@@ -316,14 +283,6 @@ def _error(status: int, message: str) -> LocalResponse:
     return LocalResponse(status, {"content-type": "application/json"}, json_dumps({"message": message}))
 
 
-def _refused(result: tuple[Optional[dict[str, Any]], Optional[authorizers.Rejection]]
-             ) -> tuple[Optional[dict[str, Any]], Optional[LocalResponse]]:
-    context, rejection = result
-    if rejection is None:
-        return context, None
-    return None, LocalResponse(rejection.status, {"content-type": "application/json", **rejection.headers}, rejection.body())
-
-
 def _identity_value(source: str, lower: Mapping[str, str], query_params: Mapping[str, list[str]]) -> Optional[str]:
     """The value of one HTTP API identity source (``$request.header.X``, ``$request.querystring.x``)."""
     if source.startswith("$request.header."):
@@ -334,14 +293,13 @@ def _identity_value(source: str, lower: Mapping[str, str], query_params: Mapping
     return source  # $context / $stageVariables: constant for a local stage
 
 
-class HttpApis(Service):
+class HttpApis(ApiService[LocalHttpApi]):
     """API Gateway v2 HTTP APIs: nothing to create; each API answers requests as a :class:`LocalHttpApi`."""
 
     handles = ("AWS::ApiGatewayV2::",)
 
-    def __init__(self, ctx: CloudContext) -> None:
-        super().__init__(ctx)
-        self._apis: dict[str, LocalHttpApi] = {}
+    def _front(self, api: Resource) -> LocalHttpApi:
+        return LocalHttpApi(self.ctx, api)
 
     def provision(self) -> None:
         """Name, once, each integration LocalCloud cannot run."""
@@ -356,8 +314,3 @@ class HttpApis(Service):
                 continue
             self.ctx.warn_once(f"httpapi:{integration.logical_id}",
                                f"LocalCloud does not run AWS::ApiGatewayV2::Integration {integration.logical_id}: {problem}")
-
-    def entry_point(self, api: Resource) -> LocalHttpApi:
-        if api.logical_id not in self._apis:
-            self._apis[api.logical_id] = LocalHttpApi(self.ctx, api)
-        return self._apis[api.logical_id]

@@ -40,7 +40,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from cdk_serverless_patterns import defaults
-from cdk_serverless_patterns.building_blocks.alarms import Graph, create_alarm, function_graphs, sum_metric
+from cdk_serverless_patterns.building_blocks.alarms import AlarmSpec, Graph, function_graphs, sum_metric
 from cdk_serverless_patterns.building_blocks.alarms import dashboard as make_dashboard
 from cdk_serverless_patterns.building_blocks.concurrency import (
     bounded,
@@ -56,10 +56,10 @@ from cdk_serverless_patterns.building_blocks.idempotency import Idempotency
 from cdk_serverless_patterns.building_blocks.pattern_options import PatternOptions
 from cdk_serverless_patterns.building_blocks.rule_targets import RuleTarget
 from cdk_serverless_patterns.building_blocks.traffic_hints import add_call_hint
-from cdk_serverless_patterns.building_blocks.option_types import BOOL, COMMON, check_option_types
+from cdk_serverless_patterns.building_blocks.option_types import BOOL, COMMON
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge, acknowledge_inline_policies
 from cdk_serverless_patterns.checks.nag_ids import resource_finding
-from cdk_serverless_patterns.errors import Problems, child_path, is_token, or_default
+from cdk_serverless_patterns.errors import Problems, child_path, is_token
 from cdk_serverless_patterns.patterns.saga.start_api import (
     SagaStartApi,
     SagaStartApiResources,
@@ -342,26 +342,15 @@ class DurableSaga(Construct):
             else defaults.SAGA_COMPENSATION_RETRY_ATTEMPTS
         )
         py_runtime = orchestrator_runtime if orchestrator_runtime is not None else defaults.newest_python_runtime()
+        options = PatternOptions(alarm_topic=alarm_topic, create_alarms=create_alarms, removal_policy=removal_policy,
+                                 log_retention=log_retention, dashboard=dashboard)
         problems = Problems(child_path(scope, construct_id))
-        check_option_types(
-            problems,
-            dict(
-                alarm_topic=alarm_topic,
-                create_alarms=create_alarms,
-                log_retention=log_retention,
-                removal_policy=removal_policy,
-                dashboard=dashboard,
-            ),
-            _OPTION_TYPES,
-        )
+        options.check_types(problems, _OPTION_TYPES)
         _validate(problems, steps, timeout, retention, retries, compensation_retries, py_runtime, start_api, approval)
-        create_alarms = or_default(create_alarms, True)  # None means the default, not False
         problems.raise_if_any()
         super().__init__(scope, construct_id)
         self.steps = tuple(steps)
-        function_options: dict[str, Any] = dict(
-            alarm_topic=alarm_topic, create_alarms=create_alarms, log_retention=log_retention, removal_policy=removal_policy
-        )
+        self._options = options
 
         self.functions: dict[str, SagaStepFunctions] = {}
         by_spec: dict[int, ServerlessFunction] = {}
@@ -372,7 +361,7 @@ class DurableSaga(Construct):
                 # As Saga's: executions are not rate-limited, so each function reserves its share.
                 bound = saga_reserved_concurrency(spec, functions=functions)
                 by_spec[id(spec)] = ServerlessFunction(
-                    self, fid, bounded(spec, bound), invocation=Invocation.SYNC, **function_options
+                    self, fid, bounded(spec, bound), invocation=Invocation.SYNC, **options.for_function
                 )
             return by_spec[id(spec)]
 
@@ -442,7 +431,7 @@ class DurableSaga(Construct):
             async_retry_attempts=0,
             environment={runtime.DEFINITION_ENV: Stack.of(self).to_json_string(definition)},
             durable_config=lambda_.DurableConfig(execution_timeout=timeout, retention_period=retention),
-            **function_options,
+            **options.for_function,
         )
         # The cost command: the actions run once per execution, the compensations only when one fails
         # (the role may invoke all of them); a durable operation (step) per call.
@@ -492,15 +481,10 @@ class DurableSaga(Construct):
         self.alarms: list[cloudwatch.Alarm] = [
             alarm for fn in {id(f): f for f in [*by_spec.values(), self.orchestrator]}.values() for alarm in fn.alarms
         ]
-        if create_alarms:
-            self.alarms.extend(self._create_alarms(alarm_topic))
-        self._options = PatternOptions(
-            alarm_topic=alarm_topic, create_alarms=create_alarms, removal_policy=removal_policy, log_retention=log_retention
-        )
+        self.alarms.extend(options.alarms(self, self._alarm_specs()))
         #: ``POST /executions`` (:class:`SagaStartApiResources`), or None.
         self.start_api: Optional[SagaStartApiResources] = add_start_api(
-            self, start_api, self.alarms, durable_target=self.start_target, alarm_topic=alarm_topic,
-            create_alarms=create_alarms, log_retention=log_retention, removal_policy=removal_policy,
+            self, start_api, self.alarms, durable_target=self.start_target, **options.for_function,
         )
         #: The rule deliveries :meth:`start_on` added (each with its DLQ and alarms).
         self.rule_targets: list[RuleTarget] = []
@@ -654,32 +638,26 @@ class DurableSaga(Construct):
             self.encryption_key.grant(grantee, "kms:Encrypt", "kms:GenerateDataKey")
         return grant
 
-    def _create_alarms(self, topic: Optional[sns.ITopic]) -> list[cloudwatch.Alarm]:
+    def _alarm_specs(self) -> list[AlarmSpec]:
         return [
-            create_alarm(
-                self,
+            AlarmSpec(
                 "ExecutionsFailedAlarm",
                 metric=self.metric_failed(),
                 threshold=1,
                 description=f"{self.node.path}: a saga failed (a step failed and was compensated, or a "
                 "compensation failed: see CompensationsIncomplete).",
-                alarm_topic=topic,
             ),
-            create_alarm(
-                self,
+            AlarmSpec(
                 "ExecutionsTimedOutAlarm",
                 metric=self.metric_timed_out(),
                 threshold=1,
                 description=f"{self.node.path}: a saga hit its execution timeout, possibly mid-compensation.",
-                alarm_topic=topic,
             ),
-            create_alarm(
-                self,
+            AlarmSpec(
                 "CompensationsIncompleteAlarm",
                 metric=self.metric_compensations_incomplete(),
                 threshold=1,
                 description=f"{self.node.path}: a compensation failed past its retries; the execution's error "
                 "cause lists the steps left to undo (fix the cause, then run those compensations).",
-                alarm_topic=topic,
             ),
         ]

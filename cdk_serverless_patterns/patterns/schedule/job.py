@@ -45,18 +45,18 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from cdk_serverless_patterns import defaults
-from cdk_serverless_patterns.building_blocks.alarms import Graph, AlarmSpec, alarms_from_specs, function_graphs
+from cdk_serverless_patterns.building_blocks.alarms import Graph, AlarmSpec, function_graphs
 from cdk_serverless_patterns.building_blocks.alarms import dashboard as make_dashboard
 from cdk_serverless_patterns.building_blocks.concurrency import declare_concurrency_bound
 from cdk_serverless_patterns.building_blocks.grants import grant_exactly
-from cdk_serverless_patterns.building_blocks.option_types import BOOL, COMMON, MAPPING, STRING, check_option_types
 from cdk_serverless_patterns.building_blocks.function import (
     FunctionSpec,
     Invocation,
     ServerlessFunction,
     validate_spec,
 )
-from cdk_serverless_patterns.building_blocks.option_types import BOOL, COMMON, MAPPING, STRING, check_option_types
+from cdk_serverless_patterns.building_blocks.option_types import BOOL, COMMON, MAPPING, STRING
+from cdk_serverless_patterns.building_blocks.pattern_options import PatternOptions
 from cdk_serverless_patterns.building_blocks.queues import FailureQueue
 from cdk_serverless_patterns.checks.acknowledge import acknowledge_inline_policies
 from cdk_serverless_patterns.errors import Problems, child_path, is_token, or_default
@@ -166,25 +166,19 @@ class ScheduledJob(Construct):
         log_retention: Optional[logs.RetentionDays] = None,
         dashboard: bool = False,
     ) -> None:
+        options = PatternOptions(alarm_topic=alarm_topic, create_alarms=create_alarms, removal_policy=removal_policy,
+                                 log_retention=log_retention, dashboard=dashboard)
         problems = Problems(child_path(scope, construct_id))
-        typed = check_option_types(
+        typed = options.check_types(
             problems,
-            dict(
-                allow_overlap=allow_overlap,
-                enabled=enabled,
-                payload=payload,
-                description=description,
-                environment=environment,
-                alarm_topic=alarm_topic,
-                create_alarms=create_alarms,
-                removal_policy=removal_policy,
-                log_retention=log_retention,
-                dashboard=dashboard,
-            ),
             _OPTION_TYPES,
+            allow_overlap=allow_overlap,
+            enabled=enabled,
+            payload=payload,
+            description=description,
+            environment=environment,
         )
         payload, description, environment = typed["payload"], typed["description"], typed["environment"]
-        create_alarms = or_default(create_alarms, True)  # None means the default, not False
         tz = or_default(timezone, defaults.SCHEDULE_TIMEZONE)
         retries = or_default(retry_attempts, defaults.SCHEDULER_RETRY_ATTEMPTS)
         max_age = or_default(max_event_age, defaults.SCHEDULER_MAX_EVENT_AGE)
@@ -219,12 +213,9 @@ class ScheduledJob(Construct):
             "Job",
             job_spec,
             invocation=Invocation.ASYNC,
-            alarm_topic=alarm_topic,
-            create_alarms=create_alarms,
-            log_retention=log_retention,
-            removal_policy=removal_policy,
             async_max_event_age=job_age,
             environment=environment,
+            **options.for_function,
         )
         if allow_overlap:
             declare_concurrency_bound(
@@ -238,9 +229,7 @@ class ScheduledJob(Construct):
             self,
             "DeadLetter",
             purpose=f"runs of {self.node.path} that EventBridge Scheduler could not deliver",
-            alarm_topic=alarm_topic,
-            create_alarms=create_alarms,
-            removal_policy=removal_policy,
+            **options.for_queue,
         )
         self.dead_letter_queue: sqs.IQueue = self.failure_queue.queue
         self.role = self._scheduler_role()
@@ -269,17 +258,17 @@ class ScheduledJob(Construct):
         self.alarms: list[cloudwatch.Alarm] = [*self.job.alarms, *self.failure_queue.alarms]
         self._runs_period = defaults.ALARM_PERIOD
         self.did_not_run_alarm: Optional[cloudwatch.Alarm] = None
-        if create_alarms and enabled and parsed.kind == "rate" and (start_date or end_date):
+        if options.create_alarms and enabled and parsed.kind == "rate" and (start_date or end_date):
             # Outside its dates the schedule rightly does not run; the alarm would fire forever.
             Annotations.of(self).add_info(
                 "No 'did not run' alarm: the schedule has a start_date or end_date, outside which it does not run."
             )
-        elif create_alarms and enabled and parsed.kind == "rate":
-            self.did_not_run_alarm = self._did_not_run_alarm(parsed, flexible_window, job_spec, allow_overlap, alarm_topic)
+        elif options.create_alarms and enabled and parsed.kind == "rate":
+            self.did_not_run_alarm = self._did_not_run_alarm(parsed, flexible_window, job_spec, allow_overlap, options)
             if self.did_not_run_alarm is not None:
                 self.alarms.append(self.did_not_run_alarm)
         self.dashboard: Optional[cloudwatch.Dashboard] = (
-            make_dashboard(self, "Dashboard", self.alarms, self.dashboard_graphs()) if dashboard else None
+            make_dashboard(self, "Dashboard", self.alarms, self.dashboard_graphs()) if options.dashboard else None
         )
 
     # --- metrics: exactly what the alarms watch ------------------------------
@@ -356,7 +345,7 @@ class ScheduledJob(Construct):
         flexible_window: Optional[Duration],
         spec: FunctionSpec,
         allow_overlap: bool,
-        topic: Optional[sns.ITopic],
+        options: PatternOptions,
     ) -> Optional[cloudwatch.Alarm]:
         """Invocations < 1 over the longest possible gap between two runs.
 
@@ -388,7 +377,7 @@ class ScheduledJob(Construct):
                 f"{parsed.expression} should have run it; check the schedule's state and DLQ."
             ),
         )
-        return alarms_from_specs(self, [did_not_run], alarm_topic=topic)[0]
+        return options.alarms(self, [did_not_run])[0]
 
 
 def _context() -> dict[str, str]:
@@ -456,13 +445,13 @@ def _validate(
         )
     _validate_dates(problems, parsed, start_date, end_date)
 
-    problems.check_int(
+    problems.check_range(
         "retry_attempts",
         retries,
-        low=defaults.SCHEDULER_RETRY_ATTEMPTS_MIN,
-        high=defaults.SCHEDULER_RETRY_ATTEMPTS_MAX,
-        allowed=f"{defaults.SCHEDULER_RETRY_ATTEMPTS_MIN}-{defaults.SCHEDULER_RETRY_ATTEMPTS_MAX} (Scheduler RetryPolicy)",
-        fix=f"pass e.g. retry_attempts={defaults.SCHEDULER_RETRY_ATTEMPTS}",
+        defaults.SCHEDULER_RETRY_ATTEMPTS_MIN,
+        defaults.SCHEDULER_RETRY_ATTEMPTS_MAX,
+        "Scheduler RetryPolicy",
+        f"pass e.g. retry_attempts={defaults.SCHEDULER_RETRY_ATTEMPTS}",
     )
     _check_age(
         problems,
