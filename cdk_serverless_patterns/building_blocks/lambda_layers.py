@@ -26,6 +26,8 @@ from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.errors import PatternConfigError, Problems, or_default
 from cdk_serverless_patterns.runtime import env
 
+from .runtime_family import runtime_family
+
 
 class Tracing(enum.Enum):
     """How a function is traced (``FunctionSpec.tracing``).
@@ -93,7 +95,7 @@ def validate_observability(
     p = field_prefix
     if not isinstance(runtime, lambda_.Runtime):
         return  # the runtime's own type rule reports it; nothing to check against
-    python = runtime.family is not None and runtime.family.name == lambda_.RuntimeFamily.PYTHON.name
+    python = runtime_family(runtime) == "python"
     if not (isinstance(powertools, bool) or isinstance(powertools, Powertools)):
         problems.add(f"{p}.powertools", type(powertools).__name__, "True, False or a Powertools(...)", "pass powertools=True")
     options = powertools_options(powertools)

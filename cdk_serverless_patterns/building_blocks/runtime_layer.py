@@ -23,6 +23,8 @@ from constructs import Construct
 
 from cdk_serverless_patterns import defaults
 
+from .runtime_family import runtime_family
+
 RUNTIME_DIR = Path(__file__).parent.parent / "runtime"
 _LAYER_ID = "CdkServerlessPatternsRuntimeLayer"
 #: Construct id of the one runtime layer per stack (public for resource counting).
@@ -100,7 +102,6 @@ def runtime_layer(scope: Construct) -> lambda_.ILayerVersion:
 
 def runtime_layers_for(scope: Construct, runtime: lambda_.Runtime) -> list[lambda_.ILayerVersion]:
     """``[runtime layer]`` for Python functions, ``[]`` for other runtimes."""
-    family = runtime.family
-    if family is None or family.name != lambda_.RuntimeFamily.PYTHON.name:
+    if runtime_family(runtime) != "python":
         return []
     return [runtime_layer(scope)]

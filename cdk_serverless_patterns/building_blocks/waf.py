@@ -12,7 +12,8 @@ lands in the logs. Cost: CloudWatch Logs ingestion of about 1-2 KB per request
 
 from __future__ import annotations
 
-from typing import Optional
+import weakref
+from typing import Any, Optional, cast
 
 from aws_cdk import ArnFormat, Names, RemovalPolicy, Stack
 from aws_cdk import aws_logs as logs
@@ -82,7 +83,7 @@ def create_web_acl(
             visibility_config=_visibility("RateLimitPerIp"),
         )
     )
-    return wafv2.CfnWebACL(
+    web_acl = wafv2.CfnWebACL(
         scope,
         construct_id,
         scope=waf_scope,
@@ -90,6 +91,21 @@ def create_web_acl(
         visibility_config=_visibility(metric_name),
         rules=rules,
     )
+    _RULES[web_acl] = rules
+    return web_acl
+
+
+#: The rules of each web ACL built here, as Python objects: reading ``CfnWebACL.rules``
+#: back costs a jsii round trip per nested property (~150 for the default rules).
+_RULES: "weakref.WeakKeyDictionary[wafv2.CfnWebACL, list[Any]]" = weakref.WeakKeyDictionary()
+
+
+def add_rule(web_acl: wafv2.CfnWebACL, rule: wafv2.CfnWebACL.RuleProperty) -> None:
+    """Append ``rule`` to ``web_acl``'s rules (one jsii call for a web ACL built here)."""
+    known = _RULES.get(web_acl)
+    rules = [*(known if known is not None else cast(list[Any], web_acl.rules or [])), rule]
+    web_acl.rules = rules
+    _RULES[web_acl] = rules
 
 
 def log_web_acl(

@@ -24,6 +24,7 @@ from constructs import Construct
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.errors import Problems, is_number, is_token
 
+from ..runtime_family import runtime_family
 from ..delivery_rules import duration_seconds
 from ..idempotency import Idempotency
 from ..lambda_layers import Tracing, validate_observability
@@ -148,8 +149,7 @@ TYPE_RULES: tuple[SpecRule, ...] = (
 
 
 def _runtime_family(spec: FunctionSpec) -> str:
-    family = spec.resolved_runtime.family
-    return family.name.lower() if family is not None else ""
+    return runtime_family(spec.resolved_runtime) or ""
 
 
 def library_layers(spec: FunctionSpec) -> list[str]:
@@ -203,7 +203,7 @@ CONCURRENCY_RULES: tuple[SpecRule, ...] = (
 
 def _edge_runtime_family(spec: FunctionSpec) -> str:
     runtime = spec.resolved_runtime
-    return runtime.family.name.lower() if runtime.family is not None else str(runtime.name)
+    return runtime_family(runtime) or str(runtime.name)
 
 
 #: What Lambda@Edge cannot do (event-specific quotas are the caller's to check):
@@ -444,9 +444,9 @@ def _validate_handler_and_code(problems: Problems, spec: FunctionSpec, p: str) -
         return
     if not handler_ok or not isinstance(spec.resolved_runtime, lambda_.Runtime):
         return  # the runtime's own problem is reported by TYPE_RULES
-    family = spec.resolved_runtime.family
+    family = runtime_family(spec.resolved_runtime)
     suffixes = next(
-        (sfx for name, sfx in _MODULE_SUFFIXES.items() if family is not None and family.name.lower() == name),
+        (sfx for name, sfx in _MODULE_SUFFIXES.items() if family == name),
         None,
     )
     if suffixes is None:

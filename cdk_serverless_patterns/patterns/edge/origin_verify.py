@@ -17,10 +17,12 @@ read the value; replace the stack to change it.
 
 from __future__ import annotations
 
-from typing import Any, Optional, cast
+from typing import Any, Optional
 
 from aws_cdk import Fn, Stack
 from aws_cdk import aws_wafv2 as wafv2
+
+from cdk_serverless_patterns.building_blocks.waf import add_rule
 
 #: The header CloudFront sends to the API origin (the name AWS's lab uses).
 ORIGIN_VERIFY_HEADER = "x-origin-verify"
@@ -61,5 +63,5 @@ def require_origin_header(web_acl: Any, secret: str) -> Optional[wafv2.CfnWebACL
             cloud_watch_metrics_enabled=True, metric_name=ORIGIN_VERIFY_RULE, sampled_requests_enabled=True
         ),
     )
-    web_acl.rules = [*cast(list[Any], web_acl.rules or []), rule]
+    add_rule(web_acl, rule)
     return web_acl
