@@ -21,7 +21,8 @@ from cdk_serverless_patterns.local import LocalCloud  # noqa: E402
 from cdk_serverless_patterns.runtime import durable_saga as ds  # noqa: E402
 
 # the same order, stock seed and look-ups as the Standard saga's tests; `cloud` resolves this module's `stack`
-from tests.local.test_order_saga import ORDER, _item, _stock, cloud  # noqa: E402,F401
+from tests.local.test_order_saga import CLAIM_RELEASED_ON_RAISE, ORDER, _item, _stock, cloud  # noqa: E402,F401
+from tests.support import DATA_KEY_ARN, send_extras, table_key  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::cdk_serverless_patterns.local.LocalCloudWarning")
 
@@ -137,3 +138,39 @@ def test_duplicate_starts_run_one_execution_and_take_stock_and_money_once(stack:
         assert (first.status, other.status) == ("SUCCEEDED", "SUCCEEDED")
         assert other.output["results"]["charge_payment"] == cloud.durable_executions(stack.saga)[0].output["results"]["charge_payment"]
         _assert_done(cloud, stack, "o-9")
+
+
+#: Grants no test of this module used, each with why it is still granted (empty: all used).
+_TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/OrderSagaDurableExample-OrdersA9B65338"
+_ORCHESTRATOR = "OrderSagaDurableExample-OrderSagaOrchestratorFunction37587548"
+UNUSED_GRANTS: dict[str, dict[str, str]] = {
+    "OrderSagaDurableExample/OrderSaga/Orchestrator/Function": {
+        f"kms:{action} {DATA_KEY_ARN}": (
+            "Lambda encrypts the durable execution's checkpoints with DurableConfig.KMSKeyArn (the hardened "
+            "stack's data key) under the orchestrator's role; LocalCloud's checkpoint store keeps them in memory "
+            "unencrypted, so no local call uses the key"
+        )
+        for action in ("Decrypt", "GenerateDataKey")
+    } | {
+        f"lambda:GetDurableExecutionState arn:aws:lambda:us-east-1:123456789012:function:{_ORCHESTRATOR}:*": (
+            "the durable SDK pages in checkpointed state with GetDurableExecutionState only when the invocation "
+            "input does not carry all of it (a NextMarker); these executions' few steps always fit"
+        ),
+        **send_extras("OrderSagaDurableExample-OrderSagaOrchestratorAsyncFailuresQueueB0AD602C"),
+    },
+    **{
+        f"OrderSagaDurableExample/OrderSaga/{step}Action/Function": table_key("Decrypt", "DescribeKey", "Encrypt", "GenerateDataKey")
+        for step in ("reserve_inventory", "charge_payment", "ship_order")
+    },
+    **{
+        f"OrderSagaDurableExample/OrderSaga/{step}Compensation/Function": {
+            **table_key("Decrypt", "DescribeKey", "Encrypt", "GenerateDataKey"),
+            f"dynamodb:DeleteItem {_TABLE}": CLAIM_RELEASED_ON_RAISE,
+        }
+        for step in ("reserve_inventory", "charge_payment", "ship_order")
+    },
+}
+
+
+def test_every_grant_was_used_or_is_named(observed_grants: Any) -> None:
+    observed_grants.assert_named(UNUSED_GRANTS)  # last: every cloud of the module has closed
