@@ -59,7 +59,7 @@ from cdk_serverless_patterns.building_blocks.traffic_hints import add_call_hint
 from cdk_serverless_patterns.building_blocks.option_types import BOOL, COMMON
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge, acknowledge_inline_policies
 from cdk_serverless_patterns.checks.nag_ids import resource_finding
-from cdk_serverless_patterns.errors import Problems, child_path, is_token
+from cdk_serverless_patterns.errors import Problems, child_path, is_token, or_default
 from cdk_serverless_patterns.patterns.saga.start_api import (
     SagaStartApi,
     SagaStartApiResources,
@@ -193,7 +193,7 @@ def _validate_approval(problems: Problems, approval: Any, steps: Any, execution_
     )
     if approval.topic is not None:
         problems.check(TOPIC.check(approval.topic), "approval.topic", approval.topic, TOPIC.allowed, TOPIC.fix)
-    wait = approval.timeout if approval.timeout is not None else defaults.SAGA_APPROVAL_TIMEOUT
+    wait = or_default(approval.timeout, defaults.SAGA_APPROVAL_TIMEOUT)
     _validate_duration(
         problems,
         "approval.timeout",
@@ -405,7 +405,7 @@ class DurableSaga(Construct):
         }
         if approval is not None:
             assert self.approval_topic is not None
-            wait = approval.timeout if approval.timeout is not None else defaults.SAGA_APPROVAL_TIMEOUT
+            wait = or_default(approval.timeout, defaults.SAGA_APPROVAL_TIMEOUT)
             definition["approval"] = {
                 "before": approval.before,
                 "timeout_s": int(wait.to_seconds()),

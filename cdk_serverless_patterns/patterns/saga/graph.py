@@ -33,6 +33,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from cdk_serverless_patterns import defaults
+from cdk_serverless_patterns.errors import or_default
 
 if TYPE_CHECKING:
     from .workflow import SagaApproval, SagaStep
@@ -343,7 +344,7 @@ def _approval(
             }
         ),
         task_timeout=sfn.Timeout.duration(
-            approval.timeout if approval.timeout is not None else defaults.SAGA_APPROVAL_TIMEOUT
+            or_default(approval.timeout, defaults.SAGA_APPROVAL_TIMEOUT)
         ),
         result_path="$.approval",
         comment=f"Human approval before {approval.before}; timeout counts as rejection",

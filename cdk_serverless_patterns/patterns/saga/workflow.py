@@ -504,11 +504,7 @@ class Saga(Construct):
         dashboard: bool = False,
     ) -> None:
         retries = or_default(retry_attempts, defaults.SAGA_RETRY_ATTEMPTS)
-        compensation_retries = (
-            compensation_retry_attempts
-            if compensation_retry_attempts is not None
-            else defaults.SAGA_COMPENSATION_RETRY_ATTEMPTS
-        )
+        compensation_retries = or_default(compensation_retry_attempts, defaults.SAGA_COMPENSATION_RETRY_ATTEMPTS)
         problems = Problems(child_path(scope, construct_id))
         check_option_types(
             problems,
