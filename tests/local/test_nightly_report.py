@@ -159,9 +159,8 @@ UNUSED_GRANTS: dict[str, dict[str, str]] = {
     "NightlyReportExample/SessionCleanup/Job/Function": {
         **send_extras("NightlyReportExample-SessionCleanupJobAsyncFailuresQueue104BDFD2"),
         "secretsmanager:DescribeSecret arn:aws:secretsmanager:us-east-1:123456789012:secret:nightly-report/report-signing-key-??????":
-            "part of the library's read-only secret grant (GetSecretValue + DescribeSecret, as CDK's grant_read): "
-            "Powertools' and the runtime getter read the value only; DescribeSecret lets an operator's tooling "
-            "under the same role check rotation state",
+            "part of the library's read-only secret grant (GetSecretValue + DescribeSecret, as CDK's grant_read "
+            "gives); the job reads the value through runtime.secrets.get_secret, which calls only GetSecretValue",
         "ssm:GetParameters arn:aws:ssm:us-east-1:123456789012:parameter/nightly-report/max-deletes":
             "part of the library's read-only parameter grant (GetParameter + GetParameters, as CDK's grant_read): "
             "the job reads the one parameter with GetParameter",
