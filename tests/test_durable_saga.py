@@ -188,7 +188,7 @@ def _make(**kwargs):
             # the engine cannot wait longer than the execution lives
             {"approval": SagaApproval(before="a", timeout=cdk.Duration.days(2)), "execution_timeout": cdk.Duration.days(1)},
             "approval.timeout",
-            "shorter than execution_timeout (1 day)",
+            "shorter than the execution timeout (1 day)",
         ),
         ({"start_api": SagaStartApi(execution_name_field="order id")}, "start_api.execution_name_field", "top-level JSON field"),
     ],
@@ -205,7 +205,7 @@ def test_invalid_settings_raise_pattern_config_error(kwargs, field, allowed):
     "kwargs, field, allowed",
     [
         ({"retry_attempts": 186}, "retry_attempts", "0-185"),
-        ({"max_event_age": cdk.Duration.seconds(30)}, "max_event_age", "60 s - 86400 s"),
+        ({"max_event_age": cdk.Duration.seconds(30)}, "max_event_age", "60-86400 s"),
         ({"idempotency": None}, "idempotency", "an Idempotency declaration"),
     ],
 )

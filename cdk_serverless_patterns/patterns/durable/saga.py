@@ -21,13 +21,14 @@ compensated too (it may have committed), then the completed steps in reverse;
 a compensation that fails past its retries does not stop the others, and the
 execution then ends ``SagaCompensationIncomplete`` listing what is left, with
 an alarm.
+
+Options are in :mod:`.options` (the step, approval and retry declarations are
+``Saga``'s), rules in :mod:`.validation`; this module declares the orchestrator.
 """
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-from typing import Any, Optional, Sequence, cast
+from typing import Optional, Sequence, cast
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -42,13 +43,8 @@ from constructs import Construct
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.alarms import AlarmSpec, Graph, function_graphs, sum_metric
 from cdk_serverless_patterns.building_blocks.alarms import dashboard as make_dashboard
-from cdk_serverless_patterns.building_blocks.concurrency import (
-    bounded,
-    check_not_zero,
-    saga_function_count,
-    saga_reserved_concurrency,
-)
-from cdk_serverless_patterns.building_blocks.function import FunctionSpec, Invocation, ServerlessFunction, validate_spec
+from cdk_serverless_patterns.building_blocks.concurrency import saga_function_count
+from cdk_serverless_patterns.building_blocks.function import FunctionSpec, Invocation, ServerlessFunction
 from cdk_serverless_patterns.building_blocks.grants import grant_exactly
 from cdk_serverless_patterns.building_blocks.function.spec import record_idempotency
 from cdk_serverless_patterns.building_blocks.hardening import data_key_for
@@ -56,185 +52,16 @@ from cdk_serverless_patterns.building_blocks.idempotency import Idempotency
 from cdk_serverless_patterns.building_blocks.pattern_options import PatternOptions
 from cdk_serverless_patterns.building_blocks.rule_targets import RuleTarget
 from cdk_serverless_patterns.building_blocks.traffic_hints import add_call_hint
-from cdk_serverless_patterns.building_blocks.option_types import BOOL, COMMON
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge, acknowledge_inline_policies
 from cdk_serverless_patterns.checks.nag_ids import resource_finding
-from cdk_serverless_patterns.errors import Problems, child_path, is_token, or_default
-from cdk_serverless_patterns.patterns.saga.start_api import (
-    SagaStartApi,
-    SagaStartApiResources,
-    add_start_api,
-    validate_start_api,
-)
-from cdk_serverless_patterns.building_blocks.option_types import TOPIC
-from cdk_serverless_patterns.patterns.saga.workflow import SagaApproval, SagaStep, SagaStepFunctions, approval_topic
+from cdk_serverless_patterns.errors import Problems, child_path, or_default
 from cdk_serverless_patterns.runtime import durable_saga as runtime
 
-ORCHESTRATOR_DIR = Path(__file__).parent / "orchestrator"
-#: What the durable execution role needs to checkpoint and replay (the
-#: AWSLambdaBasicDurableExecutionRolePolicy's durable actions, scoped here).
-CHECKPOINT_ACTIONS = ("lambda:CheckpointDurableExecution", "lambda:GetDurableExecutionState")
-CALLBACK_ACTIONS = (
-    "lambda:SendDurableExecutionCallbackSuccess",
-    "lambda:SendDurableExecutionCallbackFailure",
-    "lambda:SendDurableExecutionCallbackHeartbeat",
-)
-_RETRY_MAX = 1000
-#: Step names name durable operations and keys of ``results``.
-_STEP_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
-_OPTION_TYPES = {**COMMON, "dashboard": BOOL}
-
-
-def _validate(
-    problems: Problems,
-    steps: Any,
-    execution_timeout: Any,
-    retention_period: Any,
-    retry_attempts: Any,
-    compensation_retry_attempts: Any,
-    orchestrator_runtime: Any,
-    start_api: Any = None,
-    approval: Any = None,
-) -> None:
-    """Every rule of :class:`DurableSaga`, collected into ``problems``."""
-    if start_api is not None:
-        validate_start_api(problems, start_api)
-    if approval is not None:
-        _validate_approval(problems, approval, steps, execution_timeout)
-    if not isinstance(steps, (list, tuple)) or not steps:
-        problems.add(
-            "steps",
-            steps,
-            "a non-empty list of SagaStep",
-            "pass steps=[SagaStep('reserve', action=FunctionSpec(...), compensation=...), ...]",
-        )
-        steps = []
-    seen: set[str] = set()
-    step_timeout_max = defaults.TIMEOUT_MAX_S - defaults.DURABLE_ORCHESTRATOR_TIMEOUT_MARGIN.to_seconds()
-    for index, step in enumerate(steps):
-        field = f"steps[{index}]"
-        if not isinstance(step, SagaStep):
-            problems.add(field, step, "a SagaStep", "wrap it: SagaStep(name, action=spec)")
-            continue
-        name_ok = isinstance(step.name, str) and bool(_STEP_NAME_RE.match(step.name))
-        problems.check(
-            name_ok,
-            f"{field}.name",
-            step.name,
-            "1-64 letters, digits and '_', starting with a letter (the name of its durable step)",
-            "use a name like 'charge_payment'",
-        )
-        problems.check(
-            step.name not in seen, f"{field}.name", step.name, "a name no other step uses", "rename one of the steps"
-        )
-        seen.add(step.name)
-        for role, spec in (("action", step.action), ("compensation", step.compensation)):
-            if spec is None:
-                continue
-            check_not_zero(problems, f"{field}.{role}", spec, f"a saga {role}")
-            validate_spec(
-                problems,
-                spec,
-                field_prefix=f"{field}.{role}",
-                max_timeout_s=step_timeout_max,
-                max_timeout_reason="the orchestrator waits for each step function within its own 15-minute "
-                f"invocation, {defaults.DURABLE_ORCHESTRATOR_TIMEOUT_MARGIN.to_seconds()} s of which are its margin",
-            )
-    _validate_duration(
-        problems,
-        "execution_timeout",
-        execution_timeout,
-        low_s=1,
-        high_s=defaults.DURABLE_EXECUTION_TIMEOUT_MAX_S,
-        allowed=f"1 s - {defaults.DURABLE_EXECUTION_TIMEOUT_MAX_S:,} s (366 days), whole seconds "
-        "(DurableConfig.ExecutionTimeout)",
-        fix="pass e.g. Duration.hours(6)",
-    )
-    _validate_duration(
-        problems,
-        "retention_period",
-        retention_period,
-        low_s=86400,
-        high_s=defaults.DURABLE_RETENTION_MAX_DAYS * 86400,
-        allowed=f"1 - {defaults.DURABLE_RETENTION_MAX_DAYS} days, whole days (DurableConfig.RetentionPeriodInDays)",
-        fix="pass e.g. Duration.days(14)",
-        whole_days=True,
-    )
-    for field, value in (("retry_attempts", retry_attempts), ("compensation_retry_attempts", compensation_retry_attempts)):
-        problems.check(
-            isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _RETRY_MAX,
-            field,
-            value,
-            f"an integer 0-{_RETRY_MAX} (retries after the first attempt; each is a billed durable operation)",
-            "pass a small integer such as 4",
-        )
-    runtime_name = getattr(orchestrator_runtime, "name", orchestrator_runtime)
-    problems.check(
-        runtime_name in defaults.DURABLE_PYTHON_RUNTIMES,
-        "orchestrator_runtime",
-        runtime_name,
-        f"one of {', '.join(defaults.DURABLE_PYTHON_RUNTIMES)} (the Python runtimes that run durable functions)",
-        "leave orchestrator_runtime unset, or pass lambda_.Runtime.PYTHON_3_14",
-    )
-
-
-def _validate_approval(problems: Problems, approval: Any, steps: Any, execution_timeout: Any) -> None:
-    """The approval names a step, and the execution lives long enough to wait for it."""
-    if not isinstance(approval, SagaApproval):
-        problems.add("approval", approval, "a SagaApproval", "pass SagaApproval(before='ship_order')")
-        return
-    names = [s.name for s in steps if isinstance(s, SagaStep)] if isinstance(steps, (list, tuple)) else []
-    problems.check(
-        approval.before in names,
-        "approval.before",
-        approval.before,
-        f"the name of a step ({', '.join(names) or 'none defined'})",
-        "name the step that must wait for the approval",
-    )
-    if approval.topic is not None:
-        problems.check(TOPIC.check(approval.topic), "approval.topic", approval.topic, TOPIC.allowed, TOPIC.fix)
-    wait = or_default(approval.timeout, defaults.SAGA_APPROVAL_TIMEOUT)
-    _validate_duration(
-        problems,
-        "approval.timeout",
-        wait,
-        low_s=1,
-        high_s=defaults.DURABLE_EXECUTION_TIMEOUT_MAX_S,
-        allowed=f"1 s - {defaults.DURABLE_EXECUTION_TIMEOUT_MAX_S:,} s, whole seconds (the callback's timeout)",
-        fix="pass e.g. Duration.hours(24)",
-    )
-    if isinstance(wait, Duration) and isinstance(execution_timeout, Duration):
-        waited, lives = wait.to_seconds(integral=False), execution_timeout.to_seconds(integral=False)
-        if not is_token(waited) and not is_token(lives):
-            problems.check(
-                waited < lives,
-                "approval.timeout",
-                wait.to_human_string(),
-                f"shorter than execution_timeout ({execution_timeout.to_human_string()}): the execution cannot wait "
-                "longer than it lives, and a timed-out execution never compensates its completed steps",
-                "shorten approval.timeout or lengthen execution_timeout (up to 366 days)",
-            )
-
-
-def _validate_duration(
-    problems: Problems,
-    field: str,
-    value: Any,
-    *,
-    low_s: float,
-    high_s: float,
-    allowed: str,
-    fix: str,
-    whole_days: bool = False,
-) -> None:
-    if not isinstance(value, Duration):
-        problems.add(field, value, "an aws_cdk.Duration", fix)
-        return
-    seconds = value.to_seconds(integral=False)
-    if is_token(seconds):
-        return
-    whole = seconds == int(seconds) and (not whole_days or seconds % 86400 == 0)
-    problems.check(whole and low_s <= seconds <= high_s, field, value.to_human_string(), allowed, fix)
+from ..saga.options import SagaApproval, SagaStep, SagaStepFunctions
+from ..saga.start_api import SagaStartApi, SagaStartApiResources, add_start_api
+from ..saga.step_functions import approval_topic, build_step_functions, distinct_functions
+from .options import CALLBACK_ACTIONS, CHECKPOINT_ACTIONS, OPTION_TYPES, ORCHESTRATOR_DIR, DurableSagaSettings
+from .validation import validate, validate_start_on
 
 
 class DurableSaga(Construct):
@@ -333,48 +160,31 @@ class DurableSaga(Construct):
         start_api: Optional[SagaStartApi] = None,
         approval: Optional[SagaApproval] = None,
     ) -> None:
-        timeout = execution_timeout if execution_timeout is not None else defaults.DURABLE_SAGA_EXECUTION_TIMEOUT
-        retention = retention_period if retention_period is not None else defaults.DURABLE_SAGA_RETENTION
-        retries = retry_attempts if retry_attempts is not None else defaults.SAGA_RETRY_ATTEMPTS
-        compensation_retries = (
-            compensation_retry_attempts
-            if compensation_retry_attempts is not None
-            else defaults.SAGA_COMPENSATION_RETRY_ATTEMPTS
+        settings = DurableSagaSettings.of(
+            execution_timeout=execution_timeout,
+            retention_period=retention_period,
+            retry_attempts=retry_attempts,
+            compensation_retry_attempts=compensation_retry_attempts,
+            orchestrator_memory_size=orchestrator_memory_size,
+            orchestrator_runtime=orchestrator_runtime,
         )
-        py_runtime = orchestrator_runtime if orchestrator_runtime is not None else defaults.newest_python_runtime()
         options = PatternOptions(alarm_topic=alarm_topic, create_alarms=create_alarms, removal_policy=removal_policy,
                                  log_retention=log_retention, dashboard=dashboard)
         problems = Problems(child_path(scope, construct_id))
-        options.check_types(problems, _OPTION_TYPES)
-        _validate(problems, steps, timeout, retention, retries, compensation_retries, py_runtime, start_api, approval)
+        options.check_types(problems, OPTION_TYPES)
+        validate(problems, steps, settings, start_api, approval)
         problems.raise_if_any()
         super().__init__(scope, construct_id)
         self.steps = tuple(steps)
         self._options = options
 
-        self.functions: dict[str, SagaStepFunctions] = {}
-        by_spec: dict[int, ServerlessFunction] = {}
-        functions = saga_function_count(self.steps, extra=1)  # and the orchestrator
-
-        def function(spec: FunctionSpec, fid: str) -> ServerlessFunction:
-            if id(spec) not in by_spec:
-                # As Saga's: executions are not rate-limited, so each function reserves its share.
-                bound = saga_reserved_concurrency(spec, functions=functions)
-                by_spec[id(spec)] = ServerlessFunction(
-                    self, fid, bounded(spec, bound), invocation=Invocation.SYNC, **options.for_function
-                )
-            return by_spec[id(spec)]
-
-        for step in self.steps:
-            self.functions[step.name] = SagaStepFunctions(
-                function(step.action, f"{step.name}Action"),
-                function(step.compensation, f"{step.name}Compensation") if step.compensation is not None else None,
-            )
+        self.functions: dict[str, SagaStepFunctions] = build_step_functions(self, self.steps, options, extra_functions=1)
+        made = distinct_functions(self.functions)
 
         #: The topic approval requests go to (with ``approval``), or None.
-        self.approval_topic: Optional[sns.ITopic] = approval_topic(self, approval, removal_policy)
+        self.approval_topic: Optional[sns.ITopic] = approval_topic(self, approval, options.removal_policy)
 
-        longest = max(f.timeout.to_seconds() for f in by_spec.values())
+        longest = max(f.timeout.to_seconds() for f in made)
         orchestrator_timeout = min(
             defaults.TIMEOUT_MAX_S, longest + defaults.DURABLE_ORCHESTRATOR_TIMEOUT_MARGIN.to_seconds()
         )
@@ -393,22 +203,21 @@ class DurableSaga(Construct):
                 for s in self.steps
             ],
             "action_retry": {
-                "attempts": retries,
+                "attempts": settings.retries.attempts,
                 "initial_delay_s": int(defaults.SAGA_RETRY_INTERVAL.to_seconds()),
                 "max_delay_s": int(defaults.SAGA_RETRY_MAX_DELAY.to_seconds()),
             },
             "compensation_retry": {
-                "attempts": compensation_retries,
+                "attempts": settings.retries.compensation_attempts,
                 "initial_delay_s": int(defaults.SAGA_COMPENSATION_RETRY_INTERVAL.to_seconds()),
-                "max_delay_s": int(defaults.SAGA_COMPENSATION_RETRY_MAX_DELAY.to_seconds()),
+                "max_delay_s": int(settings.retries.compensation_max_delay.to_seconds()),
             },
         }
         if approval is not None:
             assert self.approval_topic is not None
-            wait = or_default(approval.timeout, defaults.SAGA_APPROVAL_TIMEOUT)
             definition["approval"] = {
                 "before": approval.before,
-                "timeout_s": int(wait.to_seconds()),
+                "timeout_s": int(approval.wait.to_seconds()),
                 "topic_arn": self.approval_topic.topic_arn,
             }
         self.orchestrator = ServerlessFunction(
@@ -417,20 +226,22 @@ class DurableSaga(Construct):
             FunctionSpec(
                 code=ORCHESTRATOR_DIR,
                 handler="app.handler",
-                runtime=py_runtime,
-                memory_size=orchestrator_memory_size if orchestrator_memory_size is not None else defaults.MEMORY_MB,
+                runtime=settings.orchestrator_runtime,
+                memory_size=settings.orchestrator_memory_size,
                 timeout=Duration.seconds(orchestrator_timeout),
                 description=f"Durable saga {self.node.path}: " + " -> ".join(s.name for s in self.steps),
                 # It waits on each step function inside its own invocation, so its concurrency is the
                 # sagas in flight: bounded by its share like the step functions (throttled asynchronous
                 # starts wait in Lambda's event queue, up to the maximum event age).
-                reserved_concurrency=max(1, defaults.SAGA_RESERVED_CONCURRENCY_SHARE // functions),
+                reserved_concurrency=max(1, defaults.SAGA_RESERVED_CONCURRENCY_SHARE // saga_function_count(self.steps, extra=1)),
             ),
             invocation=Invocation.ASYNC,
             # A failed saga is already compensated: Lambda must not start it again.
             async_retry_attempts=0,
             environment={runtime.DEFINITION_ENV: Stack.of(self).to_json_string(definition)},
-            durable_config=lambda_.DurableConfig(execution_timeout=timeout, retention_period=retention),
+            durable_config=lambda_.DurableConfig(
+                execution_timeout=settings.execution_timeout, retention_period=settings.retention_period
+            ),
             **options.for_function,
         )
         # The cost command: the actions run once per execution, the compensations only when one fails
@@ -444,9 +255,8 @@ class DurableSaga(Construct):
         self.start_target: lambda_.IFunction = self.orchestrator.alias
         cfn_function = cast(lambda_.CfnFunction, self.orchestrator.function.node.default_child)
 
-        self.encryption_key: Optional[kms.IKey] = (
-            encryption_key if encryption_key is not None else data_key_for(self)
-        )
+        # Not or_default: data_key_for creates the stack's data key on first use.
+        self.encryption_key: Optional[kms.IKey] = encryption_key if encryption_key is not None else data_key_for(self)
         if self.encryption_key is not None:
             cfn_function.add_property_override("DurableConfig.KMSKeyArn", self.encryption_key.key_arn)
             self.encryption_key.grant(self.orchestrator.role, "kms:Decrypt", "kms:GenerateDataKey")
@@ -479,7 +289,7 @@ class DurableSaga(Construct):
             self.approval_topic.grant_publish(self.orchestrator.role)
 
         self.alarms: list[cloudwatch.Alarm] = [
-            alarm for fn in {id(f): f for f in [*by_spec.values(), self.orchestrator]}.values() for alarm in fn.alarms
+            alarm for fn in [*made, self.orchestrator] for alarm in fn.alarms
         ]
         self.alarms.extend(options.alarms(self, self._alarm_specs()))
         #: ``POST /executions`` (:class:`SagaStartApiResources`), or None.
@@ -534,11 +344,6 @@ class DurableSaga(Construct):
 
     def dashboard_graphs(self) -> list[Graph]:
         """The graphs ``dashboard=True`` shows."""
-        functions: dict[str, ServerlessFunction] = {"orchestrator": self.orchestrator}
-        for step in self.functions.values():
-            for fn in (step.action, step.compensation):
-                if fn is not None:
-                    functions.setdefault(fn.node.id, fn)
         return [
             (
                 "Durable executions",
@@ -550,7 +355,7 @@ class DurableSaga(Construct):
                     ("compensations incomplete", self.metric_compensations_incomplete()),
                 ],
             ),
-            *function_graphs(functions),
+            *function_graphs({"orchestrator": self.orchestrator, **{fn.node.id: fn for fn in distinct_functions(self.functions)}}),
         ]
 
     # --- starts from EventBridge ---------------------------------------------------
@@ -584,24 +389,8 @@ class DurableSaga(Construct):
             ``events.RuleTargetInput.from_event_path("$.detail")``. Default: the whole event.
         """
         problems = Problems(f"{self.node.path}.start_on")
-        age = max_event_age if max_event_age is not None else defaults.RULE_MAX_EVENT_AGE
-        problems.check(
-            isinstance(retry_attempts, int) and not isinstance(retry_attempts, bool)
-            and defaults.RULE_RETRY_ATTEMPTS_MIN <= retry_attempts <= defaults.RULE_RETRY_ATTEMPTS_MAX,
-            "retry_attempts", retry_attempts,
-            f"an integer {defaults.RULE_RETRY_ATTEMPTS_MIN}-{defaults.RULE_RETRY_ATTEMPTS_MAX} (EventBridge retry policy)",
-            "pass e.g. retry_attempts=185",
-        )
-        _validate_duration(
-            problems, "max_event_age", age, low_s=defaults.RULE_MAX_EVENT_AGE_MIN_S, high_s=defaults.RULE_MAX_EVENT_AGE_MAX_S,
-            allowed=f"{defaults.RULE_MAX_EVENT_AGE_MIN_S} s - {defaults.RULE_MAX_EVENT_AGE_MAX_S} s, whole seconds",
-            fix="pass e.g. Duration.hours(1)",
-        )
-        problems.check(
-            isinstance(idempotency, Idempotency), "idempotency", idempotency,
-            "an Idempotency declaration (a redelivered event starts a second execution)",
-            "pass idempotency=Idempotency.conditional_write('<business key the steps write under>')",
-        )
+        age = or_default(max_event_age, defaults.RULE_MAX_EVENT_AGE)
+        validate_start_on(problems, retry_attempts, age, idempotency)
         problems.raise_if_any()
         record_idempotency(cast(lambda_.CfnFunction, self.orchestrator.function.node.default_child), idempotency)
         scope = Construct(self, f"StartOnRule{len(self.rule_targets) + 1}")

@@ -33,10 +33,9 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from cdk_serverless_patterns import defaults
-from cdk_serverless_patterns.errors import or_default
 
 if TYPE_CHECKING:
-    from .workflow import SagaApproval, SagaStep
+    from .options import SagaApproval, SagaStep
 
 _COMPENSATE_PREFIX = "Compensate-"
 _FAILED_SUFFIX = "-Failed"
@@ -344,7 +343,7 @@ def _approval(
             }
         ),
         task_timeout=sfn.Timeout.duration(
-            or_default(approval.timeout, defaults.SAGA_APPROVAL_TIMEOUT)
+            approval.wait
         ),
         result_path="$.approval",
         comment=f"Human approval before {approval.before}; timeout counts as rejection",
