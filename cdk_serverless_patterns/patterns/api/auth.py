@@ -30,7 +30,7 @@ import enum
 from dataclasses import dataclass
 from typing import Any, Optional, Sequence, cast
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Annotations, Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as v2_authorizers
@@ -41,6 +41,7 @@ from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.function import FunctionSpec, validate_spec
 from cdk_serverless_patterns.building_blocks.option_types import STRING_LIST
 from cdk_serverless_patterns.building_blocks.removal import follow_removal_policy
+from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge
 from cdk_serverless_patterns.errors import Problems, or_default
 
 from .api_type import ApiType
@@ -538,3 +539,46 @@ def _create_user_pool(scope: Construct, auth: ApiAuth, removal_policy: RemovalPo
     # Deletion protection follows the final DeletionPolicy, also when a DESTROY is applied later.
     follow_removal_policy(pool)
     return pool
+
+
+# --- what the chosen auth means for the findings and warnings ---------------------
+
+
+def acknowledge_auth(target: Construct, auth: ApiAuth, api_type: ApiType) -> None:
+    """Acknowledge the cdk-nag findings an explicit auth choice answers, on ``target``
+    (the REST API, or the parent of the HTTP API's routes)."""
+    if api_type is ApiType.HTTP:
+        # cdk-nag's COG4 checks REST methods only; APIG4 checks HTTP routes too.
+        if auth.kind is AuthKind.NONE:
+            acknowledge(target, AWS_SOLUTIONS + "APIG4", f"Public API by explicit ApiAuth.none(): {auth.reason}")
+        return
+    if auth.kind is AuthKind.NONE:
+        acknowledge(target, AWS_SOLUTIONS + "APIG4", f"Public API by explicit ApiAuth.none(): {auth.reason}")
+        acknowledge(target, AWS_SOLUTIONS + "COG4", f"Public API by explicit ApiAuth.none(): {auth.reason}")
+    elif auth.kind in (AuthKind.LAMBDA, AuthKind.IAM):
+        how = "a Lambda authorizer" if auth.kind is AuthKind.LAMBDA else "IAM (SigV4) authorization"
+        acknowledge(
+            target,
+            AWS_SOLUTIONS + "COG4",
+            f"Every method is authorized at the gateway by {how}, chosen explicitly with "
+            f"ApiAuth.{auth.kind.value if auth.kind is AuthKind.IAM else 'lambda_authorizer'}(); "
+            "a Cognito user pool authorizer is one option among those (APIG4 still checks that "
+            "every method is authorized).",
+        )
+
+
+def warn_on_weakened_auth(scope: Construct, auth: ApiAuth) -> None:
+    """Warn (``Annotations``) when a new user pool is made without MFA or threat protection."""
+    if auth.kind is not AuthKind.COGNITO or auth.user_pool is not None:
+        return
+    if not auth.mfa_required:
+        Annotations.of(scope).add_warning_v2(
+            "cdk-serverless-patterns:api-mfa-optional",
+            "mfa_required=False: MFA is optional in the new user pool (cdk-nag AwsSolutions-COG2).",
+        )
+    if auth.feature_plan is not None and auth.feature_plan != cognito.FeaturePlan.PLUS:
+        Annotations.of(scope).add_warning_v2(
+            "cdk-serverless-patterns:api-no-threat-protection",
+            f"feature_plan={auth.feature_plan}: the user pool has no threat protection "
+            "(cdk-nag AwsSolutions-COG8); acknowledge the finding with your reason.",
+        )

@@ -19,11 +19,16 @@ object share one function. Every function is invoked synchronously through its
 ``live`` alias, so its timeout is held to the integration timeout (REST 29 s,
 HTTP 30 s). Route parsing, function creation and table grants are shared by
 both API types; only the gateway resources differ.
+
+The package reads top-down: options in :mod:`.options` (and ``ApiAuth`` in
+:mod:`.auth`), every rule in :mod:`.validation` (routes in :mod:`.routes`, the
+stack's capacity in :mod:`.scale`); this module declares the API over them and the
+stage, auth and WAF blocks.
 """
 
 from __future__ import annotations
 
-import re
+from dataclasses import replace
 from typing import Any, Callable, Mapping, Optional, Sequence, Union, cast
 
 from aws_cdk import Annotations, Aws, Duration, RemovalPolicy
@@ -40,33 +45,37 @@ from aws_cdk.aws_apigatewayv2_integrations import HttpLambdaIntegration
 from constructs import Construct
 
 from cdk_serverless_patterns import defaults
-from cdk_serverless_patterns.building_blocks.alarms import AlarmSpec, alarms_from_specs
-from cdk_serverless_patterns.building_blocks.alarms import Graph, function_graphs
-from cdk_serverless_patterns.building_blocks.alarms import dashboard as alarm_dashboard
-from cdk_serverless_patterns.building_blocks.grants import grant_exactly
-from cdk_serverless_patterns.building_blocks.table_access import TableAccess, default_access, grant_table_access
 from cdk_serverless_patterns.building_blocks.aggregate_alarms import aggregate_function_alarms
+from cdk_serverless_patterns.building_blocks.alarms import AlarmSpec, Graph, function_graphs
+from cdk_serverless_patterns.building_blocks.alarms import dashboard as alarm_dashboard
 from cdk_serverless_patterns.building_blocks.concurrency import api_reserved_concurrency, bounded
-from cdk_serverless_patterns.building_blocks.function import (
-    FunctionSpec,
-    Invocation,
-    ServerlessFunction,
-)
+from cdk_serverless_patterns.building_blocks.function import FunctionSpec, Invocation, ServerlessFunction
 from cdk_serverless_patterns.building_blocks.function.compute import TENANT_ID_INTEGRATION_HEADER
+from cdk_serverless_patterns.building_blocks.grants import grant_exactly
 from cdk_serverless_patterns.building_blocks.hardening import is_hardened
 from cdk_serverless_patterns.building_blocks.logs import create_log_group
+from cdk_serverless_patterns.building_blocks.pattern_options import PatternOptions
+from cdk_serverless_patterns.building_blocks.table_access import TableAccess, default_access, grant_table_access
 from cdk_serverless_patterns.building_blocks.tables import create_table
 from cdk_serverless_patterns.building_blocks.waf import create_web_acl, log_web_acl
-from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge
 from cdk_serverless_patterns.errors import PatternConfigError, child_path, or_default
 from cdk_serverless_patterns.runtime import env
 
 from .api_type import ApiType
-from .auth import ApiAuth, AuthKind, BuiltAuth, build_authorizer, build_http_authorizer
-from .routes import Route, parse_route, routes_by_value
+from .auth import (
+    ApiAuth,
+    AuthKind,
+    BuiltAuth,
+    acknowledge_auth,
+    build_authorizer,
+    build_http_authorizer,
+    warn_on_weakened_auth,
+)
+from .options import SHARED_FUNCTION_IDS_CONTEXT as SHARED_FUNCTION_IDS_CONTEXT  # re-exported: defined here until 0.2
+from .options import ApiCache, ApiSettings
+from .routes import Route, arn_path, function_id, parse_route, routes_by_value, shared_function_id, unique_id
+from .scale import ResourcePlan, check_stack_capacity
 from .stage import (
-    ApiCache,
-    ApiSettings,
     acknowledge_stage_findings,
     cors_gateway_responses,
     cors_options,
@@ -76,7 +85,6 @@ from .stage import (
     rest_api_name,
     stage_options,
 )
-from .scale import ResourcePlan, check_stack_capacity
 from .validation import validate_api
 
 __all__ = ["ApiAuth", "ApiBackend", "ApiCache", "ApiType", "Route"]
@@ -215,15 +223,22 @@ class ApiBackend(Construct):
         log_retention: Optional[logs.RetentionDays] = None,
         dashboard: bool = False,
     ) -> None:
-        auth = auth if auth is not None else ApiAuth.cognito()
-        options = ApiSettings(
-            stage_name=or_default(stage_name, defaults.API_STAGE_NAME),
-            rate=or_default(throttling_rate_limit, defaults.API_THROTTLING_RATE_LIMIT),
-            burst=or_default(throttling_burst_limit, defaults.API_THROTTLING_BURST_LIMIT),
-            waf_rate_limit=or_default(waf_rate_limit, defaults.WAF_RATE_LIMIT_PER_5_MIN),
-            latency_slo=or_default(latency_slo, defaults.API_LATENCY_SLO),
-            server_error_rate=or_default(server_error_rate, defaults.API_SERVER_ERROR_RATE),
-            client_error_rate=or_default(client_error_rate, defaults.API_CLIENT_ERROR_RATE),
+        auth = or_default(auth, ApiAuth.cognito())
+        settings = ApiSettings.of(
+            stage_name=stage_name,
+            rate=throttling_rate_limit,
+            burst=throttling_burst_limit,
+            waf_rate_limit=waf_rate_limit,
+            latency_slo=latency_slo,
+            server_error_rate=server_error_rate,
+            client_error_rate=client_error_rate,
+        )
+        options = PatternOptions(
+            alarm_topic=alarm_topic,
+            create_alarms=create_alarms,
+            removal_policy=removal_policy,
+            log_retention=log_retention,
+            dashboard=dashboard,
         )
         origins = [cors_allow_origins] if isinstance(cors_allow_origins, str) else cors_allow_origins
         path = child_path(scope, construct_id)
@@ -234,7 +249,7 @@ class ApiBackend(Construct):
             auth=auth,
             table=table,
             environment=environment,
-            options=options,
+            options=settings,
             cors_allow_origins=origins,
             request_schemas=request_schemas,
             cache=cache,
@@ -254,8 +269,7 @@ class ApiBackend(Construct):
             waf_logging=waf_logging,
             table_access=table_access,
         )
-        waf = waf if waf is not None else api_type is ApiType.REST
-        create_alarms = or_default(create_alarms, True)  # None means the default, not False
+        waf = waf if waf is not None else api_type is ApiType.REST  # REST default: a new web ACL
         check_stack_capacity(
             path,
             scope,
@@ -269,9 +283,9 @@ class ApiBackend(Construct):
                 waf=waf,
                 request_schemas=len(request_schemas or {}),
                 api_key_required=api_key_required,
-                create_alarms=create_alarms,
+                create_alarms=options.create_alarms,
                 per_function_alarms=per_function_alarms,
-                dashboard=dashboard,
+                dashboard=options.dashboard,
                 waf_logging=waf_logging,
                 hardened=is_hardened(scope),
             ),
@@ -284,7 +298,9 @@ class ApiBackend(Construct):
         # --- table --------------------------------------------------------
         self.table: Optional[dynamodb.ITable] = None
         if table is True:
-            self.table = _create_api_table(self, removal_policy)
+            self.table = create_table(
+                self, "Table", partition_key="pk", sort_key="sk", removal_policy=options.removal_policy
+            )
         elif table is not None and table is not False:
             self.table = table
 
@@ -296,21 +312,20 @@ class ApiBackend(Construct):
         function_env.update(environment or {})
 
         function_count = len(routes_by_value(parsed)) + (1 if auth.kind is AuthKind.LAMBDA else 0)
+        # With per_function_alarms=False, aggregate alarms stand in for the functions' own.
+        function_options = replace(options, create_alarms=options.create_alarms and per_function_alarms)
 
         def make_function(
             fid: str, spec: FunctionSpec, extra: Optional[Mapping[str, str]] = None, *, route: bool = False
         ) -> ServerlessFunction:
             # The stage throttle bounds the rate, not concurrency: reserve a bound (concurrency.py).
-            bound = api_reserved_concurrency(spec, rate=options.rate, functions=function_count)
+            bound = api_reserved_concurrency(spec, rate=settings.rate, functions=function_count)
             function = ServerlessFunction(
                 self,
                 fid,
                 bounded(spec, bound),
                 invocation=Invocation.SYNC,
-                alarm_topic=alarm_topic,
-                create_alarms=create_alarms and per_function_alarms,
-                log_retention=log_retention,
-                removal_policy=removal_policy,
+                **function_options.for_function,
                 environment=extra,
                 max_timeout=(api_type.integration_timeout_s, api_type.timeout_reason),
                 # REST routes map the tenant id into each invoke (see _add_method)
@@ -319,9 +334,9 @@ class ApiBackend(Construct):
             return function
 
         self.access_log_group = create_log_group(
-            self, "AccessLogs", retention=log_retention, removal_policy=removal_policy
+            self, "AccessLogs", retention=options.log_retention, removal_policy=options.removal_policy
         )
-        self.stage_name: str = options.stage_name
+        self.stage_name: str = settings.stage_name
         self.functions: dict[str, ServerlessFunction] = {}
         self.routes: dict[Route, ServerlessFunction] = {}
         self.request_validator: Optional[apigw.RequestValidator] = None
@@ -330,21 +345,20 @@ class ApiBackend(Construct):
         self.web_acl: Optional[wafv2.CfnWebACL] = None
         self.web_acl_log_group: Optional[logs.LogGroup] = None
         if api_type is ApiType.HTTP:
-            self._build_http(parsed, auth, options, origins, detailed_metrics, removal_policy, make_function, function_env)
+            self._build_http(parsed, auth, settings, origins, detailed_metrics, options, make_function, function_env)
         else:
             self._build_rest(
-                parsed, auth, options, origins, detailed_metrics, removal_policy, make_function, function_env,
+                parsed, auth, settings, origins, detailed_metrics, options, make_function, function_env,
                 request_schemas=request_schemas,
                 cache=cache,
                 api_key_required=api_key_required,
                 usage_plan_quota_per_day=usage_plan_quota_per_day,
                 waf=waf,
                 waf_logging=waf_logging,
-                log_retention=log_retention,
             )
 
-        self._acknowledge(auth)
-        self._warn_on_weakened_defaults(auth)
+        acknowledge_auth(self.http_routes if api_type is ApiType.HTTP else self.api, auth, api_type)
+        warn_on_weakened_auth(self, auth)
 
         # --- alarms -------------------------------------------------------
         self.alarms: list[cloudwatch.Alarm] = []
@@ -353,12 +367,13 @@ class ApiBackend(Construct):
             functions.append(self.authorizer_function)
         for function in functions:
             self.alarms.extend(function.alarms)
-        if create_alarms:
-            self.alarms.extend(self._create_alarms(options, alarm_topic))
-            if not per_function_alarms:
-                self.alarms.extend(aggregate_function_alarms(self, functions, alarm_topic))
+        self.alarms.extend(options.alarms(self, self._alarm_specs(settings)))
+        if options.create_alarms and not per_function_alarms:
+            self.alarms.extend(aggregate_function_alarms(self, functions, options.alarm_topic))
         self.dashboard: Optional[cloudwatch.Dashboard] = (
-            alarm_dashboard(self, "Dashboard", self.alarms, self.dashboard_graphs()) if dashboard and self.alarms else None
+            alarm_dashboard(self, "Dashboard", self.alarms, self.dashboard_graphs())
+            if options.dashboard and self.alarms
+            else None
         )
 
     # --- metrics: exactly what the alarms watch (REST and HTTP stages alike) ---
@@ -407,7 +422,7 @@ class ApiBackend(Construct):
                     "or authorize callers through the API's own authorizer"
                 ],
             )
-        wanted = [_route_of(r) for r in routes]
+        wanted = [parse_route(r) for r in routes]
         unknown = [r.key for r in wanted if r not in self.routes]
         if unknown:
             raise PatternConfigError(
@@ -416,7 +431,7 @@ class ApiBackend(Construct):
                  "Fix: pass route keys exactly as given in routes="],
             )
         resources = (
-            [self.api.arn_for_execute_api(r.method if r.method != "ANY" else "*", _arn_path(r), self.stage_name) for r in wanted]
+            [self.api.arn_for_execute_api(r.method if r.method != "ANY" else "*", arn_path(r), self.stage_name) for r in wanted]
             if wanted
             else [self.api.arn_for_execute_api("*", "/*", self.stage_name)]
         )
@@ -443,8 +458,8 @@ class ApiBackend(Construct):
         used_ids: set[str] = set()
         named_for_routes = self.node.try_get_context(SHARED_FUNCTION_IDS_CONTEXT) is True
         for spec, group in routes_by_value(parsed).values():
-            base = _shared_function_id(group) if named_for_routes and len(group) > 1 else _function_id(group[0])
-            fid = _unique_id(base, used_ids)
+            base = shared_function_id(group) if named_for_routes and len(group) > 1 else function_id(group[0])
+            fid = unique_id(base, used_ids)
             function = make_function(fid, spec, function_env, route=True)
             for route in group:
                 self.functions[route.key] = function
@@ -456,10 +471,10 @@ class ApiBackend(Construct):
         self,
         parsed: Mapping[Route, FunctionSpec],
         auth: ApiAuth,
-        options: ApiSettings,
+        settings: ApiSettings,
         origins: Optional[Sequence[str]],
         detailed_metrics: bool,
-        removal_policy: RemovalPolicy,
+        options: PatternOptions,
         make_function: Any,
         function_env: Mapping[str, str],
         *,
@@ -469,10 +484,9 @@ class ApiBackend(Construct):
         usage_plan_quota_per_day: Optional[int],
         waf: Union[bool, str],
         waf_logging: bool,
-        log_retention: Optional[logs.RetentionDays],
     ) -> None:
         # --- auth ---------------------------------------------------------
-        built = build_authorizer(self, auth, removal_policy=removal_policy, make_function=make_function)
+        built = build_authorizer(self, auth, removal_policy=options.removal_policy, make_function=make_function)
         self.user_pool: Optional[cognito.IUserPool] = built.user_pool
         self.user_pool_client: Optional[cognito.UserPoolClient] = built.user_pool_client
         self.authorizer: Optional[Any] = built.authorizer
@@ -490,7 +504,7 @@ class ApiBackend(Construct):
             # policy (AwsSolutions-IAM4); the account needs it set once (see docs).
             cloud_watch_role=False,
             default_cors_preflight_options=cors_options(origins, parsed) if origins else None,
-            deploy_options=stage_options(options, self.access_log_group, cache, parsed, detailed_metrics),
+            deploy_options=stage_options(settings, self.access_log_group, cache, parsed, detailed_metrics),
         )
         self.stage: Any = self.api.deployment_stage
         self.url: str = self.api.url
@@ -507,7 +521,7 @@ class ApiBackend(Construct):
         models = self._request_models(request_schemas or {})
 
         # --- functions and methods -----------------------------------------
-        cached = {_route_of(k) for k in cache.routes} if cache else set()
+        cached = {parse_route(k) for k in cache.routes} if cache else set()
         self._add_functions(
             parsed,
             make_function,
@@ -521,7 +535,7 @@ class ApiBackend(Construct):
         if api_key_required:
             self.usage_plan = self.api.add_usage_plan(
                 "UsagePlan",
-                throttle=apigw.ThrottleSettings(rate_limit=options.rate, burst_limit=options.burst),
+                throttle=apigw.ThrottleSettings(rate_limit=settings.rate, burst_limit=settings.burst),
                 quota=(
                     apigw.QuotaSettings(limit=usage_plan_quota_per_day, period=apigw.Period.DAY)
                     if usage_plan_quota_per_day is not None
@@ -534,10 +548,10 @@ class ApiBackend(Construct):
 
         # --- WAF ----------------------------------------------------------
         if waf is True:
-            self.web_acl = create_web_acl(self, "WebAcl", rate_limit=options.waf_rate_limit, metric_name="ApiWebAcl")
+            self.web_acl = create_web_acl(self, "WebAcl", rate_limit=settings.waf_rate_limit, metric_name="ApiWebAcl")
             if waf_logging:
                 self.web_acl_log_group = log_web_acl(
-                    self, "WebAclLogs", self.web_acl, retention=log_retention, removal_policy=removal_policy
+                    self, "WebAclLogs", self.web_acl, retention=options.log_retention, removal_policy=options.removal_policy
                 )
             web_acl_arn: Optional[str] = self.web_acl.attr_arn
         elif isinstance(waf, str):
@@ -559,14 +573,14 @@ class ApiBackend(Construct):
         self,
         parsed: Mapping[Route, FunctionSpec],
         auth: ApiAuth,
-        options: ApiSettings,
+        settings: ApiSettings,
         origins: Optional[Sequence[str]],
         detailed_metrics: bool,
-        removal_policy: RemovalPolicy,
+        options: PatternOptions,
         make_function: Any,
         function_env: Mapping[str, str],
     ) -> None:
-        built = build_http_authorizer(self, auth, removal_policy=removal_policy, make_function=make_function)
+        built = build_http_authorizer(self, auth, removal_policy=options.removal_policy, make_function=make_function)
         self.user_pool = built.user_pool
         self.user_pool_client = built.user_pool_client
         self.authorizer = built.authorizer
@@ -583,7 +597,7 @@ class ApiBackend(Construct):
             create_default_stage=False,
         )
         self.stage = http_stage(
-            self, "Stage", api=self.api, o=options, log_group=self.access_log_group, detailed_metrics=detailed_metrics
+            self, "Stage", api=self.api, o=settings, log_group=self.access_log_group, detailed_metrics=detailed_metrics
         )
         self.url = self.stage.url
         self.execute_api_domain_name = f"{self.api.api_id}.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}"
@@ -601,7 +615,7 @@ class ApiBackend(Construct):
                 )
             apigwv2.HttpRoute(
                 self.http_routes,
-                _function_id(route),
+                function_id(route),
                 http_api=self.api,
                 route_key=apigwv2.HttpRouteKey.with_(route.path, apigwv2.HttpMethod[route.method]),
                 integration=integrations[fid],
@@ -618,8 +632,8 @@ class ApiBackend(Construct):
             return models
         scope = Construct(self, "RequestModels")
         for key, schema in schemas.items():
-            route = _route_of(key)
-            name = _function_id(route)
+            route = parse_route(key)
+            name = function_id(route)
             models[route] = request_model(
                 scope,
                 name,
@@ -684,121 +698,29 @@ class ApiBackend(Construct):
             access = access | self._table_access.get(route.key, default_access(route.is_read_only))
         grant_table_access(self.table, function.role, access)
 
-    def _acknowledge(self, auth: ApiAuth) -> None:
-        if self.api_type is ApiType.HTTP:
-            # cdk-nag's COG4 checks REST methods only; APIG4 checks HTTP routes too.
-            if auth.kind is AuthKind.NONE:
-                acknowledge(
-                    self.http_routes, AWS_SOLUTIONS + "APIG4", f"Public API by explicit ApiAuth.none(): {auth.reason}"
-                )
-            return
-        if auth.kind is AuthKind.NONE:
-            acknowledge(self.api, AWS_SOLUTIONS + "APIG4", f"Public API by explicit ApiAuth.none(): {auth.reason}")
-            acknowledge(self.api, AWS_SOLUTIONS + "COG4", f"Public API by explicit ApiAuth.none(): {auth.reason}")
-        elif auth.kind in (AuthKind.LAMBDA, AuthKind.IAM):
-            how = "a Lambda authorizer" if auth.kind is AuthKind.LAMBDA else "IAM (SigV4) authorization"
-            acknowledge(
-                self.api,
-                AWS_SOLUTIONS + "COG4",
-                f"Every method is authorized at the gateway by {how}, chosen explicitly with "
-                f"ApiAuth.{auth.kind.value if auth.kind is AuthKind.IAM else 'lambda_authorizer'}(); "
-                "a Cognito user pool authorizer is one option among those (APIG4 still checks that "
-                "every method is authorized).",
-            )
-
-    def _warn_on_weakened_defaults(self, auth: ApiAuth) -> None:
-        if auth.kind is AuthKind.COGNITO and auth.user_pool is None:
-            if not auth.mfa_required:
-                Annotations.of(self).add_warning_v2(
-                    "cdk-serverless-patterns:api-mfa-optional",
-                    "mfa_required=False: MFA is optional in the new user pool (cdk-nag AwsSolutions-COG2).",
-                )
-            if auth.feature_plan is not None and auth.feature_plan != cognito.FeaturePlan.PLUS:
-                Annotations.of(self).add_warning_v2(
-                    "cdk-serverless-patterns:api-no-threat-protection",
-                    f"feature_plan={auth.feature_plan}: the user pool has no threat protection "
-                    "(cdk-nag AwsSolutions-COG8); acknowledge the finding with your reason.",
-                )
-
-    def _create_alarms(self, options: ApiSettings, topic: Optional[sns.ITopic]) -> list[cloudwatch.Alarm]:
+    def _alarm_specs(self, settings: ApiSettings) -> list[AlarmSpec]:
         path = self.node.path
-        slo_ms = options.latency_slo.to_milliseconds()
-        return alarms_from_specs(
-            self,
-            [
-                AlarmSpec(
-                    "ServerErrorRateAlarm",
-                    metric=self.metric_server_error_rate(),
-                    threshold=options.server_error_rate,
-                    description=f"{path}: more than {options.server_error_rate:.1%} of requests returned 5XX.",
+        slo_ms = settings.latency_slo.to_milliseconds()
+        return [
+            AlarmSpec(
+                "ServerErrorRateAlarm",
+                metric=self.metric_server_error_rate(),
+                threshold=settings.server_error_rate,
+                description=f"{path}: more than {settings.server_error_rate:.1%} of requests returned 5XX.",
+            ),
+            AlarmSpec(
+                "ClientErrorRateAlarm",
+                metric=self.metric_client_error_rate(),
+                threshold=settings.client_error_rate,
+                description=(
+                    f"{path}: more than {settings.client_error_rate:.1%} of requests returned 4XX "
+                    "(a broken client, expired credentials, or someone probing the API)."
                 ),
-                AlarmSpec(
-                    "ClientErrorRateAlarm",
-                    metric=self.metric_client_error_rate(),
-                    threshold=options.client_error_rate,
-                    description=(
-                        f"{path}: more than {options.client_error_rate:.1%} of requests returned 4XX "
-                        "(a broken client, expired credentials, or someone probing the API)."
-                    ),
-                ),
-                AlarmSpec(
-                    "LatencyAlarm",
-                    metric=self.metric_latency(),
-                    threshold=slo_ms,
-                    description=f"{path}: p95 latency is above the {slo_ms:g} ms SLO.",
-                ),
-            ],
-            alarm_topic=topic,
-        )
-
-
-
-def _route_of(key: str) -> Route:
-    return parse_route(key)
-
-
-def _arn_path(route: Route) -> str:
-    """The route's path in an execute-api ARN: path parameters match any value."""
-    return "/" + "/".join("*" if segment.startswith("{") else segment for segment in route.segments)
-
-
-def _function_id(route: Route) -> str:
-    words = [route.method.capitalize()]
-    for segment in route.segments or ("root",):
-        words.extend(w.capitalize() for w in re.split(r"[^A-Za-z0-9]+", segment) if w)
-    return "".join(words)
-
-
-#: Context key (``cdk.json`` ``"context"``, or ``cdk.App(context=...)``): ``true`` names a function
-#: that several routes share for what it serves, ``OrdersRoutes`` for ``GET /orders`` +
-#: ``POST /orders`` + ``GET /orders/{id}``. Unset (the default, and what every app before 0.2.0
-#: synthesized), it keeps the id of its first route (``GetOrders``): renaming a construct id
-#: changes the logical ids under it and replaces the function's log group (its logs are lost),
-#: so only new apps turn it on. See docs/upgrading.md.
-SHARED_FUNCTION_IDS_CONTEXT = "@cdk-serverless-patterns/api:sharedFunctionNamedForItsRoutes"
-
-
-def _shared_function_id(routes: Sequence[Route]) -> str:
-    """``<common literal path prefix>Routes`` (``OrdersRoutes``; ``RootRoutes`` for ``/`` only,
-    ``ApiRoutes`` when the routes share no leading path segment)."""
-    common: list[str] = []
-    for parts in zip(*(r.segments for r in routes)):
-        if len(set(parts)) != 1 or parts[0].startswith("{"):
-            break
-        common.append(parts[0])
-    if not common and all(not r.segments for r in routes):
-        common = ["root"]
-    words = [w.capitalize() for segment in common for w in re.split(r"[^A-Za-z0-9]+", segment) if w]
-    return "".join(words or ["Api"]) + "Routes"
-
-
-def _unique_id(base: str, used: set[str]) -> str:
-    candidate, n = base, 2
-    while candidate in used:
-        candidate, n = f"{base}{n}", n + 1
-    used.add(candidate)
-    return candidate
-
-
-def _create_api_table(scope: Construct, removal_policy: RemovalPolicy) -> dynamodb.Table:
-    return create_table(scope, "Table", partition_key="pk", sort_key="sk", removal_policy=removal_policy)
+            ),
+            AlarmSpec(
+                "LatencyAlarm",
+                metric=self.metric_latency(),
+                threshold=slo_ms,
+                description=f"{path}: p95 latency is above the {slo_ms:g} ms SLO.",
+            ),
+        ]

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Optional, TypeVar
+from typing import Any, Iterable, Mapping, Optional, Sequence, TypeVar
 
 from cdk_serverless_patterns.errors import Problems
 
@@ -254,3 +254,42 @@ def routes_by_value(parsed: Mapping[Route, V]) -> dict[int, tuple[V, list[Route]
     for route, value in parsed.items():
         groups.setdefault(id(value), (value, []))[1].append(route)
     return groups
+
+
+# --- construct ids and ARNs of routes -------------------------------------------------
+
+
+def function_id(route: Route) -> str:
+    """The construct id of a route's function: ``GetOrdersId`` for ``GET /orders/{id}``, ``GetRoot`` for ``GET /``."""
+    words = [route.method.capitalize()]
+    for segment in route.segments or ("root",):
+        words.extend(w.capitalize() for w in re.split(r"[^A-Za-z0-9]+", segment) if w)
+    return "".join(words)
+
+
+def shared_function_id(routes: Sequence[Route]) -> str:
+    """``<common literal path prefix>Routes`` (``OrdersRoutes``; ``RootRoutes`` for ``/`` only,
+    ``ApiRoutes`` when the routes share no leading path segment)."""
+    common: list[str] = []
+    for parts in zip(*(r.segments for r in routes)):
+        if len(set(parts)) != 1 or parts[0].startswith("{"):
+            break
+        common.append(parts[0])
+    if not common and all(not r.segments for r in routes):
+        common = ["root"]
+    words = [w.capitalize() for segment in common for w in re.split(r"[^A-Za-z0-9]+", segment) if w]
+    return "".join(words or ["Api"]) + "Routes"
+
+
+def unique_id(base: str, used: set[str]) -> str:
+    """``base``, or ``base2``, ``base3``, ... the first not in ``used`` (which it joins)."""
+    candidate, n = base, 2
+    while candidate in used:
+        candidate, n = f"{base}{n}", n + 1
+    used.add(candidate)
+    return candidate
+
+
+def arn_path(route: Route) -> str:
+    """The route's path in an execute-api ARN: path parameters match any value."""
+    return "/" + "/".join("*" if segment.startswith("{") else segment for segment in route.segments)

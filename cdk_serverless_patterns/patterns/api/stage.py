@@ -9,7 +9,6 @@ them with the shared web ACL of :mod:`.waf`.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Sequence
 
 import jsii
@@ -23,42 +22,9 @@ from cdk_serverless_patterns.errors import or_default
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.checks.acknowledge import COMPLIANCE, acknowledge
 
+from .options import ApiCache as ApiCache  # re-exported: ApiCache was defined here until 0.2
+from .options import ApiSettings as ApiSettings
 from .routes import Route, parse_route
-
-
-@dataclass(frozen=True)
-class ApiCache:
-    """Stage cache for selected GET routes (encrypted, keyed per caller).
-
-    :param routes: GET route keys of the ``ApiBackend`` to cache, e.g.
-        ``["GET /products/{id}"]``. Each is cached per path parameter, per
-        ``query_parameters``, and per caller identity (``Authorization`` for
-        Cognito, TOKEN authorizers and IAM; a REQUEST authorizer's identity
-        sources), so one caller is never served another's cached response.
-    :param ttl: 0-3600 s. Default 5 minutes.
-    :param size_gb: cache cluster size, one of 0.5, 1.6, 6.1, 13.5, 28.4, 58.2,
-        118, 237 (GB). Default ``"0.5"``. Billed per hour while the stage exists.
-    :param query_parameters: query string parameters that change the response
-        (part of the cache key). Default: none.
-    """
-
-    routes: Sequence[str]
-    ttl: Optional[Duration] = None
-    size_gb: str = "0.5"
-    query_parameters: Sequence[str] = ()
-
-
-@dataclass(frozen=True)
-class ApiSettings:
-    """ApiBackend's stage-level settings, defaults resolved (internal)."""
-
-    stage_name: str
-    rate: float
-    burst: int
-    waf_rate_limit: int
-    latency_slo: Duration
-    server_error_rate: float
-    client_error_rate: float
 
 
 #: JSON schema draft API Gateway models use.

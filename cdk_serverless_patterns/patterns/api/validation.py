@@ -19,14 +19,7 @@ from cdk_serverless_patterns.building_blocks.function import FunctionSpec, valid
 from cdk_serverless_patterns.building_blocks.function.compute import TenantIdSource, TenantIsolation
 from cdk_serverless_patterns.building_blocks.concurrency import check_not_zero
 from cdk_serverless_patterns.building_blocks.table_access import validate_table_access
-from cdk_serverless_patterns.building_blocks.option_types import (
-    BOOL,
-    COMMON,
-    STRING,
-    STRING_LIST,
-    OptionType,
-    check_option_types,
-)
+from cdk_serverless_patterns.building_blocks.option_types import STRING_LIST, check_option_types
 from cdk_serverless_patterns.building_blocks.waf import validate_waf_logging
 from cdk_serverless_patterns.errors import Problems, is_token, or_default
 from cdk_serverless_patterns.runtime import env
@@ -34,7 +27,7 @@ from cdk_serverless_patterns.runtime import env
 from .api_type import ApiType
 from .auth import implements, validate_auth
 from .routes import Route, RouteError, parse_route, routes_by_value, validate_routes
-from .stage import ApiCache, ApiSettings
+from .options import OPTION_TYPES, ApiCache, ApiSettings
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE", "ANY"})
 #: "Stage names can only contain alphanumeric characters, hyphens, and underscores.
@@ -42,15 +35,6 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE", "ANY"})
 _STAGE_NAME_RE = re.compile(r"^[a-zA-Z0-9_-]{1,128}$")
 _ORIGIN_RE = re.compile(r"^https?://[a-zA-Z0-9.\-*]+(:\d{1,5})?$")
 _WEB_ACL_ARN_RE = re.compile(r"^arn:aws[a-z\-]*:wafv2:[a-z0-9\-]+:\d{12}:regional/webacl/.+$")
-
-
-#: Options of ApiBackend checked for their type only (values are ranged elsewhere).
-OPTION_TYPES: dict[str, OptionType] = {
-    **COMMON,
-    "stage_name": STRING,
-    "api_key_required": BOOL,
-    "detailed_metrics": BOOL,
-}
 
 
 def validate_api(

@@ -33,21 +33,20 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.alarms import AlarmSpec, alarms_from_specs, sum_metric
 from cdk_serverless_patterns.building_blocks.grants import grant_exactly
 from cdk_serverless_patterns.building_blocks.logs import create_log_group
 from cdk_serverless_patterns.building_blocks.waf import create_web_acl, log_web_acl, validate_waf_logging
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge, acknowledge_inline_policies
-from cdk_serverless_patterns.errors import Problems, or_default
+from cdk_serverless_patterns.errors import Problems
 from cdk_serverless_patterns.patterns.api.auth import (
     ApiAuth,
     AuthKind,
     build_authorizer,
     validate_auth,
 )
+from cdk_serverless_patterns.patterns.api.options import ApiSettings
 from cdk_serverless_patterns.patterns.api.stage import (
-    ApiSettings,
     acknowledge_stage_findings,
     request_model,
     rest_api_name,
@@ -213,15 +212,7 @@ def _request_template(state_machine_arn: str, name_field: Optional[str]) -> str:
 
 
 def _stage_settings(api: SagaStartApi) -> ApiSettings:
-    return ApiSettings(
-        stage_name=defaults.API_STAGE_NAME,
-        rate=or_default(api.rate_limit, defaults.API_THROTTLING_RATE_LIMIT),
-        burst=or_default(api.burst_limit, defaults.API_THROTTLING_BURST_LIMIT),
-        waf_rate_limit=or_default(api.waf_rate_limit, defaults.WAF_RATE_LIMIT_PER_5_MIN),
-        latency_slo=defaults.API_LATENCY_SLO,
-        server_error_rate=defaults.API_SERVER_ERROR_RATE,
-        client_error_rate=defaults.API_CLIENT_ERROR_RATE,
-    )
+    return ApiSettings.of(rate=api.rate_limit, burst=api.burst_limit, waf_rate_limit=api.waf_rate_limit)
 
 
 class SagaStartApiResources(Construct):
