@@ -251,6 +251,8 @@ def test_latency_slo_must_be_a_duration():
 @pytest.mark.parametrize("name", ["server_error_rate", "client_error_rate"])
 def test_error_rates_are_fractions(name):
     assert f"{name}=5" in _error(**{name: 5})
+    assert f"{name}=0 is invalid: allowed a fraction of requests in (0, 1] (0 would alarm" in _error(**{name: 0})
+    assert f"{name}=True is invalid" in _error(**{name: True})
 
 
 # --- ApiBackend: CORS, schemas, cache, keys, WAF -----------------------------

@@ -108,13 +108,12 @@ def validate_observability(
             "drop powertools, or use a Python runtime",
         )
         if options.ssm_version is None:
-            problems.check(
-                isinstance(options.layer_version, int) and not isinstance(options.layer_version, bool)
-                and options.layer_version >= 1,
+            problems.check_int(
                 f"{p}.powertools.layer_version",
                 options.layer_version,
-                "a published layer version, an integer >= 1",
-                f"leave it at {defaults.POWERTOOLS_LAYER_VERSION} or pass the version from the Powertools docs",
+                low=1,
+                allowed="a published layer version, an integer >= 1",
+                fix=f"leave it at {defaults.POWERTOOLS_LAYER_VERSION} or pass the version from the Powertools docs",
             )
             if region is not None and not Token.is_unresolved(region):
                 published = (

@@ -292,7 +292,7 @@ class EventProcessing(Construct):
         self.buffer_mapping: Optional[lambda_.EventSourceMapping] = None
         if buffer:
             self._wire_buffer(
-                batch_size if batch_size is not None else defaults.SQS_BATCH_SIZE,
+                or_default(batch_size, defaults.SQS_BATCH_SIZE),
                 max_batching_window,
                 receive_count,
                 options,

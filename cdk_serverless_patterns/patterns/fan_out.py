@@ -208,7 +208,7 @@ class FanOutFanIn(Construct):
             filter_policies=filter_policies,
             max_receive_count=max_receive_count,
         )
-        receive = typed["max_receive_count"] if typed["max_receive_count"] is not None else defaults.MAX_RECEIVE_COUNT
+        receive = or_default(typed["max_receive_count"], defaults.MAX_RECEIVE_COUNT)
         batch = or_default(batch_size, defaults.SQS_BATCH_SIZE)
         retention = or_default(job_retention, defaults.FAN_IN_JOB_RETENTION)
         policies = dict(typed["filter_policies"]) if typed["filter_policies"] is not None else {}

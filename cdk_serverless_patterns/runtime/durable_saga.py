@@ -50,6 +50,8 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence
 
+from . import clients
+
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from aws_durable_execution_sdk_python import DurableContext
 
@@ -200,8 +202,6 @@ def definition_from_env(environ: Optional[Mapping[str, str]] = None) -> SagaDefi
 
 Invoker = Callable[[str, Mapping[str, Any]], Any]
 
-_lambda_client: Any = None
-
 
 def invoke_lambda(function: str, payload: Mapping[str, Any], *, client: Any = None) -> Any:
     """Invoke ``function`` (a qualified ARN) synchronously and return its JSON result.
@@ -211,17 +211,10 @@ def invoke_lambda(function: str, payload: Mapping[str, Any], *, client: Any = No
     errors, ``Lambda.Unknown`` for timeouts and runtime crashes, else the
     handler's own ``errorType``.
     """
-    global _lambda_client
     from botocore.exceptions import BotoCoreError, ClientError
 
-    if client is None:
-        if _lambda_client is None:
-            import boto3
-
-            _lambda_client = boto3.client("lambda")
-        client = _lambda_client
     try:
-        response = client.invoke(
+        response = clients.client("lambda", client).invoke(
             FunctionName=function, InvocationType="RequestResponse", Payload=json.dumps(payload).encode()
         )
     except ClientError as err:
@@ -297,11 +290,7 @@ Publisher = Callable[[str, Mapping[str, Any]], Any]
 
 def publish_sns(topic_arn: str, message: Mapping[str, Any], *, client: Any = None) -> Any:
     """Publish ``message`` (JSON) to ``topic_arn``: the approval request."""
-    if client is None:
-        import boto3
-
-        client = boto3.client("sns")
-    return client.publish(TopicArn=topic_arn, Subject="Saga approval request", Message=json.dumps(message, default=str))
+    return clients.client("sns", client).publish(TopicArn=topic_arn, Subject="Saga approval request", Message=json.dumps(message, default=str))
 
 
 def _await_approval(context: Any, approval: Approval, state: Mapping[str, Any], execution_id: str,
@@ -495,11 +484,7 @@ def start_execution(
     the same name and input does not run the saga again. ``function`` must be
     the orchestrator's qualified ARN (``DurableSaga.start_target``).
     """
-    if client is None:
-        import boto3
-
-        client = boto3.client("lambda")
-    response: Mapping[str, Any] = client.invoke(
+    response: Mapping[str, Any] = clients.client("lambda", client).invoke(
         FunctionName=function,
         InvocationType="Event",
         DurableExecutionName=name,

@@ -144,8 +144,8 @@ class ServerlessFunction(Construct):
         durable_config: Optional[lambda_.DurableConfig] = None,
         passes_tenant_id: bool = False,
     ) -> None:
-        retries = async_retry_attempts if async_retry_attempts is not None else defaults.ASYNC_RETRY_ATTEMPTS
-        max_age = async_max_event_age if async_max_event_age is not None else defaults.ASYNC_MAX_EVENT_AGE
+        retries = or_default(async_retry_attempts, defaults.ASYNC_RETRY_ATTEMPTS)
+        max_age = or_default(async_max_event_age, defaults.ASYNC_MAX_EVENT_AGE)
         path = child_path(scope, construct_id)
         problems = Problems(path)
         typed = check_option_types(

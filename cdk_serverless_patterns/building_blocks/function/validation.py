@@ -553,13 +553,13 @@ def validate_regional_options(
             region=region,
         )
         problems.items.extend(i for i in region_problems.items if i not in problems.items)
-    retries = async_retry_attempts
-    problems.check(
-        isinstance(retries, int) and not isinstance(retries, bool) and 0 <= retries <= 2,
+    problems.check_int(
         "async_retry_attempts",
-        retries,
-        "an integer 0-2 (Lambda asynchronous invocation)",
-        "pass 0, 1 or 2",
+        async_retry_attempts,
+        low=0,
+        high=2,
+        allowed="an integer 0-2 (Lambda asynchronous invocation)",
+        fix="pass 0, 1 or 2",
     )
     duration_seconds(
         problems,

@@ -256,15 +256,9 @@ class ApiBackend(Construct):
             api_key_required=api_key_required,
             usage_plan_quota_per_day=usage_plan_quota_per_day,
             waf=waf,
+            pattern_options=options,
             typed_options=dict(
-                alarm_topic=alarm_topic,
-                create_alarms=create_alarms,
-                removal_policy=removal_policy,
-                stage_name=stage_name,
-                api_key_required=api_key_required,
-                detailed_metrics=detailed_metrics,
-                log_retention=log_retention,
-                dashboard=dashboard,
+                stage_name=stage_name, api_key_required=api_key_required, detailed_metrics=detailed_metrics
             ),
             waf_logging=waf_logging,
             table_access=table_access,

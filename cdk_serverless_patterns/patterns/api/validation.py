@@ -19,7 +19,8 @@ from cdk_serverless_patterns.building_blocks.function import FunctionSpec, valid
 from cdk_serverless_patterns.building_blocks.function.compute import TenantIdSource, TenantIsolation
 from cdk_serverless_patterns.building_blocks.concurrency import check_not_zero
 from cdk_serverless_patterns.building_blocks.table_access import validate_table_access
-from cdk_serverless_patterns.building_blocks.option_types import STRING_LIST, check_option_types
+from cdk_serverless_patterns.building_blocks.option_types import STRING_LIST
+from cdk_serverless_patterns.building_blocks.pattern_options import PatternOptions
 from cdk_serverless_patterns.building_blocks.waf import validate_waf_logging
 from cdk_serverless_patterns.errors import Problems, is_token, or_default
 from cdk_serverless_patterns.runtime import env
@@ -52,13 +53,15 @@ def validate_api(
     usage_plan_quota_per_day: Any,
     waf: Any,
     api_key_required: Any = False,
+    pattern_options: Optional[PatternOptions] = None,
     typed_options: Optional[Mapping[str, Any]] = None,
     waf_logging: Any = True,
     table_access: Any = None,
 ) -> dict[Route, FunctionSpec]:
     """Every rule of ApiBackend, collected into one PatternConfigError.
 
-    ``typed_options`` are options checked only for their type (:data:`OPTION_TYPES`).
+    ``typed_options`` (ApiBackend's own) and the ``pattern_options`` are checked only
+    for their type (:data:`~.options.OPTION_TYPES`).
     """
     problems = Problems(path)
     if not isinstance(api_type, ApiType):
@@ -66,7 +69,7 @@ def validate_api(
             "api_type", api_type, "ApiType.REST or ApiType.HTTP", "pass api_type=ApiType.HTTP (import ApiType from cdk_serverless_patterns)"
         )
         problems.raise_if_any()
-    check_option_types(problems, typed_options or {}, OPTION_TYPES)
+    (pattern_options or PatternOptions()).check_types(problems, OPTION_TYPES, **(typed_options or {}))
     if cors_allow_origins is not None and not (
         isinstance(cors_allow_origins, (list, tuple)) and all(isinstance(o, str) for o in cors_allow_origins)
     ):
@@ -242,11 +245,14 @@ def _validate_stage(problems: Problems, o: ApiSettings, api_type: ApiType = ApiT
             "pass e.g. Duration.millis(500)",
         )
     for name, rate in (("server_error_rate", o.server_error_rate), ("client_error_rate", o.client_error_rate)):
+        in_range = problems.check_int(
+            name, rate, low=0, high=1, integer=False, allowed="a fraction of requests in (0, 1]", fix="pass e.g. 0.01 for 1%"
+        )
         problems.check(
-            isinstance(rate, (int, float)) and not isinstance(rate, bool) and 0 < rate <= 1,
+            not in_range or is_token(rate) or rate > 0,
             name,
             rate,
-            "a fraction of requests in (0, 1]",
+            "a fraction of requests in (0, 1] (0 would alarm on every request)",
             "pass e.g. 0.01 for 1%",
         )
 

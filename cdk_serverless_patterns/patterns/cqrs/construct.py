@@ -146,17 +146,13 @@ class Cqrs(Construct):
         dashboard: bool = False,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
-        source = event_source if event_source is not None else f"{defaults.CQRS_EVENT_SOURCE_PREFIX}{construct_id}"
-        retention_days = (
-            archive_retention_days if archive_retention_days is not None else defaults.CQRS_ARCHIVE_RETENTION_DAYS
-        )
+        source = or_default(event_source, f"{defaults.CQRS_EVENT_SOURCE_PREFIX}{construct_id}")
+        retention_days = or_default(archive_retention_days, defaults.CQRS_ARCHIVE_RETENTION_DAYS)
         batch_size = or_default(pipe_batch_size, defaults.PIPE_BATCH_SIZE)
         pipe_retries = or_default(pipe_retry_attempts, defaults.PIPE_RETRY_ATTEMPTS)
         record_age = or_default(pipe_max_record_age, defaults.PIPE_MAX_RECORD_AGE)
         log_level = or_default(pipe_log_level, defaults.PIPE_LOG_LEVEL)
-        delivery_retries = (
-            projector_retry_attempts if projector_retry_attempts is not None else defaults.RULE_RETRY_ATTEMPTS
-        )
+        delivery_retries = or_default(projector_retry_attempts, defaults.RULE_RETRY_ATTEMPTS)
         delivery_age = or_default(projector_max_event_age, defaults.RULE_MAX_EVENT_AGE)
         query_routes = or_default(queries, {})
 
