@@ -122,12 +122,47 @@ class Problems:
         (``source`` names the AWS limit, e.g. ``"SQS event source"``). A deploy-time token is skipped."""
         return self.check_int(field_name, value, low=low, high=high, allowed=f"{low}-{high} ({source})", fix=fix)
 
+    def check_duration(
+        self,
+        field_name: str,
+        value: Any,
+        *,
+        low_s: float,
+        high_s: float,
+        allowed: str,
+        fix: str,
+        unit_s: int = 1,
+        human: bool = False,
+    ) -> Optional[float]:
+        """The duration rule, the one place every ``Duration`` option AWS takes in whole
+        seconds goes through: ``value`` is an ``aws_cdk.Duration`` of whole ``unit_s``
+        (1, or 86400 for whole days) in ``low_s``-``high_s``. The message shows the value
+        in seconds (``human``: as ``Duration.to_human_string()`` when whole). Returns the
+        seconds when valid, else None; a deploy-time token is skipped (None, no problem)."""
+        from aws_cdk import Duration  # here: errors.py stays light at import
+
+        if not isinstance(value, Duration):
+            self.add(field_name, value, "an aws_cdk.Duration", fix)
+            return None
+        seconds = value.to_seconds(integral=False)
+        if is_token(seconds):
+            return None
+        whole = seconds == int(seconds)
+        ok = whole and seconds % unit_s == 0 and low_s <= seconds <= high_s
+        self.check(ok, field_name, value.to_human_string() if human and whole else f"{format_seconds(seconds)} s", allowed, fix)
+        return seconds if ok else None
+
     def extend(self, other: "Problems") -> None:
         self.items.extend(other.items)
 
     def raise_if_any(self) -> None:
         if self.items:
             raise PatternConfigError(self.path, self.items)
+
+
+def format_seconds(seconds: float) -> str:
+    """``61`` for whole seconds, ``61.5`` otherwise (no exponent for large values)."""
+    return str(int(seconds)) if seconds == int(seconds) else f"{seconds}"
 
 
 _DEFAULT_REPR = re.compile(r"<[\w.]+ object at 0x[0-9a-fA-F]+>")

@@ -55,6 +55,26 @@ def test_the_numeric_rule_refuses_non_finite_numbers_where_floats_are_allowed(va
     assert problems.check_int("rate", 2.5, integer=False, allowed="a number", fix="pass 2.5")
 
 
+@pytest.mark.parametrize(
+    "value, shown",
+    [(Duration.hours(36), "'1 day 12 hours'"), (Duration.millis(1500), "'1.5 s'"), (Duration.days(91), "'91 days'"), (3, "3")],
+)
+def test_the_duration_rule_wants_whole_units_in_range(value: Any, shown: str) -> None:
+    problems = Problems("P")
+    kwargs: dict[str, Any] = dict(low_s=86400, high_s=90 * 86400, allowed="1-90 days", fix="pass days", unit_s=86400)
+    assert problems.check_duration("retention", value, human=True, **kwargs) is None
+    assert problems.items[0].startswith(f"retention={shown} is invalid: allowed ")
+    assert problems.check_duration("retention", Duration.days(14), human=True, **kwargs) == 14 * 86400
+    assert len(problems.items) == 1
+
+
+def test_the_duration_rule_skips_deploy_time_tokens() -> None:
+    problems = Problems("P")
+    token = Duration.seconds(cdk.Token.as_number(cdk.Fn.ref("Age")))
+    assert problems.check_duration("age", token, low_s=1, high_s=2, allowed="1-2 s", fix="pass 1 s") is None
+    assert problems.items == []
+
+
 def test_bool_reserved_concurrency() -> None:
     assert "spec.reserved_concurrency=True is invalid" in function_error({"reserved_concurrency": True})
 

@@ -452,11 +452,11 @@ def test_reserved_event_source():
 
 
 def test_pipe_batch_size_above_event_bus_target_limit():
-    invalid(r"pipe_batch_size=11 is invalid: allowed an integer 1-10", pipe_batch_size=11)
+    invalid(r"pipe_batch_size=11 is invalid: allowed 1-10 \(EventBridge Pipes", pipe_batch_size=11)
 
 
 def test_infinite_pipe_retries():
-    invalid(r"pipe_retry_attempts=-1 is invalid: allowed an integer 0-10000", pipe_retry_attempts=-1)
+    invalid(r"pipe_retry_attempts=-1 is invalid: allowed 0-10000 \(EventBridge Pipes", pipe_retry_attempts=-1)
 
 
 def test_pipe_record_age_out_of_range():

@@ -17,32 +17,15 @@ from typing import Any, Optional
 from aws_cdk import Duration
 
 from cdk_serverless_patterns import defaults
-from cdk_serverless_patterns.errors import Problems, is_token
-
-
-def format_seconds(seconds: float) -> str:
-    """``61`` for whole seconds, ``61.5`` otherwise (no exponent for large values)."""
-    return str(int(seconds)) if seconds == int(seconds) else f"{seconds}"
+from cdk_serverless_patterns.errors import Problems, format_seconds as format_seconds, is_token
 
 
 def duration_seconds(
     problems: Problems, field: str, value: Any, *, low_s: int, high_s: int, allowed: str, fix: str
 ) -> Optional[float]:
-    """The seconds of ``value`` when it is a whole number of seconds in ``low_s``-``high_s``.
-
-    Otherwise one problem is added (not a Duration, fractional, out of range)
-    and None is returned. A deploy-time token is passed through unchecked (None).
-    ``allowed`` describes the range for the message, e.g. ``"60-86400 s (...)"``.
-    """
-    if not isinstance(value, Duration):
-        problems.add(field, value, "an aws_cdk.Duration", fix)
-        return None
-    seconds = value.to_seconds(integral=False)
-    if is_token(seconds):
-        return None
-    ok = low_s <= seconds <= high_s and seconds == int(seconds)
-    problems.check(ok, field, f"{format_seconds(seconds)} s", f"{allowed}, in whole seconds", fix)
-    return seconds if ok else None
+    """The seconds of ``value`` when it is a whole number of seconds in ``low_s``-``high_s``
+    (:meth:`Problems.check_duration`; ``allowed`` describes the range, e.g. ``"60-86400 s (...)"``)."""
+    return problems.check_duration(field, value, low_s=low_s, high_s=high_s, allowed=f"{allowed}, in whole seconds", fix=fix)
 
 
 def validate_batching_window(problems: Problems, window: Optional[Duration]) -> Optional[float]:

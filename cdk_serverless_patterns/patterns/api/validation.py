@@ -382,17 +382,14 @@ def _validate_cache(problems: Problems, cache: Any, parsed: Mapping[Route, Any])
             "list only GET routes of this API",
         )
     ttl = or_default(cache.ttl, defaults.API_CACHE_TTL)
-    if not isinstance(ttl, Duration):
-        problems.add("cache.ttl", ttl, "an aws_cdk.Duration", "pass Duration.minutes(5)")
-    else:
-        ttl_s = ttl.to_seconds(integral=False)
-        problems.check(
-            0 <= ttl_s <= defaults.API_CACHE_TTL_MAX_S and ttl_s == int(ttl_s),
-            "cache.ttl",
-            f"{ttl_s:g} s",
-            f"0-{defaults.API_CACHE_TTL_MAX_S} s (API Gateway cache), in whole seconds",
-            "pass e.g. Duration.minutes(5)",
-        )
+    problems.check_duration(
+        "cache.ttl",
+        ttl,
+        low_s=0,
+        high_s=defaults.API_CACHE_TTL_MAX_S,
+        allowed=f"0-{defaults.API_CACHE_TTL_MAX_S} s (API Gateway cache), in whole seconds",
+        fix="pass e.g. Duration.minutes(5)",
+    )
     problems.check(
         cache.size_gb in defaults.API_CACHE_SIZES_GB,
         "cache.size_gb",

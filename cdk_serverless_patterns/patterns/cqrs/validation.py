@@ -154,11 +154,11 @@ def validate(
         allowed="an integer >= 0 (EventBridge archive; 0 keeps events forever)",
         fix="pass 0 to keep every event, or a number of days such as 365",
     )
-    _check_int(problems, "pipe_batch_size", pipe_batch_size, defaults.PIPE_BATCH_SIZE_MIN, defaults.PIPE_BATCH_SIZE_MAX,
-               "EventBridge Pipes: an event bus target takes at most 10 events per batch", "pass e.g. 10")
-    _check_int(problems, "pipe_retry_attempts", pipe_retry_attempts, 0, defaults.PIPE_RETRY_ATTEMPTS_MAX,
-               "EventBridge Pipes stream source; infinite (-1) would let one bad record block its shard",
-               "pass e.g. 10")
+    problems.check_range("pipe_batch_size", pipe_batch_size, defaults.PIPE_BATCH_SIZE_MIN, defaults.PIPE_BATCH_SIZE_MAX,
+                         "EventBridge Pipes: an event bus target takes at most 10 events per batch", "pass e.g. 10")
+    problems.check_range("pipe_retry_attempts", pipe_retry_attempts, 0, defaults.PIPE_RETRY_ATTEMPTS_MAX,
+                         "EventBridge Pipes stream source; infinite (-1) would let one bad record block its shard",
+                         "pass e.g. 10")
     _check_duration(problems, "pipe_max_record_age", pipe_max_record_age, defaults.PIPE_RECORD_AGE_MIN_S,
                     defaults.PIPE_RECORD_AGE_MAX_S, "EventBridge Pipes stream source", "pass e.g. Duration.hours(24)")
     problems.check(
@@ -194,19 +194,6 @@ def validate(
         "routes are commands + queries",
     )
     return parsed_commands, parsed_queries, parsed_projections
-
-
-def _check_int(problems: Problems, field: str, value: Any, low: int, high: int, source: str, fix: str) -> None:
-    if is_token(value):
-        return
-    problems.check_int(
-        field,
-        value,
-        low=low,
-        high=high,
-        allowed=f"an integer {low}-{high} ({source})",
-        fix=fix,
-    )
 
 
 def _check_duration(problems: Problems, field: str, value: Any, low_s: int, high_s: int, source: str, fix: str) -> None:

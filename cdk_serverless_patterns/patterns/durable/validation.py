@@ -14,7 +14,7 @@ from cdk_serverless_patterns.building_blocks.idempotency import Idempotency
 from cdk_serverless_patterns.errors import Problems
 
 from ..saga.start_api import validate_start_api
-from ..saga.validation import check_duration, validate_approval, validate_retries, validate_steps
+from ..saga.validation import validate_approval, validate_retries, validate_steps
 from .options import RETRY_MAX, STEP_NAME_RE, DurableSagaSettings
 
 
@@ -38,18 +38,17 @@ def validate(problems: Problems, steps: Any, settings: DurableSagaSettings, star
             [s.name for s in valid_steps if isinstance(s.name, str)],
             execution_timeout=settings.execution_timeout,
             timeout_field="execution_timeout",
-            check_wait=lambda wait: check_duration(
-                problems,
+            check_wait=lambda wait: problems.check_duration(
                 "approval.timeout",
                 wait,
                 low_s=1,
                 high_s=defaults.DURABLE_EXECUTION_TIMEOUT_MAX_S,
                 allowed=f"1 s - {defaults.DURABLE_EXECUTION_TIMEOUT_MAX_S:,} s, whole seconds (the callback's timeout)",
                 fix="pass e.g. Duration.hours(24)",
+                human=True,
             ),
         )
-    check_duration(
-        problems,
+    problems.check_duration(
         "execution_timeout",
         settings.execution_timeout,
         low_s=1,
@@ -57,9 +56,9 @@ def validate(problems: Problems, steps: Any, settings: DurableSagaSettings, star
         allowed=f"1 s - {defaults.DURABLE_EXECUTION_TIMEOUT_MAX_S:,} s (366 days), whole seconds "
         "(DurableConfig.ExecutionTimeout)",
         fix="pass e.g. Duration.hours(6)",
+        human=True,
     )
-    check_duration(
-        problems,
+    problems.check_duration(
         "retention_period",
         settings.retention_period,
         low_s=86400,
@@ -67,6 +66,7 @@ def validate(problems: Problems, steps: Any, settings: DurableSagaSettings, star
         allowed=f"1 - {defaults.DURABLE_RETENTION_MAX_DAYS} days, whole days (DurableConfig.RetentionPeriodInDays)",
         fix="pass e.g. Duration.days(14)",
         unit_s=86400,
+        human=True,
     )
     validate_retries(
         problems, settings.retries, high=RETRY_MAX, source="retries after the first attempt; each is a billed durable operation"

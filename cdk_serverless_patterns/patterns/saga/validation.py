@@ -1,7 +1,8 @@
 """Every rule of :class:`~.workflow.Saga`, collected before anything is created.
 
-The rules both saga engines share (the steps, the approval, the retries, whole-second
-durations) are public here; ``DurableSaga`` applies them with its own limits.
+The rules both saga engines share (the steps, the approval, the retries) are public
+here; ``DurableSaga`` applies them with its own limits. Durations go through
+:meth:`~cdk_serverless_patterns.errors.Problems.check_duration`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from aws_cdk import Duration
 
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.concurrency import check_not_zero
-from cdk_serverless_patterns.building_blocks.delivery_rules import format_seconds
 from cdk_serverless_patterns.building_blocks.function import FunctionSpec, validate_spec
 from cdk_serverless_patterns.building_blocks.option_types import TOPIC
 from cdk_serverless_patterns.errors import Problems, is_token
@@ -141,10 +141,10 @@ def validate_approval(
     *,
     execution_timeout: Optional[Duration],
     timeout_field: str,
-    check_wait: Callable[[Duration], bool],
+    check_wait: Callable[[Duration], Optional[float]],
 ) -> None:
     """The approval of either engine: a :class:`SagaApproval` naming a step, its topic a topic,
-    its own timeout valid (``check_wait``, the engine's limit) and shorter than the
+    its own timeout valid (``check_wait``: its seconds, or None; the engine's limit) and shorter than the
     execution's (option ``timeout_field``), when the execution has one."""
     if not isinstance(approval, SagaApproval):
         problems.add("approval", approval, "a SagaApproval", "pass SagaApproval(before='ship')")
@@ -158,7 +158,7 @@ def validate_approval(
         f"the name of a step ({', '.join(sorted(step_names)) or 'none defined'})",
         "name the step that must wait for the approval",
     )
-    if approval.timeout is not None and not check_wait(approval.timeout):
+    if approval.timeout is not None and check_wait(approval.timeout) is None:
         return
     wait = approval.wait
     if not isinstance(execution_timeout, Duration):
@@ -192,27 +192,9 @@ def validate_retries(problems: Problems, retries: SagaRetries, *, high: int, sou
         )
 
 
-def check_duration(
-    problems: Problems, field: str, value: Any, *, low_s: float, high_s: float, allowed: str, fix: str, unit_s: int = 1
-) -> bool:
-    """``value`` is a Duration of whole ``unit_s`` (seconds, or 86400 for whole days) in
-    ``low_s``-``high_s``; a deploy-time token is skipped. Returns whether it passed."""
-    if not isinstance(value, Duration):
-        problems.add(field, value, "an aws_cdk.Duration", fix)
-        return False
-    seconds = value.to_seconds(integral=False)
-    if is_token(seconds):
-        return True
-    whole = seconds == int(seconds)
-    ok = whole and seconds % unit_s == 0 and low_s <= seconds <= high_s
-    problems.check(ok, field, value.to_human_string() if whole else f"{format_seconds(seconds)} s", allowed, fix)
-    return ok
-
-
-def _check_state_machine_duration(problems: Problems, field: str, value: Any, fix: str) -> bool:
+def _check_state_machine_duration(problems: Problems, field: str, value: Any, fix: str) -> Optional[float]:
     # Step Functions takes TimeoutSeconds as an integer: whole seconds only.
-    return check_duration(
-        problems,
+    return problems.check_duration(
         field,
         value,
         low_s=1,
@@ -220,6 +202,7 @@ def _check_state_machine_duration(problems: Problems, field: str, value: Any, fi
         allowed=f"1 s - {defaults.SFN_MAX_DURATION.to_days():g} days (a Standard workflow runs at most one year), "
         "in whole seconds",
         fix=fix,
+        human=True,
     )
 
 

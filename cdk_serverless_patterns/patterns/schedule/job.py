@@ -552,16 +552,11 @@ def _validate_dates(
 
 
 def _check_age(problems: Problems, name: str, value: Any, low: int, high: int, source: str) -> None:
-    if not isinstance(value, Duration):
-        problems.add(name, value, "an aws_cdk.Duration", f"pass e.g. {name}=Duration.hours(1)")
-        return
-    seconds = value.to_seconds(integral=False)
-    if is_token(seconds):
-        return
-    problems.check(
-        low <= seconds <= high and seconds == int(seconds),
+    problems.check_duration(
         name,
-        f"{seconds:g} s",
-        f"{low}-{high} whole seconds ({source})",
-        f"pass e.g. {name}=Duration.hours(1)",
+        value,
+        low_s=low,
+        high_s=high,
+        allowed=f"{low}-{high} whole seconds ({source})",
+        fix=f"pass e.g. {name}=Duration.hours(1)",
     )
