@@ -28,7 +28,7 @@ stage, auth and WAF blocks.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping, Optional, Sequence, Union, cast
 
 from aws_cdk import Annotations, Aws, Duration, RemovalPolicy
@@ -66,6 +66,7 @@ from .auth import (
     ApiAuth,
     AuthKind,
     BuiltAuth,
+    BuiltHttpAuth,
     acknowledge_auth,
     build_authorizer,
     build_http_authorizer,
@@ -338,11 +339,12 @@ class ApiBackend(Construct):
         self.api_key: Optional[apigw.IApiKey] = None
         self.web_acl: Optional[wafv2.CfnWebACL] = None
         self.web_acl_log_group: Optional[logs.LogGroup] = None
+        front = _FrontDoor(parsed, auth, settings, options, origins, detailed_metrics, function_env, make_function)
         if api_type is ApiType.HTTP:
-            self._build_http(parsed, auth, settings, origins, detailed_metrics, options, make_function, function_env)
+            self._build_http(front)
         else:
             self._build_rest(
-                parsed, auth, settings, origins, detailed_metrics, options, make_function, function_env,
+                front,
                 request_schemas=request_schemas,
                 cache=cache,
                 api_key_required=api_key_required,
@@ -355,12 +357,8 @@ class ApiBackend(Construct):
         warn_on_weakened_auth(self, auth)
 
         # --- alarms -------------------------------------------------------
-        self.alarms: list[cloudwatch.Alarm] = []
-        functions = list(dict.fromkeys(self.routes.values()))
-        if self.authorizer_function is not None:
-            functions.append(self.authorizer_function)
-        for function in functions:
-            self.alarms.extend(function.alarms)
+        functions = self._all_functions()
+        self.alarms: list[cloudwatch.Alarm] = [alarm for function in functions for alarm in function.alarms]
         self.alarms.extend(options.alarms(self, self._alarm_specs(settings)))
         if options.create_alarms and not per_function_alarms:
             self.alarms.extend(aggregate_function_alarms(self, functions, options.alarm_topic))
@@ -389,14 +387,11 @@ class ApiBackend(Construct):
 
     def dashboard_graphs(self) -> list[Graph]:
         """The graphs ``dashboard=True`` shows (for composing your own dashboard)."""
-        functions = list(dict.fromkeys(self.routes.values()))
-        if self.authorizer_function is not None:
-            functions.append(self.authorizer_function)
         return [
             ("Requests", [("requests", self.metric_count())]),
             ("Error rates", [("5XX", self.metric_server_error_rate()), ("4XX", self.metric_client_error_rate())]),
             ("Latency p95 (ms)", [("latency", self.metric_latency())]),
-            *function_graphs({fn.node.id: fn for fn in functions}),
+            *function_graphs({fn.node.id: fn for fn in self._all_functions()}),
         ]
 
     # --- grants ---------------------------------------------------------------
@@ -441,20 +436,14 @@ class ApiBackend(Construct):
         )
 
     # --- front doors ---------------------------------------------------------
-    def _add_functions(
-        self,
-        parsed: Mapping[Route, FunctionSpec],
-        make_function: Any,
-        function_env: Mapping[str, str],
-        add_route: Callable[[Route, ServerlessFunction, str], None],
-    ) -> None:
+    def _add_functions(self, front: "_FrontDoor", add_route: Callable[[Route, ServerlessFunction, str], None]) -> None:
         """One function per distinct spec, its routes, and its table grant (both API types)."""
         used_ids: set[str] = set()
         named_for_routes = self.node.try_get_context(SHARED_FUNCTION_IDS_CONTEXT) is True
-        for spec, group in routes_by_value(parsed).values():
+        for spec, group in routes_by_value(front.parsed).values():
             base = shared_function_id(group) if named_for_routes and len(group) > 1 else function_id(group[0])
             fid = unique_id(base, used_ids)
-            function = make_function(fid, spec, function_env, route=True)
+            function = front.make_function(fid, spec, front.function_env, route=True)
             for route in group:
                 self.functions[route.key] = function
                 self.routes[route] = function
@@ -463,14 +452,7 @@ class ApiBackend(Construct):
 
     def _build_rest(
         self,
-        parsed: Mapping[Route, FunctionSpec],
-        auth: ApiAuth,
-        settings: ApiSettings,
-        origins: Optional[Sequence[str]],
-        detailed_metrics: bool,
-        options: PatternOptions,
-        make_function: Any,
-        function_env: Mapping[str, str],
+        front: "_FrontDoor",
         *,
         request_schemas: Optional[Mapping[str, Mapping[str, Any]]],
         cache: Optional[ApiCache],
@@ -479,12 +461,11 @@ class ApiBackend(Construct):
         waf: Union[bool, str],
         waf_logging: bool,
     ) -> None:
-        # --- auth ---------------------------------------------------------
-        built = build_authorizer(self, auth, removal_policy=options.removal_policy, make_function=make_function)
-        self.user_pool: Optional[cognito.IUserPool] = built.user_pool
-        self.user_pool_client: Optional[cognito.UserPoolClient] = built.user_pool_client
-        self.authorizer: Optional[Any] = built.authorizer
-        self.authorizer_function: Optional[ServerlessFunction] = built.authorizer_function
+        built = build_authorizer(
+            self, front.auth, removal_policy=front.options.removal_policy, make_function=front.make_function
+        )
+        self._adopt_auth(built)
+        settings, origins, parsed = front.settings, front.origins, front.parsed
 
         # --- REST API and stage --------------------------------------------
         self.api: Any = apigw.RestApi(
@@ -498,7 +479,7 @@ class ApiBackend(Construct):
             # policy (AwsSolutions-IAM4); the account needs it set once (see docs).
             cloud_watch_role=False,
             default_cors_preflight_options=cors_options(origins, parsed) if origins else None,
-            deploy_options=stage_options(settings, self.access_log_group, cache, parsed, detailed_metrics),
+            deploy_options=stage_options(settings, self.access_log_group, cache, parsed, front.detailed_metrics),
         )
         self.stage: Any = self.api.deployment_stage
         self.url: str = self.api.url
@@ -517,9 +498,7 @@ class ApiBackend(Construct):
         # --- functions and methods -----------------------------------------
         cached = {parse_route(k) for k in cache.routes} if cache else set()
         self._add_functions(
-            parsed,
-            make_function,
-            function_env,
+            front,
             lambda route, function, _fid: self._add_method(
                 route, function, built, models.get(route), route in cached, cache, api_key_required
             ),
@@ -545,7 +524,8 @@ class ApiBackend(Construct):
             self.web_acl = create_web_acl(self, "WebAcl", rate_limit=settings.waf_rate_limit, metric_name="ApiWebAcl")
             if waf_logging:
                 self.web_acl_log_group = log_web_acl(
-                    self, "WebAclLogs", self.web_acl, retention=options.log_retention, removal_policy=options.removal_policy
+                    self, "WebAclLogs", self.web_acl, retention=front.options.log_retention,
+                    removal_policy=front.options.removal_policy,
                 )
             web_acl_arn: Optional[str] = self.web_acl.attr_arn
         elif isinstance(waf, str):
@@ -563,22 +543,11 @@ class ApiBackend(Construct):
             )
         acknowledge_stage_findings(self.stage, integrations="Lambda functions (AWS_PROXY)", cache=cache)
 
-    def _build_http(
-        self,
-        parsed: Mapping[Route, FunctionSpec],
-        auth: ApiAuth,
-        settings: ApiSettings,
-        origins: Optional[Sequence[str]],
-        detailed_metrics: bool,
-        options: PatternOptions,
-        make_function: Any,
-        function_env: Mapping[str, str],
-    ) -> None:
-        built = build_http_authorizer(self, auth, removal_policy=options.removal_policy, make_function=make_function)
-        self.user_pool = built.user_pool
-        self.user_pool_client = built.user_pool_client
-        self.authorizer = built.authorizer
-        self.authorizer_function = built.authorizer_function
+    def _build_http(self, front: "_FrontDoor") -> None:
+        built = build_http_authorizer(
+            self, front.auth, removal_policy=front.options.removal_policy, make_function=front.make_function
+        )
+        self._adopt_auth(built)
 
         self.api = apigwv2.HttpApi(
             self,
@@ -587,11 +556,12 @@ class ApiBackend(Construct):
             # console and cost reports list APIs by name.
             api_name=rest_api_name(self),
             description=f"ApiBackend {self.node.path}",
-            cors_preflight=http_cors_options(origins, parsed) if origins else None,
+            cors_preflight=http_cors_options(front.origins, front.parsed) if front.origins else None,
             create_default_stage=False,
         )
         self.stage = http_stage(
-            self, "Stage", api=self.api, o=settings, log_group=self.access_log_group, detailed_metrics=detailed_metrics
+            self, "Stage", api=self.api, o=front.settings, log_group=self.access_log_group,
+            detailed_metrics=front.detailed_metrics,
         )
         self.url = self.stage.url
         self.execute_api_domain_name = f"{self.api.api_id}.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}"
@@ -617,7 +587,7 @@ class ApiBackend(Construct):
                 authorization_scopes=scopes,
             )
 
-        self._add_functions(parsed, make_function, function_env, add_route)
+        self._add_functions(front, add_route)
 
     # ------------------------------------------------------------------
     def _request_models(self, schemas: Mapping[str, Mapping[str, Any]]) -> dict[Route, apigw.IModel]:
@@ -684,6 +654,19 @@ class ApiBackend(Construct):
             api_key_required=api_key_required or None,
         )
 
+    def _adopt_auth(self, built: Union[BuiltAuth, BuiltHttpAuth]) -> None:
+        self.user_pool: Optional[cognito.IUserPool] = built.user_pool
+        self.user_pool_client: Optional[cognito.UserPoolClient] = built.user_pool_client
+        self.authorizer: Optional[Any] = built.authorizer
+        self.authorizer_function: Optional[ServerlessFunction] = built.authorizer_function
+
+    def _all_functions(self) -> list[ServerlessFunction]:
+        """Each route function once, then the authorizer's."""
+        functions = list(dict.fromkeys(self.routes.values()))
+        if self.authorizer_function is not None:
+            functions.append(self.authorizer_function)
+        return functions
+
     def _grant_table(self, function: ServerlessFunction, group: list[Route]) -> None:
         if self.table is None:
             return
@@ -718,3 +701,18 @@ class ApiBackend(Construct):
                 description=f"{path}: p95 latency is above the {slo_ms:g} ms SLO.",
             ),
         ]
+
+
+@dataclass(frozen=True)
+class _FrontDoor:
+    """What both front doors (REST and HTTP) are built from: the validated routes and
+    auth, the resolved settings and options, and the function factory."""
+
+    parsed: Mapping[Route, FunctionSpec]
+    auth: ApiAuth
+    settings: ApiSettings
+    options: PatternOptions
+    origins: Optional[Sequence[str]]
+    detailed_metrics: bool
+    function_env: Mapping[str, str]
+    make_function: Callable[..., ServerlessFunction]
