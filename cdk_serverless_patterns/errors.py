@@ -33,6 +33,8 @@ class PatternConfigError(ValueError):
 
 
 _T = TypeVar("_T")
+#: Shortest reason accepted for an explicitly weakened default: a sentence a reviewer can sign.
+REASON_MIN_CHARS = 20
 
 
 def or_default(value: Optional[_T], default: _T) -> _T:
@@ -151,6 +153,13 @@ class Problems:
         ok = whole and seconds % unit_s == 0 and low_s <= seconds <= high_s
         self.check(ok, field_name, value.to_human_string() if human and whole else f"{format_seconds(seconds)} s", allowed, fix)
         return seconds if ok else None
+
+    def check_reason(self, field_name: str, reason: Any, *, why: str, fix: str) -> bool:
+        """The reason rule for an explicitly weakened default (a public API or URL): a string
+        of at least :data:`REASON_MIN_CHARS` characters saying ``why``. Returns whether it passed."""
+        ok = isinstance(reason, str) and len(reason.strip()) >= REASON_MIN_CHARS
+        self.check(ok, field_name, reason, f"a reason of at least {REASON_MIN_CHARS} characters saying {why}", fix)
+        return ok
 
     def extend(self, other: "Problems") -> None:
         self.items.extend(other.items)

@@ -248,12 +248,11 @@ def validate_auth(
     elif auth.kind is AuthKind.JWT:
         _validate_jwt(problems, auth, field_name, api_type)
     elif auth.kind is AuthKind.NONE:
-        problems.check(
-            isinstance(auth.reason, str) and len(auth.reason.strip()) >= 20,
+        problems.check_reason(
             f"{field_name}.reason",
             auth.reason,
-            "a reason of at least 20 characters saying why the API is public",
-            "pass ApiAuth.none(reason='Public product catalogue: read-only, no personal data')",
+            why="why the API is public",
+            fix="pass ApiAuth.none(reason='Public product catalogue: read-only, no personal data')",
         )
 
 

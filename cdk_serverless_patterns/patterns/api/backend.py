@@ -82,6 +82,7 @@ from .stage import (
     cors_options,
     http_cors_options,
     http_stage,
+    regional_rest_api,
     request_model,
     rest_api_name,
     stage_options,
@@ -468,17 +469,10 @@ class ApiBackend(Construct):
         settings, origins, parsed = front.settings, front.origins, front.parsed
 
         # --- REST API and stage --------------------------------------------
-        self.api: Any = apigw.RestApi(
+        self.api: Any = regional_rest_api(
             self,
-            "Api",
-            # Unique: API Gateway metrics (and so the alarms below) are keyed by API name.
-            rest_api_name=rest_api_name(self),
             description=f"ApiBackend {self.node.path}",
-            endpoint_types=[apigw.EndpointType.REGIONAL],
-            # The account-level CloudWatch role CDK would create uses an AWS managed
-            # policy (AwsSolutions-IAM4); the account needs it set once (see docs).
-            cloud_watch_role=False,
-            default_cors_preflight_options=cors_options(origins, parsed) if origins else None,
+            cors=cors_options(origins, parsed) if origins else None,
             deploy_options=stage_options(settings, self.access_log_group, cache, parsed, front.detailed_metrics),
         )
         self.stage: Any = self.api.deployment_stage

@@ -35,7 +35,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from cdk_serverless_patterns import defaults
-from cdk_serverless_patterns.building_blocks.alarms import Graph, AlarmSpec, alarms_from_specs, function_graphs, sum_metric
+from cdk_serverless_patterns.building_blocks.alarms import Graph, AlarmSpec, function_graphs, sum_metric
 from cdk_serverless_patterns.building_blocks.alarms import dashboard as make_dashboard
 from cdk_serverless_patterns.building_blocks.function import (
     FunctionSpec,
@@ -43,6 +43,8 @@ from cdk_serverless_patterns.building_blocks.function import (
     ServerlessFunction,
     validate_spec,
 )
+from cdk_serverless_patterns.building_blocks.option_types import COMMON
+from cdk_serverless_patterns.building_blocks.pattern_options import PatternOptions
 from cdk_serverless_patterns.checks.acknowledge import COMPLIANCE, acknowledge
 from cdk_serverless_patterns.errors import Problems, child_path, or_default
 from cdk_serverless_patterns.runtime import env
@@ -101,12 +103,11 @@ def validate_function_url(problems: Problems, url: Any, field_name: str = "url")
             f"{field_name}.auth", url.auth, "FunctionUrlAuth.IAM or FunctionUrlAuth.NONE", "pass auth=FunctionUrlAuth.IAM"
         )
     elif url.auth is FunctionUrlAuth.NONE:
-        problems.check(
-            isinstance(url.reason, str) and len(url.reason.strip()) >= 20,
+        problems.check_reason(
             f"{field_name}.reason",
             url.reason,
-            "a reason of at least 20 characters saying why the URL is public and how requests are verified",
-            "pass reason='Stripe webhook: every request is verified against the Stripe-Signature header'",
+            why="why the URL is public and how requests are verified",
+            fix="pass reason='Stripe webhook: every request is verified against the Stripe-Signature header'",
         )
     for origin in _as_list(url.cors_allow_origins):
         problems.check(
@@ -163,9 +164,17 @@ class FunctionUrlEndpoint(Construct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         dashboard: bool = False,
     ) -> None:
-        url = url if url is not None else FunctionUrlOptions()
+        url = or_default(url, FunctionUrlOptions())
+        options = PatternOptions(
+            alarm_topic=alarm_topic,
+            create_alarms=create_alarms,
+            removal_policy=removal_policy,
+            log_retention=log_retention,
+            dashboard=dashboard,
+        )
         origins = _as_list(url.cors_allow_origins) if isinstance(url, FunctionUrlOptions) else []
         problems = Problems(child_path(scope, construct_id))
+        options.check_types(problems, COMMON)
         validate_spec(
             problems,
             handler,
@@ -173,7 +182,6 @@ class FunctionUrlEndpoint(Construct):
             extra_environment={env.CORS_ALLOW_ORIGINS: ",".join(origins)} if origins else None,
         )
         validate_function_url(problems, url)
-        create_alarms = or_default(create_alarms, True)  # None means the default, not False
         problems.raise_if_any()
         super().__init__(scope, construct_id)
 
@@ -182,10 +190,7 @@ class FunctionUrlEndpoint(Construct):
             "Function",
             handler,
             invocation=Invocation.SYNC,
-            alarm_topic=alarm_topic,
-            create_alarms=create_alarms,
-            log_retention=log_retention,
-            removal_policy=removal_policy,
+            **options.for_function,
             environment={env.CORS_ALLOW_ORIGINS: ",".join(origins)} if origins else None,
         )
         methods = _as_list(url.cors_allow_methods)
@@ -215,25 +220,23 @@ class FunctionUrlEndpoint(Construct):
                 if isinstance(permission, lambda_.CfnPermission) and permission.principal == "*":
                     acknowledge(permission, COMPLIANCE + "LambdaFunctionPublicAccessProhibited", reason)
 
-        self.alarms: list[cloudwatch.Alarm] = list(self.function.alarms)
-        if create_alarms:
-            self.alarms.extend(
-                alarms_from_specs(
-                    self,
-                    [
-                        AlarmSpec(
-                            "Url5xxAlarm",
-                            metric=self.metric_url_5xx(),
-                            threshold=1,
-                            description=f"{self.node.path}: the function URL answered 5XX (function error, throttle or timeout).",
-                        )
-                    ],
-                    alarm_topic=alarm_topic,
-                )
-            )
+        self.alarms: list[cloudwatch.Alarm] = [
+            *self.function.alarms,
+            *options.alarms(
+                self,
+                [
+                    AlarmSpec(
+                        "Url5xxAlarm",
+                        metric=self.metric_url_5xx(),
+                        threshold=1,
+                        description=f"{self.node.path}: the function URL answered 5XX (function error, throttle or timeout).",
+                    )
+                ],
+            ),
+        ]
 
         self.dashboard: Optional[cloudwatch.Dashboard] = (
-            make_dashboard(self, "Dashboard", self.alarms, self.dashboard_graphs()) if dashboard else None
+            make_dashboard(self, "Dashboard", self.alarms, self.dashboard_graphs()) if options.dashboard else None
         )
 
     # --- metrics: exactly what the alarms watch ------------------------------

@@ -75,6 +75,30 @@ def rest_api_name(owner: Construct) -> str:
     return Names.unique_resource_name(owner, separator="-")
 
 
+
+def regional_rest_api(
+    owner: Construct,
+    *,
+    description: str,
+    deploy_options: apigw.StageOptions,
+    cors: Optional[apigw.CorsOptions] = None,
+) -> apigw.RestApi:
+    """The library's REST API ``Api`` under ``owner`` (ApiBackend, the saga start API): regional,
+    named by :func:`rest_api_name` (API Gateway metrics, and so the alarms, are keyed by API
+    name), without CDK's account-level CloudWatch role (it uses an AWS managed policy,
+    AwsSolutions-IAM4; the account sets that role once, see the README)."""
+    return apigw.RestApi(
+        owner,
+        "Api",
+        rest_api_name=rest_api_name(owner),
+        description=description,
+        endpoint_types=[apigw.EndpointType.REGIONAL],
+        cloud_watch_role=False,
+        default_cors_preflight_options=cors,
+        deploy_options=deploy_options,
+    )
+
+
 ACCESS_LOG_FIELDS = {
     "requestId": "$context.requestId",
     "extendedRequestId": "$context.extendedRequestId",

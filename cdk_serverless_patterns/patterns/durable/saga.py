@@ -294,7 +294,7 @@ class DurableSaga(Construct):
         self.alarms.extend(options.alarms(self, self._alarm_specs()))
         #: ``POST /executions`` (:class:`SagaStartApiResources`), or None.
         self.start_api: Optional[SagaStartApiResources] = add_start_api(
-            self, start_api, self.alarms, durable_target=self.start_target, **options.for_function,
+            self, start_api, self.alarms, durable_target=self.start_target, pattern=options,
         )
         #: The rule deliveries :meth:`start_on` added (each with its DLQ and alarms).
         self.rule_targets: list[RuleTarget] = []

@@ -28,7 +28,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from cdk_serverless_patterns import defaults
-from cdk_serverless_patterns.building_blocks.alarms import Graph, AlarmSpec, alarms_from_specs
+from cdk_serverless_patterns.building_blocks.alarms import Graph, AlarmSpec
 from cdk_serverless_patterns.building_blocks.alarms import dashboard as make_dashboard
 from cdk_serverless_patterns.building_blocks.grants import grant_exactly
 from cdk_serverless_patterns.building_blocks.option_types import (
@@ -37,7 +37,6 @@ from cdk_serverless_patterns.building_blocks.option_types import (
     MAPPING,
     STRING,
     OptionType,
-    check_option_types,
     instance_of,
     resource,
 )
@@ -49,6 +48,7 @@ from cdk_serverless_patterns.building_blocks.function import (
     EdgeFunction,
     FunctionSpec,
 )
+from cdk_serverless_patterns.building_blocks.pattern_options import PatternOptions
 from cdk_serverless_patterns.building_blocks.waf import create_web_acl, log_web_acl, validate_waf_logging
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge
 from cdk_serverless_patterns.errors import PatternConfigError, Problems, child_path, is_token, or_default
@@ -208,33 +208,32 @@ class EdgeSite(Construct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         dashboard: bool = False,
     ) -> None:
+        options = PatternOptions(
+            alarm_topic=alarm_topic,
+            create_alarms=create_alarms,
+            removal_policy=removal_policy,
+            log_retention=log_retention,
+            dashboard=dashboard,
+        )
         problems = Problems(child_path(scope, construct_id))
-        typed = check_option_types(
+        typed = options.check_types(
             problems,
-            dict(
-                bucket=bucket,
-                edge_functions=edge_functions,
-                cloudfront_functions=cloudfront_functions,
-                domain_name=domain_name,
-                certificate=certificate,
-                web_acl_arn=web_acl_arn,
-                geo_restriction=geo_restriction,
-                price_class=price_class,
-                default_root_object=default_root_object,
-                error_responses=error_responses,
-                static_cache_policy=static_cache_policy,
-                alarm_topic=alarm_topic,
-                create_alarms=create_alarms,
-                log_retention=log_retention,
-                removal_policy=removal_policy,
-                dashboard=dashboard,
-            ),
             _OPTION_TYPES,
+            bucket=bucket,
+            edge_functions=edge_functions,
+            cloudfront_functions=cloudfront_functions,
+            domain_name=domain_name,
+            certificate=certificate,
+            web_acl_arn=web_acl_arn,
+            geo_restriction=geo_restriction,
+            price_class=price_class,
+            default_root_object=default_root_object,
+            error_responses=error_responses,
+            static_cache_policy=static_cache_policy,
         )
         edge_functions = dict(typed["edge_functions"]) if typed["edge_functions"] is not None else {}
         cloudfront_functions = dict(typed["cloudfront_functions"]) if typed["cloudfront_functions"] is not None else {}
         default_root_object, web_acl_arn = typed["default_root_object"], typed["web_acl_arn"]
-        create_alarms = or_default(create_alarms, True)  # None means the default, not False
         domain_name, certificate = typed["domain_name"], typed["certificate"]
         root_object = or_default(default_root_object, defaults.CLOUDFRONT_DEFAULT_ROOT_OBJECT)
         _validate(
@@ -258,7 +257,7 @@ class EdgeSite(Construct):
         self.log_bucket = create_access_log_bucket(
             self,
             "AccessLogs",
-            removal_policy=removal_policy,
+            removal_policy=options.removal_policy,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
         )
         self.origin_bucket: Optional[SecureBucket] = None
@@ -266,7 +265,7 @@ class EdgeSite(Construct):
             self.origin_bucket = SecureBucket(
                 self,
                 "Origin",
-                removal_policy=removal_policy,
+                removal_policy=options.removal_policy,
                 access_log_bucket=self.log_bucket,
                 access_log_prefix=_S3_LOG_PREFIX,
             )
@@ -285,8 +284,8 @@ class EdgeSite(Construct):
             self,
             edge_functions=edge_functions,
             cloudfront_functions=cloudfront_functions,
-            log_retention=log_retention,
-            removal_policy=removal_policy,
+            log_retention=options.log_retention,
+            removal_policy=options.removal_policy,
         )
         self.edge_functions: dict[str, EdgeFunction] = logic.edge_functions
         if self.edge_functions and not in_edge_region:
@@ -299,7 +298,8 @@ class EdgeSite(Construct):
             self.web_acl = create_web_acl(self, "WebAcl", waf_scope="CLOUDFRONT")
             if waf_logging:
                 self.web_acl_log_group = log_web_acl(
-                    self, "WebAclLogs", self.web_acl, retention=log_retention, removal_policy=removal_policy
+                    self, "WebAclLogs", self.web_acl, retention=options.log_retention,
+                    removal_policy=options.removal_policy,
                 )
             web_acl_arn = self.web_acl.attr_arn
         elif web_acl_arn is None:
@@ -372,17 +372,15 @@ class EdgeSite(Construct):
                 "Pass domain_name and a us-east-1 certificate to get TLSv1.2_2021.",
             )
 
-        self.alarms: list[cloudwatch.Alarm] = []
-        if create_alarms and in_edge_region:
-            self.alarms.extend(self._create_alarms(alarm_topic))
-        elif create_alarms:
+        self.alarms: list[cloudwatch.Alarm] = options.alarms(self, self._alarm_specs()) if in_edge_region else []
+        if options.create_alarms and not in_edge_region:
             Annotations.of(self).add_warning_v2(
                 "cdk-serverless-patterns:edge-alarms-region",
                 f"No alarms: CloudFront publishes its metrics only in us-east-1 and this stack is in {region}. "
                 "Deploy the EdgeSite's stack in us-east-1 to get them.",
             )
         self.dashboard: Optional[cloudwatch.Dashboard] = (
-            make_dashboard(self, "Dashboard", self.alarms, self.dashboard_graphs()) if dashboard else None
+            make_dashboard(self, "Dashboard", self.alarms, self.dashboard_graphs()) if options.dashboard else None
         )
 
     def _verify_origin(self, api: "ApiBackend") -> Optional[dict[str, str]]:
@@ -473,7 +471,7 @@ class EdgeSite(Construct):
                 "viewers. Pass geo_restriction to restrict.",
             )
 
-    def _create_alarms(self, topic: Optional[sns.ITopic]) -> list[cloudwatch.Alarm]:
+    def _alarm_specs(self) -> list[AlarmSpec]:
         specs = [
             AlarmSpec(
                 "ErrorRateAlarm",
@@ -494,7 +492,7 @@ class EdgeSite(Construct):
                     description=f"{self.node.path}: the {event} CloudFront Function failed.",
                 )
             )
-        return alarms_from_specs(self, specs, alarm_topic=topic)
+        return specs
 
 
 def _drop_redundant_provider_dependency(stack: Stack) -> None:

@@ -272,17 +272,25 @@ def _record_failure(scope: Construct, state_name: str, step: str, error_name: st
     )
 
 
-def _action_task(scope: Construct, graph: SagaGraph, step: str) -> tasks.LambdaInvoke:
-    task = tasks.LambdaInvoke(
+def _invoke(
+    scope: Construct, name: str, function: lambda_.IFunction, step: str, phase: str, result_path: str, comment: str
+) -> tasks.LambdaInvoke:
+    """A state invoking a step's function with the saga payload; the caller adds its retrier
+    (the SDK's service-exception retrier is off: each task retries by its own rules)."""
+    return tasks.LambdaInvoke(
         scope,
-        step,
-        lambda_function=graph.actions[step],
-        payload=_payload(step, "action"),
+        name,
+        lambda_function=function,
+        payload=_payload(step, phase),
         payload_response_only=True,
         retry_on_service_exceptions=False,
-        result_path=f"$.results.{step}",
-        comment=f"Action of step {step}",
+        result_path=result_path,
+        comment=comment,
     )
+
+
+def _action_task(scope: Construct, graph: SagaGraph, step: str) -> tasks.LambdaInvoke:
+    task = _invoke(scope, step, graph.actions[step], step, "action", f"$.results.{step}", f"Action of step {step}")
     task.add_retry(
         errors=list(defaults.SAGA_TRANSIENT_LAMBDA_ERRORS),
         interval=defaults.SAGA_RETRY_INTERVAL,
@@ -295,15 +303,14 @@ def _action_task(scope: Construct, graph: SagaGraph, step: str) -> tasks.LambdaI
 
 
 def _compensation_task(scope: Construct, graph: SagaGraph, step: str) -> tasks.LambdaInvoke:
-    task = tasks.LambdaInvoke(
+    task = _invoke(
         scope,
         compensation_state_name(step),
-        lambda_function=graph.compensations[step],
-        payload=_payload(step, "compensate"),
-        payload_response_only=True,
-        retry_on_service_exceptions=False,
-        result_path=f"$.compensations.{step}",
-        comment=f"Undo step {step}",
+        graph.compensations[step],
+        step,
+        "compensate",
+        f"$.compensations.{step}",
+        f"Undo step {step}",
     )
     # One retrier for every error, transient ones included: only the first
     # matching retrier applies, so a transient-error retrier listed first

@@ -22,20 +22,19 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
-from aws_cdk import RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from cdk_serverless_patterns.building_blocks.alarms import AlarmSpec, alarms_from_specs, sum_metric
+from cdk_serverless_patterns.building_blocks.alarms import AlarmSpec, sum_metric
 from cdk_serverless_patterns.building_blocks.grants import grant_exactly
 from cdk_serverless_patterns.building_blocks.logs import create_log_group
+from cdk_serverless_patterns.building_blocks.pattern_options import PatternOptions
 from cdk_serverless_patterns.building_blocks.waf import create_web_acl, log_web_acl, validate_waf_logging
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge, acknowledge_inline_policies
 from cdk_serverless_patterns.errors import Problems
@@ -49,7 +48,7 @@ from cdk_serverless_patterns.patterns.api.options import ApiSettings
 from cdk_serverless_patterns.patterns.api.stage import (
     acknowledge_stage_findings,
     request_model,
-    rest_api_name,
+    regional_rest_api,
     stage_options,
 )
 from cdk_serverless_patterns.patterns.api.validation import validate_throttling
@@ -229,27 +228,18 @@ class SagaStartApiResources(Construct):
         options: SagaStartApi,
         state_machine: Optional[sfn.IStateMachine] = None,
         durable_target: Optional[lambda_.IFunction] = None,
-        alarm_topic: Optional[sns.ITopic],
-        create_alarms: bool,
-        log_retention: Optional[logs.RetentionDays],
-        removal_policy: RemovalPolicy,
+        pattern: PatternOptions,
     ) -> None:
         """Starts ``state_machine`` (StartExecution) or, for a ``DurableSaga``, invokes
-        ``durable_target`` (the orchestrator's alias) as a durable execution; one of the two."""
+        ``durable_target`` (the orchestrator's alias) as a durable execution; one of the two.
+        ``pattern`` holds the saga's alarm topic, alarms on/off, removal policy and log retention."""
         super().__init__(scope, construct_id)
         self.access_log_group = create_log_group(
-            self, "AccessLogs", retention=log_retention, removal_policy=removal_policy
+            self, "AccessLogs", retention=pattern.log_retention, removal_policy=pattern.removal_policy
         )
-        self.api = apigw.RestApi(
+        self.api = regional_rest_api(
             self,
-            "Api",
-            # Unique: API Gateway metrics (and so the 5XX alarm) are keyed by API name.
-            rest_api_name=rest_api_name(self),
             description=f"Starts executions of {scope.node.path}",
-            endpoint_types=[apigw.EndpointType.REGIONAL],
-            # CDK's account-level CloudWatch role uses an AWS managed policy
-            # (AwsSolutions-IAM4); the account sets it once (see the README).
-            cloud_watch_role=False,
             # The same stage as every ApiBackend: throttling, ERROR execution logs
             # without request data, JSON access logs, X-Ray.
             deploy_options=stage_options(
@@ -325,7 +315,7 @@ class SagaStartApiResources(Construct):
             method_responses = [apigw.MethodResponse(status_code=code) for code in ("200", "400", "500")]
         auth = options.auth if options.auth is not None else ApiAuth.iam()
         self.auth = auth
-        built = build_authorizer(self, auth, removal_policy=removal_policy, make_function=_no_function)
+        built = build_authorizer(self, auth, removal_policy=pattern.removal_policy, make_function=_no_function)
         self.authorizer = built.authorizer
         self.user_pool = built.user_pool
         self.user_pool_client = built.user_pool_client
@@ -346,7 +336,9 @@ class SagaStartApiResources(Construct):
             self, "WebAcl", rate_limit=options.waf_rate_limit, metric_name="SagaStartApiWebAcl"
         )
         self.web_acl_log_group: Optional[logs.LogGroup] = (
-            log_web_acl(self, "WebAclLogs", self.web_acl, retention=log_retention, removal_policy=removal_policy)
+            log_web_acl(
+                self, "WebAclLogs", self.web_acl, retention=pattern.log_retention, removal_policy=pattern.removal_policy
+            )
             if options.waf_logging
             else None
         )
@@ -365,22 +357,18 @@ class SagaStartApiResources(Construct):
                 "AwsSolutions-APIG4 still checks that the method is authorized.",
             )
 
-        self.alarms: list[cloudwatch.Alarm] = []
-        if create_alarms:
-            stage = self.api.deployment_stage
-            self.alarms = alarms_from_specs(
-                self,
-                [
-                    AlarmSpec(
-                        "ServerErrorsAlarm",
-                        metric=sum_metric(stage.metric_server_error()),
-                        threshold=1,
-                        description=f"{self.node.path}: starting executions returned 5XX "
-                        "(Step Functions unavailable or throttling StartExecution).",
-                    ),
-                ],
-                alarm_topic=alarm_topic,
-            )
+        self.alarms: list[cloudwatch.Alarm] = pattern.alarms(
+            self,
+            [
+                AlarmSpec(
+                    "ServerErrorsAlarm",
+                    metric=sum_metric(self.api.deployment_stage.metric_server_error()),
+                    threshold=1,
+                    description=f"{self.node.path}: starting executions returned 5XX "
+                    "(Step Functions unavailable or throttling StartExecution).",
+                ),
+            ],
+        )
 
     def grant_start(self, grantee: iam.IGrantable) -> iam.Grant:
         """Allow ``grantee`` to call ``POST /executions`` (execute-api:Invoke on that method only).
@@ -402,10 +390,7 @@ def add_start_api(
     options: Optional[SagaStartApi],
     alarms: list[cloudwatch.Alarm],
     *,
-    alarm_topic: Optional[sns.ITopic],
-    create_alarms: bool,
-    log_retention: Optional[logs.RetentionDays],
-    removal_policy: RemovalPolicy,
+    pattern: PatternOptions,
     state_machine: Optional[sfn.IStateMachine] = None,
     durable_target: Optional[lambda_.IFunction] = None,
 ) -> Optional[SagaStartApiResources]:
@@ -418,10 +403,7 @@ def add_start_api(
         options=options,
         state_machine=state_machine,
         durable_target=durable_target,
-        alarm_topic=alarm_topic,
-        create_alarms=create_alarms,
-        log_retention=log_retention,
-        removal_policy=removal_policy,
+        pattern=pattern,
     )
     alarms.extend(made.alarms)
     return made

@@ -284,7 +284,7 @@ class Saga(Construct):
         self.alarms.extend(options.alarms(self, self._alarm_specs()))
 
         self.start_api: Optional[SagaStartApiResources] = add_start_api(
-            self, start_api, self.alarms, state_machine=self.state_machine, **options.for_function
+            self, start_api, self.alarms, state_machine=self.state_machine, pattern=options
         )
         self.dashboard: Optional[cloudwatch.Dashboard] = (
             make_dashboard(self, "Dashboard", self.alarms, self.dashboard_graphs()) if options.dashboard else None
