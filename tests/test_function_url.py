@@ -140,6 +140,11 @@ def test_handler_spec_is_validated():
     assert "handler.timeout" in message
 
 
+def test_common_options_are_type_checked():
+    message = _error(create_alarms="yes", alarm_topic="arn:aws:sns:eu-west-1:123456789012:alarms")
+    assert "create_alarms='yes' is invalid" in message and "alarm_topic=" in message
+
+
 def test_public_urls_invoke_permissions_carry_the_reason_for_the_compliance_packs(built):
     permissions = built[2].find_resources("AWS::Lambda::Permission", {"Properties": {"Principal": "*"}})
     assert len(permissions) == 2  # lambda:InvokeFunctionUrl and lambda:InvokeFunction, both for the URL
