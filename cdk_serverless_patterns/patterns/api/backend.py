@@ -235,13 +235,8 @@ class ApiBackend(Construct):
             server_error_rate=server_error_rate,
             client_error_rate=client_error_rate,
         )
-        options = PatternOptions(
-            alarm_topic=alarm_topic,
-            create_alarms=create_alarms,
-            removal_policy=removal_policy,
-            log_retention=log_retention,
-            dashboard=dashboard,
-        )
+        options = PatternOptions(alarm_topic=alarm_topic, create_alarms=create_alarms, removal_policy=removal_policy,
+                                 log_retention=log_retention, dashboard=dashboard)
         origins = [cors_allow_origins] if isinstance(cors_allow_origins, str) else cors_allow_origins
         path = child_path(scope, construct_id)
         parsed = validate_api(

@@ -165,13 +165,8 @@ class FunctionUrlEndpoint(Construct):
         dashboard: bool = False,
     ) -> None:
         url = or_default(url, FunctionUrlOptions())
-        options = PatternOptions(
-            alarm_topic=alarm_topic,
-            create_alarms=create_alarms,
-            removal_policy=removal_policy,
-            log_retention=log_retention,
-            dashboard=dashboard,
-        )
+        options = PatternOptions(alarm_topic=alarm_topic, create_alarms=create_alarms, removal_policy=removal_policy,
+                                 log_retention=log_retention, dashboard=dashboard)
         origins = _as_list(url.cors_allow_origins) if isinstance(url, FunctionUrlOptions) else []
         problems = Problems(child_path(scope, construct_id))
         options.check_types(problems, COMMON)

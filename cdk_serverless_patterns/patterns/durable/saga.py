@@ -59,7 +59,7 @@ from cdk_serverless_patterns.runtime import durable_saga as runtime
 
 from ..saga.options import SagaApproval, SagaStep, SagaStepFunctions
 from ..saga.start_api import SagaStartApi, SagaStartApiResources, add_start_api
-from ..saga.step_functions import approval_topic, build_step_functions, distinct_functions
+from ..saga.step_functions import approval_topic, build_step_functions, distinct_functions, execution_alarm_specs
 from .options import CALLBACK_ACTIONS, CHECKPOINT_ACTIONS, OPTION_TYPES, ORCHESTRATOR_DIR, DurableSagaSettings
 from .validation import validate, validate_start_on
 
@@ -428,25 +428,12 @@ class DurableSaga(Construct):
         return grant
 
     def _alarm_specs(self) -> list[AlarmSpec]:
-        return [
-            AlarmSpec(
-                "ExecutionsFailedAlarm",
-                metric=self.metric_failed(),
-                threshold=1,
-                description=f"{self.node.path}: a saga failed (a step failed and was compensated, or a "
-                "compensation failed: see CompensationsIncomplete).",
-            ),
-            AlarmSpec(
-                "ExecutionsTimedOutAlarm",
-                metric=self.metric_timed_out(),
-                threshold=1,
-                description=f"{self.node.path}: a saga hit its execution timeout, possibly mid-compensation.",
-            ),
-            AlarmSpec(
-                "CompensationsIncompleteAlarm",
-                metric=self.metric_compensations_incomplete(),
-                threshold=1,
-                description=f"{self.node.path}: a compensation failed past its retries; the execution's error "
-                "cause lists the steps left to undo (fix the cause, then run those compensations).",
-            ),
-        ]
+        path = self.node.path
+        return execution_alarm_specs(
+            self,
+            failed=f"{path}: a saga failed (a step failed and was compensated, or a "
+            "compensation failed: see CompensationsIncomplete).",
+            timed_out=f"{path}: a saga hit its execution timeout, possibly mid-compensation.",
+            incomplete=f"{path}: a compensation failed past its retries; the execution's error "
+            "cause lists the steps left to undo (fix the cause, then run those compensations).",
+        )

@@ -208,13 +208,8 @@ class EdgeSite(Construct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         dashboard: bool = False,
     ) -> None:
-        options = PatternOptions(
-            alarm_topic=alarm_topic,
-            create_alarms=create_alarms,
-            removal_policy=removal_policy,
-            log_retention=log_retention,
-            dashboard=dashboard,
-        )
+        options = PatternOptions(alarm_topic=alarm_topic, create_alarms=create_alarms, removal_policy=removal_policy,
+                                 log_retention=log_retention, dashboard=dashboard)
         problems = Problems(child_path(scope, construct_id))
         typed = options.check_types(
             problems,

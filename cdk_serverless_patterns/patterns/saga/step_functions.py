@@ -1,19 +1,22 @@
-"""What both saga engines build from the step declarations: the step functions and the approval topic.
+"""What both saga engines build from the step declarations: the step functions, the approval topic, the alarms.
 
 ``Saga`` and ``DurableSaga`` differ in what orchestrates the steps (a state machine,
 a durable function) and share these: one ``ServerlessFunction`` per distinct
 ``FunctionSpec`` object, each invoked synchronously through its ``live`` alias and
-reserving its share of concurrency, and the topic approval requests go to.
+reserving its share of concurrency, the topic approval requests go to, and the
+alarms on failed, timed-out and incompletely compensated executions.
 """
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Optional, Protocol, Sequence
 
 from aws_cdk import RemovalPolicy
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from cdk_serverless_patterns.building_blocks.alarms import AlarmSpec
 from cdk_serverless_patterns.building_blocks.concurrency import bounded, saga_function_count, saga_reserved_concurrency
 from cdk_serverless_patterns.building_blocks.function import FunctionSpec, Invocation, ServerlessFunction
 from cdk_serverless_patterns.building_blocks.pattern_options import PatternOptions
@@ -70,3 +73,28 @@ def approval_topic(
     if approval.topic is not None:
         return approval.topic
     return EncryptedTopic(scope, "ApprovalTopic", display_name="Saga approval requests", removal_policy=removal_policy).topic
+
+
+class SagaMetrics(Protocol):
+    """The execution metrics both engines expose (what their alarms watch)."""
+
+    def metric_failed(self) -> cloudwatch.Metric: ...
+
+    def metric_timed_out(self) -> cloudwatch.Metric: ...
+
+    def metric_compensations_incomplete(self) -> cloudwatch.Metric: ...
+
+
+def execution_alarm_specs(saga: SagaMetrics, *, failed: str, timed_out: str, incomplete: str) -> list[AlarmSpec]:
+    """The alarms every saga raises at the first occurrence: an execution failed, timed out, or
+    ended with compensations left to run; each described by its engine (what it means there)."""
+    return [
+        AlarmSpec("ExecutionsFailedAlarm", metric=saga.metric_failed(), threshold=1, description=failed),
+        AlarmSpec("ExecutionsTimedOutAlarm", metric=saga.metric_timed_out(), threshold=1, description=timed_out),
+        AlarmSpec(
+            "CompensationsIncompleteAlarm",
+            metric=saga.metric_compensations_incomplete(),
+            threshold=1,
+            description=incomplete,
+        ),
+    ]

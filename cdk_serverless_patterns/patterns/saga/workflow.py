@@ -78,7 +78,7 @@ from .graph import (
 )
 from .options import OPTION_TYPES, STEP_NAME_MAX, SagaApproval, SagaRetries, SagaStep, SagaStepFunctions, WorkflowType
 from .start_api import SagaStartApi, SagaStartApiResources, add_start_api
-from .step_functions import approval_topic, build_step_functions, distinct_functions
+from .step_functions import approval_topic, build_step_functions, distinct_functions, execution_alarm_specs
 from .validation import validate
 
 __all__ = [
@@ -199,13 +199,8 @@ class Saga(Construct):
     ) -> None:
         express = workflow_type is WorkflowType.EXPRESS
         retries = SagaRetries.of(retry_attempts, compensation_retry_attempts, express=express)
-        options = PatternOptions(
-            alarm_topic=alarm_topic,
-            create_alarms=create_alarms,
-            removal_policy=removal_policy,
-            log_retention=log_retention,
-            dashboard=dashboard,
-        )
+        options = PatternOptions(alarm_topic=alarm_topic, create_alarms=create_alarms, removal_policy=removal_policy,
+                                 log_retention=log_retention, dashboard=dashboard)
         problems = Problems(child_path(scope, construct_id))
         options.check_types(problems, OPTION_TYPES, include_execution_data=include_execution_data)
         validate(problems, steps, approval, timeout, retries, start_api, workflow_type)
@@ -384,25 +379,14 @@ class Saga(Construct):
         )
 
     def _alarm_specs(self) -> list[AlarmSpec]:
+        path = self.node.path
         return [
-            AlarmSpec(
-                "ExecutionsFailedAlarm",
-                metric=self.metric_failed(),
-                threshold=1,
-                description=f"{self.node.path}: an execution failed (a step failed and was compensated, "
+            *execution_alarm_specs(
+                self,
+                failed=f"{path}: an execution failed (a step failed and was compensated, "
                 "or a compensation failed and needs a redrive).",
-            ),
-            AlarmSpec(
-                "ExecutionsTimedOutAlarm",
-                metric=self.metric_timed_out(),
-                threshold=1,
-                description=f"{self.node.path}: an execution hit its timeout, possibly mid-compensation.",
-            ),
-            AlarmSpec(
-                "CompensationsIncompleteAlarm",
-                metric=self.metric_compensations_incomplete(),
-                threshold=1,
-                description=f"{self.node.path}: a compensation failed past its retries; the execution's "
+                timed_out=f"{path}: an execution hit its timeout, possibly mid-compensation.",
+                incomplete=f"{path}: a compensation failed past its retries; the execution's "
                 "cause lists the steps left to undo (fix the cause, then run those compensations: "
                 "docs/patterns/saga.md).",
             ),
@@ -410,6 +394,6 @@ class Saga(Construct):
                 "ExecutionThrottledAlarm",
                 metric=self.metric_throttled(),
                 threshold=1,
-                description=f"{self.node.path}: state transitions were throttled; raise the quota or slow callers.",
+                description=f"{path}: state transitions were throttled; raise the quota or slow callers.",
             ),
         ]
