@@ -32,6 +32,7 @@ from cdk_serverless_patterns.checks.acknowledge import (
     SERVERLESS,
     acknowledge,
     acknowledge_checkov,
+    in_one_batch,
 )
 from cdk_serverless_patterns.errors import Problems, child_path, is_token, or_default
 
@@ -68,6 +69,7 @@ class FailureQueue(Construct):
         resource; pass the pattern's ``removal_policy`` (DESTROY for sandboxes).
     """
 
+    @in_one_batch
     def __init__(
         self,
         scope: Construct,

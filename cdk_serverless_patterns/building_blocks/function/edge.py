@@ -21,6 +21,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from cdk_serverless_patterns import defaults
+from cdk_serverless_patterns.checks.acknowledge import in_one_batch
 from cdk_serverless_patterns.errors import Problems, child_path
 
 from .findings import acknowledge_edge_findings
@@ -55,6 +56,7 @@ class EdgeFunction(Construct):
     Region where they run, so alarm on the distribution instead (``EdgeSite`` does).
     """
 
+    @in_one_batch
     def __init__(
         self,
         scope: Construct,

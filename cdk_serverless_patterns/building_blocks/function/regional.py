@@ -23,6 +23,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from cdk_serverless_patterns import defaults
+from cdk_serverless_patterns.checks.acknowledge import in_one_batch
 from cdk_serverless_patterns.errors import PatternConfigError, Problems, child_path, or_default
 from cdk_serverless_patterns.runtime import env as env_names
 
@@ -125,6 +126,7 @@ class ServerlessFunction(Construct):
             return object.__new__(_legacy_edge_loader())
         return object.__new__(cls)
 
+    @in_one_batch
     def __init__(
         self,
         scope: Construct,
