@@ -18,7 +18,7 @@ from typing_extensions import TypeGuard
 from aws_cdk import Token
 
 if TYPE_CHECKING:
-    from aws_cdk import CfnResource, Stack
+    from aws_cdk import CfnResource, Duration, Stack
     from constructs import IConstruct, Node
 
 
@@ -170,9 +170,9 @@ _STACKS: "dict[str, Stack]" = {}
 _DEFAULT_CHILDREN: "dict[str, IConstruct]" = {}
 
 
-def jsii_ref(construct: "IConstruct") -> str:
-    """The jsii object id of ``construct``: the same for every proxy of it."""
-    return str(construct.__jsii_ref__.ref)  # type: ignore[attr-defined]
+def jsii_ref(obj: Any) -> str:
+    """The jsii object id of ``obj`` (a construct, a ``Duration``): the same for every proxy of it."""
+    return str(obj.__jsii_ref__.ref)
 
 
 def node_of(construct: "IConstruct") -> "Node":
@@ -200,8 +200,15 @@ def stack_of(construct: "IConstruct") -> "Stack":
     if stack is None:
         from aws_cdk import Stack
 
-        stack = _STACKS[ref] = Stack.of(construct)
+        # a stack is its own Stack.of
+        stack = _STACKS[ref] = construct if isinstance(construct, Stack) else Stack.of(construct)
     return stack
+
+
+def remember_stack(construct: "IConstruct", stack: "Stack") -> None:
+    """Record that ``construct`` (not itself a stack) was created inside ``stack``,
+    which its creator already knows: a later :func:`stack_of` needs no round trip."""
+    _STACKS[jsii_ref(construct)] = stack
 
 
 def default_child_of(construct: "IConstruct") -> "Optional[IConstruct]":
@@ -216,9 +223,38 @@ def default_child_of(construct: "IConstruct") -> "Optional[IConstruct]":
     return child
 
 
+_CHILDREN: "dict[tuple[str, str], IConstruct]" = {}
+
+
+def child_of(scope: "IConstruct", child_id: str) -> "Optional[IConstruct]":
+    """``scope.node.try_find_child(child_id)``; once found, it is kept (the library
+    never removes a child, e.g. a stack's shared layer or X-Ray policy)."""
+    key = (jsii_ref(scope), child_id)
+    child = _CHILDREN.get(key)
+    if child is None:
+        child = node_of(scope).try_find_child(child_id)
+        if child is not None:
+            _CHILDREN[key] = child
+    return child
+
+
 def default_resource(construct: "IConstruct") -> "CfnResource":
     """The CloudFormation resource of an L2 construct (its default child)."""
     return cast("CfnResource", default_child_of(construct))
+
+
+_DURATIONS: dict[tuple[str, str], float] = {}
+
+
+def duration_in(duration: "Duration", unit: str) -> float:
+    """``duration.to_<unit>()`` (``unit``: ``"seconds"``, ``"milliseconds"``, ...): a
+    ``Duration`` never changes, and many functions share one (the default timeout).
+    Raises what ``to_<unit>()`` raises (a token duration cannot be converted)."""
+    key = (jsii_ref(duration), unit)
+    value = _DURATIONS.get(key)
+    if value is None:
+        value = _DURATIONS[key] = getattr(duration, f"to_{unit}")()
+    return value
 
 
 def child_path(scope: Any, construct_id: str) -> str:

@@ -54,6 +54,11 @@ def _deletes(resource: CfnResource) -> bool:
     return resource.cfn_options.deletion_policy == CfnDeletionPolicy.DELETE
 
 
+#: One instance serves every resource: it keeps no state, and jsii creates the
+#: JavaScript side of a Python object once, not once per resource.
+_FOLLOW_REMOVAL_POLICY = FollowRemovalPolicy()
+
+
 def follow_removal_policy(resource: IConstruct) -> None:
     """Attach :class:`FollowRemovalPolicy` to ``resource`` (an L2 or L1) and its children."""
-    Aspects.of(resource).add(FollowRemovalPolicy(), priority=PRIORITY)
+    Aspects.of(resource).add(_FOLLOW_REMOVAL_POLICY, priority=PRIORITY)

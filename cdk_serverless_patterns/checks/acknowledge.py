@@ -37,7 +37,7 @@ from typing import Any, Callable, Iterable, Iterator, ParamSpec, Sequence, TypeV
 from aws_cdk import Acknowledgment, CfnResource, Validations
 from constructs import IConstruct
 
-from cdk_serverless_patterns.errors import default_child_of, jsii_ref, node_of
+from cdk_serverless_patterns.errors import child_of, default_child_of, jsii_ref, node_of
 
 #: cdk-nag 3 reports rule ids as ``<pack>::<pack>-<rule>``.
 AWS_SOLUTIONS = "AwsSolutions::AwsSolutions-"
@@ -307,6 +307,6 @@ def acknowledge_inline_policies(role: IConstruct, *policies: IConstruct) -> None
     further ``iam.Policy`` objects attached to it that live elsewhere in the tree.
     """
     acknowledge(role, COMPLIANCE + "IAMNoInlinePolicy", INLINE_POLICY_REASON)
-    default_policy = node_of(role).try_find_child("DefaultPolicy")
+    default_policy = child_of(role, "DefaultPolicy")
     for policy in (*([default_policy] if default_policy is not None else []), *policies):
         acknowledge(policy, COMPLIANCE + "IAMNoInlinePolicy", INLINE_POLICY_REASON)
