@@ -54,3 +54,30 @@ def test_an_api_backend_with_a_table_is_built_within_its_jsii_call_budget(monkey
         f"building the api_table workload made {counter.calls} jsii calls (budget {API_TABLE_BUDGET}); "
         "attribute the calls to the innermost library line (wrap jsii's _NodeProcess.send) to find the new round trips"
     )
+
+
+def test_a_batch_writes_each_construct_and_resource_once_and_keeps_every_acknowledgement() -> None:
+    from aws_cdk import aws_iam as iam
+
+    from cdk_serverless_patterns.checks.acknowledge import (
+        AWS_SOLUTIONS,
+        acknowledgement_batch,
+        acknowledge,
+        acknowledgements_of,
+    )
+
+    stack = cdk.Stack(cdk.App(), "Batch")
+    role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=["*"]))
+    reason = "Test acknowledgement with a reason long enough"
+    with acknowledgement_batch():
+        # CDK created the DefaultPolicy: each lookup returns a new Python proxy of it
+        acknowledge(role.node.find_child("DefaultPolicy"), f"{AWS_SOLUTIONS}IAM5[Resource::a]", reason)
+        acknowledge(role.node.find_child("DefaultPolicy"), f"{AWS_SOLUTIONS}IAM5[Resource::b]", reason)
+        policy = role.node.find_child("DefaultPolicy")
+        assert acknowledgements_of(policy.node.default_child) == ([], [])  # not written before the batch ends
+    nag, _ = acknowledgements_of(policy.node.default_child)
+    assert nag == [{"id": "AwsSolutions-IAM5", "reason": reason, "applies_to": ["Resource::a", "Resource::b"]}]
+    entries = [m.data for m in policy.node.metadata if m.type == cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY]
+    # what CDK's validation report reads: one entry per rule (CDK writes them so, from one call)
+    assert entries == [{f"{AWS_SOLUTIONS}IAM5[Resource::a]": reason}, {f"{AWS_SOLUTIONS}IAM5[Resource::b]": reason}]

@@ -25,6 +25,15 @@ the same ``DeadLetterConfig``.
 "The construct's resource" is the construct itself when it is a CloudFormation
 resource, else its default child, else every CloudFormation resource below it
 at the time of the call.
+
+Each jsii call costs about a millisecond, so the acknowledgements are kept in
+Python and written with as few calls as the tree allows: inside
+:func:`acknowledgement_batch` (a construct's ``__init__`` decorated with
+:func:`in_one_batch`, as ``ServerlessFunction``'s is) one
+``Validations.acknowledge`` per construct and one metadata write per resource
+and key when the outermost batch ends; outside a batch, the same before
+:func:`acknowledge` returns. The ``cdk_nag`` and ``checkov`` keys are built on
+what this module wrote and never read back from the tree.
 """
 
 from __future__ import annotations
