@@ -205,6 +205,18 @@ def stack_of(construct: "IConstruct") -> "Stack":
     return stack
 
 
+_SCOPES: "dict[str, list[IConstruct]]" = {}
+
+
+def scopes_of(construct: "IConstruct") -> "list[IConstruct]":
+    """``construct.node.scopes``: its ancestors from the root, then itself."""
+    ref = jsii_ref(construct)
+    scopes = _SCOPES.get(ref)
+    if scopes is None:
+        scopes = _SCOPES[ref] = list(node_of(construct).scopes)
+    return scopes
+
+
 def remember_stack(construct: "IConstruct", stack: "Stack") -> None:
     """Record that ``construct`` (not itself a stack) was created inside ``stack``,
     which its creator already knows: a later :func:`stack_of` needs no round trip."""
