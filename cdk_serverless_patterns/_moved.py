@@ -6,7 +6,10 @@ Each old path is a small module that re-exports the new one and calls
 
 from __future__ import annotations
 
+import importlib
+import sys
 import warnings
+from typing import Any, Callable
 
 #: old module -> the module its names live in now
 MOVED_MODULES: dict[str, str] = {
@@ -60,3 +63,13 @@ def warn_moved(old: str) -> None:
         DeprecationWarning,
         stacklevel=3,  # warn_moved -> the old module -> the import (importlib's frames are skipped)
     )
+    # ``import *`` copies what the new module has defined; names it builds on first use
+    # (module ``__getattr__``, e.g. alarms.GTE) are forwarded on access.
+    sys.modules[old].__getattr__ = _forward(new)  # type: ignore[method-assign]
+
+
+def _forward(new: str) -> Callable[[str], Any]:
+    def __getattr__(name: str) -> Any:
+        return getattr(importlib.import_module(new), name)
+
+    return __getattr__

@@ -12,9 +12,14 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable
 
 from aws_cdk import Duration
-from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 
+from cdk_serverless_patterns._cdk_modules import cdk_modules
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_lambda as lambda_
+    from aws_cdk import aws_logs as logs
+else:
+    lambda_, logs = cdk_modules("aws_lambda", "aws_logs")
 
 # aws_cdk values (Duration, Architecture) are jsii objects: building one is a
 # round trip to the jsii kernel. They are declared here with their type and
@@ -30,7 +35,6 @@ def _lazy(name: str, build: Callable[[], Any]) -> None:
 def _duration(name: str, **amount: int) -> None:
     ((unit, value),) = amount.items()
     _lazy(name, lambda: getattr(Duration, unit)(value))
-
 
 
 @lru_cache(maxsize=1)
@@ -110,7 +114,10 @@ _duration("ASYNC_MAX_EVENT_AGE", hours=1)
 
 # --- Logs -------------------------------------------------------------------
 #: One month: enough to debug last week's incident, cheap enough to forget.
-LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+LOG_RETENTION: logs.RetentionDays
+#: ``LOG_RETENTION``'s member name (for messages that must not load aws_logs).
+LOG_RETENTION_NAME = "ONE_MONTH"
+_lazy("LOG_RETENTION", lambda: getattr(logs.RetentionDays, LOG_RETENTION_NAME))
 #: CloudWatch Logs log group names are at most 512 characters.
 LOG_GROUP_NAME_MAX = 512
 

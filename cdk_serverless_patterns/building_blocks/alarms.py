@@ -19,14 +19,12 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Optional, Protocol, Sequence, Union
+from typing import TYPE_CHECKING, Iterable, Mapping, Optional, Protocol, Sequence, Union
 
 from aws_cdk import Annotations, Duration, Stack, Token
-from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
-from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from cdk_serverless_patterns._cdk_modules import cdk_modules
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.errors import PatternConfigError, child_of, jsii_ref, stack_of
 
@@ -34,8 +32,26 @@ from .scope_settings import find_on_scope, own_setting, set_on_scope
 
 from .topics import warn_about_alarm_topic
 
-GTE = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
-LTE = cloudwatch.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD
+if TYPE_CHECKING:
+    from aws_cdk import aws_cloudwatch as cloudwatch
+    from aws_cdk import aws_cloudwatch_actions as cw_actions
+    from aws_cdk import aws_sns as sns
+else:
+    cloudwatch, cw_actions, sns = cdk_modules("aws_cloudwatch", "aws_cloudwatch_actions", "aws_sns")
+
+# GTE/LTE (public since 0.1.0) are read on first use: naming them must not load aws_cloudwatch.
+if TYPE_CHECKING:
+    GTE: cloudwatch.ComparisonOperator
+    LTE: cloudwatch.ComparisonOperator
+else:
+
+    def __getattr__(name: str) -> cloudwatch.ComparisonOperator:
+        if name in ("GTE", "LTE"):
+            operator = cloudwatch.ComparisonOperator
+            value = operator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD if name == "GTE" else operator.LESS_THAN_OR_EQUAL_TO_THRESHOLD
+            globals()[name] = value
+            return value
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 _DEFAULT_TOPIC = "alarm_topic"
 _IMPORTED_TOPIC_ID = "ServerlessPatternsDefaultAlarmTopic"
@@ -95,9 +111,9 @@ def create_alarm(
     threshold: float,
     description: str,
     alarm_topic: Optional[sns.ITopic] = None,
-    comparison: cloudwatch.ComparisonOperator = GTE,
+    comparison: Optional[cloudwatch.ComparisonOperator] = None,
     evaluation_periods: int = 1,
-    missing_data: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
+    missing_data: Optional[cloudwatch.TreatMissingData] = None,
     std_devs: Optional[float] = None,
 ) -> cloudwatch.Alarm:
     """Create an alarm on ``metric`` and route it (and its recovery) to ``alarm_topic``.
@@ -110,8 +126,11 @@ def create_alarm(
         deviations wide (``threshold`` and ``comparison`` are then unused).
         Default: none, a static threshold.
 
-    Missing data is not breaching by default: an idle function is healthy.
+    :param comparison: default ``>=`` threshold.
+    :param missing_data: default not breaching (an idle resource is healthy).
     """
+    if missing_data is None:
+        missing_data = cloudwatch.TreatMissingData.NOT_BREACHING
     alarm: cloudwatch.Alarm
     if std_devs is not None:
         alarm = cloudwatch.AnomalyDetectionAlarm(
@@ -131,7 +150,7 @@ def create_alarm(
             metric=metric,
             threshold=threshold,
             evaluation_periods=evaluation_periods,
-            comparison_operator=comparison,
+            comparison_operator=comparison or cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             treat_missing_data=missing_data,
             alarm_description=description,
         )
@@ -178,9 +197,9 @@ class AlarmSpec:
     metric: cloudwatch.IMetric
     threshold: float
     description: str
-    comparison: cloudwatch.ComparisonOperator = GTE
+    comparison: Optional[cloudwatch.ComparisonOperator] = None
     evaluation_periods: int = 1
-    missing_data: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING
+    missing_data: Optional[cloudwatch.TreatMissingData] = None
     std_devs: Optional[float] = None
 
 
@@ -222,14 +241,14 @@ def _warn_no_action(stack: Stack) -> None:
     )
 
 
-def sum_metric(metric: cloudwatch.Metric, period: Duration = defaults.ALARM_PERIOD) -> cloudwatch.Metric:
-    """``metric`` as a Sum over the library's alarm period."""
-    return metric.with_(statistic="Sum", period=period)
+def sum_metric(metric: cloudwatch.Metric, period: Optional[Duration] = None) -> cloudwatch.Metric:
+    """``metric`` as a Sum over ``period`` (default: the library's alarm period)."""
+    return metric.with_(statistic="Sum", period=period if period is not None else defaults.ALARM_PERIOD)
 
 
-def max_metric(metric: cloudwatch.Metric, period: Duration = defaults.ALARM_PERIOD) -> cloudwatch.Metric:
-    """``metric`` as a Maximum over the library's alarm period."""
-    return metric.with_(statistic="Maximum", period=period)
+def max_metric(metric: cloudwatch.Metric, period: Optional[Duration] = None) -> cloudwatch.Metric:
+    """``metric`` as a Maximum over ``period`` (default: the library's alarm period)."""
+    return metric.with_(statistic="Maximum", period=period if period is not None else defaults.ALARM_PERIOD)
 
 
 class MonitoredFunction(Protocol):
@@ -242,7 +261,7 @@ class MonitoredFunction(Protocol):
 
 
 #: A graph: its title and the metrics it plots, each with its legend label.
-Graph = tuple[str, Sequence[tuple[str, cloudwatch.IMetric]]]
+Graph = tuple[str, Sequence[tuple[str, "cloudwatch.IMetric"]]]
 
 
 def function_graphs(functions: Mapping[str, MonitoredFunction]) -> list[Graph]:

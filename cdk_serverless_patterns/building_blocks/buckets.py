@@ -26,18 +26,23 @@ EventBridge rules instead.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from aws_cdk import Duration, RemovalPolicy, Stack
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from cdk_serverless_patterns._cdk_modules import cdk_modules
 from cdk_serverless_patterns.errors import or_default
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.checks.acknowledge import COMPLIANCE, acknowledge, acknowledge_checkov, in_one_batch
 
 from .hardening import data_key_for
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_iam as iam
+    from aws_cdk import aws_s3 as s3
+else:
+    iam, s3 = cdk_modules("aws_iam", "aws_s3")
 
 _REPLICATION_REASON = (
     "S3 stores every object redundantly across at least three Availability Zones, and versioning plus "
@@ -54,7 +59,7 @@ def create_access_log_bucket(
     *,
     removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     expiration: Optional[Duration] = None,
-    object_ownership: s3.ObjectOwnership = s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    object_ownership: Optional[s3.ObjectOwnership] = None,
 ) -> s3.Bucket:
     """A private, SSL-only bucket for access logs.
 
@@ -78,7 +83,7 @@ def create_access_log_bucket(
         block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
         enforce_ssl=True,
         minimum_tls_version=defaults.S3_MINIMUM_TLS_VERSION,
-        object_ownership=object_ownership,
+        object_ownership=object_ownership or s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
         removal_policy=removal_policy,
         lifecycle_rules=[
             s3.LifecycleRule(

@@ -45,22 +45,29 @@ level but billed per full backup size: up to ~USD 3.50 for 35 x 1 GB).
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import jsii
 from aws_cdk import ArnFormat, Aws, IStableListProducer, Lazy, RemovalPolicy, Stack
-from aws_cdk import aws_backup as backup
-from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
-from aws_cdk import aws_s3 as s3
 from constructs import Construct, IConstruct
 
+from cdk_serverless_patterns._cdk_modules import cdk_modules
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge
 from cdk_serverless_patterns.errors import PatternConfigError
 
 from .scope_settings import find_on_scope, set_on_scope
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_backup as backup
+    from aws_cdk import aws_dynamodb as dynamodb
+    from aws_cdk import aws_iam as iam
+    from aws_cdk import aws_kms as kms
+    from aws_cdk import aws_logs as logs
+    from aws_cdk import aws_s3 as s3
+else:
+    backup, dynamodb, iam, kms, logs, s3 = cdk_modules(
+        "aws_backup", "aws_dynamodb", "aws_iam", "aws_kms", "aws_logs", "aws_s3"
+    )
 
 _HARDENING = "hardening"
 _TABLE_KEY_REASON = "hardening-table-key-reason"
@@ -68,7 +75,10 @@ _TABLE_KEY_REASON = "hardening-table-key-reason"
 STACK_RESOURCES_ID = "ServerlessPatternsHardening"
 #: What CloudWatch Logs needs on a log group key (AWS: "Encrypt log data in CloudWatch Logs").
 LOGS_KEY_ACTIONS = ("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*")
-_STATEFUL_TYPES = (logs.CfnLogGroup, dynamodb.CfnTable, dynamodb.CfnGlobalTable, s3.CfnBucket)
+
+
+def _stateful_types() -> tuple[type, ...]:
+    return (logs.CfnLogGroup, dynamodb.CfnTable, dynamodb.CfnGlobalTable, s3.CfnBucket)
 
 
 def enable_hardening(scope: IConstruct, *, table_key_reason: Optional[str] = None) -> None:
@@ -92,7 +102,7 @@ def enable_hardening(scope: IConstruct, *, table_key_reason: Optional[str] = Non
                 "it out, or say why, e.g. table_key_reason='Tables hold public catalogue data only'"
             ],
         )
-    existing = [c.node.path for c in scope.node.find_all() if isinstance(c, _STATEFUL_TYPES)]
+    existing = [c.node.path for c in scope.node.find_all() if isinstance(c, _stateful_types())]
     if existing:
         shown = ", ".join(existing[:3]) + (f" and {len(existing) - 3} more" if len(existing) > 3 else "")
         raise PatternConfigError(

@@ -16,12 +16,17 @@ the same :class:`~cdk_serverless_patterns.errors.PatternConfigError`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from aws_cdk import Duration, RemovalPolicy
-from aws_cdk import aws_logs as logs
 
+from cdk_serverless_patterns._cdk_modules import cdk_module
 from cdk_serverless_patterns.errors import Problems, is_number
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_logs as logs
+else:
+    logs = cdk_module("aws_logs")
 
 
 @dataclass(frozen=True)
@@ -79,8 +84,8 @@ REMOVAL_POLICY = OptionType(
     "pass removal_policy=RemovalPolicy.RETAIN to keep the data (back tables up with point-in-time recovery), "
     "or RemovalPolicy.DESTROY (the member, not its name)",
 )
-LOG_RETENTION = instance_of(
-    logs.RetentionDays,
+LOG_RETENTION = OptionType(
+    lambda v: isinstance(v, logs.RetentionDays),
     "an aws_logs.RetentionDays",
     "pass log_retention=logs.RetentionDays.ONE_MONTH (the member, not a number of days or a name)",
 )

@@ -23,16 +23,27 @@ protection off and shortens a key's pending window to the 7-day minimum;
 
 from __future__ import annotations
 
+import functools
+
 import jsii
 from aws_cdk import AspectPriority, Aspects, CfnDeletionPolicy, CfnResource, IAspect
-from aws_cdk import aws_cognito as cognito
-from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_kms as kms
+from typing import TYPE_CHECKING
+
 from constructs import IConstruct
 
+from cdk_serverless_patterns._cdk_modules import cdk_modules
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_cognito as cognito
+    from aws_cdk import aws_dynamodb as dynamodb
+    from aws_cdk import aws_kms as kms
+else:
+    cognito, dynamodb, kms = cdk_modules("aws_cognito", "aws_dynamodb", "aws_kms")
+
 #: Runs after RemovalPolicies (MUTATING, 200) and aspects at the default
-#: priority (500), before read-only aspects (1000).
-PRIORITY = AspectPriority.READONLY - 100
+#: priority (500), before read-only aspects (1000): ``AspectPriority.READONLY - 100``,
+#: read on first use (a jsii call; importing this module makes none).
+PRIORITY: int
 #: KMS's minimum waiting period before a scheduled key deletion (7-30 days).
 KEY_PENDING_WINDOW_DAYS = 7
 
@@ -54,11 +65,26 @@ def _deletes(resource: CfnResource) -> bool:
     return resource.cfn_options.deletion_policy == CfnDeletionPolicy.DELETE
 
 
-#: One instance serves every resource: it keeps no state, and jsii creates the
-#: JavaScript side of a Python object once, not once per resource.
-_FOLLOW_REMOVAL_POLICY = FollowRemovalPolicy()
+@functools.lru_cache(maxsize=1)
+def _follow_removal_policy() -> FollowRemovalPolicy:
+    """One instance serves every resource: it keeps no state, and jsii creates the
+    JavaScript side of a Python object once, not once per resource."""
+    return FollowRemovalPolicy()
 
 
 def follow_removal_policy(resource: IConstruct) -> None:
     """Attach :class:`FollowRemovalPolicy` to ``resource`` (an L2 or L1) and its children."""
-    Aspects.of(resource).add(_FOLLOW_REMOVAL_POLICY, priority=PRIORITY)
+    Aspects.of(resource).add(_follow_removal_policy(), priority=_priority())
+
+
+@functools.lru_cache(maxsize=1)
+def _priority() -> int:
+    return int(AspectPriority.READONLY) - 100
+
+
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> int:
+        if name == "PRIORITY":
+            return _priority()
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,16 +18,21 @@ key actions a customer managed key needs.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from aws_cdk import RemovalPolicy
-from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
+from cdk_serverless_patterns._cdk_modules import cdk_module
 from cdk_serverless_patterns.checks.acknowledge import COMPLIANCE, acknowledge, acknowledge_checkov
 
 from .hardening import StackHardening, is_hardened, table_key_for
 from .removal import follow_removal_policy
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_dynamodb as dynamodb
+else:
+    dynamodb = cdk_module("aws_dynamodb")
 
 
 def create_table(
@@ -36,7 +41,7 @@ def create_table(
     *,
     partition_key: str = "pk",
     sort_key: Optional[str] = None,
-    sort_key_type: dynamodb.AttributeType = dynamodb.AttributeType.STRING,
+    sort_key_type: Optional[dynamodb.AttributeType] = None,
     removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     stream: Optional[dynamodb.StreamViewType] = None,
     time_to_live_attribute: Optional[str] = None,
@@ -56,7 +61,7 @@ def create_table(
         scope,
         construct_id,
         partition_key=dynamodb.Attribute(name=partition_key, type=dynamodb.AttributeType.STRING),
-        sort_key=dynamodb.Attribute(name=sort_key, type=sort_key_type) if sort_key else None,
+        sort_key=dynamodb.Attribute(name=sort_key, type=sort_key_type or dynamodb.AttributeType.STRING) if sort_key else None,
         billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
         encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED if key else dynamodb.TableEncryption.AWS_MANAGED,
         encryption_key=key,

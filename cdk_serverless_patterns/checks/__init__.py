@@ -8,7 +8,8 @@ R5, HIPAA Security and PCI DSS 3.2.1 packs by the names cdk-nag reports them und
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+import importlib
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from aws_cdk import App, IPolicyValidationPlugin, Validations
 
@@ -16,9 +17,33 @@ from cdk_serverless_patterns.errors import PatternConfigError
 
 from .acknowledge import acknowledge
 from .base import ERROR, WARNING, Finding, Rule
-from .graph import TemplateGraph
-from .plugin import ACK_PREFIX, PLUGIN_NAME, ServerlessPatternsChecks
-from .rules import RULES, RULES_BY_ID
+
+if TYPE_CHECKING:
+    from .graph import TemplateGraph
+    from .plugin import ACK_PREFIX, PLUGIN_NAME, ServerlessPatternsChecks
+    from .rules import RULES, RULES_BY_ID
+
+# The rule pack and the template graph load on first use: constructs import
+# ``checks.acknowledge`` (hence this package) whether or not checks are enabled.
+_LAZY = {
+    "TemplateGraph": ".graph",
+    "ACK_PREFIX": ".plugin",
+    "PLUGIN_NAME": ".plugin",
+    "ServerlessPatternsChecks": ".plugin",
+    "RULES": ".rules",
+    "RULES_BY_ID": ".rules",
+}
+
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> Any:
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(module, __name__), name)
+        globals()[name] = value
+        return value
+
 
 __all__ = [
     "enable_checks",
@@ -90,6 +115,8 @@ def enable_checks(app: App, *, compliance: Iterable[str] = (), patterns_checks: 
             ],
         )
     from cdk_nag import AwsSolutionsChecks, ServerlessChecks
+
+    from .plugin import PLUGIN_NAME, ServerlessPatternsChecks
 
     plugins: list[IPolicyValidationPlugin] = [AwsSolutionsChecks(app), ServerlessChecks(app)]
     plugins.extend(COMPLIANCE_PACKS[n](app) for n in dict.fromkeys(names))

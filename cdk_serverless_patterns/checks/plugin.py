@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Iterable, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence
 
 import jsii
 from aws_cdk import (
@@ -26,12 +26,17 @@ from aws_cdk import (
     PolicyViolation,
     Stack,
 )
-from aws_cdk import aws_lambda as lambda_
 
+from cdk_serverless_patterns._cdk_modules import cdk_module
 from ..tooling.assembly import PACKS_FILE
 from .base import ERROR, Finding, Rule
 from .graph import FUNCTION, TemplateGraph
 from .rules import RULES
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_lambda as lambda_
+else:
+    lambda_ = cdk_module("aws_lambda")
 
 PLUGIN_NAME = "ServerlessPatterns"
 PLUGIN_VERSION = "1"

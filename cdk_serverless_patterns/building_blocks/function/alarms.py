@@ -11,10 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Optional
 
 from aws_cdk import Names
-from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sns as sns
 
+from cdk_serverless_patterns._cdk_modules import cdk_modules
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.errors import duration_in, path_of
 
@@ -23,7 +21,13 @@ from ..alarms import AlarmSpec, alarms_from_specs
 if TYPE_CHECKING:
     from .regional import ServerlessFunction
 
-GT = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
+if TYPE_CHECKING:
+    from aws_cdk import aws_cloudwatch as cloudwatch
+    from aws_cdk import aws_logs as logs
+    from aws_cdk import aws_sns as sns
+else:
+    cloudwatch, logs, sns = cdk_modules("aws_cloudwatch", "aws_logs", "aws_sns")
+
 #: The platform's report record of an invocation that followed an INIT phase (a cold start), or a
 #: SnapStart restore (which reports restoreDurationMs instead of initDurationMs).
 #: https://docs.aws.amazon.com/lambda/latest/dg/telemetry-schema-reference.html#platform-report
@@ -154,5 +158,5 @@ def function_alarms(function: "ServerlessFunction", topic: Optional[sns.ITopic])
 
 def _rate_alarm(construct_id: str, metric: cloudwatch.IMetric, fraction: float, description: str) -> AlarmSpec:
     """An alarm on a percentage ``metric`` above ``fraction`` (``description`` has a ``{}`` for it)."""
-    return AlarmSpec(construct_id, metric=metric, threshold=fraction * 100, comparison=GT,
+    return AlarmSpec(construct_id, metric=metric, threshold=fraction * 100, comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
                      description=description.format(f"{fraction:.1%}"))

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Optional, TypedDict
+from typing import TYPE_CHECKING, Optional, TypedDict
 
 from aws_cdk import RemovalPolicy
-from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from cdk_serverless_patterns._cdk_modules import cdk_modules
 from ..logs import create_log_group
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_lambda as lambda_
+    from aws_cdk import aws_logs as logs
+else:
+    lambda_, logs = cdk_modules("aws_lambda", "aws_logs")
 
 #: Construct id of a function's log group, under the construct that owns its role.
 LOG_GROUP_ID = "LogGroup"

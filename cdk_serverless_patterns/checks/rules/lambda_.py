@@ -142,7 +142,7 @@ RULES: list[Rule] = [
         ERROR,
         "Logs are kept forever: a log group without RetentionInDays, or a function with no log group "
         "of its own (Lambda then creates /aws/lambda/<name> without retention).",
-        f"Give the log group a retention (library default logs.RetentionDays.{defaults.LOG_RETENTION.name}); "
+        f"Give the log group a retention (library default logs.RetentionDays.{defaults.LOG_RETENTION_NAME}); "
         "give each function its own log group with a retention (aws_lambda.Function(log_group="
         "logs.LogGroup(..., retention=...))), as ServerlessFunction does.",
         logs_without_retention,

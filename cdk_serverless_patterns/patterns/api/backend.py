@@ -24,21 +24,12 @@ both API types; only the gateway resources differ.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Mapping, Optional, Sequence, Union, cast
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence, Union, cast
 
 from aws_cdk import Annotations, Aws, Duration, RemovalPolicy
-from aws_cdk import aws_apigateway as apigw
-from aws_cdk import aws_apigatewayv2 as apigwv2
-from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cognito as cognito
-from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sns as sns
-from aws_cdk import aws_wafv2 as wafv2
-from aws_cdk.aws_apigatewayv2_integrations import HttpLambdaIntegration
 from constructs import Construct
 
+from cdk_serverless_patterns._cdk_modules import cdk_modules
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.alarms import AlarmSpec, alarms_from_specs
 from cdk_serverless_patterns.building_blocks.alarms import Graph, function_graphs
@@ -78,6 +69,31 @@ from .stage import (
 )
 from .scale import ResourcePlan, check_stack_capacity
 from .validation import validate_api
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_apigateway as apigw
+    from aws_cdk import aws_apigatewayv2 as apigwv2
+    from aws_cdk import aws_cloudwatch as cloudwatch
+    from aws_cdk import aws_cognito as cognito
+    from aws_cdk import aws_dynamodb as dynamodb
+    from aws_cdk import aws_iam as iam
+    from aws_cdk import aws_logs as logs
+    from aws_cdk import aws_sns as sns
+    from aws_cdk import aws_wafv2 as wafv2
+    from aws_cdk import aws_apigatewayv2_integrations as v2_integrations
+else:
+    apigw, apigwv2, cloudwatch, cognito, dynamodb, iam, logs, sns, wafv2, v2_integrations = cdk_modules(
+        "aws_apigateway",
+        "aws_apigatewayv2",
+        "aws_cloudwatch",
+        "aws_cognito",
+        "aws_dynamodb",
+        "aws_iam",
+        "aws_logs",
+        "aws_sns",
+        "aws_wafv2",
+        "aws_apigatewayv2_integrations",
+    )
 
 __all__ = ["ApiAuth", "ApiBackend", "ApiCache", "ApiType", "Route"]
 
@@ -588,13 +604,13 @@ class ApiBackend(Construct):
         self.url = self.stage.url
         self.execute_api_domain_name = f"{self.api.api_id}.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}"
         scopes = list(built.scopes) or None
-        integrations: dict[str, HttpLambdaIntegration] = {}
+        integrations: dict[str, v2_integrations.HttpLambdaIntegration] = {}
         #: Parent of the HTTP routes (acknowledgements of route rules are scoped here).
         self.http_routes = Construct(self, "Routes")
 
         def add_route(route: Route, function: ServerlessFunction, fid: str) -> None:
             if fid not in integrations:
-                integrations[fid] = HttpLambdaIntegration(
+                integrations[fid] = v2_integrations.HttpLambdaIntegration(
                     f"{fid}Integration",
                     function.alias,
                     payload_format_version=apigwv2.PayloadFormatVersion.VERSION_2_0,
@@ -750,7 +766,6 @@ class ApiBackend(Construct):
             ],
             alarm_topic=topic,
         )
-
 
 
 def _route_of(key: str) -> Route:

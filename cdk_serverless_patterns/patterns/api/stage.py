@@ -8,22 +8,28 @@ them with the shared web ACL of :mod:`.waf`.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence
 
 import jsii
 from aws_cdk import Duration, Names
-from aws_cdk import aws_apigateway as apigw
-from aws_cdk import aws_apigatewayv2 as apigwv2
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from cdk_serverless_patterns._cdk_modules import cdk_modules
 from cdk_serverless_patterns.errors import or_default
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.checks.acknowledge import COMPLIANCE, acknowledge
 
 from .routes import Route, parse_route
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_apigateway as apigw
+    from aws_cdk import aws_apigatewayv2 as apigwv2
+    from aws_cdk import aws_logs as logs
+else:
+    apigw, apigwv2, logs = cdk_modules("aws_apigateway", "aws_apigatewayv2", "aws_logs")
 
 
 @dataclass(frozen=True)
@@ -233,25 +239,31 @@ def http_stage(
         auto_deploy=True,
         throttle=apigwv2.ThrottleSettings(rate_limit=o.rate, burst_limit=o.burst),
         detailed_metrics_enabled=detailed_metrics,
-        access_log_settings=_HttpAccessLogs(log_group),
+        access_log_settings=_http_access_logs_class()(log_group),
     )
 
 
-@jsii.implements(apigwv2.IAccessLogSettings)
-class _HttpAccessLogs:
-    """``IAccessLogSettings``: JSON access logs into one log group."""
+@functools.lru_cache(maxsize=1)
+def _http_access_logs_class() -> type:
+    """The ``IAccessLogSettings`` class, defined on first use (its interface lives in aws_apigatewayv2)."""
 
-    def __init__(self, log_group: logs.ILogGroup) -> None:
-        self._destination = apigwv2.LogGroupLogDestination(log_group)
-        self._format = apigw.AccessLogFormat.custom(json.dumps(HTTP_ACCESS_LOG_FIELDS))
+    @jsii.implements(apigwv2.IAccessLogSettings)
+    class _HttpAccessLogs:
+        """``IAccessLogSettings``: JSON access logs into one log group."""
 
-    @property
-    def destination(self) -> apigwv2.IAccessLogDestination:
-        return self._destination
+        def __init__(self, log_group: logs.ILogGroup) -> None:
+            self._destination = apigwv2.LogGroupLogDestination(log_group)
+            self._format = apigw.AccessLogFormat.custom(json.dumps(HTTP_ACCESS_LOG_FIELDS))
 
-    @property
-    def format(self) -> apigw.AccessLogFormat:
-        return self._format
+        @property
+        def destination(self) -> apigwv2.IAccessLogDestination:
+            return self._destination
+
+        @property
+        def format(self) -> apigw.AccessLogFormat:
+            return self._format
+
+    return _HttpAccessLogs
 
 
 def http_cors_options(origins: Sequence[str], parsed: Mapping[Route, Any]) -> apigwv2.CorsPreflightOptions:

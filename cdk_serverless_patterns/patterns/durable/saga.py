@@ -27,18 +27,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Optional, Sequence, cast
+from typing import TYPE_CHECKING, Any, Optional, Sequence, cast
 
 from aws_cdk import Duration, RemovalPolicy, Stack
-from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_events as events
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from cdk_serverless_patterns._cdk_modules import cdk_modules
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.alarms import AlarmSpec, Graph, function_graphs, sum_metric
 from cdk_serverless_patterns.building_blocks.alarms import dashboard as make_dashboard
@@ -69,6 +63,19 @@ from cdk_serverless_patterns.patterns.saga.start_api import (
 from cdk_serverless_patterns.building_blocks.option_types import TOPIC
 from cdk_serverless_patterns.patterns.saga.workflow import SagaApproval, SagaStep, SagaStepFunctions, approval_topic
 from cdk_serverless_patterns.runtime import durable_saga as runtime
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_cloudwatch as cloudwatch
+    from aws_cdk import aws_events as events
+    from aws_cdk import aws_iam as iam
+    from aws_cdk import aws_kms as kms
+    from aws_cdk import aws_lambda as lambda_
+    from aws_cdk import aws_logs as logs
+    from aws_cdk import aws_sns as sns
+else:
+    cloudwatch, events, iam, kms, lambda_, logs, sns = cdk_modules(
+        "aws_cloudwatch", "aws_events", "aws_iam", "aws_kms", "aws_lambda", "aws_logs", "aws_sns"
+    )
 
 ORCHESTRATOR_DIR = Path(__file__).parent / "orchestrator"
 #: What the durable execution role needs to checkpoint and replay (the

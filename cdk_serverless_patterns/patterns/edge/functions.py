@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Mapping, Optional, Union, cast
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Union, cast
 
 from aws_cdk import RemovalPolicy
-from aws_cdk import aws_cloudfront as cloudfront
-from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from cdk_serverless_patterns._cdk_modules import cdk_modules
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.function import (
     EdgeFunction,
@@ -28,18 +26,36 @@ from cdk_serverless_patterns.errors import Problems
 
 from .security import cloudfront_comment
 
-#: Lambda@Edge event names accepted in ``edge_functions``.
-LAMBDA_EDGE_EVENTS: dict[str, cloudfront.LambdaEdgeEventType] = {
-    "viewer-request": cloudfront.LambdaEdgeEventType.VIEWER_REQUEST,
-    "viewer-response": cloudfront.LambdaEdgeEventType.VIEWER_RESPONSE,
-    "origin-request": cloudfront.LambdaEdgeEventType.ORIGIN_REQUEST,
-    "origin-response": cloudfront.LambdaEdgeEventType.ORIGIN_RESPONSE,
+if TYPE_CHECKING:
+    from aws_cdk import aws_cloudfront as cloudfront
+    from aws_cdk import aws_lambda as lambda_
+    from aws_cdk import aws_logs as logs
+else:
+    cloudfront, lambda_, logs = cdk_modules("aws_cloudfront", "aws_lambda", "aws_logs")
+
+#: Lambda@Edge event names accepted in ``edge_functions`` → ``cloudfront.LambdaEdgeEventType`` member.
+_LAMBDA_EDGE_MEMBERS = {
+    "viewer-request": "VIEWER_REQUEST",
+    "viewer-response": "VIEWER_RESPONSE",
+    "origin-request": "ORIGIN_REQUEST",
+    "origin-response": "ORIGIN_RESPONSE",
 }
-#: CloudFront Functions run on viewer events only.
-CLOUDFRONT_FUNCTION_EVENTS: dict[str, cloudfront.FunctionEventType] = {
-    "viewer-request": cloudfront.FunctionEventType.VIEWER_REQUEST,
-    "viewer-response": cloudfront.FunctionEventType.VIEWER_RESPONSE,
-}
+#: CloudFront Functions run on viewer events only (→ ``cloudfront.FunctionEventType`` member).
+_CLOUDFRONT_FUNCTION_MEMBERS = {"viewer-request": "VIEWER_REQUEST", "viewer-response": "VIEWER_RESPONSE"}
+
+# LAMBDA_EDGE_EVENTS / CLOUDFRONT_FUNCTION_EVENTS (public since 0.1.0: event name → enum member)
+# are built on first use, so importing the module does not load aws_cloudfront.
+if TYPE_CHECKING:
+    LAMBDA_EDGE_EVENTS: dict[str, cloudfront.LambdaEdgeEventType]
+    CLOUDFRONT_FUNCTION_EVENTS: dict[str, cloudfront.FunctionEventType]
+else:
+
+    def __getattr__(name: str) -> Any:
+        if name == "LAMBDA_EDGE_EVENTS":
+            return {k: getattr(cloudfront.LambdaEdgeEventType, v) for k, v in _LAMBDA_EDGE_MEMBERS.items()}
+        if name == "CLOUDFRONT_FUNCTION_EVENTS":
+            return {k: getattr(cloudfront.FunctionEventType, v) for k, v in _CLOUDFRONT_FUNCTION_MEMBERS.items()}
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 FunctionFile = Union[str, "os.PathLike[str]"]
 
@@ -53,10 +69,10 @@ def _limits(event: str) -> tuple[int, int]:
 
 def validate_edge_functions(problems: Problems, edge_functions: Mapping[str, FunctionSpec]) -> None:
     """Event names, Lambda@Edge restrictions and per-event quotas of every spec."""
-    allowed = ", ".join(LAMBDA_EDGE_EVENTS)
+    allowed = ", ".join(_LAMBDA_EDGE_MEMBERS)
     for event, spec in edge_functions.items():
         field = f"edge_functions[{event!r}]"
-        if event not in LAMBDA_EDGE_EVENTS:
+        if event not in _LAMBDA_EDGE_MEMBERS:
             problems.add(
                 "edge_functions",
                 event,
@@ -86,10 +102,10 @@ def validate_cloudfront_functions(
     edge_functions: Mapping[str, FunctionSpec],
 ) -> None:
     """Event names, code files (exist, at most 10 KB), no clash with Lambda@Edge on the same event."""
-    allowed = ", ".join(CLOUDFRONT_FUNCTION_EVENTS)
+    allowed = ", ".join(_CLOUDFRONT_FUNCTION_MEMBERS)
     for event, path in cloudfront_functions.items():
         field = f"cloudfront_functions[{event!r}]"
-        if event not in CLOUDFRONT_FUNCTION_EVENTS:
+        if event not in _CLOUDFRONT_FUNCTION_MEMBERS:
             problems.add(
                 "cloudfront_functions",
                 event,
@@ -158,14 +174,14 @@ class EdgeLogic:
     def edge_lambdas(self) -> list[cloudfront.EdgeLambda]:
         return [
             # .version is aws-cdk-lib's EdgeFunction, an IVersion; its Python typing lacks tenancy_config
-            cloudfront.EdgeLambda(event_type=LAMBDA_EDGE_EVENTS[event], function_version=cast(lambda_.IVersion, fn.version))
+            cloudfront.EdgeLambda(event_type=getattr(cloudfront.LambdaEdgeEventType, _LAMBDA_EDGE_MEMBERS[event]), function_version=cast(lambda_.IVersion, fn.version))
             for event, fn in self.edge_functions.items()
         ]
 
     @property
     def function_associations(self) -> list[cloudfront.FunctionAssociation]:
         return [
-            cloudfront.FunctionAssociation(event_type=CLOUDFRONT_FUNCTION_EVENTS[event], function=fn)
+            cloudfront.FunctionAssociation(event_type=getattr(cloudfront.FunctionEventType, _CLOUDFRONT_FUNCTION_MEMBERS[event]), function=fn)
             for event, fn in self.cloudfront_functions.items()
         ]
 

@@ -16,17 +16,9 @@ import re
 from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence, cast
 
 from aws_cdk import Annotations, CfnResource, RemovalPolicy, Stack, Token
-from aws_cdk import aws_apigateway as apigateway
-from aws_cdk import aws_certificatemanager as acm
-from aws_cdk import aws_cloudfront as cloudfront
-from aws_cdk import aws_cloudfront_origins as origins
-from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_logs as logs
-from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from cdk_serverless_patterns._cdk_modules import cdk_modules
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.alarms import Graph, AlarmSpec, alarms_from_specs
 from cdk_serverless_patterns.building_blocks.alarms import dashboard as make_dashboard
@@ -38,7 +30,6 @@ from cdk_serverless_patterns.building_blocks.option_types import (
     STRING,
     OptionType,
     check_option_types,
-    instance_of,
     resource,
 )
 from cdk_serverless_patterns.building_blocks.buckets import (
@@ -65,6 +56,29 @@ from .security import security_headers_policy
 if TYPE_CHECKING:  # pragma: no cover - typing only; api.py is not needed at runtime
     from cdk_serverless_patterns.patterns.api.backend import ApiBackend
 
+if TYPE_CHECKING:
+    from aws_cdk import aws_apigateway as apigateway
+    from aws_cdk import aws_certificatemanager as acm
+    from aws_cdk import aws_cloudfront as cloudfront
+    from aws_cdk import aws_cloudfront_origins as origins
+    from aws_cdk import aws_cloudwatch as cloudwatch
+    from aws_cdk import aws_iam as iam
+    from aws_cdk import aws_logs as logs
+    from aws_cdk import aws_s3 as s3
+    from aws_cdk import aws_sns as sns
+else:
+    apigateway, acm, cloudfront, origins, cloudwatch, iam, logs, s3, sns = cdk_modules(
+        "aws_apigateway",
+        "aws_certificatemanager",
+        "aws_cloudfront",
+        "aws_cloudfront_origins",
+        "aws_cloudwatch",
+        "aws_iam",
+        "aws_logs",
+        "aws_s3",
+        "aws_sns",
+    )
+
 __all__ = ["EdgeSite"]
 
 #: Warning ids (acknowledge with ``Annotations.of(scope).acknowledge_warning(id, reason)``).
@@ -87,13 +101,13 @@ _OPTION_TYPES = {
         "pass acm.Certificate.from_certificate_arn(self, 'Cert', arn), not the ARN string",
     ),
     "web_acl_arn": STRING,
-    "geo_restriction": instance_of(
-        cloudfront.GeoRestriction,
+    "geo_restriction": OptionType(
+        lambda v: isinstance(v, cloudfront.GeoRestriction),
         "a cloudfront.GeoRestriction",
         "pass cloudfront.GeoRestriction.allowlist('DE', 'FR')",
     ),
-    "price_class": instance_of(
-        cloudfront.PriceClass,
+    "price_class": OptionType(
+        lambda v: isinstance(v, cloudfront.PriceClass),
         "a cloudfront.PriceClass",
         "pass cloudfront.PriceClass.PRICE_CLASS_100 (the member, not its name)",
     ),

@@ -20,19 +20,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Mapping, Optional
 
 from aws_cdk import RemovalPolicy
-from aws_cdk import aws_apigateway as apigw
-from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sns as sns
-from aws_cdk import aws_stepfunctions as sfn
-from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
+from cdk_serverless_patterns._cdk_modules import cdk_modules
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.alarms import AlarmSpec, alarms_from_specs, sum_metric
 from cdk_serverless_patterns.building_blocks.grants import grant_exactly
@@ -54,6 +47,27 @@ from cdk_serverless_patterns.patterns.api.stage import (
     stage_options,
 )
 from cdk_serverless_patterns.patterns.api.validation import validate_throttling
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_apigateway as apigw
+    from aws_cdk import aws_cloudwatch as cloudwatch
+    from aws_cdk import aws_iam as iam
+    from aws_cdk import aws_lambda as lambda_
+    from aws_cdk import aws_logs as logs
+    from aws_cdk import aws_sns as sns
+    from aws_cdk import aws_stepfunctions as sfn
+    from aws_cdk import aws_wafv2 as wafv2
+else:
+    apigw, cloudwatch, iam, lambda_, logs, sns, sfn, wafv2 = cdk_modules(
+        "aws_apigateway",
+        "aws_cloudwatch",
+        "aws_iam",
+        "aws_lambda",
+        "aws_logs",
+        "aws_sns",
+        "aws_stepfunctions",
+        "aws_wafv2",
+    )
 
 _FIELD_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 #: Step Functions execution names: 1-80 characters, none of whitespace, brackets,

@@ -36,16 +36,12 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence, cast
+from typing import TYPE_CHECKING, Any, Optional, Sequence, cast
 
 from aws_cdk import Annotations, CfnElement, Duration, Names, RemovalPolicy, Stack
-from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sns as sns
-from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from cdk_serverless_patterns._cdk_modules import cdk_modules
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.alarms import Graph, AlarmSpec, alarms_from_specs, function_graphs, sum_metric
 from cdk_serverless_patterns.building_blocks.alarms import dashboard as make_dashboard
@@ -92,6 +88,17 @@ from .graph import (
     step_failed_error,
 )
 from .start_api import SagaStartApi, SagaStartApiResources, add_start_api, validate_start_api
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_cloudwatch as cloudwatch
+    from aws_cdk import aws_iam as iam
+    from aws_cdk import aws_logs as logs
+    from aws_cdk import aws_sns as sns
+    from aws_cdk import aws_stepfunctions as sfn
+else:
+    cloudwatch, iam, logs, sns, sfn = cdk_modules(
+        "aws_cloudwatch", "aws_iam", "aws_logs", "aws_sns", "aws_stepfunctions"
+    )
 
 __all__ = [
     # The state names (public in 0.1.0, where they lived in this module).
