@@ -11,11 +11,15 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Optional, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Optional, TypeVar, Union, cast
 
 from typing_extensions import TypeGuard
 
 from aws_cdk import Token
+
+if TYPE_CHECKING:
+    from aws_cdk import CfnResource, Duration, Stack
+    from constructs import IConstruct, Node
 
 
 class PatternConfigError(ValueError):
@@ -196,6 +200,119 @@ def shown(value: Any) -> str:
     return f"{text[:keep]} ... {text[-keep:]}"
 
 
+# --- construct-tree facts, asked of jsii once ----------------------------------
+# Each property read of a construct is a round trip to the jsii kernel (about a
+# millisecond), and construction asks the same questions many times (a scope's
+# path for every child, a function's L1 for every setting). What never changes
+# once known is kept here, keyed by the construct's jsii object id: a construct
+# CDK created on the JavaScript side (a default child, a role's DefaultPolicy)
+# comes back as a new Python proxy each time it is returned, so the proxy itself
+# cannot be the key. jsii never frees its objects, so neither do these tables.
+_NODES: "dict[str, Node]" = {}
+_PATHS: dict[str, str] = {}
+_STACKS: "dict[str, Stack]" = {}
+_DEFAULT_CHILDREN: "dict[str, IConstruct]" = {}
+
+
+def jsii_ref(obj: Any) -> str:
+    """The jsii object id of ``obj`` (a construct, a ``Duration``): the same for every proxy of it."""
+    return str(obj.__jsii_ref__.ref)
+
+
+def node_of(construct: "IConstruct") -> "Node":
+    """``construct.node`` (a construct keeps its node)."""
+    ref = jsii_ref(construct)
+    node = _NODES.get(ref)
+    if node is None:
+        node = _NODES[ref] = construct.node
+    return node
+
+
+def path_of(construct: "IConstruct") -> str:
+    """``construct.node.path`` (a construct never moves)."""
+    ref = jsii_ref(construct)
+    path = _PATHS.get(ref)
+    if path is None:
+        path = _PATHS[ref] = node_of(construct).path
+    return path
+
+
+def stack_of(construct: "IConstruct") -> "Stack":
+    """``Stack.of(construct)``."""
+    ref = jsii_ref(construct)
+    stack = _STACKS.get(ref)
+    if stack is None:
+        from aws_cdk import Stack
+
+        # a stack is its own Stack.of
+        stack = _STACKS[ref] = construct if isinstance(construct, Stack) else Stack.of(construct)
+    return stack
+
+
+_SCOPES: "dict[str, list[IConstruct]]" = {}
+
+
+def scopes_of(construct: "IConstruct") -> "list[IConstruct]":
+    """``construct.node.scopes``: its ancestors from the root, then itself."""
+    ref = jsii_ref(construct)
+    scopes = _SCOPES.get(ref)
+    if scopes is None:
+        scopes = _SCOPES[ref] = list(node_of(construct).scopes)
+    return scopes
+
+
+def remember_stack(construct: "IConstruct", stack: "Stack") -> None:
+    """Record that ``construct`` (not itself a stack) was created inside ``stack``,
+    which its creator already knows: a later :func:`stack_of` needs no round trip."""
+    _STACKS[jsii_ref(construct)] = stack
+
+
+def default_child_of(construct: "IConstruct") -> "Optional[IConstruct]":
+    """``construct.node.default_child``; once there, it is kept (the library never
+    re-points a default child; ``node.default_child = ...`` afterwards is not seen)."""
+    ref = jsii_ref(construct)
+    child = _DEFAULT_CHILDREN.get(ref)
+    if child is None:
+        child = node_of(construct).default_child
+        if child is not None:
+            _DEFAULT_CHILDREN[ref] = child
+    return child
+
+
+_CHILDREN: "dict[tuple[str, str], IConstruct]" = {}
+
+
+def child_of(scope: "IConstruct", child_id: str) -> "Optional[IConstruct]":
+    """``scope.node.try_find_child(child_id)``; once found, it is kept (the library
+    never removes a child, e.g. a stack's shared layer or X-Ray policy)."""
+    key = (jsii_ref(scope), child_id)
+    child = _CHILDREN.get(key)
+    if child is None:
+        child = node_of(scope).try_find_child(child_id)
+        if child is not None:
+            _CHILDREN[key] = child
+    return child
+
+
+def default_resource(construct: "IConstruct") -> "CfnResource":
+    """The CloudFormation resource of an L2 construct (its default child)."""
+    return cast("CfnResource", default_child_of(construct))
+
+
+_DURATIONS: dict[tuple[str, str], float] = {}
+
+
+def duration_in(duration: "Duration", unit: str) -> float:
+    """``duration.to_<unit>()`` (``unit``: ``"seconds"``, ``"milliseconds"``, ...): a
+    ``Duration`` never changes, and many functions share one (the default timeout).
+    Raises what ``to_<unit>()`` raises (a token duration cannot be converted)."""
+    key = (jsii_ref(duration), unit)
+    value = _DURATIONS.get(key)
+    if value is None:
+        value = _DURATIONS[key] = getattr(duration, f"to_{unit}")()
+    return value
+
+
 def child_path(scope: Any, construct_id: str) -> str:
     """The path a construct will have once created under ``scope`` (for messages).
 
@@ -215,7 +332,7 @@ def child_path(scope: Any, construct_id: str) -> str:
                 "inside a Stack's __init__"
             ],
         )
-    parent = scope.node.path
+    parent = path_of(scope)
     path = f"{parent}/{construct_id}" if parent else str(construct_id)
     if not isinstance(construct_id, str) or not construct_id:
         raise PatternConfigError(
@@ -225,7 +342,7 @@ def child_path(scope: Any, construct_id: str) -> str:
                 "its siblings. Fix: pass an id such as 'Orders'"
             ],
         )
-    if scope.node.try_find_child(construct_id) is not None:
+    if node_of(scope).try_find_child(construct_id) is not None:
         taken = sorted(child.node.id for child in scope.node.children)
         raise PatternConfigError(
             path,

@@ -26,7 +26,7 @@ from constructs import Construct
 
 from cdk_serverless_patterns._cdk_modules import cdk_modules
 from cdk_serverless_patterns import defaults
-from cdk_serverless_patterns.errors import PatternConfigError
+from cdk_serverless_patterns.errors import PatternConfigError, child_of, jsii_ref, stack_of
 
 from .scope_settings import find_on_scope, own_setting, set_on_scope
 
@@ -95,9 +95,9 @@ def default_alarm_topic(scope: Construct) -> Optional[sns.ITopic]:
     topic: Union[sns.ITopic, str, None] = find_on_scope(scope, _DEFAULT_TOPIC)
     if not isinstance(topic, str):
         return topic
-    stack = Stack.of(scope)
+    stack = stack_of(scope)
     import_id = f"{_IMPORTED_TOPIC_ID}{hashlib.sha256(topic.encode()).hexdigest()[:8]}"
-    imported = stack.node.try_find_child(import_id)
+    imported = child_of(stack, import_id)
     if imported is None:
         imported = sns.Topic.from_topic_arn(stack, import_id, topic)
     return imported  # type: ignore[return-value]
@@ -157,12 +157,25 @@ def create_alarm(
     topic = alarm_topic if alarm_topic is not None else default_alarm_topic(scope)
     if topic is not None:
         warn_about_alarm_topic(topic)
-        action = cw_actions.SnsAction(topic)
+        action = _sns_action(topic)
         alarm.add_alarm_action(action)
         alarm.add_ok_action(action)
     else:
-        _warn_no_action(Stack.of(scope))
+        _warn_no_action(stack_of(scope))
     return alarm
+
+
+#: One ``SnsAction`` per topic (by jsii object id): it holds nothing but the topic,
+#: and each new one is a jsii object to create.
+_SNS_ACTIONS: dict[str, cw_actions.SnsAction] = {}
+
+
+def _sns_action(topic: sns.ITopic) -> cw_actions.SnsAction:
+    ref = jsii_ref(topic)
+    action = _SNS_ACTIONS.get(ref)
+    if action is None:
+        action = _SNS_ACTIONS[ref] = cw_actions.SnsAction(topic)
+    return action
 
 
 @dataclass(frozen=True)

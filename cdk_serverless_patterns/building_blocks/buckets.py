@@ -34,7 +34,7 @@ from constructs import Construct
 from cdk_serverless_patterns._cdk_modules import cdk_modules
 from cdk_serverless_patterns.errors import or_default
 from cdk_serverless_patterns import defaults
-from cdk_serverless_patterns.checks.acknowledge import COMPLIANCE, acknowledge, acknowledge_checkov
+from cdk_serverless_patterns.checks.acknowledge import COMPLIANCE, acknowledge, acknowledge_checkov, in_one_batch
 
 from .hardening import data_key_for
 
@@ -52,6 +52,7 @@ _REPLICATION_REASON = (
 )
 
 
+@in_one_batch
 def create_access_log_bucket(
     scope: Construct,
     construct_id: str,
@@ -166,6 +167,7 @@ class SecureBucket(Construct):
     Attributes: ``bucket``, ``access_log_bucket``.
     """
 
+    @in_one_batch
     def __init__(
         self,
         scope: Construct,

@@ -30,10 +30,11 @@ from cdk_serverless_patterns.checks.acknowledge import (
     SERVERLESS,
     acknowledge,
     acknowledge_checkov,
+    in_one_batch,
 )
-from cdk_serverless_patterns.errors import Problems, child_path, is_token, or_default
+from cdk_serverless_patterns.errors import Problems, child_path, is_token, or_default, remember_stack, stack_of
 
-from .alarms import AlarmSpec, alarms_from_specs, max_metric
+from .alarms import AlarmSpec, alarms_from_specs
 
 if TYPE_CHECKING:
     from aws_cdk import aws_cloudwatch as cloudwatch
@@ -73,6 +74,7 @@ class FailureQueue(Construct):
         resource; pass the pattern's ``removal_policy`` (DESTROY for sandboxes).
     """
 
+    @in_one_batch
     def __init__(
         self,
         scope: Construct,
@@ -86,6 +88,8 @@ class FailureQueue(Construct):
     ) -> None:
         create_alarms = or_default(create_alarms, True)  # None means the default, not False
         super().__init__(scope, construct_id)
+        # its depth alarm asks for the stack; the scope (often a ServerlessFunction) knows it
+        remember_stack(self, stack_of(scope))
         self.queue = sqs.Queue(
             self,
             "Queue",
@@ -121,7 +125,7 @@ class FailureQueue(Construct):
 
     def metric_depth(self) -> cloudwatch.Metric:
         """Messages waiting (``ApproximateNumberOfMessagesVisible``, Maximum over 5 min), as the depth alarm sees it."""
-        return max_metric(self.queue.metric_approximate_number_of_messages_visible())
+        return self.queue.metric_approximate_number_of_messages_visible(statistic="Maximum", period=defaults.ALARM_PERIOD)
 
 
 class WorkQueue(Construct):
@@ -219,7 +223,7 @@ class WorkQueue(Construct):
 
     def metric_oldest_message_age(self) -> cloudwatch.Metric:
         """``ApproximateAgeOfOldestMessage`` (s, Maximum over 5 min), as the oldest-message alarm sees it."""
-        return max_metric(self.queue.metric_approximate_age_of_oldest_message())
+        return self.queue.metric_approximate_age_of_oldest_message(statistic="Maximum", period=defaults.ALARM_PERIOD)
 
     def metric_dead_letter_depth(self) -> cloudwatch.Metric:
         """Messages in the DLQ, as its depth alarm sees it."""

@@ -65,9 +65,16 @@ def _deletes(resource: CfnResource) -> bool:
     return resource.cfn_options.deletion_policy == CfnDeletionPolicy.DELETE
 
 
+@functools.lru_cache(maxsize=1)
+def _follow_removal_policy() -> FollowRemovalPolicy:
+    """One instance serves every resource: it keeps no state, and jsii creates the
+    JavaScript side of a Python object once, not once per resource."""
+    return FollowRemovalPolicy()
+
+
 def follow_removal_policy(resource: IConstruct) -> None:
     """Attach :class:`FollowRemovalPolicy` to ``resource`` (an L2 or L1) and its children."""
-    Aspects.of(resource).add(FollowRemovalPolicy(), priority=_priority())
+    Aspects.of(resource).add(_follow_removal_policy(), priority=_priority())
 
 
 @functools.lru_cache(maxsize=1)

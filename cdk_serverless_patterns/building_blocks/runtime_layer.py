@@ -17,13 +17,13 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-from aws_cdk import Stack
 from typing import TYPE_CHECKING
 
 from constructs import Construct
 
 from cdk_serverless_patterns._cdk_modules import cdk_module
 from cdk_serverless_patterns import defaults
+from cdk_serverless_patterns.errors import child_of, stack_of
 
 from .runtime_family import runtime_family
 
@@ -93,8 +93,8 @@ def _compatible_runtimes() -> tuple[lambda_.Runtime, ...]:
 
 def runtime_layer(scope: Construct) -> lambda_.ILayerVersion:
     """The stack's runtime layer, created on first use."""
-    stack = Stack.of(scope)
-    existing = stack.node.try_find_child(_LAYER_ID)
+    stack = stack_of(scope)
+    existing = child_of(stack, _LAYER_ID)
     if existing is not None:
         return existing  # type: ignore[return-value]
     return lambda_.LayerVersion(

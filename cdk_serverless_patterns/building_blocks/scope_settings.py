@@ -15,6 +15,8 @@ from typing import Any, Optional
 
 from constructs import IConstruct
 
+from cdk_serverless_patterns.errors import scopes_of
+
 _SETTINGS: "weakref.WeakKeyDictionary[Any, dict[str, Any]]" = weakref.WeakKeyDictionary()
 
 
@@ -26,8 +28,8 @@ def set_on_scope(scope: IConstruct, key: str, value: Any) -> None:
 def find_on_scope(scope: IConstruct, key: str) -> Optional[Any]:
     """The value of ``key`` set on ``scope`` or its nearest ancestor, or None."""
     if not any(key in settings for settings in _SETTINGS.values()):
-        return None  # set nowhere: no need to read the scope chain (two jsii round trips)
-    for ancestor in reversed(scope.node.scopes):
+        return None  # set nowhere: no need to read the scope chain
+    for ancestor in reversed(scopes_of(scope)):
         settings = _SETTINGS.get(ancestor)
         if settings is not None and key in settings:
             return settings[key]

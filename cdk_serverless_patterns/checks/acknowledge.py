@@ -25,16 +25,28 @@ the same ``DeadLetterConfig``.
 "The construct's resource" is the construct itself when it is a CloudFormation
 resource, else its default child, else every CloudFormation resource below it
 at the time of the call.
+
+Each jsii call costs about a millisecond, so the acknowledgements are kept in
+Python and written with as few calls as the tree allows: inside
+:func:`acknowledgement_batch` (a construct's ``__init__`` decorated with
+:func:`in_one_batch`, as ``ServerlessFunction``'s is) one
+``Validations.acknowledge`` per construct and one metadata write per resource
+and key when the outermost batch ends; outside a batch, the same before
+:func:`acknowledge` returns. The ``cdk_nag`` and ``checkov`` keys are built on
+what this module wrote and never read back from the tree.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import re
-import weakref
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Iterator, ParamSpec, Sequence, TypeVar
 
 from aws_cdk import Acknowledgment, CfnResource, Validations
 from constructs import IConstruct
+
+from cdk_serverless_patterns.errors import child_of, default_child_of, jsii_ref, node_of
 
 #: cdk-nag 3 reports rule ids as ``<pack>::<pack>-<rule>``.
 AWS_SOLUTIONS = "AwsSolutions::AwsSolutions-"
@@ -100,14 +112,15 @@ def expand(rule_id: str) -> list[str]:
 def acknowledge(construct: IConstruct, rule_id: str, reason: str) -> None:
     """Acknowledge ``rule_id`` on ``construct`` with ``reason``, for every scanner.
 
+    Inside :func:`acknowledgement_batch` the acknowledgement is recorded when the
+    outermost batch ends; otherwise before this call returns.
+
     :param rule_id: a full id (``AwsSolutions::AwsSolutions-IAM5[Resource::*]``,
         ``ServerlessPatterns::SP-LAMBDA-ARM64``) or ``COMPLIANCE + "<rule>"``.
     :param reason: why the finding is acceptable here, at least 20 characters.
     """
     _require_reason(rule_id, reason)
     report_ids = expand(rule_id)
-    # One jsii call for all ids (``acknowledge`` is variadic): round trips are what synth time is made of.
-    _validations(construct).acknowledge(*(Acknowledgment(id=report_id, reason=reason) for report_id in report_ids))
     suppressions = []
     checkov: list[str] = []
     for report_id in report_ids:
@@ -119,8 +132,10 @@ def acknowledge(construct: IConstruct, rule_id: str, reason: str) -> None:
             entry["applies_to"] = [match["finding"]]
         suppressions.append(entry)
         checkov.extend(CHECKOV_EQUIVALENTS.get(match["rule"].rsplit("-", 1)[-1], ()))
-    for resource in _resources(construct):
-        _merge_metadata(resource, suppressions, checkov, reason)
+    with acknowledgement_batch() as batch:
+        batch.acknowledge(construct, report_ids, reason)
+        for resource in _resources(construct):
+            batch.merge_metadata(resource, suppressions, checkov, reason)
 
 
 def acknowledge_checkov(construct: IConstruct, check_ids: Sequence[str], reason: str) -> None:
@@ -130,8 +145,9 @@ def acknowledge_checkov(construct: IConstruct, check_ids: Sequence[str], reason:
     checkov equivalents are written by :func:`acknowledge` already.
     """
     _require_reason(", ".join(check_ids), reason)
-    for resource in _resources(construct):
-        _merge_metadata(resource, [], list(check_ids), reason)
+    with acknowledgement_batch() as batch:
+        for resource in _resources(construct):
+            batch.merge_metadata(resource, [], list(check_ids), reason)
 
 
 def acknowledgements_of(resource: CfnResource) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
@@ -146,77 +162,140 @@ def _require_reason(what: str, reason: str) -> None:
         raise ValueError(f"acknowledgement of {what} needs a real reason, got {reason!r}")
 
 
-#: Per construct, what repeated acknowledgements of it would otherwise ask jsii
-#: for again: its ``Validations`` and its default CloudFormation resource (a
-#: default child, once there, stays). Weak keys, as for ``_WRITTEN``.
-_VALIDATIONS: "weakref.WeakKeyDictionary[IConstruct, Validations]" = weakref.WeakKeyDictionary()
-_DEFAULT_RESOURCE: "weakref.WeakKeyDictionary[IConstruct, CfnResource]" = weakref.WeakKeyDictionary()
+#: Per construct (by jsii object id), its ``Validations``.
+_VALIDATIONS: dict[str, Validations] = {}
 
 
 def _validations(construct: IConstruct) -> Validations:
-    found = _VALIDATIONS.get(construct)
+    ref = jsii_ref(construct)
+    found = _VALIDATIONS.get(ref)
     if found is None:
-        found = _VALIDATIONS[construct] = Validations.of(construct)
+        found = _VALIDATIONS[ref] = Validations.of(construct)
     return found
 
 
 def _resources(construct: IConstruct) -> Iterable[CfnResource]:
     if isinstance(construct, CfnResource):
         return [construct]
-    default = _DEFAULT_RESOURCE.get(construct)
-    if default is not None:
-        return [default]
-    node = construct.node
-    child = node.default_child
+    child = default_child_of(construct)
     if isinstance(child, CfnResource):
-        _DEFAULT_RESOURCE[construct] = child
         return [child]
-    return [c for c in node.find_all() if isinstance(c, CfnResource)]
+    return [c for c in node_of(construct).find_all() if isinstance(c, CfnResource)]
 
 
-#: The metadata this module last wrote per resource and key. Each metadata read
-#: is a jsii round trip, and a resource collects many acknowledgements: read a
-#: key from the resource once (it may hold entries written by others before
-#: the first acknowledgement), then build on what was written. Weak keys: a
-#: proxy jsii drops is read afresh next time.
-_WRITTEN: "weakref.WeakKeyDictionary[CfnResource, dict[str, Any]]" = weakref.WeakKeyDictionary()
+#: The ``cdk_nag`` and ``checkov`` metadata this module wrote (or will write when
+#: the open batch ends) per resource (by jsii object id), in the order the keys
+#: were first written. This module owns those two keys of the resources it
+#: acknowledges: it builds on what it wrote and never reads them back from the
+#: construct tree (each read is a jsii round trip). Add suppressions through
+#: :func:`acknowledge` and :func:`acknowledge_checkov`; a later
+#: ``add_metadata("cdk_nag", ...)`` on the same resource replaces the key, as
+#: it always has.
+_WRITTEN: dict[str, dict[str, Any]] = {}
 
 
-def _metadata(resource: CfnResource, key: str) -> Any:
-    written = _WRITTEN.get(resource)
-    if written is not None and key in written:
-        return written[key]
-    return resource.get_metadata(key)
+class _Batch:
+    """Acknowledgements recorded in Python until the outermost batch ends.
+
+    Each jsii call costs about a millisecond and a construct collects several
+    acknowledgements (a function: its DLQ, VPC, tracing and environment-key
+    findings): the batch records them with one ``Validations.acknowledge`` per
+    construct and one metadata write per resource and key, whatever the number
+    of acknowledgements.
+    """
+
+    def __init__(self) -> None:
+        # keyed by jsii object id, with the construct to write to
+        self._rules: dict[str, tuple[IConstruct, dict[str, str]]] = {}
+        self._changed: dict[str, tuple[CfnResource, set[str]]] = {}
+
+    def acknowledge(self, construct: IConstruct, report_ids: Iterable[str], reason: str) -> None:
+        rules = self._rules.setdefault(jsii_ref(construct), (construct, {}))[1]
+        for report_id in report_ids:
+            # the last reason given for a rule on a construct wins, as in CDK's report
+            rules.pop(report_id, None)
+            rules[report_id] = reason
+
+    def merge_metadata(
+        self, resource: CfnResource, suppressions: list[dict[str, Any]], checkov_ids: list[str], reason: str
+    ) -> None:
+        written = _WRITTEN.setdefault(jsii_ref(resource), {})
+        if suppressions:
+            nag_rules: list[dict[str, Any]] = written.get("cdk_nag", {}).get("rules_to_suppress", [])
+            changed = False
+            for entry in suppressions:
+                same = next((e for e in nag_rules if e["id"] == entry["id"] and e["reason"] == entry["reason"]), None)
+                if same is None:
+                    nag_rules.append(dict(entry))
+                    changed = True
+                elif "applies_to" in entry:
+                    merged = sorted({*same.get("applies_to", []), *entry["applies_to"]})
+                    changed = changed or merged != same.get("applies_to")
+                    same["applies_to"] = merged
+            if changed:
+                written["cdk_nag"] = {"rules_to_suppress": nag_rules}
+                self._mark(resource, "cdk_nag")
+        if checkov_ids:
+            skips: list[dict[str, str]] = written.get("checkov", {}).get("skip", [])
+            known = {s["id"] for s in skips}
+            added = [{"id": c, "comment": reason} for c in dict.fromkeys(checkov_ids) if c not in known]
+            if added:
+                written["checkov"] = {"skip": [*skips, *added]}
+                self._mark(resource, "checkov")
+
+    def _mark(self, resource: CfnResource, key: str) -> None:
+        self._changed.setdefault(jsii_ref(resource), (resource, set()))[1].add(key)
+
+    def record(self) -> None:
+        """Write what the batch collected into the construct tree."""
+        for construct, rules in self._rules.values():
+            _validations(construct).acknowledge(*(Acknowledgment(id=i, reason=r) for i, r in rules.items()))
+        for resource, keys in self._changed.values():
+            for key, value in _WRITTEN[jsii_ref(resource)].items():
+                if key in keys:
+                    resource.add_metadata(key, value)
+        self._rules.clear()
+        self._changed.clear()
 
 
-def _write_metadata(resource: CfnResource, key: str, value: Any) -> None:
-    resource.add_metadata(key, value)
-    _WRITTEN.setdefault(resource, {})[key] = value
+_open_batches: list[_Batch] = []
 
 
-def _merge_metadata(resource: CfnResource, suppressions: list[dict[str, Any]], checkov_ids: list[str], reason: str) -> None:
-    # Each metadata read and write is a jsii round trip: read only the keys this
-    # acknowledgement adds to, write only what changed.
-    if suppressions:
-        nag_rules = [dict(e) for e in (_metadata(resource, "cdk_nag") or {}).get("rules_to_suppress", [])]
-        changed = False
-        for entry in suppressions:
-            same = next((e for e in nag_rules if e["id"] == entry["id"] and e["reason"] == entry["reason"]), None)
-            if same is None:
-                nag_rules.append(dict(entry))
-                changed = True
-            elif "applies_to" in entry:
-                merged = sorted({*same.get("applies_to", []), *entry["applies_to"]})
-                changed = changed or merged != same.get("applies_to")
-                same["applies_to"] = merged
-        if changed:
-            _write_metadata(resource, "cdk_nag", {"rules_to_suppress": nag_rules})
-    if checkov_ids:
-        skips = list((_metadata(resource, "checkov") or {}).get("skip", []))
-        known = {s["id"] for s in skips}
-        added = [{"id": c, "comment": reason} for c in dict.fromkeys(checkov_ids) if c not in known]
-        if added:
-            _write_metadata(resource, "checkov", {"skip": [*skips, *added]})
+@contextlib.contextmanager
+def acknowledgement_batch() -> Iterator[_Batch]:
+    """Collect the acknowledgements made inside, and record them when the outermost batch ends.
+
+    A construct that acknowledges several findings wraps its body in one batch
+    (``ServerlessFunction`` does): CDK's validation report and the template
+    metadata then get the same acknowledgements as without the batch, in a few
+    jsii calls instead of a few per acknowledgement. Until the batch ends, the
+    acknowledgements are not in the construct tree yet.
+    """
+    if _open_batches:
+        yield _open_batches[0]
+        return
+    batch = _Batch()
+    _open_batches.append(batch)
+    try:
+        yield batch
+    finally:
+        _open_batches.pop()
+        batch.record()
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def in_one_batch(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run ``function`` (typically a construct's ``__init__``) inside one :func:`acknowledgement_batch`."""
+
+    @functools.wraps(function)
+    def batched(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with acknowledgement_batch():
+            return function(*args, **kwargs)
+
+    return batched
 
 
 #: Why the library keeps its roles' permissions in inline policies (docs/checks.md).
@@ -237,6 +316,6 @@ def acknowledge_inline_policies(role: IConstruct, *policies: IConstruct) -> None
     further ``iam.Policy`` objects attached to it that live elsewhere in the tree.
     """
     acknowledge(role, COMPLIANCE + "IAMNoInlinePolicy", INLINE_POLICY_REASON)
-    default_policy = role.node.try_find_child("DefaultPolicy")
+    default_policy = child_of(role, "DefaultPolicy")
     for policy in (*([default_policy] if default_policy is not None else []), *policies):
         acknowledge(policy, COMPLIANCE + "IAMNoInlinePolicy", INLINE_POLICY_REASON)

@@ -27,13 +27,13 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Union
 
-from aws_cdk import Aws, Stack, Token
+from aws_cdk import Aws, Token
 from constructs import Construct
 
 from cdk_serverless_patterns._cdk_modules import cdk_modules
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge, acknowledge_inline_policies
 from cdk_serverless_patterns.checks.nag_ids import resource_finding
-from cdk_serverless_patterns.errors import Problems
+from cdk_serverless_patterns.errors import Problems, stack_of
 from cdk_serverless_patterns.template.metadata import REFERENCES
 
 from ..hardening import StackHardening, environment_key
@@ -381,7 +381,7 @@ class FunctionAccess:
         interface policy of a VPC function; records the references in ``cfn_function``'s metadata
         (:data:`~cdk_serverless_patterns.template.metadata.REFERENCES`, which LocalCloud reads).
         Returns the policies the function must depend on."""
-        stack = Stack.of(self.scope)
+        stack = stack_of(self.scope)
         for secret in self.secrets.values():
             resource = secret.secret_full_arn or f"{secret.secret_arn}-??????"
             role.add_to_principal_policy(iam.PolicyStatement(actions=list(SECRET_READ_ACTIONS), resources=[resource]))
@@ -429,7 +429,7 @@ class FunctionAccess:
 
 def network_interface_policy(scope: Construct, role: iam.Role) -> iam.Policy:
     """The EC2 actions Lambda takes with the function's role to attach it to its VPC, in a policy of its own."""
-    stack = Stack.of(scope)
+    stack = stack_of(scope)
     ec2_resources = [stack.format_arn(service="ec2", resource=kind, resource_name="*") for kind in ENI_RESOURCE_TYPES]
     policy = iam.Policy(
         scope,

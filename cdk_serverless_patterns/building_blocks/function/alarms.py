@@ -14,8 +14,9 @@ from aws_cdk import Names
 
 from cdk_serverless_patterns._cdk_modules import cdk_modules
 from cdk_serverless_patterns import defaults
+from cdk_serverless_patterns.errors import duration_in, path_of
 
-from ..alarms import AlarmSpec, alarms_from_specs, sum_metric
+from ..alarms import AlarmSpec, alarms_from_specs
 
 if TYPE_CHECKING:
     from .regional import ServerlessFunction
@@ -48,7 +49,9 @@ def cold_start_filter(function: "ServerlessFunction") -> cloudwatch.Metric:
         metric_value="1",
         default_value=0,
     )
-    return sum_metric(cloudwatch.Metric(namespace=defaults.COLD_START_METRIC_NAMESPACE, metric_name=name))
+    return cloudwatch.Metric(
+        namespace=defaults.COLD_START_METRIC_NAMESPACE, metric_name=name, statistic="Sum", period=defaults.ALARM_PERIOD
+    )
 
 
 def _math(expression: str, label: str, **metrics: cloudwatch.IMetric) -> cloudwatch.MathExpression:
@@ -109,8 +112,8 @@ def function_alarms(function: "ServerlessFunction", topic: Optional[sns.ITopic])
     """
     options = function.spec.alarms
     timeout = function.spec.timeout
-    limit_ms = timeout.to_milliseconds() * defaults.DURATION_ALARM_FRACTION
-    path = function.node.path
+    limit_ms = duration_in(timeout, "milliseconds") * defaults.DURATION_ALARM_FRACTION
+    path = path_of(function)
     specs = [
         AlarmSpec(
             "ErrorsAlarm",
@@ -132,7 +135,7 @@ def function_alarms(function: "ServerlessFunction", topic: Optional[sns.ITopic])
             threshold=limit_ms,
             description=(
                 f"{path}: p95 duration is at {defaults.DURATION_ALARM_FRACTION:.0%} of its "
-                f"{timeout.to_seconds()} s timeout; it will soon time out."
+                f"{duration_in(timeout, 'seconds')} s timeout; it will soon time out."
             ),
         ),
     ]

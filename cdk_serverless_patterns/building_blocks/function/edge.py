@@ -18,6 +18,7 @@ from constructs import Construct
 
 from cdk_serverless_patterns._cdk_modules import cdk_modules
 from cdk_serverless_patterns import defaults
+from cdk_serverless_patterns.checks.acknowledge import in_one_batch
 from cdk_serverless_patterns.errors import Problems, child_path
 
 from .findings import acknowledge_edge_findings
@@ -60,6 +61,7 @@ class EdgeFunction(Construct):
     Region where they run, so alarm on the distribution instead (``EdgeSite`` does).
     """
 
+    @in_one_batch
     def __init__(
         self,
         scope: Construct,

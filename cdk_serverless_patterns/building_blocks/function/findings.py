@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from aws_cdk import Stack, Token
+from aws_cdk import Token
 
 from cdk_serverless_patterns._cdk_modules import cdk_modules
 from cdk_serverless_patterns.checks.acknowledge import (
@@ -15,6 +15,7 @@ from cdk_serverless_patterns.checks.acknowledge import (
     acknowledge_checkov,
     acknowledge_inline_policies,
 )
+from cdk_serverless_patterns.errors import default_child_of, stack_of
 
 if TYPE_CHECKING:
     from aws_cdk import aws_iam as iam
@@ -100,10 +101,10 @@ def acknowledge_edge_findings(
     )
     acknowledge_inline_policies(role)
     # cdk-nag names each wildcard resource the way it renders it.
-    home_stack = Stack.of(role)
+    home_stack = stack_of(role)
     account = "<AWS::AccountId>" if Token.is_unresolved(home_stack.account) else home_stack.account
     log_group_id = home_stack.resolve(
-        home_stack.get_logical_id(cast(logs.CfnLogGroup, log_group.node.default_child))
+        home_stack.get_logical_id(cast(logs.CfnLogGroup, default_child_of(log_group)))
     )
     rendered = f"arn:<AWS::Partition>:logs:*:{account}:log-group:<{log_group_id}>"
     for resource in (rendered, f"{rendered}:*"):

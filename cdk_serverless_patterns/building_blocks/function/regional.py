@@ -12,15 +12,24 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Self, cast
 
 import jsii
-from aws_cdk import Annotations, Duration, RemovalPolicy, Stack
+from aws_cdk import Annotations, Duration, RemovalPolicy
 from constructs import Construct
 
 from cdk_serverless_patterns._cdk_modules import cdk_modules
 from cdk_serverless_patterns import defaults
-from cdk_serverless_patterns.errors import PatternConfigError, Problems, child_path, or_default
+from cdk_serverless_patterns.checks.acknowledge import in_one_batch
+from cdk_serverless_patterns.errors import (
+    PatternConfigError,
+    Problems,
+    child_path,
+    default_child_of,
+    or_default,
+    path_of,
+    remember_stack,
+    stack_of,
+)
 from cdk_serverless_patterns.runtime import env as env_names
 
-from ..alarms import sum_metric
 from ..lambda_layers import (
     Tracing,
     adot_instrumentation,
@@ -56,6 +65,9 @@ else:
     cloudwatch, ec2, iam, lambda_, logs, sns, sqs = cdk_modules(
         "aws_cloudwatch", "aws_ec2", "aws_iam", "aws_lambda", "aws_logs", "aws_sns", "aws_sqs"
     )
+
+#: ``lambda_.Architecture.ARM_64.name``, without asking jsii for it on every function.
+ARM_64 = "arm64"
 
 #: The options ServerlessFunction checks the type of (``None`` means the default).
 FUNCTION_OPTION_TYPES = {
@@ -131,6 +143,7 @@ class ServerlessFunction(Construct):
             return object.__new__(_legacy_edge_loader())
         return object.__new__(cls)
 
+    @in_one_batch
     def __init__(
         self,
         scope: Construct,
@@ -172,9 +185,9 @@ class ServerlessFunction(Construct):
         log_retention = typed["log_retention"]
         removal_policy = or_default(typed["removal_policy"], RemovalPolicy.RETAIN)
         powertools = powertools_options(spec.powertools) if isinstance(spec, FunctionSpec) else None
-        stack = Stack.of(scope)
+        stack = stack_of(scope)
         # Below the stack: "OrdersImport/Processor" names the service, not the deployment.
-        stack_prefix = f"{stack.node.path}/"
+        stack_prefix = f"{path_of(stack)}/"
         service_path = path[len(stack_prefix):] if path.startswith(stack_prefix) else path
         powertools_env = powertools_environment(powertools, service_path, stack.stack_name) if powertools else {}
         validate_spec(
@@ -200,6 +213,7 @@ class ServerlessFunction(Construct):
         )
         problems.raise_if_any()
         super().__init__(scope, construct_id)
+        remember_stack(self, stack)
         self.spec = spec
         self.invocation = invocation
 
@@ -208,7 +222,7 @@ class ServerlessFunction(Construct):
 
         self.log_group = function_log_group(self, retention=log_retention, removal_policy=removal_policy)
         self.role = execution_role(
-            self, description=f"Execution role of {self.node.path} (least privilege, no managed policies)"
+            self, description=f"Execution role of {path_of(self)} (least privilege, no managed policies)"
         )
         allow_logging_to(self.role, self.log_group)
 
@@ -260,14 +274,15 @@ class ServerlessFunction(Construct):
             **self.access.function_props(),
             tenancy_config=lambda_.TenancyConfig.PER_TENANT if spec.tenant_isolation is not None else None,
         )
+        remember_stack(self.function, stack)
         if spec.managed_instances is not None:
-            cast(lambda_.CfnFunction, self.function.node.default_child).capacity_provider_config = (
+            cast(lambda_.CfnFunction, default_child_of(self.function)).capacity_provider_config = (
                 spec.managed_instances.to_config()
             )
         self.tracing_policy: Optional[iam.Policy] = activate_tracing(self.function, self.role)
-        access_policies = self.access.grant(self.role, self.function.node.default_child)
+        access_policies = self.access.grant(self.role, default_child_of(self.function))
         depend_only_on_policies(self.function, [default_policy(self.role), self.tracing_policy, *access_policies])
-        record_idempotency(cast(lambda_.CfnFunction, self.function.node.default_child), spec.idempotency)
+        record_idempotency(cast(lambda_.CfnFunction, default_child_of(self.function)), spec.idempotency)
         self.alias: lambda_.Alias = lambda_.Alias(
             self,
             "Alias",
@@ -301,7 +316,7 @@ class ServerlessFunction(Construct):
             self.alarms.extend(function_alarms(self, alarm_topic))
 
     def _warn_about_overridden_defaults(self, architecture: lambda_.Architecture) -> None:
-        if architecture.name != lambda_.Architecture.ARM_64.name:
+        if architecture.name != ARM_64:
             Annotations.of(self).add_warning_v2(
                 "cdk-serverless-patterns:x86",
                 "This function runs on x86_64; arm64 (Graviton) is ~20% cheaper per GB-second. "
@@ -332,11 +347,11 @@ class ServerlessFunction(Construct):
     # --- metrics: exactly what the alarms watch ------------------------------
     def metric_errors(self) -> cloudwatch.Metric:
         """``AWS/Lambda Errors`` (Sum over 5 min) of the function, as the errors alarm sees it."""
-        return sum_metric(self.function.metric_errors())
+        return self.function.metric_errors(statistic="Sum", period=defaults.ALARM_PERIOD)
 
     def metric_throttles(self) -> cloudwatch.Metric:
         """``AWS/Lambda Throttles`` (Sum over 5 min), as the throttles alarm sees it."""
-        return sum_metric(self.function.metric_throttles())
+        return self.function.metric_throttles(statistic="Sum", period=defaults.ALARM_PERIOD)
 
     def metric_duration(self) -> cloudwatch.Metric:
         """``AWS/Lambda Duration`` p95 over 5 min, as the duration alarm sees it."""
@@ -344,7 +359,7 @@ class ServerlessFunction(Construct):
 
     def metric_invocations(self) -> cloudwatch.Metric:
         """``AWS/Lambda Invocations`` (Sum over 5 min), for dashboards."""
-        return sum_metric(self.function.metric_invocations())
+        return self.function.metric_invocations(statistic="Sum", period=defaults.ALARM_PERIOD)
 
     def metric_low_traffic_errors(self) -> cloudwatch.MathExpression:
         """Errors in 5-minute periods under ``spec.alarms.min_invocations`` invocations (else 0),
@@ -365,7 +380,7 @@ class ServerlessFunction(Construct):
         invocations (else 0), as the cold-start-rate alarm sees it (``FunctionAlarms(cold_starts=True)`` only)."""
         if self._cold_starts is None:
             raise PatternConfigError(
-                self.node.path,
+                path_of(self),
                 [f"metric_cold_start_rate: spec.alarms.cold_starts={self.spec.alarms.cold_starts!r} is invalid: "
                  "allowed True with create_alarms=True (the count comes from a log metric filter on the "
                  "platform.report records). Fix: FunctionSpec(..., alarms=FunctionAlarms(cold_starts=True))"],
@@ -377,7 +392,7 @@ class ServerlessFunction(Construct):
         as its depth alarm sees it."""
         if self._failure_queue is None:
             raise PatternConfigError(
-                self.node.path,
+                path_of(self),
                 [f"metric_async_failures: invocation={self.invocation.name} is invalid: allowed ASYNC only "
                  "(only asynchronous invocations have an on-failure queue). Fix: use metric_errors()"],
             )

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from aws_cdk import Stack
 from constructs import Construct
 
 from cdk_serverless_patterns._cdk_modules import cdk_modules
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, COMPLIANCE, SERVERLESS, acknowledge
+from cdk_serverless_patterns.errors import child_of, default_child_of, stack_of
 
 if TYPE_CHECKING:
     from aws_cdk import aws_iam as iam
@@ -39,8 +39,8 @@ def tracing_policy(scope: Construct) -> iam.Policy:
     reported. One per stack (an ``AWS::IAM::Policy`` may name many roles), so
     it costs one resource per stack, not one per function.
     """
-    stack = Stack.of(scope)
-    existing = stack.node.try_find_child(TRACING_POLICY_ID)
+    stack = stack_of(scope)
+    existing = child_of(stack, TRACING_POLICY_ID)
     if isinstance(existing, iam.Policy):
         return existing
     policy = iam.Policy(
@@ -73,7 +73,7 @@ def tracing_policy(scope: Construct) -> iam.Policy:
 
 def activate_tracing(function: lambda_.Function, role: iam.Role) -> iam.Policy:
     """Turn on active X-Ray for ``function`` and attach the stack's X-Ray policy to ``role``."""
-    cfn_function = cast(lambda_.CfnFunction, function.node.default_child)
+    cfn_function = cast(lambda_.CfnFunction, default_child_of(function))
     cfn_function.tracing_config = lambda_.CfnFunction.TracingConfigProperty(mode="Active")
     policy = tracing_policy(function)
     policy.attach_to_role(role)
