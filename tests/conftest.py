@@ -12,6 +12,35 @@ import pytest
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 
+def _share_botocore_data_loader() -> None:
+    """Every botocore session of the test process reads its JSON through one loader per data path.
+
+    moto gives each ``mock_aws`` a fresh boto3 default session, whose first
+    clients would parse endpoints.json and each service model again (~0.1 s a
+    test that uses moto). A loader only reads botocore's data files and keeps
+    what it parsed, so sharing it changes no answer. Sessions stay fresh in
+    everything else (credentials, config, events).
+    """
+    import botocore.loaders
+    import botocore.session
+
+    loaders: dict[Any, botocore.loaders.Loader] = {}
+
+    def register_shared_loader(session: botocore.session.Session) -> None:
+        def loader() -> botocore.loaders.Loader:
+            data_path = session.get_config_variable("data_path")
+            if data_path not in loaders:
+                loaders[data_path] = botocore.loaders.create_loader(data_path)
+            return loaders[data_path]
+
+        session._components.lazy_register_component("data_loader", loader)  # noqa: SLF001
+
+    botocore.session.Session._register_data_loader = register_shared_loader  # type: ignore[method-assign]
+
+
+_share_botocore_data_loader()
+
+
 @dataclass
 class SynthesizedExample:
     """One example app, synthesized once with all checks enabled: AwsSolutions,

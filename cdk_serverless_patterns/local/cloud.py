@@ -33,8 +33,10 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Optional, Sequence, Union
 
+import boto3
+
 from . import hooks
-from .context import CloudContext, LocalCloudWarning, Undelivered, session
+from .context import CloudContext, LocalCloudWarning, Undelivered, fresh_default_session, session
 from .functions import HandlerError, LocalFunction
 from .iam import kms_key_lookup
 from .service import Services
@@ -122,6 +124,8 @@ class LocalCloud:
         assembly = app.synth()
         artifact = assembly.get_stack_artifact(stack.artifact_id)
         assembly_dir = Path(assembly.directory)
+        self._paths: Optional[dict[str, str]] = None
+        self._paths_source: Optional[tuple[Path, str]] = (assembly_dir, stack.artifact_id)
         region = stack.region if not cdk.Token.is_unresolved(stack.region) else None
         self._setup(
             StackTemplate(
@@ -153,6 +157,7 @@ class LocalCloud:
 
         cloud = cls.__new__(cls)
         cloud.stack = None
+        cloud._paths, cloud._paths_source = None, None
         cloud._setup(read_stack(Path(outdir), stack_name), duplicate_deliveries=duplicate_deliveries, auto_drain=auto_drain)
         return cloud
 
@@ -166,6 +171,7 @@ class LocalCloud:
         self.waiting: list[str] = []
         self._mock: Any = None
         self._services: Optional[Services] = None
+        self._dynamodb: Any = None  # the boto3 DynamoDB resource table() makes its Tables from, while open
         self._ctx = CloudContext(self.template, copies=2 if duplicate_deliveries else 1, top_level=self.top_level)
 
     @property
@@ -202,6 +208,8 @@ class LocalCloud:
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}})
         self._mock.start()
         hooks.activate(self._ctx)
+        self._saved_default_session = boto3.DEFAULT_SESSION
+        boto3.DEFAULT_SESSION = fresh_default_session()
         try:
             self._services = REGISTRY.start(self._ctx)
             self._provision()
@@ -217,8 +225,10 @@ class LocalCloud:
             service.close()
         hooks.deactivate(self._ctx)
         if self._mock is not None:
+            boto3.DEFAULT_SESSION = self._saved_default_session
             self._mock.stop()
             self._mock = None
+        self._dynamodb = None
         os.environ.clear()
         os.environ.update(self._saved_env)
         self._ctx.close()
@@ -253,6 +263,15 @@ class LocalCloud:
         return kms_key_lookup(self.template)(kind, name_or_arn)
 
     # == look-ups ============================================================================
+    def _construct_paths(self) -> Optional[dict[str, str]]:
+        """``{logical id: construct path}`` of every template resource, in construct-tree order, read once
+        from the assembly's ``aws:cdk:logicalId`` metadata: the same paths a walk of the constructs finds,
+        without a jsii call per construct. None when the metadata does not name each resource exactly once."""
+        if self._paths is None and self._paths_source is not None:
+            self._paths = _paths_by_logical_id(*self._paths_source, self.template.resources)
+            self._paths_source = None
+        return self._paths
+
     def _resources_under(self, obj: Any, types: Sequence[str]) -> list[Resource]:
         """Template resources of ``types`` that the construct ``obj`` (or its subtree) created."""
         import aws_cdk as cdk
@@ -260,6 +279,15 @@ class LocalCloud:
         node = getattr(obj, "node", None)
         if node is None:
             return []
+        paths = self._construct_paths()
+        if paths is not None:
+            prefix = node.path
+            return [
+                self.template.resources[logical_id]
+                for logical_id, path in paths.items()
+                if self.template.resources[logical_id].type in types
+                and (not prefix or path == prefix or path.startswith(prefix + "/"))
+            ]
         found = []
         for child in node.find_all():
             if isinstance(child, cdk.CfnResource) and child.cfn_resource_type in types:
@@ -528,7 +556,9 @@ class LocalCloud:
     def table(self, table: Any) -> Any:
         """A boto3 ``Table`` on the local DynamoDB (an ITable, a pattern exposing a table, or a name)."""
         resource = self._table(table)
-        return session().resource("dynamodb", region_name=self.template.region).Table(resource.name)
+        if self._dynamodb is None:  # making a boto3 resource loads its model: once per open cloud
+            self._dynamodb = session().resource("dynamodb", region_name=self.template.region)
+        return self._dynamodb.Table(resource.name)
 
     def messages(self, queue: Any) -> list[LocalMessage]:
         """What sits in a queue now (e.g. a DLQ), without receiving it (receive counts do not change)."""
@@ -609,10 +639,14 @@ class LocalCloud:
                     path = resource.path
                     paths[logical_id] = path[: -len("/Resource")] if path.endswith("/Resource") else path
             return {paths.get(logical_id, logical_id): pairs for logical_id, pairs in report.items()}
-        for child in self.stack.node.find_all():
-            if isinstance(child, cdk.CfnResource):
-                path = child.node.path
-                paths[cdk.Stack.of(child).resolve(child.logical_id)] = path[: -len("/Resource")] if path.endswith("/Resource") else path
+        construct_paths = self._construct_paths()
+        if construct_paths is not None:
+            paths = {k: path.removesuffix("/Resource") for k, path in construct_paths.items()}
+        else:
+            for child in self.stack.node.find_all():
+                if isinstance(child, cdk.CfnResource):
+                    path = child.node.path
+                    paths[cdk.Stack.of(child).resolve(child.logical_id)] = path[: -len("/Resource")] if path.endswith("/Resource") else path
         return {paths.get(logical_id, logical_id): pairs for logical_id, pairs in report.items()}
 
     def drain(self) -> int:
@@ -667,6 +701,32 @@ class LocalCloud:
             self._depth -= 1
         if self._depth == 0 and self.auto_drain:
             self.drain()
+
+
+def _paths_by_logical_id(assembly_dir: Path, artifact_id: str, resources: Mapping[str, Resource]) -> Optional[dict[str, str]]:
+    """``{logical id: construct path}`` of ``resources`` from the stack artifact's metadata (the manifest's and its
+    ``additionalMetadataFile``), in template order; None when an entry is missing, names a logical id twice,
+    or the assembly cannot be read."""
+    try:
+        artifact = json.loads((assembly_dir / "manifest.json").read_text())["artifacts"][artifact_id]
+        metadata: dict[str, list[Any]] = {}
+        extra = artifact.get("additionalMetadataFile")
+        for source in (artifact.get("metadata") or {}, json.loads((assembly_dir / extra).read_text()) if extra else {}):
+            for path, entries in source.items():
+                metadata.setdefault(path, []).extend(entries)
+    except (OSError, KeyError, TypeError, ValueError):
+        return None
+    found: dict[str, str] = {}
+    for path, entries in metadata.items():
+        for entry in entries:
+            if isinstance(entry, dict) and entry.get("type") == "aws:cdk:logicalId" and entry.get("data") in resources:
+                if entry["data"] in found:
+                    return None
+                found[entry["data"]] = path.lstrip("/")
+    if len(found) != len(resources):
+        return None
+    # template order: CDK writes a stack's resources in construct-tree order (pre-order), as node.find_all() walks
+    return {logical_id: found[logical_id] for logical_id in resources}
 
 
 def _plain(value: Any) -> Optional[str]:

@@ -382,3 +382,19 @@ def session() -> boto3.session.Session:
     if not _SESSIONS:
         _SESSIONS.append(boto3.session.Session())
     return _SESSIONS[0]
+
+
+def fresh_default_session() -> boto3.session.Session:
+    """A new session for ``boto3.DEFAULT_SESSION`` while a cloud is open (handlers' ``boto3.client()``, moto's engine).
+
+    moto resets the default session at each start, so every cloud would parse
+    the endpoint data and each service model again (the first client of each
+    service, per cloud). This one is as fresh — its own credentials, config and
+    events — but reads the files through :func:`session`'s loader, which keeps
+    what it parsed. Call it inside a cloud, after the hooks are registered.
+    """
+    import botocore.session
+
+    core = botocore.session.get_session()
+    core.register_component("data_loader", session()._session.get_component("data_loader"))  # noqa: SLF001
+    return boto3.session.Session(botocore_session=core)

@@ -50,6 +50,7 @@ class LocalExecution:
         sfn = self.cloud.client("stepfunctions")
         started = time.monotonic()
         last_change, seen = time.monotonic(), -1
+        polls = 0
         while True:
             described = sfn.describe_execution(executionArn=self.arn)
             if described["status"] != "RUNNING":
@@ -60,7 +61,9 @@ class LocalExecution:
             now = time.monotonic()
             if (_waits_outside(events) is not None and now - last_change > _QUIET_SECONDS) or now - started > _MAX_SECONDS:
                 break
-            time.sleep(0.002)
+            # back off (2 ms doubling to 32 ms): each look is two API calls that compete with the engine's thread for the GIL
+            time.sleep(min(0.002 * 2 ** min(polls, 4), 0.032))
+            polls += 1
         self.status = described["status"]
         self.output = json.loads(described["output"]) if described.get("output") else None
         self.history = [
@@ -176,6 +179,36 @@ class VirtualClock:
             setattr(self._module, "time", self._saved)  # noqa: B010
 
 
+#: Definitions moto's parser has accepted, process-wide (see :func:`_validate_each_definition_once`).
+_VALID_DEFINITIONS: set[str] = set()
+
+
+def _validate_each_definition_once() -> None:
+    """Make moto's ``CreateStateMachine`` validation parse a given definition text once per process.
+
+    moto validates by parsing the whole definition with its ANTLR grammar (a
+    few hundred milliseconds for a saga), and every LocalCloud opened on the
+    same stack creates the same state machines again. Whether a text parses
+    depends on the text alone, so a text that passed passes again; a text that
+    failed is parsed (and fails) every time. Executions are untouched: moto
+    parses a fresh program for each. Installed once and left in place (it
+    answers as moto does).
+    """
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    validate = StepFunctionsParserBackend._validate_definition
+    if getattr(validate, "validates_each_definition_once", False):
+        return
+
+    def validate_once(definition: str) -> None:
+        if definition not in _VALID_DEFINITIONS:
+            validate(definition)
+            _VALID_DEFINITIONS.add(definition)
+
+    setattr(validate_once, "validates_each_definition_once", True)  # noqa: B010
+    setattr(StepFunctionsParserBackend, "_validate_definition", staticmethod(validate_once))  # noqa: B010
+
+
 class StepFunctions(Service):
     """State machines created in moto from their definitions; executions run in virtual time."""
 
@@ -187,6 +220,7 @@ class StepFunctions(Service):
         self._lambda_errors = LambdaServiceErrors()
         self.clock.install()
         self._lambda_errors.install()
+        _validate_each_definition_once()
         ctx.register_sender("states", self.send)
         self._executions: list[str] = []
         ctx.on_call("states", "StartExecution", self._started)
