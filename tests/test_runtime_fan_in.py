@@ -54,11 +54,13 @@ class SerializedClient:
     """A DynamoDB client proxy: one request at a time, optional hooks around calls.
 
     ``after_get(thread_name)`` runs after each GetItem outside the lock (to widen
-    or force interleavings); counters record what the protocol went through.
+    or force interleavings), ``before_call(name)`` before each request, in flight but
+    outside the lock; counters record what the protocol went through.
     """
 
-    def __init__(self, client, after_get=None, before_transact=None):
+    def __init__(self, client, after_get=None, before_transact=None, before_call=None):
         self._client = client
+        self._before_call = before_call
         self._lock = threading.Lock()
         self._after_get = after_get
         self._before_transact = before_transact
@@ -77,6 +79,8 @@ class SerializedClient:
                 self.in_flight += 1
                 self.max_in_flight = max(self.max_in_flight, self.in_flight)
             try:
+                if self._before_call:
+                    self._before_call(name)
                 if name == "transact_write_items" and self._before_transact:
                     self._before_transact(kwargs)
                 try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -152,7 +153,16 @@ def test_the_claim_lasts_as_long_as_the_invocation_may_run(ddb: Any) -> None:
 
 def test_racing_duplicates_run_the_handler_once_and_all_see_its_result(ddb: Any) -> None:
     counter = Counter()
-    serialized = SerializedClient(ddb)
+    # The first two claims meet while both are in flight: the overlap is certain, not
+    # left to the scheduler (under load the threads could otherwise run one by one).
+    meet = threading.Barrier(2)
+    arrivals = itertools.count()
+
+    def both_in_flight(name: str) -> None:
+        if name == "put_item" and next(arrivals) < 2:
+            meet.wait(5)
+
+    serialized = SerializedClient(ddb, before_call=both_in_flight)
     gate = threading.Barrier(8)
 
     @idempotent_step(client=serialized)
