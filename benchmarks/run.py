@@ -5,7 +5,9 @@
    fresh process; medians of whole-process wall time and of in-process time.
    A third side, the *floor* (the same stacks holding one resource each, no
    library), measures what every app pays whatever it builds; "above the
-   floor" compares what each library adds to it.
+   floor" compares what each library adds to it. ``--lower-bound`` adds a
+   fourth: this library's own templates loaded by ``CfnInclude``, the same
+   resources with no construction logic at all.
 2. Resources and cdk-nag findings (AwsSolutions + Serverless) for both sides.
 3. Monthly cost of every example stack (``python -m cdk_serverless_patterns cost``).
 4. Import time of ``cdk_serverless_patterns.runtime`` in a fresh interpreter.
@@ -43,7 +45,25 @@ def synth_once(side: str, workload: str, checks: bool = False) -> dict:
     return result
 
 
-def synth_speed(rounds: int, checks: bool = True) -> list[dict]:
+def write_our_templates(folder: str) -> None:
+    """Synthesize this library's four workloads once and keep their templates for the ``templates`` side.
+
+    CfnInclude adds its own ``BootstrapVersion`` parameter and rule, so the copies drop theirs.
+    """
+    with tempfile.TemporaryDirectory() as outdir:
+        subprocess.run([sys.executable, "-m", "benchmarks.synth_one", "ours", "all", outdir, "--checks"],
+                       capture_output=True, text=True, env=ENV, cwd=ROOT, check=True)
+        for path in Path(outdir).glob("ours-*.template.json"):
+            template = json.loads(path.read_text())
+            template.get("Parameters", {}).pop("BootstrapVersion", None)
+            template.get("Rules", {}).pop("CheckBootstrapVersion", None)
+            for section in ("Parameters", "Rules"):
+                if not template.get(section):
+                    template.pop(section, None)
+            (Path(folder) / path.name).write_text(json.dumps(template))
+
+
+def synth_speed(rounds: int, checks: bool = True, sides: tuple[str, ...] = ("ours", "anchor", "floor")) -> list[dict]:
     """Each workload, then all four in one app, alternating sides run by run.
 
     With ``checks`` (the default) both sides synthesize with cdk-nag's
@@ -52,13 +72,12 @@ def synth_speed(rounds: int, checks: bool = True) -> list[dict]:
     """
     rows = []
     for workload in (*WORKLOADS, "all"):
-        runs: dict[str, list[dict]] = {"ours": [], "anchor": [], "floor": []}
+        runs: dict[str, list[dict]] = {side: [] for side in sides}
         for i in range(rounds):
-            order = ("ours", "anchor", "floor") if i % 2 == 0 else ("floor", "anchor", "ours")
-            for side in order:
+            for side in sides if i % 2 == 0 else tuple(reversed(sides)):
                 runs[side].append(synth_once(side, workload, checks=checks))
         row: dict = {"workload": workload}
-        for side in ("ours", "anchor", "floor"):
+        for side in sides:
             row[f"{side}_wall_s"] = statistics.median(r["wall_s"] for r in runs[side])
             row[f"{side}_in_process_s"] = statistics.median(r["in_process_s"] for r in runs[side])
             row[f"{side}_build_synth_s"] = statistics.median(r["build_s"] + r["synth_s"] for r in runs[side])
@@ -70,6 +89,8 @@ def synth_speed(rounds: int, checks: bool = True) -> list[dict]:
             (o["wall_s"] - f["wall_s"]) / (a["wall_s"] - f["wall_s"])
             for o, a, f in zip(runs["ours"], runs["anchor"], runs["floor"])
         )
+        if "templates" in runs:
+            row["ratio_templates"] = statistics.median(t["wall_s"] / a["wall_s"] for t, a in zip(runs["templates"], runs["anchor"]))
         rows.append(row)
     return rows
 
@@ -127,6 +148,10 @@ def main() -> None:
     parser.add_argument("--duration-ms", type=float, default=120.0)
     parser.add_argument("--no-checks", action="store_true", help="time synthesis without cdk-nag on both sides")
     parser.add_argument("--synth-only", action="store_true", help="skip the cost and runtime-import sections")
+    parser.add_argument(
+        "--lower-bound", action="store_true",
+        help="also time this library's own templates loaded by CfnInclude (no construction logic): the lower bound",
+    )
     args = parser.parse_args()
 
     from importlib.metadata import version
@@ -136,7 +161,13 @@ def main() -> None:
         f"aws-cdk-lib {version('aws-cdk-lib')}, cdk-nag {version('cdk-nag')}, "
         f"aws-solutions-constructs {version('aws-solutions-constructs.core')}"
     )
-    rows = synth_speed(args.rounds, checks=not args.no_checks)
+    sides: tuple[str, ...] = ("ours", "anchor", "floor")
+    if args.lower_bound:
+        folder = tempfile.mkdtemp()
+        write_our_templates(folder)
+        os.environ["BENCH_TEMPLATES"] = ENV["BENCH_TEMPLATES"] = folder
+        sides += ("templates",)
+    rows = synth_speed(args.rounds, checks=not args.no_checks, sides=sides)
     nag = "without cdk-nag" if args.no_checks else "both with cdk-nag AwsSolutions + Serverless"
     print(f"\n## Synth speed (median of {args.rounds} alternating runs, each a fresh process, {nag})\n")
     print("| workload | ours wall s | anchor wall s | floor wall s | ratio | ratio above floor | ours build+synth s | anchor build+synth s | resources ours/anchor | nag open (ack) ours | nag open (ack) anchor |")
@@ -157,6 +188,10 @@ def main() -> None:
     print(f"four separate apps above the floor: ours {total_ours - total_floor:.2f} s, anchor {total_anchor - total_floor:.2f} s, "
           f"ratio {(total_ours - total_floor) / (total_anchor - total_floor):.2f}x")
     print(f"one app with all four (row 'all'): ratio {rows[-1]['ratio_wall']:.2f}x, above the floor {rows[-1]['ratio_above_floor']:.2f}x")
+    if args.lower_bound:
+        print("\n## Lower bound: this library's own templates loaded by CfnInclude, no construction logic (ratio to the anchor)\n")
+        for r in rows:
+            print(f"- {r['workload']}: {r['templates_wall_s']:.2f} s, {r['ratio_templates']:.2f}x")
     api_ms = import_ms("from cdk_serverless_patterns import ApiBackend")
     print(f"\n## Import: `from cdk_serverless_patterns import ApiBackend` (fresh interpreter, median of 5): {api_ms:.0f} ms")
     if args.synth_only:

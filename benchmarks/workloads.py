@@ -7,6 +7,7 @@ a user pays for and is measured).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Callable
 
@@ -116,8 +117,26 @@ def floor_stack(stack: cdk.Stack) -> None:
     cdk.CfnWaitConditionHandle(stack, "Floor")
 
 
+def templates_stack(name: str) -> Callable[[cdk.Stack], None]:
+    """This library's own synthesized template for ``name``, loaded as L1s by ``CfnInclude``.
+
+    The lower bound of any CDK code that produces what this library produces: the
+    same resources, built and validated by aws-cdk-lib, with no construction logic
+    at all (``BENCH_TEMPLATES`` names the folder ``benchmarks.run --lower-bound`` wrote).
+    """
+
+    def build(stack: cdk.Stack) -> None:
+        from aws_cdk import cloudformation_include as cfn_include
+
+        folder = Path(os.environ["BENCH_TEMPLATES"])
+        cfn_include.CfnInclude(stack, "Templates", template_file=str(folder / f"ours-{name.replace('_', '-')}.template.json"))
+
+    return build
+
+
 BUILDERS: dict[str, dict[str, Callable[[cdk.Stack], None]]] = {
     "ours": {name: globals()[f"ours_{name}"] for name in WORKLOADS},
     "anchor": {name: globals()[f"anchor_{name}"] for name in WORKLOADS},
     "floor": {name: floor_stack for name in WORKLOADS},
+    "templates": {name: templates_stack(name) for name in WORKLOADS},
 }
