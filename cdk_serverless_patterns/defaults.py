@@ -13,13 +13,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from aws_cdk import Duration
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import aws_lambda as lambda_, aws_logs as logs
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_lambda as lambda_
-    from aws_cdk import aws_logs as logs
-else:
-    lambda_, logs = cdk_modules("aws_lambda", "aws_logs")
 
 # aws_cdk values (Duration, Architecture) are jsii objects: building one is a
 # round trip to the jsii kernel. They are declared here with their type and

@@ -2,8 +2,8 @@
 
 ``from cdk_serverless_patterns import ApiBackend`` used to execute 27 aws-cdk-lib
 sub-modules (Lambda, EC2, DynamoDB, WAF, API Gateway...) before the user built
-anything. They are now named through ``_cdk_modules.cdk_module`` and load on
-first use; ``aws_iam`` alone loads with the package, because ``ServerlessFunction``
+anything. They are now imported from ``_cdk_modules`` (stand-ins under the same
+names) and load on first use; ``aws_iam`` alone loads with the package, because ``ServerlessFunction``
 implements ``iam.IGrantable``.
 """
 
@@ -73,18 +73,21 @@ def test_names_built_on_first_use_are_still_there(module):
 
 
 def test_a_lazy_module_stands_in_for_the_real_one():
+    from cdk_serverless_patterns._cdk_modules import aws_sqs as sqs
     from cdk_serverless_patterns._cdk_modules import cdk_module
 
-    sqs = cdk_module("aws_sqs")
     import aws_cdk.aws_sqs as real
 
     assert sqs.Queue is real.Queue
     assert "loaded" in repr(sqs)
+    assert cdk_module("aws_sns").Topic.__name__ == "Topic"
+    with pytest.raises(ImportError):
+        from cdk_serverless_patterns._cdk_modules import not_a_cdk_module  # noqa: F401
 
 
 def test_no_module_imports_a_cdk_sub_module_at_its_top():
     # The convention that keeps the test above true for modules added later:
-    # aws-cdk-lib sub-modules are named through cdk_module(s) (see _cdk_modules.py).
+    # aws-cdk-lib sub-modules are imported from cdk_serverless_patterns._cdk_modules.
     import re
     from pathlib import Path
 

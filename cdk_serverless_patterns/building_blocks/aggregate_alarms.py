@@ -10,21 +10,15 @@ no aggregate here: the pattern's own latency alarm (API p95) covers them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import aws_cloudwatch as cloudwatch, aws_sns as sns
 from cdk_serverless_patterns import defaults
 
 from .alarms import AlarmSpec, alarms_from_specs
 from .function import ServerlessFunction
-
-if TYPE_CHECKING:
-    from aws_cdk import aws_cloudwatch as cloudwatch
-    from aws_cdk import aws_sns as sns
-else:
-    cloudwatch, sns = cdk_modules("aws_cloudwatch", "aws_sns")
 
 
 def aggregate_function_alarms(

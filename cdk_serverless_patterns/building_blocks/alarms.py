@@ -24,7 +24,11 @@ from typing import TYPE_CHECKING, Iterable, Mapping, Optional, Protocol, Sequenc
 from aws_cdk import Annotations, Duration, Stack, Token
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import (
+    aws_cloudwatch as cloudwatch,
+    aws_cloudwatch_actions as cw_actions,
+    aws_sns as sns,
+)
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.errors import PatternConfigError, child_of, jsii_ref, stack_of
 
@@ -32,12 +36,6 @@ from .scope_settings import find_on_scope, own_setting, set_on_scope
 
 from .topics import warn_about_alarm_topic
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_cloudwatch as cloudwatch
-    from aws_cdk import aws_cloudwatch_actions as cw_actions
-    from aws_cdk import aws_sns as sns
-else:
-    cloudwatch, cw_actions, sns = cdk_modules("aws_cloudwatch", "aws_cloudwatch_actions", "aws_sns")
 
 # GTE/LTE (public since 0.1.0) are read on first use: naming them must not load aws_cloudwatch.
 if TYPE_CHECKING:

@@ -26,23 +26,18 @@ EventBridge rules instead.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import aws_iam as iam, aws_s3 as s3
 from cdk_serverless_patterns.errors import or_default
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.checks.acknowledge import COMPLIANCE, acknowledge, acknowledge_checkov, in_one_batch
 
 from .hardening import data_key_for
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_iam as iam
-    from aws_cdk import aws_s3 as s3
-else:
-    iam, s3 = cdk_modules("aws_iam", "aws_s3")
 
 _REPLICATION_REASON = (
     "S3 stores every object redundantly across at least three Availability Zones, and versioning plus "

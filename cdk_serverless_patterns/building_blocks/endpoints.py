@@ -27,23 +27,17 @@ function calling a service with no endpoint and no NAT route.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence
+from typing import Any, Iterable, Optional, Sequence
 
 from aws_cdk import Stack
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import aws_ec2 as ec2, aws_iam as iam
 from cdk_serverless_patterns.errors import Problems, child_path
 from cdk_serverless_patterns.template.routes import called_services, endpoint_service
 
 from .function import ServerlessFunction
 from .function.access import default_subnet_selection, private_subnets_of
-
-if TYPE_CHECKING:
-    from aws_cdk import aws_ec2 as ec2
-    from aws_cdk import aws_iam as iam
-else:
-    ec2, iam = cdk_modules("aws_ec2", "aws_iam")
 
 
 class ServiceEndpoints(Construct):

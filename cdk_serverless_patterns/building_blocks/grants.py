@@ -10,19 +10,14 @@ already as narrow as the service allows.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional, Sequence, cast
+from typing import Optional, Sequence, cast
 
 from aws_cdk import Stack
 from constructs import IConstruct
 
-from cdk_serverless_patterns._cdk_modules import cdk_module
+from cdk_serverless_patterns._cdk_modules import aws_iam as iam
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge
 from cdk_serverless_patterns.checks.nag_ids import resource_finding
-
-if TYPE_CHECKING:
-    from aws_cdk import aws_iam as iam
-else:
-    iam = cdk_module("aws_iam")
 
 
 def default_policy(grantee: iam.IGrantable) -> Optional[IConstruct]:

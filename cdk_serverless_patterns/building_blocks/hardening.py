@@ -45,29 +45,25 @@ level but billed per full backup size: up to ~USD 3.50 for 35 x 1 GB).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
 import jsii
 from aws_cdk import ArnFormat, Aws, IStableListProducer, Lazy, RemovalPolicy, Stack
 from constructs import Construct, IConstruct
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import (
+    aws_backup as backup,
+    aws_dynamodb as dynamodb,
+    aws_iam as iam,
+    aws_kms as kms,
+    aws_logs as logs,
+    aws_s3 as s3,
+)
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge
 from cdk_serverless_patterns.errors import PatternConfigError
 
 from .scope_settings import find_on_scope, set_on_scope
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_backup as backup
-    from aws_cdk import aws_dynamodb as dynamodb
-    from aws_cdk import aws_iam as iam
-    from aws_cdk import aws_kms as kms
-    from aws_cdk import aws_logs as logs
-    from aws_cdk import aws_s3 as s3
-else:
-    backup, dynamodb, iam, kms, logs, s3 = cdk_modules(
-        "aws_backup", "aws_dynamodb", "aws_iam", "aws_kms", "aws_logs", "aws_s3"
-    )
 
 _HARDENING = "hardening"
 _TABLE_KEY_REASON = "hardening-table-key-reason"

@@ -16,22 +16,17 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
 from aws_cdk import ArnFormat, Stack, Token
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_module
+from cdk_serverless_patterns._cdk_modules import aws_lambda as lambda_
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.errors import PatternConfigError, Problems, or_default
 from cdk_serverless_patterns.runtime import env
 
 from .runtime_family import runtime_family
-
-if TYPE_CHECKING:
-    from aws_cdk import aws_lambda as lambda_
-else:
-    lambda_ = cdk_module("aws_lambda")
 
 
 class Tracing(enum.Enum):

@@ -8,22 +8,17 @@ is acknowledged with that as the reason.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
 from aws_cdk import RemovalPolicy
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_module
+from cdk_serverless_patterns._cdk_modules import aws_logs as logs
 from cdk_serverless_patterns.errors import or_default
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.checks.acknowledge import COMPLIANCE, acknowledge
 
 from .hardening import logs_key_for
-
-if TYPE_CHECKING:
-    from aws_cdk import aws_logs as logs
-else:
-    logs = cdk_module("aws_logs")
 
 
 def create_log_group(

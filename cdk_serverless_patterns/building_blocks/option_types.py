@@ -16,17 +16,12 @@ the same :class:`~cdk_serverless_patterns.errors.PatternConfigError`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import Any, Callable, Mapping
 
 from aws_cdk import Duration, RemovalPolicy
 
-from cdk_serverless_patterns._cdk_modules import cdk_module
+from cdk_serverless_patterns._cdk_modules import aws_logs as logs
 from cdk_serverless_patterns.errors import Problems, is_number
-
-if TYPE_CHECKING:
-    from aws_cdk import aws_logs as logs
-else:
-    logs = cdk_module("aws_logs")
 
 
 @dataclass(frozen=True)

@@ -10,23 +10,20 @@ them and miss another.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, TypedDict
+from typing import Any, Iterable, Mapping, Optional, TypedDict
 
 from aws_cdk import RemovalPolicy
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import (
+    aws_cloudwatch as cloudwatch,
+    aws_logs as logs,
+    aws_sns as sns,
+)
 from cdk_serverless_patterns.errors import Problems
 
 from .alarms import AlarmSpec, alarms_from_specs
 from .option_types import OptionType, check_option_types
-
-if TYPE_CHECKING:
-    from aws_cdk import aws_cloudwatch as cloudwatch
-    from aws_cdk import aws_logs as logs
-    from aws_cdk import aws_sns as sns
-else:
-    cloudwatch, logs, sns = cdk_modules("aws_cloudwatch", "aws_logs", "aws_sns")
 
 
 class QueueOptions(TypedDict):

@@ -18,12 +18,12 @@ message group, so one busy customer does not slow the others.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Optional
 
 from aws_cdk import Duration, RemovalPolicy
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import aws_cloudwatch as cloudwatch, aws_sns as sns, aws_sqs as sqs
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.checks.acknowledge import (
     AWS_SOLUTIONS,
@@ -36,12 +36,6 @@ from cdk_serverless_patterns.errors import Problems, child_path, is_token, or_de
 
 from .alarms import AlarmSpec, alarms_from_specs
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_cloudwatch as cloudwatch
-    from aws_cdk import aws_sns as sns
-    from aws_cdk import aws_sqs as sqs
-else:
-    cloudwatch, sns, sqs = cdk_modules("aws_cloudwatch", "aws_sns", "aws_sqs")
 
 #: SQS queue names: letters, digits, '-' and '_' (plus the '.fifo' suffix), 1-80 characters.
 _QUEUE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")

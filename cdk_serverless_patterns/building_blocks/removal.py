@@ -31,14 +31,12 @@ from typing import TYPE_CHECKING
 
 from constructs import IConstruct
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import (
+    aws_cognito as cognito,
+    aws_dynamodb as dynamodb,
+    aws_kms as kms,
+)
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_cognito as cognito
-    from aws_cdk import aws_dynamodb as dynamodb
-    from aws_cdk import aws_kms as kms
-else:
-    cognito, dynamodb, kms = cdk_modules("aws_cognito", "aws_dynamodb", "aws_kms")
 
 #: Runs after RemovalPolicies (MUTATING, 200) and aspects at the default
 #: priority (500), before read-only aspects (1000): ``AspectPriority.READONLY - 100``,

@@ -8,22 +8,17 @@ in :data:`runtime.env.RESULT_TABLE`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional, Union
+from typing import Any, Optional, Union
 
 from aws_cdk import RemovalPolicy
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import aws_dynamodb as dynamodb, aws_iam as iam
 from cdk_serverless_patterns.errors import Problems
 
 from .table_access import grant_table_actions
 from .tables import create_table
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_dynamodb as dynamodb
-    from aws_cdk import aws_iam as iam
-else:
-    dynamodb, iam = cdk_modules("aws_dynamodb", "aws_iam")
 
 ResultTable = Union[bool, "dynamodb.ITable", None]
 

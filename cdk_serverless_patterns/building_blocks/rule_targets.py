@@ -14,26 +14,21 @@ DLQ (lost); the ``metric_*`` methods return exactly what those alarms watch.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
 from aws_cdk import Duration
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import (
+    aws_cloudwatch as cloudwatch,
+    aws_events as events,
+    aws_events_targets as targets,
+    aws_lambda as lambda_,
+    aws_sqs as sqs,
+)
 from .alarms import AlarmSpec, sum_metric
 from .pattern_options import PatternOptions
 from .queues import FailureQueue
-
-if TYPE_CHECKING:
-    from aws_cdk import aws_cloudwatch as cloudwatch
-    from aws_cdk import aws_events as events
-    from aws_cdk import aws_events_targets as targets
-    from aws_cdk import aws_lambda as lambda_
-    from aws_cdk import aws_sqs as sqs
-else:
-    cloudwatch, events, targets, lambda_, sqs = cdk_modules(
-        "aws_cloudwatch", "aws_events", "aws_events_targets", "aws_lambda", "aws_sqs"
-    )
 
 
 class RuleTarget:

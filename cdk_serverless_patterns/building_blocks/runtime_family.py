@@ -7,14 +7,10 @@ times. Runtimes are few and immutable, so the answer is kept per runtime object.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
-from cdk_serverless_patterns._cdk_modules import cdk_module
+from cdk_serverless_patterns._cdk_modules import aws_lambda as lambda_
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_lambda as lambda_
-else:
-    lambda_ = cdk_module("aws_lambda")
 
 _FAMILIES: dict[lambda_.Runtime, Optional[str]] = {}
 

@@ -17,20 +17,15 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-from typing import TYPE_CHECKING
 
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_module
+from cdk_serverless_patterns._cdk_modules import aws_lambda as lambda_
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.errors import child_of, stack_of
 
 from .runtime_family import runtime_family
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_lambda as lambda_
-else:
-    lambda_ = cdk_module("aws_lambda")
 
 RUNTIME_DIR = Path(__file__).parent.parent / "runtime"
 _LAYER_ID = "CdkServerlessPatternsRuntimeLayer"

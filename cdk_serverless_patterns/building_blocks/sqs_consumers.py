@@ -12,24 +12,18 @@ pollers bound it instead (Lambda accepts one or the other).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
 from aws_cdk import Duration
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import aws_lambda as lambda_, aws_sqs as sqs
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.checks.acknowledge import SERVERLESS, acknowledge
 from cdk_serverless_patterns.errors import Problems, is_token, or_default
 
 from .concurrency import declare_concurrency_bound
 from .function import ServerlessFunction
-
-if TYPE_CHECKING:
-    from aws_cdk import aws_lambda as lambda_
-    from aws_cdk import aws_sqs as sqs
-else:
-    lambda_, sqs = cdk_modules("aws_lambda", "aws_sqs")
 
 
 @dataclass(frozen=True)

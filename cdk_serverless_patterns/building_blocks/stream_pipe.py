@@ -14,12 +14,19 @@ optional CloudWatch Logs, and alarms on failed and throttled executions.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Optional, cast
+from typing import Optional, cast
 
 from aws_cdk import Annotations, Duration, Stack, Token
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import (
+    aws_cloudwatch as cloudwatch,
+    aws_dynamodb as dynamodb,
+    aws_events as events,
+    aws_iam as iam,
+    aws_logs as logs,
+    aws_pipes as pipes,
+)
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge, acknowledge_inline_policies
 
 from .alarms import AlarmSpec, sum_metric
@@ -28,17 +35,6 @@ from .pattern_options import PatternOptions
 from .queues import FailureQueue
 from .service_regions import AS_OF, PIPES_REGIONS, REGIONS_WITHOUT_PIPES
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_cloudwatch as cloudwatch
-    from aws_cdk import aws_dynamodb as dynamodb
-    from aws_cdk import aws_events as events
-    from aws_cdk import aws_iam as iam
-    from aws_cdk import aws_logs as logs
-    from aws_cdk import aws_pipes as pipes
-else:
-    cloudwatch, dynamodb, events, iam, logs, pipes = cdk_modules(
-        "aws_cloudwatch", "aws_dynamodb", "aws_events", "aws_iam", "aws_logs", "aws_pipes"
-    )
 
 PIPES_NAMESPACE = "AWS/EventBridge/Pipes"
 #: Id of the warning :func:`warn_pipes_region` adds (acknowledge it with

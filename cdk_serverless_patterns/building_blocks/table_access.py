@@ -38,24 +38,19 @@ final logical id (or its export, from another stack), so no user has to compute 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable, Optional
+from typing import Any, Iterable, Optional
 
 import jsii
 from aws_cdk import Stack
 from constructs import IConstruct, IValidation
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import aws_dynamodb as dynamodb, aws_iam as iam
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge
 from cdk_serverless_patterns.checks.nag_ids import flatten_reference, resource_finding
 from cdk_serverless_patterns.errors import Problems, shown
 
 from .grants import default_policy
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_dynamodb as dynamodb
-    from aws_cdk import aws_iam as iam
-else:
-    dynamodb, iam = cdk_modules("aws_dynamodb", "aws_iam")
 
 #: Item-level DynamoDB actions a declaration may name (without the ``dynamodb:`` prefix).
 TABLE_ITEM_ACTIONS = (

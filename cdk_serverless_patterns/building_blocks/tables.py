@@ -18,21 +18,16 @@ key actions a customer managed key needs.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
 from aws_cdk import RemovalPolicy
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_module
+from cdk_serverless_patterns._cdk_modules import aws_dynamodb as dynamodb
 from cdk_serverless_patterns.checks.acknowledge import COMPLIANCE, acknowledge, acknowledge_checkov
 
 from .hardening import StackHardening, is_hardened, table_key_for
 from .removal import follow_removal_policy
-
-if TYPE_CHECKING:
-    from aws_cdk import aws_dynamodb as dynamodb
-else:
-    dynamodb = cdk_module("aws_dynamodb")
 
 
 def create_table(

@@ -13,15 +13,9 @@ from ``topic.master_key``, so it covers a topic the library created
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import aws_iam as iam, aws_sns as sns
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_iam as iam
-    from aws_cdk import aws_sns as sns
-else:
-    iam, sns = cdk_modules("aws_iam", "aws_sns")
 
 #: What SNS needs from a publisher on the topic's KMS key.
 PUBLISH_KEY_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")

@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence
 
 from aws_cdk import Annotations, ArnFormat, RemovalPolicy, Stack
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import aws_iam as iam, aws_kms as kms, aws_sns as sns
 from cdk_serverless_patterns.errors import Problems, child_path, or_default
 
 from .option_types import BOOL, REMOVAL_POLICY, STRING, OptionType, check_option_types
 from .removal import follow_removal_policy
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_iam as iam
-    from aws_cdk import aws_kms as kms
-    from aws_cdk import aws_sns as sns
-else:
-    iam, kms, sns = cdk_modules("aws_iam", "aws_kms", "aws_sns")
 
 #: What an AWS service publishing to a KMS-encrypted topic needs on the key, as
 #: AWS documents it (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html

@@ -12,17 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from aws_cdk import CfnResource
-from typing import TYPE_CHECKING
 
 from constructs import IConstruct
 
-from cdk_serverless_patterns._cdk_modules import cdk_module
+from cdk_serverless_patterns._cdk_modules import aws_lambda as lambda_
 from cdk_serverless_patterns.tooling.profile import DEFAULTS, TRAFFIC_CALLS, TRAFFIC_HINT
-
-if TYPE_CHECKING:
-    from aws_cdk import aws_lambda as lambda_
-else:
-    lambda_ = cdk_module("aws_lambda")
 
 
 def add_traffic_hint(resource: IConstruct, **settings: float) -> None:

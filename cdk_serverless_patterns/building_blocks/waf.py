@@ -13,23 +13,18 @@ lands in the logs. Cost: CloudWatch Logs ingestion of about 1-2 KB per request
 from __future__ import annotations
 
 import weakref
-from typing import TYPE_CHECKING, Any, Optional, cast
+from typing import Any, Optional, cast
 
 from aws_cdk import ArnFormat, Names, RemovalPolicy, Stack
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import aws_logs as logs, aws_wafv2 as wafv2
 from cdk_serverless_patterns import defaults
 
 from cdk_serverless_patterns.errors import Problems, or_default
 
 from .logs import create_log_group
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_logs as logs
-    from aws_cdk import aws_wafv2 as wafv2
-else:
-    logs, wafv2 = cdk_modules("aws_logs", "aws_wafv2")
 
 #: WAF delivers logs only to CloudWatch Logs groups whose name starts with this.
 WAF_LOG_GROUP_PREFIX = "aws-waf-logs-"

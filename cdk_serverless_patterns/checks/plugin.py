@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence
+from typing import Any, Iterable, Optional, Sequence
 
 import jsii
 from aws_cdk import (
@@ -27,16 +27,12 @@ from aws_cdk import (
     Stack,
 )
 
-from cdk_serverless_patterns._cdk_modules import cdk_module
+from cdk_serverless_patterns._cdk_modules import aws_lambda as lambda_
 from ..tooling.assembly import PACKS_FILE
 from .base import ERROR, Finding, Rule
 from .graph import FUNCTION, TemplateGraph
 from .rules import RULES
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_lambda as lambda_
-else:
-    lambda_ = cdk_module("aws_lambda")
 
 PLUGIN_NAME = "ServerlessPatterns"
 PLUGIN_VERSION = "1"

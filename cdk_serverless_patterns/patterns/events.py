@@ -16,12 +16,22 @@ processor polls it in batches (partial batch failures, redrive to a DLQ).
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Optional, Union
+from typing import Any, Optional, Union
 
 from aws_cdk import Annotations, Duration, RemovalPolicy
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import (
+    aws_cloudwatch as cloudwatch,
+    aws_dynamodb as dynamodb,
+    aws_events as events,
+    aws_iam as iam,
+    aws_lambda as lambda_,
+    aws_logs as logs,
+    aws_s3 as s3,
+    aws_sns as sns,
+    aws_sqs as sqs,
+)
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.option_types import (
     BOOL,
@@ -72,28 +82,6 @@ from cdk_serverless_patterns.checks.nag_ids import resource_finding
 from cdk_serverless_patterns.errors import PatternConfigError, Problems, child_path, is_token, or_default
 from cdk_serverless_patterns.runtime import env
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_cloudwatch as cloudwatch
-    from aws_cdk import aws_dynamodb as dynamodb
-    from aws_cdk import aws_events as events
-    from aws_cdk import aws_iam as iam
-    from aws_cdk import aws_lambda as lambda_
-    from aws_cdk import aws_logs as logs
-    from aws_cdk import aws_s3 as s3
-    from aws_cdk import aws_sns as sns
-    from aws_cdk import aws_sqs as sqs
-else:
-    cloudwatch, dynamodb, events, iam, lambda_, logs, s3, sns, sqs = cdk_modules(
-        "aws_cloudwatch",
-        "aws_dynamodb",
-        "aws_events",
-        "aws_iam",
-        "aws_lambda",
-        "aws_logs",
-        "aws_s3",
-        "aws_sns",
-        "aws_sqs",
-    )
 
 #: Characters S3 leaves as they are when it URL-encodes object keys in event
 #: notifications; a filter with any other character (space, '=', '+', ...)

@@ -26,12 +26,20 @@ that group are retried after it, never before.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Mapping, Optional
+from typing import Mapping, Optional
 
 from aws_cdk import Duration, RemovalPolicy
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import (
+    aws_cloudwatch as cloudwatch,
+    aws_dynamodb as dynamodb,
+    aws_iam as iam,
+    aws_lambda as lambda_,
+    aws_logs as logs,
+    aws_sns as sns,
+    aws_sns_subscriptions as subscriptions,
+)
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.table_access import grant_table_actions
 from cdk_serverless_patterns.building_blocks.alarms import Graph, function_graphs
@@ -68,24 +76,6 @@ from cdk_serverless_patterns.building_blocks.traffic_hints import add_traffic_hi
 from cdk_serverless_patterns.errors import PatternConfigError, Problems, child_path, or_default
 from cdk_serverless_patterns.runtime import env, fan_in
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_cloudwatch as cloudwatch
-    from aws_cdk import aws_dynamodb as dynamodb
-    from aws_cdk import aws_iam as iam
-    from aws_cdk import aws_lambda as lambda_
-    from aws_cdk import aws_logs as logs
-    from aws_cdk import aws_sns as sns
-    from aws_cdk import aws_sns_subscriptions as subscriptions
-else:
-    cloudwatch, dynamodb, iam, lambda_, logs, sns, subscriptions = cdk_modules(
-        "aws_cloudwatch",
-        "aws_dynamodb",
-        "aws_iam",
-        "aws_lambda",
-        "aws_logs",
-        "aws_sns",
-        "aws_sns_subscriptions",
-    )
 
 _WORKER_NAME = re.compile(defaults.FAN_OUT_WORKER_NAME_PATTERN)
 #: What a worker's complete_part / submit_part call needs on the state table:

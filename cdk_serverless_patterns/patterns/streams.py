@@ -19,12 +19,23 @@ its retention ends (``max_record_age`` defaults well below the retention).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
 from aws_cdk import Annotations, Duration, RemovalPolicy
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import (
+    aws_cloudwatch as cloudwatch,
+    aws_dynamodb as dynamodb,
+    aws_iam as iam,
+    aws_kinesis as kinesis,
+    aws_kms as kms,
+    aws_lambda as lambda_,
+    aws_lambda_event_sources as event_sources,
+    aws_logs as logs,
+    aws_sns as sns,
+    aws_sqs as sqs,
+)
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.option_types import (
     BOOL,
@@ -67,30 +78,6 @@ from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledg
 from cdk_serverless_patterns.errors import Problems, child_path, is_token, or_default
 from cdk_serverless_patterns.runtime import env
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_cloudwatch as cloudwatch
-    from aws_cdk import aws_dynamodb as dynamodb
-    from aws_cdk import aws_iam as iam
-    from aws_cdk import aws_kinesis as kinesis
-    from aws_cdk import aws_kms as kms
-    from aws_cdk import aws_lambda as lambda_
-    from aws_cdk import aws_lambda_event_sources as event_sources
-    from aws_cdk import aws_logs as logs
-    from aws_cdk import aws_sns as sns
-    from aws_cdk import aws_sqs as sqs
-else:
-    cloudwatch, dynamodb, iam, kinesis, kms, lambda_, event_sources, logs, sns, sqs = cdk_modules(
-        "aws_cloudwatch",
-        "aws_dynamodb",
-        "aws_iam",
-        "aws_kinesis",
-        "aws_kms",
-        "aws_lambda",
-        "aws_lambda_event_sources",
-        "aws_logs",
-        "aws_sns",
-        "aws_sqs",
-    )
 
 #: What Lambda's poller needs on a stream it reads with shared throughput (no enhanced
 #: fan-out consumer: SubscribeToShard and DescribeStreamConsumer apply to consumer ARNs only).

@@ -30,7 +30,13 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Union
 from aws_cdk import Aws, Token
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import (
+    aws_ec2 as ec2,
+    aws_iam as iam,
+    aws_kms as kms,
+    aws_secretsmanager as secretsmanager,
+    aws_ssm as ssm,
+)
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, acknowledge, acknowledge_inline_policies
 from cdk_serverless_patterns.checks.nag_ids import resource_finding
 from cdk_serverless_patterns.errors import Problems, stack_of
@@ -41,16 +47,6 @@ from ..hardening import StackHardening, environment_key
 if TYPE_CHECKING:
     from .spec import FunctionSpec
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_ec2 as ec2
-    from aws_cdk import aws_iam as iam
-    from aws_cdk import aws_kms as kms
-    from aws_cdk import aws_secretsmanager as secretsmanager
-    from aws_cdk import aws_ssm as ssm
-else:
-    ec2, iam, kms, secretsmanager, ssm = cdk_modules(
-        "aws_ec2", "aws_iam", "aws_kms", "aws_secretsmanager", "aws_ssm"
-    )
 
 #: A secret by reference: an imported or created ``ISecret``, or the secret's name.
 SecretReference = Union["secretsmanager.ISecret", str]

@@ -12,7 +12,11 @@ from typing import TYPE_CHECKING, Optional
 
 from aws_cdk import Names
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import (
+    aws_cloudwatch as cloudwatch,
+    aws_logs as logs,
+    aws_sns as sns,
+)
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.errors import duration_in, path_of
 
@@ -21,12 +25,6 @@ from ..alarms import AlarmSpec, alarms_from_specs
 if TYPE_CHECKING:
     from .regional import ServerlessFunction
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_cloudwatch as cloudwatch
-    from aws_cdk import aws_logs as logs
-    from aws_cdk import aws_sns as sns
-else:
-    cloudwatch, logs, sns = cdk_modules("aws_cloudwatch", "aws_logs", "aws_sns")
 
 #: The platform's report record of an invocation that followed an INIT phase (a cold start), or a
 #: SnapStart restore (which reports restoreDurationMs instead of initDurationMs).

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional, TypedDict
+from typing import Optional, TypedDict
 
 from aws_cdk import Duration, RemovalPolicy
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import (
+    aws_lambda as lambda_,
+    aws_lambda_destinations as destinations,
+    aws_sns as sns,
+)
 from ..queues import FailureQueue
-
-if TYPE_CHECKING:
-    from aws_cdk import aws_lambda as lambda_
-    from aws_cdk import aws_lambda_destinations as destinations
-    from aws_cdk import aws_sns as sns
-else:
-    lambda_, destinations, sns = cdk_modules("aws_lambda", "aws_lambda_destinations", "aws_sns")
 
 
 class AsyncInvokeSettings(TypedDict):

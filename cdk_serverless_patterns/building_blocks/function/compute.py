@@ -30,17 +30,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
 
-from cdk_serverless_patterns._cdk_modules import cdk_module
+from cdk_serverless_patterns._cdk_modules import aws_lambda as lambda_
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.errors import Problems, is_token
 
 if TYPE_CHECKING:
     from .spec import FunctionSpec
-
-if TYPE_CHECKING:
-    from aws_cdk import aws_lambda as lambda_
-else:
-    lambda_ = cdk_module("aws_lambda")
 
 
 class TenantIdSource(enum.Enum):

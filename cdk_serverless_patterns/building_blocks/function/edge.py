@@ -10,13 +10,18 @@ DLQ and no layers, so this construct has none of them either.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional, cast
+from typing import Optional, cast
 
 import jsii
 from aws_cdk import Environment, Names, RemovalPolicy, Stack, Stage
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import (
+    aws_cloudfront as cloudfront,
+    aws_iam as iam,
+    aws_lambda as lambda_,
+    aws_logs as logs,
+)
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.checks.acknowledge import in_one_batch
 from cdk_serverless_patterns.errors import Problems, child_path
@@ -26,14 +31,6 @@ from .logging import function_log_group, json_logging
 from .role import allow_logging_in_every_region, default_policy, depend_only_on_policies, execution_role
 from .spec import FunctionSpec, code_asset, record_idempotency
 from .validation import validate_edge_function
-
-if TYPE_CHECKING:
-    from aws_cdk import aws_cloudfront as cloudfront
-    from aws_cdk import aws_iam as iam
-    from aws_cdk import aws_lambda as lambda_
-    from aws_cdk import aws_logs as logs
-else:
-    cloudfront, iam, lambda_, logs = cdk_modules("aws_cloudfront", "aws_iam", "aws_lambda", "aws_logs")
 
 
 @jsii.implements(iam.IGrantable)

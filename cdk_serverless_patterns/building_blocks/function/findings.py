@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from aws_cdk import Token
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import aws_iam as iam, aws_lambda as lambda_, aws_logs as logs
 from cdk_serverless_patterns.checks.acknowledge import (
     AWS_SOLUTIONS,
     COMPLIANCE,
@@ -16,13 +16,6 @@ from cdk_serverless_patterns.checks.acknowledge import (
     acknowledge_inline_policies,
 )
 from cdk_serverless_patterns.errors import default_child_of, stack_of
-
-if TYPE_CHECKING:
-    from aws_cdk import aws_iam as iam
-    from aws_cdk import aws_lambda as lambda_
-    from aws_cdk import aws_logs as logs
-else:
-    iam, lambda_, logs = cdk_modules("aws_iam", "aws_lambda", "aws_logs")
 
 
 def acknowledge_regional_findings(

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from typing import TYPE_CHECKING, Any, Mapping, Optional
+from typing import Any, Mapping, Optional
 
 from aws_cdk import RemovalPolicy
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import aws_cloudwatch as cloudwatch, aws_logs as logs
 from cdk_serverless_patterns.errors import Problems, child_path
 
 from .edge import EdgeFunction
@@ -23,11 +23,6 @@ from .regional import ServerlessFunction
 from .spec import FunctionSpec, Invocation
 from .validation import validate_edge_function
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_cloudwatch as cloudwatch
-    from aws_cdk import aws_logs as logs
-else:
-    cloudwatch, logs = cdk_modules("aws_cloudwatch", "aws_logs")
 
 DEPRECATION = (
     "ServerlessFunction(..., lambda_edge=True) is deprecated and will be removed in 0.3: "

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional, TypedDict
+from typing import Optional, TypedDict
 
 from aws_cdk import RemovalPolicy
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import aws_lambda as lambda_, aws_logs as logs
 from ..logs import create_log_group
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_lambda as lambda_
-    from aws_cdk import aws_logs as logs
-else:
-    lambda_, logs = cdk_modules("aws_lambda", "aws_logs")
 
 #: Construct id of a function's log group, under the construct that owns its role.
 LOG_GROUP_ID = "LogGroup"

@@ -9,13 +9,21 @@ acknowledged findings (:mod:`.findings`). Lambda@Edge is :class:`~.edge.EdgeFunc
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Self, cast
+from typing import Any, Callable, Mapping, Optional, Self, cast
 
 import jsii
 from aws_cdk import Annotations, Duration, RemovalPolicy
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import (
+    aws_cloudwatch as cloudwatch,
+    aws_ec2 as ec2,
+    aws_iam as iam,
+    aws_lambda as lambda_,
+    aws_logs as logs,
+    aws_sns as sns,
+    aws_sqs as sqs,
+)
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.checks.acknowledge import in_one_batch
 from cdk_serverless_patterns.errors import (
@@ -53,18 +61,6 @@ from .spec import FunctionSpec, Invocation, code_asset, record_idempotency
 from .tracing import acknowledge_adot_runtime, activate_tracing
 from .validation import validate_regional_options, validate_spec
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_cloudwatch as cloudwatch
-    from aws_cdk import aws_ec2 as ec2
-    from aws_cdk import aws_iam as iam
-    from aws_cdk import aws_lambda as lambda_
-    from aws_cdk import aws_logs as logs
-    from aws_cdk import aws_sns as sns
-    from aws_cdk import aws_sqs as sqs
-else:
-    cloudwatch, ec2, iam, lambda_, logs, sns, sqs = cdk_modules(
-        "aws_cloudwatch", "aws_ec2", "aws_iam", "aws_lambda", "aws_logs", "aws_sns", "aws_sqs"
-    )
 
 #: ``lambda_.Architecture.ARM_64.name``, without asking jsii for it on every function.
 ARM_64 = "arm64"

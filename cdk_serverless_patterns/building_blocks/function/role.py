@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence, cast
+from typing import Sequence, cast
 
 from aws_cdk import ArnFormat, Stack
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import aws_iam as iam, aws_lambda as lambda_, aws_logs as logs
 from cdk_serverless_patterns.errors import child_of, default_child_of, node_of, stack_of
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_iam as iam
-    from aws_cdk import aws_lambda as lambda_
-    from aws_cdk import aws_logs as logs
-else:
-    iam, lambda_, logs = cdk_modules("aws_iam", "aws_lambda", "aws_logs")
 
 #: Construct id of a function's role, under the construct that owns it.
 ROLE_ID = "Role"

@@ -11,11 +11,16 @@ import enum
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence, TypedDict, Union
+from typing import Any, Mapping, Optional, Sequence, TypedDict, Union
 
 from aws_cdk import Duration, RemovalPolicy
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import (
+    aws_ec2 as ec2,
+    aws_lambda as lambda_,
+    aws_logs as logs,
+    aws_sns as sns,
+)
 from .access import (
     EnvironmentEncryption,
     ParameterReference,
@@ -29,14 +34,6 @@ from ..idempotency import Idempotency
 from ..lambda_layers import Powertools, Tracing
 from .alarm_options import FunctionAlarms
 from .compute import ManagedInstances, TenantIsolation
-
-if TYPE_CHECKING:
-    from aws_cdk import aws_ec2 as ec2
-    from aws_cdk import aws_lambda as lambda_
-    from aws_cdk import aws_logs as logs
-    from aws_cdk import aws_sns as sns
-else:
-    ec2, lambda_, logs, sns = cdk_modules("aws_ec2", "aws_lambda", "aws_logs", "aws_sns")
 
 
 @dataclass(frozen=True, eq=False)

@@ -10,20 +10,15 @@ the L1 and its permissions live in a policy of their own. OpenTelemetry
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import aws_iam as iam, aws_lambda as lambda_
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.checks.acknowledge import AWS_SOLUTIONS, COMPLIANCE, SERVERLESS, acknowledge
 from cdk_serverless_patterns.errors import child_of, default_child_of, stack_of
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_iam as iam
-    from aws_cdk import aws_lambda as lambda_
-else:
-    iam, lambda_ = cdk_modules("aws_iam", "aws_lambda")
 
 #: What active tracing needs; X-Ray documents "*" as their only resource.
 XRAY_WRITE_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")

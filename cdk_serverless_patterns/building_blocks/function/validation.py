@@ -15,12 +15,12 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Mapping, Optional, Sequence, Union
+from typing import Callable, Mapping, Optional, Sequence, Union
 
 from aws_cdk import Duration, Stack, Token
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_module
+from cdk_serverless_patterns._cdk_modules import aws_lambda as lambda_
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.errors import Problems, is_number, is_token
 
@@ -32,10 +32,6 @@ from .access import edge_access_problems, reference_environment, validate_access
 from .compute import validate_compute_options
 from .spec import FunctionSpec, Invocation
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_lambda as lambda_
-else:
-    lambda_ = cdk_module("aws_lambda")
 
 _HANDLER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 #: Lambda: keys start with a letter, then letters, digits or underscores.

@@ -28,12 +28,17 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Optional, Sequence, cast
+from typing import Any, Optional, Sequence, cast
 
 from aws_cdk import Annotations, Duration, RemovalPolicy
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import (
+    aws_apigateway as apigw,
+    aws_apigatewayv2 as apigwv2,
+    aws_apigatewayv2_authorizers as v2_authorizers,
+    aws_cognito as cognito,
+)
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.function import FunctionSpec, validate_spec
 from cdk_serverless_patterns.building_blocks.option_types import STRING_LIST
@@ -43,15 +48,6 @@ from cdk_serverless_patterns.errors import Problems, or_default
 
 from .api_type import ApiType
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_apigateway as apigw
-    from aws_cdk import aws_apigatewayv2 as apigwv2
-    from aws_cdk import aws_apigatewayv2_authorizers as v2_authorizers
-    from aws_cdk import aws_cognito as cognito
-else:
-    apigw, apigwv2, v2_authorizers, cognito = cdk_modules(
-        "aws_apigateway", "aws_apigatewayv2", "aws_apigatewayv2_authorizers", "aws_cognito"
-    )
 
 _IDENTITY_SOURCE_PREFIXES = (
     "method.request.header.",

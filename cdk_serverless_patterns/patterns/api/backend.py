@@ -29,12 +29,23 @@ stage, auth and WAF blocks.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence, Union, cast
+from typing import Any, Callable, Mapping, Optional, Sequence, Union, cast
 
 from aws_cdk import Annotations, Aws, Duration, RemovalPolicy
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import (
+    aws_apigateway as apigw,
+    aws_apigatewayv2 as apigwv2,
+    aws_cloudwatch as cloudwatch,
+    aws_cognito as cognito,
+    aws_dynamodb as dynamodb,
+    aws_iam as iam,
+    aws_logs as logs,
+    aws_sns as sns,
+    aws_wafv2 as wafv2,
+    aws_apigatewayv2_integrations as v2_integrations,
+)
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.aggregate_alarms import aggregate_function_alarms
 from cdk_serverless_patterns.building_blocks.alarms import AlarmSpec, Graph, function_graphs
@@ -80,30 +91,6 @@ from .stage import (
 )
 from .validation import validate_api
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_apigateway as apigw
-    from aws_cdk import aws_apigatewayv2 as apigwv2
-    from aws_cdk import aws_cloudwatch as cloudwatch
-    from aws_cdk import aws_cognito as cognito
-    from aws_cdk import aws_dynamodb as dynamodb
-    from aws_cdk import aws_iam as iam
-    from aws_cdk import aws_logs as logs
-    from aws_cdk import aws_sns as sns
-    from aws_cdk import aws_wafv2 as wafv2
-    from aws_cdk import aws_apigatewayv2_integrations as v2_integrations
-else:
-    apigw, apigwv2, cloudwatch, cognito, dynamodb, iam, logs, sns, wafv2, v2_integrations = cdk_modules(
-        "aws_apigateway",
-        "aws_apigatewayv2",
-        "aws_cloudwatch",
-        "aws_cognito",
-        "aws_dynamodb",
-        "aws_iam",
-        "aws_logs",
-        "aws_sns",
-        "aws_wafv2",
-        "aws_apigatewayv2_integrations",
-    )
 
 __all__ = ["ApiAuth", "ApiBackend", "ApiCache", "ApiType", "Route"]
 

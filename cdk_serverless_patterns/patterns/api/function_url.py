@@ -24,12 +24,18 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Optional, Sequence
+from typing import Any, Optional, Sequence
 
 from aws_cdk import Duration, RemovalPolicy
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import (
+    aws_cloudwatch as cloudwatch,
+    aws_iam as iam,
+    aws_lambda as lambda_,
+    aws_logs as logs,
+    aws_sns as sns,
+)
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.alarms import Graph, AlarmSpec, function_graphs, sum_metric
 from cdk_serverless_patterns.building_blocks.alarms import dashboard as make_dashboard
@@ -45,16 +51,6 @@ from cdk_serverless_patterns.checks.acknowledge import COMPLIANCE, acknowledge
 from cdk_serverless_patterns.errors import Problems, child_path, or_default
 from cdk_serverless_patterns.runtime import env
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_cloudwatch as cloudwatch
-    from aws_cdk import aws_iam as iam
-    from aws_cdk import aws_lambda as lambda_
-    from aws_cdk import aws_logs as logs
-    from aws_cdk import aws_sns as sns
-else:
-    cloudwatch, iam, lambda_, logs, sns = cdk_modules(
-        "aws_cloudwatch", "aws_iam", "aws_lambda", "aws_logs", "aws_sns"
-    )
 
 #: The finding a public URL raises. cdk-nag's AwsSolutions and Serverless packs
 #: do not check function URLs (its LambdaFunctionUrlAuth rule is in no pack), so

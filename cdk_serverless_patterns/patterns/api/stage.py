@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
 import jsii
 from aws_cdk import Duration, Names
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import (
+    aws_apigateway as apigw,
+    aws_apigatewayv2 as apigwv2,
+    aws_logs as logs,
+)
 from cdk_serverless_patterns.errors import or_default
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.checks.acknowledge import COMPLIANCE, acknowledge
@@ -24,13 +28,6 @@ from cdk_serverless_patterns.checks.acknowledge import COMPLIANCE, acknowledge
 from .options import ApiCache as ApiCache  # re-exported: ApiCache was defined here until 0.2
 from .options import ApiSettings as ApiSettings
 from .routes import Route, parse_route
-
-if TYPE_CHECKING:
-    from aws_cdk import aws_apigateway as apigw
-    from aws_cdk import aws_apigatewayv2 as apigwv2
-    from aws_cdk import aws_logs as logs
-else:
-    apigw, apigwv2, logs = cdk_modules("aws_apigateway", "aws_apigatewayv2", "aws_logs")
 
 
 #: JSON schema draft API Gateway models use.
@@ -79,7 +76,6 @@ def rest_api_name(owner: Construct) -> str:
     https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-metrics-and-dimensions.html
     """
     return Names.unique_resource_name(owner, separator="-")
-
 
 
 def regional_rest_api(

@@ -2,12 +2,19 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Mapping, Optional, Union, cast
+from typing import Any, Mapping, Optional, Union, cast
 
 from aws_cdk import Duration, RemovalPolicy
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import (
+    aws_cloudwatch as cloudwatch,
+    aws_dynamodb as dynamodb,
+    aws_events as events,
+    aws_iam as iam,
+    aws_logs as logs,
+    aws_sns as sns,
+)
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.alarms import AlarmSpec, max_metric
 from cdk_serverless_patterns.building_blocks.alarms import function_graphs, Graph
@@ -31,18 +38,6 @@ from ..api.backend import ApiBackend
 from ..api.routes import Route
 from .options import CqrsProjection, OPTION_TYPES
 from .validation import validate
-
-if TYPE_CHECKING:
-    from aws_cdk import aws_cloudwatch as cloudwatch
-    from aws_cdk import aws_dynamodb as dynamodb
-    from aws_cdk import aws_events as events
-    from aws_cdk import aws_iam as iam
-    from aws_cdk import aws_logs as logs
-    from aws_cdk import aws_sns as sns
-else:
-    cloudwatch, dynamodb, events, iam, logs, sns = cdk_modules(
-        "aws_cloudwatch", "aws_dynamodb", "aws_events", "aws_iam", "aws_logs", "aws_sns"
-    )
 
 
 class Cqrs(Construct):

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import inspect
 import json
-from typing import TYPE_CHECKING, Any, Mapping, Optional
+from typing import Any, Mapping, Optional
 
 
-from cdk_serverless_patterns._cdk_modules import cdk_module
+from cdk_serverless_patterns._cdk_modules import aws_dynamodb as dynamodb
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.delivery_rules import (
     duration_seconds,
@@ -20,11 +20,6 @@ from cdk_serverless_patterns.runtime import env
 from ..api.backend import ApiBackend
 from ..api.routes import Route, validate_routes
 from .options import API_OPTIONS_SET_BY_CQRS, CqrsProjection, PROJECTION_NAME_RE
-
-if TYPE_CHECKING:
-    from aws_cdk import aws_dynamodb as dynamodb
-else:
-    dynamodb = cdk_module("aws_dynamodb")
 
 
 def validate(

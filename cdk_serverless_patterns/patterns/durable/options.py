@@ -9,21 +9,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
 from aws_cdk import Duration
 
-from cdk_serverless_patterns._cdk_modules import cdk_module
+from cdk_serverless_patterns._cdk_modules import aws_lambda as lambda_
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.option_types import BOOL, COMMON
 from cdk_serverless_patterns.errors import or_default
 
 from ..saga.options import SagaRetries
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_lambda as lambda_
-else:
-    lambda_ = cdk_module("aws_lambda")
 
 #: The orchestrator's handler (``app.handler``): it runs ``runtime.durable_saga``.
 ORCHESTRATOR_DIR = Path(__file__).parent / "orchestrator"

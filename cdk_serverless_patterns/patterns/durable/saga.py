@@ -28,12 +28,20 @@ Options are in :mod:`.options` (the step, approval and retry declarations are
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional, Sequence, cast
+from typing import Optional, Sequence, cast
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import (
+    aws_cloudwatch as cloudwatch,
+    aws_events as events,
+    aws_iam as iam,
+    aws_kms as kms,
+    aws_lambda as lambda_,
+    aws_logs as logs,
+    aws_sns as sns,
+)
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.alarms import AlarmSpec, Graph, function_graphs, sum_metric
 from cdk_serverless_patterns.building_blocks.alarms import dashboard as make_dashboard
@@ -56,19 +64,6 @@ from ..saga.start_api import SagaStartApi, SagaStartApiResources, add_start_api
 from ..saga.step_functions import approval_topic, build_step_functions, distinct_functions, execution_alarm_specs
 from .options import CALLBACK_ACTIONS, CHECKPOINT_ACTIONS, OPTION_TYPES, ORCHESTRATOR_DIR, DurableSagaSettings
 from .validation import validate, validate_start_on
-
-if TYPE_CHECKING:
-    from aws_cdk import aws_cloudwatch as cloudwatch
-    from aws_cdk import aws_events as events
-    from aws_cdk import aws_iam as iam
-    from aws_cdk import aws_kms as kms
-    from aws_cdk import aws_lambda as lambda_
-    from aws_cdk import aws_logs as logs
-    from aws_cdk import aws_sns as sns
-else:
-    cloudwatch, events, iam, kms, lambda_, logs, sns = cdk_modules(
-        "aws_cloudwatch", "aws_events", "aws_iam", "aws_kms", "aws_lambda", "aws_logs", "aws_sns"
-    )
 
 
 class DurableSaga(Construct):

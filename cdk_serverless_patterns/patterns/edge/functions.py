@@ -14,7 +14,11 @@ from typing import TYPE_CHECKING, Any, Mapping, Optional, Union, cast
 from aws_cdk import RemovalPolicy
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import (
+    aws_cloudfront as cloudfront,
+    aws_lambda as lambda_,
+    aws_logs as logs,
+)
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.function import (
     EdgeFunction,
@@ -26,12 +30,6 @@ from cdk_serverless_patterns.errors import Problems
 
 from .security import cloudfront_comment
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_cloudfront as cloudfront
-    from aws_cdk import aws_lambda as lambda_
-    from aws_cdk import aws_logs as logs
-else:
-    cloudfront, lambda_, logs = cdk_modules("aws_cloudfront", "aws_lambda", "aws_logs")
 
 #: Lambda@Edge event names accepted in ``edge_functions`` → ``cloudfront.LambdaEdgeEventType`` member.
 _LAMBDA_EDGE_MEMBERS = {

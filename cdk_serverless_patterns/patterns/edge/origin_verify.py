@@ -17,17 +17,13 @@ read the value; replace the stack to change it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Optional
 
 from aws_cdk import Fn, Stack
 
-from cdk_serverless_patterns._cdk_modules import cdk_module
+from cdk_serverless_patterns._cdk_modules import aws_wafv2 as wafv2
 from cdk_serverless_patterns.building_blocks.waf import add_rule
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_wafv2 as wafv2
-else:
-    wafv2 = cdk_module("aws_wafv2")
 
 #: The header CloudFront sends to the API origin (the name AWS's lab uses).
 ORIGIN_VERIFY_HEADER = "x-origin-verify"

@@ -5,17 +5,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_module
+from cdk_serverless_patterns._cdk_modules import aws_cloudfront as cloudfront
 from cdk_serverless_patterns import defaults
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_cloudfront as cloudfront
-else:
-    cloudfront = cdk_module("aws_cloudfront")
 
 #: CloudFront comments (function config, response headers policy, distribution):
 #: at most 128 characters, enforced at deploy time.

@@ -18,7 +18,17 @@ from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence, cast
 from aws_cdk import Annotations, CfnResource, RemovalPolicy, Stack, Token
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import (
+    aws_apigateway as apigateway,
+    aws_certificatemanager as acm,
+    aws_cloudfront as cloudfront,
+    aws_cloudfront_origins as origins,
+    aws_cloudwatch as cloudwatch,
+    aws_iam as iam,
+    aws_logs as logs,
+    aws_s3 as s3,
+    aws_sns as sns,
+)
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.alarms import Graph, AlarmSpec
 from cdk_serverless_patterns.building_blocks.alarms import dashboard as make_dashboard
@@ -56,28 +66,6 @@ from .security import security_headers_policy
 if TYPE_CHECKING:  # pragma: no cover - typing only; api.py is not needed at runtime
     from cdk_serverless_patterns.patterns.api.backend import ApiBackend
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_apigateway as apigateway
-    from aws_cdk import aws_certificatemanager as acm
-    from aws_cdk import aws_cloudfront as cloudfront
-    from aws_cdk import aws_cloudfront_origins as origins
-    from aws_cdk import aws_cloudwatch as cloudwatch
-    from aws_cdk import aws_iam as iam
-    from aws_cdk import aws_logs as logs
-    from aws_cdk import aws_s3 as s3
-    from aws_cdk import aws_sns as sns
-else:
-    apigateway, acm, cloudfront, origins, cloudwatch, iam, logs, s3, sns = cdk_modules(
-        "aws_apigateway",
-        "aws_certificatemanager",
-        "aws_cloudfront",
-        "aws_cloudfront_origins",
-        "aws_cloudwatch",
-        "aws_iam",
-        "aws_logs",
-        "aws_s3",
-        "aws_sns",
-    )
 
 __all__ = ["EdgeSite"]
 

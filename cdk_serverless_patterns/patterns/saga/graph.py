@@ -28,21 +28,17 @@ from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence
 from aws_cdk import Duration
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import (
+    aws_lambda as lambda_,
+    aws_sns as sns,
+    aws_stepfunctions as sfn,
+    aws_stepfunctions_tasks as tasks,
+)
 from cdk_serverless_patterns import defaults
 
 if TYPE_CHECKING:
     from .options import SagaApproval, SagaStep
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_lambda as lambda_
-    from aws_cdk import aws_sns as sns
-    from aws_cdk import aws_stepfunctions as sfn
-    from aws_cdk import aws_stepfunctions_tasks as tasks
-else:
-    lambda_, sns, sfn, tasks = cdk_modules(
-        "aws_lambda", "aws_sns", "aws_stepfunctions", "aws_stepfunctions_tasks"
-    )
 
 _COMPENSATE_PREFIX = "Compensate-"
 _FAILED_SUFFIX = "-Failed"

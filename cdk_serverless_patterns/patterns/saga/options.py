@@ -11,11 +11,11 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
 from aws_cdk import Duration
 
-from cdk_serverless_patterns._cdk_modules import cdk_module
+from cdk_serverless_patterns._cdk_modules import aws_sns as sns
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.function import FunctionSpec, ServerlessFunction
 from cdk_serverless_patterns.building_blocks.option_types import BOOL, COMMON
@@ -23,10 +23,6 @@ from cdk_serverless_patterns.errors import or_default
 
 from .graph import _COMPENSATE_PREFIX, _FAILED_SUFFIX
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_sns as sns
-else:
-    sns = cdk_module("aws_sns")
 
 #: Step names become state names and JSON keys (``$.results.<name>``): letters,
 #: digits and ``_``, starting with a letter. The library's own states all contain

@@ -20,11 +20,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Mapping, Optional
+from typing import Any, Mapping, Optional
 
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import (
+    aws_apigateway as apigw,
+    aws_cloudwatch as cloudwatch,
+    aws_iam as iam,
+    aws_lambda as lambda_,
+    aws_logs as logs,
+    aws_stepfunctions as sfn,
+    aws_wafv2 as wafv2,
+)
 from cdk_serverless_patterns.building_blocks.alarms import AlarmSpec, sum_metric
 from cdk_serverless_patterns.building_blocks.grants import grant_exactly
 from cdk_serverless_patterns.building_blocks.logs import create_log_group
@@ -47,24 +55,6 @@ from cdk_serverless_patterns.patterns.api.stage import (
 )
 from cdk_serverless_patterns.patterns.api.validation import validate_throttling
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_apigateway as apigw
-    from aws_cdk import aws_cloudwatch as cloudwatch
-    from aws_cdk import aws_iam as iam
-    from aws_cdk import aws_lambda as lambda_
-    from aws_cdk import aws_logs as logs
-    from aws_cdk import aws_stepfunctions as sfn
-    from aws_cdk import aws_wafv2 as wafv2
-else:
-    apigw, cloudwatch, iam, lambda_, logs, sfn, wafv2 = cdk_modules(
-        "aws_apigateway",
-        "aws_cloudwatch",
-        "aws_iam",
-        "aws_lambda",
-        "aws_logs",
-        "aws_stepfunctions",
-        "aws_wafv2",
-    )
 
 _FIELD_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 #: Step Functions execution names: 1-80 characters, none of whitespace, brackets,

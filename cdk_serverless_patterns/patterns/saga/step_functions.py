@@ -9,12 +9,12 @@ alarms on failed, timed-out and incompletely compensated executions.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional, Protocol, Sequence
+from typing import Optional, Protocol, Sequence
 
 from aws_cdk import RemovalPolicy
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import aws_cloudwatch as cloudwatch, aws_sns as sns
 from cdk_serverless_patterns.building_blocks.alarms import AlarmSpec
 from cdk_serverless_patterns.building_blocks.concurrency import bounded, saga_function_count, saga_reserved_concurrency
 from cdk_serverless_patterns.building_blocks.function import FunctionSpec, Invocation, ServerlessFunction
@@ -22,12 +22,6 @@ from cdk_serverless_patterns.building_blocks.pattern_options import PatternOptio
 from cdk_serverless_patterns.building_blocks.topics import EncryptedTopic
 
 from .options import SagaApproval, SagaStep, SagaStepFunctions
-
-if TYPE_CHECKING:
-    from aws_cdk import aws_cloudwatch as cloudwatch
-    from aws_cdk import aws_sns as sns
-else:
-    cloudwatch, sns = cdk_modules("aws_cloudwatch", "aws_sns")
 
 
 def build_step_functions(

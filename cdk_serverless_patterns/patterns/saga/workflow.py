@@ -38,12 +38,18 @@ state machine over them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional, Sequence, cast
+from typing import Optional, Sequence, cast
 
 from aws_cdk import Annotations, CfnElement, Duration, Names, RemovalPolicy, Stack
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import (
+    aws_cloudwatch as cloudwatch,
+    aws_iam as iam,
+    aws_logs as logs,
+    aws_sns as sns,
+    aws_stepfunctions as sfn,
+)
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.alarms import Graph, AlarmSpec, function_graphs, sum_metric
 from cdk_serverless_patterns.building_blocks.alarms import dashboard as make_dashboard
@@ -77,16 +83,6 @@ from .start_api import SagaStartApi, SagaStartApiResources, add_start_api
 from .step_functions import approval_topic, build_step_functions, distinct_functions, execution_alarm_specs
 from .validation import validate
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_cloudwatch as cloudwatch
-    from aws_cdk import aws_iam as iam
-    from aws_cdk import aws_logs as logs
-    from aws_cdk import aws_sns as sns
-    from aws_cdk import aws_stepfunctions as sfn
-else:
-    cloudwatch, iam, logs, sns, sfn = cdk_modules(
-        "aws_cloudwatch", "aws_iam", "aws_logs", "aws_sns", "aws_stepfunctions"
-    )
 
 __all__ = [
     # The state names (public in 0.1.0, where they lived in this module).

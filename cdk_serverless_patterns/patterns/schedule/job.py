@@ -32,12 +32,20 @@ import json
 import math
 from datetime import datetime
 from datetime import timezone as dt_timezone
-from typing import TYPE_CHECKING, Any, Mapping, Optional
+from typing import Any, Mapping, Optional
 
 from aws_cdk import Annotations, Duration, RemovalPolicy, Stack, TimeZone
 from constructs import Construct
 
-from cdk_serverless_patterns._cdk_modules import cdk_modules
+from cdk_serverless_patterns._cdk_modules import (
+    aws_cloudwatch as cloudwatch,
+    aws_iam as iam,
+    aws_logs as logs,
+    aws_scheduler as scheduler,
+    aws_scheduler_targets as targets,
+    aws_sns as sns,
+    aws_sqs as sqs,
+)
 from cdk_serverless_patterns import defaults
 from cdk_serverless_patterns.building_blocks.alarms import Graph, AlarmSpec, function_graphs
 from cdk_serverless_patterns.building_blocks.alarms import dashboard as make_dashboard
@@ -57,24 +65,6 @@ from cdk_serverless_patterns.errors import Problems, child_path, is_token, or_de
 
 from .expressions import ParsedSchedule, check_schedule, check_timezone
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_cloudwatch as cloudwatch
-    from aws_cdk import aws_iam as iam
-    from aws_cdk import aws_logs as logs
-    from aws_cdk import aws_scheduler as scheduler
-    from aws_cdk import aws_scheduler_targets as targets
-    from aws_cdk import aws_sns as sns
-    from aws_cdk import aws_sqs as sqs
-else:
-    cloudwatch, iam, logs, scheduler, targets, sns, sqs = cdk_modules(
-        "aws_cloudwatch",
-        "aws_iam",
-        "aws_logs",
-        "aws_scheduler",
-        "aws_scheduler_targets",
-        "aws_sns",
-        "aws_sqs",
-    )
 
 #: ``ParsedSchedule.kind`` of an expression only known at deploy time (a token).
 UNRESOLVED = "unresolved"
