@@ -25,8 +25,8 @@ in step.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from ._first_use import exported_from, module_getattr
 
 __version__ = "0.2.0"
 
@@ -125,13 +125,8 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'cdk_serverless_patterns' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value  # resolve once
-    return value
+if not TYPE_CHECKING:  # type checkers see the re-exports above; an unknown name stays an error
+    __getattr__ = module_getattr(globals(), exported_from(__name__, _EXPORTS))
 
 
 def __dir__() -> list[str]:

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from aws_cdk import Duration
 
+from cdk_serverless_patterns._first_use import module_getattr
+
 from cdk_serverless_patterns._cdk_modules import aws_lambda as lambda_, aws_logs as logs
 
 
@@ -636,12 +638,9 @@ if TYPE_CHECKING:
     RESERVED_ENV_PREFIXES: tuple[str, ...]
 else:
 
+    _built_on_first_use = module_getattr(globals(), _LAZY)
+
     def __getattr__(name: str) -> Any:
-        build = _LAZY.get(name)
-        if build is not None:
-            value = build()
-            globals()[name] = value
-            return value
         if name == "RESERVED_ENV_PREFIXES":
             warnings.warn(
                 "defaults.RESERVED_ENV_PREFIXES is deprecated since 0.2.0 and unused: "
@@ -650,7 +649,7 @@ else:
                 stacklevel=2,
             )
             return ("AWS_LAMBDA_",)
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        return _built_on_first_use(name)
 
 # --- VPC functions (FunctionSpec.vpc, ServiceEndpoints, SP-VPC-NO-ROUTE) -------
 #: Services reached through a *gateway* endpoint (free; a route-table entry): IAM prefix -> endpoint

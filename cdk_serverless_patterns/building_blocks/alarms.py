@@ -30,6 +30,7 @@ from cdk_serverless_patterns._cdk_modules import (
     aws_sns as sns,
 )
 from cdk_serverless_patterns import defaults
+from cdk_serverless_patterns._first_use import module_getattr
 from cdk_serverless_patterns.errors import PatternConfigError, child_of, jsii_ref, stack_of
 
 from .scope_settings import find_on_scope, own_setting, set_on_scope
@@ -42,14 +43,13 @@ if TYPE_CHECKING:
     GTE: cloudwatch.ComparisonOperator
     LTE: cloudwatch.ComparisonOperator
 else:
-
-    def __getattr__(name: str) -> cloudwatch.ComparisonOperator:
-        if name in ("GTE", "LTE"):
-            operator = cloudwatch.ComparisonOperator
-            value = operator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD if name == "GTE" else operator.LESS_THAN_OR_EQUAL_TO_THRESHOLD
-            globals()[name] = value
-            return value
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    __getattr__ = module_getattr(
+        globals(),
+        {
+            "GTE": lambda: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            "LTE": lambda: cloudwatch.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
+        },
+    )
 
 _DEFAULT_TOPIC = "alarm_topic"
 _IMPORTED_TOPIC_ID = "ServerlessPatternsDefaultAlarmTopic"

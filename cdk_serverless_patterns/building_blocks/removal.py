@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from constructs import IConstruct
 
+from cdk_serverless_patterns._first_use import module_getattr
 from cdk_serverless_patterns._cdk_modules import (
     aws_cognito as cognito,
     aws_dynamodb as dynamodb,
@@ -81,8 +82,4 @@ def _priority() -> int:
 
 
 if not TYPE_CHECKING:
-
-    def __getattr__(name: str) -> int:
-        if name == "PRIORITY":
-            return _priority()
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    __getattr__ = module_getattr(globals(), {"PRIORITY": _priority})

@@ -8,12 +8,13 @@ R5, HIPAA Security and PCI DSS 3.2.1 packs by the names cdk-nag reports them und
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from aws_cdk import App, IPolicyValidationPlugin, Validations
 
 from cdk_serverless_patterns.errors import PatternConfigError
+
+from cdk_serverless_patterns._first_use import exported_from, module_getattr
 
 from .acknowledge import acknowledge
 from .base import ERROR, WARNING, Finding, Rule
@@ -35,14 +36,7 @@ _LAZY = {
 }
 
 if not TYPE_CHECKING:
-
-    def __getattr__(name: str) -> Any:
-        module = _LAZY.get(name)
-        if module is None:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(module, __name__), name)
-        globals()[name] = value
-        return value
+    __getattr__ = module_getattr(globals(), exported_from(__name__, _LAZY))
 
 
 __all__ = [

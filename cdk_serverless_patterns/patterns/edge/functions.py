@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Optional, Union, cast
+from typing import TYPE_CHECKING, Mapping, Optional, Union, cast
 
 from aws_cdk import RemovalPolicy
 from constructs import Construct
 
+from cdk_serverless_patterns._first_use import module_getattr
 from cdk_serverless_patterns._cdk_modules import (
     aws_cloudfront as cloudfront,
     aws_lambda as lambda_,
@@ -47,13 +48,17 @@ if TYPE_CHECKING:
     LAMBDA_EDGE_EVENTS: dict[str, cloudfront.LambdaEdgeEventType]
     CLOUDFRONT_FUNCTION_EVENTS: dict[str, cloudfront.FunctionEventType]
 else:
-
-    def __getattr__(name: str) -> Any:
-        if name == "LAMBDA_EDGE_EVENTS":
-            return {k: getattr(cloudfront.LambdaEdgeEventType, v) for k, v in _LAMBDA_EDGE_MEMBERS.items()}
-        if name == "CLOUDFRONT_FUNCTION_EVENTS":
-            return {k: getattr(cloudfront.FunctionEventType, v) for k, v in _CLOUDFRONT_FUNCTION_MEMBERS.items()}
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    __getattr__ = module_getattr(
+        globals(),
+        {
+            "LAMBDA_EDGE_EVENTS": lambda: {
+                k: getattr(cloudfront.LambdaEdgeEventType, v) for k, v in _LAMBDA_EDGE_MEMBERS.items()
+            },
+            "CLOUDFRONT_FUNCTION_EVENTS": lambda: {
+                k: getattr(cloudfront.FunctionEventType, v) for k, v in _CLOUDFRONT_FUNCTION_MEMBERS.items()
+            },
+        },
+    )
 
 FunctionFile = Union[str, "os.PathLike[str]"]
 
